@@ -1,0 +1,76 @@
+//! The command line, as clap derive structs: only the shape of the arguments, no behaviour.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A compiler for infrastructure: checks an estate and lowers it to the files real tools run.
+#[derive(Parser, Debug)]
+#[command(name = "spec", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check an estate and report every problem (exit 1 on errors).
+    Check(CheckArgs),
+    /// Explain a diagnostic code (`E0301`) or slug (`type-mismatch`).
+    Explain {
+        /// The code or slug; without it, list every code.
+        code: Option<String>,
+    },
+    /// Print the JSON Schema of the whole model.
+    Schema,
+}
+
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Rendered with source snippets, for people.
+    Human,
+    /// One JSON object on stdout.
+    Json,
+    /// GitHub workflow annotations on stdout.
+    Github,
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// When stderr is a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Diagnostics that can be made strict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Treat warnings as errors.
+    Warnings,
+}
+
+/// `spec check`
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check (every `*.spec` below a directory); default `.`.
+    pub paths: Vec<PathBuf>,
+    /// Apply the overlay `env NAME { … }`.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Make warnings fail the check.
+    #[arg(long, value_enum)]
+    pub deny: Option<Deny>,
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}

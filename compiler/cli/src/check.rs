@@ -1,0 +1,77 @@
+//! `spec check`: compile an estate and print its diagnostics in the requested format.
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use spec_compiler::diagnostics::{Severity, format, render};
+use spec_compiler::driver;
+
+use crate::args::{CheckArgs, Color, Deny, Format};
+use crate::load;
+
+/// Runs the check and returns the exit code: 0 clean, 1 errors (or warnings under `--deny`).
+pub fn run(args: &CheckArgs) -> i32 {
+    let started = Instant::now();
+    let mut loaded = load::load(&args.paths);
+    let mut compilation = driver::compile(&mut loaded.sources, &loaded.files, args.env.as_deref());
+    let mut diagnostics = loaded.diagnostics;
+    diagnostics.append(&mut compilation.diagnostics);
+    driver::sort_and_dedup(&mut diagnostics);
+    let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    let sources = &loaded.sources;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Json => {
+            let report = format::json_report(&diagnostics, sources);
+            let text = serde_json::to_string(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+            let _ = writeln!(out, "{text}");
+        }
+        Format::Github => {
+            for diagnostic in &diagnostics {
+                let _ = writeln!(out, "{}", format::github_annotation(diagnostic, sources));
+            }
+        }
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            let stderr = std::io::stderr();
+            let mut err = stderr.lock();
+            for diagnostic in &diagnostics {
+                let _ = write!(err, "{}", render::render(diagnostic, sources, color, 100));
+            }
+            let resources = compilation.model.nodes.len()
+                + compilation.model.networks.len()
+                + compilation.model.clusters.len()
+                + compilation.model.storage.len()
+                + compilation.model.services.len()
+                + compilation.model.alerts.len()
+                + compilation.model.backups.len()
+                + compilation.model.workflows.len()
+                + compilation.model.secrets.len();
+            let elapsed = started.elapsed();
+            let _ = writeln!(
+                err,
+                "checked {} file{} ({} resources) in {:.1} ms: {} error{}, {} warning{}",
+                loaded.files.len(),
+                plural(loaded.files.len()),
+                resources,
+                elapsed.as_secs_f64() * 1000.0,
+                errors,
+                plural(errors),
+                warnings,
+                plural(warnings)
+            );
+        }
+    }
+    let denied = args.deny == Some(Deny::Warnings) && warnings > 0;
+    if errors > 0 || denied { 1 } else { 0 }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,137 @@
+//! Reads the estate's files from disk: the only place the compiler touches the file system when
+//! checking.
+//!
+//! A directory contributes every `*.spec` below it (hidden entries skipped), in path order, so the
+//! namespace is the same on every machine. Display paths are relative to the directory given (or
+//! the file as given) with `/` separators. Problems reading input become diagnostics (E0001–E0004)
+//! on a placeholder file, so they print like every other diagnostic.
+
+use std::path::{Path, PathBuf};
+
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::source::{FileId, Origin, SourceFile, SourceMap, Span};
+
+/// The largest source file accepted (256 MiB): five times a generated 100,000-service estate.
+pub const MAX_FILE_SIZE: u64 = 256 << 20;
+
+/// The files read and the problems met reading them.
+pub struct Loaded {
+    /// Every file, readable or not (unreadable ones hold an empty or lossy text).
+    pub sources: SourceMap,
+    /// The files to compile.
+    pub files: Vec<FileId>,
+    /// Problems reading input.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn display(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn placeholder(sources: &mut SourceMap, path: String) -> Span {
+    let file = sources.add(SourceFile::new(path, "", Origin::User));
+    Span::new(file, 0, 0)
+}
+
+/// Reads every file of `paths` (default: the current directory).
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    let mut loaded = Loaded { sources: SourceMap::new(), files: Vec::new(), diagnostics: Vec::new() };
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let several = paths.len() > 1;
+    for path in paths {
+        if path.is_dir() {
+            let found = spec_files(path);
+            match found {
+                Ok(found) if found.is_empty() => {
+                    let span = placeholder(&mut loaded.sources, display(path));
+                    loaded.diagnostics.push(
+                        Diagnostic::new(Code::E0002, span, format!("no `.spec` file in `{}`", display(path)))
+                            .with_primary_label("nothing to check")
+                            .with_help("point `spec` at a folder that holds `*.spec` files, or at a file"),
+                    );
+                }
+                Ok(found) => {
+                    for file in found {
+                        let relative = file.strip_prefix(path).unwrap_or(&file);
+                        let shown = if several { path.join(relative) } else { relative.to_path_buf() };
+                        read(&mut loaded, &file, display(&shown));
+                    }
+                }
+                Err(error) => {
+                    let span = placeholder(&mut loaded.sources, display(path));
+                    loaded.diagnostics.push(unreadable(span, path, &error));
+                }
+            }
+        } else {
+            read(&mut loaded, path, display(path));
+        }
+    }
+    loaded
+}
+
+fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|entry| {
+        entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.')
+    });
+    for entry in walker {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "spec") {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+fn unreadable(span: Span, path: &Path, error: &dyn std::fmt::Display) -> Diagnostic {
+    Diagnostic::new(Code::E0004, span, format!("cannot read `{}`: {error}", display(path)))
+        .with_primary_label("unreadable")
+        .with_help("check that the path exists and is readable")
+}
+
+fn read(loaded: &mut Loaded, path: &Path, shown: String) {
+    let size = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.len(),
+        Err(error) => {
+            let span = placeholder(&mut loaded.sources, shown);
+            loaded.diagnostics.push(unreadable(span, path, &error));
+            return;
+        }
+    };
+    if size > MAX_FILE_SIZE {
+        let span = placeholder(&mut loaded.sources, shown.clone());
+        loaded.diagnostics.push(
+            Diagnostic::new(Code::E0003, span, format!("`{shown}` is {size} bytes, more than the limit of {MAX_FILE_SIZE}"))
+                .with_primary_label("too large")
+                .with_help("split the estate into several files"),
+        );
+        return;
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let span = placeholder(&mut loaded.sources, shown);
+            loaded.diagnostics.push(unreadable(span, path, &error));
+            return;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let file = loaded.sources.add(SourceFile::new(shown, text, Origin::User));
+            loaded.files.push(file);
+        }
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            // The lossy text keeps every byte before the first invalid one, so the offset holds.
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let end = text.get(valid..).and_then(|rest| rest.chars().next()).map_or(valid, |c| valid + c.len_utf8());
+            let file = loaded.sources.add(SourceFile::new(shown.clone(), text, Origin::User));
+            loaded.diagnostics.push(
+                Diagnostic::new(Code::E0001, Span::new(file, valid, end), format!("`{shown}` is not valid UTF-8"))
+                    .with_primary_label(format!("invalid byte at offset {valid}"))
+                    .with_help("spec files are UTF-8 text; is this a binary file?"),
+            );
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! The `spec` command: parses the arguments, dispatches to one module per subcommand, and maps the
+//! result to an exit code (0 ok, 1 errors in the estate, 2 usage).
+
+mod args;
+mod check;
+mod explain;
+mod load;
+
+use clap::Parser;
+
+fn main() {
+    let cli = args::Cli::parse();
+    let code = match &cli.command {
+        args::Command::Check(check_args) => check::run(check_args),
+        args::Command::Explain { code } => explain::run(code.as_deref()),
+        args::Command::Schema => {
+            let schema = spec_compiler::model::model_schema();
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => {
+                    println!("{text}");
+                    0
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    1
+                }
+            }
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,100 @@
+//! The registry of diagnostic codes: one line per code, never reused or renumbered.
+//!
+//! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
+//! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation. An `E`
+//! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
+//! at `explain/<CODE>.md`, whose path the macro derives from the code so the two cannot drift.
+
+use super::Severity;
+
+macro_rules! codes {
+    ($( $code:ident $slug:literal $severity:ident $summary:literal, )*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $(
+                #[doc = $summary]
+                $code,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in registry order.
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            /// The code as written (`E0301`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code),)* }
+            }
+
+            /// The kebab-case slug (`type-mismatch`).
+            pub fn slug(self) -> &'static str {
+                match self { $(Code::$code => $slug,)* }
+            }
+
+            /// Whether the code is an error or a warning.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$code => Severity::$severity,)* }
+            }
+
+            /// A one-line summary of what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$code => $summary,)* }
+            }
+
+            /// The long-form explanation printed by `spec explain`.
+            pub fn explain(self) -> &'static str {
+                match self { $(Code::$code => include_str!(concat!("explain/", stringify!($code), ".md")),)* }
+            }
+        }
+    };
+}
+
+codes! {
+    // Reading input.
+    E0001 "not-utf8"               Error   "a source file is not valid UTF-8",
+    E0002 "no-input-files"         Error   "no `.spec` file was found",
+    E0003 "file-too-large"         Error   "a source file is larger than the compiler accepts",
+    E0004 "unreadable-file"        Error   "a source file or directory could not be read",
+    E0005 "unknown-env"            Error   "`--env` names an environment that no overlay declares",
+    W0001 "empty-file"             Warning "a source file declares nothing",
+    // Syntax.
+    E0101 "unexpected-token"       Error   "the parser found something other than what the grammar allows here",
+    E0102 "unterminated-string"    Error   "a string literal is not closed",
+    E0103 "invalid-literal"        Error   "a number, duration, size, address or port literal is malformed",
+    E0104 "unclosed-delimiter"     Error   "a `{`, `[` or `(` is never closed",
+    E0105 "nesting-too-deep"       Error   "blocks, lists or expressions are nested deeper than the limit",
+    E0106 "string-too-long"        Error   "a string literal is longer than the limit",
+    E0107 "invalid-character"      Error   "a character that cannot start any token",
+    E0108 "invalid-escape"         Error   "an unknown escape sequence in a string",
+    // Names and resolution.
+    E0201 "unknown-name"           Error   "a reference names a resource that does not exist",
+    E0202 "duplicate-definition"   Error   "two declarations have the same name",
+    E0203 "invalid-name"           Error   "a name is not a DNS-1123 label",
+    E0204 "unknown-kind"           Error   "a block starts with a kind the language does not have",
+    E0205 "unknown-import"         Error   "an import names a module the stdlib does not have",
+    E0206 "unknown-preset"         Error   "`use` names a preset that is not declared or imported",
+    E0207 "let-cycle"              Error   "`let` bindings depend on each other in a cycle",
+    E0208 "unknown-variable"       Error   "an interpolation or expression names a variable that is not bound",
+    E0209 "preset-kind-mismatch"   Error   "a preset is used in a block of a kind it was not written for",
+    E0210 "unknown-parameter"      Error   "`use` sets a parameter the preset does not declare",
+    E0211 "overlay-target-missing" Error   "an environment overlay names a resource that does not exist",
+    W0201 "unused-import"          Warning "an imported stdlib module is never used",
+    // Types and schemas.
+    E0301 "type-mismatch"          Error   "a value has the wrong type for its field",
+    E0302 "missing-field"          Error   "a required field is not set",
+    E0303 "unknown-field"          Error   "a field that the kind's schema does not have",
+    E0304 "invalid-enum-value"     Error   "a symbol that is not one of the values the field allows",
+    E0305 "duplicate-field"        Error   "a field is set twice in one block",
+    E0306 "wrong-reference-kind"   Error   "a reference points at a resource of the wrong kind",
+    E0307 "value-out-of-range"     Error   "a number lies outside the range its field allows",
+    // Evaluation.
+    E0401 "range-too-large"        Error   "a `for` range or list expands to more items than the limit",
+    E0402 "arithmetic-error"       Error   "integer arithmetic overflows or divides by zero",
+    E0403 "invalid-operands"       Error   "an operator is applied to values it does not accept",
+    E0404 "too-many-resources"     Error   "the estate expands to more resources than the limit",
+    E0405 "cannot-interpolate"     Error   "a value that has no text form is interpolated into a string",
+    E0406 "invalid-iterable"       Error   "`for` iterates over something that is not a list or a range",
+    // Compiler bugs.
+    E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
+}

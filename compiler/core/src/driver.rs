@@ -1,0 +1,86 @@
+//! The driver: runs the stages in order over one estate and gathers their diagnostics.
+//!
+//! Input is a [`SourceMap`] of the user's files (read by the caller: the core does no IO); the
+//! driver adds the embedded stdlib, parses every file, evaluates, and builds the checked model.
+//! Diagnostics come back sorted by file and position, each reported once.
+
+use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::eval::{self, SourceTree};
+use crate::model::{self, Model};
+use crate::source::{FileId, Origin, SourceFile, SourceMap, Span};
+use crate::{stdlib, syntax};
+
+/// What a compilation produces.
+#[derive(Debug, Default)]
+pub struct Compilation {
+    /// The checked model (complete only when there are no errors).
+    pub model: Model,
+    /// Every diagnostic, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The environments the estate declares.
+    pub environments: Vec<String>,
+}
+
+impl Compilation {
+    /// The number of errors.
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity() == Severity::Error).count()
+    }
+
+    /// The number of warnings.
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity() == Severity::Warning).count()
+    }
+}
+
+/// Adds the stdlib modules to `sources` and returns their ids with their module names.
+pub fn add_stdlib(sources: &mut SourceMap) -> Vec<(FileId, &'static str)> {
+    stdlib::MODULES
+        .iter()
+        .map(|(name, text)| (sources.add(SourceFile::new(stdlib::display_path(name), *text, Origin::Stdlib)), *name))
+        .collect()
+}
+
+/// Compiles the user files `files` of `sources` (plus the stdlib, which this adds), applying the
+/// overlay `env` if given.
+pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> Compilation {
+    let stdlib = add_stdlib(sources);
+    let mut diagnostics = Vec::new();
+    let mut parsed = Vec::with_capacity(files.len() + stdlib.len());
+    for &file in files {
+        let (ast, mut found) = syntax::parse_file(&sources.get(file).text, file);
+        if ast.items.is_empty() && found.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(Code::W0001, Span::new(file, 0, 0), format!("`{}` declares nothing", sources.get(file).path))
+                    .with_primary_label("empty file")
+                    .with_help("add declarations, or delete the file"),
+            );
+        }
+        diagnostics.append(&mut found);
+        parsed.push((file, None, ast));
+    }
+    for &(file, module) in &stdlib {
+        let (ast, mut found) = syntax::parse_file(&sources.get(file).text, file);
+        diagnostics.append(&mut found);
+        parsed.push((file, Some(module), ast));
+    }
+    let trees: Vec<SourceTree<'_>> =
+        parsed.iter().map(|(file, module, ast)| SourceTree { file: *file, ast, module: *module }).collect();
+    let (evaluated, mut found) = eval::evaluate(&trees, env);
+    diagnostics.append(&mut found);
+    let environments = evaluated.environments.clone();
+    let (model, mut found) = model::build_model(evaluated);
+    diagnostics.append(&mut found);
+    sort_and_dedup(&mut diagnostics);
+    Compilation { model, diagnostics, environments }
+}
+
+/// Sorts diagnostics by position and drops exact repeats (an overlay's unknown field is found both
+/// by the path check and by the record check).
+pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| {
+        (a.primary.span.file, a.primary.span.start, a.primary.span.end, a.code)
+            .cmp(&(b.primary.span.file, b.primary.span.start, b.primary.span.end, b.code))
+    });
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span);
+}

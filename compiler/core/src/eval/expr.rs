@@ -1,0 +1,312 @@
+//! Evaluation of expressions: variables, references, strings with interpolation, arithmetic,
+//! lists, maps, tagged records and `nix("…")`.
+//!
+//! Invariant: every failure is reported once, where it happens, and yields `None`; callers drop the
+//! field or element and go on, so one mistake never cascades.
+
+use super::Evaluator;
+use super::value::{Reference, Value, ValueKind, text_form};
+use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::model::Kind;
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind, StrPart};
+
+/// The most elements a range may expand to: a `for` over more is almost surely a mistake, and the
+/// cap keeps every estate bounded in time and memory.
+pub const MAX_RANGE: i64 = 100_000;
+
+impl<'a> Evaluator<'a> {
+    /// Evaluates an expression in the current scope.
+    pub(super) fn expr(&mut self, expr: &'a Expr) -> Option<Value> {
+        let span = expr.span;
+        let kind = match &expr.kind {
+            ExprKind::Error => {
+                self.poisoned = true;
+                return None;
+            }
+            ExprKind::Str(parts) => ValueKind::Str(self.string(parts)?),
+            ExprKind::RawStr(text) => ValueKind::Str(text.clone()),
+            ExprKind::Int(n) => ValueKind::Int(*n),
+            ExprKind::Bool(b) => ValueKind::Bool(*b),
+            ExprKind::Duration(ms) => ValueKind::Duration(*ms),
+            ExprKind::Size(bytes) => ValueKind::Size(*bytes),
+            ExprKind::Ip(ip) => ValueKind::Ip(*ip),
+            ExprKind::Cidr(ip, bits) => ValueKind::Cidr(*ip, *bits),
+            ExprKind::Port(n, proto) => {
+                if *n == 0 || *n > 65_535 {
+                    self.report(
+                        Diagnostic::new(Code::E0307, span, format!("port {n} is out of range"))
+                            .with_primary_label("ports are numbered 1 to 65535")
+                            .with_help("pick a port between 1 and 65535"),
+                    );
+                    return None;
+                }
+                ValueKind::Port(*n, *proto)
+            }
+            ExprKind::List(elements) => {
+                let mut values = Vec::with_capacity(elements.len());
+                for element in elements {
+                    values.push(self.expr(element)?);
+                }
+                ValueKind::List(values)
+            }
+            ExprKind::Map(body) => ValueKind::Record(self.body(body, None)),
+            ExprKind::Tagged(tag, body) => ValueKind::Tagged(tag.name.clone(), self.body(body, None)),
+            ExprKind::Path(path) => return self.path(path, span),
+            ExprKind::Call(function, args) => {
+                if function.name != "nix" {
+                    self.report(suggest(
+                        Diagnostic::new(Code::E0208, function.span, format!("unknown function `{}`", function.name))
+                            .with_primary_label("no such function"),
+                        &function.name,
+                        ["nix"],
+                        "the only function is `nix(\"…\")`, for raw Nix code",
+                    ));
+                    return None;
+                }
+                let [arg] = args.as_slice() else {
+                    self.report(
+                        Diagnostic::new(Code::E0301, span, format!("`nix` takes one string, found {} arguments", args.len()))
+                            .with_primary_label("one string expected")
+                            .with_help("write `nix(\"pkgs.postgresql_16\")`"),
+                    );
+                    return None;
+                };
+                let value = self.expr(arg)?;
+                match value.kind {
+                    ValueKind::Str(code) => ValueKind::Nix(code),
+                    other => {
+                        self.report(
+                            Diagnostic::new(Code::E0301, arg.span, format!("expected string, found {}", other.type_name()))
+                                .with_primary_label("`nix` takes the Nix code as a string")
+                                .with_help("write `nix(\"pkgs.postgresql_16\")`"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            ExprKind::Binary(op, lhs, rhs) => {
+                let (lhs, rhs) = (self.expr(lhs)?, self.expr(rhs)?);
+                return self.binary(*op, lhs, rhs, span);
+            }
+            ExprKind::Neg(operand) => {
+                let value = self.expr(operand)?;
+                match value.kind {
+                    ValueKind::Int(n) => match n.checked_neg() {
+                        Some(n) => ValueKind::Int(n),
+                        None => return self.overflow(span),
+                    },
+                    other => {
+                        self.report(
+                            Diagnostic::new(Code::E0403, span, format!("cannot negate {}", other.type_name()))
+                                .with_primary_label("only integers can be negated")
+                                .with_help("remove the `-`"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            ExprKind::Range(start, end, inclusive) => return self.range(start, end, *inclusive, span),
+        };
+        Some(Value { kind, span })
+    }
+
+    fn overflow(&mut self, span: crate::source::Span) -> Option<Value> {
+        self.report(
+            Diagnostic::new(Code::E0402, span, "integer overflow")
+                .with_primary_label("the result does not fit in 64 bits")
+                .with_help("use smaller numbers"),
+        );
+        None
+    }
+
+    fn range(&mut self, start: &'a Expr, end: &'a Expr, inclusive: bool, span: crate::source::Span) -> Option<Value> {
+        let (first, last) = (self.expr(start)?, self.expr(end)?);
+        let (ValueKind::Int(from), ValueKind::Int(to)) = (&first.kind, &last.kind) else {
+            let culprit = if matches!(first.kind, ValueKind::Int(_)) { &last } else { &first };
+            self.report(
+                Diagnostic::new(Code::E0403, culprit.span, format!("a range runs between integers, found {}", culprit.kind.type_name()))
+                    .with_primary_label("not an integer")
+                    .with_help("write a range as `1..=8`"),
+            );
+            return None;
+        };
+        let to = if inclusive { to.saturating_add(1) } else { *to };
+        let count = to.saturating_sub(*from).max(0);
+        if count > MAX_RANGE {
+            self.report(
+                Diagnostic::new(Code::E0401, span, format!("range of {count} items is larger than the limit of {MAX_RANGE}"))
+                    .with_primary_label("too many items")
+                    .with_help("expand fewer items; an estate this large belongs in several loops or files"),
+            );
+            return None;
+        }
+        let items = (*from..to).map(|n| Value { kind: ValueKind::Int(n), span }).collect();
+        Some(Value { kind: ValueKind::List(items), span })
+    }
+
+    /// `name` is a variable or a symbol; `kind.name…` and `step.name` are references;
+    /// `variable.field…` reads a field of a bound record.
+    fn path(&mut self, path: &[crate::syntax::ast::Ident], span: crate::source::Span) -> Option<Value> {
+        let [first, rest @ ..] = path else { return None };
+        if let Some(value) = self.lookup(&first.name, first.span) {
+            let mut value = value?;
+            for field in rest {
+                let next = match &value.kind {
+                    ValueKind::Record(record) | ValueKind::Tagged(_, record) => record.get(&field.name).map(|f| f.value.clone()),
+                    _ => None,
+                };
+                match next {
+                    Some(next) => value = next,
+                    None => {
+                        self.report(
+                            Diagnostic::new(Code::E0303, field.span, format!("{} has no field `{}`", value.kind.type_name(), field.name))
+                                .with_primary_label("no such field")
+                                .with_help("read a field the value has"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            value.span = span;
+            return Some(value);
+        }
+        if rest.is_empty() {
+            return Some(Value { kind: ValueKind::Symbol(first.name.clone()), span });
+        }
+        if Kind::from_name(&first.name).is_some() || first.name == "step" {
+            let [name, field @ ..] = rest else { return None };
+            let reference = Reference {
+                kind: first.name.clone(),
+                name: name.name.clone(),
+                field: field.iter().map(|f| f.name.clone()).collect(),
+            };
+            return Some(Value { kind: ValueKind::Ref(reference), span });
+        }
+        let candidates: Vec<&str> = self.variable_names().chain(Kind::ALL.iter().map(|k| k.as_str())).collect();
+        self.report(suggest(
+            Diagnostic::new(Code::E0208, first.span, format!("unknown variable or kind `{}`", first.name))
+                .with_primary_label("not a `let`, a parameter, a loop variable or a kind"),
+            &first.name,
+            candidates,
+            "a dotted path starts with a kind (`service.db`) or a bound variable",
+        ));
+        None
+    }
+
+    /// Evaluates the parts of a string and joins their text forms.
+    fn string(&mut self, parts: &'a [StrPart]) -> Option<String> {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                StrPart::Text(text) => out.push_str(text),
+                StrPart::Interpolation(expr) => {
+                    if let ExprKind::Path(path) = &expr.kind
+                        && let [only] = path.as_slice()
+                        && self.lookup(&only.name, only.span).is_none()
+                    {
+                        let candidates: Vec<&str> = self.variable_names().collect();
+                        self.report(suggest(
+                            Diagnostic::new(Code::E0208, only.span, format!("unknown variable `{}`", only.name))
+                                .with_primary_label("not bound by `let`, a parameter or a loop"),
+                            &only.name,
+                            candidates,
+                            "bind it with `let` first, or write `\\${` for a literal `${`",
+                        ));
+                        return None;
+                    }
+                    let value = self.expr(expr)?;
+                    match text_form(&value.kind) {
+                        Some(text) => out.push_str(&text),
+                        None => {
+                            self.report(
+                                Diagnostic::new(Code::E0405, expr.span, format!("cannot interpolate {}", value.kind.type_name()))
+                                    .with_primary_label("this has no text form")
+                                    .with_help("interpolate strings, numbers, durations, sizes, addresses and ports"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: Value, rhs: Value, span: crate::source::Span) -> Option<Value> {
+        use ValueKind::*;
+        let int = |a: i64, b: i64| -> Option<i64> {
+            match op {
+                BinaryOp::Add => a.checked_add(b),
+                BinaryOp::Sub => a.checked_sub(b),
+                BinaryOp::Mul => a.checked_mul(b),
+                BinaryOp::Div => a.checked_div(b),
+                BinaryOp::Rem => a.checked_rem(b),
+            }
+        };
+        let unsigned = |a: u64, b: u64| -> Option<u64> {
+            match op {
+                BinaryOp::Add => a.checked_add(b),
+                BinaryOp::Sub => a.checked_sub(b),
+                _ => None,
+            }
+        };
+        let scaled = |a: u64, b: i64| -> Option<u64> {
+            let b = u64::try_from(b).ok()?;
+            match op {
+                BinaryOp::Mul => a.checked_mul(b),
+                BinaryOp::Div => a.checked_div(b),
+                _ => None,
+            }
+        };
+        let result = match (&lhs.kind, &rhs.kind) {
+            (Int(a), Int(b)) => {
+                if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *b == 0 {
+                    self.report(
+                        Diagnostic::new(Code::E0402, rhs.span, "division by zero")
+                            .with_primary_label("this is zero")
+                            .with_help("divide by a number other than zero"),
+                    );
+                    return None;
+                }
+                match int(*a, *b) {
+                    Some(n) => Int(n),
+                    None => return self.overflow(span),
+                }
+            }
+            (Str(a), Str(b)) if op == BinaryOp::Add => Str(format!("{a}{b}")),
+            (Duration(a), Duration(b)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => match unsigned(*a, *b) {
+                Some(n) => Duration(n),
+                None => return self.overflow(span),
+            },
+            (Size(a), Size(b)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => match unsigned(*a, *b) {
+                Some(n) => Size(n),
+                None => return self.overflow(span),
+            },
+            (Duration(a), Int(b)) if matches!(op, BinaryOp::Mul | BinaryOp::Div) && *b > 0 => match scaled(*a, *b) {
+                Some(n) => Duration(n),
+                None => return self.overflow(span),
+            },
+            (Size(a), Int(b)) if matches!(op, BinaryOp::Mul | BinaryOp::Div) && *b > 0 => match scaled(*a, *b) {
+                Some(n) => Size(n),
+                None => return self.overflow(span),
+            },
+            (a, b) => {
+                self.report(
+                    Diagnostic::new(
+                        Code::E0403,
+                        span,
+                        format!("cannot apply `{}` to {} and {}", op.as_str(), a.type_name(), b.type_name()),
+                    )
+                    .with_label(lhs.span, a.type_name())
+                    .with_label(rhs.span, b.type_name())
+                    .with_primary_label("unsupported operands")
+                    .with_help(
+                        "arithmetic works on integers, `+` joins strings, durations and sizes add and subtract, and scale by positive integers",
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(Value { kind: result, span })
+    }
+}

@@ -1,0 +1,797 @@
+//! Stage 2, evaluation: every file's syntax tree to a flat list of resources, each a record of
+//! evaluated values.
+//!
+//! In order: collect the namespace (imports, `let`s, presets, overlays) from every file; expand the
+//! items (`for` loops, interpolated names) into resources; evaluate each body, merging the presets
+//! it `use`s under it (the block wins, records merge deeply, lists are replaced); apply the selected
+//! overlay; resolve every reference.
+//!
+//! Invariants: the language is total (no recursion: a `let` that needs itself is an error; loops
+//! run over literal lists and ranges capped at [`expr::MAX_RANGE`] items; at most [`MAX_RESOURCES`]
+//! resources); nothing reads the environment or the clock; resources keep source order.
+
+mod expr;
+pub mod value;
+
+use std::collections::HashMap;
+
+use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::model::Kind;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, Body, Entry, Item};
+use value::{Field, Record, Value, ValueKind, merge};
+
+pub use expr::MAX_RANGE;
+
+/// The most resources one estate may expand to. A generated 100,000-service estate uses a fifth of
+/// it; the cap bounds the memory a `for` over `for` can ask for.
+pub const MAX_RESOURCES: usize = 1_000_000;
+
+/// How deep `let` bindings may refer to one another before evaluation stops: deep enough for any
+/// real chain, shallow enough that the recursion cannot exhaust the stack.
+const MAX_LET_DEPTH: usize = 64;
+
+/// One parsed file handed to the evaluator.
+pub struct SourceTree<'a> {
+    /// The file.
+    pub file: FileId,
+    /// Its syntax tree.
+    pub ast: &'a ast::File,
+    /// For stdlib files, the module name (`postgres`); `None` for the user's files.
+    pub module: Option<&'a str>,
+}
+
+/// A block, evaluated.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its name.
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
+    /// The whole block.
+    pub span: Span,
+    /// Its fields.
+    pub body: Record,
+    /// Whether a mistake inside the block was already reported, so its record may be incomplete
+    /// and later stages must not report what is missing from it.
+    pub poisoned: bool,
+}
+
+/// A field path named by an overlay, for the model stage to check against the kind's schema.
+#[derive(Clone, Debug)]
+pub struct OverlayPath {
+    /// The kind of the resource the overlay sets.
+    pub kind: Kind,
+    /// The fields after the resource's name, with their spans.
+    pub fields: Vec<(String, Span)>,
+}
+
+/// What evaluation produces.
+#[derive(Debug, Default)]
+pub struct Evaluated {
+    /// Every resource, in source order.
+    pub resources: Vec<Resource>,
+    /// Every field path every overlay sets (selected or not).
+    pub overlay_paths: Vec<OverlayPath>,
+    /// The names of the environments declared.
+    pub environments: Vec<String>,
+}
+
+struct LetSlot<'a> {
+    decl: &'a ast::Let,
+    state: LetState,
+}
+
+enum LetState {
+    Pending,
+    InProgress,
+    Done(Option<Value>),
+}
+
+struct PresetDef<'a> {
+    decl: &'a ast::Preset,
+    /// For stdlib presets, whether the module was imported (`None` for the user's own presets).
+    module: Option<&'a str>,
+}
+
+/// The evaluation state of one estate.
+pub struct Evaluator<'a> {
+    lets: HashMap<&'a str, LetSlot<'a>>,
+    let_depth: usize,
+    locals: Vec<(String, Value)>,
+    presets: HashMap<String, PresetDef<'a>>,
+    imports: Vec<(String, Span, bool)>,
+    resources: Vec<Resource>,
+    index: HashMap<(Kind, String), usize>,
+    diagnostics: Vec<Diagnostic>,
+    too_many_reported: bool,
+    /// Set when a value could not be evaluated since the current block started.
+    poisoned: bool,
+    /// The preset whose body is being evaluated, if any: its `param`s are already bound, and it
+    /// may not `use` another preset (which keeps preset expansion free of recursion).
+    in_preset: Option<Span>,
+}
+
+/// Evaluates the estate made of `trees`, applying the overlay `env` if given.
+pub fn evaluate(trees: &[SourceTree<'_>], env: Option<&str>) -> (Evaluated, Vec<Diagnostic>) {
+    let mut evaluator = Evaluator {
+        lets: HashMap::new(),
+        let_depth: 0,
+        locals: Vec::new(),
+        presets: HashMap::new(),
+        imports: Vec::new(),
+        resources: Vec::new(),
+        index: HashMap::new(),
+        diagnostics: Vec::new(),
+        too_many_reported: false,
+        poisoned: false,
+        in_preset: None,
+    };
+    let mut envs: Vec<&ast::Env> = Vec::new();
+    evaluator.collect(trees, &mut envs);
+    for tree in trees.iter().filter(|t| t.module.is_none()) {
+        evaluator.items(&tree.ast.items, true);
+    }
+    let mut evaluated = Evaluated::default();
+    evaluator.overlays(&envs, env, &mut evaluated);
+    evaluator.resolve_references();
+    for (module, span, used) in &evaluator.imports {
+        if !used {
+            evaluator.diagnostics.push(
+                Diagnostic::new(Code::W0201, *span, format!("`std.{module}` is imported but never used"))
+                    .with_primary_label("unused import")
+                    .with_help("remove the import, or `use` one of its presets"),
+            );
+        }
+    }
+    evaluated.resources = evaluator.resources;
+    (evaluated, evaluator.diagnostics)
+}
+
+/// Whether `name` is a DNS-1123 label: 1–63 lowercase letters, digits and `-`, starting and ending
+/// with a letter or digit.
+pub fn is_dns_label(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+fn dns_label_help(name: &str) -> String {
+    let fixed: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .chars()
+        .take(63)
+        .collect();
+    if !fixed.is_empty() && fixed != name && is_dns_label(&fixed) {
+        format!("names become file names, Nix attributes and Kubernetes names; try `{fixed}`")
+    } else {
+        "names become file names, Nix attributes and Kubernetes names: use 1 to 63 lowercase letters, digits and `-`, starting and ending with a letter or digit".into()
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Gathers imports, `let`s, presets and overlays from every file.
+    fn collect(&mut self, trees: &[SourceTree<'a>], envs: &mut Vec<&'a ast::Env>) {
+        let stdlib_modules: Vec<&str> = trees.iter().filter_map(|t| t.module).collect();
+        let mut preset_spans: HashMap<String, Span> = HashMap::new();
+        let mut env_spans: HashMap<&str, Span> = HashMap::new();
+        for tree in trees {
+            for item in &tree.ast.items {
+                match item {
+                    Item::Import(import) if tree.module.is_none() => self.import(import, &stdlib_modules),
+                    Item::Let(decl) if tree.module.is_none() => {
+                        if let Some(first) = self.lets.get(decl.name.name.as_str()) {
+                            let first = first.decl.name.span;
+                            self.report(duplicate("binding", &decl.name.name, decl.name.span, first));
+                        } else {
+                            self.lets.insert(&decl.name.name, LetSlot { decl, state: LetState::Pending });
+                        }
+                    }
+                    Item::Preset(decl) => {
+                        let key = match tree.module {
+                            Some(module) if module == decl.name.name => format!("std.{module}"),
+                            Some(module) => format!("std.{module}.{}", decl.name.name),
+                            None => decl.name.name.clone(),
+                        };
+                        if let Some(&first) = preset_spans.get(&key) {
+                            self.report(duplicate("preset", &decl.name.name, decl.name.span, first));
+                            continue;
+                        }
+                        if tree.module.is_none() && !is_dns_label(&decl.name.name) {
+                            self.report(invalid_name(&decl.name.name, decl.name.span));
+                        }
+                        preset_spans.insert(key.clone(), decl.name.span);
+                        self.presets.insert(key, PresetDef { decl, module: tree.module });
+                    }
+                    Item::Env(env) if tree.module.is_none() => {
+                        if let Some(&first) = env_spans.get(env.name.name.as_str()) {
+                            self.report(duplicate("environment", &env.name.name, env.name.span, first));
+                        } else {
+                            env_spans.insert(&env.name.name, env.name.span);
+                            envs.push(env);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn import(&mut self, import: &ast::Import, modules: &[&str]) {
+        let names: Vec<&str> = import.path.iter().map(|i| i.name.as_str()).collect();
+        match names.as_slice() {
+            ["std", module] if modules.contains(module) => {
+                if let Some(first) = self.imports.iter().find(|(m, _, _)| m == module) {
+                    let first = first.1;
+                    self.report(duplicate("import", &format!("std.{module}"), import.span, first));
+                } else {
+                    self.imports.push((module.to_string(), import.span, false));
+                }
+            }
+            ["std", module] => {
+                let diagnostic = Diagnostic::new(Code::E0205, import.span, format!("no stdlib module `std.{module}`"))
+                    .with_primary_label("unknown module");
+                let known = modules.iter().map(|m| format!("`std.{m}`")).collect::<Vec<_>>().join(", ");
+                self.report(suggest(diagnostic, module, modules.iter().copied(), format!("the stdlib modules are {known}")));
+            }
+            _ => {
+                self.report(
+                    Diagnostic::new(Code::E0205, import.span, format!("cannot import `{}`", names.join(".")))
+                        .with_primary_label("imports name a stdlib module")
+                        .with_help("write `import std.NAME`; the project's own files share one namespace and need no import"),
+                );
+            }
+        }
+    }
+
+    /// Names bound in the current scope, for suggestions.
+    fn variable_names(&self) -> impl Iterator<Item = &str> {
+        self.locals.iter().map(|(n, _)| n.as_str()).chain(self.lets.keys().copied())
+    }
+
+    /// Looks a variable up: `None` when it is not bound, `Some(None)` when its value failed.
+    fn lookup(&mut self, name: &str, at: Span) -> Option<Option<Value>> {
+        if let Some((_, value)) = self.locals.iter().rev().find(|(n, _)| n == name) {
+            return Some(Some(value.clone()));
+        }
+        let slot = self.lets.get_mut(name)?;
+        match &slot.state {
+            LetState::Done(value) => Some(value.clone()),
+            LetState::InProgress => {
+                let decl_span = slot.decl.name.span;
+                slot.state = LetState::Done(None);
+                self.report(
+                    Diagnostic::new(Code::E0207, at, format!("`{name}` depends on itself"))
+                        .with_primary_label("used here while it is being defined")
+                        .with_label(decl_span, "defined here")
+                        .with_help("the language has no recursion: compute the value from other bindings"),
+                );
+                Some(None)
+            }
+            LetState::Pending => {
+                let decl = slot.decl;
+                if self.let_depth >= MAX_LET_DEPTH {
+                    self.report(
+                        Diagnostic::new(Code::E0105, at, format!("`let` bindings refer to one another more than {MAX_LET_DEPTH} deep"))
+                            .with_primary_label("too deep")
+                            .with_help("shorten the chain of bindings"),
+                    );
+                    return Some(None);
+                }
+                slot.state = LetState::InProgress;
+                // A `let` sees only other `let`s, never the locals of the place that uses it.
+                let saved = std::mem::take(&mut self.locals);
+                self.let_depth += 1;
+                let value = self.expr(&decl.value);
+                self.let_depth -= 1;
+                self.locals = saved;
+                if let Some(slot) = self.lets.get_mut(name) {
+                    if matches!(slot.state, LetState::InProgress) {
+                        slot.state = LetState::Done(value.clone());
+                    } else {
+                        return Some(None);
+                    }
+                }
+                Some(value)
+            }
+        }
+    }
+
+    /// Expands items: blocks become resources; `for` repeats its items; `let` inside a loop binds
+    /// for the rest of that iteration.
+    fn items(&mut self, items: &'a [Item], top_level: bool) {
+        let locals_before = self.locals.len();
+        for item in items {
+            match item {
+                Item::Block(block) => self.block(block),
+                Item::For(for_item) => self.for_item(for_item),
+                Item::Let(decl) if !top_level => {
+                    if let Some(value) = self.expr(&decl.value) {
+                        self.locals.push((decl.name.name.clone(), value));
+                    }
+                }
+                Item::Import(ast::Import { span, .. })
+                | Item::Env(ast::Env { span, .. })
+                | Item::Preset(ast::Preset { span, .. })
+                    if !top_level =>
+                {
+                    self.report(
+                        Diagnostic::new(Code::E0101, *span, "only blocks and `let` may appear inside `for`")
+                            .with_primary_label("not allowed in a loop")
+                            .with_help("move this declaration out of the loop"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        self.locals.truncate(locals_before);
+    }
+
+    fn for_item(&mut self, for_item: &'a ast::For) {
+        let Some(iterable) = self.expr(&for_item.iterable) else { return };
+        let ValueKind::List(elements) = iterable.kind else {
+            self.report(
+                Diagnostic::new(Code::E0406, iterable.span, format!("cannot iterate over {}", iterable.kind.type_name()))
+                    .with_primary_label("not a list or a range")
+                    .with_help("iterate over a list `[a, b]` or a range `1..=8`"),
+            );
+            return;
+        };
+        if elements.len() as i64 > MAX_RANGE {
+            self.report(
+                Diagnostic::new(Code::E0401, iterable.span, format!("list of {} items is larger than the limit of {MAX_RANGE}", elements.len()))
+                    .with_primary_label("too many items")
+                    .with_help("expand fewer items per loop"),
+            );
+            return;
+        }
+        for element in elements {
+            if self.too_many_reported {
+                return;
+            }
+            self.locals.push((for_item.var.name.clone(), element));
+            self.items(&for_item.items, false);
+            self.locals.pop();
+        }
+    }
+
+    /// Evaluates a block or member name to a string.
+    fn name(&mut self, name: &'a ast::Name) -> Option<(String, Span)> {
+        match name {
+            ast::Name::Ident(ident) => Some((ident.name.clone(), ident.span)),
+            ast::Name::Str(expr) => {
+                let value = self.expr(expr)?;
+                match value.kind {
+                    ValueKind::Str(s) => Some((s, expr.span)),
+                    other => {
+                        self.report(
+                            Diagnostic::new(Code::E0301, expr.span, format!("a name is a string, found {}", other.type_name()))
+                                .with_primary_label("not a string")
+                                .with_help("write the name as an identifier or a string"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn block(&mut self, block: &'a ast::Block) {
+        let Some(kind) = Kind::from_name(&block.kind.name) else {
+            let mut candidates: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            candidates.extend(["import", "let", "env", "for", "preset"]);
+            self.report(suggest(
+                Diagnostic::new(Code::E0204, block.kind.span, format!("unknown kind `{}`", block.kind.name))
+                    .with_primary_label("not a kind"),
+                &block.kind.name,
+                candidates,
+                "the kinds are node, network, cluster, storage, service, alert, backup, workflow and secret",
+            ));
+            return;
+        };
+        let Some((name, name_span)) = self.name(&block.name) else { return };
+        if !is_dns_label(&name) {
+            self.report(invalid_name(&name, name_span));
+            return;
+        }
+        if self.resources.len() >= MAX_RESOURCES {
+            if !self.too_many_reported {
+                self.too_many_reported = true;
+                self.report(
+                    Diagnostic::new(Code::E0404, block.span, format!("the estate expands to more than {MAX_RESOURCES} resources"))
+                        .with_primary_label("the limit is reached here")
+                        .with_help("split the estate into several projects"),
+                );
+            }
+            return;
+        }
+        let reported_before = self.diagnostics.len();
+        self.poisoned = false;
+        let body = self.body(&block.body, Some(kind));
+        let poisoned = self.poisoned || self.diagnostics.len() > reported_before;
+        if let Some(&first) = self.index.get(&(kind, name.clone())) {
+            let first_span = self.resources.get(first).map(|r| r.name_span).unwrap_or(name_span);
+            self.report(duplicate(kind.as_str(), &name, name_span, first_span));
+            return;
+        }
+        self.index.insert((kind, name.clone()), self.resources.len());
+        self.resources.push(Resource { kind, name, name_span, span: block.span, body, poisoned });
+    }
+
+    /// Evaluates a body to a record; `kind` is the block's kind when presets may be used.
+    fn body(&mut self, body: &'a Body, kind: Option<Kind>) -> Record {
+        let mut record = Record::new();
+        let mut presets: Vec<Record> = Vec::new();
+        for entry in &body.entries {
+            match entry {
+                Entry::Field { key, value } => {
+                    if let Some(value) = self.expr(value) {
+                        self.insert(&mut record, key, value);
+                    }
+                }
+                Entry::Record { key, body } => {
+                    let inner = self.body(body, None);
+                    self.insert(&mut record, key, Value { kind: ValueKind::Record(inner), span: body.span });
+                }
+                Entry::Member { key, label, body: member } => self.member(&mut record, key, label, member),
+                Entry::Use { span, .. } if self.in_preset.is_some() => {
+                    let preset = self.in_preset.unwrap_or(*span);
+                    self.report(
+                        Diagnostic::new(Code::E0209, *span, "a preset cannot use another preset")
+                            .with_primary_label("`use` inside a preset")
+                            .with_label(preset, "in this preset")
+                            .with_help("copy the fields you need, or `use` both presets in the block"),
+                    );
+                }
+                Entry::Use { preset, args, span } => {
+                    if let Some(fields) = self.use_preset(preset, args, *span, kind) {
+                        presets.push(fields);
+                    }
+                }
+                Entry::Param { .. } if self.in_preset.is_some() => {}
+                Entry::Param { span, .. } => {
+                    self.report(
+                        Diagnostic::new(Code::E0101, *span, "`param` declares a preset parameter and belongs in a `preset`")
+                            .with_primary_label("not in a preset")
+                            .with_help("use `let` for a value shared by several blocks"),
+                    );
+                }
+                Entry::Error(_) => self.poisoned = true,
+            }
+        }
+        if presets.is_empty() {
+            return record;
+        }
+        // Presets in order, then the block on top: the block wins.
+        let mut merged = Record::new();
+        for fields in presets {
+            merge(&mut merged, fields);
+        }
+        merge(&mut merged, record);
+        merged
+    }
+
+    fn insert(&mut self, record: &mut Record, key: &ast::Key, value: Value) {
+        if let Some(first) = record.get(&key.name) {
+            let first = first.key_span;
+            self.report(
+                Diagnostic::new(Code::E0305, key.span, format!("field `{}` is set twice", key.name))
+                    .with_primary_label("set again here")
+                    .with_label(first, "first set here")
+                    .with_help("keep one of the two"),
+            );
+            return;
+        }
+        record.insert(key.name.clone(), Field { key_span: key.span, value });
+    }
+
+    /// `field LABEL { … }`: adds a named member to the map of records under `field`.
+    fn member(&mut self, record: &mut Record, key: &ast::Key, label: &'a ast::Name, body: &'a Body) {
+        let Some((name, name_span)) = self.name(label) else { return };
+        if !is_dns_label(&name) {
+            self.report(invalid_name(&name, name_span));
+            return;
+        }
+        let value = Value { kind: ValueKind::Record(self.body(body, None)), span: body.span.to(name_span) };
+        let entry = record.entry(key.name.clone()).or_insert_with(|| Field {
+            key_span: key.span,
+            value: Value { kind: ValueKind::Record(Record::new()), span: key.span },
+        });
+        match &mut entry.value.kind {
+            ValueKind::Record(members) => {
+                if let Some(first) = members.get(&name) {
+                    let first = first.key_span;
+                    self.report(duplicate(&key.name, &name, name_span, first));
+                    return;
+                }
+                members.insert(name, Field { key_span: name_span, value });
+            }
+            _ => {
+                let first = entry.key_span;
+                self.report(
+                    Diagnostic::new(Code::E0305, key.span, format!("field `{}` is set twice", key.name))
+                        .with_primary_label("set again here as a member")
+                        .with_label(first, "first set here")
+                        .with_help("keep one of the two"),
+                );
+            }
+        }
+    }
+
+    /// Evaluates `use PRESET { args }` to the fields the preset contributes.
+    fn use_preset(&mut self, path: &'a [ast::Ident], args: &'a Body, span: Span, kind: Option<Kind>) -> Option<Record> {
+        let key = path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".");
+        let path_span = path.first().map(|f| f.span.to(path.last().map_or(f.span, |l| l.span))).unwrap_or(span);
+        let Some(def) = self.presets.get(&key) else {
+            let candidates: Vec<&str> = self.presets.keys().map(String::as_str).collect();
+            let diagnostic = Diagnostic::new(Code::E0206, path_span, format!("unknown preset `{key}`"))
+                .with_primary_label("no such preset");
+            self.report(suggest(diagnostic, &key, candidates, "use a preset declared with `preset NAME for KIND` or one from the stdlib"));
+            return None;
+        };
+        let (decl, module) = (def.decl, def.module);
+        if let Some(module) = module {
+            match self.imports.iter_mut().find(|(m, _, _)| m == module) {
+                Some(import) => import.2 = true,
+                None => {
+                    self.report(
+                        Diagnostic::new(Code::E0206, path_span, format!("preset `{key}` is used without importing it"))
+                            .with_primary_label("not imported")
+                            .with_help(format!("add `import std.{module}` at the top of the file")),
+                    );
+                    return None;
+                }
+            }
+        }
+        match kind {
+            Some(kind) if kind.as_str() == decl.kind.name => {}
+            _ => {
+                let found = kind.map_or("a nested record".to_string(), |k| format!("a `{k}`"));
+                self.report(
+                    Diagnostic::new(Code::E0209, path_span, format!("preset `{key}` is for a `{}`, not {found}", decl.kind.name))
+                        .with_primary_label("used in the wrong kind of block")
+                        .with_label(decl.kind.span, "the preset's kind")
+                        .with_help(format!("use it in a `{}` block", decl.kind.name)),
+                );
+                return None;
+            }
+        }
+        // Parameters: declared defaults, overridden by the `use` arguments.
+        let mut params: Vec<(String, Option<Value>, Span)> = Vec::new();
+        for entry in &decl.body.entries {
+            if let Entry::Param { name, default, .. } = entry {
+                params.push((name.name.clone(), None, name.span));
+                let value = default.as_ref().and_then(|d| {
+                    let saved = std::mem::take(&mut self.locals);
+                    let value = self.expr(d);
+                    self.locals = saved;
+                    value
+                });
+                if let Some(last) = params.last_mut() {
+                    last.1 = value;
+                }
+            }
+        }
+        let arguments = self.body(args, None);
+        let mut ok = true;
+        for (arg, field) in arguments {
+            match params.iter_mut().find(|(p, _, _)| *p == arg) {
+                Some(param) => param.1 = Some(field.value),
+                None => {
+                    ok = false;
+                    let names: Vec<&str> = params.iter().map(|(p, _, _)| p.as_str()).collect();
+                    let listed = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                    let diagnostic = Diagnostic::new(Code::E0210, field.key_span, format!("preset `{key}` has no parameter `{arg}`"))
+                        .with_primary_label("unknown parameter");
+                    let fallback = if listed.is_empty() {
+                        "this preset takes no parameters".to_string()
+                    } else {
+                        format!("its parameters are {listed}")
+                    };
+                    let names_for_suggestion = names.clone();
+                    self.report(suggest(diagnostic, &arg, names_for_suggestion, fallback));
+                }
+            }
+        }
+        let mut locals = Vec::with_capacity(params.len());
+        for (name, value, param_span) in params {
+            match value {
+                Some(value) => locals.push((name, value)),
+                None => {
+                    ok = false;
+                    self.report(
+                        Diagnostic::new(Code::E0302, path_span, format!("preset `{key}` needs parameter `{name}`"))
+                            .with_primary_label("parameter not set")
+                            .with_label(param_span, "declared here without a default")
+                            .with_help(format!("set it: `use {key} {{ {name} = … }}`")),
+                    );
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let saved = std::mem::replace(&mut self.locals, locals);
+        self.in_preset = Some(decl.name.span);
+        let fields = self.body(&decl.body, None);
+        self.in_preset = None;
+        self.locals = saved;
+        Some(fields)
+    }
+
+    /// Checks every overlay's targets and applies the selected one.
+    fn overlays(&mut self, envs: &[&'a ast::Env], selected: Option<&str>, evaluated: &mut Evaluated) {
+        evaluated.environments = envs.iter().map(|e| e.name.name.clone()).collect();
+        if let Some(name) = selected
+            && !envs.iter().any(|e| e.name.name == name)
+        {
+            let span = envs.first().map(|e| e.name.span).unwrap_or_default();
+            let diagnostic = Diagnostic::new(Code::E0005, span, format!("no environment `{name}`"))
+                .with_primary_label("environments are declared with `env NAME { … }`");
+            let names: Vec<&str> = envs.iter().map(|e| e.name.name.as_str()).collect();
+            let fallback = if names.is_empty() {
+                "this estate declares no environment; drop `--env`".to_string()
+            } else {
+                format!("the environments are {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+            };
+            self.report(suggest(diagnostic, name, names.clone(), fallback));
+        }
+        for env in envs {
+            let apply = selected == Some(env.name.name.as_str());
+            for assignment in &env.assignments {
+                self.assignment(assignment, apply, evaluated);
+            }
+        }
+    }
+
+    fn assignment(&mut self, assignment: &'a ast::Assignment, apply: bool, evaluated: &mut Evaluated) {
+        let [kind_key, name_key, fields @ ..] = assignment.path.as_slice() else {
+            self.report(
+                Diagnostic::new(Code::E0101, assignment.span, "an overlay sets a field of a resource")
+                    .with_primary_label("too short a path")
+                    .with_help("write `kind.name.field = value`, as in `service.web.replicas = 1`"),
+            );
+            return;
+        };
+        let Some(kind) = Kind::from_name(&kind_key.name) else {
+            self.report(suggest(
+                Diagnostic::new(Code::E0204, kind_key.span, format!("unknown kind `{}`", kind_key.name)).with_primary_label("not a kind"),
+                &kind_key.name,
+                Kind::ALL.iter().map(|k| k.as_str()),
+                "an overlay path starts with a kind, as in `service.web.replicas`",
+            ));
+            return;
+        };
+        let Some(&index) = self.index.get(&(kind, name_key.name.clone())) else {
+            let names: Vec<&str> = self.resources.iter().filter(|r| r.kind == kind).map(|r| r.name.as_str()).collect();
+            let diagnostic = Diagnostic::new(Code::E0211, name_key.span, format!("the overlay sets `{}`, but there is no {kind} `{}`", assignment_path(assignment), name_key.name))
+                .with_primary_label(format!("no such {kind}"));
+            self.report(suggest(diagnostic, &name_key.name, names, format!("declare the {kind} or fix the overlay's path")));
+            return;
+        };
+        if fields.is_empty() {
+            self.report(
+                Diagnostic::new(Code::E0101, assignment.span, "an overlay sets a field, not a whole resource")
+                    .with_primary_label("no field named")
+                    .with_help(format!("write `{kind}.{}.FIELD = value`", name_key.name)),
+            );
+            return;
+        }
+        evaluated.overlay_paths.push(OverlayPath { kind, fields: fields.iter().map(|k| (k.name.clone(), k.span)).collect() });
+        if !apply {
+            return;
+        }
+        let Some(value) = self.expr(&assignment.value) else { return };
+        let Some(resource) = self.resources.get_mut(index) else { return };
+        let mut record = &mut resource.body;
+        let (last, parents) = match fields.split_last() {
+            Some(split) => split,
+            None => return,
+        };
+        for parent in parents {
+            let entry = record.entry(parent.name.clone()).or_insert_with(|| Field {
+                key_span: parent.span,
+                value: Value { kind: ValueKind::Record(Record::new()), span: parent.span },
+            });
+            match &mut entry.value.kind {
+                ValueKind::Record(inner) | ValueKind::Tagged(_, inner) => record = inner,
+                other => {
+                    let found = other.type_name();
+                    self.diagnostics.push(
+                        Diagnostic::new(Code::E0301, parent.span, format!("`{}` is {found}, which has no fields", parent.name))
+                            .with_primary_label("not a record")
+                            .with_help("set the field itself, not a field inside it"),
+                    );
+                    return;
+                }
+            }
+        }
+        record.insert(last.name.clone(), Field { key_span: last.span, value });
+    }
+
+    /// Checks that every reference names an existing resource (and `step.x` a step of its
+    /// workflow).
+    fn resolve_references(&mut self) {
+        let mut problems = Vec::new();
+        let mut names_by_kind: HashMap<Kind, Vec<&str>> = HashMap::new();
+        for resource in &self.resources {
+            names_by_kind.entry(resource.kind).or_default().push(&resource.name);
+        }
+        for resource in &self.resources {
+            let steps: Vec<&str> = match resource.body.get("step").map(|f| &f.value.kind) {
+                Some(ValueKind::Record(steps)) => steps.keys().map(String::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let mut stack: Vec<&Value> = resource.body.values().map(|f| &f.value).collect();
+            while let Some(value) = stack.pop() {
+                match &value.kind {
+                    ValueKind::Ref(reference) => {
+                        let found = match Kind::from_name(&reference.kind) {
+                            Some(kind) => self.index.contains_key(&(kind, reference.name.clone())),
+                            None => steps.contains(&reference.name.as_str()),
+                        };
+                        if !found {
+                            let candidates: Vec<&str> = match Kind::from_name(&reference.kind) {
+                                Some(kind) => names_by_kind.get(&kind).cloned().unwrap_or_default(),
+                                None => steps.clone(),
+                            };
+                            let diagnostic = Diagnostic::new(
+                                Code::E0201,
+                                value.span,
+                                format!("no {} named `{}`", reference.kind, reference.name),
+                            )
+                            .with_primary_label("unresolved reference");
+                            let fallback = match candidates.len() {
+                                0 => format!("declare `{} {} {{ … }}`", reference.kind, reference.name),
+                                _ => format!(
+                                    "the {} names are {}",
+                                    reference.kind,
+                                    candidates.iter().take(8).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                                ),
+                            };
+                            problems.push(suggest(diagnostic, &reference.name, candidates, fallback));
+                        }
+                    }
+                    ValueKind::List(items) => stack.extend(items.iter().rev()),
+                    ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
+                        stack.extend(record.values().rev().map(|f| &f.value));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        problems.sort_by_key(|d| (d.primary.span.file, d.primary.span.start));
+        self.diagnostics.extend(problems);
+    }
+}
+
+fn assignment_path(assignment: &ast::Assignment) -> String {
+    assignment.path.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(".")
+}
+
+fn duplicate(what: &str, name: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0202, span, format!("{what} `{name}` is defined twice"))
+        .with_primary_label("defined again here")
+        .with_label(first, "first defined here")
+        .with_help("rename one of them or remove the duplicate")
+}
+
+fn invalid_name(name: &str, span: Span) -> Diagnostic {
+    let shown: String = name.chars().take(80).collect();
+    Diagnostic::new(Code::E0203, span, format!("`{shown}` is not a valid name"))
+        .with_primary_label("not a DNS-1123 label")
+        .with_help(dns_label_help(name))
+}

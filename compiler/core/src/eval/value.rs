@@ -1,0 +1,195 @@
+//! Evaluated values: what a block body, a `let` or a preset becomes once variables, loops,
+//! interpolation and arithmetic are done. Every value keeps the span of the text it came from.
+//!
+//! References stay symbolic (`kind`, `name`, field path); the model stage checks that they resolve
+//! and point at the right kind.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use indexmap::IndexMap;
+
+use crate::source::Span;
+use crate::syntax::ast::Protocol;
+
+/// A value with the span of the text it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Value {
+    /// What it is.
+    pub kind: ValueKind,
+    /// Where it came from.
+    pub span: Span,
+}
+
+/// One entry of a record: its value and the span of its key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// Where the key is written (the overlay line for overlaid fields).
+    pub key_span: Span,
+    /// The value.
+    pub value: Value,
+}
+
+/// A record: ordered keys to fields.
+pub type Record = IndexMap<String, Field>;
+
+/// A reference `kind.name` or `kind.name.field…`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reference {
+    /// The kind (`service`, `step`).
+    pub kind: String,
+    /// The referenced name.
+    pub name: String,
+    /// Fields after the name (`service.db.port` → `["port"]`).
+    pub field: Vec<String>,
+}
+
+/// The forms a value takes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueKind {
+    /// Text.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// Milliseconds.
+    Duration(u64),
+    /// Bytes.
+    Size(u64),
+    /// An IP address.
+    Ip(IpAddr),
+    /// An address and prefix length.
+    Cidr(IpAddr, u8),
+    /// A port number and protocol.
+    Port(u64, Protocol),
+    /// A list.
+    List(Vec<Value>),
+    /// A record or map.
+    Record(Record),
+    /// A tagged record `http { … }`.
+    Tagged(String, Record),
+    /// An enum symbol or name (`nixos`, `api`).
+    Symbol(String),
+    /// A reference to a resource.
+    Ref(Reference),
+    /// Raw target code `nix("…")`.
+    Nix(String),
+}
+
+impl ValueKind {
+    /// Names the value's type for "expected …, found …" messages.
+    pub fn type_name(&self) -> String {
+        match self {
+            ValueKind::Str(_) => "string".into(),
+            ValueKind::Int(_) => "integer".into(),
+            ValueKind::Bool(_) => "boolean".into(),
+            ValueKind::Duration(_) => "duration".into(),
+            ValueKind::Size(_) => "size".into(),
+            ValueKind::Ip(_) => "address".into(),
+            ValueKind::Cidr(..) => "CIDR".into(),
+            ValueKind::Port(..) => "port".into(),
+            ValueKind::List(_) => "list".into(),
+            ValueKind::Record(_) => "record".into(),
+            ValueKind::Tagged(tag, _) => format!("`{tag} {{ … }}`"),
+            ValueKind::Symbol(s) => format!("symbol `{s}`"),
+            ValueKind::Ref(r) => format!("reference to {} `{}`", r.kind, r.name),
+            ValueKind::Nix(_) => "`nix(…)` expression".into(),
+        }
+    }
+}
+
+/// Formats a duration in its largest exact unit (`90000` ms → `90s`, `900000` → `15m`).
+pub fn format_duration(ms: u64) -> String {
+    const UNITS: &[(&str, u64)] =
+        &[("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)];
+    for &(unit, factor) in UNITS {
+        if ms != 0 && ms % factor == 0 {
+            return format!("{}{unit}", ms / factor);
+        }
+    }
+    format!("{ms}ms")
+}
+
+/// Formats a size in its largest exact binary unit, or bytes.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: &[(&str, u64)] = &[("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for &(unit, factor) in UNITS {
+        if bytes != 0 && bytes % factor == 0 {
+            return format!("{}{unit}", bytes / factor);
+        }
+    }
+    format!("{bytes}B")
+}
+
+/// The text form of a scalar, used by interpolation; `None` for lists, records and references.
+pub fn text_form(kind: &ValueKind) -> Option<String> {
+    let mut out = String::new();
+    match kind {
+        ValueKind::Str(s) | ValueKind::Symbol(s) => out.push_str(s),
+        ValueKind::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        ValueKind::Bool(b) => {
+            let _ = write!(out, "{b}");
+        }
+        ValueKind::Duration(ms) => out = format_duration(*ms),
+        ValueKind::Size(bytes) => out = format_size(*bytes),
+        ValueKind::Ip(ip) => {
+            let _ = write!(out, "{ip}");
+        }
+        ValueKind::Cidr(ip, bits) => {
+            let _ = write!(out, "{ip}/{bits}");
+        }
+        ValueKind::Port(n, proto) => {
+            let proto = match proto {
+                Protocol::Tcp => "tcp",
+                Protocol::Udp => "udp",
+            };
+            let _ = write!(out, "{n}/{proto}");
+        }
+        ValueKind::List(_) | ValueKind::Record(_) | ValueKind::Tagged(..) | ValueKind::Ref(_) | ValueKind::Nix(_) => {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Merges `over` onto `under`: records merge deeply (keys of `over` win), anything else is replaced.
+pub fn merge(under: &mut Record, over: Record) {
+    for (key, field) in over {
+        match (under.get_mut(&key), field.value.kind) {
+            (Some(existing), ValueKind::Record(inner)) if matches!(existing.value.kind, ValueKind::Record(_)) => {
+                if let ValueKind::Record(target) = &mut existing.value.kind {
+                    merge(target, inner);
+                }
+                existing.key_span = field.key_span;
+            }
+            (Some(existing), ValueKind::Tagged(tag, inner))
+                if matches!(&existing.value.kind, ValueKind::Tagged(t, _) if *t == tag) =>
+            {
+                if let ValueKind::Tagged(_, target) = &mut existing.value.kind {
+                    merge(target, inner);
+                }
+                existing.key_span = field.key_span;
+            }
+            (_, kind) => {
+                under.insert(key, Field { key_span: field.key_span, value: Value { kind, span: field.value.span } });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_in_the_largest_exact_unit() {
+        assert_eq!(format_duration(900_000), "15m");
+        assert_eq!(format_duration(90_000), "90s");
+        assert_eq!(format_duration(1_500), "1500ms");
+        assert_eq!(format_size(2 << 40), "2TiB");
+        assert_eq!(format_size(1_000), "1000B");
+    }
+}

@@ -1,0 +1,556 @@
+//! The schema of every kind: one Rust struct per kind, the single definition of its fields, their
+//! types, which are required, their defaults and their docs.
+//!
+//! The checker reads the JSON Schema these structs derive (so `spec schema` prints exactly what is
+//! checked), and the model is deserialised into them. To add a field, add it here with a doc
+//! comment; an optional field is an `Option`, a default is written as `extend("default" = …)` and
+//! applied by an accessor. Every field keeps its span through [`Spanned`].
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::types::*;
+
+/// The operating system of a node; NixOS nodes get NixOS modules, others plain systemd units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Os {
+    /// NixOS.
+    Nixos,
+    /// Ubuntu.
+    Ubuntu,
+    /// Debian.
+    Debian,
+    /// Fedora.
+    Fedora,
+    /// Rocky Linux.
+    Rocky,
+}
+
+/// A host.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// The operating system.
+    pub os: Spanned<Os>,
+    /// The node's address on the mesh.
+    pub address: Option<Spanned<Address>>,
+    /// Where peers reach the node (its public or underlay address).
+    pub endpoint: Option<Spanned<Address>>,
+    /// The node's WireGuard identity.
+    pub wireguard: Option<Spanned<NodeWireguard>>,
+    /// CPU cores.
+    #[schemars(range(min = 1))]
+    pub cpu: Option<Spanned<u32>>,
+    /// Memory.
+    pub memory: Option<Spanned<Size>>,
+    /// GPUs.
+    pub gpu: Option<Spanned<u32>>,
+    /// Disks, by name: `disk nvme0 { device = "/dev/disk/by-id/…" }`.
+    #[serde(default)]
+    pub disk: IndexMap<String, Spanned<Disk>>,
+    /// ZFS pools, by name: `zpool tank { … }`.
+    #[serde(default)]
+    pub zpool: IndexMap<String, Spanned<Zpool>>,
+}
+
+/// A node's WireGuard identity.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeWireguard {
+    /// The public key (not a secret), base64.
+    pub public_key: Spanned<String>,
+    /// The private key, always a secret.
+    pub private_key: Spanned<SecretRef>,
+}
+
+/// A disk of a node.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disk {
+    /// The device path, preferably under `/dev/disk/by-id/`.
+    pub device: Spanned<String>,
+    /// The disk's size.
+    pub size: Option<Spanned<Size>>,
+}
+
+/// The vdev layout of a ZFS pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolLayout {
+    /// Disks striped, no redundancy.
+    Stripe,
+    /// Every disk a copy.
+    Mirror,
+    /// Single parity.
+    Raidz1,
+    /// Double parity.
+    Raidz2,
+    /// Triple parity.
+    Raidz3,
+}
+
+/// A ZFS pool.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Zpool {
+    /// The vdev layout.
+    pub layout: Spanned<PoolLayout>,
+    /// The member disks' device paths.
+    pub disks: Spanned<Vec<String>>,
+    /// Usable size.
+    pub size: Option<Spanned<Size>>,
+}
+
+/// A network joining nodes.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// The WireGuard mesh carrying the network.
+    pub wireguard: Option<Spanned<NetworkWireguard>>,
+    /// The member nodes; peers are derived from membership.
+    pub members: Spanned<Vec<NodeRef>>,
+    /// Whether the network's interface is trusted by each member's firewall. Default: false.
+    #[schemars(extend("default" = false))]
+    pub trusted: Option<Spanned<bool>>,
+}
+
+/// The WireGuard settings of a network.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkWireguard {
+    /// The mesh's address range; members' addresses lie in it.
+    pub cidr: Spanned<Cidr>,
+    /// The UDP port WireGuard listens on.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Spanned<u16>,
+}
+
+/// A Kubernetes distribution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Distribution {
+    /// k3s.
+    K3s,
+    /// RKE2.
+    Rke2,
+    /// Upstream Kubernetes.
+    Kubernetes,
+}
+
+/// A Kubernetes cluster.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// The distribution.
+    pub distribution: Spanned<Distribution>,
+    /// The control-plane nodes.
+    pub servers: Spanned<Vec<NodeRef>>,
+    /// The worker nodes.
+    #[serde(default)]
+    pub agents: Vec<NodeRef>,
+    /// The namespace the estate's workloads go to. Default: `default`.
+    #[schemars(extend("default" = "default"))]
+    pub namespace: Option<Spanned<String>>,
+}
+
+/// Storage for state: a ZFS dataset on a node or a volume on a cluster.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// Where the storage lives.
+    pub on: Spanned<PlacementRef>,
+    /// A ZFS dataset of one of the node's pools.
+    pub zfs: Option<Spanned<ZfsDataset>>,
+    /// A persistent volume on a cluster.
+    pub volume: Option<Spanned<Volume>>,
+}
+
+/// A ZFS dataset.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZfsDataset {
+    /// The pool's name.
+    pub pool: Spanned<String>,
+    /// The dataset path inside the pool.
+    pub dataset: Spanned<String>,
+    /// The quota.
+    pub quota: Option<Spanned<Size>>,
+    /// The record size.
+    pub recordsize: Option<Spanned<Size>>,
+    /// The compression algorithm. Default: `lz4`.
+    #[schemars(extend("default" = "lz4"))]
+    pub compression: Option<Spanned<Compression>>,
+    /// Where the dataset is mounted. Default: `/<pool>/<dataset>`.
+    pub mountpoint: Option<Spanned<String>>,
+}
+
+/// A ZFS compression algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compression {
+    /// No compression.
+    Off,
+    /// LZ4.
+    Lz4,
+    /// Zstandard.
+    Zstd,
+    /// gzip.
+    Gzip,
+}
+
+/// A persistent volume claim on a cluster.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    /// The requested size.
+    pub size: Spanned<Size>,
+    /// The storage class. Default: the cluster's default class.
+    pub class: Option<Spanned<String>>,
+    /// The access mode. Default: `read-write-once`.
+    #[schemars(extend("default" = "read-write-once"))]
+    pub access: Option<Spanned<AccessMode>>,
+}
+
+/// A volume access mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessMode {
+    /// One node reads and writes.
+    ReadWriteOnce,
+    /// Many nodes read.
+    ReadOnlyMany,
+    /// Many nodes read and write.
+    ReadWriteMany,
+}
+
+/// A long-running workload.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Where it runs.
+    pub on: Spanned<PlacementRef>,
+    /// The container image, `repository:tag`; a service without one is provided by its preset's
+    /// target payloads.
+    pub image: Option<Spanned<String>>,
+    /// The number of instances. Default: 1.
+    #[schemars(range(min = 0), extend("default" = 1))]
+    pub replicas: Option<Spanned<u32>>,
+    /// The arguments passed to the image's entry point.
+    #[serde(default)]
+    pub args: Vec<Spanned<String>>,
+    /// The services this one needs, started first.
+    #[serde(default)]
+    pub needs: Vec<ServiceRef>,
+    /// Environment variables; secrets are references, never literals.
+    #[serde(default)]
+    pub env: IndexMap<String, Spanned<EnvValue>>,
+    /// Named ports.
+    #[serde(default)]
+    pub ports: IndexMap<String, Spanned<Port>>,
+    /// The ports reachable from outside the host or cluster.
+    #[serde(default)]
+    pub expose: Vec<Spanned<LocalName>>,
+    /// Mount path to storage.
+    #[serde(default)]
+    pub volumes: IndexMap<String, StorageRef>,
+    /// How to tell the service is healthy.
+    pub health: Option<Spanned<Health>>,
+    /// Where the service exports Prometheus metrics.
+    pub metrics: Option<Spanned<Metrics>>,
+    /// CPU and memory the service needs.
+    pub resources: Option<Spanned<Resources>>,
+    /// Alerts that belong to the service, by name (presets bring some).
+    #[serde(default)]
+    pub alert: IndexMap<String, Spanned<Alert>>,
+    /// NixOS options merged into the module of the service's node, by option path.
+    pub nixos: Option<Spanned<IndexMap<String, Payload>>>,
+    /// A Helm chart that deploys the service on a cluster instead of the generic chart.
+    pub helm: Option<Spanned<HelmChart>>,
+    /// systemd unit settings merged into the service's unit, by section.
+    pub systemd: Option<Spanned<IndexMap<String, Payload>>>,
+}
+
+impl Service {
+    /// The number of instances (default 1).
+    pub fn replicas(&self) -> u32 {
+        self.replicas.as_ref().map_or(1, |r| r.value)
+    }
+}
+
+/// The value of an environment variable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvValue {
+    /// Plain text.
+    Text(String),
+    /// A number.
+    Number(i64),
+    /// A flag.
+    Flag(bool),
+    /// A secret, injected by the target's secret mechanism.
+    Secret(SecretRef),
+}
+
+/// A health check.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Health {
+    /// An HTTP GET that must answer 2xx.
+    Http {
+        /// The port's name.
+        port: LocalName,
+        /// The request path.
+        path: String,
+    },
+    /// A TCP connection that must open.
+    Tcp {
+        /// The port's name.
+        port: LocalName,
+    },
+    /// A command that must exit 0.
+    Exec {
+        /// The command and its arguments.
+        command: Vec<String>,
+    },
+}
+
+/// Where a service exports metrics.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// The port's name.
+    pub port: Spanned<LocalName>,
+    /// The path. Default: `/metrics`.
+    #[schemars(extend("default" = "/metrics"))]
+    pub path: Option<Spanned<String>>,
+}
+
+/// CPU and memory.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// CPU cores.
+    #[schemars(range(min = 1))]
+    pub cpu: Option<Spanned<u32>>,
+    /// Memory.
+    pub memory: Option<Spanned<Size>>,
+    /// GPUs.
+    pub gpu: Option<Spanned<u32>>,
+}
+
+/// A Helm chart with values.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HelmChart {
+    /// The chart: `oci://…` or a repository URL with `name`.
+    pub chart: Spanned<String>,
+    /// The chart's name in a repository (for non-OCI charts).
+    pub name: Option<Spanned<String>>,
+    /// The chart version.
+    pub version: Option<Spanned<String>>,
+    /// Values merged under what spec generates.
+    #[serde(default)]
+    pub values: IndexMap<String, Payload>,
+}
+
+/// An alert's severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Page someone.
+    Critical,
+    /// Look soon.
+    Warning,
+    /// For the record.
+    Info,
+}
+
+/// A Prometheus alert.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alert {
+    /// How urgent it is.
+    pub severity: Spanned<Severity>,
+    /// The PromQL condition.
+    pub expr: Spanned<String>,
+    /// How long the condition must hold before the alert fires. Default: 0s.
+    #[serde(rename = "for")]
+    pub pending_for: Option<Spanned<Duration>>,
+    /// A one-line summary (Prometheus template syntax allowed).
+    pub summary: Option<Spanned<String>>,
+    /// A longer description.
+    pub description: Option<Spanned<String>>,
+    /// Extra labels.
+    #[serde(default)]
+    pub labels: IndexMap<String, Spanned<String>>,
+}
+
+/// A backup policy for one storage.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// The storage backed up.
+    pub source: Spanned<StorageRef>,
+    /// Local snapshots.
+    pub snapshots: Option<Spanned<Snapshots>>,
+    /// The offsite copy.
+    pub offsite: Option<Spanned<Offsite>>,
+    /// The most data the estate may lose (recovery point objective).
+    pub rpo: Option<Spanned<Duration>>,
+    /// How often a restore is tested.
+    pub verify: Option<Spanned<Cadence>>,
+}
+
+/// Local snapshots.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshots {
+    /// How often a snapshot is taken.
+    pub every: Spanned<Duration>,
+    /// How many to keep.
+    pub keep: Option<Spanned<Keep>>,
+}
+
+/// Retention counts.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keep {
+    /// Hourly copies.
+    pub hourly: Option<Spanned<u32>>,
+    /// Daily copies.
+    pub daily: Option<Spanned<u32>>,
+    /// Weekly copies.
+    pub weekly: Option<Spanned<u32>>,
+    /// Monthly copies.
+    pub monthly: Option<Spanned<u32>>,
+    /// Yearly copies.
+    pub yearly: Option<Spanned<u32>>,
+}
+
+/// An offsite copy.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Offsite {
+    /// restic to a repository.
+    Restic {
+        /// The restic repository (`s3:https://…`).
+        repository: String,
+        /// The repository password.
+        password: SecretRef,
+        /// How often a copy is made.
+        every: Duration,
+        /// How many to keep.
+        keep: Option<Keep>,
+    },
+}
+
+/// How often something recurs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cadence {
+    /// Every day.
+    Daily,
+    /// Every week.
+    Weekly,
+    /// Every month.
+    Monthly,
+}
+
+/// A scheduled chain of steps.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    /// Where it runs.
+    pub on: Spanned<PlacementRef>,
+    /// A cron schedule (`0 3 * * *`).
+    pub schedule: Option<Spanned<String>>,
+    /// The steps, by name.
+    pub step: Spanned<IndexMap<String, Spanned<Step>>>,
+}
+
+/// One step of a workflow.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The container image.
+    pub image: Spanned<String>,
+    /// The arguments.
+    #[serde(default)]
+    pub args: Vec<Spanned<String>>,
+    /// Steps that must succeed first.
+    #[serde(default)]
+    pub needs: Vec<StepRef>,
+    /// How often a failed run is retried. Default: 0.
+    #[schemars(extend("default" = 0))]
+    pub retries: Option<Spanned<u32>>,
+    /// How long a run may take.
+    pub timeout: Option<Spanned<Duration>>,
+    /// Environment variables.
+    #[serde(default)]
+    pub env: IndexMap<String, Spanned<EnvValue>>,
+}
+
+/// A secret, by reference: where each target finds it. The value never enters the spec.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Secret {
+    /// How NixOS nodes get it.
+    pub nixos: Option<Spanned<NixosSecret>>,
+    /// How clusters get it.
+    pub k8s: Option<Spanned<KubernetesSecret>>,
+    /// How other hosts' systemd units get it.
+    pub systemd: Option<Spanned<SystemdSecret>>,
+}
+
+/// A secret backend on NixOS.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum NixosSecret {
+    /// An agenix-encrypted file in the repository.
+    Agenix {
+        /// The `.age` file, relative to the project.
+        file: String,
+    },
+    /// A sops-encrypted file in the repository.
+    Sops {
+        /// The sops file, relative to the project.
+        file: String,
+        /// The key inside the file.
+        key: Option<String>,
+    },
+}
+
+/// A secret backend on Kubernetes.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum KubernetesSecret {
+    /// A Secret that already exists in the namespace.
+    Existing {
+        /// The Secret's name.
+        name: String,
+        /// The key inside it.
+        key: String,
+    },
+    /// A Secret synced by External Secrets from a store.
+    External {
+        /// The SecretStore's name.
+        store: String,
+        /// The path in the store.
+        path: String,
+        /// The key inside it.
+        key: String,
+    },
+}
+
+/// A secret backend for plain systemd units.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SystemdSecret {
+    /// A credential file loaded with `LoadCredential=`.
+    Credential {
+        /// The credential file's path on the host.
+        path: String,
+    },
+}

@@ -1,0 +1,175 @@
+//! Stage 3, the model: evaluated resources to the typed, checked [`Model`] the targets read.
+//!
+//! Each kind's struct in [`kinds`] is the one definition of its fields; its derived JSON Schema
+//! drives the [`check`]er, and the checked records are deserialised into the structs by [`de`].
+//! The model holds no expressions and no syntax; every value keeps its span.
+//!
+//! Invariant: the model is built only from records the checker accepted, so deserialisation
+//! cannot fail except by a compiler bug (reported as E9001, never a panic).
+
+pub mod check;
+mod de;
+mod kind;
+pub mod kinds;
+pub mod types;
+
+use std::sync::OnceLock;
+
+use schemars::{JsonSchema, schema_for};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::eval::{Evaluated, OverlayPath};
+use crate::source::Span;
+pub use kind::Kind;
+pub use kinds::*;
+
+/// A named resource of one kind.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Resource<T> {
+    /// The resource's name, a DNS-1123 label.
+    pub name: String,
+    /// The whole block.
+    #[serde(skip)]
+    pub span: Span,
+    /// Where the name is written.
+    #[serde(skip)]
+    pub name_span: Span,
+    /// The checked fields.
+    #[serde(flatten)]
+    pub spec: T,
+}
+
+/// The whole estate, checked and typed: what every target reads.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Model {
+    /// Hosts.
+    pub nodes: Vec<Resource<Node>>,
+    /// Networks.
+    pub networks: Vec<Resource<Network>>,
+    /// Kubernetes clusters.
+    pub clusters: Vec<Resource<Cluster>>,
+    /// Datasets and volumes.
+    pub storage: Vec<Resource<Storage>>,
+    /// Workloads.
+    pub services: Vec<Resource<Service>>,
+    /// Prometheus alerts.
+    pub alerts: Vec<Resource<Alert>>,
+    /// Backup policies.
+    pub backups: Vec<Resource<Backup>>,
+    /// Scheduled workflows.
+    pub workflows: Vec<Resource<Workflow>>,
+    /// Secrets, by reference.
+    pub secrets: Vec<Resource<Secret>>,
+}
+
+/// The JSON Schema of one kind (generated once).
+pub fn kind_schema(kind: Kind) -> &'static Json {
+    macro_rules! cached {
+        ($($kind:ident => $ty:ty),*) => {
+            match kind {
+                $(Kind::$kind => {
+                    static SCHEMA: OnceLock<Json> = OnceLock::new();
+                    SCHEMA.get_or_init(|| schema_for!($ty).to_value())
+                })*
+            }
+        };
+    }
+    cached!(Node => Node, Network => Network, Cluster => Cluster, Storage => Storage, Service => Service,
+        Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret)
+}
+
+/// The JSON Schema of the whole model, printed by `spec schema`.
+pub fn model_schema() -> Json {
+    schema_for!(Model).to_value()
+}
+
+fn typed<T: DeserializeOwned>(
+    resource: &crate::eval::Resource,
+    body: &crate::eval::value::Record,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Resource<T>> {
+    match de::from_record::<T>(body) {
+        Ok(spec) => Some(Resource { name: resource.name.clone(), span: resource.span, name_span: resource.name_span, spec }),
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::new(Code::E9001, resource.name_span, format!("internal error: the checked {} could not be read: {error}", resource.kind))
+                    .with_primary_label("while reading this resource")
+                    .with_help("this is a bug in spec; please report it with this file"),
+            );
+            None
+        }
+    }
+}
+
+/// Checks every resource against its kind's schema and builds the model from those that fit.
+pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
+    let mut model = Model::default();
+    let mut diagnostics = Vec::new();
+    for path in &evaluated.overlay_paths {
+        check_overlay_path(path, &mut diagnostics);
+    }
+    for mut resource in evaluated.resources {
+        let schema = kind_schema(resource.kind);
+        let mut checker = check::Checker::new(schema);
+        checker.report_missing = !resource.poisoned;
+        let mut body = std::mem::take(&mut resource.body);
+        let ok = checker.record(&mut body, schema, "", resource.name_span);
+        diagnostics.append(&mut checker.diagnostics);
+        if !ok || resource.poisoned {
+            continue;
+        }
+        let d = &mut diagnostics;
+        match resource.kind {
+            Kind::Node => model.nodes.extend(typed(&resource, &body, d)),
+            Kind::Network => model.networks.extend(typed(&resource, &body, d)),
+            Kind::Cluster => model.clusters.extend(typed(&resource, &body, d)),
+            Kind::Storage => model.storage.extend(typed(&resource, &body, d)),
+            Kind::Service => model.services.extend(typed(&resource, &body, d)),
+            Kind::Alert => model.alerts.extend(typed(&resource, &body, d)),
+            Kind::Backup => model.backups.extend(typed(&resource, &body, d)),
+            Kind::Workflow => model.workflows.extend(typed(&resource, &body, d)),
+            Kind::Secret => model.secrets.extend(typed(&resource, &body, d)),
+        }
+    }
+    (model, diagnostics)
+}
+
+/// Checks that an overlay's field path exists in the kind's schema, whether or not the overlay is
+/// applied, so a typo in a rarely used environment is caught on every check.
+fn check_overlay_path(path: &OverlayPath, diagnostics: &mut Vec<Diagnostic>) {
+    let root = kind_schema(path.kind);
+    let checker = check::Checker::new(root);
+    let mut schema = checker.resolve(root);
+    for (name, span) in &path.fields {
+        // Options are `anyOf [T, null]`: look through to `T`.
+        if let Some(branches) = schema.get("anyOf").and_then(Json::as_array) {
+            match branches.iter().map(|b| checker.resolve(b)).find(|b| b.get("type").and_then(Json::as_str) != Some("null")) {
+                Some(inner) => schema = inner,
+                None => return,
+            }
+        }
+        if let Some(properties) = schema.get("properties").and_then(Json::as_object) {
+            match properties.get(name) {
+                Some(next) => schema = checker.resolve(next),
+                None => {
+                    let names: Vec<&str> = properties.keys().map(String::as_str).collect();
+                    let diagnostic = Diagnostic::new(Code::E0303, *span, format!("the overlay sets unknown field `{name}`"))
+                        .with_primary_label(format!("not a field of {}", path.kind));
+                    let diagnostic = match did_you_mean(name, names.iter().copied()) {
+                        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                        None => diagnostic.with_help(format!("the fields are {}", check::quoted_list(names.iter().copied()))),
+                    };
+                    diagnostics.push(diagnostic);
+                    return;
+                }
+            }
+        } else if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+            schema = checker.resolve(values);
+        } else {
+            return;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The standard library: presets written in the spec language, embedded at build time.
+//!
+//! Each module is shown in diagnostics as `<stdlib>/NAME.spec` and imported as `std.NAME`.
+
+/// Every stdlib module: its name and its text.
+pub const MODULES: &[(&str, &str)] = &[
+    ("nats", include_str!("../../../stdlib/nats.spec")),
+    ("postgres", include_str!("../../../stdlib/postgres.spec")),
+    ("redis", include_str!("../../../stdlib/redis.spec")),
+];
+
+/// The display path of a stdlib module.
+pub fn display_path(module: &str) -> String {
+    format!("<stdlib>/{module}.spec")
+}

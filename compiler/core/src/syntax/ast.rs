@@ -1,0 +1,307 @@
+//! The syntax tree: what the parser read, with a span on every node and nothing resolved.
+//!
+//! Recovered junk is kept as explicit `Error` nodes so later stages can skip it without reporting
+//! it again. Names are kept as written; the evaluator interns and checks them.
+
+use std::net::IpAddr;
+
+use crate::source::Span;
+
+/// One parsed file.
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    /// The file's top-level items in source order.
+    pub items: Vec<Item>,
+}
+
+/// An identifier as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// Its text.
+    pub name: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A top-level item (also the items inside a `for`).
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// `import std.postgres`
+    Import(Import),
+    /// `let name = expr`
+    Let(Let),
+    /// `env NAME { path = expr … }`
+    Env(Env),
+    /// `for x in [..] { items }`
+    For(For),
+    /// `KIND NAME { body }`
+    Block(Block),
+    /// `preset NAME for KIND { body }`
+    Preset(Preset),
+    /// Text the parser could not read (already reported).
+    Error(Span),
+}
+
+/// `import std.postgres`
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The dotted module path (`std`, `postgres`).
+    pub path: Vec<Ident>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `let name = expr`
+#[derive(Clone, Debug)]
+pub struct Let {
+    /// The bound name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Expr,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `env NAME { service.web.replicas = 1 … }`: an overlay applied with `--env NAME`.
+#[derive(Clone, Debug)]
+pub struct Env {
+    /// The environment's name.
+    pub name: Ident,
+    /// The assignments, in source order.
+    pub assignments: Vec<Assignment>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `kind.name.field… = expr` inside an overlay.
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    /// The dotted path: kind, name, then one or more fields.
+    pub path: Vec<Key>,
+    /// The new value.
+    pub value: Expr,
+    /// The whole assignment.
+    pub span: Span,
+}
+
+/// `for x in iterable { items }`
+#[derive(Clone, Debug)]
+pub struct For {
+    /// The loop variable.
+    pub var: Ident,
+    /// A list or a range.
+    pub iterable: Expr,
+    /// The items expanded once per element.
+    pub items: Vec<Item>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `KIND NAME { body }`
+#[derive(Clone, Debug)]
+pub struct Block {
+    /// The kind keyword (`service`).
+    pub kind: Ident,
+    /// The name: an identifier or an interpolated string.
+    pub name: Name,
+    /// The fields.
+    pub body: Body,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `preset NAME for KIND { body }`: a block with parameters, merged into users by `use`.
+#[derive(Clone, Debug)]
+pub struct Preset {
+    /// The preset's name.
+    pub name: Ident,
+    /// The kind of block it may be used in.
+    pub kind: Ident,
+    /// Its parameters and fields.
+    pub body: Body,
+    /// The whole preset.
+    pub span: Span,
+}
+
+/// A block or member name: an identifier or a string (which may interpolate).
+#[derive(Clone, Debug)]
+pub enum Name {
+    /// `web`
+    Ident(Ident),
+    /// `"worker-${i}"`
+    Str(Expr),
+}
+
+impl Name {
+    /// Where the name is.
+    pub fn span(&self) -> Span {
+        match self {
+            Name::Ident(ident) => ident.span,
+            Name::Str(expr) => expr.span,
+        }
+    }
+}
+
+/// The key of a field: an identifier or a string (`"/data/ipfs" = …`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    /// The key's text (unescaped).
+    pub name: String,
+    /// Where it is.
+    pub span: Span,
+    /// Whether it was written as a string.
+    pub quoted: bool,
+}
+
+/// The inside of `{ … }`.
+#[derive(Clone, Debug, Default)]
+pub struct Body {
+    /// The entries in source order.
+    pub entries: Vec<Entry>,
+    /// From `{` to `}`.
+    pub span: Span,
+}
+
+/// One entry of a body.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// `field = expr`
+    Field {
+        /// The field.
+        key: Key,
+        /// Its value.
+        value: Expr,
+    },
+    /// `field { … }`: a record.
+    Record {
+        /// The field.
+        key: Key,
+        /// The record.
+        body: Body,
+    },
+    /// `field LABEL { … }`: a named member of a map of records.
+    Member {
+        /// The field (`zpool`, `step`).
+        key: Key,
+        /// The member's name.
+        label: Name,
+        /// The member.
+        body: Body,
+    },
+    /// `use std.postgres { … }`
+    Use {
+        /// The preset's dotted path.
+        preset: Vec<Ident>,
+        /// The parameters set.
+        args: Body,
+        /// The whole entry.
+        span: Span,
+    },
+    /// `param name = default` (presets only).
+    Param {
+        /// The parameter.
+        name: Ident,
+        /// Its default; a parameter without one must be set by every `use`.
+        default: Option<Expr>,
+        /// The whole entry.
+        span: Span,
+    },
+    /// Text the parser could not read (already reported).
+    Error(Span),
+}
+
+/// An expression with its span.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A transport protocol of a port literal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    /// `/tcp`
+    Tcp,
+    /// `/udp`
+    Udp,
+}
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+}
+
+impl BinaryOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+}
+
+/// A piece of an interpolated string.
+#[derive(Clone, Debug)]
+pub enum StrPart {
+    /// Literal text, unescaped.
+    Text(String),
+    /// `${ expr }`
+    Interpolation(Expr),
+}
+
+/// The forms an expression takes.
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    /// `"text ${expr}"`
+    Str(Vec<StrPart>),
+    /// `''raw, multi-line''`
+    RawStr(String),
+    /// `42`
+    Int(i64),
+    /// `true`, `false`
+    Bool(bool),
+    /// `15m`, in milliseconds.
+    Duration(u64),
+    /// `2TiB`, in bytes.
+    Size(u64),
+    /// `10.0.0.1`
+    Ip(IpAddr),
+    /// `10.0.0.0/24`
+    Cidr(IpAddr, u8),
+    /// `4001/tcp` (the number is range-checked by the evaluator).
+    Port(u64, Protocol),
+    /// `[a, b]`
+    List(Vec<Expr>),
+    /// `{ key = value … }`
+    Map(Body),
+    /// `name`, `service.db`, `service.db.port`, `step.extract`
+    Path(Vec<Ident>),
+    /// `http { … }`
+    Tagged(Ident, Body),
+    /// `nix("…")` and other calls.
+    Call(Ident, Vec<Expr>),
+    /// `a + b`
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `-a`
+    Neg(Box<Expr>),
+    /// `1..=8` (inclusive) or `0..8`.
+    Range(Box<Expr>, Box<Expr>, bool),
+    /// Text the parser could not read (already reported).
+    Error,
+}

@@ -1,0 +1,822 @@
+//! The parser: a recursive-descent reader over the lexer's tokens that builds the [`ast`] and
+//! recovers from mistakes.
+//!
+//! Each function's doc comment states the grammar production it reads; together they are the
+//! grammar reference. Recovery: a malformed item skips to the next line that starts an item, a
+//! malformed entry to the next `,`, line break or `}` of its body, so three separate mistakes give
+//! three errors and not a cascade.
+//!
+//! Invariants: never panics; recursion is bounded by [`MAX_DEPTH`] (deeper input is reported once
+//! and skipped with an iterative scan); at most [`MAX_ERRORS`] diagnostics per file, after which the
+//! parser stops reading that file.
+
+use super::ast::*;
+use super::lexer::{Lexer, Literal, Token, TokenKind, describe, scan_interpolation};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// The deepest nesting of blocks, lists, maps, parentheses and interpolations accepted. Real
+/// estates nest fewer than ten levels; the cap keeps recursion far from the stack limit.
+pub const MAX_DEPTH: usize = 128;
+
+/// The number of syntax errors after which a file is abandoned: past that point the input is not
+/// spec text, and more errors help nobody.
+pub const MAX_ERRORS: usize = 100;
+
+/// Parses one file. Always returns a tree; problems are in the diagnostics.
+pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diagnostic>) {
+    let mut parser = Parser::new(src, file, 0, src.len(), 0);
+    let mut items = Vec::new();
+    while !parser.at_end() {
+        if let Some(item) = parser.item() {
+            items.push(item);
+        }
+    }
+    parser.finish();
+    (File { items }, parser.diagnostics)
+}
+
+struct Parser<'s> {
+    src: &'s str,
+    file: FileId,
+    lexer: Lexer<'s>,
+    token: Token,
+    prev_end: u32,
+    depth: usize,
+    diagnostics: Vec<Diagnostic>,
+    gave_up: bool,
+}
+
+impl<'s> Parser<'s> {
+    fn new(src: &'s str, file: FileId, start: usize, end: usize, depth: usize) -> Parser<'s> {
+        let mut lexer = Lexer::new(src, file, start, end);
+        let token = lexer.next_token();
+        Parser { src, file, lexer, token, prev_end: start as u32, depth, diagnostics: Vec::new(), gave_up: false }
+    }
+
+    /// Moves the lexer's diagnostics into the parser's, in source order.
+    fn finish(&mut self) {
+        self.diagnostics.append(&mut self.lexer.diagnostics);
+        self.diagnostics.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
+        self.diagnostics.truncate(MAX_ERRORS + 1);
+    }
+
+    fn at_end(&self) -> bool {
+        self.token.kind == TokenKind::Eof || self.gave_up
+    }
+
+    fn at(&self, kind: TokenKind) -> bool {
+        self.token.kind == kind
+    }
+
+    fn at_keyword(&self, keyword: &str) -> bool {
+        self.token.kind == TokenKind::Ident && self.text(self.token.span) == keyword
+    }
+
+    fn text(&self, span: Span) -> &'s str {
+        self.src.get(span.start as usize..span.end as usize).unwrap_or("")
+    }
+
+    fn bump(&mut self) -> Token {
+        let token = self.token;
+        self.prev_end = token.span.end;
+        self.token = self.lexer.next_token();
+        if self.diagnostics.len() + self.lexer.diagnostics.len() >= MAX_ERRORS {
+            self.give_up();
+        }
+        token
+    }
+
+    fn eat(&mut self, kind: TokenKind) -> Option<Token> {
+        if self.at(kind) { Some(self.bump()) } else { None }
+    }
+
+    fn span_from(&self, start: Span) -> Span {
+        Span { file: self.file, start: start.start, end: self.prev_end.max(start.start) }
+    }
+
+    fn give_up(&mut self) {
+        if !self.gave_up {
+            self.gave_up = true;
+            if let Some(last) = self.diagnostics.last_mut().or(self.lexer.diagnostics.last_mut()) {
+                last.notes.push(format!("stopped reading this file after {MAX_ERRORS} errors"));
+            }
+        }
+    }
+
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+        if self.diagnostics.len() + self.lexer.diagnostics.len() >= MAX_ERRORS {
+            self.give_up();
+        }
+    }
+
+    /// Reports "expected X, found Y" at the current token, unless the lexer already reported it.
+    fn expected(&mut self, what: &str) {
+        let found = self.token;
+        let already_reported = matches!(found.kind, TokenKind::Str { valid: false } | TokenKind::Literal(Literal::Invalid));
+        if already_reported || self.gave_up {
+            return;
+        }
+        let found_text = match found.kind {
+            TokenKind::Ident => format!("`{}`", self.text(found.span)),
+            kind => describe(kind).to_string(),
+        };
+        let diagnostic = Diagnostic::new(Code::E0101, found.span, format!("expected {what}, found {found_text}"))
+            .with_primary_label(format!("expected {what}"))
+            .with_help(help_for_expected(what));
+        self.push(diagnostic);
+    }
+
+    fn ident(&mut self, what: &str) -> Option<Ident> {
+        if self.at(TokenKind::Ident) {
+            let token = self.bump();
+            Some(Ident { name: self.text(token.span).to_string(), span: token.span })
+        } else {
+            self.expected(what);
+            None
+        }
+    }
+
+    /// Consumes one token, or a whole bracketed group, iteratively.
+    fn skip_balanced(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match self.token.kind {
+                TokenKind::Eof => return,
+                TokenKind::LBrace | TokenKind::LBracket | TokenKind::LParen => depth += 1,
+                TokenKind::RBrace | TokenKind::RBracket | TokenKind::RParen => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            self.bump();
+            if depth == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Skips to where the next item can start: a line that begins with a name, outside brackets.
+    fn recover_item(&mut self) {
+        loop {
+            self.skip_balanced();
+            if self.at(TokenKind::Eof) || (self.token.newline_before && self.at(TokenKind::Ident)) {
+                return;
+            }
+        }
+    }
+
+    /// Skips to the end of a body entry: a `,` (consumed), a line break or the body's `}`.
+    fn recover_entry(&mut self) {
+        loop {
+            if self.eat(TokenKind::Comma).is_some() {
+                return;
+            }
+            if self.at(TokenKind::RBrace) || self.at(TokenKind::Eof) {
+                return;
+            }
+            self.skip_balanced();
+            if self.token.newline_before {
+                return;
+            }
+        }
+    }
+
+    /// Enters one level of nesting; on the limit, reports E0105, skips the group and returns false.
+    fn enter(&mut self) -> bool {
+        if self.depth >= MAX_DEPTH {
+            let span = self.token.span;
+            self.push(
+                Diagnostic::new(Code::E0105, span, format!("nesting deeper than {MAX_DEPTH} levels"))
+                    .with_primary_label("too deep from here on")
+                    .with_help("flatten the structure: declare nested parts as their own blocks or `let` bindings"),
+            );
+            self.skip_balanced();
+            // Nothing more of this file is worth reading once it nests this deep.
+            self.gave_up = true;
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    /// `item = import | let | env | for | preset | block`
+    fn item(&mut self) -> Option<Item> {
+        let start = self.token.span;
+        if !self.at(TokenKind::Ident) {
+            self.expected("a declaration");
+            self.recover_item();
+            return Some(Item::Error(self.span_from(start)));
+        }
+        let keyword = self.text(start);
+        let item = match keyword {
+            "import" => self.import(),
+            "let" => self.let_item(),
+            "env" => self.env(),
+            "for" => self.for_item(),
+            "preset" => self.preset(),
+            _ => self.block().map(Item::Block),
+        };
+        match item {
+            Some(item) => {
+                if !self.at_end() && !self.token.newline_before {
+                    self.expected("a new line after the declaration");
+                    self.recover_item();
+                }
+                Some(item)
+            }
+            None => {
+                self.recover_item();
+                Some(Item::Error(self.span_from(start)))
+            }
+        }
+    }
+
+    /// `import = "import" ident ("." ident)*`
+    fn import(&mut self) -> Option<Item> {
+        let start = self.bump().span;
+        let path = self.dotted("a module name such as `std.postgres`")?;
+        Some(Item::Import(Import { path, span: self.span_from(start) }))
+    }
+
+    fn dotted(&mut self, what: &str) -> Option<Vec<Ident>> {
+        let mut path = vec![self.ident(what)?];
+        while self.eat(TokenKind::Dot).is_some() {
+            path.push(self.ident(what)?);
+        }
+        Some(path)
+    }
+
+    /// `let = "let" ident "=" expr`
+    fn let_item(&mut self) -> Option<Item> {
+        let start = self.bump().span;
+        let name = self.ident("a name for the binding")?;
+        self.eat(TokenKind::Eq).or_else(|| {
+            self.expected("`=`");
+            None
+        })?;
+        let value = self.expr()?;
+        Some(Item::Let(Let { name, value, span: self.span_from(start) }))
+    }
+
+    /// `env = "env" ident "{" (key ("." key)* "=" expr ("," | newline))* "}"`
+    fn env(&mut self) -> Option<Item> {
+        let start = self.bump().span;
+        let name = self.ident("the environment's name")?;
+        let open = self.open_brace()?;
+        let mut assignments = Vec::new();
+        self.entries(open, |p| {
+            let first = p.token.span;
+            let mut path = vec![p.key("a path such as `service.web.replicas`")?];
+            while p.eat(TokenKind::Dot).is_some() {
+                path.push(p.key("a field name")?);
+            }
+            p.eat(TokenKind::Eq).or_else(|| {
+                p.expected("`=`");
+                None
+            })?;
+            let value = p.expr()?;
+            assignments.push(Assignment { path, value, span: p.span_from(first) });
+            Some(())
+        });
+        Some(Item::Env(Env { name, assignments, span: self.span_from(start) }))
+    }
+
+    /// `for = "for" ident "in" expr "{" item* "}"`
+    fn for_item(&mut self) -> Option<Item> {
+        let start = self.bump().span;
+        let var = self.ident("a loop variable")?;
+        if !self.at_keyword("in") {
+            self.expected("`in`");
+            return None;
+        }
+        self.bump();
+        let iterable = self.expr()?;
+        let open = self.open_brace()?;
+        if !self.enter() {
+            return None;
+        }
+        let mut items = Vec::new();
+        while !self.at(TokenKind::RBrace) && !self.at_end() {
+            if let Some(item) = self.item() {
+                items.push(item);
+            }
+        }
+        self.depth -= 1;
+        self.close_brace(open);
+        Some(Item::For(For { var, iterable, items, span: self.span_from(start) }))
+    }
+
+    /// `preset = "preset" ident "for" ident body`
+    fn preset(&mut self) -> Option<Item> {
+        let start = self.bump().span;
+        let name = self.ident("the preset's name")?;
+        if !self.at_keyword("for") {
+            self.expected("`for` and the kind the preset applies to");
+            return None;
+        }
+        self.bump();
+        let kind = self.ident("a kind such as `service`")?;
+        let body = self.body()?;
+        Some(Item::Preset(Preset { name, kind, body, span: self.span_from(start) }))
+    }
+
+    /// `block = ident name body` where `name = ident | string`
+    fn block(&mut self) -> Option<Block> {
+        let kind_token = self.bump();
+        let kind = Ident { name: self.text(kind_token.span).to_string(), span: kind_token.span };
+        let name = self.name("a name for the block")?;
+        let body = self.body()?;
+        Some(Block { kind, name, body, span: self.span_from(kind_token.span) })
+    }
+
+    /// `name = ident | string`
+    fn name(&mut self, what: &str) -> Option<Name> {
+        match self.token.kind {
+            TokenKind::Ident => self.ident(what).map(Name::Ident),
+            TokenKind::Str { .. } => {
+                let token = self.bump();
+                Some(Name::Str(self.string(token)))
+            }
+            _ => {
+                self.expected(what);
+                None
+            }
+        }
+    }
+
+    /// `key = ident | string`
+    fn key(&mut self, what: &str) -> Option<Key> {
+        match self.token.kind {
+            TokenKind::Ident => {
+                let token = self.bump();
+                Some(Key { name: self.text(token.span).to_string(), span: token.span, quoted: false })
+            }
+            TokenKind::Str { valid: true } => {
+                let token = self.bump();
+                let expr = self.string(token);
+                match expr.kind {
+                    ExprKind::Str(parts) => match parts.as_slice() {
+                        [] => Some(Key { name: String::new(), span: token.span, quoted: true }),
+                        [StrPart::Text(text)] => Some(Key { name: text.clone(), span: token.span, quoted: true }),
+                        _ => {
+                            self.push(
+                                Diagnostic::new(Code::E0101, token.span, "a key cannot interpolate")
+                                    .with_primary_label("this key uses `${…}`")
+                                    .with_help("write the key as plain text"),
+                            );
+                            None
+                        }
+                    },
+                    _ => None,
+                }
+            }
+            _ => {
+                self.expected(what);
+                None
+            }
+        }
+    }
+
+    fn open_brace(&mut self) -> Option<Span> {
+        match self.eat(TokenKind::LBrace) {
+            Some(token) => Some(token.span),
+            None => {
+                self.expected("`{`");
+                None
+            }
+        }
+    }
+
+    fn close_brace(&mut self, open: Span) {
+        if self.eat(TokenKind::RBrace).is_some() {
+            return;
+        }
+        if self.at(TokenKind::Eof) {
+            self.push(
+                Diagnostic::new(Code::E0104, open, "unclosed `{`")
+                    .with_primary_label("this `{` is never closed")
+                    .with_help("add the missing `}`"),
+            );
+        } else {
+            self.expected("`}`");
+        }
+    }
+
+    /// Reads `(entry ("," | newline))* "}"` after an opening brace, calling `entry` for each.
+    fn entries(&mut self, open: Span, mut entry: impl FnMut(&mut Self) -> Option<()>) {
+        if !self.enter() {
+            return;
+        }
+        while !self.at(TokenKind::RBrace) && !self.at_end() {
+            if entry(self).is_none() {
+                self.recover_entry();
+                continue;
+            }
+            if self.eat(TokenKind::Comma).is_none()
+                && !self.at(TokenKind::RBrace)
+                && !self.token.newline_before
+                && !self.at_end()
+            {
+                self.expected("`,` or a new line between entries");
+                self.recover_entry();
+            }
+        }
+        self.depth -= 1;
+        self.close_brace(open);
+    }
+
+    /// `body = "{" (entry ("," | newline))* "}"`
+    fn body(&mut self) -> Option<Body> {
+        let open = self.open_brace()?;
+        let mut entries = Vec::new();
+        self.entries(open, |p| {
+            let start = p.token.span;
+            match p.entry() {
+                Some(entry) => {
+                    entries.push(entry);
+                    Some(())
+                }
+                None => {
+                    // Keep a marker so later stages know the body is incomplete.
+                    entries.push(Entry::Error(start));
+                    None
+                }
+            }
+        });
+        Some(Body { entries, span: self.span_from(open) })
+    }
+
+    /// `entry = "use" ident ("." ident)* body? | "param" ident ("=" expr)? | key "=" expr
+    ///        | key body | key name body`
+    fn entry(&mut self) -> Option<Entry> {
+        let start = self.token.span;
+        if self.at_keyword("use") {
+            self.bump();
+            let preset = self.dotted("a preset such as `std.postgres`")?;
+            let args = if self.at(TokenKind::LBrace) { self.body()? } else { Body::default() };
+            return Some(Entry::Use { preset, args, span: self.span_from(start) });
+        }
+        if self.at_keyword("param") {
+            self.bump();
+            let name = self.ident("the parameter's name")?;
+            let default = if self.eat(TokenKind::Eq).is_some() { Some(self.expr()?) } else { None };
+            return Some(Entry::Param { name, default, span: self.span_from(start) });
+        }
+        let key = self.key("a field name")?;
+        match self.token.kind {
+            TokenKind::Eq => {
+                self.bump();
+                let value = self.expr()?;
+                Some(Entry::Field { key, value })
+            }
+            TokenKind::LBrace => {
+                let body = self.body()?;
+                Some(Entry::Record { key, body })
+            }
+            TokenKind::Ident | TokenKind::Str { .. } if !self.token.newline_before => {
+                let label = self.name("a member name")?;
+                let body = self.body()?;
+                Some(Entry::Member { key, label, body })
+            }
+            _ => {
+                self.expected("`=`, `{` or a member name after the field name");
+                None
+            }
+        }
+    }
+
+    /// `expr = sum (("..=" | "..") sum)?`
+    fn expr(&mut self) -> Option<Expr> {
+        let start = self.sum()?;
+        let inclusive = match self.token.kind {
+            TokenKind::DotDotEq => true,
+            TokenKind::DotDot => false,
+            _ => return Some(start),
+        };
+        self.bump();
+        let end = self.sum()?;
+        let span = start.span.to(end.span);
+        Some(Expr { kind: ExprKind::Range(Box::new(start), Box::new(end), inclusive), span })
+    }
+
+    /// `sum = product (("+" | "-") product)*`
+    fn sum(&mut self) -> Option<Expr> {
+        let mut lhs = self.product()?;
+        loop {
+            let op = match self.token.kind {
+                TokenKind::Plus => BinaryOp::Add,
+                TokenKind::Minus => BinaryOp::Sub,
+                _ => return Some(lhs),
+            };
+            self.bump();
+            let rhs = self.product()?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+        }
+    }
+
+    /// `product = unary (("*" | "/" | "%") unary)*`
+    fn product(&mut self) -> Option<Expr> {
+        let mut lhs = self.unary()?;
+        loop {
+            let op = match self.token.kind {
+                TokenKind::Star => BinaryOp::Mul,
+                TokenKind::Slash => BinaryOp::Div,
+                TokenKind::Percent => BinaryOp::Rem,
+                _ => return Some(lhs),
+            };
+            self.bump();
+            let rhs = self.unary()?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+        }
+    }
+
+    /// `unary = "-" unary | primary`
+    fn unary(&mut self) -> Option<Expr> {
+        if self.at(TokenKind::Minus) {
+            let start = self.bump().span;
+            if !self.enter() {
+                return None;
+            }
+            let operand = self.unary();
+            self.depth -= 1;
+            let operand = operand?;
+            let span = start.to(operand.span);
+            return Some(Expr { kind: ExprKind::Neg(Box::new(operand)), span });
+        }
+        self.primary()
+    }
+
+    /// `primary = literal | string | raw_string | "true" | "false" | list | map | "(" expr ")"
+    ///          | ident body | ident "(" (expr ("," expr)*)? ")" | ident ("." ident)*`
+    fn primary(&mut self) -> Option<Expr> {
+        let token = self.token;
+        let kind = match token.kind {
+            TokenKind::Literal(literal) => {
+                self.bump();
+                match literal {
+                    Literal::Int(n) => ExprKind::Int(n),
+                    Literal::Duration(ms) => ExprKind::Duration(ms),
+                    Literal::Size(bytes) => ExprKind::Size(bytes),
+                    Literal::Ip(ip) => ExprKind::Ip(ip),
+                    Literal::Cidr(ip, bits) => ExprKind::Cidr(ip, bits),
+                    Literal::Port(n, proto) => ExprKind::Port(n, proto),
+                    Literal::Invalid => ExprKind::Error,
+                }
+            }
+            TokenKind::Str { .. } => {
+                self.bump();
+                return Some(self.string(token));
+            }
+            TokenKind::RawStr => {
+                self.bump();
+                let inner = self.text(token.span);
+                let inner = inner.get(2..inner.len().saturating_sub(2)).unwrap_or("");
+                ExprKind::RawStr(dedent(inner))
+            }
+            TokenKind::LBracket => return self.list(),
+            TokenKind::LBrace => {
+                let body = self.body()?;
+                ExprKind::Map(body)
+            }
+            TokenKind::LParen => {
+                self.bump();
+                if !self.enter() {
+                    return None;
+                }
+                let inner = self.expr();
+                self.depth -= 1;
+                let inner = inner?;
+                if self.eat(TokenKind::RParen).is_none() {
+                    self.expected("`)`");
+                    return None;
+                }
+                return Some(Expr { kind: inner.kind, span: self.span_from(token.span) });
+            }
+            TokenKind::Ident => return self.path_or_call(),
+            _ => {
+                self.expected("a value");
+                return None;
+            }
+        };
+        Some(Expr { kind, span: token.span })
+    }
+
+    /// `list = "[" (expr (("," | newline) expr)* ","?)? "]"`
+    fn list(&mut self) -> Option<Expr> {
+        let open = self.bump().span;
+        if !self.enter() {
+            return None;
+        }
+        let mut elements = Vec::new();
+        let mut ok = true;
+        while !self.at(TokenKind::RBracket) && !self.at_end() {
+            match self.expr() {
+                Some(element) => elements.push(element),
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+            if self.eat(TokenKind::Comma).is_none() && !self.at(TokenKind::RBracket) && !self.token.newline_before {
+                self.expected("`,` or `]`");
+                ok = false;
+                break;
+            }
+        }
+        self.depth -= 1;
+        if !ok {
+            return None;
+        }
+        if self.eat(TokenKind::RBracket).is_none() {
+            if self.at(TokenKind::Eof) {
+                self.push(
+                    Diagnostic::new(Code::E0104, open, "unclosed `[`")
+                        .with_primary_label("this `[` is never closed")
+                        .with_help("add the missing `]`"),
+                );
+            } else {
+                self.expected("`]`");
+            }
+            return None;
+        }
+        Some(Expr { kind: ExprKind::List(elements), span: self.span_from(open) })
+    }
+
+    fn path_or_call(&mut self) -> Option<Expr> {
+        let first = self.ident("a name")?;
+        let start = first.span;
+        match self.token.kind {
+            TokenKind::LBrace => {
+                let body = self.body()?;
+                return Some(Expr { kind: ExprKind::Tagged(first, body), span: self.span_from(start) });
+            }
+            TokenKind::LParen if !self.token.newline_before => {
+                self.bump();
+                let mut args = Vec::new();
+                while !self.at(TokenKind::RParen) && !self.at_end() {
+                    args.push(self.expr()?);
+                    if self.eat(TokenKind::Comma).is_none() && !self.at(TokenKind::RParen) {
+                        self.expected("`,` or `)`");
+                        return None;
+                    }
+                }
+                if self.eat(TokenKind::RParen).is_none() {
+                    self.expected("`)`");
+                    return None;
+                }
+                return Some(Expr { kind: ExprKind::Call(first, args), span: self.span_from(start) });
+            }
+            _ => {}
+        }
+        let kind = match first.name.as_str() {
+            "true" => ExprKind::Bool(true),
+            "false" => ExprKind::Bool(false),
+            _ => {
+                let mut path = vec![first];
+                while self.eat(TokenKind::Dot).is_some() {
+                    path.push(self.ident("a name after `.`")?);
+                }
+                ExprKind::Path(path)
+            }
+        };
+        Some(Expr { kind, span: self.span_from(start) })
+    }
+
+    /// Decodes a string token into text parts and interpolations.
+    fn string(&mut self, token: Token) -> Expr {
+        let span = token.span;
+        if token.kind != (TokenKind::Str { valid: true }) {
+            return Expr { kind: ExprKind::Error, span };
+        }
+        let (start, end) = (span.start as usize + 1, span.end as usize - 1);
+        let bytes = self.src.as_bytes();
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut i = start;
+        let mut run = start;
+        let mut ok = true;
+        while i < end {
+            match bytes.get(i) {
+                Some(b'\\') => {
+                    text.push_str(self.src.get(run..i).unwrap_or(""));
+                    let escaped = self.src.get(i + 1..).and_then(|rest| rest.chars().next()).unwrap_or('\\');
+                    match escaped {
+                        '"' => text.push('"'),
+                        '\\' => text.push('\\'),
+                        'n' => text.push('\n'),
+                        't' => text.push('\t'),
+                        'r' => text.push('\r'),
+                        '$' => text.push('$'),
+                        other => {
+                            ok = false;
+                            let at = Span::new(self.file, i, i + 1 + other.len_utf8());
+                            self.push(
+                                Diagnostic::new(Code::E0108, at, format!("unknown escape `\\{}`", other.escape_default()))
+                                    .with_primary_label("not an escape sequence")
+                                    .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\$`"),
+                            );
+                        }
+                    }
+                    i += 1 + escaped.len_utf8();
+                    run = i;
+                }
+                Some(b'$') if bytes.get(i + 1) == Some(&b'{') => {
+                    text.push_str(self.src.get(run..i).unwrap_or(""));
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    let inner_start = i + 2;
+                    let close = scan_interpolation(self.src, inner_start, end).unwrap_or(end);
+                    let inner_end = close.saturating_sub(1).max(inner_start);
+                    match self.interpolation(inner_start, inner_end) {
+                        Some(expr) => parts.push(StrPart::Interpolation(expr)),
+                        None => ok = false,
+                    }
+                    i = close;
+                    run = i;
+                }
+                _ => i += 1,
+            }
+        }
+        text.push_str(self.src.get(run..end).unwrap_or(""));
+        if !text.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        let kind = if ok { ExprKind::Str(parts) } else { ExprKind::Error };
+        Expr { kind, span }
+    }
+
+    /// Parses the expression inside `${…}` with a parser over just that range.
+    fn interpolation(&mut self, start: usize, end: usize) -> Option<Expr> {
+        if self.depth >= MAX_DEPTH {
+            let span = Span::new(self.file, start, end);
+            self.push(
+                Diagnostic::new(Code::E0105, span, format!("interpolations nested deeper than {MAX_DEPTH} levels"))
+                    .with_primary_label("too deep")
+                    .with_help("bind inner parts with `let` first"),
+            );
+            return None;
+        }
+        let mut inner = Parser::new(self.src, self.file, start, end, self.depth + 1);
+        let expr = if inner.at(TokenKind::Eof) {
+            inner.push(
+                Diagnostic::new(Code::E0101, Span::new(self.file, start.saturating_sub(2), end + 1), "empty interpolation")
+                    .with_primary_label("`${}` holds no expression")
+                    .with_help("put an expression inside, as in `${name}`, or write `\\${` for a literal `${`"),
+            );
+            None
+        } else {
+            let expr = inner.expr();
+            if expr.is_some() && !inner.at(TokenKind::Eof) {
+                inner.expected("`}` closing the interpolation");
+                None
+            } else {
+                expr
+            }
+        };
+        inner.finish();
+        let failed = !inner.diagnostics.is_empty();
+        for diagnostic in inner.diagnostics {
+            self.push(diagnostic);
+        }
+        if failed { None } else { expr }
+    }
+}
+
+/// Removes the line break after the opening `''` and the indentation common to every non-blank
+/// line, so a raw string can be indented with the code around it.
+fn dedent(raw: &str) -> String {
+    let raw = raw.strip_prefix('\n').or_else(|| raw.strip_prefix("\r\n")).unwrap_or(raw);
+    let indent = raw
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::with_capacity(raw.len());
+    for (n, line) in raw.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(line.get(indent..).unwrap_or(line.trim_start_matches([' ', '\t'])));
+    }
+    // The closing `''` on its own line leaves only indentation behind.
+    if let Some(last_break) = out.rfind('\n')
+        && out.get(last_break + 1..).is_some_and(|tail| tail.trim().is_empty())
+    {
+        out.truncate(last_break + 1);
+    }
+    out
+}
+
+fn help_for_expected(what: &str) -> String {
+    match what {
+        "a declaration" => "a file holds `import`, `let`, `env`, `for`, `preset` and blocks such as `service NAME { … }`".into(),
+        "a value" => "values are strings, numbers, durations, sizes, addresses, ports, lists `[…]`, maps `{…}` and references such as `service.db`".into(),
+        "`,` or a new line between entries" => "separate entries with `,` or put each on its own line".into(),
+        "`=`, `{` or a member name after the field name" => "write `field = value`, `field { … }` or `field NAME { … }`".into(),
+        _ => format!("write {what} here"),
+    }
+}
