@@ -1,1 +1,173 @@
-fn main(){}
+//! The conformance corpus runner: one named trial per `specs/**/*.spec` file.
+//!
+//! A case annotates the diagnostics it expects on comment lines starting with `#~`:
+//! `#~   ^^^^ E0301 optional message substring` marks columns of the nearest preceding line that is
+//! not an annotation; `#~ @3:1-3:9 E0301` gives an explicit 1-based range (end exclusive) for spans
+//! in the first columns, across lines or empty. Matching is two-sided: every emitted diagnostic
+//! must be annotated and every annotation emitted. A header line `#! env = NAME` applies an
+//! overlay. Each case's rendered diagnostics are snapshotted to `snapshots/specs/<path>.snap`.
+
+use std::path::{Path, PathBuf};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use spec_compiler::diagnostics::{Diagnostic, render};
+use spec_compiler::driver;
+use spec_compiler::source::{Origin, SourceFile, SourceMap};
+
+#[derive(Debug, PartialEq, Eq, Clone)]
+struct Expected {
+    code: String,
+    start: (usize, usize),
+    end: (usize, usize),
+    message: Option<String>,
+    line_of_annotation: usize,
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Option<String>), String> {
+    let mut expected = Vec::new();
+    let mut env = None;
+    let mut target_line = 0usize;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let trimmed = line.trim_start();
+        if let Some(header) = trimmed.strip_prefix("#!") {
+            if let Some((key, value)) = header.split_once('=')
+                && key.trim() == "env"
+            {
+                env = Some(value.trim().trim_matches('"').to_string());
+            }
+            target_line = number;
+            continue;
+        }
+        let Some(annotation) = trimmed.strip_prefix("#~") else {
+            target_line = number;
+            continue;
+        };
+        let indent = line.len() - trimmed.len();
+        let rest = annotation.trim_start();
+        let (start, end, after) = if let Some(explicit) = rest.strip_prefix('@') {
+            let (range, after) = explicit.split_once(' ').ok_or(format!("line {number}: `@L:C-L:C CODE` expected"))?;
+            let (from, to) = range.split_once('-').ok_or(format!("line {number}: range needs `-`"))?;
+            let position = |p: &str| -> Result<(usize, usize), String> {
+                let (l, c) = p.split_once(':').ok_or(format!("line {number}: position is `LINE:COL`"))?;
+                Ok((l.parse().map_err(|_| format!("line {number}: bad line"))?, c.parse().map_err(|_| format!("line {number}: bad column"))?))
+            };
+            (position(from)?, position(to)?, after)
+        } else {
+            let caret_start = line.find('^').ok_or(format!("line {number}: annotation without carets or @range"))?;
+            let carets = line[caret_start..].chars().take_while(|&c| c == '^').count();
+            let after = &line[caret_start + carets..];
+            let _ = indent;
+            if target_line == 0 {
+                return Err(format!("line {number}: carets with no line above them"));
+            }
+            // Columns are characters; carets sit under the characters of the line above.
+            let start_col = line[..caret_start].chars().count() + 1;
+            ((target_line, start_col), (target_line, start_col + carets), after)
+        };
+        let mut words = after.split_whitespace();
+        let code = words.next().ok_or(format!("line {number}: annotation without a code"))?.to_string();
+        let message: Vec<&str> = words.collect();
+        let message = if message.is_empty() { None } else { Some(message.join(" ")) };
+        expected.push(Expected { code, start, end, message, line_of_annotation: number });
+    }
+    Ok((expected, env))
+}
+
+fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {relative}: {e}"))?;
+    let (expected, env) = parse_annotations(&text)?;
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new(relative, text.clone(), Origin::User));
+    let compilation = driver::compile(&mut sources, &[file], env.as_deref());
+
+    let mut unmatched: Vec<Expected> = expected.clone();
+    let mut not_annotated: Vec<&Diagnostic> = Vec::new();
+    for diagnostic in &compilation.diagnostics {
+        let f = sources.get(diagnostic.primary.span.file);
+        let start = f.line_col(diagnostic.primary.span.start);
+        let end = f.line_col(diagnostic.primary.span.end);
+        let found = unmatched.iter().position(|e| {
+            diagnostic.primary.span.file == file
+                && e.code == diagnostic.code.as_str()
+                && e.start == (start.line, start.column)
+                && e.end == (end.line, end.column)
+                && e.message.as_ref().is_none_or(|m| diagnostic.message.contains(m.as_str()))
+        });
+        match found {
+            Some(index) => {
+                unmatched.remove(index);
+            }
+            None => not_annotated.push(diagnostic),
+        }
+    }
+    let mut problems = String::new();
+    for diagnostic in &not_annotated {
+        let f = sources.get(diagnostic.primary.span.file);
+        let start = f.line_col(diagnostic.primary.span.start);
+        let end = f.line_col(diagnostic.primary.span.end);
+        problems.push_str(&format!(
+            "not annotated: {} @{}:{}-{}:{} in {} `{}`\n",
+            diagnostic.code.as_str(),
+            start.line,
+            start.column,
+            end.line,
+            end.column,
+            f.path,
+            diagnostic.message
+        ));
+    }
+    for e in &unmatched {
+        problems.push_str(&format!(
+            "not emitted: {} @{}:{}-{}:{}{} (annotation on line {})\n",
+            e.code,
+            e.start.0,
+            e.start.1,
+            e.end.0,
+            e.end.1,
+            e.message.as_ref().map(|m| format!(" containing `{m}`")).unwrap_or_default(),
+            e.line_of_annotation
+        ));
+    }
+
+    let mut rendered = format!("----- SOURCE\n{text}----- DIAGNOSTICS\n");
+    for diagnostic in &compilation.diagnostics {
+        rendered.push_str(&render::render_plain(diagnostic, &sources));
+        rendered.push('\n');
+    }
+    let relative_path = Path::new(relative);
+    let snapshot_dir = workspace().join("snapshots/specs").join(relative_path.parent().unwrap_or(Path::new("")));
+    let name = relative_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(snapshot_dir);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_input_file(path);
+    let snapshot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| settings.bind(|| insta::assert_snapshot!(name, rendered))));
+
+    if !problems.is_empty() {
+        return Err(problems.into());
+    }
+    snapshot.map_err(|_| Failed::from("the rendered diagnostics differ from the snapshot (review with `git diff snapshots/`)"))
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = workspace().join("specs");
+    let mut trials = Vec::new();
+    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let Ok(entry) = entry else { continue };
+        let path = entry.path().to_path_buf();
+        if path.extension().is_none_or(|e| e != "spec") {
+            continue;
+        }
+        let relative = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        let name = relative.trim_end_matches(".spec").to_string();
+        trials.push(Trial::test(name, move || run_case(&path, &relative)));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

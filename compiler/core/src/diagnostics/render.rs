@@ -158,7 +158,9 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool, width: 
     if handler.render_report(&mut out, &report).is_err() {
         out = format!("{}[{}]: {}\n", diagnostic.severity().as_str(), diagnostic.code.as_str(), diagnostic.message);
     }
-    out
+    // With the severity glyphs blanked, miette still indents the header line; start it at column 0.
+    let trimmed = out.trim_start_matches(' ');
+    trimmed.to_string()
 }
 
 /// Renders a diagnostic deterministically: no colour, 80 columns. Used by tests and snapshots.

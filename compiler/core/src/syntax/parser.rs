@@ -219,7 +219,16 @@ impl<'s> Parser<'s> {
         match item {
             Some(item) => {
                 if !self.at_end() && !self.token.newline_before {
-                    self.expected("a new line after the declaration");
+                    let span = self.token.span;
+                    let found = match self.token.kind {
+                        TokenKind::Ident => format!("`{}`", self.text(span)),
+                        kind => describe(kind).to_string(),
+                    };
+                    self.push(
+                        Diagnostic::new(Code::E0101, span, format!("unexpected {found} after the end of a declaration"))
+                            .with_primary_label("expected a line break before this")
+                            .with_help("each declaration starts on a line of its own; check the line above for an unfinished expression"),
+                    );
                     self.recover_item();
                 }
                 Some(item)
