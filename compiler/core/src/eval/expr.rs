@@ -258,16 +258,19 @@ impl<'a> Evaluator<'a> {
                 _ => None,
             }
         };
+        if matches!(op, BinaryOp::Div | BinaryOp::Rem)
+            && matches!(rhs.kind, Int(0))
+            && matches!(lhs.kind, Int(_) | Duration(_) | Size(_))
+        {
+            self.report(
+                Diagnostic::new(Code::E0402, rhs.span, "division by zero")
+                    .with_primary_label("this is zero")
+                    .with_help("divide by a number other than zero"),
+            );
+            return None;
+        }
         let result = match (&lhs.kind, &rhs.kind) {
             (Int(a), Int(b)) => {
-                if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *b == 0 {
-                    self.report(
-                        Diagnostic::new(Code::E0402, rhs.span, "division by zero")
-                            .with_primary_label("this is zero")
-                            .with_help("divide by a number other than zero"),
-                    );
-                    return None;
-                }
                 match int(*a, *b) {
                     Some(n) => Int(n),
                     None => return self.overflow(span),

@@ -134,6 +134,16 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<&str>) -> (Evaluated, Vec<
     for tree in trees.iter().filter(|t| t.module.is_none()) {
         evaluator.items(&tree.ast.items, true);
     }
+    // A `let` nothing uses is still evaluated, so its mistakes are reported too.
+    for tree in trees.iter().filter(|t| t.module.is_none()) {
+        for item in &tree.ast.items {
+            if let Item::Let(decl) = item
+                && evaluator.lets.get(decl.name.name.as_str()).is_some_and(|slot| std::ptr::eq(slot.decl, decl))
+            {
+                evaluator.lookup(&decl.name.name, decl.name.span);
+            }
+        }
+    }
     let mut evaluated = Evaluated::default();
     evaluator.overlays(&envs, env, &mut evaluated);
     evaluator.resolve_references();

@@ -28,6 +28,7 @@ pub use kinds::*;
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "{T}Resource")]
 pub struct Resource<T> {
     /// The resource's name, a DNS-1123 label.
     pub name: String,

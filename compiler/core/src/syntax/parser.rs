@@ -45,13 +45,16 @@ struct Parser<'s> {
     depth: usize,
     diagnostics: Vec<Diagnostic>,
     gave_up: bool,
+    /// Set while reading a `for` iterable, where `name {` opens the loop body rather than a tagged
+    /// record (as Rust forbids struct literals in `for` heads).
+    no_tagged: bool,
 }
 
 impl<'s> Parser<'s> {
     fn new(src: &'s str, file: FileId, start: usize, end: usize, depth: usize) -> Parser<'s> {
         let mut lexer = Lexer::new(src, file, start, end);
         let token = lexer.next_token();
-        Parser { src, file, lexer, token, prev_end: start as u32, depth, diagnostics: Vec::new(), gave_up: false }
+        Parser { src, file, lexer, token, prev_end: start as u32, depth, diagnostics: Vec::new(), gave_up: false, no_tagged: false }
     }
 
     /// Moves the lexer's diagnostics into the parser's, in source order.
@@ -299,7 +302,10 @@ impl<'s> Parser<'s> {
             return None;
         }
         self.bump();
-        let iterable = self.expr()?;
+        self.no_tagged = true;
+        let iterable = self.expr();
+        self.no_tagged = false;
+        let iterable = iterable?;
         let open = self.open_brace()?;
         if !self.enter() {
             return None;
@@ -618,6 +624,7 @@ impl<'s> Parser<'s> {
         if !self.enter() {
             return None;
         }
+        let no_tagged = std::mem::replace(&mut self.no_tagged, false);
         let mut elements = Vec::new();
         let mut ok = true;
         while !self.at(TokenKind::RBracket) && !self.at_end() {
@@ -635,6 +642,7 @@ impl<'s> Parser<'s> {
             }
         }
         self.depth -= 1;
+        self.no_tagged = no_tagged;
         if !ok {
             return None;
         }
@@ -657,7 +665,7 @@ impl<'s> Parser<'s> {
         let first = self.ident("a name")?;
         let start = first.span;
         match self.token.kind {
-            TokenKind::LBrace => {
+            TokenKind::LBrace if !self.no_tagged => {
                 let body = self.body()?;
                 return Some(Expr { kind: ExprKind::Tagged(first, body), span: self.span_from(start) });
             }

@@ -1,0 +1,242 @@
+//! End-to-end tests of the `spec` binary: exit codes, output formats, and hostile input, which must
+//! always end in a clear diagnostic and never in a panic, a hang or a stack overflow.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn spec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spec")).args(args).env("NO_COLOR", "1").output().expect("spec runs")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh scratch directory under the target directory, emptied first.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn write(path: &Path, contents: &[u8]) {
+    std::fs::File::create(path).and_then(|mut f| f.write_all(contents)).expect("write scratch file");
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
+}
+
+fn codes(report: &serde_json::Value) -> Vec<String> {
+    report["diagnostics"].as_array().expect("diagnostics").iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
+}
+
+fn check_json(path: &Path) -> (i32, serde_json::Value) {
+    let output = spec(&["check", "--format", "json", path.to_str().expect("utf-8 path")]);
+    (output.status.code().unwrap_or(-1), json(&output))
+}
+
+#[test]
+fn the_tour_checks_clean_with_and_without_its_overlay() {
+    let tour = workspace().join("examples/tour");
+    for args in [vec!["check"], vec!["check", "--env", "staging"]] {
+        let mut args: Vec<&str> = args;
+        let path = tour.to_str().expect("utf-8 path");
+        args.push(path);
+        args.extend(["--format", "json"]);
+        let output = spec(&args);
+        let report = json(&output);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {report}");
+        assert_eq!(report["errors"], 0);
+        assert_eq!(report["warnings"], 0);
+    }
+}
+
+#[test]
+fn the_shared_tour_is_identical_to_the_project_copy_when_present() {
+    let shared = workspace().join("../shared/design/tour.spec");
+    let Ok(shared_text) = std::fs::read_to_string(&shared) else {
+        eprintln!("SKIPPED: {} is not beside the checkout", shared.display());
+        return;
+    };
+    let (code, report) = check_json(&shared);
+    assert_eq!(code, 0, "{report}");
+    let copy = std::fs::read_to_string(workspace().join("examples/tour/main.spec")).expect("project copy");
+    assert_eq!(shared_text, copy, "examples/tour/main.spec has drifted from the shared tour");
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let dir = scratch("json_shape");
+    write(&dir.join("main.spec"), b"node prod1 {\n  os = nixos\n  cpu = \"many\"\n}\n");
+    let (code, report) = check_json(&dir);
+    assert_eq!(code, 1);
+    assert_eq!(report["errors"], 1);
+    assert_eq!(report["warnings"], 0);
+    let d = &report["diagnostics"][0];
+    assert_eq!(d["code"], "E0301");
+    assert_eq!(d["slug"], "type-mismatch");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "main.spec");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(3), Some(9)));
+    assert_eq!((d["end_line"].as_u64(), d["end_column"].as_u64()), (Some(3), Some(15)));
+    assert!(d["message"].as_str().is_some_and(|m| m.contains("expected an integer for `cpu`")), "{d}");
+    assert!(d["help"].is_string());
+    assert_eq!(d["labels"][0]["line"], 3);
+}
+
+#[test]
+fn github_format_prints_workflow_annotations() {
+    let dir = scratch("github_format");
+    write(&dir.join("main.spec"), b"node prod1 {\n  os = nixos\n  cpu = \"many\"\n}\n");
+    let output = spec(&["check", "--format", "github", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        stdout.starts_with("::error file=main.spec,line=3,col=9,endLine=3,endColumn=15,title=E0301::expected an integer"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let dir = scratch("deny_warnings");
+    write(&dir.join("main.spec"), b"# nothing here yet\n");
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (0, vec!["W0001".to_string()]));
+    let output = spec(&["check", "--deny", "warnings", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    assert_eq!(spec(&["check", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(spec(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(spec(&["explain", "E9999"]).status.code(), Some(2));
+}
+
+#[test]
+fn explain_accepts_codes_and_slugs() {
+    for key in ["E0301", "type-mismatch", "e0301"] {
+        let output = spec(&["explain", key]);
+        assert_eq!(output.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&output.stdout).starts_with("# E0301: type-mismatch"));
+    }
+}
+
+#[test]
+fn schema_describes_every_kind() {
+    let output = spec(&["schema"]);
+    assert_eq!(output.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("schema is JSON");
+    for kind in ["nodes", "networks", "clusters", "storage", "services", "alerts", "backups", "workflows", "secrets"] {
+        assert!(schema["properties"][kind].is_object(), "no `{kind}` in the model schema");
+    }
+    assert!(schema["$defs"]["ServiceResource"]["properties"]["replicas"]["description"].is_string());
+}
+
+#[test]
+fn an_empty_file_is_a_warning() {
+    let dir = scratch("empty_file");
+    write(&dir.join("main.spec"), b"");
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (0, vec!["W0001".to_string()]));
+}
+
+#[test]
+fn a_directory_without_spec_files_is_an_error() {
+    let dir = scratch("no_spec_files");
+    write(&dir.join("notes.txt"), b"not a spec\n");
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0002".to_string()]));
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    let dir = scratch("missing_path");
+    let (code, report) = check_json(&dir.join("nowhere.spec"));
+    assert_eq!((code, codes(&report)), (1, vec!["E0004".to_string()]));
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_unread() {
+    let dir = scratch("huge_file");
+    let file = std::fs::File::create(dir.join("huge.spec")).expect("create");
+    // Sparse: the loader must refuse it from its size alone.
+    file.set_len(257 << 20).expect("set_len");
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0003".to_string()]));
+}
+
+#[test]
+fn random_bytes_are_not_utf8() {
+    let dir = scratch("random_bytes");
+    // A fixed xorshift stream: 1 MB of bytes that are not UTF-8, the same on every run.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes: Vec<u8> = (0..1_000_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    write(&dir.join("noise.spec"), &bytes);
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0001".to_string()]));
+}
+
+#[test]
+fn invalid_utf8_points_at_the_first_bad_byte() {
+    let dir = scratch("invalid_utf8");
+    write(&dir.join("main.spec"), b"node prod1 {\n  os = nixos # caf\xe9\n}\n");
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0001".to_string()]));
+    let d = &report["diagnostics"][0];
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(2), Some(19)));
+}
+
+#[test]
+fn a_list_nested_100000_deep_is_refused_without_overflowing_the_stack() {
+    let dir = scratch("deep_nesting");
+    let mut text = String::from("let deep = ");
+    text.push_str(&"[".repeat(100_000));
+    text.push_str(&"]".repeat(100_000));
+    text.push('\n');
+    write(&dir.join("main.spec"), text.as_bytes());
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0105".to_string()]));
+}
+
+#[test]
+fn a_50_mb_string_literal_is_refused() {
+    let dir = scratch("huge_string");
+    let mut text = String::from("let blob = \"");
+    text.push_str(&"x".repeat(50 << 20));
+    text.push_str("\"\n");
+    write(&dir.join("main.spec"), text.as_bytes());
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0106".to_string()]));
+}
+
+#[test]
+fn an_estate_expanding_past_a_million_resources_is_refused() {
+    let dir = scratch("too_many_resources");
+    let text = "for i in 1..=1001 {\n  for j in 1..=1000 {\n    secret \"s-${i}-${j}\" { }\n  }\n}\n";
+    write(&dir.join("main.spec"), text.as_bytes());
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0404".to_string()]));
+}
+
+#[test]
+fn a_generated_100000_service_estate_in_one_file_checks() {
+    let dir = scratch("large_estate");
+    let text = spec_testkit::generate_estate(100_000);
+    assert!(text.len() > 40 << 20, "the estate is about 50 MB ({} bytes)", text.len());
+    write(&dir.join("estate.spec"), text.as_bytes());
+    let (code, report) = check_json(&dir);
+    assert_eq!(code, 0, "{}", report["diagnostics"][0]);
+    assert_eq!(report["errors"], 0);
+}
