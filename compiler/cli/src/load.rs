@@ -72,9 +72,10 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
 
 fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
-    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|entry| {
-        entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.')
-    });
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
         let entry = entry.map_err(|e| e.to_string())?;
         if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "spec") {
@@ -102,9 +103,13 @@ fn read(loaded: &mut Loaded, path: &Path, shown: String) {
     if size > MAX_FILE_SIZE {
         let span = placeholder(&mut loaded.sources, shown.clone());
         loaded.diagnostics.push(
-            Diagnostic::new(Code::E0003, span, format!("`{shown}` is {size} bytes, more than the limit of {MAX_FILE_SIZE}"))
-                .with_primary_label("too large")
-                .with_help("split the estate into several files"),
+            Diagnostic::new(
+                Code::E0003,
+                span,
+                format!("`{shown}` is {size} bytes, more than the limit of {MAX_FILE_SIZE}"),
+            )
+            .with_primary_label("too large")
+            .with_help("split the estate into several files"),
         );
         return;
     }

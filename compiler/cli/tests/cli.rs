@@ -30,7 +30,12 @@ fn json(output: &Output) -> serde_json::Value {
 }
 
 fn codes(report: &serde_json::Value) -> Vec<String> {
-    report["diagnostics"].as_array().expect("diagnostics").iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 fn check_json(path: &Path) -> (i32, serde_json::Value) {
@@ -95,7 +100,8 @@ fn github_format_prints_workflow_annotations() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     assert!(
-        stdout.starts_with("::error file=main.spec,line=3,col=9,endLine=3,endColumn=15,title=E0301::expected an integer"),
+        stdout
+            .starts_with("::error file=main.spec,line=3,col=9,endLine=3,endColumn=15,title=E0301::expected an integer"),
         "{stdout}"
     );
 }

@@ -51,9 +51,13 @@ pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> 
         let (ast, mut found) = syntax::parse_file(&sources.get(file).text, file);
         if ast.items.is_empty() && found.is_empty() {
             diagnostics.push(
-                Diagnostic::new(Code::W0001, Span::new(file, 0, 0), format!("`{}` declares nothing", sources.get(file).path))
-                    .with_primary_label("empty file")
-                    .with_help("add declarations, or delete the file"),
+                Diagnostic::new(
+                    Code::W0001,
+                    Span::new(file, 0, 0),
+                    format!("`{}` declares nothing", sources.get(file).path),
+                )
+                .with_primary_label("empty file")
+                .with_help("add declarations, or delete the file"),
             );
         }
         diagnostics.append(&mut found);
@@ -79,8 +83,12 @@ pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> 
 /// by the path check and by the record check).
 pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
-        (a.primary.span.file, a.primary.span.start, a.primary.span.end, a.code)
-            .cmp(&(b.primary.span.file, b.primary.span.start, b.primary.span.end, b.code))
+        (a.primary.span.file, a.primary.span.start, a.primary.span.end, a.code).cmp(&(
+            b.primary.span.file,
+            b.primary.span.start,
+            b.primary.span.end,
+            b.code,
+        ))
     });
     diagnostics.dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span);
 }

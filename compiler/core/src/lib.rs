@@ -6,9 +6,9 @@
 //! [`driver`] runs them in order. This crate does no IO: callers hand it the text of every file.
 
 pub mod diagnostics;
-pub mod source;
-pub mod syntax;
+pub mod driver;
 pub mod eval;
 pub mod model;
-pub mod driver;
+pub mod source;
 pub mod stdlib;
+pub mod syntax;

@@ -7,6 +7,9 @@
 //! must be annotated and every annotation emitted. A header line `#! env = NAME` applies an
 //! overlay. Each case's rendered diagnostics are snapshotted to `snapshots/specs/<path>.snap`.
 
+// Tests read the corpus from disk; the no-IO rule is for the core library itself.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -54,7 +57,10 @@ fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Option<String>), Stri
             let (from, to) = range.split_once('-').ok_or(format!("line {number}: range needs `-`"))?;
             let position = |p: &str| -> Result<(usize, usize), String> {
                 let (l, c) = p.split_once(':').ok_or(format!("line {number}: position is `LINE:COL`"))?;
-                Ok((l.parse().map_err(|_| format!("line {number}: bad line"))?, c.parse().map_err(|_| format!("line {number}: bad column"))?))
+                Ok((
+                    l.parse().map_err(|_| format!("line {number}: bad line"))?,
+                    c.parse().map_err(|_| format!("line {number}: bad column"))?,
+                ))
             };
             (position(from)?, position(to)?, after)
         } else {
@@ -147,12 +153,16 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.set_input_file(path);
-    let snapshot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| settings.bind(|| insta::assert_snapshot!(name, rendered))));
+    let snapshot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(name, rendered))
+    }));
 
     if !problems.is_empty() {
         return Err(problems.into());
     }
-    snapshot.map_err(|_| Failed::from("the rendered diagnostics differ from the snapshot (review with `git diff snapshots/`)"))
+    snapshot.map_err(|_| {
+        Failed::from("the rendered diagnostics differ from the snapshot (review with `git diff snapshots/`)")
+    })
 }
 
 fn main() {

@@ -23,7 +23,13 @@ fn place(span: Span, sources: &SourceMap) -> Place {
     let file = sources.get(span.file);
     let start = file.line_col(span.start);
     let end = file.line_col(span.end);
-    Place { file: file.path.clone(), line: start.line, column: start.column, end_line: end.line, end_column: end.column }
+    Place {
+        file: file.path.clone(),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
 }
 
 #[derive(Serialize)]

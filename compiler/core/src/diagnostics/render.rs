@@ -6,7 +6,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
 
 use super::{Diagnostic, Label, Severity};
 use crate::source::{FileId, SourceMap};
@@ -69,7 +72,6 @@ fn source_span(label: &Label, text: &str) -> SourceSpan {
 }
 
 impl miette::Diagnostic for Report<'_> {
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
             Severity::Error => miette::Severity::Error,
@@ -87,8 +89,13 @@ impl miette::Diagnostic for Report<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let text = self.source.text;
-        let primary = self.primary.map(|label| LabeledSpan::new_primary_with_span(label.message.clone(), source_span(label, text)));
-        let secondary = self.labels.iter().map(move |label| LabeledSpan::new_with_span(label.message.clone(), source_span(label, text)));
+        let primary = self
+            .primary
+            .map(|label| LabeledSpan::new_primary_with_span(label.message.clone(), source_span(label, text)));
+        let secondary = self
+            .labels
+            .iter()
+            .map(move |label| LabeledSpan::new_with_span(label.message.clone(), source_span(label, text)));
         Some(Box::new(primary.into_iter().chain(secondary)))
     }
 

@@ -65,9 +65,13 @@ impl<'a> Evaluator<'a> {
                 }
                 let [arg] = args.as_slice() else {
                     self.report(
-                        Diagnostic::new(Code::E0301, span, format!("`nix` takes one string, found {} arguments", args.len()))
-                            .with_primary_label("one string expected")
-                            .with_help("write `nix(\"pkgs.postgresql_16\")`"),
+                        Diagnostic::new(
+                            Code::E0301,
+                            span,
+                            format!("`nix` takes one string, found {} arguments", args.len()),
+                        )
+                        .with_primary_label("one string expected")
+                        .with_help("write `nix(\"pkgs.postgresql_16\")`"),
                     );
                     return None;
                 };
@@ -76,9 +80,13 @@ impl<'a> Evaluator<'a> {
                     ValueKind::Str(code) => ValueKind::Nix(code),
                     other => {
                         self.report(
-                            Diagnostic::new(Code::E0301, arg.span, format!("expected string, found {}", other.type_name()))
-                                .with_primary_label("`nix` takes the Nix code as a string")
-                                .with_help("write `nix(\"pkgs.postgresql_16\")`"),
+                            Diagnostic::new(
+                                Code::E0301,
+                                arg.span,
+                                format!("expected string, found {}", other.type_name()),
+                            )
+                            .with_primary_label("`nix` takes the Nix code as a string")
+                            .with_help("write `nix(\"pkgs.postgresql_16\")`"),
                         );
                         return None;
                     }
@@ -124,9 +132,13 @@ impl<'a> Evaluator<'a> {
         let (ValueKind::Int(from), ValueKind::Int(to)) = (&first.kind, &last.kind) else {
             let culprit = if matches!(first.kind, ValueKind::Int(_)) { &last } else { &first };
             self.report(
-                Diagnostic::new(Code::E0403, culprit.span, format!("a range runs between integers, found {}", culprit.kind.type_name()))
-                    .with_primary_label("not an integer")
-                    .with_help("write a range as `1..=8`"),
+                Diagnostic::new(
+                    Code::E0403,
+                    culprit.span,
+                    format!("a range runs between integers, found {}", culprit.kind.type_name()),
+                )
+                .with_primary_label("not an integer")
+                .with_help("write a range as `1..=8`"),
             );
             return None;
         };
@@ -134,9 +146,13 @@ impl<'a> Evaluator<'a> {
         let count = to.saturating_sub(*from).max(0);
         if count > MAX_RANGE {
             self.report(
-                Diagnostic::new(Code::E0401, span, format!("range of {count} items is larger than the limit of {MAX_RANGE}"))
-                    .with_primary_label("too many items")
-                    .with_help("expand fewer items; an estate this large belongs in several loops or files"),
+                Diagnostic::new(
+                    Code::E0401,
+                    span,
+                    format!("range of {count} items is larger than the limit of {MAX_RANGE}"),
+                )
+                .with_primary_label("too many items")
+                .with_help("expand fewer items; an estate this large belongs in several loops or files"),
             );
             return None;
         }
@@ -152,16 +168,22 @@ impl<'a> Evaluator<'a> {
             let mut value = value?;
             for field in rest {
                 let next = match &value.kind {
-                    ValueKind::Record(record) | ValueKind::Tagged(_, record) => record.get(&field.name).map(|f| f.value.clone()),
+                    ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
+                        record.get(&field.name).map(|f| f.value.clone())
+                    }
                     _ => None,
                 };
                 match next {
                     Some(next) => value = next,
                     None => {
                         self.report(
-                            Diagnostic::new(Code::E0303, field.span, format!("{} has no field `{}`", value.kind.type_name(), field.name))
-                                .with_primary_label("no such field")
-                                .with_help("read a field the value has"),
+                            Diagnostic::new(
+                                Code::E0303,
+                                field.span,
+                                format!("{} has no field `{}`", value.kind.type_name(), field.name),
+                            )
+                            .with_primary_label("no such field")
+                            .with_help("read a field the value has"),
                         );
                         return None;
                     }
@@ -219,9 +241,13 @@ impl<'a> Evaluator<'a> {
                         Some(text) => out.push_str(&text),
                         None => {
                             self.report(
-                                Diagnostic::new(Code::E0405, expr.span, format!("cannot interpolate {}", value.kind.type_name()))
-                                    .with_primary_label("this has no text form")
-                                    .with_help("interpolate strings, numbers, durations, sizes, addresses and ports"),
+                                Diagnostic::new(
+                                    Code::E0405,
+                                    expr.span,
+                                    format!("cannot interpolate {}", value.kind.type_name()),
+                                )
+                                .with_primary_label("this has no text form")
+                                .with_help("interpolate strings, numbers, durations, sizes, addresses and ports"),
                             );
                             return None;
                         }
@@ -270,12 +296,10 @@ impl<'a> Evaluator<'a> {
             return None;
         }
         let result = match (&lhs.kind, &rhs.kind) {
-            (Int(a), Int(b)) => {
-                match int(*a, *b) {
-                    Some(n) => Int(n),
-                    None => return self.overflow(span),
-                }
-            }
+            (Int(a), Int(b)) => match int(*a, *b) {
+                Some(n) => Int(n),
+                None => return self.overflow(span),
+            },
             (Str(a), Str(b)) if op == BinaryOp::Add => Str(format!("{a}{b}")),
             (Duration(a), Duration(b)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => match unsigned(*a, *b) {
                 Some(n) => Duration(n),

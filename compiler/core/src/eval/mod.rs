@@ -255,13 +255,20 @@ impl<'a> Evaluator<'a> {
                 let diagnostic = Diagnostic::new(Code::E0205, import.span, format!("no stdlib module `std.{module}`"))
                     .with_primary_label("unknown module");
                 let known = modules.iter().map(|m| format!("`std.{m}`")).collect::<Vec<_>>().join(", ");
-                self.report(suggest(diagnostic, module, modules.iter().copied(), format!("the stdlib modules are {known}")));
+                self.report(suggest(
+                    diagnostic,
+                    module,
+                    modules.iter().copied(),
+                    format!("the stdlib modules are {known}"),
+                ));
             }
             _ => {
                 self.report(
                     Diagnostic::new(Code::E0205, import.span, format!("cannot import `{}`", names.join(".")))
                         .with_primary_label("imports name a stdlib module")
-                        .with_help("write `import std.NAME`; the project's own files share one namespace and need no import"),
+                        .with_help(
+                            "write `import std.NAME`; the project's own files share one namespace and need no import",
+                        ),
                 );
             }
         }
@@ -295,9 +302,13 @@ impl<'a> Evaluator<'a> {
                 let decl = slot.decl;
                 if self.let_depth >= MAX_LET_DEPTH {
                     self.report(
-                        Diagnostic::new(Code::E0105, at, format!("`let` bindings refer to one another more than {MAX_LET_DEPTH} deep"))
-                            .with_primary_label("too deep")
-                            .with_help("shorten the chain of bindings"),
+                        Diagnostic::new(
+                            Code::E0105,
+                            at,
+                            format!("`let` bindings refer to one another more than {MAX_LET_DEPTH} deep"),
+                        )
+                        .with_primary_label("too deep")
+                        .with_help("shorten the chain of bindings"),
                     );
                     return Some(None);
                 }
@@ -354,17 +365,25 @@ impl<'a> Evaluator<'a> {
         let Some(iterable) = self.expr(&for_item.iterable) else { return };
         let ValueKind::List(elements) = iterable.kind else {
             self.report(
-                Diagnostic::new(Code::E0406, iterable.span, format!("cannot iterate over {}", iterable.kind.type_name()))
-                    .with_primary_label("not a list or a range")
-                    .with_help("iterate over a list `[a, b]` or a range `1..=8`"),
+                Diagnostic::new(
+                    Code::E0406,
+                    iterable.span,
+                    format!("cannot iterate over {}", iterable.kind.type_name()),
+                )
+                .with_primary_label("not a list or a range")
+                .with_help("iterate over a list `[a, b]` or a range `1..=8`"),
             );
             return;
         };
         if elements.len() as i64 > MAX_RANGE {
             self.report(
-                Diagnostic::new(Code::E0401, iterable.span, format!("list of {} items is larger than the limit of {MAX_RANGE}", elements.len()))
-                    .with_primary_label("too many items")
-                    .with_help("expand fewer items per loop"),
+                Diagnostic::new(
+                    Code::E0401,
+                    iterable.span,
+                    format!("list of {} items is larger than the limit of {MAX_RANGE}", elements.len()),
+                )
+                .with_primary_label("too many items")
+                .with_help("expand fewer items per loop"),
             );
             return;
         }
@@ -388,9 +407,13 @@ impl<'a> Evaluator<'a> {
                     ValueKind::Str(s) => Some((s, expr.span)),
                     other => {
                         self.report(
-                            Diagnostic::new(Code::E0301, expr.span, format!("a name is a string, found {}", other.type_name()))
-                                .with_primary_label("not a string")
-                                .with_help("write the name as an identifier or a string"),
+                            Diagnostic::new(
+                                Code::E0301,
+                                expr.span,
+                                format!("a name is a string, found {}", other.type_name()),
+                            )
+                            .with_primary_label("not a string")
+                            .with_help("write the name as an identifier or a string"),
                         );
                         None
                     }
@@ -421,9 +444,13 @@ impl<'a> Evaluator<'a> {
             if !self.too_many_reported {
                 self.too_many_reported = true;
                 self.report(
-                    Diagnostic::new(Code::E0404, block.span, format!("the estate expands to more than {MAX_RESOURCES} resources"))
-                        .with_primary_label("the limit is reached here")
-                        .with_help("split the estate into several projects"),
+                    Diagnostic::new(
+                        Code::E0404,
+                        block.span,
+                        format!("the estate expands to more than {MAX_RESOURCES} resources"),
+                    )
+                    .with_primary_label("the limit is reached here")
+                    .with_help("split the estate into several projects"),
                 );
             }
             return;
@@ -474,9 +501,13 @@ impl<'a> Evaluator<'a> {
                 Entry::Param { .. } if self.in_preset.is_some() => {}
                 Entry::Param { span, .. } => {
                     self.report(
-                        Diagnostic::new(Code::E0101, *span, "`param` declares a preset parameter and belongs in a `preset`")
-                            .with_primary_label("not in a preset")
-                            .with_help("use `let` for a value shared by several blocks"),
+                        Diagnostic::new(
+                            Code::E0101,
+                            *span,
+                            "`param` declares a preset parameter and belongs in a `preset`",
+                        )
+                        .with_primary_label("not in a preset")
+                        .with_help("use `let` for a value shared by several blocks"),
                     );
                 }
                 Entry::Error(_) => self.poisoned = true,
@@ -549,7 +580,12 @@ impl<'a> Evaluator<'a> {
             let candidates: Vec<&str> = self.presets.keys().map(String::as_str).collect();
             let diagnostic = Diagnostic::new(Code::E0206, path_span, format!("unknown preset `{key}`"))
                 .with_primary_label("no such preset");
-            self.report(suggest(diagnostic, &key, candidates, "use a preset declared with `preset NAME for KIND` or one from the stdlib"));
+            self.report(suggest(
+                diagnostic,
+                &key,
+                candidates,
+                "use a preset declared with `preset NAME for KIND` or one from the stdlib",
+            ));
             return None;
         };
         let (decl, module) = (def.decl, def.module);
@@ -571,10 +607,14 @@ impl<'a> Evaluator<'a> {
             _ => {
                 let found = kind.map_or("a nested record".to_string(), |k| format!("a `{k}`"));
                 self.report(
-                    Diagnostic::new(Code::E0209, path_span, format!("preset `{key}` is for a `{}`, not {found}", decl.kind.name))
-                        .with_primary_label("used in the wrong kind of block")
-                        .with_label(decl.kind.span, "the preset's kind")
-                        .with_help(format!("use it in a `{}` block", decl.kind.name)),
+                    Diagnostic::new(
+                        Code::E0209,
+                        path_span,
+                        format!("preset `{key}` is for a `{}`, not {found}", decl.kind.name),
+                    )
+                    .with_primary_label("used in the wrong kind of block")
+                    .with_label(decl.kind.span, "the preset's kind")
+                    .with_help(format!("use it in a `{}` block", decl.kind.name)),
                 );
                 return None;
             }
@@ -604,8 +644,12 @@ impl<'a> Evaluator<'a> {
                     ok = false;
                     let names: Vec<&str> = params.iter().map(|(p, _, _)| p.as_str()).collect();
                     let listed = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-                    let diagnostic = Diagnostic::new(Code::E0210, field.key_span, format!("preset `{key}` has no parameter `{arg}`"))
-                        .with_primary_label("unknown parameter");
+                    let diagnostic = Diagnostic::new(
+                        Code::E0210,
+                        field.key_span,
+                        format!("preset `{key}` has no parameter `{arg}`"),
+                    )
+                    .with_primary_label("unknown parameter");
                     let fallback = if listed.is_empty() {
                         "this preset takes no parameters".to_string()
                     } else {
@@ -655,7 +699,10 @@ impl<'a> Evaluator<'a> {
             let fallback = if names.is_empty() {
                 "this estate declares no environment; drop `--env`".to_string()
             } else {
-                format!("the environments are {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "the environments are {}",
+                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                )
             };
             self.report(suggest(diagnostic, name, names.clone(), fallback));
         }
@@ -678,7 +725,8 @@ impl<'a> Evaluator<'a> {
         };
         let Some(kind) = Kind::from_name(&kind_key.name) else {
             self.report(suggest(
-                Diagnostic::new(Code::E0204, kind_key.span, format!("unknown kind `{}`", kind_key.name)).with_primary_label("not a kind"),
+                Diagnostic::new(Code::E0204, kind_key.span, format!("unknown kind `{}`", kind_key.name))
+                    .with_primary_label("not a kind"),
                 &kind_key.name,
                 Kind::ALL.iter().map(|k| k.as_str()),
                 "an overlay path starts with a kind, as in `service.web.replicas`",
@@ -687,9 +735,22 @@ impl<'a> Evaluator<'a> {
         };
         let Some(&index) = self.index.get(&(kind, name_key.name.clone())) else {
             let names: Vec<&str> = self.resources.iter().filter(|r| r.kind == kind).map(|r| r.name.as_str()).collect();
-            let diagnostic = Diagnostic::new(Code::E0211, name_key.span, format!("the overlay sets `{}`, but there is no {kind} `{}`", assignment_path(assignment), name_key.name))
-                .with_primary_label(format!("no such {kind}"));
-            self.report(suggest(diagnostic, &name_key.name, names, format!("declare the {kind} or fix the overlay's path")));
+            let diagnostic = Diagnostic::new(
+                Code::E0211,
+                name_key.span,
+                format!(
+                    "the overlay sets `{}`, but there is no {kind} `{}`",
+                    assignment_path(assignment),
+                    name_key.name
+                ),
+            )
+            .with_primary_label(format!("no such {kind}"));
+            self.report(suggest(
+                diagnostic,
+                &name_key.name,
+                names,
+                format!("declare the {kind} or fix the overlay's path"),
+            ));
             return;
         };
         if fields.is_empty() {
@@ -700,7 +761,9 @@ impl<'a> Evaluator<'a> {
             );
             return;
         }
-        evaluated.overlay_paths.push(OverlayPath { kind, fields: fields.iter().map(|k| (k.name.clone(), k.span)).collect() });
+        evaluated
+            .overlay_paths
+            .push(OverlayPath { kind, fields: fields.iter().map(|k| (k.name.clone(), k.span)).collect() });
         if !apply {
             return;
         }
@@ -721,9 +784,13 @@ impl<'a> Evaluator<'a> {
                 other => {
                     let found = other.type_name();
                     self.diagnostics.push(
-                        Diagnostic::new(Code::E0301, parent.span, format!("`{}` is {found}, which has no fields", parent.name))
-                            .with_primary_label("not a record")
-                            .with_help("set the field itself, not a field inside it"),
+                        Diagnostic::new(
+                            Code::E0301,
+                            parent.span,
+                            format!("`{}` is {found}, which has no fields", parent.name),
+                        )
+                        .with_primary_label("not a record")
+                        .with_help("set the field itself, not a field inside it"),
                     );
                     return;
                 }

@@ -104,7 +104,7 @@ pub fn format_duration(ms: u64) -> String {
     const UNITS: &[(&str, u64)] =
         &[("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)];
     for &(unit, factor) in UNITS {
-        if ms != 0 && ms % factor == 0 {
+        if ms != 0 && ms.is_multiple_of(factor) {
             return format!("{}{unit}", ms / factor);
         }
     }
@@ -113,9 +113,10 @@ pub fn format_duration(ms: u64) -> String {
 
 /// Formats a size in its largest exact binary unit, or bytes.
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: &[(&str, u64)] = &[("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    const UNITS: &[(&str, u64)] =
+        &[("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for &(unit, factor) in UNITS {
-        if bytes != 0 && bytes % factor == 0 {
+        if bytes != 0 && bytes.is_multiple_of(factor) {
             return format!("{}{unit}", bytes / factor);
         }
     }
@@ -165,8 +166,7 @@ pub fn merge(under: &mut Record, over: Record) {
                 }
                 existing.key_span = field.key_span;
             }
-            (Some(existing), ValueKind::Tagged(tag, inner))
-                if matches!(&existing.value.kind, ValueKind::Tagged(t, _) if *t == tag) =>
+            (Some(existing), ValueKind::Tagged(tag, inner)) if matches!(&existing.value.kind, ValueKind::Tagged(t, _) if *t == tag) =>
             {
                 if let ValueKind::Tagged(_, target) = &mut existing.value.kind {
                     merge(target, inner);

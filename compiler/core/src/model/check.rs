@@ -106,8 +106,9 @@ impl<'s> Checker<'s> {
     fn mismatch(&mut self, value: &Value, schema: &'s Json, field: &str) {
         let expected = self.describe(schema);
         let found = value.kind.type_name();
-        let mut diagnostic = Diagnostic::new(Code::E0301, value.span, format!("expected {expected} for `{field}`, found {found}"))
-            .with_primary_label(format!("this is {}", with_article(&found)));
+        let mut diagnostic =
+            Diagnostic::new(Code::E0301, value.span, format!("expected {expected} for `{field}`, found {found}"))
+                .with_primary_label(format!("this is {}", with_article(&found)));
         let kind = as_str(self.resolve(schema), "x-spec-type");
         let help = match (&value.kind, kind) {
             (ValueKind::Int(n), Some("size")) => format!("add a unit, as in `{n}GiB` or `{n}MiB`"),
@@ -207,8 +208,9 @@ impl<'s> Checker<'s> {
                     ok = false;
                     let names: Vec<&str> = properties.keys().map(String::as_str).collect();
                     let what = if field.is_empty() { String::new() } else { format!(" in `{field}`") };
-                    let mut diagnostic = Diagnostic::new(Code::E0303, entry.key_span, format!("unknown field `{key}`{what}"))
-                        .with_primary_label("not a field of this schema");
+                    let mut diagnostic =
+                        Diagnostic::new(Code::E0303, entry.key_span, format!("unknown field `{key}`{what}"))
+                            .with_primary_label("not a field of this schema");
                     diagnostic = match did_you_mean(key, names.iter().copied()) {
                         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
                         None => diagnostic.with_help(format!("the fields are {}", quoted_list(names.iter().copied()))),
@@ -231,7 +233,11 @@ impl<'s> Checker<'s> {
                 self.diagnostics.push(
                     Diagnostic::new(Code::E0302, span, format!("missing field `{name}`{where_}"))
                         .with_primary_label(format!("`{name}` is required"))
-                        .with_help(format!("add `{name} = …`: {}{}", lowercase_first(doc.trim_end_matches('.')), if expected.is_empty() { String::new() } else { format!(" ({expected})") })),
+                        .with_help(format!(
+                            "add `{name} = …`: {}{}",
+                            lowercase_first(doc.trim_end_matches('.')),
+                            if expected.is_empty() { String::new() } else { format!(" ({expected})") }
+                        )),
                 );
             }
         }
@@ -267,7 +273,8 @@ impl<'s> Checker<'s> {
         let span = value.span;
         match &mut value.kind {
             ValueKind::Tagged(tag, record) => {
-                let branch = branches.iter().find(|b| variant_tag(b) == Some(tag.as_str()) && b.get("properties").is_some());
+                let branch =
+                    branches.iter().find(|b| variant_tag(b) == Some(tag.as_str()) && b.get("properties").is_some());
                 match branch.and_then(|b| b.get("properties")).and_then(|p| p.get(tag.as_str())) {
                     Some(inner) => {
                         let inner = self.resolve(inner);
@@ -283,7 +290,9 @@ impl<'s> Checker<'s> {
             }
             ValueKind::Symbol(s) | ValueKind::Str(s) => {
                 let unit = branches.iter().any(|b| {
-                    b.get("enum").and_then(Json::as_array).is_some_and(|e| e.iter().any(|v| v.as_str() == Some(s.as_str())))
+                    b.get("enum")
+                        .and_then(Json::as_array)
+                        .is_some_and(|e| e.iter().any(|v| v.as_str() == Some(s.as_str())))
                         || b.get("const").and_then(Json::as_str) == Some(s.as_str())
                 });
                 if unit {
@@ -311,7 +320,8 @@ impl<'s> Checker<'s> {
     }
 
     fn unknown_variant(&mut self, span: Span, message: String, tag: &str, tags: &[&str]) {
-        let diagnostic = Diagnostic::new(Code::E0304, span, message).with_primary_label(format!("expected one of {}", quoted_list(tags.iter().copied())));
+        let diagnostic = Diagnostic::new(Code::E0304, span, message)
+            .with_primary_label(format!("expected one of {}", quoted_list(tags.iter().copied())));
         let diagnostic = match did_you_mean(tag, tags.iter().copied()) {
             Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
             None => diagnostic.with_help(format!("write one of {}", quoted_list(tags.iter().copied()))),
@@ -376,9 +386,19 @@ impl<'s> Checker<'s> {
                 } else {
                     let expected = self.describe(schema);
                     self.diagnostics.push(
-                        Diagnostic::new(Code::E0306, value.span, format!("`{field}` takes {expected}, found a reference to {} `{}`", reference.kind, reference.name))
-                            .with_primary_label(format!("this is a {}", reference.kind))
-                            .with_help(format!("`{field}` refers to {}", quoted_list(kinds.iter().copied()).replace(" or ", " or a "))),
+                        Diagnostic::new(
+                            Code::E0306,
+                            value.span,
+                            format!(
+                                "`{field}` takes {expected}, found a reference to {} `{}`",
+                                reference.kind, reference.name
+                            ),
+                        )
+                        .with_primary_label(format!("this is a {}", reference.kind))
+                        .with_help(format!(
+                            "`{field}` refers to {}",
+                            quoted_list(kinds.iter().copied()).replace(" or ", " or a ")
+                        )),
                     );
                     return false;
                 }
@@ -437,10 +457,12 @@ fn with_article(text: &str) -> String {
     }
 }
 
+/// Lowercases the first letter of a sentence, but not of an acronym (`CPU cores` stays).
 fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    match (chars.next(), chars.clone().next()) {
+        (Some(first), Some(second)) if second.is_uppercase() => std::iter::once(first).chain(chars).collect(),
+        (Some(first), _) => first.to_lowercase().chain(chars).collect(),
+        (None, _) => String::new(),
     }
 }

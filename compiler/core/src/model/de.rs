@@ -8,7 +8,9 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
 
 use super::types::{SPANNED, tag};
 use crate::eval::value::{Record, Value, ValueKind};
@@ -65,7 +67,9 @@ impl<'a> De<'a> {
             ValueKind::Duration(ms) => special(tag::DURATION, De::U64(*ms)),
             ValueKind::Size(bytes) => special(tag::SIZE, De::U64(*bytes)),
             ValueKind::Ip(ip) => special(tag::IP, De::Owned(ip.to_string())),
-            ValueKind::Cidr(ip, bits) => special(tag::CIDR, De::Seq(vec![De::Owned(ip.to_string()), De::U64((*bits).into())])),
+            ValueKind::Cidr(ip, bits) => {
+                special(tag::CIDR, De::Seq(vec![De::Owned(ip.to_string()), De::U64((*bits).into())]))
+            }
             ValueKind::Port(n, proto) => {
                 let proto = match proto {
                     Protocol::Tcp => "tcp",
@@ -159,7 +163,11 @@ impl<'de> VariantAccess<'de> for Enum<'_> {
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, DeError> {
         Err(DeError("tuple variants are not used by the model".into()))
     }
-    fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         match self.content {
             Some(record) => visitor.visit_map(record_map(record)),
             None => visitor.visit_map(Map { entries: Vec::new().into_iter(), pending: None }),

@@ -93,12 +93,18 @@ fn typed<T: DeserializeOwned>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Resource<T>> {
     match de::from_record::<T>(body) {
-        Ok(spec) => Some(Resource { name: resource.name.clone(), span: resource.span, name_span: resource.name_span, spec }),
+        Ok(spec) => {
+            Some(Resource { name: resource.name.clone(), span: resource.span, name_span: resource.name_span, spec })
+        }
         Err(error) => {
             diagnostics.push(
-                Diagnostic::new(Code::E9001, resource.name_span, format!("internal error: the checked {} could not be read: {error}", resource.kind))
-                    .with_primary_label("while reading this resource")
-                    .with_help("this is a bug in spec; please report it with this file"),
+                Diagnostic::new(
+                    Code::E9001,
+                    resource.name_span,
+                    format!("internal error: the checked {} could not be read: {error}", resource.kind),
+                )
+                .with_primary_label("while reading this resource")
+                .with_help("this is a bug in spec; please report it with this file"),
             );
             None
         }
@@ -147,7 +153,11 @@ fn check_overlay_path(path: &OverlayPath, diagnostics: &mut Vec<Diagnostic>) {
     for (name, span) in &path.fields {
         // Options are `anyOf [T, null]`: look through to `T`.
         if let Some(branches) = schema.get("anyOf").and_then(Json::as_array) {
-            match branches.iter().map(|b| checker.resolve(b)).find(|b| b.get("type").and_then(Json::as_str) != Some("null")) {
+            match branches
+                .iter()
+                .map(|b| checker.resolve(b))
+                .find(|b| b.get("type").and_then(Json::as_str) != Some("null"))
+            {
                 Some(inner) => schema = inner,
                 None => return,
             }
@@ -157,11 +167,13 @@ fn check_overlay_path(path: &OverlayPath, diagnostics: &mut Vec<Diagnostic>) {
                 Some(next) => schema = checker.resolve(next),
                 None => {
                     let names: Vec<&str> = properties.keys().map(String::as_str).collect();
-                    let diagnostic = Diagnostic::new(Code::E0303, *span, format!("the overlay sets unknown field `{name}`"))
-                        .with_primary_label(format!("not a field of {}", path.kind));
+                    let diagnostic =
+                        Diagnostic::new(Code::E0303, *span, format!("the overlay sets unknown field `{name}`"))
+                            .with_primary_label(format!("not a field of {}", path.kind));
                     let diagnostic = match did_you_mean(name, names.iter().copied()) {
                         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
-                        None => diagnostic.with_help(format!("the fields are {}", check::quoted_list(names.iter().copied()))),
+                        None => diagnostic
+                            .with_help(format!("the fields are {}", check::quoted_list(names.iter().copied()))),
                     };
                     diagnostics.push(diagnostic);
                     return;

@@ -323,7 +323,10 @@ impl<'s> Lexer<'s> {
                         Code::E0106,
                         start,
                         start + 1,
-                        format!("string literal of {} bytes is longer than the limit of {MAX_STRING_LEN}", end - start - 2),
+                        format!(
+                            "string literal of {} bytes is longer than the limit of {MAX_STRING_LEN}",
+                            end - start - 2
+                        ),
                     );
                     d.primary.message = Some("this string".into());
                     d.help = Some("keep large content in files the service reads, not in the spec".into());
@@ -538,7 +541,7 @@ mod tests {
     #[test]
     fn scans_nested_interpolations() {
         let src = r#""a ${ "b ${c}" } d" rest"#;
-        assert_eq!(scan_string(src, 0, src.len()), Ok(18));
+        assert_eq!(scan_string(src, 0, src.len()), Ok(19));
         assert!(scan_string("\"open\nnext", 0, 10).is_err());
     }
 }

@@ -54,7 +54,17 @@ impl<'s> Parser<'s> {
     fn new(src: &'s str, file: FileId, start: usize, end: usize, depth: usize) -> Parser<'s> {
         let mut lexer = Lexer::new(src, file, start, end);
         let token = lexer.next_token();
-        Parser { src, file, lexer, token, prev_end: start as u32, depth, diagnostics: Vec::new(), gave_up: false, no_tagged: false }
+        Parser {
+            src,
+            file,
+            lexer,
+            token,
+            prev_end: start as u32,
+            depth,
+            diagnostics: Vec::new(),
+            gave_up: false,
+            no_tagged: false,
+        }
     }
 
     /// Moves the lexer's diagnostics into the parser's, in source order.
@@ -117,7 +127,8 @@ impl<'s> Parser<'s> {
     /// Reports "expected X, found Y" at the current token, unless the lexer already reported it.
     fn expected(&mut self, what: &str) {
         let found = self.token;
-        let already_reported = matches!(found.kind, TokenKind::Str { valid: false } | TokenKind::Literal(Literal::Invalid));
+        let already_reported =
+            matches!(found.kind, TokenKind::Str { valid: false } | TokenKind::Literal(Literal::Invalid));
         if already_reported || self.gave_up {
             return;
         }
@@ -730,9 +741,13 @@ impl<'s> Parser<'s> {
                             ok = false;
                             let at = Span::new(self.file, i, i + 1 + other.len_utf8());
                             self.push(
-                                Diagnostic::new(Code::E0108, at, format!("unknown escape `\\{}`", other.escape_default()))
-                                    .with_primary_label("not an escape sequence")
-                                    .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\$`"),
+                                Diagnostic::new(
+                                    Code::E0108,
+                                    at,
+                                    format!("unknown escape `\\{}`", other.escape_default()),
+                                )
+                                .with_primary_label("not an escape sequence")
+                                .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\$`"),
                             );
                         }
                     }
@@ -779,9 +794,13 @@ impl<'s> Parser<'s> {
         let mut inner = Parser::new(self.src, self.file, start, end, self.depth + 1);
         let expr = if inner.at(TokenKind::Eof) {
             inner.push(
-                Diagnostic::new(Code::E0101, Span::new(self.file, start.saturating_sub(2), end + 1), "empty interpolation")
-                    .with_primary_label("`${}` holds no expression")
-                    .with_help("put an expression inside, as in `${name}`, or write `\\${` for a literal `${`"),
+                Diagnostic::new(
+                    Code::E0101,
+                    Span::new(self.file, start.saturating_sub(2), end + 1),
+                    "empty interpolation",
+                )
+                .with_primary_label("`${}` holds no expression")
+                .with_help("put an expression inside, as in `${name}`, or write `\\${` for a literal `${`"),
             );
             None
         } else {

@@ -1,0 +1,53 @@
+//! The stdlib must check with zero diagnostics, alone and when every preset is used on a node and
+//! on a cluster with its defaults.
+
+// Tests read the corpus from disk; the no-IO rule is for the core library itself.
+#![allow(clippy::disallowed_methods)]
+
+use spec_compiler::driver;
+use spec_compiler::source::{Origin, SourceFile, SourceMap};
+use spec_compiler::stdlib::MODULES;
+
+fn compile(text: &str) -> driver::Compilation {
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new("uses.spec", text, Origin::User));
+    driver::compile(&mut sources, &[file], None)
+}
+
+#[test]
+fn the_stdlib_alone_has_no_diagnostics() {
+    let mut sources = SourceMap::new();
+    let compilation = driver::compile(&mut sources, &[], None);
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+}
+
+#[test]
+fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
+    let mut text = String::from(
+        "node prod1 { os = nixos, cpu = 64, memory = 256GiB }\ncluster main { distribution = k3s, servers = [node.prod1] }\n",
+    );
+    for (module, _) in MODULES {
+        text.push_str(&format!("import std.{module}\n"));
+        text.push_str(&format!("service {module}-host {{\n  use std.{module}\n  on = node.prod1\n}}\n"));
+        text.push_str(&format!("service {module}-pod {{\n  use std.{module}\n  on = cluster.main\n}}\n"));
+    }
+    let compilation = compile(&text);
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    assert_eq!(compilation.model.services.len(), MODULES.len() * 2);
+    for service in &compilation.model.services {
+        assert!(!service.spec.ports.is_empty(), "`{}` got no ports from its preset", service.name);
+    }
+}
+
+#[test]
+fn the_using_block_wins_over_the_preset() {
+    let compilation = compile(
+        "import std.postgres\nnode prod1 { os = nixos }\nservice db {\n  use std.postgres { port = 5433 }\n  on = node.prod1\n  ports { postgres = 6432/tcp }\n}\n",
+    );
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let db = &compilation.model.services[0].spec;
+    assert_eq!(db.ports.get("postgres").map(|p| p.value.number), Some(6432));
+    // The preset's own payload still saw its parameter.
+    let nixos = db.nixos.as_ref().expect("the preset's nixos payload");
+    assert_eq!(nixos.get("services.postgresql.settings.port"), Some(&spec_compiler::model::types::Payload::Int(5433)));
+}
