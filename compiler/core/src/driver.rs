@@ -45,6 +45,11 @@ pub fn add_stdlib(sources: &mut SourceMap) -> Vec<(FileId, &'static str)> {
 /// overlay `env` if given.
 pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> Compilation {
     let stdlib = add_stdlib(sources);
+    // `--env NAME` is shown as a line of its own, so a mistake in it has a place to point at.
+    let env_argument = env.map(|name| {
+        let file = sources.add(SourceFile::new("<command line>", format!("--env {name}"), Origin::User));
+        (name, Span::new(file, 6, 6 + name.len()))
+    });
     let mut diagnostics = Vec::new();
     let mut parsed = Vec::with_capacity(files.len() + stdlib.len());
     for &file in files {
@@ -70,7 +75,7 @@ pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> 
     }
     let trees: Vec<SourceTree<'_>> =
         parsed.iter().map(|(file, module, ast)| SourceTree { file: *file, ast, module: *module }).collect();
-    let (evaluated, mut found) = eval::evaluate(&trees, env);
+    let (evaluated, mut found) = eval::evaluate(&trees, env_argument);
     diagnostics.append(&mut found);
     let environments = evaluated.environments.clone();
     let (model, mut found) = model::build_model(evaluated);

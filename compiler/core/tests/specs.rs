@@ -3,7 +3,8 @@
 //! A case annotates the diagnostics it expects on comment lines starting with `#~`:
 //! `#~   ^^^^ E0301 optional message substring` marks columns of the nearest preceding line that is
 //! not an annotation; `#~ @3:1-3:9 E0301` gives an explicit 1-based range (end exclusive) for spans
-//! in the first columns, across lines or empty. Matching is two-sided: every emitted diagnostic
+//! in the first columns, across lines or empty; `#~ @cli E0005` expects a diagnostic on the
+//! command line (`--env NAME`) rather than in the file. Matching is two-sided: every emitted diagnostic
 //! must be annotated and every annotation emitted. A header line `#! env = NAME` applies an
 //! overlay. Each case's rendered diagnostics are snapshotted to `snapshots/specs/<path>.snap`.
 
@@ -24,6 +25,8 @@ struct Expected {
     end: (usize, usize),
     message: Option<String>,
     line_of_annotation: usize,
+    /// Whether the diagnostic is expected on the command line rather than in the file.
+    on_command_line: bool,
 }
 
 fn workspace() -> PathBuf {
@@ -52,7 +55,10 @@ fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Option<String>), Stri
         };
         let indent = line.len() - trimmed.len();
         let rest = annotation.trim_start();
-        let (start, end, after) = if let Some(explicit) = rest.strip_prefix('@') {
+        let on_command_line = rest.starts_with("@cli ");
+        let (start, end, after) = if let Some(after) = rest.strip_prefix("@cli ") {
+            ((0, 0), (0, 0), after)
+        } else if let Some(explicit) = rest.strip_prefix('@') {
             let (range, after) = explicit.split_once(' ').ok_or(format!("line {number}: `@L:C-L:C CODE` expected"))?;
             let (from, to) = range.split_once('-').ok_or(format!("line {number}: range needs `-`"))?;
             let position = |p: &str| -> Result<(usize, usize), String> {
@@ -79,7 +85,7 @@ fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Option<String>), Stri
         let code = words.next().ok_or(format!("line {number}: annotation without a code"))?.to_string();
         let message: Vec<&str> = words.collect();
         let message = if message.is_empty() { None } else { Some(message.join(" ")) };
-        expected.push(Expected { code, start, end, message, line_of_annotation: number });
+        expected.push(Expected { code, start, end, message, line_of_annotation: number, on_command_line });
     }
     Ok((expected, env))
 }
@@ -97,11 +103,17 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
         let f = sources.get(diagnostic.primary.span.file);
         let start = f.line_col(diagnostic.primary.span.start);
         let end = f.line_col(diagnostic.primary.span.end);
+        let on_command_line = f.path == "<command line>";
         let found = unmatched.iter().position(|e| {
-            diagnostic.primary.span.file == file
+            let place = if e.on_command_line {
+                on_command_line
+            } else {
+                diagnostic.primary.span.file == file
+                    && e.start == (start.line, start.column)
+                    && e.end == (end.line, end.column)
+            };
+            place
                 && e.code == diagnostic.code.as_str()
-                && e.start == (start.line, start.column)
-                && e.end == (end.line, end.column)
                 && e.message.as_ref().is_none_or(|m| diagnostic.message.contains(m.as_str()))
         });
         match found {

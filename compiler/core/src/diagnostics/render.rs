@@ -47,7 +47,6 @@ struct Report<'a> {
     labels: Vec<&'a Label>,
     primary: Option<&'a Label>,
     source: NamedText<'a>,
-    related: Vec<Report<'a>>,
 }
 
 impl fmt::Debug for Report<'_> {
@@ -98,17 +97,10 @@ impl miette::Diagnostic for Report<'_> {
             .map(move |label| LabeledSpan::new_with_span(label.message.clone(), source_span(label, text)));
         Some(Box::new(primary.into_iter().chain(secondary)))
     }
-
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
-        if self.related.is_empty() {
-            None
-        } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
-        }
-    }
 }
 
-fn report<'a>(diagnostic: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
+/// Splits a diagnostic into its main report and one note per other file its labels point into.
+fn reports<'a>(diagnostic: &'a Diagnostic, sources: &'a SourceMap) -> (Report<'a>, Vec<Report<'a>>) {
     let file = diagnostic.primary.span.file;
     let named = |id: FileId| {
         let f = sources.get(id);
@@ -122,34 +114,33 @@ fn report<'a>(diagnostic: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> 
         };
         help = Some(joined);
     }
-    let mut related: Vec<Report<'a>> = Vec::new();
+    let mut notes: Vec<Report<'a>> = Vec::new();
     let mut labels = Vec::new();
     for label in &diagnostic.secondary {
         if label.span.file == file {
             labels.push(label);
-        } else if let Some(existing) = related.iter_mut().find(|r| r.source.name == sources.get(label.span.file).path) {
+        } else if let Some(existing) = notes.iter_mut().find(|r| r.source.name == sources.get(label.span.file).path) {
             existing.labels.push(label);
         } else {
-            related.push(Report {
-                message: label.message.clone().unwrap_or_else(|| "related".into()),
+            notes.push(Report {
+                message: format!("note: {}", label.message.as_deref().unwrap_or("related")),
                 severity: diagnostic.severity(),
                 help: None,
                 labels: vec![label],
                 primary: None,
                 source: named(label.span.file),
-                related: Vec::new(),
             });
         }
     }
-    Report {
+    let main = Report {
         message: format!("{}[{}]: {}", diagnostic.severity().as_str(), diagnostic.code.as_str(), diagnostic.message),
         severity: diagnostic.severity(),
         help,
         labels,
         primary: Some(&diagnostic.primary),
         source: named(file),
-        related,
-    }
+    };
+    (main, notes)
 }
 
 /// Renders a diagnostic for a terminal, in colour when `color` is set.
@@ -160,14 +151,18 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool, width: 
     theme.characters.warning = String::new();
     theme.characters.advice = String::new();
     let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+    let (main, notes) = reports(diagnostic, sources);
     let mut out = String::new();
-    let report = report(diagnostic, sources);
-    if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}[{}]: {}\n", diagnostic.severity().as_str(), diagnostic.code.as_str(), diagnostic.message);
+    for report in std::iter::once(&main).chain(&notes) {
+        let mut one = String::new();
+        if handler.render_report(&mut one, report).is_err() {
+            one = format!("{}\n", report.message);
+        }
+        // With the severity glyphs blanked, miette still indents the header line; start it at
+        // column 0.
+        out.push_str(one.trim_start_matches(' '));
     }
-    // With the severity glyphs blanked, miette still indents the header line; start it at column 0.
-    let trimmed = out.trim_start_matches(' ');
-    trimmed.to_string()
+    out
 }
 
 /// Renders a diagnostic deterministically: no colour, 80 columns. Used by tests and snapshots.

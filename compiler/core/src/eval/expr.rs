@@ -118,6 +118,18 @@ impl<'a> Evaluator<'a> {
         Some(Value { kind, span })
     }
 
+    fn negative_or_overflow(&mut self, op: BinaryOp, what: &str, span: crate::source::Span) -> Option<Value> {
+        if op != BinaryOp::Sub {
+            return self.overflow(span);
+        }
+        self.report(
+            Diagnostic::new(Code::E0402, span, format!("a {what} cannot be negative"))
+                .with_primary_label("the right side is larger")
+                .with_help(format!("subtract a smaller {what}")),
+        );
+        None
+    }
+
     fn overflow(&mut self, span: crate::source::Span) -> Option<Value> {
         self.report(
             Diagnostic::new(Code::E0402, span, "integer overflow")
@@ -303,9 +315,17 @@ impl<'a> Evaluator<'a> {
             (Str(a), Str(b)) if op == BinaryOp::Add => Str(format!("{a}{b}")),
             (Duration(a), Duration(b)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => match unsigned(*a, *b) {
                 Some(n) => Duration(n),
-                None => return self.overflow(span),
+                None => return self.negative_or_overflow(op, "duration", span),
             },
             (Size(a), Size(b)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => match unsigned(*a, *b) {
+                Some(n) => Size(n),
+                None => return self.negative_or_overflow(op, "size", span),
+            },
+            (Int(b), Duration(a)) if op == BinaryOp::Mul && *b > 0 => match scaled(*a, *b) {
+                Some(n) => Duration(n),
+                None => return self.overflow(span),
+            },
+            (Int(b), Size(a)) if op == BinaryOp::Mul && *b > 0 => match scaled(*a, *b) {
                 Some(n) => Size(n),
                 None => return self.overflow(span),
             },
@@ -317,6 +337,14 @@ impl<'a> Evaluator<'a> {
                 Some(n) => Size(n),
                 None => return self.overflow(span),
             },
+            (Duration(_) | Size(_), Int(_)) | (Int(_), Duration(_) | Size(_)) if matches!(op, BinaryOp::Mul | BinaryOp::Div) => {
+                self.report(
+                    Diagnostic::new(Code::E0403, span, "durations and sizes scale by a positive integer")
+                        .with_primary_label("the integer is zero or negative")
+                        .with_help("multiply or divide by a whole number above zero"),
+                );
+                return None;
+            }
             (a, b) => {
                 self.report(
                     Diagnostic::new(
@@ -324,9 +352,7 @@ impl<'a> Evaluator<'a> {
                         span,
                         format!("cannot apply `{}` to {} and {}", op.as_str(), a.type_name(), b.type_name()),
                     )
-                    .with_label(lhs.span, a.type_name())
-                    .with_label(rhs.span, b.type_name())
-                    .with_primary_label("unsupported operands")
+                    .with_primary_label(format!("{} {} {}", a.type_name(), op.as_str(), b.type_name()))
                     .with_help(
                         "arithmetic works on integers, `+` joins strings, durations and sizes add and subtract, and scale by positive integers",
                     ),

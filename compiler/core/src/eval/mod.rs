@@ -66,6 +66,8 @@ pub struct OverlayPath {
     pub kind: Kind,
     /// The fields after the resource's name, with their spans.
     pub fields: Vec<(String, Span)>,
+    /// The value it sets, checked against the field's schema even when the overlay is not applied.
+    pub value: Option<Value>,
 }
 
 /// What evaluation produces.
@@ -109,13 +111,16 @@ pub struct Evaluator<'a> {
     too_many_reported: bool,
     /// Set when a value could not be evaluated since the current block started.
     poisoned: bool,
+    /// Blocks dropped after an error (`kind`, `name`): references to them are not reported again.
+    dropped: std::collections::HashSet<(String, String)>,
     /// The preset whose body is being evaluated, if any: its `param`s are already bound, and it
     /// may not `use` another preset (which keeps preset expansion free of recursion).
     in_preset: Option<Span>,
 }
 
-/// Evaluates the estate made of `trees`, applying the overlay `env` if given.
-pub fn evaluate(trees: &[SourceTree<'_>], env: Option<&str>) -> (Evaluated, Vec<Diagnostic>) {
+/// Evaluates the estate made of `trees`, applying the overlay `env` (its name, and where the name
+/// was given) if any.
+pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluated, Vec<Diagnostic>) {
     let mut evaluator = Evaluator {
         lets: HashMap::new(),
         let_depth: 0,
@@ -128,6 +133,7 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<&str>) -> (Evaluated, Vec<
         too_many_reported: false,
         poisoned: false,
         in_preset: None,
+        dropped: std::collections::HashSet::new(),
     };
     let mut envs: Vec<&ast::Env> = Vec::new();
     evaluator.collect(trees, &mut envs);
@@ -223,6 +229,9 @@ impl<'a> Evaluator<'a> {
                         if tree.module.is_none() && !is_dns_label(&decl.name.name) {
                             self.report(invalid_name(&decl.name.name, decl.name.span));
                         }
+                        if Kind::from_name(&decl.kind.name).is_none() {
+                            self.report(unknown_kind(&decl.kind));
+                        }
                         preset_spans.insert(key.clone(), decl.name.span);
                         self.presets.insert(key, PresetDef { decl, module: tree.module });
                     }
@@ -255,12 +264,11 @@ impl<'a> Evaluator<'a> {
                 let diagnostic = Diagnostic::new(Code::E0205, import.span, format!("no stdlib module `std.{module}`"))
                     .with_primary_label("unknown module");
                 let known = modules.iter().map(|m| format!("`std.{m}`")).collect::<Vec<_>>().join(", ");
-                self.report(suggest(
-                    diagnostic,
-                    module,
-                    modules.iter().copied(),
-                    format!("the stdlib modules are {known}"),
-                ));
+                let diagnostic = match crate::diagnostics::did_you_mean(module, modules.iter().copied()) {
+                    Some(close) => diagnostic.with_help(format!("did you mean `std.{close}`?")),
+                    None => diagnostic.with_help(format!("the stdlib modules are {known}")),
+                };
+                self.report(diagnostic);
             }
             _ => {
                 self.report(
@@ -424,20 +432,19 @@ impl<'a> Evaluator<'a> {
 
     fn block(&mut self, block: &'a ast::Block) {
         let Some(kind) = Kind::from_name(&block.kind.name) else {
-            let mut candidates: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-            candidates.extend(["import", "let", "env", "for", "preset"]);
-            self.report(suggest(
-                Diagnostic::new(Code::E0204, block.kind.span, format!("unknown kind `{}`", block.kind.name))
-                    .with_primary_label("not a kind"),
-                &block.kind.name,
-                candidates,
-                "the kinds are node, network, cluster, storage, service, alert, backup, workflow and secret",
-            ));
+            self.report(unknown_kind(&block.kind));
+            // References to the block under the kind it was probably meant to be are not
+            // reported again.
+            let meant = crate::diagnostics::did_you_mean(&block.kind.name, Kind::ALL.iter().map(|k| k.as_str()));
+            if let (Some(meant), ast::Name::Ident(name)) = (meant, &block.name) {
+                self.dropped.insert((meant.to_string(), name.name.clone()));
+            }
             return;
         };
         let Some((name, name_span)) = self.name(&block.name) else { return };
         if !is_dns_label(&name) {
             self.report(invalid_name(&name, name_span));
+            self.dropped.insert((kind.as_str().to_string(), name));
             return;
         }
         if self.resources.len() >= MAX_RESOURCES {
@@ -461,7 +468,13 @@ impl<'a> Evaluator<'a> {
         let poisoned = self.poisoned || self.diagnostics.len() > reported_before;
         if let Some(&first) = self.index.get(&(kind, name.clone())) {
             let first_span = self.resources.get(first).map(|r| r.name_span).unwrap_or(name_span);
-            self.report(duplicate(kind.as_str(), &name, name_span, first_span));
+            let mut diagnostic = duplicate(kind.as_str(), &name, name_span, first_span);
+            if first_span == name_span {
+                // The same text made the name twice: a loop produced it more than once.
+                diagnostic.secondary.clear();
+                diagnostic = diagnostic.with_note(format!("the loop around this block produces `{name}` more than once"));
+            }
+            self.report(diagnostic);
             return;
         }
         self.index.insert((kind, name.clone()), self.resources.len());
@@ -484,7 +497,14 @@ impl<'a> Evaluator<'a> {
                     self.insert(&mut record, key, Value { kind: ValueKind::Record(inner), span: body.span });
                 }
                 Entry::Member { key, label, body: member } => self.member(&mut record, key, label, member),
-                Entry::Use { span, .. } if self.in_preset.is_some() => {
+                Entry::Use { span, preset: path, .. } if self.in_preset.is_some() => {
+                    // The import is not unused: the mistake is where it is used.
+                    if let [std, module, ..] = path.as_slice()
+                        && std.name == "std"
+                        && let Some(import) = self.imports.iter_mut().find(|(m, _, _)| *m == module.name)
+                    {
+                        import.2 = true;
+                    }
                     let preset = self.in_preset.unwrap_or(*span);
                     self.report(
                         Diagnostic::new(Code::E0209, *span, "a preset cannot use another preset")
@@ -687,12 +707,12 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Checks every overlay's targets and applies the selected one.
-    fn overlays(&mut self, envs: &[&'a ast::Env], selected: Option<&str>, evaluated: &mut Evaluated) {
+    fn overlays(&mut self, envs: &[&'a ast::Env], selected: Option<(&str, Span)>, evaluated: &mut Evaluated) {
         evaluated.environments = envs.iter().map(|e| e.name.name.clone()).collect();
-        if let Some(name) = selected
+        let selected_name = selected.map(|(name, _)| name);
+        if let Some((name, span)) = selected
             && !envs.iter().any(|e| e.name.name == name)
         {
-            let span = envs.first().map(|e| e.name.span).unwrap_or_default();
             let diagnostic = Diagnostic::new(Code::E0005, span, format!("no environment `{name}`"))
                 .with_primary_label("environments are declared with `env NAME { … }`");
             let names: Vec<&str> = envs.iter().map(|e| e.name.name.as_str()).collect();
@@ -707,7 +727,7 @@ impl<'a> Evaluator<'a> {
             self.report(suggest(diagnostic, name, names.clone(), fallback));
         }
         for env in envs {
-            let apply = selected == Some(env.name.name.as_str());
+            let apply = selected_name == Some(env.name.name.as_str());
             for assignment in &env.assignments {
                 self.assignment(assignment, apply, evaluated);
             }
@@ -734,6 +754,9 @@ impl<'a> Evaluator<'a> {
             return;
         };
         let Some(&index) = self.index.get(&(kind, name_key.name.clone())) else {
+            if self.dropped.contains(&(kind.as_str().to_string(), name_key.name.clone())) {
+                return;
+            }
             let names: Vec<&str> = self.resources.iter().filter(|r| r.kind == kind).map(|r| r.name.as_str()).collect();
             let diagnostic = Diagnostic::new(
                 Code::E0211,
@@ -761,13 +784,10 @@ impl<'a> Evaluator<'a> {
             );
             return;
         }
-        evaluated
-            .overlay_paths
-            .push(OverlayPath { kind, fields: fields.iter().map(|k| (k.name.clone(), k.span)).collect() });
-        if !apply {
-            return;
-        }
-        let Some(value) = self.expr(&assignment.value) else { return };
+        let value = self.expr(&assignment.value);
+        let fields_with_spans = fields.iter().map(|k| (k.name.clone(), k.span)).collect();
+        evaluated.overlay_paths.push(OverlayPath { kind, fields: fields_with_spans, value: value.clone() });
+        let (true, Some(value)) = (apply, value) else { return };
         let Some(resource) = self.resources.get_mut(index) else { return };
         let mut record = &mut resource.body;
         let (last, parents) = match fields.split_last() {
@@ -820,7 +840,7 @@ impl<'a> Evaluator<'a> {
                             Some(kind) => self.index.contains_key(&(kind, reference.name.clone())),
                             None => steps.contains(&reference.name.as_str()),
                         };
-                        if !found {
+                        if !found && !self.dropped.contains(&(reference.kind.clone(), reference.name.clone())) {
                             let candidates: Vec<&str> = match Kind::from_name(&reference.kind) {
                                 Some(kind) => names_by_kind.get(&kind).cloned().unwrap_or_default(),
                                 None => steps.clone(),
@@ -864,6 +884,17 @@ fn duplicate(what: &str, name: &str, span: Span, first: Span) -> Diagnostic {
         .with_primary_label("defined again here")
         .with_label(first, "first defined here")
         .with_help("rename one of them or remove the duplicate")
+}
+
+fn unknown_kind(kind: &ast::Ident) -> Diagnostic {
+    let mut candidates: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    candidates.extend(["import", "let", "env", "for", "preset"]);
+    suggest(
+        Diagnostic::new(Code::E0204, kind.span, format!("unknown kind `{}`", kind.name)).with_primary_label("not a kind"),
+        &kind.name,
+        candidates,
+        "the kinds are node, network, cluster, storage, service, alert, backup, workflow and secret",
+    )
 }
 
 fn invalid_name(name: &str, span: Span) -> Diagnostic {

@@ -87,14 +87,23 @@ impl<'s> Checker<'s> {
         }
         if let Some(branches) = self.branches(schema, "anyOf") {
             let forms: Vec<String> = branches.iter().map(|b| self.describe(b)).collect();
-            return forms.join(" or ");
+            return match forms.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{}, or {last}", rest.join(", ")),
+                _ => forms.join(""),
+            };
         }
         match Self::types(schema).first().copied() {
             Some("string") => "a string".into(),
             Some("integer") => "an integer".into(),
             Some("boolean") => "a boolean".into(),
             Some("array") => match schema.get("items") {
-                Some(items) => format!("a list of {}", strip_article(&self.describe(items))),
+                Some(items) => {
+                    let item = self.describe(items);
+                    match strip_article(&item).strip_prefix("reference ") {
+                        Some(rest) => format!("a list of references {rest}"),
+                        None => format!("a list of {}", strip_article(&item)),
+                    }
+                }
                 None => "a list".into(),
             },
             Some("object") if schema.get("properties").is_some() => "a record `{ … }`".into(),
@@ -117,8 +126,9 @@ impl<'s> Checker<'s> {
             (ValueKind::Symbol(s), _) if expected == "a string" => {
                 format!("if `{s}` is text, quote it: `\"{s}\"`; if it is a variable, bind it with `let`")
             }
-            (ValueKind::Str(_), Some("reference")) => {
-                format!("write {}, without quotes", strip_article(&expected))
+            (ValueKind::Str(_), Some("reference")) => format!("write {expected}, without quotes"),
+            (ValueKind::Str(s), _) if expected == "an integer" && s.parse::<i64>().is_ok() => {
+                format!("drop the quotes: `{s}`")
             }
             _ => match as_str(self.resolve(schema), "description") {
                 Some(description) => format!("`{field}` is {}", lowercase_first(description.trim_end_matches('.'))),
@@ -169,20 +179,37 @@ impl<'s> Checker<'s> {
     }
 
     fn range(&mut self, n: i64, span: Span, schema: &Json, field: &str) -> bool {
+        // The Rust type's own bounds (`format: uint32`) hold even where the schema names no maximum.
+        let format_max = match as_str(schema, "format") {
+            Some("uint8") => Some(i64::from(u8::MAX)),
+            Some("uint16") => Some(i64::from(u16::MAX)),
+            Some("uint32") => Some(i64::from(u32::MAX)),
+            Some("int32") => Some(i64::from(i32::MAX)),
+            _ => None,
+        };
         let min = schema.get("minimum").and_then(Json::as_i64);
-        let max = schema.get("maximum").and_then(Json::as_i64);
+        let max = match (schema.get("maximum").and_then(Json::as_i64), format_max) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let in_range = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
         if !in_range {
-            let bounds = match (min, max) {
+            // Name the bound that is crossed, not both.
+            let bound = match (min, max) {
+                (Some(lo), _) if n < lo => format!("at least {lo}"),
+                (_, Some(hi)) => format!("at most {hi}"),
+                _ => String::new(),
+            };
+            // The help gives the range the schema declares; the type's own limit only when crossed.
+            let declared_max = schema.get("maximum").and_then(Json::as_i64);
+            let range = match (min, declared_max) {
                 (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
-                (Some(lo), None) => format!("at least {lo}"),
-                (None, Some(hi)) => format!("at most {hi}"),
-                (None, None) => String::new(),
+                _ => bound.clone(),
             };
             self.diagnostics.push(
                 Diagnostic::new(Code::E0307, span, format!("`{field}` is {n}, outside its range"))
-                    .with_primary_label(format!("must be {bounds}"))
-                    .with_help(format!("`{field}` takes a number {bounds}")),
+                    .with_primary_label(format!("must be {bound}"))
+                    .with_help(format!("`{field}` takes a number {range}")),
             );
         }
         in_range
@@ -283,7 +310,9 @@ impl<'s> Checker<'s> {
                     }
                     None => {
                         let message = format!("`{tag}` is not a valid `{field}`");
-                        self.unknown_variant(span, message, tag, &tags);
+                        // A tagged record's span starts at its tag.
+                        let tag_span = Span { end: span.start + tag.len() as u32, ..span };
+                        self.unknown_variant(tag_span, message, tag, &tags);
                         false
                     }
                 }
@@ -381,7 +410,16 @@ impl<'s> Checker<'s> {
                     .and_then(Json::as_array)
                     .map(|a| a.iter().filter_map(Json::as_str).collect())
                     .unwrap_or_default();
-                if kinds.contains(&reference.kind.as_str()) {
+                if kinds.contains(&reference.kind.as_str()) && !reference.field.is_empty() {
+                    let expected = self.describe(schema);
+                    let whole = format!("{}.{}", reference.kind, reference.name);
+                    self.diagnostics.push(
+                        Diagnostic::new(Code::E0301, value.span, format!("expected {expected} for `{field}`, found a field of `{whole}`"))
+                            .with_primary_label("this reads a field")
+                            .with_help(format!("refer to the resource itself: `{whole}`")),
+                    );
+                    return false;
+                } else if kinds.contains(&reference.kind.as_str()) {
                     true
                 } else {
                     let expected = self.describe(schema);
@@ -396,7 +434,7 @@ impl<'s> Checker<'s> {
                         )
                         .with_primary_label(format!("this is a {}", reference.kind))
                         .with_help(format!(
-                            "`{field}` refers to {}",
+                            "`{field}` refers to a {}",
                             quoted_list(kinds.iter().copied()).replace(" or ", " or a ")
                         )),
                     );

@@ -115,7 +115,7 @@ fn typed<T: DeserializeOwned>(
 pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     let mut diagnostics = Vec::new();
-    for path in &evaluated.overlay_paths {
+    for path in evaluated.overlay_paths.iter().cloned() {
         check_overlay_path(path, &mut diagnostics);
     }
     for mut resource in evaluated.resources {
@@ -146,7 +146,7 @@ pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
 
 /// Checks that an overlay's field path exists in the kind's schema, whether or not the overlay is
 /// applied, so a typo in a rarely used environment is caught on every check.
-fn check_overlay_path(path: &OverlayPath, diagnostics: &mut Vec<Diagnostic>) {
+fn check_overlay_path(mut path: OverlayPath, diagnostics: &mut Vec<Diagnostic>) {
     let root = kind_schema(path.kind);
     let checker = check::Checker::new(root);
     let mut schema = checker.resolve(root);
@@ -167,9 +167,10 @@ fn check_overlay_path(path: &OverlayPath, diagnostics: &mut Vec<Diagnostic>) {
                 Some(next) => schema = checker.resolve(next),
                 None => {
                     let names: Vec<&str> = properties.keys().map(String::as_str).collect();
+                    let parent = path.fields.iter().take_while(|(n, _)| n != name).last().map(|(n, _)| format!("`{n}`"));
                     let diagnostic =
                         Diagnostic::new(Code::E0303, *span, format!("the overlay sets unknown field `{name}`"))
-                            .with_primary_label(format!("not a field of {}", path.kind));
+                            .with_primary_label(format!("not a field of {}", parent.unwrap_or_else(|| path.kind.to_string())));
                     let diagnostic = match did_you_mean(name, names.iter().copied()) {
                         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
                         None => diagnostic
@@ -184,5 +185,11 @@ fn check_overlay_path(path: &OverlayPath, diagnostics: &mut Vec<Diagnostic>) {
         } else {
             return;
         }
+    }
+    if let Some(value) = path.value.as_mut() {
+        let mut checker = check::Checker::new(root);
+        let field = path.fields.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(".");
+        checker.check(value, schema, &field);
+        diagnostics.append(&mut checker.diagnostics);
     }
 }

@@ -153,6 +153,8 @@ fn is_ident_continue(c: u8) -> bool {
 impl<'s> Lexer<'s> {
     /// Creates a lexer over `src[start..end]` of `file`.
     pub fn new(src: &'s str, file: FileId, start: usize, end: usize) -> Lexer<'s> {
+        // A byte-order mark at the start of a file is an editor's artefact, not text.
+        let start = if start == 0 && src.starts_with('\u{feff}') { 3 } else { start };
         Lexer { src, pos: start, end: end.min(src.len()), file, diagnostics: Vec::new() }
     }
 
@@ -264,7 +266,14 @@ impl<'s> Lexer<'s> {
             .max(1);
         let end = (start + len).min(self.end);
         let first = rest.chars().next().unwrap_or('?');
-        self.error(Code::E0107, start, end, format!("unexpected character `{}`", first.escape_default()))
+        let shown = if first.is_control() || first.is_whitespace() {
+            format!("U+{:04X}", u32::from(first))
+        } else if first.is_ascii() {
+            format!("`{first}`")
+        } else {
+            format!("`{first}` (U+{:04X})", u32::from(first))
+        };
+        self.error(Code::E0107, start, end, format!("unexpected character {shown}"))
             .primary
             .message = Some("no token starts with this".into());
         if let Some(d) = self.diagnostics.last_mut() {
@@ -507,6 +516,10 @@ pub fn classify_number(chunk: &str) -> Result<Literal, &'static str> {
     }
     if chunk.bytes().all(|b| b.is_ascii_digit()) {
         return chunk.parse::<i64>().map(Literal::Int).map_err(|_| "integers range up to 9223372036854775807");
+    }
+    let parts: Vec<&str> = chunk.split(['.', '/']).collect();
+    if chunk.bytes().filter(|&b| b == b'.').count() == 3 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err("an IPv4 address is four numbers from 0 to 255, as in `10.0.0.1`");
     }
     if chunk.contains('.') && chunk.bytes().filter(|&b| b == b'.').count() == 1 {
         return Err("numbers are integers: write `1536MiB` rather than `1.5GiB`, `90m` rather than `1.5h`");

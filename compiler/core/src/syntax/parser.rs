@@ -48,6 +48,11 @@ struct Parser<'s> {
     /// Set while reading a `for` iterable, where `name {` opens the loop body rather than a tagged
     /// record (as Rust forbids struct literals in `for` heads).
     no_tagged: bool,
+    /// Whether the lexer reported a problem while scanning the current token, so the parser does
+    /// not report a second error for the same mistake.
+    token_after_lex_error: bool,
+    /// Set once an unclosed `{` has been reported: the enclosing bodies close silently.
+    unwinding: bool,
 }
 
 impl<'s> Parser<'s> {
@@ -64,6 +69,8 @@ impl<'s> Parser<'s> {
             diagnostics: Vec::new(),
             gave_up: false,
             no_tagged: false,
+            token_after_lex_error: false,
+            unwinding: false,
         }
     }
 
@@ -93,7 +100,9 @@ impl<'s> Parser<'s> {
     fn bump(&mut self) -> Token {
         let token = self.token;
         self.prev_end = token.span.end;
+        let lexer_errors = self.lexer.diagnostics.len();
         self.token = self.lexer.next_token();
+        self.token_after_lex_error = self.lexer.diagnostics.len() > lexer_errors;
         if self.diagnostics.len() + self.lexer.diagnostics.len() >= MAX_ERRORS {
             self.give_up();
         }
@@ -128,8 +137,9 @@ impl<'s> Parser<'s> {
     fn expected(&mut self, what: &str) {
         let found = self.token;
         let already_reported =
-            matches!(found.kind, TokenKind::Str { valid: false } | TokenKind::Literal(Literal::Invalid));
-        if already_reported || self.gave_up {
+            matches!(found.kind, TokenKind::Str { valid: false } | TokenKind::Literal(Literal::Invalid))
+                || self.token_after_lex_error;
+        if already_reported || self.gave_up || self.unwinding {
             return;
         }
         let found_text = match found.kind {
@@ -195,16 +205,16 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// Enters one level of nesting; on the limit, reports E0105, skips the group and returns false.
-    fn enter(&mut self) -> bool {
+    /// Enters one level of nesting opened by `opener`; on the limit, reports E0105 at the opener,
+    /// abandons the file and returns false.
+    fn enter(&mut self, opener: Span) -> bool {
         if self.depth >= MAX_DEPTH {
-            let span = self.token.span;
+            let span = opener;
             self.push(
                 Diagnostic::new(Code::E0105, span, format!("nesting deeper than {MAX_DEPTH} levels"))
                     .with_primary_label("too deep from here on")
                     .with_help("flatten the structure: declare nested parts as their own blocks or `let` bindings"),
             );
-            self.skip_balanced();
             // Nothing more of this file is worth reading once it nests this deep.
             self.gave_up = true;
             return false;
@@ -215,6 +225,7 @@ impl<'s> Parser<'s> {
 
     /// `item = import | let | env | for | preset | block`
     fn item(&mut self) -> Option<Item> {
+        self.unwinding = false;
         let start = self.token.span;
         if !self.at(TokenKind::Ident) {
             self.expected("a declaration");
@@ -232,7 +243,8 @@ impl<'s> Parser<'s> {
         };
         match item {
             Some(item) => {
-                if !self.at_end() && !self.token.newline_before {
+                // A `}` may close a one-line `for` body right after its last item.
+                if !self.at_end() && !self.token.newline_before && !self.at(TokenKind::RBrace) {
                     let span = self.token.span;
                     let found = match self.token.kind {
                         TokenKind::Ident => format!("`{}`", self.text(span)),
@@ -273,11 +285,11 @@ impl<'s> Parser<'s> {
     fn let_item(&mut self) -> Option<Item> {
         let start = self.bump().span;
         let name = self.ident("a name for the binding")?;
-        self.eat(TokenKind::Eq).or_else(|| {
+        let eq = self.eat(TokenKind::Eq).or_else(|| {
             self.expected("`=`");
             None
         })?;
-        let value = self.expr()?;
+        let value = self.value_after(eq.span)?;
         Some(Item::Let(Let { name, value, span: self.span_from(start) }))
     }
 
@@ -293,11 +305,11 @@ impl<'s> Parser<'s> {
             while p.eat(TokenKind::Dot).is_some() {
                 path.push(p.key("a field name")?);
             }
-            p.eat(TokenKind::Eq).or_else(|| {
+            let eq = p.eat(TokenKind::Eq).or_else(|| {
                 p.expected("`=`");
                 None
             })?;
-            let value = p.expr()?;
+            let value = p.value_after(eq.span)?;
             assignments.push(Assignment { path, value, span: p.span_from(first) });
             Some(())
         });
@@ -318,7 +330,7 @@ impl<'s> Parser<'s> {
         self.no_tagged = false;
         let iterable = iterable?;
         let open = self.open_brace()?;
-        if !self.enter() {
+        if !self.enter(open) {
             return None;
         }
         let mut items = Vec::new();
@@ -417,23 +429,57 @@ impl<'s> Parser<'s> {
         if self.eat(TokenKind::RBrace).is_some() {
             return;
         }
-        if self.at(TokenKind::Eof) {
-            self.push(
-                Diagnostic::new(Code::E0104, open, "unclosed `{`")
-                    .with_primary_label("this `{` is never closed")
-                    .with_help("add the missing `}`"),
-            );
+        if self.at(TokenKind::Eof) || self.at_declaration_start() {
+            self.unclosed(open, "the file ends inside this block");
         } else {
             self.expected("`}`");
         }
     }
 
+    /// Whether the current token starts a line at column 1 with a declaration keyword: inside a
+    /// body, that means the body's `}` was forgotten.
+    fn at_declaration_start(&self) -> bool {
+        const KEYWORDS: &[&str] = &[
+            "import", "let", "env", "for", "preset", "node", "network", "cluster", "storage", "service", "alert",
+            "backup", "workflow", "secret",
+        ];
+        let start = self.token.span.start as usize;
+        self.at(TokenKind::Ident)
+            && (start == 0 || self.src.as_bytes().get(start - 1) == Some(&b'\n'))
+            && KEYWORDS.contains(&self.text(self.token.span))
+    }
+
+    /// Reports an unclosed `{` once: the innermost block gets the error and the enclosing ones
+    /// close silently. An unterminated string inside the block already explains it.
+    fn unclosed(&mut self, open: Span, note: &str) {
+        if self.unwinding {
+            return;
+        }
+        self.unwinding = true;
+        let explained =
+            self.lexer.diagnostics.iter().any(|d| d.code == Code::E0102 && d.primary.span.start > open.start);
+        if !explained {
+            self.push(
+                Diagnostic::new(Code::E0104, open, "unclosed `{`")
+                    .with_primary_label("this `{` is never closed")
+                    .with_note(note)
+                    .with_help("add the missing `}`"),
+            );
+        }
+    }
+
     /// Reads `(entry ("," | newline))* "}"` after an opening brace, calling `entry` for each.
     fn entries(&mut self, open: Span, mut entry: impl FnMut(&mut Self) -> Option<()>) {
-        if !self.enter() {
+        if !self.enter(open) {
             return;
         }
         while !self.at(TokenKind::RBrace) && !self.at_end() {
+            if self.at_declaration_start() {
+                // A declaration at the start of a line inside a body: the body's `}` is missing.
+                self.depth -= 1;
+                self.unclosed(open, "a declaration starts here, inside the unclosed block");
+                return;
+            }
             if entry(self).is_none() {
                 self.recover_entry();
                 continue;
@@ -491,8 +537,8 @@ impl<'s> Parser<'s> {
         let key = self.key("a field name")?;
         match self.token.kind {
             TokenKind::Eq => {
-                self.bump();
-                let value = self.expr()?;
+                let eq = self.bump().span;
+                let value = self.value_after(eq)?;
                 Some(Entry::Field { key, value })
             }
             TokenKind::LBrace => {
@@ -501,6 +547,16 @@ impl<'s> Parser<'s> {
             }
             TokenKind::Ident | TokenKind::Str { .. } if !self.token.newline_before => {
                 let label = self.name("a member name")?;
+                if !self.at(TokenKind::LBrace) {
+                    // `os nixos`: a forgotten `=`, not a member without its body.
+                    let span = label.span();
+                    self.push(
+                        Diagnostic::new(Code::E0101, span, format!("expected `=` between `{}` and its value", key.name))
+                            .with_primary_label("a value without `=` before it")
+                            .with_help(format!("write `{} = {}`", key.name, self.text(span))),
+                    );
+                    return None;
+                }
                 let body = self.body()?;
                 Some(Entry::Member { key, label, body })
             }
@@ -509,6 +565,19 @@ impl<'s> Parser<'s> {
                 None
             }
         }
+    }
+
+    /// Reads the value after `=`, which must start on the same line.
+    fn value_after(&mut self, eq: Span) -> Option<Expr> {
+        if self.token.newline_before && !self.gave_up {
+            self.push(
+                Diagnostic::new(Code::E0101, eq, "expected a value after `=`")
+                    .with_primary_label("nothing follows on this line")
+                    .with_help("write the value on the same line as `=`"),
+            );
+            return None;
+        }
+        self.expr()
     }
 
     /// `expr = sum (("..=" | "..") sum)?`
@@ -562,7 +631,7 @@ impl<'s> Parser<'s> {
     fn unary(&mut self) -> Option<Expr> {
         if self.at(TokenKind::Minus) {
             let start = self.bump().span;
-            if !self.enter() {
+            if !self.enter(start) {
                 return None;
             }
             let operand = self.unary();
@@ -608,7 +677,7 @@ impl<'s> Parser<'s> {
             }
             TokenKind::LParen => {
                 self.bump();
-                if !self.enter() {
+                if !self.enter(token.span) {
                     return None;
                 }
                 let inner = self.expr();
@@ -632,13 +701,22 @@ impl<'s> Parser<'s> {
     /// `list = "[" (expr (("," | newline) expr)* ","?)? "]"`
     fn list(&mut self) -> Option<Expr> {
         let open = self.bump().span;
-        if !self.enter() {
+        if !self.enter(open) {
             return None;
         }
         let no_tagged = std::mem::replace(&mut self.no_tagged, false);
         let mut elements = Vec::new();
         let mut ok = true;
         while !self.at(TokenKind::RBracket) && !self.at_end() {
+            if matches!(self.token.kind, TokenKind::RBrace | TokenKind::RParen) {
+                self.push(
+                    Diagnostic::new(Code::E0104, open, "unclosed `[`")
+                        .with_primary_label("this `[` is never closed")
+                        .with_help("add the missing `]`"),
+                );
+                ok = false;
+                break;
+            }
             match self.expr() {
                 Some(element) => elements.push(element),
                 None => {
