@@ -296,9 +296,12 @@ impl<'a> Evaluator<'a> {
                 _ => None,
             }
         };
-        if matches!(op, BinaryOp::Div | BinaryOp::Rem)
-            && matches!(rhs.kind, Int(0))
-            && matches!(lhs.kind, Int(_) | Duration(_) | Size(_))
+        let divides = match lhs.kind {
+            Int(_) => matches!(op, BinaryOp::Div | BinaryOp::Rem),
+            Duration(_) | Size(_) => op == BinaryOp::Div,
+            _ => false,
+        };
+        if divides && matches!(rhs.kind, Int(0))
         {
             self.report(
                 Diagnostic::new(Code::E0402, rhs.span, "division by zero")

@@ -639,60 +639,61 @@ impl<'a> Evaluator<'a> {
                 return None;
             }
         }
-        // Parameters: declared defaults, overridden by the `use` arguments.
-        let mut params: Vec<(String, Option<Value>, Span)> = Vec::new();
-        for entry in &decl.body.entries {
-            if let Entry::Param { name, default, .. } = entry {
-                params.push((name.name.clone(), None, name.span));
-                let value = default.as_ref().and_then(|d| {
-                    let saved = std::mem::take(&mut self.locals);
-                    let value = self.expr(d);
-                    self.locals = saved;
-                    value
-                });
-                if let Some(last) = params.last_mut() {
-                    last.1 = value;
-                }
-            }
-        }
+        // Parameters: the `use` arguments, then each missing one from its default, which sees the
+        // parameters declared before it (`param replicas = 2`, `param spare = replicas + 1`).
+        let declared: Vec<(&'a ast::Ident, Option<&'a ast::Expr>)> = decl
+            .body
+            .entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Param { name, default, .. } => Some((name, default.as_ref())),
+                _ => None,
+            })
+            .collect();
         let arguments = self.body(args, None);
         let mut ok = true;
+        let mut given: Vec<(String, Value)> = Vec::new();
         for (arg, field) in arguments {
-            match params.iter_mut().find(|(p, _, _)| *p == arg) {
-                Some(param) => param.1 = Some(field.value),
-                None => {
-                    ok = false;
-                    let names: Vec<&str> = params.iter().map(|(p, _, _)| p.as_str()).collect();
-                    let listed = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-                    let diagnostic = Diagnostic::new(
-                        Code::E0210,
-                        field.key_span,
-                        format!("preset `{key}` has no parameter `{arg}`"),
-                    )
-                    .with_primary_label("unknown parameter");
-                    let fallback = if listed.is_empty() {
-                        "this preset takes no parameters".to_string()
-                    } else {
-                        format!("its parameters are {listed}")
-                    };
-                    let names_for_suggestion = names.clone();
-                    self.report(suggest(diagnostic, &arg, names_for_suggestion, fallback));
-                }
+            if declared.iter().any(|(p, _)| p.name == arg) {
+                given.push((arg, field.value));
+                continue;
             }
+            ok = false;
+            let names: Vec<&str> = declared.iter().map(|(p, _)| p.name.as_str()).collect();
+            let listed = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+            let diagnostic =
+                Diagnostic::new(Code::E0210, field.key_span, format!("preset `{key}` has no parameter `{arg}`"))
+                    .with_primary_label("unknown parameter");
+            let fallback = if listed.is_empty() {
+                "this preset takes no parameters".to_string()
+            } else {
+                format!("its parameters are {listed}")
+            };
+            self.report(suggest(diagnostic, &arg, names, fallback));
         }
-        let mut locals = Vec::with_capacity(params.len());
-        for (name, value, param_span) in params {
+        let mut locals: Vec<(String, Value)> = Vec::with_capacity(declared.len());
+        for (param, default) in declared {
+            if let Some(index) = given.iter().position(|(name, _)| *name == param.name) {
+                let (name, value) = given.swap_remove(index);
+                locals.push((name, value));
+                continue;
+            }
+            let Some(default) = default else {
+                ok = false;
+                self.report(
+                    Diagnostic::new(Code::E0302, path_span, format!("preset `{key}` needs parameter `{}`", param.name))
+                        .with_primary_label("parameter not set")
+                        .with_label(param.span, "declared here without a default")
+                        .with_help(format!("set it: `use {key} {{ {} = … }}`", param.name)),
+                );
+                continue;
+            };
+            let outer = std::mem::replace(&mut self.locals, locals);
+            let value = self.expr(default);
+            locals = std::mem::replace(&mut self.locals, outer);
             match value {
-                Some(value) => locals.push((name, value)),
-                None => {
-                    ok = false;
-                    self.report(
-                        Diagnostic::new(Code::E0302, path_span, format!("preset `{key}` needs parameter `{name}`"))
-                            .with_primary_label("parameter not set")
-                            .with_label(param_span, "declared here without a default")
-                            .with_help(format!("set it: `use {key} {{ {name} = … }}`")),
-                    );
-                }
+                Some(value) => locals.push((param.name.clone(), value)),
+                None => ok = false,
             }
         }
         if !ok {

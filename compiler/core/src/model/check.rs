@@ -75,7 +75,7 @@ impl<'s> Checker<'s> {
                 }
                 "cidr" => "a CIDR".into(),
                 "any" => "any value".into(),
-                other => format!("a {other}"),
+                other => with_article(other),
             };
         }
         if let Some(values) = schema.get("enum").and_then(Json::as_array) {

@@ -598,7 +598,9 @@ impl<'s> Parser<'s> {
     fn sum(&mut self) -> Option<Expr> {
         let mut lhs = self.product()?;
         loop {
+            // An operator at the start of a line begins something new (`[1` / `-2]` is two items).
             let op = match self.token.kind {
+                _ if self.token.newline_before => return Some(lhs),
                 TokenKind::Plus => BinaryOp::Add,
                 TokenKind::Minus => BinaryOp::Sub,
                 _ => return Some(lhs),
@@ -615,6 +617,7 @@ impl<'s> Parser<'s> {
         let mut lhs = self.unary()?;
         loop {
             let op = match self.token.kind {
+                _ if self.token.newline_before => return Some(lhs),
                 TokenKind::Star => BinaryOp::Mul,
                 TokenKind::Slash => BinaryOp::Div,
                 TokenKind::Percent => BinaryOp::Rem,
