@@ -25,6 +25,8 @@ pub enum Command {
     },
     /// Print the JSON Schema of the whole model.
     Schema,
+    /// Print the estate's dependency graph (resources and the references between them).
+    Graph(GraphArgs),
 }
 
 /// How diagnostics are printed.
@@ -70,7 +72,32 @@ pub struct CheckArgs {
     /// Make warnings fail the check.
     #[arg(long, value_enum)]
     pub deny: Option<Deny>,
+    /// Silence a warning, by code (`W0603`) or slug (`state-without-backup`); repeatable.
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+/// How the graph is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// `{"vertices":[…],"edges":[…]}`.
+    Json,
+}
+
+/// `spec graph`
+#[derive(clap::Args, Debug)]
+pub struct GraphArgs {
+    /// Files or directories (every `*.spec` below a directory); default `.`.
+    pub paths: Vec<PathBuf>,
+    /// Apply the overlay `env NAME { … }`.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// How to print the graph.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
 }

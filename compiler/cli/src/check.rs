@@ -3,20 +3,46 @@
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-use spec_compiler::diagnostics::{Severity, format, render};
+use spec_compiler::diagnostics::{Code, Severity, format, render};
 use spec_compiler::driver;
 
 use crate::args::{CheckArgs, Color, Deny, Format};
 use crate::load;
 
-/// Runs the check and returns the exit code: 0 clean, 1 errors (or warnings under `--deny`).
+/// Resolves `--allow` values to warning codes; an unknown code or an error code is a usage error.
+fn allowed(values: &[String]) -> Result<Vec<Code>, String> {
+    values
+        .iter()
+        .map(|value| {
+            let code = Code::ALL.iter().find(|c| c.as_str().eq_ignore_ascii_case(value) || c.slug() == value);
+            match code {
+                Some(code) if code.severity() == Severity::Warning => Ok(*code),
+                Some(code) => {
+                    Err(format!("`--allow {value}`: {} is an error, and errors cannot be silenced", code.as_str()))
+                }
+                None => Err(format!("`--allow {value}`: no such diagnostic code or slug; `spec explain` lists them")),
+            }
+        })
+        .collect()
+}
+
+/// Runs the check and returns the exit code: 0 clean, 1 errors (or warnings under `--deny`), 2
+/// usage.
 pub fn run(args: &CheckArgs) -> i32 {
     let started = Instant::now();
+    let allow = match allowed(&args.allow) {
+        Ok(allow) => allow,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
     let mut loaded = load::load(&args.paths);
     let mut compilation = driver::compile(&mut loaded.sources, &loaded.files, args.env.as_deref());
     let mut diagnostics = loaded.diagnostics;
     diagnostics.append(&mut compilation.diagnostics);
     driver::sort_and_dedup(&mut diagnostics);
+    diagnostics.retain(|d| !allow.contains(&d.code));
     let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
     let sources = &loaded.sources;

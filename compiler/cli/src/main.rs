@@ -4,6 +4,7 @@
 mod args;
 mod check;
 mod explain;
+mod graph;
 mod load;
 
 use clap::Parser;
@@ -13,6 +14,7 @@ fn main() {
     let code = match &cli.command {
         args::Command::Check(check_args) => check::run(check_args),
         args::Command::Explain { code } => explain::run(code.as_deref()),
+        args::Command::Graph(graph_args) => graph::run(graph_args),
         args::Command::Schema => {
             let schema = spec_compiler::model::model_schema();
             match serde_json::to_string_pretty(&schema) {

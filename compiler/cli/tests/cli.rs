@@ -246,3 +246,58 @@ fn a_generated_100000_service_estate_in_one_file_checks() {
     assert_eq!(code, 0, "{}", report["diagnostics"][0]);
     assert_eq!(report["errors"], 0);
 }
+
+#[test]
+fn allow_silences_a_warning_but_never_an_error() {
+    let dir = scratch("allow_warning");
+    write(
+        &dir.join("main.spec"),
+        b"node prod1 {\n  os = nixos\n  zpool tank { layout = mirror, disks = [\"/dev/sda\", \"/dev/sdb\"] }\n}\nstorage data { on = node.prod1, zfs { pool = \"tank\", dataset = \"data\" } }\n",
+    );
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (0, vec!["W0603".to_string()]));
+    for allow in ["W0603", "state-without-backup"] {
+        let output = spec(&["check", "--format", "json", "--allow", allow, dir.to_str().expect("utf-8 path")]);
+        assert_eq!(output.status.code(), Some(0));
+        assert!(codes(&json(&output)).is_empty(), "--allow {allow}");
+    }
+    let refused = spec(&["check", "--allow", "E0301", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("errors cannot be silenced"));
+    assert_eq!(spec(&["check", "--allow", "W9999", dir.to_str().expect("utf-8 path")]).status.code(), Some(2));
+}
+
+#[test]
+fn graph_prints_every_reference_in_a_stable_order() {
+    let tour = workspace().join("examples/tour");
+    let path = tour.to_str().expect("utf-8 path");
+    let dot = spec(&["graph", path]);
+    assert_eq!(dot.status.code(), Some(0));
+    let dot = String::from_utf8(dot.stdout).expect("utf-8");
+    assert!(dot.starts_with("digraph estate {"));
+    assert_eq!(dot, String::from_utf8(spec(&["graph", path]).stdout).expect("utf-8"), "graph output is not stable");
+    let graph: serde_json::Value =
+        serde_json::from_slice(&spec(&["graph", "--format", "json", path]).stdout).expect("JSON");
+    let vertices = graph["vertices"].as_array().expect("vertices");
+    let id = |kind: &str, name: &str| {
+        vertices.iter().find(|v| v["kind"] == kind && v["name"] == name).and_then(|v| v["id"].as_u64()).expect("vertex")
+    };
+    let edges = graph["edges"].as_array().expect("edges");
+    let has =
+        |from: u64, to: u64, kind: &str| edges.iter().any(|e| e["from"] == from && e["to"] == to && e["kind"] == kind);
+    assert!(has(id("service", "temporal"), id("service", "db"), "needs"));
+    assert!(has(id("service", "temporal"), id("cluster", "main"), "placement"));
+    assert!(has(id("backup", "ipfs"), id("storage", "ipfs-data"), "backup-source"));
+    assert!(has(id("network", "mesh"), id("node", "gpu1"), "membership"));
+    assert!(has(id("node", "prod1"), id("secret", "wg-prod1"), "secret-use"));
+    assert!(vertices.iter().any(|v| v["kind"] == "step"));
+}
+
+#[test]
+fn graph_refuses_an_estate_with_errors() {
+    let dir = scratch("graph_errors");
+    write(&dir.join("main.spec"), b"service web { on = node.missing, image = \"nginx\" }\n");
+    let output = spec(&["graph", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+}

@@ -1,14 +1,15 @@
 //! The driver: runs the stages in order over one estate and gathers their diagnostics.
 //!
 //! Input is a [`SourceMap`] of the user's files (read by the caller: the core does no IO); the
-//! driver adds the embedded stdlib, parses every file, evaluates, and builds the checked model.
+//! driver adds the embedded stdlib, parses every file, evaluates, builds the checked model and
+//! checks it as a graph.
 //! Diagnostics come back sorted by file and position, each reported once.
 
 use crate::diagnostics::{Code, Diagnostic, Severity};
 use crate::eval::{self, SourceTree};
 use crate::model::{self, Model};
 use crate::source::{FileId, Origin, SourceFile, SourceMap, Span};
-use crate::{stdlib, syntax};
+use crate::{graph, stdlib, syntax};
 
 /// What a compilation produces.
 #[derive(Debug, Default)]
@@ -80,6 +81,11 @@ pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> 
     let environments = evaluated.environments.clone();
     let (model, mut found) = model::build_model(evaluated);
     diagnostics.append(&mut found);
+    // The graph rules read the whole estate: over a model missing what failed to check, they would
+    // only report consequences of the errors already found.
+    if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        diagnostics.append(&mut graph::check_estate(&model));
+    }
     sort_and_dedup(&mut diagnostics);
     Compilation { model, diagnostics, environments }
 }

@@ -2,8 +2,9 @@
 //!
 //! [`generate_estate`] writes a synthetic estate in the spec language with the shape of
 //! `shared/bench/gen.py`: N services on N/10 nodes, one in ten through a preset with overrides,
-//! ports, env, `needs`, resources and one alert per service. It is valid by construction: ports are
-//! unique per node and what is placed on a node fits it.
+//! ports, env, `needs`, resources and one alert per service, and a network joining the nodes. It is
+//! valid by construction: ports are unique per node, what is placed on a node fits it, and it
+//! checks with no diagnostic at all.
 
 use std::fmt::Write as _;
 
@@ -23,6 +24,15 @@ pub fn generate_estate(services: usize) -> String {
             n % 256
         );
     }
+    // One network joins every node, so services may need services on other nodes.
+    out.push_str("\nnetwork lan {\n  members = [");
+    for n in 0..nodes {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "node.n{n}");
+    }
+    out.push_str("]\n}\n");
     for i in 0..services {
         let node = i % nodes;
         // Services on one node are numbered 0..10, so each gets its own port.

@@ -1,7 +1,9 @@
 //! The registry of diagnostic codes: one line per code, never reused or renumbered.
 //!
 //! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
-//! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation. An `E`
+//! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
+//! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
+//! secrets, networks, workflows), `9000–9999` compiler bugs. An `E`
 //! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
 //! at `explain/<CODE>.md`, whose path the macro derives from the code so the two cannot drift.
 
@@ -95,6 +97,30 @@ codes! {
     E0404 "too-many-resources"     Error   "the estate expands to more resources than the limit",
     E0405 "cannot-interpolate"     Error   "a value that has no text form is interpolated into a string",
     E0406 "invalid-iterable"       Error   "`for` iterates over something that is not a list or a range",
+    // Checks over the estate's graph.
+    E0601 "dependency-cycle"          Error   "services or workflow steps need each other in a cycle",
+    E0602 "volume-elsewhere"          Error   "a service mounts storage that lives somewhere else",
+    E0603 "cluster-mounts-host-dataset" Error "a cluster service mounts a ZFS dataset of a host",
+    E0604 "no-shared-network"         Error   "a service needs a service on another node with no network between them",
+    E0605 "unknown-pool"              Error   "a storage names a ZFS pool its node does not have",
+    E0606 "port-conflict"             Error   "two things bind the same port and protocol on one node",
+    E0607 "undeclared-port"           Error   "`expose`, `health` or `metrics` names a port the service does not declare",
+    E0608 "overcommitted"             Error   "what is placed on a node or cluster needs more cpu or memory than it has",
+    E0609 "pool-overcommitted"        Error   "the quotas of a pool's datasets add up to more than the pool",
+    E0610 "rpo-not-met"               Error   "no copy of a backup is frequent enough for its recovery point objective",
+    W0601 "keep-inconsistent"         Warning "a retention count the schedule can never fill",
+    W0602 "backup-not-3-2-1"          Warning "a backup lacks three copies on two media with one offsite",
+    W0603 "state-without-backup"      Warning "a storage holds state that no backup covers",
+    E0611 "invalid-promql"            Error   "an alert's expression is not valid PromQL",
+    W0604 "alert-job-unknown"         Warning "an alert matches a `job` that no service exporting metrics has",
+    E0612 "missing-secret-backend"    Error   "a secret is used where it has no backend for that target",
+    E0613 "plaintext-secret"          Error   "a literal value looks like a secret",
+    E0614 "address-outside-network"   Error   "a network member's address is outside the network's range",
+    E0615 "duplicate-address"         Error   "two nodes have the same address",
+    E0616 "missing-wireguard-identity" Error  "a WireGuard network member has no address or no WireGuard keys",
+    E0617 "invalid-cron"              Error   "a workflow schedule is not a valid five-field cron expression",
+    E0618 "zero-timeout"              Error   "a workflow step's timeout is zero",
+    E0619 "invalid-wireguard-key"     Error   "a WireGuard public key is not 32 bytes of base64",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
 }

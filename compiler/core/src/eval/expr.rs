@@ -301,8 +301,7 @@ impl<'a> Evaluator<'a> {
             Duration(_) | Size(_) => op == BinaryOp::Div,
             _ => false,
         };
-        if divides && matches!(rhs.kind, Int(0))
-        {
+        if divides && matches!(rhs.kind, Int(0)) {
             self.report(
                 Diagnostic::new(Code::E0402, rhs.span, "division by zero")
                     .with_primary_label("this is zero")
@@ -340,7 +339,9 @@ impl<'a> Evaluator<'a> {
                 Some(n) => Size(n),
                 None => return self.overflow(span),
             },
-            (Duration(_) | Size(_), Int(_)) | (Int(_), Duration(_) | Size(_)) if matches!(op, BinaryOp::Mul | BinaryOp::Div) => {
+            (Duration(_) | Size(_), Int(_)) | (Int(_), Duration(_) | Size(_))
+                if matches!(op, BinaryOp::Mul | BinaryOp::Div) =>
+            {
                 self.report(
                     Diagnostic::new(Code::E0403, span, "durations and sizes scale by a positive integer")
                         .with_primary_label("the integer is zero or negative")

@@ -472,7 +472,8 @@ impl<'a> Evaluator<'a> {
             if first_span == name_span {
                 // The same text made the name twice: a loop produced it more than once.
                 diagnostic.secondary.clear();
-                diagnostic = diagnostic.with_note(format!("the loop around this block produces `{name}` more than once"));
+                diagnostic =
+                    diagnostic.with_note(format!("the loop around this block produces `{name}` more than once"));
             }
             self.report(diagnostic);
             return;
@@ -891,7 +892,8 @@ fn unknown_kind(kind: &ast::Ident) -> Diagnostic {
     let mut candidates: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
     candidates.extend(["import", "let", "env", "for", "preset"]);
     suggest(
-        Diagnostic::new(Code::E0204, kind.span, format!("unknown kind `{}`", kind.name)).with_primary_label("not a kind"),
+        Diagnostic::new(Code::E0204, kind.span, format!("unknown kind `{}`", kind.name))
+            .with_primary_label("not a kind"),
         &kind.name,
         candidates,
         "the kinds are node, network, cluster, storage, service, alert, backup, workflow and secret",

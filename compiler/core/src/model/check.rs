@@ -414,9 +414,13 @@ impl<'s> Checker<'s> {
                     let expected = self.describe(schema);
                     let whole = format!("{}.{}", reference.kind, reference.name);
                     self.diagnostics.push(
-                        Diagnostic::new(Code::E0301, value.span, format!("expected {expected} for `{field}`, found a field of `{whole}`"))
-                            .with_primary_label("this reads a field")
-                            .with_help(format!("refer to the resource itself: `{whole}`")),
+                        Diagnostic::new(
+                            Code::E0301,
+                            value.span,
+                            format!("expected {expected} for `{field}`, found a field of `{whole}`"),
+                        )
+                        .with_primary_label("this reads a field")
+                        .with_help(format!("refer to the resource itself: `{whole}`")),
                     );
                     return false;
                 } else if kinds.contains(&reference.kind.as_str()) {

@@ -167,10 +167,14 @@ fn check_overlay_path(mut path: OverlayPath, diagnostics: &mut Vec<Diagnostic>) 
                 Some(next) => schema = checker.resolve(next),
                 None => {
                     let names: Vec<&str> = properties.keys().map(String::as_str).collect();
-                    let parent = path.fields.iter().take_while(|(n, _)| n != name).last().map(|(n, _)| format!("`{n}`"));
+                    let parent =
+                        path.fields.iter().take_while(|(n, _)| n != name).last().map(|(n, _)| format!("`{n}`"));
                     let diagnostic =
                         Diagnostic::new(Code::E0303, *span, format!("the overlay sets unknown field `{name}`"))
-                            .with_primary_label(format!("not a field of {}", parent.unwrap_or_else(|| path.kind.to_string())));
+                            .with_primary_label(format!(
+                                "not a field of {}",
+                                parent.unwrap_or_else(|| path.kind.to_string())
+                            ));
                     let diagnostic = match did_you_mean(name, names.iter().copied()) {
                         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
                         None => diagnostic

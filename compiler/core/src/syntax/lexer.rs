@@ -273,9 +273,8 @@ impl<'s> Lexer<'s> {
         } else {
             format!("`{first}` (U+{:04X})", u32::from(first))
         };
-        self.error(Code::E0107, start, end, format!("unexpected character {shown}"))
-            .primary
-            .message = Some("no token starts with this".into());
+        self.error(Code::E0107, start, end, format!("unexpected character {shown}")).primary.message =
+            Some("no token starts with this".into());
         if let Some(d) = self.diagnostics.last_mut() {
             d.help = Some("names are letters, digits, `-` and `_`; strings are written in double quotes".into());
         }
@@ -518,7 +517,8 @@ pub fn classify_number(chunk: &str) -> Result<Literal, &'static str> {
         return chunk.parse::<i64>().map(Literal::Int).map_err(|_| "integers range up to 9223372036854775807");
     }
     let parts: Vec<&str> = chunk.split(['.', '/']).collect();
-    if chunk.bytes().filter(|&b| b == b'.').count() == 3 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+    if chunk.bytes().filter(|&b| b == b'.').count() == 3 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err("an IPv4 address is four numbers from 0 to 255, as in `10.0.0.1`");
     }
     if chunk.contains('.') && chunk.bytes().filter(|&b| b == b'.').count() == 1 {

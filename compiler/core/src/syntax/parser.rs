@@ -551,9 +551,13 @@ impl<'s> Parser<'s> {
                     // `os nixos`: a forgotten `=`, not a member without its body.
                     let span = label.span();
                     self.push(
-                        Diagnostic::new(Code::E0101, span, format!("expected `=` between `{}` and its value", key.name))
-                            .with_primary_label("a value without `=` before it")
-                            .with_help(format!("write `{} = {}`", key.name, self.text(span))),
+                        Diagnostic::new(
+                            Code::E0101,
+                            span,
+                            format!("expected `=` between `{}` and its value", key.name),
+                        )
+                        .with_primary_label("a value without `=` before it")
+                        .with_help(format!("write `{} = {}`", key.name, self.text(span))),
                     );
                     return None;
                 }

@@ -1,0 +1,198 @@
+//! Alerts: every expression parses as PromQL (with the `promql-parser` crate, the grammar
+//! Prometheus accepts), and a `job="…"` matcher names a service that exports metrics (a warning).
+//! Alerts declared inside services (often brought by presets) are checked the same way.
+//!
+//! `promql-parser` rebuilds its LR tables on every call (about 0.1 ms), so each expression *shape*
+//! is parsed once: string literals become numbered placeholders, and `up{job="a"} == 0` and
+//! `up{job="b"} == 0` share one parse. Validity does not depend on a literal's content, except for
+//! regex matchers and escapes, so expressions with `~` or `\\` are parsed as written.
+
+use std::collections::{HashMap, HashSet};
+
+use promql_parser::label::MatchOp;
+use promql_parser::parser::{self, Expr};
+
+use super::EstateGraph;
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::model::Alert;
+use crate::model::types::Spanned;
+
+/// Checks every alert.
+pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let exporters: HashSet<&str> =
+        estate.model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect();
+    let mut sorted: Vec<&str> = exporters.iter().copied().collect();
+    sorted.sort_unstable();
+    let top_level = estate.model.alerts.iter().map(|a| (a.name.as_str(), &a.spec));
+    let nested = estate
+        .model
+        .services
+        .iter()
+        .flat_map(|s| s.spec.alert.iter().map(|(name, alert)| (name.as_str(), &alert.value)));
+    let mut shapes = ShapeCache::default();
+    for (name, alert) in top_level.chain(nested) {
+        check_alert(name, alert, &mut shapes, &exporters, &sorted, diagnostics);
+    }
+}
+
+/// Parses of expression shapes, by shape.
+#[derive(Default)]
+struct ShapeCache {
+    parsed: HashMap<String, Result<Expr, String>>,
+}
+
+impl ShapeCache {
+    /// Parses `text`, returning its tree and the literals its placeholders stand for (empty when
+    /// the text was parsed as written, so the tree holds the real values).
+    fn parse(&mut self, text: &str) -> (Result<Expr, String>, Vec<String>) {
+        let Some((shape, literals)) = shape_of(text) else { return (parser::parse(text), Vec::new()) };
+        let parsed = self.parsed.entry(shape).or_insert_with_key(|shape| parser::parse(shape));
+        match parsed {
+            Ok(ast) => (Ok(ast.clone()), literals),
+            // The placeholders would show in the message: parse the text itself to report it.
+            Err(_) => (parser::parse(text), Vec::new()),
+        }
+    }
+}
+
+/// Replaces each string literal's content by its index; `None` when literals could matter
+/// (regex matchers, escapes) or the quoting is unbalanced.
+fn shape_of(text: &str) -> Option<(String, Vec<String>)> {
+    if text.contains(['~', '\\']) {
+        return None;
+    }
+    let mut shape = String::with_capacity(text.len());
+    let mut literals = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(['"', '\'', '`']) {
+        let quote = rest[open..].chars().next()?;
+        let after = &rest[open + 1..];
+        let close = after.find(quote)?;
+        shape.push_str(&rest[..open]);
+        shape.push(quote);
+        shape.push_str(&literals.len().to_string());
+        shape.push(quote);
+        literals.push(after[..close].to_string());
+        rest = &after[close + 1..];
+    }
+    shape.push_str(rest);
+    Some((shape, literals))
+}
+
+fn check_alert(
+    name: &str,
+    alert: &Alert,
+    shapes: &mut ShapeCache,
+    exporters: &HashSet<&str>,
+    sorted: &[&str],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let expr: &Spanned<String> = &alert.expr;
+    let (parsed, literals) = shapes.parse(&expr.value);
+    match parsed {
+        Err(error) => {
+            let error = error.lines().next().unwrap_or("").trim().to_string();
+            diagnostics.push(
+                Diagnostic::new(Code::E0611, expr.span, format!("alert `{name}`: invalid PromQL: {error}"))
+                    .with_primary_label("not valid PromQL")
+                    .with_help("write an expression Prometheus accepts, such as `up{job=\"web\"} == 0`"),
+            );
+        }
+        Ok(ast) => {
+            let mut jobs = Vec::new();
+            job_matchers(&ast, &mut jobs);
+            for job in jobs {
+                let job = match job.parse::<usize>().ok().and_then(|i| literals.get(i)) {
+                    Some(literal) => literal.clone(),
+                    None => job,
+                };
+                if exporters.contains(job.as_str()) {
+                    continue;
+                }
+                let diagnostic = Diagnostic::new(
+                    Code::W0604,
+                    expr.span,
+                    format!("alert `{name}` matches job `{job}`, which no service exporting metrics has"),
+                )
+                .with_primary_label(format!("`job=\"{job}\"` never matches"));
+                let diagnostic = match did_you_mean(&job, sorted.iter().copied()) {
+                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                    None => diagnostic
+                        .with_help("the job of a service is its name; give the service `metrics { port = … }`"),
+                };
+                diagnostics.push(diagnostic);
+            }
+        }
+    }
+}
+
+/// Collects the values of every `job="…"` matcher in an expression.
+fn job_matchers(expr: &Expr, jobs: &mut Vec<String>) {
+    // An explicit stack: hostile expressions nest deeply.
+    let mut stack = vec![expr];
+    while let Some(expr) = stack.pop() {
+        match expr {
+            Expr::Aggregate(a) => {
+                stack.push(&a.expr);
+                if let Some(param) = &a.param {
+                    stack.push(param);
+                }
+            }
+            Expr::Unary(u) => stack.push(&u.expr),
+            Expr::Binary(b) => {
+                stack.push(&b.lhs);
+                stack.push(&b.rhs);
+            }
+            Expr::Paren(p) => stack.push(&p.expr),
+            Expr::Subquery(s) => stack.push(&s.expr),
+            Expr::VectorSelector(vs) => selector_jobs(vs, jobs),
+            Expr::MatrixSelector(ms) => selector_jobs(&ms.vs, jobs),
+            Expr::Call(call) => stack.extend(call.args.args.iter().map(|a| a.as_ref())),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+        }
+    }
+}
+
+fn selector_jobs(selector: &promql_parser::parser::VectorSelector, jobs: &mut Vec<String>) {
+    for matcher in &selector.matchers.matchers {
+        if matcher.name == "job" && matches!(matcher.op, MatchOp::Equal) {
+            jobs.push(matcher.value.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_share_a_parse_and_keep_their_literals() {
+        let mut cache = ShapeCache::default();
+        let (first, literals) = cache.parse("up{job=\"web\"} == 0");
+        assert!(first.is_ok());
+        assert_eq!(literals, vec!["web".to_string()]);
+        let (second, literals) = cache.parse("up{job=\"db\"} == 0");
+        assert!(second.is_ok());
+        assert_eq!(literals, vec!["db".to_string()]);
+        assert_eq!(cache.parsed.len(), 1);
+        let mut jobs = Vec::new();
+        job_matchers(&second.unwrap(), &mut jobs);
+        assert_eq!(jobs, vec!["0".to_string()]);
+    }
+
+    #[test]
+    fn cached_and_direct_parses_agree_on_validity() {
+        let mut cache = ShapeCache::default();
+        for text in [
+            "up{job=\"web\"} == 0",
+            "up{job=\"web\" == 0",
+            "rate(http_requests_total{code=~\"5..\"}[5m]) > 1",
+            "sum by (job) (rate(x[5m])) / ignoring(a) group_left y",
+            "predict_linear(node_filesystem_free_bytes{mountpoint=\"/\"}[6h], 86400) < 0",
+            "up{job='web'} == ",
+            "label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")",
+        ] {
+            assert_eq!(cache.parse(text).0.is_ok(), parser::parse(text).is_ok(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Stage 4, the estate as a graph: every resource is a vertex, every reference an edge with its
+//! kind, and the rules of DESIGN §4 are checked over it.
+//!
+//! Vertices are added in model order and edges in source order, so the graph (and `spec graph`)
+//! is deterministic. Every rule is linear or n·log n in the size of the estate: lookups go through
+//! maps keyed by name, never pairwise scans. Rules read the checked [`Model`] only; a reference
+//! that does not resolve (already reported by evaluation) is skipped here.
+
+mod alerts;
+mod backups;
+mod capacity;
+mod cycles;
+mod networks;
+mod placement;
+mod ports;
+mod secrets;
+mod workflows;
+
+use std::collections::HashMap;
+
+use petgraph::graph::{Graph, NodeIndex};
+use serde::Serialize;
+
+use crate::diagnostics::Diagnostic;
+use crate::model::types::Reference;
+use crate::model::{Cluster, Kind, Model, Node, Resource, Secret, Service, Storage};
+use crate::source::Span;
+
+/// A vertex: a resource of the model, or a step of a workflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vertex {
+    /// The resource at `index` of the model's list for `kind`.
+    Resource {
+        /// Its kind.
+        kind: Kind,
+        /// Its position in the model's list of that kind.
+        index: usize,
+    },
+    /// Step `step` of workflow `workflow`.
+    Step {
+        /// The workflow's position in the model.
+        workflow: usize,
+        /// The step's position in the workflow.
+        step: usize,
+    },
+}
+
+/// What a reference means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EdgeKind {
+    /// Where a service, storage or workflow runs (`on`).
+    Placement,
+    /// A service needs another (`needs`).
+    Needs,
+    /// A service mounts a storage (`volumes`).
+    Volume,
+    /// A backup copies a storage (`source`).
+    BackupSource,
+    /// Something uses a secret.
+    SecretUse,
+    /// A workflow holds a step.
+    Step,
+    /// A step needs another (`needs`).
+    StepNeeds,
+    /// A network has a member node.
+    Membership,
+    /// A cluster runs on a node (`servers`, `agents`).
+    ClusterNode,
+}
+
+/// An edge: its kind and the reference that made it.
+#[derive(Clone, Copy, Debug)]
+pub struct Edge {
+    /// What the reference means.
+    pub kind: EdgeKind,
+    /// Where the reference is written.
+    pub span: Span,
+}
+
+/// Where something runs.
+#[derive(Clone, Copy)]
+pub enum Place<'m> {
+    /// On a node.
+    Node(&'m Resource<Node>),
+    /// On a cluster.
+    Cluster(&'m Resource<Cluster>),
+}
+
+/// The estate's graph with name lookups over the model.
+pub struct EstateGraph<'m> {
+    /// The checked model.
+    pub model: &'m Model,
+    /// Resources and steps, joined by references.
+    pub graph: Graph<Vertex, Edge>,
+    vertices: HashMap<(Kind, &'m str), NodeIndex>,
+    steps: HashMap<(usize, &'m str), NodeIndex>,
+}
+
+fn index_of<T>(list: &[Resource<T>]) -> impl Iterator<Item = (usize, &str)> {
+    list.iter().enumerate().map(|(i, r)| (i, r.name.as_str()))
+}
+
+impl<'m> EstateGraph<'m> {
+    /// Builds the graph of a model.
+    pub fn build(model: &'m Model) -> EstateGraph<'m> {
+        let mut estate = EstateGraph { model, graph: Graph::new(), vertices: HashMap::new(), steps: HashMap::new() };
+        let lists: [(Kind, Vec<(usize, &'m str)>); 9] = [
+            (Kind::Node, index_of(&model.nodes).collect()),
+            (Kind::Network, index_of(&model.networks).collect()),
+            (Kind::Cluster, index_of(&model.clusters).collect()),
+            (Kind::Storage, index_of(&model.storage).collect()),
+            (Kind::Service, index_of(&model.services).collect()),
+            (Kind::Alert, index_of(&model.alerts).collect()),
+            (Kind::Backup, index_of(&model.backups).collect()),
+            (Kind::Workflow, index_of(&model.workflows).collect()),
+            (Kind::Secret, index_of(&model.secrets).collect()),
+        ];
+        for (kind, names) in lists {
+            for (index, name) in names {
+                let vertex = estate.graph.add_node(Vertex::Resource { kind, index });
+                estate.vertices.insert((kind, name), vertex);
+            }
+        }
+        for (w, workflow) in model.workflows.iter().enumerate() {
+            for (s, name) in workflow.spec.step.keys().enumerate() {
+                let vertex = estate.graph.add_node(Vertex::Step { workflow: w, step: s });
+                estate.steps.insert((w, name.as_str()), vertex);
+            }
+        }
+        estate.add_edges();
+        estate
+    }
+
+    fn vertex(&self, kind: Kind, name: &str) -> Option<NodeIndex> {
+        self.vertices.get(&(kind, name)).copied()
+    }
+
+    fn link(&mut self, from: Option<NodeIndex>, reference: &Reference, kind: EdgeKind) {
+        let to = Kind::from_name(&reference.kind).and_then(|k| self.vertex(k, &reference.name));
+        if let (Some(from), Some(to)) = (from, to) {
+            self.graph.add_edge(from, to, Edge { kind, span: reference.span });
+        }
+    }
+
+    fn add_edges(&mut self) {
+        let model = self.model;
+        for node in &model.nodes {
+            let from = self.vertex(Kind::Node, &node.name);
+            if let Some(wireguard) = &node.spec.wireguard {
+                self.link(from, &wireguard.private_key.0, EdgeKind::SecretUse);
+            }
+        }
+        for network in &model.networks {
+            let from = self.vertex(Kind::Network, &network.name);
+            for member in network.spec.members.iter() {
+                self.link(from, member, EdgeKind::Membership);
+            }
+        }
+        for cluster in &model.clusters {
+            let from = self.vertex(Kind::Cluster, &cluster.name);
+            for node in cluster.spec.servers.iter().chain(&cluster.spec.agents) {
+                self.link(from, node, EdgeKind::ClusterNode);
+            }
+        }
+        for storage in &model.storage {
+            let from = self.vertex(Kind::Storage, &storage.name);
+            self.link(from, &storage.spec.on.0, EdgeKind::Placement);
+        }
+        for service in &model.services {
+            let from = self.vertex(Kind::Service, &service.name);
+            self.link(from, &service.spec.on.0, EdgeKind::Placement);
+            for need in &service.spec.needs {
+                self.link(from, need, EdgeKind::Needs);
+            }
+            for storage in service.spec.volumes.values() {
+                self.link(from, storage, EdgeKind::Volume);
+            }
+            for secret in secret_refs(&service.spec.env) {
+                self.link(from, secret, EdgeKind::SecretUse);
+            }
+        }
+        for backup in &model.backups {
+            let from = self.vertex(Kind::Backup, &backup.name);
+            self.link(from, &backup.spec.source.0, EdgeKind::BackupSource);
+            if let Some(offsite) = &backup.spec.offsite {
+                let crate::model::Offsite::Restic { password, .. } = &offsite.value;
+                self.link(from, password, EdgeKind::SecretUse);
+            }
+        }
+        for (w, workflow) in model.workflows.iter().enumerate() {
+            let from = self.vertex(Kind::Workflow, &workflow.name);
+            self.link(from, &workflow.spec.on.0, EdgeKind::Placement);
+            for (name, step) in workflow.spec.step.iter() {
+                let Some(&step_vertex) = self.steps.get(&(w, name.as_str())) else { continue };
+                if let Some(from) = from {
+                    self.graph.add_edge(from, step_vertex, Edge { kind: EdgeKind::Step, span: step.span });
+                }
+                for need in &step.spec_needs() {
+                    if let Some(&to) = self.steps.get(&(w, need.name.as_str())) {
+                        self.graph.add_edge(step_vertex, to, Edge { kind: EdgeKind::StepNeeds, span: need.span });
+                    }
+                }
+                for secret in secret_refs(&step.env) {
+                    self.link(Some(step_vertex), secret, EdgeKind::SecretUse);
+                }
+            }
+        }
+    }
+
+    fn lookup<T>(&self, kind: Kind, list: &'m [Resource<T>], name: &str) -> Option<&'m Resource<T>> {
+        match self.vertex(kind, name).and_then(|v| self.graph.node_weight(v)) {
+            Some(Vertex::Resource { index, .. }) => list.get(*index),
+            _ => None,
+        }
+    }
+
+    /// The node named `name`.
+    pub fn node(&self, name: &str) -> Option<&'m Resource<Node>> {
+        self.lookup(Kind::Node, &self.model.nodes, name)
+    }
+
+    /// The cluster named `name`.
+    pub fn cluster(&self, name: &str) -> Option<&'m Resource<Cluster>> {
+        self.lookup(Kind::Cluster, &self.model.clusters, name)
+    }
+
+    /// The storage named `name`.
+    pub fn storage(&self, name: &str) -> Option<&'m Resource<Storage>> {
+        self.lookup(Kind::Storage, &self.model.storage, name)
+    }
+
+    /// The service named `name`.
+    pub fn service(&self, name: &str) -> Option<&'m Resource<Service>> {
+        self.lookup(Kind::Service, &self.model.services, name)
+    }
+
+    /// The secret named `name`.
+    pub fn secret(&self, name: &str) -> Option<&'m Resource<Secret>> {
+        self.lookup(Kind::Secret, &self.model.secrets, name)
+    }
+
+    /// Where a placement reference points.
+    pub fn place(&self, on: &Reference) -> Option<Place<'m>> {
+        match on.kind.as_str() {
+            "node" => self.node(&on.name).map(Place::Node),
+            "cluster" => self.cluster(&on.name).map(Place::Cluster),
+            _ => None,
+        }
+    }
+
+    /// A short name for a vertex: `service web`, `step extract of workflow nightly`.
+    pub fn describe(&self, vertex: Vertex) -> String {
+        match vertex {
+            Vertex::Resource { kind, index } => format!("{kind} {}", self.name_of(kind, index)),
+            Vertex::Step { workflow, step } => {
+                let workflow = self.model.workflows.get(workflow);
+                let step = workflow.and_then(|w| w.spec.step.keys().nth(step)).map_or("?", |s| s.as_str());
+                format!("step {step} of workflow {}", workflow.map_or("?", |w| w.name.as_str()))
+            }
+        }
+    }
+
+    /// The bare name of a vertex: the resource's or the step's.
+    pub fn short_name(&self, vertex: Vertex) -> &'m str {
+        match vertex {
+            Vertex::Resource { kind, index } => self.name_of(kind, index),
+            Vertex::Step { workflow, step } => self
+                .model
+                .workflows
+                .get(workflow)
+                .and_then(|w| w.spec.step.keys().nth(step))
+                .map_or("?", String::as_str),
+        }
+    }
+
+    fn name_of(&self, kind: Kind, index: usize) -> &'m str {
+        let model = self.model;
+        let name = match kind {
+            Kind::Node => model.nodes.get(index).map(|r| &r.name),
+            Kind::Network => model.networks.get(index).map(|r| &r.name),
+            Kind::Cluster => model.clusters.get(index).map(|r| &r.name),
+            Kind::Storage => model.storage.get(index).map(|r| &r.name),
+            Kind::Service => model.services.get(index).map(|r| &r.name),
+            Kind::Alert => model.alerts.get(index).map(|r| &r.name),
+            Kind::Backup => model.backups.get(index).map(|r| &r.name),
+            Kind::Workflow => model.workflows.get(index).map(|r| &r.name),
+            Kind::Secret => model.secrets.get(index).map(|r| &r.name),
+        };
+        name.map_or("?", String::as_str)
+    }
+
+    /// The graph in Graphviz DOT, vertices and edges in a stable order.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph estate {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+        for vertex in self.graph.node_indices() {
+            if let Some(weight) = self.graph.node_weight(vertex) {
+                let label = self.describe(*weight);
+                out.push_str(&format!("  v{} [label={}];\n", vertex.index(), dot_string(&label)));
+            }
+        }
+        for edge in self.graph.edge_indices() {
+            if let (Some((from, to)), Some(weight)) = (self.graph.edge_endpoints(edge), self.graph.edge_weight(edge)) {
+                let kind = serde_json::to_value(weight.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                out.push_str(&format!("  v{} -> v{} [label={}];\n", from.index(), to.index(), dot_string(&kind)));
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The graph as JSON: `{"vertices":[{"id","kind","name"}],"edges":[{"from","to","kind"}]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let vertices: Vec<serde_json::Value> = self
+            .graph
+            .node_indices()
+            .filter_map(|v| self.graph.node_weight(v).map(|w| (v, *w)))
+            .map(|(v, weight)| {
+                let (kind, name) = match weight {
+                    Vertex::Resource { kind, index } => {
+                        (kind.as_str().to_string(), self.name_of(kind, index).to_string())
+                    }
+                    Vertex::Step { .. } => ("step".to_string(), self.describe(weight)),
+                };
+                serde_json::json!({ "id": v.index(), "kind": kind, "name": name })
+            })
+            .collect();
+        let edges: Vec<serde_json::Value> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| Some((self.graph.edge_endpoints(e)?, self.graph.edge_weight(e)?)))
+            .map(|((from, to), weight)| serde_json::json!({ "from": from.index(), "to": to.index(), "kind": weight.kind }))
+            .collect();
+        serde_json::json!({ "vertices": vertices, "edges": edges })
+    }
+}
+
+fn dot_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The secret references among environment values.
+fn secret_refs(
+    env: &indexmap::IndexMap<String, crate::model::types::Spanned<crate::model::EnvValue>>,
+) -> impl Iterator<Item = &Reference> {
+    env.values().filter_map(|value| match &value.value {
+        crate::model::EnvValue::Secret(secret) => Some(&secret.0),
+        _ => None,
+    })
+}
+
+impl crate::model::types::Spanned<crate::model::Step> {
+    fn spec_needs(&self) -> Vec<&Reference> {
+        self.value.needs.iter().map(|n| &n.0).collect()
+    }
+}
+
+/// Checks every rule over the estate and returns what they found.
+pub fn check_estate(model: &Model) -> Vec<Diagnostic> {
+    let estate = EstateGraph::build(model);
+    let mut diagnostics = Vec::new();
+    cycles::check(&estate, &mut diagnostics);
+    placement::check(&estate, &mut diagnostics);
+    ports::check(&estate, &mut diagnostics);
+    capacity::check(&estate, &mut diagnostics);
+    backups::check(&estate, &mut diagnostics);
+    alerts::check(&estate, &mut diagnostics);
+    secrets::check(&estate, &mut diagnostics);
+    networks::check(&estate, &mut diagnostics);
+    workflows::check(&estate, &mut diagnostics);
+    diagnostics
+}

@@ -1,0 +1,160 @@
+//! Placement: a service's volumes live where the service runs, a cluster service does not mount a
+//! host's ZFS dataset, a node service that needs a service on another node shares a network with
+//! it, and a storage's pool exists on its node.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{EstateGraph, Place};
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+
+/// Checks every placement rule.
+pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    volumes(estate, diagnostics);
+    networks_between_needs(estate, diagnostics);
+    pools(estate, diagnostics);
+}
+
+fn place_name(place: Place<'_>) -> String {
+    match place {
+        Place::Node(node) => format!("node `{}`", node.name),
+        Place::Cluster(cluster) => format!("cluster `{}`", cluster.name),
+    }
+}
+
+fn volumes(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    for service in &estate.model.services {
+        let Some(place) = estate.place(&service.spec.on) else { continue };
+        for (path, reference) in &service.spec.volumes {
+            let Some(storage) = estate.storage(&reference.name) else { continue };
+            let Some(storage_place) = estate.place(&storage.spec.on) else { continue };
+            if let (Place::Cluster(_), Some(zfs)) = (place, &storage.spec.zfs) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0603,
+                        reference.span,
+                        format!(
+                            "service `{}` runs on a cluster but mounts the ZFS dataset `{}`",
+                            service.name, storage.name
+                        ),
+                    )
+                    .with_primary_label(format!("mounted at `{path}`"))
+                    .with_label(zfs.span, "a dataset on a host")
+                    .with_label(service.spec.on.span, "the service runs on a cluster")
+                    .with_help(
+                        "give the storage a `volume { size = … }` on the cluster, or run the service on the node",
+                    ),
+                );
+                continue;
+            }
+            let same = match (place, storage_place) {
+                (Place::Node(a), Place::Node(b)) => a.name == b.name,
+                (Place::Cluster(a), Place::Cluster(b)) => a.name == b.name,
+                _ => false,
+            };
+            if !same {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0602,
+                        reference.span,
+                        format!(
+                            "service `{}` runs on {} but its volume `{}` lives on {}",
+                            service.name,
+                            place_name(place),
+                            storage.name,
+                            place_name(storage_place)
+                        ),
+                    )
+                    .with_primary_label(format!("mounted at `{path}`"))
+                    .with_label(storage.spec.on.span, "the storage lives here")
+                    .with_label(service.spec.on.span, "the service runs here")
+                    .with_help("place the service and its storage together"),
+                );
+            }
+        }
+    }
+}
+
+fn networks_between_needs(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    // Node → the networks it belongs to, built once.
+    let mut memberships: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for network in &estate.model.networks {
+        for member in network.spec.members.iter() {
+            memberships.entry(member.name.as_str()).or_default().insert(network.name.as_str());
+        }
+    }
+    for service in &estate.model.services {
+        let Some(Place::Node(node)) = estate.place(&service.spec.on) else { continue };
+        for need in &service.spec.needs {
+            let Some(other) = estate.service(&need.name) else { continue };
+            let Some(Place::Node(other_node)) = estate.place(&other.spec.on) else { continue };
+            if node.name == other_node.name {
+                continue;
+            }
+            let shared = match (memberships.get(node.name.as_str()), memberships.get(other_node.name.as_str())) {
+                (Some(a), Some(b)) => a.intersection(b).next().is_some(),
+                _ => false,
+            };
+            if !shared {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0604,
+                        need.span,
+                        format!(
+                            "service `{}` on node `{}` needs `{}` on node `{}`, but no network joins the two nodes",
+                            service.name, node.name, other.name, other_node.name
+                        ),
+                    )
+                    .with_primary_label("needed across nodes")
+                    .with_label(other.spec.on.span, format!("`{}` runs on `{}`", other.name, other_node.name))
+                    .with_help(format!(
+                        "add both nodes to a network: `network mesh {{ members = [node.{}, node.{}] … }}`",
+                        node.name, other_node.name
+                    )),
+                );
+            }
+        }
+    }
+}
+
+fn pools(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    for storage in &estate.model.storage {
+        let Some(zfs) = &storage.spec.zfs else { continue };
+        match estate.place(&storage.spec.on) {
+            Some(Place::Node(node)) => {
+                if node.spec.zpool.contains_key(zfs.pool.as_str()) {
+                    continue;
+                }
+                let pools: Vec<&str> = node.spec.zpool.keys().map(String::as_str).collect();
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0605,
+                    zfs.pool.span,
+                    format!("node `{}` has no ZFS pool `{}`", node.name, zfs.pool.value),
+                )
+                .with_primary_label("no such pool on this node")
+                .with_label(node.name_span, "the node");
+                diagnostic = match did_you_mean(&zfs.pool, pools.iter().copied()) {
+                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                    None if pools.is_empty() => diagnostic.with_help(format!(
+                        "declare the pool on the node: `zpool {} {{ layout = mirror, disks = [ … ] }}`",
+                        zfs.pool.value
+                    )),
+                    None => diagnostic.with_help(format!(
+                        "the node's pools are {}",
+                        crate::model::check::quoted_list(pools.iter().copied())
+                    )),
+                };
+                diagnostics.push(diagnostic);
+            }
+            Some(Place::Cluster(cluster)) => diagnostics.push(
+                Diagnostic::new(
+                    Code::E0605,
+                    zfs.span,
+                    format!("storage `{}` is on cluster `{}` but names a ZFS pool", storage.name, cluster.name),
+                )
+                .with_primary_label("ZFS datasets live on nodes")
+                .with_help("use `volume { size = … }` for cluster storage, or place the storage on a node"),
+            ),
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Ports: no two services (or a service and a WireGuard network) bind the same port and protocol
+//! on one node, and `expose`, `health` and `metrics` name ports the service declares.
+//!
+//! Services on clusters do not bind host ports, so only node placements are compared.
+
+use std::collections::HashMap;
+
+use super::{EstateGraph, Place};
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::model::types::Transport;
+use crate::model::{Health, Service};
+use crate::source::Span;
+
+/// Checks port names and port conflicts.
+pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    for service in &estate.model.services {
+        declared_names(service, diagnostics);
+    }
+    conflicts(estate, diagnostics);
+}
+
+fn declared_names(service: &crate::model::Resource<Service>, diagnostics: &mut Vec<Diagnostic>) {
+    let spec = &service.spec;
+    let mut named: Vec<(&str, Span, &str)> = Vec::new();
+    for port in &spec.expose {
+        named.push((port.0.as_str(), port.span, "`expose`"));
+    }
+    if let Some(health) = &spec.health {
+        match &health.value {
+            Health::Http { port, .. } | Health::Tcp { port } => named.push((port.0.as_str(), health.span, "`health`")),
+            Health::Exec { .. } => {}
+        }
+    }
+    if let Some(metrics) = &spec.metrics {
+        named.push((metrics.port.0.as_str(), metrics.port.span, "`metrics`"));
+    }
+    for (name, span, field) in named {
+        if spec.ports.contains_key(name) {
+            continue;
+        }
+        let ports: Vec<&str> = spec.ports.keys().map(String::as_str).collect();
+        let diagnostic = Diagnostic::new(
+            Code::E0607,
+            span,
+            format!("{field} names port `{name}`, which service `{}` does not declare", service.name),
+        )
+        .with_primary_label("no such port");
+        let diagnostic = match did_you_mean(name, ports.iter().copied()) {
+            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+            None if ports.is_empty() => diagnostic.with_help(format!("declare it: `ports {{ {name} = 8080/tcp }}`")),
+            None => diagnostic.with_help(format!(
+                "the service's ports are {}",
+                crate::model::check::quoted_list(ports.iter().copied())
+            )),
+        };
+        diagnostics.push(diagnostic);
+    }
+}
+
+fn conflicts(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    // Every binding in source order: (node, port, protocol), who binds it, and where.
+    let mut claims: Vec<((&str, u16, Transport), String, Span)> = Vec::new();
+    for network in &estate.model.networks {
+        let Some(wireguard) = &network.spec.wireguard else { continue };
+        for member in network.spec.members.iter() {
+            let who = format!("network `{}` (WireGuard)", network.name);
+            claims.push(((member.name.as_str(), wireguard.port.value, Transport::Udp), who, wireguard.port.span));
+        }
+    }
+    for service in &estate.model.services {
+        let Some(Place::Node(node)) = estate.place(&service.spec.on) else { continue };
+        for (name, port) in &service.spec.ports {
+            let who = format!("service `{}` (port `{name}`)", service.name);
+            claims.push(((node.name.as_str(), port.number, port.protocol), who, port.span));
+        }
+    }
+    let mut owners: HashMap<(&str, u16, Transport), (String, Span)> = HashMap::new();
+    for (key, who, span) in claims {
+        let (node, number, protocol) = key;
+        match owners.get(&key) {
+            Some((first, first_span)) => {
+                let protocol = match protocol {
+                    Transport::Tcp => "tcp",
+                    Transport::Udp => "udp",
+                };
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0606,
+                        span,
+                        format!("{who} binds {number}/{protocol} on node `{node}`, which {first} already binds"),
+                    )
+                    .with_primary_label("bound again here")
+                    .with_label(*first_span, format!("first bound by {first}"))
+                    .with_help("give one of them another port"),
+                );
+            }
+            None => {
+                owners.insert(key, (who, span));
+            }
+        }
+    }
+}
