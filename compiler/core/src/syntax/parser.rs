@@ -429,8 +429,11 @@ impl<'s> Parser<'s> {
         if self.eat(TokenKind::RBrace).is_some() {
             return;
         }
-        if self.at(TokenKind::Eof) || self.at_declaration_start() {
-            self.unclosed(open, "the file ends inside this block");
+        if self.at(TokenKind::Eof) {
+            self.unclosed(open, None);
+        } else if self.at_declaration_start() {
+            let declaration = self.token.span;
+            self.unclosed(open, Some(declaration));
         } else {
             self.expected("`}`");
         }
@@ -451,7 +454,8 @@ impl<'s> Parser<'s> {
 
     /// Reports an unclosed `{` once: the innermost block gets the error and the enclosing ones
     /// close silently. An unterminated string inside the block already explains it.
-    fn unclosed(&mut self, open: Span, note: &str) {
+    /// `declaration` is the declaration found inside the block, or `None` at the end of the file.
+    fn unclosed(&mut self, open: Span, declaration: Option<Span>) {
         if self.unwinding {
             return;
         }
@@ -459,12 +463,14 @@ impl<'s> Parser<'s> {
         let explained =
             self.lexer.diagnostics.iter().any(|d| d.code == Code::E0102 && d.primary.span.start > open.start);
         if !explained {
-            self.push(
-                Diagnostic::new(Code::E0104, open, "unclosed `{`")
-                    .with_primary_label("this `{` is never closed")
-                    .with_note(note)
-                    .with_help("add the missing `}`"),
-            );
+            let diagnostic = Diagnostic::new(Code::E0104, open, "unclosed `{`")
+                .with_primary_label("this `{` is never closed")
+                .with_help("add the missing `}`");
+            let diagnostic = match declaration {
+                Some(span) => diagnostic.with_label(span, "the next declaration starts inside the block"),
+                None => diagnostic.with_note("the file ends inside this block"),
+            };
+            self.push(diagnostic);
         }
     }
 
@@ -477,7 +483,8 @@ impl<'s> Parser<'s> {
             if self.at_declaration_start() {
                 // A declaration at the start of a line inside a body: the body's `}` is missing.
                 self.depth -= 1;
-                self.unclosed(open, "a declaration starts here, inside the unclosed block");
+                let declaration = self.token.span;
+                self.unclosed(open, Some(declaration));
                 return;
             }
             if entry(self).is_none() {
