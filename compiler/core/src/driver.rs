@@ -84,14 +84,14 @@ pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> 
     // The graph rules read the whole estate: over a model missing what failed to check, they would
     // only report consequences of the errors already found.
     if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
-        diagnostics.append(&mut graph::check_estate(&model));
+        let stdlib_files: Vec<_> = stdlib.iter().map(|(file, _)| *file).collect();
+        diagnostics.append(&mut graph::check_estate(&model, &stdlib_files));
     }
     sort_and_dedup(&mut diagnostics);
     Compilation { model, diagnostics, environments }
 }
 
-/// Sorts diagnostics by position and drops exact repeats (an overlay's unknown field is found both
-/// by the path check and by the record check).
+/// Sorts diagnostics by position and drops repeats of one message at one place.
 pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
         (a.primary.span.file, a.primary.span.start, a.primary.span.end, a.code).cmp(&(
@@ -101,5 +101,6 @@ pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
             b.code,
         ))
     });
-    diagnostics.dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span);
+    // Repeats of one message at one place (a loop body evaluated once per element) show once.
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span && a.message == b.message);
 }

@@ -35,7 +35,8 @@ pub fn generate_estate(services: usize) -> String {
     out.push_str("]\n}\n");
     for i in 0..services {
         let node = i % nodes;
-        // Services on one node are numbered 0..10, so each gets its own port.
+        // Services on one node are numbered 0..10, so each gets its own port; node services run
+        // one instance each, since replicas on one host would bind the same host port.
         let slot = i / nodes;
         if i % 10 == 0 {
             let _ = writeln!(
@@ -50,7 +51,6 @@ pub fn generate_estate(services: usize) -> String {
             "\nservice svc{i} {{
   on        = node.n{node}
   image     = \"registry.example.com/app{i}:1.{}.0\"
-  replicas  = {}
   ports     {{ http = {}/tcp }}
   env       {{ LOG_LEVEL = \"info\", INDEX = \"{i}\", PEER = \"svc{}\" }}
   needs     = [service.svc{}]
@@ -60,7 +60,6 @@ pub fn generate_estate(services: usize) -> String {
 }}
 alert svc{i}-down {{ severity = critical, expr = \"up{{job=\\\"svc{i}\\\"}} == 0\", for = 5m, summary = \"svc{i} is down\" }}",
             i % 7,
-            1 + i % 3,
             20_000 + slot,
             (i + 1) % services,
             (i / 10) * 10

@@ -68,6 +68,8 @@ pub struct OverlayPath {
     pub fields: Vec<(String, Span)>,
     /// The value it sets, checked against the field's schema even when the overlay is not applied.
     pub value: Option<Value>,
+    /// Whether the overlay was applied (its field is then checked with the resource's record).
+    pub applied: bool,
 }
 
 /// What evaluation produces.
@@ -788,7 +790,12 @@ impl<'a> Evaluator<'a> {
         }
         let value = self.expr(&assignment.value);
         let fields_with_spans = fields.iter().map(|k| (k.name.clone(), k.span)).collect();
-        evaluated.overlay_paths.push(OverlayPath { kind, fields: fields_with_spans, value: value.clone() });
+        evaluated.overlay_paths.push(OverlayPath {
+            kind,
+            fields: fields_with_spans,
+            value: value.clone(),
+            applied: apply,
+        });
         let (true, Some(value)) = (apply, value) else { return };
         let Some(resource) = self.resources.get_mut(index) else { return };
         let mut record = &mut resource.body;

@@ -74,7 +74,12 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     Code::W0602,
                     backup.name_span,
-                    format!("backup `{}` keeps {copies} copies on {media} media, {} offsite", backup.name, usize::from(offsite)),
+                    format!(
+                        "backup `{}` keeps {copies} copies on {media} {}, {} offsite",
+                        backup.name,
+                        if media == 1 { "medium" } else { "media" },
+                        usize::from(offsite)
+                    ),
                 )
                 .with_primary_label(format!("lacks {missing}"))
                 .with_help("3-2-1: keep three copies, on two media, one of them offsite (`snapshots { … }` and `offsite = restic { … }`)"),

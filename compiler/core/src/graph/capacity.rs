@@ -69,13 +69,14 @@ fn compute(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             entry.0 += u64::from(cpu.value) * replicas;
             if entry.0 > limit && !entry.2 {
                 entry.2 = true;
+                let (total, limit) = (format!("{} cores", entry.0), format!("{limit} cores"));
                 diagnostics.push(overcommitted(
                     &service.name,
                     &capacity.name,
                     "cpu",
                     cpu.span,
-                    entry.0.to_string(),
-                    limit.to_string(),
+                    total,
+                    limit,
                     limit_span,
                 ));
             }
@@ -115,7 +116,7 @@ fn overcommitted(
     )
     .with_primary_label(format!("this {what} does not fit"))
     .with_label(limit_span, format!("{place} has {limit}"))
-    .with_note(format!("the services placed on {place} ask for {total} of {what} in total (resources × replicas)"))
+    .with_note(format!("the services placed on {place} ask for {total} in total (resources × replicas)"))
     .with_help(format!("give {place} more {what}, lower what the services ask for, or move a service elsewhere"))
 }
 

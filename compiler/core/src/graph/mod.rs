@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::diagnostics::Diagnostic;
 use crate::model::types::Reference;
 use crate::model::{Cluster, Kind, Model, Node, Resource, Secret, Service, Storage};
-use crate::source::Span;
+use crate::source::{FileId, Span};
 
 /// A vertex: a resource of the model, or a step of a workflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +95,7 @@ pub struct EstateGraph<'m> {
     pub graph: Graph<Vertex, Edge>,
     vertices: HashMap<(Kind, &'m str), NodeIndex>,
     steps: HashMap<(usize, &'m str), NodeIndex>,
+    stdlib: &'m [FileId],
 }
 
 fn index_of<T>(list: &[Resource<T>]) -> impl Iterator<Item = (usize, &str)> {
@@ -104,7 +105,14 @@ fn index_of<T>(list: &[Resource<T>]) -> impl Iterator<Item = (usize, &str)> {
 impl<'m> EstateGraph<'m> {
     /// Builds the graph of a model.
     pub fn build(model: &'m Model) -> EstateGraph<'m> {
-        let mut estate = EstateGraph { model, graph: Graph::new(), vertices: HashMap::new(), steps: HashMap::new() };
+        EstateGraph::with_stdlib(model, &[])
+    }
+
+    /// Builds the graph of a model whose stdlib files are `stdlib`, so that rules can point at the
+    /// user's text rather than inside a preset.
+    pub fn with_stdlib(model: &'m Model, stdlib: &'m [FileId]) -> EstateGraph<'m> {
+        let mut estate =
+            EstateGraph { model, graph: Graph::new(), vertices: HashMap::new(), steps: HashMap::new(), stdlib };
         let lists: [(Kind, Vec<(usize, &'m str)>); 9] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),
@@ -130,6 +138,11 @@ impl<'m> EstateGraph<'m> {
         }
         estate.add_edges();
         estate
+    }
+
+    /// Whether a span lies in the stdlib (a value a preset brought).
+    pub fn in_stdlib(&self, span: Span) -> bool {
+        self.stdlib.contains(&span.file)
     }
 
     fn vertex(&self, kind: Kind, name: &str) -> Option<NodeIndex> {
@@ -358,9 +371,9 @@ impl crate::model::types::Spanned<crate::model::Step> {
     }
 }
 
-/// Checks every rule over the estate and returns what they found.
-pub fn check_estate(model: &Model) -> Vec<Diagnostic> {
-    let estate = EstateGraph::build(model);
+/// Checks every rule over the estate and returns what they found; `stdlib` lists the stdlib's files.
+pub fn check_estate(model: &Model, stdlib: &[FileId]) -> Vec<Diagnostic> {
+    let estate = EstateGraph::with_stdlib(model, stdlib);
     let mut diagnostics = Vec::new();
     cycles::check(&estate, &mut diagnostics);
     placement::check(&estate, &mut diagnostics);

@@ -42,7 +42,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                     wireguard.public_key.span,
                     format!("node `{}`: not a WireGuard public key", node.name),
                 )
-                .with_primary_label("expected 44 characters of base64 ending in `=`")
+                .with_primary_label("not the base64 of 32 bytes")
                 .with_help("paste the output of `wg pubkey` (the public key, never the private one)"),
             );
         }
@@ -51,7 +51,8 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         let Some(wireguard) = &network.spec.wireguard else { continue };
         for member in network.spec.members.iter() {
             let Some(node) = estate.node(&member.name) else { continue };
-            let Some(address) = &node.spec.address else {
+            // A node may lack both its address and its keys: both are reported.
+            if node.spec.address.is_none() {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::E0616,
@@ -62,8 +63,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                     .with_label(node.name_span, "the node")
                     .with_help(format!("give the node its mesh address inside {}", show(&wireguard.cidr.value))),
                 );
-                continue;
-            };
+            }
             if node.spec.wireguard.is_none() {
                 diagnostics.push(
                     Diagnostic::new(
@@ -79,6 +79,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                     .with_help("add `wireguard { public_key = \"…\", private_key = secret.NAME }` to the node"),
                 );
             }
+            let Some(address) = &node.spec.address else { continue };
             if !contains(&wireguard.cidr.value, address.value.0) {
                 diagnostics.push(
                     Diagnostic::new(

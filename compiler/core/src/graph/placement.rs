@@ -138,10 +138,8 @@ fn pools(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                         "declare the pool on the node: `zpool {} {{ layout = mirror, disks = [ … ] }}`",
                         zfs.pool.value
                     )),
-                    None => diagnostic.with_help(format!(
-                        "the node's pools are {}",
-                        crate::model::check::quoted_list(pools.iter().copied())
-                    )),
+                    None => diagnostic
+                        .with_help(format!("the node has {}", crate::model::check::quoted_and(pools.iter().copied()))),
                 };
                 diagnostics.push(diagnostic);
             }

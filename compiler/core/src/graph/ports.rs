@@ -27,7 +27,9 @@ fn declared_names(service: &crate::model::Resource<Service>, diagnostics: &mut V
     }
     if let Some(health) = &spec.health {
         match &health.value {
-            Health::Http { port, .. } | Health::Tcp { port } => named.push((port.0.as_str(), health.span, "`health`")),
+            Health::Http { port, .. } | Health::Tcp { port } => {
+                named.push((port.value.0.as_str(), port.span, "`health`"));
+            }
             Health::Exec { .. } => {}
         }
     }
@@ -48,55 +50,91 @@ fn declared_names(service: &crate::model::Resource<Service>, diagnostics: &mut V
         let diagnostic = match did_you_mean(name, ports.iter().copied()) {
             Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
             None if ports.is_empty() => diagnostic.with_help(format!("declare it: `ports {{ {name} = 8080/tcp }}`")),
-            None => diagnostic.with_help(format!(
-                "the service's ports are {}",
-                crate::model::check::quoted_list(ports.iter().copied())
-            )),
+            None => diagnostic
+                .with_help(format!("the service declares {}", crate::model::check::quoted_and(ports.iter().copied()))),
         };
         diagnostics.push(diagnostic);
     }
 }
 
 fn conflicts(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    // Every binding in source order: (node, port, protocol), who binds it, and where.
-    let mut claims: Vec<((&str, u16, Transport), String, Span)> = Vec::new();
+    // Every binding in source order: (node, port, protocol), who binds it, where the port is
+    // written, and where the binder is declared (for ports a preset brought).
+    type Claim<'a> = ((&'a str, u16, Transport), String, Span, Span);
+    let mut claims: Vec<Claim<'_>> = Vec::new();
     for network in &estate.model.networks {
         let Some(wireguard) = &network.spec.wireguard else { continue };
         for member in network.spec.members.iter() {
             let who = format!("network `{}` (WireGuard)", network.name);
-            claims.push(((member.name.as_str(), wireguard.port.value, Transport::Udp), who, wireguard.port.span));
+            claims.push((
+                (member.name.as_str(), wireguard.port.value, Transport::Udp),
+                who,
+                wireguard.port.span,
+                member.span,
+            ));
         }
     }
     for service in &estate.model.services {
         let Some(Place::Node(node)) = estate.place(&service.spec.on) else { continue };
+        let replicas = service.spec.replicas();
         for (name, port) in &service.spec.ports {
-            let who = format!("service `{}` (port `{name}`)", service.name);
-            claims.push(((node.name.as_str(), port.number, port.protocol), who, port.span));
-        }
-    }
-    let mut owners: HashMap<(&str, u16, Transport), (String, Span)> = HashMap::new();
-    for (key, who, span) in claims {
-        let (node, number, protocol) = key;
-        match owners.get(&key) {
-            Some((first, first_span)) => {
-                let protocol = match protocol {
-                    Transport::Tcp => "tcp",
-                    Transport::Udp => "udp",
-                };
+            let at_user = if estate.in_stdlib(port.span) { service.name_span } else { port.span };
+            if replicas > 1 {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::E0606,
-                        span,
-                        format!("{who} binds {number}/{protocol} on node `{node}`, which {first} already binds"),
+                        at_user,
+                        format!(
+                            "{replicas} replicas of service `{}` would each bind {} on node `{}`",
+                            service.name,
+                            show(port),
+                            node.name
+                        ),
                     )
-                    .with_primary_label("bound again here")
-                    .with_label(*first_span, format!("first bound by {first}"))
-                    .with_help("give one of them another port"),
+                    .with_primary_label(format!("port `{name}`"))
+                    .with_label(
+                        service.spec.replicas.as_ref().map_or(service.name_span, |r| r.span),
+                        "more than one instance",
+                    )
+                    .with_help("run one instance per node, or place the service on a cluster"),
                 );
             }
+            let who = format!("service `{}` (port `{name}`)", service.name);
+            claims.push(((node.name.as_str(), port.number, port.protocol), who, port.span, service.name_span));
+        }
+    }
+    let mut owners: HashMap<(&str, u16, Transport), (String, Span)> = HashMap::new();
+    for (key, who, span, declared) in claims {
+        let (node, number, protocol) = key;
+        match owners.get(&key) {
+            Some((first, first_span)) => {
+                let shown = show(&crate::model::types::Port { number, protocol });
+                let primary = if estate.in_stdlib(span) { declared } else { span };
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0606,
+                    primary,
+                    format!("{who} binds {shown} on node `{node}`, which {first} already binds"),
+                )
+                .with_primary_label("bound again here")
+                .with_label(*first_span, format!("first bound by {first}"))
+                .with_help("give one of them another port");
+                if primary != span {
+                    diagnostic = diagnostic.with_label(span, "the port comes from the preset");
+                }
+                diagnostics.push(diagnostic);
+            }
             None => {
-                owners.insert(key, (who, span));
+                let shown_at = if estate.in_stdlib(span) { declared } else { span };
+                owners.insert(key, (who, shown_at));
             }
         }
     }
+}
+
+fn show(port: &crate::model::types::Port) -> String {
+    let protocol = match port.protocol {
+        Transport::Tcp => "tcp",
+        Transport::Udp => "udp",
+    };
+    format!("{}/{protocol}", port.number)
 }

@@ -85,8 +85,9 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether a key names a credential (`DB_PASSWORD`, `apiToken`, `secret_key`), but not a file
-/// or path that holds one (`passwordFile`, `TOKEN_PATH`).
+/// Whether a key names a credential (`DB_PASSWORD`, `apiToken`, `secret_key`): its last word is a
+/// credential word. Keys about a credential (`TOKEN_TTL`, `PASSWORD_MIN_LENGTH`), a file or path
+/// holding one (`passwordFile`), a public key or a credential mechanism (`LoadCredential`) are not.
 fn secret_key(key: &str) -> bool {
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
@@ -105,25 +106,11 @@ fn secret_key(key: &str) -> bool {
     }
     words.push(word);
     words.retain(|w| !w.is_empty());
-    let holds_path =
-        words.last().is_some_and(|w| matches!(w.as_str(), "FILE" | "PATH" | "DIR" | "ID" | "NAME" | "REF"));
-    !holds_path
-        && words.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "PASSWORD"
-                    | "PASSWD"
-                    | "PWD"
-                    | "PASS"
-                    | "TOKEN"
-                    | "SECRET"
-                    | "KEY"
-                    | "APIKEY"
-                    | "CREDENTIAL"
-                    | "CREDENTIALS"
-                    | "PRIVATE"
-            )
-        })
+    let last = words.last().map(String::as_str);
+    let credential =
+        matches!(last, Some("PASSWORD" | "PASSWD" | "PWD" | "PASS" | "TOKEN" | "SECRET" | "KEY" | "APIKEY"));
+    let public = words.len() >= 2 && words.get(words.len() - 2).is_some_and(|w| w == "PUBLIC");
+    credential && !public
 }
 
 /// Shannon entropy in bits per character.
@@ -136,39 +123,61 @@ fn entropy(text: &str) -> f64 {
     counts.iter().filter(|&&n| n > 0).map(|&n| f64::from(n) / len).map(|p| -p * p.log2()).sum()
 }
 
-/// Whether a literal looks like a generated credential: long, no spaces or separators of prose or
-/// paths, letters and digits mixed, and high entropy.
+/// Whether a literal looks like a generated credential: long, no separators of prose or paths,
+/// high entropy, and either mixed-case letters with digits (base64, random tokens) or at least 32
+/// hex digits. Upper-case-only identifiers (ULIDs) and words are not.
 fn looks_generated(text: &str) -> bool {
-    text.len() >= 24
-        && !text.contains([' ', '/', ':', '.', '{', '$'])
-        && text.bytes().any(|b| b.is_ascii_digit())
-        && text.bytes().any(|b| b.is_ascii_alphabetic())
-        && entropy(text) >= 4.0
+    let has = |f: fn(&u8) -> bool| text.as_bytes().iter().any(f);
+    let mixed = has(u8::is_ascii_digit) && has(u8::is_ascii_lowercase) && has(u8::is_ascii_uppercase);
+    let hex = text.len() >= 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) && has(u8::is_ascii_digit);
+    text.len() >= 24 && !text.contains([' ', '/', ':', '.', '{', '$']) && (mixed || hex) && entropy(text) >= 3.5
 }
 
-fn report(key: &str, span: Span, by_key: bool, diagnostics: &mut Vec<Diagnostic>) {
+/// Whether a value refers to a secret kept elsewhere rather than being one: a path, or an
+/// environment or file indirection (`$__file{…}`, `${VAR}`).
+fn indirection(text: &str) -> bool {
+    text.starts_with('/') || text.starts_with("file:") || text.contains("${") || text.starts_with("$__")
+}
+
+fn report(key: &str, span: Span, by_key: bool, place: Option<Place<'_>>, diagnostics: &mut Vec<Diagnostic>) {
     let why =
         if by_key { format!("`{key}` names a credential") } else { format!("the value of `{key}` looks generated") };
+    let name: String = key
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    // Suggest the backend the place needs, so following the help does not lead to E0612.
+    let backend = match place.map(needed) {
+        Some(("k8s", _)) => format!("k8s = existing {{ name = \"{name}\", key = \"value\" }}"),
+        Some(("systemd", _)) => format!("systemd = credential {{ path = \"/etc/credstore/{name}\" }}"),
+        _ => format!("nixos = agenix {{ file = \"secrets/{name}.age\" }}"),
+    };
     diagnostics.push(
         Diagnostic::new(Code::E0613, span, format!("plaintext secret in `{key}`: {why}"))
             .with_primary_label("a secret written in the spec")
             .with_help(format!(
-                "declare it with its backends and refer to it: `secret {0} {{ nixos = agenix {{ file = \"secrets/{0}.age\" }} }}`, then `{key} = secret.{0}`",
-                key.to_ascii_lowercase().replace('_', "-")
+                "declare it and refer to it: `secret {name} {{ {backend} }}`, then `{key} = secret.{name}`"
             )),
     );
 }
 
-fn check_env(env: &indexmap::IndexMap<String, Spanned<EnvValue>>, diagnostics: &mut Vec<Diagnostic>) {
+fn check_env(
+    env: &indexmap::IndexMap<String, Spanned<EnvValue>>,
+    place: Option<Place<'_>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for (key, value) in env {
         if let EnvValue::Text(text) = &value.value {
-            if text.is_empty() {
+            if text.is_empty() || indirection(text) {
                 continue;
             }
             if secret_key(key) {
-                report(key, value.span, true, diagnostics);
+                report(key, value.span, true, place, diagnostics);
             } else if looks_generated(text) {
-                report(key, value.span, false, diagnostics);
+                report(key, value.span, false, place, diagnostics);
             }
         }
     }
@@ -176,14 +185,19 @@ fn check_env(env: &indexmap::IndexMap<String, Spanned<EnvValue>>, diagnostics: &
 
 /// Payload strings under credential keys: payloads carry no spans of their own, so the payload's
 /// span is reported.
-fn check_payload(map: &indexmap::IndexMap<String, Payload>, span: Span, diagnostics: &mut Vec<Diagnostic>) {
+fn check_payload(
+    map: &indexmap::IndexMap<String, Payload>,
+    span: Span,
+    place: Option<Place<'_>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut stack: Vec<(&str, &Payload)> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
     while let Some((key, value)) = stack.pop() {
         match value {
-            Payload::Str(text) if !text.is_empty() => {
+            Payload::Str(text) if !text.is_empty() && !indirection(text) => {
                 let last = key.rsplit('.').next().unwrap_or(key);
                 if secret_key(last) {
-                    report(key, span, true, diagnostics);
+                    report(key, span, true, place, diagnostics);
                 }
             }
             Payload::Map(inner) | Payload::Tagged(_, inner) => stack.extend(inner.iter().map(|(k, v)| (k.as_str(), v))),
@@ -195,20 +209,22 @@ fn check_payload(map: &indexmap::IndexMap<String, Payload>, span: Span, diagnost
 
 fn plaintext(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for service in &estate.model.services {
-        check_env(&service.spec.env, diagnostics);
+        let place = estate.place(&service.spec.on);
+        check_env(&service.spec.env, place, diagnostics);
         if let Some(nixos) = &service.spec.nixos {
-            check_payload(&nixos.value, nixos.span, diagnostics);
+            check_payload(&nixos.value, nixos.span, place, diagnostics);
         }
         if let Some(systemd) = &service.spec.systemd {
-            check_payload(&systemd.value, systemd.span, diagnostics);
+            check_payload(&systemd.value, systemd.span, place, diagnostics);
         }
         if let Some(helm) = &service.spec.helm {
-            check_payload(&helm.values, helm.span, diagnostics);
+            check_payload(&helm.values, helm.span, place, diagnostics);
         }
     }
     for workflow in &estate.model.workflows {
+        let place = estate.place(&workflow.spec.on);
         for step in workflow.spec.step.values() {
-            check_env(&step.env, diagnostics);
+            check_env(&step.env, place, diagnostics);
         }
     }
 }
@@ -222,7 +238,19 @@ mod tests {
         for key in ["DB_PASSWORD", "DATABASE_PASSWORD", "apiToken", "SECRET_KEY", "POSTGRES_PWD", "api-key"] {
             assert!(secret_key(key), "{key}");
         }
-        for key in ["passwordFile", "TOKEN_PATH", "LOG_LEVEL", "KEYCLOAK_URL", "AWS_ACCESS_KEY_ID", "MONKEY"] {
+        for key in [
+            "passwordFile",
+            "TOKEN_PATH",
+            "LOG_LEVEL",
+            "KEYCLOAK_URL",
+            "AWS_ACCESS_KEY_ID",
+            "MONKEY",
+            "TOKEN_TTL",
+            "PASSWORD_MIN_LENGTH",
+            "KEY_ALGORITHM",
+            "PUBLIC_KEY",
+            "LoadCredential",
+        ] {
             assert!(!secret_key(key), "{key}");
         }
     }
@@ -233,5 +261,7 @@ mod tests {
         assert!(!looks_generated("registry.example.com/app:1.2.3"));
         assert!(!looks_generated("aaaaaaaaaaaaaaaaaaaaaaaaaaaa1"));
         assert!(!looks_generated("postgres12"));
+        assert!(!looks_generated("01J3K4M5N6P7Q8R9S0T1V2W3X4"), "a ULID");
+        assert!(looks_generated("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"), "40 hex digits");
     }
 }

@@ -6,15 +6,47 @@ use croner::parser::{CronParser, Seconds, Year};
 use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic};
 
+const FIELDS: [(&str, &str); 5] = [
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12 or jan-dec"),
+    ("day-of-week", "0-7 or sun-sat"),
+];
+
+/// Says what is wrong with a schedule: the number of fields, a non-portable extension, or the
+/// first field croner rejects (each field is tried alone, the others `*`, to name it).
+fn cron_problem(parser: &CronParser, schedule: &str) -> Option<String> {
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Some(format!("{} fields instead of 5 (minute hour day-of-month month day-of-week)", fields.len()));
+    }
+    // croner also reads Quartz extensions; systemd timers and Kubernetes CronJobs do not.
+    if let Some(field) = fields.iter().find(|f| f.contains(['L', 'W', '#', '?'])) {
+        return Some(format!(
+            "`{field}` uses `L`, `W`, `#` or `?`, which systemd and Kubernetes schedules do not support"
+        ));
+    }
+    parser.parse(schedule).err()?;
+    for (index, (name, range)) in FIELDS.iter().enumerate() {
+        let alone: Vec<&str> = (0..5).map(|i| if i == index { fields[i] } else { "*" }).collect();
+        if parser.parse(&alone.join(" ")).is_err() {
+            return Some(format!(
+                "the {name} field `{}` is not valid (it takes {range}, lists, ranges and steps)",
+                fields[index]
+            ));
+        }
+    }
+    Some("the fields are not valid together".into())
+}
+
 /// Checks every workflow.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let parser = CronParser::builder().seconds(Seconds::Disallowed).year(Year::Disallowed).build();
     for workflow in &estate.model.workflows {
         if let Some(schedule) = &workflow.spec.schedule
-            && let Err(error) = parser.parse(&schedule.value)
+            && let Some(reason) = cron_problem(&parser, &schedule.value)
         {
-            let fields = schedule.value.split_whitespace().count();
-            let reason = if fields == 5 { error.to_string() } else { format!("{fields} fields instead of 5") };
             diagnostics.push(
                 Diagnostic::new(
                     Code::E0617,
@@ -40,5 +72,21 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_field_that_is_wrong() {
+        let parser = CronParser::builder().seconds(Seconds::Disallowed).year(Year::Disallowed).build();
+        assert_eq!(cron_problem(&parser, "0 3 * * *"), None);
+        assert_eq!(cron_problem(&parser, "*/15 0-6 1,15 jan-jun mon-fri"), None);
+        assert!(cron_problem(&parser, "0 25 * * *").is_some_and(|r| r.contains("hour field `25`")));
+        assert!(cron_problem(&parser, "60 3 * * *").is_some_and(|r| r.contains("minute field")));
+        assert!(cron_problem(&parser, "0 3 * * * *").is_some_and(|r| r.starts_with("6 fields")));
+        assert!(cron_problem(&parser, "0 3 L * *").is_some_and(|r| r.contains("`L`")));
     }
 }

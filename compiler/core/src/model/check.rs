@@ -472,6 +472,16 @@ fn variant_form(branch: &Json) -> String {
     }
 }
 
+/// `` `a`, `b` and `c` ``
+pub fn quoted_and<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// `` `a`, `b` or `c` ``
 pub fn quoted_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();

@@ -300,14 +300,14 @@ pub enum Health {
     /// An HTTP GET that must answer 2xx.
     Http {
         /// The port's name.
-        port: LocalName,
+        port: Spanned<LocalName>,
         /// The request path.
         path: String,
     },
     /// A TCP connection that must open.
     Tcp {
         /// The port's name.
-        port: LocalName,
+        port: Spanned<LocalName>,
     },
     /// A command that must exit 0.
     Exec {

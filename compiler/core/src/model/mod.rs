@@ -115,7 +115,7 @@ fn typed<T: DeserializeOwned>(
 pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     let mut diagnostics = Vec::new();
-    for path in evaluated.overlay_paths.iter().cloned() {
+    for path in evaluated.overlay_paths.iter().filter(|p| !p.applied).cloned() {
         check_overlay_path(path, &mut diagnostics);
     }
     for mut resource in evaluated.resources {
