@@ -16,6 +16,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Check an estate and write what its targets generate (nothing at all if anything fails).
+    Build(BuildArgs),
     /// Check an estate and report every problem (exit 1 on errors).
     Check(CheckArgs),
     /// Explain a diagnostic code (`E0301`) or slug (`type-mismatch`).
@@ -100,4 +102,38 @@ pub struct GraphArgs {
     /// How to print the graph.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+}
+
+/// A back end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetName {
+    /// NixOS modules and a fleet flake.
+    Nixos,
+    /// Every target.
+    All,
+}
+
+/// `spec build`
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// The estate: a directory (every `*.spec` below it) or files; default `.`.
+    pub paths: Vec<PathBuf>,
+    /// Apply the overlay `env NAME { … }`.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// The output folder; default `out/` inside the estate's folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Which targets to generate, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub target: Vec<TargetName>,
+    /// Write nothing; exit 1 when the output folder differs from what the spec produces.
+    #[arg(long)]
+    pub check: bool,
+    /// Make warnings fail the build.
+    #[arg(long, value_enum)]
+    pub deny: Option<Deny>,
+    /// Silence a warning, by code or slug; repeatable.
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
 }

@@ -10,7 +10,7 @@ use crate::args::{CheckArgs, Color, Deny, Format};
 use crate::load;
 
 /// Resolves `--allow` values to warning codes; an unknown code or an error code is a usage error.
-fn allowed(values: &[String]) -> Result<Vec<Code>, String> {
+pub fn allowed(values: &[String]) -> Result<Vec<Code>, String> {
     values
         .iter()
         .map(|value| {

@@ -2,16 +2,19 @@
 //! result to an exit code (0 ok, 1 errors in the estate, 2 usage).
 
 mod args;
+mod build;
 mod check;
 mod explain;
 mod graph;
 mod load;
+mod output;
 
 use clap::Parser;
 
 fn main() {
     let cli = args::Cli::parse();
     let code = match &cli.command {
+        args::Command::Build(build_args) => build::run(build_args),
         args::Command::Check(check_args) => check::run(check_args),
         args::Command::Explain { code } => explain::run(code.as_deref()),
         args::Command::Graph(graph_args) => graph::run(graph_args),

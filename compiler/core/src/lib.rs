@@ -13,3 +13,4 @@ pub mod model;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod target;

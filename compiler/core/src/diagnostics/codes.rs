@@ -3,7 +3,7 @@
 //! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
 //! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
 //! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
-//! secrets, networks, workflows), `9000–9999` compiler bugs. An `E`
+//! secrets, networks, workflows), `1100–1199` the NixOS back end, `9000–9999` compiler bugs. An `E`
 //! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
 //! at `explain/<CODE>.md`, whose path the macro derives from the code so the two cannot drift.
 
@@ -121,6 +121,11 @@ codes! {
     E0617 "invalid-cron"              Error   "a workflow schedule is not a valid five-field cron expression",
     E0618 "zero-timeout"              Error   "a workflow step's timeout is zero",
     E0619 "invalid-wireguard-key"     Error   "a WireGuard public key is not 32 bytes of base64",
+    // The NixOS back end.
+    E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
+    E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
+    E1103 "nixos-interface-name"      Error   "a WireGuard network's name is too long for a Linux interface",
+    W1101 "nixos-not-generated"       Warning "part of the estate placed on a NixOS node is not generated yet",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
 }

@@ -538,7 +538,10 @@ impl<'s> Parser<'s> {
         if self.at_keyword("param") {
             self.bump();
             let name = self.ident("the parameter's name")?;
-            let default = if self.eat(TokenKind::Eq).is_some() { Some(self.expr()?) } else { None };
+            let default = match self.eat(TokenKind::Eq) {
+                Some(eq) => Some(self.value_after(eq.span)?),
+                None => None,
+            };
             return Some(Entry::Param { name, default, span: self.span_from(start) });
         }
         let key = self.key("a field name")?;

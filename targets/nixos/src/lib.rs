@@ -1,0 +1,32 @@
+//! The NixOS back end: one module per NixOS node (`nixos/<node>/default.nix`) and a fleet index
+//! (`nixos/flake.nix`) that `nixos-rebuild --flake` can take.
+//!
+//! References: the NixOS module system (<https://nixos.org/manual/nixos/stable/#sec-writing-modules>)
+//! and the option names verified in `shared/design/targets.md` §A. The module is one attribute set,
+//! so it is printed from a typed tree by [`nix`] rather than templated: every string, name and path
+//! goes through one escaper.
+
+mod lower;
+mod module;
+pub mod nix;
+
+pub use lower::host_id;
+
+use spec_compiler::target::{Context, Generated, OutputFile, Target};
+
+/// The NixOS target.
+pub struct Nixos;
+
+impl Target for Nixos {
+    fn name(&self) -> &'static str {
+        "nixos"
+    }
+
+    fn generate(&self, context: &Context<'_>) -> Generated {
+        let (files, diagnostics) = lower::generate(context);
+        Generated {
+            files: files.into_iter().map(|(path, contents)| OutputFile { path, contents }).collect(),
+            diagnostics,
+        }
+    }
+}

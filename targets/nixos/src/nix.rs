@@ -1,0 +1,128 @@
+//! Nix values and their printer: every string, attribute name and path that reaches a `.nix` file
+//! goes through here.
+//!
+//! Escaping (Nix manual, "String literals"): in a double-quoted string, `\`, `"` and `${` must be
+//! escaped (`\\`, `\"`, `\${`), and newlines, tabs and carriage returns are written `\n`, `\t`,
+//! `\r`. An attribute name is written bare when it is an identifier that is not a keyword, and as
+//! a quoted string otherwise (`"services.x"`, `"/data"`), with the same escaping.
+
+/// A Nix value, built by the lowering and printed by [`render`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Nix {
+    /// `true` / `false`
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string, escaped when printed.
+    Str(String),
+    /// A relative path literal (`./../secrets/x.age`), written as given after validation.
+    Path(String),
+    /// A list.
+    List(Vec<Nix>),
+    /// An attribute set, in order.
+    Attrs(Vec<(String, Nix)>),
+    /// Nix code passed through as written: the user's `nix("…")` escape hatch, and references to
+    /// `config` built by the lowering from checked names.
+    Raw(String),
+}
+
+const KEYWORDS: &[&str] = &["if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"];
+
+/// Writes a string literal.
+pub fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Writes an attribute name: bare when it is a plain identifier, quoted otherwise.
+pub fn attr_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''));
+    if identifier && !KEYWORDS.contains(&name) { name.to_string() } else { string(name) }
+}
+
+/// Writes an attribute path (`services.postgresql.enable`, `fileSystems."/data"`).
+pub fn attr_path(path: &[String]) -> String {
+    path.iter().map(|p| attr_name(p)).collect::<Vec<_>>().join(".")
+}
+
+/// Prints a value at an indentation (in spaces) for the lines after the first.
+pub fn render(value: &Nix, indent: usize, out: &mut String) {
+    match value {
+        Nix::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Nix::Int(n) => out.push_str(&n.to_string()),
+        Nix::Str(s) => out.push_str(&string(s)),
+        Nix::Path(p) | Nix::Raw(p) => out.push_str(p),
+        Nix::List(items) if items.is_empty() => out.push_str("[ ]"),
+        Nix::List(items) => {
+            let simple = items.iter().all(|i| matches!(i, Nix::Bool(_) | Nix::Int(_) | Nix::Str(_) | Nix::Path(_)));
+            if simple && items.len() <= 4 {
+                out.push_str("[ ");
+                for item in items {
+                    render(item, indent, out);
+                    out.push(' ');
+                }
+                out.push(']');
+            } else {
+                out.push_str("[\n");
+                for item in items {
+                    out.push_str(&" ".repeat(indent + 2));
+                    render(item, indent + 2, out);
+                    out.push('\n');
+                }
+                out.push_str(&" ".repeat(indent));
+                out.push(']');
+            }
+        }
+        Nix::Attrs(entries) if entries.is_empty() => out.push_str("{ }"),
+        Nix::Attrs(entries) => {
+            out.push_str("{\n");
+            for (name, value) in entries {
+                out.push_str(&" ".repeat(indent + 2));
+                out.push_str(&attr_name(name));
+                out.push_str(" = ");
+                render(value, indent + 2, out);
+                out.push_str(";\n");
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push('}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_quotes_backslashes_and_interpolation() {
+        assert_eq!(string(r#"a "b" \c ${d} $e"#), r#""a \"b\" \\c \${d} $e""#);
+        assert_eq!(string("line\nnext\ttab"), r#""line\nnext\ttab""#);
+        assert_eq!(string("''x''"), r#""''x''""#);
+    }
+
+    #[test]
+    fn attribute_names_are_quoted_unless_plain() {
+        assert_eq!(attr_name("enable"), "enable");
+        assert_eq!(attr_name("wg-prod1"), "wg-prod1");
+        assert_eq!(attr_name("/data"), "\"/data\"");
+        assert_eq!(attr_name("in"), "\"in\"");
+        assert_eq!(attr_name("1st"), "\"1st\"");
+        assert_eq!(attr_path(&["fileSystems".into(), "/data".into()]), "fileSystems.\"/data\"");
+    }
+}
