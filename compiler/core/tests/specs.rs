@@ -4,7 +4,8 @@
 //! `#~   ^^^^ E0301 optional message substring` marks columns of the nearest preceding line that is
 //! not an annotation; `#~ @3:1-3:9 E0301` gives an explicit 1-based range (end exclusive) for spans
 //! in the first columns, across lines or empty; `#~ @cli E0005` expects a diagnostic on the
-//! command line (`--env NAME`) rather than in the file. Matching is two-sided: every emitted diagnostic
+//! command line (`--env NAME`) rather than in the file. A header `#! targets = nixos` also runs
+//! that back end when the estate checks without errors. Matching is two-sided: every emitted diagnostic
 //! must be annotated and every annotation emitted. A header line `#! env = NAME` applies an
 //! overlay. Each case's rendered diagnostics are snapshotted to `snapshots/specs/<path>.snap`.
 
@@ -17,6 +18,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use spec_compiler::diagnostics::{Diagnostic, render};
 use spec_compiler::driver;
 use spec_compiler::source::{Origin, SourceFile, SourceMap};
+use spec_compiler::target::{Context, Target};
 
 #[derive(Debug, PartialEq, Eq, Clone)]
 struct Expected {
@@ -33,18 +35,28 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Option<String>), String> {
+/// What a case's `#!` header asks for.
+#[derive(Default)]
+struct Header {
+    env: Option<String>,
+    targets: Vec<String>,
+}
+
+fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Header), String> {
     let mut expected = Vec::new();
-    let mut env = None;
+    let mut header = Header::default();
     let mut target_line = 0usize;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         let trimmed = line.trim_start();
-        if let Some(header) = trimmed.strip_prefix("#!") {
-            if let Some((key, value)) = header.split_once('=')
-                && key.trim() == "env"
-            {
-                env = Some(value.trim().trim_matches('"').to_string());
+        if let Some(header_line) = trimmed.strip_prefix("#!") {
+            if let Some((key, value)) = header_line.split_once('=') {
+                let value = value.trim().trim_matches('"');
+                match key.trim() {
+                    "env" => header.env = Some(value.to_string()),
+                    "targets" => header.targets = value.split(',').map(|t| t.trim().to_string()).collect(),
+                    other => return Err(format!("line {number}: unknown header `{other}`")),
+                }
             }
             target_line = number;
             continue;
@@ -87,15 +99,26 @@ fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Option<String>), Stri
         let message = if message.is_empty() { None } else { Some(message.join(" ")) };
         expected.push(Expected { code, start, end, message, line_of_annotation: number, on_command_line });
     }
-    Ok((expected, env))
+    Ok((expected, header))
 }
 
 fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {relative}: {e}"))?;
-    let (expected, env) = parse_annotations(&text)?;
+    let (expected, header) = parse_annotations(&text)?;
     let mut sources = SourceMap::new();
     let file = sources.add(SourceFile::new(relative, text.clone(), Origin::User));
-    let compilation = driver::compile(&mut sources, &[file], env.as_deref());
+    let mut compilation = driver::compile(&mut sources, &[file], header.env.as_deref());
+    if compilation.errors() == 0 {
+        let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+        for name in &header.targets {
+            let target: Box<dyn Target> = match name.as_str() {
+                "nixos" => Box::new(spec_target_nixos::Nixos),
+                other => return Err(format!("unknown target `{other}` in the header").into()),
+            };
+            compilation.diagnostics.append(&mut target.generate(&context).diagnostics);
+        }
+        driver::sort_and_dedup(&mut compilation.diagnostics);
+    }
 
     let mut unmatched: Vec<Expected> = expected.clone();
     let mut not_annotated: Vec<&Diagnostic> = Vec::new();

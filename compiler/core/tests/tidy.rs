@@ -88,6 +88,14 @@ fn every_snapshot_has_its_input_and_none_is_pending() {
         let case = root.join("specs").join(relative).with_extension("spec");
         assert!(case.exists(), "orphan snapshot {} (no {})", snapshot.display(), case.display());
     }
+    for snapshot in files_under(&root.join("snapshots/targets"), "snap") {
+        let example = snapshot.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        assert!(
+            root.join("examples").join(&example).is_dir(),
+            "orphan snapshot {} (no examples/{example}/)",
+            snapshot.display()
+        );
+    }
     for pending in ["new", "pending-snap"] {
         let found = files_under(&root.join("snapshots"), pending);
         assert!(found.is_empty(), "unreviewed snapshots: {found:?}");
@@ -157,6 +165,23 @@ fn the_core_does_no_io_and_sources_stay_small() {
             let lines = read(&source).lines().count();
             assert!(lines <= 1000, "{} has {lines} lines; split it by concept (limit 1000)", source.display());
             assert!(read(&source).starts_with("//!"), "{} does not open with a `//!` module comment", source.display());
+        }
+    }
+}
+
+#[test]
+fn targets_see_only_the_checked_model() {
+    for source in files_under(&workspace().join("targets"), "rs") {
+        if source.components().any(|c| c.as_os_str() == "tests") {
+            continue;
+        }
+        let text = read(&source);
+        for stage in ["spec_compiler::syntax", "spec_compiler::eval", "spec_compiler::driver", "spec_compiler::graph"] {
+            assert!(
+                !text.contains(stage),
+                "{} uses `{stage}`: targets read only `model`, `target` and `diagnostics`",
+                source.display()
+            );
         }
     }
 }

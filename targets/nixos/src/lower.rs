@@ -57,19 +57,32 @@ struct NodeModule<'a> {
 
 impl<'a> NodeModule<'a> {
     fn define(&mut self, path: Vec<String>, value: Nix, span: Span) {
+        self.define_all(vec![(path, value)], span);
+    }
+
+    /// Defines several options from one source, reporting their clashes in one diagnostic.
+    fn define_all(&mut self, definitions: Vec<(Vec<String>, Nix)>, span: Span) {
         let provenance = self.context.provenance(span);
-        if let Err(clash) = self.module.define(path, value, &provenance) {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::E1101,
-                    span,
-                    format!("NixOS option `{}` on node `{}` is defined twice", clash.path, self.node.name),
-                )
-                .with_primary_label("defined again here")
-                .with_note(format!("first defined from {}", clash.earlier))
-                .with_help("two services on one NixOS node set the same option; move one to another node, or set the option once"),
-            );
+        let clashes: Vec<_> = definitions
+            .into_iter()
+            .filter_map(|(path, value)| self.module.define(path, value, &provenance).err())
+            .collect();
+        let Some(first) = clashes.first() else { return };
+        let mut diagnostic = Diagnostic::new(
+            Code::E1101,
+            span,
+            format!("NixOS option `{}` on node `{}` is defined twice", first.path, self.node.name),
+        )
+        .with_primary_label("defined again here")
+        .with_note(format!("first defined from {}", first.earlier))
+        .with_help(
+            "two services on one NixOS node set the same option; move one to another node, or set the option once",
+        );
+        if clashes.len() > 1 {
+            let others: Vec<String> = clashes.iter().skip(1).map(|c| format!("`{}`", c.path)).collect();
+            diagnostic = diagnostic.with_note(format!("so are {}", others.join(", ")));
         }
+        self.diagnostics.push(diagnostic);
     }
 
     fn secret_path(&mut self, name: &'a str, span: Span) -> Nix {
@@ -162,12 +175,14 @@ impl<'a> NodeModule<'a> {
             } else {
                 nixos.span
             };
+            let mut definitions = Vec::new();
             for (option, value) in &nixos.value {
                 match payload(value) {
-                    Ok(nix) => self.define(path(option), nix, origin),
+                    Ok(nix) => definitions.push((path(option), nix)),
                     Err(what) => self.unsupported(service, &what, origin),
                 }
             }
+            self.define_all(definitions, origin);
         }
         for port in spec.expose.iter().filter_map(|name| spec.ports.get(name.value.0.as_str())) {
             match port.protocol {
@@ -399,7 +414,7 @@ fn payload(value: &Payload) -> Result<Nix, String> {
             Nix::Attrs(entries.iter().map(|(k, v)| Ok((k.clone(), payload(v)?))).collect::<Result<_, String>>()?)
         }
         Payload::Nix(code) => Nix::Raw(format!("({code})")),
-        Payload::Duration(d) => Nix::Str(spec_compiler::eval::value::format_duration(d.0)),
+        Payload::Duration(d) => Nix::Str(spec_compiler::model::types::format_duration(d.0)),
         Payload::Size(s) => Nix::Int(i64::try_from(s.0).map_err(|_| "a size this large".to_string())?),
         Payload::Address(a) => Nix::Str(a.0.to_string()),
         Payload::Cidr(c) => Nix::Str(format!("{}/{}", c.address, c.prefix)),

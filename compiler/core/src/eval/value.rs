@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use indexmap::IndexMap;
 
+pub use crate::model::types::{format_duration, format_size};
 use crate::source::Span;
 use crate::syntax::ast::Protocol;
 
@@ -97,30 +98,6 @@ impl ValueKind {
             ValueKind::Nix(_) => "`nix(…)` expression".into(),
         }
     }
-}
-
-/// Formats a duration in its largest exact unit (`90000` ms → `90s`, `900000` → `15m`).
-pub fn format_duration(ms: u64) -> String {
-    const UNITS: &[(&str, u64)] =
-        &[("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)];
-    for &(unit, factor) in UNITS {
-        if ms != 0 && ms.is_multiple_of(factor) {
-            return format!("{}{unit}", ms / factor);
-        }
-    }
-    format!("{ms}ms")
-}
-
-/// Formats a size in its largest exact binary unit, or bytes.
-pub fn format_size(bytes: u64) -> String {
-    const UNITS: &[(&str, u64)] =
-        &[("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-    for &(unit, factor) in UNITS {
-        if bytes != 0 && bytes.is_multiple_of(factor) {
-            return format!("{}{unit}", bytes / factor);
-        }
-    }
-    format!("{bytes}B")
 }
 
 /// The text form of a scalar, used by interpolation; `None` for lists, records and references.

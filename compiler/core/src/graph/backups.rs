@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::eval::value::format_duration;
 use crate::model::types::Spanned;
+use crate::model::types::format_duration;
 use crate::model::{Keep, Offsite};
 use crate::source::Span;
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::eval::value::format_size;
+use crate::model::types::format_size;
 use crate::source::Span;
 
 /// Checks node, cluster and pool capacity.

@@ -1,0 +1,158 @@
+//! The NixOS output read by the real tools: every generated file parses with
+//! `nix-instantiate --parse`, every node module evaluates and sets only options NixOS has, with
+//! compatible types (`shared/validate/check.py nixopts`, against the NixOS option list), and
+//! hostile strings come back from `nix-instantiate --eval` exactly as they went in. A missing tool
+//! makes its test print SKIPPED, never pass in silence. The tour's whole output is snapshotted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use spec_compiler::driver;
+use spec_compiler::source::{Origin, SourceFile, SourceMap};
+use spec_compiler::target::{Context, Target};
+use spec_target_nixos::{Nixos, nix};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Compiles an estate file and returns its NixOS files.
+fn generate(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).expect("estate");
+    let mut sources = SourceMap::new();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.spec");
+    let file = sources.add(SourceFile::new(name, text, Origin::User));
+    let compilation = driver::compile(&mut sources, &[file], None);
+    assert_eq!(compilation.errors(), 0, "{:#?}", compilation.diagnostics);
+    let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+    let generated = Nixos.generate(&context);
+    assert!(generated.diagnostics.iter().all(|d| d.code.as_str().starts_with('W')), "{:#?}", generated.diagnostics);
+    generated.files.into_iter().map(|f| (f.path, f.contents)).collect()
+}
+
+/// Writes the files under `dir/out`, with placeholder encrypted secrets where the estate names them.
+fn materialise(dir: &Path, files: &[(String, String)]) {
+    let _ = std::fs::remove_dir_all(dir);
+    for (path, contents) in files {
+        let target = dir.join("out").join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, contents).expect("write");
+    }
+    for secret in ["wg-prod1.age", "restic-password.age", "db-password.age", "wg.yaml"] {
+        std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
+        std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
+    }
+}
+
+fn estates() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("tour", workspace().join("examples/tour/main.spec")),
+        (
+            "mesh",
+            workspace().join("specs/targets/nixos/a_nixos_node_with_containers_and_a_mesh_generates_cleanly.spec"),
+        ),
+    ]
+}
+
+#[test]
+fn every_generated_file_parses_with_nix_instantiate() {
+    if !have("nix-instantiate") {
+        eprintln!("SKIPPED: nix-instantiate is not installed (apt-get install nix-bin); Nix parsing was not checked");
+        return;
+    }
+    for (name, estate) in estates() {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-parse").join(name);
+        let files = generate(&estate);
+        materialise(&dir, &files);
+        for (path, _) in &files {
+            let output =
+                Command::new("nix-instantiate").arg("--parse").arg(dir.join("out").join(path)).output().expect("runs");
+            assert!(
+                output.status.success(),
+                "{name}: {path} does not parse: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn node_modules_set_only_nixos_options_with_compatible_types() {
+    let checker = workspace().join("../shared/validate/check.py");
+    if !have("nix-instantiate") || !checker.exists() || !have("python3") {
+        eprintln!("SKIPPED: needs nix-instantiate, python3 and {}; NixOS options were not checked", checker.display());
+        return;
+    }
+    for (name, estate) in estates() {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-options").join(name);
+        let files = generate(&estate);
+        materialise(&dir, &files);
+        for (path, _) in files.iter().filter(|(p, _)| p.ends_with("/default.nix")) {
+            let output = Command::new("python3")
+                .arg(&checker)
+                .arg("nixopts")
+                .arg(dir.join("out").join(path))
+                .output()
+                .expect("runs");
+            let report = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            let verdict = report.split_whitespace().next().unwrap_or("");
+            if verdict == "PASS" {
+                continue;
+            }
+            // agenix and sops-nix are modules of their own, not in the NixOS option list: their
+            // top-level options are the only ones allowed to be unknown.
+            let reasons: Vec<&str> = report.split_once(".nix ").map_or("", |(_, r)| r).split("; ").collect();
+            let foreign = |r: &&str| *r == "option 'age' does not exist" || *r == "option 'sops' does not exist";
+            assert!(verdict == "FAIL" && reasons.iter().all(foreign), "{name}: {path}: {report}");
+        }
+    }
+}
+
+#[test]
+fn hostile_strings_read_back_unchanged() {
+    if !have("nix-instantiate") {
+        eprintln!("SKIPPED: nix-instantiate is not installed; string escaping was not read back");
+        return;
+    }
+    let hostile = [
+        "plain",
+        "quote \" inside",
+        "back\\slash",
+        "${interpolation}",
+        "$${double}",
+        "dollar $ alone",
+        "''indented-string quotes''",
+        "'' ${x} ''",
+        "new\nline",
+        "tab\tand\rreturn",
+        "percent %h %%",
+        "{{ helm }}",
+        "unicode ünïcødé ✓ 🚀",
+        "\\${escaped?}",
+        "ends with backslash \\",
+    ];
+    let list = format!("[ {} ]", hostile.iter().map(|s| nix::string(s)).collect::<Vec<_>>().join(" "));
+    let output =
+        Command::new("nix-instantiate").args(["--eval", "--strict", "--json", "-E"]).arg(&list).output().expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let read: Vec<String> = serde_json::from_slice(&output.stdout).expect("a JSON list of strings");
+    assert_eq!(read, hostile.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_tour_output_matches_its_snapshot() {
+    let files = generate(&workspace().join("examples/tour/main.spec"));
+    let mut all = String::new();
+    for (path, contents) in &files {
+        all.push_str(&format!("----- {path} -----\n{contents}"));
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(workspace().join("snapshots/targets/nixos"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("tour", all));
+}
