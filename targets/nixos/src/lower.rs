@@ -9,8 +9,12 @@
 //! declarations for every secret the node uses. Secret values never enter the store: modules hold
 //! only paths to files decrypted on the host.
 //!
-//! What this back end does not generate yet (backups, workflows, k3s, monitoring) is reported as
-//! W1101, never dropped in silence.
+//! Backups: local snapshots as `services.sanoid` datasets with their retention, the snapshot
+//! interval as a systemd calendar; offsite copies as `services.restic.backups` (repository, the
+//! password file from its secret, the dataset's mount as path, a timer, prune and check options).
+//!
+//! What this back end does not generate yet (workflows, k3s, monitoring) is reported as W1101,
+//! never dropped in silence.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,6 +123,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
         for service in model.services.iter().filter(|s| placed_on(&s.spec.on, node)) {
             lowering.service(service);
         }
+        lowering.backups();
         lowering.wireguard();
         lowering.firewall();
         lowering.secrets();
@@ -388,6 +393,128 @@ impl<'a> NodeModule<'a> {
     }
 }
 
+/// A systemd calendar expression for "every `ms`", when the interval divides an hour, a day or
+/// a week evenly; `None` otherwise.
+pub fn calendar(ms: u64) -> Option<String> {
+    const MINUTE: u64 = 60_000;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    match ms {
+        0 => None,
+        ms if ms % MINUTE == 0 && ms < HOUR && (HOUR / MINUTE) % (ms / MINUTE) == 0 => {
+            Some(format!("*:0/{}", ms / MINUTE))
+        }
+        HOUR => Some("hourly".into()),
+        ms if ms % HOUR == 0 && ms < DAY && (DAY / HOUR) % (ms / HOUR) == 0 => Some(format!("0/{}:00", ms / HOUR)),
+        DAY => Some("daily".into()),
+        ms if ms == 7 * DAY => Some("weekly".into()),
+        _ => None,
+    }
+}
+
+impl<'a> NodeModule<'a> {
+    fn backups(&mut self) {
+        let model = self.context.model;
+        let node = self.node;
+        let mut sanoid_interval: Option<u64> = None;
+        for backup in &model.backups {
+            let Some(storage) = model.storage.iter().find(|s| s.name == backup.spec.source.name) else { continue };
+            if !placed_on(&storage.spec.on, node) {
+                continue;
+            }
+            let Some(zfs) = &storage.spec.zfs else { continue };
+            let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
+            if let Some(snapshots) = &backup.spec.snapshots {
+                let mut policy =
+                    vec![("autosnap".to_string(), Nix::Bool(true)), ("autoprune".to_string(), Nix::Bool(true))];
+                let every = snapshots.every.value.0;
+                if every < 3_600_000 {
+                    // Sanoid takes sub-hourly snapshots only as "frequent" ones: keep an hour's
+                    // worth, every `every` minutes; the hourly tier takes over after that.
+                    let minutes = (every / 60_000).max(1);
+                    policy.push(("frequent_period".to_string(), Nix::Int(minutes as i64)));
+                    policy.push(("frequently".to_string(), Nix::Int((60 / minutes).max(1) as i64)));
+                }
+                if let Some(keep) = &snapshots.keep {
+                    for (tier, count) in keep_tiers(keep) {
+                        policy.push((tier.to_string(), Nix::Int(i64::from(count))));
+                    }
+                }
+                self.define(with(path("services.sanoid.datasets"), &[&dataset]), Nix::Attrs(policy), snapshots.span);
+                sanoid_interval = Some(sanoid_interval.map_or(every, |current: u64| current.min(every)));
+                if calendar(every).is_none() {
+                    self.no_calendar(&backup.name, every, snapshots.every.span);
+                }
+            }
+            if let Some(offsite) = &backup.spec.offsite {
+                let spec_compiler::model::Offsite::Restic { repository, password, every, keep } = &offsite.value;
+                let Some(on_calendar) = calendar(every.0) else {
+                    self.no_calendar(&backup.name, every.0, offsite.span);
+                    continue;
+                };
+                let password_file = self.secret_path(&password.name, password.span);
+                let mut job = vec![
+                    ("repository".to_string(), Nix::Str(repository.clone())),
+                    ("passwordFile".to_string(), password_file),
+                    ("paths".to_string(), Nix::List(vec![Nix::Str(mountpoint(zfs))])),
+                    ("initialize".to_string(), Nix::Bool(true)),
+                    (
+                        "timerConfig".to_string(),
+                        Nix::Attrs(vec![
+                            ("OnCalendar".into(), Nix::Str(on_calendar)),
+                            ("Persistent".into(), Nix::Bool(true)),
+                        ]),
+                    ),
+                ];
+                if let Some(keep) = keep {
+                    let prune =
+                        keep_tiers(keep).map(|(tier, count)| Nix::Str(format!("--keep-{tier} {count}"))).collect();
+                    job.push(("pruneOpts".to_string(), Nix::List(prune)));
+                }
+                if backup.spec.verify.is_some() {
+                    // A restore test reads back a sample of the data on every run.
+                    job.push(("checkOpts".to_string(), Nix::List(vec![Nix::Str("--read-data-subset=5%".into())])));
+                }
+                self.define(with(path("services.restic.backups"), &[&backup.name]), Nix::Attrs(job), offsite.span);
+            }
+        }
+        if let Some(every) = sanoid_interval {
+            self.define(path("services.sanoid.enable"), Nix::Bool(true), node.name_span);
+            if let Some(interval) = calendar(every) {
+                self.define(path("services.sanoid.interval"), Nix::Str(interval), node.name_span);
+            }
+        }
+    }
+
+    fn no_calendar(&mut self, backup: &str, every: u64, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E1104,
+                span,
+                format!(
+                    "backup `{backup}`: every {} is not a systemd calendar interval",
+                    spec_compiler::model::types::format_duration(every)
+                ),
+            )
+            .with_primary_label("cannot be scheduled as a timer")
+            .with_help("use an interval that divides an hour or a day evenly (5m, 15m, 1h, 6h, 1d) or a week (7d)"),
+        );
+    }
+}
+
+/// The retention tiers that are set, in order.
+fn keep_tiers(keep: &spec_compiler::model::Keep) -> impl Iterator<Item = (&'static str, u32)> + '_ {
+    [
+        ("hourly", &keep.hourly),
+        ("daily", &keep.daily),
+        ("weekly", &keep.weekly),
+        ("monthly", &keep.monthly),
+        ("yearly", &keep.yearly),
+    ]
+    .into_iter()
+    .filter_map(|(tier, count)| count.as_ref().map(|c| (tier, c.value)))
+}
+
 /// A project file as a path expression from a node module (`out/nixos/<node>/`, two folders below
 /// the output root). The `./. + "…"` form takes any file name, which a path literal cannot.
 fn project_path(context: &Context<'_>, file: &str) -> Nix {
@@ -427,11 +554,7 @@ fn payload(value: &Payload) -> Result<Nix, String> {
 /// Reports what is placed on the node that this back end does not generate yet.
 fn not_generated(model: &Model, node: &Resource<Node>, diagnostics: &mut Vec<Diagnostic>) {
     let on_node = |reference: &spec_compiler::model::types::PlacementRef| placed_on(reference, node);
-    let storage_on_node = |name: &str| model.storage.iter().any(|s| s.name == name && on_node(&s.spec.on));
     let mut missing: Vec<(Span, String)> = Vec::new();
-    for backup in model.backups.iter().filter(|b| storage_on_node(&b.spec.source.name)) {
-        missing.push((backup.name_span, format!("backup `{}` (sanoid, restic)", backup.name)));
-    }
     for workflow in model.workflows.iter().filter(|w| on_node(&w.spec.on)) {
         missing.push((workflow.name_span, format!("workflow `{}` (oneshot units and a timer)", workflow.name)));
     }
@@ -473,6 +596,17 @@ fn fleet(context: &Context<'_>, header: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_become_systemd_calendars() {
+        assert_eq!(calendar(15 * 60_000).as_deref(), Some("*:0/15"));
+        assert_eq!(calendar(3_600_000).as_deref(), Some("hourly"));
+        assert_eq!(calendar(6 * 3_600_000).as_deref(), Some("0/6:00"));
+        assert_eq!(calendar(86_400_000).as_deref(), Some("daily"));
+        assert_eq!(calendar(7 * 86_400_000).as_deref(), Some("weekly"));
+        assert_eq!(calendar(7 * 60_000), None);
+        assert_eq!(calendar(5 * 3_600_000), None);
+    }
 
     #[test]
     fn host_ids_are_eight_hex_digits_and_stable() {
