@@ -401,11 +401,13 @@ pub fn calendar(ms: u64) -> Option<String> {
     const DAY: u64 = 24 * HOUR;
     match ms {
         0 => None,
-        ms if ms % MINUTE == 0 && ms < HOUR && (HOUR / MINUTE) % (ms / MINUTE) == 0 => {
+        ms if ms.is_multiple_of(MINUTE) && ms < HOUR && (HOUR / MINUTE).is_multiple_of(ms / MINUTE) => {
             Some(format!("*:0/{}", ms / MINUTE))
         }
         HOUR => Some("hourly".into()),
-        ms if ms % HOUR == 0 && ms < DAY && (DAY / HOUR) % (ms / HOUR) == 0 => Some(format!("0/{}:00", ms / HOUR)),
+        ms if ms.is_multiple_of(HOUR) && ms < DAY && (DAY / HOUR).is_multiple_of(ms / HOUR) => {
+            Some(format!("0/{}:00", ms / HOUR))
+        }
         DAY => Some("daily".into()),
         ms if ms == 7 * DAY => Some("weekly".into()),
         _ => None,
