@@ -1,0 +1,371 @@
+//! The expression grammar: values, operators, lists, maps, references, tagged records, calls and
+//! strings with their interpolations. Part of the [`super`] parser; the same recovery and nesting
+//! rules hold.
+
+use super::{MAX_DEPTH, Parser};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::*;
+use crate::syntax::lexer::{Literal, Token, TokenKind, scan_interpolation};
+
+impl<'s> Parser<'s> {
+    /// Reads the value after `=`, which must start on the same line.
+    pub(super) fn value_after(&mut self, eq: Span) -> Option<Expr> {
+        if self.token.newline_before && !self.gave_up {
+            self.push(
+                Diagnostic::new(Code::E0101, eq, "expected a value after `=`")
+                    .with_primary_label("nothing follows on this line")
+                    .with_help("write the value on the same line as `=`"),
+            );
+            return None;
+        }
+        self.expr()
+    }
+
+    /// `expr = sum (("..=" | "..") sum)?`
+    pub(super) fn expr(&mut self) -> Option<Expr> {
+        let start = self.sum()?;
+        let inclusive = match self.token.kind {
+            TokenKind::DotDotEq => true,
+            TokenKind::DotDot => false,
+            _ => return Some(start),
+        };
+        self.bump();
+        let end = self.sum()?;
+        let span = start.span.to(end.span);
+        Some(Expr { kind: ExprKind::Range(Box::new(start), Box::new(end), inclusive), span })
+    }
+
+    /// `sum = product (("+" | "-") product)*`
+    fn sum(&mut self) -> Option<Expr> {
+        let mut lhs = self.product()?;
+        loop {
+            // An operator at the start of a line begins something new (`[1` / `-2]` is two items).
+            let op = match self.token.kind {
+                _ if self.token.newline_before => return Some(lhs),
+                TokenKind::Plus => BinaryOp::Add,
+                TokenKind::Minus => BinaryOp::Sub,
+                _ => return Some(lhs),
+            };
+            self.bump();
+            let rhs = self.product()?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+        }
+    }
+
+    /// `product = unary (("*" | "/" | "%") unary)*`
+    fn product(&mut self) -> Option<Expr> {
+        let mut lhs = self.unary()?;
+        loop {
+            let op = match self.token.kind {
+                _ if self.token.newline_before => return Some(lhs),
+                TokenKind::Star => BinaryOp::Mul,
+                TokenKind::Slash => BinaryOp::Div,
+                TokenKind::Percent => BinaryOp::Rem,
+                _ => return Some(lhs),
+            };
+            self.bump();
+            let rhs = self.unary()?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+        }
+    }
+
+    /// `unary = "-" unary | primary`
+    fn unary(&mut self) -> Option<Expr> {
+        if self.at(TokenKind::Minus) {
+            let start = self.bump().span;
+            if !self.enter(start) {
+                return None;
+            }
+            let operand = self.unary();
+            self.depth -= 1;
+            let operand = operand?;
+            let span = start.to(operand.span);
+            return Some(Expr { kind: ExprKind::Neg(Box::new(operand)), span });
+        }
+        self.primary()
+    }
+
+    /// `primary = literal | string | raw_string | "true" | "false" | list | map | "(" expr ")"
+    ///          | ident body | ident "(" (expr ("," expr)*)? ")" | ident ("." ident)*`
+    fn primary(&mut self) -> Option<Expr> {
+        let token = self.token;
+        let kind = match token.kind {
+            TokenKind::Literal(literal) => {
+                self.bump();
+                match literal {
+                    Literal::Int(n) => ExprKind::Int(n),
+                    Literal::Duration(ms) => ExprKind::Duration(ms),
+                    Literal::Size(bytes) => ExprKind::Size(bytes),
+                    Literal::Ip(ip) => ExprKind::Ip(ip),
+                    Literal::Cidr(ip, bits) => ExprKind::Cidr(ip, bits),
+                    Literal::Port(n, proto) => ExprKind::Port(n, proto),
+                    Literal::Invalid => ExprKind::Error,
+                }
+            }
+            TokenKind::Str { .. } => {
+                self.bump();
+                return Some(self.string(token));
+            }
+            TokenKind::RawStr => {
+                self.bump();
+                let inner = self.text(token.span);
+                let inner = inner.get(2..inner.len().saturating_sub(2)).unwrap_or("");
+                ExprKind::RawStr(dedent(inner))
+            }
+            TokenKind::LBracket => return self.list(),
+            TokenKind::LBrace => {
+                let body = self.body()?;
+                ExprKind::Map(body)
+            }
+            TokenKind::LParen => {
+                self.bump();
+                if !self.enter(token.span) {
+                    return None;
+                }
+                let inner = self.expr();
+                self.depth -= 1;
+                let inner = inner?;
+                if self.eat(TokenKind::RParen).is_none() {
+                    self.expected("`)`");
+                    return None;
+                }
+                return Some(Expr { kind: inner.kind, span: self.span_from(token.span) });
+            }
+            TokenKind::Ident => return self.path_or_call(),
+            _ => {
+                self.expected("a value");
+                return None;
+            }
+        };
+        Some(Expr { kind, span: token.span })
+    }
+
+    /// `list = "[" (expr (("," | newline) expr)* ","?)? "]"`
+    fn list(&mut self) -> Option<Expr> {
+        let open = self.bump().span;
+        if !self.enter(open) {
+            return None;
+        }
+        let no_tagged = std::mem::replace(&mut self.no_tagged, false);
+        let mut elements = Vec::new();
+        let mut ok = true;
+        while !self.at(TokenKind::RBracket) && !self.at_end() {
+            if matches!(self.token.kind, TokenKind::RBrace | TokenKind::RParen) {
+                self.push(
+                    Diagnostic::new(Code::E0104, open, "unclosed `[`")
+                        .with_primary_label("this `[` is never closed")
+                        .with_help("add the missing `]`"),
+                );
+                ok = false;
+                break;
+            }
+            match self.expr() {
+                Some(element) => elements.push(element),
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+            if self.eat(TokenKind::Comma).is_none() && !self.at(TokenKind::RBracket) && !self.token.newline_before {
+                self.expected("`,` or `]`");
+                ok = false;
+                break;
+            }
+        }
+        self.depth -= 1;
+        self.no_tagged = no_tagged;
+        if !ok {
+            return None;
+        }
+        if self.eat(TokenKind::RBracket).is_none() {
+            if self.at(TokenKind::Eof) {
+                self.push(
+                    Diagnostic::new(Code::E0104, open, "unclosed `[`")
+                        .with_primary_label("this `[` is never closed")
+                        .with_help("add the missing `]`"),
+                );
+            } else {
+                self.expected("`]`");
+            }
+            return None;
+        }
+        Some(Expr { kind: ExprKind::List(elements), span: self.span_from(open) })
+    }
+
+    fn path_or_call(&mut self) -> Option<Expr> {
+        let first = self.ident("a name")?;
+        let start = first.span;
+        match self.token.kind {
+            TokenKind::LBrace if !self.no_tagged => {
+                let body = self.body()?;
+                return Some(Expr { kind: ExprKind::Tagged(first, body), span: self.span_from(start) });
+            }
+            TokenKind::LParen if !self.token.newline_before => {
+                self.bump();
+                let mut args = Vec::new();
+                while !self.at(TokenKind::RParen) && !self.at_end() {
+                    args.push(self.expr()?);
+                    if self.eat(TokenKind::Comma).is_none() && !self.at(TokenKind::RParen) {
+                        self.expected("`,` or `)`");
+                        return None;
+                    }
+                }
+                if self.eat(TokenKind::RParen).is_none() {
+                    self.expected("`)`");
+                    return None;
+                }
+                return Some(Expr { kind: ExprKind::Call(first, args), span: self.span_from(start) });
+            }
+            _ => {}
+        }
+        let kind = match first.name.as_str() {
+            "true" => ExprKind::Bool(true),
+            "false" => ExprKind::Bool(false),
+            _ => {
+                let mut path = vec![first];
+                while self.eat(TokenKind::Dot).is_some() {
+                    path.push(self.ident("a name after `.`")?);
+                }
+                ExprKind::Path(path)
+            }
+        };
+        Some(Expr { kind, span: self.span_from(start) })
+    }
+
+    /// Decodes a string token into text parts and interpolations.
+    pub(super) fn string(&mut self, token: Token) -> Expr {
+        let span = token.span;
+        if token.kind != (TokenKind::Str { valid: true }) {
+            return Expr { kind: ExprKind::Error, span };
+        }
+        let (start, end) = (span.start as usize + 1, span.end as usize - 1);
+        let bytes = self.src.as_bytes();
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut i = start;
+        let mut run = start;
+        let mut ok = true;
+        while i < end {
+            match bytes.get(i) {
+                Some(b'\\') => {
+                    text.push_str(self.src.get(run..i).unwrap_or(""));
+                    let escaped = self.src.get(i + 1..).and_then(|rest| rest.chars().next()).unwrap_or('\\');
+                    match escaped {
+                        '"' => text.push('"'),
+                        '\\' => text.push('\\'),
+                        'n' => text.push('\n'),
+                        't' => text.push('\t'),
+                        'r' => text.push('\r'),
+                        '$' => text.push('$'),
+                        other => {
+                            ok = false;
+                            let at = Span::new(self.file, i, i + 1 + other.len_utf8());
+                            self.push(
+                                Diagnostic::new(
+                                    Code::E0108,
+                                    at,
+                                    format!("unknown escape `\\{}`", other.escape_default()),
+                                )
+                                .with_primary_label("not an escape sequence")
+                                .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\$`"),
+                            );
+                        }
+                    }
+                    i += 1 + escaped.len_utf8();
+                    run = i;
+                }
+                Some(b'$') if bytes.get(i + 1) == Some(&b'{') => {
+                    text.push_str(self.src.get(run..i).unwrap_or(""));
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    let inner_start = i + 2;
+                    let close = scan_interpolation(self.src, inner_start, end).unwrap_or(end);
+                    let inner_end = close.saturating_sub(1).max(inner_start);
+                    match self.interpolation(inner_start, inner_end) {
+                        Some(expr) => parts.push(StrPart::Interpolation(expr)),
+                        None => ok = false,
+                    }
+                    i = close;
+                    run = i;
+                }
+                _ => i += 1,
+            }
+        }
+        text.push_str(self.src.get(run..end).unwrap_or(""));
+        if !text.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        let kind = if ok { ExprKind::Str(parts) } else { ExprKind::Error };
+        Expr { kind, span }
+    }
+
+    /// Parses the expression inside `${…}` with a parser over just that range.
+    fn interpolation(&mut self, start: usize, end: usize) -> Option<Expr> {
+        if self.depth >= MAX_DEPTH {
+            let span = Span::new(self.file, start, end);
+            self.push(
+                Diagnostic::new(Code::E0105, span, format!("interpolations nested deeper than {MAX_DEPTH} levels"))
+                    .with_primary_label("too deep")
+                    .with_help("bind inner parts with `let` first"),
+            );
+            return None;
+        }
+        let mut inner = Parser::new(self.src, self.file, start, end, self.depth + 1);
+        let expr = if inner.at(TokenKind::Eof) {
+            inner.push(
+                Diagnostic::new(
+                    Code::E0101,
+                    Span::new(self.file, start.saturating_sub(2), end + 1),
+                    "empty interpolation",
+                )
+                .with_primary_label("`${}` holds no expression")
+                .with_help("put an expression inside, as in `${name}`, or write `\\${` for a literal `${`"),
+            );
+            None
+        } else {
+            let expr = inner.expr();
+            if expr.is_some() && !inner.at(TokenKind::Eof) {
+                inner.expected("`}` closing the interpolation");
+                None
+            } else {
+                expr
+            }
+        };
+        inner.finish();
+        let failed = !inner.diagnostics.is_empty();
+        for diagnostic in inner.diagnostics {
+            self.push(diagnostic);
+        }
+        if failed { None } else { expr }
+    }
+}
+
+/// Removes the line break after the opening `''` and the indentation common to every non-blank
+/// line, so a raw string can be indented with the code around it.
+fn dedent(raw: &str) -> String {
+    let raw = raw.strip_prefix('\n').or_else(|| raw.strip_prefix("\r\n")).unwrap_or(raw);
+    let indent = raw
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::with_capacity(raw.len());
+    for (n, line) in raw.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(line.get(indent..).unwrap_or(line.trim_start_matches([' ', '\t'])));
+    }
+    // The closing `''` on its own line leaves only indentation behind.
+    if let Some(last_break) = out.rfind('\n')
+        && out.get(last_break + 1..).is_some_and(|tail| tail.trim().is_empty())
+    {
+        out.truncate(last_break + 1);
+    }
+    out
+}
