@@ -175,6 +175,9 @@ impl<'m> EstateGraph<'m> {
             for node in cluster.spec.servers.iter().chain(&cluster.spec.agents) {
                 self.link(from, node, EdgeKind::ClusterNode);
             }
+            if let Some(token) = &cluster.spec.token {
+                self.link(from, token, EdgeKind::SecretUse);
+            }
         }
         for storage in &model.storage {
             let from = self.vertex(Kind::Storage, &storage.name);

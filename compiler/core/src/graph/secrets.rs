@@ -30,6 +30,12 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             uses.push((&wireguard.private_key.0, Place::Node(node)));
         }
     }
+    for cluster in &estate.model.clusters {
+        let Some(token) = &cluster.spec.token else { continue };
+        for node in cluster.spec.servers.iter().chain(&cluster.spec.agents).filter_map(|n| estate.node(&n.name)) {
+            uses.push((&token.value.0, Place::Node(node)));
+        }
+    }
     for service in &estate.model.services {
         let Some(place) = estate.place(&service.spec.on) else { continue };
         for value in service.spec.env.values() {

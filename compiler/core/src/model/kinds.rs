@@ -153,6 +153,8 @@ pub struct Cluster {
     /// The namespace the estate's workloads go to. Default: `default`.
     #[schemars(extend("default" = "default"))]
     pub namespace: Option<Spanned<String>>,
+    /// The join token shared by the cluster's nodes; needed as soon as a second node joins.
+    pub token: Option<Spanned<SecretRef>>,
 }
 
 /// Storage for state: a ZFS dataset on a node or a volume on a cluster.
