@@ -9,6 +9,7 @@
 mod lower;
 mod module;
 pub mod nix;
+mod systemd;
 
 pub use lower::host_id;
 

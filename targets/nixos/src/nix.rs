@@ -24,6 +24,17 @@ pub enum Nix {
     /// Nix code passed through as written: the user's `nix("…")` escape hatch, and references to
     /// `config` built by the lowering from checked names.
     Raw(String),
+    /// A string with interpolations: text parts are escaped, code parts are written as `${code}`.
+    Interpolated(Vec<Part>),
+}
+
+/// A piece of an interpolated string.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part {
+    /// Text, escaped when printed.
+    Text(String),
+    /// Nix code built by the lowering (`pkgs.podman`), written inside `${…}`.
+    Code(String),
 }
 
 const KEYWORDS: &[&str] = &["if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"];
@@ -32,6 +43,13 @@ const KEYWORDS: &[&str] = &["if", "then", "else", "assert", "with", "let", "in",
 pub fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
+    escape_into(text, &mut out);
+    out.push('"');
+    out
+}
+
+/// Escapes text for the inside of a double-quoted string.
+fn escape_into(text: &str, out: &mut String) {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -44,8 +62,6 @@ pub fn string(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
-    out
 }
 
 /// Writes an attribute name: bare when it is a plain identifier, quoted otherwise.
@@ -68,6 +84,25 @@ pub fn render(value: &Nix, indent: usize, out: &mut String) {
         Nix::Int(n) => out.push_str(&n.to_string()),
         Nix::Str(s) => out.push_str(&string(s)),
         Nix::Path(p) | Nix::Raw(p) => out.push_str(p),
+        Nix::Interpolated(parts) => {
+            out.push('"');
+            for (index, part) in parts.iter().enumerate() {
+                match part {
+                    // A `$` right before `${…}` would make `$${`, Nix's escape for a literal `${`.
+                    Part::Text(text) if text.ends_with('$') && matches!(parts.get(index + 1), Some(Part::Code(_))) => {
+                        escape_into(&text[..text.len() - 1], out);
+                        out.push_str("\\$");
+                    }
+                    Part::Text(text) => escape_into(text, out),
+                    Part::Code(code) => {
+                        out.push_str("${");
+                        out.push_str(code);
+                        out.push('}');
+                    }
+                }
+            }
+            out.push('"');
+        }
         Nix::List(items) if items.is_empty() => out.push_str("[ ]"),
         Nix::List(items) => {
             let simple = items.iter().all(|i| matches!(i, Nix::Bool(_) | Nix::Int(_) | Nix::Str(_) | Nix::Path(_)));
@@ -114,6 +149,18 @@ mod tests {
         assert_eq!(string(r#"a "b" \c ${d} $e"#), r#""a \"b\" \\c \${d} $e""#);
         assert_eq!(string("line\nnext\ttab"), r#""line\nnext\ttab""#);
         assert_eq!(string("''x''"), r#""''x''""#);
+    }
+
+    #[test]
+    fn interpolated_strings_escape_text_but_not_code() {
+        let value = Nix::Interpolated(vec![
+            Part::Code("pkgs.podman".into()),
+            Part::Text("/bin/podman \"${x}\" cost$".into()),
+            Part::Code("y".into()),
+        ]);
+        let mut out = String::new();
+        render(&value, 0, &mut out);
+        assert_eq!(out, r#""${pkgs.podman}/bin/podman \"\${x}\" cost\$${y}""#);
     }
 
     #[test]

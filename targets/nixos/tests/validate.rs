@@ -42,19 +42,19 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         std::fs::write(&target, contents).expect("write");
     }
-    for secret in ["wg-prod1.age", "restic-password.age", "db-password.age", "wg.yaml"] {
+    for secret in ["wg-prod1.age", "restic-password.age", "db-password.age", "wg.yaml", "etl.age", "k3s-token.age"] {
         std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
         std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
     }
 }
 
 fn estates() -> Vec<(&'static str, PathBuf)> {
+    let case = |name: &str| workspace().join("specs/targets/nixos").join(format!("{name}.spec"));
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
-        (
-            "mesh",
-            workspace().join("specs/targets/nixos/a_nixos_node_with_containers_and_a_mesh_generates_cleanly.spec"),
-        ),
+        ("mesh", case("a_nixos_node_with_containers_and_a_mesh_generates_cleanly")),
+        ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
+        ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
     ]
 }
 
@@ -141,6 +141,26 @@ fn hostile_strings_read_back_unchanged() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let read: Vec<String> = serde_json::from_slice(&output.stdout).expect("a JSON list of strings");
     assert_eq!(read, hostile.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+}
+
+#[test]
+fn every_generated_calendar_is_accepted_by_systemd() {
+    if !have("systemd-analyze") {
+        eprintln!("SKIPPED: systemd-analyze is not installed; OnCalendar= expressions were not checked");
+        return;
+    }
+    let mut calendars = Vec::new();
+    for (_, estate) in estates() {
+        for (_, contents) in generate(&estate) {
+            for line in contents.lines().filter(|l| l.contains("OnCalendar = ") || l.contains("sanoid.interval = ")) {
+                let value = line.split_once(" = ").map(|(_, v)| v.trim_end_matches(';')).unwrap_or_default();
+                calendars.push(serde_json::from_str::<String>(value).expect("a plain string"));
+            }
+        }
+    }
+    assert!(calendars.len() >= 3, "the estates hold restic, sanoid and workflow timers: {calendars:?}");
+    let output = Command::new("systemd-analyze").arg("calendar").args(&calendars).output().expect("runs");
+    assert!(output.status.success(), "{calendars:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]

@@ -128,6 +128,7 @@ codes! {
     W1101 "nixos-not-generated"       Warning "part of the estate placed on a NixOS node is not generated yet",
     E1104 "nixos-no-calendar"         Error   "a backup interval cannot be written as a systemd calendar",
     E1105 "k3s-cannot-join"           Error   "a node of a k3s cluster has no way to join it",
+    E1106 "nixos-no-cron-calendar"    Error   "a workflow schedule has no systemd calendar form",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
 }

@@ -17,7 +17,10 @@
 //! first server's address for every other node, the token file from the cluster's secret, and the
 //! node's mesh address and interface as flags.
 //!
-//! What this back end does not generate yet (workflows, other distributions, monitoring) is
+//! Workflows: one oneshot unit per step (a container run, ordered and required by its `needs`,
+//! with its timeout and retries), one unit for the whole run, and a timer from the cron schedule.
+//!
+//! What this back end does not generate yet (other distributions than k3s, monitoring) is
 //! reported as W1101, never dropped in silence.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +30,9 @@ use spec_compiler::model::types::{Payload, Transport};
 use spec_compiler::model::{EnvValue, Kind, Model, NixosSecret, Node, Os, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 use spec_compiler::target::Context;
+
+mod k3s;
+mod workflows;
 
 use crate::module::Module;
 use crate::nix::{self, Nix};
@@ -129,6 +135,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
         }
         lowering.backups();
         lowering.k3s();
+        lowering.workflows();
         lowering.wireguard();
         lowering.firewall();
         lowering.secrets();
@@ -509,92 +516,6 @@ impl<'a> NodeModule<'a> {
     }
 }
 
-impl<'a> NodeModule<'a> {
-    fn k3s(&mut self) {
-        let model = self.context.model;
-        let node = self.node;
-        for cluster in &model.clusters {
-            if cluster.spec.distribution.value != spec_compiler::model::Distribution::K3s {
-                continue;
-            }
-            let servers: Vec<&str> = cluster.spec.servers.iter().map(|s| s.name.as_str()).collect();
-            let is_server = servers.contains(&node.name.as_str());
-            let is_agent = cluster.spec.agents.iter().any(|a| a.name == node.name);
-            if !is_server && !is_agent {
-                continue;
-            }
-            let first = servers.first().copied();
-            let joins = first != Some(node.name.as_str());
-            let span = cluster.name_span;
-            let mut k3s = vec![
-                ("enable".to_string(), Nix::Bool(true)),
-                ("role".to_string(), Nix::Str(if is_server { "server" } else { "agent" }.into())),
-            ];
-            if is_server && !joins && servers.len() > 1 {
-                // The first of several servers starts the embedded etcd the others join.
-                k3s.push(("clusterInit".to_string(), Nix::Bool(true)));
-            }
-            if joins {
-                let address =
-                    first.and_then(|f| model.nodes.iter().find(|n| n.name == f)).and_then(|n| n.spec.address.as_ref());
-                match address {
-                    Some(address) => {
-                        k3s.push(("serverAddr".to_string(), Nix::Str(format!("https://{}:6443", address.value.0))));
-                    }
-                    None => self.k3s_needs(&cluster.name, "the first server has no `address` to join", span),
-                }
-            }
-            match &cluster.spec.token {
-                Some(token) => {
-                    let file = self.secret_path(&token.name, token.span);
-                    k3s.push(("tokenFile".to_string(), file));
-                }
-                None if joins => self.k3s_needs(&cluster.name, "its nodes share no `token` secret to join with", span),
-                None => {}
-            }
-            let mut flags = Vec::new();
-            if let Some(address) = &node.spec.address {
-                flags.push(Nix::Str(format!("--node-ip={}", address.value.0)));
-            }
-            let mesh = model
-                .networks
-                .iter()
-                .find(|n| n.spec.wireguard.is_some() && n.spec.members.iter().any(|m| m.name == node.name));
-            if let Some(mesh) = mesh {
-                flags.push(Nix::Str(format!("--flannel-iface={}", mesh.name)));
-            }
-            if !flags.is_empty() {
-                k3s.push(("extraFlags".to_string(), Nix::List(flags)));
-            }
-            self.define(path("services.k3s"), Nix::Attrs(k3s), span);
-            if is_server {
-                // The API answers the cluster's nodes: on the mesh when there is one.
-                match mesh {
-                    Some(mesh) => {
-                        let interface = with(path("networking.firewall.interfaces"), &[&mesh.name, "allowedTCPPorts"]);
-                        self.define(interface, Nix::List(vec![Nix::Int(6443)]), span);
-                    }
-                    None => {
-                        self.tcp.insert(6443);
-                    }
-                }
-            }
-        }
-    }
-
-    fn k3s_needs(&mut self, cluster: &str, what: &str, span: Span) {
-        self.diagnostics.push(
-            Diagnostic::new(
-                Code::E1105,
-                span,
-                format!("node `{}` cannot join k3s cluster `{cluster}`: {what}", self.node.name),
-            )
-            .with_primary_label("the cluster")
-            .with_help("give the first server an `address`, and the cluster a join token: `token = secret.k3s-token`"),
-        );
-    }
-}
-
 /// The retention tiers that are set, in order.
 fn keep_tiers(keep: &spec_compiler::model::Keep) -> impl Iterator<Item = (&'static str, u32)> + '_ {
     [
@@ -646,11 +567,7 @@ fn payload(value: &Payload) -> Result<Nix, String> {
 
 /// Reports what is placed on the node that this back end does not generate yet.
 fn not_generated(model: &Model, node: &Resource<Node>, diagnostics: &mut Vec<Diagnostic>) {
-    let on_node = |reference: &spec_compiler::model::types::PlacementRef| placed_on(reference, node);
     let mut missing: Vec<(Span, String)> = Vec::new();
-    for workflow in model.workflows.iter().filter(|w| on_node(&w.spec.on)) {
-        missing.push((workflow.name_span, format!("workflow `{}` (oneshot units and a timer)", workflow.name)));
-    }
     for cluster in
         model.clusters.iter().filter(|c| c.spec.servers.iter().chain(&c.spec.agents).any(|n| n.name == node.name))
     {

@@ -1,0 +1,93 @@
+//! k3s on NixOS: `services.k3s` for every server and agent of a k3s cluster.
+
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::source::Span;
+
+use super::{NodeModule, path, with};
+use crate::nix::Nix;
+
+impl<'a> NodeModule<'a> {
+    pub(super) fn k3s(&mut self) {
+        let model = self.context.model;
+        let node = self.node;
+        for cluster in &model.clusters {
+            if cluster.spec.distribution.value != spec_compiler::model::Distribution::K3s {
+                continue;
+            }
+            let servers: Vec<&str> = cluster.spec.servers.iter().map(|s| s.name.as_str()).collect();
+            let is_server = servers.contains(&node.name.as_str());
+            let is_agent = cluster.spec.agents.iter().any(|a| a.name == node.name);
+            if !is_server && !is_agent {
+                continue;
+            }
+            let first = servers.first().copied();
+            let joins = first != Some(node.name.as_str());
+            let span = cluster.name_span;
+            let mut k3s = vec![
+                ("enable".to_string(), Nix::Bool(true)),
+                ("role".to_string(), Nix::Str(if is_server { "server" } else { "agent" }.into())),
+            ];
+            if is_server && !joins && servers.len() > 1 {
+                // The first of several servers starts the embedded etcd the others join.
+                k3s.push(("clusterInit".to_string(), Nix::Bool(true)));
+            }
+            if joins {
+                let address =
+                    first.and_then(|f| model.nodes.iter().find(|n| n.name == f)).and_then(|n| n.spec.address.as_ref());
+                match address {
+                    Some(address) => {
+                        k3s.push(("serverAddr".to_string(), Nix::Str(format!("https://{}:6443", address.value.0))));
+                    }
+                    None => self.k3s_needs(&cluster.name, "the first server has no `address` to join", span),
+                }
+            }
+            match &cluster.spec.token {
+                Some(token) => {
+                    let file = self.secret_path(&token.name, token.span);
+                    k3s.push(("tokenFile".to_string(), file));
+                }
+                None if joins => self.k3s_needs(&cluster.name, "its nodes share no `token` secret to join with", span),
+                None => {}
+            }
+            let mut flags = Vec::new();
+            if let Some(address) = &node.spec.address {
+                flags.push(Nix::Str(format!("--node-ip={}", address.value.0)));
+            }
+            let mesh = model
+                .networks
+                .iter()
+                .find(|n| n.spec.wireguard.is_some() && n.spec.members.iter().any(|m| m.name == node.name));
+            if let Some(mesh) = mesh {
+                flags.push(Nix::Str(format!("--flannel-iface={}", mesh.name)));
+            }
+            if !flags.is_empty() {
+                k3s.push(("extraFlags".to_string(), Nix::List(flags)));
+            }
+            self.define(path("services.k3s"), Nix::Attrs(k3s), span);
+            if is_server {
+                // The API answers the cluster's nodes: on the mesh when there is one.
+                match mesh {
+                    Some(mesh) => {
+                        let interface = with(path("networking.firewall.interfaces"), &[&mesh.name, "allowedTCPPorts"]);
+                        self.define(interface, Nix::List(vec![Nix::Int(6443)]), span);
+                    }
+                    None => {
+                        self.tcp.insert(6443);
+                    }
+                }
+            }
+        }
+    }
+
+    fn k3s_needs(&mut self, cluster: &str, what: &str, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E1105,
+                span,
+                format!("node `{}` cannot join k3s cluster `{cluster}`: {what}", self.node.name),
+            )
+            .with_primary_label("the cluster")
+            .with_help("give the first server an `address`, and the cluster a join token: `token = secret.k3s-token`"),
+        );
+    }
+}

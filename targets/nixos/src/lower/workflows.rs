@@ -1,0 +1,142 @@
+//! Workflows on NixOS: a oneshot unit per step, a unit for the whole run, a timer.
+//!
+//! Step `s` of workflow `w` is `systemd.services."w-s"`: `podman run --rm` of the step's image
+//! with its arguments and environment (secrets as `--env-file` pointing at the decrypted file),
+//! ordered after and requiring the steps it needs, with `TimeoutStartSec=` from `timeout` and
+//! `Restart=on-failure` with a start limit from `retries`. `systemd.services."w"` requires the steps
+//! nothing else needs, so starting it runs the whole chain in order; `systemd.timers."w"` starts
+//! it on the schedule, translated from cron to `OnCalendar=`.
+
+use std::collections::BTreeSet;
+
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::EnvValue;
+use spec_compiler::source::Span;
+
+use super::{NodeModule, path, placed_on, with};
+use crate::nix::{Nix, Part};
+use crate::systemd::{cron_calendar, exec_arg};
+
+impl<'a> NodeModule<'a> {
+    pub(super) fn workflows(&mut self) {
+        let model = self.context.model;
+        let node = self.node;
+        let mut any = false;
+        for workflow in model.workflows.iter().filter(|w| placed_on(&w.spec.on, node)) {
+            any = true;
+            let steps = &workflow.spec.step.value;
+            let needed: BTreeSet<&str> = steps.values().flat_map(|s| s.needs.iter().map(|n| n.name.as_str())).collect();
+            for (name, step) in steps {
+                let unit = format!("{}-{name}", workflow.name);
+                let mut command = vec![
+                    Part::Code("pkgs.podman".into()),
+                    Part::Text(format!("/bin/podman run --rm --name {}", exec_arg(&unit))),
+                ];
+                for (key, value) in &step.env {
+                    match &value.value {
+                        EnvValue::Text(text) => {
+                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={text}")))))
+                        }
+                        EnvValue::Number(n) => {
+                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={n}")))))
+                        }
+                        EnvValue::Flag(b) => {
+                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={b}")))))
+                        }
+                        EnvValue::Secret(secret) => {
+                            let Nix::Raw(file) = self.secret_path(&secret.name, secret.span) else { continue };
+                            command.push(Part::Text(" --env-file=".into()));
+                            command.push(Part::Code(file));
+                        }
+                    }
+                }
+                command.push(Part::Text(format!(" {}", exec_arg(&step.image.value))));
+                for arg in &step.args {
+                    command.push(Part::Text(format!(" {}", exec_arg(&arg.value))));
+                }
+                let after: Vec<Nix> =
+                    step.needs.iter().map(|n| Nix::Str(format!("{}-{}.service", workflow.name, n.name))).collect();
+                let mut service_config = vec![
+                    ("Type".to_string(), Nix::Str("oneshot".into())),
+                    ("ExecStart".to_string(), Nix::Interpolated(command)),
+                ];
+                if let Some(timeout) = &step.timeout {
+                    service_config
+                        .push(("TimeoutStartSec".to_string(), Nix::Str(format!("{}s", timeout.value.0 / 1000))));
+                }
+                let retries = step.retries.as_ref().map_or(0, |r| r.value);
+                let mut unit_config = Vec::new();
+                if retries > 0 {
+                    service_config.push(("Restart".to_string(), Nix::Str("on-failure".into())));
+                    service_config.push(("RestartSec".to_string(), Nix::Str("30s".into())));
+                    unit_config.push(("StartLimitBurst".to_string(), Nix::Int(i64::from(retries) + 1)));
+                    unit_config.push(("StartLimitIntervalSec".to_string(), Nix::Str("1d".into())));
+                }
+                let mut fields =
+                    vec![("description".to_string(), Nix::Str(format!("Workflow {}, step {name}", workflow.name)))];
+                if !after.is_empty() {
+                    fields.push(("after".to_string(), Nix::List(after.clone())));
+                    fields.push(("requires".to_string(), Nix::List(after)));
+                }
+                fields.push(("serviceConfig".to_string(), Nix::Attrs(service_config)));
+                if !unit_config.is_empty() {
+                    fields.push(("unitConfig".to_string(), Nix::Attrs(unit_config)));
+                }
+                self.define(with(path("systemd.services"), &[&unit]), Nix::Attrs(fields), step.span);
+            }
+            let last: Vec<Nix> = steps
+                .keys()
+                .filter(|s| !needed.contains(s.as_str()))
+                .map(|s| Nix::Str(format!("{}-{s}.service", workflow.name)))
+                .collect();
+            let run = Nix::Attrs(vec![
+                ("description".to_string(), Nix::Str(format!("Workflow {}", workflow.name))),
+                ("after".to_string(), Nix::List(last.clone())),
+                ("requires".to_string(), Nix::List(last)),
+                (
+                    "serviceConfig".to_string(),
+                    Nix::Attrs(vec![
+                        ("Type".into(), Nix::Str("oneshot".into())),
+                        (
+                            "ExecStart".into(),
+                            Nix::Interpolated(vec![
+                                Part::Code("pkgs.coreutils".into()),
+                                Part::Text("/bin/true".into()),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]);
+            self.define(with(path("systemd.services"), &[&workflow.name]), run, workflow.name_span);
+            if let Some(schedule) = &workflow.spec.schedule {
+                match cron_calendar(&schedule.value) {
+                    Some(calendar) => {
+                        let timer = Nix::Attrs(vec![
+                            ("wantedBy".into(), Nix::List(vec![Nix::Str("timers.target".into())])),
+                            (
+                                "timerConfig".into(),
+                                Nix::Attrs(vec![
+                                    ("OnCalendar".into(), Nix::Str(calendar)),
+                                    ("Persistent".into(), Nix::Bool(true)),
+                                ]),
+                            ),
+                        ]);
+                        self.define(with(path("systemd.timers"), &[&workflow.name]), timer, schedule.span);
+                    }
+                    None => self.no_cron_calendar(&workflow.name, &schedule.value, schedule.span),
+                }
+            }
+        }
+        if any {
+            self.define(path("virtualisation.podman.enable"), Nix::Bool(true), node.name_span);
+        }
+    }
+
+    fn no_cron_calendar(&mut self, workflow: &str, schedule: &str, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::new(Code::E1106, span, format!("workflow `{workflow}`: the schedule `{schedule}` has no systemd calendar form"))
+                .with_primary_label("cannot be translated to `OnCalendar=`")
+                .with_help("use `*`, `*/N`, values, ranges `a-b` and lists `a,b` in each field (a range with a step has no exact translation)"),
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! What the NixOS back end writes in systemd's own syntax: command lines of `ExecStart=` and
+//! calendar expressions of `OnCalendar=`.
+//!
+//! Command lines (systemd.service(5), "Command lines"): an argument is quoted with `"` when it
+//! holds a space, a quote or a backslash, with `\` and `"` escaped inside; `%` is written `%%`
+//! (systemd.unit(5), "Specifiers") and `$` is written `$$` (environment variable substitution).
+//! Calendars (systemd.time(7)): a five-field cron schedule is translated field by field; what
+//! has no exact translation is refused rather than approximated.
+
+/// Writes one command-line argument for `ExecStart=`.
+pub fn exec_arg(arg: &str) -> String {
+    let escaped = arg.replace('%', "%%").replace('$', "$$");
+    let needs_quotes = escaped.is_empty() || escaped.contains([' ', '\t', '"', '\'', '\\', ';']);
+    if !needs_quotes {
+        return escaped;
+    }
+    let mut out = String::from("\"");
+    for c in escaped.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+const DAYS: [&str; 8] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+/// One cron value as a number (month and day names allowed).
+fn number(value: &str, names: &[&str], offset: u32) -> Option<u32> {
+    value.parse().ok().or_else(|| {
+        let lower = value.to_ascii_lowercase();
+        names.iter().position(|n| n.to_ascii_lowercase() == lower).map(|i| i as u32 + offset)
+    })
+}
+
+/// Translates one numeric cron field: `*`, `*/n`, `a`, `a-b`, and lists of those.
+fn field(text: &str, start: u32, names: &[&str], offset: u32, width: usize) -> Option<String> {
+    if text == "*" {
+        return Some("*".into());
+    }
+    if let Some(step) = text.strip_prefix("*/") {
+        let step: u32 = step.parse().ok().filter(|&s| s > 0)?;
+        return Some(format!("{start:0width$}/{step}"));
+    }
+    let parts: Option<Vec<String>> = text
+        .split(',')
+        .map(|part| match part.split_once('-') {
+            Some((a, b)) => {
+                Some(format!("{:0width$}..{:0width$}", number(a, names, offset)?, number(b, names, offset)?))
+            }
+            None => Some(format!("{:0width$}", number(part, names, offset)?)),
+        })
+        .collect();
+    Some(parts?.join(","))
+}
+
+/// Translates the day-of-week field to day names (`1-5` → `Mon..Fri`).
+fn weekdays(text: &str) -> Option<String> {
+    if text == "*" {
+        return Some(String::new());
+    }
+    let day = |v: &str| -> Option<&'static str> {
+        let n = number(v, &DAYS[..7], 0)?;
+        DAYS.get(n as usize).copied()
+    };
+    let parts: Option<Vec<String>> = text
+        .split(',')
+        .map(|part| match part.split_once('-') {
+            Some((a, b)) => Some(format!("{}..{}", day(a)?, day(b)?)),
+            None => day(part).map(String::from),
+        })
+        .collect();
+    Some(parts?.join(","))
+}
+
+/// Translates a five-field cron schedule to an `OnCalendar=` expression, or `None`.
+pub fn cron_calendar(schedule: &str) -> Option<String> {
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    let [minute, hour, day, month, weekday] = fields.as_slice() else { return None };
+    let minute = field(minute, 0, &[], 0, 2)?;
+    let hour = field(hour, 0, &[], 0, 2)?;
+    let day = field(day, 1, &[], 0, 2)?;
+    let month = field(month, 1, &MONTHS, 1, 2)?;
+    let weekday = weekdays(weekday)?;
+    let date = format!("*-{month}-{day} {hour}:{minute}:00");
+    Some(if weekday.is_empty() { date } else { format!("{weekday} {date}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_quoted_and_specifiers_escaped() {
+        assert_eq!(exec_arg("extract"), "extract");
+        assert_eq!(exec_arg("two words"), "\"two words\"");
+        assert_eq!(exec_arg("100%"), "100%%");
+        assert_eq!(exec_arg("$HOME"), "$$HOME");
+        assert_eq!(exec_arg("say \"hi\""), "\"say \\\"hi\\\"\"");
+        assert_eq!(exec_arg(""), "\"\"");
+    }
+
+    #[test]
+    fn cron_schedules_become_calendars() {
+        assert_eq!(cron_calendar("0 3 * * *").as_deref(), Some("*-*-* 03:00:00"));
+        assert_eq!(cron_calendar("*/15 * * * *").as_deref(), Some("*-*-* *:00/15:00"));
+        assert_eq!(cron_calendar("30 2 * * 0").as_deref(), Some("Sun *-*-* 02:30:00"));
+        assert_eq!(cron_calendar("0 9 1,15 jan-jun mon-fri").as_deref(), Some("Mon..Fri *-01..06-01,15 09:00:00"));
+        assert_eq!(cron_calendar("0 3 * *"), None);
+    }
+}
