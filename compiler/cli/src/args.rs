@@ -109,6 +109,8 @@ pub struct GraphArgs {
 pub enum TargetName {
     /// NixOS modules and a fleet flake.
     Nixos,
+    /// systemd units and networkd files for hosts that are not NixOS.
+    Systemd,
     /// Every target.
     All,
 }

@@ -18,6 +18,9 @@ fn targets(selected: &[TargetName]) -> Vec<Box<dyn Target>> {
     if all || selected.contains(&TargetName::Nixos) {
         chosen.push(Box::new(spec_target_nixos::Nixos));
     }
+    if all || selected.contains(&TargetName::Systemd) {
+        chosen.push(Box::new(spec_target_systemd::Systemd));
+    }
     chosen
 }
 

@@ -9,7 +9,6 @@
 mod lower;
 mod module;
 pub mod nix;
-mod systemd;
 
 pub use lower::host_id;
 

@@ -3,7 +3,8 @@
 //! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
 //! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
 //! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
-//! secrets, networks, workflows), `1100–1199` the NixOS back end, `9000–9999` compiler bugs. An `E`
+//! secrets, networks, workflows), `1100–1199` the NixOS back end, `1400–1499` the systemd back end,
+//! `9000–9999` compiler bugs. An `E`
 //! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
 //! at `explain/<CODE>.md`, whose path the macro derives from the code so the two cannot drift.
 
@@ -129,6 +130,10 @@ codes! {
     E1104 "nixos-no-calendar"         Error   "a backup interval cannot be written as a systemd calendar",
     E1105 "k3s-cannot-join"           Error   "a node of a k3s cluster has no way to join it",
     E1106 "nixos-no-cron-calendar"    Error   "a workflow schedule has no systemd calendar form",
+    // The systemd back end.
+    E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
+    E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",
+    W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
 }

@@ -15,7 +15,7 @@ use spec_compiler::source::Span;
 
 use super::{NodeModule, path, placed_on, with};
 use crate::nix::{Nix, Part};
-use crate::systemd::{cron_calendar, exec_arg};
+use spec_target_systemd::escape::{cron_calendar, exec_arg};
 
 impl<'a> NodeModule<'a> {
     pub(super) fn workflows(&mut self) {

@@ -1,5 +1,6 @@
-//! What the NixOS back end writes in systemd's own syntax: command lines of `ExecStart=` and
-//! calendar expressions of `OnCalendar=`.
+//! systemd's own syntax, shared by the systemd back end and the NixOS one (which writes units
+//! through Nix): command lines of `ExecStart=`, single-line setting values, and calendar
+//! expressions of `OnCalendar=`.
 //!
 //! Command lines (systemd.service(5), "Command lines"): an argument is quoted with `"` when it
 //! holds a space, a quote or a backslash, with `\` and `"` escaped inside; `%` is written `%%`
@@ -25,6 +26,12 @@ pub fn exec_arg(arg: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Writes a setting value: `%` doubled (specifiers); `None` when the value holds a line break or a
+/// NUL, which no unit file can carry on one line.
+pub fn value(text: &str) -> Option<String> {
+    if text.contains(['\n', '\r', '\0']) { None } else { Some(text.replace('%', "%%")) }
 }
 
 const DAYS: [&str; 8] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

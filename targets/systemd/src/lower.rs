@@ -1,0 +1,328 @@
+//! Lowers what is placed on non-NixOS nodes to units.
+//!
+//! A container service runs `podman run --rm` with its ports (published on loopback unless
+//! exposed), volumes, environment, secrets (`LoadCredential=` from the secret's `systemd`
+//! backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits, ordered
+//! after and requiring the services it needs on the same node. Workflows become a oneshot unit
+//! per step, a run unit and a timer. WireGuard membership becomes a networkd netdev and network.
+//! What is not generated yet (backups, clusters, services without an image) is W1401.
+
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::{PlacementRef, Transport};
+use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
+use spec_compiler::source::Span;
+use spec_compiler::target::Context;
+
+use crate::escape::{cron_calendar, exec_arg, value};
+use crate::unit::UnitFile;
+
+const PODMAN: &str = "/usr/bin/podman";
+
+fn placed_on(on: &PlacementRef, node: &Resource<Node>) -> bool {
+    on.kind == Kind::Node.as_str() && on.name == node.name
+}
+
+struct NodeUnits<'a> {
+    context: &'a Context<'a>,
+    node: &'a Resource<Node>,
+    files: Vec<(String, String)>,
+    diagnostics: Vec<Diagnostic>,
+    header: String,
+}
+
+/// Generates the units of every node that is not NixOS.
+pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    for node in context.model.nodes.iter().filter(|n| n.spec.os.value != Os::Nixos) {
+        let mut units =
+            NodeUnits { context, node, files: Vec::new(), diagnostics: Vec::new(), header: context.header("#") };
+        for service in context.model.services.iter().filter(|s| placed_on(&s.spec.on, node)) {
+            units.service(service);
+        }
+        units.workflows();
+        units.wireguard();
+        units.not_generated();
+        files.append(&mut units.files);
+        diagnostics.append(&mut units.diagnostics);
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    (files, diagnostics)
+}
+
+impl<'a> NodeUnits<'a> {
+    fn emit(&mut self, name: &str, unit: &UnitFile, span: Span) {
+        let text = unit.render(&self.header, &self.context.provenance(span));
+        self.files.push((format!("systemd/{}/{name}", self.node.name), text));
+    }
+
+    /// A setting value, or a diagnostic when it cannot be written on one line.
+    fn value(&mut self, text: &str, what: &str, span: Span) -> Option<String> {
+        let escaped = value(text);
+        if escaped.is_none() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1401,
+                    span,
+                    format!("{what} holds a line break, which a unit file cannot carry"),
+                )
+                .with_primary_label("not a single line")
+                .with_help("write the value on one line"),
+            );
+        }
+        escaped
+    }
+
+    /// `LoadCredential=` for a secret, from its `systemd` backend (checked by the graph rules).
+    fn credential(&self, name: &str) -> Option<String> {
+        let secret = self.context.model.secrets.iter().find(|s| s.name == name)?;
+        let SystemdSecret::Credential { path } = &secret.spec.systemd.as_ref()?.value;
+        value(&format!("{name}:{path}"))
+    }
+
+    fn service(&mut self, service: &'a Resource<Service>) {
+        let spec = &service.spec;
+        let Some(image) = &spec.image else { return };
+        let mut unit = UnitFile::default();
+        unit.set("Unit", "Description", format!("spec service {}", service.name));
+        unit.set("Unit", "Wants", "network-online.target");
+        unit.set("Unit", "After", "network-online.target");
+        let model = self.context.model;
+        for need in &spec.needs {
+            let local = model.services.iter().any(|s| s.name == need.name && placed_on(&s.spec.on, self.node));
+            if local {
+                unit.set("Unit", "After", format!("{}.service", need.name));
+                unit.set("Unit", "Requires", format!("{}.service", need.name));
+            }
+        }
+        let mut args = vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&service.name)];
+        let exposed: Vec<&str> = spec.expose.iter().map(|e| e.value.0.as_str()).collect();
+        for (name, port) in &spec.ports {
+            let protocol = match port.protocol {
+                Transport::Tcp => "tcp",
+                Transport::Udp => "udp",
+            };
+            let bind = if exposed.contains(&name.as_str()) { "" } else { "127.0.0.1:" };
+            args.push("--publish".into());
+            args.push(exec_arg(&format!("{bind}{0}:{0}/{protocol}", port.number)));
+        }
+        for (target, storage) in &spec.volumes {
+            let Some(storage) = model.storage.iter().find(|s| s.name == storage.name) else { continue };
+            let Some(zfs) = &storage.spec.zfs else { continue };
+            let source = zfs
+                .mountpoint
+                .as_ref()
+                .map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
+            args.push("--volume".into());
+            args.push(exec_arg(&format!("{source}:{target}")));
+        }
+        for (key, env) in &spec.env {
+            let text = match &env.value {
+                EnvValue::Text(text) => text.clone(),
+                EnvValue::Number(n) => n.to_string(),
+                EnvValue::Flag(b) => b.to_string(),
+                EnvValue::Secret(secret) => {
+                    match self.credential(&secret.name) {
+                        Some(credential) => unit.set("Service", "LoadCredential", credential),
+                        None => continue,
+                    }
+                    // `%d` is the credentials directory: a specifier, so not escaped.
+                    args.push(format!("--env-file=%d/{}", secret.name));
+                    continue;
+                }
+            };
+            if self.value(&text, &format!("`{key}` of service `{}`", service.name), env.span).is_none() {
+                return;
+            }
+            args.push("--env".into());
+            args.push(exec_arg(&format!("{key}={text}")));
+        }
+        if let Some(resources) = &spec.resources {
+            if let Some(cpu) = &resources.cpu {
+                args.push(format!("--cpus={}", cpu.value));
+            }
+            if let Some(memory) = &resources.memory {
+                args.push(format!("--memory={}b", memory.value.0));
+            }
+        }
+        args.push(exec_arg(&image.value));
+        for arg in &spec.args {
+            if self.value(&arg.value, &format!("an argument of service `{}`", service.name), arg.span).is_none() {
+                return;
+            }
+            args.push(exec_arg(&arg.value));
+        }
+        unit.set(
+            "Service",
+            "ExecStartPre",
+            format!("-{} rm --force --ignore {}", exec_arg(PODMAN), exec_arg(&service.name)),
+        );
+        unit.set("Service", "ExecStart", args.join(" "));
+        unit.set("Service", "Restart", "on-failure");
+        unit.set("Service", "RestartSec", "5s");
+        unit.set("Install", "WantedBy", "multi-user.target");
+        self.emit(&format!("{}.service", service.name), &unit, service.name_span);
+    }
+
+    fn workflows(&mut self) {
+        let model = self.context.model;
+        for workflow in model.workflows.iter().filter(|w| placed_on(&w.spec.on, self.node)) {
+            let steps = &workflow.spec.step.value;
+            let mut last = Vec::new();
+            for (name, step) in steps {
+                let unit_name = format!("{}-{name}", workflow.name);
+                let mut unit = UnitFile::default();
+                unit.set("Unit", "Description", format!("Workflow {}, step {name}", workflow.name));
+                for need in &step.needs {
+                    unit.set("Unit", "After", format!("{}-{}.service", workflow.name, need.name));
+                    unit.set("Unit", "Requires", format!("{}-{}.service", workflow.name, need.name));
+                }
+                let retries = step.retries.as_ref().map_or(0, |r| r.value);
+                if retries > 0 {
+                    unit.set("Unit", "StartLimitBurst", (retries + 1).to_string());
+                    unit.set("Unit", "StartLimitIntervalSec", "1d");
+                }
+                let mut args =
+                    vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&unit_name)];
+                for (key, env) in &step.env {
+                    match &env.value {
+                        EnvValue::Secret(secret) => {
+                            if let Some(credential) = self.credential(&secret.name) {
+                                unit.set("Service", "LoadCredential", credential);
+                                args.push(format!("--env-file=%d/{}", secret.name));
+                            }
+                        }
+                        other => {
+                            let text = match other {
+                                EnvValue::Text(t) => t.clone(),
+                                EnvValue::Number(n) => n.to_string(),
+                                EnvValue::Flag(b) => b.to_string(),
+                                EnvValue::Secret(_) => continue,
+                            };
+                            args.push("--env".into());
+                            args.push(exec_arg(&format!("{key}={text}")));
+                        }
+                    }
+                }
+                args.push(exec_arg(&step.image.value));
+                args.extend(step.args.iter().map(|a| exec_arg(&a.value)));
+                unit.set("Service", "Type", "oneshot");
+                unit.set("Service", "ExecStart", args.join(" "));
+                if let Some(timeout) = &step.timeout {
+                    unit.set("Service", "TimeoutStartSec", format!("{}s", timeout.value.0 / 1000));
+                }
+                if retries > 0 {
+                    unit.set("Service", "Restart", "on-failure");
+                    unit.set("Service", "RestartSec", "30s");
+                }
+                if !steps.values().any(|s| s.needs.iter().any(|n| n.name == *name)) {
+                    last.push(format!("{unit_name}.service"));
+                }
+                self.emit(&format!("{unit_name}.service"), &unit, step.span);
+            }
+            let mut run = UnitFile::default();
+            run.set("Unit", "Description", format!("Workflow {}", workflow.name));
+            for unit in &last {
+                run.set("Unit", "After", unit.clone());
+                run.set("Unit", "Requires", unit.clone());
+            }
+            run.set("Service", "Type", "oneshot");
+            run.set("Service", "ExecStart", "/bin/true");
+            self.emit(&format!("{}.service", workflow.name), &run, workflow.name_span);
+            let Some(schedule) = &workflow.spec.schedule else { continue };
+            let Some(calendar) = cron_calendar(&schedule.value) else {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E1402,
+                        schedule.span,
+                        format!(
+                            "workflow `{}`: the schedule `{}` has no systemd calendar form",
+                            workflow.name, schedule.value
+                        ),
+                    )
+                    .with_primary_label("cannot be translated to `OnCalendar=`")
+                    .with_help("use `*`, `*/N`, values, ranges `a-b` and lists `a,b` in each field"),
+                );
+                continue;
+            };
+            let mut timer = UnitFile::default();
+            timer.set("Unit", "Description", format!("Run workflow {} on its schedule", workflow.name));
+            timer.set("Timer", "OnCalendar", calendar);
+            timer.set("Timer", "Persistent", "true");
+            timer.set("Install", "WantedBy", "timers.target");
+            self.emit(&format!("{}.timer", workflow.name), &timer, schedule.span);
+        }
+    }
+
+    fn wireguard(&mut self) {
+        let model = self.context.model;
+        let node = self.node;
+        let (Some(identity), Some(address)) = (&node.spec.wireguard, &node.spec.address) else { return };
+        for network in model.networks.iter().filter(|n| n.spec.members.iter().any(|m| m.name == node.name)) {
+            let Some(wireguard) = &network.spec.wireguard else { continue };
+            let key_file = model
+                .secrets
+                .iter()
+                .find(|s| s.name == identity.private_key.name)
+                .and_then(|s| s.spec.systemd.as_ref())
+                .map(|backend| match &backend.value {
+                    SystemdSecret::Credential { path } => path.clone(),
+                });
+            let Some(key_file) = key_file else { continue };
+            let mut netdev = UnitFile::default();
+            netdev.set("NetDev", "Name", network.name.clone());
+            netdev.set("NetDev", "Kind", "wireguard");
+            netdev.set("WireGuard", "PrivateKeyFile", value(&key_file).unwrap_or_default());
+            netdev.set("WireGuard", "ListenPort", wireguard.port.value.to_string());
+            for peer in network.spec.members.iter().filter(|m| m.name != node.name) {
+                let Some(peer) = model.nodes.iter().find(|n| n.name == peer.name) else { continue };
+                let (Some(key), Some(peer_address)) = (&peer.spec.wireguard, &peer.spec.address) else { continue };
+                let bits = if peer_address.value.0.is_ipv4() { 32 } else { 128 };
+                netdev.repeat("WireGuardPeer");
+                netdev.push("PublicKey", key.public_key.value.clone());
+                netdev.push("AllowedIPs", format!("{}/{bits}", peer_address.value.0));
+                if let Some(endpoint) = &peer.spec.endpoint {
+                    let host = match endpoint.value.0 {
+                        std::net::IpAddr::V4(ip) => ip.to_string(),
+                        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                    };
+                    netdev.push("Endpoint", format!("{host}:{}", wireguard.port.value));
+                }
+            }
+            self.emit(&format!("{}.netdev", network.name), &netdev, network.name_span);
+            let mut link = UnitFile::default();
+            link.set("Match", "Name", network.name.clone());
+            link.set("Network", "Address", format!("{}/{}", address.value.0, wireguard.cidr.prefix));
+            self.emit(&format!("{}.network", network.name), &link, network.name_span);
+        }
+    }
+
+    fn not_generated(&mut self) {
+        let model = self.context.model;
+        let node = self.node;
+        let mut missing: Vec<(Span, String)> = Vec::new();
+        for service in model.services.iter().filter(|s| placed_on(&s.spec.on, node) && s.spec.image.is_none()) {
+            missing.push((service.name_span, format!("service `{}` (it has no image)", service.name)));
+        }
+        let on_node = |name: &str| model.storage.iter().any(|s| s.name == name && placed_on(&s.spec.on, node));
+        for backup in model.backups.iter().filter(|b| on_node(&b.spec.source.name)) {
+            missing.push((backup.name_span, format!("backup `{}`", backup.name)));
+        }
+        for cluster in
+            model.clusters.iter().filter(|c| c.spec.servers.iter().chain(&c.spec.agents).any(|n| n.name == node.name))
+        {
+            missing.push((cluster.name_span, format!("cluster `{}`", cluster.name)));
+        }
+        for (span, what) in missing {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::W1401,
+                    span,
+                    format!("the systemd units of node `{}` do not include {what} yet", node.name),
+                )
+                .with_primary_label("not generated for systemd yet")
+                .with_help("this part of the systemd back end is still to come; configure it by hand meanwhile"),
+            );
+        }
+    }
+}
