@@ -65,19 +65,13 @@ pub fn run(args: &BuildArgs) -> i32 {
             return 2;
         }
     };
-    let mut loaded = load::load(&args.paths);
-    let mut compilation = driver::compile(&mut loaded.sources, &loaded.files, args.env.as_deref());
-    let mut diagnostics = loaded.diagnostics;
-    diagnostics.append(&mut compilation.diagnostics);
+    let load::Compiled { sources, compilation, mut diagnostics, .. } = load::compile(&args.paths, args.env.as_deref());
     let estate = estate_dir(&args.paths);
     let out = args.out.clone().unwrap_or_else(|| estate.join("out"));
     let mut files: Vec<OutputFile> = Vec::new();
     if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
-        let context = Context {
-            model: &compilation.model,
-            sources: &loaded.sources,
-            root_from_out: root_from_out(&estate, &out),
-        };
+        let context =
+            Context { model: &compilation.model, sources: &sources, root_from_out: root_from_out(&estate, &out) };
         for target in targets(&args.target) {
             let mut generated = target.generate(&context);
             files.append(&mut generated.files);
@@ -86,7 +80,7 @@ pub fn run(args: &BuildArgs) -> i32 {
     }
     driver::sort_and_dedup(&mut diagnostics);
     diagnostics.retain(|d| !allow.contains(&d.code));
-    print(&diagnostics, &loaded.sources);
+    print(&diagnostics, &sources);
     let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
     if errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0) {

@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use spec_compiler::diagnostics::{Code, Severity, format, render};
-use spec_compiler::driver;
 
 use crate::args::{CheckArgs, Color, Deny, Format};
 use crate::load;
@@ -37,15 +36,12 @@ pub fn run(args: &CheckArgs) -> i32 {
             return 2;
         }
     };
-    let mut loaded = load::load(&args.paths);
-    let mut compilation = driver::compile(&mut loaded.sources, &loaded.files, args.env.as_deref());
-    let mut diagnostics = loaded.diagnostics;
-    diagnostics.append(&mut compilation.diagnostics);
-    driver::sort_and_dedup(&mut diagnostics);
+    let load::Compiled { sources, compilation, mut diagnostics, files } =
+        load::compile(&args.paths, args.env.as_deref());
     diagnostics.retain(|d| !allow.contains(&d.code));
     let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
-    let sources = &loaded.sources;
+    let sources = &sources;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
@@ -83,8 +79,8 @@ pub fn run(args: &CheckArgs) -> i32 {
             let _ = writeln!(
                 err,
                 "checked {} file{} ({} resources) in {:.1} ms: {} error{}, {} warning{}",
-                loaded.files.len(),
-                plural(loaded.files.len()),
+                files,
+                plural(files),
                 resources,
                 elapsed.as_secs_f64() * 1000.0,
                 errors,

@@ -1,7 +1,6 @@
 //! `spec graph`: print the estate's dependency graph as Graphviz DOT or JSON, in a stable order.
 
 use spec_compiler::diagnostics::{Severity, render};
-use spec_compiler::driver;
 use spec_compiler::graph::EstateGraph;
 
 use crate::args::{GraphArgs, GraphFormat};
@@ -9,14 +8,11 @@ use crate::load;
 
 /// Prints the graph, or the errors that prevent building it; returns the exit code.
 pub fn run(args: &GraphArgs) -> i32 {
-    let mut loaded = load::load(&args.paths);
-    let mut compilation = driver::compile(&mut loaded.sources, &loaded.files, args.env.as_deref());
-    let mut diagnostics = loaded.diagnostics;
-    diagnostics.append(&mut compilation.diagnostics);
+    let load::Compiled { sources, compilation, diagnostics, .. } = load::compile(&args.paths, args.env.as_deref());
     let errors: Vec<_> = diagnostics.iter().filter(|d| d.severity() == Severity::Error).collect();
     if !errors.is_empty() {
         for diagnostic in &errors {
-            eprint!("{}", render::render(diagnostic, &loaded.sources, false, 100));
+            eprint!("{}", render::render(diagnostic, &sources, false, 100));
         }
         eprintln!("the graph is printed once the estate checks without errors ({} found)", errors.len());
         return 1;

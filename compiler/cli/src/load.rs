@@ -140,3 +140,26 @@ fn read(loaded: &mut Loaded, path: &Path, shown: String) {
         }
     }
 }
+
+/// An estate read and compiled: the sources, the compilation, and every diagnostic (reading and
+/// compiling) sorted.
+pub struct Compiled {
+    /// Every file read, user and stdlib.
+    pub sources: SourceMap,
+    /// The model and what the compiler found.
+    pub compilation: spec_compiler::driver::Compilation,
+    /// Reading and compiling diagnostics together, sorted and deduplicated.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many user files were read.
+    pub files: usize,
+}
+
+/// Reads `paths` and compiles them with the overlay `env`.
+pub fn compile(paths: &[PathBuf], env: Option<&str>) -> Compiled {
+    let mut loaded = load(paths);
+    let mut compilation = spec_compiler::driver::compile(&mut loaded.sources, &loaded.files, env);
+    let mut diagnostics = loaded.diagnostics;
+    diagnostics.append(&mut compilation.diagnostics);
+    spec_compiler::driver::sort_and_dedup(&mut diagnostics);
+    Compiled { sources: loaded.sources, compilation, diagnostics, files: loaded.files.len() }
+}

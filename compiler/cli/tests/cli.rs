@@ -345,13 +345,18 @@ fn build_writes_the_nixos_modules_and_a_manifest() {
         assert!(module.contains(&format!("networking.hostName = \"{node}\";")));
     }
     assert!(!out.join("nixos/gpu1").exists(), "gpu1 is not a NixOS node");
-    let netdev = std::fs::read_to_string(out.join("systemd/gpu1/mesh.netdev")).expect("gpu1 joins the mesh with networkd");
+    let netdev =
+        std::fs::read_to_string(out.join("systemd/gpu1/mesh.netdev")).expect("gpu1 joins the mesh with networkd");
     assert!(netdev.contains("Kind=wireguard") && netdev.contains("Endpoint=192.0.2.10:51820"), "{netdev}");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join(".spec-manifest.json")).expect("manifest"))
             .expect("JSON");
     assert!(manifest["files"]["nixos/prod1/default.nix"].as_str().is_some_and(|h| h.len() == 64));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("wrote 7 files"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("wrote 7 files"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]

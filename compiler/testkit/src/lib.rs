@@ -1,4 +1,5 @@
-//! Test support shared by the workspace's tests and benchmarks.
+//! Test support shared by the workspace's tests and benchmarks: the estate generator, and
+//! [`generate`], which runs one back end over an estate file.
 //!
 //! [`generate_estate`] writes a synthetic estate in the spec language with the shape of
 //! `shared/bench/gen.py`: N services on N/10 nodes, one in ten through a preset with overrides,
@@ -7,6 +8,27 @@
 //! checks with no diagnostic at all.
 
 use std::fmt::Write as _;
+use std::path::Path;
+
+use spec_compiler::driver;
+use spec_compiler::source::{Origin, SourceFile, SourceMap};
+use spec_compiler::target::{Context, Target};
+
+/// Compiles the estate file at `path` (which must check without errors) and returns the files
+/// `target` generates for it, asserting the target reports no error either.
+pub fn generate(target: &dyn Target, path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut sources = SourceMap::new();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.spec");
+    let file = sources.add(SourceFile::new(name, text, Origin::User));
+    let compilation = driver::compile(&mut sources, &[file], None);
+    assert_eq!(compilation.errors(), 0, "{}: {:#?}", path.display(), compilation.diagnostics);
+    let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+    let generated = target.generate(&context);
+    let errors: Vec<_> = generated.diagnostics.iter().filter(|d| d.code.as_str().starts_with('E')).collect();
+    assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    generated.files.into_iter().map(|f| (f.path, f.contents)).collect()
+}
 
 /// Returns the text of a valid estate of `services` services (at least 10).
 pub fn generate_estate(services: usize) -> String {

@@ -7,9 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use spec_compiler::driver;
-use spec_compiler::source::{Origin, SourceFile, SourceMap};
-use spec_compiler::target::{Context, Target};
 use spec_target_nixos::{Nixos, nix};
 
 fn workspace() -> PathBuf {
@@ -20,18 +17,8 @@ fn have(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
-/// Compiles an estate file and returns its NixOS files.
 fn generate(path: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(path).expect("estate");
-    let mut sources = SourceMap::new();
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.spec");
-    let file = sources.add(SourceFile::new(name, text, Origin::User));
-    let compilation = driver::compile(&mut sources, &[file], None);
-    assert_eq!(compilation.errors(), 0, "{:#?}", compilation.diagnostics);
-    let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
-    let generated = Nixos.generate(&context);
-    assert!(generated.diagnostics.iter().all(|d| d.code.as_str().starts_with('W')), "{:#?}", generated.diagnostics);
-    generated.files.into_iter().map(|f| (f.path, f.contents)).collect()
+    spec_testkit::generate(&Nixos, path)
 }
 
 /// Writes the files under `dir/out`, with placeholder encrypted secrets where the estate names them.

@@ -11,7 +11,7 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{PlacementRef, Transport};
 use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
-use spec_compiler::target::Context;
+use spec_compiler::target::{Context, meshes};
 
 use crate::escape::{cron_calendar, exec_arg, value};
 use crate::unit::UnitFile;
@@ -256,43 +256,34 @@ impl<'a> NodeUnits<'a> {
 
     fn wireguard(&mut self) {
         let model = self.context.model;
-        let node = self.node;
-        let (Some(identity), Some(address)) = (&node.spec.wireguard, &node.spec.address) else { return };
-        for network in model.networks.iter().filter(|n| n.spec.members.iter().any(|m| m.name == node.name)) {
-            let Some(wireguard) = &network.spec.wireguard else { continue };
+        for mesh in meshes(model, self.node) {
+            let (network, wireguard) = (mesh.network, mesh.wireguard);
             let key_file = model
                 .secrets
                 .iter()
-                .find(|s| s.name == identity.private_key.name)
+                .find(|s| s.name == mesh.private_key.name)
                 .and_then(|s| s.spec.systemd.as_ref())
                 .map(|backend| match &backend.value {
                     SystemdSecret::Credential { path } => path.clone(),
                 });
-            let Some(key_file) = key_file else { continue };
+            let Some(key_file) = key_file.and_then(|f| value(&f)) else { continue };
             let mut netdev = UnitFile::default();
             netdev.set("NetDev", "Name", network.name.clone());
             netdev.set("NetDev", "Kind", "wireguard");
-            netdev.set("WireGuard", "PrivateKeyFile", value(&key_file).unwrap_or_default());
+            netdev.set("WireGuard", "PrivateKeyFile", key_file);
             netdev.set("WireGuard", "ListenPort", wireguard.port.value.to_string());
-            for peer in network.spec.members.iter().filter(|m| m.name != node.name) {
-                let Some(peer) = model.nodes.iter().find(|n| n.name == peer.name) else { continue };
-                let (Some(key), Some(peer_address)) = (&peer.spec.wireguard, &peer.spec.address) else { continue };
-                let bits = if peer_address.value.0.is_ipv4() { 32 } else { 128 };
+            for peer in &mesh.peers {
                 netdev.repeat("WireGuardPeer");
-                netdev.push("PublicKey", key.public_key.value.clone());
-                netdev.push("AllowedIPs", format!("{}/{bits}", peer_address.value.0));
-                if let Some(endpoint) = &peer.spec.endpoint {
-                    let host = match endpoint.value.0 {
-                        std::net::IpAddr::V4(ip) => ip.to_string(),
-                        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-                    };
-                    netdev.push("Endpoint", format!("{host}:{}", wireguard.port.value));
+                netdev.push("PublicKey", peer.public_key.to_string());
+                netdev.push("AllowedIPs", peer.allowed_ip.clone());
+                if let Some(endpoint) = &peer.endpoint {
+                    netdev.push("Endpoint", endpoint.clone());
                 }
             }
             self.emit(&format!("{}.netdev", network.name), &netdev, network.name_span);
             let mut link = UnitFile::default();
             link.set("Match", "Name", network.name.clone());
-            link.set("Network", "Address", format!("{}/{}", address.value.0, wireguard.cidr.prefix));
+            link.set("Network", "Address", mesh.address.clone());
             self.emit(&format!("{}.network", network.name), &link, network.name_span);
         }
     }

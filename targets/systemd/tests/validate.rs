@@ -7,9 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use spec_compiler::driver;
-use spec_compiler::source::{Origin, SourceFile, SourceMap};
-use spec_compiler::target::{Context, Target};
 use spec_target_systemd::Systemd;
 
 fn workspace() -> PathBuf {
@@ -17,16 +14,7 @@ fn workspace() -> PathBuf {
 }
 
 fn generate(path: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(path).expect("estate");
-    let mut sources = SourceMap::new();
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.spec");
-    let file = sources.add(SourceFile::new(name, text, Origin::User));
-    let compilation = driver::compile(&mut sources, &[file], None);
-    assert_eq!(compilation.errors(), 0, "{:#?}", compilation.diagnostics);
-    let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
-    let generated = Systemd.generate(&context);
-    assert!(generated.diagnostics.iter().all(|d| d.code.as_str().starts_with('W')), "{:#?}", generated.diagnostics);
-    generated.files.into_iter().map(|f| (f.path, f.contents)).collect()
+    spec_testkit::generate(&Systemd, path)
 }
 
 fn estates() -> Vec<PathBuf> {

@@ -29,7 +29,7 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Transport};
 use spec_compiler::model::{EnvValue, Kind, Model, NixosSecret, Node, Os, Resource, Service};
 use spec_compiler::source::{Origin, Span};
-use spec_compiler::target::Context;
+use spec_compiler::target::{Context, meshes};
 
 mod k3s;
 mod workflows;
@@ -296,11 +296,8 @@ impl<'a> NodeModule<'a> {
     }
 
     fn wireguard(&mut self) {
-        let model = self.context.model;
-        let node = self.node;
-        let (Some(identity), Some(address)) = (&node.spec.wireguard, &node.spec.address) else { return };
-        for network in model.networks.iter().filter(|n| n.spec.members.iter().any(|m| m.name == node.name)) {
-            let Some(wireguard) = &network.spec.wireguard else { continue };
+        for mesh in meshes(self.context.model, self.node) {
+            let (network, wireguard) = (mesh.network, mesh.wireguard);
             if network.name.len() > 15 {
                 self.diagnostics.push(
                     Diagnostic::new(
@@ -313,37 +310,24 @@ impl<'a> NodeModule<'a> {
                 );
                 continue;
             }
-            let peers: Vec<Nix> = network
-                .spec
-                .members
+            let peers: Vec<Nix> = mesh
+                .peers
                 .iter()
-                .filter(|m| m.name != node.name)
-                .filter_map(|m| model.nodes.iter().find(|n| n.name == m.name))
-                .filter_map(|peer| {
-                    let key = peer.spec.wireguard.as_ref()?;
-                    let peer_address = peer.spec.address.as_ref()?;
-                    let host_bits = if peer_address.value.0.is_ipv4() { 32 } else { 128 };
+                .map(|peer| {
                     let mut entry = vec![
-                        ("name".to_string(), Nix::Str(peer.name.clone())),
-                        ("publicKey".to_string(), Nix::Str(key.public_key.value.clone())),
-                        (
-                            "allowedIPs".to_string(),
-                            Nix::List(vec![Nix::Str(format!("{}/{host_bits}", peer_address.value.0))]),
-                        ),
+                        ("name".to_string(), Nix::Str(peer.node.name.clone())),
+                        ("publicKey".to_string(), Nix::Str(peer.public_key.to_string())),
+                        ("allowedIPs".to_string(), Nix::List(vec![Nix::Str(peer.allowed_ip.clone())])),
                     ];
-                    if let Some(endpoint) = &peer.spec.endpoint {
-                        let host = match endpoint.value.0 {
-                            std::net::IpAddr::V4(ip) => ip.to_string(),
-                            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-                        };
-                        entry.push(("endpoint".to_string(), Nix::Str(format!("{host}:{}", wireguard.port.value))));
+                    if let Some(endpoint) = &peer.endpoint {
+                        entry.push(("endpoint".to_string(), Nix::Str(endpoint.clone())));
                     }
-                    Some(Nix::Attrs(entry))
+                    Nix::Attrs(entry)
                 })
                 .collect();
-            let private_key = self.secret_path(&identity.private_key.name, identity.private_key.span);
+            let private_key = self.secret_path(&mesh.private_key.name, mesh.private_key.span);
             let interface = Nix::Attrs(vec![
-                ("ips".into(), Nix::List(vec![Nix::Str(format!("{}/{}", address.value.0, wireguard.cidr.prefix))])),
+                ("ips".into(), Nix::List(vec![Nix::Str(mesh.address.clone())])),
                 ("listenPort".into(), Nix::Int(i64::from(wireguard.port.value))),
                 ("privateKeyFile".into(), private_key),
                 ("peers".into(), Nix::List(peers)),
