@@ -11,8 +11,8 @@ use spec_compiler::target::{Context, OutputFile, Target};
 use crate::args::{BuildArgs, Deny, TargetName};
 use crate::{check, load, output};
 
-/// Every back end, by name.
-fn targets(selected: &[TargetName]) -> Vec<Box<dyn Target>> {
+/// The back ends selected (`all` selects every one).
+pub fn targets(selected: &[TargetName]) -> Vec<Box<dyn Target>> {
     let all = selected.contains(&TargetName::All);
     let mut chosen: Vec<Box<dyn Target>> = Vec::new();
     if all || selected.contains(&TargetName::Nixos) {

@@ -4,9 +4,10 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use spec_compiler::diagnostics::{Code, Severity, format, render};
+use spec_compiler::target::Context;
 
-use crate::args::{CheckArgs, Color, Deny, Format};
-use crate::load;
+use crate::args::{CheckArgs, Color, Deny, Format, TargetName};
+use crate::{build, load};
 
 /// Resolves `--allow` values to warning codes; an unknown code or an error code is a usage error.
 pub fn allowed(values: &[String]) -> Result<Vec<Code>, String> {
@@ -38,6 +39,14 @@ pub fn run(args: &CheckArgs) -> i32 {
     };
     let load::Compiled { sources, compilation, mut diagnostics, files } =
         load::compile(&args.paths, args.env.as_deref());
+    // The back ends run in memory, so whatever `spec build` would report shows here too.
+    if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+        for target in build::targets(&[TargetName::All]) {
+            diagnostics.append(&mut target.generate(&context).diagnostics);
+        }
+        spec_compiler::driver::sort_and_dedup(&mut diagnostics);
+    }
     diagnostics.retain(|d| !allow.contains(&d.code));
     let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
     let warnings = diagnostics.len() - errors;

@@ -353,7 +353,7 @@ fn build_writes_the_nixos_modules_and_a_manifest() {
             .expect("JSON");
     assert!(manifest["files"]["nixos/prod1/default.nix"].as_str().is_some_and(|h| h.len() == 64));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("wrote 7 files"),
+        String::from_utf8_lossy(&output.stderr).contains("wrote 8 files"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -437,4 +437,15 @@ fn build_refuses_to_write_through_a_symlink() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("symlink"));
     assert!(std::fs::read_dir(&elsewhere).expect("read").next().is_none(), "nothing written through the link");
+}
+
+#[test]
+fn check_reports_what_the_back_ends_would_refuse() {
+    let dir = scratch("check_runs_targets");
+    write(
+        &dir.join("main.spec"),
+        b"import std.postgres\nnode prod1 { os = nixos }\nservice a { use std.postgres\n on = node.prod1 }\nservice b { use std.postgres { port = 5433 }\n on = node.prod1 }\n",
+    );
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E1101".to_string()]));
 }

@@ -146,6 +146,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
     }
     if !files.is_empty() {
         files.push(("nixos/flake.nix".into(), fleet(context, &header)));
+        files.push(("nixos/hive.nix".into(), hive(context, &header)));
     }
     (files, diagnostics)
 }
@@ -572,20 +573,82 @@ fn not_generated(model: &Model, node: &Resource<Node>, diagnostics: &mut Vec<Dia
     }
 }
 
-/// The fleet index: a flake with one `nixosConfigurations` entry per NixOS node.
+/// Which secret modules the fleet needs: agenix, sops-nix.
+fn secret_modules(model: &Model) -> (bool, bool) {
+    let backends = model.secrets.iter().filter_map(|s| s.spec.nixos.as_ref()).map(|b| &b.value);
+    let (mut agenix, mut sops) = (false, false);
+    for backend in backends {
+        match backend {
+            NixosSecret::Agenix { .. } => agenix = true,
+            NixosSecret::Sops { .. } => sops = true,
+        }
+    }
+    (agenix, sops)
+}
+
+/// The fleet index: a flake with one `nixosConfigurations` entry per NixOS node, importing the
+/// secret modules the estate uses.
 fn fleet(context: &Context<'_>, header: &str) -> String {
-    let nodes: Vec<&str> =
-        context.model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos).map(|n| n.name.as_str()).collect();
+    let (agenix, sops) = secret_modules(context.model);
+    let mut inputs = vec!["nixpkgs"];
+    let mut modules = Vec::new();
     let mut out = String::from(header);
-    out.push_str("{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs/nixos-24.11\";\n  inputs.agenix.url = \"github:ryantm/agenix\";\n\n");
-    out.push_str("  outputs = { self, nixpkgs, agenix, ... }: {\n    nixosConfigurations = {\n");
-    for node in nodes {
+    out.push_str("{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs/nixos-24.11\";\n");
+    if agenix {
+        out.push_str("  inputs.agenix.url = \"github:ryantm/agenix\";\n");
+        inputs.push("agenix");
+        modules.push("agenix.nixosModules.default");
+    }
+    if sops {
+        out.push_str("  inputs.sops-nix.url = \"github:Mic92/sops-nix\";\n");
+        inputs.push("sops-nix");
+        modules.push("sops-nix.nixosModules.sops");
+    }
+    out.push_str(&format!("\n  outputs = {{ self, {}, ... }}: {{\n    nixosConfigurations = {{\n", inputs.join(", ")));
+    for node in context.model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos) {
+        let mut node_modules = modules.clone();
+        let local = format!("./{}", node.name);
+        node_modules.push(&local);
         out.push_str(&format!(
-            "      {} = nixpkgs.lib.nixosSystem {{\n        system = \"x86_64-linux\";\n        modules = [ agenix.nixosModules.default ./{node} ];\n      }};\n",
-            nix::attr_name(node)
+            "      {} = nixpkgs.lib.nixosSystem {{\n        system = \"x86_64-linux\";\n        modules = [ {} ];\n      }};\n",
+            nix::attr_name(&node.name),
+            node_modules.join(" ")
         ));
     }
     out.push_str("    };\n  };\n}\n");
+    out
+}
+
+/// The Colmena hive: each NixOS node's module, deployed to its endpoint (or mesh address).
+fn hive(context: &Context<'_>, header: &str) -> String {
+    let (agenix, sops) = secret_modules(context.model);
+    let mut out = String::from(header);
+    out.push_str("{\n  meta.nixpkgs = import <nixpkgs> { system = \"x86_64-linux\"; };\n");
+    let mut defaults = Vec::new();
+    if agenix {
+        defaults.push("<agenix/modules/age.nix>");
+    }
+    if sops {
+        defaults.push("<sops-nix/modules/sops>");
+    }
+    if !defaults.is_empty() {
+        out.push_str(&format!("  defaults = {{ imports = [ {} ]; }};\n", defaults.join(" ")));
+    }
+    for node in context.model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos) {
+        let host = node
+            .spec
+            .endpoint
+            .as_ref()
+            .or(node.spec.address.as_ref())
+            .map_or(node.name.clone(), |a| a.value.0.to_string());
+        out.push_str(&format!(
+            "  {} = {{\n    imports = [ ./{} ];\n    deployment.targetHost = {};\n  }};\n",
+            nix::attr_name(&node.name),
+            node.name,
+            nix::string(&host)
+        ));
+    }
+    out.push_str("}\n");
     out
 }
 
