@@ -10,7 +10,11 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::model::types::SecretRef;
-use crate::model::{Model, Network, NetworkWireguard, Node, Resource};
+use std::collections::HashMap;
+
+use crate::model::{
+    Backup, Cluster, Model, Network, NetworkWireguard, Node, Resource, Secret, Service, Storage, Workflow,
+};
 use crate::source::{Origin, SourceMap, Span};
 
 /// One generated file.
@@ -75,6 +79,110 @@ impl Context<'_> {
     }
 }
 
+/// What is placed on one node, in model order.
+#[derive(Default)]
+pub struct OnNode<'m> {
+    /// Services whose `on` is the node.
+    pub services: Vec<&'m Resource<Service>>,
+    /// Storage whose `on` is the node.
+    pub storage: Vec<&'m Resource<Storage>>,
+    /// Backups of storage on the node.
+    pub backups: Vec<&'m Resource<Backup>>,
+    /// Workflows whose `on` is the node.
+    pub workflows: Vec<&'m Resource<Workflow>>,
+    /// Networks the node is a member of.
+    pub networks: Vec<&'m Resource<Network>>,
+    /// Clusters the node serves, as server or agent.
+    pub clusters: Vec<&'m Resource<Cluster>>,
+}
+
+/// Lookups over the model a back end needs, built once in one pass, so that lowering an estate
+/// is linear: no back end scans every service for every node.
+pub struct Index<'m> {
+    /// The model indexed.
+    pub model: &'m Model,
+    nodes: HashMap<&'m str, &'m Resource<Node>>,
+    storage: HashMap<&'m str, &'m Resource<Storage>>,
+    services: HashMap<&'m str, &'m Resource<Service>>,
+    secrets: HashMap<&'m str, &'m Resource<Secret>>,
+    placed: HashMap<&'m str, OnNode<'m>>,
+    empty: OnNode<'m>,
+}
+
+impl<'m> Index<'m> {
+    /// Indexes a model.
+    pub fn new(model: &'m Model) -> Index<'m> {
+        let by_name = |list: &'m [Resource<Node>]| list.iter().map(|r| (r.name.as_str(), r)).collect::<HashMap<_, _>>();
+        let mut index = Index {
+            model,
+            nodes: by_name(&model.nodes),
+            storage: model.storage.iter().map(|r| (r.name.as_str(), r)).collect(),
+            services: model.services.iter().map(|r| (r.name.as_str(), r)).collect(),
+            secrets: model.secrets.iter().map(|r| (r.name.as_str(), r)).collect(),
+            placed: HashMap::new(),
+            empty: OnNode::default(),
+        };
+        let on_node = |on: &'m crate::model::types::PlacementRef| (on.kind == "node").then_some(on.name.as_str());
+        for service in &model.services {
+            if let Some(node) = on_node(&service.spec.on) {
+                index.placed.entry(node).or_default().services.push(service);
+            }
+        }
+        for storage in &model.storage {
+            if let Some(node) = on_node(&storage.spec.on) {
+                index.placed.entry(node).or_default().storage.push(storage);
+            }
+        }
+        for backup in &model.backups {
+            let node = index.storage.get(backup.spec.source.name.as_str()).and_then(|s| on_node(&s.spec.on));
+            if let Some(node) = node {
+                index.placed.entry(node).or_default().backups.push(backup);
+            }
+        }
+        for workflow in &model.workflows {
+            if let Some(node) = on_node(&workflow.spec.on) {
+                index.placed.entry(node).or_default().workflows.push(workflow);
+            }
+        }
+        for network in &model.networks {
+            for member in network.spec.members.iter() {
+                index.placed.entry(member.name.as_str()).or_default().networks.push(network);
+            }
+        }
+        for cluster in &model.clusters {
+            for node in cluster.spec.servers.iter().chain(&cluster.spec.agents) {
+                index.placed.entry(node.name.as_str()).or_default().clusters.push(cluster);
+            }
+        }
+        index
+    }
+
+    /// What is placed on the node named `node`.
+    pub fn on(&self, node: &str) -> &OnNode<'m> {
+        self.placed.get(node).unwrap_or(&self.empty)
+    }
+
+    /// The node named `name`.
+    pub fn node(&self, name: &str) -> Option<&'m Resource<Node>> {
+        self.nodes.get(name).copied()
+    }
+
+    /// The storage named `name`.
+    pub fn storage(&self, name: &str) -> Option<&'m Resource<Storage>> {
+        self.storage.get(name).copied()
+    }
+
+    /// The service named `name`.
+    pub fn service(&self, name: &str) -> Option<&'m Resource<Service>> {
+        self.services.get(name).copied()
+    }
+
+    /// The secret named `name`.
+    pub fn secret(&self, name: &str) -> Option<&'m Resource<Secret>> {
+        self.secrets.get(name).copied()
+    }
+}
+
 /// One WireGuard network as one member node sees it: the interface to create and its peers,
 /// derived from membership (never hand-listed).
 pub struct Mesh<'m> {
@@ -104,17 +212,17 @@ pub struct Peer<'m> {
 
 /// The WireGuard networks `node` belongs to, when it has an address and keys (the graph rules
 /// report members without them).
-pub fn meshes<'m>(model: &'m Model, node: &'m Resource<Node>) -> Vec<Mesh<'m>> {
+pub fn meshes<'m>(index: &Index<'m>, node: &'m Resource<Node>) -> Vec<Mesh<'m>> {
     let (Some(identity), Some(address)) = (&node.spec.wireguard, &node.spec.address) else { return Vec::new() };
     let mut meshes = Vec::new();
-    for network in model.networks.iter().filter(|n| n.spec.members.iter().any(|m| m.name == node.name)) {
+    for network in index.on(&node.name).networks.iter().copied() {
         let Some(wireguard) = &network.spec.wireguard else { continue };
         let peers = network
             .spec
             .members
             .iter()
             .filter(|m| m.name != node.name)
-            .filter_map(|m| model.nodes.iter().find(|n| n.name == m.name))
+            .filter_map(|m| index.node(&m.name))
             .filter_map(|peer| {
                 let key = peer.spec.wireguard.as_ref()?;
                 let peer_address = peer.spec.address.as_ref()?.value.0;

@@ -2,7 +2,7 @@
 //! [`generate`], which runs one back end over an estate file.
 //!
 //! [`generate_estate`] writes a synthetic estate in the spec language with the shape of
-//! `shared/bench/gen.py`: N services on N/10 nodes, one in ten through a preset with overrides,
+//! `shared/bench/gen.py`: N services on N/10 nodes, one in ten (one per node) through a preset with overrides,
 //! ports, env, `needs`, resources and one alert per service, and a network joining the nodes. It is
 //! valid by construction: ports are unique per node, what is placed on a node fits it, and it
 //! checks with no diagnostic at all.
@@ -60,7 +60,9 @@ pub fn generate_estate(services: usize) -> String {
         // Services on one node are numbered 0..10, so each gets its own port; node services run
         // one instance each, since replicas on one host would bind the same host port.
         let slot = i / nodes;
-        if i % 10 == 0 {
+        // One service in ten comes from a preset: the first on each node, since a NixOS host runs
+        // one PostgreSQL server.
+        if slot == 0 {
             let _ = writeln!(
                 out,
                 "\nservice svc{i} {{\n  use std.postgres {{ version = 16, databases = [\"app{i}\"], port = {} }}\n  on = node.n{node}\n  resources {{ cpu = 2, memory = 4GiB }}\n}}",
@@ -84,7 +86,8 @@ alert svc{i}-down {{ severity = critical, expr = \"up{{job=\\\"svc{i}\\\"}} == 0
             i % 7,
             20_000 + slot,
             (i + 1) % services,
-            (i / 10) * 10
+            // The preset service of the same node (its slot 0) is what every other one needs.
+            node
         );
     }
     out

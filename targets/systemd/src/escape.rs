@@ -8,10 +8,12 @@
 //! Calendars (systemd.time(7)): a five-field cron schedule is translated field by field; what
 //! has no exact translation is refused rather than approximated.
 
-/// Writes one command-line argument for `ExecStart=`.
+/// Writes one command-line argument for `ExecStart=`. Control characters (line breaks above all,
+/// which would start a new directive) are always written as C escapes inside quotes.
 pub fn exec_arg(arg: &str) -> String {
     let escaped = arg.replace('%', "%%").replace('$', "$$");
-    let needs_quotes = escaped.is_empty() || escaped.contains([' ', '\t', '"', '\'', '\\', ';']);
+    let needs_quotes =
+        escaped.is_empty() || escaped.chars().any(|c| c.is_control() || matches!(c, ' ' | '"' | '\'' | '\\' | ';'));
     if !needs_quotes {
         return escaped;
     }
@@ -21,6 +23,10 @@ pub fn exec_arg(arg: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && c.is_ascii() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -32,6 +38,14 @@ pub fn exec_arg(arg: &str) -> String {
 /// NUL, which no unit file can carry on one line.
 pub fn value(text: &str) -> Option<String> {
     if text.contains(['\n', '\r', '\0']) { None } else { Some(text.replace('%', "%%")) }
+}
+
+/// `StartLimitIntervalSec=` for a oneshot step retried `retries` times: long enough to hold every
+/// attempt of one run (each its timeout, 1h when none, plus the 30s restart delay), so the limit
+/// stops a failing run without refusing the next scheduled one.
+pub fn start_limit_window(timeout_ms: Option<u64>, retries: u32) -> String {
+    let attempt = timeout_ms.unwrap_or(3_600_000) / 1000 + 30;
+    format!("{}s", attempt * (u64::from(retries) + 1))
 }
 
 const DAYS: [&str; 8] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -89,6 +103,11 @@ fn weekdays(text: &str) -> Option<String> {
 pub fn cron_calendar(schedule: &str) -> Option<String> {
     let fields: Vec<&str> = schedule.split_whitespace().collect();
     let [minute, hour, day, month, weekday] = fields.as_slice() else { return None };
+    // Cron runs when either the day of month or the day of week matches if both are restricted;
+    // a calendar expression requires both, so that case has no translation.
+    if *day != "*" && *weekday != "*" {
+        return None;
+    }
     let minute = field(minute, 0, &[], 0, 2)?;
     let hour = field(hour, 0, &[], 0, 2)?;
     let day = field(day, 1, &[], 0, 2)?;
@@ -110,6 +129,8 @@ mod tests {
         assert_eq!(exec_arg("$HOME"), "$$HOME");
         assert_eq!(exec_arg("say \"hi\""), "\"say \\\"hi\\\"\"");
         assert_eq!(exec_arg(""), "\"\"");
+        assert_eq!(exec_arg("line1\nUser=nobody"), "\"line1\\nUser=nobody\"");
+        assert!(!exec_arg("a\rb\tc").contains(['\r', '\t']));
     }
 
     #[test]
@@ -117,7 +138,9 @@ mod tests {
         assert_eq!(cron_calendar("0 3 * * *").as_deref(), Some("*-*-* 03:00:00"));
         assert_eq!(cron_calendar("*/15 * * * *").as_deref(), Some("*-*-* *:00/15:00"));
         assert_eq!(cron_calendar("30 2 * * 0").as_deref(), Some("Sun *-*-* 02:30:00"));
-        assert_eq!(cron_calendar("0 9 1,15 jan-jun mon-fri").as_deref(), Some("Mon..Fri *-01..06-01,15 09:00:00"));
+        assert_eq!(cron_calendar("0 9 * jan-jun mon-fri").as_deref(), Some("Mon..Fri *-01..06-* 09:00:00"));
+        assert_eq!(cron_calendar("0 9 1,15 * *").as_deref(), Some("*-*-01,15 09:00:00"));
+        assert_eq!(cron_calendar("0 0 1,15 * 5"), None, "cron's day-of-month OR day-of-week");
         assert_eq!(cron_calendar("0 3 * *"), None);
     }
 }

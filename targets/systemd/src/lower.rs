@@ -11,9 +11,9 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{PlacementRef, Transport};
 use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
-use spec_compiler::target::{Context, meshes};
+use spec_compiler::target::{Context, Index, meshes};
 
-use crate::escape::{cron_calendar, exec_arg, value};
+use crate::escape::{cron_calendar, exec_arg, start_limit_window, value};
 use crate::unit::UnitFile;
 
 const PODMAN: &str = "/usr/bin/podman";
@@ -24,6 +24,7 @@ fn placed_on(on: &PlacementRef, node: &Resource<Node>) -> bool {
 
 struct NodeUnits<'a> {
     context: &'a Context<'a>,
+    index: &'a Index<'a>,
     node: &'a Resource<Node>,
     files: Vec<(String, String)>,
     diagnostics: Vec<Diagnostic>,
@@ -34,10 +35,11 @@ struct NodeUnits<'a> {
 pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
+    let index = Index::new(context.model);
     for node in context.model.nodes.iter().filter(|n| n.spec.os.value != Os::Nixos) {
-        let mut units =
-            NodeUnits { context, node, files: Vec::new(), diagnostics: Vec::new(), header: context.header("#") };
-        for service in context.model.services.iter().filter(|s| placed_on(&s.spec.on, node)) {
+        let header = context.header("#");
+        let mut units = NodeUnits { context, index: &index, node, files: Vec::new(), diagnostics: Vec::new(), header };
+        for service in index.on(&node.name).services.iter().copied() {
             units.service(service);
         }
         units.workflows();
@@ -75,7 +77,7 @@ impl<'a> NodeUnits<'a> {
 
     /// `LoadCredential=` for a secret, from its `systemd` backend (checked by the graph rules).
     fn credential(&self, name: &str) -> Option<String> {
-        let secret = self.context.model.secrets.iter().find(|s| s.name == name)?;
+        let secret = self.index.secret(name)?;
         let SystemdSecret::Credential { path } = &secret.spec.systemd.as_ref()?.value;
         value(&format!("{name}:{path}"))
     }
@@ -87,9 +89,8 @@ impl<'a> NodeUnits<'a> {
         unit.set("Unit", "Description", format!("spec service {}", service.name));
         unit.set("Unit", "Wants", "network-online.target");
         unit.set("Unit", "After", "network-online.target");
-        let model = self.context.model;
         for need in &spec.needs {
-            let local = model.services.iter().any(|s| s.name == need.name && placed_on(&s.spec.on, self.node));
+            let local = self.index.service(&need.name).is_some_and(|s| placed_on(&s.spec.on, self.node));
             if local {
                 unit.set("Unit", "After", format!("{}.service", need.name));
                 unit.set("Unit", "Requires", format!("{}.service", need.name));
@@ -107,7 +108,7 @@ impl<'a> NodeUnits<'a> {
             args.push(exec_arg(&format!("{bind}{0}:{0}/{protocol}", port.number)));
         }
         for (target, storage) in &spec.volumes {
-            let Some(storage) = model.storage.iter().find(|s| s.name == storage.name) else { continue };
+            let Some(storage) = self.index.storage(&storage.name) else { continue };
             let Some(zfs) = &storage.spec.zfs else { continue };
             let source = zfs
                 .mountpoint
@@ -165,8 +166,7 @@ impl<'a> NodeUnits<'a> {
     }
 
     fn workflows(&mut self) {
-        let model = self.context.model;
-        for workflow in model.workflows.iter().filter(|w| placed_on(&w.spec.on, self.node)) {
+        for workflow in self.index.on(&self.node.name).workflows.iter().copied() {
             let steps = &workflow.spec.step.value;
             let mut last = Vec::new();
             for (name, step) in steps {
@@ -180,7 +180,11 @@ impl<'a> NodeUnits<'a> {
                 let retries = step.retries.as_ref().map_or(0, |r| r.value);
                 if retries > 0 {
                     unit.set("Unit", "StartLimitBurst", (retries + 1).to_string());
-                    unit.set("Unit", "StartLimitIntervalSec", "1d");
+                    unit.set(
+                        "Unit",
+                        "StartLimitIntervalSec",
+                        start_limit_window(step.timeout.as_ref().map(|t| t.value.0), retries),
+                    );
                 }
                 let mut args =
                     vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&unit_name)];
@@ -256,7 +260,7 @@ impl<'a> NodeUnits<'a> {
 
     fn wireguard(&mut self) {
         let model = self.context.model;
-        for mesh in meshes(model, self.node) {
+        for mesh in meshes(self.index, self.node) {
             let (network, wireguard) = (mesh.network, mesh.wireguard);
             let key_file = model
                 .secrets
@@ -289,19 +293,16 @@ impl<'a> NodeUnits<'a> {
     }
 
     fn not_generated(&mut self) {
-        let model = self.context.model;
         let node = self.node;
+        let on = self.index.on(&node.name);
         let mut missing: Vec<(Span, String)> = Vec::new();
-        for service in model.services.iter().filter(|s| placed_on(&s.spec.on, node) && s.spec.image.is_none()) {
+        for service in on.services.iter().filter(|s| s.spec.image.is_none()) {
             missing.push((service.name_span, format!("service `{}` (it has no image)", service.name)));
         }
-        let on_node = |name: &str| model.storage.iter().any(|s| s.name == name && placed_on(&s.spec.on, node));
-        for backup in model.backups.iter().filter(|b| on_node(&b.spec.source.name)) {
+        for backup in &on.backups {
             missing.push((backup.name_span, format!("backup `{}`", backup.name)));
         }
-        for cluster in
-            model.clusters.iter().filter(|c| c.spec.servers.iter().chain(&c.spec.agents).any(|n| n.name == node.name))
-        {
+        for cluster in &on.clusters {
             missing.push((cluster.name_span, format!("cluster `{}`", cluster.name)));
         }
         for (span, what) in missing {

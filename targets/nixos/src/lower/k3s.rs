@@ -10,7 +10,7 @@ impl<'a> NodeModule<'a> {
     pub(super) fn k3s(&mut self) {
         let model = self.context.model;
         let node = self.node;
-        for cluster in &model.clusters {
+        for cluster in self.index.on(&node.name).clusters.iter().copied() {
             if cluster.spec.distribution.value != spec_compiler::model::Distribution::K3s {
                 continue;
             }
@@ -32,8 +32,7 @@ impl<'a> NodeModule<'a> {
                 k3s.push(("clusterInit".to_string(), Nix::Bool(true)));
             }
             if joins {
-                let address =
-                    first.and_then(|f| model.nodes.iter().find(|n| n.name == f)).and_then(|n| n.spec.address.as_ref());
+                let address = first.and_then(|f| self.index.node(f)).and_then(|n| n.spec.address.as_ref());
                 match address {
                     Some(address) => {
                         k3s.push(("serverAddr".to_string(), Nix::Str(format!("https://{}:6443", address.value.0))));

@@ -29,7 +29,7 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Transport};
 use spec_compiler::model::{EnvValue, Kind, Model, NixosSecret, Node, Os, Resource, Service};
 use spec_compiler::source::{Origin, Span};
-use spec_compiler::target::{Context, meshes};
+use spec_compiler::target::{Context, Index, meshes};
 
 mod k3s;
 mod workflows;
@@ -60,6 +60,7 @@ fn with(mut base: Vec<String>, tail: &[&str]) -> Vec<String> {
 /// Lowering state for one node.
 struct NodeModule<'a> {
     context: &'a Context<'a>,
+    index: &'a Index<'a>,
     node: &'a Resource<Node>,
     module: Module,
     diagnostics: Vec<Diagnostic>,
@@ -101,8 +102,7 @@ impl<'a> NodeModule<'a> {
 
     fn secret_path(&mut self, name: &'a str, span: Span) -> Nix {
         self.secrets.entry(name).or_insert(span);
-        let model = self.context.model;
-        let backend = model.secrets.iter().find(|s| s.name == name).and_then(|s| s.spec.nixos.as_ref());
+        let backend = self.index.secret(name).and_then(|s| s.spec.nixos.as_ref());
         let namespace = match backend.map(|b| &b.value) {
             Some(NixosSecret::Sops { .. }) => "sops",
             _ => "age",
@@ -117,9 +117,11 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     let header = context.header("#");
+    let index = Index::new(model);
     for node in model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos) {
         let mut lowering = NodeModule {
             context,
+            index: &index,
             node,
             module: Module::default(),
             diagnostics: Vec::new(),
@@ -130,7 +132,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
         };
         lowering.host();
         lowering.storage();
-        for service in model.services.iter().filter(|s| placed_on(&s.spec.on, node)) {
+        for service in index.on(&node.name).services.iter().copied() {
             lowering.service(service);
         }
         lowering.backups();
@@ -139,7 +141,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
         lowering.wireguard();
         lowering.firewall();
         lowering.secrets();
-        not_generated(model, node, &mut lowering.diagnostics);
+        not_generated(&index, node, &mut lowering.diagnostics);
         let text = lowering.module.render(&header);
         files.push((format!("nixos/{}/default.nix", node.name), text));
         diagnostics.append(&mut lowering.diagnostics);
@@ -170,8 +172,7 @@ impl<'a> NodeModule<'a> {
             let pools = node.spec.zpool.keys().map(|p| Nix::Str(p.clone())).collect();
             self.define(path("boot.zfs.extraPools"), Nix::List(pools), span);
         }
-        let model = self.context.model;
-        for storage in model.storage.iter().filter(|s| placed_on(&s.spec.on, node)) {
+        for storage in self.index.on(&node.name).storage.iter().copied() {
             let Some(zfs) = &storage.spec.zfs else { continue };
             let mountpoint = mountpoint(zfs);
             let value = Nix::Attrs(vec![
@@ -208,9 +209,17 @@ impl<'a> NodeModule<'a> {
                 Transport::Udp => self.udp.insert(port.number),
             };
         }
+        // On NixOS a service whose preset (or the user) gives NixOS options runs through them; a
+        // container as well would run it twice.
+        if spec.nixos.is_some() {
+            return;
+        }
         let Some(image) = &spec.image else { return };
         let base = vec!["virtualisation".into(), "oci-containers".into(), "containers".into(), service.name.clone()];
         let mut container = vec![("image".to_string(), Nix::Str(image.value.clone()))];
+        if !spec.args.is_empty() {
+            container.push(("cmd".into(), Nix::List(spec.args.iter().map(|a| Nix::Str(a.value.clone())).collect())));
+        }
         let exposed: BTreeSet<&str> = spec.expose.iter().map(|e| e.value.0.as_str()).collect();
         let ports: Vec<Nix> = spec
             .ports
@@ -229,12 +238,11 @@ impl<'a> NodeModule<'a> {
         if !ports.is_empty() {
             container.push(("ports".into(), Nix::List(ports)));
         }
-        let model = self.context.model;
         let volumes: Vec<Nix> = spec
             .volumes
             .iter()
             .filter_map(|(target, storage)| {
-                let storage = model.storage.iter().find(|s| s.name == storage.name)?;
+                let storage = self.index.storage(&storage.name)?;
                 let zfs = storage.spec.zfs.as_ref()?;
                 Some(Nix::Str(format!("{}:{target}", mountpoint(zfs))))
             })
@@ -263,10 +271,9 @@ impl<'a> NodeModule<'a> {
             .needs
             .iter()
             .filter(|need| {
-                model
-                    .services
-                    .iter()
-                    .any(|s| s.name == need.name && s.spec.image.is_some() && placed_on(&s.spec.on, self.node))
+                self.index.service(&need.name).is_some_and(|s| {
+                    s.spec.image.is_some() && s.spec.nixos.is_none() && placed_on(&s.spec.on, self.node)
+                })
             })
             .map(|need| Nix::Str(need.name.clone()))
             .collect();
@@ -297,7 +304,7 @@ impl<'a> NodeModule<'a> {
     }
 
     fn wireguard(&mut self) {
-        for mesh in meshes(self.context.model, self.node) {
+        for mesh in meshes(self.index, self.node) {
             let (network, wireguard) = (mesh.network, mesh.wireguard);
             if network.name.len() > 15 {
                 self.diagnostics.push(
@@ -359,10 +366,9 @@ impl<'a> NodeModule<'a> {
     }
 
     fn secrets(&mut self) {
-        let model = self.context.model;
         let used: Vec<(&str, Span)> = self.secrets.iter().map(|(n, s)| (*n, *s)).collect();
         for (name, _) in used {
-            let Some(secret) = model.secrets.iter().find(|s| s.name == name) else { continue };
+            let Some(secret) = self.index.secret(name) else { continue };
             let Some(backend) = &secret.spec.nixos else { continue };
             let (base, value) = match &backend.value {
                 // The decrypted file's path is set to the module's default explicitly, so the
@@ -413,14 +419,10 @@ pub fn calendar(ms: u64) -> Option<String> {
 
 impl<'a> NodeModule<'a> {
     fn backups(&mut self) {
-        let model = self.context.model;
         let node = self.node;
         let mut sanoid_interval: Option<u64> = None;
-        for backup in &model.backups {
-            let Some(storage) = model.storage.iter().find(|s| s.name == backup.spec.source.name) else { continue };
-            if !placed_on(&storage.spec.on, node) {
-                continue;
-            }
+        for backup in self.index.on(&node.name).backups.iter().copied() {
+            let Some(storage) = self.index.storage(&backup.spec.source.name) else { continue };
             let Some(zfs) = &storage.spec.zfs else { continue };
             let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             if let Some(snapshots) = &backup.spec.snapshots {
@@ -551,11 +553,9 @@ fn payload(value: &Payload) -> Result<Nix, String> {
 }
 
 /// Reports what is placed on the node that this back end does not generate yet.
-fn not_generated(model: &Model, node: &Resource<Node>, diagnostics: &mut Vec<Diagnostic>) {
+fn not_generated(index: &Index<'_>, node: &Resource<Node>, diagnostics: &mut Vec<Diagnostic>) {
     let mut missing: Vec<(Span, String)> = Vec::new();
-    for cluster in
-        model.clusters.iter().filter(|c| c.spec.servers.iter().chain(&c.spec.agents).any(|n| n.name == node.name))
-    {
+    for cluster in index.on(&node.name).clusters.iter().copied() {
         if cluster.spec.distribution.value != spec_compiler::model::Distribution::K3s {
             missing.push((cluster.name_span, format!("cluster `{}` (only k3s is generated)", cluster.name)));
         }

@@ -13,16 +13,15 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::EnvValue;
 use spec_compiler::source::Span;
 
-use super::{NodeModule, path, placed_on, with};
+use super::{NodeModule, path, with};
 use crate::nix::{Nix, Part};
-use spec_target_systemd::escape::{cron_calendar, exec_arg};
+use spec_target_systemd::escape::{cron_calendar, exec_arg, start_limit_window};
 
 impl<'a> NodeModule<'a> {
     pub(super) fn workflows(&mut self) {
-        let model = self.context.model;
         let node = self.node;
         let mut any = false;
-        for workflow in model.workflows.iter().filter(|w| placed_on(&w.spec.on, node)) {
+        for workflow in self.index.on(&node.name).workflows.iter().copied() {
             any = true;
             let steps = &workflow.spec.step.value;
             let needed: BTreeSet<&str> = steps.values().flat_map(|s| s.needs.iter().map(|n| n.name.as_str())).collect();
@@ -70,7 +69,10 @@ impl<'a> NodeModule<'a> {
                     service_config.push(("Restart".to_string(), Nix::Str("on-failure".into())));
                     service_config.push(("RestartSec".to_string(), Nix::Str("30s".into())));
                     unit_config.push(("StartLimitBurst".to_string(), Nix::Int(i64::from(retries) + 1)));
-                    unit_config.push(("StartLimitIntervalSec".to_string(), Nix::Str("1d".into())));
+                    unit_config.push((
+                        "StartLimitIntervalSec".to_string(),
+                        Nix::Str(start_limit_window(step.timeout.as_ref().map(|t| t.value.0), retries)),
+                    ));
                 }
                 let mut fields =
                     vec![("description".to_string(), Nix::Str(format!("Workflow {}, step {name}", workflow.name)))];
