@@ -20,8 +20,9 @@
 //! Workflows: one oneshot unit per step (a container run, ordered and required by its `needs`,
 //! with its timeout and retries), one unit for the whole run, and a timer from the cron schedule.
 //!
-//! What this back end does not generate yet (other distributions than k3s, monitoring) is
-//! reported as W1101, never dropped in silence.
+//! Clusters of other distributions than k3s are reported as W1101. Not generated yet, and not
+//! reported: health checks, monitoring (`metrics`), ZFS dataset properties (quota, recordsize,
+//! compression) and pool creation, and ordering after the units of preset services.
 
 use std::collections::{BTreeMap, BTreeSet};
 
