@@ -2,7 +2,8 @@
 //!
 //! Every file is first written to a staging folder beside the output folder, then moved into place
 //! one rename at a time (each file is either its old or its new version, never half-written); the
-//! manifest `.spec-manifest.json` (every file spec wrote, with its SHA-256) is written last. Files
+//! manifest `.spec-manifest.json` (every file spec wrote, with its SHA-256 and the spec lines it
+//! came from) is written last. Files
 //! spec did not write are never touched; files the previous manifest lists and this build does
 //! not produce are removed. Paths come only from checked names and are refused if absolute, if
 //! they climb with `..`, if two differ only by case, or if a symlink lies on their way.
@@ -151,8 +152,12 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile]) -> Result<Su
         fs::write(&staged, &file.contents).map_err(|e| io("write", &staged, e))?;
         changed.push(file);
     }
-    let manifest: BTreeMap<&str, String> =
-        files.iter().map(|f| (f.path.as_str(), sha256(f.contents.as_bytes()))).collect();
+    let manifest: BTreeMap<&str, serde_json::Value> = files
+        .iter()
+        .map(|f| {
+            (f.path.as_str(), serde_json::json!({ "sha256": sha256(f.contents.as_bytes()), "sources": f.sources }))
+        })
+        .collect();
     let manifest = serde_json::json!({ "generator": "spec", "files": manifest });
     let staged_manifest = staging.join(MANIFEST);
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())? + "\n";

@@ -351,7 +351,9 @@ fn build_writes_the_nixos_modules_and_a_manifest() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join(".spec-manifest.json")).expect("manifest"))
             .expect("JSON");
-    assert!(manifest["files"]["nixos/prod1/default.nix"].as_str().is_some_and(|h| h.len() == 64));
+    let entry = &manifest["files"]["nixos/prod1/default.nix"];
+    assert!(entry["sha256"].as_str().is_some_and(|h| h.len() == 64), "{entry}");
+    assert!(entry["sources"].as_array().is_some_and(|s| s.iter().any(|l| l == "main.spec:20")), "{entry}");
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("wrote 8 files"),
         "{}",

@@ -24,6 +24,8 @@ pub struct OutputFile {
     pub path: String,
     /// The file's text.
     pub contents: String,
+    /// Where its blocks came from (`main.spec:12`), in order, for the manifest.
+    pub sources: Vec<String>,
 }
 
 /// What a target produces.

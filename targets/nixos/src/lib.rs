@@ -12,7 +12,7 @@ pub mod nix;
 
 pub use lower::host_id;
 
-use spec_compiler::target::{Context, Generated, OutputFile, Target};
+use spec_compiler::target::{Context, Generated, Target};
 
 /// The NixOS target.
 pub struct Nixos;
@@ -24,9 +24,6 @@ impl Target for Nixos {
 
     fn generate(&self, context: &Context<'_>) -> Generated {
         let (files, diagnostics) = lower::generate(context);
-        Generated {
-            files: files.into_iter().map(|(path, contents)| OutputFile { path, contents }).collect(),
-            diagnostics,
-        }
+        Generated { files, diagnostics }
     }
 }

@@ -75,6 +75,17 @@ impl Module {
         Ok(())
     }
 
+    /// The provenance of every definition, each once, in order.
+    pub fn sources(&self) -> Vec<String> {
+        let mut sources: Vec<String> = Vec::new();
+        for definition in &self.definitions {
+            if !sources.contains(&definition.provenance) {
+                sources.push(definition.provenance.clone());
+            }
+        }
+        sources
+    }
+
     /// Prints the module: a function of the module arguments returning one attribute set, with a
     /// provenance comment wherever the source changes.
     pub fn render(&self, header: &str) -> String {

@@ -10,7 +10,7 @@ pub mod escape;
 mod lower;
 mod unit;
 
-use spec_compiler::target::{Context, Generated, OutputFile, Target};
+use spec_compiler::target::{Context, Generated, Target};
 
 /// The systemd target.
 pub struct Systemd;
@@ -22,9 +22,6 @@ impl Target for Systemd {
 
     fn generate(&self, context: &Context<'_>) -> Generated {
         let (files, diagnostics) = lower::generate(context);
-        Generated {
-            files: files.into_iter().map(|(path, contents)| OutputFile { path, contents }).collect(),
-            diagnostics,
-        }
+        Generated { files, diagnostics }
     }
 }

@@ -11,7 +11,7 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{PlacementRef, Transport};
 use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
-use spec_compiler::target::{Context, Index, meshes};
+use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
 use crate::escape::{cron_calendar, exec_arg, start_limit_window, value};
 use crate::unit::UnitFile;
@@ -26,13 +26,13 @@ struct NodeUnits<'a> {
     context: &'a Context<'a>,
     index: &'a Index<'a>,
     node: &'a Resource<Node>,
-    files: Vec<(String, String)>,
+    files: Vec<OutputFile>,
     diagnostics: Vec<Diagnostic>,
     header: String,
 }
 
 /// Generates the units of every node that is not NixOS.
-pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     let index = Index::new(context.model);
@@ -48,14 +48,19 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
         files.append(&mut units.files);
         diagnostics.append(&mut units.diagnostics);
     }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     (files, diagnostics)
 }
 
 impl<'a> NodeUnits<'a> {
     fn emit(&mut self, name: &str, unit: &UnitFile, span: Span) {
-        let text = unit.render(&self.header, &self.context.provenance(span));
-        self.files.push((format!("systemd/{}/{name}", self.node.name), text));
+        let provenance = self.context.provenance(span);
+        let contents = unit.render(&self.header, &provenance);
+        self.files.push(OutputFile {
+            path: format!("systemd/{}/{name}", self.node.name),
+            contents,
+            sources: vec![provenance],
+        });
     }
 
     /// A setting value, or a diagnostic when it cannot be written on one line.

@@ -30,7 +30,7 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Transport};
 use spec_compiler::model::{EnvValue, Kind, Model, NixosSecret, Node, Os, Resource, Service};
 use spec_compiler::source::{Origin, Span};
-use spec_compiler::target::{Context, Index, meshes};
+use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
 mod k3s;
 mod workflows;
@@ -113,7 +113,7 @@ impl<'a> NodeModule<'a> {
 }
 
 /// Generates the module of every NixOS node and the fleet index.
-pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic>) {
+pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let model = context.model;
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
@@ -143,13 +143,19 @@ pub fn generate(context: &Context<'_>) -> (Vec<(String, String)>, Vec<Diagnostic
         lowering.firewall();
         lowering.secrets();
         not_generated(&index, node, &mut lowering.diagnostics);
-        let text = lowering.module.render(&header);
-        files.push((format!("nixos/{}/default.nix", node.name), text));
+        let contents = lowering.module.render(&header);
+        let sources = lowering.module.sources();
+        files.push(OutputFile { path: format!("nixos/{}/default.nix", node.name), contents, sources });
         diagnostics.append(&mut lowering.diagnostics);
     }
     if !files.is_empty() {
-        files.push(("nixos/flake.nix".into(), fleet(context, &header)));
-        files.push(("nixos/hive.nix".into(), hive(context, &header)));
+        let sources: Vec<String> = context.user_files().into_iter().map(String::from).collect();
+        files.push(OutputFile {
+            path: "nixos/flake.nix".into(),
+            contents: fleet(context, &header),
+            sources: sources.clone(),
+        });
+        files.push(OutputFile { path: "nixos/hive.nix".into(), contents: hive(context, &header), sources });
     }
     (files, diagnostics)
 }
