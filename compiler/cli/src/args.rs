@@ -29,6 +29,11 @@ pub enum Command {
     Schema,
     /// Print the estate's dependency graph (resources and the references between them).
     Graph(GraphArgs),
+    /// Write a small working estate to start from (refuses to overwrite anything).
+    Init {
+        /// The folder to write into; default `.`.
+        dir: Option<PathBuf>,
+    },
 }
 
 /// How diagnostics are printed.

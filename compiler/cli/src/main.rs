@@ -6,6 +6,7 @@ mod build;
 mod check;
 mod explain;
 mod graph;
+mod init;
 mod load;
 mod output;
 
@@ -18,6 +19,7 @@ fn main() {
         args::Command::Check(check_args) => check::run(check_args),
         args::Command::Explain { code } => explain::run(code.as_deref()),
         args::Command::Graph(graph_args) => graph::run(graph_args),
+        args::Command::Init { dir } => init::run(dir.as_deref()),
         args::Command::Schema => {
             let schema = spec_compiler::model::model_schema();
             match serde_json::to_string_pretty(&schema) {

@@ -451,3 +451,15 @@ fn check_reports_what_the_back_ends_would_refuse() {
     let (code, report) = check_json(&dir);
     assert_eq!((code, codes(&report)), (1, vec!["E1101".to_string()]));
 }
+
+#[test]
+fn init_writes_an_estate_that_builds_without_warnings() {
+    let dir = scratch("init").join("estate");
+    let init = spec(&["init", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+    let built = spec(&["build", dir.to_str().expect("utf-8 path"), "--deny", "warnings"]);
+    assert_eq!(built.status.code(), Some(0), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(dir.join("out/nixos/web1/default.nix").exists());
+    let again = spec(&["init", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(again.status.code(), Some(1), "init never overwrites");
+}
