@@ -29,6 +29,8 @@ pub enum Command {
     Schema,
     /// Print the estate's dependency graph (resources and the references between them).
     Graph(GraphArgs),
+    /// Say what changes between two versions of an estate, and in which generated files.
+    Diff(DiffArgs),
     /// Write a small working estate to start from (refuses to overwrite anything).
     Init {
         /// The folder to write into; default `.`.
@@ -143,4 +145,28 @@ pub struct BuildArgs {
     /// Silence a warning, by code or slug; repeatable.
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+}
+
+/// How `spec diff` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Lines for a terminal.
+    Text,
+    /// A block to paste into a pull request.
+    Markdown,
+}
+
+/// `spec diff`
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The estate before (a directory or a file).
+    pub old: PathBuf,
+    /// The estate after.
+    pub new: PathBuf,
+    /// Apply the overlay `env NAME { … }` to both.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
 }

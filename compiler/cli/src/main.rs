@@ -4,6 +4,7 @@
 mod args;
 mod build;
 mod check;
+mod diff;
 mod explain;
 mod graph;
 mod init;
@@ -20,6 +21,7 @@ fn main() {
         args::Command::Explain { code } => explain::run(code.as_deref()),
         args::Command::Graph(graph_args) => graph::run(graph_args),
         args::Command::Init { dir } => init::run(dir.as_deref()),
+        args::Command::Diff(diff_args) => diff::run(diff_args),
         args::Command::Schema => {
             let schema = spec_compiler::model::model_schema();
             match serde_json::to_string_pretty(&schema) {

@@ -463,3 +463,37 @@ fn init_writes_an_estate_that_builds_without_warnings() {
     let again = spec(&["init", dir.to_str().expect("utf-8 path")]);
     assert_eq!(again.status.code(), Some(1), "init never overwrites");
 }
+
+#[test]
+fn diff_says_what_changed_in_words_and_files() {
+    let tour = std::fs::read_to_string(workspace().join("examples/tour/main.spec")).expect("tour");
+    let pairs: [(&str, String); 4] = [
+        ("a field changes", tour.replace("replicas = 2", "replicas = 1")),
+        (
+            "a backup gets slower",
+            tour.replace("every = 15m", "every = 30m").replace("rpo       = 15m", "rpo       = 30m"),
+        ),
+        ("an alert is added", format!("{tour}\nalert db-down {{ severity = critical, expr = \"pg_up == 0\" }}\n")),
+        ("a node is removed", tour.replace("for i in 1..=3 {", "for i in 1..=2 {")),
+    ];
+    let old = scratch("diff_old");
+    write(&old.join("main.spec"), tour.as_bytes());
+    let mut all = String::new();
+    for (index, (title, text)) in pairs.iter().enumerate() {
+        let new = scratch(&format!("diff_new_{index}"));
+        write(&new.join("main.spec"), text.as_bytes());
+        for format in ["text", "markdown"] {
+            let output =
+                spec(&["diff", old.to_str().expect("utf-8"), new.to_str().expect("utf-8"), "--format", format]);
+            assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+            all.push_str(&format!("----- {title} ({format})\n{}", String::from_utf8_lossy(&output.stdout)));
+        }
+    }
+    let same = spec(&["diff", old.to_str().expect("utf-8"), old.to_str().expect("utf-8")]);
+    assert_eq!(String::from_utf8_lossy(&same.stdout), "no change\n");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(workspace().join("snapshots/cli"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("diff", all));
+}

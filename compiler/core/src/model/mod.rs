@@ -9,6 +9,7 @@
 
 pub mod check;
 mod de;
+pub mod diff;
 mod kind;
 pub mod kinds;
 pub mod types;

@@ -32,14 +32,20 @@ pub(crate) mod tag {
 }
 
 /// A value with the span of the text it came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename = "$spec::Spanned")]
 pub struct Spanned<T> {
     /// The value.
     pub value: T,
     /// Where it came from.
-    #[serde(skip_serializing)]
     pub span: Span,
+}
+
+/// Serialised as the bare value: the span is for diagnostics, not output.
+impl<T: Serialize> Serialize for Spanned<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
 }
 
 impl<T> std::ops::Deref for Spanned<T> {
@@ -103,10 +109,17 @@ fn extended(kind: &str, description: &str) -> Schema {
 }
 
 macro_rules! literal_type {
-    ($(#[$doc:meta])* $name:ident($inner:ty), $tag:expr, $kind:literal, $description:literal) => {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $tag:expr, $kind:literal, $description:literal, $format:path) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(pub $inner);
+
+        /// Serialised as written in a spec (`15m`, `2TiB`), so changes read naturally.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&$format(self.0))
+            }
+        }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -127,11 +140,11 @@ macro_rules! literal_type {
 
 literal_type!(
     /// A duration in milliseconds, written `30s`, `5m`, `4h`, `7d`.
-    Duration(u64), tag::DURATION, "duration", "a duration such as `30s`, `5m`, `4h`, `7d`"
+    Duration(u64), tag::DURATION, "duration", "a duration such as `30s`, `5m`, `4h`, `7d`", format_duration
 );
 literal_type!(
     /// A size in bytes, written `512MiB`, `2TiB`, `10GB`.
-    Size(u64), tag::SIZE, "size", "a size such as `512MiB`, `2TiB`, `10GB`"
+    Size(u64), tag::SIZE, "size", "a size such as `512MiB`, `2TiB`, `10GB`", format_size
 );
 
 /// An IP address, written `10.0.0.1` or `fd00::1`.
@@ -180,7 +193,7 @@ impl JsonSchema for Cidr {
 }
 
 /// A port and protocol, written `4001/tcp` or `53/udp`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Port {
     /// The port number, 1 to 65535.
     pub number: u16,
@@ -204,6 +217,16 @@ impl From<Protocol> for Transport {
             Protocol::Tcp => Transport::Tcp,
             Protocol::Udp => Transport::Udp,
         }
+    }
+}
+
+impl Serialize for Port {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let protocol = match self.protocol {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        };
+        serializer.serialize_str(&format!("{}/{protocol}", self.number))
     }
 }
 
@@ -243,7 +266,7 @@ impl JsonSchema for LocalName {
 }
 
 /// A reference to a resource, as checked: its kind, name, any field path and where it is written.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
 pub struct Reference {
     /// The referenced kind (`service`, `step`).
     pub kind: String,
@@ -255,6 +278,18 @@ pub struct Reference {
     /// Where the reference is written.
     #[serde(skip_serializing)]
     pub span: Span,
+}
+
+/// Serialised as written in a spec: `service.db`, `node.prod1.address`.
+impl Serialize for Reference {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = format!("{}.{}", self.kind, self.name);
+        for field in &self.field {
+            text.push('.');
+            text.push_str(field);
+        }
+        serializer.serialize_str(&text)
+    }
 }
 
 macro_rules! reference_type {
