@@ -31,6 +31,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Say what changes between two versions of an estate, and in which generated files.
     Diff(DiffArgs),
+    /// Rewrite files in the canonical layout (`--check`: only list those that would change).
+    Fmt(FmtArgs),
     /// Write a small working estate to start from (refuses to overwrite anything).
     Init {
         /// The folder to write into; default `.`.
@@ -169,4 +171,14 @@ pub struct DiffArgs {
     /// How to print.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
+}
+
+/// `spec fmt`
+#[derive(clap::Args, Debug)]
+pub struct FmtArgs {
+    /// Files or directories (every `*.spec` below a directory); default `.`.
+    pub paths: Vec<PathBuf>,
+    /// Write nothing; exit 1 listing the files that are not formatted.
+    #[arg(long)]
+    pub check: bool,
 }

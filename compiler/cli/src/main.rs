@@ -6,6 +6,7 @@ mod build;
 mod check;
 mod diff;
 mod explain;
+mod fmt;
 mod graph;
 mod init;
 mod load;
@@ -22,6 +23,7 @@ fn main() {
         args::Command::Graph(graph_args) => graph::run(graph_args),
         args::Command::Init { dir } => init::run(dir.as_deref()),
         args::Command::Diff(diff_args) => diff::run(diff_args),
+        args::Command::Fmt(fmt_args) => fmt::run(fmt_args),
         args::Command::Schema => {
             let schema = spec_compiler::model::model_schema();
             match serde_json::to_string_pretty(&schema) {

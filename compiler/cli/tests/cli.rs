@@ -497,3 +497,22 @@ fn diff_says_what_changed_in_words_and_files() {
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!("diff", all));
 }
+
+#[test]
+fn fmt_checks_rewrites_and_refuses_broken_files() {
+    let dir = scratch("fmt");
+    write(&dir.join("main.spec"), b"node prod1 {\nos = nixos   # the os\n}\n\n\n");
+    let check = spec(&["fmt", "--check", dir.to_str().expect("utf-8")]);
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&check.stdout), "main.spec\n");
+    assert_eq!(spec(&["fmt", dir.to_str().expect("utf-8")]).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("main.spec")).expect("read"),
+        "node prod1 {\n  os = nixos   # the os\n}\n"
+    );
+    assert_eq!(spec(&["fmt", "--check", dir.to_str().expect("utf-8")]).status.code(), Some(0));
+    write(&dir.join("broken.spec"), b"service web {\n   image = \"x\"\n");
+    let refused = spec(&["fmt", dir.to_str().expect("utf-8")]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(dir.join("broken.spec")).expect("read"), "service web {\n   image = \"x\"\n");
+}

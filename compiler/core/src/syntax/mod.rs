@@ -5,6 +5,7 @@
 //! `docs/language.md` for the language these implement.
 
 pub mod ast;
+pub mod format;
 pub mod lexer;
 pub mod parser;
 
