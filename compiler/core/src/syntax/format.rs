@@ -71,8 +71,8 @@ fn layout(text: &str) -> String {
             }
         }
     }
-    for later in line + 1..line_starts.len() {
-        depth_at_line[later] = depth;
+    for later in depth_at_line.iter_mut().skip(line + 1) {
+        *later = depth;
     }
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
