@@ -1,11 +1,12 @@
 //! `spec fmt`: the canonical layout of a source file.
 //!
-//! The layout is decided line by line: each line is indented two spaces per open `{`, `[` or `(`
-//! (closing brackets at the start of a line dedent it), trailing whitespace is removed, runs of
-//! blank lines become one, and the file ends with exactly one line break. Brackets are counted on
-//! the lexer's tokens, so brackets inside strings and comments do not count. Nothing inside a line
-//! changes, so every comment is kept and alignment inside lines is the author's; lines inside a
-//! raw string are kept byte for byte, so no string's value changes.
+//! The layout is decided line by line, from the lexer's tokens (so brackets and `#` inside strings
+//! count for nothing): each line is indented two spaces per open `{`, `[` or `(` (closing brackets
+//! at the start of a line dedent it); its tokens are re-printed with one space between them, none
+//! inside paths, ranges, calls and brackets and after a unary `-`; a trailing comment follows
+//! after two spaces; runs of blank lines become one, and the file ends with one line break. Line
+//! breaks stay where they are (they separate entries). Token text is printed as written, and lines
+//! inside a raw string are kept byte for byte, so no value changes.
 //!
 //! A file with syntax errors is not formatted: where a bracket is missing, indentation is what
 //! tells the parser where a declaration starts, so moving it could change the file's meaning.
@@ -31,6 +32,10 @@ fn layout(text: &str) -> String {
     // starts inside a raw string (then it is kept as it is).
     let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let mut depth_at_line = vec![0i64; line_starts.len()];
+    // The tokens of each line, by kind and byte range; lines where a token spans a line break (a
+    // raw string) are only re-indented.
+    let mut tokens_of_line: Vec<Vec<(TokenKind, usize, usize)>> = vec![Vec::new(); line_starts.len()];
+    let mut respace = vec![true; line_starts.len()];
     let mut leading_closers = vec![0i64; line_starts.len()];
     let mut verbatim = vec![false; line_starts.len()];
     let mut lexer = Lexer::new(text, FileId(0), 0, text.len());
@@ -60,6 +65,15 @@ fn layout(text: &str) -> String {
         }
         if !matches!(token.kind, TokenKind::RBrace | TokenKind::RBracket | TokenKind::RParen) {
             first_on_line = false;
+        }
+        let token_end = token.span.end as usize;
+        if let Some(tokens) = tokens_of_line.get_mut(line) {
+            tokens.push((token.kind, start, token_end));
+        }
+        if text.get(start..token_end).is_some_and(|t| t.contains('\n'))
+            && let Some(flag) = respace.get_mut(line)
+        {
+            *flag = false;
         }
         if token.kind == TokenKind::RawStr {
             // Every line the raw string continues onto is kept verbatim.
@@ -95,11 +109,51 @@ fn layout(text: &str) -> String {
         let indent =
             (depth_at_line.get(index).copied().unwrap_or(0) - leading_closers.get(index).copied().unwrap_or(0)).max(0);
         out.push_str(&"  ".repeat(indent as usize));
-        out.push_str(content);
+        let tokens = tokens_of_line.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        if respace.get(index).copied().unwrap_or(false) && !tokens.is_empty() {
+            out.push_str(&spaced(text, tokens, line_starts.get(index + 1).copied().unwrap_or(text.len())));
+        } else {
+            out.push_str(content);
+        }
         out.push('\n');
     }
     while out.ends_with("\n\n") {
         out.pop();
+    }
+    out
+}
+
+/// Re-prints one line's tokens with canonical spacing, then its trailing comment.
+fn spaced(text: &str, tokens: &[(TokenKind, usize, usize)], line_end: usize) -> String {
+    use TokenKind::*;
+    let mut out = String::new();
+    let mut previous: Option<(TokenKind, usize)> = None;
+    let mut before_previous: Option<TokenKind> = None;
+    for &(kind, start, end) in tokens {
+        if let Some((last, last_end)) = previous {
+            let unary_minus = last == Minus
+                && !matches!(
+                    before_previous,
+                    Some(Ident | Literal(_) | Str { .. } | RawStr | RParen | RBracket | RBrace)
+                );
+            let tight = matches!(kind, Comma | RParen | RBracket | Dot | DotDot | DotDotEq)
+                || matches!(last, LParen | LBracket | Dot | DotDot | DotDotEq)
+                || unary_minus
+                // A call keeps its name against its `(` when written so.
+                || (last == Ident && kind == LParen && last_end == start);
+            if !tight {
+                out.push(' ');
+            }
+        }
+        out.push_str(text.get(start..end).unwrap_or(""));
+        before_previous = previous.map(|(k, _)| k);
+        previous = Some((kind, end));
+    }
+    let last_end = tokens.last().map_or(0, |t| t.2);
+    let rest = text.get(last_end..line_end).unwrap_or("").trim();
+    if rest.starts_with('#') {
+        out.push_str("  ");
+        out.push_str(rest.trim_end());
     }
     out
 }
@@ -114,9 +168,18 @@ mod tests {
         let formatted = format_source(text).expect("valid");
         assert_eq!(
             formatted,
-            "node a {\n  os = nixos # the os\n  zpool t {\n    layout = mirror, disks = [\"{\", \"}\"] }\n}\n\nlet x = 1\n"
+            "node a {\n  os = nixos  # the os\n  zpool t {\n    layout = mirror, disks = [\"{\", \"}\"] }\n}\n\nlet x = 1\n"
         );
         assert_eq!(format_source(&formatted), Some(formatted), "idempotent");
+    }
+
+    #[test]
+    fn spacing_inside_lines_is_canonical() {
+        let text = "let  x=[ 1 ,-2,  a - b ]\nlet y = service . db\nfor i in 1 ..= 3 {\n}\nlet p = nix( \"pkgs.x\" )   #  note\n";
+        assert_eq!(
+            format_source(text).as_deref(),
+            Some("let x = [1, -2, a - b]\nlet y = service.db\nfor i in 1..=3 {\n}\nlet p = nix(\"pkgs.x\")  #  note\n")
+        );
     }
 
     #[test]
