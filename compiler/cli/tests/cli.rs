@@ -508,7 +508,7 @@ fn fmt_checks_rewrites_and_refuses_broken_files() {
     assert_eq!(spec(&["fmt", dir.to_str().expect("utf-8")]).status.code(), Some(0));
     assert_eq!(
         std::fs::read_to_string(dir.join("main.spec")).expect("read"),
-        "node prod1 {\n  os = nixos   # the os\n}\n"
+        "node prod1 {\n  os = nixos  # the os\n}\n"
     );
     assert_eq!(spec(&["fmt", "--check", dir.to_str().expect("utf-8")]).status.code(), Some(0));
     write(&dir.join("broken.spec"), b"service web {\n   image = \"x\"\n");
