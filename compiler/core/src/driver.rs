@@ -18,8 +18,6 @@ pub struct Compilation {
     pub model: Model,
     /// Every diagnostic, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
-    /// The environments the estate declares.
-    pub environments: Vec<String>,
 }
 
 impl Compilation {
@@ -78,7 +76,6 @@ pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> 
         parsed.iter().map(|(file, module, ast)| SourceTree { file: *file, ast, module: *module }).collect();
     let (evaluated, mut found) = eval::evaluate(&trees, env_argument);
     diagnostics.append(&mut found);
-    let environments = evaluated.environments.clone();
     let (model, mut found) = model::build_model(evaluated);
     diagnostics.append(&mut found);
     // The graph rules read the whole estate: over a model missing what failed to check, they would
@@ -88,7 +85,7 @@ pub fn compile(sources: &mut SourceMap, files: &[FileId], env: Option<&str>) -> 
         diagnostics.append(&mut graph::check_estate(&model, &stdlib_files));
     }
     sort_and_dedup(&mut diagnostics);
-    Compilation { model, diagnostics, environments }
+    Compilation { model, diagnostics }
 }
 
 /// Sorts diagnostics by position and drops repeats of one message at one place.

@@ -15,8 +15,6 @@ pub enum Nix {
     Int(i64),
     /// A string, escaped when printed.
     Str(String),
-    /// A relative path literal (`./../secrets/x.age`), written as given after validation.
-    Path(String),
     /// A list.
     List(Vec<Nix>),
     /// An attribute set, in order.
@@ -83,7 +81,7 @@ pub fn render(value: &Nix, indent: usize, out: &mut String) {
         Nix::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Nix::Int(n) => out.push_str(&n.to_string()),
         Nix::Str(s) => out.push_str(&string(s)),
-        Nix::Path(p) | Nix::Raw(p) => out.push_str(p),
+        Nix::Raw(code) => out.push_str(code),
         Nix::Interpolated(parts) => {
             out.push('"');
             for (index, part) in parts.iter().enumerate() {
@@ -105,7 +103,7 @@ pub fn render(value: &Nix, indent: usize, out: &mut String) {
         }
         Nix::List(items) if items.is_empty() => out.push_str("[ ]"),
         Nix::List(items) => {
-            let simple = items.iter().all(|i| matches!(i, Nix::Bool(_) | Nix::Int(_) | Nix::Str(_) | Nix::Path(_)));
+            let simple = items.iter().all(|i| matches!(i, Nix::Bool(_) | Nix::Int(_) | Nix::Str(_)));
             if simple && items.len() <= 4 {
                 out.push_str("[ ");
                 for item in items {

@@ -81,8 +81,6 @@ pub struct Evaluated {
     pub resources: Vec<Resource>,
     /// Every field path every overlay sets (selected or not).
     pub overlay_paths: Vec<OverlayPath>,
-    /// The names of the environments declared.
-    pub environments: Vec<String>,
 }
 
 struct LetSlot<'a> {

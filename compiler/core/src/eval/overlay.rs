@@ -19,7 +19,6 @@ impl<'a> Evaluator<'a> {
         selected: Option<(&str, Span)>,
         evaluated: &mut Evaluated,
     ) {
-        evaluated.environments = envs.iter().map(|e| e.name.name.clone()).collect();
         let selected_name = selected.map(|(name, _)| name);
         if let Some((name, span)) = selected
             && !envs.iter().any(|e| e.name.name == name)
