@@ -120,6 +120,8 @@ pub enum TargetName {
     Nixos,
     /// systemd units and networkd files for hosts that are not NixOS.
     Systemd,
+    /// Helm values, Flux releases and raw manifests for clusters.
+    Kubernetes,
     /// Every target.
     All,
 }

@@ -348,6 +348,8 @@ fn build_writes_the_nixos_modules_and_a_manifest() {
     let netdev =
         std::fs::read_to_string(out.join("systemd/gpu1/mesh.netdev")).expect("gpu1 joins the mesh with networkd");
     assert!(netdev.contains("Kind=wireguard") && netdev.contains("Endpoint=192.0.2.10:51820"), "{netdev}");
+    let releases = std::fs::read_to_string(out.join("helm/main/releases.yaml")).expect("the cluster's releases");
+    assert!(releases.contains("kind: \"HelmRelease\"") && releases.contains("name: \"temporal\""), "{releases}");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join(".spec-manifest.json")).expect("manifest"))
             .expect("JSON");
@@ -355,7 +357,7 @@ fn build_writes_the_nixos_modules_and_a_manifest() {
     assert!(entry["sha256"].as_str().is_some_and(|h| h.len() == 64), "{entry}");
     assert!(entry["sources"].as_array().is_some_and(|s| s.iter().any(|l| l == "main.spec:20")), "{entry}");
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("wrote 8 files"),
+        String::from_utf8_lossy(&output.stderr).contains("wrote 14 files"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );

@@ -3,7 +3,7 @@
 //! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
 //! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
 //! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
-//! secrets, networks, workflows), `1100–1199` the NixOS back end, `1400–1499` the systemd back end,
+//! secrets, networks, workflows), `1100–1199` the NixOS back end, `1200–1299` the Kubernetes back end, `1400–1499` the systemd back end,
 //! `9000–9999` compiler bugs. An `E`
 //! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
 //! at `explain/<CODE>.md`, whose path the macro derives from the code so the two cannot drift.
@@ -131,6 +131,11 @@ codes! {
     E1105 "k3s-cannot-join"           Error   "a node of a k3s cluster has no way to join it",
     E1106 "nixos-no-cron-calendar"    Error   "a workflow schedule has no systemd calendar form",
     // The systemd back end.
+    E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",
+    E1202 "k8s-unsupported-value"     Error   "a value in a `helm { … }` payload has no YAML form",
+    E1203 "k8s-nothing-to-install"    Error   "a service on a cluster has neither an image nor a chart",
+    E1204 "k8s-no-cron"               Error   "a backup interval of a cluster volume has no cron form",
+    W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",
     W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",

@@ -155,6 +155,37 @@ pub struct Cluster {
     pub namespace: Option<Spanned<String>>,
     /// The join token shared by the cluster's nodes; needed as soon as a second node joins.
     pub token: Option<Spanned<SecretRef>>,
+    /// The most the estate's workloads may request in the namespace, in total.
+    pub quota: Option<Spanned<Quota>>,
+    /// Per-container defaults and ceilings in the namespace.
+    pub limits: Option<Spanned<ContainerLimits>>,
+}
+
+/// A namespace's total budget (a Kubernetes `ResourceQuota`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// CPU cores requested, in total.
+    #[schemars(range(min = 1))]
+    pub cpu: Option<Spanned<u32>>,
+    /// Memory requested, in total.
+    pub memory: Option<Spanned<Size>>,
+    /// Pods.
+    pub pods: Option<Spanned<u32>>,
+    /// Persistent volume claims.
+    pub volumes: Option<Spanned<u32>>,
+    /// Storage requested by volume claims, in total.
+    pub storage: Option<Spanned<Size>>,
+}
+
+/// Per-container defaults and ceilings (a Kubernetes `LimitRange`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerLimits {
+    /// What a container that declares no resources gets.
+    pub default: Option<Spanned<Resources>>,
+    /// The most one container may have.
+    pub max: Option<Spanned<Resources>>,
 }
 
 /// Storage for state: a ZFS dataset on a node or a volume on a cluster.

@@ -1,0 +1,46 @@
+//! The template layers a string crosses on its way to a cluster, one function each.
+//!
+//! - Helm `tpl`: app-template passes env values through `tpl`, so a literal `{{` would start a
+//!   Go template action. [`helm_tpl`] writes it as `{{ "{{" }}`, which renders back to `{{`
+//!   (text outside actions, including a bare `}}`, is copied verbatim).
+//! - Untemplated chart fields and Argo Workflows step arguments: we cannot escape for them
+//!   (Argo substitutes `{{…}}` in arguments with no escape syntax), so [`template_free`] lets the
+//!   lowering refuse such strings with a diagnostic instead.
+//! - Flux `postBuild` substitution of `${var}`: switched off per object by [`FLUX_SUBSTITUTE`], so
+//!   no string needs rewriting for it.
+//! - YAML quoting is [`spec_yaml`]'s job.
+
+/// The annotation that turns Flux's variable substitution off for one object, so a `${…}` in a
+/// value reaches the cluster as written.
+pub const FLUX_SUBSTITUTE: (&str, &str) = ("kustomize.toolkit.fluxcd.io/substitute", "disabled");
+
+/// A string as a Helm `tpl` pass reads it back: every `{{` is written as an action that prints it.
+pub fn helm_tpl(text: &str) -> String {
+    text.replace("{{", "{{ \"{{\" }}")
+}
+
+/// Whether a string holds no template opener (`{{`), so a templating consumer copies it as is.
+pub fn template_free(text: &str) -> bool {
+    !text.contains("{{")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What Go's text/template would print for the escaped text: every action `{{ "{{" }}`
+    /// prints `{{`, everything else is copied. A tiny interpreter of exactly that subset.
+    fn render(template: &str) -> String {
+        template.replace("{{ \"{{\" }}", "\u{0}").replace('\u{0}', "{{")
+    }
+
+    #[test]
+    fn helm_tpl_escaping_renders_back_to_the_text() {
+        for text in ["{{ .Values.x }}", "}}", "{{{{", "a {{ b }} c {{", "${x}", "plain", "{{\"{{\"}}"] {
+            let escaped = helm_tpl(text);
+            // Only the escape action opens a template: no other `{{` is left.
+            assert!(escaped.replace("{{ \"{{\" }}", "").find("{{").is_none(), "{escaped}");
+            assert_eq!(render(&escaped), text);
+        }
+    }
+}

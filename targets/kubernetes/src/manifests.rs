@@ -1,0 +1,327 @@
+//! `k8s/<cluster>/`: the objects no chart covers.
+//!
+//! - `namespace.yaml`: the `Namespace` (unless `default`), a `ResourceQuota` from `quota` and a
+//!   `LimitRange` from `limits`.
+//! - `secrets.yaml`: an External Secrets `ExternalSecret` (`external-secrets.io/v1`) for each
+//!   secret with an `external` backend that the cluster's workloads use; it creates a Secret named
+//!   after the spec's secret, which `secretKeyRef`s point at.
+//! - `workflows.yaml`: an Argo Workflows `CronWorkflow` per scheduled workflow (a DAG, a template
+//!   per step with its retries and deadline), or a `WorkflowTemplate` when it has no schedule.
+//! - `backups.yaml`: a k8up `Schedule` per backup of a cluster volume: restic to the offsite
+//!   repository, prune from `keep`, a check from `verify`.
+
+use serde_json::{Value, json};
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::{Duration, Spanned};
+use spec_compiler::model::{Backup, Cadence, EnvValue, Keep, KubernetesSecret, Offsite, Resource, Workflow};
+use spec_compiler::source::Span;
+
+use crate::quantity;
+use crate::releases::commented_documents;
+use crate::values::{STORAGE_LABEL, quantities};
+
+impl super::Lowering<'_, '_> {
+    /// Writes the cluster's raw manifests and their `kustomization.yaml`.
+    pub fn manifests(&mut self) {
+        let cluster = self.cluster.name.clone();
+        let mut written: Vec<&str> = Vec::new();
+        let provenance = self.context.provenance(self.cluster.span);
+        let mut files: Vec<(&str, Vec<(String, Value)>)> = vec![
+            ("namespace.yaml", self.namespace_objects(&provenance)),
+            ("secrets.yaml", self.external_secrets()),
+            ("workflows.yaml", self.workflows()),
+            ("backups.yaml", self.backups()),
+        ];
+        for (name, documents) in files.drain(..) {
+            if documents.is_empty() {
+                continue;
+            }
+            let sources = documents.iter().filter_map(|(c, _)| c.strip_prefix("from ").map(str::to_string)).collect();
+            self.file(format!("k8s/{cluster}/{name}"), None, commented_documents(&documents), sources);
+            written.push(name);
+        }
+        if !written.is_empty() {
+            self.kustomization(format!("k8s/{cluster}/kustomization.yaml"), &written);
+        }
+    }
+
+    fn object(&self, api_version: &str, kind: &str, name: &str, spec: Value) -> Value {
+        json!({ "apiVersion": api_version, "kind": kind, "metadata": self.metadata(name), "spec": spec })
+    }
+
+    fn namespace_objects(&self, provenance: &str) -> Vec<(String, Value)> {
+        let spec = &self.cluster.spec;
+        let mut documents = Vec::new();
+        let from = format!("from {provenance}");
+        if self.namespace() != "default" {
+            let mut namespace =
+                json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": self.metadata(self.namespace()) });
+            if let Some(metadata) = namespace["metadata"].as_object_mut() {
+                metadata.remove("namespace");
+            }
+            documents.push((from.clone(), namespace));
+        }
+        if let Some(quota) = &spec.quota {
+            let quota = &quota.value;
+            let mut hard = serde_json::Map::new();
+            if let Some(cpu) = &quota.cpu {
+                hard.insert("requests.cpu".into(), json!(cpu.value.to_string()));
+            }
+            if let Some(memory) = &quota.memory {
+                hard.insert("requests.memory".into(), json!(quantity::size(memory.value)));
+            }
+            if let Some(pods) = &quota.pods {
+                hard.insert("pods".into(), json!(pods.value.to_string()));
+            }
+            if let Some(volumes) = &quota.volumes {
+                hard.insert("persistentvolumeclaims".into(), json!(volumes.value.to_string()));
+            }
+            if let Some(storage) = &quota.storage {
+                hard.insert("requests.storage".into(), json!(quantity::size(storage.value)));
+            }
+            documents.push((from.clone(), self.object("v1", "ResourceQuota", "estate", json!({ "hard": hard }))));
+        }
+        if let Some(limits) = &spec.limits {
+            let mut limit = json!({ "type": "Container" });
+            if let Some(default) = &limits.value.default {
+                let quantities = Value::Object(quantities(&default.value));
+                limit["defaultRequest"] = quantities.clone();
+                limit["default"] = quantities;
+            }
+            if let Some(max) = &limits.value.max {
+                limit["max"] = Value::Object(quantities(&max.value));
+            }
+            documents.push((from, self.object("v1", "LimitRange", "estate", json!({ "limits": [limit] }))));
+        }
+        documents
+    }
+
+    /// The secrets the cluster's services and workflows use, in first-use order.
+    fn used_secrets(&self) -> Vec<&str> {
+        let mut seen = indexmap::IndexSet::new();
+        let env = self.on.services.iter().flat_map(|s| s.spec.env.values()).chain(
+            self.on.workflows.iter().flat_map(|w| w.spec.step.value.values().flat_map(|s| s.value.env.values())),
+        );
+        for value in env {
+            if let EnvValue::Secret(secret) = &value.value {
+                seen.insert(secret.name.as_str());
+            }
+        }
+        for backup in &self.on.backups {
+            if let Some(offsite) = &backup.spec.offsite {
+                let Offsite::Restic { password, .. } = &offsite.value;
+                seen.insert(password.name.as_str());
+            }
+        }
+        seen.into_iter().collect()
+    }
+
+    fn external_secrets(&self) -> Vec<(String, Value)> {
+        let mut documents = Vec::new();
+        for name in self.used_secrets() {
+            let Some(secret) = self.index.secret(name) else { continue };
+            let Some(backend) = &secret.spec.k8s else { continue };
+            let KubernetesSecret::External { store, path, key } = &backend.value else { continue };
+            let spec = json!({
+                "refreshInterval": "1h",
+                "secretStoreRef": { "kind": "SecretStore", "name": store },
+                "target": { "name": name, "creationPolicy": "Owner" },
+                "data": [{ "secretKey": key, "remoteRef": { "key": path, "property": key } }],
+            });
+            let from = format!("from {}", self.context.provenance(secret.span));
+            documents.push((from, self.object("external-secrets.io/v1", "ExternalSecret", name, spec)));
+        }
+        documents
+    }
+
+    fn workflows(&mut self) -> Vec<(String, Value)> {
+        let mut documents = Vec::new();
+        for workflow in self.on.workflows.clone() {
+            let Some(spec) = self.workflow_spec(workflow) else { continue };
+            let from = format!("from {}", self.context.provenance(workflow.span));
+            let document = match &workflow.spec.schedule {
+                Some(schedule) => self.object(
+                    "argoproj.io/v1alpha1",
+                    "CronWorkflow",
+                    &workflow.name,
+                    json!({ "schedules": [schedule.value], "concurrencyPolicy": "Forbid", "workflowSpec": spec }),
+                ),
+                None => self.object("argoproj.io/v1alpha1", "WorkflowTemplate", &workflow.name, spec),
+            };
+            documents.push((from, document));
+        }
+        documents
+    }
+
+    /// A DAG of the steps; Argo substitutes `{{…}}` in container fields, so step text holding one
+    /// is refused.
+    fn workflow_spec(&mut self, workflow: &Resource<Workflow>) -> Option<Value> {
+        let mut ok = true;
+        let mut tasks = Vec::new();
+        let mut templates = Vec::new();
+        for (name, step) in &workflow.spec.step.value {
+            let step = &step.value;
+            ok &= self.refuse_template(&step.image, "the step's image", "Argo Workflows");
+            for arg in &step.args {
+                ok &= self.refuse_template(arg, "a step argument", "Argo Workflows");
+            }
+            let mut env = Vec::new();
+            for (key, value) in &step.env {
+                let value = match &value.value {
+                    EnvValue::Text(text) => {
+                        let text = Spanned { value: text.clone(), span: value.span };
+                        ok &= self.refuse_template(&text, "an environment value", "Argo Workflows");
+                        json!({ "name": key, "value": text.value })
+                    }
+                    EnvValue::Number(n) => json!({ "name": key, "value": n.to_string() }),
+                    EnvValue::Flag(b) => json!({ "name": key, "value": b.to_string() }),
+                    EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
+                        Some(reference) => json!({ "name": key, "valueFrom": { "secretKeyRef": reference } }),
+                        None => continue,
+                    },
+                };
+                env.push(value);
+            }
+            let template_name = format!("step-{name}");
+            let mut task = json!({ "name": name, "template": template_name });
+            if !step.needs.is_empty() {
+                task["dependencies"] = json!(step.needs.iter().map(|n| n.name.clone()).collect::<Vec<_>>());
+            }
+            tasks.push(task);
+            let mut container = json!({ "image": step.image.value });
+            if !step.args.is_empty() {
+                container["args"] = json!(step.args.iter().map(|a| a.value.clone()).collect::<Vec<_>>());
+            }
+            if !env.is_empty() {
+                container["env"] = Value::Array(env);
+            }
+            let mut template = json!({ "name": template_name, "container": container });
+            if let Some(retries) = step.retries.as_ref().filter(|r| r.value > 0) {
+                template["retryStrategy"] = json!({ "limit": retries.value, "retryPolicy": "OnFailure" });
+            }
+            if let Some(timeout) = &step.timeout {
+                template["activeDeadlineSeconds"] = json!(quantity::seconds(timeout.value));
+            }
+            templates.push(template);
+        }
+        templates.insert(0, json!({ "name": "main", "dag": { "tasks": tasks } }));
+        ok.then(|| json!({ "entrypoint": "main", "templates": templates }))
+    }
+
+    fn backups(&mut self) -> Vec<(String, Value)> {
+        let mut documents = Vec::new();
+        for backup in self.on.backups.clone() {
+            if let Some(snapshots) = &backup.spec.snapshots {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1201,
+                        snapshots.span,
+                        format!("backup `{}` asks for local snapshots of a cluster volume", backup.name),
+                    )
+                    .with_primary_label("not generated for clusters")
+                    .with_help("k8up copies volumes offsite but takes no local snapshots; use a VolumeSnapshot schedule of your CSI driver, or drop `snapshots`"),
+                );
+            }
+            if let Some(schedule) = self.k8up_schedule(backup) {
+                documents.push((format!("from {}", self.context.provenance(backup.span)), schedule));
+            }
+        }
+        documents
+    }
+
+    fn k8up_schedule(&mut self, backup: &Resource<Backup>) -> Option<Value> {
+        let offsite = backup.spec.offsite.as_ref()?;
+        let Offsite::Restic { repository, password, every, keep } = &offsite.value;
+        let backend = self.k8up_backend(repository, offsite.span, &backup.name)?;
+        let mut backend = backend;
+        backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;
+        let cron = self.cron(*every, offsite.span, &backup.name)?;
+        let mut spec = json!({
+            "backend": backend,
+            "backup": {
+                "schedule": cron,
+                "labelSelectors": [{ "matchLabels": { STORAGE_LABEL: backup.spec.source.value.name } }],
+                "successfulJobsHistoryLimit": 2,
+                "failedJobsHistoryLimit": 2,
+            },
+        });
+        if let Some(keep) = keep {
+            spec["prune"] = json!({ "schedule": "0 1 * * 0", "retention": retention(keep) });
+        }
+        if let Some(verify) = &backup.spec.verify {
+            let schedule = match verify.value {
+                Cadence::Daily => "0 4 * * *",
+                Cadence::Weekly => "0 4 * * 1",
+                Cadence::Monthly => "0 4 1 * *",
+            };
+            spec["check"] = json!({ "schedule": schedule });
+        }
+        Some(self.object("k8up.io/v1", "Schedule", &backup.name, spec))
+    }
+
+    /// The k8up backend of a restic repository: `s3:`, `b2:` and `rest:` repositories have one;
+    /// S3 and B2 credentials come from the operator's global settings.
+    fn k8up_backend(&mut self, repository: &str, span: Span, backup: &str) -> Option<Value> {
+        if let Some(url) = repository.strip_prefix("s3:") {
+            let scheme_end = url.find("://").map_or(0, |i| i + 3);
+            let (endpoint, bucket) = match url[scheme_end..].find('/') {
+                Some(slash) => (&url[..scheme_end + slash], &url[scheme_end + slash + 1..]),
+                None => (url, ""),
+            };
+            if !bucket.is_empty() {
+                return Some(json!({ "s3": { "endpoint": endpoint, "bucket": bucket } }));
+            }
+        } else if let Some(rest) = repository.strip_prefix("b2:") {
+            let (bucket, path) = rest.split_once(':').unwrap_or((rest, ""));
+            return Some(json!({ "b2": { "bucket": bucket, "path": path } }));
+        } else if let Some(url) = repository.strip_prefix("rest:") {
+            return Some(json!({ "rest": { "url": url } }));
+        }
+        self.diagnostics.push(
+            Diagnostic::new(Code::W1201, span, format!("backup `{backup}`'s repository has no k8up form"))
+                .with_primary_label("not generated for clusters")
+                .with_help(
+                    "k8up writes to `s3:https://host/bucket`, `b2:bucket:path` and `rest:https://…` repositories",
+                ),
+        );
+        None
+    }
+
+    /// A cron expression that runs every `every`, when one exists.
+    fn cron(&mut self, every: Duration, span: Span, backup: &str) -> Option<String> {
+        let minutes = every.0 / 60_000;
+        let exact = every.0.is_multiple_of(60_000);
+        let cron = match minutes {
+            m if exact && m > 0 && m < 60 && 60 % m == 0 => Some(format!("*/{m} * * * *")),
+            60 => Some("0 * * * *".into()),
+            m if exact && m % 60 == 0 && m < 1440 && 1440 % m == 0 => Some(format!("0 */{} * * *", m / 60)),
+            1440 => Some("0 0 * * *".into()),
+            10_080 => Some("0 0 * * 0".into()),
+            _ => None,
+        };
+        if cron.is_none() {
+            self.diagnostics.push(
+                Diagnostic::new(Code::E1204, span, format!("backup `{backup}`'s interval has no cron form"))
+                    .with_primary_label("k8up schedules are cron expressions")
+                    .with_help("use an interval that divides an hour or a day, or `1d`, or `7d`"),
+            );
+        }
+        cron
+    }
+}
+
+fn retention(keep: &Keep) -> Value {
+    let mut retention = serde_json::Map::new();
+    for (name, count) in [
+        ("keepHourly", &keep.hourly),
+        ("keepDaily", &keep.daily),
+        ("keepWeekly", &keep.weekly),
+        ("keepMonthly", &keep.monthly),
+        ("keepYearly", &keep.yearly),
+    ] {
+        if let Some(count) = count {
+            retention.insert(name.into(), json!(count.value));
+        }
+    }
+    Value::Object(retention)
+}

@@ -1,0 +1,435 @@
+//! Helm values for each service on a cluster: the `app-template` chart's values built from the
+//! service, or the values of the chart its `helm { … }` payload names.
+//!
+//! app-template (bjw-s, chart 4.1.1, values schema of `common` 4.1.1): one controller `main`
+//! (a `deployment`, or a `statefulset` when the service mounts storage), one container `app`,
+//! a `main` ClusterIP service with every port (primary, so probes and the ServiceMonitor find
+//! it), an `exposed` LoadBalancer service with the ports in `expose`, probes from `health`
+//! (custom probes, so they never depend on the chart's guess of the primary port), resources,
+//! persistence from the volumes' storage, and a ServiceMonitor from `metrics`.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{Value, json};
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::{Payload, Spanned, Transport};
+use spec_compiler::model::{AccessMode, EnvValue, Health, KubernetesSecret, Resource, Resources, Service};
+
+use crate::escape;
+use crate::quantity;
+
+/// The label every volume claim carries with its storage's name, so a backup selects exactly the
+/// claims of the storage it covers.
+pub const STORAGE_LABEL: &str = "spec-storage";
+
+/// The app-template chart.
+pub const APP_TEMPLATE: Chart =
+    Chart { url: "oci://ghcr.io/bjw-s-labs/helm/app-template", name: "app-template", version: "4.1.1" };
+
+/// A chart: where it is, its name and version.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Chart {
+    /// `oci://…/name`, or a Helm repository URL.
+    pub url: &'static str,
+    /// The chart's name.
+    pub name: &'static str,
+    /// The pinned version.
+    pub version: &'static str,
+}
+
+/// The chart a service is installed with and its values.
+pub struct Release {
+    /// The chart, borrowed from the model or [`APP_TEMPLATE`].
+    pub url: String,
+    /// The chart's name.
+    pub chart: String,
+    /// The version, when pinned.
+    pub version: Option<String>,
+    /// The values.
+    pub values: Value,
+}
+
+impl super::Lowering<'_, '_> {
+    /// The release of one service, or `None` (with a diagnostic) when it cannot be installed.
+    pub fn release(&mut self, service: &Resource<Service>) -> Option<Release> {
+        if let Some(helm) = &service.spec.helm {
+            let chart = &helm.value;
+            let url = chart.chart.value.clone();
+            let name = chart
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_else(|| url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string());
+            let mut values = serde_json::Map::new();
+            for (key, value) in &chart.values {
+                values.insert(key.clone(), self.payload(value, key, helm.span)?);
+            }
+            return Some(Release {
+                url,
+                chart: name,
+                version: chart.version.as_ref().map(|v| v.value.clone()),
+                values: Value::Object(values),
+            });
+        }
+        let Some(image) = &service.spec.image else {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1203,
+                    service.name_span,
+                    format!("service `{}` on cluster `{}` has nothing to install", service.name, self.cluster.name),
+                )
+                .with_primary_label("no image and no chart")
+                .with_help("give it an `image`, or a `helm { chart = … }` (a preset may bring one)"),
+            );
+            return None;
+        };
+        let values = self.app_template(service, image)?;
+        Some(Release {
+            url: APP_TEMPLATE.url.into(),
+            chart: APP_TEMPLATE.name.into(),
+            version: Some(APP_TEMPLATE.version.into()),
+            values: serde_json::to_value(values).ok()?,
+        })
+    }
+
+    /// A payload value as YAML data.
+    fn payload(&mut self, value: &Payload, key: &str, span: spec_compiler::source::Span) -> Option<Value> {
+        Some(match value {
+            Payload::Str(s) | Payload::Symbol(s) => Value::String(s.clone()),
+            Payload::Int(n) => json!(n),
+            Payload::Bool(b) => json!(b),
+            Payload::Duration(d) => Value::String(quantity::duration(*d)),
+            Payload::Size(s) => Value::String(quantity::size(*s)),
+            Payload::Address(a) => Value::String(a.0.to_string()),
+            Payload::Cidr(c) => Value::String(format!("{}/{}", c.address, c.prefix)),
+            Payload::Port(p) => json!(p.number),
+            Payload::List(items) => {
+                Value::Array(items.iter().map(|i| self.payload(i, key, span)).collect::<Option<Vec<_>>>()?)
+            }
+            Payload::Map(map) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in map {
+                    out.insert(k.clone(), self.payload(v, k, span)?);
+                }
+                Value::Object(out)
+            }
+            Payload::Nix(_) | Payload::Reference(_) | Payload::Tagged(..) => {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::E1202, span, format!("the Helm value `{key}` has no YAML form"))
+                        .with_primary_label("in this `helm` payload")
+                        .with_help("Helm values are plain data: strings, numbers, booleans, lists and maps"),
+                );
+                return None;
+            }
+        })
+    }
+
+    /// Refuses a string bound for a chart field that is not templated but may be one day, or is
+    /// read by a template engine we cannot escape for.
+    pub fn refuse_template(&mut self, text: &Spanned<String>, what: &str, consumer: &str) -> bool {
+        if escape::template_free(&text.value) {
+            return true;
+        }
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E1201,
+                text.span,
+                format!("{what} holds `{{{{`, which {consumer} would read as a template"),
+            )
+            .with_primary_label("a template opener")
+            .with_help("remove the `{{`; pass such text through an environment variable from a secret or a file"),
+        );
+        false
+    }
+
+    fn app_template(&mut self, service: &Resource<Service>, image: &Spanned<String>) -> Option<AppTemplate> {
+        let spec = &service.spec;
+        let mut ok = self.refuse_template(image, "the image", "the chart");
+        for arg in &spec.args {
+            ok &= self.refuse_template(arg, "an argument", "the chart");
+        }
+        let (repository, tag) = split_image(&image.value);
+        let stateful =
+            spec.volumes.values().any(|s| self.index.storage(&s.name).is_some_and(|s| s.spec.volume.is_some()));
+        // A volume one node writes to (read-write-once) cannot be shared by replicas on several
+        // nodes: with more than one replica each gets its own claim from a template. Every claim
+        // carries the storage's name as a label, which backups select it by.
+        let mut persistence = IndexMap::new();
+        let mut claim_templates = Vec::new();
+        for (path, storage) in &spec.volumes {
+            let Some(volume) = self.index.storage(&storage.name).and_then(|s| s.spec.volume.as_ref()) else { continue };
+            let volume = &volume.value;
+            let access = volume.access.as_ref().map_or(AccessMode::ReadWriteOnce, |a| a.value);
+            let claim = Claim {
+                name: None,
+                kind: None,
+                access_mode: access_mode(access),
+                size: quantity::size(volume.size.value),
+                storage_class: volume.class.as_ref().map(|c| c.value.clone()),
+                labels: IndexMap::from([(STORAGE_LABEL.to_string(), storage.name.clone())]),
+                global_mounts: vec![Mount { path: path.clone() }],
+            };
+            if access == AccessMode::ReadWriteOnce && spec.replicas() > 1 {
+                claim_templates.push(Claim { name: Some(storage.name.clone()), ..claim });
+            } else {
+                persistence.insert(storage.name.clone(), Claim { kind: Some("persistentVolumeClaim"), ..claim });
+            }
+        }
+        let mut env = IndexMap::new();
+        for (name, value) in &spec.env {
+            let value = match &value.value {
+                EnvValue::Text(text) => json!(escape::helm_tpl(text)),
+                EnvValue::Number(n) => json!(n.to_string()),
+                EnvValue::Flag(b) => json!(b.to_string()),
+                EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
+                    Some(reference) => json!({ "valueFrom": { "secretKeyRef": reference } }),
+                    None => continue,
+                },
+            };
+            env.insert(name.clone(), value);
+        }
+        let probe = spec.health.as_ref().and_then(|h| self.probe(service, &h.value));
+        let ports: IndexMap<String, ServicePort> = spec
+            .ports
+            .iter()
+            .map(|(name, port)| {
+                (name.clone(), ServicePort { port: port.value.number, protocol: protocol(port.value.protocol) })
+            })
+            .collect();
+        let mut services = IndexMap::new();
+        if !ports.is_empty() {
+            services.insert(
+                "main".to_string(),
+                ServiceValues { controller: "main", kind: "ClusterIP", primary: true, ports: ports.clone() },
+            );
+        }
+        let exposed: IndexMap<String, ServicePort> = spec
+            .expose
+            .iter()
+            .filter_map(|name| ports.get(&name.value.0).map(|p| (name.value.0.clone(), p.clone())))
+            .collect();
+        if !exposed.is_empty() {
+            services.insert(
+                "exposed".to_string(),
+                ServiceValues { controller: "main", kind: "LoadBalancer", primary: false, ports: exposed },
+            );
+        }
+        let mut monitors = IndexMap::new();
+        if let Some(metrics) = &spec.metrics {
+            let path = metrics.value.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone());
+            monitors.insert(
+                "main".to_string(),
+                json!({
+                    "enabled": true,
+                    "service": { "identifier": "main" },
+                    "endpoints": [{ "port": metrics.value.port.value.0, "scheme": "http", "path": path, "interval": "30s" }],
+                }),
+            );
+        }
+        let container = Container {
+            image: Image { repository, tag },
+            args: spec.args.iter().map(|a| a.value.clone()).collect(),
+            env,
+            probes: probe.map(|p| Probes { liveness: p.clone(), readiness: p }),
+            resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
+        };
+        let controller = Controller {
+            kind: if stateful { "statefulset" } else { "deployment" },
+            replicas: spec.replicas(),
+            statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
+            containers: IndexMap::from([("app".to_string(), container)]),
+        };
+        ok.then_some(AppTemplate {
+            controllers: IndexMap::from([("main".to_string(), controller)]),
+            service: services,
+            persistence,
+            service_monitor: monitors,
+        })
+    }
+
+    /// A `secretKeyRef` for a secret's Kubernetes backend: the existing Secret, or the one an
+    /// `ExternalSecret` (see the manifests) creates under the secret's own name.
+    pub fn secret_key_ref(&self, secret: &str) -> Option<Value> {
+        let backend = &self.index.secret(secret)?.spec.k8s.as_ref()?.value;
+        Some(match backend {
+            KubernetesSecret::Existing { name, key } => json!({ "name": name, "key": key }),
+            KubernetesSecret::External { key, .. } => json!({ "name": secret, "key": key }),
+        })
+    }
+
+    fn probe(&mut self, service: &Resource<Service>, health: &Health) -> Option<Value> {
+        let port = |name: &str| service.spec.ports.get(name).map(|p| p.value.number);
+        let spec = match health {
+            Health::Http { port: name, path } => {
+                json!({ "httpGet": { "path": path, "port": port(&name.value.0)? } })
+            }
+            Health::Tcp { port: name } => json!({ "tcpSocket": { "port": port(&name.value.0)? } }),
+            Health::Exec { command } => json!({ "exec": { "command": command } }),
+        };
+        let mut spec = spec;
+        if let Value::Object(map) = &mut spec {
+            map.insert("periodSeconds".into(), json!(10));
+            map.insert("failureThreshold".into(), json!(3));
+        }
+        Some(json!({ "enabled": true, "custom": true, "spec": spec }))
+    }
+}
+
+/// `registry/name:tag` split at the tag's colon (not a registry port's); no tag reads as `latest`,
+/// which is what the container runtime would pull.
+pub fn split_image(image: &str) -> (String, String) {
+    let name_start = image.rfind('/').map_or(0, |i| i + 1);
+    match image[name_start..].find(':') {
+        Some(colon) => (image[..name_start + colon].to_string(), image[name_start + colon + 1..].to_string()),
+        None => (image.to_string(), "latest".to_string()),
+    }
+}
+
+fn protocol(transport: Transport) -> &'static str {
+    match transport {
+        Transport::Tcp => "TCP",
+        Transport::Udp => "UDP",
+    }
+}
+
+fn access_mode(mode: AccessMode) -> &'static str {
+    match mode {
+        AccessMode::ReadWriteOnce => "ReadWriteOnce",
+        AccessMode::ReadOnlyMany => "ReadOnlyMany",
+        AccessMode::ReadWriteMany => "ReadWriteMany",
+    }
+}
+
+/// CPU and memory as Kubernetes quantities (`cpu: "2"`, `memory: "4Gi"`).
+pub fn quantities(resources: &Resources) -> serde_json::Map<String, Value> {
+    let mut quantities = serde_json::Map::new();
+    if let Some(cpu) = &resources.cpu {
+        quantities.insert("cpu".into(), json!(cpu.value.to_string()));
+    }
+    if let Some(memory) = &resources.memory {
+        quantities.insert("memory".into(), json!(quantity::size(memory.value)));
+    }
+    quantities
+}
+
+/// Requests as declared; the memory request is also the limit (memory is not compressible, so a
+/// container past it is better killed than the node), CPU is left unlimited to burst.
+pub fn requirements(resources: &Resources) -> Value {
+    let requests = quantities(resources);
+    let mut limits = serde_json::Map::new();
+    if let Some(memory) = requests.get("memory") {
+        limits.insert("memory".into(), memory.clone());
+    }
+    if let Some(gpu) = &resources.gpu {
+        limits.insert("nvidia.com/gpu".into(), json!(gpu.value.to_string()));
+    }
+    let mut out = serde_json::Map::new();
+    if !requests.is_empty() {
+        out.insert("requests".into(), Value::Object(requests));
+    }
+    if !limits.is_empty() {
+        out.insert("limits".into(), Value::Object(limits));
+    }
+    Value::Object(out)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AppTemplate {
+    controllers: IndexMap<String, Controller>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    service: IndexMap<String, ServiceValues>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    persistence: IndexMap<String, Claim>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    service_monitor: IndexMap<String, Value>,
+}
+
+#[derive(Serialize)]
+struct Controller {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    replicas: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statefulset: Option<StatefulSet>,
+    containers: IndexMap<String, Container>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatefulSet {
+    volume_claim_templates: Vec<Claim>,
+}
+
+#[derive(Serialize)]
+struct Container {
+    image: Image,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    args: Vec<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    env: IndexMap<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probes: Option<Probes>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Image {
+    repository: String,
+    tag: String,
+}
+
+#[derive(Serialize)]
+struct Probes {
+    liveness: Value,
+    readiness: Value,
+}
+
+#[derive(Serialize)]
+struct ServiceValues {
+    controller: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    primary: bool,
+    ports: IndexMap<String, ServicePort>,
+}
+
+#[derive(Clone, Serialize)]
+struct ServicePort {
+    port: u16,
+    protocol: &'static str,
+}
+
+/// A volume claim: a `persistence` item (with its type) or a StatefulSet claim template (with a name).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Claim {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    access_mode: &'static str,
+    size: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_class: Option<String>,
+    labels: IndexMap<String, String>,
+    global_mounts: Vec<Mount>,
+}
+
+#[derive(Serialize)]
+struct Mount {
+    path: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_split_at_the_tag_not_at_a_registry_port() {
+        assert_eq!(split_image("temporalio/server:1.24.2"), ("temporalio/server".into(), "1.24.2".into()));
+        assert_eq!(split_image("registry:5000/app"), ("registry:5000/app".into(), "latest".into()));
+        assert_eq!(split_image("registry:5000/app:v1"), ("registry:5000/app".into(), "v1".into()));
+    }
+}

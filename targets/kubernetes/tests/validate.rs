@@ -1,0 +1,177 @@
+//! The Kubernetes output read by the real validators: every manifest against the Kubernetes
+//! schemas (`kubernetes-validate`, strict), every custom resource against its CRD schema, every
+//! values file and every `HelmRelease`'s values against the chart's values schema, all YAML
+//! through `yamllint` (`shared/validate/validate-out.sh`). Hostile strings come back from a YAML
+//! 1.1 reader (PyYAML, as Helm and Kubernetes read YAML 1.1) exactly as they went in. A missing
+//! tool makes its test print SKIPPED, never pass in silence. The outputs are snapshotted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use spec_target_kubernetes::Kubernetes;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn estates() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("tour", workspace().join("examples/tour/main.spec")),
+        (
+            "a_cluster_with_every_workload_generates_cleanly",
+            workspace().join("specs/targets/kubernetes/a_cluster_with_every_workload_generates_cleanly.spec"),
+        ),
+    ]
+}
+
+fn write(dir: &Path, files: &[(String, String)]) {
+    let _ = std::fs::remove_dir_all(dir);
+    for (path, contents) in files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, contents).expect("write");
+    }
+}
+
+/// Whether python3 has the modules `check.py` needs for Kubernetes and Helm.
+fn have_validators() -> bool {
+    Command::new("python3")
+        .args(["-c", "import kubernetes_validate, jsonschema, yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn every_file_passes_the_kubernetes_crd_and_chart_schemas() {
+    let script = workspace().join("../shared/validate/validate-out.sh");
+    if !script.exists() || !have_validators() {
+        eprintln!(
+            "SKIPPED: needs {} and python3 with kubernetes-validate, jsonschema, pyyaml (pip install …); \
+             Kubernetes output was not validated",
+            script.display()
+        );
+        return;
+    }
+    for (name, estate) in estates() {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-validate").join(name);
+        let files = spec_testkit::generate(&Kubernetes, &estate);
+        write(&dir, &files);
+        let output = Command::new("bash").arg(&script).arg(&dir).output().expect("runs");
+        let report = String::from_utf8_lossy(&output.stdout);
+        let failed: Vec<&str> = report.lines().filter(|l| l.starts_with("FAIL")).collect();
+        assert!(failed.is_empty() && output.status.success(), "{name}:\n{}", failed.join("\n"));
+        for line in report.lines().filter(|l| l.starts_with("SKIP") && l.contains("not installed")) {
+            eprintln!("SKIPPED: {name}: {line}");
+        }
+        // Every values file and release was checked against a schema, not skipped: the generic
+        // chart's files by its schema; other charts (unknown here) may be skipped.
+        let passed = |validator: &str, file: &str| {
+            report.lines().any(|l| l.starts_with(&format!("PASS {validator} ")) && l.contains(file))
+        };
+        for (path, contents) in &files {
+            if contents.starts_with("# chart: app-template") || contents.starts_with("# chart: postgresql") {
+                assert!(passed("helm-values", path), "{name}: {path} was not checked:\n{report}");
+            }
+            if path.ends_with("releases.yaml") {
+                assert!(passed("k8s-crd-schema", path), "{name}: {path} was not checked:\n{report}");
+            }
+        }
+    }
+}
+
+/// Strings that YAML 1.1 would read as something else, or that open a template, set as
+/// environment values, survive both layers: a YAML 1.1 reader gives back exactly the escaped text,
+/// and the Helm escape leaves no `{{` that is not the escape itself.
+#[test]
+fn hostile_environment_values_read_back_unchanged() {
+    if !have_validators() {
+        eprintln!("SKIPPED: python3 with pyyaml is missing; YAML 1.1 read-back was not checked");
+        return;
+    }
+    let hostile = [
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "~",
+        "null",
+        "0x1F",
+        "08",
+        "1e3",
+        "1_000",
+        "12:30",
+        "2024-01-01",
+        "- a",
+        "a: b",
+        "# c",
+        "{{ .Values.x }}",
+        "}}",
+        "${HOME}",
+        "'q'",
+        "\"dq\"",
+        "*ref",
+        "&a",
+        "!tag",
+        "%x",
+        "@x",
+        "tab\there",
+        "back\\slash",
+        "ünïcødé ✓",
+        "trailing ",
+    ];
+    let mut spec = String::from(
+        "secret s { k8s = existing { name = \"s\", key = \"k\" } }\nnode k1 { os = nixos }\n\
+         cluster c { distribution = k3s, servers = [node.k1] }\nservice app {\n  on = cluster.c\n  image = \"app:1\"\n  env {\n",
+    );
+    for (i, value) in hostile.iter().enumerate() {
+        let literal: String = value
+            .chars()
+            .map(|c| match c {
+                '"' => "\\\"".to_string(),
+                '\\' => "\\\\".to_string(),
+                '\t' => "\\t".to_string(),
+                '$' => "\\$".to_string(),
+                c => c.to_string(),
+            })
+            .collect();
+        spec.push_str(&format!("    V{i} = \"{literal}\"\n"));
+    }
+    spec.push_str("  }\n}\n");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-hostile");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let estate = dir.join("main.spec");
+    std::fs::write(&estate, spec).expect("write");
+    let files = spec_testkit::generate(&Kubernetes, &estate);
+    let (_, values) = files.iter().find(|(p, _)| p.ends_with("app.values.yaml")).expect("values file");
+    let file = dir.join("app.values.yaml");
+    std::fs::write(&file, values).expect("write");
+    let script = "import json, sys, yaml; d = yaml.safe_load(open(sys.argv[1])); \
+                  print(json.dumps(d['controllers']['main']['containers']['app']['env']))";
+    let output = Command::new("python3").args(["-c", script]).arg(&file).output().expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let env: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&output.stdout).expect("json");
+    for (i, value) in hostile.iter().enumerate() {
+        let read =
+            env[&format!("V{i}")].as_str().unwrap_or_else(|| panic!("V{i} = {value:?} was not read as a string"));
+        // What Helm's `tpl` prints for the read text: the escape action prints `{{`.
+        assert_eq!(read.replace("{{ \"{{\" }}", "{{"), *value, "V{i}");
+        assert!(!read.replace("{{ \"{{\" }}", "").contains("{{"), "V{i}: an unescaped template opener in {read:?}");
+    }
+}
+
+#[test]
+fn the_output_matches_its_snapshots() {
+    for (name, estate) in estates() {
+        let mut all = String::new();
+        for (path, contents) in spec_testkit::generate(&Kubernetes, &estate) {
+            all.push_str(&format!("----- {path} -----\n{contents}"));
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(workspace().join("snapshots/targets/kubernetes"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, all));
+    }
+}
