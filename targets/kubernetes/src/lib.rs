@@ -20,7 +20,7 @@
 //! that would reach a template engine we cannot escape for (Argo, untemplated chart fields) are
 //! refused with a diagnostic.
 
-mod escape;
+pub mod escape;
 mod manifests;
 mod quantity;
 mod releases;

@@ -161,6 +161,73 @@ fn hostile_environment_values_read_back_unchanged() {
     }
 }
 
+/// The Helm binary: `HELM_BIN`, `helm` on the path, or where `.ci/run` installs it.
+fn helm() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
+    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
+}
+
+/// The same hostile values, rendered by real Helm through `tpl` (what app-template does with env
+/// values), come out as the original text.
+#[test]
+fn hostile_environment_values_survive_helm_tpl() {
+    let Some(helm) = helm() else {
+        eprintln!("SKIPPED: helm is not installed (see .ci/run); the Helm tpl layer was not checked by Helm");
+        return;
+    };
+    let hostile = [
+        "{{ .Values.x }}",
+        "}}",
+        "{{",
+        "a {{ b }} c {{",
+        "{{\"{{\"}}",
+        "${HOME}",
+        "yes",
+        "12:30",
+        "0x1F",
+        "'q'",
+        "\"dq\"",
+        "back\\slash",
+        "ünïcødé ✓",
+        "# c",
+        "a: b",
+    ];
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-helm-tpl");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("chart/templates")).expect("mkdir");
+    std::fs::write(dir.join("chart/Chart.yaml"), "apiVersion: v2\nname: probe\nversion: 0.1.0\n").expect("write");
+    // Each value through `tpl`, then quoted: exactly what the chart's env template does.
+    std::fs::write(
+        dir.join("chart/templates/env.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n\
+         {{- range $k, $v := .Values.env }}\n  {{ $k }}: {{ tpl $v $ | quote }}\n{{- end }}\n",
+    )
+    .expect("write");
+    let env: serde_json::Map<String, serde_json::Value> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("V{i}"), serde_json::Value::String(spec_target_kubernetes::escape::helm_tpl(v))))
+        .collect();
+    let values = spec_yaml::to_string(&serde_json::json!({ "env": env })).expect("yaml");
+    std::fs::write(dir.join("values.yaml"), values).expect("write");
+    let output = Command::new(&helm)
+        .args(["template", "t"])
+        .arg(dir.join("chart"))
+        .arg("-f")
+        .arg(dir.join("values.yaml"))
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rendered: serde_json::Value = serde_yaml::from_slice(&output.stdout).expect("rendered YAML");
+    for (i, value) in hostile.iter().enumerate() {
+        assert_eq!(rendered["data"][format!("V{i}")].as_str(), Some(*value), "V{i}");
+    }
+}
+
 #[test]
 fn the_output_matches_its_snapshots() {
     for (name, estate) in estates() {
