@@ -122,6 +122,8 @@ codes! {
     E0617 "invalid-cron"              Error   "a workflow schedule is not a valid five-field cron expression",
     E0618 "zero-timeout"              Error   "a workflow step's timeout is zero",
     E0619 "invalid-wireguard-key"     Error   "a WireGuard public key is not 32 bytes of base64",
+    E0620 "namespace-quota-exceeded"  Error   "what is placed on a cluster asks for more than its namespace quota",
+    E0621 "quota-without-requests"    Error   "a workload in a namespace with a cpu or memory quota requests none",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

@@ -13,6 +13,7 @@ mod cycles;
 mod networks;
 mod placement;
 mod ports;
+mod quotas;
 mod secrets;
 mod workflows;
 
@@ -382,6 +383,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId]) -> Vec<Diagnostic> {
     placement::check(&estate, &mut diagnostics);
     ports::check(&estate, &mut diagnostics);
     capacity::check(&estate, &mut diagnostics);
+    quotas::check(&estate, &mut diagnostics);
     backups::check(&estate, &mut diagnostics);
     alerts::check(&estate, &mut diagnostics);
     secrets::check(&estate, &mut diagnostics);
