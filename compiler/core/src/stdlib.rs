@@ -6,6 +6,7 @@
 pub const MODULES: &[(&str, &str)] = &[
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
+    ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
     ("redis", include_str!("../../../stdlib/redis.spec")),
 ];
 

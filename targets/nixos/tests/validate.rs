@@ -21,7 +21,8 @@ fn generate(path: &Path) -> Vec<(String, String)> {
     spec_testkit::generate(&Nixos, path)
 }
 
-/// Writes the files under `dir/out`, with placeholder encrypted secrets where the estate names them.
+/// Writes the files under `dir/out`, with placeholder encrypted secrets where the estate names them
+/// and a placeholder rule file where the Prometheus back end writes its own.
 fn materialise(dir: &Path, files: &[(String, String)]) {
     let _ = std::fs::remove_dir_all(dir);
     for (path, contents) in files {
@@ -29,7 +30,11 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         std::fs::write(&target, contents).expect("write");
     }
-    for secret in ["wg-prod1.age", "restic-password.age", "db-password.age", "wg.yaml", "etl.age", "k3s-token.age"] {
+    std::fs::create_dir_all(dir.join("out/prometheus")).expect("mkdir");
+    std::fs::write(dir.join("out/prometheus/estate.rules.yml"), "groups: []\n").expect("write");
+    for secret in
+        ["wg-prod1.age", "restic-password.age", "db-password.age", "wg.yaml", "etl.age", "k3s-token.age", "restic.age"]
+    {
         std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
         std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
     }
@@ -42,6 +47,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("mesh", case("a_nixos_node_with_containers_and_a_mesh_generates_cleanly")),
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
+        ("monitoring", case("monitoring_presets_health_and_replication_on_nixos_generate_cleanly")),
     ]
 }
 
@@ -97,6 +103,67 @@ fn node_modules_set_only_nixos_options_with_compatible_types() {
             assert!(verdict == "FAIL" && reasons.iter().all(foreign), "{name}: {path}: {report}");
         }
     }
+}
+
+/// The shell the generated scripts and podman's `CMD-SHELL` health checks run under: `sh -n`
+/// (dash here, the strictest POSIX shell at hand) parses without running.
+fn sh_parses(script: &str) -> Result<(), String> {
+    let output = Command::new("dash").args(["-n", "-c", script]).output().expect("runs");
+    if output.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&output.stderr).into_owned()) }
+}
+
+#[test]
+fn every_generated_shell_script_and_health_command_parses() {
+    if !have("nix-instantiate") || Command::new("dash").args(["-c", "true"]).output().is_err() {
+        eprintln!("SKIPPED: needs nix-instantiate and dash; generated scripts were not parsed");
+        return;
+    }
+    // Reads the scripts and container options back from the evaluated module, so Nix's own
+    // unescaping is what the shell sees.
+    let expression = |file: &Path| {
+        format!(
+            "let m = import {} {{ config = {{}}; lib = {{}}; pkgs = {{}}; }}; \
+             services = m.systemd.services or {{}}; containers = m.virtualisation.oci-containers.containers or {{}}; \
+             in {{ scripts = map (n: services.${{n}}.script or \"\") (builtins.attrNames services); \
+             options = builtins.concatLists (map (n: containers.${{n}}.extraOptions or []) (builtins.attrNames containers)); }}",
+            file.display()
+        )
+    };
+    let (mut scripts, mut checks) = (0, 0);
+    for (name, estate) in estates() {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-shell").join(name);
+        let files = generate(&estate);
+        materialise(&dir, &files);
+        for (path, _) in files.iter().filter(|(p, _)| p.ends_with("/default.nix")) {
+            let file = std::fs::canonicalize(dir.join("out").join(path)).expect("exists");
+            let output = Command::new("nix-instantiate")
+                .args(["--eval", "--strict", "--json", "--readonly-mode", "-E"])
+                .arg(expression(&file))
+                .output()
+                .expect("runs");
+            assert!(output.status.success(), "{name}: {path}: {}", String::from_utf8_lossy(&output.stderr));
+            let read: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+            for script in read["scripts"].as_array().expect("a list").iter().filter_map(|s| s.as_str()) {
+                if script.is_empty() {
+                    continue;
+                }
+                sh_parses(script).unwrap_or_else(|e| panic!("{name}: {path}: {script}\n{e}"));
+                scripts += 1;
+            }
+            for option in read["options"].as_array().expect("a list").iter().filter_map(|s| s.as_str()) {
+                let Some(command) = option.strip_prefix("--health-cmd=") else { continue };
+                let words: Vec<String> = serde_json::from_str(command).expect("podman's JSON form");
+                if words[0] == "CMD-SHELL" {
+                    sh_parses(&words[1]).unwrap_or_else(|e| panic!("{name}: {path}: {command}\n{e}"));
+                }
+                checks += 1;
+            }
+        }
+    }
+    assert!(
+        scripts >= 2 && checks >= 3,
+        "the estates hold datasets and health checks ({scripts} scripts, {checks} checks)"
+    );
 }
 
 #[test]

@@ -5,13 +5,26 @@
 //! Command lines (systemd.service(5), "Command lines"): an argument is quoted with `"` when it
 //! holds a space, a quote or a backslash, with `\` and `"` escaped inside; `%` is written `%%`
 //! (systemd.unit(5), "Specifiers") and `$` is written `$$` (environment variable substitution).
-//! Calendars (systemd.time(7)): a five-field cron schedule is translated field by field; what
-//! has no exact translation is refused rather than approximated.
+//! Calendars (systemd.time(7)): a five-field cron schedule is translated field by field, and an
+//! interval ("every 15m") becomes a calendar when it divides an hour, a day or a week; what has no
+//! exact translation is refused rather than approximated. Shell words (POSIX sh, for scripts
+//! and podman's `CMD-SHELL` health checks) are single-quoted.
 
 /// Writes one command-line argument for `ExecStart=`. Control characters (line breaks above all,
 /// which would start a new directive) are always written as C escapes inside quotes.
 pub fn exec_arg(arg: &str) -> String {
-    let escaped = arg.replace('%', "%%").replace('$', "$$");
+    quoted_word(&arg.replace('$', "$$"))
+}
+
+/// Writes one word of a space-separated list setting that unquotes its words and expands
+/// specifiers (`RequiresMountsFor=`): quoted as in `ExecStart=`, `%` doubled, `$` kept.
+pub fn list_word(word: &str) -> String {
+    quoted_word(word)
+}
+
+/// Doubles `%` and quotes a word that needs it, with C escapes inside the quotes.
+fn quoted_word(word: &str) -> String {
+    let escaped = word.replace('%', "%%");
     let needs_quotes =
         escaped.is_empty() || escaped.chars().any(|c| c.is_control() || matches!(c, ' ' | '"' | '\'' | '\\' | ';'));
     if !needs_quotes {
@@ -35,9 +48,15 @@ pub fn exec_arg(arg: &str) -> String {
 }
 
 /// Writes a setting value: `%` doubled (specifiers); `None` when the value holds a line break or a
-/// NUL, which no unit file can carry on one line.
+/// NUL, which no unit file can carry on one line, or ends with a backslash, which would continue
+/// the line into the next setting (systemd.syntax(7)). Surrounding whitespace is not kept by
+/// systemd.
 pub fn value(text: &str) -> Option<String> {
-    if text.contains(['\n', '\r', '\0']) { None } else { Some(text.replace('%', "%%")) }
+    if text.contains(['\n', '\r', '\0']) || text.trim_end().ends_with('\\') {
+        None
+    } else {
+        Some(text.replace('%', "%%"))
+    }
 }
 
 /// `StartLimitIntervalSec=` for a oneshot step retried `retries` times: long enough to hold every
@@ -46,6 +65,33 @@ pub fn value(text: &str) -> Option<String> {
 pub fn start_limit_window(timeout_ms: Option<u64>, retries: u32) -> String {
     let attempt = timeout_ms.unwrap_or(3_600_000) / 1000 + 30;
     format!("{}s", attempt * (u64::from(retries) + 1))
+}
+
+/// Writes one word for a POSIX shell: single-quoted, a `'` written `'\''`, so nothing inside is
+/// expanded.
+pub fn shell_word(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
+/// A systemd calendar expression for "every `ms`", when the interval divides an hour, a day or
+/// a week evenly; `None` otherwise.
+pub fn interval_calendar(ms: u64) -> Option<String> {
+    const MINUTE: u64 = 60_000;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    match ms {
+        0 => None,
+        ms if ms.is_multiple_of(MINUTE) && ms < HOUR && (HOUR / MINUTE).is_multiple_of(ms / MINUTE) => {
+            Some(format!("*:0/{}", ms / MINUTE))
+        }
+        HOUR => Some("hourly".into()),
+        ms if ms.is_multiple_of(HOUR) && ms < DAY && (DAY / HOUR).is_multiple_of(ms / HOUR) => {
+            Some(format!("0/{}:00", ms / HOUR))
+        }
+        DAY => Some("daily".into()),
+        ms if ms == 7 * DAY => Some("weekly".into()),
+        _ => None,
+    }
 }
 
 const DAYS: [&str; 8] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -131,6 +177,24 @@ mod tests {
         assert_eq!(exec_arg(""), "\"\"");
         assert_eq!(exec_arg("line1\nUser=nobody"), "\"line1\\nUser=nobody\"");
         assert!(!exec_arg("a\rb\tc").contains(['\r', '\t']));
+    }
+
+    #[test]
+    fn intervals_become_calendars() {
+        assert_eq!(interval_calendar(15 * 60_000).as_deref(), Some("*:0/15"));
+        assert_eq!(interval_calendar(3_600_000).as_deref(), Some("hourly"));
+        assert_eq!(interval_calendar(6 * 3_600_000).as_deref(), Some("0/6:00"));
+        assert_eq!(interval_calendar(86_400_000).as_deref(), Some("daily"));
+        assert_eq!(interval_calendar(7 * 86_400_000).as_deref(), Some("weekly"));
+        assert_eq!(interval_calendar(7 * 60_000), None);
+        assert_eq!(interval_calendar(5 * 3_600_000), None);
+    }
+
+    #[test]
+    fn shell_words_are_single_quoted() {
+        assert_eq!(shell_word("tank/data"), "'tank/data'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("$(reboot)"), "'$(reboot)'");
     }
 
     #[test]

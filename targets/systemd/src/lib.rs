@@ -8,6 +8,8 @@
 
 pub mod escape;
 mod lower;
+pub mod podman;
+pub mod scrape;
 mod unit;
 
 use spec_compiler::target::{Context, Generated, Target};

@@ -1,11 +1,15 @@
 //! Lowers what is placed on non-NixOS nodes to units.
 //!
 //! A container service runs `podman run --rm` with its ports (published on loopback unless
-//! exposed), volumes, environment, secrets (`LoadCredential=` from the secret's `systemd`
-//! backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits, ordered
-//! after and requiring the services it needs on the same node. Workflows become a oneshot unit
-//! per step, a run unit and a timer. WireGuard membership becomes a networkd netdev and network.
-//! What is not generated yet (backups, clusters, services without an image) is W1401.
+//! exposed; the metrics port on the node's mesh address when a Prometheus on a NixOS node scrapes
+//! it), volumes, environment, secrets (`LoadCredential=` from the secret's `systemd` backend, read
+//! by the container through `--env-file=%d/NAME`), cpu and memory limits and its health check
+//! (podman's `--health-cmd`, see [`crate::podman`]), ordered after and requiring the services it
+//! needs on the same node. Workflows become a oneshot unit per step (its container removed when
+//! it stops), a run unit and a timer. Offsite backups become a restic oneshot and timer
+//! ([`backups`]). WireGuard membership becomes a networkd netdev and network, with a keepalive
+//! towards reachable peers when the node has no endpoint of its own. What is not generated yet
+//! (snapshots and replicas of backups, clusters, services without an image) is W1401.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{PlacementRef, Transport};
@@ -14,9 +18,16 @@ use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
 use crate::escape::{cron_calendar, exec_arg, start_limit_window, value};
+use crate::podman::health_options;
+use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
 
+mod backups;
+
 const PODMAN: &str = "/usr/bin/podman";
+
+/// WireGuard's keepalive for peers behind NAT, in seconds (wg(8) suggests 25).
+const KEEPALIVE_SECONDS: u16 = 25;
 
 fn placed_on(on: &PlacementRef, node: &Resource<Node>) -> bool {
     on.kind == Kind::Node.as_str() && on.name == node.name
@@ -29,6 +40,8 @@ struct NodeUnits<'a> {
     files: Vec<OutputFile>,
     diagnostics: Vec<Diagnostic>,
     header: String,
+    /// Whether a Prometheus server on a NixOS node scrapes this node's metrics.
+    scraped: bool,
 }
 
 /// Generates the units of every node that is not NixOS.
@@ -36,13 +49,17 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     let index = Index::new(context.model);
+    let scrapers = scraping_nodes(context.model, &index);
     for node in context.model.nodes.iter().filter(|n| n.spec.os.value != Os::Nixos) {
         let header = context.header("#");
-        let mut units = NodeUnits { context, index: &index, node, files: Vec::new(), diagnostics: Vec::new(), header };
+        let scraped = scraped_from_elsewhere(&scrapers, &node.name);
+        let mut units =
+            NodeUnits { context, index: &index, node, files: Vec::new(), diagnostics: Vec::new(), header, scraped };
         for service in index.on(&node.name).services.iter().copied() {
             units.service(service);
         }
         units.workflows();
+        units.backups();
         units.wireguard();
         units.not_generated();
         files.append(&mut units.files);
@@ -71,10 +88,10 @@ impl<'a> NodeUnits<'a> {
                 Diagnostic::new(
                     Code::E1401,
                     span,
-                    format!("{what} holds a line break, which a unit file cannot carry"),
+                    format!("{what} holds a line break or ends with a backslash, which a unit file cannot carry"),
                 )
                 .with_primary_label("not a single line")
-                .with_help("write the value on one line"),
+                .with_help("write the value on one line, without a backslash at its end"),
             );
         }
         escaped
@@ -103,12 +120,18 @@ impl<'a> NodeUnits<'a> {
         }
         let mut args = vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&service.name)];
         let exposed: Vec<&str> = spec.expose.iter().map(|e| e.value.0.as_str()).collect();
+        let metrics = spec.metrics.as_ref().map(|m| m.port.value.0.as_str());
         for (name, port) in &spec.ports {
             let protocol = match port.protocol {
                 Transport::Tcp => "tcp",
                 Transport::Udp => "udp",
             };
-            let bind = if exposed.contains(&name.as_str()) { "" } else { "127.0.0.1:" };
+            let bind = match &self.node.spec.address {
+                _ if exposed.contains(&name.as_str()) => String::new(),
+                // A Prometheus on a NixOS node scrapes the metrics port over the mesh.
+                Some(address) if self.scraped && metrics == Some(name.as_str()) => format!("{}:", address.value.0),
+                _ => "127.0.0.1:".to_string(),
+            };
             args.push("--publish".into());
             args.push(exec_arg(&format!("{bind}{0}:{0}/{protocol}", port.number)));
         }
@@ -149,6 +172,20 @@ impl<'a> NodeUnits<'a> {
             }
             if let Some(memory) = &resources.memory {
                 args.push(format!("--memory={}b", memory.value.0));
+            }
+        }
+        if let Some(health) = &spec.health {
+            match health_options(&health.value, &spec.ports) {
+                Ok(options) => args.extend(options.iter().map(|o| exec_arg(o))),
+                Err(why) => self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E1404,
+                        health.span,
+                        format!("service `{}`: the health check has no podman form: {why}", service.name),
+                    )
+                    .with_primary_label("cannot become `--health-cmd`")
+                    .with_help("give `exec` a command of at least one word, or check a declared port"),
+                ),
             }
         }
         args.push(exec_arg(&image.value));
@@ -217,6 +254,13 @@ impl<'a> NodeUnits<'a> {
                 args.extend(step.args.iter().map(|a| exec_arg(&a.value)));
                 unit.set("Service", "Type", "oneshot");
                 unit.set("Service", "ExecStart", args.join(" "));
+                // `--rm` removes the container when podman sees it exit; a run killed at its
+                // timeout leaves it behind, and the next run's `--name` would clash.
+                unit.set(
+                    "Service",
+                    "ExecStopPost",
+                    format!("-{} rm --force --ignore {}", exec_arg(PODMAN), exec_arg(&unit_name)),
+                );
                 if let Some(timeout) = &step.timeout {
                     unit.set("Service", "TimeoutStartSec", format!("{}s", timeout.value.0 / 1000));
                 }
@@ -287,6 +331,11 @@ impl<'a> NodeUnits<'a> {
                 netdev.push("AllowedIPs", peer.allowed_ip.clone());
                 if let Some(endpoint) = &peer.endpoint {
                     netdev.push("Endpoint", endpoint.clone());
+                    // A node without an endpoint of its own (behind NAT) is reachable only while
+                    // it keeps the path open towards the peers it can reach.
+                    if self.node.spec.endpoint.is_none() {
+                        netdev.push("PersistentKeepalive", KEEPALIVE_SECONDS.to_string());
+                    }
                 }
             }
             self.emit(&format!("{}.netdev", network.name), &netdev, network.name_span);
@@ -305,7 +354,12 @@ impl<'a> NodeUnits<'a> {
             missing.push((service.name_span, format!("service `{}` (it has no image)", service.name)));
         }
         for backup in &on.backups {
-            missing.push((backup.name_span, format!("backup `{}`", backup.name)));
+            if let Some(snapshots) = &backup.spec.snapshots {
+                missing.push((snapshots.span, format!("the snapshots of backup `{}`", backup.name)));
+            }
+            if let Some(replicate) = &backup.spec.replicate {
+                missing.push((replicate.span, format!("the replica of backup `{}`", backup.name)));
+            }
         }
         for cluster in &on.clusters {
             missing.push((cluster.name_span, format!("cluster `{}`", cluster.name)));

@@ -122,8 +122,9 @@ codes! {
     E0617 "invalid-cron"              Error   "a workflow schedule is not a valid five-field cron expression",
     E0618 "zero-timeout"              Error   "a workflow step's timeout is zero",
     E0619 "invalid-wireguard-key"     Error   "a WireGuard public key is not 32 bytes of base64",
-    E0620 "namespace-quota-exceeded"  Error   "what is placed on a cluster asks for more than its namespace quota",
-    E0621 "quota-without-requests"    Error   "a workload in a namespace with a cpu or memory quota requests none",
+    E0620 "replica-on-same-node"      Error   "a backup replicates a dataset to the node it already lives on",
+    E0621 "namespace-quota-exceeded"  Error   "what is placed on a cluster asks for more than its namespace quota",
+    E0622 "quota-without-requests"    Error   "a workload in a namespace with a cpu or memory quota requests none",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -132,14 +133,22 @@ codes! {
     E1104 "nixos-no-calendar"         Error   "a backup interval cannot be written as a systemd calendar",
     E1105 "k3s-cannot-join"           Error   "a node of a k3s cluster has no way to join it",
     E1106 "nixos-no-cron-calendar"    Error   "a workflow schedule has no systemd calendar form",
-    // The systemd back end.
+    E1107 "nixos-replica-unreachable" Error   "a backup replicates to a node that has no address",
+    E1108 "nixos-health-unsupported"  Error   "a health check has no podman form",
+    E1109 "nixos-unit-name"           Error   "a service's `nixos_unit` is not a systemd unit name",
+    W1102 "nixos-preset-unit-unknown" Warning "a container needs a NixOS-module service that names no unit to order after",
+    W1103 "nixos-metrics-unreachable" Warning "a service's metrics cannot be scraped: its node has no address",
+    // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",
     E1202 "k8s-unsupported-value"     Error   "a value in a `helm { … }` payload has no YAML form",
     E1203 "k8s-nothing-to-install"    Error   "a service on a cluster has neither an image nor a chart",
     E1204 "k8s-no-cron"               Error   "a backup interval of a cluster volume has no cron form",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
+    // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",
+    E1403 "systemd-no-calendar"       Error   "a backup interval cannot be written as a systemd calendar",
+    E1404 "systemd-health-unsupported" Error  "a health check has no podman form",
     W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",

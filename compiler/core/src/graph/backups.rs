@@ -1,6 +1,7 @@
 //! Backups: the schedules meet the declared RPO (the worst-case loss is the smallest interval
 //! among the copies), retention counts are ones the schedule can fill, 3-2-1 holds (a warning),
-//! and every storage is covered by some backup (a warning).
+//! and every storage is covered by some backup (a warning). A replica counts as a copy for the
+//! RPO, and must go to another node than the dataset's own (E0620).
 
 use std::collections::HashSet;
 
@@ -34,6 +35,23 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             if let Some(keep) = keep {
                 let keep = Spanned { value: keep.clone(), span: offsite.span };
                 retention(&keep, every.0, "the offsite copy", diagnostics);
+            }
+        }
+        if let Some(replicate) = &spec.replicate {
+            copies.push(("the replica", replicate.every.value.0, replicate.every.span));
+            let home = estate.storage(&spec.source.name).map(|s| &s.spec.on);
+            if home.is_some_and(|on| on.kind == "node" && on.name == replicate.to.name) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0620,
+                        replicate.to.span,
+                        format!("backup `{}` replicates its dataset to the node it lives on", backup.name),
+                    )
+                    .with_primary_label("the dataset's own node")
+                    .with_help(
+                        "a replica protects against losing the node only on another node: name a different one in `to`",
+                    ),
+                );
             }
         }
         if let Some(rpo) = &spec.rpo {

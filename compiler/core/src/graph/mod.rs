@@ -68,6 +68,8 @@ pub enum EdgeKind {
     Membership,
     /// A cluster runs on a node (`servers`, `agents`).
     ClusterNode,
+    /// A backup replicates its dataset to a node (`replicate { to }`).
+    Replication,
 }
 
 /// An edge: its kind and the reference that made it.
@@ -203,6 +205,9 @@ impl<'m> EstateGraph<'m> {
             if let Some(offsite) = &backup.spec.offsite {
                 let crate::model::Offsite::Restic { password, .. } = &offsite.value;
                 self.link(from, password, EdgeKind::SecretUse);
+            }
+            if let Some(replicate) = &backup.spec.replicate {
+                self.link(from, &replicate.to.0, EdgeKind::Replication);
             }
         }
         for (w, workflow) in model.workflows.iter().enumerate() {

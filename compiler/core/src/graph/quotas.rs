@@ -3,7 +3,7 @@
 //!
 //! Kubernetes admits no pod without cpu and memory requests in a namespace whose quota counts
 //! them, unless a `LimitRange` gives a default; a workload that declares none is therefore
-//! counted at the cluster's `limits.default`, and refused (E0621) when there is none either,
+//! counted at the cluster's `limits.default`, and refused (E0622) when there is none either,
 //! since it would never start. Totals are summed in one pass per cluster: cpu and memory ×
 //! replicas, pods = replicas, claims and storage from the cluster's volumes. The error points at
 //! the quota field that is exceeded and names the total.
@@ -36,7 +36,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             if by_quota && !requested {
                 diagnostics.push(
                     Diagnostic::new(
-                        Code::E0621,
+                        Code::E0622,
                         service.name_span,
                         format!("service `{}` requests no {what} in a namespace whose quota counts it", service.name),
                     )
@@ -98,7 +98,7 @@ fn exceeded(cluster: &Resource<Cluster>, quota: &crate::model::Quota, totals: &T
         let show = |n: u64| if is_size { format_size(n) } else { format!("{n} {unit}") };
         out.push(
             Diagnostic::new(
-                Code::E0620,
+                Code::E0621,
                 span,
                 format!("cluster `{}` asks for {}, over its {field} quota of {}", cluster.name, show(total), show(limit)),
             )

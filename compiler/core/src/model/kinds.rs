@@ -299,6 +299,11 @@ pub struct Service {
     pub alert: IndexMap<String, Spanned<Alert>>,
     /// NixOS options merged into the module of the service's node, by option path.
     pub nixos: Option<Spanned<IndexMap<String, Payload>>>,
+    /// The systemd unit that stands for the service on NixOS when its `nixos { … }` options run
+    /// it (`postgresql.target`, `redis-cache.service`): containers on the same node that need the
+    /// service are ordered after it and require it. Presets set it beside their `nixos` options,
+    /// because only they know which unit the module they enable starts.
+    pub nixos_unit: Option<Spanned<String>>,
     /// A Helm chart that deploys the service on a cluster instead of the generic chart.
     pub helm: Option<Spanned<HelmChart>>,
     /// systemd unit settings merged into the service's unit, by section.
@@ -434,6 +439,23 @@ pub struct Backup {
     pub rpo: Option<Spanned<Duration>>,
     /// How often a restore is tested.
     pub verify: Option<Spanned<Cadence>>,
+    /// ZFS replication of the dataset to another node (send/receive).
+    pub replicate: Option<Spanned<Replicate>>,
+}
+
+/// ZFS replication: the dataset sent incrementally to a pool on another node.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replicate {
+    /// The node receiving the copy, reached at its `address` (or else its `endpoint`) over SSH.
+    pub to: NodeRef,
+    /// How often the copy is brought up to date.
+    pub every: Spanned<Duration>,
+    /// The dataset on the receiving node, `pool/path`. Default: the source's `pool/dataset`.
+    pub dataset: Option<Spanned<String>>,
+    /// The user the sending node logs in as on the receiving node. Default: `syncoid`.
+    #[schemars(extend("default" = "syncoid"))]
+    pub user: Option<Spanned<String>>,
 }
 
 /// Local snapshots.
@@ -460,6 +482,21 @@ pub struct Keep {
     pub monthly: Option<Spanned<u32>>,
     /// Yearly copies.
     pub yearly: Option<Spanned<u32>>,
+}
+
+impl Keep {
+    /// The tiers that are set, finest first: (`hourly`, 24), (`daily`, 7)…
+    pub fn tiers(&self) -> impl Iterator<Item = (&'static str, u32)> + '_ {
+        [
+            ("hourly", &self.hourly),
+            ("daily", &self.daily),
+            ("weekly", &self.weekly),
+            ("monthly", &self.monthly),
+            ("yearly", &self.yearly),
+        ]
+        .into_iter()
+        .filter_map(|(tier, count)| count.as_ref().map(|c| (tier, c.value)))
+    }
 }
 
 /// An offsite copy.

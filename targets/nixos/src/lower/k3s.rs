@@ -1,10 +1,19 @@
-//! k3s on NixOS: `services.k3s` for every server and agent of a k3s cluster.
+//! k3s on NixOS: `services.k3s` for every server and agent of a k3s cluster, and the ports the
+//! nodes reach each other on (k3s's "inbound rules": 6443/tcp on servers, 8472/udp for flannel's
+//! VXLAN and 10250/tcp for the kubelet on every node), opened on the mesh interface.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::source::Span;
 
-use super::{NodeModule, path, with};
+use super::{NodeModule, path};
 use crate::nix::Nix;
+
+/// The Kubernetes API of a k3s server.
+const API_PORT: u16 = 6443;
+/// The kubelet, which servers reach for logs, exec and metrics.
+const KUBELET_PORT: u16 = 10250;
+/// flannel's VXLAN overlay between the nodes (k3s's default backend).
+const FLANNEL_VXLAN_PORT: u16 = 8472;
 
 impl<'a> NodeModule<'a> {
     pub(super) fn k3s(&mut self) {
@@ -35,7 +44,10 @@ impl<'a> NodeModule<'a> {
                 let address = first.and_then(|f| self.index.node(f)).and_then(|n| n.spec.address.as_ref());
                 match address {
                     Some(address) => {
-                        k3s.push(("serverAddr".to_string(), Nix::Str(format!("https://{}:6443", address.value.0))));
+                        k3s.push((
+                            "serverAddr".to_string(),
+                            Nix::Str(format!("https://{}:{API_PORT}", address.value.0)),
+                        ));
                     }
                     None => self.k3s_needs(&cluster.name, "the first server has no `address` to join", span),
                 }
@@ -63,16 +75,20 @@ impl<'a> NodeModule<'a> {
                 k3s.push(("extraFlags".to_string(), Nix::List(flags)));
             }
             self.define(path("services.k3s"), Nix::Attrs(k3s), span);
+            // The API (servers), flannel's VXLAN and the kubelet answer the cluster's nodes: on
+            // the mesh when there is one.
+            let mut tcp = vec![KUBELET_PORT];
             if is_server {
-                // The API answers the cluster's nodes: on the mesh when there is one.
-                match mesh {
-                    Some(mesh) => {
-                        let interface = with(path("networking.firewall.interfaces"), &[&mesh.name, "allowedTCPPorts"]);
-                        self.define(interface, Nix::List(vec![Nix::Int(6443)]), span);
-                    }
-                    None => {
-                        self.tcp.insert(6443);
-                    }
+                tcp.push(API_PORT);
+            }
+            match mesh {
+                Some(mesh) => {
+                    self.interface_tcp.entry(mesh.name.clone()).or_default().extend(tcp);
+                    self.interface_udp.entry(mesh.name.clone()).or_default().insert(FLANNEL_VXLAN_PORT);
+                }
+                None => {
+                    self.tcp.extend(tcp);
+                    self.udp.insert(FLANNEL_VXLAN_PORT);
                 }
             }
         }

@@ -27,12 +27,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{Payload, Transport};
-use spec_compiler::model::{EnvValue, Kind, Model, NixosSecret, Node, Os, Resource, Service};
-use spec_compiler::source::{Origin, Span};
+use spec_compiler::model::types::Payload;
+use spec_compiler::model::{Kind, Model, NixosSecret, Node, Os, Resource};
+use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
+use spec_target_systemd::scrape::scraping_nodes;
 
+mod backups;
 mod k3s;
+mod monitoring;
+mod services;
+mod storage;
 mod workflows;
 
 use crate::module::Module;
@@ -58,6 +63,9 @@ fn with(mut base: Vec<String>, tail: &[&str]) -> Vec<String> {
     base
 }
 
+/// WireGuard's keepalive for peers behind NAT, in seconds (wg(8) suggests 25).
+pub(super) const KEEPALIVE_SECONDS: u16 = 25;
+
 /// Lowering state for one node.
 struct NodeModule<'a> {
     context: &'a Context<'a>,
@@ -67,8 +75,13 @@ struct NodeModule<'a> {
     diagnostics: Vec<Diagnostic>,
     tcp: BTreeSet<u16>,
     udp: BTreeSet<u16>,
+    /// Ports opened only on an interface (the mesh), by interface.
+    interface_tcp: BTreeMap<String, BTreeSet<u16>>,
+    interface_udp: BTreeMap<String, BTreeSet<u16>>,
     trusted: BTreeSet<String>,
     secrets: BTreeMap<&'a str, Span>,
+    /// The nodes running a Prometheus server.
+    scrapers: &'a BTreeSet<&'a str>,
 }
 
 impl<'a> NodeModule<'a> {
@@ -119,6 +132,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let header = context.header("#");
     let index = Index::new(model);
+    let scrapers = scraping_nodes(model, &index);
     for node in model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos) {
         let mut lowering = NodeModule {
             context,
@@ -128,8 +142,11 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             diagnostics: Vec::new(),
             tcp: BTreeSet::new(),
             udp: BTreeSet::new(),
+            interface_tcp: BTreeMap::new(),
+            interface_udp: BTreeMap::new(),
             trusted: BTreeSet::new(),
             secrets: BTreeMap::new(),
+            scrapers: &scrapers,
         };
         lowering.host();
         lowering.storage();
@@ -139,6 +156,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
         lowering.backups();
         lowering.k3s();
         lowering.workflows();
+        lowering.monitoring();
         lowering.wireguard();
         lowering.firewall();
         lowering.secrets();
@@ -160,7 +178,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     (files, diagnostics)
 }
 
-fn placed_on(on: &spec_compiler::model::types::PlacementRef, node: &Resource<Node>) -> bool {
+pub(super) fn placed_on(on: &spec_compiler::model::types::PlacementRef, node: &Resource<Node>) -> bool {
     on.kind == Kind::Node.as_str() && on.name == node.name
 }
 
@@ -171,146 +189,8 @@ impl<'a> NodeModule<'a> {
         self.define(path("networking.hostId"), Nix::Str(host_id(&node.name)), node.name_span);
     }
 
-    fn storage(&mut self) {
-        let node = self.node;
-        if !node.spec.zpool.is_empty() {
-            let span = node.spec.zpool.values().next().map_or(node.name_span, |p| p.span);
-            self.define(path("boot.supportedFilesystems"), Nix::List(vec![Nix::Str("zfs".into())]), span);
-            let pools = node.spec.zpool.keys().map(|p| Nix::Str(p.clone())).collect();
-            self.define(path("boot.zfs.extraPools"), Nix::List(pools), span);
-        }
-        for storage in self.index.on(&node.name).storage.iter().copied() {
-            let Some(zfs) = &storage.spec.zfs else { continue };
-            let mountpoint = mountpoint(zfs);
-            let value = Nix::Attrs(vec![
-                ("device".into(), Nix::Str(format!("{}/{}", zfs.pool.value, zfs.dataset.value))),
-                ("fsType".into(), Nix::Str("zfs".into())),
-                // `zfsutil` because the dataset's mountpoint property is not `legacy`.
-                ("options".into(), Nix::List(vec![Nix::Str("zfsutil".into())])),
-            ]);
-            self.define(vec!["fileSystems".into(), mountpoint], value, zfs.span);
-        }
-    }
-
-    fn service(&mut self, service: &'a Resource<Service>) {
-        let spec = &service.spec;
-        if let Some(nixos) = &spec.nixos {
-            // Options a preset brings are attributed to the service that uses it.
-            let origin = if self.context.sources.get(nixos.span.file).origin == Origin::Stdlib {
-                service.name_span
-            } else {
-                nixos.span
-            };
-            let mut definitions = Vec::new();
-            for (option, value) in &nixos.value {
-                match payload(value) {
-                    Ok(nix) => definitions.push((path(option), nix)),
-                    Err(what) => self.unsupported(service, &what, origin),
-                }
-            }
-            self.define_all(definitions, origin);
-        }
-        for port in spec.expose.iter().filter_map(|name| spec.ports.get(name.value.0.as_str())) {
-            match port.protocol {
-                Transport::Tcp => self.tcp.insert(port.number),
-                Transport::Udp => self.udp.insert(port.number),
-            };
-        }
-        // On NixOS a service whose preset (or the user) gives NixOS options runs through them; a
-        // container as well would run it twice.
-        if spec.nixos.is_some() {
-            return;
-        }
-        let Some(image) = &spec.image else { return };
-        let base = vec!["virtualisation".into(), "oci-containers".into(), "containers".into(), service.name.clone()];
-        let mut container = vec![("image".to_string(), Nix::Str(image.value.clone()))];
-        if !spec.args.is_empty() {
-            container.push(("cmd".into(), Nix::List(spec.args.iter().map(|a| Nix::Str(a.value.clone())).collect())));
-        }
-        let exposed: BTreeSet<&str> = spec.expose.iter().map(|e| e.value.0.as_str()).collect();
-        let ports: Vec<Nix> = spec
-            .ports
-            .iter()
-            .map(|(name, port)| {
-                let protocol = match port.protocol {
-                    Transport::Tcp => "tcp",
-                    Transport::Udp => "udp",
-                };
-                // Published ports bypass the NixOS firewall: only exposed ones listen on every
-                // address.
-                let bind = if exposed.contains(name.as_str()) { "" } else { "127.0.0.1:" };
-                Nix::Str(format!("{bind}{0}:{0}/{protocol}", port.number))
-            })
-            .collect();
-        if !ports.is_empty() {
-            container.push(("ports".into(), Nix::List(ports)));
-        }
-        let volumes: Vec<Nix> = spec
-            .volumes
-            .iter()
-            .filter_map(|(target, storage)| {
-                let storage = self.index.storage(&storage.name)?;
-                let zfs = storage.spec.zfs.as_ref()?;
-                Some(Nix::Str(format!("{}:{target}", mountpoint(zfs))))
-            })
-            .collect();
-        if !volumes.is_empty() {
-            container.push(("volumes".into(), Nix::List(volumes)));
-        }
-        let mut environment = Vec::new();
-        let mut environment_files = Vec::new();
-        for (key, value) in &spec.env {
-            match &value.value {
-                EnvValue::Text(text) => environment.push((key.clone(), Nix::Str(text.clone()))),
-                EnvValue::Number(n) => environment.push((key.clone(), Nix::Str(n.to_string()))),
-                EnvValue::Flag(b) => environment.push((key.clone(), Nix::Str(b.to_string()))),
-                // The decrypted file holds `KEY=value` lines; the value never reaches the store.
-                EnvValue::Secret(secret) => environment_files.push(self.secret_path(&secret.name, secret.span)),
-            }
-        }
-        if !environment.is_empty() {
-            container.push(("environment".into(), Nix::Attrs(environment)));
-        }
-        if !environment_files.is_empty() {
-            container.push(("environmentFiles".into(), Nix::List(environment_files)));
-        }
-        let depends: Vec<Nix> = spec
-            .needs
-            .iter()
-            .filter(|need| {
-                self.index.service(&need.name).is_some_and(|s| {
-                    s.spec.image.is_some() && s.spec.nixos.is_none() && placed_on(&s.spec.on, self.node)
-                })
-            })
-            .map(|need| Nix::Str(need.name.clone()))
-            .collect();
-        if !depends.is_empty() {
-            container.push(("dependsOn".into(), Nix::List(depends)));
-        }
-        let mut options = Vec::new();
-        if let Some(resources) = &spec.resources {
-            if let Some(cpu) = &resources.cpu {
-                options.push(Nix::Str(format!("--cpus={}", cpu.value)));
-            }
-            if let Some(memory) = &resources.memory {
-                options.push(Nix::Str(format!("--memory={}b", memory.value.0)));
-            }
-        }
-        if !options.is_empty() {
-            container.push(("extraOptions".into(), Nix::List(options)));
-        }
-        self.define(base, Nix::Attrs(container), service.name_span);
-    }
-
-    fn unsupported(&mut self, service: &Resource<Service>, what: &str, span: Span) {
-        self.diagnostics.push(
-            Diagnostic::new(Code::E1102, span, format!("service `{}`: {what} has no NixOS form", service.name))
-                .with_primary_label("cannot be written as a NixOS option value")
-                .with_help("write it as a string, a number, a boolean, a list, a map or `nix(\"…\")`"),
-        );
-    }
-
     fn wireguard(&mut self) {
+        let behind_nat = self.node.spec.endpoint.is_none();
         for mesh in meshes(self.index, self.node) {
             let (network, wireguard) = (mesh.network, mesh.wireguard);
             if network.name.len() > 15 {
@@ -336,6 +216,11 @@ impl<'a> NodeModule<'a> {
                     ];
                     if let Some(endpoint) = &peer.endpoint {
                         entry.push(("endpoint".to_string(), Nix::Str(endpoint.clone())));
+                        // A node without an endpoint of its own (behind NAT) is reachable only
+                        // while it keeps the path open towards the peers it can reach.
+                        if behind_nat {
+                            entry.push(("persistentKeepalive".to_string(), Nix::Int(KEEPALIVE_SECONDS.into())));
+                        }
                     }
                     Nix::Attrs(entry)
                 })
@@ -366,6 +251,14 @@ impl<'a> NodeModule<'a> {
             let value = ports(&self.udp);
             self.define(path("networking.firewall.allowedUDPPorts"), value, span);
         }
+        let mut definitions = Vec::new();
+        for (interfaces, option) in [(&self.interface_tcp, "allowedTCPPorts"), (&self.interface_udp, "allowedUDPPorts")]
+        {
+            for (interface, set) in interfaces {
+                definitions.push((with(path("networking.firewall.interfaces"), &[interface, option]), ports(set)));
+            }
+        }
+        self.define_all(definitions, span);
         if !self.trusted.is_empty() {
             let value = Nix::List(self.trusted.iter().map(|t| Nix::Str(t.clone())).collect());
             self.define(path("networking.firewall.trustedInterfaces"), value, span);
@@ -403,126 +296,6 @@ impl<'a> NodeModule<'a> {
     }
 }
 
-/// A systemd calendar expression for "every `ms`", when the interval divides an hour, a day or
-/// a week evenly; `None` otherwise.
-pub fn calendar(ms: u64) -> Option<String> {
-    const MINUTE: u64 = 60_000;
-    const HOUR: u64 = 60 * MINUTE;
-    const DAY: u64 = 24 * HOUR;
-    match ms {
-        0 => None,
-        ms if ms.is_multiple_of(MINUTE) && ms < HOUR && (HOUR / MINUTE).is_multiple_of(ms / MINUTE) => {
-            Some(format!("*:0/{}", ms / MINUTE))
-        }
-        HOUR => Some("hourly".into()),
-        ms if ms.is_multiple_of(HOUR) && ms < DAY && (DAY / HOUR).is_multiple_of(ms / HOUR) => {
-            Some(format!("0/{}:00", ms / HOUR))
-        }
-        DAY => Some("daily".into()),
-        ms if ms == 7 * DAY => Some("weekly".into()),
-        _ => None,
-    }
-}
-
-impl<'a> NodeModule<'a> {
-    fn backups(&mut self) {
-        let node = self.node;
-        let mut sanoid_interval: Option<u64> = None;
-        for backup in self.index.on(&node.name).backups.iter().copied() {
-            let Some(storage) = self.index.storage(&backup.spec.source.name) else { continue };
-            let Some(zfs) = &storage.spec.zfs else { continue };
-            let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
-            if let Some(snapshots) = &backup.spec.snapshots {
-                let mut policy =
-                    vec![("autosnap".to_string(), Nix::Bool(true)), ("autoprune".to_string(), Nix::Bool(true))];
-                let every = snapshots.every.value.0;
-                if every < 3_600_000 {
-                    // Sanoid takes sub-hourly snapshots only as "frequent" ones: keep an hour's
-                    // worth, every `every` minutes; the hourly tier takes over after that.
-                    let minutes = (every / 60_000).max(1);
-                    policy.push(("frequent_period".to_string(), Nix::Int(minutes as i64)));
-                    policy.push(("frequently".to_string(), Nix::Int((60 / minutes).max(1) as i64)));
-                }
-                if let Some(keep) = &snapshots.keep {
-                    for (tier, count) in keep_tiers(keep) {
-                        policy.push((tier.to_string(), Nix::Int(i64::from(count))));
-                    }
-                }
-                self.define(with(path("services.sanoid.datasets"), &[&dataset]), Nix::Attrs(policy), snapshots.span);
-                sanoid_interval = Some(sanoid_interval.map_or(every, |current: u64| current.min(every)));
-                if calendar(every).is_none() {
-                    self.no_calendar(&backup.name, every, snapshots.every.span);
-                }
-            }
-            if let Some(offsite) = &backup.spec.offsite {
-                let spec_compiler::model::Offsite::Restic { repository, password, every, keep } = &offsite.value;
-                let Some(on_calendar) = calendar(every.0) else {
-                    self.no_calendar(&backup.name, every.0, offsite.span);
-                    continue;
-                };
-                let password_file = self.secret_path(&password.name, password.span);
-                let mut job = vec![
-                    ("repository".to_string(), Nix::Str(repository.clone())),
-                    ("passwordFile".to_string(), password_file),
-                    ("paths".to_string(), Nix::List(vec![Nix::Str(mountpoint(zfs))])),
-                    ("initialize".to_string(), Nix::Bool(true)),
-                    (
-                        "timerConfig".to_string(),
-                        Nix::Attrs(vec![
-                            ("OnCalendar".into(), Nix::Str(on_calendar)),
-                            ("Persistent".into(), Nix::Bool(true)),
-                        ]),
-                    ),
-                ];
-                if let Some(keep) = keep {
-                    let prune =
-                        keep_tiers(keep).map(|(tier, count)| Nix::Str(format!("--keep-{tier} {count}"))).collect();
-                    job.push(("pruneOpts".to_string(), Nix::List(prune)));
-                }
-                if backup.spec.verify.is_some() {
-                    // A restore test reads back a sample of the data on every run.
-                    job.push(("checkOpts".to_string(), Nix::List(vec![Nix::Str("--read-data-subset=5%".into())])));
-                }
-                self.define(with(path("services.restic.backups"), &[&backup.name]), Nix::Attrs(job), offsite.span);
-            }
-        }
-        if let Some(every) = sanoid_interval {
-            self.define(path("services.sanoid.enable"), Nix::Bool(true), node.name_span);
-            if let Some(interval) = calendar(every) {
-                self.define(path("services.sanoid.interval"), Nix::Str(interval), node.name_span);
-            }
-        }
-    }
-
-    fn no_calendar(&mut self, backup: &str, every: u64, span: Span) {
-        self.diagnostics.push(
-            Diagnostic::new(
-                Code::E1104,
-                span,
-                format!(
-                    "backup `{backup}`: every {} is not a systemd calendar interval",
-                    spec_compiler::model::types::format_duration(every)
-                ),
-            )
-            .with_primary_label("cannot be scheduled as a timer")
-            .with_help("use an interval that divides an hour or a day evenly (5m, 15m, 1h, 6h, 1d) or a week (7d)"),
-        );
-    }
-}
-
-/// The retention tiers that are set, in order.
-fn keep_tiers(keep: &spec_compiler::model::Keep) -> impl Iterator<Item = (&'static str, u32)> + '_ {
-    [
-        ("hourly", &keep.hourly),
-        ("daily", &keep.daily),
-        ("weekly", &keep.weekly),
-        ("monthly", &keep.monthly),
-        ("yearly", &keep.yearly),
-    ]
-    .into_iter()
-    .filter_map(|(tier, count)| count.as_ref().map(|c| (tier, c.value)))
-}
-
 /// A project file as a path expression from a node module (`out/nixos/<node>/`, two folders below
 /// the output root). The `./. + "…"` form takes any file name, which a path literal cannot.
 fn project_path(context: &Context<'_>, file: &str) -> Nix {
@@ -531,7 +304,7 @@ fn project_path(context: &Context<'_>, file: &str) -> Nix {
 }
 
 /// The mount point of a dataset: its `mountpoint`, or `/<pool>/<dataset>`.
-fn mountpoint(zfs: &spec_compiler::model::ZfsDataset) -> String {
+pub(super) fn mountpoint(zfs: &spec_compiler::model::ZfsDataset) -> String {
     match &zfs.mountpoint {
         Some(mountpoint) => mountpoint.value.clone(),
         None => format!("/{}/{}", zfs.pool.value, zfs.dataset.value),
@@ -539,7 +312,7 @@ fn mountpoint(zfs: &spec_compiler::model::ZfsDataset) -> String {
 }
 
 /// A payload value as Nix, or what cannot be written.
-fn payload(value: &Payload) -> Result<Nix, String> {
+pub(super) fn payload(value: &Payload) -> Result<Nix, String> {
     Ok(match value {
         Payload::Str(s) | Payload::Symbol(s) => Nix::Str(s.clone()),
         Payload::Int(n) => Nix::Int(*n),
@@ -662,17 +435,6 @@ fn hive(context: &Context<'_>, header: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn intervals_become_systemd_calendars() {
-        assert_eq!(calendar(15 * 60_000).as_deref(), Some("*:0/15"));
-        assert_eq!(calendar(3_600_000).as_deref(), Some("hourly"));
-        assert_eq!(calendar(6 * 3_600_000).as_deref(), Some("0/6:00"));
-        assert_eq!(calendar(86_400_000).as_deref(), Some("daily"));
-        assert_eq!(calendar(7 * 86_400_000).as_deref(), Some("weekly"));
-        assert_eq!(calendar(7 * 60_000), None);
-        assert_eq!(calendar(5 * 3_600_000), None);
-    }
 
     #[test]
     fn host_ids_are_eight_hex_digits_and_stable() {

@@ -3,7 +3,8 @@
 //! Step `s` of workflow `w` is `systemd.services."w-s"`: `podman run --rm` of the step's image
 //! with its arguments and environment (secrets as `--env-file` pointing at the decrypted file),
 //! ordered after and requiring the steps it needs, with `TimeoutStartSec=` from `timeout` and
-//! `Restart=on-failure` with a start limit from `retries`. `systemd.services."w"` requires the steps
+//! `Restart=on-failure` with a start limit from `retries`; `ExecStopPost=` removes a container
+//! a killed run left behind. `systemd.services."w"` requires the steps
 //! nothing else needs, so starting it runs the whole chain in order; `systemd.timers."w"` starts
 //! it on the schedule, translated from cron to `OnCalendar=`.
 
@@ -55,9 +56,17 @@ impl<'a> NodeModule<'a> {
                 }
                 let after: Vec<Nix> =
                     step.needs.iter().map(|n| Nix::Str(format!("{}-{}.service", workflow.name, n.name))).collect();
+                // `--rm` removes the container when podman sees it exit; a run killed at its
+                // timeout leaves it behind, and the next run's `--name` would clash.
+                let cleanup = vec![
+                    Part::Text("-".into()),
+                    Part::Code("pkgs.podman".into()),
+                    Part::Text(format!("/bin/podman rm --force --ignore {}", exec_arg(&unit))),
+                ];
                 let mut service_config = vec![
                     ("Type".to_string(), Nix::Str("oneshot".into())),
                     ("ExecStart".to_string(), Nix::Interpolated(command)),
+                    ("ExecStopPost".to_string(), Nix::Interpolated(cleanup)),
                 ];
                 if let Some(timeout) = &step.timeout {
                     service_config

@@ -1,0 +1,257 @@
+//! Services on NixOS: through their preset's `nixos { … }` options, or as OCI containers.
+//!
+//! A container (`virtualisation.oci-containers.containers.<name>`, run by podman as
+//! `podman-<name>.service`) gets its ports (published on loopback unless exposed; a metrics port
+//! on the node's mesh address when a Prometheus on another node scrapes it), volumes from storage,
+//! environment without secrets, secrets through `environmentFiles`, `dependsOn` for the containers
+//! it needs, cpu and memory limits and its health check as podman options, and is ordered after
+//! (and requires) the `nixos_unit` of each preset service it needs on the node. A preset service
+//! runs through its module only, whose own health and ordering the module defines.
+
+use std::collections::BTreeSet;
+
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::Transport;
+use spec_compiler::model::{EnvValue, Resource, Service};
+use spec_compiler::source::{Origin, Span};
+use spec_target_systemd::podman::health_options;
+use spec_target_systemd::scrape::scraped_from_elsewhere;
+
+use super::{NodeModule, mountpoint, path, payload, placed_on, with};
+use crate::nix::Nix;
+
+/// Whether `name` is a unit name NixOS accepts in `after`/`requires` (its option type's pattern).
+fn is_unit_name(name: &str) -> bool {
+    const TYPES: [&str; 10] =
+        ["service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "scope"];
+    let Some((stem, kind)) = name.rsplit_once('.') else { return false };
+    (TYPES.contains(&kind) || kind == "slice")
+        && !stem.is_empty()
+        && stem.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | '%' | ':' | '_' | '.' | '-'))
+}
+
+impl<'a> NodeModule<'a> {
+    pub(super) fn service(&mut self, service: &'a Resource<Service>) {
+        let spec = &service.spec;
+        if let Some(nixos) = &spec.nixos {
+            // Options a preset brings are attributed to the service that uses it.
+            let origin = if self.context.sources.get(nixos.span.file).origin == Origin::Stdlib {
+                service.name_span
+            } else {
+                nixos.span
+            };
+            let mut definitions = Vec::new();
+            for (option, value) in &nixos.value {
+                match payload(value) {
+                    Ok(nix) => definitions.push((path(option), nix)),
+                    Err(what) => self.unsupported(service, &what, origin),
+                }
+            }
+            self.define_all(definitions, origin);
+            if let Some(unit) = &spec.nixos_unit {
+                if !is_unit_name(&unit.value) {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E1109,
+                            unit.span,
+                            format!("service `{}`: `{}` is not a systemd unit name", service.name, unit.value),
+                        )
+                        .with_primary_label("not a unit name")
+                        .with_help("name a unit with its type, such as `postgresql.target` or `redis-main.service`"),
+                    );
+                }
+            }
+        }
+        let remote_scrape = scraped_from_elsewhere(self.scrapers, &self.node.name);
+        let metrics_port = spec.metrics.as_ref().and_then(|m| spec.ports.get(m.port.value.0.as_str()));
+        if let (Some(port), true) = (metrics_port, remote_scrape) {
+            // The Prometheus server on another node reaches the metrics over the mesh.
+            for network in self.index.on(&self.node.name).networks.iter().filter(|n| n.spec.wireguard.is_some()) {
+                self.interface_tcp.entry(network.name.clone()).or_default().insert(port.number);
+            }
+        }
+        for port in spec.expose.iter().filter_map(|name| spec.ports.get(name.value.0.as_str())) {
+            match port.protocol {
+                Transport::Tcp => self.tcp.insert(port.number),
+                Transport::Udp => self.udp.insert(port.number),
+            };
+        }
+        // On NixOS a service whose preset (or the user) gives NixOS options runs through them; a
+        // container as well would run it twice.
+        if spec.nixos.is_some() {
+            return;
+        }
+        let Some(image) = &spec.image else { return };
+        let base = vec!["virtualisation".into(), "oci-containers".into(), "containers".into(), service.name.clone()];
+        let mut container = vec![("image".to_string(), Nix::Str(image.value.clone()))];
+        if !spec.args.is_empty() {
+            container.push(("cmd".into(), Nix::List(spec.args.iter().map(|a| Nix::Str(a.value.clone())).collect())));
+        }
+        let exposed: BTreeSet<&str> = spec.expose.iter().map(|e| e.value.0.as_str()).collect();
+        let ports: Vec<Nix> = spec
+            .ports
+            .iter()
+            .map(|(name, port)| {
+                let protocol = match port.protocol {
+                    Transport::Tcp => "tcp",
+                    Transport::Udp => "udp",
+                };
+                // Published ports bypass the NixOS firewall: only exposed ones listen on every
+                // address.
+                let bind = match &self.node.spec.address {
+                    _ if exposed.contains(name.as_str()) => String::new(),
+                    // The metrics port listens on the mesh when a Prometheus elsewhere scrapes it.
+                    Some(address) if remote_scrape && metrics_port == Some(port) => format!("{}:", address.value.0),
+                    _ => "127.0.0.1:".to_string(),
+                };
+                Nix::Str(format!("{bind}{0}:{0}/{protocol}", port.number))
+            })
+            .collect();
+        if !ports.is_empty() {
+            container.push(("ports".into(), Nix::List(ports)));
+        }
+        let volumes: Vec<Nix> = spec
+            .volumes
+            .iter()
+            .filter_map(|(target, storage)| {
+                let storage = self.index.storage(&storage.name)?;
+                let zfs = storage.spec.zfs.as_ref()?;
+                Some(Nix::Str(format!("{}:{target}", mountpoint(zfs))))
+            })
+            .collect();
+        if !volumes.is_empty() {
+            container.push(("volumes".into(), Nix::List(volumes)));
+        }
+        let mut environment = Vec::new();
+        let mut environment_files = Vec::new();
+        for (key, value) in &spec.env {
+            match &value.value {
+                EnvValue::Text(text) => environment.push((key.clone(), Nix::Str(text.clone()))),
+                EnvValue::Number(n) => environment.push((key.clone(), Nix::Str(n.to_string()))),
+                EnvValue::Flag(b) => environment.push((key.clone(), Nix::Str(b.to_string()))),
+                // The decrypted file holds `KEY=value` lines; the value never reaches the store.
+                EnvValue::Secret(secret) => environment_files.push(self.secret_path(&secret.name, secret.span)),
+            }
+        }
+        if !environment.is_empty() {
+            container.push(("environment".into(), Nix::Attrs(environment)));
+        }
+        if !environment_files.is_empty() {
+            container.push(("environmentFiles".into(), Nix::List(environment_files)));
+        }
+        let depends: Vec<Nix> = spec
+            .needs
+            .iter()
+            .filter(|need| {
+                self.index.service(&need.name).is_some_and(|s| {
+                    s.spec.image.is_some() && s.spec.nixos.is_none() && placed_on(&s.spec.on, self.node)
+                })
+            })
+            .map(|need| Nix::Str(need.name.clone()))
+            .collect();
+        if !depends.is_empty() {
+            container.push(("dependsOn".into(), Nix::List(depends)));
+        }
+        // A port published on the mesh address needs the WireGuard interface that carries it.
+        let metrics_name = spec.metrics.as_ref().map(|m| m.port.value.0.as_str());
+        let on_mesh = remote_scrape
+            && self.node.spec.address.is_some()
+            && metrics_port.is_some()
+            && metrics_name.is_some_and(|name| !exposed.contains(name));
+        let mut units: Vec<Nix> = Vec::new();
+        if on_mesh {
+            let networks = self.index.on(&self.node.name).networks.iter().filter(|n| n.spec.wireguard.is_some());
+            units.extend(networks.map(|n| Nix::Str(format!("wireguard-{}.service", n.name))));
+        }
+        self.order_after_presets(service, units);
+        let mut options = Vec::new();
+        if let Some(resources) = &spec.resources {
+            if let Some(cpu) = &resources.cpu {
+                options.push(Nix::Str(format!("--cpus={}", cpu.value)));
+            }
+            if let Some(memory) = &resources.memory {
+                options.push(Nix::Str(format!("--memory={}b", memory.value.0)));
+            }
+        }
+        if let Some(health) = &spec.health {
+            match health_options(&health.value, &spec.ports) {
+                Ok(health) => options.extend(health.into_iter().map(Nix::Str)),
+                Err(why) => self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E1108,
+                        health.span,
+                        format!("service `{}`: the health check has no podman form: {why}", service.name),
+                    )
+                    .with_primary_label("cannot become `--health-cmd`")
+                    .with_help("give `exec` a command of at least one word, or check a declared port"),
+                ),
+            }
+        }
+        if !options.is_empty() {
+            container.push(("extraOptions".into(), Nix::List(options)));
+        }
+        self.define(base, Nix::Attrs(container), service.name_span);
+    }
+
+    fn unsupported(&mut self, service: &Resource<Service>, what: &str, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::new(Code::E1102, span, format!("service `{}`: {what} has no NixOS form", service.name))
+                .with_primary_label("cannot be written as a NixOS option value")
+                .with_help("write it as a string, a number, a boolean, a list, a map or `nix(\"…\")`"),
+        );
+    }
+
+    /// Orders the container after `units` and the units of the preset services it needs on this
+    /// node: their NixOS modules start units only the preset knows, named in its `nixos_unit`.
+    fn order_after_presets(&mut self, service: &Resource<Service>, mut units: Vec<Nix>) {
+        for need in &service.spec.needs {
+            let Some(needed) = self.index.service(&need.name) else { continue };
+            if needed.spec.nixos.is_none() || !placed_on(&needed.spec.on, self.node) {
+                continue;
+            }
+            match &needed.spec.nixos_unit {
+                Some(unit) if is_unit_name(&unit.value) => units.push(Nix::Str(unit.value.clone())),
+                Some(_) => {}
+                None => self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1102,
+                        need.span,
+                        format!(
+                            "service `{}` cannot be ordered after `{}`: its NixOS options name no unit",
+                            service.name, needed.name
+                        ),
+                    )
+                    .with_primary_label("no unit to start after")
+                    .with_help(format!(
+                        "set `nixos_unit` on service `{}` to the unit its NixOS module starts (`name.service`)",
+                        needed.name
+                    )),
+                ),
+            }
+        }
+        if units.is_empty() {
+            return;
+        }
+        // The oci-containers module runs each container as `podman-<name>.service`.
+        let unit = format!("podman-{}", service.name);
+        let definitions = vec![
+            (with(path("systemd.services"), &[&unit, "after"]), Nix::List(units.clone())),
+            (with(path("systemd.services"), &[&unit, "requires"]), Nix::List(units)),
+        ];
+        self.define_all(definitions, service.name_span);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_unit_name;
+
+    #[test]
+    fn unit_names_need_a_type() {
+        assert!(is_unit_name("postgresql.target"));
+        assert!(is_unit_name("redis-main.service"));
+        assert!(!is_unit_name("postgresql"));
+        assert!(!is_unit_name("a b.service"));
+        assert!(!is_unit_name(".service"));
+    }
+}

@@ -1,0 +1,91 @@
+//! podman options shared by the systemd back end and the NixOS one (whose containers also run
+//! under podman): health checks, and the restic image that backs up hosts without restic.
+//!
+//! Options come back unescaped, one argument each: the NixOS back end writes them as Nix strings
+//! (the oci-containers module quotes them for the shell), the systemd back end through
+//! [`crate::escape::exec_arg`].
+//!
+//! Health checks (podman-run(1), `--health-cmd`): the check runs inside the container. An `exec`
+//! check of several words is podman's exec form, a JSON array run without a shell; anything else
+//! is the `CMD-SHELL` form, so the image needs a `/bin/sh`: `http` tries busybox `wget` and then
+//! `curl`, `tcp` tries `nc -z` and then bash's `/dev/tcp`. A failing check kills the container
+//! (`--health-on-failure=kill`, podman 4.3 or later), so the unit's restart policy restarts it.
+
+use indexmap::IndexMap;
+use spec_compiler::model::Health;
+use spec_compiler::model::types::{Port, Spanned};
+
+use crate::escape::shell_word;
+
+/// The restic image for backups on hosts that are not NixOS.
+pub const RESTIC_IMAGE: &str = "docker.io/restic/restic:0.17.3";
+
+/// podman's health-check options for `health`, or why it has none.
+pub fn health_options(health: &Health, ports: &IndexMap<String, Spanned<Port>>) -> Result<Vec<String>, String> {
+    let port =
+        |name: &str| ports.get(name).map(|p| p.number).ok_or_else(|| format!("the port `{name}` is not declared"));
+    let command: Vec<String> = match health {
+        Health::Http { port: name, path } => {
+            let path = if path.starts_with('/') { path.clone() } else { format!("/{path}") };
+            let url = shell_word(&format!("http://127.0.0.1:{}{path}", port(&name.value.0)?));
+            let shell = format!("wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}");
+            vec!["CMD-SHELL".into(), shell]
+        }
+        Health::Tcp { port: name } => {
+            let number = port(&name.value.0)?;
+            let shell = format!("nc -z 127.0.0.1 {number} || bash -c 'exec 3<>/dev/tcp/127.0.0.1/{number}'");
+            vec!["CMD-SHELL".into(), shell]
+        }
+        Health::Exec { command } if command.is_empty() => return Err("the command is empty".into()),
+        // podman reads a first word of `CMD`, `CMD-SHELL` or `NONE` as its own keyword, and a
+        // one-word array as shell text: both go through the shell form, with the words quoted.
+        Health::Exec { command }
+            if command.len() == 1 || ["CMD", "CMD-SHELL", "NONE"].contains(&command[0].to_uppercase().as_str()) =>
+        {
+            let words: Vec<String> = command.iter().map(|w| shell_word(w)).collect();
+            vec!["CMD-SHELL".into(), format!("exec {}", words.join(" "))]
+        }
+        Health::Exec { command } => command.clone(),
+    };
+    let json = serde_json::to_string(&command).map_err(|e| e.to_string())?;
+    Ok(vec![
+        format!("--health-cmd={json}"),
+        "--health-interval=30s".into(),
+        "--health-timeout=10s".into(),
+        "--health-retries=3".into(),
+        "--health-on-failure=kill".into(),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spec_compiler::model::types::{LocalName, Transport};
+    use spec_compiler::source::Span;
+
+    fn spanned<T>(value: T) -> Spanned<T> {
+        Spanned { value, span: Span::default() }
+    }
+
+    #[test]
+    fn checks_become_podman_commands() {
+        let mut ports = IndexMap::new();
+        ports.insert("api".to_string(), spanned(Port { number: 5001, protocol: Transport::Tcp }));
+        let http = Health::Http { port: spanned(LocalName("api".into())), path: "/v0/it's".into() };
+        let options = health_options(&http, &ports).expect("an http check");
+        assert_eq!(
+            options[0],
+            r#"--health-cmd=["CMD-SHELL","wget -q -O /dev/null 'http://127.0.0.1:5001/v0/it'\\''s' || curl -fsS -o /dev/null 'http://127.0.0.1:5001/v0/it'\\''s'"]"#
+        );
+        let exec = Health::Exec { command: vec!["pg_isready".into(), "-q".into()] };
+        assert_eq!(health_options(&exec, &ports).expect("exec")[0], r#"--health-cmd=["pg_isready","-q"]"#);
+        let keyword = Health::Exec { command: vec!["cmd".into(), "x".into()] };
+        assert_eq!(
+            health_options(&keyword, &ports).expect("exec")[0],
+            r#"--health-cmd=["CMD-SHELL","exec 'cmd' 'x'"]"#
+        );
+        assert!(health_options(&Health::Exec { command: vec![] }, &ports).is_err());
+        let unknown = Health::Tcp { port: spanned(LocalName("db".into())) };
+        assert!(health_options(&unknown, &ports).is_err());
+    }
+}
