@@ -211,15 +211,19 @@ impl super::Lowering<'_, '_> {
     fn backups(&mut self) -> Vec<(String, Value)> {
         let mut documents = Vec::new();
         for backup in self.on.backups.clone() {
-            if let Some(snapshots) = &backup.spec.snapshots {
+            let unsupported = [
+                backup.spec.snapshots.as_ref().map(|s| (s.span, "local snapshots", "k8up copies volumes offsite but takes no local snapshots; use a VolumeSnapshot schedule of your CSI driver, or drop `snapshots`")),
+                backup.spec.replicate.as_ref().map(|r| (r.span, "a ZFS replica", "a cluster volume is not a ZFS dataset; copy it offsite with `offsite = restic { … }` instead")),
+            ];
+            for (span, what, help) in unsupported.into_iter().flatten() {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::W1201,
-                        snapshots.span,
-                        format!("backup `{}` asks for local snapshots of a cluster volume", backup.name),
+                        span,
+                        format!("backup `{}` asks for {what} of a cluster volume", backup.name),
                     )
                     .with_primary_label("not generated for clusters")
-                    .with_help("k8up copies volumes offsite but takes no local snapshots; use a VolumeSnapshot schedule of your CSI driver, or drop `snapshots`"),
+                    .with_help(help),
                 );
             }
             if let Some(schedule) = self.k8up_schedule(backup) {
