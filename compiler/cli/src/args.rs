@@ -33,6 +33,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Rewrite files in the canonical layout (`--check`: only list those that would change).
     Fmt(FmtArgs),
+    /// Serve the Language Server Protocol on stdin and stdout, for editors.
+    Lsp,
     /// Write a small working estate to start from (refuses to overwrite anything).
     Init {
         /// The folder to write into; default `.`.

@@ -24,6 +24,13 @@ fn main() {
         args::Command::Init { dir } => init::run(dir.as_deref()),
         args::Command::Diff(diff_args) => diff::run(diff_args),
         args::Command::Fmt(fmt_args) => fmt::run(fmt_args),
+        args::Command::Lsp => match spec_lsp::run_stdio() {
+            Ok(()) => 0,
+            Err(error) => {
+                eprintln!("error: spec lsp: {error}");
+                1
+            }
+        },
         args::Command::Schema => {
             let schema = spec_compiler::model::model_schema();
             match serde_json::to_string_pretty(&schema) {

@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod driver;
 pub mod eval;
 pub mod graph;
+pub mod ide;
 pub mod model;
 pub mod source;
 pub mod stdlib;

@@ -1,0 +1,422 @@
+//! `spec lsp` driven as an editor drives it: the real binary over stdio, framed JSON-RPC in and
+//! out. The session opens a document with an error, fixes it, then asks for hover, definition,
+//! references, completion, formatting and symbols, and shuts down; every answer is compared whole.
+//! A second session feeds malformed documents and checks the server still answers.
+
+use std::io::{BufRead, BufReader, Read as _, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long any answer may take before the test fails (generous: debug builds, a busy machine).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    /// Notifications read while waiting for a response.
+    pending: Vec<Value>,
+    next_id: i64,
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    fn start(dir: &Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spec"))
+            .arg("lsp")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spec lsp starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let (sender, incoming) = channel();
+        std::thread::spawn(move || {
+            while let Some(message) = read_message(&mut stdout) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        Client { child, stdin, incoming, pending: Vec::new(), next_id: 0 }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write to the server");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn next(&mut self, deadline: Instant) -> Value {
+        match self.incoming.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout) => panic!("the server did not answer in time"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output"),
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let message = self.next(deadline);
+            if message["id"] == json!(id) {
+                assert!(message.get("error").is_none(), "{method} failed: {message}");
+                return message["result"].clone();
+            }
+            self.pending.push(message);
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Value {
+        let is_for = |m: &Value| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri;
+        if let Some(index) = self.pending.iter().position(is_for) {
+            return self.pending.remove(index)["params"].clone();
+        }
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let message = self.next(deadline);
+            if is_for(&message) {
+                return message["params"].clone();
+            }
+            self.pending.push(message);
+        }
+    }
+
+    fn shutdown(mut self) {
+        assert_eq!(self.request("shutdown", Value::Null), Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "spec lsp exited with {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "spec lsp did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// The zero-based line and character of the `nth` occurrence of `needle` in `text` (ASCII), plus
+/// `shift` characters.
+fn at(text: &str, needle: &str, nth: usize, shift: u32) -> Value {
+    let offset = text.match_indices(needle).nth(nth).map(|(i, _)| i).expect("needle in text");
+    let line = text.get(..offset).expect("prefix").matches('\n').count();
+    let column = offset - text.get(..offset).expect("prefix").rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": column as u32 + shift})
+}
+
+fn range(start: (u32, u32), end: (u32, u32)) -> Value {
+    json!({"start": {"line": start.0, "character": start.1}, "end": {"line": end.0, "character": end.1}})
+}
+
+const NODES: &str = "node prod1 { os = nixos, cpu = 8, memory = 32GiB }\n";
+
+const MAIN: &str = "import std.postgres
+
+service db {
+  use std.postgres { version = 16 }
+  on = node.prod1
+}
+
+service web {
+  on = node.prod1
+  image = \"nginx:1.27\"
+  replicas = \"two\"
+  needs = [service.db]
+}
+";
+
+fn initialize(client: &mut Client, dir: &Path) {
+    let result = client.request("initialize", json!({"processId": null, "rootUri": uri(dir), "capabilities": {}}));
+    assert_eq!(
+        result["capabilities"],
+        json!({
+            "textDocumentSync": 2,
+            "hoverProvider": true,
+            "completionProvider": {"triggerCharacters": ["."]},
+            "definitionProvider": true,
+            "referencesProvider": true,
+            "documentSymbolProvider": true,
+            "documentFormattingProvider": true,
+        })
+    );
+    client.notify("initialized", json!({}));
+}
+
+#[test]
+fn an_editor_session_over_stdio() {
+    let dir = scratch("lsp-session");
+    std::fs::write(dir.join("nodes.spec"), NODES).expect("write nodes");
+    std::fs::write(dir.join("main.spec"), MAIN.replace("\"two\"", "2")).expect("write main");
+    let main = uri(&dir.join("main.spec"));
+    let nodes = uri(&dir.join("nodes.spec"));
+    let mut client = Client::start(&dir);
+    initialize(&mut client, &dir);
+
+    // The editor's text, not the file on disk, is checked: it has an error.
+    let document = json!({"uri": main, "languageId": "spec", "version": 1, "text": MAIN});
+    client.notify("textDocument/didOpen", json!({"textDocument": document}));
+    let published = client.diagnostics(&main);
+    assert_eq!(
+        published,
+        json!({
+            "uri": main,
+            "version": 1,
+            "diagnostics": [{
+                "range": range((10, 13), (10, 18)),
+                "severity": 1,
+                "code": "E0301",
+                "source": "spec",
+                "message": "expected an integer for `replicas`, found string\nhelp: `replicas` is the number of instances. Default: 1",
+                "relatedInformation": [{
+                    "location": {"uri": main, "range": range((10, 13), (10, 18))},
+                    "message": "this is a string",
+                }],
+            }],
+        })
+    );
+
+    // A range edit fixes it; the diagnostics are cleared.
+    let quoted = at(MAIN, "\"two\"", 0, 0);
+    let end = json!({"line": quoted["line"], "character": quoted["character"].as_u64().unwrap_or(0) + 5});
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": main, "version": 2},
+            "contentChanges": [{"range": {"start": quoted, "end": end}, "text": "2"}],
+        }),
+    );
+    let fixed = MAIN.replace("\"two\"", "2");
+    assert_eq!(client.diagnostics(&main), json!({"uri": main, "version": 2, "diagnostics": []}));
+
+    let position = |needle: &str, nth: usize, shift: u32| json!({"textDocument": {"uri": main}, "position": at(&fixed, needle, nth, shift)});
+
+    // Hover: a field's type, doc and default from the schema.
+    assert_eq!(
+        client.request("textDocument/hover", position("replicas", 0, 2)),
+        json!({
+            "contents": {"kind": "markdown", "value": "`replicas`: an integer\n\nThe number of instances. Default: 1.\n\nDefault: `1`"},
+            "range": range((10, 2), (10, 10)),
+        })
+    );
+    // Hover: a referenced resource's summary, from the checked model.
+    assert_eq!(
+        client.request("textDocument/hover", position("node.prod1", 1, 6)),
+        json!({
+            "contents": {"kind": "markdown", "value": "**node prod1**: a host\n\ndeclared in `nodes.spec:1`\n\n```spec\nos = nixos\ncpu = 8\nmemory = 32GiB\n```"},
+            "range": range((8, 7), (8, 17)),
+        })
+    );
+    // Hover: a preset's parameters.
+    assert_eq!(
+        client.request("textDocument/hover", position("std.postgres", 1, 5)),
+        json!({
+            "contents": {"kind": "markdown", "value": "**preset std.postgres** for `service`\n\nparameters:\n- `version` = `16`\n- `databases` = `[]`\n- `port` = `5432`"},
+            "range": range((3, 6), (3, 18)),
+        })
+    );
+
+    // Definition: a reference to another file of the folder, and to a resource of this one.
+    assert_eq!(
+        client.request("textDocument/definition", position("node.prod1", 0, 5)),
+        json!({"uri": nodes, "range": range((0, 5), (0, 10))})
+    );
+    assert_eq!(
+        client.request("textDocument/definition", position("service.db", 0, 9)),
+        json!({"uri": main, "range": range((2, 8), (2, 10))})
+    );
+    // Definition: a stdlib preset, in the server's read-only copy of the stdlib.
+    let preset = client.request("textDocument/definition", position("std.postgres", 1, 5));
+    let preset_uri = preset["uri"].as_str().expect("a location").to_string();
+    assert!(preset_uri.starts_with("file://") && preset_uri.ends_with("/postgres.spec"), "{preset}");
+    let stdlib_text = std::fs::read_to_string(preset_uri.trim_start_matches("file://")).expect("stdlib copy");
+    assert_eq!(stdlib_text, include_str!("../../../stdlib/postgres.spec"));
+    assert_eq!(
+        preset["range"],
+        range(
+            at(&stdlib_text, "preset postgres", 0, 7)["line"].as_u64().map_or((0, 0), |l| (l as u32, 7)),
+            at(&stdlib_text, "preset postgres", 0, 15)["line"].as_u64().map_or((0, 0), |l| (l as u32, 15))
+        )
+    );
+
+    // References, across the folder's files, with the declaration.
+    assert_eq!(
+        client.request(
+            "textDocument/references",
+            json!({"textDocument": {"uri": main}, "position": at(&fixed, "node.prod1", 0, 7), "context": {"includeDeclaration": true}}),
+        ),
+        json!([
+            {"uri": main, "range": range((4, 7), (4, 17))},
+            {"uri": main, "range": range((8, 7), (8, 17))},
+            {"uri": nodes, "range": range((0, 5), (0, 10))},
+        ])
+    );
+
+    // Completion after `service.`: the declared services, replacing the partial name.
+    let typed = fixed.replace("needs = [service.db]", "needs = [service.d");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main, "version": 3}, "contentChanges": [{"text": typed}]}),
+    );
+    let completions = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main}, "position": at(&typed, "service.d", 0, 9)}),
+    );
+    assert_eq!(
+        completions,
+        json!([
+            {"label": "db", "kind": 18, "textEdit": {"range": range((11, 19), (11, 20)), "newText": "db"}},
+            {"label": "web", "kind": 18, "textEdit": {"range": range((11, 19), (11, 20)), "newText": "web"}},
+        ])
+    );
+    // Completion of an enum's symbols after `os =`, in the other file.
+    let node_doc = json!({"uri": nodes, "languageId": "spec", "version": 1, "text": NODES});
+    client.notify("textDocument/didOpen", json!({"textDocument": node_doc}));
+    let symbols = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": nodes}, "position": at(NODES, "nixos", 0, 0)}),
+    );
+    let labels: Vec<&str> = symbols.as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    assert_eq!(labels, ["nixos", "ubuntu", "debian", "fedora", "rocky"]);
+    // Completion of field names inside a block, from the schema.
+    let fields = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main}, "position": at(&typed, "  image", 0, 2)}),
+    );
+    let labels: Vec<&str> = fields.as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
+    // Every field of the kind, in the schema's order (the one definition of the fields), then `use`.
+    let schema = spec_compiler::model::kind_schema(spec_compiler::model::Kind::Service);
+    let mut expected: Vec<&str> =
+        schema["properties"].as_object().expect("properties").keys().map(String::as_str).collect();
+    expected.push("use");
+    assert_eq!(labels, expected);
+    assert_eq!(&labels[..3], ["on", "image", "replicas"]);
+    assert_eq!(fields[1]["detail"], "a string");
+
+    // Formatting: `spec fmt`'s layout, as one edit.
+    let messy = "node  prod1 {\nos=nixos,   cpu = 8, memory = 32GiB }\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": nodes, "version": 2}, "contentChanges": [{"text": messy}]}),
+    );
+    assert_eq!(
+        client.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": nodes}, "options": {"tabSize": 2, "insertSpaces": true}})
+        ),
+        json!([{"range": range((0, 0), (2, 0)), "newText": "node prod1 {\n  os = nixos, cpu = 8, memory = 32GiB }\n"}])
+    );
+
+    // Symbols: one per block.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main, "version": 4}, "contentChanges": [{"text": fixed}]}),
+    );
+    let outline = client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": main}}));
+    assert_eq!(
+        outline,
+        json!([
+            {"name": "std.postgres", "detail": "import", "kind": 2, "range": range((0, 0), (0, 19)), "selectionRange": range((0, 7), (0, 19))},
+            {"name": "db", "detail": "service", "kind": 19, "range": range((2, 0), (5, 1)), "selectionRange": range((2, 8), (2, 10))},
+            {"name": "web", "detail": "service", "kind": 19, "range": range((7, 0), (12, 1)), "selectionRange": range((7, 8), (7, 11))},
+        ])
+    );
+    client.shutdown();
+}
+
+#[test]
+fn malformed_documents_never_stop_the_server() {
+    let dir = scratch("lsp-malformed");
+    let main = uri(&dir.join("main.spec"));
+    let mut client = Client::start(&dir);
+    initialize(&mut client, &dir);
+    let texts = [
+        "service {{{{ = = ]]] \"unterminated".to_string(),
+        "\u{0}\u{1}\u{feff}node é😀 { os = }".to_string(),
+        format!("service deep {{ x = {}1{} }}", "[".repeat(500), "]".repeat(500)),
+        "service web {\n  on = node.\n  health = http { port = ".to_string(),
+        "env staging { service..replicas = }\npreset p for { param }\nuse std.\n".to_string(),
+        String::new(),
+    ];
+    for (version, text) in texts.iter().enumerate() {
+        let version = version as i32 + 1;
+        if version == 1 {
+            let document = json!({"uri": main, "languageId": "spec", "version": version, "text": text});
+            client.notify("textDocument/didOpen", json!({"textDocument": document}));
+        } else {
+            client.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": main, "version": version}, "contentChanges": [{"text": text}]}),
+            );
+        }
+        // Every request at every line and a few characters along it is answered (with anything).
+        let lines = text.lines().count().max(1) as u32;
+        for line in 0..=lines {
+            for character in [0u32, 1, 5, 13, 40, 2000] {
+                let position =
+                    json!({"textDocument": {"uri": main}, "position": {"line": line, "character": character}});
+                client.request("textDocument/hover", position.clone());
+                client.request("textDocument/definition", position.clone());
+                client.request("textDocument/completion", position.clone());
+                let mut references = position.clone();
+                references["context"] = json!({"includeDeclaration": true});
+                client.request("textDocument/references", references);
+            }
+        }
+        client.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": main}, "options": {"tabSize": 2, "insertSpaces": true}}),
+        );
+        client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": main}}));
+        let published = client.diagnostics(&main);
+        assert_eq!(published["uri"], main);
+    }
+    // An unknown request is an error, not a crash; the server still answers afterwards.
+    client.send(json!({"jsonrpc": "2.0", "id": 999, "method": "spec/unknown", "params": {}}));
+    client.shutdown();
+}

@@ -1,0 +1,212 @@
+//! Completion at a cursor: kinds and keywords at the top level, field names inside a body (from
+//! the kind's schema), enum symbols and variant tags after `field =`, names after `kind.`, preset
+//! keys after `use` and a preset's parameters inside its `use { … }`.
+//!
+//! The context is read from the current line's text before the cursor together with the innermost
+//! body the parser found around it, so a half-typed line (`os = `) still completes: the parser's
+//! recovery keeps the enclosing body's span even when the entry under the cursor is an error.
+
+use super::query::World;
+use super::schema;
+use super::walk::{Event, Scope, Seg, Walker};
+use crate::model::Kind;
+use crate::source::Span;
+
+/// What an item completes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    /// A kind keyword (`service`).
+    Kind,
+    /// Another keyword (`import`, `let`, `use`).
+    Keyword,
+    /// A field name.
+    Field,
+    /// An enum value or variant tag.
+    Symbol,
+    /// A declared name after `kind.`, or a whole `kind.name` reference.
+    Reference,
+    /// A preset key.
+    Preset,
+    /// A preset parameter.
+    Param,
+}
+
+/// One completion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// What is inserted (and shown).
+    pub label: String,
+    /// What it is.
+    pub kind: ItemKind,
+    /// A short description (a field's type).
+    pub detail: Option<String>,
+    /// Its doc comment.
+    pub doc: Option<String>,
+}
+
+/// The completions at a cursor and the text they replace (the partial word before it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completions {
+    /// The partial word.
+    pub replace: Span,
+    /// The candidates, in a stable order.
+    pub items: Vec<Item>,
+}
+
+const KEYWORDS: [&str; 5] = ["import", "let", "preset", "env", "for"];
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+fn item(label: impl Into<String>, kind: ItemKind, detail: Option<String>, doc: Option<String>) -> Item {
+    Item { label: label.into(), kind, detail, doc }
+}
+
+/// The innermost body holding `offset`, if any.
+fn enclosing_body(world: &World<'_>, offset: u32) -> Option<Scope> {
+    let mut best: Option<(Span, Scope)> = None;
+    let text = world.text;
+    let mut visit = |event: Event<'_>| {
+        if let Event::Body { scope, span } = event {
+            let closed = span.end > span.start && text.as_bytes().get(span.end as usize - 1) == Some(&b'}');
+            let inside = span.start < offset && (offset < span.end || (!closed && offset == span.end));
+            if inside && best.as_ref().is_none_or(|(b, _)| span.len() <= b.len()) {
+                best = Some((span, scope.clone()));
+            }
+        }
+    };
+    Walker::new(None, &mut visit).only_around(offset).file(world.ast);
+    best.map(|(_, scope)| scope)
+}
+
+/// The key whose value the cursor is in, if it is in one: the word before the last `=` of the
+/// line, when no `,`, `{` or `}` outside brackets follows that `=`.
+fn value_key(before: &str) -> Option<&str> {
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut last_eq = None;
+    for (index, c) in before.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            '=' => last_eq = Some((index, depth)),
+            ',' | '{' | '}' if last_eq.is_some_and(|(_, d)| depth <= d) => last_eq = None,
+            _ => {}
+        }
+    }
+    let (index, _) = last_eq?;
+    let key = before.get(..index)?.trim_end();
+    let start = key.rfind(|c: char| !is_word(c) && c != '"').map_or(0, |i| i + 1);
+    Some(key.get(start..)?.trim_matches('"')).filter(|k| !k.is_empty())
+}
+
+/// The completions at byte `offset` of the world's file.
+pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
+    let text = world.text;
+    let mut offset = (offset as usize).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..offset)?;
+    let word_start = line.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let before = line.get(..word_start)?;
+    let file = world.file;
+    let replace = Span::new(file, line_start + word_start, offset);
+    let scope = enclosing_body(world, offset as u32);
+
+    // `use std.po|`: preset keys, replacing the whole dotted path.
+    let dotted = line.trim_start().strip_prefix("use ").map(str::trim_start);
+    if let Some(path) = dotted.filter(|p| p.chars().all(|c| is_word(c) || c == '.')) {
+        let start = offset - path.len();
+        let mut keys: Vec<&str> = world.global.preset_keys().collect();
+        if let Some(local) = world.local {
+            keys.extend(local.preset_keys());
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let items = keys.into_iter().map(|k| item(k, ItemKind::Preset, None, None)).collect();
+        return Some(Completions { replace: Span::new(file, start, offset), items });
+    }
+
+    // `service.|`, `step.ex|`: declared names of that kind.
+    if let Some(head) = before.strip_suffix('.') {
+        let kind_start = head.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+        let kind = head.get(kind_start..).unwrap_or("");
+        if Kind::from_name(kind).is_some() || kind == "step" {
+            let workflow = scope.as_ref().and_then(|s| s.block.clone());
+            let items = world
+                .names(kind)
+                .into_iter()
+                .filter(|s| kind != "step" || s.workflow == workflow)
+                .map(|s| item(&s.name, ItemKind::Reference, None, None))
+                .collect();
+            return Some(Completions { replace, items });
+        }
+        return None;
+    }
+
+    let Some(scope) = scope else {
+        // The top level: a new item starts only at the start of a line.
+        if !before.trim().is_empty() {
+            return None;
+        }
+        let kinds =
+            Kind::ALL.iter().map(|k| item(k.as_str(), ItemKind::Kind, None, schema::kind_doc(*k).map(str::to_string)));
+        let keywords = KEYWORDS.iter().map(|k| item(*k, ItemKind::Keyword, None, None));
+        return Some(Completions { replace, items: kinds.chain(keywords).collect() });
+    };
+
+    if let Some(key) = value_key(before) {
+        let Some(kind) = scope.kind else { return Some(Completions { replace, items: Vec::new() }) };
+        let mut path = scope.path.clone();
+        path.push(Seg::Field(key.to_string()));
+        let mut items: Vec<Item> =
+            schema::choices(kind, &path).into_iter().map(|c| item(c.name, ItemKind::Symbol, None, c.doc)).collect();
+        for referenced in schema::reference_kinds(kind, &path) {
+            let workflow = scope.block.clone();
+            for symbol in world.names(&referenced) {
+                if referenced != "step" || symbol.workflow == workflow {
+                    items.push(item(format!("{referenced}.{}", symbol.name), ItemKind::Reference, None, None));
+                }
+            }
+        }
+        return Some(Completions { replace, items });
+    }
+
+    // A key: the preset's parameters inside `use { … }`, otherwise the schema's fields.
+    if let Some(Seg::Use(preset)) = scope.path.last() {
+        let items = world
+            .preset(preset)
+            .map(|p| p.params.iter().map(|(name, _)| item(name, ItemKind::Param, None, None)).collect())
+            .unwrap_or_default();
+        return Some(Completions { replace, items });
+    }
+    let Some(kind) = scope.kind else { return Some(Completions { replace, items: Vec::new() }) };
+    let mut items: Vec<Item> = schema::fields(kind, &scope.path)
+        .into_iter()
+        .map(|(name, info)| item(name, ItemKind::Field, Some(info.accepts), info.doc))
+        .collect();
+    if scope.path.is_empty() {
+        items.push(item("use", ItemKind::Keyword, None, Some("merge a preset into this block".into())));
+    }
+    Some(Completions { replace, items })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_key_is_the_word_before_the_open_equals() {
+        assert_eq!(value_key("  os = "), Some("os"));
+        assert_eq!(value_key("  needs = [service.a, "), Some("needs"));
+        assert_eq!(value_key("  cpu = 4, "), None);
+        assert_eq!(value_key("  health = http { port = "), Some("port"));
+        assert_eq!(value_key("  image = \"a=b\", "), None);
+        assert_eq!(value_key("  "), None);
+    }
+}

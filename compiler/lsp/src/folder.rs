@@ -1,0 +1,92 @@
+//! Reads one folder as `spec check <folder>` does (every `*.spec` below it, hidden entries
+//! skipped, in path order, shown relative to the folder), except that the text of each document
+//! open in the editor replaces the file on disk, and an open document not yet saved joins in.
+//!
+//! Problems reading become the same diagnostics as the CLI's (E0001 invalid UTF-8, E0003 too
+//! large, E0004 unreadable), on a placeholder file so they show like any other.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::ide::Analysis;
+use spec_compiler::source::{FileId, Origin, SourceFile, SourceMap, Span};
+
+/// The largest file read (the CLI's limit).
+const MAX_FILE_SIZE: u64 = 256 << 20;
+
+/// The path of `file` relative to `folder`, `/`-separated, as the CLI shows it.
+pub fn display(folder: &Path, file: &Path) -> String {
+    file.strip_prefix(folder).unwrap_or(file).to_string_lossy().replace('\\', "/")
+}
+
+fn spec_files(folder: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(folder)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "spec"))
+        .map(walkdir::DirEntry::into_path)
+        .collect()
+}
+
+/// Reads `folder`, taking the text of every path in `open` from there, and checks it.
+pub fn check(folder: &Path, open: &BTreeMap<PathBuf, String>) -> Analysis {
+    let mut paths: Vec<PathBuf> = spec_files(folder);
+    paths.extend(open.keys().filter(|p| p.starts_with(folder)).cloned());
+    // The CLI's order: walkdir sorts by file name at each level, which for paths below one folder
+    // is the order of their components.
+    paths.sort_by(|a, b| a.components().cmp(b.components()));
+    paths.dedup();
+    let mut sources = SourceMap::new();
+    let mut files: Vec<FileId> = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let shown = display(folder, &path);
+        if let Some(text) = open.get(&path) {
+            files.push(sources.add(SourceFile::new(shown, text.clone(), Origin::User)));
+            continue;
+        }
+        match read(&path) {
+            Ok(text) => files.push(sources.add(SourceFile::new(shown, text, Origin::User))),
+            Err((code, message, invalid_at)) => {
+                let (text, span) = match invalid_at {
+                    Some((text, start, end)) => (text, (start, end)),
+                    None => (String::new(), (0, 0)),
+                };
+                let file = sources.add(SourceFile::new(shown.clone(), text, Origin::User));
+                if code == Code::E0001 {
+                    files.push(file);
+                }
+                let help = match code {
+                    Code::E0001 => "spec files are UTF-8 text; is this a binary file?",
+                    Code::E0003 => "split the estate into several files",
+                    _ => "check that the path exists and is readable",
+                };
+                problems.push(
+                    Diagnostic::new(code, Span::new(file, span.0, span.1), message.replace("{}", &shown))
+                        .with_help(help),
+                );
+            }
+        }
+    }
+    Analysis::new(sources, &files, problems)
+}
+
+type ReadError = (Code, String, Option<(String, usize, usize)>);
+
+fn read(path: &Path) -> Result<String, ReadError> {
+    let unreadable = |error: std::io::Error| (Code::E0004, format!("cannot read `{{}}`: {error}"), None);
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > MAX_FILE_SIZE {
+        return Err((Code::E0003, format!("`{{}}` is {size} bytes, more than the limit of {MAX_FILE_SIZE}"), None));
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+        let end = text.get(valid..).and_then(|rest| rest.chars().next()).map_or(valid, |c| valid + c.len_utf8());
+        (Code::E0001, "`{}` is not valid UTF-8".to_string(), Some((text, valid, end)))
+    })
+}

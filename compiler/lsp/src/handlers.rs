@@ -1,0 +1,152 @@
+//! The requests: each reads its parameters, asks the core's `ide` queries and converts the answer.
+//! A request about a document that is not open, or not a file, is answered with `null`.
+
+use lsp_server::{ErrorCode, Request, Response};
+use lsp_types::request::{
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References, Request as _,
+};
+use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionResponse, CompletionTextEdit, DocumentSymbol, DocumentSymbolResponse,
+    Documentation, GotoDefinitionResponse, Hover, HoverContents, Location, MarkupContent, MarkupKind, SymbolKind,
+    TextEdit,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+use spec_compiler::ide::{complete, hover, outline};
+
+use crate::convert;
+use crate::server::{Context, Server};
+
+fn params<P: DeserializeOwned>(request: &Request) -> Result<P, Response> {
+    serde_json::from_value(request.params.clone()).map_err(|error| {
+        Response::new_err(request.id.clone(), ErrorCode::InvalidParams as i32, format!("invalid parameters: {error}"))
+    })
+}
+
+/// Answers one request.
+pub fn dispatch(server: &mut Server<'_>, request: Request) -> Response {
+    let id = request.id.clone();
+    let answer: Result<Json, Response> = match request.method.as_str() {
+        HoverRequest::METHOD => params::<lsp_types::HoverParams>(&request).map(|p| {
+            let position = p.text_document_position_params;
+            json(server.with_context(&position.text_document.uri, |context| hover(context, position.position)))
+        }),
+        GotoDefinition::METHOD => params::<lsp_types::GotoDefinitionParams>(&request).map(|p| {
+            let position = p.text_document_position_params;
+            json(server.with_context(&position.text_document.uri, |context| definition(context, position.position)))
+        }),
+        References::METHOD => params::<lsp_types::ReferenceParams>(&request).map(|p| {
+            let position = p.text_document_position;
+            let declaration = p.context.include_declaration;
+            json(server.with_context(&position.text_document.uri, |context| {
+                references(context, position.position, declaration)
+            }))
+        }),
+        Completion::METHOD => params::<lsp_types::CompletionParams>(&request).map(|p| {
+            let position = p.text_document_position;
+            json(server.with_context(&position.text_document.uri, |context| completion(context, position.position)))
+        }),
+        Formatting::METHOD => params::<lsp_types::DocumentFormattingParams>(&request)
+            .map(|p| json(server.document(&p.text_document.uri).map(formatting))),
+        DocumentSymbolRequest::METHOD => params::<lsp_types::DocumentSymbolParams>(&request)
+            .map(|p| json(server.with_context(&p.text_document.uri, symbols))),
+        method => {
+            Err(Response::new_err(id.clone(), ErrorCode::MethodNotFound as i32, format!("`{method}` is not supported")))
+        }
+    };
+    match answer {
+        Ok(result) => Response::new_ok(id, result),
+        Err(response) => response,
+    }
+}
+
+fn json<T: serde::Serialize>(answer: Option<Option<T>>) -> Json {
+    answer.flatten().and_then(|a| serde_json::to_value(a).ok()).unwrap_or(Json::Null)
+}
+
+fn hover(context: &Context<'_>, position: lsp_types::Position) -> Option<Hover> {
+    let (span, text) = hover::hover(&context.world, context.offset(position))?;
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: text }),
+        range: Some(context.location(span)?.range),
+    })
+}
+
+fn definition(context: &Context<'_>, position: lsp_types::Position) -> Option<GotoDefinitionResponse> {
+    let (_, target) = context.world.goto_definition(context.offset(position))?;
+    Some(GotoDefinitionResponse::Scalar(context.location(target)?))
+}
+
+fn references(context: &Context<'_>, position: lsp_types::Position, declaration: bool) -> Option<Vec<Location>> {
+    let spans = context.world.find_references(context.offset(position), declaration);
+    Some(spans.into_iter().filter_map(|span| context.location(span)).collect())
+}
+
+fn completion(context: &Context<'_>, position: lsp_types::Position) -> Option<CompletionResponse> {
+    let found = complete::complete(&context.world, context.offset(position))?;
+    let range = context.location(found.replace)?.range;
+    let items = found
+        .items
+        .into_iter()
+        .map(|item| CompletionItem {
+            kind: Some(match item.kind {
+                complete::ItemKind::Kind => CompletionItemKind::CLASS,
+                complete::ItemKind::Keyword => CompletionItemKind::KEYWORD,
+                complete::ItemKind::Field => CompletionItemKind::FIELD,
+                complete::ItemKind::Symbol => CompletionItemKind::ENUM_MEMBER,
+                complete::ItemKind::Reference => CompletionItemKind::REFERENCE,
+                complete::ItemKind::Preset => CompletionItemKind::MODULE,
+                complete::ItemKind::Param => CompletionItemKind::VARIABLE,
+            }),
+            detail: item.detail,
+            documentation: item
+                .doc
+                .map(|doc| Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: doc })),
+            text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: item.label.clone() })),
+            label: item.label,
+            ..CompletionItem::default()
+        })
+        .collect();
+    Some(CompletionResponse::Array(items))
+}
+
+/// One edit replacing the whole document with `spec fmt`'s layout (none when it is formatted
+/// already); `null` when the document has syntax errors, which `spec fmt` leaves alone too.
+fn formatting(document: &crate::server::Document) -> Option<Vec<TextEdit>> {
+    let formatted = spec_compiler::syntax::format::format_source(&document.text)?;
+    if formatted == document.text {
+        return Some(Vec::new());
+    }
+    let range = convert::range(document.lines(), &document.text, 0, document.text.len() as u32);
+    Some(vec![TextEdit { range, new_text: formatted }])
+}
+
+fn symbols(context: &Context<'_>) -> Option<DocumentSymbolResponse> {
+    fn convert_symbol(context: &Context<'_>, symbol: outline::OutlineSymbol) -> Option<DocumentSymbol> {
+        let range = context.location(symbol.span)?.range;
+        let selection_range = context.location(symbol.name_span)?.range;
+        let children: Vec<DocumentSymbol> =
+            symbol.children.into_iter().filter_map(|child| convert_symbol(context, child)).collect();
+        #[allow(deprecated)]
+        Some(DocumentSymbol {
+            name: symbol.name,
+            detail: Some(symbol.detail),
+            kind: match symbol.kind {
+                outline::SymbolKind::Block => SymbolKind::OBJECT,
+                outline::SymbolKind::Member => SymbolKind::FIELD,
+                outline::SymbolKind::Preset => SymbolKind::CLASS,
+                outline::SymbolKind::Let => SymbolKind::VARIABLE,
+                outline::SymbolKind::Env => SymbolKind::NAMESPACE,
+                outline::SymbolKind::Import => SymbolKind::MODULE,
+                outline::SymbolKind::Loop => SymbolKind::ARRAY,
+            },
+            tags: None,
+            deprecated: None,
+            range,
+            selection_range,
+            children: if children.is_empty() { None } else { Some(children) },
+        })
+    }
+    let symbols = outline::outline(context.world.text, context.world.ast);
+    Some(DocumentSymbolResponse::Nested(symbols.into_iter().filter_map(|s| convert_symbol(context, s)).collect()))
+}

@@ -1,0 +1,505 @@
+//! The main loop: editor messages, finished checks and the debounce timer, one at a time.
+//!
+//! Documents live in memory. Each folder holding an open document is checked as one namespace
+//! (like `spec check <folder>`) on a worker thread, [`DEBOUNCE`] after the last edit, at most one
+//! check per folder at a time; when a check ends, its diagnostics are published for every file of
+//! the folder (and cleared where they went away). Requests are answered at once from the last
+//! check, with the requesting document re-parsed when it changed since (see
+//! `spec_compiler::ide::query::World`); only a folder's very first request waits for its first
+//! check.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, after, never, select, unbounded};
+use lsp_server::{Connection, ErrorCode, Message, Notification, ProtocolError, Request, Response};
+use lsp_types::notification::Notification as _;
+use lsp_types::{
+    CompletionOptions, OneOf, PublishDiagnosticsParams, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, Uri,
+};
+use spec_compiler::ide::{Analysis, Index, LineIndex, index::IndexedFile, query::World};
+use spec_compiler::source::{FileId, Origin, Span};
+use spec_compiler::syntax::{self, ast};
+
+use crate::stdlib::StdlibFiles;
+use crate::{convert, folder, handlers};
+
+/// How long after the last edit a folder is checked again.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// The id given to an open document its folder's last check did not see.
+const UNCHECKED: FileId = FileId(u32::MAX);
+
+/// A folder, checked.
+pub struct Checked {
+    /// The folder.
+    pub folder: PathBuf,
+    /// What the check found.
+    pub analysis: Analysis,
+    /// The version of each open document the check read.
+    pub versions: HashMap<PathBuf, i32>,
+    lines: Vec<OnceLock<LineIndex>>,
+}
+
+impl Checked {
+    fn new(folder: PathBuf, analysis: Analysis, versions: HashMap<PathBuf, i32>) -> Checked {
+        let lines = analysis.sources.iter().map(|_| OnceLock::new()).collect();
+        Checked { folder, analysis, versions, lines }
+    }
+
+    /// The line index of a file as the check read it.
+    pub fn lines(&self, file: FileId) -> Option<&LineIndex> {
+        let cell = self.lines.get(file.0 as usize)?;
+        Some(cell.get_or_init(|| LineIndex::new(&self.analysis.sources.get(file).text)))
+    }
+}
+
+/// A document open in the editor.
+pub struct Document {
+    /// Its URI, as the editor spelled it.
+    pub uri: Uri,
+    /// The file it is, for `file:` URIs.
+    pub path: Option<PathBuf>,
+    /// Its current text.
+    pub text: String,
+    /// The editor's version of it.
+    pub version: i32,
+    lines: OnceLock<LineIndex>,
+    parsed: Option<Parsed>,
+}
+
+/// A document's current text parsed and indexed, for when its folder's check is older.
+struct Parsed {
+    version: i32,
+    tree: ast::File,
+    index: Index,
+}
+
+impl Document {
+    /// The line index of the current text.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    fn parse(&mut self, file: FileId) {
+        if self.parsed.as_ref().is_some_and(|p| p.version == self.version) {
+            return;
+        }
+        let (tree, _) = syntax::parse_file(&self.text, file);
+        let index = Index::build(&[IndexedFile { file, ast: &tree, module: None }], None);
+        self.parsed = Some(Parsed { version: self.version, tree, index });
+    }
+}
+
+#[derive(Default)]
+struct FolderState {
+    checked: Option<Arc<Checked>>,
+    running: bool,
+    due: Option<Instant>,
+    /// Files given diagnostics by the last publication, to clear them when they go away.
+    published: HashSet<PathBuf>,
+}
+
+/// What a request handler sees: the document under the cursor in its folder's world.
+pub struct Context<'a> {
+    /// The queries' world.
+    pub world: World<'a>,
+    /// The document.
+    pub document: &'a Document,
+    /// Its folder's last check.
+    pub checked: &'a Checked,
+    /// The stdlib's files.
+    pub stdlib: &'a StdlibFiles,
+}
+
+impl Context<'_> {
+    /// The byte offset of a position in the document.
+    pub fn offset(&self, position: lsp_types::Position) -> u32 {
+        convert::offset(self.document.lines(), &self.document.text, position)
+    }
+
+    /// The location of a span: in the document (its current text), another file of the folder or
+    /// the stdlib.
+    pub fn location(&self, span: Span) -> Option<lsp_types::Location> {
+        if span.file == self.world.file {
+            let range = convert::range(self.document.lines(), &self.document.text, span.start, span.end);
+            return Some(lsp_types::Location { uri: self.document.uri.clone(), range });
+        }
+        location(self.checked, self.stdlib, span)
+    }
+}
+
+/// The location of a span of a checked folder.
+fn location(checked: &Checked, stdlib: &StdlibFiles, span: Span) -> Option<lsp_types::Location> {
+    let file = checked.analysis.sources.get(span.file);
+    let path = match file.origin {
+        Origin::Stdlib => stdlib.path(&file.path)?,
+        Origin::User => checked.folder.join(&file.path),
+    };
+    let range = convert::range(checked.lines(span.file)?, &file.text, span.start, span.end);
+    Some(lsp_types::Location { uri: convert::path_to_uri(&path)?, range })
+}
+
+/// What the server offers.
+pub fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+        hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![".".into()]),
+            ..CompletionOptions::default()
+        }),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+type CheckResult = (PathBuf, Option<Checked>);
+
+/// The server's state.
+pub struct Server<'c> {
+    connection: &'c Connection,
+    documents: HashMap<String, Document>,
+    folders: BTreeMap<PathBuf, FolderState>,
+    results: (Sender<CheckResult>, Receiver<CheckResult>),
+    stdlib: StdlibFiles,
+}
+
+/// Runs the protocol on `connection`: the initialize handshake, then the main loop until the
+/// editor's `shutdown` and `exit`.
+pub fn serve(connection: &Connection) -> Result<(), ProtocolError> {
+    let capabilities = serde_json::to_value(capabilities()).unwrap_or_default();
+    connection.initialize(capabilities)?;
+    let mut server = Server {
+        connection,
+        documents: HashMap::new(),
+        folders: BTreeMap::new(),
+        results: unbounded(),
+        stdlib: StdlibFiles::write(),
+    };
+    let outcome = server.run();
+    server.stdlib.remove();
+    outcome
+}
+
+impl Server<'_> {
+    fn run(&mut self) -> Result<(), ProtocolError> {
+        let messages = self.connection.receiver.clone();
+        let results = self.results.1.clone();
+        loop {
+            let due = self.folders.values().filter(|f| !f.running).filter_map(|f| f.due).min();
+            let timer = match due {
+                Some(due) => after(due.saturating_duration_since(Instant::now())),
+                None => never(),
+            };
+            select! {
+                recv(messages) -> message => match message {
+                    Err(_) => return Ok(()),
+                    Ok(Message::Request(request)) => {
+                        if self.connection.handle_shutdown(&request)? {
+                            return Ok(());
+                        }
+                        self.request(request);
+                    }
+                    Ok(Message::Notification(notification)) => {
+                        if notification.method == lsp_types::notification::Exit::METHOD {
+                            return Ok(());
+                        }
+                        self.notification(notification);
+                    }
+                    Ok(Message::Response(_)) => {}
+                },
+                recv(results) -> result => if let Ok(result) = result {
+                    self.install(result);
+                },
+                recv(timer) -> _ => self.start_due_checks(),
+            }
+        }
+    }
+
+    fn send(&self, message: impl Into<Message>) {
+        // The editor having gone is seen by the main loop's receiver.
+        let _ = self.connection.sender.send(message.into());
+    }
+
+    fn request(&mut self, request: Request) {
+        let id = request.id.clone();
+        let method = request.method.clone();
+        let started = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| handlers::dispatch(self, request)));
+        let response = match outcome {
+            Ok(response) => response,
+            Err(_) => {
+                eprintln!("spec lsp: `{method}` panicked (a bug in spec; the server goes on)");
+                Response::new_err(id, ErrorCode::InternalError as i32, format!("internal error in `{method}`"))
+            }
+        };
+        let elapsed = started.elapsed();
+        if elapsed > Duration::from_millis(50) {
+            eprintln!("spec lsp: `{method}` took {} ms", elapsed.as_millis());
+        }
+        self.send(response);
+    }
+
+    fn notification(&mut self, notification: Notification) {
+        use lsp_types::notification::{
+            DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+            DidSaveTextDocument,
+        };
+        let method = notification.method.as_str();
+        let params = notification.params;
+        match method {
+            DidOpenTextDocument::METHOD => {
+                let Ok(params) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(params) else { return };
+                let document = params.text_document;
+                let path = convert::uri_to_path(document.uri.as_str()).filter(|p| !self.stdlib.contains(p));
+                let key = document.uri.as_str().to_string();
+                self.documents.insert(
+                    key,
+                    Document {
+                        uri: document.uri,
+                        path: path.clone(),
+                        text: document.text,
+                        version: document.version,
+                        lines: OnceLock::new(),
+                        parsed: None,
+                    },
+                );
+                if let Some(folder) = path.as_deref().and_then(Path::parent) {
+                    // A folder's first check starts at once; later ones wait out the edits.
+                    let known = self.folders.get(folder).is_some_and(|f| f.checked.is_some() || f.running);
+                    self.schedule(folder, if known { DEBOUNCE } else { Duration::ZERO });
+                }
+            }
+            DidChangeTextDocument::METHOD => {
+                let Ok(params) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(params) else {
+                    return;
+                };
+                let Some(document) = self.documents.get_mut(params.text_document.uri.as_str()) else { return };
+                for change in params.content_changes {
+                    apply_change(document, change);
+                }
+                document.version = params.text_document.version;
+                let folder = document.path.as_deref().and_then(Path::parent).map(Path::to_path_buf);
+                if let Some(folder) = folder {
+                    self.schedule(&folder, DEBOUNCE);
+                }
+            }
+            DidCloseTextDocument::METHOD | DidSaveTextDocument::METHOD => {
+                let Some(uri) = params.pointer("/textDocument/uri").and_then(|u| u.as_str()) else { return };
+                let path = convert::uri_to_path(uri);
+                if method == DidCloseTextDocument::METHOD {
+                    self.documents.remove(uri);
+                }
+                if let Some(folder) = path.as_deref().and_then(Path::parent) {
+                    self.schedule(folder, DEBOUNCE);
+                }
+            }
+            DidChangeWatchedFiles::METHOD => {
+                let Ok(params) = serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(params) else {
+                    return;
+                };
+                for change in params.changes {
+                    let Some(path) = convert::uri_to_path(change.uri.as_str()) else { continue };
+                    let folders: Vec<PathBuf> = self.folders.keys().filter(|f| path.starts_with(f)).cloned().collect();
+                    for folder in folders {
+                        self.schedule(&folder, DEBOUNCE);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn schedule(&mut self, folder: &Path, delay: Duration) {
+        let state = self.folders.entry(folder.to_path_buf()).or_default();
+        state.due = Some(Instant::now() + delay);
+    }
+
+    fn start_due_checks(&mut self) {
+        let now = Instant::now();
+        let due: Vec<PathBuf> = self
+            .folders
+            .iter()
+            .filter(|(_, state)| !state.running && state.due.is_some_and(|d| d <= now))
+            .map(|(folder, _)| folder.clone())
+            .collect();
+        for folder in due {
+            self.start_check(folder);
+        }
+    }
+
+    /// The open documents below `folder`, with their versions.
+    fn open_in(&self, folder: &Path) -> (BTreeMap<PathBuf, String>, HashMap<PathBuf, i32>) {
+        let mut texts = BTreeMap::new();
+        let mut versions = HashMap::new();
+        for document in self.documents.values() {
+            if let Some(path) = document.path.as_ref().filter(|p| p.starts_with(folder)) {
+                texts.insert(path.clone(), document.text.clone());
+                versions.insert(path.clone(), document.version);
+            }
+        }
+        (texts, versions)
+    }
+
+    fn start_check(&mut self, folder: PathBuf) {
+        let (texts, versions) = self.open_in(&folder);
+        let state = self.folders.entry(folder.clone()).or_default();
+        state.running = true;
+        state.due = None;
+        let sender = self.results.0.clone();
+        let folder_of_error = folder.clone();
+        let spawned = std::thread::Builder::new()
+            .name("spec-check".into())
+            // The evaluator and checker recurse over nesting; give them the main thread's room.
+            .stack_size(64 << 20)
+            .spawn(move || {
+                let checked = check(&folder, &texts, versions);
+                let _ = sender.send((folder, checked));
+            });
+        if let Err(error) = spawned {
+            eprintln!("spec lsp: cannot start a check: {error}");
+            if let Some(state) = self.folders.get_mut(&folder_of_error) {
+                state.running = false;
+            }
+        }
+    }
+
+    fn install(&mut self, (folder, checked): CheckResult) {
+        let state = self.folders.entry(folder.clone()).or_default();
+        state.running = false;
+        if let Some(checked) = checked {
+            state.checked = Some(Arc::new(checked));
+            self.publish(&folder);
+        }
+    }
+
+    /// The folder's last check; the first time, waits for it (or runs it here).
+    fn checked(&mut self, folder: &Path) -> Option<Arc<Checked>> {
+        loop {
+            let state = self.folders.entry(folder.to_path_buf()).or_default();
+            if let Some(checked) = &state.checked {
+                return Some(checked.clone());
+            }
+            if !state.running {
+                let (texts, versions) = self.open_in(folder);
+                let checked = check(folder, &texts, versions);
+                self.install((folder.to_path_buf(), checked));
+                return self.folders.get(folder)?.checked.clone();
+            }
+            let result = self.results.1.recv().ok()?;
+            self.install(result);
+        }
+    }
+
+    fn publish(&mut self, folder: &Path) {
+        let Some(state) = self.folders.get(folder) else { return };
+        let Some(checked) = state.checked.clone() else { return };
+        let mut by_path: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        for path in &state.published {
+            by_path.entry(path.clone()).or_default();
+        }
+        for document in self.documents.values() {
+            if let Some(path) = document.path.as_ref().filter(|p| p.parent() == Some(folder)) {
+                by_path.entry(path.clone()).or_default();
+            }
+        }
+        let sources = &checked.analysis.sources;
+        for diagnostic in &checked.analysis.diagnostics {
+            let span = diagnostic.primary.span;
+            let file = sources.get(span.file);
+            let Some(lines) = checked.lines(span.file).filter(|_| file.origin == Origin::User) else { continue };
+            let range = convert::range(lines, &file.text, span.start, span.end);
+            let locate = |span: Span| location(&checked, &self.stdlib, span);
+            by_path.entry(folder.join(&file.path)).or_default().push(convert::diagnostic(diagnostic, range, &locate));
+        }
+        let mut published = HashSet::new();
+        for (path, diagnostics) in by_path {
+            let open = self.documents.values().find(|d| d.path.as_ref() == Some(&path));
+            let uri = match open {
+                Some(document) => document.uri.clone(),
+                None => match convert::path_to_uri(&path) {
+                    Some(uri) => uri,
+                    None => continue,
+                },
+            };
+            let version = open.map(|d| d.version).filter(|v| checked.versions.get(&path) == Some(v));
+            if !diagnostics.is_empty() {
+                published.insert(path);
+            }
+            let params = PublishDiagnosticsParams { uri, diagnostics, version };
+            self.send(Notification::new(lsp_types::notification::PublishDiagnostics::METHOD.into(), params));
+        }
+        if let Some(state) = self.folders.get_mut(folder) {
+            state.published = published;
+        }
+    }
+
+    /// Runs `answer` on the context of the document `uri`, when it is a file of a folder.
+    pub fn with_context<R>(&mut self, uri: &Uri, answer: impl FnOnce(&Context<'_>) -> R) -> Option<R> {
+        let path = self.documents.get(uri.as_str())?.path.clone()?;
+        let folder = path.parent()?.to_path_buf();
+        let checked = self.checked(&folder)?;
+        let document = self.documents.get_mut(uri.as_str())?;
+        let file = checked.analysis.file(&folder::display(&folder, &path));
+        let fresh = file.is_some() && checked.versions.get(&path) == Some(&document.version);
+        let file = file.unwrap_or(UNCHECKED);
+        if !fresh {
+            document.parse(file);
+        }
+        let document = &*document;
+        let (tree, local) = match (&document.parsed, fresh) {
+            (_, true) => (checked.analysis.trees.get(file.0 as usize)?.as_ref()?, None),
+            (Some(parsed), false) => (&parsed.tree, Some(&parsed.index)),
+            (None, false) => return None,
+        };
+        let world = World {
+            file,
+            text: &document.text,
+            ast: tree,
+            local,
+            global: &checked.analysis.index,
+            sources: &checked.analysis.sources,
+            model: &checked.analysis.compilation.model,
+        };
+        let context = Context { world, document, checked: &checked, stdlib: &self.stdlib };
+        Some(answer(&context))
+    }
+
+    /// The open document `uri`.
+    pub fn document(&self, uri: &Uri) -> Option<&Document> {
+        self.documents.get(uri.as_str())
+    }
+}
+
+/// Checks a folder, catching a panic (a bug) so the server goes on.
+fn check(folder: &Path, texts: &BTreeMap<PathBuf, String>, versions: HashMap<PathBuf, i32>) -> Option<Checked> {
+    match catch_unwind(AssertUnwindSafe(|| folder::check(folder, texts))) {
+        Ok(analysis) => Some(Checked::new(folder.to_path_buf(), analysis, versions)),
+        Err(_) => {
+            eprintln!("spec lsp: checking {} panicked (a bug in spec; the server goes on)", folder.display());
+            None
+        }
+    }
+}
+
+/// Applies one edit of `didChange` (a range replaced, or the whole text).
+fn apply_change(document: &mut Document, change: lsp_types::TextDocumentContentChangeEvent) {
+    match change.range {
+        Some(range) => {
+            let lines = document.lines();
+            let start = convert::offset(lines, &document.text, range.start) as usize;
+            let end = (convert::offset(lines, &document.text, range.end) as usize).max(start);
+            document.text.replace_range(start..end, &change.text);
+        }
+        None => document.text = change.text,
+    }
+    document.lines = OnceLock::new();
+}
