@@ -9,10 +9,9 @@ mod explain;
 mod fmt;
 mod graph;
 mod init;
-mod load;
-mod output;
 
 use clap::Parser;
+use spec_cli::{load, output};
 
 fn main() {
     let cli = args::Cli::parse();
