@@ -19,7 +19,12 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use nix::sys::resource::UsageWho;
 use report::{Process, SizeReport};
+
+/// The allocator of the `spec` binary, so the stages are measured as they run there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "spec-bench", about = "Benchmark the spec compiler on generated estates")]
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
 fn rusage(command: &[String]) -> Result<(), String> {
     let (program, arguments) = command.split_first().ok_or("no command")?;
     let started = Instant::now();
+    let before = stages::cpu_ms(UsageWho::RUSAGE_CHILDREN);
     let output = Command::new(program)
         .args(arguments)
         .stdout(Stdio::null())
@@ -87,14 +93,14 @@ fn rusage(command: &[String]) -> Result<(), String> {
         .output()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let cpu_ms = stages::cpu_ms(UsageWho::RUSAGE_CHILDREN) - before;
     if !output.status.success() {
         return Err(format!("{} failed: {}", command.join(" "), String::from_utf8_lossy(&output.stderr)));
     }
-    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
-        .map_err(|e| format!("getrusage: {e}"))?;
+    let usage = nix::sys::resource::getrusage(UsageWho::RUSAGE_CHILDREN).map_err(|e| format!("getrusage: {e}"))?;
     // Linux reports the peak in KiB.
     let peak_mib = usage.max_rss() as f64 / 1024.0;
-    println!("{}", serde_json::json!({ "ms": ms, "peak_mib": peak_mib }));
+    println!("{}", serde_json::json!({ "ms": ms, "cpu_ms": cpu_ms, "peak_mib": peak_mib }));
     Ok(())
 }
 

@@ -11,21 +11,19 @@ use crate::stages::{InProcess, StageFigure};
 pub struct Process {
     /// Wall time in milliseconds, start-up included.
     pub ms: f64,
+    /// CPU time (user and system) in milliseconds.
+    pub cpu_ms: f64,
     /// Peak resident memory in MiB.
     pub peak_mib: f64,
 }
 
 impl Process {
-    /// The median time and the highest peak of several runs.
-    pub fn median(mut runs: Vec<Process>) -> Process {
-        runs.sort_by(|a, b| a.ms.total_cmp(&b.ms));
+    /// The median times and the highest peak of several runs.
+    pub fn median(runs: Vec<Process>) -> Process {
         let peak_mib = runs.iter().map(|r| r.peak_mib).fold(0.0, f64::max);
-        let ms = match runs.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => runs[n / 2].ms,
-            n => (runs[n / 2 - 1].ms + runs[n / 2].ms) / 2.0,
-        };
-        Process { ms, peak_mib }
+        let mut times: Vec<f64> = runs.iter().map(|r| r.ms).collect();
+        let mut cpu: Vec<f64> = runs.iter().map(|r| r.cpu_ms).collect();
+        Process { ms: crate::stages::median(&mut times), cpu_ms: crate::stages::median(&mut cpu), peak_mib }
     }
 }
 
@@ -59,8 +57,9 @@ pub fn table(reports: &[SizeReport]) -> String {
     let Some(first) = reports.first() else { return out };
     let names: Vec<&str> = first.in_process.stages.iter().map(|s| s.stage.as_str()).collect();
     type Table = (&'static str, fn(&StageFigure) -> f64, fn(&InProcess) -> f64, fn(&Process) -> f64);
-    let tables: [Table; 2] = [
-        ("time (ms)", |s| s.ms, |p| p.total_ms, |p| p.ms),
+    let tables: [Table; 3] = [
+        ("wall time (ms, median)", |s| s.ms, |p| p.total_ms, |p| p.ms),
+        ("CPU time, user and system (ms, median)", |s| s.cpu_ms, |p| p.total_cpu_ms, |p| p.cpu_ms),
         ("peak resident memory (MiB)", |s| s.peak_mib, |p| p.peak_mib, |p| p.peak_mib),
     ];
     for (title, stage_figure, in_process, whole) in tables {

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use nix::sys::resource::UsageWho;
+
 use serde::{Deserialize, Serialize};
 use spec_compiler::diagnostics::Severity;
 use spec_compiler::driver::{self, Stage};
@@ -27,6 +29,9 @@ pub struct StageFigure {
     pub stage: String,
     /// Wall time in milliseconds (median over the runs).
     pub ms: f64,
+    /// CPU time (user and system) in milliseconds (median over the runs): steadier than wall time
+    /// on a shared machine.
+    pub cpu_ms: f64,
     /// Peak resident memory during the stage in MiB (first run).
     pub peak_mib: f64,
 }
@@ -38,6 +43,8 @@ pub struct InProcess {
     pub stages: Vec<StageFigure>,
     /// The sum of the stages' median times.
     pub total_ms: f64,
+    /// The sum of the stages' median CPU times.
+    pub total_cpu_ms: f64,
     /// The peak resident memory of the whole measurement process.
     pub peak_mib: f64,
     /// Whether peaks are per stage (`clear_refs` worked) or cumulative.
@@ -57,29 +64,47 @@ pub fn vm_status(field: &str) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// The CPU time (user and system) this process has used, in milliseconds.
+pub fn cpu_ms(who: nix::sys::resource::UsageWho) -> f64 {
+    nix::sys::resource::getrusage(who).map_or(0.0, |usage| {
+        let time = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 * 1000.0 + t.tv_usec() as f64 / 1000.0;
+        time(usage.user_time()) + time(usage.system_time())
+    })
+}
+
 /// Resets the resident high-water mark to the current resident size; false where refused.
 fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+struct Mark {
+    stage: String,
+    ms: f64,
+    cpu_ms: f64,
+    peak_mib: f64,
+}
+
 struct Clock {
     last: Instant,
-    marks: Vec<(String, f64, f64)>,
+    last_cpu: f64,
+    marks: Vec<Mark>,
     resets: bool,
 }
 
 impl Clock {
     fn start() -> Clock {
         let resets = reset_peak();
-        Clock { last: Instant::now(), marks: Vec::new(), resets }
+        Clock { last: Instant::now(), last_cpu: cpu_ms(UsageWho::RUSAGE_SELF), marks: Vec::new(), resets }
     }
 
     /// Ends the current stage: records its time and peak, and starts the next one.
     fn mark(&mut self, stage: &str) {
         let ms = self.last.elapsed().as_secs_f64() * 1000.0;
-        let peak = vm_status("VmHWM:");
-        self.marks.push((stage.to_string(), ms, peak));
+        let cpu = cpu_ms(UsageWho::RUSAGE_SELF);
+        let peak_mib = vm_status("VmHWM:");
+        self.marks.push(Mark { stage: stage.to_string(), ms, cpu_ms: cpu - self.last_cpu, peak_mib });
         self.resets &= reset_peak();
+        self.last_cpu = cpu_ms(UsageWho::RUSAGE_SELF);
         self.last = Instant::now();
     }
 }
@@ -124,7 +149,7 @@ fn run_once(dir: &Path, out: &Path) -> Result<(Clock, usize, usize), String> {
     Ok((clock, files.len(), bytes))
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => 0.0,
@@ -147,14 +172,21 @@ pub fn measure(dir: &Path, out: &Path, runs: usize) -> Result<InProcess, String>
         .marks
         .iter()
         .enumerate()
-        .map(|(index, (stage, _, peak))| {
-            let mut times: Vec<f64> = clocks.iter().filter_map(|c| c.marks.get(index).map(|m| m.1)).collect();
-            StageFigure { stage: stage.clone(), ms: median(&mut times), peak_mib: *peak }
+        .map(|(index, mark)| {
+            let mut times: Vec<f64> = clocks.iter().filter_map(|c| c.marks.get(index).map(|m| m.ms)).collect();
+            let mut cpu: Vec<f64> = clocks.iter().filter_map(|c| c.marks.get(index).map(|m| m.cpu_ms)).collect();
+            StageFigure {
+                stage: mark.stage.clone(),
+                ms: median(&mut times),
+                cpu_ms: median(&mut cpu),
+                peak_mib: mark.peak_mib,
+            }
         })
         .collect();
     let total_ms = stages.iter().map(|s| s.ms).sum();
+    let total_cpu_ms = stages.iter().map(|s| s.cpu_ms).sum();
     let peak_mib = stages.iter().map(|s| s.peak_mib).fold(0.0, f64::max);
-    Ok(InProcess { stages, total_ms, peak_mib, per_stage_peaks: first.resets, files, bytes })
+    Ok(InProcess { stages, total_ms, total_cpu_ms, peak_mib, per_stage_peaks: first.resets, files, bytes })
 }
 
 /// The estate's folder and output folder for `services` under `work`.

@@ -13,6 +13,10 @@ mod init;
 use clap::Parser;
 use spec_cli::{load, output};
 
+/// mimalloc rather than the system allocator: the compiler makes many small allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = args::Cli::parse();
     let code = match &cli.command {
