@@ -50,6 +50,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Internal {
+    /// Writes the generated estate of SERVICES services to DIR/estate.spec.
+    Estate { services: usize, dir: PathBuf },
     /// Measures the stages in this process and prints them as JSON (run by the benchmark itself).
     #[command(hide = true)]
     Stages { dir: PathBuf, out: PathBuf, runs: usize },
@@ -69,6 +71,9 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Some(Internal::Rusage { command }) => rusage(command),
+        Some(Internal::Estate { services, dir }) => std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(dir.join("estate.spec"), spec_testkit::generate_estate(*services)))
+            .map_err(|e| format!("{}: {e}", dir.display())),
         None => benchmark(&cli),
     };
     match result {
