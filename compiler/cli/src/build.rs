@@ -41,8 +41,12 @@ fn root_from_out(estate: &Path, out: &Path) -> String {
     let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let out = match std::fs::canonicalize(out) {
         Ok(out) => out,
-        // The output folder may not exist yet: resolve its parent.
-        Err(_) => out.parent().map(absolute).unwrap_or_default().join(out.file_name().unwrap_or_default()),
+        // The output folder may not exist yet: resolve its parent (`.` for a bare relative name,
+        // whose parent is the empty path, which does not canonicalise).
+        Err(_) => {
+            let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            absolute(parent).join(out.file_name().unwrap_or_default())
+        }
     };
     let estate = absolute(estate);
     let common = out.components().zip(estate.components()).take_while(|(a, b)| a == b).count();

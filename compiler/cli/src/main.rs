@@ -9,10 +9,13 @@ mod explain;
 mod fmt;
 mod graph;
 mod init;
-mod load;
-mod output;
 
 use clap::Parser;
+use spec_cli::{load, output};
+
+/// mimalloc rather than the system allocator: the compiler makes many small allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = args::Cli::parse();

@@ -138,19 +138,18 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile]) -> Result<Su
     let io = |what: &str, path: &Path, e: std::io::Error| format!("cannot {what} `{}`: {e}", path.display());
     // Everything is written to the staging folder first: a full disk fails here, before the output
     // folder changes at all.
-    let mut changed: Vec<&OutputFile> = Vec::new();
+    // Staged files are named by their index, flat: creating a directory costs more than writing a
+    // file on ext4, and the tree is made once, in the output folder.
+    let mut changed: Vec<(&OutputFile, PathBuf)> = Vec::new();
     let mut summary = Summary::default();
-    for file in files {
+    for (index, file) in files.iter().enumerate() {
         if fs::read(out.join(&file.path)).is_ok_and(|old| old == file.contents.as_bytes()) {
             summary.unchanged += 1;
             continue;
         }
-        let staged = staging.join(&file.path);
-        if let Some(dir) = staged.parent() {
-            fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
-        }
+        let staged = staging.join(index.to_string());
         fs::write(&staged, &file.contents).map_err(|e| io("write", &staged, e))?;
-        changed.push(file);
+        changed.push((file, staged));
     }
     let manifest: BTreeMap<&str, serde_json::Value> = files
         .iter()
@@ -165,12 +164,16 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile]) -> Result<Su
 
     fs::create_dir_all(out).map_err(|e| io("create", out, e))?;
     let previous = previous_files(out);
-    for file in changed {
+    let mut created: BTreeSet<PathBuf> = BTreeSet::new();
+    for (file, staged) in changed {
         let target = out.join(&file.path);
-        if let Some(dir) = target.parent() {
+        if let Some(dir) = target.parent()
+            && !created.contains(dir)
+        {
             fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+            created.insert(dir.to_path_buf());
         }
-        fs::rename(staging.join(&file.path), &target).map_err(|e| io("move into place", &target, e))?;
+        fs::rename(&staged, &target).map_err(|e| io("move into place", &target, e))?;
         summary.written += 1;
     }
     let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();

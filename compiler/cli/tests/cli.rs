@@ -433,6 +433,28 @@ fn builds_are_byte_identical_across_folders_and_environments() {
 }
 
 #[test]
+fn a_relative_output_folder_that_does_not_exist_yet_gets_relative_paths() {
+    // `--out NAME` (a bare name, not yet created) once resolved to the empty path and leaked the
+    // estate's absolute path into the secret file paths.
+    let dir = tour_copy("build_relative_out");
+    let estate = std::fs::canonicalize(&dir).expect("canonical scratch dir");
+    let run = |out: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_spec"))
+            .args(["build", estate.to_str().expect("utf-8 path"), "--out", out])
+            .current_dir(&dir)
+            .output()
+            .expect("spec runs");
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    run("fresh");
+    std::fs::create_dir_all(dir.join("existing")).expect("create the output folder");
+    run("existing");
+    let fresh = tree(&dir.join("fresh"));
+    assert!(fresh.iter().all(|(_, bytes)| !String::from_utf8_lossy(bytes).contains(estate.to_str().expect("utf-8"))));
+    assert_eq!(fresh, tree(&dir.join("existing")));
+}
+
+#[test]
 fn build_refuses_to_write_through_a_symlink() {
     let dir = tour_copy("build_symlink");
     let elsewhere = scratch("build_symlink_target");

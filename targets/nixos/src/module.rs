@@ -6,7 +6,7 @@
 //! Attribute-set values are spread into their leaves (`services.nats.settings = { port = 1; }`
 //! becomes `services.nats.settings.port = 1;`), so two sources may set different leaves of one set.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::nix::{Nix, attr_path, render};
 
@@ -17,12 +17,22 @@ struct Definition {
     provenance: String,
 }
 
+/// A node of the tree of defined paths: one per path prefix, so a definition is checked in one
+/// walk down its path (linear in its length, no prefix copied or hashed twice).
+struct PathNode {
+    children: HashMap<String, usize>,
+    /// The definition set exactly here, if this path is a leaf.
+    leaf: Option<usize>,
+    /// The definition that made this node: the earliest one at or below it, named in a clash.
+    first: usize,
+}
+
 /// The definitions of one module, in the order they were made.
 #[derive(Default)]
 pub struct Module {
     definitions: Vec<Definition>,
-    leaves: HashMap<Vec<String>, usize>,
-    interior: HashSet<Vec<String>>,
+    /// The tree of defined paths; index 0 is the root once anything is defined.
+    nodes: Vec<PathNode>,
 }
 
 /// A definition refused because an earlier one sets the same path, or a path above or below it.
@@ -50,40 +60,57 @@ impl Module {
     }
 
     fn define_leaf(&mut self, path: Vec<String>, value: Nix, provenance: &str) -> Result<(), Clash> {
-        let clash = |module: &Module, at: &[String]| -> Clash {
-            let earlier = module
-                .leaves
-                .iter()
-                .find(|(p, _)| p.starts_with(at) || at.starts_with(p))
-                .and_then(|(_, &i)| module.definitions.get(i))
-                .map_or_else(String::new, |d| d.provenance.clone());
-            Clash { path: attr_path(&path), earlier }
-        };
-        if self.leaves.contains_key(&path) || self.interior.contains(&path) {
-            return Err(clash(self, &path));
+        let index = self.definitions.len();
+        if self.nodes.is_empty() {
+            self.nodes.push(PathNode { children: HashMap::new(), leaf: None, first: index });
         }
-        for end in 1..path.len() {
-            if self.leaves.contains_key(&path[..end]) {
-                return Err(clash(self, &path[..end]));
+        // First walk: the path, and every path above it, must not be a leaf; the path itself must
+        // not exist at all (a leaf, or an attribute set with leaves below it).
+        let mut node = 0;
+        for segment in &path {
+            match self.nodes[node].children.get(segment) {
+                Some(&child) if self.nodes[child].leaf.is_some() => return Err(self.clash(&path, child)),
+                Some(&child) => node = child,
+                None => {
+                    node = usize::MAX;
+                    break;
+                }
             }
         }
-        for end in 1..path.len() {
-            self.interior.insert(path[..end].to_vec());
+        if node != usize::MAX {
+            return Err(self.clash(&path, node));
         }
-        self.leaves.insert(path.clone(), self.definitions.len());
+        // Second walk: make the missing nodes.
+        let mut node = 0;
+        for segment in &path {
+            node = match self.nodes[node].children.get(segment) {
+                Some(&child) => child,
+                None => {
+                    let child = self.nodes.len();
+                    self.nodes.push(PathNode { children: HashMap::new(), leaf: None, first: index });
+                    self.nodes[node].children.insert(segment.clone(), child);
+                    child
+                }
+            };
+        }
+        self.nodes[node].leaf = Some(index);
         self.definitions.push(Definition { path, value, provenance: provenance.to_string() });
         Ok(())
     }
 
+    /// The clash of `path` with the definitions at or below `node`.
+    fn clash(&self, path: &[String], node: usize) -> Clash {
+        let earlier = self.nodes[node].leaf.unwrap_or(self.nodes[node].first);
+        Clash {
+            path: attr_path(path),
+            earlier: self.definitions.get(earlier).map_or_else(String::new, |d| d.provenance.clone()),
+        }
+    }
+
     /// The provenance of every definition, each once, in order.
     pub fn sources(&self) -> Vec<String> {
-        let mut sources: Vec<String> = Vec::new();
-        for definition in &self.definitions {
-            if !sources.contains(&definition.provenance) {
-                sources.push(definition.provenance.clone());
-            }
-        }
-        sources
+        let mut seen = std::collections::HashSet::new();
+        self.definitions.iter().filter(|d| seen.insert(d.provenance.as_str())).map(|d| d.provenance.clone()).collect()
     }
 
     /// Prints the module: a function of the module arguments returning one attribute set, with a

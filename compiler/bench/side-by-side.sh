@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Times `spec build` and the Nix yardstick (../shared/bench) on the same N, alternating runs, and
+# prints the medians and the ratio spec/Nix (the goal at 10,000 services: at most 0.25).
+#
+# usage: compiler/bench/side-by-side.sh [N=10000] [RUNS=7]
+# SHARED_BENCH overrides the yardstick's folder (default: ../shared/bench beside the repository).
+set -euo pipefail
+
+n=${1:-10000}
+runs=${2:-7}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+shared=${SHARED_BENCH:-$root/../shared/bench}
+work=$root/target/bench/side-by-side/$n
+
+for tool in python3 nix-instantiate; do
+  command -v "$tool" >/dev/null || { echo "SKIPPED: $tool is not installed (the yardstick needs it)" >&2; exit 2; }
+done
+[ -f "$shared/gen.py" ] || { echo "SKIPPED: no yardstick at $shared" >&2; exit 2; }
+
+(cd "$root" && cargo build --release -q -p spec-cli -p spec-bench)
+spec=$root/target/release/spec
+rm -rf "$work" && mkdir -p "$work"
+python3 "$shared/gen.py" "$n" "$work/yard" >/dev/null
+"$root/target/release/spec-bench" estate "$n" "$work/spec"
+
+spec_build=("$spec" build "$work/spec" --out "$work/out")
+nix_eval=(sh -c "cd '$work/yard/nix' && exec nix-instantiate --eval --strict --json main.nix")
+
+# One run: appends its wall milliseconds to $1.times and its peak KiB to $1.peaks (peak from
+# /usr/bin/time where it exists).
+measure() {
+  local name=$1 start end
+  shift
+  start=$(date +%s%N)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%M' -o "$work/$name.peak" "$@" >/dev/null 2>&1
+    cat "$work/$name.peak" >>"$work/$name.peaks"
+  else
+    "$@" >/dev/null 2>&1
+  fi
+  end=$(date +%s%N)
+  echo $(( (end - start) / 1000 )) >>"$work/$name.times"
+}
+
+median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+most() { sort -n "$1" | tail -n1; }
+
+"${nix_eval[@]}" >/dev/null 2>&1 || { echo "the Nix yardstick fails on N=$n" >&2; exit 1; }
+"${spec_build[@]}" >/dev/null 2>&1 || { echo "spec build fails on N=$n" >&2; exit 1; }
+touch "$work/spec.times" "$work/nix.times" "$work/spec.peaks" "$work/nix.peaks"
+# Alternate, so a noisy moment on the shared machine hits both; spec builds into an empty folder
+# each time (files and folders created: its slowest case).
+for _ in $(seq "$runs"); do
+  rm -rf "$work/out"
+  measure spec "${spec_build[@]}"
+  measure nix "${nix_eval[@]}"
+done
+
+spec_us=$(median "$work/spec.times")
+nix_us=$(median "$work/nix.times")
+echo "N = $n, $runs runs each, alternating, median wall time (peak resident memory):"
+printf '  spec build (every target, files written): %8.1f ms' "$(awk "BEGIN { print $spec_us / 1000 }")"
+[ -s "$work/spec.peaks" ] && printf ' (%d MiB)' $(( $(most "$work/spec.peaks") / 1024 ))
+echo
+printf '  nix-instantiate --eval --strict --json:    %8.1f ms' "$(awk "BEGIN { print $nix_us / 1000 }")"
+[ -s "$work/nix.peaks" ] && printf ' (%d MiB)' $(( $(most "$work/nix.peaks") / 1024 ))
+echo
+printf '  ratio spec / Nix: %.3f\n' "$(awk "BEGIN { print $spec_us / $nix_us }")"

@@ -1,0 +1,5 @@
+//! The parts of the `spec` command that the benchmark (`compiler/bench`) drives in process too:
+//! reading an estate from disk and writing a build's files. The subcommands live in the binary.
+
+pub mod load;
+pub mod output;
