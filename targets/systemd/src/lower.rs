@@ -80,21 +80,21 @@ impl<'a> NodeUnits<'a> {
         });
     }
 
-    /// A setting value, or a diagnostic when it cannot be written on one line.
-    fn value(&mut self, text: &str, what: &str, span: Span) -> Option<String> {
-        let escaped = value(text);
-        if escaped.is_none() {
+    /// Whether a value bound for a container's command line is one line; a diagnostic when not.
+    fn single_line(&mut self, text: &str, what: &str, span: Span) -> bool {
+        let single = !text.contains(['\n', '\r', '\0']);
+        if !single {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E1401,
                     span,
-                    format!("{what} holds a line break or ends with a backslash, which a unit file cannot carry"),
+                    format!("{what} holds a line break, which a unit file cannot carry"),
                 )
                 .with_primary_label("not a single line")
-                .with_help("write the value on one line, without a backslash at its end"),
+                .with_help("write the value on one line"),
             );
         }
-        escaped
+        single
     }
 
     /// `LoadCredential=` for a secret, from its `systemd` backend (checked by the graph rules).
@@ -160,7 +160,7 @@ impl<'a> NodeUnits<'a> {
                     continue;
                 }
             };
-            if self.value(&text, &format!("`{key}` of service `{}`", service.name), env.span).is_none() {
+            if !self.single_line(&text, &format!("`{key}` of service `{}`", service.name), env.span) {
                 return;
             }
             args.push("--env".into());
@@ -190,7 +190,7 @@ impl<'a> NodeUnits<'a> {
         }
         args.push(exec_arg(&image.value));
         for arg in &spec.args {
-            if self.value(&arg.value, &format!("an argument of service `{}`", service.name), arg.span).is_none() {
+            if !self.single_line(&arg.value, &format!("an argument of service `{}`", service.name), arg.span) {
                 return;
             }
             args.push(exec_arg(&arg.value));
