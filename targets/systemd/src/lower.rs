@@ -2,7 +2,7 @@
 //!
 //! A container service runs `podman run --rm` with its ports (published on loopback unless
 //! exposed; the metrics port on the node's mesh address when a Prometheus on a NixOS node scrapes
-//! it), volumes, environment, secrets (`LoadCredential=` from the secret's `systemd` backend, read
+//! it), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's `systemd` backend, read
 //! by the container through `--env-file=%d/NAME`), cpu and memory limits and its health check
 //! (podman's `--health-cmd`, see [`crate::podman`]), ordered after and requiring the services it
 //! needs on the same node. Workflows become a oneshot unit per step (its container removed when
@@ -17,7 +17,7 @@ use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdS
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
-use crate::escape::{cron_calendar, exec_arg, start_limit_window, value};
+use crate::escape::{cron_calendar, exec_arg, list_word, start_limit_window, value};
 use crate::podman::health_options;
 use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
@@ -142,6 +142,8 @@ impl<'a> NodeUnits<'a> {
                 .mountpoint
                 .as_ref()
                 .map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
+            // The dataset is mounted before the container binds it.
+            unit.set("Unit", "RequiresMountsFor", list_word(&source));
             args.push("--volume".into());
             args.push(exec_arg(&format!("{source}:{target}")));
         }
