@@ -2,10 +2,10 @@
 //!
 //! A container service runs `podman run --rm` with its ports (published on loopback unless
 //! exposed; the metrics port on the node's mesh address when a Prometheus on a NixOS node scrapes
-//! it), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's `systemd` backend, read
-//! by the container through `--env-file=%d/NAME`), cpu and memory limits and its health check
-//! (podman's `--health-cmd`, see [`crate::podman`]), ordered after and requiring the services it
-//! needs on the same node. Workflows become a oneshot unit per step (its container removed when
+//! it), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's
+//! `systemd` backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits
+//! and its health check (podman's `--health-cmd`, see [`crate::podman`]), ordered after and
+//! requiring the services it needs on the same node. Workflows become a oneshot unit per step (its container removed when
 //! it stops), a run unit and a timer. Offsite backups become a restic oneshot and timer
 //! ([`backups`]). WireGuard membership becomes a networkd netdev and network, with a keepalive
 //! towards reachable peers when the node has no endpoint of its own. What is not generated yet
