@@ -74,7 +74,8 @@ fn every_calendar_is_accepted_by_systemd() {
 /// review.
 #[test]
 fn the_outputs_match_their_snapshots() {
-    for (name, estate) in [("tour", &estates()[0]), ("restic", &estates()[2])] {
+    // Named after the example or the case, which the tidy test checks exists.
+    for (name, estate) in [("tour", &estates()[0]), ("a_restic_backup_and_health_checks_on_ubuntu", &estates()[2])] {
         let mut all = String::new();
         for (path, contents) in generate(estate) {
             all.push_str(&format!("----- {path} -----\n{contents}"));

@@ -7,7 +7,9 @@
 //! `services.prometheus.scrapeConfigs`: a `node` job over every NixOS node's exporter, and one job
 //! per service with `metrics` placed on a node, named after the service (alerts match
 //! `job="<service>"`), at the node's mesh address (loopback on the server's own node) and the
-//! metrics port and path. Services on clusters are scraped inside the cluster, not from here.
+//! metrics port and path (W1103 when that node has no address). A NixOS node without an address
+//! is left out of the `node` job, since it has nothing else that names it on the network.
+//! Services on clusters are scraped inside the cluster, not from here.
 //!
 //! Rule files: `services.prometheus.ruleFiles` lists every `*.rules.yml` the Prometheus back end
 //! writes under `prometheus/` in the output folder, read when the configuration is evaluated
