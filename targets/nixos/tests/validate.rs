@@ -2,7 +2,8 @@
 //! `nix-instantiate --parse`, every node module evaluates and sets only options NixOS has, with
 //! compatible types (`shared/validate/check.py nixopts`, against the NixOS option list), and
 //! hostile strings come back from `nix-instantiate --eval` exactly as they went in. A missing tool
-//! makes its test print SKIPPED, never pass in silence. The tour's whole output is snapshotted.
+//! makes its test print SKIPPED, never pass in silence. The whole output of the tour and
+//! of the monitoring case is snapshotted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -217,16 +218,25 @@ fn every_generated_calendar_is_accepted_by_systemd() {
     assert!(output.status.success(), "{calendars:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// The whole output of the tour and of the case that exercises monitoring, presets, health
+/// checks and replication, for review.
 #[test]
-fn the_tour_output_matches_its_snapshot() {
-    let files = generate(&workspace().join("examples/tour/main.spec"));
-    let mut all = String::new();
-    for (path, contents) in &files {
-        all.push_str(&format!("----- {path} -----\n{contents}"));
+fn the_outputs_match_their_snapshots() {
+    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring")) {
+        // Named after the example or the case, which the tidy test checks exists.
+        let name = estate
+            .file_stem()
+            .filter(|_| name != "tour")
+            .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
+        let files = generate(&estate);
+        let mut all = String::new();
+        for (path, contents) in &files {
+            all.push_str(&format!("----- {path} -----\n{contents}"));
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(workspace().join("snapshots/targets/nixos"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name.as_str(), all));
     }
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(workspace().join("snapshots/targets/nixos"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!("tour", all));
 }

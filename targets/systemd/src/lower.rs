@@ -2,10 +2,10 @@
 //!
 //! A container service runs `podman run --rm` with its ports (published on loopback unless
 //! exposed; the metrics port on the node's mesh address when a Prometheus on a NixOS node scrapes
-//! it), volumes, environment, secrets (`LoadCredential=` from the secret's `systemd` backend, read
-//! by the container through `--env-file=%d/NAME`), cpu and memory limits and its health check
-//! (podman's `--health-cmd`, see [`crate::podman`]), ordered after and requiring the services it
-//! needs on the same node. Workflows become a oneshot unit per step (its container removed when
+//! it), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's
+//! `systemd` backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits
+//! and its health check (podman's `--health-cmd`, see [`crate::podman`]), ordered after and
+//! requiring the services it needs on the same node. Workflows become a oneshot unit per step (its container removed when
 //! it stops), a run unit and a timer. Offsite backups become a restic oneshot and timer
 //! ([`backups`]). WireGuard membership becomes a networkd netdev and network, with a keepalive
 //! towards reachable peers when the node has no endpoint of its own. What is not generated yet
@@ -17,7 +17,7 @@ use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdS
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
-use crate::escape::{cron_calendar, exec_arg, start_limit_window, value};
+use crate::escape::{cron_calendar, exec_arg, list_word, start_limit_window, value};
 use crate::podman::health_options;
 use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
@@ -80,21 +80,21 @@ impl<'a> NodeUnits<'a> {
         });
     }
 
-    /// A setting value, or a diagnostic when it cannot be written on one line.
-    fn value(&mut self, text: &str, what: &str, span: Span) -> Option<String> {
-        let escaped = value(text);
-        if escaped.is_none() {
+    /// Whether a value bound for a container's command line is one line; a diagnostic when not.
+    fn single_line(&mut self, text: &str, what: &str, span: Span) -> bool {
+        let single = !text.contains(['\n', '\r', '\0']);
+        if !single {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E1401,
                     span,
-                    format!("{what} holds a line break or ends with a backslash, which a unit file cannot carry"),
+                    format!("{what} holds a line break, which a unit file cannot carry"),
                 )
                 .with_primary_label("not a single line")
-                .with_help("write the value on one line, without a backslash at its end"),
+                .with_help("write the value on one line"),
             );
         }
-        escaped
+        single
     }
 
     /// `LoadCredential=` for a secret, from its `systemd` backend (checked by the graph rules).
@@ -142,6 +142,8 @@ impl<'a> NodeUnits<'a> {
                 .mountpoint
                 .as_ref()
                 .map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
+            // The dataset is mounted before the container binds it.
+            unit.set("Unit", "RequiresMountsFor", list_word(&source));
             args.push("--volume".into());
             args.push(exec_arg(&format!("{source}:{target}")));
         }
@@ -160,7 +162,7 @@ impl<'a> NodeUnits<'a> {
                     continue;
                 }
             };
-            if self.value(&text, &format!("`{key}` of service `{}`", service.name), env.span).is_none() {
+            if !self.single_line(&text, &format!("`{key}` of service `{}`", service.name), env.span) {
                 return;
             }
             args.push("--env".into());
@@ -190,7 +192,7 @@ impl<'a> NodeUnits<'a> {
         }
         args.push(exec_arg(&image.value));
         for arg in &spec.args {
-            if self.value(&arg.value, &format!("an argument of service `{}`", service.name), arg.span).is_none() {
+            if !self.single_line(&arg.value, &format!("an argument of service `{}`", service.name), arg.span) {
                 return;
             }
             args.push(exec_arg(&arg.value));

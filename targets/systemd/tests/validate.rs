@@ -2,7 +2,8 @@
 //! `systemd-analyze verify` through the shared validator (`shared/validate/validate-out.sh`, which
 //! fails on any printed problem: unknown keys or sections, unparsable settings), and every
 //! `OnCalendar=` is accepted by `systemd-analyze calendar`. A missing tool makes the test print
-//! SKIPPED. The tour's output is snapshotted.
+//! SKIPPED. The outputs of the tour and of the restic case are snapshotted, and hostile strings
+//! are read back through systemd's own parser.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,17 +70,22 @@ fn every_calendar_is_accepted_by_systemd() {
     assert!(output.status.success(), "{calendars:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// The whole output of the tour and of the case with a restic backup and health checks, for
+/// review.
 #[test]
-fn the_tour_output_matches_its_snapshot() {
-    let mut all = String::new();
-    for (path, contents) in generate(&workspace().join("examples/tour/main.spec")) {
-        all.push_str(&format!("----- {path} -----\n{contents}"));
+fn the_outputs_match_their_snapshots() {
+    // Named after the example or the case, which the tidy test checks exists.
+    for (name, estate) in [("tour", &estates()[0]), ("a_restic_backup_and_health_checks_on_ubuntu", &estates()[2])] {
+        let mut all = String::new();
+        for (path, contents) in generate(estate) {
+            all.push_str(&format!("----- {path} -----\n{contents}"));
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(workspace().join("snapshots/targets/systemd"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, all));
     }
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(workspace().join("snapshots/targets/systemd"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!("tour", all));
 }
 
 /// Hostile strings: fixed ones, and deterministic pseudo-random ones over an alphabet of what

@@ -1,28 +1,20 @@
 //! Lowers the checked model to one NixOS module per NixOS node.
 //!
-//! Per node: host name and a ZFS host id derived from the name; ZFS pools imported and datasets
-//! mounted; services as OCI containers (ports published on loopback unless exposed, volumes from
-//! storage, environment without secrets, secrets through `environmentFiles`, `dependsOn` from
-//! `needs`, cpu and memory limits) or through their preset's `nixos { … }` options; the firewall
-//! from `expose` and WireGuard; one WireGuard interface per network the node belongs to, with
-//! peers derived from membership and the private key from its secret; agenix or sops-nix
-//! declarations for every secret the node uses. Secret values never enter the store: modules hold
-//! only paths to files decrypted on the host.
+//! Per node, in this order (each part in its own module where it is more than a few lines): host
+//! name and a ZFS host id derived from the name; ZFS pools imported and datasets created and
+//! mounted ([`storage`]); services as OCI containers or through their preset's `nixos { … }`
+//! options ([`services`]); backups as sanoid snapshots, restic copies and syncoid replicas
+//! ([`backups`]); k3s ([`k3s`]); workflows ([`workflows`]); the node exporter and, on the node
+//! running Prometheus, scrape configs and rule files ([`monitoring`]); one WireGuard interface per
+//! network the node belongs to, with peers derived from membership, the private key from its
+//! secret, and a keepalive towards reachable peers when the node has no endpoint of its own
+//! (behind NAT); the firewall from `expose`, WireGuard, k3s and scraping (ports on the mesh
+//! interface where only the mesh needs them); agenix or sops-nix declarations for every secret
+//! the node uses. Secret values never enter the store: modules hold only paths to files
+//! decrypted on the host.
 //!
-//! Backups: local snapshots as `services.sanoid` datasets with their retention, the snapshot
-//! interval as a systemd calendar; offsite copies as `services.restic.backups` (repository, the
-//! password file from its secret, the dataset's mount as path, a timer, prune and check options).
-//!
-//! k3s: a node that is a server or agent of a k3s cluster gets `services.k3s` with its role, the
-//! first server's address for every other node, the token file from the cluster's secret, and the
-//! node's mesh address and interface as flags.
-//!
-//! Workflows: one oneshot unit per step (a container run, ordered and required by its `needs`,
-//! with its timeout and retries), one unit for the whole run, and a timer from the cron schedule.
-//!
-//! Clusters of other distributions than k3s are reported as W1101. Not generated yet, and not
-//! reported: health checks, monitoring (`metrics`), ZFS dataset properties (quota, recordsize,
-//! compression) and pool creation, and ordering after the units of preset services.
+//! Clusters of other distributions than k3s are reported as W1101. ZFS pools are imported, never
+//! created (see [`storage`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,12 +1,15 @@
 //! Monitoring on NixOS, when the estate runs a Prometheus server on a NixOS node (a service whose
 //! `nixos { … }` options enable `services.prometheus`, such as `std.prometheus`).
 //!
-//! Every NixOS node then runs the node exporter (`services.prometheus.exporters.node`, port 9100),
-//! opened on its mesh interfaces when the server is elsewhere. The server's node gets
+//! Every NixOS node then runs the node exporter (`services.prometheus.exporters.node`, port 9100,
+//! with the systemd collector for unit and timer states), opened on its mesh interfaces when the
+//! server is elsewhere. The server's node gets
 //! `services.prometheus.scrapeConfigs`: a `node` job over every NixOS node's exporter, and one job
 //! per service with `metrics` placed on a node, named after the service (alerts match
 //! `job="<service>"`), at the node's mesh address (loopback on the server's own node) and the
-//! metrics port and path. Services on clusters are scraped inside the cluster, not from here.
+//! metrics port and path (W1103 when that node has no address). A NixOS node without an address
+//! is left out of the `node` job, since it has nothing else that names it on the network.
+//! Services on clusters are scraped inside the cluster, not from here.
 //!
 //! Rule files: `services.prometheus.ruleFiles` lists every `*.rules.yml` the Prometheus back end
 //! writes under `prometheus/` in the output folder, read when the configuration is evaluated
@@ -31,7 +34,12 @@ impl<'a> NodeModule<'a> {
         }
         let node = self.node;
         let span = node.name_span;
-        self.define(path("services.prometheus.exporters.node.enable"), Nix::Bool(true), span);
+        // The systemd collector reports units and timers, which backup and workflow alerts read.
+        let exporter = vec![
+            (path("services.prometheus.exporters.node.enable"), Nix::Bool(true)),
+            (path("services.prometheus.exporters.node.enabledCollectors"), Nix::List(vec![Nix::Str("systemd".into())])),
+        ];
+        self.define_all(exporter, span);
         if self.scrapers.iter().any(|s| *s != node.name) {
             for network in self.index.on(&node.name).networks.iter().filter(|n| n.spec.wireguard.is_some()) {
                 self.interface_tcp.entry(network.name.clone()).or_default().insert(NODE_EXPORTER_PORT);

@@ -48,18 +48,16 @@ impl<'a> NodeModule<'a> {
                 }
             }
             self.define_all(definitions, origin);
-            if let Some(unit) = &spec.nixos_unit {
-                if !is_unit_name(&unit.value) {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::E1109,
-                            unit.span,
-                            format!("service `{}`: `{}` is not a systemd unit name", service.name, unit.value),
-                        )
-                        .with_primary_label("not a unit name")
-                        .with_help("name a unit with its type, such as `postgresql.target` or `redis-main.service`"),
-                    );
-                }
+            if let Some(unit) = spec.nixos_unit.as_ref().filter(|u| !is_unit_name(&u.value)) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E1109,
+                        unit.span,
+                        format!("service `{}`: `{}` is not a systemd unit name", service.name, unit.value),
+                    )
+                    .with_primary_label("not a unit name")
+                    .with_help("name a unit with its type, such as `postgresql.target` or `redis-main.service`"),
+                );
             }
         }
         let remote_scrape = scraped_from_elsewhere(self.scrapers, &self.node.name);
