@@ -17,16 +17,20 @@ use spec_compiler::ide::{complete, hover, outline};
 use crate::convert;
 use crate::server::{Context, Server};
 
-fn params<P: DeserializeOwned>(request: &Request) -> Result<P, Response> {
+fn params<P: DeserializeOwned>(request: &Request) -> Result<P, Box<Response>> {
     serde_json::from_value(request.params.clone()).map_err(|error| {
-        Response::new_err(request.id.clone(), ErrorCode::InvalidParams as i32, format!("invalid parameters: {error}"))
+        Box::new(Response::new_err(
+            request.id.clone(),
+            ErrorCode::InvalidParams as i32,
+            format!("invalid parameters: {error}"),
+        ))
     })
 }
 
 /// Answers one request.
 pub fn dispatch(server: &mut Server<'_>, request: Request) -> Response {
     let id = request.id.clone();
-    let answer: Result<Json, Response> = match request.method.as_str() {
+    let answer: Result<Json, Box<Response>> = match request.method.as_str() {
         HoverRequest::METHOD => params::<lsp_types::HoverParams>(&request).map(|p| {
             let position = p.text_document_position_params;
             json(server.with_context(&position.text_document.uri, |context| hover(context, position.position)))
@@ -50,13 +54,16 @@ pub fn dispatch(server: &mut Server<'_>, request: Request) -> Response {
             .map(|p| json(server.document(&p.text_document.uri).map(formatting))),
         DocumentSymbolRequest::METHOD => params::<lsp_types::DocumentSymbolParams>(&request)
             .map(|p| json(server.with_context(&p.text_document.uri, symbols))),
-        method => {
-            Err(Response::new_err(id.clone(), ErrorCode::MethodNotFound as i32, format!("`{method}` is not supported")))
-        }
+        method => Err(Box::new(Response::new_err(
+            id.clone(),
+            ErrorCode::MethodNotFound as i32,
+            format!("`{method}` is not supported"),
+        ))),
     };
     match answer {
-        Ok(result) => Response::new_ok(id, result),
-        Err(response) => response,
+        // Built directly: `Response::new_ok` would convert (deep-copy) the JSON once more.
+        Ok(result) => Response { id, response_result: Ok(result) },
+        Err(response) => *response,
     }
 }
 
@@ -107,7 +114,7 @@ fn completion(context: &Context<'_>, position: lsp_types::Position) -> Option<Co
             ..CompletionItem::default()
         })
         .collect();
-    Some(CompletionResponse::Array(items))
+    Some(CompletionResponse::List(lsp_types::CompletionList { is_incomplete: found.incomplete, items }))
 }
 
 /// One edit replacing the whole document with `spec fmt`'s layout (none when it is formatted

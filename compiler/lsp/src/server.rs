@@ -8,7 +8,7 @@
 //! `spec_compiler::ide::query::World`); only a folder's very first request waits for its first
 //! check.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -101,7 +101,7 @@ struct FolderState {
     running: bool,
     due: Option<Instant>,
     /// Files given diagnostics by the last publication, to clear them when they go away.
-    published: HashSet<PathBuf>,
+    published: BTreeSet<PathBuf>,
 }
 
 /// What a request handler sees: the document under the cursor in its folder's world.
@@ -166,7 +166,7 @@ type CheckResult = (PathBuf, Option<Checked>);
 /// The server's state.
 pub struct Server<'c> {
     connection: &'c Connection,
-    documents: HashMap<String, Document>,
+    documents: BTreeMap<String, Document>,
     folders: BTreeMap<PathBuf, FolderState>,
     results: (Sender<CheckResult>, Receiver<CheckResult>),
     stdlib: StdlibFiles,
@@ -179,7 +179,7 @@ pub fn serve(connection: &Connection) -> Result<(), ProtocolError> {
     connection.initialize(capabilities)?;
     let mut server = Server {
         connection,
-        documents: HashMap::new(),
+        documents: BTreeMap::new(),
         folders: BTreeMap::new(),
         results: unbounded(),
         stdlib: StdlibFiles::write(),
@@ -420,7 +420,7 @@ impl Server<'_> {
             let locate = |span: Span| location(&checked, &self.stdlib, span);
             by_path.entry(folder.join(&file.path)).or_default().push(convert::diagnostic(diagnostic, range, &locate));
         }
-        let mut published = HashSet::new();
+        let mut published = BTreeSet::new();
         for (path, diagnostics) in by_path {
             let open = self.documents.values().find(|d| d.path.as_ref() == Some(&path));
             let uri = match open {

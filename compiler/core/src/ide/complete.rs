@@ -51,7 +51,14 @@ pub struct Completions {
     pub replace: Span,
     /// The candidates, in a stable order.
     pub items: Vec<Item>,
+    /// Whether names were left out (more than [`MAX_NAMES`] start with the partial word): the
+    /// editor asks again as the word grows.
+    pub incomplete: bool,
 }
+
+/// The most declared names one completion lists; an estate of 10,000 services would otherwise
+/// send them all on every `service.`.
+pub const MAX_NAMES: usize = 1000;
 
 const KEYWORDS: [&str; 5] = ["import", "let", "preset", "env", "for"];
 
@@ -103,6 +110,13 @@ fn value_key(before: &str) -> Option<&str> {
     Some(key.get(start..)?.trim_matches('"')).filter(|k| !k.is_empty())
 }
 
+fn capped(replace: Span, items: impl Iterator<Item = Item>) -> Completions {
+    let mut items: Vec<Item> = items.take(MAX_NAMES + 1).collect();
+    let incomplete = items.len() > MAX_NAMES;
+    items.truncate(MAX_NAMES);
+    Completions { replace, items, incomplete }
+}
+
 /// The completions at byte `offset` of the world's file.
 pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
     let text = world.text;
@@ -116,6 +130,7 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
     let before = line.get(..word_start)?;
     let file = world.file;
     let replace = Span::new(file, line_start + word_start, offset);
+    let partial = line.get(word_start..).unwrap_or("");
     let scope = enclosing_body(world, offset as u32);
 
     // `use std.po|`: preset keys, replacing the whole dotted path.
@@ -129,7 +144,7 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         keys.sort_unstable();
         keys.dedup();
         let items = keys.into_iter().map(|k| item(k, ItemKind::Preset, None, None)).collect();
-        return Some(Completions { replace: Span::new(file, start, offset), items });
+        return Some(Completions { replace: Span::new(file, start, offset), items, incomplete: false });
     }
 
     // `service.|`, `step.ex|`: declared names of that kind.
@@ -138,13 +153,12 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         let kind = head.get(kind_start..).unwrap_or("");
         if Kind::from_name(kind).is_some() || kind == "step" {
             let workflow = scope.as_ref().and_then(|s| s.block.clone());
-            let items = world
+            let names = world
                 .names(kind)
                 .into_iter()
-                .filter(|s| kind != "step" || s.workflow == workflow)
-                .map(|s| item(&s.name, ItemKind::Reference, None, None))
-                .collect();
-            return Some(Completions { replace, items });
+                .filter(|s| (kind != "step" || s.workflow == workflow) && s.name.starts_with(partial))
+                .map(|s| item(&s.name, ItemKind::Reference, None, None));
+            return Some(capped(replace, names));
         }
         return None;
     }
@@ -157,24 +171,26 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         let kinds =
             Kind::ALL.iter().map(|k| item(k.as_str(), ItemKind::Kind, None, schema::kind_doc(*k).map(str::to_string)));
         let keywords = KEYWORDS.iter().map(|k| item(*k, ItemKind::Keyword, None, None));
-        return Some(Completions { replace, items: kinds.chain(keywords).collect() });
+        return Some(Completions { replace, items: kinds.chain(keywords).collect(), incomplete: false });
     };
 
     if let Some(key) = value_key(before) {
-        let Some(kind) = scope.kind else { return Some(Completions { replace, items: Vec::new() }) };
+        let Some(kind) = scope.kind else { return Some(Completions { replace, items: Vec::new(), incomplete: false }) };
         let mut path = scope.path.clone();
         path.push(Seg::Field(key.to_string()));
         let mut items: Vec<Item> =
             schema::choices(kind, &path).into_iter().map(|c| item(c.name, ItemKind::Symbol, None, c.doc)).collect();
+        items.retain(|i| i.label.starts_with(partial));
         for referenced in schema::reference_kinds(kind, &path) {
             let workflow = scope.block.clone();
             for symbol in world.names(&referenced) {
-                if referenced != "step" || symbol.workflow == workflow {
-                    items.push(item(format!("{referenced}.{}", symbol.name), ItemKind::Reference, None, None));
+                let label = format!("{referenced}.{}", symbol.name);
+                if (referenced != "step" || symbol.workflow == workflow) && label.starts_with(partial) {
+                    items.push(item(label, ItemKind::Reference, None, None));
                 }
             }
         }
-        return Some(Completions { replace, items });
+        return Some(capped(replace, items.into_iter()));
     }
 
     // A key: the preset's parameters inside `use { … }`, otherwise the schema's fields.
@@ -183,9 +199,9 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
             .preset(preset)
             .map(|p| p.params.iter().map(|(name, _)| item(name, ItemKind::Param, None, None)).collect())
             .unwrap_or_default();
-        return Some(Completions { replace, items });
+        return Some(Completions { replace, items, incomplete: false });
     }
-    let Some(kind) = scope.kind else { return Some(Completions { replace, items: Vec::new() }) };
+    let Some(kind) = scope.kind else { return Some(Completions { replace, items: Vec::new(), incomplete: false }) };
     let mut items: Vec<Item> = schema::fields(kind, &scope.path)
         .into_iter()
         .map(|(name, info)| item(name, ItemKind::Field, Some(info.accepts), info.doc))
@@ -193,7 +209,7 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
     if scope.path.is_empty() {
         items.push(item("use", ItemKind::Keyword, None, Some("merge a preset into this block".into())));
     }
-    Some(Completions { replace, items })
+    Some(Completions { replace, items, incomplete: false })
 }
 
 #[cfg(test)]
