@@ -161,6 +161,28 @@ fn hostile_environment_values_read_back_unchanged() {
     }
 }
 
+/// Flux substitutes `${var}` in every manifest it applies unless the object opts out; every object
+/// we write opts out, so a `${…}` in a value reaches the cluster as written.
+#[test]
+fn every_object_turns_flux_substitution_off() {
+    use serde::Deserialize as _;
+    for (name, estate) in estates() {
+        let mut objects = 0;
+        for (path, contents) in spec_testkit::generate(&Kubernetes, &estate) {
+            if path.ends_with("kustomization.yaml") || path.ends_with(".values.yaml") {
+                continue;
+            }
+            for document in serde_yaml::Deserializer::from_str(&contents) {
+                let object = serde_json::Value::deserialize(document).expect("YAML");
+                let annotation = &object["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"];
+                assert_eq!(annotation, "disabled", "{name}: {path}: {}", object["kind"]);
+                objects += 1;
+            }
+        }
+        assert!(objects > 0, "{name}: no object was checked");
+    }
+}
+
 /// The Helm binary: `HELM_BIN`, `helm` on the path, or where `.ci/run` installs it.
 fn helm() -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
