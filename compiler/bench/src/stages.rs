@@ -19,7 +19,7 @@ use spec_compiler::target::{Context, OutputFile, Target};
 
 /// The back ends, in the order `spec build --target all` runs them.
 pub fn backends() -> Vec<Box<dyn Target>> {
-    vec![Box::new(spec_target_nixos::Nixos), Box::new(spec_target_systemd::Systemd)]
+    spec_cli::backends::all()
 }
 
 /// One stage's time and peak resident memory.

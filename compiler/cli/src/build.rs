@@ -2,6 +2,8 @@
 //! compare them with the output folder. Nothing is written unless everything succeeded.
 
 use std::path::{Path, PathBuf};
+
+use clap::ValueEnum as _;
 use std::time::Instant;
 
 use spec_compiler::diagnostics::{Diagnostic, Severity, render};
@@ -11,20 +13,13 @@ use spec_compiler::target::{Context, OutputFile, Target};
 use crate::args::{BuildArgs, Deny, TargetName};
 use crate::{check, load, output};
 
-/// The back ends selected (`all` selects every one).
+/// The back ends selected (`all` selects every one), in `--target all` order.
 pub fn targets(selected: &[TargetName]) -> Vec<Box<dyn Target>> {
     let all = selected.contains(&TargetName::All);
-    let mut chosen: Vec<Box<dyn Target>> = Vec::new();
-    if all || selected.contains(&TargetName::Nixos) {
-        chosen.push(Box::new(spec_target_nixos::Nixos));
-    }
-    if all || selected.contains(&TargetName::Systemd) {
-        chosen.push(Box::new(spec_target_systemd::Systemd));
-    }
-    if all || selected.contains(&TargetName::Kubernetes) {
-        chosen.push(Box::new(spec_target_kubernetes::Kubernetes));
-    }
-    chosen
+    let named = |target: &dyn Target| {
+        selected.iter().any(|s| s.to_possible_value().is_some_and(|v| v.get_name() == target.name()))
+    };
+    spec_cli::backends::all().into_iter().filter(|t| all || named(t.as_ref())).collect()
 }
 
 /// The estate's folder: the directory given, or the folder of the first file.

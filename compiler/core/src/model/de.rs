@@ -8,9 +8,7 @@
 
 use std::fmt;
 
-use serde::de::{
-    self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess, Visitor,
-};
+use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
 
 use super::types::{SPANNED, tag};
 use crate::eval::value::{Record, Value, ValueKind};
@@ -49,10 +47,12 @@ enum De<'a> {
     U64(u64),
     Seq(Vec<De<'a>>),
     Map(Vec<(&'static str, De<'a>)>),
+    /// A span, presented as the sequence `[file, start, end]` without allocating one.
+    Span(Span),
 }
 
 fn span_seq<'a>(span: Span) -> De<'a> {
-    De::Seq(vec![De::U64(span.file.0.into()), De::U64(span.start.into()), De::U64(span.end.into())])
+    De::Span(span)
 }
 
 fn special<'a>(key: &'static str, value: De<'a>) -> De<'a> {
@@ -94,30 +94,61 @@ impl<'a> De<'a> {
     }
 }
 
-struct Seq<'a>(std::vec::IntoIter<De<'a>>);
+/// The items of a sequence, borrowed where they exist already: building the model allocates
+/// nothing for the sequences and maps it reads.
+enum Seq<'a> {
+    Owned(std::vec::IntoIter<De<'a>>),
+    Values(std::slice::Iter<'a, Value>),
+    Numbers(std::array::IntoIter<u64, 3>),
+}
 
 impl<'de> SeqAccess<'de> for Seq<'_> {
     type Error = DeError;
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
-        self.0.next().map(|item| seed.deserialize(item)).transpose()
+        let item = match self {
+            Seq::Owned(items) => items.next(),
+            Seq::Values(values) => values.next().map(De::Value),
+            Seq::Numbers(numbers) => numbers.next().map(De::U64),
+        };
+        item.map(|item| seed.deserialize(item)).transpose()
     }
 }
 
+/// The entries of a map: a record's (keys borrowed), a special form's, or a `Spanned`'s value and
+/// span.
+enum Entries<'a> {
+    Record(indexmap::map::Iter<'a, String, crate::eval::value::Field>),
+    Fixed(std::vec::IntoIter<(&'static str, De<'a>)>),
+    Spanned(Option<De<'a>>, Option<Span>),
+}
+
 struct Map<'a> {
-    entries: std::vec::IntoIter<(String, De<'a>)>,
+    entries: Entries<'a>,
     pending: Option<De<'a>>,
 }
 
 impl<'de> MapAccess<'de> for Map<'_> {
     type Error = DeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        match self.entries.next() {
-            Some((key, value)) => {
-                self.pending = Some(value);
-                seed.deserialize(key.into_deserializer()).map(Some)
-            }
-            None => Ok(None),
-        }
+        let (key, value): (&str, De<'_>) = match &mut self.entries {
+            Entries::Record(fields) => match fields.next() {
+                Some((key, field)) => (key, De::Value(&field.value)),
+                None => return Ok(None),
+            },
+            Entries::Fixed(entries) => match entries.next() {
+                Some(entry) => entry,
+                None => return Ok(None),
+            },
+            Entries::Spanned(value, span) => match (value.take(), span) {
+                (Some(value), _) => ("value", value),
+                (None, span) => match span.take() {
+                    Some(span) => ("span", De::Span(span)),
+                    None => return Ok(None),
+                },
+            },
+        };
+        self.pending = Some(value);
+        seed.deserialize(de::value::StrDeserializer::<DeError>::new(key)).map(Some)
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.pending.take() {
@@ -128,8 +159,7 @@ impl<'de> MapAccess<'de> for Map<'_> {
 }
 
 fn record_map(record: &Record) -> Map<'_> {
-    let entries: Vec<(String, De<'_>)> = record.iter().map(|(k, f)| (k.clone(), De::Value(&f.value))).collect();
-    Map { entries: entries.into_iter(), pending: None }
+    Map { entries: Entries::Record(record.iter()), pending: None }
 }
 
 struct Enum<'a> {
@@ -170,7 +200,7 @@ impl<'de> VariantAccess<'de> for Enum<'_> {
     ) -> Result<V::Value, DeError> {
         match self.content {
             Some(record) => visitor.visit_map(record_map(record)),
-            None => visitor.visit_map(Map { entries: Vec::new().into_iter(), pending: None }),
+            None => visitor.visit_map(Map { entries: Entries::Fixed(Vec::new().into_iter()), pending: None }),
         }
     }
 }
@@ -183,19 +213,17 @@ impl<'de> Deserializer<'de> for De<'_> {
             De::Str(s) => visitor.visit_str(s),
             De::Owned(s) => visitor.visit_string(s),
             De::U64(n) => visitor.visit_u64(n),
-            De::Seq(items) => visitor.visit_seq(Seq(items.into_iter())),
-            De::Map(entries) => visitor.visit_map(Map {
-                entries: entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Vec<_>>().into_iter(),
-                pending: None,
-            }),
+            De::Seq(items) => visitor.visit_seq(Seq::Owned(items.into_iter())),
+            De::Span(span) => {
+                visitor.visit_seq(Seq::Numbers([span.file.0.into(), span.start.into(), span.end.into()].into_iter()))
+            }
+            De::Map(entries) => visitor.visit_map(Map { entries: Entries::Fixed(entries.into_iter()), pending: None }),
             De::Record(record) => visitor.visit_map(record_map(record)),
             De::Value(value) => match &value.kind {
                 ValueKind::Str(s) => visitor.visit_str(s),
                 ValueKind::Int(n) => visitor.visit_i64(*n),
                 ValueKind::Bool(b) => visitor.visit_bool(*b),
-                ValueKind::List(items) => {
-                    visitor.visit_seq(Seq(items.iter().map(De::Value).collect::<Vec<_>>().into_iter()))
-                }
+                ValueKind::List(items) => visitor.visit_seq(Seq::Values(items.iter())),
                 ValueKind::Record(record) => visitor.visit_map(record_map(record)),
                 other => Err(DeError(format!("cannot read {}", other.type_name()))),
             },
@@ -221,10 +249,7 @@ impl<'de> Deserializer<'de> for De<'_> {
                 De::Value(value) => value.span,
                 _ => Span::default(),
             };
-            return visitor.visit_map(Map {
-                entries: vec![("value".to_string(), self), ("span".to_string(), span_seq(span))].into_iter(),
-                pending: None,
-            });
+            return visitor.visit_map(Map { entries: Entries::Spanned(Some(self), Some(span)), pending: None });
         }
         let _ = fields;
         self.deserialize_any(visitor)
