@@ -120,6 +120,8 @@ pub enum TargetName {
     Nixos,
     /// systemd units and networkd files for hosts that are not NixOS.
     Systemd,
+    /// Prometheus alerting rules and their promtool unit tests.
+    Prometheus,
     /// Every target.
     All,
 }

@@ -21,6 +21,9 @@ pub fn targets(selected: &[TargetName]) -> Vec<Box<dyn Target>> {
     if all || selected.contains(&TargetName::Systemd) {
         chosen.push(Box::new(spec_target_systemd::Systemd));
     }
+    if all || selected.contains(&TargetName::Prometheus) {
+        chosen.push(Box::new(spec_target_prometheus::Prometheus));
+    }
     chosen
 }
 

@@ -114,6 +114,7 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
             let target: Box<dyn Target> = match name.as_str() {
                 "nixos" => Box::new(spec_target_nixos::Nixos),
                 "systemd" => Box::new(spec_target_systemd::Systemd),
+                "prometheus" => Box::new(spec_target_prometheus::Prometheus),
                 other => return Err(format!("unknown target `{other}` in the header").into()),
             };
             compilation.diagnostics.append(&mut target.generate(&context).diagnostics);

@@ -4,7 +4,7 @@
 //! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
 //! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
 //! secrets, networks, workflows), `1100–1199` the NixOS back end, `1400–1499` the systemd back end,
-//! `9000–9999` compiler bugs. An `E`
+//! `1500–1599` the Prometheus back end, `9000–9999` compiler bugs. An `E`
 //! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
 //! at `explain/<CODE>.md`, whose path the macro derives from the code so the two cannot drift.
 
@@ -134,6 +134,9 @@ codes! {
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",
     W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",
+    // The Prometheus back end.
+    E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
+    W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
 }
