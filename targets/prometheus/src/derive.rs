@@ -8,7 +8,7 @@
 //! matchers (an example string for a regex), plus `instance` and `job` when no matcher names them,
 //! as a scraped series has. The shapes handled: a selector compared with a scalar (either side);
 //! `rate`, `irate`, `increase` and `avg/min/max/last_over_time` of a range selector; `absent` and
-//! `absent_over_time`; `time() - v`; `v * n`, `v / n`, `v + n`, `v - n`; `sum`, `min`, `max`,
+//! `absent_over_time`; `time() - v` and `v - time()`; `v * n`, `v / n`, `v + n`, `v - n`; `sum`, `min`, `max`,
 //! `avg`, `count` with or without `by`/`without`; and `and`, `or`, `unless` of those. Anything
 //! else (vector-to-vector arithmetic, `offset`, `@`, the `bool` modifier, other functions) is an
 //! [`Err`] with the reason, which the target reports as W1501.
@@ -351,6 +351,21 @@ fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
             };
             Ok((plan, sample.map(|s| Sample { labels: without_name(&s.labels), value })))
         }
+        T_SUB if is_time(&b.rhs) => {
+            // `v - time()` is `-c` when `v` is the timestamp `c` seconds ahead.
+            let inner = match want {
+                Want::Empty => Want::Empty,
+                Want::Any => Want::Exactly(Level::Ago(0.0)),
+                Want::Exactly(Level::Const(c)) => Want::Exactly(Level::Ago(-c)),
+                Want::Exactly(Level::Ago(_)) => return Err("a timestamp minus `time()` compared with time".into()),
+            };
+            let (plan, sample) = evaluate(&b.lhs, inner)?;
+            let value = match inner {
+                Want::Exactly(Level::Ago(c)) => Some(-c),
+                _ => None,
+            };
+            Ok((plan, sample.map(|s| Sample { labels: without_name(&s.labels), value })))
+        }
         T_ADD | T_SUB | T_MUL | T_DIV => {
             let n = scalar(&b.rhs).ok_or("arithmetic between two vectors")?;
             let inverse = |c: f64| match id {
@@ -684,6 +699,7 @@ mod tests {
             "count(up == 0) > 0",
             "x / 60 > 5",
             "2 < x",
+            "cert_expiry_seconds - time() < 86400 * 7",
         ] {
             derived(expr);
         }

@@ -152,7 +152,12 @@ fn alert_tests(alert: &Planned) -> Result<Vec<TestGroup>, (String, spec_compiler
     for (key, text) in &rule.labels {
         let value =
             template::expand(text, &data).map_err(|e| (format!("its label {key}: {}", e.0), alert.expr_span))?;
-        labels.insert(key.clone(), value);
+        // Prometheus drops a label whose value expands to nothing.
+        if value.is_empty() {
+            labels.remove(key);
+        } else {
+            labels.insert(key.clone(), value);
+        }
     }
     let eval_time = duration(derived.eval_seconds);
     let test = |name: String, series: Vec<Series>, expected: Vec<ExpectedAlert>| TestGroup {

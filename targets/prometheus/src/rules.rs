@@ -243,7 +243,6 @@ impl<'m> Planner<'m> {
     }
 
     /// A generated alert: a fixed `for`, labels from the resource, literal annotations.
-    #[allow(clippy::too_many_arguments)]
     fn generated(
         &mut self,
         base: String,
