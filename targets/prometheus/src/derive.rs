@@ -417,8 +417,9 @@ fn compare(vector: &Expr, op: TokenId, n: f64, want: Want) -> Derivation<'_> {
     let attempt = |value: f64| -> Derivation<'_> {
         let (plan, sample) = evaluate(vector, Want::Exactly(Level::Const(value)))?;
         let sample = sample.ok_or("the vector side yields nothing")?;
-        // An approximate value (a rate) is only trusted away from the threshold.
-        if sample.value.is_none() && matches!(op, T_EQLC) {
+        // An approximate value (a rate) is only trusted away from the threshold: it may miss an
+        // exact equality, but a candidate a whole unit away stays on its side.
+        if sample.value.is_none() && matches!(op, T_EQLC) && holds(value) {
             return Err("an approximate value cannot equal the threshold".into());
         }
         Ok((plan, Some(Sample { value: sample.value, ..sample })))
@@ -703,6 +704,13 @@ mod tests {
         ] {
             derived(expr);
         }
+    }
+
+    #[test]
+    fn an_increase_compared_with_zero_is_quiet_while_the_counter_grows() {
+        let d = derived("increase(jobs_total[25h]) == 0");
+        assert_eq!(d.firing[0].values, "1x1510");
+        assert!(d.quiet[0].values.starts_with("0+"), "{:?}", d.quiet);
     }
 
     #[test]

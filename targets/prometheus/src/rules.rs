@@ -397,7 +397,7 @@ impl<'m> Planner<'m> {
         let threshold = period + period.min(3_600_000);
         let name = &workflow.name;
         let on = &workflow.spec.on;
-        let (expr, runbook) = if on.kind == "cluster" {
+        let (expr, runbook, failed) = if on.kind == "cluster" {
             let namespace = self.namespace(&on.name);
             let expr = format!(
                 "increase(argo_workflows_cronworkflows_triggered_total{{name={}, namespace={}}}[{}]) == 0",
@@ -410,7 +410,7 @@ impl<'m> Planner<'m> {
                  {namespace}` the workflows it started.",
                 on.name
             );
-            (expr, runbook)
+            (expr, runbook, "")
         } else {
             let instance = instance_of(&on.name);
             let steps: Vec<String> =
@@ -428,12 +428,12 @@ impl<'m> Planner<'m> {
                  {name}.service`.",
                 on.name
             );
-            (expr, runbook)
+            (expr, runbook, ", or one of its steps failed")
         };
         let texts = [
-            format!("Workflow {name} has not run successfully on its schedule"),
+            format!("Workflow {name} has not run on its schedule"),
             format!(
-                "Workflow {name} (schedule {}) has not been started for {}, or one of its steps failed.",
+                "Workflow {name} (schedule {}) has not been started for {}{failed}.",
                 schedule.value,
                 format_duration(threshold)
             ),
