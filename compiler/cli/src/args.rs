@@ -124,6 +124,8 @@ pub enum TargetName {
     Systemd,
     /// Helm values, Flux releases and raw manifests for clusters.
     Kubernetes,
+    /// Prometheus alerting rules and their promtool unit tests.
+    Prometheus,
     /// Every target.
     All,
 }

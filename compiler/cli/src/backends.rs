@@ -9,5 +9,6 @@ pub fn all() -> Vec<Box<dyn Target>> {
         Box::new(spec_target_nixos::Nixos),
         Box::new(spec_target_systemd::Systemd),
         Box::new(spec_target_kubernetes::Kubernetes),
+        Box::new(spec_target_prometheus::Prometheus),
     ]
 }

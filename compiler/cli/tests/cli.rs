@@ -357,7 +357,7 @@ fn build_writes_the_nixos_modules_and_a_manifest() {
     assert!(entry["sha256"].as_str().is_some_and(|h| h.len() == 64), "{entry}");
     assert!(entry["sources"].as_array().is_some_and(|s| s.iter().any(|l| l == "main.spec:20")), "{entry}");
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("wrote 14 files"),
+        String::from_utf8_lossy(&output.stderr).contains("wrote 20 files"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );

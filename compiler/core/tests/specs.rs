@@ -115,6 +115,7 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
                 "nixos" => Box::new(spec_target_nixos::Nixos),
                 "systemd" => Box::new(spec_target_systemd::Systemd),
                 "kubernetes" => Box::new(spec_target_kubernetes::Kubernetes),
+                "prometheus" => Box::new(spec_target_prometheus::Prometheus),
                 other => return Err(format!("unknown target `{other}` in the header").into()),
             };
             compilation.diagnostics.append(&mut target.generate(&context).diagnostics);

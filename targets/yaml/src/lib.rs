@@ -62,10 +62,25 @@ fn is_inline(value: &Value) -> bool {
     }
 }
 
+/// A quoted scalar. Text holding `"` or `\\` but only printable characters is single-quoted, where
+/// nothing but `'` is escaped (`'up{job="api"}'` reads better than its double-quoted form);
+/// everything else is double-quoted.
+fn quoted(text: &str) -> String {
+    if text.contains(['"', '\\']) && !text.chars().any(unprintable) {
+        return format!("'{}'", text.replace('\'', "''"));
+    }
+    double_quoted(text)
+}
+
+/// Characters outside YAML's printable set, and the line breaks YAML 1.1 knows beyond LF and CR.
+fn unprintable(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// A double-quoted scalar. Besides `"` and `\\`, every character outside YAML's printable set is
 /// escaped, and so are the line breaks YAML 1.1 knows beyond LF and CR (NEL, LS, PS), which a
 /// reader would otherwise fold into spaces.
-fn quoted(text: &str) -> String {
+fn double_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -75,13 +90,7 @@ fn quoted(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            '\u{0}'..='\u{1f}'
-            | '\u{7f}'..='\u{9f}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{feff}'
-            | '\u{fffe}'
-            | '\u{ffff}' => {
+            c if unprintable(c) => {
                 out.push_str(&format!("\\u{:04X}", c as u32));
             }
             c => out.push(c),
@@ -222,7 +231,11 @@ mod tests {
         for line in text.lines().filter(|l| l.trim_start().starts_with("- ") && !l.trim_start().starts_with("- -")) {
             let item = line.trim_start().trim_start_matches("- ");
             assert!(
-                item.starts_with('"') || item.ends_with(':') || item.contains(": ") || item == "[]" || item == "{}",
+                item.starts_with(['"', '\''])
+                    || item.ends_with(':')
+                    || item.contains(": ")
+                    || item == "[]"
+                    || item == "{}",
                 "{line}"
             );
         }

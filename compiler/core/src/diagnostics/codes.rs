@@ -3,8 +3,8 @@
 //! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
 //! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
 //! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
-//! secrets, networks, workflows), `1100–1199` the NixOS back end, `1200–1299` the Kubernetes back end, `1400–1499` the systemd back end,
-//! `9000–9999` compiler bugs. An `E`
+//! secrets, networks, workflows), `1100–1199` the NixOS back end, `1200–1299` the Kubernetes back end,
+//! `1400–1499` the systemd back end, `1500–1599` the Prometheus back end, `9000–9999` compiler bugs. An `E`
 //! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
 //! at `explain/<CODE>.md`, whose path the macro derives from the code so the two cannot drift.
 
@@ -150,6 +150,9 @@ codes! {
     E1403 "systemd-no-calendar"       Error   "a backup interval cannot be written as a systemd calendar",
     E1404 "systemd-health-unsupported" Error  "a health check has no podman form",
     W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",
+    // The Prometheus back end.
+    E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
+    W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
 }

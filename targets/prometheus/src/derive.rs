@@ -1,0 +1,730 @@
+//! Derives a promtool unit test for an alert from its PromQL: input series under which the
+//! expression yields exactly one sample (the alert fires, with known labels and value) and input
+//! series under which it yields none (the alert stays quiet).
+//!
+//! The expression is parsed with `promql-parser` and walked top-down with what each node must
+//! produce ([`Want`]): nothing, one sample with any value, or one sample of an exact value (or of
+//! the value `time() - c`). Each vector selector becomes at most one series, labelled from its
+//! matchers (an example string for a regex), plus `instance` and `job` when no matcher names them,
+//! as a scraped series has. The shapes handled: a selector compared with a scalar (either side);
+//! `rate`, `irate`, `increase` and `avg/min/max/last_over_time` of a range selector; `absent` and
+//! `absent_over_time`; `time() - v` and `v - time()`; `v * n`, `v / n`, `v + n`, `v - n`; `sum`, `min`, `max`,
+//! `avg`, `count` with or without `by`/`without`; and `and`, `or`, `unless` of those. Anything
+//! else (vector-to-vector arithmetic, `offset`, `@`, the `bool` modifier, other functions) is an
+//! [`Err`] with the reason, which the target reports as W1501.
+//!
+//! Invariants: series never contradict each other (two needs of one series must agree), and
+//! every selector visited matches exactly the series the derivation assumed (checked at the end,
+//! since a bare `up` also matches `up{job="a"}`).
+
+use std::collections::BTreeMap;
+
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::token::{
+    T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MAX, T_MIN, T_MUL,
+    T_NEQ, T_SUB, T_SUM, TokenId,
+};
+use promql_parser::parser::{self, BinaryExpr, Expr, LabelModifier, VectorSelector};
+
+use crate::escape::promql_string;
+
+/// Labels of a series or sample, `__name__` included when it has one.
+pub type Labels = BTreeMap<String, String>;
+
+/// Seconds between input samples, and between rule evaluations in the test.
+pub const STEP: u64 = 60;
+
+const NAME: &str = "__name__";
+
+/// The value series hold over time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Values {
+    /// Present, any value (written as 1).
+    Any,
+    /// One value throughout.
+    Constant(f64),
+    /// `start + step × i` at the i-th sample.
+    Slope { start: f64, step: f64 },
+    /// No such series.
+    Absent,
+}
+
+/// A value an expression must take at every evaluation.
+#[derive(Clone, Copy, Debug)]
+enum Level {
+    /// This value.
+    Const(f64),
+    /// `t - c` at time `t` (a timestamp `c` seconds old).
+    Ago(f64),
+}
+
+/// What an expression must produce.
+#[derive(Clone, Copy, Debug)]
+enum Want {
+    /// No sample.
+    Empty,
+    /// One sample, any value.
+    Any,
+    /// One sample of this value.
+    Exactly(Level),
+}
+
+/// The sample an expression produces: its labels and, when known exactly, its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// The labels, `__name__` included when the expression keeps it.
+    pub labels: Labels,
+    /// The value, `None` when only approximately known (a `rate`).
+    pub value: Option<f64>,
+}
+
+/// The series a derivation needs, and each selector with the series it assumed it matches.
+#[derive(Default)]
+struct Plan<'e> {
+    series: BTreeMap<Labels, Values>,
+    leaves: Vec<(&'e VectorSelector, Option<Labels>)>,
+}
+
+impl<'e> Plan<'e> {
+    fn need(&mut self, labels: Labels, values: Values) -> Result<(), String> {
+        use std::collections::btree_map::Entry;
+        match self.series.entry(labels) {
+            Entry::Vacant(slot) => {
+                slot.insert(values);
+            }
+            Entry::Occupied(mut slot) => {
+                let merged = match (*slot.get(), values) {
+                    (Values::Any, other) | (other, Values::Any) if other != Values::Absent => other,
+                    (a, b) if a == b => a,
+                    _ => {
+                        return Err(format!(
+                            "two parts of the expression need different values of {}",
+                            series_name(slot.key())
+                        ));
+                    }
+                };
+                slot.insert(merged);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(mut self, other: Plan<'e>) -> Result<Plan<'e>, String> {
+        for (labels, values) in other.series {
+            self.need(labels, values)?;
+        }
+        self.leaves.extend(other.leaves);
+        Ok(self)
+    }
+}
+
+type Derivation<'e> = Result<(Plan<'e>, Option<Sample>), String>;
+
+/// One input series in promtool notation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Series {
+    /// `metric{label="value", …}`.
+    pub series: String,
+    /// Expanding notation: `1x30`, `-900+60x30`.
+    pub values: String,
+}
+
+/// A derived test: when to evaluate, what makes the alert fire (and the sample it fires with),
+/// what keeps it quiet.
+#[derive(Clone, Debug)]
+pub struct Derived {
+    /// Seconds after the first sample at which the alert is checked.
+    pub eval_seconds: u64,
+    /// Series under which the alert fires.
+    pub firing: Vec<Series>,
+    /// The sample the alert fires with.
+    pub sample: Sample,
+    /// Series under which the alert is quiet.
+    pub quiet: Vec<Series>,
+}
+
+/// Derives a test for an alert with expression `expr` that must hold for `pending_seconds`.
+pub fn derive(expr: &str, pending_seconds: u64) -> Result<Derived, String> {
+    let ast = parser::parse(expr).map_err(|e| format!("the expression does not parse: {e}"))?;
+    let lookback = 300 + longest_range(&ast);
+    let eval_seconds = (pending_seconds + lookback).div_ceil(STEP) * STEP;
+    let samples = eval_seconds / STEP;
+
+    let (fire_plan, sample) = evaluate(&ast, Want::Any)?;
+    let sample = sample.ok_or("the expression yields nothing under the series meant to fire it")?;
+    verify(&fire_plan)?;
+    let (quiet_plan, quiet_sample) = evaluate(&ast, Want::Empty)?;
+    if quiet_sample.is_some() {
+        return Err("no series keep the expression empty".into());
+    }
+    verify(&quiet_plan)?;
+    Ok(Derived { eval_seconds, firing: series_of(&fire_plan, samples), sample, quiet: series_of(&quiet_plan, samples) })
+}
+
+fn longest_range(expr: &Expr) -> u64 {
+    let mut longest = 0;
+    let mut stack = vec![expr];
+    while let Some(expr) = stack.pop() {
+        match expr {
+            Expr::MatrixSelector(ms) => longest = longest.max(ms.range.as_secs()),
+            Expr::Aggregate(a) => stack.push(&a.expr),
+            Expr::Unary(u) => stack.push(&u.expr),
+            Expr::Binary(b) => stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]),
+            Expr::Paren(p) => stack.push(&p.expr),
+            Expr::Subquery(s) => stack.push(&s.expr),
+            Expr::Call(call) => stack.extend(call.args.args.iter().map(|a| a.as_ref())),
+            _ => {}
+        }
+    }
+    longest
+}
+
+fn evaluate(expr: &Expr, want: Want) -> Derivation<'_> {
+    match expr {
+        Expr::Paren(p) => evaluate(&p.expr, want),
+        Expr::VectorSelector(vs) => selector(vs, want),
+        Expr::Call(call) => function(call.func.name, &call.args.args, want),
+        Expr::Aggregate(a) => {
+            if a.param.is_some() {
+                return Err(format!("the aggregation `{}` takes a parameter", a.op));
+            }
+            let id = a.op.id();
+            let inner_want = match (id, want) {
+                (_, Want::Empty) => Want::Empty,
+                (T_COUNT, Want::Any | Want::Exactly(Level::Const(1.0))) => Want::Any,
+                (T_COUNT, _) => return Err("`count` of one series is 1; another value cannot be derived".into()),
+                (T_SUM | T_MIN | T_MAX | T_AVG, want) => want,
+                _ => return Err(format!("the aggregation `{}`", a.op)),
+            };
+            let (plan, sample) = evaluate(&a.expr, inner_want)?;
+            let sample = sample.map(|s| Sample {
+                labels: grouped(&s.labels, a.modifier.as_ref()),
+                value: if id == T_COUNT { Some(1.0) } else { s.value },
+            });
+            Ok((plan, sample))
+        }
+        Expr::Binary(b) => binary(b, want),
+        Expr::MatrixSelector(_) => Err("a range vector outside a function".into()),
+        _ => Err("a scalar or string where an instant vector is needed".into()),
+    }
+}
+
+fn selector(vs: &VectorSelector, want: Want) -> Derivation<'_> {
+    let labels = example_labels(vs)?;
+    let values = match want {
+        Want::Empty => Values::Absent,
+        Want::Any => Values::Any,
+        Want::Exactly(Level::Const(c)) => Values::Constant(c),
+        Want::Exactly(Level::Ago(c)) => Values::Slope { start: -c, step: STEP as f64 },
+    };
+    let mut plan = Plan::default();
+    plan.need(labels.clone(), values)?;
+    let sample = match want {
+        Want::Empty => None,
+        Want::Any => Some(Sample { labels: labels.clone(), value: Some(1.0) }),
+        Want::Exactly(Level::Const(c)) => Some(Sample { labels: labels.clone(), value: Some(c) }),
+        Want::Exactly(Level::Ago(_)) => Some(Sample { labels: labels.clone(), value: None }),
+    };
+    plan.leaves.push((vs, sample.as_ref().map(|_| labels)));
+    Ok((plan, sample))
+}
+
+fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want) -> Derivation<'e> {
+    let range_selector = |i: usize| match args.get(i).map(|a| a.as_ref()) {
+        Some(Expr::MatrixSelector(ms)) => Ok(ms),
+        _ => Err(format!("`{name}` without a range selector")),
+    };
+    match name {
+        "rate" | "irate" | "increase" => {
+            let ms = range_selector(0)?;
+            let range = ms.range.as_secs_f64();
+            let per_step = |c: f64| if name == "increase" { c * STEP as f64 / range } else { c * STEP as f64 };
+            let (values, value) = match want {
+                Want::Empty => (Values::Absent, None),
+                Want::Any | Want::Exactly(Level::Const(0.0)) => (Values::Any, Some(0.0)),
+                Want::Exactly(Level::Const(c)) if c > 0.0 => (Values::Slope { start: 0.0, step: per_step(c) }, None),
+                Want::Exactly(_) => return Err(format!("`{name}` of a counter cannot take that value")),
+            };
+            counter_like(&ms.vs, values, value)
+        }
+        "avg_over_time" | "min_over_time" | "max_over_time" | "last_over_time" => {
+            let ms = range_selector(0)?;
+            let (values, value) = match want {
+                Want::Empty => (Values::Absent, None),
+                Want::Any => (Values::Any, Some(1.0)),
+                Want::Exactly(Level::Const(c)) => (Values::Constant(c), Some(c)),
+                Want::Exactly(Level::Ago(_)) => return Err(format!("`{name}` of a timestamp")),
+            };
+            counter_like(&ms.vs, values, value)
+        }
+        "absent" | "absent_over_time" => {
+            let vs = match args.first().map(|a| a.as_ref()) {
+                Some(Expr::VectorSelector(vs)) => vs,
+                Some(Expr::MatrixSelector(ms)) => &ms.vs,
+                _ => return Err(format!("`{name}` of something other than a selector")),
+            };
+            match want {
+                Want::Empty => {
+                    let (plan, _) = selector(vs, Want::Any)?;
+                    Ok((plan, None))
+                }
+                Want::Any | Want::Exactly(Level::Const(1.0)) => {
+                    let (plan, _) = selector(vs, Want::Empty)?;
+                    let labels = vs
+                        .matchers
+                        .matchers
+                        .iter()
+                        .filter(|m| m.op == MatchOp::Equal && m.name != NAME)
+                        .map(|m| (m.name.clone(), m.value.clone()))
+                        .collect();
+                    Ok((plan, Some(Sample { labels, value: Some(1.0) })))
+                }
+                Want::Exactly(_) => Err(format!("`{name}` is 1 or nothing")),
+            }
+        }
+        other => Err(format!("the function `{other}`")),
+    }
+}
+
+/// A function of one range selector: the series gets `values`, the sample drops the name.
+fn counter_like(vs: &VectorSelector, values: Values, value: Option<f64>) -> Derivation<'_> {
+    let labels = example_labels(vs)?;
+    let mut plan = Plan::default();
+    plan.need(labels.clone(), values)?;
+    let present = values != Values::Absent;
+    plan.leaves.push((vs, present.then(|| labels.clone())));
+    let sample = present.then(|| Sample { labels: without_name(&labels), value });
+    Ok((plan, sample))
+}
+
+fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
+    let id = b.op.id();
+    let modifier_labels = b.modifier.as_ref().and_then(|m| m.matching.as_ref());
+    match id {
+        T_LAND | T_LUNLESS if matches!(want, Want::Empty) => evaluate(&b.lhs, Want::Empty),
+        T_LAND => {
+            let (plan, sample) = evaluate(&b.lhs, want)?;
+            let (other, matched) = evaluate(&b.rhs, Want::Any)?;
+            let (sample, matched) = (sample.ok_or("empty left side")?, matched.ok_or("empty right side")?);
+            if signature(&sample.labels, modifier_labels) != signature(&matched.labels, modifier_labels) {
+                return Err("the two sides of `and` would carry different labels".into());
+            }
+            Ok((plan.merge(other)?, Some(sample)))
+        }
+        T_LUNLESS => {
+            let (plan, sample) = evaluate(&b.lhs, want)?;
+            let (other, _) = evaluate(&b.rhs, Want::Empty)?;
+            Ok((plan.merge(other)?, sample))
+        }
+        T_LOR => {
+            let both = |left: Want, right: Want| -> Derivation<'_> {
+                let (plan, left_sample) = evaluate(&b.lhs, left)?;
+                let (other, right_sample) = evaluate(&b.rhs, right)?;
+                Ok((plan.merge(other)?, left_sample.or(right_sample)))
+            };
+            match want {
+                Want::Empty => both(Want::Empty, Want::Empty),
+                want => both(want, Want::Empty).or_else(|_| both(Want::Empty, want)),
+            }
+        }
+        T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE => {
+            if b.modifier.as_ref().is_some_and(|m| m.return_bool) {
+                return Err("a comparison with `bool` yields a sample for every series".into());
+            }
+            match (scalar(&b.lhs), scalar(&b.rhs)) {
+                (None, Some(n)) => compare(&b.lhs, id, n, want),
+                (Some(n), None) => compare(&b.rhs, flipped(id), n, want),
+                _ => Err("a comparison of two vectors or two scalars".into()),
+            }
+        }
+        T_SUB if is_time(&b.lhs) => {
+            let inner = match want {
+                Want::Empty => Want::Empty,
+                Want::Any => Want::Exactly(Level::Ago(0.0)),
+                Want::Exactly(Level::Const(c)) => Want::Exactly(Level::Ago(c)),
+                Want::Exactly(Level::Ago(_)) => return Err("`time()` minus a timestamp compared with time".into()),
+            };
+            let (plan, sample) = evaluate(&b.rhs, inner)?;
+            let value = match inner {
+                Want::Exactly(Level::Ago(c)) => Some(c),
+                _ => None,
+            };
+            Ok((plan, sample.map(|s| Sample { labels: without_name(&s.labels), value })))
+        }
+        T_SUB if is_time(&b.rhs) => {
+            // `v - time()` is `-c` when `v` is the timestamp `c` seconds ahead.
+            let inner = match want {
+                Want::Empty => Want::Empty,
+                Want::Any => Want::Exactly(Level::Ago(0.0)),
+                Want::Exactly(Level::Const(c)) => Want::Exactly(Level::Ago(-c)),
+                Want::Exactly(Level::Ago(_)) => return Err("a timestamp minus `time()` compared with time".into()),
+            };
+            let (plan, sample) = evaluate(&b.lhs, inner)?;
+            let value = match inner {
+                Want::Exactly(Level::Ago(c)) => Some(-c),
+                _ => None,
+            };
+            Ok((plan, sample.map(|s| Sample { labels: without_name(&s.labels), value })))
+        }
+        T_ADD | T_SUB | T_MUL | T_DIV => {
+            let n = scalar(&b.rhs).ok_or("arithmetic between two vectors")?;
+            let inverse = |c: f64| match id {
+                T_ADD => c - n,
+                T_SUB => c + n,
+                T_MUL => c / n,
+                _ => c * n,
+            };
+            let forward = |v: f64| match id {
+                T_ADD => v + n,
+                T_SUB => v - n,
+                T_MUL => v * n,
+                _ => v / n,
+            };
+            if n == 0.0 && matches!(id, T_MUL | T_DIV) {
+                return Err("arithmetic with zero".into());
+            }
+            let inner = match want {
+                Want::Empty => Want::Empty,
+                Want::Any => Want::Any,
+                Want::Exactly(Level::Const(c)) => Want::Exactly(Level::Const(inverse(c))),
+                Want::Exactly(Level::Ago(_)) => return Err("arithmetic on a timestamp".into()),
+            };
+            let (plan, sample) = evaluate(&b.lhs, inner)?;
+            let sample = sample.map(|s| Sample {
+                labels: without_name(&s.labels),
+                value: s.value.map(forward).filter(|v| match want {
+                    Want::Exactly(Level::Const(c)) => *v == c,
+                    _ => true,
+                }),
+            });
+            Ok((plan, sample))
+        }
+        _ => Err(format!("the operator `{}`", b.op)),
+    }
+}
+
+/// `vector OP n` as a filter: pick a value of the vector that passes (or fails) the comparison.
+fn compare(vector: &Expr, op: TokenId, n: f64, want: Want) -> Derivation<'_> {
+    let holds = |v: f64| match op {
+        T_EQLC => v == n,
+        T_NEQ => v != n,
+        T_GTR => v > n,
+        T_LSS => v < n,
+        T_GTE => v >= n,
+        _ => v <= n,
+    };
+    let candidates = [0.0, n + 1.0, n - 1.0, 1.0, n, n * 2.0, n / 2.0, -1.0];
+    let attempt = |value: f64| -> Derivation<'_> {
+        let (plan, sample) = evaluate(vector, Want::Exactly(Level::Const(value)))?;
+        let sample = sample.ok_or("the vector side yields nothing")?;
+        // An approximate value (a rate) is only trusted away from the threshold: it may miss an
+        // exact equality, but a candidate a whole unit away stays on its side.
+        if sample.value.is_none() && matches!(op, T_EQLC) && holds(value) {
+            return Err("an approximate value cannot equal the threshold".into());
+        }
+        Ok((plan, Some(Sample { value: sample.value, ..sample })))
+    };
+    match want {
+        Want::Empty => {
+            for value in candidates.into_iter().filter(|v| !holds(*v)) {
+                if let Ok((plan, _)) = attempt(value) {
+                    return Ok((plan, None));
+                }
+            }
+            evaluate(vector, Want::Empty)
+        }
+        Want::Any => {
+            let mut last = Err(format!("no value passes the comparison with {n}"));
+            for value in candidates.into_iter().filter(|v| holds(*v)) {
+                last = attempt(value);
+                if last.is_ok() {
+                    break;
+                }
+            }
+            last
+        }
+        Want::Exactly(Level::Const(c)) if holds(c) => attempt(c),
+        Want::Exactly(_) => Err("a filtered value cannot be required to take another value".into()),
+    }
+}
+
+fn flipped(op: TokenId) -> TokenId {
+    match op {
+        T_GTR => T_LSS,
+        T_LSS => T_GTR,
+        T_GTE => T_LTE,
+        T_LTE => T_GTE,
+        other => other,
+    }
+}
+
+/// A constant scalar expression's value.
+fn scalar(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::NumberLiteral(n) => Some(n.val),
+        Expr::Paren(p) => scalar(&p.expr),
+        Expr::Unary(u) => scalar(&u.expr).map(|v| -v),
+        Expr::Binary(b) => {
+            let (l, r) = (scalar(&b.lhs)?, scalar(&b.rhs)?);
+            match b.op.id() {
+                T_ADD => Some(l + r),
+                T_SUB => Some(l - r),
+                T_MUL => Some(l * r),
+                T_DIV => Some(l / r),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+    .filter(|v| v.is_finite())
+}
+
+fn is_time(expr: &Expr) -> bool {
+    match expr {
+        Expr::Call(call) => call.func.name == "time",
+        Expr::Paren(p) => is_time(&p.expr),
+        _ => false,
+    }
+}
+
+fn without_name(labels: &Labels) -> Labels {
+    labels.iter().filter(|(k, _)| *k != NAME).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// The labels an aggregation keeps.
+fn grouped(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
+    match modifier {
+        None => Labels::new(),
+        Some(LabelModifier::Include(by)) => {
+            labels.iter().filter(|(k, _)| by.labels.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        }
+        Some(LabelModifier::Exclude(without)) => {
+            without_name(labels).into_iter().filter(|(k, _)| !without.labels.contains(k)).collect()
+        }
+    }
+}
+
+/// The labels a set operation matches on.
+fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
+    match matching {
+        Some(LabelModifier::Include(on)) => {
+            labels.iter().filter(|(k, _)| on.labels.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        }
+        Some(LabelModifier::Exclude(ignoring)) => {
+            without_name(labels).into_iter().filter(|(k, _)| !ignoring.labels.contains(k)).collect()
+        }
+        None => without_name(labels),
+    }
+}
+
+/// The labels of a series a selector matches: the metric name, a value passing every matcher of
+/// each label (the `=` value, else empty when that passes, else an example of a regex), and
+/// `instance` and `job` as a scrape adds them, unless a matcher names them.
+fn example_labels(vs: &VectorSelector) -> Result<Labels, String> {
+    if vs.offset.is_some() || vs.at.is_some() {
+        return Err("a selector with `offset` or `@`".into());
+    }
+    if !vs.matchers.or_matchers.is_empty() {
+        return Err("a selector with `or` between matchers".into());
+    }
+    let mut by_label: BTreeMap<&str, Vec<&Matcher>> = BTreeMap::new();
+    for matcher in &vs.matchers.matchers {
+        by_label.entry(matcher.name.as_str()).or_default().push(matcher);
+    }
+    let mut labels = Labels::new();
+    if let Some(name) = &vs.name {
+        labels.insert(NAME.into(), name.clone());
+    }
+    for (label, matchers) in &by_label {
+        let mut candidates: Vec<String> = matchers
+            .iter()
+            .filter_map(|m| match &m.op {
+                MatchOp::Equal => Some(m.value.clone()),
+                MatchOp::Re(_) => regex_example(&m.value),
+                _ => None,
+            })
+            .collect();
+        candidates.extend(["".to_string(), "x".to_string(), "example".to_string()]);
+        let value = candidates
+            .into_iter()
+            .find(|c| matchers.iter().all(|m| m.is_match(c)))
+            .ok_or_else(|| format!("no value of label `{label}` passes all its matchers"))?;
+        if *label == NAME && labels.get(NAME).is_some_and(|n| *n != value) {
+            return Err("the metric name is given twice".into());
+        }
+        if !value.is_empty() {
+            labels.insert(label.to_string(), value);
+        }
+    }
+    if !labels.contains_key(NAME) {
+        return Err("a selector without a metric name".into());
+    }
+    for (label, value) in [("instance", "example:9100"), ("job", "example")] {
+        if !by_label.contains_key(label) {
+            labels.insert(label.into(), value.into());
+        }
+    }
+    Ok(labels)
+}
+
+/// A short string the regex matches (the shortest path through its syntax tree), checked by the
+/// caller against the matcher itself.
+fn regex_example(pattern: &str) -> Option<String> {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn walk(hir: &Hir, out: &mut String) -> Option<()> {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(literal) => out.push_str(std::str::from_utf8(&literal.0).ok()?),
+            HirKind::Class(Class::Unicode(class)) => {
+                let inside = |c: char| class.ranges().iter().any(|r| r.start() <= c && c <= r.end());
+                let pick = ['x', 'a', '0', 'A', '_', '-', '.'].into_iter().find(|c| inside(*c));
+                out.push(pick.or_else(|| class.ranges().first().map(|r| r.start()))?);
+            }
+            HirKind::Class(Class::Bytes(class)) => out.push(char::from(class.ranges().first()?.start())),
+            HirKind::Repetition(repetition) => {
+                for _ in 0..repetition.min {
+                    walk(&repetition.sub, out)?;
+                }
+            }
+            HirKind::Capture(capture) => walk(&capture.sub, out)?,
+            HirKind::Concat(parts) => parts.iter().try_for_each(|part| walk(part, out))?,
+            HirKind::Alternation(branches) => walk(branches.first()?, out)?,
+        }
+        Some(())
+    }
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let mut out = String::new();
+    walk(&hir, &mut out)?;
+    Some(out)
+}
+
+fn matches(vs: &VectorSelector, labels: &Labels) -> bool {
+    let value = |name: &str| labels.get(name).map_or("", String::as_str);
+    vs.name.as_deref().is_none_or(|name| value(NAME) == name)
+        && vs.matchers.matchers.iter().all(|m| m.is_match(value(&m.name)))
+}
+
+/// Every selector visited matches exactly the series it assumed, among all present series.
+fn verify(plan: &Plan<'_>) -> Result<(), String> {
+    let present: Vec<&Labels> =
+        plan.series.iter().filter(|(_, v)| **v != Values::Absent).map(|(labels, _)| labels).collect();
+    for (vs, assumed) in &plan.leaves {
+        let matched: Vec<&&Labels> = present.iter().filter(|labels| matches(vs, labels)).collect();
+        let expected = usize::from(assumed.is_some());
+        if matched.len() != expected || assumed.as_ref().is_some_and(|a| *matched[0] != a) {
+            return Err(format!("the selector `{vs}` would also match a series another part of the expression needs"));
+        }
+    }
+    Ok(())
+}
+
+fn number(value: f64) -> String {
+    if value == 0.0 { "0".into() } else { format!("{value}") }
+}
+
+fn series_of(plan: &Plan<'_>, samples: u64) -> Vec<Series> {
+    plan.series
+        .iter()
+        .filter(|(_, values)| **values != Values::Absent)
+        .map(|(labels, values)| Series {
+            series: series_name(labels),
+            values: match values {
+                Values::Any => format!("1x{samples}"),
+                Values::Constant(c) => format!("{}x{samples}", number(*c)),
+                Values::Slope { start, step } => {
+                    let sign = if *step < 0.0 { '-' } else { '+' };
+                    format!("{}{sign}{}x{samples}", number(*start), number(step.abs()))
+                }
+                Values::Absent => String::new(),
+            },
+        })
+        .collect()
+}
+
+/// `metric{label="value", …}` with every value a PromQL string.
+fn series_name(labels: &Labels) -> String {
+    let name = labels.get(NAME).map_or("", String::as_str);
+    let rest: Vec<String> =
+        labels.iter().filter(|(k, _)| *k != NAME).map(|(k, v)| format!("{k}={}", promql_string(v))).collect();
+    format!("{name}{{{}}}", rest.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn derived(expr: &str) -> Derived {
+        derive(expr, 300).unwrap_or_else(|e| panic!("{expr}: {e}"))
+    }
+
+    #[test]
+    fn a_selector_compared_with_zero_fires_at_zero_and_is_quiet_at_one() {
+        let d = derived("up{job=\"ipfs\"} == 0");
+        assert_eq!(d.eval_seconds, 600);
+        assert_eq!(
+            d.firing,
+            vec![Series { series: "up{instance=\"example:9100\", job=\"ipfs\"}".into(), values: "0x10".into() }]
+        );
+        assert_eq!(d.quiet[0].values, "1x10");
+        assert_eq!(d.sample.value, Some(0.0));
+        assert_eq!(d.sample.labels.get("__name__").map(String::as_str), Some("up"));
+    }
+
+    #[test]
+    fn time_minus_a_timestamp_uses_a_slope_and_an_exact_value() {
+        let d = derived("time() - last_success_timestamp_seconds{name=\"x\"} > 900");
+        assert_eq!(d.firing[0].values, "-901+60x10");
+        assert_eq!(d.sample.value, Some(901.0));
+        assert!(!d.sample.labels.contains_key("__name__"));
+        assert_eq!(d.quiet[0].values, "0+60x10");
+    }
+
+    #[test]
+    fn absent_fires_without_the_series_and_carries_its_equality_labels() {
+        let d = derived("absent(up{job=\"a\", instance=~\"h.*\"})");
+        assert!(d.firing.is_empty());
+        assert_eq!(d.sample.labels, Labels::from([("job".into(), "a".into())]));
+        assert_eq!(d.quiet.len(), 1);
+    }
+
+    #[test]
+    fn set_operations_rates_and_aggregations_derive() {
+        for expr in [
+            "rate(http_requests_total{code=~\"5..\"}[5m]) > 1",
+            "increase(jobs_total[1h]) == 0",
+            "sum by (job) (rate(x[5m])) > 0.5",
+            "max without (instance) (x) < 3",
+            "a > 1 and on (job) b == 0",
+            "a > 1 or absent(b)",
+            "a > 1 unless b > 5",
+            "count(up == 0) > 0",
+            "x / 60 > 5",
+            "2 < x",
+            "cert_expiry_seconds - time() < 86400 * 7",
+        ] {
+            derived(expr);
+        }
+    }
+
+    #[test]
+    fn an_increase_compared_with_zero_is_quiet_while_the_counter_grows() {
+        let d = derived("increase(jobs_total[25h]) == 0");
+        assert_eq!(d.firing[0].values, "1x1510");
+        assert!(d.quiet[0].values.starts_with("0+"), "{:?}", d.quiet);
+    }
+
+    #[test]
+    fn unsupported_shapes_say_why() {
+        for expr in ["a > b", "up == bool 0", "up offset 5m == 0", "topk(3, x) > 1", "histogram_quantile(0.9, x) > 1"] {
+            assert!(derive(expr, 0).is_err(), "{expr}");
+        }
+        assert!(derive("up == 0 and up > 2", 0).is_err(), "contradicting needs of one series");
+    }
+
+    #[test]
+    fn regex_examples_match_their_patterns() {
+        assert_eq!(regex_example("5..").as_deref(), Some("5xx"));
+        assert_eq!(regex_example("prod1(:[0-9]+)?").as_deref(), Some("prod1"));
+        assert_eq!(regex_example("a\\.service|b\\.service").as_deref(), Some("a.service"));
+    }
+}

@@ -1,0 +1,107 @@
+//! The Prometheus back end: alerting rule files and a promtool unit test for every alert.
+//!
+//! # Output
+//!
+//! `prometheus/<area>.rules.yml` holds one rule group per estate area, named like the file:
+//! `estate` (the spec's top-level `alert` blocks), `node-<name>` and `cluster-<name>` (what is
+//! placed there: its services' own alerts, including those presets bring, and the generated
+//! alerts below). Beside each, `prometheus/<area>.test.yml` is a promtool unit test that, for
+//! every alert, feeds series that must fire it (with the exact labels and annotations expected)
+//! and series that must not. Tests are derived from the alert's PromQL ([`derive`]); an alert
+//! whose shape the generator does not know keeps its rule and gets warning W1501 instead of a test.
+//!
+//! # Generated alerts
+//!
+//! - `<Service>TargetDown`, critical, for every service with `metrics`: `up{job="<service>"} == 0`
+//!   for 5m (a service's scrape job is its name).
+//! - `<Backup>BackupStale`, warning, for every backup with an `rpo`, for 5m. Storage on a node: the
+//!   node exporter's systemd collector (`--collector.systemd`), whose
+//!   `node_systemd_timer_last_trigger_seconds{name="<unit>.timer"}` is older than the RPO, or whose
+//!   `node_systemd_unit_state{name="<unit>.service",state="failed"}` is 1; the unit is the one the
+//!   RPO rests on, the most frequent copy: `sanoid` for snapshots, `restic-backups-<backup>` for the
+//!   offsite copy (the names the NixOS back end deploys). Last trigger is not last success: the
+//!   failed state covers a run that fails. Storage on a cluster: k8up's
+//!   `k8up_schedule_last_job_succeeded{namespace,schedule="<backup>",jobType="backup"} == 0`
+//!   (k8up exports no backup timestamp, so there the alert is "the last backup failed").
+//! - `<Workflow>WorkflowOverdue`, warning, for every workflow with a schedule, for 5m. The
+//!   threshold is the schedule's longest gap (read from its cron fields) plus that gap or an hour,
+//!   whichever is less. On a node: the run timer `<workflow>.timer` has not triggered within it, or
+//!   a step unit `<workflow>-<step>.service` failed. On a cluster: Argo Workflows'
+//!   `argo_workflows_cronworkflows_triggered_total{name,namespace}` did not grow within it.
+//!
+//! Node exporters' series are matched to their node by `instance=~"<node>(:[0-9]+)?"`: the
+//! scrape configuration must name node targets by node name.
+//!
+//! # Names, labels, annotations
+//!
+//! Alert names are CamelCase from spec names (`ipfs-down` → `IpfsDown`, alert `down` of service
+//! `db` → `DbDown`), unique in the estate: a name already taken gets `2`, `3`, … in estate order
+//! (top-level alerts, services' alerts, generated alerts). Labels: `severity` (`critical`,
+//! `warning`, `info`), then `service`, `backup` or `workflow` naming the owner, then the alert's
+//! own `labels`, which win on a clash; a label name Prometheus refuses is E1501. Annotations:
+//! `summary` and `description` are the alert's own when written (Prometheus templates, on
+//! purpose, passed through), otherwise generated; `runbook` says where to look and what to do.
+//! Every text spec writes (generated annotations, label values) goes through
+//! [`escape::template_text`], so a name or expression can never open a `{{` action.
+//!
+//! # Public API
+//!
+//! [`rule_groups`] gives the groups as [`RuleGroup`]/[`Rule`] values, the shape of a
+//! prometheus-operator `PrometheusRule`'s `spec.groups`, for the Kubernetes back end; [`Scope`]
+//! selects every area or one cluster's.
+
+pub mod derive;
+pub mod escape;
+mod output;
+mod rules;
+pub mod template;
+
+use spec_compiler::target::{Context, Generated, Index, Target};
+
+pub use output::yaml;
+pub use rules::{Rule, RuleGroup};
+
+/// Which alerts [`rule_groups`] returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Every area's: the estate's own alerts, each node's and each cluster's.
+    Everything,
+    /// Only the named cluster's area: alerts of services placed on it (their own and
+    /// `TargetDown`), backups of its volumes and its workflows.
+    Cluster(&'a str),
+}
+
+/// The estate's rule groups in `scope`, in estate order (`estate`, nodes, clusters). Names are
+/// the same whatever the scope. Label names Prometheus refuses are left out here; the target
+/// reports them (E1501).
+pub fn rule_groups(index: &Index<'_>, scope: Scope<'_>) -> Vec<RuleGroup> {
+    let (areas, _) = rules::plan(index);
+    areas
+        .into_iter()
+        .filter(|area| match scope {
+            Scope::Everything => true,
+            Scope::Cluster(name) => area.cluster == Some(name),
+        })
+        .map(|area| RuleGroup { name: area.name, rules: area.alerts.into_iter().map(|a| a.rule).collect() })
+        .collect()
+}
+
+/// The Prometheus target.
+pub struct Prometheus;
+
+impl Target for Prometheus {
+    fn name(&self) -> &'static str {
+        "prometheus"
+    }
+
+    fn generate(&self, context: &Context<'_>) -> Generated {
+        let index = Index::new(context.model);
+        let (areas, mut diagnostics) = rules::plan(&index);
+        let mut files = Vec::new();
+        for area in &areas {
+            files.extend(output::area_files(context, area, &mut diagnostics));
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Generated { files, diagnostics }
+    }
+}

@@ -1,0 +1,181 @@
+//! Writes each area's rule file and its promtool unit-test file, serialised from typed structs by
+//! `spec-yaml` (never templated text), and reports alerts no test can be derived for (W1501).
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::format_duration;
+use spec_compiler::target::{Context, OutputFile};
+
+use crate::derive::{self, STEP, Series};
+use crate::rules::{Area, Planned, RuleGroup};
+use crate::template::{self, Data};
+
+/// A rule file.
+#[derive(Serialize)]
+pub struct RuleFile<'a> {
+    /// Its groups (one per file here).
+    pub groups: Vec<&'a RuleGroup>,
+}
+
+/// A promtool unit-test file.
+#[derive(Serialize)]
+pub struct TestFile {
+    /// The rule files under test, relative to the test file.
+    pub rule_files: Vec<String>,
+    /// How often rules are evaluated.
+    pub evaluation_interval: String,
+    /// The test groups.
+    pub tests: Vec<TestGroup>,
+}
+
+/// One scenario: input series and the alerts expected at a time.
+#[derive(Serialize)]
+pub struct TestGroup {
+    /// What the scenario shows.
+    pub name: String,
+    /// The time between input samples.
+    pub interval: String,
+    /// The series.
+    pub input_series: Vec<InputSeries>,
+    /// The expectations.
+    pub alert_rule_test: Vec<AlertTest>,
+}
+
+/// One input series.
+#[derive(Serialize)]
+pub struct InputSeries {
+    /// `metric{label="value"}`.
+    pub series: String,
+    /// Expanding notation.
+    pub values: String,
+}
+
+/// The alerts expected for one alert name at one time.
+#[derive(Serialize)]
+pub struct AlertTest {
+    /// When.
+    pub eval_time: String,
+    /// Which alert.
+    pub alertname: String,
+    /// The firing alerts; empty asserts that none fires.
+    pub exp_alerts: Vec<ExpectedAlert>,
+}
+
+/// One firing alert.
+#[derive(Serialize)]
+pub struct ExpectedAlert {
+    /// Its labels, without `alertname`.
+    pub exp_labels: BTreeMap<String, String>,
+    /// Its expanded annotations.
+    pub exp_annotations: IndexMap<String, String>,
+}
+
+/// Serialises a value as YAML after a header comment, every string double-quoted (`spec-yaml`).
+pub fn yaml<T: Serialize>(header: &str, value: &T) -> String {
+    // Serialising plain structs of strings, vectors and maps cannot fail.
+    let body = spec_yaml::to_string(value).unwrap_or_default();
+    format!("{header}{body}")
+}
+
+/// The rule file and test file of one area.
+pub(crate) fn area_files(context: &Context<'_>, area: &Area<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+    let header = context.header("#");
+    let group = RuleGroup { name: area.name.clone(), rules: area.alerts.iter().map(|a| a.rule.clone()).collect() };
+    let mut sources: Vec<String> = Vec::new();
+    for alert in &area.alerts {
+        let source = context.provenance(alert.origin);
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+    }
+    let rules_path = format!("{}.rules.yml", area.name);
+    let mut files = vec![OutputFile {
+        path: format!("prometheus/{rules_path}"),
+        contents: yaml(&header, &RuleFile { groups: vec![&group] }),
+        sources: sources.clone(),
+    }];
+    let mut tests = Vec::new();
+    for alert in &area.alerts {
+        match alert_tests(alert) {
+            Ok(mut pair) => tests.append(&mut pair),
+            Err((reason, span)) => diagnostics.push(
+                Diagnostic::new(
+                    Code::W1501,
+                    span,
+                    format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert),
+                )
+                .with_primary_label("no test can be derived from this")
+                .with_help(
+                    "the rule is still generated; write the condition in a shape the test generator knows \
+                     (see `spec explain W1501`), or test it by hand",
+                ),
+            ),
+        }
+    }
+    if !tests.is_empty() {
+        let file = TestFile { rule_files: vec![rules_path], evaluation_interval: duration(STEP), tests };
+        files.push(OutputFile {
+            path: format!("prometheus/{}.test.yml", area.name),
+            contents: yaml(&header, &file),
+            sources,
+        });
+    }
+    files
+}
+
+fn duration(seconds: u64) -> String {
+    format_duration(seconds * 1000)
+}
+
+fn input(series: Vec<Series>) -> Vec<InputSeries> {
+    series.into_iter().map(|s| InputSeries { series: s.series, values: s.values }).collect()
+}
+
+/// The two scenarios of one alert: it fires with its labels and annotations, and it stays quiet.
+fn alert_tests(alert: &Planned) -> Result<Vec<TestGroup>, (String, spec_compiler::source::Span)> {
+    let rule = &alert.rule;
+    let derived = derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000)).map_err(|e| (e, alert.expr_span))?;
+    let data = Data { labels: &derived.sample.labels, value: derived.sample.value };
+    let mut annotations = IndexMap::new();
+    for (key, text) in &rule.annotations {
+        let expanded = template::expand(text, &data).map_err(|e| {
+            let span = alert.template_spans.iter().find(|(k, _)| k == key).map_or(alert.expr_span, |(_, s)| *s);
+            (format!("its {key}: {}", e.0), span)
+        })?;
+        annotations.insert(key.clone(), expanded);
+    }
+    let mut labels: BTreeMap<String, String> =
+        derived.sample.labels.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (key, text) in &rule.labels {
+        let value =
+            template::expand(text, &data).map_err(|e| (format!("its label {key}: {}", e.0), alert.expr_span))?;
+        // Prometheus drops a label whose value expands to nothing.
+        if value.is_empty() {
+            labels.remove(key);
+        } else {
+            labels.insert(key.clone(), value);
+        }
+    }
+    let eval_time = duration(derived.eval_seconds);
+    let test = |name: String, series: Vec<Series>, expected: Vec<ExpectedAlert>| TestGroup {
+        name,
+        interval: duration(STEP),
+        input_series: input(series),
+        alert_rule_test: vec![AlertTest {
+            eval_time: eval_time.clone(),
+            alertname: rule.alert.clone(),
+            exp_alerts: expected,
+        }],
+    };
+    Ok(vec![
+        test(
+            format!("{} fires", rule.alert),
+            derived.firing,
+            vec![ExpectedAlert { exp_labels: labels, exp_annotations: annotations }],
+        ),
+        test(format!("{} stays quiet", rule.alert), derived.quiet, Vec::new()),
+    ])
+}

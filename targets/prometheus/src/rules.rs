@@ -1,0 +1,506 @@
+//! The estate's alerts as Prometheus rules, grouped by area, with their names, labels and
+//! annotations; see the crate documentation for the conventions.
+//!
+//! Every name is computed over the whole estate in one fixed order (top-level alerts, then each
+//! service's own alerts and its generated `TargetDown`, then backups, then workflows), so an
+//! alert's name does not depend on which scope a caller asks for.
+
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::{PlacementRef, format_duration};
+use spec_compiler::model::{Alert, Backup, Cluster, Offsite, Resource, Service, Severity, Workflow};
+use spec_compiler::source::Span;
+use spec_compiler::target::Index;
+
+use crate::escape::{promql_string, regex_literal, template_text};
+
+/// One rule group: the `groups[]` item of a rule file, and of a `PrometheusRule`'s `spec.groups`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleGroup {
+    /// The group's name, unique in the estate: `estate`, `node-<name>` or `cluster-<name>`.
+    pub name: String,
+    /// Its alerting rules.
+    pub rules: Vec<Rule>,
+}
+
+/// One alerting rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rule {
+    /// The alert's name, unique in the estate (`IpfsDown`).
+    pub alert: String,
+    /// The PromQL condition.
+    pub expr: String,
+    /// How long the condition must hold, as a Prometheus duration (`5m`).
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub pending_for: Option<String>,
+    /// Labels (templates: text spec wrote is escaped).
+    pub labels: IndexMap<String, String>,
+    /// `summary`, `description` and `runbook` (templates).
+    pub annotations: IndexMap<String, String>,
+}
+
+/// An alert with what the target needs beyond the rule itself.
+pub(crate) struct Planned {
+    pub rule: Rule,
+    /// How long the condition must hold, in milliseconds.
+    pub pending_ms: u64,
+    /// Where the expression is written (or the generating resource's name, for generated alerts).
+    pub expr_span: Span,
+    /// Where the user's `summary` and `description` templates are written.
+    pub template_spans: Vec<(&'static str, Span)>,
+    /// The block the alert comes from, for provenance.
+    pub origin: Span,
+}
+
+/// The alerts of one area: the estate's own alerts, a node, or a cluster.
+pub(crate) struct Area<'m> {
+    /// The group's name.
+    pub name: String,
+    /// The cluster the area is, if it is one.
+    pub cluster: Option<&'m str>,
+    /// Its alerts, in estate order.
+    pub alerts: Vec<Planned>,
+}
+
+/// How long generated alerts' conditions must hold.
+const GENERATED_FOR_MS: u64 = 5 * 60_000;
+
+/// Plans every alert of the estate, by area, and reports what cannot be written (E1501).
+pub(crate) fn plan<'m>(index: &Index<'m>) -> (Vec<Area<'m>>, Vec<Diagnostic>) {
+    let model = index.model;
+    let mut planner = Planner {
+        clusters: model.clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
+        names: HashSet::new(),
+        areas: IndexMap::new(),
+        diagnostics: Vec::new(),
+    };
+    planner.areas.insert("estate".into(), Area { name: "estate".into(), cluster: None, alerts: Vec::new() });
+    for node in &model.nodes {
+        let name = format!("node-{}", node.name);
+        planner.areas.insert(name.clone(), Area { name, cluster: None, alerts: Vec::new() });
+    }
+    for cluster in &model.clusters {
+        let name = format!("cluster-{}", cluster.name);
+        planner.areas.insert(name.clone(), Area { name, cluster: Some(&cluster.name), alerts: Vec::new() });
+    }
+    for alert in &model.alerts {
+        let what = format!("alert `{}`", alert.name);
+        let planned = planner.declared(&alert.name, &alert.spec, &what, IndexMap::new(), alert.span);
+        planner.push("estate".into(), planned);
+    }
+    for service in &model.services {
+        planner.service(service);
+    }
+    for backup in &model.backups {
+        planner.backup(index, backup);
+    }
+    for workflow in &model.workflows {
+        planner.workflow(workflow);
+    }
+    let areas = planner.areas.into_values().filter(|a| !a.alerts.is_empty()).collect();
+    (areas, planner.diagnostics)
+}
+
+struct Planner<'m> {
+    clusters: HashMap<&'m str, &'m Resource<Cluster>>,
+    names: HashSet<String>,
+    areas: IndexMap<String, Area<'m>>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// `ipfs-down` → `IpfsDown`.
+fn camel(name: &str) -> String {
+    name.split(['-', '_'])
+        .flat_map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>())
+        })
+        .collect()
+}
+
+fn severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "critical",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Whether `name` is a label name Prometheus accepts and does not reserve.
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
+}
+
+/// The `instance` regex of a node's exporters: the node's name, with or without a port.
+fn instance_of(node: &str) -> String {
+    promql_string(&format!("{}(:[0-9]+)?", regex_literal(node)))
+}
+
+impl<'m> Planner<'m> {
+    /// A unique alert name from `base`, suffixed `2`, `3`, … when taken.
+    fn unique(&mut self, base: String) -> String {
+        let mut name = base.clone();
+        let mut n = 2;
+        while !self.names.insert(name.clone()) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        name
+    }
+
+    fn push(&mut self, area: String, planned: Planned) {
+        if let Some(area) = self.areas.get_mut(&area) {
+            area.alerts.push(planned);
+        }
+    }
+
+    fn area_of(on: &PlacementRef) -> String {
+        format!("{}-{}", on.kind, on.name)
+    }
+
+    fn namespace(&self, cluster: &str) -> &'m str {
+        self.clusters.get(cluster).and_then(|c| c.spec.namespace.as_ref()).map_or("default", |n| n.value.as_str())
+    }
+
+    /// An alert written in the spec, top-level or owned by a service (`base` labels first).
+    fn declared(
+        &mut self,
+        name: &str,
+        alert: &Alert,
+        what: &str,
+        mut labels: IndexMap<String, String>,
+        origin: Span,
+    ) -> Planned {
+        let alert_name = self.unique(camel(name));
+        labels.shift_insert(0, "severity".into(), severity(alert.severity.value).into());
+        for (label, value) in &alert.labels {
+            if is_label_name(label) {
+                labels.insert(label.clone(), template_text(&value.value));
+            } else {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E1501,
+                        value.span,
+                        format!("{what}: `{label}` is not a Prometheus label name"),
+                    )
+                    .with_primary_label("the value of this label")
+                    .with_help(
+                        "label names are letters, digits and `_`, start with a letter, and do not start with `__`",
+                    ),
+                );
+            }
+        }
+        let mut annotations = IndexMap::new();
+        let mut template_spans = Vec::new();
+        let summary = match &alert.summary {
+            Some(summary) => {
+                template_spans.push(("summary", summary.span));
+                summary.value.clone()
+            }
+            None => template_text(&format!("{what} is firing")),
+        };
+        annotations.insert("summary".into(), summary);
+        let pending = alert.pending_for.as_ref().map_or(0, |d| d.value.0);
+        let description = match &alert.description {
+            Some(description) => {
+                template_spans.push(("description", description.span));
+                description.value.clone()
+            }
+            None => template_text(&format!(
+                "The condition `{}` has held for {}.",
+                alert.expr.value,
+                format_duration(pending)
+            )),
+        };
+        annotations.insert("description".into(), description);
+        annotations.insert(
+            "runbook".into(),
+            template_text(&format!(
+                "Query `{}` in Prometheus to see which series match and since when. Fix the cause and the alert \
+                 resolves by itself; to change the alert, edit {what} in the spec and run `spec build`.",
+                alert.expr.value
+            )),
+        );
+        Planned {
+            rule: Rule {
+                alert: alert_name,
+                expr: alert.expr.value.clone(),
+                pending_for: alert.pending_for.as_ref().map(|d| format_duration(d.value.0)),
+                labels,
+                annotations,
+            },
+            pending_ms: pending,
+            expr_span: alert.expr.span,
+            template_spans,
+            origin,
+        }
+    }
+
+    /// A generated alert: a fixed `for`, labels from the resource, literal annotations.
+    fn generated(
+        &mut self,
+        base: String,
+        expr: String,
+        level: Severity,
+        labels: &[(&str, &str)],
+        texts: [String; 3],
+        span: Span,
+    ) -> Planned {
+        let mut rule_labels = IndexMap::new();
+        rule_labels.insert("severity".to_string(), severity(level).to_string());
+        for (name, value) in labels {
+            rule_labels.insert(name.to_string(), template_text(value));
+        }
+        let [summary, description, runbook] = texts.map(|t| template_text(&t));
+        let annotations = IndexMap::from([
+            ("summary".to_string(), summary),
+            ("description".to_string(), description),
+            ("runbook".to_string(), runbook),
+        ]);
+        Planned {
+            rule: Rule {
+                alert: self.unique(base),
+                expr,
+                pending_for: Some(format_duration(GENERATED_FOR_MS)),
+                labels: rule_labels,
+                annotations,
+            },
+            pending_ms: GENERATED_FOR_MS,
+            expr_span: span,
+            template_spans: Vec::new(),
+            origin: span,
+        }
+    }
+
+    fn service(&mut self, service: &'m Resource<Service>) {
+        let area = Self::area_of(&service.spec.on);
+        for (name, alert) in &service.spec.alert {
+            let what = format!("alert `{name}` of service `{}`", service.name);
+            let labels = IndexMap::from([("service".to_string(), template_text(&service.name))]);
+            let planned = self.declared(&format!("{}-{name}", service.name), &alert.value, &what, labels, alert.span);
+            self.push(area.clone(), planned);
+        }
+        let Some(metrics) = &service.spec.metrics else { return };
+        let svc = &service.name;
+        let port = &metrics.port.value.0;
+        let path = metrics.path.as_ref().map_or("/metrics", |p| p.value.as_str());
+        let on = &service.spec.on;
+        let check = if on.kind == "cluster" {
+            format!(
+                "On cluster {}, look at the pods of {svc} in namespace {} (kubectl describe, kubectl logs)",
+                on.name,
+                self.namespace(&on.name)
+            )
+        } else {
+            format!("On node {}, look at the unit of {svc} (systemctl status, journalctl)", on.name)
+        };
+        let texts = [
+            format!("Service {svc} is down: Prometheus cannot scrape it"),
+            format!("Prometheus has failed to scrape service {svc} (port {port}, path {path}) for 5m."),
+            format!(
+                "{check}; check that port {port} answers {path}, and read the scrape error on Prometheus's \
+                 Targets page for job {svc}."
+            ),
+        ];
+        let expr = format!("up{{job={}}} == 0", promql_string(svc));
+        let planned = self.generated(
+            format!("{}TargetDown", camel(svc)),
+            expr,
+            Severity::Critical,
+            &[("service", svc)],
+            texts,
+            service.name_span,
+        );
+        self.push(area, planned);
+    }
+
+    fn backup(&mut self, index: &Index<'m>, backup: &'m Resource<Backup>) {
+        let Some(rpo) = &backup.spec.rpo else { return };
+        let Some(storage) = index.storage(&backup.spec.source.name) else { return };
+        let on = &storage.spec.on;
+        let name = &backup.name;
+        let rpo_text = format_duration(rpo.value.0);
+        let rpo_seconds = rpo.value.0 / 1000;
+        let (expr, copy, runbook) = if on.kind == "cluster" {
+            let namespace = self.namespace(&on.name);
+            let expr = format!(
+                "k8up_schedule_last_job_succeeded{{namespace={}, schedule={}, jobType=\"backup\"}} == 0",
+                promql_string(namespace),
+                promql_string(name)
+            );
+            let runbook = format!(
+                "On cluster {}, read the k8up Schedule {name} in namespace {namespace} and the logs of its last \
+                 backup job; k8up reports whether the last job succeeded, not its age.",
+                on.name
+            );
+            (expr, "the k8up backup".to_string(), runbook)
+        } else {
+            let snapshots = backup.spec.snapshots.as_ref().map(|s| s.every.value.0);
+            let offsite = backup.spec.offsite.as_ref().map(|o| {
+                let Offsite::Restic { every, .. } = &o.value;
+                every.0
+            });
+            // The RPO rests on the most frequent copy (the graph rules check that it meets it).
+            let (unit, copy) = match (snapshots, offsite) {
+                (Some(s), Some(o)) if o < s => {
+                    (format!("restic-backups-{name}"), format!("restic every {}", format_duration(o)))
+                }
+                (Some(s), _) => ("sanoid".to_string(), format!("ZFS snapshots every {}", format_duration(s))),
+                (None, Some(o)) => (format!("restic-backups-{name}"), format!("restic every {}", format_duration(o))),
+                (None, None) => return,
+            };
+            let instance = instance_of(&on.name);
+            let expr = format!(
+                "(time() - node_systemd_timer_last_trigger_seconds{{name={}, instance=~{instance}}} > {rpo_seconds}) \
+                 or (node_systemd_unit_state{{name={}, state=\"failed\", instance=~{instance}}} == 1)",
+                promql_string(&format!("{unit}.timer")),
+                promql_string(&format!("{unit}.service")),
+            );
+            let runbook = format!(
+                "On node {}, `systemctl status {unit}.service` and `journalctl -u {unit}.service` show the last \
+                 run, `systemctl list-timers {unit}.timer` the next; once the cause is fixed, start a run with \
+                 `systemctl start {unit}.service`.",
+                on.name
+            );
+            (expr, copy, runbook)
+        };
+        let texts = [
+            format!("Backup {name} is older than its RPO of {rpo_text}"),
+            format!(
+                "The newest copy of storage {} ({copy}) is older than the recovery point objective of {rpo_text}, \
+                 or its last run failed.",
+                storage.name
+            ),
+            runbook,
+        ];
+        let planned = self.generated(
+            format!("{}BackupStale", camel(name)),
+            expr,
+            Severity::Warning,
+            &[("backup", name)],
+            texts,
+            backup.name_span,
+        );
+        self.push(Self::area_of(on), planned);
+    }
+
+    fn workflow(&mut self, workflow: &'m Resource<Workflow>) {
+        let Some(schedule) = &workflow.spec.schedule else { return };
+        let Some(period) = cron_period_ms(&schedule.value) else { return };
+        // One run may be late by up to an hour (or a period, for frequent schedules).
+        let threshold = period + period.min(3_600_000);
+        let name = &workflow.name;
+        let on = &workflow.spec.on;
+        let (expr, runbook, failed) = if on.kind == "cluster" {
+            let namespace = self.namespace(&on.name);
+            let expr = format!(
+                "increase(argo_workflows_cronworkflows_triggered_total{{name={}, namespace={}}}[{}]) == 0",
+                promql_string(name),
+                promql_string(namespace),
+                format_duration(threshold)
+            );
+            let runbook = format!(
+                "On cluster {}, `argo cron get {name} -n {namespace}` shows the last and next runs, `argo list -n \
+                 {namespace}` the workflows it started.",
+                on.name
+            );
+            (expr, runbook, "")
+        } else {
+            let instance = instance_of(&on.name);
+            let steps: Vec<String> =
+                workflow.spec.step.value.keys().map(|step| regex_literal(&format!("{name}-{step}.service"))).collect();
+            let expr = format!(
+                "(time() - node_systemd_timer_last_trigger_seconds{{name={}, instance=~{instance}}} > {}) \
+                 or (node_systemd_unit_state{{name=~{}, state=\"failed\", instance=~{instance}}} == 1)",
+                promql_string(&format!("{name}.timer")),
+                threshold / 1000,
+                promql_string(&steps.join("|")),
+            );
+            let runbook = format!(
+                "On node {}, `systemctl list-timers {name}.timer` shows the last and next runs and `systemctl \
+                 status '{name}-*'` the steps; read a failed step's journal, fix it, then `systemctl start \
+                 {name}.service`.",
+                on.name
+            );
+            (expr, runbook, ", or one of its steps failed")
+        };
+        let texts = [
+            format!("Workflow {name} has not run on its schedule"),
+            format!(
+                "Workflow {name} (schedule {}) has not been started for {}{failed}.",
+                schedule.value,
+                format_duration(threshold)
+            ),
+            runbook,
+        ];
+        let planned = self.generated(
+            format!("{}WorkflowOverdue", camel(name)),
+            expr,
+            Severity::Warning,
+            &[("workflow", name)],
+            texts,
+            workflow.name_span,
+        );
+        self.push(Self::area_of(on), planned);
+    }
+}
+
+/// The longest time between two runs of a five-field cron schedule, as an upper bound read from
+/// its fields: a fixed month means a year, a fixed day a month, a fixed weekday a week, fixed hours
+/// a day (`*/n` hours: n hours), fixed minutes an hour (`*/n` minutes: n minutes).
+fn cron_period_ms(schedule: &str) -> Option<u64> {
+    const MINUTE: u64 = 60_000;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    let [minute, hour, day, month, weekday] = fields.as_slice() else { return None };
+    let step = |field: &str| field.strip_prefix("*/").and_then(|n| n.parse::<u64>().ok());
+    Some(if *month != "*" {
+        366 * DAY
+    } else if *day != "*" {
+        31 * DAY
+    } else if *weekday != "*" {
+        7 * DAY
+    } else if let Some(n) = step(hour) {
+        n * HOUR
+    } else if *hour != "*" {
+        DAY
+    } else if let Some(n) = step(minute) {
+        n * MINUTE
+    } else if *minute != "*" {
+        HOUR
+    } else {
+        MINUTE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_camel_case() {
+        assert_eq!(camel("ipfs-down"), "IpfsDown");
+        assert_eq!(camel("worker-1"), "Worker1");
+    }
+
+    #[test]
+    fn label_names_follow_prometheus() {
+        assert!(is_label_name("team") && is_label_name("_x1"));
+        assert!(!is_label_name("my-team") && !is_label_name("1a") && !is_label_name("__name__") && !is_label_name(""));
+    }
+
+    #[test]
+    fn cron_periods_are_upper_bounds() {
+        assert_eq!(cron_period_ms("0 3 * * *"), Some(86_400_000));
+        assert_eq!(cron_period_ms("*/15 * * * *"), Some(900_000));
+        assert_eq!(cron_period_ms("0 */6 * * *"), Some(6 * 3_600_000));
+        assert_eq!(cron_period_ms("0 3 * * 1"), Some(7 * 86_400_000));
+    }
+}
