@@ -12,7 +12,8 @@
 //!   manifests.
 //! - `k8s/<cluster>/`: the `Namespace`, `ResourceQuota` and `LimitRange`; External Secrets
 //!   `ExternalSecret`s for secrets from a store; Argo Workflows `CronWorkflow`s for workflows; k8up
-//!   `Schedule`s for backups of cluster volumes; and a `kustomization.yaml`.
+//!   `Schedule`s for backups of cluster volumes; prometheus-operator `PrometheusRule`s for the
+//!   cluster's alerts (from the Prometheus back end's rule groups); and a `kustomization.yaml`.
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
 //! string. The template layers each have one escaper in [`escape`]: Helm `tpl` for the values the

@@ -9,6 +9,9 @@
 //!   per step with its retries and deadline), or a `WorkflowTemplate` when it has no schedule.
 //! - `backups.yaml`: a k8up `Schedule` per backup of a cluster volume: restic to the offsite
 //!   repository, prune from `keep`, a check from `verify`.
+//! - `alerts.yaml`: a prometheus-operator `PrometheusRule` with the cluster's rule group, exactly
+//!   as the Prometheus back end writes it to `prometheus/cluster-<name>.rules.yml` (where its
+//!   promtool test lives).
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
@@ -31,6 +34,7 @@ impl super::Lowering<'_, '_> {
             ("secrets.yaml", self.external_secrets()),
             ("workflows.yaml", self.workflows()),
             ("backups.yaml", self.backups()),
+            ("alerts.yaml", self.prometheus_rules(&provenance)),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {
@@ -43,6 +47,22 @@ impl super::Lowering<'_, '_> {
         if !written.is_empty() {
             self.kustomization(format!("k8s/{cluster}/kustomization.yaml"), &written);
         }
+    }
+
+    /// The cluster's alerts (its services' own, presets' and the generated ones), as the
+    /// Prometheus back end groups them, in one prometheus-operator `PrometheusRule` per group.
+    /// The operator's `ruleSelector` must select them (by namespace, or by labels it is given).
+    fn prometheus_rules(&self, provenance: &str) -> Vec<(String, Value)> {
+        let scope = spec_target_prometheus::Scope::Cluster(&self.cluster.name);
+        spec_target_prometheus::rule_groups(self.index, scope)
+            .into_iter()
+            .filter(|group| !group.rules.is_empty())
+            .map(|group| {
+                let name = group.name.clone();
+                let spec = json!({ "groups": [group] });
+                (format!("from {provenance}"), self.object("monitoring.coreos.com/v1", "PrometheusRule", &name, spec))
+            })
+            .collect()
     }
 
     fn object(&self, api_version: &str, kind: &str, name: &str, spec: Value) -> Value {

@@ -222,7 +222,15 @@ impl super::Lowering<'_, '_> {
                 json!({
                     "enabled": true,
                     "service": { "identifier": "main" },
-                    "endpoints": [{ "port": metrics.value.port.value.0, "scheme": "http", "path": path, "interval": "30s" }],
+                    // The scrape job is the service's name, as on hosts, so the generated
+                    // `up{job="<service>"}` alert and the spec's own job matchers hold.
+                    "endpoints": [{
+                        "port": metrics.value.port.value.0,
+                        "scheme": "http",
+                        "path": path,
+                        "interval": "30s",
+                        "relabelings": [{ "action": "replace", "targetLabel": "job", "replacement": service.name }],
+                    }],
                 }),
             );
         }

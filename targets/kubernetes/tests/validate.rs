@@ -72,8 +72,12 @@ fn every_file_passes_the_kubernetes_crd_and_chart_schemas() {
             if contents.starts_with("# chart: app-template") || contents.starts_with("# chart: postgresql") {
                 assert!(passed("helm-values", path), "{name}: {path} was not checked:\n{report}");
             }
-            if path.ends_with("releases.yaml") {
+            if path.ends_with("releases.yaml") || path.ends_with("alerts.yaml") {
                 assert!(passed("k8s-crd-schema", path), "{name}: {path} was not checked:\n{report}");
+            }
+            let promtool = Command::new("promtool").arg("--version").output().is_ok_and(|o| o.status.success());
+            if path.ends_with("alerts.yaml") && promtool {
+                assert!(passed("promtool-rules", path), "{name}: {path} was not checked by promtool:\n{report}");
             }
         }
     }
