@@ -17,8 +17,10 @@
 pub const FLUX_SUBSTITUTE: (&str, &str) = ("kustomize.toolkit.fluxcd.io/substitute", "disabled");
 
 /// A string as a Helm `tpl` pass reads it back: every `{{` is written as an action that prints it.
+/// Helm's `tpl` is Go's text/template, the engine of Prometheus's templates too, so this is the
+/// Prometheus back end's escape, kept in one place.
 pub fn helm_tpl(text: &str) -> String {
-    text.replace("{{", "{{ \"{{\" }}")
+    spec_target_prometheus::escape::template_text(text)
 }
 
 /// Whether a string holds no template opener (`{{`), so a templating consumer copies it as is.
