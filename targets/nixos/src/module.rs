@@ -6,7 +6,7 @@
 //! Attribute-set values are spread into their leaves (`services.nats.settings = { port = 1; }`
 //! becomes `services.nats.settings.port = 1;`), so two sources may set different leaves of one set.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::nix::{Nix, attr_path, render};
 
@@ -20,7 +20,7 @@ struct Definition {
 /// A node of the tree of defined paths: one per path prefix, so a definition is checked in one
 /// walk down its path (linear in its length, no prefix copied or hashed twice).
 struct PathNode {
-    children: HashMap<String, usize>,
+    children: FxHashMap<String, usize>,
     /// The definition set exactly here, if this path is a leaf.
     leaf: Option<usize>,
     /// The definition that made this node: the earliest one at or below it, named in a clash.
@@ -62,7 +62,7 @@ impl Module {
     fn define_leaf(&mut self, path: Vec<String>, value: Nix, provenance: &str) -> Result<(), Clash> {
         let index = self.definitions.len();
         if self.nodes.is_empty() {
-            self.nodes.push(PathNode { children: HashMap::new(), leaf: None, first: index });
+            self.nodes.push(PathNode { children: FxHashMap::default(), leaf: None, first: index });
         }
         // First walk: the path, and every path above it, must not be a leaf; the path itself must
         // not exist at all (a leaf, or an attribute set with leaves below it).
@@ -87,7 +87,7 @@ impl Module {
                 Some(&child) => child,
                 None => {
                     let child = self.nodes.len();
-                    self.nodes.push(PathNode { children: HashMap::new(), leaf: None, first: index });
+                    self.nodes.push(PathNode { children: FxHashMap::default(), leaf: None, first: index });
                     self.nodes[node].children.insert(segment.clone(), child);
                     child
                 }
@@ -109,7 +109,7 @@ impl Module {
 
     /// The provenance of every definition, each once, in order.
     pub fn sources(&self) -> Vec<String> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FxHashSet::default();
         self.definitions.iter().filter(|d| seen.insert(d.provenance.as_str())).map(|d| d.provenance.clone()).collect()
     }
 
