@@ -12,6 +12,7 @@ mod de;
 pub mod diff;
 mod kind;
 pub mod kinds;
+pub mod shape;
 pub mod types;
 
 use std::sync::OnceLock;
@@ -120,11 +121,10 @@ pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
         check_overlay_path(path, &mut diagnostics);
     }
     for mut resource in evaluated.resources {
-        let schema = kind_schema(resource.kind);
-        let mut checker = check::Checker::new(schema);
+        let mut checker = check::Checker::compiled(shape::kind_shapes(resource.kind));
         checker.report_missing = !resource.poisoned;
         let mut body = std::mem::take(&mut resource.body);
-        let ok = checker.record(&mut body, schema, "", resource.name_span);
+        let ok = checker.check_record(&mut body, resource.name_span);
         diagnostics.append(&mut checker.diagnostics);
         if !ok || resource.poisoned {
             continue;
@@ -192,9 +192,10 @@ fn check_overlay_path(mut path: OverlayPath, diagnostics: &mut Vec<Diagnostic>) 
         }
     }
     if let Some(value) = path.value.as_mut() {
-        let mut checker = check::Checker::new(root);
+        let shapes = shape::Shapes::value_of(root, schema);
+        let mut checker = check::Checker::compiled(&shapes);
         let field = path.fields.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(".");
-        checker.check(value, schema, &field);
+        checker.check_value(value, &field);
         diagnostics.append(&mut checker.diagnostics);
     }
 }
