@@ -83,15 +83,16 @@ pub fn attr_name(name: &str) -> String {
 }
 
 fn push_attr_name(name: &str, out: &mut String) {
-    let mut chars = name.chars();
-    let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''));
+    // Bytes suffice: every character allowed bare is ASCII, and a non-ASCII byte fails the test.
+    let bytes = name.as_bytes();
+    let identifier = bytes.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'\''));
     if identifier && !KEYWORDS.contains(&name) { out.push_str(name) } else { push_string(name, out) }
 }
 
 /// Writes an attribute path (`services.postgresql.enable`, `fileSystems."/data"`).
 pub fn attr_path(path: &[String]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(path.iter().map(|p| p.len() + 1).sum());
     for (index, segment) in path.iter().enumerate() {
         if index > 0 {
             out.push('.');

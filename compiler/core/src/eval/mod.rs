@@ -486,7 +486,8 @@ impl<'a> Evaluator<'a> {
 
     /// Evaluates a body to a record; `kind` is the block's kind when presets may be used.
     fn body(&mut self, body: &'a Body, kind: Option<Kind>) -> Record {
-        let mut record = Record::default();
+        // Sized once: most entries become fields, and growing a record rehashes it.
+        let mut record = Record::with_capacity_and_hasher(body.entries.len(), Default::default());
         let mut presets: Vec<Record> = Vec::new();
         for entry in &body.entries {
             match entry {
@@ -549,17 +550,20 @@ impl<'a> Evaluator<'a> {
     }
 
     fn insert(&mut self, record: &mut Record, key: &ast::Key, value: Value) {
-        if let Some(first) = record.get(&key.name) {
-            let first = first.key_span;
-            self.report(
-                Diagnostic::new(Code::E0305, key.span, format!("field `{}` is set twice", key.name))
-                    .with_primary_label("set again here")
-                    .with_label(first, "first set here")
-                    .with_help("keep one of the two"),
-            );
-            return;
+        match record.entry(key.name.clone()) {
+            indexmap::map::Entry::Occupied(first) => {
+                let first = first.get().key_span;
+                self.report(
+                    Diagnostic::new(Code::E0305, key.span, format!("field `{}` is set twice", key.name))
+                        .with_primary_label("set again here")
+                        .with_label(first, "first set here")
+                        .with_help("keep one of the two"),
+                );
+            }
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(Field { key_span: key.span, value });
+            }
         }
-        record.insert(key.name.clone(), Field { key_span: key.span, value });
     }
 
     /// `field LABEL { … }`: adds a named member to the map of records under `field`.
