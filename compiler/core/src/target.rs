@@ -114,7 +114,8 @@ pub struct Index<'m> {
 impl<'m> Index<'m> {
     /// Indexes a model.
     pub fn new(model: &'m Model) -> Index<'m> {
-        let by_name = |list: &'m [Resource<Node>]| list.iter().map(|r| (r.name.as_str(), r)).collect::<FxHashMap<_, _>>();
+        let by_name =
+            |list: &'m [Resource<Node>]| list.iter().map(|r| (r.name.as_str(), r)).collect::<FxHashMap<_, _>>();
         let mut index = Index {
             model,
             nodes: by_name(&model.nodes),

@@ -114,8 +114,13 @@ impl<'m> EstateGraph<'m> {
     /// Builds the graph of a model whose stdlib files are `stdlib`, so that rules can point at the
     /// user's text rather than inside a preset.
     pub fn with_stdlib(model: &'m Model, stdlib: &'m [FileId]) -> EstateGraph<'m> {
-        let mut estate =
-            EstateGraph { model, graph: Graph::new(), vertices: FxHashMap::default(), steps: FxHashMap::default(), stdlib };
+        let mut estate = EstateGraph {
+            model,
+            graph: Graph::new(),
+            vertices: FxHashMap::default(),
+            steps: FxHashMap::default(),
+            stdlib,
+        };
         let lists: [(Kind, Vec<(usize, &'m str)>); 9] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),

@@ -190,7 +190,14 @@ impl<'s> Checker<'s> {
         fits
     }
 
-    fn out_of_range(&mut self, n: i64, span: Span, schema: &Json, (min, max): (Option<i64>, Option<i64>), field: &Path) {
+    fn out_of_range(
+        &mut self,
+        n: i64,
+        span: Span,
+        schema: &Json,
+        (min, max): (Option<i64>, Option<i64>),
+        field: &Path,
+    ) {
         let field = field.render();
         // Name the bound that is crossed, not both.
         let bound = match (min, max) {
@@ -374,7 +381,11 @@ impl<'s> Checker<'s> {
         if let ValueKind::Str(text) = &value.kind
             && matches!(
                 kind,
-                LiteralKind::Duration | LiteralKind::Size | LiteralKind::Address | LiteralKind::Cidr | LiteralKind::Port
+                LiteralKind::Duration
+                    | LiteralKind::Size
+                    | LiteralKind::Address
+                    | LiteralKind::Cidr
+                    | LiteralKind::Port
             )
             && let Ok(literal) = classify_number(text)
         {

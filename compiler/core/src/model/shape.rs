@@ -172,7 +172,8 @@ impl<'s> Shapes<'s> {
     }
 
     fn compile_entry(root: &'s Json, schema: &'s Json, as_record: bool) -> Shapes<'s> {
-        let mut compiler = Compiler { shapes: Shapes { root, nodes: Vec::new(), entry: 0 }, memo: FxHashMap::default() };
+        let mut compiler =
+            Compiler { shapes: Shapes { root, nodes: Vec::new(), entry: 0 }, memo: FxHashMap::default() };
         let entry = compiler.compile(schema, as_record);
         compiler.shapes.entry = entry;
         compiler.shapes
@@ -218,12 +219,7 @@ impl<'s> Compiler<'s> {
     /// The branches of an `anyOf`/`oneOf`, resolved, without `null`.
     fn branches(&self, schema: &'s Json, key: &str) -> Option<Vec<&'s Json>> {
         let list = schema.get(key)?.as_array()?;
-        Some(
-            list.iter()
-                .map(|b| resolve(self.shapes.root, b))
-                .filter(|b| as_str(b, "type") != Some("null"))
-                .collect(),
-        )
+        Some(list.iter().map(|b| resolve(self.shapes.root, b)).filter(|b| as_str(b, "type") != Some("null")).collect())
     }
 
     fn form(&mut self, schema: &'s Json) -> Form<'s> {
@@ -264,7 +260,8 @@ impl<'s> Compiler<'s> {
                 None => Object::Any,
             };
         };
-        let properties = properties.iter().map(|(name, property)| (name.as_str(), self.compile(property, false))).collect();
+        let properties =
+            properties.iter().map(|(name, property)| (name.as_str(), self.compile(property, false))).collect();
         let required = schema.get("required").and_then(Json::as_array);
         let required = required.into_iter().flatten().filter_map(Json::as_str).collect();
         Object::Struct { properties, required }

@@ -19,9 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::parallel;
 use spec_compiler::model::types::Payload;
 use spec_compiler::model::{Kind, Model, NixosSecret, Node, Os, Resource};
+use spec_compiler::parallel;
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 use spec_target_systemd::scrape::scraping_nodes;
