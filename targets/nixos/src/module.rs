@@ -73,34 +73,28 @@ impl Module {
         if self.nodes.is_empty() {
             self.nodes.push(PathNode { children: FxHashMap::default(), leaf: None, first: index });
         }
-        // First walk: the path, and every path above it, must not be a leaf; the path itself must
-        // not exist at all (a leaf, or an attribute set with leaves below it).
+        // One walk: the path, and every path above it, must not be a leaf, and the path itself
+        // must not exist at all (a leaf, or an attribute set with leaves below it). Nothing is
+        // made before the first missing segment, and below it every node is new, so no clash can
+        // follow: a refused definition leaves the tree as it was.
         let mut node = 0;
+        let mut made = false;
         for segment in path {
-            match self.nodes[node].children.get(segment) {
-                Some(&child) if self.nodes[child].leaf.is_some() => return Err(self.clash(path, child)),
-                Some(&child) => node = child,
+            let existing = if made { None } else { self.nodes[node].children.get(segment).copied() };
+            node = match existing {
+                Some(child) if self.nodes[child].leaf.is_some() => return Err(self.clash(path, child)),
+                Some(child) => child,
                 None => {
-                    node = usize::MAX;
-                    break;
-                }
-            }
-        }
-        if node != usize::MAX {
-            return Err(self.clash(path, node));
-        }
-        // Second walk: make the missing nodes.
-        let mut node = 0;
-        for segment in path {
-            node = match self.nodes[node].children.get(segment) {
-                Some(&child) => child,
-                None => {
+                    made = true;
                     let child = self.nodes.len();
                     self.nodes.push(PathNode { children: FxHashMap::default(), leaf: None, first: index });
                     self.nodes[node].children.insert(segment.clone(), child);
                     child
                 }
             };
+        }
+        if !made {
+            return Err(self.clash(path, node));
         }
         self.nodes[node].leaf = Some(index);
         if self.provenances.last().is_none_or(|last| last != provenance) {
