@@ -11,6 +11,7 @@ pub mod eval;
 pub mod graph;
 pub mod ide;
 pub mod model;
+pub mod parallel;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

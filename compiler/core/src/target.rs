@@ -10,7 +10,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::model::types::SecretRef;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::model::{
     Backup, Cluster, Model, Network, NetworkWireguard, Node, Resource, Secret, Service, Storage, Workflow,
@@ -103,25 +103,26 @@ pub struct OnNode<'m> {
 pub struct Index<'m> {
     /// The model indexed.
     pub model: &'m Model,
-    nodes: HashMap<&'m str, &'m Resource<Node>>,
-    storage: HashMap<&'m str, &'m Resource<Storage>>,
-    services: HashMap<&'m str, &'m Resource<Service>>,
-    secrets: HashMap<&'m str, &'m Resource<Secret>>,
-    placed: HashMap<&'m str, OnNode<'m>>,
+    nodes: FxHashMap<&'m str, &'m Resource<Node>>,
+    storage: FxHashMap<&'m str, &'m Resource<Storage>>,
+    services: FxHashMap<&'m str, &'m Resource<Service>>,
+    secrets: FxHashMap<&'m str, &'m Resource<Secret>>,
+    placed: FxHashMap<&'m str, OnNode<'m>>,
     empty: OnNode<'m>,
 }
 
 impl<'m> Index<'m> {
     /// Indexes a model.
     pub fn new(model: &'m Model) -> Index<'m> {
-        let by_name = |list: &'m [Resource<Node>]| list.iter().map(|r| (r.name.as_str(), r)).collect::<HashMap<_, _>>();
+        let by_name =
+            |list: &'m [Resource<Node>]| list.iter().map(|r| (r.name.as_str(), r)).collect::<FxHashMap<_, _>>();
         let mut index = Index {
             model,
             nodes: by_name(&model.nodes),
             storage: model.storage.iter().map(|r| (r.name.as_str(), r)).collect(),
             services: model.services.iter().map(|r| (r.name.as_str(), r)).collect(),
             secrets: model.secrets.iter().map(|r| (r.name.as_str(), r)).collect(),
-            placed: HashMap::new(),
+            placed: FxHashMap::default(),
             empty: OnNode::default(),
         };
         let on_node = |on: &'m crate::model::types::PlacementRef| (on.kind == "node").then_some(on.name.as_str());

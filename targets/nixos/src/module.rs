@@ -6,21 +6,22 @@
 //! Attribute-set values are spread into their leaves (`services.nats.settings = { port = 1; }`
 //! becomes `services.nats.settings.port = 1;`), so two sources may set different leaves of one set.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::nix::{Nix, attr_path, render};
 
-/// One definition: a leaf path, its value and its provenance comment.
+/// One definition: a leaf path (already written as Nix), its value and its provenance comment
+/// (an index into [`Module::provenances`]: consecutive definitions from one source share it).
 struct Definition {
-    path: Vec<String>,
+    path: String,
     value: Nix,
-    provenance: String,
+    provenance: usize,
 }
 
 /// A node of the tree of defined paths: one per path prefix, so a definition is checked in one
 /// walk down its path (linear in its length, no prefix copied or hashed twice).
 struct PathNode {
-    children: HashMap<String, usize>,
+    children: FxHashMap<String, usize>,
     /// The definition set exactly here, if this path is a leaf.
     leaf: Option<usize>,
     /// The definition that made this node: the earliest one at or below it, named in a clash.
@@ -31,6 +32,8 @@ struct PathNode {
 #[derive(Default)]
 pub struct Module {
     definitions: Vec<Definition>,
+    /// The provenance comments, each stored once per run of definitions from one source.
+    provenances: Vec<String>,
     /// The tree of defined paths; index 0 is the root once anything is defined.
     nodes: Vec<PathNode>,
 }
@@ -45,13 +48,19 @@ pub struct Clash {
 
 impl Module {
     /// Defines `path = value`, spreading attribute sets into their leaves.
-    pub fn define(&mut self, path: Vec<String>, value: Nix, provenance: &str) -> Result<(), Clash> {
+    pub fn define(&mut self, mut path: Vec<String>, value: Nix, provenance: &str) -> Result<(), Clash> {
+        self.spread(&mut path, value, provenance)
+    }
+
+    /// Defines the leaves of `value` below `path`, extending and restoring `path` as it goes.
+    fn spread(&mut self, path: &mut Vec<String>, value: Nix, provenance: &str) -> Result<(), Clash> {
         match value {
             Nix::Attrs(entries) if !entries.is_empty() => {
                 for (name, inner) in entries {
-                    let mut inner_path = path.clone();
-                    inner_path.push(name);
-                    self.define(inner_path, inner, provenance)?;
+                    path.push(name);
+                    let defined = self.spread(path, inner, provenance);
+                    path.pop();
+                    defined?;
                 }
                 Ok(())
             }
@@ -59,42 +68,40 @@ impl Module {
         }
     }
 
-    fn define_leaf(&mut self, path: Vec<String>, value: Nix, provenance: &str) -> Result<(), Clash> {
+    fn define_leaf(&mut self, path: &[String], value: Nix, provenance: &str) -> Result<(), Clash> {
         let index = self.definitions.len();
         if self.nodes.is_empty() {
-            self.nodes.push(PathNode { children: HashMap::new(), leaf: None, first: index });
+            self.nodes.push(PathNode { children: FxHashMap::default(), leaf: None, first: index });
         }
-        // First walk: the path, and every path above it, must not be a leaf; the path itself must
-        // not exist at all (a leaf, or an attribute set with leaves below it).
+        // One walk: the path, and every path above it, must not be a leaf, and the path itself
+        // must not exist at all (a leaf, or an attribute set with leaves below it). Nothing is
+        // made before the first missing segment, and below it every node is new, so no clash can
+        // follow: a refused definition leaves the tree as it was.
         let mut node = 0;
-        for segment in &path {
-            match self.nodes[node].children.get(segment) {
-                Some(&child) if self.nodes[child].leaf.is_some() => return Err(self.clash(&path, child)),
-                Some(&child) => node = child,
+        let mut made = false;
+        for segment in path {
+            let existing = if made { None } else { self.nodes[node].children.get(segment).copied() };
+            node = match existing {
+                Some(child) if self.nodes[child].leaf.is_some() => return Err(self.clash(path, child)),
+                Some(child) => child,
                 None => {
-                    node = usize::MAX;
-                    break;
-                }
-            }
-        }
-        if node != usize::MAX {
-            return Err(self.clash(&path, node));
-        }
-        // Second walk: make the missing nodes.
-        let mut node = 0;
-        for segment in &path {
-            node = match self.nodes[node].children.get(segment) {
-                Some(&child) => child,
-                None => {
+                    made = true;
                     let child = self.nodes.len();
-                    self.nodes.push(PathNode { children: HashMap::new(), leaf: None, first: index });
+                    self.nodes.push(PathNode { children: FxHashMap::default(), leaf: None, first: index });
                     self.nodes[node].children.insert(segment.clone(), child);
                     child
                 }
             };
         }
+        if !made {
+            return Err(self.clash(path, node));
+        }
         self.nodes[node].leaf = Some(index);
-        self.definitions.push(Definition { path, value, provenance: provenance.to_string() });
+        if self.provenances.last().is_none_or(|last| last != provenance) {
+            self.provenances.push(provenance.to_string());
+        }
+        let provenance = self.provenances.len() - 1;
+        self.definitions.push(Definition { path: attr_path(path), value, provenance });
         Ok(())
     }
 
@@ -103,14 +110,14 @@ impl Module {
         let earlier = self.nodes[node].leaf.unwrap_or(self.nodes[node].first);
         Clash {
             path: attr_path(path),
-            earlier: self.definitions.get(earlier).map_or_else(String::new, |d| d.provenance.clone()),
+            earlier: self.definitions.get(earlier).map_or_else(String::new, |d| self.provenances[d.provenance].clone()),
         }
     }
 
     /// The provenance of every definition, each once, in order.
     pub fn sources(&self) -> Vec<String> {
-        let mut seen = std::collections::HashSet::new();
-        self.definitions.iter().filter(|d| seen.insert(d.provenance.as_str())).map(|d| d.provenance.clone()).collect()
+        let mut seen = FxHashSet::default();
+        self.provenances.iter().filter(|p| seen.insert(p.as_str())).cloned().collect()
     }
 
     /// Prints the module: a function of the module arguments returning one attribute set, with a
@@ -120,17 +127,18 @@ impl Module {
         out.push_str("{ config, lib, pkgs, ... }:\n{\n");
         let mut last_provenance: Option<&str> = None;
         for definition in &self.definitions {
-            if last_provenance != Some(definition.provenance.as_str()) {
+            let provenance = self.provenances[definition.provenance].as_str();
+            if last_provenance != Some(provenance) {
                 if last_provenance.is_some() {
                     out.push('\n');
                 }
                 out.push_str("  # from ");
-                out.push_str(&definition.provenance);
+                out.push_str(provenance);
                 out.push('\n');
-                last_provenance = Some(&definition.provenance);
+                last_provenance = Some(provenance);
             }
             out.push_str("  ");
-            out.push_str(&attr_path(&definition.path));
+            out.push_str(&definition.path);
             out.push_str(" = ");
             render(&definition.value, 2, &mut out);
             out.push_str(";\n");

@@ -6,6 +6,8 @@
 //! `\r`. An attribute name is written bare when it is an identifier that is not a keyword, and as
 //! a quoted string otherwise (`"services.x"`, `"/data"`), with the same escaping.
 
+use std::fmt::Write as _;
+
 /// A Nix value, built by the lowering and printed by [`render`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Nix {
@@ -40,47 +42,78 @@ const KEYWORDS: &[&str] = &["if", "then", "else", "assert", "with", "let", "in",
 /// Writes a string literal.
 pub fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    escape_into(text, &mut out);
-    out.push('"');
+    push_string(text, &mut out);
     out
 }
 
-/// Escapes text for the inside of a double-quoted string.
+/// Appends a string literal to `out`.
+fn push_string(text: &str, out: &mut String) {
+    out.push('"');
+    escape_into(text, out);
+    out.push('"');
+}
+
+/// Escapes text for the inside of a double-quoted string, copying the runs between escapes whole
+/// (every escaped character is ASCII, so the runs end on character boundaries).
 fn escape_into(text: &str, out: &mut String) {
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
+    let bytes = text.as_bytes();
+    let mut run = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escaped = match byte {
+            b'\\' => "\\\\",
+            b'"' => "\\\"",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b'$' if bytes.get(index + 1) == Some(&b'{') => "\\$",
+            _ => continue,
+        };
+        out.push_str(&text[run..index]);
+        out.push_str(escaped);
+        run = index + 1;
     }
+    out.push_str(&text[run..]);
 }
 
 /// Writes an attribute name: bare when it is a plain identifier, quoted otherwise.
 pub fn attr_name(name: &str) -> String {
-    let mut chars = name.chars();
-    let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''));
-    if identifier && !KEYWORDS.contains(&name) { name.to_string() } else { string(name) }
+    let mut out = String::with_capacity(name.len());
+    push_attr_name(name, &mut out);
+    out
+}
+
+fn push_attr_name(name: &str, out: &mut String) {
+    // Bytes suffice: every character allowed bare is ASCII, and a non-ASCII byte fails the test.
+    let bytes = name.as_bytes();
+    let identifier = bytes.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'\''));
+    if identifier && !KEYWORDS.contains(&name) { out.push_str(name) } else { push_string(name, out) }
 }
 
 /// Writes an attribute path (`services.postgresql.enable`, `fileSystems."/data"`).
 pub fn attr_path(path: &[String]) -> String {
-    path.iter().map(|p| attr_name(p)).collect::<Vec<_>>().join(".")
+    let mut out = String::with_capacity(path.iter().map(|p| p.len() + 1).sum());
+    for (index, segment) in path.iter().enumerate() {
+        if index > 0 {
+            out.push('.');
+        }
+        push_attr_name(segment, &mut out);
+    }
+    out
+}
+
+fn push_indent(indent: usize, out: &mut String) {
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 /// Prints a value at an indentation (in spaces) for the lines after the first.
 pub fn render(value: &Nix, indent: usize, out: &mut String) {
     match value {
         Nix::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Nix::Int(n) => out.push_str(&n.to_string()),
-        Nix::Str(s) => out.push_str(&string(s)),
+        Nix::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Nix::Str(s) => push_string(s, out),
         Nix::Raw(code) => out.push_str(code),
         Nix::Interpolated(parts) => {
             out.push('"');
@@ -114,11 +147,11 @@ pub fn render(value: &Nix, indent: usize, out: &mut String) {
             } else {
                 out.push_str("[\n");
                 for item in items {
-                    out.push_str(&" ".repeat(indent + 2));
+                    push_indent(indent + 2, out);
                     render(item, indent + 2, out);
                     out.push('\n');
                 }
-                out.push_str(&" ".repeat(indent));
+                push_indent(indent, out);
                 out.push(']');
             }
         }
@@ -126,13 +159,13 @@ pub fn render(value: &Nix, indent: usize, out: &mut String) {
         Nix::Attrs(entries) => {
             out.push_str("{\n");
             for (name, value) in entries {
-                out.push_str(&" ".repeat(indent + 2));
-                out.push_str(&attr_name(name));
+                push_indent(indent + 2, out);
+                push_attr_name(name, out);
                 out.push_str(" = ");
                 render(value, indent + 2, out);
                 out.push_str(";\n");
             }
-            out.push_str(&" ".repeat(indent));
+            push_indent(indent, out);
             out.push('}');
         }
     }

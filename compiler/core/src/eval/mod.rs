@@ -15,7 +15,7 @@ mod overlay;
 mod preset;
 pub mod value;
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
@@ -102,19 +102,19 @@ struct PresetDef<'a> {
 
 /// The evaluation state of one estate.
 pub struct Evaluator<'a> {
-    lets: HashMap<&'a str, LetSlot<'a>>,
+    lets: FxHashMap<&'a str, LetSlot<'a>>,
     let_depth: usize,
     locals: Vec<(String, Value)>,
-    presets: HashMap<String, PresetDef<'a>>,
+    presets: FxHashMap<String, PresetDef<'a>>,
     imports: Vec<(String, Span, bool)>,
     resources: Vec<Resource>,
-    index: HashMap<(Kind, String), usize>,
+    index: FxHashMap<(Kind, String), usize>,
     diagnostics: Vec<Diagnostic>,
     too_many_reported: bool,
     /// Set when a value could not be evaluated since the current block started.
     poisoned: bool,
     /// Blocks dropped after an error (`kind`, `name`): references to them are not reported again.
-    dropped: std::collections::HashSet<(String, String)>,
+    dropped: FxHashSet<(String, String)>,
     /// The preset whose body is being evaluated, if any: its `param`s are already bound, and it
     /// may not `use` another preset (which keeps preset expansion free of recursion).
     in_preset: Option<Span>,
@@ -124,18 +124,18 @@ pub struct Evaluator<'a> {
 /// was given) if any.
 pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluated, Vec<Diagnostic>) {
     let mut evaluator = Evaluator {
-        lets: HashMap::new(),
+        lets: FxHashMap::default(),
         let_depth: 0,
         locals: Vec::new(),
-        presets: HashMap::new(),
+        presets: FxHashMap::default(),
         imports: Vec::new(),
         resources: Vec::new(),
-        index: HashMap::new(),
+        index: FxHashMap::default(),
         diagnostics: Vec::new(),
         too_many_reported: false,
         poisoned: false,
         in_preset: None,
-        dropped: std::collections::HashSet::new(),
+        dropped: FxHashSet::default(),
     };
     let mut envs: Vec<&ast::Env> = Vec::new();
     evaluator.collect(trees, &mut envs);
@@ -204,8 +204,8 @@ impl<'a> Evaluator<'a> {
     /// Gathers imports, `let`s, presets and overlays from every file.
     fn collect(&mut self, trees: &[SourceTree<'a>], envs: &mut Vec<&'a ast::Env>) {
         let stdlib_modules: Vec<&str> = trees.iter().filter_map(|t| t.module).collect();
-        let mut preset_spans: HashMap<String, Span> = HashMap::new();
-        let mut env_spans: HashMap<&str, Span> = HashMap::new();
+        let mut preset_spans: FxHashMap<String, Span> = FxHashMap::default();
+        let mut env_spans: FxHashMap<&str, Span> = FxHashMap::default();
         for tree in trees {
             for item in &tree.ast.items {
                 match item {
@@ -486,7 +486,8 @@ impl<'a> Evaluator<'a> {
 
     /// Evaluates a body to a record; `kind` is the block's kind when presets may be used.
     fn body(&mut self, body: &'a Body, kind: Option<Kind>) -> Record {
-        let mut record = Record::new();
+        // Sized once: most entries become fields, and growing a record rehashes it.
+        let mut record = Record::with_capacity_and_hasher(body.entries.len(), Default::default());
         let mut presets: Vec<Record> = Vec::new();
         for entry in &body.entries {
             match entry {
@@ -540,7 +541,7 @@ impl<'a> Evaluator<'a> {
             return record;
         }
         // Presets in order, then the block on top: the block wins.
-        let mut merged = Record::new();
+        let mut merged = Record::default();
         for fields in presets {
             merge(&mut merged, fields);
         }
@@ -549,17 +550,20 @@ impl<'a> Evaluator<'a> {
     }
 
     fn insert(&mut self, record: &mut Record, key: &ast::Key, value: Value) {
-        if let Some(first) = record.get(&key.name) {
-            let first = first.key_span;
-            self.report(
-                Diagnostic::new(Code::E0305, key.span, format!("field `{}` is set twice", key.name))
-                    .with_primary_label("set again here")
-                    .with_label(first, "first set here")
-                    .with_help("keep one of the two"),
-            );
-            return;
+        match record.entry(key.name.clone()) {
+            indexmap::map::Entry::Occupied(first) => {
+                let first = first.get().key_span;
+                self.report(
+                    Diagnostic::new(Code::E0305, key.span, format!("field `{}` is set twice", key.name))
+                        .with_primary_label("set again here")
+                        .with_label(first, "first set here")
+                        .with_help("keep one of the two"),
+                );
+            }
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(Field { key_span: key.span, value });
+            }
         }
-        record.insert(key.name.clone(), Field { key_span: key.span, value });
     }
 
     /// `field LABEL { … }`: adds a named member to the map of records under `field`.
@@ -572,7 +576,7 @@ impl<'a> Evaluator<'a> {
         let value = Value { kind: ValueKind::Record(self.body(body, None)), span: body.span.to(name_span) };
         let entry = record.entry(key.name.clone()).or_insert_with(|| Field {
             key_span: key.span,
-            value: Value { kind: ValueKind::Record(Record::new()), span: key.span },
+            value: Value { kind: ValueKind::Record(Record::default()), span: key.span },
         });
         match &mut entry.value.kind {
             ValueKind::Record(members) => {

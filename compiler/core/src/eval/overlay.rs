@@ -2,7 +2,7 @@
 //! one applied to the evaluated records; then every reference is checked to name an existing
 //! resource (and `step.x` a step of its workflow).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::value::{Field, Record, Value, ValueKind};
 use super::{Evaluated, Evaluator, OverlayPath};
@@ -112,7 +112,7 @@ impl<'a> Evaluator<'a> {
         for parent in parents {
             let entry = record.entry(parent.name.clone()).or_insert_with(|| Field {
                 key_span: parent.span,
-                value: Value { kind: ValueKind::Record(Record::new()), span: parent.span },
+                value: Value { kind: ValueKind::Record(Record::default()), span: parent.span },
             });
             match &mut entry.value.kind {
                 ValueKind::Record(inner) | ValueKind::Tagged(_, inner) => record = inner,
@@ -138,7 +138,7 @@ impl<'a> Evaluator<'a> {
     /// workflow).
     pub(super) fn resolve_references(&mut self) {
         let mut problems = Vec::new();
-        let mut names_by_kind: HashMap<Kind, Vec<&str>> = HashMap::new();
+        let mut names_by_kind: FxHashMap<Kind, Vec<&str>> = FxHashMap::default();
         for resource in &self.resources {
             names_by_kind.entry(resource.kind).or_default().push(&resource.name);
         }

@@ -31,8 +31,9 @@ pub struct Field {
     pub value: Value,
 }
 
-/// A record: ordered keys to fields.
-pub type Record = IndexMap<String, Field>;
+/// A record: ordered keys to fields (source order, so output follows the spec), hashed with Fx:
+/// records are built and looked up for every block, where SipHash dominated the profile.
+pub type Record = IndexMap<String, Field, rustc_hash::FxBuildHasher>;
 
 /// A reference `kind.name` or `kind.name.field…`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@
 //! `up{job="b"} == 0` share one parse. Validity does not depend on a literal's content, except for
 //! regex matchers and escapes, so expressions with `~` or `\\` are parsed as written.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{self, Expr};
@@ -19,7 +19,7 @@ use crate::model::types::Spanned;
 
 /// Checks every alert.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let exporters: HashSet<&str> =
+    let exporters: FxHashSet<&str> =
         estate.model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect();
     let mut sorted: Vec<&str> = exporters.iter().copied().collect();
     sorted.sort_unstable();
@@ -38,7 +38,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
 /// Parses of expression shapes, by shape.
 #[derive(Default)]
 struct ShapeCache {
-    parsed: HashMap<String, Result<Expr, String>>,
+    parsed: FxHashMap<String, Result<Expr, String>>,
 }
 
 impl ShapeCache {
@@ -83,7 +83,7 @@ fn check_alert(
     name: &str,
     alert: &Alert,
     shapes: &mut ShapeCache,
-    exporters: &HashSet<&str>,
+    exporters: &FxHashSet<&str>,
     sorted: &[&str],
     diagnostics: &mut Vec<Diagnostic>,
 ) {

@@ -3,7 +3,7 @@
 //! and every storage is covered by some backup (a warning). A replica counts as a copy for the
 //! RPO, and must go to another node than the dataset's own (E0620).
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic};
@@ -17,7 +17,7 @@ const DAY: u64 = 24 * HOUR;
 
 /// Checks every backup and every storage.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut covered: HashSet<&str> = HashSet::new();
+    let mut covered: FxHashSet<&str> = FxHashSet::default();
     for backup in &estate.model.backups {
         covered.insert(backup.spec.source.name.as_str());
         let spec = &backup.spec;

@@ -5,7 +5,7 @@
 //! The error points at the service whose placement crosses the limit, with the capacity as a
 //! secondary label and the total in a note.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
@@ -35,7 +35,7 @@ fn node_capacity(node: &crate::model::Resource<crate::model::Node>) -> Capacity 
 
 fn compute(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     // Cluster capacity is the sum of its nodes', known only when every node declares it.
-    let mut capacities: HashMap<(bool, &str), Capacity> = HashMap::new();
+    let mut capacities: FxHashMap<(bool, &str), Capacity> = FxHashMap::default();
     for cluster in &estate.model.clusters {
         let nodes: Vec<_> =
             cluster.spec.servers.iter().chain(&cluster.spec.agents).filter_map(|n| estate.node(&n.name)).collect();
@@ -51,7 +51,7 @@ fn compute(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             },
         );
     }
-    let mut used: HashMap<(bool, &str), (u64, u64, bool, bool)> = HashMap::new();
+    let mut used: FxHashMap<(bool, &str), (u64, u64, bool, bool)> = FxHashMap::default();
     for service in &estate.model.services {
         let Some(resources) = &service.spec.resources else { continue };
         let key = match estate.place(&service.spec.on) {
@@ -121,7 +121,7 @@ fn overcommitted(
 }
 
 fn pools(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut used: HashMap<(&str, &str), (u64, bool)> = HashMap::new();
+    let mut used: FxHashMap<(&str, &str), (u64, bool)> = FxHashMap::default();
     for storage in &estate.model.storage {
         let (Some(zfs), Some(Place::Node(node))) = (&storage.spec.zfs, estate.place(&storage.spec.on)) else {
             continue;

@@ -17,7 +17,7 @@ mod quotas;
 mod secrets;
 mod workflows;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use petgraph::graph::{Graph, NodeIndex};
 use serde::Serialize;
@@ -96,8 +96,8 @@ pub struct EstateGraph<'m> {
     pub model: &'m Model,
     /// Resources and steps, joined by references.
     pub graph: Graph<Vertex, Edge>,
-    vertices: HashMap<(Kind, &'m str), NodeIndex>,
-    steps: HashMap<(usize, &'m str), NodeIndex>,
+    vertices: FxHashMap<(Kind, &'m str), NodeIndex>,
+    steps: FxHashMap<(usize, &'m str), NodeIndex>,
     stdlib: &'m [FileId],
 }
 
@@ -114,8 +114,13 @@ impl<'m> EstateGraph<'m> {
     /// Builds the graph of a model whose stdlib files are `stdlib`, so that rules can point at the
     /// user's text rather than inside a preset.
     pub fn with_stdlib(model: &'m Model, stdlib: &'m [FileId]) -> EstateGraph<'m> {
-        let mut estate =
-            EstateGraph { model, graph: Graph::new(), vertices: HashMap::new(), steps: HashMap::new(), stdlib };
+        let mut estate = EstateGraph {
+            model,
+            graph: Graph::new(),
+            vertices: FxHashMap::default(),
+            steps: FxHashMap::default(),
+            stdlib,
+        };
         let lists: [(Kind, Vec<(usize, &'m str)>); 9] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),

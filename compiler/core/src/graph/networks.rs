@@ -2,7 +2,7 @@
 //! no two nodes share an address, and every WireGuard public key is 32 bytes of base64 (a typed,
 //! non-secret value). The private key's backend is checked with the other secrets.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 use super::EstateGraph;
@@ -11,7 +11,7 @@ use crate::model::types::Cidr;
 
 /// Checks every network and every node's address and key.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<IpAddr, &crate::model::Resource<crate::model::Node>> = HashMap::new();
+    let mut seen: FxHashMap<IpAddr, &crate::model::Resource<crate::model::Node>> = FxHashMap::default();
     for node in &estate.model.nodes {
         if let Some(address) = &node.spec.address {
             match seen.get(&address.value.0) {

@@ -2,7 +2,9 @@
 //! host's ZFS dataset, a node service that needs a service on another node shares a network with
 //! it, and a storage's pool exists on its node.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
@@ -76,7 +78,7 @@ fn volumes(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
 
 fn networks_between_needs(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     // Node → the networks it belongs to, built once.
-    let mut memberships: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    let mut memberships: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
     for network in &estate.model.networks {
         for member in network.spec.members.iter() {
             memberships.entry(member.name.as_str()).or_default().insert(network.name.as_str());

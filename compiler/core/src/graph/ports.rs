@@ -3,7 +3,7 @@
 //!
 //! Services on clusters do not bind host ports, so only node placements are compared.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
@@ -103,7 +103,7 @@ fn conflicts(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             claims.push(((node.name.as_str(), port.number, port.protocol), who, port.span, service.name_span));
         }
     }
-    let mut owners: HashMap<(&str, u16, Transport), (String, Span)> = HashMap::new();
+    let mut owners: FxHashMap<(&str, u16, Transport), (String, Span)> = FxHashMap::default();
     for (key, who, span, declared) in claims {
         let (node, number, protocol) = key;
         match owners.get(&key) {

@@ -8,7 +8,7 @@
 //! replicas, pods = replicas, claims and storage from the cluster's volumes. The error points at
 //! the quota field that is exceeded and names the total.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
@@ -17,7 +17,7 @@ use crate::model::{Cluster, Resource};
 
 /// Checks every cluster that declares a quota.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut totals: HashMap<&str, Totals> = HashMap::new();
+    let mut totals: FxHashMap<&str, Totals> = FxHashMap::default();
     for service in &estate.model.services {
         let Some(Place::Cluster(cluster)) = estate.place(&service.spec.on) else { continue };
         let Some(quota) = &cluster.spec.quota else { continue };

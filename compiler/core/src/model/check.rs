@@ -6,16 +6,21 @@
 //! built by interpolation, `"10.0.0.${n}"`) or a name as a string, so the deserialiser sees one
 //! form per type. Everything it accepts deserialises; that is the invariant [`super::de`] relies on.
 
+use std::fmt;
+
 use serde_json::Value as Json;
 
+use super::shape::{self, Form, Literal as LiteralKind, NO_SHAPES, NodeId, Object, Shapes, variant_tag};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::eval::value::{Record, Value, ValueKind};
 use crate::source::Span;
 use crate::syntax::lexer::{Literal, classify_number};
 
-/// Checks values against one root schema (whose `$defs` hold the shared definitions).
+/// Checks values against one root schema (whose `$defs` hold the shared definitions), through
+/// its compiled [`Shapes`].
 pub struct Checker<'s> {
     root: &'s Json,
+    shapes: &'s Shapes<'s>,
     /// Whether to report missing required fields (off for records already known incomplete).
     pub report_missing: bool,
     /// Problems found.
@@ -28,22 +33,19 @@ fn as_str<'a>(schema: &'a Json, key: &str) -> Option<&'a str> {
 
 impl<'s> Checker<'s> {
     /// Creates a checker for a root schema.
+    /// (Only [`Checker::resolve`] and [`Checker::describe`] are of use without compiled shapes.)
     pub fn new(root: &'s Json) -> Checker<'s> {
-        Checker { root, report_missing: true, diagnostics: Vec::new() }
+        Checker { root, shapes: &NO_SHAPES, report_missing: true, diagnostics: Vec::new() }
+    }
+
+    /// Creates a checker over compiled schemas.
+    pub fn compiled(shapes: &'s Shapes<'s>) -> Checker<'s> {
+        Checker { root: shapes.root(), shapes, report_missing: true, diagnostics: Vec::new() }
     }
 
     /// Follows `$ref`s to the schema they name.
-    pub fn resolve(&self, mut schema: &'s Json) -> &'s Json {
-        for _ in 0..16 {
-            match as_str(schema, "$ref").and_then(|r| r.strip_prefix("#/$defs/")) {
-                Some(name) => match self.root.get("$defs").and_then(|d| d.get(name)) {
-                    Some(target) => schema = target,
-                    None => return schema,
-                },
-                None => return schema,
-            }
-        }
-        schema
+    pub fn resolve(&self, schema: &'s Json) -> &'s Json {
+        shape::resolve(self.root, schema)
     }
 
     /// The branches of an `anyOf`/`oneOf`, without `null` (absent fields are simply not set).
@@ -112,7 +114,8 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn mismatch(&mut self, value: &Value, schema: &'s Json, field: &str) {
+    fn mismatch(&mut self, value: &Value, schema: &'s Json, field: &Path<'_>) {
+        let field = &field.render();
         let expected = self.describe(schema);
         let found = value.kind.type_name();
         let mut diagnostic =
@@ -139,146 +142,157 @@ impl<'s> Checker<'s> {
         self.diagnostics.push(diagnostic);
     }
 
-    /// Checks a value against a schema; returns whether it fits.
-    pub fn check(&mut self, value: &mut Value, schema: &'s Json, field: &str) -> bool {
-        let schema = self.resolve(schema);
-        if let Some(kind) = as_str(schema, "x-spec-type") {
-            return self.literal(value, schema, kind, field);
-        }
-        if let Some(branches) = self.branches(schema, "oneOf") {
-            return self.variant(value, schema, &branches, field);
-        }
-        if let Some(branches) = self.branches(schema, "anyOf") {
-            return self.any_of(value, schema, &branches, field);
-        }
-        if let Some(allowed) = schema.get("enum").and_then(Json::as_array) {
-            return self.symbol(value, schema, allowed, field);
-        }
-        let types = Self::types(schema);
-        let fits = match (&mut value.kind, types.first().copied()) {
-            (ValueKind::Str(_), Some("string")) | (ValueKind::Bool(_), Some("boolean")) => return true,
-            (ValueKind::Int(n), Some("integer")) => return self.range(*n, value.span, schema, field),
-            (ValueKind::List(items), Some("array")) => {
-                let Some(item_schema) = schema.get("items") else { return true };
+    /// Checks a resource's body against the record schema the shapes were compiled from
+    /// ([`Shapes::record_of`]); returns whether it fits.
+    pub fn check_record(&mut self, record: &mut Record, span: Span) -> bool {
+        self.record(record, self.shapes.entry(), &Path::Text(""), span)
+    }
+
+    /// Checks a value against the value schema the shapes were compiled from
+    /// ([`Shapes::value_of`]), naming it `field` in messages; returns whether it fits.
+    pub fn check_value(&mut self, value: &mut Value, field: &str) -> bool {
+        self.check(value, self.shapes.entry(), &Path::Text(field))
+    }
+
+    /// Checks a value against a compiled schema node; returns whether it fits.
+    fn check(&mut self, value: &mut Value, node: NodeId, field: &Path<'_>) -> bool {
+        let shape = self.shapes.node(node);
+        let fits = match (&shape.form, &mut value.kind) {
+            (Form::Literal(kind), _) => return self.literal(value, shape.json, kind, field),
+            (Form::Variant(variant), _) => return self.variant(value, shape.json, variant, field),
+            (Form::AnyOf(branches), _) => return self.any_of(value, shape.json, branches, field),
+            (Form::Symbol(names), _) => return self.symbol(value, shape.json, names, field),
+            (Form::Str, ValueKind::Str(_)) | (Form::Bool, ValueKind::Bool(_)) => return true,
+            (Form::Int { min, max }, ValueKind::Int(n)) => {
+                let in_range = min.is_none_or(|m| *n >= m) && max.is_none_or(|m| *n <= m);
+                if !in_range {
+                    self.out_of_range(*n, value.span, shape.json, (*min, *max), field);
+                }
+                return in_range;
+            }
+            (Form::List(items), ValueKind::List(values)) => {
+                let Some(items) = *items else { return true };
                 let mut ok = true;
-                for item in items {
-                    ok &= self.check(item, item_schema, field);
+                for item in values {
+                    ok &= self.check(item, items, field);
                 }
                 return ok;
             }
-            (ValueKind::Record(record), Some("object")) => {
+            (Form::Object(_), ValueKind::Record(record)) => {
                 let span = value.span;
-                return self.record(record, schema, field, span);
+                return self.record(record, node, field, span);
             }
             _ => false,
         };
         if !fits {
-            self.mismatch(value, schema, field);
+            self.mismatch(value, shape.json, field);
         }
         fits
     }
 
-    fn range(&mut self, n: i64, span: Span, schema: &Json, field: &str) -> bool {
-        // The Rust type's own bounds (`format: uint32`) hold even where the schema names no maximum.
-        let format_max = match as_str(schema, "format") {
-            Some("uint8") => Some(i64::from(u8::MAX)),
-            Some("uint16") => Some(i64::from(u16::MAX)),
-            Some("uint32") => Some(i64::from(u32::MAX)),
-            Some("int32") => Some(i64::from(i32::MAX)),
-            _ => None,
+    fn out_of_range(
+        &mut self,
+        n: i64,
+        span: Span,
+        schema: &Json,
+        (min, max): (Option<i64>, Option<i64>),
+        field: &Path,
+    ) {
+        let field = field.render();
+        // Name the bound that is crossed, not both.
+        let bound = match (min, max) {
+            (Some(lo), _) if n < lo => format!("at least {lo}"),
+            (_, Some(hi)) => format!("at most {hi}"),
+            _ => String::new(),
         };
-        let min = schema.get("minimum").and_then(Json::as_i64);
-        let max = match (schema.get("maximum").and_then(Json::as_i64), format_max) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        // The help gives the range the schema declares; the type's own limit only when crossed.
+        let declared_max = schema.get("maximum").and_then(Json::as_i64);
+        let range = match (min, declared_max) {
+            (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
+            _ => bound.clone(),
         };
-        let in_range = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
-        if !in_range {
-            // Name the bound that is crossed, not both.
-            let bound = match (min, max) {
-                (Some(lo), _) if n < lo => format!("at least {lo}"),
-                (_, Some(hi)) => format!("at most {hi}"),
-                _ => String::new(),
-            };
-            // The help gives the range the schema declares; the type's own limit only when crossed.
-            let declared_max = schema.get("maximum").and_then(Json::as_i64);
-            let range = match (min, declared_max) {
-                (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
-                _ => bound.clone(),
-            };
-            self.diagnostics.push(
-                Diagnostic::new(Code::E0307, span, format!("`{field}` is {n}, outside its range"))
-                    .with_primary_label(format!("must be {bound}"))
-                    .with_help(format!("`{field}` takes a number {range}")),
-            );
-        }
-        in_range
+        self.diagnostics.push(
+            Diagnostic::new(Code::E0307, span, format!("`{field}` is {n}, outside its range"))
+                .with_primary_label(format!("must be {bound}"))
+                .with_help(format!("`{field}` takes a number {range}")),
+        );
     }
 
-    /// Checks a record against an object schema: a struct (properties) or a map
+    /// Checks a record against a node compiled as an object: a struct (properties) or a map
     /// (additionalProperties).
-    pub fn record(&mut self, record: &mut Record, schema: &'s Json, field: &str, span: Span) -> bool {
-        let Some(properties) = schema.get("properties").and_then(Json::as_object) else {
-            let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) else { return true };
-            let mut ok = true;
-            for (key, entry) in record.iter_mut() {
-                ok &= self.check(&mut entry.value, values, &format!("{field}.{key}"));
+    fn record(&mut self, record: &mut Record, node: NodeId, field: &Path<'_>, span: Span) -> bool {
+        let shape = self.shapes.node(node);
+        let (properties, required) = match &shape.form {
+            Form::Object(Object::Struct { properties, required }) => (properties, required),
+            Form::Object(Object::Map(values)) => {
+                let mut ok = true;
+                for (key, entry) in record.iter_mut() {
+                    ok &= self.check(&mut entry.value, *values, &Path::Entry(field, key));
+                }
+                return ok;
             }
-            return ok;
+            _ => return true,
         };
         let mut ok = true;
         for (key, entry) in record.iter_mut() {
-            let path = if field.is_empty() { key.clone() } else { format!("{field}.{key}") };
-            match properties.get(key) {
-                Some(property) => ok &= self.check(&mut entry.value, property, &path),
+            match properties.get(key.as_str()) {
+                Some(&property) => ok &= self.check(&mut entry.value, property, &Path::Field(field, key)),
                 None => {
                     ok = false;
-                    let names: Vec<&str> = properties.keys().map(String::as_str).collect();
-                    let what = if field.is_empty() { String::new() } else { format!(" in `{field}`") };
-                    let mut diagnostic =
-                        Diagnostic::new(Code::E0303, entry.key_span, format!("unknown field `{key}`{what}"))
-                            .with_primary_label("not a field of this schema");
-                    diagnostic = match did_you_mean(key, names.iter().copied()) {
-                        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
-                        None => diagnostic.with_help(format!("the fields are {}", quoted_list(names.iter().copied()))),
-                    };
-                    self.diagnostics.push(diagnostic);
+                    self.unknown_field(shape.json, key, entry.key_span, &field.render());
                 }
             }
         }
-        let required = schema.get("required").and_then(Json::as_array);
-        for name in required.into_iter().flatten().filter_map(Json::as_str) {
+        for &name in required {
             if !record.contains_key(name) {
                 ok = false;
-                if !self.report_missing {
-                    continue;
+                if self.report_missing {
+                    self.missing_field(shape.json, name, span, &field.render());
                 }
-                let property = properties.get(name).map(|p| self.resolve(p));
-                let expected = property.map(|p| self.describe(p)).unwrap_or_default();
-                let where_ = if field.is_empty() { String::new() } else { format!(" in `{field}`") };
-                let doc = property.and_then(|p| as_str(p, "description")).unwrap_or("");
-                self.diagnostics.push(
-                    Diagnostic::new(Code::E0302, span, format!("missing field `{name}`{where_}"))
-                        .with_primary_label(format!("`{name}` is required"))
-                        .with_help(format!(
-                            "add `{name} = …`: {}{}",
-                            lowercase_first(doc.trim_end_matches('.')),
-                            if expected.is_empty() { String::new() } else { format!(" ({expected})") }
-                        )),
-                );
             }
         }
         ok
     }
 
-    fn symbol(&mut self, value: &mut Value, schema: &'s Json, allowed: &'s [Json], field: &str) -> bool {
-        let names: Vec<&str> = allowed.iter().filter_map(Json::as_str).collect();
+    fn unknown_field(&mut self, schema: &'s Json, key: &str, key_span: Span, field: &str) {
+        let names: Vec<&str> =
+            schema.get("properties").and_then(Json::as_object).into_iter().flatten().map(|(k, _)| k.as_str()).collect();
+        let what = if field.is_empty() { String::new() } else { format!(" in `{field}`") };
+        let mut diagnostic = Diagnostic::new(Code::E0303, key_span, format!("unknown field `{key}`{what}"))
+            .with_primary_label("not a field of this schema");
+        diagnostic = match did_you_mean(key, names.iter().copied()) {
+            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+            None => diagnostic.with_help(format!("the fields are {}", quoted_list(names.iter().copied()))),
+        };
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn missing_field(&mut self, schema: &'s Json, name: &str, span: Span, field: &str) {
+        let property = schema.get("properties").and_then(|p| p.get(name)).map(|p| self.resolve(p));
+        let expected = property.map(|p| self.describe(p)).unwrap_or_default();
+        let where_ = if field.is_empty() { String::new() } else { format!(" in `{field}`") };
+        let doc = property.and_then(|p| as_str(p, "description")).unwrap_or("");
+        self.diagnostics.push(
+            Diagnostic::new(Code::E0302, span, format!("missing field `{name}`{where_}"))
+                .with_primary_label(format!("`{name}` is required"))
+                .with_help(format!(
+                    "add `{name} = …`: {}{}",
+                    lowercase_first(doc.trim_end_matches('.')),
+                    if expected.is_empty() { String::new() } else { format!(" ({expected})") }
+                )),
+        );
+    }
+
+    fn symbol(&mut self, value: &mut Value, schema: &'s Json, names: &[&str], field: &Path<'_>) -> bool {
         match &value.kind {
             ValueKind::Symbol(s) | ValueKind::Str(s) => {
                 if names.contains(&s.as_str()) {
-                    value.kind = ValueKind::Symbol(s.clone());
+                    if let ValueKind::Str(s) = &mut value.kind {
+                        value.kind = ValueKind::Symbol(std::mem::take(s));
+                    }
                     return true;
                 }
+                let field = field.render();
                 let diagnostic = Diagnostic::new(Code::E0304, value.span, format!("`{s}` is not a valid `{field}`"))
                     .with_primary_label(format!("expected one of {}", quoted_list(names.iter().copied())));
                 let diagnostic = match did_you_mean(s, names.iter().copied()) {
@@ -295,37 +309,25 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn variant(&mut self, value: &mut Value, schema: &'s Json, branches: &[&'s Json], field: &str) -> bool {
-        let tags: Vec<&str> = branches.iter().filter_map(|b| variant_tag(b)).collect();
+    fn variant(&mut self, value: &mut Value, schema: &'s Json, variant: &shape::Variant<'_>, field: &Path<'_>) -> bool {
+        let tags = &variant.tags;
         let span = value.span;
         match &mut value.kind {
             ValueKind::Tagged(tag, record) => {
-                let branch =
-                    branches.iter().find(|b| variant_tag(b) == Some(tag.as_str()) && b.get("properties").is_some());
-                match branch.and_then(|b| b.get("properties")).and_then(|p| p.get(tag.as_str())) {
-                    Some(inner) => {
-                        let inner = self.resolve(inner);
-                        let path = format!("{field}.{tag}");
-                        self.record(record, inner, &path, span)
-                    }
+                match variant.tagged.iter().find(|(t, _)| *t == tag.as_str()).and_then(|(_, inner)| *inner) {
+                    Some(inner) => self.record(record, inner, &Path::Entry(field, tag), span),
                     None => {
-                        let message = format!("`{tag}` is not a valid `{field}`");
+                        let message = format!("`{tag}` is not a valid `{}`", field.render());
                         // A tagged record's span starts at its tag.
                         let tag_span = Span { end: span.start + tag.len() as u32, ..span };
-                        self.unknown_variant(tag_span, message, tag, &tags);
+                        self.unknown_variant(tag_span, message, tag, tags);
                         false
                     }
                 }
             }
             ValueKind::Symbol(s) | ValueKind::Str(s) => {
-                let unit = branches.iter().any(|b| {
-                    b.get("enum")
-                        .and_then(Json::as_array)
-                        .is_some_and(|e| e.iter().any(|v| v.as_str() == Some(s.as_str())))
-                        || b.get("const").and_then(Json::as_str) == Some(s.as_str())
-                });
-                if unit {
-                    value.kind = ValueKind::Symbol(s.clone());
+                if variant.units.contains(&s.as_str()) {
+                    value.kind = ValueKind::Symbol(std::mem::take(s));
                     return true;
                 }
                 if tags.contains(&s.as_str()) {
@@ -336,9 +338,9 @@ impl<'s> Checker<'s> {
                     );
                     return false;
                 }
-                let message = format!("`{s}` is not a valid `{field}`");
+                let message = format!("`{s}` is not a valid `{}`", field.render());
                 let s = s.clone();
-                self.unknown_variant(span, message, &s, &tags);
+                self.unknown_variant(span, message, &s, tags);
                 false
             }
             _ => {
@@ -358,13 +360,13 @@ impl<'s> Checker<'s> {
         self.diagnostics.push(diagnostic);
     }
 
-    fn any_of(&mut self, value: &mut Value, schema: &'s Json, branches: &[&'s Json], field: &str) -> bool {
+    fn any_of(&mut self, value: &mut Value, schema: &'s Json, branches: &[NodeId], field: &Path<'_>) -> bool {
         if let [only] = branches {
-            return self.check(value, only, field);
+            return self.check(value, *only, field);
         }
-        for branch in branches {
+        for &branch in branches {
             let mut attempt = value.clone();
-            let mut scratch = Checker::new(self.root);
+            let mut scratch = Checker::compiled(self.shapes);
             if scratch.check(&mut attempt, branch, field) {
                 *value = attempt;
                 return true;
@@ -374,10 +376,17 @@ impl<'s> Checker<'s> {
         false
     }
 
-    fn literal(&mut self, value: &mut Value, schema: &'s Json, kind: &str, field: &str) -> bool {
+    fn literal(&mut self, value: &mut Value, schema: &'s Json, kind: &LiteralKind<'_>, field: &Path<'_>) -> bool {
         // An interpolated string stands for the literal it spells, as in `"10.0.0.${n}"`.
         if let ValueKind::Str(text) = &value.kind
-            && matches!(kind, "duration" | "size" | "address" | "cidr" | "port")
+            && matches!(
+                kind,
+                LiteralKind::Duration
+                    | LiteralKind::Size
+                    | LiteralKind::Address
+                    | LiteralKind::Cidr
+                    | LiteralKind::Port
+            )
             && let Ok(literal) = classify_number(text)
         {
             let converted = match literal {
@@ -392,26 +401,26 @@ impl<'s> Checker<'s> {
                 value.kind = converted;
             }
         }
-        let fits = match (kind, &value.kind) {
-            ("any", _) => true,
-            ("duration", ValueKind::Duration(_))
-            | ("size", ValueKind::Size(_))
-            | ("address", ValueKind::Ip(_))
-            | ("cidr", ValueKind::Cidr(..))
-            | ("port", ValueKind::Port(..))
-            | ("name", ValueKind::Symbol(_)) => true,
-            ("name", ValueKind::Str(s)) => {
-                value.kind = ValueKind::Symbol(s.clone());
+        let fits = match (kind, &mut value.kind) {
+            (LiteralKind::Any, _)
+            | (LiteralKind::Duration, ValueKind::Duration(_))
+            | (LiteralKind::Size, ValueKind::Size(_))
+            | (LiteralKind::Address, ValueKind::Ip(_))
+            | (LiteralKind::Cidr, ValueKind::Cidr(..))
+            | (LiteralKind::Port, ValueKind::Port(..))
+            | (LiteralKind::Name, ValueKind::Symbol(_)) => true,
+            (LiteralKind::Name, ValueKind::Str(s)) => {
+                value.kind = ValueKind::Symbol(std::mem::take(s));
                 true
             }
-            ("reference", ValueKind::Ref(reference)) => {
-                let kinds: Vec<&str> = schema
-                    .get("x-spec-ref")
-                    .and_then(Json::as_array)
-                    .map(|a| a.iter().filter_map(Json::as_str).collect())
-                    .unwrap_or_default();
-                if kinds.contains(&reference.kind.as_str()) && !reference.field.is_empty() {
-                    let expected = self.describe(schema);
+            (LiteralKind::Reference(kinds), ValueKind::Ref(reference)) => {
+                let known = kinds.contains(&reference.kind.as_str());
+                if known && reference.field.is_empty() {
+                    return true;
+                }
+                let field = field.render();
+                let expected = self.describe(schema);
+                if known {
                     let whole = format!("{}.{}", reference.kind, reference.name);
                     self.diagnostics.push(
                         Diagnostic::new(
@@ -422,11 +431,7 @@ impl<'s> Checker<'s> {
                         .with_primary_label("this reads a field")
                         .with_help(format!("refer to the resource itself: `{whole}`")),
                     );
-                    return false;
-                } else if kinds.contains(&reference.kind.as_str()) {
-                    true
                 } else {
-                    let expected = self.describe(schema);
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::E0306,
@@ -442,8 +447,8 @@ impl<'s> Checker<'s> {
                             quoted_list(kinds.iter().copied()).replace(" or ", " or a ")
                         )),
                     );
-                    return false;
                 }
+                return false;
             }
             _ => false,
         };
@@ -454,14 +459,34 @@ impl<'s> Checker<'s> {
     }
 }
 
-fn variant_tag(branch: &Json) -> Option<&str> {
-    if let Some(tag) = branch.get("required").and_then(Json::as_array).and_then(|r| r.first()).and_then(Json::as_str) {
-        return Some(tag);
+/// Where a value sits in its resource, built as the checker descends and spelled out only when a
+/// message needs it (`ports.http.port`).
+enum Path<'p> {
+    /// A given prefix (empty at a resource's top).
+    Text(&'p str),
+    /// A struct field: joined with `.`, except at the top.
+    Field(&'p Path<'p>, &'p str),
+    /// A map entry or a variant's tag: always joined with `.`.
+    Entry(&'p Path<'p>, &'p str),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        self.to_string()
     }
-    branch
-        .get("const")
-        .and_then(Json::as_str)
-        .or_else(|| branch.get("enum").and_then(Json::as_array).and_then(|e| e.first()).and_then(Json::as_str))
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Text(text) => f.write_str(text),
+            Path::Field(parent, key) => {
+                let parent = parent.to_string();
+                if parent.is_empty() { f.write_str(key) } else { write!(f, "{parent}.{key}") }
+            }
+            Path::Entry(parent, key) => write!(f, "{parent}.{key}"),
+        }
+    }
 }
 
 fn variant_form(branch: &Json) -> String {

@@ -12,6 +12,7 @@ mod de;
 pub mod diff;
 mod kind;
 pub mod kinds;
+pub mod shape;
 pub mod types;
 
 use std::sync::OnceLock;
@@ -114,17 +115,33 @@ fn typed<T: DeserializeOwned>(
 
 /// Checks every resource against its kind's schema and builds the model from those that fit.
 pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
-    let mut model = Model::default();
     let mut diagnostics = Vec::new();
     for path in evaluated.overlay_paths.iter().filter(|p| !p.applied).cloned() {
         check_overlay_path(path, &mut diagnostics);
     }
-    for mut resource in evaluated.resources {
-        let schema = kind_schema(resource.kind);
-        let mut checker = check::Checker::new(schema);
+    // Each resource is checked and read on its own, so the resources are split over the cores;
+    // the parts are joined in order, which is the model one thread would build.
+    let parts = crate::parallel::map_chunks(evaluated.resources, RESOURCES_PER_THREAD, build_part);
+    let mut model = Model::default();
+    for (part, mut found) in parts {
+        model.append(part);
+        diagnostics.append(&mut found);
+    }
+    (model, diagnostics)
+}
+
+/// Below this many resources per core, the model is built on one thread.
+const RESOURCES_PER_THREAD: usize = 512;
+
+/// Checks and reads a run of resources, in order.
+fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>) {
+    let mut model = Model::default();
+    let mut diagnostics = Vec::new();
+    for mut resource in resources {
+        let mut checker = check::Checker::compiled(shape::kind_shapes(resource.kind));
         checker.report_missing = !resource.poisoned;
         let mut body = std::mem::take(&mut resource.body);
-        let ok = checker.record(&mut body, schema, "", resource.name_span);
+        let ok = checker.check_record(&mut body, resource.name_span);
         diagnostics.append(&mut checker.diagnostics);
         if !ok || resource.poisoned {
             continue;
@@ -143,6 +160,21 @@ pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
         }
     }
     (model, diagnostics)
+}
+
+impl Model {
+    /// Moves every resource of `other` after this model's own, kind by kind.
+    fn append(&mut self, mut other: Model) {
+        self.nodes.append(&mut other.nodes);
+        self.networks.append(&mut other.networks);
+        self.clusters.append(&mut other.clusters);
+        self.storage.append(&mut other.storage);
+        self.services.append(&mut other.services);
+        self.alerts.append(&mut other.alerts);
+        self.backups.append(&mut other.backups);
+        self.workflows.append(&mut other.workflows);
+        self.secrets.append(&mut other.secrets);
+    }
 }
 
 /// Checks that an overlay's field path exists in the kind's schema, whether or not the overlay is
@@ -192,9 +224,10 @@ fn check_overlay_path(mut path: OverlayPath, diagnostics: &mut Vec<Diagnostic>) 
         }
     }
     if let Some(value) = path.value.as_mut() {
-        let mut checker = check::Checker::new(root);
+        let shapes = shape::Shapes::value_of(root, schema);
+        let mut checker = check::Checker::compiled(&shapes);
         let field = path.fields.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(".");
-        checker.check(value, schema, &field);
+        checker.check_value(value, &field);
         diagnostics.append(&mut checker.diagnostics);
     }
 }

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::Payload;
 use spec_compiler::model::{Kind, Model, NixosSecret, Node, Os, Resource};
+use spec_compiler::parallel;
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 use spec_target_systemd::scrape::scraping_nodes;
@@ -125,38 +126,21 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let header = context.header("#");
     let index = Index::new(model);
     let scrapers = scraping_nodes(model, &index);
-    for node in model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos) {
-        let mut lowering = NodeModule {
-            context,
-            index: &index,
-            node,
-            module: Module::default(),
-            diagnostics: Vec::new(),
-            tcp: BTreeSet::new(),
-            udp: BTreeSet::new(),
-            interface_tcp: BTreeMap::new(),
-            interface_udp: BTreeMap::new(),
-            trusted: BTreeSet::new(),
-            secrets: BTreeMap::new(),
-            scrapers: &scrapers,
-        };
-        lowering.host();
-        lowering.storage();
-        for service in index.on(&node.name).services.iter().copied() {
-            lowering.service(service);
+    // Each node's module is lowered on its own, so the nodes are split over the cores; the parts
+    // come back in node order, as one thread would make them.
+    let nixos_nodes: Vec<&Resource<Node>> = model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos).collect();
+    let parts = parallel::map_chunks(nixos_nodes, NODES_PER_THREAD, |nodes| {
+        let mut part = (Vec::with_capacity(nodes.len()), Vec::new());
+        for node in nodes {
+            let (file, mut found) = lower_node(context, &index, &scrapers, &header, node);
+            part.0.push(file);
+            part.1.append(&mut found);
         }
-        lowering.backups();
-        lowering.k3s();
-        lowering.workflows();
-        lowering.monitoring();
-        lowering.wireguard();
-        lowering.firewall();
-        lowering.secrets();
-        not_generated(&index, node, &mut lowering.diagnostics);
-        let contents = lowering.module.render(&header);
-        let sources = lowering.module.sources();
-        files.push(OutputFile { path: format!("nixos/{}/default.nix", node.name), contents, sources });
-        diagnostics.append(&mut lowering.diagnostics);
+        part
+    });
+    for (mut part_files, mut part_diagnostics) in parts {
+        files.append(&mut part_files);
+        diagnostics.append(&mut part_diagnostics);
     }
     if !files.is_empty() {
         let sources: Vec<String> = context.user_files().into_iter().map(String::from).collect();
@@ -168,6 +152,49 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
         files.push(OutputFile { path: "nixos/hive.nix".into(), contents: hive(context, &header), sources });
     }
     (files, diagnostics)
+}
+
+/// Below this many NixOS nodes per core, the modules are lowered on one thread.
+const NODES_PER_THREAD: usize = 32;
+
+/// Lowers one node's module.
+fn lower_node<'a>(
+    context: &'a Context<'_>,
+    index: &'a Index<'a>,
+    scrapers: &'a BTreeSet<&'a str>,
+    header: &str,
+    node: &'a Resource<Node>,
+) -> (OutputFile, Vec<Diagnostic>) {
+    let mut lowering = NodeModule {
+        context,
+        index,
+        node,
+        module: Module::default(),
+        diagnostics: Vec::new(),
+        tcp: BTreeSet::new(),
+        udp: BTreeSet::new(),
+        interface_tcp: BTreeMap::new(),
+        interface_udp: BTreeMap::new(),
+        trusted: BTreeSet::new(),
+        secrets: BTreeMap::new(),
+        scrapers,
+    };
+    lowering.host();
+    lowering.storage();
+    for service in index.on(&node.name).services.iter().copied() {
+        lowering.service(service);
+    }
+    lowering.backups();
+    lowering.k3s();
+    lowering.workflows();
+    lowering.monitoring();
+    lowering.wireguard();
+    lowering.firewall();
+    lowering.secrets();
+    not_generated(index, node, &mut lowering.diagnostics);
+    let contents = lowering.module.render(header);
+    let sources = lowering.module.sources();
+    (OutputFile { path: format!("nixos/{}/default.nix", node.name), contents, sources }, lowering.diagnostics)
 }
 
 pub(super) fn placed_on(on: &spec_compiler::model::types::PlacementRef, node: &Resource<Node>) -> bool {

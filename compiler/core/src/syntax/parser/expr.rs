@@ -243,7 +243,8 @@ impl<'s> Parser<'s> {
         }
         let (start, end) = (span.start as usize + 1, span.end as usize - 1);
         let bytes = self.src.as_bytes();
-        let mut parts = Vec::new();
+        // Most strings are one part: room for exactly one (a pushed-to empty vector holds four).
+        let mut parts = Vec::with_capacity(1);
         let mut text = String::new();
         let mut i = start;
         let mut run = start;

@@ -524,6 +524,8 @@ impl<'s> Parser<'s> {
                 }
             }
         });
+        // Every tree is alive until evaluation ends: spare capacity would be most of its memory.
+        entries.shrink_to_fit();
         Some(Body { entries, span: self.span_from(open) })
     }
 

@@ -1,0 +1,58 @@
+//! Work split over the machine's cores, with results in input order: the model stage checks
+//! resources, and the NixOS back end lowers nodes, in contiguous chunks on scoped threads.
+//!
+//! Invariant: the result is exactly what one thread would produce (the chunks are contiguous and
+//! their results are concatenated in order), whatever the number of cores, so output stays
+//! deterministic. Small inputs run on the calling thread: a thread costs more than they do.
+
+use std::num::NonZeroUsize;
+use std::thread;
+
+/// Runs `work` over `items` cut into contiguous chunks of at least `min_chunk` items, one chunk
+/// per available core, and returns the chunks' results in order. The first chunk runs on the
+/// calling thread; a panic in any chunk is resumed here, as if it had run here.
+pub fn map_chunks<T, R, F>(mut items: Vec<T>, min_chunk: usize, work: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(Vec<T>) -> R + Sync,
+{
+    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let chunks = (items.len() / min_chunk.max(1)).clamp(1, cores);
+    if chunks == 1 {
+        return vec![work(items)];
+    }
+    let size = items.len().div_ceil(chunks);
+    let mut parts = Vec::with_capacity(chunks);
+    while items.len() > size {
+        let rest = items.split_off(size);
+        parts.push(std::mem::replace(&mut items, rest));
+    }
+    parts.push(items);
+    let work = &work;
+    thread::scope(|scope| {
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or_default();
+        let spawned: Vec<_> = parts.map(|part| scope.spawn(move || work(part))).collect();
+        let mut results = Vec::with_capacity(spawned.len() + 1);
+        results.push(work(first));
+        for handle in spawned {
+            results.push(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        results
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_come_back_in_order_and_cover_every_item() {
+        let items: Vec<u32> = (0..1_001).collect();
+        let results = map_chunks(items.clone(), 10, |chunk| chunk);
+        assert_eq!(results.concat(), items);
+        let small = map_chunks(vec![1, 2, 3], 10, |chunk| chunk.len());
+        assert_eq!(small, vec![3]);
+    }
+}
