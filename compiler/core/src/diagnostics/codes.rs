@@ -98,6 +98,8 @@ codes! {
     E0404 "too-many-resources"     Error   "the estate expands to more resources than the limit",
     E0405 "cannot-interpolate"     Error   "a value that has no text form is interpolated into a string",
     E0406 "invalid-iterable"       Error   "`for` iterates over something that is not a list or a range",
+    E0407 "evaluation-too-large"   Error   "evaluating the estate takes more steps than the limit",
+    E0408 "built-string-too-long"  Error   "interpolation or `+` builds a string longer than the limit",
     // Checks over the estate's graph.
     E0601 "dependency-cycle"          Error   "services or workflow steps need each other in a cycle",
     E0602 "volume-elsewhere"          Error   "a service mounts storage that lives somewhere else",

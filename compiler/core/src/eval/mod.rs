@@ -10,6 +10,7 @@
 //! run over literal lists and ranges capped at [`expr::MAX_RANGE`] items; at most [`MAX_RESOURCES`]
 //! resources); nothing reads the environment or the clock; resources keep source order.
 
+mod budget;
 mod expr;
 mod overlay;
 mod preset;
@@ -23,6 +24,7 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Body, Entry, Item};
 use value::{Field, Record, Value, ValueKind, merge};
 
+pub use budget::MAX_STEPS;
 pub use expr::MAX_RANGE;
 
 /// The most resources one estate may expand to. A generated 100,000-service estate uses a fifth of
@@ -111,6 +113,9 @@ pub struct Evaluator<'a> {
     index: HashMap<(Kind, String), usize>,
     diagnostics: Vec<Diagnostic>,
     too_many_reported: bool,
+    /// Evaluation steps taken so far, and whether the budget ([`MAX_STEPS`]) ran out.
+    steps: u64,
+    budget_spent: bool,
     /// Set when a value could not be evaluated since the current block started.
     poisoned: bool,
     /// Blocks dropped after an error (`kind`, `name`): references to them are not reported again.
@@ -133,6 +138,8 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         index: HashMap::new(),
         diagnostics: Vec::new(),
         too_many_reported: false,
+        steps: 0,
+        budget_spent: false,
         poisoned: false,
         in_preset: None,
         dropped: std::collections::HashSet::new(),
@@ -153,6 +160,10 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         }
     }
     let mut evaluated = Evaluated::default();
+    if evaluator.budget_spent {
+        // What was evaluated is a fragment; checking it would only report what is missing.
+        return (evaluated, evaluator.diagnostics);
+    }
     evaluator.overlays(&envs, env, &mut evaluated);
     evaluator.resolve_references();
     for (module, span, used) in &evaluator.imports {
@@ -291,12 +302,24 @@ impl<'a> Evaluator<'a> {
 
     /// Looks a variable up: `None` when it is not bound, `Some(None)` when its value failed.
     fn lookup(&mut self, name: &str, at: Span) -> Option<Option<Value>> {
-        if let Some((_, value)) = self.locals.iter().rev().find(|(n, _)| n == name) {
-            return Some(Some(value.clone()));
+        if let Some(index) = self.locals.iter().rposition(|(n, _)| n == name) {
+            // Copying a value is charged before it is made.
+            let weight = budget::weight(&self.locals[index].1);
+            return Some(self.spend(weight, at).then(|| self.locals[index].1.clone()));
         }
         let slot = self.lets.get_mut(name)?;
         match &slot.state {
-            LetState::Done(value) => Some(value.clone()),
+            LetState::Done(Some(value)) => {
+                let weight = budget::weight(value);
+                if !self.spend(weight, at) {
+                    return Some(None);
+                }
+                self.lets.get(name).and_then(|slot| match &slot.state {
+                    LetState::Done(value) => Some(value.clone()),
+                    _ => None,
+                })
+            }
+            LetState::Done(None) => Some(None),
             LetState::InProgress => {
                 let decl_span = slot.decl.name.span;
                 slot.state = LetState::Done(None);
@@ -398,7 +421,7 @@ impl<'a> Evaluator<'a> {
             return;
         }
         for element in elements {
-            if self.too_many_reported {
+            if self.too_many_reported || !self.spend(1, for_item.span) {
                 return;
             }
             self.locals.push((for_item.var.name.clone(), element));
@@ -433,6 +456,9 @@ impl<'a> Evaluator<'a> {
     }
 
     fn block(&mut self, block: &'a ast::Block) {
+        if self.budget_spent {
+            return;
+        }
         let Some(kind) = Kind::from_name(&block.kind.name) else {
             self.report(unknown_kind(&block.kind));
             // References to the block under the kind it was probably meant to be are not
