@@ -68,7 +68,7 @@ codes! {
     E0104 "unclosed-delimiter"     Error   "a `{`, `[` or `(` is never closed",
     E0105 "nesting-too-deep"       Error   "blocks, lists or expressions are nested deeper than the limit",
     E0106 "string-too-long"        Error   "a string literal is longer than the limit",
-    E0107 "invalid-character"      Error   "a character that cannot start any token",
+    E0107 "invalid-character"      Error   "a character that cannot start any token, or a NUL inside a string",
     E0108 "invalid-escape"         Error   "an unknown escape sequence in a string",
     // Names and resolution.
     E0201 "unknown-name"           Error   "a reference names a resource that does not exist",
