@@ -238,7 +238,11 @@ impl Estate {
             self.node(&mut out, node);
         }
         if let Some((members, wireguard)) = &self.network {
-            let _ = write!(out, "network mesh {{\n  members = {}\n", list(members.iter().map(|m| format!("node.n{}", m % 4))));
+            let _ = write!(
+                out,
+                "network mesh {{\n  members = {}\n",
+                list(members.iter().map(|m| format!("node.n{}", m % 4)))
+            );
             if *wireguard {
                 out.push_str("  wireguard { cidr = 10.0.0.0/24, port = 51820 }\n");
             }

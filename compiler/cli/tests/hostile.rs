@@ -203,12 +203,12 @@ fn read_back(place: Place, dir: &Path, files: &[(String, String)]) -> (Vec<Strin
     for (path, contents) in files {
         structure.push(format!("file {path}"));
         match place {
-            Place::Nixos if path.ends_with("/default.nix") && path.matches('/').count() == 2 => {
-                if have("nix-instantiate") {
-                    let mut paths = BTreeSet::new();
-                    shape(&evaluate_nix(&dir.join(path)), String::new(), &mut paths, &mut strings);
-                    structure.extend(paths);
-                }
+            Place::Nixos
+                if path.ends_with("/default.nix") && path.matches('/').count() == 2 && have("nix-instantiate") =>
+            {
+                let mut paths = BTreeSet::new();
+                shape(&evaluate_nix(&dir.join(path)), String::new(), &mut paths, &mut strings);
+                structure.extend(paths);
             }
             Place::Cluster => {
                 for document in serde_yaml::Deserializer::from_str(contents) {
