@@ -25,6 +25,6 @@ for target in parse pipeline fmt estate; do
     echo "fuzz target $target failed: the input is in fuzz/artifacts/$target/"
     exit 1
   fi
-  grep -E '^#[0-9]+ +DONE' "$target.log" | tail -n 1 || true
+  grep -E '^#[0-9]+[[:space:]]+DONE' "$target.log" | tail -n 1 || true
   rm -f "$target.log"
 done

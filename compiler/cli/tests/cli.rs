@@ -217,6 +217,29 @@ fn a_list_nested_100000_deep_is_refused_without_overflowing_the_stack() {
 }
 
 #[test]
+fn lets_substituted_into_each_other_7500_deep_are_refused_without_overflowing_the_stack() {
+    // Each `let` nests 120 levels, within the parser's limit; the chain nests their sum, and its
+    // value used to overflow the stack when it was evaluated or copied.
+    // Lists, maps of maps, and records written as `field { … }` bodies.
+    let shapes: [fn(&str) -> String; 3] = [
+        |inner| format!("{}{inner}{}", "[".repeat(120), "]".repeat(120)),
+        |inner| format!("{}{inner}{}", "{ a = ".repeat(120), " }".repeat(120)),
+        |inner| format!("{{ {}v = {inner} {}}}", "a { ".repeat(119), "} ".repeat(119)),
+    ];
+    for (index, shape) in shapes.iter().enumerate() {
+        let dir = scratch("deep_lets");
+        let mut text = String::from("let l0 = 1\n");
+        for i in 1..64 {
+            text.push_str(&format!("let l{i} = {}\n", shape(&format!("l{}", i - 1))));
+        }
+        text.push_str("node n1 { os = nixos }\nservice s { on = node.n1, image = \"x\", args = l63 }\n");
+        write(&dir.join("main.spec"), text.as_bytes());
+        let (code, report) = check_json(&dir);
+        assert_eq!((code, codes(&report)), (1, vec!["E0105".to_string()]), "shape {index}");
+    }
+}
+
+#[test]
 fn a_50_mb_string_literal_is_refused() {
     let dir = scratch("huge_string");
     let mut text = String::from("let blob = \"");

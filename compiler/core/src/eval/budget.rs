@@ -5,7 +5,7 @@
 //! two nested loops of 100,000 iterations that declare nothing, a loop reading a large `let` a
 //! million times, `let`s that each list the previous one ten times. So every unit of work is also
 //! charged to one budget: one step per expression evaluated and per loop iteration, one per item a
-//! range makes, and for a value copied out of a variable its [`weight`]. Past [`MAX_STEPS`],
+//! range makes, and for a value copied out of a variable its weight ([`measure`]). Past [`MAX_STEPS`],
 //! evaluation stops with E0407 instead of running for hours or exhausting memory.
 //!
 //! Invariant: a charge is made before the work it pays for, so no single step can allocate more
@@ -25,21 +25,64 @@ pub const MAX_STEPS: u64 = 25_000_000;
 /// How many bytes of text count as one step when a string is copied.
 const BYTES_PER_STEP: u64 = 64;
 
-/// The work of copying a value: one step per value it holds, plus one per 64 bytes of its text.
-pub fn weight(value: &Value) -> u64 {
-    let record = |record: &super::value::Record| -> u64 {
-        record.iter().map(|(key, field)| key.len() as u64 / BYTES_PER_STEP + weight(&field.value)).sum()
+/// The work of copying a value (one step per value it holds, plus one per 64 bytes of its text),
+/// and how deeply it nests. The recursion is safe: every value is built within
+/// [`super::MAX_EVAL_DEPTH`] levels of expressions plus the parser's nesting of bodies.
+pub fn measure(value: &Value) -> (u64, usize) {
+    let record = |record: &super::value::Record| -> (u64, usize) {
+        record.iter().fold((0, 0), |(weight, depth), (key, field)| {
+            let (inner, inner_depth) = measure(&field.value);
+            (weight + key.len() as u64 / BYTES_PER_STEP + inner, depth.max(inner_depth))
+        })
     };
-    1 + match &value.kind {
-        ValueKind::Str(text) | ValueKind::Nix(text) | ValueKind::Symbol(text) => text.len() as u64 / BYTES_PER_STEP,
-        ValueKind::List(items) => items.iter().map(weight).sum(),
+    let (weight, depth) = match &value.kind {
+        ValueKind::Str(text) | ValueKind::Nix(text) | ValueKind::Symbol(text) => {
+            (text.len() as u64 / BYTES_PER_STEP, 0)
+        }
+        ValueKind::List(items) => items.iter().map(measure).fold((0, 0), |(w, d), (iw, id)| (w + iw, d.max(id))),
         ValueKind::Record(fields) => record(fields),
-        ValueKind::Tagged(tag, fields) => tag.len() as u64 / BYTES_PER_STEP + record(fields),
-        _ => 0,
-    }
+        ValueKind::Tagged(tag, fields) => {
+            let (weight, depth) = record(fields);
+            (tag.len() as u64 / BYTES_PER_STEP + weight, depth)
+        }
+        _ => (0, 0),
+    };
+    (1 + weight, 1 + depth)
 }
 
 impl Evaluator<'_> {
+    /// Charges the copy of a variable's value at `span`, given its [`measure`]: its weight to the
+    /// budget, and its depth to the nesting of the expression it is copied into. `false` when
+    /// either runs out.
+    pub(super) fn charge_copy(&mut self, (weight, depth): (u64, usize), span: Span) -> bool {
+        if self.expr_depth + depth > super::MAX_EVAL_DEPTH {
+            self.too_deep(span);
+            return false;
+        }
+        self.spend(weight, span)
+    }
+
+    /// Reports, once, that evaluation nests deeper than [`super::MAX_EVAL_DEPTH`].
+    pub(super) fn too_deep(&mut self, span: Span) {
+        self.poisoned = true;
+        if self.too_deep_reported {
+            return;
+        }
+        self.too_deep_reported = true;
+        self.report(
+            Diagnostic::new(
+                Code::E0105,
+                span,
+                format!(
+                    "expressions nest more than {} deep once the `let`s they use are substituted",
+                    super::MAX_EVAL_DEPTH
+                ),
+            )
+            .with_primary_label("too deep")
+            .with_help("each `let` used inside a list or record adds its own nesting: flatten the values"),
+        );
+    }
+
     /// Charges `steps` to the budget; `false` once it is spent (reported once, at `span`).
     pub(super) fn spend(&mut self, steps: u64, span: Span) -> bool {
         self.steps = self.steps.saturating_add(steps);

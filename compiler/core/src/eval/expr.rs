@@ -16,9 +16,32 @@ use crate::syntax::lexer::MAX_STRING_LEN;
 /// cap keeps every estate bounded in time and memory.
 pub const MAX_RANGE: i64 = 100_000;
 
+/// How deep evaluation may nest, counting the expressions of every `let` it substitutes: each
+/// `let` is within the parser's nesting limit, but a chain of them nests their sum, and a
+/// debug build's 2 MiB test thread holds about 250 levels.
+pub const MAX_EVAL_DEPTH: usize = 160;
+
 impl<'a> Evaluator<'a> {
-    /// Evaluates an expression in the current scope.
+    /// Evaluates an expression in the current scope, refusing to nest deeper than
+    /// [`MAX_EVAL_DEPTH`].
     pub(super) fn expr(&mut self, expr: &'a Expr) -> Option<Value> {
+        if self.expr_depth >= MAX_EVAL_DEPTH {
+            self.too_deep(expr.span);
+            return None;
+        }
+        let reported_before = self.too_deep_reported;
+        self.expr_depth += 1;
+        let value = self.expr_within_depth(expr);
+        self.expr_depth -= 1;
+        // A value cut short by the depth limit is dropped whole, so nothing downstream reports
+        // what it lacks.
+        if self.too_deep_reported && !reported_before {
+            return None;
+        }
+        value
+    }
+
+    fn expr_within_depth(&mut self, expr: &'a Expr) -> Option<Value> {
         let span = expr.span;
         if !self.spend(1, span) {
             return None;

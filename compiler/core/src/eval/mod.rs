@@ -25,7 +25,7 @@ use crate::syntax::ast::{self, Body, Entry, Item};
 use value::{Field, Record, Value, ValueKind, merge};
 
 pub use budget::MAX_STEPS;
-pub use expr::MAX_RANGE;
+pub use expr::{MAX_EVAL_DEPTH, MAX_RANGE};
 
 /// The most resources one estate may expand to. A generated 100,000-service estate uses a fifth of
 /// it; the cap bounds the memory a `for` over `for` can ask for.
@@ -116,6 +116,9 @@ pub struct Evaluator<'a> {
     /// Evaluation steps taken so far, and whether the budget ([`MAX_STEPS`]) ran out.
     steps: u64,
     budget_spent: bool,
+    /// How deep `expr` is nested now (see [`expr::MAX_EVAL_DEPTH`]), and whether that was reported.
+    expr_depth: usize,
+    too_deep_reported: bool,
     /// Set when a value could not be evaluated since the current block started.
     poisoned: bool,
     /// Blocks dropped after an error (`kind`, `name`): references to them are not reported again.
@@ -140,6 +143,8 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         too_many_reported: false,
         steps: 0,
         budget_spent: false,
+        expr_depth: 0,
+        too_deep_reported: false,
         poisoned: false,
         in_preset: None,
         dropped: std::collections::HashSet::new(),
@@ -304,14 +309,15 @@ impl<'a> Evaluator<'a> {
     fn lookup(&mut self, name: &str, at: Span) -> Option<Option<Value>> {
         if let Some(index) = self.locals.iter().rposition(|(n, _)| n == name) {
             // Copying a value is charged before it is made.
-            let weight = budget::weight(&self.locals[index].1);
-            return Some(self.spend(weight, at).then(|| self.locals[index].1.clone()));
+            // Copying a value is charged before it is made.
+            let measured = budget::measure(&self.locals[index].1);
+            return Some(self.charge_copy(measured, at).then(|| self.locals[index].1.clone()));
         }
         let slot = self.lets.get_mut(name)?;
         match &slot.state {
             LetState::Done(Some(value)) => {
-                let weight = budget::weight(value);
-                if !self.spend(weight, at) {
+                let measured = budget::measure(value);
+                if !self.charge_copy(measured, at) {
                     return Some(None);
                 }
                 self.lets.get(name).and_then(|slot| match &slot.state {
@@ -522,7 +528,7 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 Entry::Record { key, body } => {
-                    let inner = self.body(body, None);
+                    let inner = self.nested_body(body);
                     self.insert(&mut record, key, Value { kind: ValueKind::Record(inner), span: body.span });
                 }
                 Entry::Member { key, label, body: member } => self.member(&mut record, key, label, member),
@@ -574,6 +580,19 @@ impl<'a> Evaluator<'a> {
         merged
     }
 
+    /// A `field { … }` or `field NAME { … }` body: it nests like an expression, so it counts
+    /// towards [`MAX_EVAL_DEPTH`] (a `let` used inside it adds its own depth).
+    fn nested_body(&mut self, body: &'a Body) -> Record {
+        if self.expr_depth >= MAX_EVAL_DEPTH {
+            self.too_deep(body.span);
+            return Record::new();
+        }
+        self.expr_depth += 1;
+        let record = self.body(body, None);
+        self.expr_depth -= 1;
+        record
+    }
+
     fn insert(&mut self, record: &mut Record, key: &ast::Key, value: Value) {
         if let Some(first) = record.get(&key.name) {
             let first = first.key_span;
@@ -595,7 +614,7 @@ impl<'a> Evaluator<'a> {
             self.report(invalid_name(&name, name_span));
             return;
         }
-        let value = Value { kind: ValueKind::Record(self.body(body, None)), span: body.span.to(name_span) };
+        let value = Value { kind: ValueKind::Record(self.nested_body(body)), span: body.span.to(name_span) };
         let entry = record.entry(key.name.clone()).or_insert_with(|| Field {
             key_span: key.span,
             value: Value { kind: ValueKind::Record(Record::new()), span: key.span },
