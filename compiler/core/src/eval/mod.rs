@@ -112,6 +112,8 @@ pub struct Evaluator<'a> {
     resources: Vec<Resource>,
     index: HashMap<(Kind, String), usize>,
     diagnostics: Vec<Diagnostic>,
+    /// Per code and place, the diagnostics kept and those dropped as repeats.
+    repeats: HashMap<(Code, Span), (usize, usize)>,
     too_many_reported: bool,
     /// Evaluation steps taken so far, and whether the budget ([`MAX_STEPS`]) ran out.
     steps: u64,
@@ -140,6 +142,7 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         resources: Vec::new(),
         index: HashMap::new(),
         diagnostics: Vec::new(),
+        repeats: HashMap::new(),
         too_many_reported: false,
         steps: 0,
         budget_spent: false,
@@ -167,7 +170,7 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
     let mut evaluated = Evaluated::default();
     if evaluator.budget_spent {
         // What was evaluated is a fragment; checking it would only report what is missing.
-        return (evaluated, evaluator.diagnostics);
+        return (evaluated, evaluator.into_diagnostics());
     }
     evaluator.overlays(&envs, env, &mut evaluated);
     evaluator.resolve_references();
@@ -180,8 +183,8 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
             );
         }
     }
-    evaluated.resources = evaluator.resources;
-    (evaluated, evaluator.diagnostics)
+    evaluated.resources = std::mem::take(&mut evaluator.resources);
+    (evaluated, evaluator.into_diagnostics())
 }
 
 /// Whether `name` is a DNS-1123 label: 1–63 lowercase letters, digits and `-`, starting and ending
@@ -213,8 +216,30 @@ fn dns_label_help(name: &str) -> String {
 }
 
 impl<'a> Evaluator<'a> {
+    /// Keeps a diagnostic, unless [`crate::driver::MAX_REPEATS`] with its code were already kept
+    /// at its place: a loop repeating one mistake thousands of times would otherwise spend its
+    /// time and memory on diagnostics the driver drops (it notes how many there were).
     fn report(&mut self, diagnostic: Diagnostic) {
+        let repeats = self.repeats.entry((diagnostic.code, diagnostic.primary.span)).or_insert((0, 0));
+        if repeats.0 >= crate::driver::MAX_REPEATS {
+            repeats.1 += 1;
+            return;
+        }
+        repeats.0 += 1;
         self.diagnostics.push(diagnostic);
+    }
+
+    /// The diagnostics, each place's last kept one noting how many more were dropped.
+    fn into_diagnostics(mut self) -> Vec<Diagnostic> {
+        for diagnostic in self.diagnostics.iter_mut().rev() {
+            if let Some((_, dropped)) = self.repeats.get_mut(&(diagnostic.code, diagnostic.primary.span))
+                && *dropped > 0
+            {
+                diagnostic.notes.push(format!("{dropped} more like this at the same place are not shown"));
+                *dropped = 0;
+            }
+        }
+        self.diagnostics
     }
 
     /// Gathers imports, `let`s, presets and overlays from every file.
