@@ -5,7 +5,7 @@
 //! two nested loops of 100,000 iterations that declare nothing, a loop reading a large `let` a
 //! million times, `let`s that each list the previous one ten times. So every unit of work is also
 //! charged to one budget: one step per expression evaluated and per loop iteration, one per item a
-//! range makes, and for a value copied out of a variable its weight ([`measure`]). Past [`MAX_STEPS`],
+//! range makes, [`DIAGNOSTIC_STEPS`] per diagnostic, and for a value copied out of a variable its weight ([`measure`]). Past [`MAX_STEPS`],
 //! evaluation stops with E0407 instead of running for hours or exhausting memory.
 //!
 //! Invariant: a charge is made before the work it pays for, so no single step can allocate more
@@ -17,10 +17,14 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
 /// The most evaluation steps one estate may take. A generated 100,000-service estate takes about
-/// 2 million (twenty per service); this leaves room for twelve times that, or a million resources
-/// of twenty-five steps each, while keeping the worst case to seconds and the text it can copy
-/// to 1.6 GB.
-pub const MAX_STEPS: u64 = 25_000_000;
+/// 2 million (twenty per service); this leaves room for eight times that, or a million resources
+/// of sixteen steps each, while keeping the worst case to about a second in a release build and
+/// the text it can copy to 1 GB.
+pub const MAX_STEPS: u64 = 16_000_000;
+
+/// What one diagnostic costs: building it formats text and allocates, so a loop reporting a
+/// mistake on every iteration spends the budget faster than one that only evaluates.
+pub const DIAGNOSTIC_STEPS: u64 = 64;
 
 /// How many bytes of text count as one step when a string is copied.
 const BYTES_PER_STEP: u64 = 64;

@@ -220,6 +220,8 @@ impl<'a> Evaluator<'a> {
     /// at its place: a loop repeating one mistake thousands of times would otherwise spend its
     /// time and memory on diagnostics the driver drops (it notes how many there were).
     fn report(&mut self, diagnostic: Diagnostic) {
+        // Charged without a check: the next step notices an exhausted budget.
+        self.steps = self.steps.saturating_add(budget::DIAGNOSTIC_STEPS);
         let repeats = self.repeats.entry((diagnostic.code, diagnostic.primary.span)).or_insert((0, 0));
         if repeats.0 >= crate::driver::MAX_REPEATS {
             repeats.1 += 1;
