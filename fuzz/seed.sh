@@ -14,4 +14,4 @@ for target in parse pipeline fmt; do
   done
 done
 mkdir -p corpus/estate
-echo "seeded: $(ls corpus/parse | wc -l) files each for parse, pipeline, fmt"
+echo "seeded: $(ls corpus/parse | grep -c "^seed_") files each for parse, pipeline, fmt"
