@@ -5,11 +5,12 @@
 //! two nested loops of 100,000 iterations that declare nothing, a loop reading a large `let` a
 //! million times, `let`s that each list the previous one ten times. So every unit of work is also
 //! charged to one budget: one step per expression evaluated and per loop iteration, one per item a
-//! range makes, [`DIAGNOSTIC_STEPS`] per diagnostic, and for a value copied out of a variable its weight ([`measure`]). Past [`MAX_STEPS`],
-//! evaluation stops with E0407 instead of running for hours or exhausting memory.
+//! range makes, [`DIAGNOSTIC_STEPS`] per diagnostic, and for a value copied out of a variable its
+//! weight ([`measure`]). Past [`MAX_STEPS`], evaluation stops with E0407 instead of running for
+//! hours or exhausting memory.
 //!
-//! Invariant: a charge is made before the work it pays for, so no single step can allocate more
-//! than one already-paid value.
+//! Invariant: a copy or a range is charged before it is made, so nothing large is built past the
+//! budget.
 
 use super::Evaluator;
 use super::value::{Value, ValueKind};
