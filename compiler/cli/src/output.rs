@@ -1,12 +1,15 @@
 //! Writes generated files into the output folder safely, or compares them with it.
 //!
-//! Every file is first written to a staging folder beside the output folder, then moved into place
+//! Every file is first written to a staging folder inside the output folder, then moved into place
 //! one rename at a time (each file is either its old or its new version, never half-written); the
 //! manifest `.spec-manifest.json` (every file spec wrote, with its SHA-256 and the spec lines it
 //! came from) is written last. Files
 //! spec did not write are never touched; files the previous manifest lists and this build does
 //! not produce are removed. Paths come only from checked names and are refused if absolute, if
-//! they climb with `..`, if two differ only by case, or if a symlink lies on their way.
+//! they climb with `..`, if two differ only by case (or one differs only by case from an entry
+//! already in the folder, which a case-insensitive file system would overwrite), or if a symlink
+//! lies on their way. Nothing is written, moved or removed outside the output folder: the paths a
+//! previous manifest lists pass the same checks before anything stale is removed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -17,6 +20,9 @@ use spec_compiler::target::OutputFile;
 
 /// The manifest's name inside the output folder.
 pub const MANIFEST: &str = ".spec-manifest.json";
+
+/// The staging folder's name inside the output folder.
+const STAGING: &str = ".spec-staging";
 
 /// What a write did.
 #[derive(Debug, Default)]
@@ -51,16 +57,21 @@ fn sha256(text: &[u8]) -> String {
     Sha256::digest(text).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `path` is relative, `/`-separated, made of plain components only, and names neither the
+/// manifest nor the staging folder.
+fn is_safe(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
+        && path != MANIFEST
+        && path.split('/').next() != Some(STAGING)
+}
+
 /// Checks that every path is relative, stays inside the output folder, and is unique ignoring case.
 pub fn validate_paths(files: &[OutputFile]) -> Result<(), String> {
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
     for file in files {
-        let path = Path::new(&file.path);
-        let safe = !file.path.is_empty()
-            && !file.path.contains('\\')
-            && path.components().all(|c| matches!(c, Component::Normal(_)))
-            && file.path != MANIFEST;
-        if !safe {
+        if !is_safe(&file.path) {
             return Err(format!(
                 "refusing to write `{}`: output paths are relative and stay inside the output folder",
                 file.path
@@ -92,11 +103,45 @@ fn refuse_symlinks(out: &Path, relative: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads the previous manifest's file list (empty when there is none or it is unreadable).
+/// Refuses a path that differs only by case from an entry already in the output folder: on a
+/// case-insensitive file system (macOS, Windows) writing it would replace that entry.
+fn refuse_case_clashes(out: &Path, files: &[OutputFile]) -> Result<(), String> {
+    let mut listed: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for file in files {
+        let mut dir = out.to_path_buf();
+        for part in file.path.split('/') {
+            let entries = listed.entry(dir.clone()).or_insert_with(|| {
+                fs::read_dir(&dir)
+                    .map(|entries| {
+                        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+                    })
+                    .unwrap_or_default()
+            });
+            if let Some(other) = entries.iter().find(|e| e.as_str() != part && e.to_lowercase() == part.to_lowercase())
+            {
+                return Err(format!(
+                    "refusing to write `{}`: `{}` already exists in {} and differs only by case",
+                    file.path,
+                    other,
+                    dir.display()
+                ));
+            }
+            dir.push(part);
+        }
+    }
+    Ok(())
+}
+
+/// Reads the previous manifest's file list (empty when there is none or it is unreadable). Paths
+/// that are not safe are dropped: a manifest is a file in the output folder, which anyone may
+/// have edited, and its list decides what is removed.
 fn previous_files(out: &Path) -> BTreeSet<String> {
     let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else { return BTreeSet::new() };
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { return BTreeSet::new() };
-    json["files"].as_object().map(|files| files.keys().cloned().collect()).unwrap_or_default()
+    json["files"]
+        .as_object()
+        .map(|files| files.keys().filter(|path| is_safe(path)).cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Compares the output folder with `files`.
@@ -124,9 +169,11 @@ pub fn write(out: &Path, files: &[OutputFile]) -> Result<Summary, String> {
     for file in files {
         refuse_symlinks(out, &file.path)?;
     }
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = out.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let staging = parent.join(format!(".{name}.spec-staging"));
+    refuse_symlinks(out, STAGING)?;
+    refuse_case_clashes(out, files)?;
+    // Staged inside the output folder, so nothing is written outside it and every move is a
+    // rename within one file system.
+    let staging = out.join(STAGING);
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(&staging).map_err(|e| io("create", &staging, e))?;
     let result = stage_and_move(out, &staging, files);

@@ -217,6 +217,29 @@ fn a_list_nested_100000_deep_is_refused_without_overflowing_the_stack() {
 }
 
 #[test]
+fn lets_substituted_into_each_other_7500_deep_are_refused_without_overflowing_the_stack() {
+    // Each `let` nests 120 levels, within the parser's limit; the chain nests their sum, and its
+    // value used to overflow the stack when it was evaluated or copied.
+    // Lists, maps of maps, and records written as `field { … }` bodies.
+    let shapes: [fn(&str) -> String; 3] = [
+        |inner| format!("{}{inner}{}", "[".repeat(120), "]".repeat(120)),
+        |inner| format!("{}{inner}{}", "{ a = ".repeat(120), " }".repeat(120)),
+        |inner| format!("{{ {}v = {inner} {}}}", "a { ".repeat(119), "} ".repeat(119)),
+    ];
+    for (index, shape) in shapes.iter().enumerate() {
+        let dir = scratch("deep_lets");
+        let mut text = String::from("let l0 = 1\n");
+        for i in 1..64 {
+            text.push_str(&format!("let l{i} = {}\n", shape(&format!("l{}", i - 1))));
+        }
+        text.push_str("node n1 { os = nixos }\nservice s { on = node.n1, image = \"x\", args = l63 }\n");
+        write(&dir.join("main.spec"), text.as_bytes());
+        let (code, report) = check_json(&dir);
+        assert_eq!((code, codes(&report)), (1, vec!["E0105".to_string()]), "shape {index}");
+    }
+}
+
+#[test]
 fn a_50_mb_string_literal_is_refused() {
     let dir = scratch("huge_string");
     let mut text = String::from("let blob = \"");
@@ -234,6 +257,27 @@ fn an_estate_expanding_past_a_million_resources_is_refused() {
     write(&dir.join("main.spec"), text.as_bytes());
     let (code, report) = check_json(&dir);
     assert_eq!((code, codes(&report)), (1, vec!["E0404".to_string()]));
+}
+
+#[test]
+fn nested_loops_of_ten_billion_iterations_stop_at_the_step_budget() {
+    let dir = scratch("nested_loops");
+    let text = "for i in 1..=100000 {\n  for j in 1..=100000 {\n    let product = i * j\n  }\n}\n";
+    write(&dir.join("main.spec"), text.as_bytes());
+    let started = std::time::Instant::now();
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0407".to_string()]));
+    // A debug build takes a few seconds; ten billion iterations would take hours.
+    assert!(started.elapsed().as_secs() < 120, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_list_literal_of_100001_items_is_refused() {
+    let dir = scratch("long_list");
+    let text = format!("let ports = [{}]\n", vec!["1"; 100_001].join(", "));
+    write(&dir.join("main.spec"), text.as_bytes());
+    let (code, report) = check_json(&dir);
+    assert_eq!((code, codes(&report)), (1, vec!["E0401".to_string()]));
 }
 
 #[test]
@@ -375,7 +419,7 @@ fn a_failed_build_writes_nothing_and_deletes_nothing() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("nothing was written"));
     assert_eq!(tree(&dir.join("out")), before);
-    assert!(!dir.join(".out.spec-staging").exists());
+    assert!(!dir.join("out/.spec-staging").exists());
 }
 
 #[test]
@@ -463,6 +507,70 @@ fn build_refuses_to_write_through_a_symlink() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("symlink"));
     assert!(std::fs::read_dir(&elsewhere).expect("read").next().is_none(), "nothing written through the link");
+}
+
+#[test]
+fn build_refuses_a_symlink_inside_the_output_folder() {
+    let dir = tour_copy("build_inner_symlink");
+    assert_eq!(build(&dir, &[]).status.code(), Some(0));
+    let elsewhere = scratch("build_inner_symlink_target");
+    std::fs::remove_dir_all(dir.join("out/nixos")).expect("remove");
+    std::os::unix::fs::symlink(&elsewhere, dir.join("out/nixos")).expect("symlink");
+    let output = build(&dir, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("symlink"));
+    assert!(std::fs::read_dir(&elsewhere).expect("read").next().is_none(), "nothing written through the link");
+}
+
+#[test]
+fn build_refuses_a_path_differing_only_by_case_from_an_existing_entry() {
+    let dir = tour_copy("build_case_clash");
+    // On a case-insensitive file system, `nixos/` would be this folder, holding foreign files.
+    std::fs::create_dir_all(dir.join("out/NixOS")).expect("mkdir");
+    std::fs::write(dir.join("out/NixOS/keep.txt"), "mine\n").expect("foreign file");
+    let output = build(&dir, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("differs only by case") && stderr.contains("NixOS"), "{stderr}");
+    assert_eq!(tree(&dir.join("out")), vec![("NixOS/keep.txt".to_string(), b"mine\n".to_vec())]);
+}
+
+#[test]
+fn names_that_would_climb_out_of_the_output_folder_are_refused_as_names() {
+    let dir = scratch("climbing_names");
+    write(
+        &dir.join("main.spec"),
+        b"node \"../../etc\" { os = nixos }\nnode \"/root\" { os = ubuntu }\nnode \"a\\\\b\" { os = nixos }\n",
+    );
+    let output = build(&dir, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let (_, report) = check_json(&dir);
+    assert_eq!(codes(&report), vec!["E0203"; 3]);
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn build_never_writes_outside_the_output_folder() {
+    let dir = tour_copy("build_confined");
+    let before = tree(&dir);
+    let output = build(&dir, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let after: Vec<_> = tree(&dir).into_iter().filter(|(path, _)| !path.starts_with("out/")).collect();
+    assert_eq!(after, before, "only out/ changed");
+}
+
+#[test]
+fn a_tampered_manifest_cannot_make_build_delete_outside_the_output_folder() {
+    let dir = tour_copy("build_tampered_manifest");
+    assert_eq!(build(&dir, &[]).status.code(), Some(0));
+    std::fs::write(dir.join("victim.txt"), "precious\n").expect("victim");
+    std::fs::write(dir.join("out/victim.txt"), "precious\n").expect("victim inside");
+    let manifest = r#"{"generator":"spec","files":{"../victim.txt":{},"/etc/hostname":{},"./victim.txt":{}}}"#;
+    std::fs::write(dir.join("out/.spec-manifest.json"), manifest).expect("tamper");
+    let output = build(&dir, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("victim.txt")).expect("kept"), "precious\n");
+    assert_eq!(std::fs::read_to_string(dir.join("out/victim.txt")).expect("kept"), "precious\n");
 }
 
 #[test]

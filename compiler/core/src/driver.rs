@@ -132,4 +132,32 @@ pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
     });
     // Repeats of one message at one place (a loop body evaluated once per element) show once.
     diagnostics.dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span && a.message == b.message);
+    // Nested loops can repeat one mistake with different names thousands of times: the first few
+    // show the pattern, and the last one shown says how many more there are.
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    let mut hidden = 0usize;
+    for diagnostic in diagnostics.drain(..) {
+        let same_place = |d: &Diagnostic| d.code == diagnostic.code && d.primary.span == diagnostic.primary.span;
+        let run = kept.iter().rev().take_while(|d| same_place(d)).count();
+        if run < MAX_REPEATS {
+            flush_hidden(&mut kept, &mut hidden);
+            kept.push(diagnostic);
+        } else {
+            hidden += 1;
+        }
+    }
+    flush_hidden(&mut kept, &mut hidden);
+    *diagnostics = kept;
+}
+
+/// The most diagnostics with one code at one place that are shown.
+pub const MAX_REPEATS: usize = 10;
+
+fn flush_hidden(kept: &mut [Diagnostic], hidden: &mut usize) {
+    if *hidden > 0
+        && let Some(last) = kept.last_mut()
+    {
+        last.notes.push(format!("{hidden} more like this at the same place are not shown"));
+    }
+    *hidden = 0;
 }

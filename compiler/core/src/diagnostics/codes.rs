@@ -68,7 +68,7 @@ codes! {
     E0104 "unclosed-delimiter"     Error   "a `{`, `[` or `(` is never closed",
     E0105 "nesting-too-deep"       Error   "blocks, lists or expressions are nested deeper than the limit",
     E0106 "string-too-long"        Error   "a string literal is longer than the limit",
-    E0107 "invalid-character"      Error   "a character that cannot start any token",
+    E0107 "invalid-character"      Error   "a character that cannot start any token, or a NUL inside a string",
     E0108 "invalid-escape"         Error   "an unknown escape sequence in a string",
     // Names and resolution.
     E0201 "unknown-name"           Error   "a reference names a resource that does not exist",
@@ -98,6 +98,8 @@ codes! {
     E0404 "too-many-resources"     Error   "the estate expands to more resources than the limit",
     E0405 "cannot-interpolate"     Error   "a value that has no text form is interpolated into a string",
     E0406 "invalid-iterable"       Error   "`for` iterates over something that is not a list or a range",
+    E0407 "evaluation-too-large"   Error   "evaluating the estate takes more steps than the limit",
+    E0408 "built-string-too-long"  Error   "interpolation or `+` builds a string longer than the limit",
     // Checks over the estate's graph.
     E0601 "dependency-cycle"          Error   "services or workflow steps need each other in a cycle",
     E0602 "volume-elsewhere"          Error   "a service mounts storage that lives somewhere else",

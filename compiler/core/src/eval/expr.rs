@@ -8,22 +8,50 @@ use super::Evaluator;
 use super::value::{Reference, Value, ValueKind, text_form};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
+use crate::source::Span;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, StrPart};
+use crate::syntax::lexer::MAX_STRING_LEN;
 
 /// The most elements a range may expand to: a `for` over more is almost surely a mistake, and the
 /// cap keeps every estate bounded in time and memory.
 pub const MAX_RANGE: i64 = 100_000;
 
+/// How deep evaluation may nest, counting the expressions of every `let` it substitutes: each
+/// `let` is within the parser's nesting limit, but a chain of them nests their sum, and a
+/// debug build's 2 MiB test thread holds about 250 levels.
+pub const MAX_EVAL_DEPTH: usize = 160;
+
 impl<'a> Evaluator<'a> {
-    /// Evaluates an expression in the current scope.
+    /// Evaluates an expression in the current scope, refusing to nest deeper than
+    /// [`MAX_EVAL_DEPTH`].
     pub(super) fn expr(&mut self, expr: &'a Expr) -> Option<Value> {
+        if self.expr_depth >= MAX_EVAL_DEPTH {
+            self.too_deep(expr.span);
+            return None;
+        }
+        let reported_before = self.too_deep_reported;
+        self.expr_depth += 1;
+        let value = self.expr_within_depth(expr);
+        self.expr_depth -= 1;
+        // A value cut short by the depth limit is dropped whole, so nothing downstream reports
+        // what it lacks.
+        if self.too_deep_reported && !reported_before {
+            return None;
+        }
+        value
+    }
+
+    fn expr_within_depth(&mut self, expr: &'a Expr) -> Option<Value> {
         let span = expr.span;
+        if !self.spend(1, span) {
+            return None;
+        }
         let kind = match &expr.kind {
             ExprKind::Error => {
                 self.poisoned = true;
                 return None;
             }
-            ExprKind::Str(parts) => ValueKind::Str(self.string(parts)?),
+            ExprKind::Str(parts) => ValueKind::Str(self.string(parts, span)?),
             ExprKind::RawStr(text) => ValueKind::Str(text.clone()),
             ExprKind::Int(n) => ValueKind::Int(*n),
             ExprKind::Bool(b) => ValueKind::Bool(*b),
@@ -43,6 +71,18 @@ impl<'a> Evaluator<'a> {
                 ValueKind::Port(*n, *proto)
             }
             ExprKind::List(elements) => {
+                if elements.len() as i64 > MAX_RANGE {
+                    self.report(
+                        Diagnostic::new(
+                            Code::E0401,
+                            span,
+                            format!("list of {} items is larger than the limit of {MAX_RANGE}", elements.len()),
+                        )
+                        .with_primary_label("too many items")
+                        .with_help("split the list; an estate this large belongs in several loops or files"),
+                    );
+                    return None;
+                }
                 let mut values = Vec::with_capacity(elements.len());
                 for element in elements {
                     values.push(self.expr(element)?);
@@ -168,6 +208,9 @@ impl<'a> Evaluator<'a> {
             );
             return None;
         }
+        if !self.spend(count as u64, span) {
+            return None;
+        }
         let items = (*from..to).map(|n| Value { kind: ValueKind::Int(n), span }).collect();
         Some(Value { kind: ValueKind::List(items), span })
     }
@@ -228,7 +271,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates the parts of a string and joins their text forms.
-    fn string(&mut self, parts: &'a [StrPart]) -> Option<String> {
+    fn string(&mut self, parts: &'a [StrPart], span: Span) -> Option<String> {
         let mut out = String::new();
         for part in parts {
             match part {
@@ -267,7 +310,24 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        Some(out)
+        self.string_within_limit(out, span)
+    }
+
+    /// Refuses a string that interpolation or `+` made longer than a literal may be.
+    fn string_within_limit(&mut self, text: String, span: Span) -> Option<String> {
+        if text.len() <= MAX_STRING_LEN {
+            return Some(text);
+        }
+        self.report(
+            Diagnostic::new(
+                Code::E0408,
+                span,
+                format!("this string is {} bytes long, more than the limit of {MAX_STRING_LEN}", text.len()),
+            )
+            .with_primary_label("built too long")
+            .with_help("interpolation and `+` build strings no longer than a string literal may be"),
+        );
+        None
     }
 
     fn binary(&mut self, op: BinaryOp, lhs: Value, rhs: Value, span: crate::source::Span) -> Option<Value> {
@@ -314,7 +374,7 @@ impl<'a> Evaluator<'a> {
                 Some(n) => Int(n),
                 None => return self.overflow(span),
             },
-            (Str(a), Str(b)) if op == BinaryOp::Add => Str(format!("{a}{b}")),
+            (Str(a), Str(b)) if op == BinaryOp::Add => Str(self.string_within_limit(format!("{a}{b}"), span)?),
             (Duration(a), Duration(b)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => match unsigned(*a, *b) {
                 Some(n) => Duration(n),
                 None => return self.negative_or_overflow(op, "duration", span),

@@ -10,6 +10,7 @@
 //! run over literal lists and ranges capped at [`expr::MAX_RANGE`] items; at most [`MAX_RESOURCES`]
 //! resources); nothing reads the environment or the clock; resources keep source order.
 
+mod budget;
 mod expr;
 mod overlay;
 mod preset;
@@ -23,7 +24,8 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Body, Entry, Item};
 use value::{Field, Record, Value, ValueKind, merge};
 
-pub use expr::MAX_RANGE;
+pub use budget::MAX_STEPS;
+pub use expr::{MAX_EVAL_DEPTH, MAX_RANGE};
 
 /// The most resources one estate may expand to. A generated 100,000-service estate uses a fifth of
 /// it; the cap bounds the memory a `for` over `for` can ask for.
@@ -110,7 +112,15 @@ pub struct Evaluator<'a> {
     resources: Vec<Resource>,
     index: FxHashMap<(Kind, String), usize>,
     diagnostics: Vec<Diagnostic>,
+    /// Per code and place, the diagnostics kept and those dropped as repeats.
+    repeats: FxHashMap<(Code, Span), (usize, usize)>,
     too_many_reported: bool,
+    /// Evaluation steps taken so far, and whether the budget ([`MAX_STEPS`]) ran out.
+    steps: u64,
+    budget_spent: bool,
+    /// How deep `expr` is nested now (see [`expr::MAX_EVAL_DEPTH`]), and whether that was reported.
+    expr_depth: usize,
+    too_deep_reported: bool,
     /// Set when a value could not be evaluated since the current block started.
     poisoned: bool,
     /// Blocks dropped after an error (`kind`, `name`): references to them are not reported again.
@@ -132,7 +142,12 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         resources: Vec::new(),
         index: FxHashMap::default(),
         diagnostics: Vec::new(),
+        repeats: FxHashMap::default(),
         too_many_reported: false,
+        steps: 0,
+        budget_spent: false,
+        expr_depth: 0,
+        too_deep_reported: false,
         poisoned: false,
         in_preset: None,
         dropped: FxHashSet::default(),
@@ -153,6 +168,10 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         }
     }
     let mut evaluated = Evaluated::default();
+    if evaluator.budget_spent {
+        // What was evaluated is a fragment; checking it would only report what is missing.
+        return (evaluated, evaluator.into_diagnostics());
+    }
     evaluator.overlays(&envs, env, &mut evaluated);
     evaluator.resolve_references();
     for (module, span, used) in &evaluator.imports {
@@ -164,8 +183,8 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
             );
         }
     }
-    evaluated.resources = evaluator.resources;
-    (evaluated, evaluator.diagnostics)
+    evaluated.resources = std::mem::take(&mut evaluator.resources);
+    (evaluated, evaluator.into_diagnostics())
 }
 
 /// Whether `name` is a DNS-1123 label: 1–63 lowercase letters, digits and `-`, starting and ending
@@ -197,8 +216,32 @@ fn dns_label_help(name: &str) -> String {
 }
 
 impl<'a> Evaluator<'a> {
+    /// Keeps a diagnostic, unless [`crate::driver::MAX_REPEATS`] with its code were already kept
+    /// at its place: a loop repeating one mistake thousands of times would otherwise spend its
+    /// time and memory on diagnostics the driver drops (it notes how many there were).
     fn report(&mut self, diagnostic: Diagnostic) {
+        // Charged without a check: the next step notices an exhausted budget.
+        self.steps = self.steps.saturating_add(budget::DIAGNOSTIC_STEPS);
+        let repeats = self.repeats.entry((diagnostic.code, diagnostic.primary.span)).or_insert((0, 0));
+        if repeats.0 >= crate::driver::MAX_REPEATS {
+            repeats.1 += 1;
+            return;
+        }
+        repeats.0 += 1;
         self.diagnostics.push(diagnostic);
+    }
+
+    /// The diagnostics, each place's last kept one noting how many more were dropped.
+    fn into_diagnostics(mut self) -> Vec<Diagnostic> {
+        for diagnostic in self.diagnostics.iter_mut().rev() {
+            if let Some((_, dropped)) = self.repeats.get_mut(&(diagnostic.code, diagnostic.primary.span))
+                && *dropped > 0
+            {
+                diagnostic.notes.push(format!("{dropped} more like this at the same place are not shown"));
+                *dropped = 0;
+            }
+        }
+        self.diagnostics
     }
 
     /// Gathers imports, `let`s, presets and overlays from every file.
@@ -291,12 +334,25 @@ impl<'a> Evaluator<'a> {
 
     /// Looks a variable up: `None` when it is not bound, `Some(None)` when its value failed.
     fn lookup(&mut self, name: &str, at: Span) -> Option<Option<Value>> {
-        if let Some((_, value)) = self.locals.iter().rev().find(|(n, _)| n == name) {
-            return Some(Some(value.clone()));
+        if let Some(index) = self.locals.iter().rposition(|(n, _)| n == name) {
+            // Copying a value is charged before it is made.
+            // Copying a value is charged before it is made.
+            let measured = budget::measure(&self.locals[index].1);
+            return Some(self.charge_copy(measured, at).then(|| self.locals[index].1.clone()));
         }
         let slot = self.lets.get_mut(name)?;
         match &slot.state {
-            LetState::Done(value) => Some(value.clone()),
+            LetState::Done(Some(value)) => {
+                let measured = budget::measure(value);
+                if !self.charge_copy(measured, at) {
+                    return Some(None);
+                }
+                self.lets.get(name).and_then(|slot| match &slot.state {
+                    LetState::Done(value) => Some(value.clone()),
+                    _ => None,
+                })
+            }
+            LetState::Done(None) => Some(None),
             LetState::InProgress => {
                 let decl_span = slot.decl.name.span;
                 slot.state = LetState::Done(None);
@@ -398,7 +454,7 @@ impl<'a> Evaluator<'a> {
             return;
         }
         for element in elements {
-            if self.too_many_reported {
+            if self.too_many_reported || !self.spend(1, for_item.span) {
                 return;
             }
             self.locals.push((for_item.var.name.clone(), element));
@@ -433,6 +489,9 @@ impl<'a> Evaluator<'a> {
     }
 
     fn block(&mut self, block: &'a ast::Block) {
+        if self.budget_spent {
+            return;
+        }
         let Some(kind) = Kind::from_name(&block.kind.name) else {
             self.report(unknown_kind(&block.kind));
             // References to the block under the kind it was probably meant to be are not
@@ -497,7 +556,7 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 Entry::Record { key, body } => {
-                    let inner = self.body(body, None);
+                    let inner = self.nested_body(body);
                     self.insert(&mut record, key, Value { kind: ValueKind::Record(inner), span: body.span });
                 }
                 Entry::Member { key, label, body: member } => self.member(&mut record, key, label, member),
@@ -549,6 +608,19 @@ impl<'a> Evaluator<'a> {
         merged
     }
 
+    /// A `field { … }` or `field NAME { … }` body: it nests like an expression, so it counts
+    /// towards [`MAX_EVAL_DEPTH`] (a `let` used inside it adds its own depth).
+    fn nested_body(&mut self, body: &'a Body) -> Record {
+        if self.expr_depth >= MAX_EVAL_DEPTH {
+            self.too_deep(body.span);
+            return Record::default();
+        }
+        self.expr_depth += 1;
+        let record = self.body(body, None);
+        self.expr_depth -= 1;
+        record
+    }
+
     fn insert(&mut self, record: &mut Record, key: &ast::Key, value: Value) {
         match record.entry(key.name.clone()) {
             indexmap::map::Entry::Occupied(first) => {
@@ -573,7 +645,7 @@ impl<'a> Evaluator<'a> {
             self.report(invalid_name(&name, name_span));
             return;
         }
-        let value = Value { kind: ValueKind::Record(self.body(body, None)), span: body.span.to(name_span) };
+        let value = Value { kind: ValueKind::Record(self.nested_body(body)), span: body.span.to(name_span) };
         let entry = record.entry(key.name.clone()).or_insert_with(|| Field {
             key_span: key.span,
             value: Value { kind: ValueKind::Record(Record::default()), span: key.span },

@@ -113,6 +113,10 @@ impl<'s> Parser<'s> {
                 self.bump();
                 let inner = self.text(token.span);
                 let inner = inner.get(2..inner.len().saturating_sub(2)).unwrap_or("");
+                if let Some(nul) = inner.find('\0') {
+                    self.nul_in_string(token.span.start as usize + 2 + nul);
+                    return Some(Expr { kind: ExprKind::Error, span: token.span });
+                }
                 ExprKind::RawStr(dedent(inner))
             }
             TokenKind::LBracket => return self.list(),
@@ -235,6 +239,16 @@ impl<'s> Parser<'s> {
         Some(Expr { kind, span: self.span_from(start) })
     }
 
+    /// Reports a NUL character at `at` inside a string: Nix strings, unit files and C strings end
+    /// at a NUL, so no back end could write the text as it is.
+    fn nul_in_string(&mut self, at: usize) {
+        self.push(
+            Diagnostic::new(Code::E0107, Span::new(self.file, at, at + 1), "a NUL character inside a string")
+                .with_primary_label("NUL")
+                .with_help("remove it: no target can hold a NUL in text (Nix strings and unit files end there)"),
+        );
+    }
+
     /// Decodes a string token into text parts and interpolations.
     pub(super) fn string(&mut self, token: Token) -> Expr {
         let span = token.span;
@@ -292,6 +306,11 @@ impl<'s> Parser<'s> {
                     }
                     i = close;
                     run = i;
+                }
+                Some(0) => {
+                    ok = false;
+                    self.nul_in_string(i);
+                    i += 1;
                 }
                 _ => i += 1,
             }
