@@ -216,3 +216,91 @@ pub fn item_span(item: &ast::Item) -> Span {
         ast::Item::Error(span) => *span,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "import std.postgres\n\nnode prod1 { os = nixos, cpu = 8 }\n\n# the database\nservice db {\n  on    = node.prod1\n  image = \"postgres:16\"\n  use std.postgres { version = 16 }\n}\n\nlet script = ''\n  echo {\n''\n\nfor i in 1..=2 {\n  node \"worker-${i}\" { os = nixos }\n}\n\npreset small for service {\n  param size = 1\n  replicas = size\n}\n\nservice web {\n  on    = node.prod1\n  needs = [service.db]\n  env   { A = \"1\" }\n}\n\nenv staging {\n  service.web.replicas = 2\n}\n";
+
+    /// Applies `replace` (the first occurrence of `old`, as `new`) to the text and the live file.
+    fn edit(text: &mut String, live: &mut LiveFile, old: &str, new: &str) {
+        let start = text.find(old).expect("the edited text");
+        text.replace_range(start..start + old.len(), new);
+        live.edit(text, start as u32, (start + old.len()) as u32, new.len() as u32);
+    }
+
+    fn assert_like_a_full_parse(text: &str, live: &LiveFile) {
+        let (tree, errors) = syntax::parse_file(text, FileId(0));
+        assert_eq!(
+            format!("{:?}", live.tree),
+            format!("{tree:?}"),
+            "the patched tree is the full parse's, for {text:?}"
+        );
+        assert_eq!(live.has_syntax_errors(), !errors.is_empty(), "syntax errors of {text:?}");
+    }
+
+    #[test]
+    fn edits_anywhere_give_the_tree_a_full_parse_gives() {
+        let (tree, errors) = syntax::parse_file(TEXT, FileId(0));
+        assert!(errors.is_empty());
+        let mut live = LiveFile::checked(FileId(0), tree, Vec::new());
+        let mut text = TEXT.to_string();
+        let edits = [
+            ("cpu = 8", "cpu = 16"),                                        // inside a one-line block, longer
+            ("image = \"postgres:16\"", "image = \"pg\""),                  // shorter, further down
+            ("  echo {\n", "  echo {\n  echo }\n"),                         // inside a raw string
+            ("service web {\n  on", "service web {\n  replicas = 3\n  on"), // a new line in a block
+            ("# the database\n", ""),                                       // a comment between declarations
+            ("\n}\n\nlet script", "\n\nlet script"),                        // a `}` deleted: an error
+            ("\n\nlet script", "\n}\n\nlet script"),                        // and put back
+            ("env staging", "service cache {\n  on = node.prod1\n}\n\nenv staging"), // a new block
+            ("import std.postgres\n", ""),                                  // the first line
+            ("  service.web.replicas = 2\n}\n", "  service.web.replicas = 2\n}\nlet x = 1\n"), // the end
+            ("node prod1", "nod prod1"),                                    // a broken keyword
+            ("nod prod1", "node prod1"),
+            ("service db {", "service db {{"), // an extra brace
+            ("service db {{", "service db {"),
+        ];
+        for (old, new) in edits {
+            edit(&mut text, &mut live, old, new);
+            assert_like_a_full_parse(&text, &live);
+        }
+    }
+
+    #[test]
+    fn the_checked_spans_move_with_the_text_or_go_where_it_was_reparsed() {
+        let (tree, _) = syntax::parse_file(TEXT, FileId(0));
+        let mut live = LiveFile::checked(FileId(0), tree, Vec::new());
+        let mut text = TEXT.to_string();
+        let span_of = |text: &str, needle: &str| {
+            let start = text.find(needle).expect("needle");
+            Span::new(FileId(0), start, start + needle.len())
+        };
+        let web = span_of(TEXT, "needs = [service.db]");
+        let prod1 = span_of(TEXT, "node prod1 {");
+        let db_image = span_of(TEXT, "\"postgres:16\"");
+        edit(&mut text, &mut live, "image = \"postgres:16\"", "image = \"postgres:17-alpine\"");
+        let moved = live.edits().map(web).expect("outside the edit");
+        assert_eq!(text.get(moved.start as usize..moved.end as usize), Some("needs = [service.db]"));
+        assert_eq!(live.edits().map(prod1), Some(prod1), "before the edit nothing moves");
+        assert_eq!(live.edits().map(db_image), None, "the edited block was re-parsed");
+        // The re-parsed block's names are in the local index, at their current place.
+        let db = super::super::index::Symbol::new("service", "db", None);
+        let defined = live.local().definition(&db).expect("db is re-parsed");
+        assert_eq!(text.get(defined.name_span.start as usize..defined.name_span.end as usize), Some("db"));
+        // A second edit after the first moves the first region too.
+        edit(&mut text, &mut live, "import std.postgres\n", "import std.postgres\n\n\n");
+        let moved = live.edits().map(web).expect("outside the edits");
+        assert_eq!(text.get(moved.start as usize..moved.end as usize), Some("needs = [service.db]"));
+        assert_like_a_full_parse(&text, &live);
+    }
+
+    #[test]
+    fn a_text_no_check_read_keeps_nothing_of_the_check() {
+        let live = LiveFile::parse(FileId(0), TEXT);
+        assert_eq!(live.edits().map(Span::new(FileId(0), 0, 6)), None);
+        assert!(live.local().definition(&super::super::index::Symbol::new("service", "web", None)).is_some());
+        assert_like_a_full_parse(TEXT, &live);
+    }
+}

@@ -182,6 +182,14 @@ mod tests {
     }
 
     #[test]
+    fn a_line_opening_a_multi_line_raw_string_is_only_reindented() {
+        // The line the raw string starts on is trimmed and indented; the lines it continues onto
+        // are kept byte for byte.
+        let text = "node a {\n   nixos {  x =  ''\n  echo\n  ''\n }\n}\n";
+        assert_eq!(format_source(text).as_deref(), Some("node a {\n  nixos {  x =  ''\n  echo\n  ''\n  }\n}\n"));
+    }
+
+    #[test]
     fn files_with_syntax_errors_are_left_alone() {
         assert_eq!(format_source("service web {\n  image = \"x\"\n\nservice db {}\n"), None);
     }
