@@ -562,3 +562,19 @@ fn changed_range(old: &str, new: &str) -> (usize, usize, usize) {
     }
     (prefix, old.len() - suffix, new.len() - suffix)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::changed_range;
+
+    #[test]
+    fn the_changed_range_of_two_texts_leaves_out_their_common_ends() {
+        assert_eq!(changed_range("cpu = 64\n", "cpu = 63\n"), (7, 8, 8));
+        assert_eq!(changed_range("ab", "aXb"), (1, 1, 2), "an insertion");
+        assert_eq!(changed_range("aXb", "ab"), (1, 2, 1), "a deletion");
+        assert_eq!(changed_range("aaa", "aa"), (2, 3, 2), "the common ends never overlap");
+        assert_eq!(changed_range("same", "same"), (4, 4, 4));
+        // `é` and `è` share their first byte: the range starts at the character.
+        assert_eq!(changed_range("xé", "xè"), (1, 3, 3));
+    }
+}

@@ -7,8 +7,11 @@
 //! edit re-parses the text from the start of the declaration before it to the start of the first
 //! well-formed declaration after it, and moves the spans of every later declaration by the change
 //! in length; on a 5 MB file that takes milliseconds where a full parse takes a tenth of a second.
-//! (An unterminated raw string is the one construct a full parse reads past such a boundary; the
-//! tree then differs until the next check re-parses the file.)
+//! Whether the text has syntax errors is always what a full parse finds (a stretch that parses
+//! cleanly ends with every bracket and string closed, so a full parse reads it the same way):
+//! formatting relies on that. While the text is broken, though, the recovery may differ: a full
+//! parse may read an unclosed bracket or string to the end of the file where the patched tree
+//! keeps the declarations after it, until the next check hands over its own tree.
 //!
 //! The regions re-parsed since the check are remembered in [`Edits`]: the check's index entries
 //! for this file are moved through it, except those inside a re-parsed region, whose current
@@ -80,6 +83,7 @@ pub struct LiveFile {
     pub file: FileId,
     /// The tree of the current text.
     pub tree: ast::File,
+    /// Where the syntax errors of the current text are.
     errors: Vec<Span>,
     edits: Edits,
     local: Index,
@@ -172,9 +176,13 @@ impl LiveFile {
         for error in self.errors.iter_mut().filter(|e| e.start >= to) {
             shift::span(error, delta);
         }
+        // Only whether there are errors is asked, and which region holds them: one reported at
+        // the end of the re-parsed text (an unclosed bracket) is kept inside it.
+        let last_byte = new_to.saturating_sub(1).max(from);
         self.errors.extend(errors.iter().map(|d| {
             let mut span = d.primary.span;
             shift::span(&mut span, i64::from(from));
+            span.start = span.start.min(last_byte);
             span
         }));
         self.errors.sort();
@@ -265,6 +273,41 @@ mod tests {
         for (old, new) in edits {
             edit(&mut text, &mut live, old, new);
             assert_like_a_full_parse(&text, &live);
+        }
+    }
+
+    #[test]
+    fn a_stray_character_typed_anywhere_is_seen_and_taking_it_back_restores_the_full_parse() {
+        // Brackets, quotes, comments and line breaks typed every few bytes. While the text is
+        // broken, the error is seen as a full parse sees it, though the tree may keep more
+        // declarations than a full parse's recovery (which may read an unclosed bracket or string
+        // to the end of the file); once it is taken back, the tree is the full parse's again.
+        for typed in ["{", "}", "[", "\"", "#", "\n", "x", "=", "service q {", "''"] {
+            let mut offset = 0;
+            while offset < TEXT.len() {
+                let (tree, _) = syntax::parse_file(TEXT, FileId(0));
+                let mut live = LiveFile::checked(FileId(0), tree, Vec::new());
+                let mut text = TEXT.to_string();
+                text.insert_str(offset, typed);
+                live.edit(&text, offset as u32, offset as u32, typed.len() as u32);
+                let (tree, errors) = syntax::parse_file(&text, FileId(0));
+                assert_eq!(live.has_syntax_errors(), !errors.is_empty(), "syntax errors of {text:?}");
+                if errors.is_empty() {
+                    let (a, b) = (format!("{:?}", live.tree), format!("{tree:?}"));
+                    let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+                    assert_eq!(
+                        a,
+                        b,
+                        "the tree after {typed:?} at {offset}: {:?} / {:?}",
+                        a.get(at.saturating_sub(200)..at + 100),
+                        b.get(at..at + 100)
+                    );
+                }
+                text.replace_range(offset..offset + typed.len(), "");
+                live.edit(&text, offset as u32, (offset + typed.len()) as u32, 0);
+                assert_like_a_full_parse(&text, &live);
+                offset += 7;
+            }
         }
     }
 

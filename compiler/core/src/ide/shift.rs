@@ -2,15 +2,19 @@
 //! declaration whose text moved because an edit before it changed the text's length, or which was
 //! parsed out of a slice of its file.
 //!
-//! Invariant: every [`Span`] reachable from an item is moved (the matches are exhaustive, so a new
+//! Invariant: every [`Span`] reachable from an item is moved, but for placeholders (the matches are exhaustive, so a new
 //! node kind cannot be forgotten silently); nothing else changes and nothing is allocated.
 
 use crate::source::Span;
 use crate::syntax::ast::{Body, Entry, Expr, ExprKind, Ident, Item, Key, Name, StrPart};
 
 /// Adds `delta` to both ends of `span` (offsets stay in `u32`: a caller moves only spans that
-/// stay inside the text).
+/// stay inside the text). The empty span at offset 0 is the parser's placeholder for a node that
+/// is not written (the arguments of a `use` without braces) and stays where it is.
 pub fn span(span: &mut Span, delta: i64) {
+    if span.start == 0 && span.end == 0 {
+        return;
+    }
     span.start = (i64::from(span.start) + delta) as u32;
     span.end = (i64::from(span.end) + delta) as u32;
 }
