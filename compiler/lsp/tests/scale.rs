@@ -126,8 +126,9 @@ fn every_request_on_10000_services_is_answered_after_the_first_check() {
         println!("{name}: {} ({} KB, serialised for stdio in {})", figures(&mut times), bytes / 1024, ms(serialised));
     }
 
-    // Typing in the middle of the file, each keystroke answered before the next check: the
-    // document's tree is patched where the edit fell (one ranged edit, as editors send them).
+    // Typing in the first service of the file, each keystroke answered before the next check: the
+    // document's tree is patched where the edit fell (one ranged edit, as editors send them), and
+    // every later declaration moved, the most work an edit can cause.
     let mut version = 1;
     let mut text = text.clone();
     let mut after_edit: Vec<(&str, Vec<Duration>)> = vec![
@@ -139,7 +140,7 @@ fn every_request_on_10000_services_is_answered_after_the_first_check() {
     for keystroke in 0..5 {
         version += 1;
         let inserted = format!("  # typed {keystroke}\n");
-        let at_line = position(&text, "service svc5000 {", 0);
+        let at_line = position(&text, "\nservice ", 1);
         let line = at_line["line"].as_u64().unwrap_or(0) + 1;
         let offset = text.match_indices('\n').nth(line as usize - 1).map_or(0, |(i, _)| i + 1);
         text.insert_str(offset, &inserted);
