@@ -390,6 +390,10 @@ impl Server<'_> {
                 continue;
             };
             let Some(file) = checked.analysis.file(&folder::display(&folder, path)) else { continue };
+            // Versions restart when a document is reopened: the text itself must be the same.
+            if checked.analysis.sources.get(file).text != document.text {
+                continue;
+            }
             let index = file.0 as usize;
             let tree = checked.analysis.trees.get_mut(index).and_then(Option::take);
             let errors = checked.analysis.syntax_errors.get_mut(index).map(std::mem::take).unwrap_or_default();
