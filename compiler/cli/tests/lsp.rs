@@ -367,6 +367,38 @@ fn an_editor_session_over_stdio() {
             {"name": "web", "detail": "service", "kind": 19, "range": range((7, 0), (12, 1)), "selectionRange": range((7, 8), (7, 11))},
         ])
     );
+
+    // Edits are answered at once, from the document's tree patched where they fell: two lines
+    // inserted at the top and one inside `web` move every answer below them.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main, "version": 5}, "contentChanges": [
+            {"range": range((1, 0), (1, 0)), "text": "# the estate\n\n"},
+            {"range": range((10, 2), (10, 2)), "text": "# web\n  "},
+        ]}),
+    );
+    let edited = fixed
+        .replacen("\n", "\n# the estate\n\n", 1)
+        .replace("  on = node.prod1\n  image", "  # web\n  on = node.prod1\n  image");
+    let at_edited =
+        |needle: &str, shift: u32| json!({"textDocument": {"uri": main}, "position": at(&edited, needle, 0, shift)});
+    assert_eq!(
+        client.request("textDocument/definition", at_edited("service.db", 9)),
+        json!({"uri": main, "range": range((4, 8), (4, 10))})
+    );
+    assert_eq!(client.request("textDocument/hover", at_edited("replicas", 2))["range"], range((13, 2), (13, 10)));
+    let outline = client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": main}}));
+    assert_eq!(outline[2]["range"], range((9, 0), (15, 1)), "{outline}");
+    // A `}` deleted: the document has a syntax error, and formatting leaves it alone.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main, "version": 6}, "contentChanges": [{"range": range((15, 0), (15, 1)), "text": ""}]}),
+    );
+    let options = json!({"tabSize": 2, "insertSpaces": true});
+    assert_eq!(
+        client.request("textDocument/formatting", json!({"textDocument": {"uri": main}, "options": options})),
+        Value::Null
+    );
     client.shutdown();
 }
 

@@ -6,7 +6,7 @@ use super::index::{Index, IndexedFile};
 use super::query::World;
 use crate::diagnostics::Diagnostic;
 use crate::driver::{self, Compilation};
-use crate::source::{FileId, Origin, SourceMap};
+use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::{self, ast};
 
 /// A checked folder.
@@ -20,6 +20,8 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The syntax tree of each file, by [`FileId`] (none for placeholders).
     pub trees: Vec<Option<ast::File>>,
+    /// Where each file's syntax errors are, by [`FileId`].
+    pub syntax_errors: Vec<Vec<Span>>,
     /// The folder's names, stdlib included.
     pub index: Index,
 }
@@ -34,11 +36,16 @@ impl Analysis {
         driver::sort_and_dedup(&mut diagnostics);
         // The driver parses too but keeps no tree; parsing again costs a fraction of the check.
         let mut trees: Vec<Option<ast::File>> = sources.iter().map(|_| None).collect();
+        let mut syntax_errors: Vec<Vec<Span>> = vec![Vec::new(); trees.len()];
         let mut modules: Vec<Option<&str>> = vec![None; trees.len()];
         for (id, file) in sources.iter() {
             let wanted = files.contains(&id) || file.origin == Origin::Stdlib;
             if let Some(slot) = trees.get_mut(id.0 as usize).filter(|_| wanted) {
-                *slot = Some(syntax::parse_file(&file.text, id).0);
+                let (tree, errors) = syntax::parse_file(&file.text, id);
+                *slot = Some(tree);
+                if let Some(spans) = syntax_errors.get_mut(id.0 as usize) {
+                    *spans = errors.iter().map(|e| e.primary.span).collect();
+                }
             }
             if file.origin == Origin::Stdlib
                 && let Some(module) = modules.get_mut(id.0 as usize)
@@ -55,7 +62,7 @@ impl Analysis {
             })
             .collect();
         let index = Index::build(&indexed, Some(&compilation.model));
-        Analysis { sources, compilation, diagnostics, trees, index }
+        Analysis { sources, compilation, diagnostics, trees, syntax_errors, index }
     }
 
     /// The id of the user's file shown as `path`.

@@ -139,7 +139,7 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         let start = offset - path.len();
         let mut keys: Vec<&str> = world.global.preset_keys().collect();
         if let Some(local) = world.local {
-            keys.extend(local.preset_keys());
+            keys.extend(local.index.preset_keys());
         }
         keys.sort_unstable();
         keys.dedup();

@@ -90,6 +90,15 @@ impl Index {
     }
 
     fn add_file(&mut self, file: &IndexedFile<'_>) {
+        self.add_walked(file.module, &file.ast.items);
+    }
+
+    /// Adds the declarations and references of some top-level items of a user's file.
+    pub fn add_items(&mut self, items: &[ast::Item]) {
+        self.add_walked(None, items);
+    }
+
+    fn add_walked(&mut self, module: Option<&str>, items: &[ast::Item]) {
         let mut visit = |event: Event<'_>| match event {
             Event::Definition { symbol, name_span, span } => self.define(symbol, Definition { name_span, span }),
             Event::Reference { symbol, span } => self.references.entry(symbol).or_default().push(span),
@@ -113,7 +122,7 @@ impl Index {
             }
             Event::Body { .. } | Event::Key { .. } | Event::Use { .. } => {}
         };
-        Walker::new(file.module, &mut visit).file(file.ast);
+        Walker::new(module, &mut visit).items(items);
     }
 
     fn define(&mut self, symbol: Symbol, definition: Definition) {

@@ -15,10 +15,12 @@ pub mod analysis;
 pub mod complete;
 pub mod hover;
 pub mod index;
+pub mod live;
 pub mod outline;
 pub mod position;
 pub mod query;
 pub mod schema;
+pub mod shift;
 pub mod walk;
 
 pub use analysis::Analysis;

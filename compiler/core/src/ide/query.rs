@@ -1,11 +1,13 @@
 //! What is at an offset, where it is defined and where it is used.
 //!
 //! Queries run against a [`World`]: the file under the cursor as it is now (its text and tree),
-//! and the folder's [`Index`] as of its last check. When the file changed since that check, its
-//! own declarations come from a fresh index of its current tree and the folder's stale entries
-//! for it are ignored, so positions inside the edited file are always current.
+//! and the folder's [`Index`] as of its last check. When the file changed since that check, the
+//! folder's entries for it are moved through the file's [`Edits`] (dropped where the text was
+//! re-parsed) and the re-parsed text's own declarations come from a small local index, so
+//! positions inside the edited file are always current.
 
 use super::index::{Definition, Index, PresetInfo, Symbol};
+use super::live::Edits;
 use super::walk::{Event, Scope, Walker};
 use crate::model::Model;
 use crate::source::{FileId, SourceMap, Span};
@@ -19,14 +21,23 @@ pub struct World<'a> {
     pub text: &'a str,
     /// Its current tree.
     pub ast: &'a ast::File,
-    /// The index of its current tree, when it changed since the folder's check.
-    pub local: Option<&'a Index>,
+    /// What changed in it since the folder's check, when it did.
+    pub local: Option<Local<'a>>,
     /// The folder's index, stdlib included, as of its last check.
     pub global: &'a Index,
     /// The sources of that check.
     pub sources: &'a SourceMap,
     /// Its checked model.
     pub model: &'a Model,
+}
+
+/// How the cursor's file changed since its folder's check.
+#[derive(Clone, Copy, Debug)]
+pub struct Local<'a> {
+    /// The declarations and references of the text re-parsed since.
+    pub index: &'a Index,
+    /// Where the check's spans of the file are now.
+    pub edits: &'a Edits,
 }
 
 /// What stands at an offset.
@@ -77,22 +88,28 @@ impl<'a> World<'a> {
         if file == self.file { self.text } else { &self.sources.get(file).text }
     }
 
-    fn fresh(&self, span: Span) -> bool {
-        self.local.is_none() || span.file != self.file
+    /// Where a span of the folder's check is in the current texts (`None` when its text was
+    /// re-parsed since).
+    fn current(&self, span: Span) -> Option<Span> {
+        match self.local {
+            Some(local) if span.file == self.file => local.edits.map(span),
+            _ => Some(span),
+        }
     }
 
     /// Where `symbol` is declared.
     pub fn definition(&self, symbol: &Symbol) -> Option<Definition> {
-        self.local
-            .and_then(|local| local.definition(symbol))
-            .or_else(|| self.global.definition(symbol).filter(|d| self.fresh(d.name_span)))
+        self.local.and_then(|local| local.index.definition(symbol)).or_else(|| {
+            let checked = self.global.definition(symbol)?;
+            Some(Definition { name_span: self.current(checked.name_span)?, span: self.current(checked.span)? })
+        })
     }
 
     /// Every reference to `symbol`.
     pub fn references(&self, symbol: &Symbol) -> Vec<Span> {
-        let mut spans: Vec<Span> = self.global.references(symbol).iter().copied().filter(|s| self.fresh(*s)).collect();
+        let mut spans: Vec<Span> = self.global.references(symbol).iter().filter_map(|s| self.current(*s)).collect();
         if let Some(local) = self.local {
-            spans.extend_from_slice(local.references(symbol));
+            spans.extend_from_slice(local.index.references(symbol));
         }
         spans.sort();
         spans
@@ -104,9 +121,9 @@ impl<'a> World<'a> {
             .global
             .names(kind)
             .iter()
-            .filter(|s| self.global.definition(s).is_some_and(|d| self.fresh(d.name_span)));
+            .filter(|s| self.global.definition(s).is_some_and(|d| self.current(d.name_span).is_some()));
         let mut names: Vec<&Symbol> = match self.local {
-            Some(local) => local.names(kind).iter().chain(global).collect(),
+            Some(local) => local.index.names(kind).iter().chain(global).collect(),
             None => global.collect(),
         };
         let mut seen = std::collections::HashSet::new();
@@ -114,11 +131,21 @@ impl<'a> World<'a> {
         names
     }
 
-    /// The preset `use` names by `key`, and the file it is declared in.
-    pub fn preset(&self, key: &str) -> Option<&'a PresetInfo> {
-        self.local
-            .and_then(|local| local.preset(key))
-            .or_else(|| self.global.preset(key).filter(|p| self.fresh(p.name_span)))
+    /// The preset `use` names by `key`, its spans in the current texts.
+    pub fn preset(&self, key: &str) -> Option<PresetInfo> {
+        if let Some(info) = self.local.and_then(|local| local.index.preset(key)) {
+            return Some(info.clone());
+        }
+        let info = self.global.preset(key)?;
+        let params = info.params.iter().map(|(name, default)| match default {
+            Some(span) => self.current(*span).map(|span| (name.clone(), Some(span))),
+            None => Some((name.clone(), None)),
+        });
+        Some(PresetInfo {
+            kind: info.kind.clone(),
+            name_span: self.current(info.name_span)?,
+            params: params.collect::<Option<Vec<_>>>()?,
+        })
     }
 
     /// The name, reference, preset or key at `offset` (the innermost when several hold it).

@@ -142,7 +142,8 @@ impl<'f> Walker<'f> {
         self.items(&file.items);
     }
 
-    fn items(&mut self, items: &[Item]) {
+    /// Walks `items` (top-level items of a file, or a `for`'s).
+    pub fn items(&mut self, items: &[Item]) {
         for item in items {
             self.item(item);
         }

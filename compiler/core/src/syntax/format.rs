@@ -26,96 +26,86 @@ pub fn format_source(text: &str) -> Option<String> {
     Some(layout(text))
 }
 
-/// Lays a syntactically valid text out.
-fn layout(text: &str) -> String {
-    // For every line: the bracket depth at its start, how many closers open it, and whether it
-    // starts inside a raw string (then it is kept as it is).
-    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    let mut depth_at_line = vec![0i64; line_starts.len()];
-    // The tokens of each line, by kind and byte range; lines where a token spans a line break (a
-    // raw string) are only re-indented.
-    let mut tokens_of_line: Vec<Vec<(TokenKind, usize, usize)>> = vec![Vec::new(); line_starts.len()];
-    let mut respace = vec![true; line_starts.len()];
-    let mut leading_closers = vec![0i64; line_starts.len()];
-    let mut verbatim = vec![false; line_starts.len()];
+/// Lays out a text the caller knows to be free of syntax errors (the language server knows it from
+/// its own parse); [`format_source`] is this after a parse. One pass over the lexer's tokens and
+/// the lines, writing into one buffer: linear, and allocation-free but for the output.
+pub fn layout(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut lexer = Lexer::new(text, FileId(0), 0, text.len());
+    let mut next = lexer.next_token();
+    // The tokens starting on the current line, reused from line to line.
+    let mut tokens: Vec<(TokenKind, usize, usize)> = Vec::new();
     let mut depth: i64 = 0;
-    let mut line = 0usize;
-    let mut first_on_line = true;
+    // Lines starting before this offset continue a raw string: they are kept byte for byte.
+    let mut verbatim_until = 0usize;
+    let mut blank_run = 0;
+    let mut line_start = 0usize;
     loop {
-        let token = lexer.next_token();
-        if token.kind == TokenKind::Eof {
-            break;
-        }
-        let start = token.span.start as usize;
-        while line + 1 < line_starts.len() && line_starts[line + 1] <= start {
-            line += 1;
-            depth_at_line[line] = depth;
-            first_on_line = true;
-        }
-        match token.kind {
-            TokenKind::LBrace | TokenKind::LBracket | TokenKind::LParen => depth += 1,
-            TokenKind::RBrace | TokenKind::RBracket | TokenKind::RParen => {
-                depth -= 1;
-                if first_on_line {
-                    leading_closers[line] += 1;
+        let newline = memchr_newline(text, line_start);
+        let line_end = newline.unwrap_or(text.len());
+        let next_line = newline.map_or(text.len(), |n| n + 1);
+        let raw_line = text.get(line_start..line_end).unwrap_or("");
+        let depth_at_start = depth;
+        let verbatim = line_start < verbatim_until;
+        let mut leading_closers = 0i64;
+        let mut first_on_line = true;
+        let mut respace = true;
+        tokens.clear();
+        // A token belongs to the line it starts on.
+        while next.kind != TokenKind::Eof && (next.span.start as usize) < next_line {
+            let (start, end) = (next.span.start as usize, next.span.end as usize);
+            match next.kind {
+                TokenKind::LBrace | TokenKind::LBracket | TokenKind::LParen => {
+                    depth += 1;
+                    first_on_line = false;
+                }
+                TokenKind::RBrace | TokenKind::RBracket | TokenKind::RParen => {
+                    depth -= 1;
+                    if first_on_line {
+                        leading_closers += 1;
+                    }
+                }
+                _ => first_on_line = false,
+            }
+            // Only a string can span lines (the text is free of syntax errors).
+            let string = matches!(next.kind, TokenKind::Str { .. } | TokenKind::RawStr);
+            if string && text.get(start..end).is_some_and(|t| t.contains('\n')) {
+                respace = false;
+                if next.kind == TokenKind::RawStr {
+                    verbatim_until = verbatim_until.max(end);
                 }
             }
-            _ => {}
+            tokens.push((next.kind, start, end));
+            next = lexer.next_token();
         }
-        if !matches!(token.kind, TokenKind::RBrace | TokenKind::RBracket | TokenKind::RParen) {
-            first_on_line = false;
-        }
-        let token_end = token.span.end as usize;
-        if let Some(tokens) = tokens_of_line.get_mut(line) {
-            tokens.push((token.kind, start, token_end));
-        }
-        if text.get(start..token_end).is_some_and(|t| t.contains('\n'))
-            && let Some(flag) = respace.get_mut(line)
-        {
-            *flag = false;
-        }
-        if token.kind == TokenKind::RawStr {
-            // Every line the raw string continues onto is kept verbatim.
-            let end = token.span.end as usize;
-            let first = line_starts.partition_point(|&s| s <= start);
-            let last = line_starts.partition_point(|&s| s < end);
-            for flag in verbatim.iter_mut().take(last).skip(first) {
-                *flag = true;
-            }
-        }
-    }
-    for later in depth_at_line.iter_mut().skip(line + 1) {
-        *later = depth;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut blank_run = 0;
-    for (index, raw_line) in text.split('\n').enumerate() {
-        if verbatim.get(index).copied().unwrap_or(false) {
+        if verbatim {
             out.push_str(raw_line);
             out.push('\n');
             blank_run = 0;
-            continue;
-        }
-        let content = raw_line.trim();
-        if content.is_empty() {
-            blank_run += 1;
-            if blank_run == 1 && !out.is_empty() {
+        } else {
+            let content = raw_line.trim();
+            if content.is_empty() {
+                blank_run += 1;
+                if blank_run == 1 && !out.is_empty() {
+                    out.push('\n');
+                }
+            } else {
+                blank_run = 0;
+                for _ in 0..(depth_at_start - leading_closers).max(0) {
+                    out.push_str("  ");
+                }
+                if respace && !tokens.is_empty() {
+                    spaced(&mut out, text, &tokens, next_line);
+                } else {
+                    out.push_str(content);
+                }
                 out.push('\n');
             }
-            continue;
         }
-        blank_run = 0;
-        let indent =
-            (depth_at_line.get(index).copied().unwrap_or(0) - leading_closers.get(index).copied().unwrap_or(0)).max(0);
-        out.push_str(&"  ".repeat(indent as usize));
-        let tokens = tokens_of_line.get(index).map(Vec::as_slice).unwrap_or(&[]);
-        if respace.get(index).copied().unwrap_or(false) && !tokens.is_empty() {
-            out.push_str(&spaced(text, tokens, line_starts.get(index + 1).copied().unwrap_or(text.len())));
-        } else {
-            out.push_str(content);
+        match newline {
+            Some(at) => line_start = at + 1,
+            None => break,
         }
-        out.push('\n');
     }
     while out.ends_with("\n\n") {
         out.pop();
@@ -123,10 +113,14 @@ fn layout(text: &str) -> String {
     out
 }
 
-/// Re-prints one line's tokens with canonical spacing, then its trailing comment.
-fn spaced(text: &str, tokens: &[(TokenKind, usize, usize)], line_end: usize) -> String {
+/// The offset of the first line break at or after `from`.
+fn memchr_newline(text: &str, from: usize) -> Option<usize> {
+    text.get(from..)?.find('\n').map(|at| from + at)
+}
+
+/// Re-prints one line's tokens with canonical spacing, then its trailing comment, onto `out`.
+fn spaced(out: &mut String, text: &str, tokens: &[(TokenKind, usize, usize)], line_end: usize) {
     use TokenKind::*;
-    let mut out = String::new();
     let mut previous: Option<(TokenKind, usize)> = None;
     let mut before_previous: Option<TokenKind> = None;
     for &(kind, start, end) in tokens {
@@ -155,7 +149,6 @@ fn spaced(text: &str, tokens: &[(TokenKind, usize, usize)], line_end: usize) -> 
         out.push_str("  ");
         out.push_str(rest.trim_end());
     }
-    out
 }
 
 #[cfg(test)]
@@ -186,6 +179,14 @@ mod tests {
     fn raw_string_lines_are_kept() {
         let text = "let script = ''\n      echo {\n  ''\n";
         assert_eq!(format_source(text).as_deref(), Some(text));
+    }
+
+    #[test]
+    fn a_line_opening_a_multi_line_raw_string_is_only_reindented() {
+        // The line the raw string starts on is trimmed and indented; the lines it continues onto
+        // are kept byte for byte.
+        let text = "node a {\n   nixos {  x =  ''\n  echo\n  ''\n }\n}\n";
+        assert_eq!(format_source(text).as_deref(), Some("node a {\n  nixos {  x =  ''\n  echo\n  ''\n  }\n}\n"));
     }
 
     #[test]
