@@ -12,6 +12,7 @@ pub mod graph;
 pub mod ide;
 pub mod model;
 pub mod parallel;
+pub mod promql;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

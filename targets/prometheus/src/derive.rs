@@ -24,7 +24,8 @@ use promql_parser::parser::token::{
     T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MAX, T_MIN, T_MUL,
     T_NEQ, T_SUB, T_SUM, TokenId,
 };
-use promql_parser::parser::{self, BinaryExpr, Expr, LabelModifier, VectorSelector};
+use promql_parser::parser::{BinaryExpr, Expr, LabelModifier, VectorSelector};
+use spec_compiler::promql::ShapeCache;
 
 use crate::escape::promql_string;
 
@@ -144,8 +145,9 @@ pub struct Derived {
 }
 
 /// Derives a test for an alert with expression `expr` that must hold for `pending_seconds`.
-pub fn derive(expr: &str, pending_seconds: u64) -> Result<Derived, String> {
-    let ast = parser::parse(expr).map_err(|e| format!("the expression does not parse: {e}"))?;
+/// `shapes` holds the expressions parsed so far: alerts of one template share one parse.
+pub fn derive(expr: &str, pending_seconds: u64, shapes: &mut ShapeCache) -> Result<Derived, String> {
+    let ast = shapes.parse_restored(expr).map_err(|e| format!("the expression does not parse: {e}"))?;
     let lookback = 300 + longest_range(&ast);
     let eval_seconds = (pending_seconds + lookback).div_ceil(STEP) * STEP;
     let samples = eval_seconds / STEP;
@@ -654,7 +656,7 @@ mod tests {
     use super::*;
 
     fn derived(expr: &str) -> Derived {
-        derive(expr, 300).unwrap_or_else(|e| panic!("{expr}: {e}"))
+        derive(expr, 300, &mut ShapeCache::default()).unwrap_or_else(|e| panic!("{expr}: {e}"))
     }
 
     #[test]
@@ -716,9 +718,12 @@ mod tests {
     #[test]
     fn unsupported_shapes_say_why() {
         for expr in ["a > b", "up == bool 0", "up offset 5m == 0", "topk(3, x) > 1", "histogram_quantile(0.9, x) > 1"] {
-            assert!(derive(expr, 0).is_err(), "{expr}");
+            assert!(derive(expr, 0, &mut ShapeCache::default()).is_err(), "{expr}");
         }
-        assert!(derive("up == 0 and up > 2", 0).is_err(), "contradicting needs of one series");
+        assert!(
+            derive("up == 0 and up > 2", 0, &mut ShapeCache::default()).is_err(),
+            "contradicting needs of one series"
+        );
     }
 
     #[test]

@@ -56,6 +56,7 @@ mod output;
 mod rules;
 pub mod template;
 
+use spec_compiler::promql::ShapeCache;
 use spec_compiler::target::{Context, Generated, Index, Target};
 
 pub use output::yaml;
@@ -98,8 +99,9 @@ impl Target for Prometheus {
         let index = Index::new(context.model);
         let (areas, mut diagnostics) = rules::plan(&index);
         let mut files = Vec::new();
+        let mut shapes = ShapeCache::default();
         for area in &areas {
-            files.extend(output::area_files(context, area, &mut diagnostics));
+            files.extend(output::area_files(context, area, &mut shapes, &mut diagnostics));
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Generated { files, diagnostics }

@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::format_duration;
+use spec_compiler::promql::ShapeCache;
 use spec_compiler::target::{Context, OutputFile};
 
 use crate::derive::{self, STEP, Series};
@@ -81,7 +82,12 @@ pub fn yaml<T: Serialize>(header: &str, value: &T) -> String {
 }
 
 /// The rule file and test file of one area.
-pub(crate) fn area_files(context: &Context<'_>, area: &Area<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+pub(crate) fn area_files(
+    context: &Context<'_>,
+    area: &Area<'_>,
+    shapes: &mut ShapeCache,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<OutputFile> {
     let header = context.header("#");
     let group = RuleGroup { name: area.name.clone(), rules: area.alerts.iter().map(|a| a.rule.clone()).collect() };
     let mut sources: Vec<String> = Vec::new();
@@ -99,7 +105,7 @@ pub(crate) fn area_files(context: &Context<'_>, area: &Area<'_>, diagnostics: &m
     }];
     let mut tests = Vec::new();
     for alert in &area.alerts {
-        match alert_tests(alert) {
+        match alert_tests(alert, shapes) {
             Ok(mut pair) => tests.append(&mut pair),
             Err((reason, span)) => diagnostics.push(
                 Diagnostic::new(
@@ -135,9 +141,13 @@ fn input(series: Vec<Series>) -> Vec<InputSeries> {
 }
 
 /// The two scenarios of one alert: it fires with its labels and annotations, and it stays quiet.
-fn alert_tests(alert: &Planned) -> Result<Vec<TestGroup>, (String, spec_compiler::source::Span)> {
+fn alert_tests(
+    alert: &Planned,
+    shapes: &mut ShapeCache,
+) -> Result<Vec<TestGroup>, (String, spec_compiler::source::Span)> {
     let rule = &alert.rule;
-    let derived = derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000)).map_err(|e| (e, alert.expr_span))?;
+    let derived =
+        derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000), shapes).map_err(|e| (e, alert.expr_span))?;
     let data = Data { labels: &derived.sample.labels, value: derived.sample.value };
     let mut annotations = IndexMap::new();
     for (key, text) in &rule.annotations {

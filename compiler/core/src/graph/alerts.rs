@@ -2,15 +2,14 @@
 //! Prometheus accepts), and a `job="…"` matcher names a service that exports metrics (a warning).
 //! Alerts declared inside services (often brought by presets) are checked the same way.
 //!
-//! `promql-parser` rebuilds its LR tables on every call (about 0.1 ms), so each expression *shape*
-//! is parsed once: string literals become numbered placeholders, and `up{job="a"} == 0` and
-//! `up{job="b"} == 0` share one parse. Validity does not depend on a literal's content, except for
-//! regex matchers and escapes, so expressions with `~` or `\\` are parsed as written.
+//! Expressions are parsed through [`crate::promql::ShapeCache`], once per expression shape.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use promql_parser::label::MatchOp;
-use promql_parser::parser::{self, Expr};
+use promql_parser::parser::Expr;
+
+use crate::promql::ShapeCache;
 
 use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
@@ -33,50 +32,6 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for (name, alert) in top_level.chain(nested) {
         check_alert(name, alert, &mut shapes, &exporters, &sorted, diagnostics);
     }
-}
-
-/// Parses of expression shapes, by shape.
-#[derive(Default)]
-struct ShapeCache {
-    parsed: FxHashMap<String, Result<Expr, String>>,
-}
-
-impl ShapeCache {
-    /// Parses `text`, returning its tree and the literals its placeholders stand for (empty when
-    /// the text was parsed as written, so the tree holds the real values).
-    fn parse(&mut self, text: &str) -> (Result<Expr, String>, Vec<String>) {
-        let Some((shape, literals)) = shape_of(text) else { return (parser::parse(text), Vec::new()) };
-        let parsed = self.parsed.entry(shape).or_insert_with_key(|shape| parser::parse(shape));
-        match parsed {
-            Ok(ast) => (Ok(ast.clone()), literals),
-            // The placeholders would show in the message: parse the text itself to report it.
-            Err(_) => (parser::parse(text), Vec::new()),
-        }
-    }
-}
-
-/// Replaces each string literal's content by its index; `None` when literals could matter
-/// (regex matchers, escapes) or the quoting is unbalanced.
-fn shape_of(text: &str) -> Option<(String, Vec<String>)> {
-    if text.contains(['~', '\\']) {
-        return None;
-    }
-    let mut shape = String::with_capacity(text.len());
-    let mut literals = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find(['"', '\'', '`']) {
-        let quote = rest[open..].chars().next()?;
-        let after = &rest[open + 1..];
-        let close = after.find(quote)?;
-        shape.push_str(&rest[..open]);
-        shape.push(quote);
-        shape.push_str(&literals.len().to_string());
-        shape.push(quote);
-        literals.push(after[..close].to_string());
-        rest = &after[close + 1..];
-    }
-    shape.push_str(rest);
-    Some((shape, literals))
 }
 
 fn check_alert(
@@ -174,7 +129,7 @@ mod tests {
         let (second, literals) = cache.parse("up{job=\"db\"} == 0");
         assert!(second.is_ok());
         assert_eq!(literals, vec!["db".to_string()]);
-        assert_eq!(cache.parsed.len(), 1);
+        assert_eq!(cache.shapes(), 1);
         let mut jobs = Vec::new();
         job_matchers(&second.unwrap(), &mut jobs);
         assert_eq!(jobs, vec!["0".to_string()]);
@@ -192,7 +147,7 @@ mod tests {
             "up{job='web'} == ",
             "label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")",
         ] {
-            assert_eq!(cache.parse(text).0.is_ok(), parser::parse(text).is_ok(), "{text}");
+            assert_eq!(cache.parse(text).0.is_ok(), promql_parser::parser::parse(text).is_ok(), "{text}");
         }
     }
 }
