@@ -10,11 +10,13 @@ use lsp_types::{
     Hover, HoverContents, Location, MarkupContent, MarkupKind, SymbolKind, TextEdit,
 };
 use serde::de::DeserializeOwned;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value as Json;
-use spec_compiler::ide::{complete, hover, outline};
+use spec_compiler::ide::{LineIndex, complete, hover, outline};
 
 use crate::convert;
 use crate::server::{Context, Server};
+use crate::transport::RawResponse;
 
 fn params<P: DeserializeOwned>(request: &Request) -> Result<P, Box<Response>> {
     serde_json::from_value(request.params.clone()).map_err(|error| {
@@ -26,9 +28,26 @@ fn params<P: DeserializeOwned>(request: &Request) -> Result<P, Box<Response>> {
     })
 }
 
+/// An answer: a message, or a result already serialised (the outline).
+pub enum Reply {
+    /// A response message.
+    Message(Response),
+    /// A result as JSON text.
+    Raw(RawResponse),
+}
+
 /// Answers one request.
-pub fn dispatch(server: &mut Server<'_>, request: Request) -> Response {
+pub fn dispatch(server: &mut Server<'_>, request: Request) -> Reply {
     let id = request.id.clone();
+    if request.method == DocumentSymbolRequest::METHOD {
+        return match params::<lsp_types::DocumentSymbolParams>(&request) {
+            Ok(p) => {
+                let result = server.with_context(&p.text_document.uri, symbols).unwrap_or_else(|| "null".into());
+                Reply::Raw(RawResponse { id, result })
+            }
+            Err(response) => Reply::Message(*response),
+        };
+    }
     let answer: Result<Json, Box<Response>> = match request.method.as_str() {
         HoverRequest::METHOD => params::<lsp_types::HoverParams>(&request).map(|p| {
             let position = p.text_document_position_params;
@@ -51,19 +70,17 @@ pub fn dispatch(server: &mut Server<'_>, request: Request) -> Response {
         }),
         Formatting::METHOD => params::<lsp_types::DocumentFormattingParams>(&request)
             .map(|p| json(server.document(&p.text_document.uri).map(formatting))),
-        DocumentSymbolRequest::METHOD => params::<lsp_types::DocumentSymbolParams>(&request)
-            .map(|p| server.with_context(&p.text_document.uri, symbols).unwrap_or(Json::Null)),
         method => Err(Box::new(Response::new_err(
             id.clone(),
             ErrorCode::MethodNotFound as i32,
             format!("`{method}` is not supported"),
         ))),
     };
-    match answer {
+    Reply::Message(match answer {
         // Built directly: `Response::new_ok` would convert (deep-copy) the JSON once more.
         Ok(result) => Response { id, response_result: Ok(result) },
         Err(response) => *response,
-    }
+    })
 }
 
 fn json<T: serde::Serialize>(answer: Option<Option<T>>) -> Json {
@@ -133,25 +150,41 @@ fn formatting(document: &crate::server::Document) -> Option<Vec<TextEdit>> {
     Some(vec![TextEdit { range, new_text: formatted }])
 }
 
-/// The outline as the protocol's `DocumentSymbol[]`, built as JSON directly: going through
-/// `lsp_types` and `serde_json::to_value` costs twice as much on an outline of 20,000 blocks.
-fn symbols(context: &Context<'_>) -> Json {
-    let lines = context.document.lines();
-    let text = &context.document.text;
-    let position = |offset: u32| {
-        let at = lines.position(text, offset);
-        let mut map = serde_json::Map::with_capacity(2);
-        map.insert("line".into(), at.line.into());
-        map.insert("character".into(), at.character.into());
-        Json::Object(map)
-    };
-    let range = |span: spec_compiler::source::Span| {
-        let mut map = serde_json::Map::with_capacity(2);
-        map.insert("start".into(), position(span.start));
-        map.insert("end".into(), position(span.end));
-        Json::Object(map)
-    };
-    fn convert(symbol: outline::OutlineSymbol, range: &dyn Fn(spec_compiler::source::Span) -> Json) -> Json {
+/// The outline as the protocol's `DocumentSymbol[]`, serialised straight from the symbols: a
+/// 10,000-service file has some 30,000, and going through `lsp_types` or `serde_json::Value`
+/// would allocate a million small maps and strings (see [`crate::transport`]).
+fn symbols(context: &Context<'_>) -> String {
+    let symbols = outline::outline(context.world.text, context.world.ast);
+    let json = DocumentSymbols { symbols: &symbols, lines: context.document.lines(), text: &context.document.text };
+    // Serialising strings, integers and lists into a string cannot fail.
+    serde_json::to_string(&json).unwrap_or_else(|_| "null".into())
+}
+
+/// Outline symbols, serialised as `DocumentSymbol`s.
+struct DocumentSymbols<'a> {
+    symbols: &'a [outline::OutlineSymbol],
+    lines: &'a LineIndex,
+    text: &'a str,
+}
+
+impl Serialize for DocumentSymbols<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut list = serializer.serialize_seq(Some(self.symbols.len()))?;
+        for symbol in self.symbols {
+            list.serialize_element(&DocumentSymbol { symbol, outline: self })?;
+        }
+        list.end()
+    }
+}
+
+struct DocumentSymbol<'a> {
+    symbol: &'a outline::OutlineSymbol,
+    outline: &'a DocumentSymbols<'a>,
+}
+
+impl Serialize for DocumentSymbol<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let DocumentSymbol { symbol, outline } = self;
         let kind = match symbol.kind {
             outline::SymbolKind::Block => SymbolKind::OBJECT,
             outline::SymbolKind::Member => SymbolKind::FIELD,
@@ -161,18 +194,18 @@ fn symbols(context: &Context<'_>) -> Json {
             outline::SymbolKind::Import => SymbolKind::MODULE,
             outline::SymbolKind::Loop => SymbolKind::ARRAY,
         };
-        let mut map = serde_json::Map::with_capacity(6);
-        map.insert("name".into(), Json::String(symbol.name));
-        map.insert("detail".into(), Json::String(symbol.detail));
-        map.insert("kind".into(), serde_json::to_value(kind).unwrap_or(Json::Null));
-        map.insert("range".into(), range(symbol.span));
-        map.insert("selectionRange".into(), range(symbol.name_span));
+        let range =
+            |span: spec_compiler::source::Span| convert::range(outline.lines, outline.text, span.start, span.end);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", &symbol.name)?;
+        map.serialize_entry("detail", &symbol.detail)?;
+        map.serialize_entry("kind", &kind)?;
+        map.serialize_entry("range", &range(symbol.span))?;
+        map.serialize_entry("selectionRange", &range(symbol.name_span))?;
         if !symbol.children.is_empty() {
-            let children = symbol.children.into_iter().map(|child| convert(child, range)).collect();
-            map.insert("children".into(), Json::Array(children));
+            let children = DocumentSymbols { symbols: &symbol.children, lines: outline.lines, text: outline.text };
+            map.serialize_entry("children", &children)?;
         }
-        Json::Object(map)
+        map.end()
     }
-    let symbols = outline::outline(context.world.text, context.world.ast);
-    Json::Array(symbols.into_iter().map(|symbol| convert(symbol, &range)).collect())
 }

@@ -7,6 +7,7 @@
 //! - [`handlers`]: hover, definition, references, completion, formatting, document symbols.
 //! - [`folder`]: reads a folder with the open documents laid over the files on disk.
 //! - [`convert`]: URIs and paths, byte spans and UTF-16 ranges, diagnostics.
+//! - [`transport`]: stdio framing, with results already serialised written as they are.
 //! - [`stdlib`]: the stdlib presets written once to a private read-only folder, so go-to-definition
 //!   on `use std.postgres` opens a real file in every editor.
 //!
@@ -18,11 +19,12 @@ pub mod folder;
 pub mod handlers;
 pub mod server;
 pub mod stdlib;
+pub mod transport;
 
 /// Serves the protocol on stdin and stdout until the editor says `exit`.
 pub fn run_stdio() -> Result<(), String> {
-    let (connection, threads) = lsp_server::Connection::stdio();
-    server::serve(&connection).map_err(|e| e.to_string())?;
+    let (connection, raw, threads) = transport::stdio().map_err(|e| e.to_string())?;
+    server::serve(&connection, Some(raw)).map_err(|e| e.to_string())?;
     drop(connection);
     threads.join().map_err(|e| e.to_string())
 }

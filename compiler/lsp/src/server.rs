@@ -29,7 +29,9 @@ use spec_compiler::ide::query::{Local, World};
 use spec_compiler::ide::{Analysis, LineIndex};
 use spec_compiler::source::{FileId, Origin, Span};
 
+use crate::handlers::Reply;
 use crate::stdlib::StdlibFiles;
+use crate::transport::{RawResponse, RawSender};
 use crate::{convert, folder, handlers};
 
 /// How long after the last edit a folder is checked again.
@@ -179,17 +181,20 @@ pub struct Server<'c> {
     connection: &'c Connection,
     documents: BTreeMap<String, Document>,
     folders: BTreeMap<PathBuf, FolderState>,
+    raw: RawSender,
     results: (Sender<CheckResult>, Receiver<CheckResult>),
     stdlib: StdlibFiles,
 }
 
 /// Runs the protocol on `connection`: the initialize handshake, then the main loop until the
-/// editor's `shutdown` and `exit`.
-pub fn serve(connection: &Connection) -> Result<(), ProtocolError> {
+/// editor's `shutdown` and `exit`. Results already serialised go through `raw` when the
+/// transport has it ([`crate::transport`]).
+pub fn serve(connection: &Connection, raw: RawSender) -> Result<(), ProtocolError> {
     let capabilities = serde_json::to_value(capabilities()).unwrap_or_default();
     connection.initialize(capabilities)?;
     let mut server = Server {
         connection,
+        raw,
         documents: BTreeMap::new(),
         folders: BTreeMap::new(),
         results: unbounded(),
@@ -245,18 +250,27 @@ impl Server<'_> {
         let method = request.method.clone();
         let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| handlers::dispatch(self, request)));
-        let response = match outcome {
-            Ok(response) => response,
+        let reply = match outcome {
+            Ok(reply) => reply,
             Err(_) => {
                 eprintln!("spec lsp: `{method}` panicked (a bug in spec; the server goes on)");
-                Response::new_err(id, ErrorCode::InternalError as i32, format!("internal error in `{method}`"))
+                let message = format!("internal error in `{method}`");
+                Reply::Message(Response::new_err(id, ErrorCode::InternalError as i32, message))
             }
         };
         let elapsed = started.elapsed();
         if elapsed > Duration::from_millis(50) {
             eprintln!("spec lsp: `{method}` took {} ms", elapsed.as_millis());
         }
-        self.send(response);
+        match (reply, &self.raw) {
+            (Reply::Message(response), _) => self.send(response),
+            // The editor having gone is seen by the main loop's receiver.
+            (Reply::Raw(raw), Some(sender)) => drop(sender.send(raw)),
+            (Reply::Raw(RawResponse { id, result }), None) => {
+                let result = serde_json::from_str(&result).unwrap_or_default();
+                self.send(Response { id, response_result: Ok(result) });
+            }
+        }
     }
 
     fn notification(&mut self, notification: Notification) {
