@@ -1,17 +1,18 @@
 //! Hostile strings through every back end (proptest). Generated text mixes quotes, `${`, `''`,
 //! `\`, `%`, `$`, `{{`, `}}`, line breaks, NUL, unicode and YAML specials, and lands in a
 //! service's image, argument and environment value, a workflow step's argument, a volume path and
-//! an alert's summary and label, on a NixOS node, an Ubuntu node and a k3s cluster in turn. Each
-//! back end either refuses the text with its diagnostic, or:
+//! an alert's summary and label, on a NixOS node, an Ubuntu node and a k3s cluster in turn, and
+//! through the Prometheus back end. Each back end either refuses the text with its diagnostic, or:
 //!
 //! - nothing is injected: the output has the same structure (attribute paths, YAML keys, unit
 //!   sections and keys, files) as the same estate with every hostile string replaced by `x`;
 //! - the real consumer reads the values back unchanged: `nix-instantiate --eval` evaluates the
-//!   NixOS module, a YAML parser reads every Kubernetes document, and `systemd-analyze verify`
-//!   (through the shared validator) accepts every unit.
+//!   NixOS module, a YAML parser reads every Kubernetes document, `systemd-analyze verify`
+//!   (through the shared validator) accepts every unit, and `promtool` accepts the rule file
+//!   and passes its unit test, which expects the alert's label to be exactly the hostile text
+//!   (Prometheus expands label values as templates: the back end's escaping must give it back).
 //!
-//! A missing tool prints SKIPPED and that read-back is not made. Alerts have no back end yet; the
-//! Prometheus back end adds `promtool` to this test when it lands.
+//! A missing tool prints SKIPPED and that read-back is not made.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ enum Place {
     Nixos,
     Ubuntu,
     Cluster,
+    /// The NixOS estate's alerts, through the Prometheus back end.
+    Prometheus,
 }
 
 /// The strings under test.
@@ -68,7 +71,7 @@ fn literal(text: &str) -> String {
 
 fn estate(place: Place, h: &Hostile) -> String {
     let (node_os, on) = match place {
-        Place::Nixos => ("nixos", "node.n1"),
+        Place::Nixos | Place::Prometheus => ("nixos", "node.n1"),
         Place::Ubuntu => ("ubuntu", "node.n1"),
         Place::Cluster => ("nixos", "cluster.c1"),
     };
@@ -80,7 +83,7 @@ fn estate(place: Place, h: &Hostile) -> String {
          storage data {{ on = {on}, volume {{ size = 1GiB }} }}\n\
          service web {{\n  on = {on}\n  image = {image}\n  args = [{arg}]\n  env {{ V = {env} }}\n  volumes {{ {path} = storage.data }}\n}}\n\
          workflow job {{\n  on = {on}\n  schedule = \"0 3 * * *\"\n  step run {{ image = {image}, args = [{arg}] }}\n}}\n\
-         alert web-down {{ severity = warning, expr = \"up == 0\", summary = {summary}, labels {{ note = {summary} }} }}\n"
+         alert web-down {{ severity = warning, expr = \"up == 0\", summary = {summary}, labels {{ note = {env} }} }}\n"
     )
 }
 
@@ -90,12 +93,13 @@ fn back_end(place: Place) -> (Box<dyn Target>, &'static str, &'static [&'static 
         Place::Nixos => (Box::new(spec_target_nixos::Nixos), "nixos/", &["E1102"]),
         Place::Ubuntu => (Box::new(spec_target_systemd::Systemd), "systemd/", &["E1401"]),
         Place::Cluster => (Box::new(spec_target_kubernetes::Kubernetes), "", &["E1201"]),
+        Place::Prometheus => (Box::new(spec_target_prometheus::Prometheus), "prometheus/", &["E1501"]),
     }
 }
 
 /// Codes the front end may refuse hostile text with: a NUL inside a string (no target can hold
-/// one), and a value that looks like a credential.
-const FRONT_END_REFUSALS: &[&str] = &["E0107", "E0613"];
+/// one), a value that looks like a credential, and a summary that is not a Prometheus template.
+const FRONT_END_REFUSALS: &[&str] = &["E0107", "E0613", "E0623"];
 
 /// The files the back end generates for `place` (`None` when it refused), with the codes refused.
 fn generate(place: Place, h: &Hostile) -> Result<Vec<(String, String)>, Vec<String>> {
@@ -210,7 +214,12 @@ fn read_back(place: Place, dir: &Path, files: &[(String, String)]) -> (Vec<Strin
                 shape(&evaluate_nix(&dir.join(path)), String::new(), &mut paths, &mut strings);
                 structure.extend(paths);
             }
-            Place::Cluster => {
+            // The rule file's structure; the test file exists only when the summary's template
+            // is one the back end can expand (W1501 otherwise), and is run by promtool.
+            Place::Prometheus if path.ends_with(".test.yml") => {
+                structure.pop();
+            }
+            Place::Cluster | Place::Prometheus => {
                 for document in serde_yaml::Deserializer::from_str(contents) {
                     let value = serde_yaml::Value::deserialize(document).expect("every document is YAML");
                     let json = serde_json::to_value(value).expect("YAML maps to JSON");
@@ -319,6 +328,7 @@ fn check(place: Place, h: &Hostile, case: usize) -> Result<bool, TestCaseError> 
             let printed: Vec<String> = strings.iter().map(|s| s.replace("{{ \"{{\" }}", "{{")).collect();
             prop_assert!(printed.contains(&h.env), "{:?} was not read back from the values", h.env);
         }
+        Place::Prometheus => return promtool_reads_back(&dir, &files, h),
         Place::Ubuntu => {
             if let Some(script) = validator() {
                 let output = Command::new("bash").arg(script).arg(&dir).output().expect("the validator runs");
@@ -331,9 +341,42 @@ fn check(place: Place, h: &Hostile, case: usize) -> Result<bool, TestCaseError> 
     Ok(true)
 }
 
+/// `promtool check rules` accepts the rule file; when the summary's template let the back end
+/// derive a unit test, that test expects the `note` label to be the hostile text and
+/// `promtool test rules` passes it. `Ok(true)` when the test ran.
+fn promtool_reads_back(dir: &Path, files: &[(String, String)], h: &Hostile) -> Result<bool, TestCaseError> {
+    if !have("promtool") {
+        return Ok(false);
+    }
+    let folder = dir.join("prometheus");
+    let promtool = |args: &[&str]| {
+        let output = Command::new("promtool").args(args).current_dir(&folder).output().expect("promtool runs");
+        (
+            output.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        )
+    };
+    let (accepted, report) = promtool(&["check", "rules", "estate.rules.yml"]);
+    prop_assert!(accepted, "promtool check rules: {}", report);
+    let Some((_, test)) = files.iter().find(|(path, _)| path == "prometheus/estate.test.yml") else { return Ok(false) };
+    let test: serde_json::Value = serde_yaml::from_str(test).expect("the test file is YAML");
+    let expected = test
+        .pointer("/tests/0/alert_rule_test/0/exp_alerts/0/exp_labels/note")
+        .and_then(|note| note.as_str())
+        .unwrap_or_default();
+    prop_assert_eq!(expected, h.env.as_str(), "the test expects another label value");
+    let (passed, report) = promtool(&["test", "rules", "estate.test.yml"]);
+    prop_assert!(passed, "promtool test rules: {}", report);
+    Ok(true)
+}
+
 #[test]
 fn hostile_strings_are_read_back_unchanged_or_refused() {
-    for (tool, what) in [("nix-instantiate", "NixOS read-back"), ("systemd-analyze", "unit verification")] {
+    for (tool, what) in [
+        ("nix-instantiate", "NixOS read-back"),
+        ("systemd-analyze", "unit verification"),
+        ("promtool", "Prometheus read-back"),
+    ] {
         if !have(tool) {
             eprintln!("SKIPPED: {tool} is not installed; {what} was not made");
         }
@@ -344,10 +387,10 @@ fn hostile_strings_are_read_back_unchanged_or_refused() {
     // Few cases, each running the real tools: enough to vary every fragment, fast enough for CI.
     let config = ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() };
     let case = std::cell::Cell::new(0);
-    let read_back = std::cell::Cell::new([0; 3]);
+    let read_back = std::cell::Cell::new([0; 4]);
     proptest!(config, |(h in hostile())| {
         case.set(case.get() + 1);
-        for (i, place) in [Place::Nixos, Place::Ubuntu, Place::Cluster].into_iter().enumerate() {
+        for (i, place) in [Place::Nixos, Place::Ubuntu, Place::Cluster, Place::Prometheus].into_iter().enumerate() {
             if check(place, &h, case.get())? {
                 let mut counts = read_back.get();
                 counts[i] += 1;
@@ -357,6 +400,10 @@ fn hostile_strings_are_read_back_unchanged_or_refused() {
     });
     // Refusing everything would pass trivially: most cases must reach each back end's consumer.
     let counts = read_back.get();
-    println!("cases read back (NixOS, systemd, Kubernetes): {counts:?} of {}", case.get());
-    assert!(counts.iter().all(|&n| n >= 6), "cases read back (NixOS, systemd, Kubernetes): {counts:?}");
+    println!("cases read back (NixOS, systemd, Kubernetes, Prometheus): {counts:?} of {}", case.get());
+    let needed = if have("promtool") { 4 } else { 3 };
+    assert!(
+        counts.iter().take(needed).all(|&n| n >= 6),
+        "cases read back (NixOS, systemd, Kubernetes, Prometheus): {counts:?}"
+    );
 }

@@ -212,6 +212,8 @@ impl<'m> Planner<'m> {
                 template_spans.push(("description", description.span));
                 description.value.clone()
             }
+            // An alert without `for` fires as soon as its condition holds.
+            None if pending == 0 => template_text(&format!("The condition `{}` holds.", alert.expr.value)),
             None => template_text(&format!(
                 "The condition `{}` has held for {}.",
                 alert.expr.value,

@@ -127,6 +127,7 @@ codes! {
     E0620 "replica-on-same-node"      Error   "a backup replicates a dataset to the node it already lives on",
     E0621 "namespace-quota-exceeded"  Error   "what is placed on a cluster asks for more than its namespace quota",
     E0622 "quota-without-requests"    Error   "a workload in a namespace with a cpu or memory quota requests none",
+    E0623 "invalid-alert-template"    Error   "an alert's summary or description is not a template Prometheus can parse",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

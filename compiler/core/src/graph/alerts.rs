@@ -1,5 +1,6 @@
 //! Alerts: every expression parses as PromQL (with the `promql-parser` crate, the grammar
-//! Prometheus accepts), and a `job="…"` matcher names a service that exports metrics (a warning).
+//! Prometheus accepts), summaries and descriptions parse as Prometheus templates
+//! ([`super::templates`]), and a `job="…"` matcher names a service that exports metrics (a warning).
 //! Alerts declared inside services (often brought by presets) are checked the same way.
 //!
 //! Expressions are parsed through [`crate::promql::ShapeCache`], once per expression shape.
@@ -9,6 +10,7 @@ use rustc_hash::FxHashSet;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
+use super::templates::template_error;
 use crate::promql::ShapeCache;
 
 use super::EstateGraph;
@@ -42,6 +44,23 @@ fn check_alert(
     sorted: &[&str],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    for (field, text) in [("summary", &alert.summary), ("description", &alert.description)] {
+        let Some(text) = text else { continue };
+        if let Some(error) = template_error(&text.value) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0623,
+                    text.span,
+                    format!("alert `{name}`: the {field} is not a template Prometheus can parse: {error}"),
+                )
+                .with_primary_label("Prometheus would refuse the rule file")
+                .with_help(
+                    "annotations are Go templates: write `{{ \"{{\" }}` for a literal `{{`, and use `$labels`, \
+                     `$value` and Prometheus's template functions (`humanize`, `printf`, …)",
+                ),
+            );
+        }
+    }
     let expr: &Spanned<String> = &alert.expr;
     let (parsed, literals) = shapes.parse(&expr.value);
     match parsed {

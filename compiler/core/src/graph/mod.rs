@@ -15,6 +15,7 @@ mod placement;
 mod ports;
 mod quotas;
 mod secrets;
+mod templates;
 mod workflows;
 
 use rustc_hash::FxHashMap;
