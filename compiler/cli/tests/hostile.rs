@@ -274,6 +274,8 @@ fn hostile_fragment() -> impl Strategy<Value = String> {
         Just("- ".to_string()),
         Just("#".to_string()),
         Just("yes".to_string()),
+        Just("0x1F".to_string()),
+        Just("null".to_string()),
         Just("~".to_string()),
         Just("*a".to_string()),
         Just("'".to_string()),
