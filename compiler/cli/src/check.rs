@@ -43,7 +43,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
         let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
         for target in build::targets(&[TargetName::All]) {
-            diagnostics.append(&mut target.generate(&context).diagnostics);
+            diagnostics.append(&mut target.check(&context));
         }
         spec_compiler::driver::sort_and_dedup(&mut diagnostics);
     }

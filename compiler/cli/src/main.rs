@@ -27,7 +27,7 @@ fn main() {
         args::Command::Init { dir } => init::run(dir.as_deref()),
         args::Command::Diff(diff_args) => diff::run(diff_args),
         args::Command::Fmt(fmt_args) => fmt::run(fmt_args),
-        args::Command::Lsp => match spec_lsp::run_stdio() {
+        args::Command::Lsp => match spec_lsp::run_stdio(spec_cli::backends::all()) {
             Ok(()) => 0,
             Err(error) => {
                 eprintln!("error: spec lsp: {error}");

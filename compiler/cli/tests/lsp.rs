@@ -453,3 +453,40 @@ fn malformed_documents_never_stop_the_server() {
     client.send(json!({"jsonrpc": "2.0", "id": 999, "method": "spec/unknown", "params": {}}));
     client.shutdown();
 }
+
+/// The editor shows what `spec build` would report: a back end's diagnostic (a WireGuard network
+/// name too long for a Linux interface, from the NixOS back end) is published like the checker's,
+/// at the same place and with the same code as `spec check` gives it.
+#[test]
+fn back_end_diagnostics_are_published_like_spec_check() {
+    let dir = scratch("lsp-back-ends");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../specs/targets/nixos/wireguard_network_name_too_long_for_an_interface.spec");
+    let text = std::fs::read_to_string(case).expect("the spec case");
+    std::fs::write(dir.join("main.spec"), &text).expect("write main");
+    let main = uri(&dir.join("main.spec"));
+    let check = Command::new(env!("CARGO_BIN_EXE_spec"))
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .expect("spec check runs");
+    let report: Value = serde_json::from_slice(&check.stdout).expect("a JSON report");
+    let expected = &report["diagnostics"][0];
+    assert_eq!(expected["code"], "E1103", "{report}");
+
+    let mut client = Client::start(&dir);
+    initialize(&mut client, &dir);
+    let document = json!({"uri": main, "languageId": "spec", "version": 1, "text": text});
+    client.notify("textDocument/didOpen", json!({"textDocument": document}));
+    let published = client.diagnostics(&main);
+    let diagnostics = published["diagnostics"].as_array().expect("a list");
+    assert_eq!(diagnostics.len(), 1, "{published}");
+    let shown = &diagnostics[0];
+    assert_eq!(shown["code"], expected["code"]);
+    // `spec check` counts from 1, the protocol from 0.
+    let line = expected["line"].as_u64().unwrap_or(0);
+    let column = expected["column"].as_u64().unwrap_or(0);
+    assert_eq!(shown["range"]["start"], json!({"line": line - 1, "character": column - 1}), "{published}");
+    assert!(shown["message"].as_str().is_some_and(|m| m.starts_with(expected["message"].as_str().unwrap_or("?"))));
+    client.shutdown();
+}

@@ -257,10 +257,15 @@ pub fn host_port(address: std::net::IpAddr, port: u16) -> String {
     }
 }
 
-/// A back end.
-pub trait Target {
+/// A back end. Back ends hold no state (`Send + Sync`), so one list serves every thread.
+pub trait Target: Send + Sync {
     /// Its name on the command line (`nixos`).
     fn name(&self) -> &'static str;
     /// Generates its files from the checked model.
     fn generate(&self, context: &Context<'_>) -> Generated;
+    /// The diagnostics [`Target::generate`] would report, for `spec check` and the editor. A back
+    /// end overrides it when it can find them without writing out its files.
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        self.generate(context).diagnostics
+    }
 }

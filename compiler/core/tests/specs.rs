@@ -118,7 +118,7 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
                 "prometheus" => Box::new(spec_target_prometheus::Prometheus),
                 other => return Err(format!("unknown target `{other}` in the header").into()),
             };
-            compilation.diagnostics.append(&mut target.generate(&context).diagnostics);
+            compilation.diagnostics.append(&mut target.check(&context));
         }
         driver::sort_and_dedup(&mut compilation.diagnostics);
     }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::ide::Analysis;
 use spec_compiler::source::{FileId, Origin, SourceFile, SourceMap, Span};
+use spec_compiler::target::Target;
 
 /// The largest file read (the CLI's limit).
 const MAX_FILE_SIZE: u64 = 256 << 20;
@@ -32,7 +33,7 @@ fn spec_files(folder: &Path) -> Vec<PathBuf> {
 }
 
 /// Reads `folder`, taking the text of every path in `open` from there, and checks it.
-pub fn check(folder: &Path, open: &BTreeMap<PathBuf, String>) -> Analysis {
+pub fn check(folder: &Path, open: &BTreeMap<PathBuf, String>, targets: &[Box<dyn Target>]) -> Analysis {
     let mut paths: Vec<PathBuf> = spec_files(folder);
     paths.extend(open.keys().filter(|p| p.starts_with(folder)).cloned());
     // The CLI's order: walkdir sorts by file name at each level, which for paths below one folder
@@ -71,7 +72,7 @@ pub fn check(folder: &Path, open: &BTreeMap<PathBuf, String>) -> Analysis {
             }
         }
     }
-    Analysis::new(sources, &files, problems)
+    Analysis::new(sources, &files, problems, targets)
 }
 
 type ReadError = (Code, String, Option<(String, usize, usize)>);

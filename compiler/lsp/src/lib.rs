@@ -21,10 +21,11 @@ pub mod server;
 pub mod stdlib;
 pub mod transport;
 
-/// Serves the protocol on stdin and stdout until the editor says `exit`.
-pub fn run_stdio() -> Result<(), String> {
+/// Serves the protocol on stdin and stdout until the editor says `exit`; every check runs
+/// `targets` (the back ends), as `spec check` does.
+pub fn run_stdio(targets: Vec<Box<dyn spec_compiler::target::Target>>) -> Result<(), String> {
     let (connection, raw, threads) = transport::stdio().map_err(|e| e.to_string())?;
-    server::serve(&connection, Some(raw)).map_err(|e| e.to_string())?;
+    server::serve(&connection, Some(raw), targets).map_err(|e| e.to_string())?;
     drop(connection);
     threads.join().map_err(|e| e.to_string())
 }

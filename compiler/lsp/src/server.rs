@@ -28,11 +28,15 @@ use spec_compiler::ide::live::LiveFile;
 use spec_compiler::ide::query::{Local, World};
 use spec_compiler::ide::{Analysis, LineIndex};
 use spec_compiler::source::{FileId, Origin, Span};
+use spec_compiler::target::Target;
 
 use crate::handlers::Reply;
 use crate::stdlib::StdlibFiles;
 use crate::transport::{RawResponse, RawSender};
 use crate::{convert, folder, handlers};
+
+/// The back ends every check runs, shared with the check threads.
+type Targets = Arc<Vec<Box<dyn Target>>>;
 
 /// How long after the last edit a folder is checked again.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -182,19 +186,21 @@ pub struct Server<'c> {
     documents: BTreeMap<String, Document>,
     folders: BTreeMap<PathBuf, FolderState>,
     raw: RawSender,
+    targets: Targets,
     results: (Sender<CheckResult>, Receiver<CheckResult>),
     stdlib: StdlibFiles,
 }
 
 /// Runs the protocol on `connection`: the initialize handshake, then the main loop until the
 /// editor's `shutdown` and `exit`. Results already serialised go through `raw` when the
-/// transport has it ([`crate::transport`]).
-pub fn serve(connection: &Connection, raw: RawSender) -> Result<(), ProtocolError> {
+/// transport has it ([`crate::transport`]). Each check runs `targets` as `spec check` does.
+pub fn serve(connection: &Connection, raw: RawSender, targets: Vec<Box<dyn Target>>) -> Result<(), ProtocolError> {
     let capabilities = serde_json::to_value(capabilities()).unwrap_or_default();
     connection.initialize(capabilities)?;
     let mut server = Server {
         connection,
         raw,
+        targets: Arc::new(targets),
         documents: BTreeMap::new(),
         folders: BTreeMap::new(),
         results: unbounded(),
@@ -375,13 +381,14 @@ impl Server<'_> {
         state.running = true;
         state.due = None;
         let sender = self.results.0.clone();
+        let targets = self.targets.clone();
         let folder_of_error = folder.clone();
         let spawned = std::thread::Builder::new()
             .name("spec-check".into())
             // The evaluator and checker recurse over nesting; give them the main thread's room.
             .stack_size(64 << 20)
             .spawn(move || {
-                let checked = check(&folder, &texts, versions);
+                let checked = check(&folder, &texts, versions, &targets);
                 let _ = sender.send((folder, checked));
             });
         if let Err(error) = spawned {
@@ -440,7 +447,7 @@ impl Server<'_> {
             }
             if !state.running {
                 let (texts, versions) = self.open_in(folder);
-                let checked = check(folder, &texts, versions);
+                let checked = check(folder, &texts, versions, &self.targets);
                 self.install((folder.to_path_buf(), checked));
                 return self.folders.get(folder)?.checked.clone();
             }
@@ -530,8 +537,13 @@ impl Server<'_> {
 }
 
 /// Checks a folder, catching a panic (a bug) so the server goes on.
-fn check(folder: &Path, texts: &BTreeMap<PathBuf, String>, versions: HashMap<PathBuf, i32>) -> Option<Checked> {
-    match catch_unwind(AssertUnwindSafe(|| folder::check(folder, texts))) {
+fn check(
+    folder: &Path,
+    texts: &BTreeMap<PathBuf, String>,
+    versions: HashMap<PathBuf, i32>,
+    targets: &[Box<dyn Target>],
+) -> Option<Checked> {
+    match catch_unwind(AssertUnwindSafe(|| folder::check(folder, texts, targets))) {
         Ok(analysis) => Some(Checked::new(folder.to_path_buf(), analysis, versions)),
         Err(_) => {
             eprintln!("spec lsp: checking {} panicked (a bug in spec; the server goes on)", folder.display());

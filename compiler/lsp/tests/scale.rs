@@ -15,6 +15,16 @@ use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::{Value, json};
 use spec_lsp::transport::RawResponse;
 
+/// The back ends `spec lsp` runs in every check, as `spec check` does.
+fn back_ends() -> Vec<Box<dyn spec_compiler::target::Target>> {
+    vec![
+        Box::new(spec_target_nixos::Nixos),
+        Box::new(spec_target_systemd::Systemd),
+        Box::new(spec_target_kubernetes::Kubernetes),
+        Box::new(spec_target_prometheus::Prometheus),
+    ]
+}
+
 /// The editor's end: messages, and the results the server writes already serialised (the
 /// outline), as `spec lsp` sends them over stdio.
 struct Client {
@@ -88,8 +98,9 @@ fn every_request_on_10000_services_is_answered_after_the_first_check() {
     let (server, connection) = Connection::memory();
     let (raw_sender, raw) = crossbeam_channel::unbounded();
     let client = Client { connection, raw };
-    let thread =
-        std::thread::spawn(move || spec_lsp::server::serve(&server, Some(raw_sender)).map_err(|e| e.to_string()));
+    let thread = std::thread::spawn(move || {
+        spec_lsp::server::serve(&server, Some(raw_sender), back_ends()).map_err(|e| e.to_string())
+    });
     request(&client, 1, "initialize", json!({"processId": null, "capabilities": {}}));
     notify(&client, "initialized", json!({}));
     let started = Instant::now();

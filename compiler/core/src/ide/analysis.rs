@@ -4,10 +4,11 @@
 
 use super::index::{Index, IndexedFile};
 use super::query::World;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::driver::{self, Compilation};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::{self, ast};
+use crate::target::{Context, Target};
 
 /// A checked folder.
 #[derive(Debug)]
@@ -28,11 +29,23 @@ pub struct Analysis {
 
 impl Analysis {
     /// Compiles `files` of `sources` (the stdlib is added here), prepending `read_problems` (from
-    /// reading the folder) to the diagnostics.
-    pub fn new(mut sources: SourceMap, files: &[FileId], read_problems: Vec<Diagnostic>) -> Analysis {
+    /// reading the folder) to the diagnostics. When the estate has no error, `targets` check it
+    /// as `spec check` runs them, so the editor shows what `spec build` would report.
+    pub fn new(
+        mut sources: SourceMap,
+        files: &[FileId],
+        read_problems: Vec<Diagnostic>,
+        targets: &[Box<dyn Target>],
+    ) -> Analysis {
         let compilation = driver::compile(&mut sources, files, None);
         let mut diagnostics = read_problems;
         diagnostics.extend(compilation.diagnostics.iter().cloned());
+        if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+            let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+            for target in targets {
+                diagnostics.extend(target.check(&context));
+            }
+        }
         driver::sort_and_dedup(&mut diagnostics);
         // The driver parses too but keeps no tree; parsing again costs a fraction of the check.
         let mut trees: Vec<Option<ast::File>> = sources.iter().map(|_| None).collect();
