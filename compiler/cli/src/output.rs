@@ -11,7 +11,7 @@
 //! lies on their way. Nothing is written, moved or removed outside the output folder: the paths a
 //! previous manifest lists pass the same checks before anything stale is removed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -106,19 +106,21 @@ fn refuse_symlinks(out: &Path, relative: &str) -> Result<(), String> {
 /// Refuses a path that differs only by case from an entry already in the output folder: on a
 /// case-insensitive file system (macOS, Windows) writing it would replace that entry.
 fn refuse_case_clashes(out: &Path, files: &[OutputFile]) -> Result<(), String> {
-    let mut listed: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    // Each folder's entries by lower-cased name, read once: one lookup per path part.
+    let mut listed: BTreeMap<PathBuf, HashMap<String, Vec<String>>> = BTreeMap::new();
     for file in files {
         let mut dir = out.to_path_buf();
         for part in file.path.split('/') {
             let entries = listed.entry(dir.clone()).or_insert_with(|| {
-                fs::read_dir(&dir)
-                    .map(|entries| {
-                        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
-                    })
-                    .unwrap_or_default()
+                let mut by_case = HashMap::<String, Vec<String>>::new();
+                for entry in fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    by_case.entry(name.to_lowercase()).or_default().push(name);
+                }
+                by_case
             });
-            if let Some(other) = entries.iter().find(|e| e.as_str() != part && e.to_lowercase() == part.to_lowercase())
-            {
+            let same_but_case = entries.get(&part.to_lowercase()).into_iter().flatten().find(|e| e.as_str() != part);
+            if let Some(other) = same_but_case {
                 return Err(format!(
                     "refusing to write `{}`: `{}` already exists in {} and differs only by case",
                     file.path,
