@@ -36,8 +36,14 @@ use crate::writer::ValueWriter;
 /// fails (a map with non-string keys) is a bug of the back end and is reported as such.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
     let mut out = String::new();
-    write_document(&mut out, value)?;
+    append(&mut out, value)?;
     Ok(out)
+}
+
+/// Appends one value as a YAML document (no `---`) to `out`, as [`to_string`] writes it: for a
+/// caller that writes a header first, so a large document is not copied once more.
+pub fn append<T: Serialize>(out: &mut String, value: &T) -> Result<(), String> {
+    value.serialize(ValueWriter::document(out)).map_err(|e| format!("a back end built a value YAML cannot hold: {e}"))
 }
 
 /// Writes several documents, separated by `---` lines.
@@ -45,13 +51,9 @@ pub fn documents<T: Serialize>(values: &[T]) -> Result<String, String> {
     let mut out = String::new();
     for value in values {
         out.push_str("---\n");
-        write_document(&mut out, value)?;
+        append(&mut out, value)?;
     }
     Ok(out)
-}
-
-fn write_document<T: Serialize>(out: &mut String, value: &T) -> Result<(), String> {
-    value.serialize(ValueWriter::document(out)).map_err(|e| format!("a back end built a value YAML cannot hold: {e}"))
 }
 
 /// Why a value cannot be written: a map key that is not a string or a number, an integer beyond
