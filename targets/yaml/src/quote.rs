@@ -10,20 +10,48 @@ use std::fmt::Write;
 /// single-quoted, where nothing but `'` is escaped (`'up{job="api"}'` reads better than its
 /// double-quoted form); everything else is double-quoted.
 pub(crate) fn push_quoted(out: &mut String, text: &str) {
-    if text.contains(['"', '\\']) && !text.chars().any(unprintable) {
-        out.push('\'');
-        let mut pieces = text.split('\'');
-        if let Some(first) = pieces.next() {
-            out.push_str(first);
+    // The common cases, decided in one pass over the bytes: printable ASCII is written as it is,
+    // single-quoted if it holds `"` or `\\`, double-quoted otherwise.
+    let mut quote_or_backslash = false;
+    let mut printable_ascii = true;
+    for byte in text.bytes() {
+        match byte {
+            b'"' | b'\\' => quote_or_backslash = true,
+            b' '..=b'~' => {}
+            _ => {
+                printable_ascii = false;
+                break;
+            }
         }
-        for piece in pieces {
-            out.push_str("''");
-            out.push_str(piece);
-        }
-        out.push('\'');
-        return;
     }
-    push_double_quoted(out, text);
+    if printable_ascii {
+        if quote_or_backslash {
+            push_single_quoted(out, text);
+        } else {
+            out.reserve(text.len() + 2);
+            out.push('"');
+            out.push_str(text);
+            out.push('"');
+        }
+    } else if text.contains(['"', '\\']) && !text.chars().any(unprintable) {
+        push_single_quoted(out, text);
+    } else {
+        push_double_quoted(out, text);
+    }
+}
+
+/// Appends a single-quoted scalar, where `'` is the one character escaped (as `''`).
+fn push_single_quoted(out: &mut String, text: &str) {
+    out.push('\'');
+    let mut pieces = text.split('\'');
+    if let Some(first) = pieces.next() {
+        out.push_str(first);
+    }
+    for piece in pieces {
+        out.push_str("''");
+        out.push_str(piece);
+    }
+    out.push('\'');
 }
 
 /// Characters outside YAML's printable set, and the line breaks YAML 1.1 knows beyond LF and CR.
@@ -63,9 +91,10 @@ fn push_double_quoted(out: &mut String, text: &str) {
 /// Appends a key, plain when no YAML 1.1 reader could take it for a boolean, number or null.
 pub(crate) fn push_key(out: &mut String, text: &str) {
     const SPECIAL: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-    let mut chars = text.chars();
-    let plain = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+    // Plain keys are ASCII, so bytes can be tested one by one.
+    let mut bytes = text.bytes();
+    let plain = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
         && !SPECIAL.iter().any(|special| special.eq_ignore_ascii_case(text));
     if plain {
         out.push_str(text);

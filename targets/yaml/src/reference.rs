@@ -320,6 +320,9 @@ mod equivalence {
             prop::sample::select(HOSTILE).prop_map(str::to_string),
             any::<String>(),
             "[a-zA-Z_][a-zA-Z0-9_./-]{0,8}",
+            // Printable ASCII, and the characters that choose between the two quoting styles.
+            "[ -~]{0,12}",
+            "[\"'\\\\a\t\u{85}é ]{0,6}",
         ]
     }
 
