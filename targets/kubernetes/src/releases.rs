@@ -152,7 +152,7 @@ pub fn commented_documents(documents: &[(String, Value)]) -> Result<String, Stri
         out.push_str("---\n# ");
         out.push_str(comment);
         out.push('\n');
-        out.push_str(&spec_yaml::to_string(document)?);
+        spec_yaml::append(&mut out, document)?;
     }
     Ok(out)
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::format_duration;
@@ -11,14 +11,24 @@ use spec_compiler::promql::ShapeCache;
 use spec_compiler::target::{Context, OutputFile};
 
 use crate::derive::{self, STEP, Series};
-use crate::rules::{Area, Planned, RuleGroup};
+use crate::rules::{Area, Planned, Rule};
 use crate::template::{self, Data};
 
 /// A rule file.
 #[derive(Serialize)]
 pub struct RuleFile<'a> {
     /// Its groups (one per file here).
-    pub groups: Vec<&'a RuleGroup>,
+    pub groups: [GroupOf<'a>; 1],
+}
+
+/// An area's rule group, borrowing the planned rules: serialises exactly as a
+/// [`RuleGroup`](crate::RuleGroup) (same fields, same order) without cloning every rule.
+#[derive(Serialize)]
+pub struct GroupOf<'a> {
+    /// The group's name.
+    pub name: &'a str,
+    /// Its alerting rules.
+    pub rules: Vec<&'a Rule>,
 }
 
 /// A promtool unit-test file.
@@ -76,9 +86,14 @@ pub struct ExpectedAlert {
 
 /// Serialises a value as YAML after a header comment, every string double-quoted (`spec-yaml`).
 pub fn yaml<T: Serialize>(header: &str, value: &T) -> String {
-    // Serialising plain structs of strings, vectors and maps cannot fail.
-    let body = spec_yaml::to_string(value).unwrap_or_default();
-    format!("{header}{body}")
+    // The body is written after the header in one buffer: the estate's files run to megabytes.
+    let mut out = header.to_string();
+    // Serialising plain structs of strings, vectors and maps cannot fail; if it did, the file
+    // would hold the header alone.
+    if spec_yaml::append(&mut out, value).is_err() {
+        out.truncate(header.len());
+    }
+    out
 }
 
 /// The rule file and test file of one area.
@@ -89,18 +104,14 @@ pub(crate) fn area_files(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
     let header = context.header("#");
-    let group = RuleGroup { name: area.name.clone(), rules: area.alerts.iter().map(|a| a.rule.clone()).collect() };
-    let mut sources: Vec<String> = Vec::new();
-    for alert in &area.alerts {
-        let source = context.provenance(alert.origin);
-        if !sources.contains(&source) {
-            sources.push(source);
-        }
-    }
+    let group = GroupOf { name: &area.name, rules: area.alerts.iter().map(|a| &a.rule).collect() };
+    // A set, not a list scan: the estate's area holds an alert per service.
+    let sources: Vec<String> =
+        area.alerts.iter().map(|alert| context.provenance(alert.origin)).collect::<IndexSet<_>>().into_iter().collect();
     let rules_path = format!("{}.rules.yml", area.name);
     let mut files = vec![OutputFile {
         path: format!("prometheus/{rules_path}"),
-        contents: yaml(&header, &RuleFile { groups: vec![&group] }),
+        contents: yaml(&header, &RuleFile { groups: [group] }),
         sources: sources.clone(),
     }];
     let mut tests = Vec::new();

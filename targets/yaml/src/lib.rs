@@ -1,34 +1,49 @@
-//! The YAML writer shared by the back ends that emit YAML (Helm values, Kubernetes manifests).
+//! The YAML writer shared by the back ends that emit YAML (Helm values, Kubernetes manifests,
+//! Prometheus rule and test files).
 //!
 //! Documents are built as typed serde structs and written here, never templated. Every string
-//! value is double-quoted: the consumers (Helm, Kubernetes through `sigs.k8s.io/yaml`) read YAML
-//! 1.1, where a plain `yes`, `on`, `12:30` or `2024-01-01` is a boolean, a number or a date, and no
-//! serde YAML serialiser offers forced quoting. Strings are escaped here, in one place. Keys are plain only when they cannot be read as
-//! anything but a string.
+//! value is quoted: the consumers (Helm, Kubernetes through `sigs.k8s.io/yaml`) read YAML 1.1,
+//! where a plain `yes`, `on`, `12:30` or `2024-01-01` is a boolean, a number or a date, and no serde
+//! YAML serialiser offers forced quoting. Strings are escaped in one place (`quote`). Keys are plain
+//! only when they cannot be read as anything but a string.
+//!
+//! The writer is a serde `Serializer` (`writer`, with `key` for map keys) that appends to one
+//! `String` as the value is walked: no intermediate tree, no string per node. It maps values onto
+//! YAML as `serde_json::to_value` maps them onto JSON (`None` is `null`, unit variants are their
+//! name, other variants one-key maps, integer keys strings), which the tests hold it to, byte for
+//! byte, against the tree-building writer it replaced.
 //!
 //! Invariants: the output is block style, two-space indented, LF-terminated, and reads back (with
 //! any YAML 1.1 or 1.2 parser) to exactly the value given; map order is the struct's field order
-//! or the map's insertion order.
+//! or the map's insertion order (a map serialising one key twice would write it twice; no back end
+//! does).
+
+mod key;
+mod quote;
+#[cfg(test)]
+mod reference;
+mod writer;
+
+use std::fmt;
 
 use serde::Serialize;
-use serde_json::Value;
+
+use crate::writer::ValueWriter;
 
 /// Writes one value as a YAML document (no `---`), ending with a newline.
 ///
 /// Serialising a struct of strings, numbers, maps and lists cannot fail; a `Serialize` impl that
 /// fails (a map with non-string keys) is a bug of the back end and is reported as such.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    let value = serde_json::to_value(value).map_err(|e| format!("a back end built a value YAML cannot hold: {e}"))?;
     let mut out = String::new();
-    match &value {
-        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
-        Value::Array(items) if !items.is_empty() => write_list(&mut out, items, 0),
-        scalar => {
-            out.push_str(&inline(scalar));
-            out.push('\n');
-        }
-    }
+    append(&mut out, value)?;
     Ok(out)
+}
+
+/// Appends one value as a YAML document (no `---`) to `out`, as [`to_string`] writes it: for a
+/// caller that writes a header first, so a large document is not copied once more.
+pub fn append<T: Serialize>(out: &mut String, value: &T) -> Result<(), String> {
+    value.serialize(ValueWriter::document(out)).map_err(|e| format!("a back end built a value YAML cannot hold: {e}"))
 }
 
 /// Writes several documents, separated by `---` lines.
@@ -36,140 +51,40 @@ pub fn documents<T: Serialize>(values: &[T]) -> Result<String, String> {
     let mut out = String::new();
     for value in values {
         out.push_str("---\n");
-        out.push_str(&to_string(value)?);
+        append(&mut out, value)?;
     }
     Ok(out)
 }
 
-/// A scalar, or an empty collection, on one line.
-fn inline(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => quoted(s),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
+/// Why a value cannot be written: a map key that is not a string or a number, an integer beyond
+/// 64 bits, or a `Serialize` impl's own error.
+#[derive(Debug)]
+pub(crate) struct Error(String);
+
+impl Error {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Error(message.into())
     }
 }
 
-/// Whether a value is written on its key's line.
-fn is_inline(value: &Value) -> bool {
-    match value {
-        Value::Array(items) => items.is_empty(),
-        Value::Object(map) => map.is_empty(),
-        _ => true,
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-/// A quoted scalar. Text holding `"` or `\\` but only printable characters is single-quoted, where
-/// nothing but `'` is escaped (`'up{job="api"}'` reads better than its double-quoted form);
-/// everything else is double-quoted.
-fn quoted(text: &str) -> String {
-    if text.contains(['"', '\\']) && !text.chars().any(unprintable) {
-        return format!("'{}'", text.replace('\'', "''"));
-    }
-    double_quoted(text)
-}
+impl std::error::Error for Error {}
 
-/// Characters outside YAML's printable set, and the line breaks YAML 1.1 knows beyond LF and CR.
-fn unprintable(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
-}
-
-/// A double-quoted scalar. Besides `"` and `\\`, every character outside YAML's printable set is
-/// escaped, and so are the line breaks YAML 1.1 knows beyond LF and CR (NEL, LS, PS), which a
-/// reader would otherwise fold into spaces.
-fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if unprintable(c) => {
-                out.push_str(&format!("\\u{:04X}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A key, plain when no YAML 1.1 reader could take it for a boolean, number or null.
-fn key(text: &str) -> String {
-    const SPECIAL: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-    let mut chars = text.chars();
-    let plain = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
-        && !SPECIAL.contains(&text.to_ascii_lowercase().as_str());
-    if plain { text.to_string() } else { quoted(text) }
-}
-
-fn indent(out: &mut String, depth: usize) {
-    for _ in 0..depth {
-        out.push_str("  ");
-    }
-}
-
-fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, depth: usize) {
-    for (i, (name, value)) in map.iter().enumerate() {
-        // The first key of a map that is a list item shares the `- ` line.
-        if i > 0 || !out.ends_with("- ") {
-            indent(out, depth);
-        }
-        out.push_str(&key(name));
-        out.push(':');
-        write_value(out, value, depth);
-    }
-}
-
-fn write_value(out: &mut String, value: &Value, depth: usize) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            write_map(out, map, depth + 1);
-        }
-        // Lists under a key are not indented further: the common Kubernetes style.
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_list(out, items, depth);
-        }
-        scalar => {
-            out.push(' ');
-            out.push_str(&inline(scalar));
-            out.push('\n');
-        }
-    }
-}
-
-fn write_list(out: &mut String, items: &[Value], depth: usize) {
-    for (i, item) in items.iter().enumerate() {
-        // The first item of a list that is itself a list item shares the `- ` line: `- - a`.
-        if i > 0 || !out.ends_with("- ") {
-            indent(out, depth);
-        }
-        out.push_str("- ");
-        match item {
-            Value::Object(map) if !map.is_empty() => write_map(out, map, depth + 1),
-            Value::Array(inner) if !inner.is_empty() => write_list(out, inner, depth + 1),
-            scalar if is_inline(scalar) => {
-                out.push_str(&inline(scalar));
-                out.push('\n');
-            }
-            _ => {}
-        }
+impl serde::ser::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        Error(message.to_string())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     /// Strings every YAML 1.1 reader would otherwise take for something else, and strings that
     /// break naive writers, read back as the same strings.
@@ -252,5 +167,31 @@ mod tests {
     fn documents_are_separated() {
         let text = documents(&[json!({ "a": 1 }), json!({ "b": 2 })]).expect("writes");
         assert_eq!(text, "---\na: 1\n---\nb: 2\n");
+    }
+
+    /// Keys follow `serde_json`: integers become (quoted) strings, and a key that is neither a
+    /// string nor a number is an error, not a panic.
+    #[test]
+    fn non_string_keys_are_stringified_or_refused() {
+        let numbered: std::collections::BTreeMap<i32, &str> = [(1, "a"), (-2, "b")].into();
+        assert_eq!(to_string(&numbered).expect("writes"), "\"-2\": \"b\"\n\"1\": \"a\"\n");
+        let unit_keyed: std::collections::BTreeMap<(), i32> = [((), 1)].into();
+        let error = to_string(&unit_keyed).expect_err("a unit key is refused");
+        assert!(error.contains("key must be a string"), "{error}");
+    }
+
+    /// A collection that ends empty is written inline on its key's line, even when it only learns
+    /// so at its end (every field skipped, no item).
+    #[test]
+    fn collections_learn_they_are_empty_at_their_end() {
+        #[derive(Serialize)]
+        struct Sparse {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            only: Option<u8>,
+        }
+        let value = json!({ "a": Sparse { only: None }, "b": Vec::<u8>::new(), "c": [Sparse { only: None }] });
+        assert_eq!(to_string(&value).expect("writes"), "a: {}\nb: []\nc:\n- {}\n");
+        assert_eq!(to_string(&Sparse { only: None }).expect("writes"), "{}\n");
+        assert_eq!(to_string(&Sparse { only: Some(1) }).expect("writes"), "only: 1\n");
     }
 }
