@@ -114,6 +114,24 @@ pub(crate) fn area_files(
         contents: yaml(&header, &RuleFile { groups: [group] }),
         sources: sources.clone(),
     }];
+    let tests = area_tests(area, shapes, diagnostics);
+    if !tests.is_empty() {
+        let file = TestFile { rule_files: vec![rules_path], evaluation_interval: duration(STEP), tests };
+        files.push(OutputFile {
+            path: format!("prometheus/{}.test.yml", area.name),
+            contents: yaml(&header, &file),
+            sources,
+        });
+    }
+    files
+}
+
+/// The test scenarios of an area's alerts; an alert none can be derived for gets W1501.
+pub(crate) fn area_tests(
+    area: &Area<'_>,
+    shapes: &mut ShapeCache,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<TestGroup> {
     let mut tests = Vec::new();
     for alert in &area.alerts {
         match alert_tests(alert, shapes) {
@@ -132,15 +150,7 @@ pub(crate) fn area_files(
             ),
         }
     }
-    if !tests.is_empty() {
-        let file = TestFile { rule_files: vec![rules_path], evaluation_interval: duration(STEP), tests };
-        files.push(OutputFile {
-            path: format!("prometheus/{}.test.yml", area.name),
-            contents: yaml(&header, &file),
-            sources,
-        });
-    }
-    files
+    tests
 }
 
 fn duration(seconds: u64) -> String {
