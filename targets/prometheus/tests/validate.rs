@@ -1,7 +1,8 @@
 //! The Prometheus output read by the real tools: every rule file passes `promtool check rules`
 //! and every derived unit test passes `promtool test rules` (run in the output folder, as
 //! `rule_files` are relative), for the tour, a generated estate and the corpus case; every alert
-//! gets its test; hostile strings come back unchanged through serde_yaml and promtool; the
+//! gets its test; hostile strings come back unchanged through serde_yaml and promtool; E0623
+//! refuses exactly the alert templates promtool refuses; the
 //! tour's output is snapshotted. A missing promtool makes a test print SKIPPED.
 
 use std::path::{Path, PathBuf};
@@ -275,4 +276,86 @@ fn the_tour_output_matches_its_snapshot() {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!("tour", all));
+}
+
+/// E0623 refuses exactly the summaries `promtool check rules` refuses, for templates Prometheus
+/// loads and for each kind of parse error the check knows: the compiler's verdict on an alert
+/// with the template, against promtool's on a one-rule file holding it as written.
+#[test]
+fn e0623_refuses_the_templates_promtool_refuses() {
+    if !have_promtool() {
+        eprintln!("SKIPPED: promtool is not installed; E0623 was not compared with Prometheus");
+        return;
+    }
+    let functions = "query first label value strvalue args reReplaceAll safeHtml match title toUpper toLower \
+                     graphLink tableLink sortByLabel stripPort stripDomain humanize humanize1024 humanizeDuration \
+                     humanizePercentage humanizeTimestamp toTime pathPrefix externalURL parseDuration and call html \
+                     index slice js len not or print printf println urlquery eq ge gt le lt ne";
+    let mut templates: Vec<String> = [
+        "plain text with } and }} and {",
+        "{{ $labels.instance }} is down ({{ $value | humanize }})",
+        "{{ .Labels.job }} {{- \" x }} \" -}} {{ `raw }}` }}",
+        "{{ if gt $value 1.5e3 }}high{{ else if lt $value 0x1F }}low{{ else }}ok{{ end }}",
+        "{{ range query \"up\" }}{{ .Labels.instance }}{{ end }}",
+        "{{/* a comment with }} inside */}}{{ printf \"%.2f\" $value }}",
+        "{{ with $x := 3 }}{{ $x }}{{ end }}{{ reReplaceAll \"(.*)\" \"$1\" $labels.a }}",
+        "{{ \"{{\" }} stays text",
+        "a {{ b",
+        "{{ $value }",
+        "{{ }}",
+        "{{ humanise $value }}",
+        "{{ b }}",
+        "{{ if true }}x",
+        "x{{ end }}",
+        "{{ else }}",
+        "{{ \"abc }}",
+        "{{/* open }}",
+    ]
+    .map(String::from)
+    .to_vec();
+    templates.extend(functions.split_whitespace().map(|f| format!("{{{{ if false }}}}{{{{ {f} }}}}{{{{ end }}}}")));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("prometheus-e0623");
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let mut refused = 0;
+    for template in &templates {
+        let literal: String = template
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' | '$' => format!("\\{c}"),
+                c => c.to_string(),
+            })
+            .collect();
+        let estate = format!(
+            "node n1 {{ os = nixos }}\nalert a {{ severity = warning, expr = \"up == 0\", summary = \"{literal}\" }}\n"
+        );
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("main.spec", estate, Origin::User));
+        let compilation = spec_compiler::driver::compile(&mut sources, &[file], None);
+        let spec_refuses = compilation.diagnostics.iter().any(|d| d.code == Code::E0623);
+        assert!(
+            compilation.diagnostics.iter().all(|d| d.code == Code::E0623),
+            "{template}: {:?}",
+            compilation.diagnostics
+        );
+        use serde_yaml::{Mapping, Value};
+        let map = |entries: Vec<(&str, Value)>| {
+            Value::Mapping(entries.into_iter().map(|(k, v)| (Value::from(k), v)).collect::<Mapping>())
+        };
+        let rule = map(vec![
+            ("alert", "A".into()),
+            ("expr", "up == 0".into()),
+            ("annotations", map(vec![("summary", template.as_str().into())])),
+        ]);
+        let file = map(vec![(
+            "groups",
+            Value::Sequence(vec![map(vec![("name", "g".into()), ("rules", Value::Sequence(vec![rule]))])]),
+        )]);
+        let rule = serde_yaml::to_string(&file).expect("YAML");
+        std::fs::write(dir.join("rules.yml"), rule).expect("write");
+        let output =
+            Command::new("promtool").args(["check", "rules", "rules.yml"]).current_dir(&dir).output().expect("runs");
+        assert_eq!(spec_refuses, !output.status.success(), "{template}: {}", String::from_utf8_lossy(&output.stdout));
+        refused += usize::from(spec_refuses);
+    }
+    assert_eq!(refused, 10, "the ten broken templates are refused, the others accepted");
 }
