@@ -2,8 +2,8 @@
 //! and every derived unit test passes `promtool test rules` (run in the output folder, as
 //! `rule_files` are relative), for the tour, a generated estate and the corpus case; every alert
 //! gets its test; hostile strings come back unchanged through serde_yaml and promtool; E0623
-//! refuses exactly the alert templates promtool refuses; the
-//! tour's output is snapshotted. A missing promtool makes a test print SKIPPED.
+//! refuses exactly the alert templates promtool refuses; the tour's output is snapshotted. A
+//! missing promtool makes a test print SKIPPED.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
