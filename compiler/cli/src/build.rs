@@ -7,8 +7,8 @@ use clap::ValueEnum as _;
 use std::time::Instant;
 
 use spec_compiler::diagnostics::{Diagnostic, Severity, render};
-use spec_compiler::driver;
 use spec_compiler::target::{Context, OutputFile, Target};
+use spec_compiler::{driver, parallel};
 
 use crate::args::{BuildArgs, Deny, TargetName};
 use crate::{check, load, output};
@@ -74,8 +74,7 @@ pub fn run(args: &BuildArgs) -> i32 {
     if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
         let context =
             Context { model: &compilation.model, sources: &sources, root_from_out: root_from_out(&estate, &out) };
-        for target in targets(&args.target) {
-            let mut generated = target.generate(&context);
+        for mut generated in parallel::map_each(&targets(&args.target), |target| target.generate(&context)) {
             files.append(&mut generated.files);
             diagnostics.append(&mut generated.diagnostics);
         }

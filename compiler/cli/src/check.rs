@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use spec_compiler::diagnostics::{Code, Severity, format, render};
+use spec_compiler::parallel;
 use spec_compiler::target::Context;
 
 use crate::args::{CheckArgs, Color, Deny, Format, TargetName};
@@ -42,8 +43,8 @@ pub fn run(args: &CheckArgs) -> i32 {
     // The back ends run in memory, so whatever `spec build` would report shows here too.
     if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
         let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
-        for target in build::targets(&[TargetName::All]) {
-            diagnostics.append(&mut target.check(&context));
+        for mut found in parallel::map_each(&build::targets(&[TargetName::All]), |target| target.check(&context)) {
+            diagnostics.append(&mut found);
         }
         spec_compiler::driver::sort_and_dedup(&mut diagnostics);
     }

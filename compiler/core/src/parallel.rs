@@ -1,5 +1,6 @@
 //! Work split over the machine's cores, with results in input order: the model stage checks
-//! resources, and the NixOS back end lowers nodes, in contiguous chunks on scoped threads.
+//! resources, and the NixOS back end lowers nodes, in contiguous chunks on scoped threads; the
+//! back ends run side by side.
 //!
 //! Invariant: the result is exactly what one thread would produce (the chunks are contiguous and
 //! their results are concatenated in order), whatever the number of cores, so output stays
@@ -43,6 +44,31 @@ where
     })
 }
 
+/// Runs `work` on every item at once, each on a scoped thread of its own (the first on the
+/// calling thread), and returns the results in item order: independent stages of unequal cost,
+/// such as the back ends, overlap instead of adding up.
+pub fn map_each<T, R, F>(items: &[T], work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let Some((first, rest)) = items.split_first() else { return Vec::new() };
+    if rest.is_empty() || thread::available_parallelism().map_or(1, NonZeroUsize::get) == 1 {
+        return items.iter().map(work).collect();
+    }
+    let work = &work;
+    thread::scope(|scope| {
+        let spawned: Vec<_> = rest.iter().map(|item| scope.spawn(move || work(item))).collect();
+        let mut results = Vec::with_capacity(items.len());
+        results.push(work(first));
+        for handle in spawned {
+            results.push(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        results
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +80,12 @@ mod tests {
         assert_eq!(results.concat(), items);
         let small = map_chunks(vec![1, 2, 3], 10, |chunk| chunk.len());
         assert_eq!(small, vec![3]);
+    }
+
+    #[test]
+    fn each_result_comes_back_in_item_order() {
+        let items: Vec<u64> = (0..7).collect();
+        assert_eq!(map_each(&items, |n| n * n), vec![0, 1, 4, 9, 16, 25, 36]);
+        assert_eq!(map_each(&[] as &[u64], |n| *n), Vec::<u64>::new());
     }
 }

@@ -42,9 +42,8 @@ impl Analysis {
         diagnostics.extend(compilation.diagnostics.iter().cloned());
         if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
             let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
-            for target in targets {
-                diagnostics.extend(target.check(&context));
-            }
+            diagnostics
+                .extend(crate::parallel::map_each(targets, |target| target.check(&context)).into_iter().flatten());
         }
         driver::sort_and_dedup(&mut diagnostics);
         // The driver parses too but keeps no tree; parsing again costs a fraction of the check.
