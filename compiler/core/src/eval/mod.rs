@@ -265,7 +265,7 @@ impl<'a> Evaluator<'a> {
                         let key = match tree.module {
                             Some(module) if module == decl.name.name => format!("std.{module}"),
                             Some(module) => format!("std.{module}.{}", decl.name.name),
-                            None => decl.name.name.clone(),
+                            None => decl.name.name.to_string(),
                         };
                         if let Some(&first) = preset_spans.get(&key) {
                             self.report(duplicate("preset", &decl.name.name, decl.name.span, first));
@@ -407,7 +407,7 @@ impl<'a> Evaluator<'a> {
                 Item::For(for_item) => self.for_item(for_item),
                 Item::Let(decl) if !top_level => {
                     if let Some(value) = self.expr(&decl.value) {
-                        self.locals.push((decl.name.name.clone(), value));
+                        self.locals.push((decl.name.name.to_string(), value));
                     }
                 }
                 Item::Import(ast::Import { span, .. })
@@ -457,7 +457,7 @@ impl<'a> Evaluator<'a> {
             if self.too_many_reported || !self.spend(1, for_item.span) {
                 return;
             }
-            self.locals.push((for_item.var.name.clone(), element));
+            self.locals.push((for_item.var.name.to_string(), element));
             self.items(&for_item.items, false);
             self.locals.pop();
         }
@@ -466,7 +466,7 @@ impl<'a> Evaluator<'a> {
     /// Evaluates a block or member name to a string.
     fn name(&mut self, name: &'a ast::Name) -> Option<(String, Span)> {
         match name {
-            ast::Name::Ident(ident) => Some((ident.name.clone(), ident.span)),
+            ast::Name::Ident(ident) => Some((ident.name.to_string(), ident.span)),
             ast::Name::Str(expr) => {
                 let value = self.expr(expr)?;
                 match value.kind {
@@ -498,7 +498,7 @@ impl<'a> Evaluator<'a> {
             // reported again.
             let meant = crate::diagnostics::did_you_mean(&block.kind.name, Kind::ALL.iter().map(|k| k.as_str()));
             if let (Some(meant), ast::Name::Ident(name)) = (meant, &block.name) {
-                self.dropped.insert((meant.to_string(), name.name.clone()));
+                self.dropped.insert((meant.to_string(), name.name.to_string()));
             }
             return;
         };
@@ -622,7 +622,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn insert(&mut self, record: &mut Record, key: &ast::Key, value: Value) {
-        match record.entry(key.name.clone()) {
+        match record.entry(key.name.to_string()) {
             indexmap::map::Entry::Occupied(first) => {
                 let first = first.get().key_span;
                 self.report(
@@ -646,7 +646,7 @@ impl<'a> Evaluator<'a> {
             return;
         }
         let value = Value { kind: ValueKind::Record(self.nested_body(body)), span: body.span.to(name_span) };
-        let entry = record.entry(key.name.clone()).or_insert_with(|| Field {
+        let entry = record.entry(key.name.to_string()).or_insert_with(|| Field {
             key_span: key.span,
             value: Value { kind: ValueKind::Record(Record::default()), span: key.span },
         });

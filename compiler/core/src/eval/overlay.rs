@@ -63,8 +63,8 @@ impl<'a> Evaluator<'a> {
             ));
             return;
         };
-        let Some(&index) = self.index.get(&(kind, name_key.name.clone())) else {
-            if self.dropped.contains(&(kind.as_str().to_string(), name_key.name.clone())) {
+        let Some(&index) = self.index.get(&(kind, name_key.name.to_string())) else {
+            if self.dropped.contains(&(kind.as_str().to_string(), name_key.name.to_string())) {
                 return;
             }
             let names: Vec<&str> = self.resources.iter().filter(|r| r.kind == kind).map(|r| r.name.as_str()).collect();
@@ -95,7 +95,7 @@ impl<'a> Evaluator<'a> {
             return;
         }
         let value = self.expr(&assignment.value);
-        let fields_with_spans = fields.iter().map(|k| (k.name.clone(), k.span)).collect();
+        let fields_with_spans = fields.iter().map(|k| (k.name.to_string(), k.span)).collect();
         evaluated.overlay_paths.push(OverlayPath {
             kind,
             fields: fields_with_spans,
@@ -110,7 +110,7 @@ impl<'a> Evaluator<'a> {
             None => return,
         };
         for parent in parents {
-            let entry = record.entry(parent.name.clone()).or_insert_with(|| Field {
+            let entry = record.entry(parent.name.to_string()).or_insert_with(|| Field {
                 key_span: parent.span,
                 value: Value { kind: ValueKind::Record(Record::default()), span: parent.span },
             });
@@ -131,7 +131,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        record.insert(last.name.clone(), Field { key_span: last.span, value });
+        record.insert(last.name.to_string(), Field { key_span: last.span, value });
     }
 
     /// Checks that every reference names an existing resource (and `step.x` a step of its

@@ -116,7 +116,7 @@ impl<'a> Evaluator<'a> {
             let value = self.expr(default);
             locals = std::mem::replace(&mut self.locals, outer);
             match value {
-                Some(value) => locals.push((param.name.clone(), value)),
+                Some(value) => locals.push((param.name.to_string(), value)),
                 None => ok = false,
             }
         }
