@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
 use crate::source::{FileId, Span};
-use crate::syntax::ast::{self, Body, Entry, Item};
+use crate::syntax::ast::{self, Atom, Body, Entry, Item};
 use value::{Field, Record, Value, ValueKind, merge};
 
 pub use budget::MAX_STEPS;
@@ -106,7 +106,7 @@ struct PresetDef<'a> {
 pub struct Evaluator<'a> {
     lets: FxHashMap<&'a str, LetSlot<'a>>,
     let_depth: usize,
-    locals: Vec<(String, Value)>,
+    locals: Vec<(Atom, Value)>,
     presets: FxHashMap<String, PresetDef<'a>>,
     imports: Vec<(String, Span, bool)>,
     resources: Vec<Resource>,
@@ -407,7 +407,7 @@ impl<'a> Evaluator<'a> {
                 Item::For(for_item) => self.for_item(for_item),
                 Item::Let(decl) if !top_level => {
                     if let Some(value) = self.expr(&decl.value) {
-                        self.locals.push((decl.name.name.to_string(), value));
+                        self.locals.push((decl.name.name.clone(), value));
                     }
                 }
                 Item::Import(ast::Import { span, .. })
@@ -457,20 +457,20 @@ impl<'a> Evaluator<'a> {
             if self.too_many_reported || !self.spend(1, for_item.span) {
                 return;
             }
-            self.locals.push((for_item.var.name.to_string(), element));
+            self.locals.push((for_item.var.name.clone(), element));
             self.items(&for_item.items, false);
             self.locals.pop();
         }
     }
 
     /// Evaluates a block or member name to a string.
-    fn name(&mut self, name: &'a ast::Name) -> Option<(String, Span)> {
+    fn name(&mut self, name: &'a ast::Name) -> Option<(Atom, Span)> {
         match name {
-            ast::Name::Ident(ident) => Some((ident.name.to_string(), ident.span)),
+            ast::Name::Ident(ident) => Some((ident.name.clone(), ident.span)),
             ast::Name::Str(expr) => {
                 let value = self.expr(expr)?;
                 match value.kind {
-                    ValueKind::Str(s) => Some((s, expr.span)),
+                    ValueKind::Str(s) => Some((Atom::from(s), expr.span)),
                     other => {
                         self.report(
                             Diagnostic::new(
@@ -503,6 +503,7 @@ impl<'a> Evaluator<'a> {
             return;
         };
         let Some((name, name_span)) = self.name(&block.name) else { return };
+        let name = String::from(name);
         if !is_dns_label(&name) {
             self.report(invalid_name(&name, name_span));
             self.dropped.insert((kind.as_str().to_string(), name));
@@ -622,7 +623,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn insert(&mut self, record: &mut Record, key: &ast::Key, value: Value) {
-        match record.entry(key.name.to_string()) {
+        match record.entry(key.name.clone()) {
             indexmap::map::Entry::Occupied(first) => {
                 let first = first.get().key_span;
                 self.report(
@@ -646,13 +647,13 @@ impl<'a> Evaluator<'a> {
             return;
         }
         let value = Value { kind: ValueKind::Record(self.nested_body(body)), span: body.span.to(name_span) };
-        let entry = record.entry(key.name.to_string()).or_insert_with(|| Field {
+        let entry = record.entry(key.name.clone()).or_insert_with(|| Field {
             key_span: key.span,
             value: Value { kind: ValueKind::Record(Record::default()), span: key.span },
         });
         match &mut entry.value.kind {
             ValueKind::Record(members) => {
-                if let Some(first) = members.get(&name) {
+                if let Some(first) = members.get(name.as_str()) {
                     let first = first.key_span;
                     self.report(duplicate(&key.name, &name, name_span, first));
                     return;

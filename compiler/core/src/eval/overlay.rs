@@ -9,7 +9,7 @@ use super::{Evaluated, Evaluator, OverlayPath};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
 use crate::source::Span;
-use crate::syntax::ast;
+use crate::syntax::ast::{self, Atom};
 
 impl<'a> Evaluator<'a> {
     /// Checks every overlay's targets and applies the selected one.
@@ -110,7 +110,7 @@ impl<'a> Evaluator<'a> {
             None => return,
         };
         for parent in parents {
-            let entry = record.entry(parent.name.to_string()).or_insert_with(|| Field {
+            let entry = record.entry(parent.name.clone()).or_insert_with(|| Field {
                 key_span: parent.span,
                 value: Value { kind: ValueKind::Record(Record::default()), span: parent.span },
             });
@@ -131,7 +131,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        record.insert(last.name.to_string(), Field { key_span: last.span, value });
+        record.insert(last.name.clone(), Field { key_span: last.span, value });
     }
 
     /// Checks that every reference names an existing resource (and `step.x` a step of its
@@ -144,7 +144,7 @@ impl<'a> Evaluator<'a> {
         }
         for resource in &self.resources {
             let steps: Vec<&str> = match resource.body.get("step").map(|f| &f.value.kind) {
-                Some(ValueKind::Record(steps)) => steps.keys().map(String::as_str).collect(),
+                Some(ValueKind::Record(steps)) => steps.keys().map(Atom::as_str).collect(),
                 _ => Vec::new(),
             };
             let mut stack: Vec<&Value> = resource.body.values().map(|f| &f.value).collect();
