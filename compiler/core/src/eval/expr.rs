@@ -90,7 +90,7 @@ impl<'a> Evaluator<'a> {
                 ValueKind::List(values)
             }
             ExprKind::Map(body) => ValueKind::Record(self.body(body, None)),
-            ExprKind::Tagged(tag, body) => ValueKind::Tagged(tag.name.clone(), self.body(body, None)),
+            ExprKind::Tagged(tag, body) => ValueKind::Tagged(tag.name.to_string(), self.body(body, None)),
             ExprKind::Path(path) => return self.path(path, span),
             ExprKind::Call(function, args) => {
                 if function.name != "nix" {
@@ -224,7 +224,7 @@ impl<'a> Evaluator<'a> {
             for field in rest {
                 let next = match &value.kind {
                     ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
-                        record.get(&field.name).map(|f| f.value.clone())
+                        record.get(field.name.as_str()).map(|f| f.value.clone())
                     }
                     _ => None,
                 };
@@ -248,14 +248,14 @@ impl<'a> Evaluator<'a> {
             return Some(value);
         }
         if rest.is_empty() {
-            return Some(Value { kind: ValueKind::Symbol(first.name.clone()), span });
+            return Some(Value { kind: ValueKind::Symbol(first.name.to_string()), span });
         }
         if Kind::from_name(&first.name).is_some() || first.name == "step" {
             let [name, field @ ..] = rest else { return None };
             let reference = Reference {
-                kind: first.name.clone(),
-                name: name.name.clone(),
-                field: field.iter().map(|f| f.name.clone()).collect(),
+                kind: first.name.to_string(),
+                name: name.name.to_string(),
+                field: field.iter().map(|f| f.name.to_string()).collect(),
             };
             return Some(Value { kind: ValueKind::Ref(reference), span });
         }

@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
 use crate::source::{FileId, Span};
-use crate::syntax::ast::{self, Body, Entry, Item};
+use crate::syntax::ast::{self, Atom, Body, Entry, Item};
 use value::{Field, Record, Value, ValueKind, merge};
 
 pub use budget::MAX_STEPS;
@@ -106,7 +106,7 @@ struct PresetDef<'a> {
 pub struct Evaluator<'a> {
     lets: FxHashMap<&'a str, LetSlot<'a>>,
     let_depth: usize,
-    locals: Vec<(String, Value)>,
+    locals: Vec<(Atom, Value)>,
     presets: FxHashMap<String, PresetDef<'a>>,
     imports: Vec<(String, Span, bool)>,
     resources: Vec<Resource>,
@@ -265,7 +265,7 @@ impl<'a> Evaluator<'a> {
                         let key = match tree.module {
                             Some(module) if module == decl.name.name => format!("std.{module}"),
                             Some(module) => format!("std.{module}.{}", decl.name.name),
-                            None => decl.name.name.clone(),
+                            None => decl.name.name.to_string(),
                         };
                         if let Some(&first) = preset_spans.get(&key) {
                             self.report(duplicate("preset", &decl.name.name, decl.name.span, first));
@@ -464,13 +464,13 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates a block or member name to a string.
-    fn name(&mut self, name: &'a ast::Name) -> Option<(String, Span)> {
+    fn name(&mut self, name: &'a ast::Name) -> Option<(Atom, Span)> {
         match name {
             ast::Name::Ident(ident) => Some((ident.name.clone(), ident.span)),
             ast::Name::Str(expr) => {
                 let value = self.expr(expr)?;
                 match value.kind {
-                    ValueKind::Str(s) => Some((s, expr.span)),
+                    ValueKind::Str(s) => Some((Atom::from(s), expr.span)),
                     other => {
                         self.report(
                             Diagnostic::new(
@@ -498,11 +498,12 @@ impl<'a> Evaluator<'a> {
             // reported again.
             let meant = crate::diagnostics::did_you_mean(&block.kind.name, Kind::ALL.iter().map(|k| k.as_str()));
             if let (Some(meant), ast::Name::Ident(name)) = (meant, &block.name) {
-                self.dropped.insert((meant.to_string(), name.name.clone()));
+                self.dropped.insert((meant.to_string(), name.name.to_string()));
             }
             return;
         };
         let Some((name, name_span)) = self.name(&block.name) else { return };
+        let name = String::from(name);
         if !is_dns_label(&name) {
             self.report(invalid_name(&name, name_span));
             self.dropped.insert((kind.as_str().to_string(), name));
@@ -652,7 +653,7 @@ impl<'a> Evaluator<'a> {
         });
         match &mut entry.value.kind {
             ValueKind::Record(members) => {
-                if let Some(first) = members.get(&name) {
+                if let Some(first) = members.get(name.as_str()) {
                     let first = first.key_span;
                     self.report(duplicate(&key.name, &name, name_span, first));
                     return;

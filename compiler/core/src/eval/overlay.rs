@@ -9,7 +9,7 @@ use super::{Evaluated, Evaluator, OverlayPath};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
 use crate::source::Span;
-use crate::syntax::ast;
+use crate::syntax::ast::{self, Atom};
 
 impl<'a> Evaluator<'a> {
     /// Checks every overlay's targets and applies the selected one.
@@ -63,8 +63,8 @@ impl<'a> Evaluator<'a> {
             ));
             return;
         };
-        let Some(&index) = self.index.get(&(kind, name_key.name.clone())) else {
-            if self.dropped.contains(&(kind.as_str().to_string(), name_key.name.clone())) {
+        let Some(&index) = self.index.get(&(kind, name_key.name.to_string())) else {
+            if self.dropped.contains(&(kind.as_str().to_string(), name_key.name.to_string())) {
                 return;
             }
             let names: Vec<&str> = self.resources.iter().filter(|r| r.kind == kind).map(|r| r.name.as_str()).collect();
@@ -95,7 +95,7 @@ impl<'a> Evaluator<'a> {
             return;
         }
         let value = self.expr(&assignment.value);
-        let fields_with_spans = fields.iter().map(|k| (k.name.clone(), k.span)).collect();
+        let fields_with_spans = fields.iter().map(|k| (k.name.to_string(), k.span)).collect();
         evaluated.overlay_paths.push(OverlayPath {
             kind,
             fields: fields_with_spans,
@@ -144,7 +144,7 @@ impl<'a> Evaluator<'a> {
         }
         for resource in &self.resources {
             let steps: Vec<&str> = match resource.body.get("step").map(|f| &f.value.kind) {
-                Some(ValueKind::Record(steps)) => steps.keys().map(String::as_str).collect(),
+                Some(ValueKind::Record(steps)) => steps.keys().map(Atom::as_str).collect(),
                 _ => Vec::new(),
             };
             let mut stack: Vec<&Value> = resource.body.values().map(|f| &f.value).collect();

@@ -7,7 +7,7 @@ use super::value::{Record, Value};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
 use crate::source::Span;
-use crate::syntax::ast::{self, Body, Entry};
+use crate::syntax::ast::{self, Atom, Body, Entry};
 
 impl<'a> Evaluator<'a> {
     /// Evaluates `use PRESET { args }` to the fields the preset contributes.
@@ -76,7 +76,7 @@ impl<'a> Evaluator<'a> {
             .collect();
         let arguments = self.body(args, None);
         let mut ok = true;
-        let mut given: Vec<(String, Value)> = Vec::new();
+        let mut given: Vec<(Atom, Value)> = Vec::new();
         for (arg, field) in arguments {
             if declared.iter().any(|(p, _)| p.name == arg) {
                 given.push((arg, field.value));
@@ -95,7 +95,7 @@ impl<'a> Evaluator<'a> {
             };
             self.report(suggest(diagnostic, &arg, names, fallback));
         }
-        let mut locals: Vec<(String, Value)> = Vec::with_capacity(declared.len());
+        let mut locals: Vec<(Atom, Value)> = Vec::with_capacity(declared.len());
         for (param, default) in declared {
             if let Some(index) = given.iter().position(|(name, _)| *name == param.name) {
                 let (name, value) = given.swap_remove(index);

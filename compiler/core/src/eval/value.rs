@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 
 pub use crate::model::types::{format_duration, format_size};
 use crate::source::Span;
-use crate::syntax::ast::Protocol;
+use crate::syntax::ast::{Atom, Protocol};
 
 /// A value with the span of the text it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,8 +32,9 @@ pub struct Field {
 }
 
 /// A record: ordered keys to fields (source order, so output follows the spec), hashed with Fx:
-/// records are built and looked up for every block, where SipHash dominated the profile.
-pub type Record = IndexMap<String, Field, rustc_hash::FxBuildHasher>;
+/// records are built and looked up for every block, where SipHash dominated the profile. Keys are
+/// the tree's atoms, shared with every other use of the name, and are looked up by `&str`.
+pub type Record = IndexMap<Atom, Field, rustc_hash::FxBuildHasher>;
 
 /// A reference `kind.name` or `kind.name.field…`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

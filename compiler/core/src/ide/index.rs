@@ -109,13 +109,13 @@ impl Index {
                     .iter()
                     .filter_map(|entry| match entry {
                         ast::Entry::Param { name, default, .. } => {
-                            Some((name.name.clone(), default.as_ref().map(|d| d.span)))
+                            Some((name.name.to_string(), default.as_ref().map(|d| d.span)))
                         }
                         _ => None,
                     })
                     .collect();
                 self.presets.entry(key).or_insert(PresetInfo {
-                    kind: decl.kind.name.clone(),
+                    kind: decl.kind.name.to_string(),
                     name_span: decl.name.span,
                     params,
                 });

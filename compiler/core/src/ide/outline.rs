@@ -54,7 +54,7 @@ fn members(text: &str, body: &ast::Body) -> Vec<OutlineSymbol> {
         .filter_map(|entry| match entry {
             Entry::Member { key, label, body } => Some(OutlineSymbol {
                 name: name_text(text, label),
-                detail: key.name.clone(),
+                detail: key.name.to_string(),
                 kind: SymbolKind::Member,
                 span: key.span.to(body.span),
                 name_span: label.span(),
@@ -70,14 +70,14 @@ fn symbols(text: &str, items: &[Item], out: &mut Vec<OutlineSymbol>) {
         let symbol = match item {
             Item::Block(block) => OutlineSymbol {
                 name: name_text(text, &block.name),
-                detail: block.kind.name.clone(),
+                detail: block.kind.name.to_string(),
                 kind: SymbolKind::Block,
                 span: block.span,
                 name_span: block.name.span(),
                 children: members(text, &block.body),
             },
             Item::Preset(preset) => OutlineSymbol {
-                name: preset.name.name.clone(),
+                name: preset.name.name.to_string(),
                 detail: format!("preset for {}", preset.kind.name),
                 kind: SymbolKind::Preset,
                 span: preset.span,
@@ -85,7 +85,7 @@ fn symbols(text: &str, items: &[Item], out: &mut Vec<OutlineSymbol>) {
                 children: Vec::new(),
             },
             Item::Let(decl) => OutlineSymbol {
-                name: decl.name.name.clone(),
+                name: decl.name.name.to_string(),
                 detail: "let".into(),
                 kind: SymbolKind::Let,
                 span: decl.span,
@@ -93,7 +93,7 @@ fn symbols(text: &str, items: &[Item], out: &mut Vec<OutlineSymbol>) {
                 children: Vec::new(),
             },
             Item::Env(env) => OutlineSymbol {
-                name: env.name.name.clone(),
+                name: env.name.name.to_string(),
                 detail: "env".into(),
                 kind: SymbolKind::Env,
                 span: env.span,

@@ -96,7 +96,7 @@ pub struct Walker<'f> {
 /// The text of a block name, when written without interpolation.
 pub fn literal_name(name: &Name) -> Option<String> {
     match name {
-        Name::Ident(ident) => Some(ident.name.clone()),
+        Name::Ident(ident) => Some(ident.name.to_string()),
         Name::Str(Expr { kind: ExprKind::Str(parts), .. }) => parts
             .iter()
             .map(|part| match part {
@@ -197,11 +197,11 @@ impl<'f> Walker<'f> {
             (self.visit)(Event::Reference { symbol, span: first.span.to(name.span) });
             let outer = std::mem::replace(
                 &mut self.scope,
-                Scope { kind: Some(kind), block: Some(name.name.clone()), path: Vec::new() },
+                Scope { kind: Some(kind), block: Some(name.name.to_string()), path: Vec::new() },
             );
             for key in assignment.path.iter().skip(2) {
                 (self.visit)(Event::Key { scope: &self.scope, key });
-                self.scope.path.push(Seg::Field(key.name.clone()));
+                self.scope.path.push(Seg::Field(key.name.to_string()));
             }
             self.scope = outer;
         }
@@ -231,14 +231,14 @@ impl<'f> Walker<'f> {
                     return;
                 }
                 (self.visit)(Event::Key { scope: &self.scope, key });
-                self.with_seg(Seg::Field(key.name.clone()), |walker| walker.expr(value));
+                self.with_seg(Seg::Field(key.name.to_string()), |walker| walker.expr(value));
             }
             Entry::Record { key, body } => {
                 if !self.wanted(key.span.to(body.span)) {
                     return;
                 }
                 (self.visit)(Event::Key { scope: &self.scope, key });
-                self.with_seg(Seg::Field(key.name.clone()), |walker| walker.body(body));
+                self.with_seg(Seg::Field(key.name.to_string()), |walker| walker.body(body));
             }
             Entry::Member { key, label, body } => {
                 if !self.wanted(key.span.to(body.span)) {
@@ -251,7 +251,7 @@ impl<'f> Walker<'f> {
                     let symbol = Symbol::new("step", &name, self.scope.block.as_deref());
                     (self.visit)(Event::Definition { symbol, name_span: label.span(), span: key.span.to(body.span) });
                 }
-                self.with_seg(Seg::Member(key.name.clone()), |walker| walker.body(body));
+                self.with_seg(Seg::Member(key.name.to_string()), |walker| walker.body(body));
             }
             Entry::Use { preset, args, span } => {
                 if !self.wanted(*span) {
@@ -301,7 +301,9 @@ impl<'f> Walker<'f> {
                 }
             }
             ExprKind::Map(body) => self.body(body),
-            ExprKind::Tagged(tag, body) => self.with_seg(Seg::Variant(tag.name.clone()), |walker| walker.body(body)),
+            ExprKind::Tagged(tag, body) => {
+                self.with_seg(Seg::Variant(tag.name.to_string()), |walker| walker.body(body))
+            }
             ExprKind::Binary(_, left, right) | ExprKind::Range(left, right, _) => {
                 self.expr(left);
                 self.expr(right);

@@ -117,7 +117,7 @@ impl<'de> SeqAccess<'de> for Seq<'_> {
 /// The entries of a map: a record's (keys borrowed), a special form's, or a `Spanned`'s value and
 /// span.
 enum Entries<'a> {
-    Record(indexmap::map::Iter<'a, String, crate::eval::value::Field>),
+    Record(indexmap::map::Iter<'a, crate::syntax::ast::Atom, crate::eval::value::Field>),
     Fixed(std::vec::IntoIter<(&'static str, De<'a>)>),
     Spanned(Option<De<'a>>, Option<Span>),
 }

@@ -1,11 +1,117 @@
 //! The syntax tree: what the parser read, with a span on every node and nothing resolved.
 //!
 //! Recovered junk is kept as explicit `Error` nodes so later stages can skip it without reporting
-//! it again. Names are kept as written; the evaluator interns and checks them.
+//! it again. Names (identifiers and keys) are kept as written, as [`Atom`]s: the parser interns
+//! them per file, so every occurrence of `image` shares one allocation; the evaluator checks them.
 
+use std::borrow::Borrow;
+use std::fmt;
 use std::net::IpAddr;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::source::Span;
+
+/// An interned name: a shared, immutable string that clones by bumping a count.
+///
+/// Identifiers and keys repeat a few thousand distinct texts hundreds of thousands of times in a
+/// large estate, so the tree holds one allocation per distinct text rather than one per
+/// occurrence. It derefs to `str`, compares, hashes and orders as its text (so maps keyed by atoms
+/// are looked up by `&str`), and is `Send + Sync` so trees move between threads.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Atom(Arc<str>);
+
+impl Atom {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Atom {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Atom {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Atom {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for Atom {
+    fn from(text: &str) -> Atom {
+        Atom(Arc::from(text))
+    }
+}
+
+impl From<String> for Atom {
+    fn from(text: String) -> Atom {
+        Atom(Arc::from(text))
+    }
+}
+
+impl From<Atom> for String {
+    fn from(atom: Atom) -> String {
+        atom.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Atom {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Atom {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Atom {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Atom> for str {
+    fn eq(&self, other: &Atom) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Atom> for &str {
+    fn eq(&self, other: &Atom) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<Atom> for String {
+    fn eq(&self, other: &Atom) -> bool {
+        **self == *other.0
+    }
+}
 
 /// One parsed file.
 #[derive(Clone, Debug, Default)]
@@ -18,7 +124,7 @@ pub struct File {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ident {
     /// Its text.
-    pub name: String,
+    pub name: Atom,
     /// Where it is.
     pub span: Span,
 }
@@ -146,7 +252,7 @@ impl Name {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
     /// The key's text (unescaped).
-    pub name: String,
+    pub name: Atom,
     /// Where it is.
     pub span: Span,
     /// Whether it was written as a string.

@@ -335,6 +335,7 @@ impl<'s> Parser<'s> {
             return None;
         }
         let mut inner = Parser::new(self.src, self.file, start, end, self.depth + 1);
+        inner.atoms = std::mem::take(&mut self.atoms);
         let expr = if inner.at(TokenKind::Eof) {
             inner.push(
                 Diagnostic::new(
@@ -356,6 +357,7 @@ impl<'s> Parser<'s> {
             }
         };
         inner.finish();
+        self.atoms = std::mem::take(&mut inner.atoms);
         let failed = !inner.diagnostics.is_empty();
         for diagnostic in inner.diagnostics {
             self.push(diagnostic);

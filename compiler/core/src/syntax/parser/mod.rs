@@ -12,6 +12,8 @@
 
 mod expr;
 
+use rustc_hash::FxHashMap;
+
 use super::ast::*;
 use super::lexer::{Lexer, Literal, Token, TokenKind, describe};
 use crate::diagnostics::{Code, Diagnostic};
@@ -55,6 +57,9 @@ struct Parser<'s> {
     token_after_lex_error: bool,
     /// Set once an unclosed `{` has been reported: the enclosing bodies close silently.
     unwinding: bool,
+    /// The atoms of this file by text, so each distinct name is allocated once. Per parse, so no
+    /// state outlives the call and the tree does not depend on what was parsed before.
+    atoms: FxHashMap<&'s str, Atom>,
 }
 
 impl<'s> Parser<'s> {
@@ -73,7 +78,19 @@ impl<'s> Parser<'s> {
             no_tagged: false,
             token_after_lex_error: false,
             unwinding: false,
+            atoms: FxHashMap::default(),
         }
+    }
+
+    /// The shared atom for `text`.
+    fn atom(&mut self, text: &'s str) -> Atom {
+        self.atoms.entry(text).or_insert_with(|| Atom::from(text)).clone()
+    }
+
+    /// The shared atom for the source text at `span`.
+    fn atom_at(&mut self, span: Span) -> Atom {
+        let text = self.text(span);
+        self.atom(text)
     }
 
     /// Moves the lexer's diagnostics into the parser's, in source order.
@@ -157,7 +174,7 @@ impl<'s> Parser<'s> {
     fn ident(&mut self, what: &str) -> Option<Ident> {
         if self.at(TokenKind::Ident) {
             let token = self.bump();
-            Some(Ident { name: self.text(token.span).to_string(), span: token.span })
+            Some(Ident { name: self.atom_at(token.span), span: token.span })
         } else {
             self.expected(what);
             None
@@ -363,7 +380,7 @@ impl<'s> Parser<'s> {
     /// `block = ident name body` where `name = ident | string`
     fn block(&mut self) -> Option<Block> {
         let kind_token = self.bump();
-        let kind = Ident { name: self.text(kind_token.span).to_string(), span: kind_token.span };
+        let kind = Ident { name: self.atom_at(kind_token.span), span: kind_token.span };
         let name = self.name("a name for the block")?;
         let body = self.body()?;
         Some(Block { kind, name, body, span: self.span_from(kind_token.span) })
@@ -389,15 +406,19 @@ impl<'s> Parser<'s> {
         match self.token.kind {
             TokenKind::Ident => {
                 let token = self.bump();
-                Some(Key { name: self.text(token.span).to_string(), span: token.span, quoted: false })
+                Some(Key { name: self.atom_at(token.span), span: token.span, quoted: false })
             }
             TokenKind::Str { valid: true } => {
                 let token = self.bump();
                 let expr = self.string(token);
                 match expr.kind {
                     ExprKind::Str(parts) => match parts.as_slice() {
-                        [] => Some(Key { name: String::new(), span: token.span, quoted: true }),
-                        [StrPart::Text(text)] => Some(Key { name: text.clone(), span: token.span, quoted: true }),
+                        [] => Some(Key { name: Atom::default(), span: token.span, quoted: true }),
+                        [StrPart::Text(text)] => {
+                            let name =
+                                self.atoms.get(text.as_str()).cloned().unwrap_or_else(|| Atom::from(text.as_str()));
+                            Some(Key { name, span: token.span, quoted: true })
+                        }
                         _ => {
                             self.push(
                                 Diagnostic::new(Code::E0101, token.span, "a key cannot interpolate")
@@ -593,5 +614,55 @@ fn help_for_expected(what: &str) -> String {
         "`,` or a new line between entries" => "separate entries with `,` or put each on its own line".into(),
         "`=`, `{` or a member name after the field name" => "write `field = value`, `field { … }` or `field NAME { … }`".into(),
         _ => format!("write {what} here"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every occurrence of a name in a file, interpolations and quoted keys included, is the
+    /// same allocation; different texts are different atoms.
+    #[test]
+    fn a_name_is_allocated_once_per_file() {
+        let src =
+            "let image = \"a\"\nservice web { image = image, tag = \"${image}\" }\nservice db { \"image\" = 1 }\n";
+        let (file, diagnostics) = parse_file(src, FileId(0));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let mut images = Vec::new();
+        let mut tag = None;
+        for item in &file.items {
+            match item {
+                Item::Let(decl) => images.push(decl.name.name.clone()),
+                Item::Block(block) => {
+                    for entry in &block.body.entries {
+                        let Entry::Field { key, value } = entry else { panic!("a field: {entry:?}") };
+                        if key.name == "tag" {
+                            tag = Some(key.name.clone());
+                        } else {
+                            images.push(key.name.clone());
+                        }
+                        match &value.kind {
+                            ExprKind::Path(path) => images.push(path[0].name.clone()),
+                            ExprKind::Str(parts) => {
+                                if let [StrPart::Interpolation(Expr { kind: ExprKind::Path(path), .. })] =
+                                    parts.as_slice()
+                                {
+                                    images.push(path[0].name.clone());
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                other => panic!("unexpected item {other:?}"),
+            }
+        }
+        assert_eq!(images.len(), 5, "{images:?}");
+        let first = images[0].as_ptr();
+        assert!(images.iter().all(|name| name == "image" && name.as_ptr() == first), "{images:?}");
+        let tag = tag.expect("the tag key");
+        assert_eq!(tag, "tag");
+        assert_ne!(tag.as_ptr(), first);
     }
 }
