@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use proptest::prelude::*;
-use spec_compiler::diagnostics::Severity;
+use spec_compiler::diagnostics::{Diagnostic, Severity};
 use spec_compiler::driver;
 use spec_compiler::source::{Origin, SourceFile, SourceMap};
 use spec_compiler::target::{Context, Target};
@@ -101,32 +101,26 @@ fn back_end(place: Place) -> (Box<dyn Target>, &'static str, &'static [&'static 
 /// one), a value that looks like a credential, and a summary that is not a Prometheus template.
 const FRONT_END_REFUSALS: &[&str] = &["E0107", "E0613", "E0623"];
 
+/// The errors among `diagnostics` (code and message), as the refusal they make.
+fn refused(diagnostics: &[Diagnostic]) -> Result<(), Vec<String>> {
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .map(|d| format!("{} {}", d.code.as_str(), d.message))
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
 /// The files the back end generates for `place` (`None` when it refused), with the codes refused.
 fn generate(place: Place, h: &Hostile) -> Result<Vec<(String, String)>, Vec<String>> {
     let mut sources = SourceMap::new();
     let file = sources.add(SourceFile::new("main.spec", estate(place, h), Origin::User));
     let compilation = driver::compile(&mut sources, &[file], None);
-    let errors: Vec<String> = compilation
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity() == Severity::Error)
-        .map(|d| format!("{} {}", d.code.as_str(), d.message))
-        .collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    refused(&compilation.diagnostics)?;
     let (target, prefix, _) = back_end(place);
     let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
     let generated = target.generate(&context);
-    let errors: Vec<String> = generated
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity() == Severity::Error)
-        .map(|d| format!("{} {}", d.code.as_str(), d.message))
-        .collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    refused(&generated.diagnostics)?;
     let want = |path: &str| match place {
         Place::Cluster => path.starts_with("helm/") || path.starts_with("k8s/"),
         _ => path.starts_with(prefix),
