@@ -310,6 +310,13 @@ fn e0623_refuses_the_templates_promtool_refuses() {
         "{{ else }}",
         "{{ \"abc }}",
         "{{/* open }}",
+        "{{${}}",
+        "{{ $value ! }}",
+        "{{ ✓ }}",
+        "{{ (len $x }}",
+        "{{ len $x) }}",
+        "{{ $x : 1 }}",
+        "{{ range $i, $s := query \"up\" }}{{ $i }}{{ end }}{{ $y := 2 }}{{ $y = 3 }}{{ 1e+3 }}{{ -2 }}",
     ]
     .map(String::from)
     .to_vec();
@@ -357,5 +364,5 @@ fn e0623_refuses_the_templates_promtool_refuses() {
         assert_eq!(spec_refuses, !output.status.success(), "{template}: {}", String::from_utf8_lossy(&output.stdout));
         refused += usize::from(spec_refuses);
     }
-    assert_eq!(refused, 10, "the ten broken templates are refused, the others accepted");
+    assert_eq!(refused, 16, "the sixteen broken templates are refused, the others accepted");
 }

@@ -96,6 +96,9 @@ pub fn template_error(template: &str) -> Option<String> {
         if body.is_empty() {
             return Some("an action `{{ }}` is empty".into());
         }
+        if let Some(error) = stray_character(body) {
+            return Some(error);
+        }
         let words = identifiers(body);
         match words.first().copied() {
             Some(block) if BLOCKS.contains(&block) && body.starts_with(block) => open_blocks.push(block),
@@ -160,6 +163,40 @@ fn split_action(action: &str) -> Result<(&str, &str), String> {
         i += 1;
     }
     Err("an action `{{` is not closed with `}}`".into())
+}
+
+/// A character Go's template lexer or parser refuses outside quotes, or an unbalanced
+/// parenthesis. Actions are made of names, `$variables`, `.fields`, numbers, quoted text, `|`,
+/// `(`, `)`, `:=`, `=` and `,` (in `range $i, $x :=`); any other printable character is a
+/// "bad character", and a non-ASCII one outside quotes is either unrecognised or part of a name
+/// that is no function.
+fn stray_character(body: &str) -> Option<String> {
+    let mut depth = 0usize;
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                while let Some(inner) = chars.next() {
+                    if inner == c {
+                        break;
+                    }
+                    if inner == '\\' && c != '`' {
+                        chars.next();
+                    }
+                }
+            }
+            '(' => depth += 1,
+            ')' => match depth.checked_sub(1) {
+                Some(outer) => depth = outer,
+                None => return Some("a `)` closes no `(`".into()),
+            },
+            ':' if chars.peek() != Some(&'=') => return Some("`:` is not followed by `=`".into()),
+            c if c.is_ascii_alphanumeric() || c.is_ascii_whitespace() => {}
+            '_' | '$' | '.' | '|' | ':' | '=' | ',' | '+' | '-' => {}
+            c => return Some(format!("the character `{c}` cannot appear in an action outside quotes")),
+        }
+    }
+    (depth > 0).then(|| "a `(` is not closed with `)`".into())
 }
 
 /// The bare identifiers of an action (function names and keywords): words outside quotes that
@@ -232,6 +269,12 @@ mod tests {
             ("{{ else }}", "outside"),
             ("{{ \"abc }}", "not closed"),
             ("{{/* open }}", "comment"),
+            ("{{${}}", "the character `{`"),
+            ("{{ $value ! }}", "the character `!`"),
+            ("{{ ✓ }}", "the character `✓`"),
+            ("{{ (len $x }}", "not closed with `)`"),
+            ("{{ len $x) }}", "closes no `(`"),
+            ("{{ $x : 1 }}", "`:`"),
         ] {
             let found = template_error(template);
             assert!(found.as_deref().is_some_and(|f| f.contains(error)), "{template}: {found:?}");
