@@ -167,44 +167,7 @@ mod equivalence {
     /// The field names records draw from (serde wants `&'static str`).
     const FIELDS: &[&str] = &["name", "for", "yes", "type", "apiVersion", "1st", "a b", "on", "x.y/z", "_"];
 
-    /// Strings that YAML readers or naive writers get wrong.
-    const HOSTILE: &[&str] = &[
-        "",
-        "yes",
-        "No",
-        "on",
-        "OFF",
-        "y",
-        "~",
-        "null",
-        "0x1F",
-        "08",
-        "1e3",
-        "12:30",
-        "2024-01-01",
-        "- a",
-        "a: b",
-        "# c",
-        "{{ x }}",
-        "'q'",
-        "\"dq\"",
-        "it's \"x\"",
-        "back\\slash",
-        "multi\nline",
-        "tab\there",
-        "nul\0byte",
-        "\u{85}",
-        "\u{2028}",
-        "\u{feff}",
-        "\u{7f}",
-        "ünïcødé ✓",
-        " leading",
-        "trailing ",
-        "-",
-        "- ",
-        "?",
-        ":",
-    ];
+    use crate::tests::HOSTILE;
 
     /// A value exercising every path of the serde data model the writer handles.
     #[derive(Debug, Clone)]
