@@ -67,17 +67,20 @@ pub fn run(args: &BuildArgs) -> i32 {
             return 2;
         }
     };
-    let load::Compiled { sources, compilation, mut diagnostics, .. } = load::compile(&args.paths, args.env.as_deref());
     let estate = estate_dir(&args.paths);
     let out = args.out.clone().unwrap_or_else(|| estate.join("out"));
+    let root = root_from_out(&estate, &out);
+    // The back ends lower the model beside the graph rules; what they made is kept only when the
+    // estate checks.
+    let (load::Compiled { sources, mut diagnostics, .. }, generated) =
+        load::compile_beside(&args.paths, args.env.as_deref(), |model, sources| {
+            let context = Context { model, sources, root_from_out: root };
+            parallel::map_each(&targets(&args.target), |target| target.generate(&context))
+        });
     let mut files: Vec<OutputFile> = Vec::new();
-    if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
-        let context =
-            Context { model: &compilation.model, sources: &sources, root_from_out: root_from_out(&estate, &out) };
-        for mut generated in parallel::map_each(&targets(&args.target), |target| target.generate(&context)) {
-            files.append(&mut generated.files);
-            diagnostics.append(&mut generated.diagnostics);
-        }
+    for mut generated in generated.into_iter().flatten() {
+        files.append(&mut generated.files);
+        diagnostics.append(&mut generated.diagnostics);
     }
     driver::sort_and_dedup(&mut diagnostics);
     diagnostics.retain(|d| !allow.contains(&d.code));

@@ -38,14 +38,15 @@ pub fn run(args: &CheckArgs) -> i32 {
             return 2;
         }
     };
-    let load::Compiled { sources, compilation, mut diagnostics, files } =
-        load::compile(&args.paths, args.env.as_deref());
-    // The back ends run in memory, so whatever `spec build` would report shows here too.
-    if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
-        let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
-        for mut found in parallel::map_each(&build::targets(&[TargetName::All]), |target| target.check(&context)) {
-            diagnostics.append(&mut found);
-        }
+    // The back ends run in memory, beside the graph rules, so whatever `spec build` would report
+    // shows here too.
+    let (load::Compiled { sources, compilation, mut diagnostics, files }, found) =
+        load::compile_beside(&args.paths, args.env.as_deref(), |model, sources| {
+            let context = Context { model, sources, root_from_out: "..".into() };
+            parallel::map_each(&build::targets(&[TargetName::All]), |target| target.check(&context))
+        });
+    if let Some(found) = found {
+        diagnostics.extend(found.into_iter().flatten());
         spec_compiler::driver::sort_and_dedup(&mut diagnostics);
     }
     diagnostics.retain(|d| !allow.contains(&d.code));

@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::diagnostics::{Code, Diagnostic, Severity};
+use spec_compiler::driver;
+use spec_compiler::model::Model;
 use spec_compiler::source::{FileId, Origin, SourceFile, SourceMap, Span};
 
 /// The largest source file accepted (256 MiB): five times a generated 100,000-service estate.
@@ -157,9 +159,32 @@ pub struct Compiled {
 /// Reads `paths` and compiles them with the overlay `env`.
 pub fn compile(paths: &[PathBuf], env: Option<&str>) -> Compiled {
     let mut loaded = load(paths);
-    let mut compilation = spec_compiler::driver::compile(&mut loaded.sources, &loaded.files, env);
+    let compilation = driver::compile(&mut loaded.sources, &loaded.files, env);
+    gather(loaded, compilation)
+}
+
+/// [`compile`], running `beside` (the back ends) over the checked model while the graph rules
+/// run. Its result comes back only when nothing, reading included, reported an error: the back
+/// ends see only estates that check.
+pub fn compile_beside<R: Send>(
+    paths: &[PathBuf],
+    env: Option<&str>,
+    beside: impl FnOnce(&Model, &SourceMap) -> R + Send,
+) -> (Compiled, Option<R>) {
+    let mut loaded = load(paths);
+    let (compilation, result) = if loaded.diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        (driver::compile(&mut loaded.sources, &loaded.files, env), None)
+    } else {
+        driver::compile_beside(&mut loaded.sources, &loaded.files, env, &mut |_| {}, beside)
+    };
+    let compiled = gather(loaded, compilation);
+    let result = result.filter(|_| !compiled.diagnostics.iter().any(|d| d.severity() == Severity::Error));
+    (compiled, result)
+}
+
+fn gather(loaded: Loaded, mut compilation: driver::Compilation) -> Compiled {
     let mut diagnostics = loaded.diagnostics;
     diagnostics.append(&mut compilation.diagnostics);
-    spec_compiler::driver::sort_and_dedup(&mut diagnostics);
+    driver::sort_and_dedup(&mut diagnostics);
     Compiled { sources: loaded.sources, compilation, diagnostics, files: loaded.files.len() }
 }

@@ -67,6 +67,30 @@ pub fn compile_observed(
     env: Option<&str>,
     observe: &mut dyn FnMut(Stage),
 ) -> Compilation {
+    compile_inner(sources, files, env, observe, None::<fn(&Model, &SourceMap)>).0
+}
+
+/// [`compile_observed`], running `beside` over the checked model while the graph rules run, when
+/// nothing before the rules reported an error (`None` otherwise). The back ends go here: they
+/// read only the model, so on two cores they need not wait for the rules. When the rules report
+/// an error, the caller discards what `beside` produced, as if it had not run.
+pub fn compile_beside<R: Send>(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    env: Option<&str>,
+    observe: &mut dyn FnMut(Stage),
+    beside: impl FnOnce(&Model, &SourceMap) -> R + Send,
+) -> (Compilation, Option<R>) {
+    compile_inner(sources, files, env, observe, Some(beside))
+}
+
+fn compile_inner<R: Send>(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    env: Option<&str>,
+    observe: &mut dyn FnMut(Stage),
+    beside: Option<impl FnOnce(&Model, &SourceMap) -> R + Send>,
+) -> (Compilation, Option<R>) {
     let stdlib = add_stdlib(sources);
     // `--env NAME` is shown as a line of its own, so a mistake in it has a place to point at.
     let env_argument = env.map(|name| {
@@ -111,13 +135,24 @@ pub fn compile_observed(
     observe(Stage::Model);
     // The graph rules read the whole estate: over a model missing what failed to check, they would
     // only report consequences of the errors already found.
+    let mut beside_result = None;
     if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
         let stdlib_files: Vec<_> = stdlib.iter().map(|(file, _)| *file).collect();
-        diagnostics.append(&mut graph::check_estate(&model, &stdlib_files));
+        let (model, sources) = (&model, &*sources);
+        let mut found = match beside {
+            None => graph::check_estate(model, &stdlib_files),
+            Some(beside) => std::thread::scope(|scope| {
+                let beside = scope.spawn(move || beside(model, sources));
+                let found = graph::check_estate(model, &stdlib_files);
+                beside_result = Some(beside.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+                found
+            }),
+        };
+        diagnostics.append(&mut found);
     }
     observe(Stage::Graph);
     sort_and_dedup(&mut diagnostics);
-    Compilation { model, diagnostics }
+    (Compilation { model, diagnostics }, beside_result)
 }
 
 /// Sorts diagnostics by position and drops repeats of one message at one place.

@@ -56,7 +56,6 @@ mod output;
 mod rules;
 pub mod template;
 
-use spec_compiler::promql::ShapeCache;
 use spec_compiler::target::{Context, Generated, Index, Target};
 
 pub use output::yaml;
@@ -98,10 +97,11 @@ impl Target for Prometheus {
     fn generate(&self, context: &Context<'_>) -> Generated {
         let index = Index::new(context.model);
         let (areas, mut diagnostics) = rules::plan(&index);
+        let mut derivations = output::derive_all(&areas, output::alert_tests).into_iter();
         let mut files = Vec::new();
-        let mut shapes = ShapeCache::default();
         for area in &areas {
-            files.extend(output::area_files(context, area, &mut shapes, &mut diagnostics));
+            let own = derivations.by_ref().take(area.alerts.len()).collect();
+            files.extend(output::area_files(context, area, own, &mut diagnostics));
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Generated { files, diagnostics }
@@ -112,9 +112,9 @@ impl Target for Prometheus {
     fn check(&self, context: &Context<'_>) -> Vec<spec_compiler::diagnostics::Diagnostic> {
         let index = Index::new(context.model);
         let (areas, mut diagnostics) = rules::plan(&index);
-        let mut shapes = ShapeCache::default();
-        for area in &areas {
-            output::area_tests(area, &mut shapes, &mut diagnostics);
+        let alerts = areas.iter().flat_map(|area| &area.alerts);
+        for (alert, problem) in alerts.zip(output::derive_all(&areas, output::test_problem)) {
+            diagnostics.extend(problem.map(|problem| output::untested(alert, problem)));
         }
         diagnostics
     }

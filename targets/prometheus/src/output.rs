@@ -7,7 +7,9 @@ use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::format_duration;
+use spec_compiler::parallel;
 use spec_compiler::promql::ShapeCache;
+use spec_compiler::source::Span;
 use spec_compiler::target::{Context, OutputFile};
 
 use crate::derive::{self, STEP, Series};
@@ -96,11 +98,32 @@ pub fn yaml<T: Serialize>(header: &str, value: &T) -> String {
     out
 }
 
-/// The rule file and test file of one area.
+/// Alerts derived per thread at least: a derivation is a few microseconds, a thread far more.
+const MIN_ALERTS_PER_THREAD: usize = 1_000;
+
+/// What derivation made of one alert: its two scenarios, or why it has none (W1501).
+pub(crate) type Derivation = Result<Vec<TestGroup>, (String, Span)>;
+
+/// Every alert's derivation, in estate order (area by area), over the machine's cores: one area
+/// (the estate's own alerts) often holds most of them, so the split is by alert, not by area.
+/// Each thread keeps its own [`ShapeCache`]; which thread parses a shape first does not change
+/// the tree it gets, so the result is the same on any number of cores.
+pub(crate) fn derive_all<R: Send>(areas: &[Area<'_>], each: fn(&Planned, &mut ShapeCache) -> R) -> Vec<R> {
+    let alerts: Vec<&Planned> = areas.iter().flat_map(|area| &area.alerts).collect();
+    parallel::map_chunks(alerts, MIN_ALERTS_PER_THREAD, |chunk| {
+        let mut shapes = ShapeCache::default();
+        chunk.into_iter().map(|alert| each(alert, &mut shapes)).collect::<Vec<R>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The rule file and test file of one area, from its alerts' derivations (in its alerts' order).
 pub(crate) fn area_files(
     context: &Context<'_>,
     area: &Area<'_>,
-    shapes: &mut ShapeCache,
+    derivations: Vec<Derivation>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
     let header = context.header("#");
@@ -114,7 +137,13 @@ pub(crate) fn area_files(
         contents: yaml(&header, &RuleFile { groups: [group] }),
         sources: sources.clone(),
     }];
-    let tests = area_tests(area, shapes, diagnostics);
+    let mut tests = Vec::new();
+    for (alert, derivation) in area.alerts.iter().zip(derivations) {
+        match derivation {
+            Ok(mut pair) => tests.append(&mut pair),
+            Err(problem) => diagnostics.push(untested(alert, problem)),
+        }
+    }
     if !tests.is_empty() {
         let file = TestFile { rule_files: vec![rules_path], evaluation_interval: duration(STEP), tests };
         files.push(OutputFile {
@@ -126,31 +155,14 @@ pub(crate) fn area_files(
     files
 }
 
-/// The test scenarios of an area's alerts; an alert none can be derived for gets W1501.
-pub(crate) fn area_tests(
-    area: &Area<'_>,
-    shapes: &mut ShapeCache,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<TestGroup> {
-    let mut tests = Vec::new();
-    for alert in &area.alerts {
-        match alert_tests(alert, shapes) {
-            Ok(mut pair) => tests.append(&mut pair),
-            Err((reason, span)) => diagnostics.push(
-                Diagnostic::new(
-                    Code::W1501,
-                    span,
-                    format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert),
-                )
-                .with_primary_label("no test can be derived from this")
-                .with_help(
-                    "the rule is still generated; write the condition in a shape the test generator knows \
-                     (see `spec explain W1501`), or test it by hand",
-                ),
-            ),
-        }
-    }
-    tests
+/// W1501 for an alert no test can be derived for, with the reason and where it lies.
+pub(crate) fn untested(alert: &Planned, (reason, span): (String, Span)) -> Diagnostic {
+    Diagnostic::new(Code::W1501, span, format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert))
+        .with_primary_label("no test can be derived from this")
+        .with_help(
+            "the rule is still generated; write the condition in a shape the test generator knows \
+             (see `spec explain W1501`), or test it by hand",
+        )
 }
 
 fn duration(seconds: u64) -> String {
@@ -161,11 +173,46 @@ fn input(series: Vec<Series>) -> Vec<InputSeries> {
     series.into_iter().map(|s| InputSeries { series: s.series, values: s.values }).collect()
 }
 
+/// What the firing scenario expects: the derived series and the alert's labels and annotations
+/// as Prometheus would expand them; an error when either cannot be derived.
+struct Expected {
+    derived: derive::Derived,
+    labels: BTreeMap<String, String>,
+    annotations: IndexMap<String, String>,
+}
+
+/// Why no test can be derived for `alert`, if none can: what [`alert_tests`] would refuse, without
+/// building the scenarios (`spec check` needs only the warning).
+pub(crate) fn test_problem(alert: &Planned, shapes: &mut ShapeCache) -> Option<(String, Span)> {
+    expected(alert, shapes).err()
+}
+
 /// The two scenarios of one alert: it fires with its labels and annotations, and it stays quiet.
-fn alert_tests(
-    alert: &Planned,
-    shapes: &mut ShapeCache,
-) -> Result<Vec<TestGroup>, (String, spec_compiler::source::Span)> {
+pub(crate) fn alert_tests(alert: &Planned, shapes: &mut ShapeCache) -> Derivation {
+    let Expected { derived, labels, annotations } = expected(alert, shapes)?;
+    let rule = &alert.rule;
+    let eval_time = duration(derived.eval_seconds);
+    let test = |name: String, series: Vec<Series>, expected: Vec<ExpectedAlert>| TestGroup {
+        name,
+        interval: duration(STEP),
+        input_series: input(series),
+        alert_rule_test: vec![AlertTest {
+            eval_time: eval_time.clone(),
+            alertname: rule.alert.clone(),
+            exp_alerts: expected,
+        }],
+    };
+    Ok(vec![
+        test(
+            format!("{} fires", rule.alert),
+            derived.firing,
+            vec![ExpectedAlert { exp_labels: labels, exp_annotations: annotations }],
+        ),
+        test(format!("{} stays quiet", rule.alert), derived.quiet, Vec::new()),
+    ])
+}
+
+fn expected(alert: &Planned, shapes: &mut ShapeCache) -> Result<Expected, (String, Span)> {
     let rule = &alert.rule;
     let derived =
         derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000), shapes).map_err(|e| (e, alert.expr_span))?;
@@ -190,23 +237,33 @@ fn alert_tests(
             labels.insert(key.clone(), value);
         }
     }
-    let eval_time = duration(derived.eval_seconds);
-    let test = |name: String, series: Vec<Series>, expected: Vec<ExpectedAlert>| TestGroup {
-        name,
-        interval: duration(STEP),
-        input_series: input(series),
-        alert_rule_test: vec![AlertTest {
-            eval_time: eval_time.clone(),
-            alertname: rule.alert.clone(),
-            exp_alerts: expected,
-        }],
-    };
-    Ok(vec![
-        test(
-            format!("{} fires", rule.alert),
-            derived.firing,
-            vec![ExpectedAlert { exp_labels: labels, exp_annotations: annotations }],
-        ),
-        test(format!("{} stays quiet", rule.alert), derived.quiet, Vec::new()),
-    ])
+    Ok(Expected { derived, labels, annotations })
+}
+
+#[cfg(test)]
+mod tests {
+    use spec_compiler::source::{Origin, SourceFile, SourceMap};
+    use spec_compiler::target::Index;
+
+    use super::*;
+    use crate::rules;
+
+    /// Splitting the alerts over threads, each with its own shape cache, derives exactly what one
+    /// pass with one cache derives, in the same order.
+    #[test]
+    fn derivations_split_over_threads_equal_one_pass() {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("main.spec", spec_testkit::generate_estate(1_500), Origin::User));
+        let compilation = spec_compiler::driver::compile(&mut sources, &[file], None);
+        assert_eq!(compilation.errors(), 0, "{:?}", compilation.diagnostics);
+        let index = Index::new(&compilation.model);
+        let (areas, _) = rules::plan(&index);
+        let show = |tests: Vec<TestGroup>| spec_yaml::to_string(&tests).expect("yaml");
+        let split: Vec<_> = derive_all(&areas, alert_tests).into_iter().map(|d| d.map(show)).collect();
+        let mut shapes = ShapeCache::default();
+        let alerts = areas.iter().flat_map(|area| &area.alerts);
+        let one_pass: Vec<_> = alerts.map(|alert| alert_tests(alert, &mut shapes).map(show)).collect();
+        assert!(one_pass.len() > 2 * MIN_ALERTS_PER_THREAD, "enough alerts for two threads: {}", one_pass.len());
+        assert_eq!(split, one_pass);
+    }
 }

@@ -37,13 +37,20 @@ impl Analysis {
         read_problems: Vec<Diagnostic>,
         targets: &[Box<dyn Target>],
     ) -> Analysis {
-        let compilation = driver::compile(&mut sources, files, None);
+        let read_failed = read_problems.iter().any(|d| d.severity() == Severity::Error);
+        // The back ends check the model beside the graph rules, as in `spec check`.
+        let (compilation, found) = if read_failed {
+            (driver::compile(&mut sources, files, None), None)
+        } else {
+            driver::compile_beside(&mut sources, files, None, &mut |_| {}, |model, sources| {
+                let context = Context { model, sources, root_from_out: "..".into() };
+                crate::parallel::map_each(targets, |target| target.check(&context))
+            })
+        };
         let mut diagnostics = read_problems;
         diagnostics.extend(compilation.diagnostics.iter().cloned());
-        if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
-            let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
-            diagnostics
-                .extend(crate::parallel::map_each(targets, |target| target.check(&context)).into_iter().flatten());
+        if let Some(found) = found.filter(|_| compilation.errors() == 0) {
+            diagnostics.extend(found.into_iter().flatten());
         }
         driver::sort_and_dedup(&mut diagnostics);
         // The driver parses too but keeps no tree; parsing again costs a fraction of the check.
