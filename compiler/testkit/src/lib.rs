@@ -21,16 +21,23 @@ use spec_compiler::target::{Context, Target};
 /// `target` generates for it, asserting the target reports no error either.
 pub fn generate(target: &dyn Target, path: &Path) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut sources = SourceMap::new();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.spec");
-    let file = sources.add(SourceFile::new(name, text, Origin::User));
-    let compilation = driver::compile(&mut sources, &[file], None);
-    assert_eq!(compilation.errors(), 0, "{}: {:#?}", path.display(), compilation.diagnostics);
+    let (sources, compilation) = compile(name, text);
     let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
     let generated = target.generate(&context);
     let errors: Vec<_> = generated.diagnostics.iter().filter(|d| d.code.as_str().starts_with('E')).collect();
     assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
     generated.files.into_iter().map(|f| (f.path, f.contents)).collect()
+}
+
+/// Compiles one estate file's `text`, shown as `name`, asserting it checks without errors: back
+/// ends' unit tests get a model this way without reaching into the compiler's stages.
+pub fn compile(name: &str, text: String) -> (SourceMap, driver::Compilation) {
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new(name, text, Origin::User));
+    let compilation = driver::compile(&mut sources, &[file], None);
+    assert_eq!(compilation.errors(), 0, "{name}: {:#?}", compilation.diagnostics);
+    (sources, compilation)
 }
 
 /// Nodes in one rack: each rack shares a WireGuard mesh and runs one workflow.

@@ -242,7 +242,6 @@ fn expected(alert: &Planned, shapes: &mut ShapeCache) -> Result<Expected, (Strin
 
 #[cfg(test)]
 mod tests {
-    use spec_compiler::source::{Origin, SourceFile, SourceMap};
     use spec_compiler::target::Index;
 
     use super::*;
@@ -252,10 +251,7 @@ mod tests {
     /// pass with one cache derives, in the same order.
     #[test]
     fn derivations_split_over_threads_equal_one_pass() {
-        let mut sources = SourceMap::new();
-        let file = sources.add(SourceFile::new("main.spec", spec_testkit::generate_estate(1_500), Origin::User));
-        let compilation = spec_compiler::driver::compile(&mut sources, &[file], None);
-        assert_eq!(compilation.errors(), 0, "{:?}", compilation.diagnostics);
+        let (_, compilation) = spec_testkit::compile("main.spec", spec_testkit::generate_estate(1_500));
         let index = Index::new(&compilation.model);
         let (areas, _) = rules::plan(&index);
         let show = |tests: Vec<TestGroup>| spec_yaml::to_string(&tests).expect("yaml");

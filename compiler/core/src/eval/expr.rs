@@ -89,8 +89,8 @@ impl<'a> Evaluator<'a> {
                 }
                 ValueKind::List(values)
             }
-            ExprKind::Map(body) => ValueKind::Record(self.body(body, None)),
-            ExprKind::Tagged(tag, body) => ValueKind::Tagged(tag.name.to_string(), self.body(body, None)),
+            ExprKind::Map(body) => ValueKind::Record(Box::new(self.body(body, None))),
+            ExprKind::Tagged(tag, body) => ValueKind::Tagged(tag.name.clone(), Box::new(self.body(body, None))),
             ExprKind::Path(path) => return self.path(path, span),
             ExprKind::Call(function, args) => {
                 if function.name != "nix" {
@@ -257,7 +257,7 @@ impl<'a> Evaluator<'a> {
                 name: name.name.to_string(),
                 field: field.iter().map(|f| f.name.to_string()).collect(),
             };
-            return Some(Value { kind: ValueKind::Ref(reference), span });
+            return Some(Value { kind: ValueKind::Ref(Box::new(reference)), span });
         }
         let candidates: Vec<&str> = self.variable_names().chain(Kind::ALL.iter().map(|k| k.as_str())).collect();
         self.report(suggest(

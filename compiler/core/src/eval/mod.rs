@@ -558,7 +558,7 @@ impl<'a> Evaluator<'a> {
                 }
                 Entry::Record { key, body } => {
                     let inner = self.nested_body(body);
-                    self.insert(&mut record, key, Value { kind: ValueKind::Record(inner), span: body.span });
+                    self.insert(&mut record, key, Value { kind: ValueKind::Record(Box::new(inner)), span: body.span });
                 }
                 Entry::Member { key, label, body: member } => self.member(&mut record, key, label, member),
                 Entry::Use { span, preset: path, .. } if self.in_preset.is_some() => {
@@ -646,10 +646,10 @@ impl<'a> Evaluator<'a> {
             self.report(invalid_name(&name, name_span));
             return;
         }
-        let value = Value { kind: ValueKind::Record(self.nested_body(body)), span: body.span.to(name_span) };
+        let value = Value { kind: ValueKind::Record(Box::new(self.nested_body(body))), span: body.span.to(name_span) };
         let entry = record.entry(key.name.clone()).or_insert_with(|| Field {
             key_span: key.span,
-            value: Value { kind: ValueKind::Record(Record::default()), span: key.span },
+            value: Value { kind: ValueKind::Record(Box::default()), span: key.span },
         });
         match &mut entry.value.kind {
             ValueKind::Record(members) => {

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::value::{Field, Record, Value, ValueKind};
+use super::value::{Field, Value, ValueKind};
 use super::{Evaluated, Evaluator, OverlayPath};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
@@ -112,7 +112,7 @@ impl<'a> Evaluator<'a> {
         for parent in parents {
             let entry = record.entry(parent.name.clone()).or_insert_with(|| Field {
                 key_span: parent.span,
-                value: Value { kind: ValueKind::Record(Record::default()), span: parent.span },
+                value: Value { kind: ValueKind::Record(Box::default()), span: parent.span },
             });
             match &mut entry.value.kind {
                 ValueKind::Record(inner) | ValueKind::Tagged(_, inner) => record = inner,

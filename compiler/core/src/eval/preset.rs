@@ -70,7 +70,7 @@ impl<'a> Evaluator<'a> {
             .entries
             .iter()
             .filter_map(|entry| match entry {
-                Entry::Param { name, default, .. } => Some((name, default.as_ref())),
+                Entry::Param { name, default, .. } => Some((name, default.as_deref())),
                 _ => None,
             })
             .collect();

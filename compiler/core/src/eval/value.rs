@@ -36,6 +36,11 @@ pub struct Field {
 /// the tree's atoms, shared with every other use of the name, and are looked up by `&str`.
 pub type Record = IndexMap<Atom, Field, rustc_hash::FxBuildHasher>;
 
+// The sizes a large estate's memory rests on, held as rustc holds its own: every field of every
+// record is a `Field`.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<Value>() == 48 && size_of::<Field>() == 64);
+
 /// A reference `kind.name` or `kind.name.field…`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Reference {
@@ -47,7 +52,8 @@ pub struct Reference {
     pub field: Vec<String>,
 }
 
-/// The forms a value takes.
+/// The forms a value takes. Records and references are boxed: every field of every record is a
+/// value, so a value's size is most of the evaluated estate's memory (32 bytes, not 80).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueKind {
     /// Text.
@@ -69,13 +75,13 @@ pub enum ValueKind {
     /// A list.
     List(Vec<Value>),
     /// A record or map.
-    Record(Record),
+    Record(Box<Record>),
     /// A tagged record `http { … }`.
-    Tagged(String, Record),
+    Tagged(Atom, Box<Record>),
     /// An enum symbol or name (`nixos`, `api`).
     Symbol(String),
     /// A reference to a resource.
-    Ref(Reference),
+    Ref(Box<Reference>),
     /// Raw target code `nix("…")`.
     Nix(String),
 }
@@ -141,14 +147,14 @@ pub fn merge(under: &mut Record, over: Record) {
         match (under.get_mut(&key), field.value.kind) {
             (Some(existing), ValueKind::Record(inner)) if matches!(existing.value.kind, ValueKind::Record(_)) => {
                 if let ValueKind::Record(target) = &mut existing.value.kind {
-                    merge(target, inner);
+                    merge(target, *inner);
                 }
                 existing.key_span = field.key_span;
             }
             (Some(existing), ValueKind::Tagged(tag, inner)) if matches!(&existing.value.kind, ValueKind::Tagged(t, _) if *t == tag) =>
             {
                 if let ValueKind::Tagged(_, target) = &mut existing.value.kind {
-                    merge(target, inner);
+                    merge(target, *inner);
                 }
                 existing.key_span = field.key_span;
             }

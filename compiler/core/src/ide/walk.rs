@@ -97,14 +97,16 @@ pub struct Walker<'f> {
 pub fn literal_name(name: &Name) -> Option<String> {
     match name {
         Name::Ident(ident) => Some(ident.name.to_string()),
-        Name::Str(Expr { kind: ExprKind::Str(parts), .. }) => parts
-            .iter()
-            .map(|part| match part {
-                StrPart::Text(text) => Some(text.as_str()),
-                StrPart::Interpolation(_) => None,
-            })
-            .collect::<Option<String>>(),
-        Name::Str(_) => None,
+        Name::Str(expr) => match &expr.kind {
+            ExprKind::Str(parts) => parts
+                .iter()
+                .map(|part| match part {
+                    StrPart::Text(text) => Some(text.as_str()),
+                    StrPart::Interpolation(_) => None,
+                })
+                .collect::<Option<String>>(),
+            _ => None,
+        },
     }
 }
 

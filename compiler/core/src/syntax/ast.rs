@@ -113,6 +113,11 @@ impl PartialEq<Atom> for String {
     }
 }
 
+// The sizes a large estate's memory rests on, held as rustc holds its own: rare, large variants
+// are boxed so that the common ones (a field, a string, a path) stay small.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<Entry>() == 88 && size_of::<Expr>() == 48 && size_of::<StrPart>() == 48);
+
 /// One parsed file.
 #[derive(Clone, Debug, Default)]
 pub struct File {
@@ -234,8 +239,8 @@ pub struct Preset {
 pub enum Name {
     /// `web`
     Ident(Ident),
-    /// `"worker-${i}"`
-    Str(Expr),
+    /// `"worker-${i}"` (boxed: rare, and the tree holds a name per block)
+    Str(Box<Expr>),
 }
 
 impl Name {
@@ -289,8 +294,8 @@ pub enum Entry {
     Member {
         /// The field (`zpool`, `step`).
         key: Key,
-        /// The member's name.
-        label: Name,
+        /// The member's name (boxed, so a member is no larger than a field).
+        label: Box<Name>,
         /// The member.
         body: Body,
     },
@@ -308,7 +313,7 @@ pub enum Entry {
         /// The parameter.
         name: Ident,
         /// Its default; a parameter without one must be set by every `use`.
-        default: Option<Expr>,
+        default: Option<Box<Expr>>,
         /// The whole entry.
         span: Span,
     },
@@ -395,13 +400,13 @@ pub enum ExprKind {
     /// `[a, b]`
     List(Vec<Expr>),
     /// `{ key = value … }`
-    Map(Body),
+    Map(Box<Body>),
     /// `name`, `service.db`, `service.db.port`, `step.extract`
     Path(Vec<Ident>),
     /// `http { … }`
-    Tagged(Ident, Body),
+    Tagged(Box<Ident>, Box<Body>),
     /// `nix("…")` and other calls.
-    Call(Ident, Vec<Expr>),
+    Call(Box<Ident>, Vec<Expr>),
     /// `a + b`
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `-a`

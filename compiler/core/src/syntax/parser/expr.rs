@@ -122,7 +122,7 @@ impl<'s> Parser<'s> {
             TokenKind::LBracket => return self.list(),
             TokenKind::LBrace => {
                 let body = self.body()?;
-                ExprKind::Map(body)
+                ExprKind::Map(Box::new(body))
             }
             TokenKind::LParen => {
                 self.bump();
@@ -205,7 +205,10 @@ impl<'s> Parser<'s> {
         match self.token.kind {
             TokenKind::LBrace if !self.no_tagged => {
                 let body = self.body()?;
-                return Some(Expr { kind: ExprKind::Tagged(first, body), span: self.span_from(start) });
+                return Some(Expr {
+                    kind: ExprKind::Tagged(Box::new(first), Box::new(body)),
+                    span: self.span_from(start),
+                });
             }
             TokenKind::LParen if !self.token.newline_before => {
                 self.bump();
@@ -221,7 +224,7 @@ impl<'s> Parser<'s> {
                     self.expected("`)`");
                     return None;
                 }
-                return Some(Expr { kind: ExprKind::Call(first, args), span: self.span_from(start) });
+                return Some(Expr { kind: ExprKind::Call(Box::new(first), args), span: self.span_from(start) });
             }
             _ => {}
         }

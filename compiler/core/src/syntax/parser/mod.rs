@@ -60,6 +60,9 @@ struct Parser<'s> {
     /// The atoms of this file by text, so each distinct name is allocated once. Per parse, so no
     /// state outlives the call and the tree does not depend on what was parsed before.
     atoms: FxHashMap<&'s str, Atom>,
+    /// The entries of the bodies being read, innermost last: each body takes its own off the top
+    /// when it closes, into a vector of exactly their number (no growth, no spare capacity).
+    open_entries: Vec<Entry>,
 }
 
 impl<'s> Parser<'s> {
@@ -79,6 +82,7 @@ impl<'s> Parser<'s> {
             token_after_lex_error: false,
             unwinding: false,
             atoms: FxHashMap::default(),
+            open_entries: Vec::new(),
         }
     }
 
@@ -392,7 +396,7 @@ impl<'s> Parser<'s> {
             TokenKind::Ident => self.ident(what).map(Name::Ident),
             TokenKind::Str { .. } => {
                 let token = self.bump();
-                Some(Name::Str(self.string(token)))
+                Some(Name::Str(Box::new(self.string(token))))
             }
             _ => {
                 self.expected(what);
@@ -530,23 +534,23 @@ impl<'s> Parser<'s> {
     /// `body = "{" (entry ("," | newline))* "}"`
     fn body(&mut self) -> Option<Body> {
         let open = self.open_brace()?;
-        let mut entries = Vec::new();
+        let first = self.open_entries.len();
         self.entries(open, |p| {
             let start = p.token.span;
             match p.entry() {
                 Some(entry) => {
-                    entries.push(entry);
+                    p.open_entries.push(entry);
                     Some(())
                 }
                 None => {
                     // Keep a marker so later stages know the body is incomplete.
-                    entries.push(Entry::Error(start));
+                    p.open_entries.push(Entry::Error(start));
                     None
                 }
             }
         });
         // Every tree is alive until evaluation ends: spare capacity would be most of its memory.
-        entries.shrink_to_fit();
+        let entries: Vec<Entry> = self.open_entries.drain(first..).collect();
         Some(Body { entries, span: self.span_from(open) })
     }
 
@@ -564,7 +568,7 @@ impl<'s> Parser<'s> {
             self.bump();
             let name = self.ident("the parameter's name")?;
             let default = match self.eat(TokenKind::Eq) {
-                Some(eq) => Some(self.value_after(eq.span)?),
+                Some(eq) => Some(Box::new(self.value_after(eq.span)?)),
                 None => None,
             };
             return Some(Entry::Param { name, default, span: self.span_from(start) });
@@ -597,7 +601,7 @@ impl<'s> Parser<'s> {
                     return None;
                 }
                 let body = self.body()?;
-                Some(Entry::Member { key, label, body })
+                Some(Entry::Member { key, label: Box::new(label), body })
             }
             _ => {
                 self.expected("`=`, `{` or a member name after the field name");
