@@ -26,4 +26,9 @@ impl Target for Nixos {
         let (files, diagnostics) = lower::generate(context);
         Generated { files, diagnostics }
     }
+
+    /// What [`Target::generate`] reports, from the same lowering, without rendering the modules.
+    fn check(&self, context: &Context<'_>) -> Vec<spec_compiler::diagnostics::Diagnostic> {
+        lower::check(context)
+    }
 }

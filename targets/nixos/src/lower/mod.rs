@@ -120,6 +120,22 @@ impl<'a> NodeModule<'a> {
 
 /// Generates the module of every NixOS node and the fleet index.
 pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
+    lower(context, Render::Files)
+}
+
+/// The diagnostics [`generate`] reports, from the same lowering, without rendering a file.
+pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    lower(context, Render::Nothing).1
+}
+
+/// Whether the lowering renders its modules: `spec check` needs only what lowering reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Render {
+    Files,
+    Nothing,
+}
+
+fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let model = context.model;
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
@@ -132,8 +148,8 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let parts = parallel::map_chunks(nixos_nodes, NODES_PER_THREAD, |nodes| {
         let mut part = (Vec::with_capacity(nodes.len()), Vec::new());
         for node in nodes {
-            let (file, mut found) = lower_node(context, &index, &scrapers, &header, node);
-            part.0.push(file);
+            let (file, mut found) = lower_node(context, &index, &scrapers, &header, node, render);
+            part.0.extend(file);
             part.1.append(&mut found);
         }
         part
@@ -142,7 +158,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
         files.append(&mut part_files);
         diagnostics.append(&mut part_diagnostics);
     }
-    if !files.is_empty() {
+    if render == Render::Files && !files.is_empty() {
         let sources: Vec<String> = context.user_files().into_iter().map(String::from).collect();
         files.push(OutputFile {
             path: "nixos/flake.nix".into(),
@@ -157,14 +173,15 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
 /// Below this many NixOS nodes per core, the modules are lowered on one thread.
 const NODES_PER_THREAD: usize = 32;
 
-/// Lowers one node's module.
+/// Lowers one node's module, rendered into its file unless `render` says otherwise.
 fn lower_node<'a>(
     context: &'a Context<'_>,
     index: &'a Index<'a>,
     scrapers: &'a BTreeSet<&'a str>,
     header: &str,
     node: &'a Resource<Node>,
-) -> (OutputFile, Vec<Diagnostic>) {
+    render: Render,
+) -> (Option<OutputFile>, Vec<Diagnostic>) {
     let mut lowering = NodeModule {
         context,
         index,
@@ -192,9 +209,12 @@ fn lower_node<'a>(
     lowering.firewall();
     lowering.secrets();
     not_generated(index, node, &mut lowering.diagnostics);
-    let contents = lowering.module.render(header);
-    let sources = lowering.module.sources();
-    (OutputFile { path: format!("nixos/{}/default.nix", node.name), contents, sources }, lowering.diagnostics)
+    let file = (render == Render::Files).then(|| OutputFile {
+        path: format!("nixos/{}/default.nix", node.name),
+        contents: lowering.module.render(header),
+        sources: lowering.module.sources(),
+    });
+    (file, lowering.diagnostics)
 }
 
 pub(super) fn placed_on(on: &spec_compiler::model::types::PlacementRef, node: &Resource<Node>) -> bool {
