@@ -148,19 +148,33 @@ pub struct Derived {
 /// `shapes` holds the expressions parsed so far: alerts of one template share one parse.
 pub fn derive(expr: &str, pending_seconds: u64, shapes: &mut ShapeCache) -> Result<Derived, String> {
     let ast = shapes.parse_restored(expr).map_err(|e| format!("the expression does not parse: {e}"))?;
-    let lookback = 300 + longest_range(&ast);
-    let eval_seconds = (pending_seconds + lookback).div_ceil(STEP) * STEP;
+    let (eval_seconds, fire_plan, sample, quiet_plan) = plans(&ast, pending_seconds)?;
     let samples = eval_seconds / STEP;
+    Ok(Derived { eval_seconds, firing: series_of(&fire_plan, samples), sample, quiet: series_of(&quiet_plan, samples) })
+}
 
-    let (fire_plan, sample) = evaluate(&ast, Want::Any)?;
+/// The sample the alert fires with, or why no test can be derived: what [`derive`] decides,
+/// without writing the series out (`spec check` needs only the decision and the sample its
+/// templates expand with).
+pub fn firing_sample(expr: &str, pending_seconds: u64, shapes: &mut ShapeCache) -> Result<Sample, String> {
+    let ast = shapes.parse_restored(expr).map_err(|e| format!("the expression does not parse: {e}"))?;
+    plans(&ast, pending_seconds).map(|(_, _, sample, _)| sample)
+}
+
+/// When to evaluate, the plan that fires the alert and its sample, and the plan that keeps it
+/// quiet.
+fn plans(ast: &Expr, pending_seconds: u64) -> Result<(u64, Plan<'_>, Sample, Plan<'_>), String> {
+    let lookback = 300 + longest_range(ast);
+    let eval_seconds = (pending_seconds + lookback).div_ceil(STEP) * STEP;
+    let (fire_plan, sample) = evaluate(ast, Want::Any)?;
     let sample = sample.ok_or("the expression yields nothing under the series meant to fire it")?;
     verify(&fire_plan)?;
-    let (quiet_plan, quiet_sample) = evaluate(&ast, Want::Empty)?;
+    let (quiet_plan, quiet_sample) = evaluate(ast, Want::Empty)?;
     if quiet_sample.is_some() {
         return Err("no series keep the expression empty".into());
     }
     verify(&quiet_plan)?;
-    Ok(Derived { eval_seconds, firing: series_of(&fire_plan, samples), sample, quiet: series_of(&quiet_plan, samples) })
+    Ok((eval_seconds, fire_plan, sample, quiet_plan))
 }
 
 fn longest_range(expr: &Expr) -> u64 {

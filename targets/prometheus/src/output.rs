@@ -173,24 +173,26 @@ fn input(series: Vec<Series>) -> Vec<InputSeries> {
     series.into_iter().map(|s| InputSeries { series: s.series, values: s.values }).collect()
 }
 
-/// What the firing scenario expects: the derived series and the alert's labels and annotations
-/// as Prometheus would expand them; an error when either cannot be derived.
-struct Expected {
-    derived: derive::Derived,
-    labels: BTreeMap<String, String>,
-    annotations: IndexMap<String, String>,
-}
+/// The labels and annotations the firing alert carries, as Prometheus expands its templates.
+type Carried = (BTreeMap<String, String>, IndexMap<String, String>);
 
 /// Why no test can be derived for `alert`, if none can: what [`alert_tests`] would refuse, without
-/// building the scenarios (`spec check` needs only the warning).
+/// writing out the series or the scenarios (`spec check` needs only the warning).
 pub(crate) fn test_problem(alert: &Planned, shapes: &mut ShapeCache) -> Option<(String, Span)> {
-    expected(alert, shapes).err()
+    let sample = derive::firing_sample(&alert.rule.expr, alert.pending_ms.div_ceil(1000), shapes);
+    let sample = match sample {
+        Ok(sample) => sample,
+        Err(reason) => return Some((reason, alert.expr_span)),
+    };
+    carried(alert, &sample).err()
 }
 
 /// The two scenarios of one alert: it fires with its labels and annotations, and it stays quiet.
 pub(crate) fn alert_tests(alert: &Planned, shapes: &mut ShapeCache) -> Derivation {
-    let Expected { derived, labels, annotations } = expected(alert, shapes)?;
     let rule = &alert.rule;
+    let derived =
+        derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000), shapes).map_err(|e| (e, alert.expr_span))?;
+    let (labels, annotations) = carried(alert, &derived.sample)?;
     let eval_time = duration(derived.eval_seconds);
     let test = |name: String, series: Vec<Series>, expected: Vec<ExpectedAlert>| TestGroup {
         name,
@@ -212,11 +214,11 @@ pub(crate) fn alert_tests(alert: &Planned, shapes: &mut ShapeCache) -> Derivatio
     ])
 }
 
-fn expected(alert: &Planned, shapes: &mut ShapeCache) -> Result<Expected, (String, Span)> {
+/// The alert's labels and annotations when it fires with `sample`; an error when a template does
+/// not expand.
+fn carried(alert: &Planned, sample: &derive::Sample) -> Result<Carried, (String, Span)> {
     let rule = &alert.rule;
-    let derived =
-        derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000), shapes).map_err(|e| (e, alert.expr_span))?;
-    let data = Data { labels: &derived.sample.labels, value: derived.sample.value };
+    let data = Data { labels: &sample.labels, value: sample.value };
     let mut annotations = IndexMap::new();
     for (key, text) in &rule.annotations {
         let expanded = template::expand(text, &data).map_err(|e| {
@@ -226,7 +228,7 @@ fn expected(alert: &Planned, shapes: &mut ShapeCache) -> Result<Expected, (Strin
         annotations.insert(key.clone(), expanded);
     }
     let mut labels: BTreeMap<String, String> =
-        derived.sample.labels.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (k.clone(), v.clone())).collect();
+        sample.labels.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (k.clone(), v.clone())).collect();
     for (key, text) in &rule.labels {
         let value =
             template::expand(text, &data).map_err(|e| (format!("its label {key}: {}", e.0), alert.expr_span))?;
@@ -237,7 +239,7 @@ fn expected(alert: &Planned, shapes: &mut ShapeCache) -> Result<Expected, (Strin
             labels.insert(key.clone(), value);
         }
     }
-    Ok(Expected { derived, labels, annotations })
+    Ok((labels, annotations))
 }
 
 #[cfg(test)]
