@@ -72,11 +72,14 @@ pub fn run(args: &BuildArgs) -> i32 {
     let root = root_from_out(&estate, &out);
     // The back ends lower the model beside the graph rules; what they made is kept only when the
     // estate checks.
-    let (load::Compiled { sources, mut diagnostics, .. }, generated) =
+    let (load::Compiled { sources, mut diagnostics, compilation, .. }, generated) =
         load::compile_beside(&args.paths, args.env.as_deref(), |model, sources| {
             let context = Context { model, sources, root_from_out: root };
             parallel::map_each(&targets(&args.target), |target| target.generate(&context))
         });
+    // The back ends are done with the model. Freeing a large one takes milliseconds that the
+    // process, about to exit, gives back to the system at once anyway.
+    std::mem::forget(compilation);
     let mut files: Vec<OutputFile> = Vec::new();
     for mut generated in generated.into_iter().flatten() {
         files.append(&mut generated.files);

@@ -2,9 +2,10 @@
 //! checking.
 //!
 //! A directory contributes every `*.spec` below it (hidden entries skipped), in path order, so the
-//! namespace is the same on every machine. Display paths are relative to the directory given (or
-//! the file as given) with `/` separators. Problems reading input become diagnostics (E0001–E0004)
-//! on a placeholder file, so they print like every other diagnostic.
+//! namespace is the same on every machine. Display paths use `/` separators and are relative to
+//! the one directory given (or are the one file's name), so nothing generated depends on the
+//! working directory; with several paths, each is shown as given. Problems reading input become
+//! diagnostics (E0001–E0004) on a placeholder file, so they print like every other diagnostic.
 
 use std::path::{Path, PathBuf};
 
@@ -65,8 +66,13 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
                     loaded.diagnostics.push(unreadable(span, path, &error));
                 }
             }
-        } else {
+        } else if several {
             read(&mut loaded, path, display(path));
+        } else {
+            // One file is shown by its name, as a folder's files are shown relative to the folder:
+            // generated files name their sources, and must not depend on where `spec` ran from.
+            let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
+            read(&mut loaded, path, display(&name));
         }
     }
     loaded

@@ -377,6 +377,32 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// The estate given as its folder or as its file, by an absolute path: the output is the same, byte
+/// for byte, and names no absolute path (generated files name their sources relative to the
+/// estate's folder).
+#[test]
+fn build_output_does_not_depend_on_how_the_estate_is_named() {
+    let dir = tour_copy("build_named");
+    let file = dir.join("main.spec");
+    let (by_folder, by_file) = (dir.join("by-folder"), dir.join("by-file"));
+    let outputs = [(dir.as_path(), &by_folder), (file.as_path(), &by_file)];
+    for (estate, out) in outputs {
+        let output = spec(&["build", estate.to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let text = |out: &Path| -> Vec<(String, String)> {
+        tree(out).into_iter().map(|(path, bytes)| (path, String::from_utf8_lossy(&bytes).into_owned())).collect()
+    };
+    let (files, same_by_file) = (text(&by_folder), text(&by_file));
+    assert!(files.len() > 20, "the tour builds to many files: {}", files.len());
+    assert_eq!(files.len(), same_by_file.len());
+    let absolute = dir.to_str().expect("utf-8");
+    for ((path, contents), (_, other)) in files.iter().zip(&same_by_file) {
+        assert!(contents == other, "{path} differs:\n{contents}\n---\n{other}");
+        assert!(!contents.contains(absolute), "{path} names {absolute}");
+    }
+}
+
 #[test]
 fn build_writes_the_nixos_modules_and_a_manifest() {
     let dir = tour_copy("build_writes");
