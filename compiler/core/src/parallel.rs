@@ -1,6 +1,7 @@
-//! Work split over the machine's cores, with results in input order: the model stage checks
-//! resources, and the NixOS back end lowers nodes, in contiguous chunks on scoped threads; the
-//! back ends run side by side.
+//! Work split over the machine's cores, with results in input order: the parser reads a large
+//! file's halves, the model stage checks resources, and the NixOS and Prometheus back ends lower
+//! nodes and derive alert tests, in contiguous chunks on scoped threads; the back ends run side by
+//! side, and beside the graph rules.
 //!
 //! Invariant: the result is exactly what one thread would produce (the chunks are contiguous and
 //! their results are concatenated in order), whatever the number of cores, so output stays
@@ -8,6 +9,11 @@
 
 use std::num::NonZeroUsize;
 use std::thread;
+
+/// The number of threads work is split over: the machine's cores.
+pub fn cores() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
 
 /// Runs `work` over `items` cut into contiguous chunks of at least `min_chunk` items, one chunk
 /// per available core, and returns the chunks' results in order. The first chunk runs on the
@@ -18,8 +24,7 @@ where
     R: Send,
     F: Fn(Vec<T>) -> R + Sync,
 {
-    let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let chunks = (items.len() / min_chunk.max(1)).clamp(1, cores);
+    let chunks = (items.len() / min_chunk.max(1)).clamp(1, cores());
     if chunks == 1 {
         return vec![work(items)];
     }
@@ -54,7 +59,7 @@ where
     F: Fn(&T) -> R + Sync,
 {
     let Some((first, rest)) = items.split_first() else { return Vec::new() };
-    if rest.is_empty() || thread::available_parallelism().map_or(1, NonZeroUsize::get) == 1 {
+    if rest.is_empty() || cores() == 1 {
         return items.iter().map(work).collect();
     }
     let work = &work;

@@ -9,4 +9,4 @@ pub mod format;
 pub mod lexer;
 pub mod parser;
 
-pub use parser::{MAX_DEPTH, parse_file};
+pub use parser::{MAX_DEPTH, parse_file, parse_in_pieces};

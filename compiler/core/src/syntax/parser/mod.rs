@@ -28,8 +28,41 @@ pub const MAX_DEPTH: usize = 128;
 pub const MAX_ERRORS: usize = 100;
 
 /// Parses one file. Always returns a tree; problems are in the diagnostics.
+///
+/// A large file is read in pieces side by side, cut before lines that start with a declaration
+/// keyword. When every piece reads without a single diagnostic, the pieces' items are the file's:
+/// each cut then lies between two declarations, where a reader of the whole file starts the
+/// second one afresh (a cut anywhere else leaves a piece with an unclosed brace, an unfinished
+/// string or a declaration missing its end, which is a diagnostic; `tests/pieces.rs` holds this
+/// on mutated files). Otherwise the whole file is read again in one pass, so diagnostics and
+/// recovery are exactly the one reader's.
 pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diagnostic>) {
-    let mut parser = Parser::new(src, file, 0, src.len(), 0);
+    let cores = crate::parallel::cores();
+    if src.len() >= PIECE_MIN_BYTES
+        && cores > 1
+        && let Some(tree) = parse_in_pieces(src, file, cores)
+    {
+        return (tree, Vec::new());
+    }
+    parse_range(src, file, 0, src.len())
+}
+
+/// What [`parse_file`] does with a large file, whatever its size: the tree read in up to `count`
+/// [`pieces`] side by side, or `None` when a piece reports anything (or there is no cut).
+pub fn parse_in_pieces(src: &str, file: FileId, count: usize) -> Option<File> {
+    let cuts = pieces(src, count);
+    if cuts.is_empty() {
+        return None;
+    }
+    parse_pieces(src, file, &cuts).map(|items| File { items })
+}
+
+/// Below this size a file is read in one pass: a thread costs more than reading it.
+const PIECE_MIN_BYTES: usize = 1 << 20;
+
+/// Reads `src[start..end]` as a sequence of items.
+fn parse_range(src: &str, file: FileId, start: usize, end: usize) -> (File, Vec<Diagnostic>) {
+    let mut parser = Parser::new(src, file, start, end, 0);
     let mut items = Vec::new();
     while !parser.at_end() {
         if let Some(item) = parser.item() {
@@ -39,6 +72,58 @@ pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diagnostic>) {
     parser.finish();
     (File { items }, parser.diagnostics)
 }
+
+/// The items of `src` read in the pieces between `cuts`, each on a core of its own; `None` when
+/// any piece reports anything.
+fn parse_pieces(src: &str, file: FileId, cuts: &[usize]) -> Option<Vec<Item>> {
+    let mut bounds = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for &cut in cuts.iter().chain([&src.len()]) {
+        bounds.push((start, cut));
+        start = cut;
+    }
+    let read = crate::parallel::map_chunks(bounds, 1, |pieces| {
+        pieces.into_iter().map(|(start, end)| parse_range(src, file, start, end)).collect::<Vec<_>>()
+    });
+    let mut items = Vec::new();
+    for (tree, diagnostics) in read.into_iter().flatten() {
+        if !diagnostics.is_empty() {
+            return None;
+        }
+        items.extend(tree.items);
+    }
+    Some(items)
+}
+
+/// Up to `count - 1` offsets cutting `src` into pieces of about equal size, each at the line break
+/// before a line that starts with a declaration keyword and a space (`service web {`).
+/// The line break stays with the next piece, so its first token starts a line there as in the
+/// whole file.
+fn pieces(src: &str, count: usize) -> Vec<usize> {
+    let bytes = src.as_bytes();
+    let mut cuts = Vec::new();
+    for i in 1..count {
+        let mut at = (src.len() / count * i).max(cuts.last().map_or(0, |c| c + 1));
+        while let Some(newline) = bytes.get(at..).and_then(|rest| rest.iter().position(|&b| b == b'\n')) {
+            let line = at + newline + 1;
+            let rest = bytes.get(line..).unwrap_or_default();
+            let declares =
+                DECLARATION_KEYWORDS.iter().any(|k| rest.starts_with(k.as_bytes()) && rest.get(k.len()) == Some(&b' '));
+            if declares {
+                cuts.push(line - 1);
+                break;
+            }
+            at = line;
+        }
+    }
+    cuts
+}
+
+/// The keywords that start a top-level declaration.
+const DECLARATION_KEYWORDS: &[&str] = &[
+    "import", "let", "env", "for", "preset", "node", "network", "cluster", "storage", "service", "alert", "backup",
+    "workflow", "secret",
+];
 
 struct Parser<'s> {
     src: &'s str,
@@ -469,14 +554,10 @@ impl<'s> Parser<'s> {
     /// Whether the current token starts a line at column 1 with a declaration keyword: inside a
     /// body, that means the body's `}` was forgotten.
     fn at_declaration_start(&self) -> bool {
-        const KEYWORDS: &[&str] = &[
-            "import", "let", "env", "for", "preset", "node", "network", "cluster", "storage", "service", "alert",
-            "backup", "workflow", "secret",
-        ];
         let start = self.token.span.start as usize;
         self.at(TokenKind::Ident)
             && (start == 0 || self.src.as_bytes().get(start - 1) == Some(&b'\n'))
-            && KEYWORDS.contains(&self.text(self.token.span))
+            && DECLARATION_KEYWORDS.contains(&self.text(self.token.span))
     }
 
     /// Reports an unclosed `{` once: the innermost block gets the error and the enclosing ones
