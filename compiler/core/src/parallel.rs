@@ -35,7 +35,48 @@ where
         parts.push(std::mem::replace(&mut items, rest));
     }
     parts.push(items);
-    let work = &work;
+    run_parts(parts, &work)
+}
+
+/// [`map_chunks`] with chunks of about equal total `weight` (at least `min_weight` each) rather
+/// than of equal length: when one item outweighs the others (the estate's own alert area holds
+/// half the alerts), the other cores still get their share.
+pub fn map_weighted<T, R, F>(items: Vec<T>, weight: impl Fn(&T) -> usize, min_weight: usize, work: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(Vec<T>) -> R + Sync,
+{
+    let total: usize = items.iter().map(&weight).sum();
+    let chunks = (total / min_weight.max(1)).clamp(1, cores());
+    if chunks == 1 {
+        return vec![work(items)];
+    }
+    let share = total.div_ceil(chunks);
+    let mut parts: Vec<Vec<T>> = vec![Vec::new()];
+    let mut filled = 0;
+    for item in items {
+        let heavy = weight(&item);
+        if filled >= share && parts.len() < chunks {
+            parts.push(Vec::new());
+            filled = 0;
+        }
+        filled += heavy;
+        if let Some(part) = parts.last_mut() {
+            part.push(item);
+        }
+    }
+    run_parts(parts, &work)
+}
+
+/// Runs `work` on each part, the first on the calling thread and the others on scoped threads,
+/// and returns the results in part order; a panic in a part is resumed here.
+fn run_parts<T, R, F>(parts: Vec<Vec<T>>, work: &F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(Vec<T>) -> R + Sync,
+{
     thread::scope(|scope| {
         let mut parts = parts.into_iter();
         let first = parts.next().unwrap_or_default();
@@ -85,6 +126,20 @@ mod tests {
         assert_eq!(results.concat(), items);
         let small = map_chunks(vec![1, 2, 3], 10, |chunk| chunk.len());
         assert_eq!(small, vec![3]);
+    }
+
+    #[test]
+    fn weighted_chunks_come_back_in_order_and_share_the_weight() {
+        // One item as heavy as all the others together, as the estate's own alert area is.
+        let items: Vec<usize> = std::iter::once(1_000).chain(std::iter::repeat_n(1, 1_000)).collect();
+        let parts = map_weighted(items.clone(), |w| *w, 10, |part| part);
+        assert_eq!(parts.concat(), items);
+        if cores() > 1 {
+            let weights: Vec<usize> = parts.iter().map(|part| part.iter().sum()).collect();
+            let (lightest, heaviest) = (weights.iter().min().unwrap_or(&0), weights.iter().max().unwrap_or(&0));
+            assert!(heaviest - lightest <= 1_000 / cores() + 1, "{weights:?}");
+        }
+        assert_eq!(map_weighted(vec![5, 5], |w| *w, 100, |part| part.len()), vec![2]);
     }
 
     #[test]

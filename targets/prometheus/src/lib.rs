@@ -56,6 +56,7 @@ mod output;
 mod rules;
 pub mod template;
 
+use spec_compiler::parallel;
 use spec_compiler::target::{Context, Generated, Index, Target};
 
 pub use output::yaml;
@@ -98,10 +99,26 @@ impl Target for Prometheus {
         let index = Index::new(context.model);
         let (areas, mut diagnostics) = rules::plan(&index);
         let mut derivations = output::derive_all(&areas, output::alert_tests).into_iter();
+        let derived: Vec<_> =
+            areas.iter().map(|area| (area, derivations.by_ref().take(area.alerts.len()).collect())).collect();
+        // Each area's files are written on their own; the split follows the alerts, of which the
+        // estate's own area may hold half.
+        let written = parallel::map_weighted(
+            derived,
+            |(area, _)| area.alerts.len(),
+            1_000,
+            |part| {
+                let mut written = (Vec::new(), Vec::new());
+                for (area, own) in part {
+                    written.0.extend(output::area_files(context, area, own, &mut written.1));
+                }
+                written
+            },
+        );
         let mut files = Vec::new();
-        for area in &areas {
-            let own = derivations.by_ref().take(area.alerts.len()).collect();
-            files.extend(output::area_files(context, area, own, &mut diagnostics));
+        for (mut part_files, mut part_diagnostics) in written {
+            files.append(&mut part_files);
+            diagnostics.append(&mut part_diagnostics);
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Generated { files, diagnostics }
