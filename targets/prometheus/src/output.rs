@@ -177,8 +177,12 @@ fn input(series: Vec<Series>) -> Vec<InputSeries> {
 type Carried = (BTreeMap<String, String>, IndexMap<String, String>);
 
 /// Why no test can be derived for `alert`, if none can: what [`alert_tests`] would refuse, without
-/// writing out the series or the scenarios (`spec check` needs only the warning).
+/// writing out the series or the scenarios (`spec check` needs only the warning). A generated
+/// alert always gets its test ([`Planned::generated`]): `spec check` does not even plan them.
 pub(crate) fn test_problem(alert: &Planned, shapes: &mut ShapeCache) -> Option<(String, Span)> {
+    if alert.generated {
+        return None;
+    }
     let sample = derive::firing_sample(&alert.rule.expr, alert.pending_ms.div_ceil(1000), shapes);
     let sample = match sample {
         Ok(sample) => sample,
@@ -244,6 +248,8 @@ fn carried(alert: &Planned, sample: &derive::Sample) -> Result<Carried, (String,
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
     use spec_compiler::target::Index;
 
     use super::*;
@@ -255,7 +261,7 @@ mod tests {
     fn derivations_split_over_threads_equal_one_pass() {
         let (_, compilation) = spec_testkit::compile("main.spec", spec_testkit::generate_estate(1_500));
         let index = Index::new(&compilation.model);
-        let (areas, _) = rules::plan(&index);
+        let (areas, _) = rules::plan(&index, rules::Generated::Written);
         let show = |tests: Vec<TestGroup>| spec_yaml::to_string(&tests).expect("yaml");
         let split: Vec<_> = derive_all(&areas, alert_tests).into_iter().map(|d| d.map(show)).collect();
         let mut shapes = ShapeCache::default();
@@ -263,5 +269,51 @@ mod tests {
         let one_pass: Vec<_> = alerts.map(|alert| alert_tests(alert, &mut shapes).map(show)).collect();
         assert!(one_pass.len() > 2 * MIN_ALERTS_PER_THREAD, "enough alerts for two threads: {}", one_pass.len());
         assert_eq!(split, one_pass);
+    }
+
+    fn spec_files(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                spec_files(&path, found);
+            } else if path.extension().is_some_and(|e| e == "spec") {
+                found.push(path);
+            }
+        }
+    }
+
+    /// What `spec check` assumes ([`Planned::generated`]): every alert the back end writes gets
+    /// its test, in every example, every case and a generated estate.
+    #[test]
+    fn generated_alerts_always_get_their_test() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        for dir in ["examples", "specs"] {
+            spec_files(&root.join(dir), &mut files);
+        }
+        let mut texts: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).expect("read")).collect();
+        texts.push(spec_testkit::generate_estate(300));
+        let mut generated = std::collections::BTreeMap::<&str, usize>::new();
+        for text in texts {
+            let (_, compilation) = spec_testkit::compile_any("main.spec", text);
+            if compilation.errors() > 0 {
+                continue;
+            }
+            let index = Index::new(&compilation.model);
+            let (areas, _) = rules::plan(&index, rules::Generated::Written);
+            let mut shapes = ShapeCache::default();
+            for alert in areas.iter().flat_map(|area| &area.alerts).filter(|alert| alert.generated) {
+                let derived = alert_tests(alert, &mut shapes);
+                assert!(derived.is_ok(), "{}: {:?}", alert.rule.alert, derived.err());
+                let kind = ["TargetDown", "BackupStale", "WorkflowOverdue"]
+                    .into_iter()
+                    .find(|kind| alert.rule.alert.trim_end_matches(char::is_numeric).ends_with(kind));
+                *generated.entry(kind.unwrap_or("other")).or_default() += 1;
+            }
+        }
+        assert!(
+            ["TargetDown", "BackupStale", "WorkflowOverdue"].iter().all(|kind| generated.get(kind) > Some(&10)),
+            "the corpus has many generated alerts of every kind: {generated:?}"
+        );
     }
 }

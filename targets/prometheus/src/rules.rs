@@ -53,6 +53,10 @@ pub(crate) struct Planned {
     pub template_spans: Vec<(&'static str, Span)>,
     /// The block the alert comes from, for provenance.
     pub origin: Span,
+    /// Whether the back end wrote the alert (`TargetDown`, `BackupStale`, `WorkflowOverdue`):
+    /// its expression is one of a few fixed shapes over DNS names and numbers, and its texts are
+    /// escaped, so a test is always derived for it (a test holds this on every corpus estate).
+    pub generated: bool,
 }
 
 /// The alerts of one area: the estate's own alerts, a node, or a cluster.
@@ -68,10 +72,21 @@ pub(crate) struct Area<'m> {
 /// How long generated alerts' conditions must hold.
 const GENERATED_FOR_MS: u64 = 5 * 60_000;
 
+/// What the plan holds of the alerts the back end generates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Generated {
+    /// Written out, with their expressions and texts: for rule files and tests.
+    Written,
+    /// Only named (so the spec's own alerts are named as when written), not planned: for
+    /// `spec check`, which derives no test for generated alerts.
+    Named,
+}
+
 /// Plans every alert of the estate, by area, and reports what cannot be written (E1501).
-pub(crate) fn plan<'m>(index: &Index<'m>) -> (Vec<Area<'m>>, Vec<Diagnostic>) {
+pub(crate) fn plan<'m>(index: &Index<'m>, generated: Generated) -> (Vec<Area<'m>>, Vec<Diagnostic>) {
     let model = index.model;
     let mut planner = Planner {
+        only_names: generated == Generated::Named,
         clusters: model.clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
         names: HashSet::new(),
         areas: IndexMap::new(),
@@ -105,6 +120,8 @@ pub(crate) fn plan<'m>(index: &Index<'m>) -> (Vec<Area<'m>>, Vec<Diagnostic>) {
 }
 
 struct Planner<'m> {
+    /// Whether generated alerts are only named, not written (see [`Planner::generated`]).
+    only_names: bool,
     clusters: HashMap<&'m str, &'m Resource<Cluster>>,
     names: HashSet<String>,
     areas: IndexMap<String, Area<'m>>,
@@ -154,8 +171,8 @@ impl<'m> Planner<'m> {
         name
     }
 
-    fn push(&mut self, area: String, planned: Planned) {
-        if let Some(area) = self.areas.get_mut(&area) {
+    fn push(&mut self, area: String, planned: impl Into<Option<Planned>>) {
+        if let (Some(area), Some(planned)) = (self.areas.get_mut(&area), planned.into()) {
             area.alerts.push(planned);
         }
     }
@@ -241,19 +258,27 @@ impl<'m> Planner<'m> {
             expr_span: alert.expr.span,
             template_spans,
             origin,
+            generated: false,
         }
     }
 
-    /// A generated alert: a fixed `for`, labels from the resource, literal annotations.
+    /// A generated alert: a fixed `for`, labels from the resource, literal annotations. `write`
+    /// gives its expression and its summary, description and runbook; when the planner only names
+    /// generated alerts (`spec check`, which derives no test for them: [`Planned::generated`]),
+    /// the name is taken, so the spec's own alerts are named as in a build, and `None` returned.
     fn generated(
         &mut self,
         base: String,
-        expr: String,
         level: Severity,
         labels: &[(&str, &str)],
-        texts: [String; 3],
         span: Span,
-    ) -> Planned {
+        write: impl FnOnce(&Self) -> (String, [String; 3]),
+    ) -> Option<Planned> {
+        let alert = self.unique(base);
+        if self.only_names {
+            return None;
+        }
+        let (expr, texts) = write(self);
         let mut rule_labels = IndexMap::new();
         rule_labels.insert("severity".to_string(), severity(level).to_string());
         for (name, value) in labels {
@@ -265,9 +290,9 @@ impl<'m> Planner<'m> {
             ("description".to_string(), description),
             ("runbook".to_string(), runbook),
         ]);
-        Planned {
+        Some(Planned {
             rule: Rule {
-                alert: self.unique(base),
+                alert,
                 expr,
                 pending_for: Some(format_duration(GENERATED_FOR_MS)),
                 labels: rule_labels,
@@ -277,7 +302,8 @@ impl<'m> Planner<'m> {
             expr_span: span,
             template_spans: Vec::new(),
             origin: span,
-        }
+            generated: true,
+        })
     }
 
     fn service(&mut self, service: &'m Resource<Service>) {
@@ -290,35 +316,30 @@ impl<'m> Planner<'m> {
         }
         let Some(metrics) = &service.spec.metrics else { return };
         let svc = &service.name;
-        let port = &metrics.port.value.0;
-        let path = metrics.path.as_ref().map_or("/metrics", |p| p.value.as_str());
-        let on = &service.spec.on;
-        let check = if on.kind == "cluster" {
-            format!(
-                "On cluster {}, look at the pods of {svc} in namespace {} (kubectl describe, kubectl logs)",
-                on.name,
-                self.namespace(&on.name)
-            )
-        } else {
-            format!("On node {}, look at the unit of {svc} (systemctl status, journalctl)", on.name)
-        };
-        let texts = [
-            format!("Service {svc} is down: Prometheus cannot scrape it"),
-            format!("Prometheus has failed to scrape service {svc} (port {port}, path {path}) for 5m."),
-            format!(
-                "{check}; check that port {port} answers {path}, and read the scrape error on Prometheus's \
-                 Targets page for job {svc}."
-            ),
-        ];
-        let expr = format!("up{{job={}}} == 0", promql_string(svc));
-        let planned = self.generated(
-            format!("{}TargetDown", camel(svc)),
-            expr,
-            Severity::Critical,
-            &[("service", svc)],
-            texts,
-            service.name_span,
-        );
+        let base = format!("{}TargetDown", camel(svc));
+        let planned = self.generated(base, Severity::Critical, &[("service", svc)], service.name_span, |planner| {
+            let port = &metrics.port.value.0;
+            let path = metrics.path.as_ref().map_or("/metrics", |p| p.value.as_str());
+            let on = &service.spec.on;
+            let check = if on.kind == "cluster" {
+                format!(
+                    "On cluster {}, look at the pods of {svc} in namespace {} (kubectl describe, kubectl logs)",
+                    on.name,
+                    planner.namespace(&on.name)
+                )
+            } else {
+                format!("On node {}, look at the unit of {svc} (systemctl status, journalctl)", on.name)
+            };
+            let texts = [
+                format!("Service {svc} is down: Prometheus cannot scrape it"),
+                format!("Prometheus has failed to scrape service {svc} (port {port}, path {path}) for 5m."),
+                format!(
+                    "{check}; check that port {port} answers {path}, and read the scrape error on Prometheus's \
+                     Targets page for job {svc}."
+                ),
+            ];
+            (format!("up{{job={}}} == 0", promql_string(svc)), texts)
+        });
         self.push(area, planned);
     }
 
@@ -381,14 +402,8 @@ impl<'m> Planner<'m> {
             ),
             runbook,
         ];
-        let planned = self.generated(
-            format!("{}BackupStale", camel(name)),
-            expr,
-            Severity::Warning,
-            &[("backup", name)],
-            texts,
-            backup.name_span,
-        );
+        let base = format!("{}BackupStale", camel(name));
+        let planned = self.generated(base, Severity::Warning, &[("backup", name)], backup.name_span, |_| (expr, texts));
         self.push(Self::area_of(on), planned);
     }
 
@@ -441,14 +456,9 @@ impl<'m> Planner<'m> {
             ),
             runbook,
         ];
-        let planned = self.generated(
-            format!("{}WorkflowOverdue", camel(name)),
-            expr,
-            Severity::Warning,
-            &[("workflow", name)],
-            texts,
-            workflow.name_span,
-        );
+        let base = format!("{}WorkflowOverdue", camel(name));
+        let planned =
+            self.generated(base, Severity::Warning, &[("workflow", name)], workflow.name_span, |_| (expr, texts));
         self.push(Self::area_of(on), planned);
     }
 }
