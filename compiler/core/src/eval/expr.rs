@@ -248,14 +248,15 @@ impl<'a> Evaluator<'a> {
             return Some(value);
         }
         if rest.is_empty() {
-            return Some(Value { kind: ValueKind::Symbol(first.name.to_string()), span });
+            // `as_str().to_owned()`: an atom's `to_string` goes through `Display`, here per symbol.
+            return Some(Value { kind: ValueKind::Symbol(first.name.as_str().to_owned()), span });
         }
         if Kind::from_name(&first.name).is_some() || first.name == "step" {
             let [name, field @ ..] = rest else { return None };
             let reference = Reference {
-                kind: first.name.to_string(),
-                name: name.name.to_string(),
-                field: field.iter().map(|f| f.name.to_string()).collect(),
+                kind: first.name.as_str().to_owned(),
+                name: name.name.as_str().to_owned(),
+                field: field.iter().map(|f| f.name.as_str().to_owned()).collect(),
             };
             return Some(Value { kind: ValueKind::Ref(Box::new(reference)), span });
         }

@@ -85,6 +85,23 @@ pub struct Evaluated {
     pub overlay_paths: Vec<OverlayPath>,
 }
 
+/// Where each resource is in the evaluator's list, by kind and name. Looked up by `&str`: a
+/// reference is resolved without building a key.
+#[derive(Default)]
+struct ResourceIndex {
+    by_kind: FxHashMap<Kind, FxHashMap<String, usize>>,
+}
+
+impl ResourceIndex {
+    fn get(&self, kind: Kind, name: &str) -> Option<usize> {
+        self.by_kind.get(&kind)?.get(name).copied()
+    }
+
+    fn insert(&mut self, kind: Kind, name: String, at: usize) {
+        self.by_kind.entry(kind).or_default().insert(name, at);
+    }
+}
+
 struct LetSlot<'a> {
     decl: &'a ast::Let,
     state: LetState,
@@ -110,7 +127,7 @@ pub struct Evaluator<'a> {
     presets: FxHashMap<String, PresetDef<'a>>,
     imports: Vec<(String, Span, bool)>,
     resources: Vec<Resource>,
-    index: FxHashMap<(Kind, String), usize>,
+    index: ResourceIndex,
     diagnostics: Vec<Diagnostic>,
     /// Per code and place, the diagnostics kept and those dropped as repeats.
     repeats: FxHashMap<(Code, Span), (usize, usize)>,
@@ -140,7 +157,7 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         presets: FxHashMap::default(),
         imports: Vec::new(),
         resources: Vec::new(),
-        index: FxHashMap::default(),
+        index: ResourceIndex::default(),
         diagnostics: Vec::new(),
         repeats: FxHashMap::default(),
         too_many_reported: false,
@@ -528,7 +545,7 @@ impl<'a> Evaluator<'a> {
         self.poisoned = false;
         let body = self.body(&block.body, Some(kind));
         let poisoned = self.poisoned || self.diagnostics.len() > reported_before;
-        if let Some(&first) = self.index.get(&(kind, name.clone())) {
+        if let Some(first) = self.index.get(kind, &name) {
             let first_span = self.resources.get(first).map(|r| r.name_span).unwrap_or(name_span);
             let mut diagnostic = duplicate(kind.as_str(), &name, name_span, first_span);
             if first_span == name_span {
@@ -540,7 +557,7 @@ impl<'a> Evaluator<'a> {
             self.report(diagnostic);
             return;
         }
-        self.index.insert((kind, name.clone()), self.resources.len());
+        self.index.insert(kind, name.clone(), self.resources.len());
         self.resources.push(Resource { kind, name, name_span, span: block.span, body, poisoned });
     }
 

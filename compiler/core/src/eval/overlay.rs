@@ -63,7 +63,7 @@ impl<'a> Evaluator<'a> {
             ));
             return;
         };
-        let Some(&index) = self.index.get(&(kind, name_key.name.to_string())) else {
+        let Some(index) = self.index.get(kind, &name_key.name) else {
             if self.dropped.contains(&(kind.as_str().to_string(), name_key.name.to_string())) {
                 return;
             }
@@ -138,10 +138,8 @@ impl<'a> Evaluator<'a> {
     /// workflow).
     pub(super) fn resolve_references(&mut self) {
         let mut problems = Vec::new();
-        let mut names_by_kind: FxHashMap<Kind, Vec<&str>> = FxHashMap::default();
-        for resource in &self.resources {
-            names_by_kind.entry(resource.kind).or_default().push(&resource.name);
-        }
+        // The names offered instead of an unresolved one, gathered at the first such reference.
+        let mut names_by_kind: Option<FxHashMap<Kind, Vec<&str>>> = None;
         for resource in &self.resources {
             let steps: Vec<&str> = match resource.body.get("step").map(|f| &f.value.kind) {
                 Some(ValueKind::Record(steps)) => steps.keys().map(Atom::as_str).collect(),
@@ -152,12 +150,22 @@ impl<'a> Evaluator<'a> {
                 match &value.kind {
                     ValueKind::Ref(reference) => {
                         let found = match Kind::from_name(&reference.kind) {
-                            Some(kind) => self.index.contains_key(&(kind, reference.name.clone())),
+                            Some(kind) => self.index.get(kind, &reference.name).is_some(),
                             None => steps.contains(&reference.name.as_str()),
                         };
                         if !found && !self.dropped.contains(&(reference.kind.clone(), reference.name.clone())) {
                             let candidates: Vec<&str> = match Kind::from_name(&reference.kind) {
-                                Some(kind) => names_by_kind.get(&kind).cloned().unwrap_or_default(),
+                                Some(kind) => names_by_kind
+                                    .get_or_insert_with(|| {
+                                        let mut names: FxHashMap<Kind, Vec<&str>> = FxHashMap::default();
+                                        for resource in &self.resources {
+                                            names.entry(resource.kind).or_default().push(&resource.name);
+                                        }
+                                        names
+                                    })
+                                    .get(&kind)
+                                    .cloned()
+                                    .unwrap_or_default(),
                                 None => steps.clone(),
                             };
                             let diagnostic = Diagnostic::new(

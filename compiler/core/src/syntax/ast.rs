@@ -73,7 +73,8 @@ impl From<String> for Atom {
 
 impl From<Atom> for String {
     fn from(atom: Atom) -> String {
-        atom.0.to_string()
+        // `str`'s own copy, not `Display` (which `Arc<str>::to_string` goes through).
+        atom.as_str().to_owned()
     }
 }
 
