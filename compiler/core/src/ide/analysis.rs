@@ -1,6 +1,6 @@
 //! One folder checked for the editor: what `spec check` computes (through the same
-//! [`driver::compile`]), plus every file's syntax tree and the folder's [`Index`], kept together so
-//! queries between two checks are lookups.
+//! [`driver::compile_beside`], the back ends beside the graph rules), plus every file's syntax
+//! tree and the folder's [`Index`], kept together so queries between two checks are lookups.
 
 use super::index::{Index, IndexedFile};
 use super::query::World;
