@@ -8,7 +8,11 @@
 //! Calendars (systemd.time(7)): a five-field cron schedule is translated field by field, and an
 //! interval ("every 15m") becomes a calendar when it divides an hour, a day or a week; what has no
 //! exact translation is refused rather than approximated. Shell words (POSIX sh, for scripts
-//! and podman's `CMD-SHELL` health checks) are single-quoted.
+//! and podman's `CMD-SHELL` health checks) are single-quoted. A Unicode noncharacter has no form
+//! in a unit file at all, quoted or escaped: text holding one is refused (E1405).
+
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::source::Span;
 
 /// Writes one command-line argument for `ExecStart=`. Control characters (line breaks above all,
 /// which would start a new directive) are always written as C escapes inside quotes.
@@ -47,12 +51,38 @@ fn quoted_word(word: &str) -> String {
     out
 }
 
+/// The first character of `text` that systemd refuses in a unit file however it is written: a
+/// Unicode noncharacter (U+FDD0 to U+FDEF, and U+xFFFE and U+xFFFF in every plane). systemd
+/// drops a line holding one as not "UTF-8 clean", and refuses its `\u`/`\U` escapes too
+/// (`unichar_is_valid` in systemd's `utf8.c`).
+pub fn refused_in_units(text: &str) -> Option<char> {
+    text.chars().find(|&c| matches!(u32::from(c), 0xFDD0..=0xFDEF) || u32::from(c) & 0xFFFE == 0xFFFE)
+}
+
+/// E1405 when `text`, bound for a unit file (`what` says as what), holds a character systemd
+/// refuses there.
+pub fn unit_refusal(text: &str, what: &str, span: Span) -> Option<Diagnostic> {
+    let refused = refused_in_units(text)?;
+    Some(
+        Diagnostic::new(
+            Code::E1405,
+            span,
+            format!(
+                "{what} holds U+{:04X}, a Unicode noncharacter, which systemd refuses in a unit file",
+                u32::from(refused)
+            ),
+        )
+        .with_primary_label("systemd cannot read this")
+        .with_help("remove the character: systemd refuses noncharacters even when escaped"),
+    )
+}
+
 /// Writes a setting value: `%` doubled (specifiers); `None` when the value holds a line break or a
 /// NUL, which no unit file can carry on one line, or ends with a backslash, which would continue
 /// the line into the next setting (systemd.syntax(7)). Surrounding whitespace is not kept by
 /// systemd.
 pub fn value(text: &str) -> Option<String> {
-    if text.contains(['\n', '\r', '\0']) || text.trim_end().ends_with('\\') {
+    if text.contains(['\n', '\r', '\0']) || text.trim_end().ends_with('\\') || refused_in_units(text).is_some() {
         None
     } else {
         Some(text.replace('%', "%%"))
@@ -177,6 +207,17 @@ mod tests {
         assert_eq!(exec_arg(""), "\"\"");
         assert_eq!(exec_arg("line1\nUser=nobody"), "\"line1\\nUser=nobody\"");
         assert!(!exec_arg("a\rb\tc").contains(['\r', '\t']));
+    }
+
+    #[test]
+    fn noncharacters_are_what_units_refuse() {
+        for refused in ['\u{fdd0}', '\u{fdef}', '\u{fffe}', '\u{ffff}', '\u{1fffe}', '\u{10ffff}'] {
+            assert_eq!(refused_in_units(&format!("a{refused}b")), Some(refused), "{:X}", u32::from(refused));
+        }
+        for kept in ["\u{fdcf}", "\u{fdf0}", "\u{fffd}", "\u{1fffd}", "ünï✓🚀", "\n\t"] {
+            assert_eq!(refused_in_units(kept), None, "{kept:?}");
+        }
+        assert_eq!(value("x\u{fffe}"), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
 use crate::escape::{cron_calendar, exec_arg, list_word, start_limit_window, value};
-use crate::podman::health_options;
+use crate::podman::{health_options, service_refusals, step_refusals};
 use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
 
@@ -107,6 +107,11 @@ impl<'a> NodeUnits<'a> {
     fn service(&mut self, service: &'a Resource<Service>) {
         let spec = &service.spec;
         let Some(image) = &spec.image else { return };
+        let refused = service_refusals(service);
+        if !refused.is_empty() {
+            self.diagnostics.extend(refused);
+            return;
+        }
         let mut unit = UnitFile::default();
         unit.set("Unit", "Description", format!("spec service {}", service.name));
         unit.set("Unit", "Wants", "network-online.target");
@@ -214,6 +219,11 @@ impl<'a> NodeUnits<'a> {
             let steps = &workflow.spec.step.value;
             let mut last = Vec::new();
             for (name, step) in steps {
+                let refused = step_refusals(&workflow.name, name, step);
+                if !refused.is_empty() {
+                    self.diagnostics.extend(refused);
+                    continue;
+                }
                 let unit_name = format!("{}-{name}", workflow.name);
                 let mut unit = UnitFile::default();
                 unit.set("Unit", "Description", format!("Workflow {}, step {name}", workflow.name));

@@ -12,10 +12,45 @@
 //! (`--health-on-failure=kill`, podman 4.3 or later), so the unit's restart policy restarts it.
 
 use indexmap::IndexMap;
-use spec_compiler::model::Health;
+use spec_compiler::diagnostics::Diagnostic;
 use spec_compiler::model::types::{Port, Spanned};
+use spec_compiler::model::{EnvValue, Health, Resource, Service, Step};
+use spec_compiler::source::Span;
 
-use crate::escape::shell_word;
+use crate::escape::{shell_word, unit_refusal};
+
+/// E1405 for each text of a container's command line (image, arguments, environment values,
+/// volume paths) that no unit file can hold; `owner` names the service or step.
+fn refusals<'t>(
+    owner: &str,
+    image: &'t Spanned<String>,
+    args: &'t [Spanned<String>],
+    env: &'t IndexMap<String, Spanned<EnvValue>>,
+    paths: impl Iterator<Item = (&'t str, Span)>,
+) -> Vec<Diagnostic> {
+    let texts = std::iter::once((image.value.as_str(), "the image".to_string(), image.span))
+        .chain(args.iter().map(|arg| (arg.value.as_str(), "an argument".to_string(), arg.span)))
+        .chain(env.iter().filter_map(|(key, value)| match &value.value {
+            EnvValue::Text(text) => Some((text.as_str(), format!("`{key}`"), value.span)),
+            _ => None,
+        }))
+        .chain(paths.map(|(path, span)| (path, "a volume path".to_string(), span)));
+    texts.filter_map(|(text, what, span)| unit_refusal(text, &format!("{what} of {owner}"), span)).collect()
+}
+
+/// E1405 for each text of a service's podman command line that no unit file can hold.
+pub fn service_refusals(service: &Resource<Service>) -> Vec<Diagnostic> {
+    let spec = &service.spec;
+    let Some(image) = &spec.image else { return Vec::new() };
+    let paths = spec.volumes.iter().map(|(path, storage)| (path.as_str(), storage.span));
+    refusals(&format!("service `{}`", service.name), image, &spec.args, &spec.env, paths)
+}
+
+/// E1405 for each text of a workflow step's podman command line that no unit file can hold.
+pub fn step_refusals(workflow: &str, name: &str, step: &Step) -> Vec<Diagnostic> {
+    let owner = format!("step `{name}` of workflow `{workflow}`");
+    refusals(&owner, &step.image, &step.args, &step.env, std::iter::empty())
+}
 
 /// The restic image for backups on hosts that are not NixOS.
 pub const RESTIC_IMAGE: &str = "docker.io/restic/restic:0.17.3";

@@ -152,6 +152,7 @@ codes! {
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",
     E1403 "systemd-no-calendar"       Error   "a backup interval cannot be written as a systemd calendar",
     E1404 "systemd-health-unsupported" Error  "a health check has no podman form",
+    E1405 "systemd-noncharacter"      Error   "a value bound for a unit file holds a character systemd refuses",
     W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",
     // The Prometheus back end.
     E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",

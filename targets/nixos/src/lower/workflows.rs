@@ -17,6 +17,7 @@ use spec_compiler::source::Span;
 use super::{NodeModule, path, with};
 use crate::nix::{Nix, Part};
 use spec_target_systemd::escape::{cron_calendar, exec_arg, start_limit_window};
+use spec_target_systemd::podman::step_refusals;
 
 impl<'a> NodeModule<'a> {
     pub(super) fn workflows(&mut self) {
@@ -27,6 +28,12 @@ impl<'a> NodeModule<'a> {
             let steps = &workflow.spec.step.value;
             let needed: BTreeSet<&str> = steps.values().flat_map(|s| s.needs.iter().map(|n| n.name.as_str())).collect();
             for (name, step) in steps {
+                // The step's command line is an `ExecStart=` line of its unit.
+                let refused = step_refusals(&workflow.name, name, step);
+                if !refused.is_empty() {
+                    self.diagnostics.extend(refused);
+                    continue;
+                }
                 let unit = format!("{}-{name}", workflow.name);
                 let mut command = vec![
                     Part::Code("pkgs.podman".into()),
