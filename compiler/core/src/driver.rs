@@ -127,13 +127,19 @@ fn compile_inner<R: Send>(
     diagnostics.append(&mut found);
     observe(Stage::Evaluate);
     // The syntax trees are the largest thing alive (about 7 bytes per byte of source): nothing
-    // after evaluation reads them, so they are freed on a thread of their own while the model is
-    // built, rather than before it.
+    // after evaluation reads them, so a large estate's are freed on a thread of their own while
+    // the model is built (a small estate's take less than the thread).
     drop(trees);
-    let (model, mut found) = std::thread::scope(|scope| {
-        scope.spawn(move || drop(parsed));
+    let source_bytes: usize = parsed.iter().map(|(file, _, _)| sources.get(*file).text.len()).sum();
+    let (model, mut found) = if source_bytes >= FREE_BESIDE_MIN_BYTES {
+        std::thread::scope(|scope| {
+            scope.spawn(move || drop(parsed));
+            model::build_model(evaluated)
+        })
+    } else {
+        drop(parsed);
         model::build_model(evaluated)
-    });
+    };
     diagnostics.append(&mut found);
     observe(Stage::Model);
     // The graph rules read the whole estate: over a model missing what failed to check, they would
@@ -157,6 +163,9 @@ fn compile_inner<R: Send>(
     sort_and_dedup(&mut diagnostics);
     (Compilation { model, diagnostics }, beside_result)
 }
+
+/// From this much source on, the syntax trees are freed beside the model stage.
+const FREE_BESIDE_MIN_BYTES: usize = 1 << 20;
 
 /// Sorts diagnostics by position and drops repeats of one message at one place.
 pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
