@@ -48,7 +48,7 @@ pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diagnostic>) {
 }
 
 /// What [`parse_file`] does with a large file, whatever its size: the tree read in up to `count`
-/// [`pieces`] side by side, or `None` when a piece reports anything (or there is no cut).
+/// pieces side by side, or `None` when a piece reports anything (or there is no cut).
 pub fn parse_in_pieces(src: &str, file: FileId, count: usize) -> Option<File> {
     let cuts = pieces(src, count);
     if cuts.is_empty() {
