@@ -261,7 +261,7 @@ mod tests {
     fn derivations_split_over_threads_equal_one_pass() {
         let (_, compilation) = spec_testkit::compile("main.spec", spec_testkit::generate_estate(1_500));
         let index = Index::new(&compilation.model);
-        let (areas, _) = rules::plan(&index, rules::Generated::Written);
+        let (areas, _) = rules::plan(&index, rules::GeneratedAlerts::Written);
         let show = |tests: Vec<TestGroup>| spec_yaml::to_string(&tests).expect("yaml");
         let split: Vec<_> = derive_all(&areas, alert_tests).into_iter().map(|d| d.map(show)).collect();
         let mut shapes = ShapeCache::default();
@@ -300,7 +300,7 @@ mod tests {
                 continue;
             }
             let index = Index::new(&compilation.model);
-            let (areas, _) = rules::plan(&index, rules::Generated::Written);
+            let (areas, _) = rules::plan(&index, rules::GeneratedAlerts::Written);
             let mut shapes = ShapeCache::default();
             for alert in areas.iter().flat_map(|area| &area.alerts).filter(|alert| alert.generated) {
                 let derived = alert_tests(alert, &mut shapes);

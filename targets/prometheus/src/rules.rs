@@ -74,7 +74,7 @@ const GENERATED_FOR_MS: u64 = 5 * 60_000;
 
 /// What the plan holds of the alerts the back end generates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Generated {
+pub(crate) enum GeneratedAlerts {
     /// Written out, with their expressions and texts: for rule files and tests.
     Written,
     /// Only named (so the spec's own alerts are named as when written), not planned: for
@@ -83,10 +83,10 @@ pub(crate) enum Generated {
 }
 
 /// Plans every alert of the estate, by area, and reports what cannot be written (E1501).
-pub(crate) fn plan<'m>(index: &Index<'m>, generated: Generated) -> (Vec<Area<'m>>, Vec<Diagnostic>) {
+pub(crate) fn plan<'m>(index: &Index<'m>, generated: GeneratedAlerts) -> (Vec<Area<'m>>, Vec<Diagnostic>) {
     let model = index.model;
     let mut planner = Planner {
-        only_names: generated == Generated::Named,
+        only_names: generated == GeneratedAlerts::Named,
         clusters: model.clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
         names: HashSet::new(),
         areas: IndexMap::new(),
