@@ -8,11 +8,14 @@
 //! deterministic. Small inputs run on the calling thread: a thread costs more than they do.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 use std::thread;
 
-/// The number of threads work is split over: the machine's cores.
+/// The number of threads work is split over: the machine's cores. Asked once per process: the
+/// standard library reads the scheduler's affinity and the cgroup quota files each time.
 pub fn cores() -> usize {
-    thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
 /// Runs `work` over `items` cut into contiguous chunks of at least `min_chunk` items, one chunk

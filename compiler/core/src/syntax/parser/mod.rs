@@ -37,10 +37,9 @@ pub const MAX_ERRORS: usize = 100;
 /// on mutated files). Otherwise the whole file is read again in one pass, so diagnostics and
 /// recovery are exactly the one reader's.
 pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diagnostic>) {
-    let cores = crate::parallel::cores();
     if src.len() >= PIECE_MIN_BYTES
-        && cores > 1
-        && let Some(tree) = parse_in_pieces(src, file, cores)
+        && crate::parallel::cores() > 1
+        && let Some(tree) = parse_in_pieces(src, file, crate::parallel::cores())
     {
         return (tree, Vec::new());
     }
