@@ -17,7 +17,7 @@ use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdS
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
-use crate::escape::{cron_calendar, exec_arg, list_word, start_limit_window, value};
+use crate::escape::{cron_calendar, exec_arg, list_word, start_limit_window, unit_refusal, value};
 use crate::podman::{health_options, service_refusals, step_refusals};
 use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
@@ -97,10 +97,34 @@ impl<'a> NodeUnits<'a> {
         single
     }
 
-    /// `LoadCredential=` for a secret, from its `systemd` backend (checked by the graph rules).
-    fn credential(&self, name: &str) -> Option<String> {
-        let secret = self.index.secret(name)?;
-        let SystemdSecret::Credential { path } = &secret.spec.systemd.as_ref()?.value;
+    /// The path of a secret's credential, from its `systemd` backend (whose presence the graph
+    /// rules check); E1405 or E1401 when the path cannot stand in a unit file.
+    fn credential_path(&mut self, name: &str) -> Option<String> {
+        let backend = self.index.secret(name)?.spec.systemd.as_ref()?;
+        let SystemdSecret::Credential { path } = &backend.value;
+        let what = format!("the credential path of secret `{name}`");
+        if let Some(refused) = unit_refusal(path, &what, backend.span) {
+            self.diagnostics.push(refused);
+            return None;
+        }
+        if value(path).is_none() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1401,
+                    backend.span,
+                    format!("{what} holds a line break or ends with `\\`, which a unit file cannot carry"),
+                )
+                .with_primary_label("not one line of a unit file")
+                .with_help("give the credential a path on one line"),
+            );
+            return None;
+        }
+        Some(path.clone())
+    }
+
+    /// `LoadCredential=` for a secret.
+    fn credential(&mut self, name: &str) -> Option<String> {
+        let path = self.credential_path(name)?;
         value(&format!("{name}:{path}"))
     }
 
@@ -320,18 +344,11 @@ impl<'a> NodeUnits<'a> {
     }
 
     fn wireguard(&mut self) {
-        let model = self.context.model;
         for mesh in meshes(self.index, self.node) {
             let (network, wireguard) = (mesh.network, mesh.wireguard);
-            let key_file = model
-                .secrets
-                .iter()
-                .find(|s| s.name == mesh.private_key.name)
-                .and_then(|s| s.spec.systemd.as_ref())
-                .map(|backend| match &backend.value {
-                    SystemdSecret::Credential { path } => path.clone(),
-                });
-            let Some(key_file) = key_file.and_then(|f| value(&f)) else { continue };
+            let Some(key_file) = self.credential_path(&mesh.private_key.name).and_then(|f| value(&f)) else {
+                continue;
+            };
             let mut netdev = UnitFile::default();
             netdev.set("NetDev", "Name", network.name.clone());
             netdev.set("NetDev", "Kind", "wireguard");
