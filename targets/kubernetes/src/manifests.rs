@@ -318,7 +318,7 @@ impl super::Lowering<'_, '_> {
         let cron = match minutes {
             m if exact && m > 0 && m < 60 && 60 % m == 0 => Some(format!("*/{m} * * * *")),
             60 => Some("0 * * * *".into()),
-            m if exact && m % 60 == 0 && m < 1440 && 1440 % m == 0 => Some(format!("0 */{} * * *", m / 60)),
+            m if exact && m > 0 && m % 60 == 0 && m < 1440 && 1440 % m == 0 => Some(format!("0 */{} * * *", m / 60)),
             1440 => Some("0 0 * * *".into()),
             10_080 => Some("0 0 * * 0".into()),
             _ => None,
