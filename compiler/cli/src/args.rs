@@ -147,12 +147,18 @@ pub struct BuildArgs {
     /// Write nothing; exit 1 when the output folder differs from what the spec produces.
     #[arg(long)]
     pub check: bool,
+    /// How to print diagnostics and the `--check` report.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     /// Make warnings fail the build.
     #[arg(long, value_enum)]
     pub deny: Option<Deny>,
     /// Silence a warning, by code or slug; repeatable.
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
 }
 
 /// How `spec diff` prints.

@@ -1,17 +1,21 @@
 //! `spec build`: compile, run the selected targets, and write their files, or with `--check`
 //! compare them with the output folder. Nothing is written unless everything succeeded.
+//! Diagnostics and the `--check` report are printed in `--format human|json|github`; the
+//! progress and summary lines go to stderr in every format.
 
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum as _;
 use std::time::Instant;
 
-use spec_compiler::diagnostics::{Diagnostic, Severity, render};
+use spec_compiler::diagnostics::Diagnostic;
+use spec_compiler::source::SourceMap;
 use spec_compiler::target::{Context, OutputFile, Target};
 use spec_compiler::{driver, parallel};
 
-use crate::args::{BuildArgs, Deny, TargetName};
-use crate::{check, load, output};
+use crate::args::{BuildArgs, Deny, Format, TargetName};
+use crate::words::count;
+use crate::{check, load, output, report};
 
 /// The back ends selected (`all` selects every one), in `--target all` order.
 pub fn targets(selected: &[TargetName]) -> Vec<Box<dyn Target>> {
@@ -51,12 +55,6 @@ fn root_from_out(estate: &Path, out: &Path) -> String {
     if parts.is_empty() { ".".into() } else { parts.join("/") }
 }
 
-fn print(diagnostics: &[Diagnostic], sources: &spec_compiler::source::SourceMap) {
-    for diagnostic in diagnostics {
-        eprint!("{}", render::render(diagnostic, sources, false, 100));
-    }
-}
-
 /// Runs the build and returns the exit code.
 pub fn run(args: &BuildArgs) -> i32 {
     let started = Instant::now();
@@ -72,11 +70,13 @@ pub fn run(args: &BuildArgs) -> i32 {
     let root = root_from_out(&estate, &out);
     // The back ends lower the model beside the graph rules; what they made is kept only when the
     // estate checks.
-    let (load::Compiled { sources, mut diagnostics, compilation, .. }, generated) =
-        load::compile_beside(&args.paths, args.env.as_deref(), |model, sources| {
-            let context = Context { model, sources, root_from_out: root };
-            parallel::map_each(&targets(&args.target), |target| target.generate(&context))
-        });
+    let (mut compiled, generated) = load::compile_beside(&args.paths, args.env.as_deref(), |model, sources| {
+        let context = Context { model, sources, root_from_out: root };
+        parallel::map_each(&targets(&args.target), |target| target.generate(&context))
+    });
+    // The files are made: from here on, files are named from the working directory.
+    compiled.show_locations();
+    let load::Compiled { sources, mut diagnostics, compilation, .. } = compiled;
     // The back ends are done with the model. Freeing a large one takes milliseconds that the
     // process, about to exit, gives back to the system at once anyway.
     std::mem::forget(compilation);
@@ -87,37 +87,39 @@ pub fn run(args: &BuildArgs) -> i32 {
     }
     driver::sort_and_dedup(&mut diagnostics);
     diagnostics.retain(|d| !allow.contains(&d.code));
-    print(&diagnostics, &sources);
-    let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
-    let warnings = diagnostics.len() - errors;
+    let (errors, warnings) = report::tally(&diagnostics);
+    let color = report::colored(args.color);
     if errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0) {
-        eprintln!("build failed: {errors} errors, {warnings} warnings; nothing was written");
+        report::print(args.format, &diagnostics, &sources, color, serde_json::Map::new());
+        eprintln!(
+            "build failed: {}, {}; nothing was written",
+            count(errors, "error", "errors"),
+            count(warnings, "warning", "warnings")
+        );
         return 1;
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     if let Err(message) = output::validate_paths(&files) {
+        report::print(args.format, &diagnostics, &sources, color, serde_json::Map::new());
         eprintln!("error: {message}; nothing was written");
         return 1;
     }
     if args.check {
         let drift = output::compare(&out, &files);
+        print_drift(args.format, &drift, &out, &diagnostics, &sources, color);
         if drift.is_empty() {
-            eprintln!("{} is up to date ({} files)", out.display(), files.len());
+            eprintln!("{} is up to date ({})", out.display(), count(files.len(), "file", "files"));
             return 0;
-        }
-        for (what, paths) in [("missing", &drift.missing), ("changed", &drift.changed), ("stale", &drift.stale)] {
-            for path in paths {
-                println!("{what}: {path}");
-            }
         }
         eprintln!("{} differs from the spec: run `spec build` and commit the result", out.display());
         return 1;
     }
+    report::print(args.format, &diagnostics, &sources, color, serde_json::Map::new());
     match output::write(&out, &files) {
         Ok(summary) => {
             eprintln!(
-                "wrote {} files to {} ({} unchanged, {} removed) in {:.1} ms",
-                summary.written,
+                "wrote {} to {} ({} unchanged, {} removed) in {:.1} ms",
+                count(summary.written, "file", "files"),
                 out.display(),
                 summary.unchanged,
                 summary.removed,
@@ -130,4 +132,54 @@ pub fn run(args: &BuildArgs) -> i32 {
             1
         }
     }
+}
+
+/// Prints the warnings and the `--check` report: `missing: PATH` lines on stdout (human), a
+/// `"check"` object in the JSON, or one error annotation per file for GitHub. Paths are inside the
+/// output folder, which the annotations name from the working directory.
+fn print_drift(
+    format: Format,
+    drift: &output::Drift,
+    out: &Path,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    color: bool,
+) {
+    let kinds = [("missing", &drift.missing), ("changed", &drift.changed), ("stale", &drift.stale)];
+    let mut extra = serde_json::Map::new();
+    if format == Format::Json {
+        let check: serde_json::Map<String, serde_json::Value> =
+            kinds.iter().map(|(what, paths)| (what.to_string(), serde_json::json!(paths))).collect();
+        extra.insert("out".into(), serde_json::json!(display(out)));
+        extra.insert("check".into(), serde_json::Value::Object(check));
+    }
+    report::print(format, diagnostics, sources, color, extra);
+    for (what, paths) in kinds {
+        for path in paths {
+            match format {
+                Format::Human => println!("{what}: {path}"),
+                Format::Json => {}
+                Format::Github => println!(
+                    "::error file={},title=spec build --check::{}",
+                    github_property(&display(&out.join(path))),
+                    match what {
+                        "missing" => "spec generates this file, but it is not committed: run `spec build`",
+                        "changed" => "this file differs from what the spec generates: run `spec build`",
+                        _ => "the spec no longer generates this file: run `spec build` to remove it",
+                    }
+                ),
+            }
+        }
+    }
+}
+
+/// A path shown `/`-separated, without `./` in front.
+fn display(path: &Path) -> String {
+    let shown: PathBuf = path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+/// Escapes a workflow command's property value (`%`, CR, LF, `:` and `,`).
+fn github_property(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A").replace(':', "%3A").replace(',', "%2C")
 }

@@ -6,6 +6,11 @@
 //! the one directory given (or are the one file's name), so nothing generated depends on the
 //! working directory; with several paths, each is shown as given. Problems reading input become
 //! diagnostics (E0001–E0004) on a placeholder file, so they print like every other diagnostic.
+//!
+//! Each file also keeps its location: the path it was read from, as seen from the working
+//! directory. [`Compiled::show_locations`] puts those in place of the display paths once nothing
+//! generated will read them, so diagnostics (human, JSON and GitHub annotations) name files the
+//! way the shell, the editor and the pull request do; `spec fmt` writes to the locations.
 
 use std::path::{Path, PathBuf};
 
@@ -25,20 +30,38 @@ pub struct Loaded {
     pub files: Vec<FileId>,
     /// Problems reading input.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where each file (placeholders included) was read from, by file id (every file this adds
+    /// gets one, in order), relative to the working directory when the path given was relative.
+    pub locations: Vec<PathBuf>,
+}
+
+impl Loaded {
+    /// Where `file` was read from.
+    pub fn location(&self, file: FileId) -> Option<&Path> {
+        self.locations.get(file.0 as usize).map(PathBuf::as_path)
+    }
 }
 
 fn display(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-fn placeholder(sources: &mut SourceMap, path: String) -> Span {
-    let file = sources.add(SourceFile::new(path, "", Origin::User));
+/// `path` without `.` components (`./infra/main.spec` is `infra/main.spec`; `.` stays `.`).
+fn tidy(path: &Path) -> PathBuf {
+    let tidied: PathBuf = path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+    if tidied.as_os_str().is_empty() { PathBuf::from(".") } else { tidied }
+}
+
+fn placeholder(loaded: &mut Loaded, path: &Path, shown: String) -> Span {
+    let file = loaded.sources.add(SourceFile::new(shown, "", Origin::User));
+    loaded.locations.push(tidy(path));
     Span::new(file, 0, 0)
 }
 
 /// Reads every file of `paths` (default: the current directory).
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let mut loaded = Loaded { sources: SourceMap::new(), files: Vec::new(), diagnostics: Vec::new() };
+    let mut loaded =
+        Loaded { sources: SourceMap::new(), files: Vec::new(), diagnostics: Vec::new(), locations: Vec::new() };
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() { &default[..] } else { paths };
     let several = paths.len() > 1;
@@ -47,7 +70,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
             let found = spec_files(path);
             match found {
                 Ok(found) if found.is_empty() => {
-                    let span = placeholder(&mut loaded.sources, display(path));
+                    let span = placeholder(&mut loaded, path, display(path));
                     loaded.diagnostics.push(
                         Diagnostic::new(Code::E0002, span, format!("no `.spec` file in `{}`", display(path)))
                             .with_primary_label("nothing to check")
@@ -62,7 +85,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
                     }
                 }
                 Err(error) => {
-                    let span = placeholder(&mut loaded.sources, display(path));
+                    let span = placeholder(&mut loaded, path, display(path));
                     loaded.diagnostics.push(unreadable(span, path, &error));
                 }
             }
@@ -103,13 +126,13 @@ fn read(loaded: &mut Loaded, path: &Path, shown: String) {
     let size = match std::fs::metadata(path) {
         Ok(metadata) => metadata.len(),
         Err(error) => {
-            let span = placeholder(&mut loaded.sources, shown);
+            let span = placeholder(loaded, path, shown);
             loaded.diagnostics.push(unreadable(span, path, &error));
             return;
         }
     };
     if size > MAX_FILE_SIZE {
-        let span = placeholder(&mut loaded.sources, shown.clone());
+        let span = placeholder(loaded, path, shown.clone());
         loaded.diagnostics.push(
             Diagnostic::new(
                 Code::E0003,
@@ -124,7 +147,7 @@ fn read(loaded: &mut Loaded, path: &Path, shown: String) {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
-            let span = placeholder(&mut loaded.sources, shown);
+            let span = placeholder(loaded, path, shown);
             loaded.diagnostics.push(unreadable(span, path, &error));
             return;
         }
@@ -132,6 +155,7 @@ fn read(loaded: &mut Loaded, path: &Path, shown: String) {
     match String::from_utf8(bytes) {
         Ok(text) => {
             let file = loaded.sources.add(SourceFile::new(shown, text, Origin::User));
+            loaded.locations.push(tidy(path));
             loaded.files.push(file);
         }
         Err(error) => {
@@ -140,6 +164,7 @@ fn read(loaded: &mut Loaded, path: &Path, shown: String) {
             let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
             let end = text.get(valid..).and_then(|rest| rest.chars().next()).map_or(valid, |c| valid + c.len_utf8());
             let file = loaded.sources.add(SourceFile::new(shown.clone(), text, Origin::User));
+            loaded.locations.push(tidy(path));
             loaded.diagnostics.push(
                 Diagnostic::new(Code::E0001, Span::new(file, valid, end), format!("`{shown}` is not valid UTF-8"))
                     .with_primary_label(format!("invalid byte at offset {valid}"))
@@ -160,6 +185,24 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
     /// How many user files were read.
     pub files: usize,
+    /// Where each file was read from (see [`Loaded::locations`]).
+    pub locations: Vec<PathBuf>,
+}
+
+impl Compiled {
+    /// Names every file by its location from the working directory instead of its path in the
+    /// estate: called once generated files (whose headers name the estate's paths) are made, before
+    /// diagnostics are printed.
+    pub fn show_locations(&mut self) {
+        show_locations(&mut self.sources, &self.locations);
+    }
+}
+
+/// Renames each of `locations`' files in `sources` to its location.
+pub fn show_locations(sources: &mut SourceMap, locations: &[PathBuf]) {
+    for (index, location) in locations.iter().enumerate() {
+        sources.set_path(FileId(index as u32), display(location));
+    }
 }
 
 /// Reads `paths` and compiles them with the overlay `env`.
@@ -192,5 +235,11 @@ fn gather(loaded: Loaded, mut compilation: driver::Compilation) -> Compiled {
     let mut diagnostics = loaded.diagnostics;
     diagnostics.append(&mut compilation.diagnostics);
     driver::sort_and_dedup(&mut diagnostics);
-    Compiled { sources: loaded.sources, compilation, diagnostics, files: loaded.files.len() }
+    Compiled {
+        sources: loaded.sources,
+        compilation,
+        diagnostics,
+        files: loaded.files.len(),
+        locations: loaded.locations,
+    }
 }

@@ -9,6 +9,8 @@ mod explain;
 mod fmt;
 mod graph;
 mod init;
+mod report;
+mod words;
 
 use clap::Parser;
 use spec_cli::{load, output};

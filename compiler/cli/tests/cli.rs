@@ -9,6 +9,16 @@ fn spec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_spec")).args(args).env("NO_COLOR", "1").output().expect("spec runs")
 }
 
+/// Runs `spec` in `cwd`: diagnostics name files from the working directory (`tests/paths.rs`).
+fn spec_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spec"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("spec runs")
+}
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -76,7 +86,8 @@ fn the_shared_tour_is_identical_to_the_project_copy_when_present() {
 fn json_output_has_the_documented_shape() {
     let dir = scratch("json_shape");
     write(&dir.join("main.spec"), b"node prod1 {\n  os = nixos\n  cpu = \"many\"\n}\n");
-    let (code, report) = check_json(&dir);
+    let output = spec_in(&dir, &["check", "--format", "json"]);
+    let (code, report) = (output.status.code().unwrap_or(-1), json(&output));
     assert_eq!(code, 1);
     assert_eq!(report["errors"], 1);
     assert_eq!(report["warnings"], 0);
@@ -96,7 +107,7 @@ fn json_output_has_the_documented_shape() {
 fn github_format_prints_workflow_annotations() {
     let dir = scratch("github_format");
     write(&dir.join("main.spec"), b"node prod1 {\n  os = nixos\n  cpu = \"many\"\n}\n");
-    let output = spec(&["check", "--format", "github", dir.to_str().expect("utf-8 path")]);
+    let output = spec_in(&dir, &["check", "--format", "github", "."]);
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     assert!(
@@ -660,7 +671,7 @@ fn diff_says_what_changed_in_words_and_files() {
 fn fmt_checks_rewrites_and_refuses_broken_files() {
     let dir = scratch("fmt");
     write(&dir.join("main.spec"), b"node prod1 {\nos = nixos   # the os\n}\n\n\n");
-    let check = spec(&["fmt", "--check", dir.to_str().expect("utf-8")]);
+    let check = spec_in(&dir, &["fmt", "--check"]);
     assert_eq!(check.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&check.stdout), "main.spec\n");
     assert_eq!(spec(&["fmt", dir.to_str().expect("utf-8")]).status.code(), Some(0));

@@ -129,6 +129,14 @@ impl SourceMap {
             .unwrap_or_else(|| EMPTY.get_or_init(|| SourceFile::new("<unknown>", "", Origin::User)))
     }
 
+    /// Renames a file. The CLI names generated files' sources from the estate's folder, then
+    /// shows diagnostics with paths from the working directory, which editors and CI resolve.
+    pub fn set_path(&mut self, id: FileId, path: String) {
+        if let Some(file) = self.files.get_mut(id.0 as usize) {
+            file.path = path;
+        }
+    }
+
     /// Iterates over every file with its id.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))

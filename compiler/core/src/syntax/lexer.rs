@@ -9,6 +9,7 @@
 //! Invariants: the lexer never panics and always advances, so the parser's loops terminate; each
 //! malformed token is reported once (E0102, E0103, E0106, E0107) and still produces a token.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use nom::branch::alt;
@@ -316,7 +317,7 @@ impl<'s> Lexer<'s> {
             Err(help) => {
                 let d = self.error(Code::E0103, start, end, format!("invalid literal `{chunk}`"));
                 d.primary.message = Some("not a valid literal".into());
-                d.help = Some(help.into());
+                d.help = Some(help.into_owned());
                 TokenKind::Literal(Literal::Invalid)
             }
         }
@@ -480,8 +481,51 @@ const SIZE_UNITS: &[(&str, u64)] = &[
     ("B", 1),
 ];
 
+/// Unit spellings people write out of habit (other tools, prose), with the unit spec spells.
+const UNIT_SPELLINGS: &[(&[&str], &str)] = &[
+    (&["msec", "msecs", "millis", "millisecond", "milliseconds"], "ms"),
+    (&["S", "sec", "secs", "second", "seconds"], "s"),
+    (&["min", "mins", "minute", "minutes"], "m"),
+    (&["H", "hr", "hrs", "hour", "hours"], "h"),
+    (&["D", "day", "days"], "d"),
+    (&["W", "wk", "wks", "week", "weeks"], "w"),
+    (&["b", "byte", "bytes"], "B"),
+    (&["k", "K", "kb", "kB", "Kb"], "KB"),
+    (&["mb", "Mb"], "MB"),
+    (&["G", "g", "gb", "Gb"], "GB"),
+    (&["T", "t", "tb", "Tb"], "TB"),
+    (&["Ki", "kib", "KIB", "kiB"], "KiB"),
+    (&["Mi", "mib", "MIB"], "MiB"),
+    (&["Gi", "gib", "GIB"], "GiB"),
+    (&["Ti", "tib", "TIB"], "TiB"),
+    (&["Pi", "pib", "PIB"], "PiB"),
+];
+
+/// The help for a number with a unit spec does not spell that way (`5mins`: write `5m`).
+fn unit_suggestion(chunk: &str) -> Option<String> {
+    let digits = chunk.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = chunk.split_at(digits);
+    if number.is_empty() {
+        return None;
+    }
+    let (_, right) = UNIT_SPELLINGS.iter().find(|(wrong, _)| wrong.contains(&unit))?;
+    let family = if DURATION_UNITS.iter().any(|(u, _)| u == right) {
+        "durations are `ms`, `s`, `m`, `h`, `d` and `w`"
+    } else {
+        "sizes are `B`, `KiB`, `MiB`, `GiB`, `TiB`, `PiB` (powers of 1024) and `KB`, `MB`, `GB`, `TB`, `PB`"
+    };
+    Some(format!("write `{number}{right}`: {family}"))
+}
+
 /// Classifies a chunk of literal characters, or says what a valid literal looks like.
-pub fn classify_number(chunk: &str) -> Result<Literal, &'static str> {
+pub fn classify_number(chunk: &str) -> Result<Literal, Cow<'static, str>> {
+    classify(chunk).map_err(|help| match unit_suggestion(chunk) {
+        Some(suggestion) => Cow::Owned(suggestion),
+        None => Cow::Borrowed(help),
+    })
+}
+
+fn classify(chunk: &str) -> Result<Literal, &'static str> {
     const FORMS: &str = "literals are integers (`42`), durations (`30s`, `5m`, `4h`, `7d`), sizes \
         (`512MiB`, `2TiB`, `10GB`), addresses (`10.0.0.1`), CIDRs (`10.0.0.0/24`) and ports (`443/tcp`)";
     if chunk.contains(':') {
@@ -549,6 +593,19 @@ mod tests {
         assert!(classify_number("10.0.0.0/33").is_err());
         assert!(classify_number("300.0.0.1").is_err());
         assert!(classify_number("99999999999999999999999TiB").is_err());
+    }
+
+    #[test]
+    fn suggests_the_unit_spelling_for_common_wrong_units() {
+        let help = |chunk: &str| classify_number(chunk).err().map(Cow::into_owned).unwrap_or_default();
+        assert!(help("5mins").starts_with("write `5m`: durations are"), "{}", help("5mins"));
+        assert!(help("30secs").starts_with("write `30s`"));
+        assert!(help("2hours").starts_with("write `2h`"));
+        assert!(help("7days").starts_with("write `7d`"));
+        assert!(help("512Mi").starts_with("write `512MiB`: sizes are"));
+        assert!(help("10gb").starts_with("write `10GB`"));
+        assert!(help("12parsecs").starts_with("literals are integers"), "an unknown unit gets the forms");
+        assert!(help("1.5h").starts_with("numbers are integers"));
     }
 
     #[test]
