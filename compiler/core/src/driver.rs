@@ -2,7 +2,9 @@
 //!
 //! Input is a [`SourceMap`] of the user's files (read by the caller: the core does no IO); the
 //! driver adds the embedded stdlib, parses every file, evaluates, builds the checked model and
-//! checks it as a graph.
+//! checks it as a graph. Every stage runs whatever the stages before it found, over what they
+//! could make of the estate, so one compilation reports every independent mistake; only the back
+//! ends (run by the caller through [`compile_beside`]) wait for an estate without errors.
 //! Diagnostics come back sorted by file and position, each reported once.
 
 use crate::diagnostics::{Code, Diagnostic, Severity};
@@ -49,7 +51,7 @@ pub enum Stage {
     Evaluate,
     /// Every record checked against its kind's schema and deserialised into the model.
     Model,
-    /// The graph rules run (skipped, but still reported, after an error).
+    /// The graph rules run (over the resources that passed their own checks, after an error).
     Graph,
 }
 
@@ -71,7 +73,8 @@ pub fn compile_observed(
 }
 
 /// [`compile_observed`], running `beside` over the checked model while the graph rules run, when
-/// nothing before the rules reported an error (`None` otherwise). The back ends go here: they
+/// nothing before the rules reported an error (`None` otherwise: the rules still run, over the
+/// resources that passed their own checks). The back ends go here: they
 /// read only the model, so on two cores they need not wait for the rules. When the rules report
 /// an error, the caller discards what `beside` produced, as if it had not run.
 pub fn compile_beside<R: Send>(
@@ -142,23 +145,25 @@ fn compile_inner<R: Send>(
     };
     diagnostics.append(&mut found);
     observe(Stage::Model);
-    // The graph rules read the whole estate: over a model missing what failed to check, they would
-    // only report consequences of the errors already found.
+    // The graph rules run over every resource whose own checks passed, so one check reports
+    // every independent mistake (a port clash beside a type error) instead of one round per
+    // stage. Resources that failed are not in the model: references to them resolve to nothing
+    // and are skipped, and the rules that conclude from what is absent are told the model is
+    // partial. The back ends need a clean model, so `beside` runs only when nothing failed.
+    let complete = !diagnostics.iter().any(|d| d.severity() == Severity::Error);
     let mut beside_result = None;
-    if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
-        let stdlib_files: Vec<_> = stdlib.iter().map(|(file, _)| *file).collect();
-        let (model, sources) = (&model, &*sources);
-        let mut found = match beside {
-            None => graph::check_estate(model, &stdlib_files),
-            Some(beside) => std::thread::scope(|scope| {
-                let beside = scope.spawn(move || beside(model, sources));
-                let found = graph::check_estate(model, &stdlib_files);
-                beside_result = Some(beside.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-                found
-            }),
-        };
-        diagnostics.append(&mut found);
-    }
+    let stdlib_files: Vec<_> = stdlib.iter().map(|(file, _)| *file).collect();
+    let (checked, sources) = (&model, &*sources);
+    let mut found = match beside.filter(|_| complete) {
+        None => graph::check_estate(checked, &stdlib_files, complete),
+        Some(beside) => std::thread::scope(|scope| {
+            let beside = scope.spawn(move || beside(checked, sources));
+            let found = graph::check_estate(checked, &stdlib_files, complete);
+            beside_result = Some(beside.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            found
+        }),
+    };
+    diagnostics.append(&mut found);
     observe(Stage::Graph);
     sort_and_dedup(&mut diagnostics);
     (Compilation { model, diagnostics }, beside_result)

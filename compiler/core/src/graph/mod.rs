@@ -4,7 +4,8 @@
 //! Vertices are added in model order and edges in source order, so the graph (and `spec graph`)
 //! is deterministic. Every rule is linear or n·log n in the size of the estate: lookups go through
 //! maps keyed by name, never pairwise scans. Rules read the checked [`Model`] only; a reference
-//! that does not resolve (already reported by evaluation) is skipped here.
+//! that does not resolve (already reported by evaluation, or to a resource that failed its own
+//! checks and so is not in the model) is skipped here.
 
 mod alerts;
 mod backups;
@@ -23,7 +24,7 @@ use rustc_hash::FxHashMap;
 use petgraph::graph::{Graph, NodeIndex};
 use serde::Serialize;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::model::types::Reference;
 use crate::model::{Cluster, Kind, Model, Node, Resource, Secret, Service, Storage};
 use crate::source::{FileId, Span};
@@ -386,8 +387,16 @@ impl crate::model::types::Spanned<crate::model::Step> {
     }
 }
 
-/// Checks every rule over the estate and returns what they found; `stdlib` lists the stdlib's files.
-pub fn check_estate(model: &Model, stdlib: &[FileId]) -> Vec<Diagnostic> {
+/// The rules that conclude from what the estate lacks: no network joins two nodes (E0604), no
+/// backup covers a storage (W0603), no service exports an alert's job (W0604). Over a partial
+/// model (resources that failed their own checks left out) they would report consequences of
+/// those failures, so they are held back until the estate is complete.
+const CONCLUDE_FROM_ABSENCE: [Code; 3] = [Code::E0604, Code::W0603, Code::W0604];
+
+/// Checks every rule over the estate and returns what they found; `stdlib` lists the stdlib's
+/// files. `complete` is false when earlier stages reported errors, and so left resources out of
+/// the model: the rules that conclude from absence are then held back.
+pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Diagnostic> {
     let estate = EstateGraph::with_stdlib(model, stdlib);
     let mut diagnostics = Vec::new();
     cycles::check(&estate, &mut diagnostics);
@@ -400,5 +409,8 @@ pub fn check_estate(model: &Model, stdlib: &[FileId]) -> Vec<Diagnostic> {
     secrets::check(&estate, &mut diagnostics);
     networks::check(&estate, &mut diagnostics);
     workflows::check(&estate, &mut diagnostics);
+    if !complete {
+        diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
+    }
     diagnostics
 }
