@@ -3,18 +3,29 @@
 # regression that crashes, hangs or exhausts memory (over 4 GiB) on any known input or a near
 # mutation fails the build. A hang is one input taking over 120 s: the sanitizer runs the compiler
 # about a hundred times slower than a release build, where an input spending the whole evaluation
-# budget (E0407) takes about a second. Needs cargo-fuzz and a nightly toolchain; without
-# them it prints a loud SKIPPED line and succeeds, so CI on a stable-only machine still runs the rest.
+# budget (E0407) takes about a second. Needs cargo-fuzz and a nightly toolchain (.ci/run installs
+# cargo-fuzz). Without them: under CI=true this fails, so a CI run never passes without fuzzing;
+# elsewhere it prints a loud SKIPPED line and succeeds. FUZZ_SECONDS=0 skips on purpose, saying so.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-60}"
-if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "SKIPPED  fuzzing: cargo-fuzz is not installed (cargo install cargo-fuzz)"
+missing() {
+  if [ "${CI:-}" = true ]; then
+    echo "FAILED   fuzzing: $1; CI runs every fuzz target (FUZZ_SECONDS=0 to skip on purpose)"
+    exit 1
+  fi
+  echo "SKIPPED  fuzzing: $1"
+  exit 0
+}
+if [ "$seconds" = 0 ]; then
+  echo "SKIPPED  fuzzing: FUZZ_SECONDS=0"
   exit 0
 fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  missing "cargo-fuzz is not installed (cargo install cargo-fuzz --locked)"
+fi
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-  echo "SKIPPED  fuzzing: no nightly toolchain (rustup toolchain install nightly)"
-  exit 0
+  missing "no nightly toolchain (rustup toolchain install nightly)"
 fi
 ./seed.sh
 cargo +nightly fuzz build

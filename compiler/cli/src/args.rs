@@ -29,7 +29,8 @@ pub enum Command {
     Schema,
     /// Print the estate's dependency graph (resources and the references between them).
     Graph(GraphArgs),
-    /// Say what changes between two versions of an estate, and in which generated files.
+    /// Say what changes between two versions of an estate (a git revision and the working tree, or
+    /// two folders), in words and in the generated files; exit 1 when anything changes.
     Diff(DiffArgs),
     /// Rewrite files in the canonical layout (`--check`: only list those that would change).
     Fmt(FmtArgs),
@@ -173,16 +174,21 @@ pub enum DiffFormat {
 /// `spec diff`
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
-    /// The estate before (a directory or a file).
-    pub old: PathBuf,
-    /// The estate after.
-    pub new: PathBuf,
+    /// The estate before: a git revision (`main`, `HEAD~1`) read without a checkout, or, with
+    /// NEW, a folder or file.
+    pub old: String,
+    /// The estate after: a folder or file of the working tree; default `.`. With a revision as
+    /// OLD, the same path is read at that revision.
+    pub new: Option<PathBuf>,
     /// Apply the overlay `env NAME { … }` to both.
     #[arg(long)]
     pub env: Option<String>,
     /// How to print.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
+    /// Only count the changed lines of each generated file, instead of showing them.
+    #[arg(long)]
+    pub stat: bool,
 }
 
 /// `spec fmt`

@@ -1,8 +1,12 @@
-//! `spec diff OLD NEW`: what changed between two versions of an estate, resource by resource in
-//! words, then which generated files change and by how many lines. Both versions must check
-//! without errors; nothing is written.
+//! `spec diff REV [PATH]` and `spec diff OLD NEW`: what changes between two versions of an estate
+//! (the estate at a git revision and in the working tree, or two folders), resource by resource in
+//! words, then the changed lines of each generated file (`--stat`: only how many). Both versions
+//! must check without errors; nothing is written. The exit code says whether anything changed, as
+//! `diff` and `git diff --exit-code` do: 0 nothing, 1 something, 2 the versions could not be
+//! compared (errors in either, an unknown revision).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use similar::{DiffOp, TextDiff};
 use spec_compiler::diagnostics::{Severity, render};
@@ -10,16 +14,22 @@ use spec_compiler::model::diff::{Change, changes};
 use spec_compiler::target::Context;
 
 use crate::args::{DiffArgs, DiffFormat, TargetName};
-use crate::{build, load};
+use crate::{build, git, load};
+
+/// Lines of context around each change, as `git diff` shows.
+const CONTEXT_LINES: usize = 3;
+
+/// The exit code when the versions could not be compared.
+const CANNOT_COMPARE: i32 = 2;
 
 /// How one generated file changes.
-enum FileChange {
-    /// New, with its line count.
-    Added(usize),
+enum FileChange<'a> {
+    /// New.
+    Added(&'a str),
     /// No longer generated.
-    Removed,
-    /// Changed lines.
-    Changed(usize),
+    Removed(&'a str),
+    /// Changed, from one text to the other.
+    Changed(&'a str, &'a str),
 }
 
 /// The generated files of one version, by path.
@@ -53,38 +63,103 @@ fn lines(n: usize) -> String {
     if n == 1 { "1 line".into() } else { format!("{n} lines") }
 }
 
-/// Runs the comparison and returns the exit code (1 when either version has errors).
-pub fn run(args: &DiffArgs) -> i32 {
-    let mut versions = Vec::new();
-    for path in [&args.old, &args.new] {
-        let compiled = load::compile(std::slice::from_ref(path), args.env.as_deref());
-        let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.severity() == Severity::Error).collect();
-        if !errors.is_empty() {
-            for diagnostic in &errors {
-                eprint!("{}", render::render(diagnostic, &compiled.sources, false, 100));
-            }
-            eprintln!("`{}` has errors; spec diff compares estates that check", path.display());
-            return 1;
-        }
-        versions.push(compiled);
+/// The changed lines of one file as a unified diff (`--- a/PATH`, `+++ b/PATH`, hunks).
+fn unified(path: &str, change: &FileChange<'_>) -> String {
+    let (old, new) = match *change {
+        FileChange::Added(text) => ("", text),
+        FileChange::Removed(text) => (text, ""),
+        FileChange::Changed(old, new) => (old, new),
+    };
+    let (from, to) = match change {
+        FileChange::Added(_) => ("/dev/null".to_string(), format!("b/{path}")),
+        FileChange::Removed(_) => (format!("a/{path}"), "/dev/null".to_string()),
+        FileChange::Changed(..) => (format!("a/{path}"), format!("b/{path}")),
+    };
+    let diff = TextDiff::from_lines(old, new);
+    let mut text =
+        diff.unified_diff().context_radius(CONTEXT_LINES).header(&from, &to).missing_newline_hint(true).to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    let (old, new) = (&versions[0], &versions[1]);
+    text
+}
+
+/// Reads and compiles one version; prints its errors and returns `None` when it has any. A
+/// version read from a revision's temporary folder (`snapshot`) names its files by their path in
+/// the working tree.
+fn compile(path: &Path, shown: &str, env: Option<&str>, snapshot: Option<&Path>) -> Option<load::Compiled> {
+    let mut compiled = load::compile(&[path.to_path_buf()], env);
+    if !compiled.diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        return Some(compiled);
+    }
+    if let Some(worktree) = snapshot {
+        for location in &mut compiled.locations {
+            if let Ok(inside) = location.strip_prefix(path) {
+                *location = worktree.join(inside).components().collect();
+            }
+        }
+    }
+    compiled.show_locations();
+    for diagnostic in compiled.diagnostics.iter().filter(|d| d.severity() == Severity::Error) {
+        eprint!("{}", render::render(diagnostic, &compiled.sources, false, 100));
+    }
+    eprintln!("{shown} has errors; spec diff compares estates that check");
+    None
+}
+
+/// Runs the comparison and returns the exit code: 0 no change, 1 changes, 2 not comparable.
+pub fn run(args: &DiffArgs) -> i32 {
+    let env = args.env.as_deref();
+    let (old, new) = match &args.new {
+        Some(new) if Path::new(&args.old).exists() => {
+            let old_path = PathBuf::from(&args.old);
+            let Some(old) = compile(&old_path, &format!("`{}`", old_path.display()), env, None) else {
+                return CANNOT_COMPARE;
+            };
+            let Some(new) = compile(new, &format!("`{}`", new.display()), env, None) else { return CANNOT_COMPARE };
+            (old, new)
+        }
+        new => {
+            let path = new.clone().unwrap_or_else(|| PathBuf::from("."));
+            if Path::new(&args.old).exists() && new.is_none() {
+                eprintln!(
+                    "error: `{}` is a path: give the estate after it too (`spec diff OLD NEW`), or a git revision",
+                    args.old
+                );
+                return CANNOT_COMPARE;
+            }
+            let snapshot = match git::snapshot(&args.old, &path) {
+                Ok(snapshot) => snapshot,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return CANNOT_COMPARE;
+                }
+            };
+            let shown = format!("`{}` at `{}`", path.display(), args.old);
+            let Some(old) = compile(&snapshot.estate, &shown, env, Some(&path)) else { return CANNOT_COMPARE };
+            drop(snapshot);
+            let Some(new) = compile(&path, &format!("`{}`", path.display()), env, None) else { return CANNOT_COMPARE };
+            (old, new)
+        }
+    };
+    print_changes(args, &old, &new)
+}
+
+fn print_changes(args: &DiffArgs, old: &load::Compiled, new: &load::Compiled) -> i32 {
     let resource_changes = changes(&old.compilation.model, &new.compilation.model);
     let (before, after) = (outputs(old), outputs(new));
-    // (added, removed, changed lines) per path, in path order.
-    let mut file_changes: Vec<(&str, FileChange)> = Vec::new();
+    let mut file_changes: Vec<(&str, FileChange<'_>)> = Vec::new();
     for (path, text) in &after {
         match before.get(path) {
-            None => file_changes.push((path, FileChange::Added(text.lines().count()))),
-            Some(previous) if previous != text => {
-                file_changes.push((path, FileChange::Changed(changed_lines(previous, text))))
-            }
+            None => file_changes.push((path, FileChange::Added(text))),
+            Some(previous) if previous != text => file_changes.push((path, FileChange::Changed(previous, text))),
             Some(_) => {}
         }
     }
-    for path in before.keys().filter(|p| !after.contains_key(*p)) {
-        file_changes.push((path, FileChange::Removed));
+    for (path, text) in before.iter().filter(|(p, _)| !after.contains_key(*p)) {
+        file_changes.push((path, FileChange::Removed(text)));
     }
+    file_changes.sort_by(|a, b| a.0.cmp(b.0));
     let markdown = args.format == DiffFormat::Markdown;
     if markdown {
         println!("### spec diff\n");
@@ -104,19 +179,33 @@ pub fn run(args: &DiffArgs) -> i32 {
             (true, Change::Changed(what, fields)) => println!("- {what}: {}", fields.join(", ")),
         }
     }
+    // A blank line before the files, except between the one-line forms of `--stat` in text.
+    if !file_changes.is_empty() && !resource_changes.is_empty() && (markdown || !args.stat) {
+        println!();
+    }
     if markdown && !file_changes.is_empty() {
-        println!("{}**Generated files**\n", if resource_changes.is_empty() { "" } else { "\n" });
+        println!("**Generated files**\n");
     }
     for (path, change) in &file_changes {
-        let line = match (markdown, change) {
-            (false, FileChange::Added(n)) => format!("+ {path} ({})", lines(*n)),
-            (false, FileChange::Removed) => format!("- {path}"),
-            (false, FileChange::Changed(n)) => format!("{path}: {} changed", lines(*n)),
-            (true, FileChange::Added(n)) => format!("- added `{path}` ({})", lines(*n)),
-            (true, FileChange::Removed) => format!("- removed `{path}`"),
-            (true, FileChange::Changed(n)) => format!("- `{path}`: {} changed", lines(*n)),
-        };
-        println!("{line}");
+        if args.stat {
+            println!("{}", stat_line(markdown, path, change));
+        } else if markdown {
+            println!("`{path}`\n\n```diff\n{}```\n", unified(path, change));
+        } else {
+            print!("{}", unified(path, change));
+        }
     }
-    0
+    1
+}
+
+/// One file's line of `--stat`.
+fn stat_line(markdown: bool, path: &str, change: &FileChange<'_>) -> String {
+    match (markdown, change) {
+        (false, FileChange::Added(text)) => format!("+ {path} ({})", lines(text.lines().count())),
+        (false, FileChange::Removed(_)) => format!("- {path}"),
+        (false, FileChange::Changed(old, new)) => format!("{path}: {} changed", lines(changed_lines(old, new))),
+        (true, FileChange::Added(text)) => format!("- added `{path}` ({})", lines(text.lines().count())),
+        (true, FileChange::Removed(_)) => format!("- removed `{path}`"),
+        (true, FileChange::Changed(old, new)) => format!("- `{path}`: {} changed", lines(changed_lines(old, new))),
+    }
 }

@@ -7,6 +7,7 @@ mod check;
 mod diff;
 mod explain;
 mod fmt;
+mod git;
 mod graph;
 mod init;
 mod report;

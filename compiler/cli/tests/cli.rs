@@ -652,14 +652,22 @@ fn diff_says_what_changed_in_words_and_files() {
         let new = scratch(&format!("diff_new_{index}"));
         write(&new.join("main.spec"), text.as_bytes());
         for format in ["text", "markdown"] {
-            let output =
-                spec(&["diff", old.to_str().expect("utf-8"), new.to_str().expect("utf-8"), "--format", format]);
-            assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+            let output = spec(&[
+                "diff",
+                old.to_str().expect("utf-8"),
+                new.to_str().expect("utf-8"),
+                "--stat",
+                "--format",
+                format,
+            ]);
+            // 1: something changed (`tests/diff.rs` holds the exit codes and the full form).
+            assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
             all.push_str(&format!("----- {title} ({format})\n{}", String::from_utf8_lossy(&output.stdout)));
         }
     }
     let same = spec(&["diff", old.to_str().expect("utf-8"), old.to_str().expect("utf-8")]);
     assert_eq!(String::from_utf8_lossy(&same.stdout), "no change\n");
+    assert_eq!(same.status.code(), Some(0));
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(workspace().join("snapshots/cli"));
     settings.set_prepend_module_to_snapshot(false);
