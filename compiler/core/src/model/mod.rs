@@ -10,6 +10,7 @@
 pub mod check;
 mod de;
 pub mod diff;
+pub mod expose;
 mod kind;
 pub mod kinds;
 pub mod shape;
@@ -25,6 +26,7 @@ use serde_json::Value as Json;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::eval::{Evaluated, OverlayPath};
 use crate::source::Span;
+pub use expose::{Audience, Expose, Exposed};
 pub use kind::Kind;
 pub use kinds::*;
 
