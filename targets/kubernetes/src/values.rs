@@ -203,10 +203,14 @@ impl super::Lowering<'_, '_> {
                 ServiceValues { controller: "main", kind: "ClusterIP", primary: true, ports: ports.clone() },
             );
         }
+        // A port exposed to the cluster only is served by the ClusterIP service already; the
+        // public and networks reach the cluster through its load balancer on the nodes.
         let exposed: IndexMap<String, ServicePort> = spec
             .expose
-            .iter()
-            .filter_map(|name| ports.get(&name.value.0).map(|p| (name.value.0.clone(), p.clone())))
+            .ports()
+            .into_iter()
+            .filter(|e| *e.audience != spec_compiler::model::Audience::Cluster)
+            .filter_map(|e| ports.get(e.port).map(|p| (e.port.to_string(), p.clone())))
             .collect();
         if !exposed.is_empty() {
             services.insert(

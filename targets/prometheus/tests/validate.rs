@@ -190,6 +190,7 @@ fn hostile_estate(sources: &mut SourceMap) -> Model {
                 description: None,
                 labels: IndexMap::from([("note".to_string(), spanned(hostile.to_string()))]),
             },
+            presets: Vec::new(),
         })
         .collect();
     Model { alerts, ..Model::default() }

@@ -9,6 +9,7 @@
 pub mod escape;
 mod lower;
 pub mod podman;
+pub mod publish;
 pub mod scrape;
 mod unit;
 

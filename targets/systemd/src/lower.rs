@@ -1,8 +1,8 @@
 //! Lowers what is placed on non-NixOS nodes to units.
 //!
-//! A container service runs `podman run --rm` with its ports (published on loopback unless
-//! exposed; the metrics port on the node's mesh address when a Prometheus on a NixOS node scrapes
-//! it), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's
+//! A container service runs `podman run --rm` with its ports (published on loopback, and on the
+//! node's address where a peer reaches it: see [`crate::publish`]; on every address when exposed
+//! to the public), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's
 //! `systemd` backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits
 //! and its health check (podman's `--health-cmd`, see [`crate::podman`]), ordered after and
 //! requiring the services it needs on the same node. Workflows become a oneshot unit per step (its container removed when
@@ -12,6 +12,7 @@
 //! (snapshots and replicas of backups, clusters, services without an image) is W1401.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::graph::reach::{Reach, derive};
 use spec_compiler::model::types::{PlacementRef, Transport};
 use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
@@ -19,6 +20,7 @@ use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
 use crate::escape::{cron_calendar, exec_arg, list_word, start_limit_window, unit_refusal, value};
 use crate::podman::{health_options, service_refusals, step_refusals};
+use crate::publish::binds;
 use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
 
@@ -42,6 +44,8 @@ struct NodeUnits<'a> {
     header: String,
     /// Whether a Prometheus server on a NixOS node scrapes this node's metrics.
     scraped: bool,
+    /// Who reaches each service from outside its node.
+    reach: &'a Reach,
 }
 
 /// Generates the units of every node that is not NixOS.
@@ -50,11 +54,20 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let index = Index::new(context.model);
     let scrapers = scraping_nodes(context.model, &index);
+    let (reach, _) = derive(context.model);
     for node in context.model.nodes.iter().filter(|n| n.spec.os.value != Os::Nixos) {
         let header = context.header("#");
         let scraped = scraped_from_elsewhere(&scrapers, &node.name);
-        let mut units =
-            NodeUnits { context, index: &index, node, files: Vec::new(), diagnostics: Vec::new(), header, scraped };
+        let mut units = NodeUnits {
+            context,
+            index: &index,
+            node,
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+            header,
+            scraped,
+            reach: &reach,
+        };
         for service in index.on(&node.name).services.iter().copied() {
             units.service(service);
         }
@@ -148,21 +161,25 @@ impl<'a> NodeUnits<'a> {
             }
         }
         let mut args = vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&service.name)];
-        let exposed: Vec<&str> = spec.expose.iter().map(|e| e.value.0.as_str()).collect();
         let metrics = spec.metrics.as_ref().map(|m| m.port.value.0.as_str());
+        let openings = self.reach.of(&service.name);
         for (name, port) in &spec.ports {
             let protocol = match port.protocol {
                 Transport::Tcp => "tcp",
                 Transport::Udp => "udp",
             };
-            let bind = match &self.node.spec.address {
-                _ if exposed.contains(&name.as_str()) => String::new(),
-                // A Prometheus on a NixOS node scrapes the metrics port over the mesh.
-                Some(address) if self.scraped && metrics == Some(name.as_str()) => format!("{}:", address.value.0),
-                _ => "127.0.0.1:".to_string(),
-            };
-            args.push("--publish".into());
-            args.push(exec_arg(&format!("{bind}{0}:{0}/{protocol}", port.number)));
+            // A Prometheus on a NixOS node scrapes the metrics port over the mesh.
+            let scraped_on = self
+                .node
+                .spec
+                .address
+                .as_ref()
+                .filter(|_| self.scraped && metrics == Some(name.as_str()))
+                .map(|a| a.value.0);
+            for bind in binds(name, openings, scraped_on) {
+                args.push("--publish".into());
+                args.push(exec_arg(&format!("{bind}{0}:{0}/{protocol}", port.number)));
+            }
         }
         for (target, storage) in &spec.volumes {
             let Some(storage) = self.index.storage(&storage.name) else { continue };

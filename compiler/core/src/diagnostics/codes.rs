@@ -104,7 +104,7 @@ codes! {
     E0601 "dependency-cycle"          Error   "services or workflow steps need each other in a cycle",
     E0602 "volume-elsewhere"          Error   "a service mounts storage that lives somewhere else",
     E0603 "cluster-mounts-host-dataset" Error "a cluster service mounts a ZFS dataset of a host",
-    E0604 "no-shared-network"         Error   "a service needs a service on another node with no network between them",
+    E0604 "no-shared-network"         Error   "a service needs a service on another node, or from a cluster, with no network between them",
     E0605 "unknown-pool"              Error   "a storage names a ZFS pool its node does not have",
     E0606 "port-conflict"             Error   "two things bind the same port and protocol on one node",
     E0607 "undeclared-port"           Error   "`expose`, `health` or `metrics` names a port the service does not declare",
@@ -128,6 +128,7 @@ codes! {
     E0621 "namespace-quota-exceeded"  Error   "what is placed on a cluster asks for more than its namespace quota",
     E0622 "quota-without-requests"    Error   "a workload in a namespace with a cpu or memory quota requests none",
     E0623 "invalid-alert-template"    Error   "an alert's summary or description is not a template Prometheus can parse",
+    E0624 "audience-out-of-reach"     Error   "`expose` names a network or cluster the service's node is not part of",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -141,6 +142,7 @@ codes! {
     E1109 "nixos-unit-name"           Error   "a service's `nixos_unit` is not a systemd unit name",
     W1102 "nixos-preset-unit-unknown" Warning "a container needs a NixOS-module service that names no unit to order after",
     W1103 "nixos-metrics-unreachable" Warning "a service's metrics cannot be scraped: its node has no address",
+    E1110 "nixos-peers-unknown"       Error   "a service run by its NixOS options is reached from elsewhere, but names no options to let peers in",
     // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",
     E1202 "k8s-unsupported-value"     Error   "a value in a `helm { … }` payload has no YAML form",

@@ -61,6 +61,37 @@ pub struct Resource {
     /// Whether a mistake inside the block was already reported, so its record may be incomplete
     /// and later stages must not report what is missing from it.
     pub poisoned: bool,
+    /// The presets the block uses, so a diagnostic about a field a preset brought can point at
+    /// the `use` line.
+    pub presets: Vec<PresetUse>,
+}
+
+/// A `use PRESET { … }` in a block: where it is written and the preset declaration it expands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PresetUse {
+    /// The `use` line in the user's block.
+    pub at: Span,
+    /// The whole `preset NAME for KIND { … }` declaration (in the stdlib or the user's files).
+    pub preset: Span,
+}
+
+impl PresetUse {
+    /// Whether `span` lies inside the preset's declaration.
+    pub fn brought(&self, span: Span) -> bool {
+        span.file == self.preset.file && span.start >= self.preset.start && span.end <= self.preset.end
+    }
+}
+
+/// Moves a diagnostic whose primary span lies inside one of `uses`' presets to that `use` line,
+/// keeping the preset's line as a secondary label: the user wrote the `use`, not the stdlib.
+pub fn at_use(mut diagnostic: Diagnostic, uses: &[PresetUse]) -> Diagnostic {
+    let Some(found) = uses.iter().find(|u| u.brought(diagnostic.primary.span)) else { return diagnostic };
+    let inside = diagnostic.primary.span;
+    diagnostic.primary.span = found.at;
+    diagnostic
+        .secondary
+        .insert(0, crate::diagnostics::Label { span: inside, message: Some("set by the preset here".into()) });
+    diagnostic
 }
 
 /// A field path named by an overlay, for the model stage to check against the kind's schema.
@@ -145,6 +176,8 @@ pub struct Evaluator<'a> {
     /// The preset whose body is being evaluated, if any: its `param`s are already bound, and it
     /// may not `use` another preset (which keeps preset expansion free of recursion).
     in_preset: Option<Span>,
+    /// The presets the current block uses, taken by [`Evaluator::block`].
+    block_presets: Vec<PresetUse>,
 }
 
 /// Evaluates the estate made of `trees`, applying the overlay `env` (its name, and where the name
@@ -168,6 +201,7 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         poisoned: false,
         in_preset: None,
         dropped: FxHashSet::default(),
+        block_presets: Vec::new(),
     };
     let mut envs: Vec<&ast::Env> = Vec::new();
     evaluator.collect(trees, &mut envs);
@@ -543,7 +577,9 @@ impl<'a> Evaluator<'a> {
         }
         let reported_before = self.diagnostics.len();
         self.poisoned = false;
+        self.block_presets.clear();
         let body = self.body(&block.body, Some(kind));
+        let presets = std::mem::take(&mut self.block_presets);
         let poisoned = self.poisoned || self.diagnostics.len() > reported_before;
         if let Some(first) = self.index.get(kind, &name) {
             let first_span = self.resources.get(first).map(|r| r.name_span).unwrap_or(name_span);
@@ -558,7 +594,7 @@ impl<'a> Evaluator<'a> {
             return;
         }
         self.index.insert(kind, name.clone(), self.resources.len());
-        self.resources.push(Resource { kind, name, name_span, span: block.span, body, poisoned });
+        self.resources.push(Resource { kind, name, name_span, span: block.span, body, poisoned, presets });
     }
 
     /// Evaluates a body to a record; `kind` is the block's kind when presets may be used.
@@ -595,8 +631,9 @@ impl<'a> Evaluator<'a> {
                     );
                 }
                 Entry::Use { preset, args, span } => {
-                    if let Some(fields) = self.use_preset(preset, args, *span, kind) {
+                    if let Some((fields, declaration)) = self.use_preset(preset, args, *span, kind) {
                         presets.push(fields);
+                        self.block_presets.push(PresetUse { at: *span, preset: declaration });
                     }
                 }
                 Entry::Param { .. } if self.in_preset.is_some() => {}

@@ -1,6 +1,6 @@
 //! `use PRESET { … }`: binds the preset's parameters (the `use` arguments, then defaults, which see
 //! the parameters before them) and evaluates its body to the fields it contributes. The caller
-//! merges them under the block.
+//! merges them under the block and records the use ([`super::PresetUse`]) on the resource.
 
 use super::Evaluator;
 use super::value::{Record, Value};
@@ -17,7 +17,7 @@ impl<'a> Evaluator<'a> {
         args: &'a Body,
         span: Span,
         kind: Option<Kind>,
-    ) -> Option<Record> {
+    ) -> Option<(Record, Span)> {
         let key = path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".");
         let path_span = path.first().map(|f| f.span.to(path.last().map_or(f.span, |l| l.span))).unwrap_or(span);
         let Some(def) = self.presets.get(&key) else {
@@ -128,6 +128,6 @@ impl<'a> Evaluator<'a> {
         let fields = self.body(&decl.body, None);
         self.in_preset = None;
         self.locals = saved;
-        Some(fields)
+        Some((fields, decl.span))
     }
 }

@@ -15,6 +15,7 @@ mod networks;
 mod placement;
 mod ports;
 mod quotas;
+pub mod reach;
 mod secrets;
 mod templates;
 mod workflows;

@@ -1,10 +1,7 @@
 //! Placement: a service's volumes live where the service runs, a cluster service does not mount a
-//! host's ZFS dataset, a node service that needs a service on another node shares a network with
-//! it, and a storage's pool exists on its node.
-
-use std::collections::BTreeSet;
-
-use rustc_hash::FxHashMap;
+//! host's ZFS dataset, a service that needs a service on another node (or from a cluster) has a
+//! way to reach it and `expose` names audiences its node can serve ([`super::reach`]), and a
+//! storage's pool exists on its node.
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
@@ -12,7 +9,9 @@ use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 /// Checks every placement rule.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     volumes(estate, diagnostics);
-    networks_between_needs(estate, diagnostics);
+    // Needs across nodes and from clusters, and `expose` audiences: one derivation shared with
+    // the back ends, which wire exactly the ways it finds.
+    diagnostics.extend(super::reach::derive(estate.model).1);
     pools(estate, diagnostics);
 }
 
@@ -70,48 +69,6 @@ fn volumes(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                     .with_label(storage.spec.on.span, "the storage lives here")
                     .with_label(service.spec.on.span, "the service runs here")
                     .with_help("place the service and its storage together"),
-                );
-            }
-        }
-    }
-}
-
-fn networks_between_needs(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    // Node → the networks it belongs to, built once.
-    let mut memberships: FxHashMap<&str, BTreeSet<&str>> = FxHashMap::default();
-    for network in &estate.model.networks {
-        for member in network.spec.members.iter() {
-            memberships.entry(member.name.as_str()).or_default().insert(network.name.as_str());
-        }
-    }
-    for service in &estate.model.services {
-        let Some(Place::Node(node)) = estate.place(&service.spec.on) else { continue };
-        for need in &service.spec.needs {
-            let Some(other) = estate.service(&need.name) else { continue };
-            let Some(Place::Node(other_node)) = estate.place(&other.spec.on) else { continue };
-            if node.name == other_node.name {
-                continue;
-            }
-            let shared = match (memberships.get(node.name.as_str()), memberships.get(other_node.name.as_str())) {
-                (Some(a), Some(b)) => a.intersection(b).next().is_some(),
-                _ => false,
-            };
-            if !shared {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::E0604,
-                        need.span,
-                        format!(
-                            "service `{}` on node `{}` needs `{}` on node `{}`, but no network joins the two nodes",
-                            service.name, node.name, other.name, other_node.name
-                        ),
-                    )
-                    .with_primary_label("needed across nodes")
-                    .with_label(other.spec.on.span, format!("`{}` runs on `{}`", other.name, other_node.name))
-                    .with_help(format!(
-                        "add both nodes to a network: `network mesh {{ members = [node.{}, node.{}] … }}`",
-                        node.name, other_node.name
-                    )),
                 );
             }
         }

@@ -22,8 +22,8 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
 fn declared_names(service: &crate::model::Resource<Service>, diagnostics: &mut Vec<Diagnostic>) {
     let spec = &service.spec;
     let mut named: Vec<(&str, Span, &str)> = Vec::new();
-    for port in &spec.expose {
-        named.push((port.0.as_str(), port.span, "`expose`"));
+    for exposed in spec.expose.ports() {
+        named.push((exposed.port, exposed.span, "`expose`"));
     }
     if let Some(health) = &spec.health {
         match &health.value {

@@ -1,9 +1,16 @@
 //! Secrets: a secret has a backend for every target it is used on (NixOS nodes need `nixos`,
 //! clusters `k8s`, other hosts `systemd`), and no literal looks like a secret: a value under a key
-//! such as `DB_PASSWORD` or `API_TOKEN`, or a long high-entropy string.
+//! such as `DB_PASSWORD` or `API_TOKEN`, a long high-entropy string, or a URL carrying a password
+//! (`postgres://app:hunter2@db/app`, a restic repository `s3:https://KEY:SECRET@host/bucket`).
+//!
+//! A URL is judged by its user information only: `proxyPass = "http://…"` names no credential,
+//! whatever its key says. Keys that name a Secret rather than hold one (`existingSecret`,
+//! `userPasswordKey`) are not credentials. A diagnostic about a field a preset brought points at
+//! the block's `use` line, with the preset's line beside it.
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::eval::PresetUse;
 use crate::model::types::{Payload, Reference, Spanned};
 use crate::model::{EnvValue, Offsite, Os};
 use crate::source::Span;
@@ -115,8 +122,33 @@ fn secret_key(key: &str) -> bool {
     let last = words.last().map(String::as_str);
     let credential =
         matches!(last, Some("PASSWORD" | "PASSWD" | "PWD" | "PASS" | "TOKEN" | "SECRET" | "KEY" | "APIKEY"));
-    let public = words.len() >= 2 && words.get(words.len() - 2).is_some_and(|w| w == "PUBLIC");
-    credential && !public
+    let before = words.len().checked_sub(2).and_then(|i| words.get(i)).map(String::as_str);
+    let public = before == Some("PUBLIC");
+    // `existingSecret`, `existingSecretPasswordKey`: the name of a Secret kept elsewhere.
+    let existing = words.iter().any(|w| w == "EXISTING");
+    // `userPasswordKey`, `adminTokenKey`: the key inside a Secret under which the credential is.
+    let key_of = last == Some("KEY") && matches!(before, Some("PASSWORD" | "PASSWD" | "TOKEN"));
+    credential && !public && !existing && !key_of
+}
+
+/// Whether `text` holds a URL with a password in its user information (`scheme://user:pass@host`),
+/// the password being written out rather than an indirection (`${DB_PASSWORD}`).
+fn url_with_password(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let authority = after.split(['/', '?', '#', ' ']).next().unwrap_or("");
+        if let Some((userinfo, _host)) = authority.rsplit_once('@')
+            && let Some((_user, password)) = userinfo.split_once(':')
+            && !password.is_empty()
+            && !indirection(password)
+            && !password.starts_with('$')
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
 }
 
 /// Shannon entropy in bits per character.
@@ -145,9 +177,32 @@ fn indirection(text: &str) -> bool {
     text.starts_with('/') || text.starts_with("file:") || text.contains("${") || text.starts_with("$__")
 }
 
-fn report(key: &str, span: Span, by_key: bool, place: Option<Place<'_>>, diagnostics: &mut Vec<Diagnostic>) {
-    let why =
-        if by_key { format!("`{key}` names a credential") } else { format!("the value of `{key}` looks generated") };
+/// Why a literal is taken for a credential.
+#[derive(Clone, Copy)]
+enum Why {
+    /// Its key names a credential.
+    Key,
+    /// Its value looks generated.
+    Generated,
+    /// It is a URL with a password.
+    Url,
+}
+
+/// Where a literal is and what it belongs to: the place (for the backend the help suggests) and
+/// the block's presets (to point at the `use` line when the literal came from one).
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    place: Option<Place<'a>>,
+    presets: &'a [PresetUse],
+}
+
+fn report(key: &str, span: Span, why: Why, site: Site<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let place = site.place;
+    let why = match why {
+        Why::Key => format!("`{key}` names a credential"),
+        Why::Generated => format!("the value of `{key}` looks generated"),
+        Why::Url => format!("the URL in `{key}` holds a password"),
+    };
     let name: String = key
         .to_ascii_lowercase()
         .chars()
@@ -161,30 +216,38 @@ fn report(key: &str, span: Span, by_key: bool, place: Option<Place<'_>>, diagnos
         Some(("systemd", _)) => format!("systemd = credential {{ path = \"/etc/credstore/{name}\" }}"),
         _ => format!("nixos = agenix {{ file = \"secrets/{name}.age\" }}"),
     };
-    diagnostics.push(
-        Diagnostic::new(Code::E0613, span, format!("plaintext secret in `{key}`: {why}"))
-            .with_primary_label("a secret written in the spec")
-            .with_help(format!(
-                "declare it and refer to it: `secret {name} {{ {backend} }}`, then `{key} = secret.{name}`"
-            )),
-    );
+    let diagnostic = Diagnostic::new(Code::E0613, span, format!("plaintext secret in `{key}`: {why}"))
+        .with_primary_label("a secret written in the spec")
+        .with_help(format!(
+            "declare it and refer to it: `secret {name} {{ {backend} }}`, then `{key} = secret.{name}`"
+        ));
+    diagnostics.push(crate::eval::at_use(diagnostic, site.presets));
 }
 
-fn check_env(
-    env: &indexmap::IndexMap<String, Spanned<EnvValue>>,
-    place: Option<Place<'_>>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+/// What a text literal under `key` is taken for, if it looks like a credential. A URL is judged by
+/// its user information alone.
+fn judge(key: &str, text: &str, by_value: bool) -> Option<Why> {
+    if text.is_empty() || indirection(text) {
+        return None;
+    }
+    if text.contains("://") {
+        return url_with_password(text).then_some(Why::Url);
+    }
+    if secret_key(key) {
+        Some(Why::Key)
+    } else if by_value && looks_generated(text) {
+        Some(Why::Generated)
+    } else {
+        None
+    }
+}
+
+fn check_env(env: &indexmap::IndexMap<String, Spanned<EnvValue>>, site: Site<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for (key, value) in env {
-        if let EnvValue::Text(text) = &value.value {
-            if text.is_empty() || indirection(text) {
-                continue;
-            }
-            if secret_key(key) {
-                report(key, value.span, true, place, diagnostics);
-            } else if looks_generated(text) {
-                report(key, value.span, false, place, diagnostics);
-            }
+        if let EnvValue::Text(text) = &value.value
+            && let Some(why) = judge(key, text, true)
+        {
+            report(key, value.span, why, site, diagnostics);
         }
     }
 }
@@ -194,16 +257,16 @@ fn check_env(
 fn check_payload(
     map: &indexmap::IndexMap<String, Payload>,
     span: Span,
-    place: Option<Place<'_>>,
+    site: Site<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let mut stack: Vec<(&str, &Payload)> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
     while let Some((key, value)) = stack.pop() {
         match value {
-            Payload::Str(text) if !text.is_empty() && !indirection(text) => {
+            Payload::Str(text) => {
                 let last = key.rsplit('.').next().unwrap_or(key);
-                if secret_key(last) {
-                    report(key, span, true, place, diagnostics);
+                if let Some(why) = judge(last, text, false) {
+                    report(key, span, why, site, diagnostics);
                 }
             }
             Payload::Map(inner) | Payload::Tagged(_, inner) => stack.extend(inner.iter().map(|(k, v)| (k.as_str(), v))),
@@ -215,22 +278,31 @@ fn check_payload(
 
 fn plaintext(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for service in &estate.model.services {
-        let place = estate.place(&service.spec.on);
-        check_env(&service.spec.env, place, diagnostics);
+        let site = Site { place: estate.place(&service.spec.on), presets: &service.presets };
+        check_env(&service.spec.env, site, diagnostics);
         if let Some(nixos) = &service.spec.nixos {
-            check_payload(&nixos.value, nixos.span, place, diagnostics);
+            check_payload(&nixos.value, nixos.span, site, diagnostics);
         }
         if let Some(systemd) = &service.spec.systemd {
-            check_payload(&systemd.value, systemd.span, place, diagnostics);
+            check_payload(&systemd.value, systemd.span, site, diagnostics);
         }
         if let Some(helm) = &service.spec.helm {
-            check_payload(&helm.values, helm.span, place, diagnostics);
+            check_payload(&helm.values, helm.span, site, diagnostics);
         }
     }
     for workflow in &estate.model.workflows {
-        let place = estate.place(&workflow.spec.on);
+        let site = Site { place: estate.place(&workflow.spec.on), presets: &workflow.presets };
         for step in workflow.spec.step.values() {
-            check_env(&step.env, place, diagnostics);
+            check_env(&step.env, site, diagnostics);
+        }
+    }
+    for backup in &estate.model.backups {
+        let Some(offsite) = &backup.spec.offsite else { continue };
+        let Offsite::Restic { repository, .. } = &offsite.value;
+        if url_with_password(repository) {
+            let place = estate.storage(&backup.spec.source.name).and_then(|s| estate.place(&s.spec.on));
+            let site = Site { place, presets: &backup.presets };
+            report("repository", offsite.span, Why::Url, site, diagnostics);
         }
     }
 }
@@ -256,9 +328,25 @@ mod tests {
             "KEY_ALGORITHM",
             "PUBLIC_KEY",
             "LoadCredential",
+            "existingSecret",
+            "existingSecretPasswordKey",
+            "userPasswordKey",
+            "secretName",
         ] {
             assert!(!secret_key(key), "{key}");
         }
+    }
+
+    #[test]
+    fn urls_are_judged_by_their_user_information() {
+        assert!(url_with_password("postgres://app:hunter2@db/app"));
+        assert!(url_with_password("s3:https://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI@s3.example.com/bucket"));
+        assert!(!url_with_password("http://127.0.0.1:8080"));
+        assert!(!url_with_password("postgres://app@db:5432/app"), "a user without a password");
+        assert!(!url_with_password("postgres://app:${DB_PASSWORD}@db/app"), "an indirection");
+        assert!(!url_with_password("https://example.com/a:b@c"), "an `@` in the path");
+        assert_eq!(judge("proxyPass", "http://127.0.0.1:8080", false).map(|_| ()), None);
+        assert!(judge("DATABASE_URL", "postgres://app:hunter2@db/app", true).is_some());
     }
 
     #[test]

@@ -282,9 +282,12 @@ pub struct Service {
     /// Named ports.
     #[serde(default)]
     pub ports: IndexMap<String, Spanned<Port>>,
-    /// The ports reachable from outside the host or cluster.
+    /// The ports reachable from outside the host or cluster, and by whom: `[swarm]` opens to the
+    /// public; `{ swarm = public, api = network.mesh, grpc = cluster }` names each port's audience
+    /// (the public, a network's members, the pods of the node's clusters). Ports the services
+    /// that `needs` this one use are opened to exactly those services' side without being listed.
     #[serde(default)]
-    pub expose: Vec<Spanned<LocalName>>,
+    pub expose: super::Expose,
     /// Mount path to storage.
     #[serde(default)]
     pub volumes: IndexMap<String, StorageRef>,
@@ -304,6 +307,9 @@ pub struct Service {
     /// service are ordered after it and require it. Presets set it beside their `nixos` options,
     /// because only they know which unit the module they enable starts.
     pub nixos_unit: Option<Spanned<String>>,
+    /// How the service's `nixos { … }` options open it to a peer on another node or in a cluster
+    /// (presets set it beside their `nixos` options, because only they know the module's options).
+    pub nixos_peers: Option<Spanned<NixosPeers>>,
     /// A Helm chart that deploys the service on a cluster instead of the generic chart.
     pub helm: Option<Spanned<HelmChart>>,
     /// systemd unit settings merged into the service's unit, by section.
@@ -315,6 +321,27 @@ impl Service {
     pub fn replicas(&self) -> u32 {
         self.replicas.as_ref().map_or(1, |r| r.value)
     }
+}
+
+/// How a NixOS module lets peers in: the option of the addresses it listens on, and the option of
+/// lines admitting each peer (PostgreSQL's `pg_hba`); `nixos_peers {}` for a module that listens
+/// on every address and has no access rules of its own. The back end fills both from the estate's
+/// `needs` and `expose`, so the module listens on the node's address on the peers' network and
+/// admits exactly their addresses.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NixosPeers {
+    /// The option holding the addresses the service listens on (loopback first, then the node's
+    /// address on each network a peer reaches it by). Without one the module already listens on
+    /// every address and the firewall alone admits the peers.
+    pub listen: Option<Spanned<String>>,
+    /// The separator the option joins addresses with (`","`); without one the option is a list.
+    pub separator: Option<Spanned<String>>,
+    /// The option, of lines, that admits peers.
+    pub admit: Option<Spanned<String>>,
+    /// One line of `admit` per peer, with `{peer}` standing for the peer's address range
+    /// (`host all all {peer} scram-sha-256`).
+    pub entry: Option<Spanned<String>>,
 }
 
 /// The value of an environment variable.

@@ -10,6 +10,7 @@
 pub mod check;
 mod de;
 pub mod diff;
+pub mod expose;
 mod kind;
 pub mod kinds;
 pub mod shape;
@@ -25,6 +26,7 @@ use serde_json::Value as Json;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::eval::{Evaluated, OverlayPath};
 use crate::source::Span;
+pub use expose::{Audience, Expose, Exposed};
 pub use kind::Kind;
 pub use kinds::*;
 
@@ -43,6 +45,16 @@ pub struct Resource<T> {
     /// The checked fields.
     #[serde(flatten)]
     pub spec: T,
+    /// The presets the block uses (for diagnostics about the fields they bring).
+    #[serde(skip)]
+    pub presets: Vec<crate::eval::PresetUse>,
+}
+
+impl<T> Resource<T> {
+    /// `diagnostic`, moved to the `use` line when it points inside a preset this block uses.
+    pub fn at_use(&self, diagnostic: Diagnostic) -> Diagnostic {
+        crate::eval::at_use(diagnostic, &self.presets)
+    }
 }
 
 /// The whole estate, checked and typed: what every target reads.
@@ -95,9 +107,13 @@ fn typed<T: DeserializeOwned>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Resource<T>> {
     match de::from_record::<T>(body) {
-        Ok(spec) => {
-            Some(Resource { name: resource.name.clone(), span: resource.span, name_span: resource.name_span, spec })
-        }
+        Ok(spec) => Some(Resource {
+            name: resource.name.clone(),
+            span: resource.span,
+            name_span: resource.name_span,
+            spec,
+            presets: resource.presets.clone(),
+        }),
         Err(error) => {
             diagnostics.push(
                 Diagnostic::new(
@@ -142,7 +158,8 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
         checker.report_missing = !resource.poisoned;
         let mut body = std::mem::take(&mut resource.body);
         let ok = checker.check_record(&mut body, resource.name_span);
-        diagnostics.append(&mut checker.diagnostics);
+        // A mistake in a field a preset brought is shown at the `use` line that brought it.
+        diagnostics.extend(checker.diagnostics.drain(..).map(|d| crate::eval::at_use(d, &resource.presets)));
         if !ok || resource.poisoned {
             continue;
         }

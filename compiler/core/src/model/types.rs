@@ -343,6 +343,10 @@ reference_type!(
     ServiceRef, ["service"]
 );
 reference_type!(
+    /// A reference to a network.
+    NetworkRef, ["network"]
+);
+reference_type!(
     /// A reference to a storage.
     StorageRef, ["storage"]
 );

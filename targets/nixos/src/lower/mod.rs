@@ -8,8 +8,9 @@
 //! running Prometheus, scrape configs and rule files ([`monitoring`]); one WireGuard interface per
 //! network the node belongs to, with peers derived from membership, the private key from its
 //! secret, and a keepalive towards reachable peers when the node has no endpoint of its own
-//! (behind NAT); the firewall from `expose`, WireGuard, k3s and scraping (ports on the mesh
-//! interface where only the mesh needs them); agenix or sops-nix declarations for every secret
+//! (behind NAT); the firewall from `expose`, the `needs` of other nodes and clusters ([`reach`]),
+//! WireGuard, k3s and scraping (ports on the mesh interface, or the pod bridge, where only they
+//! need them; by source address on a network without WireGuard); agenix or sops-nix declarations for every secret
 //! the node uses. Secret values never enter the store: modules hold only paths to files
 //! decrypted on the host.
 //!
@@ -19,6 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::graph::reach::{Reach, derive};
 use spec_compiler::model::types::Payload;
 use spec_compiler::model::{Kind, Model, NixosSecret, Node, Os, Resource};
 use spec_compiler::parallel;
@@ -29,6 +31,7 @@ use spec_target_systemd::scrape::scraping_nodes;
 mod backups;
 mod k3s;
 mod monitoring;
+mod reach;
 mod services;
 mod storage;
 mod workflows;
@@ -72,9 +75,18 @@ struct NodeModule<'a> {
     interface_tcp: BTreeMap<String, BTreeSet<u16>>,
     interface_udp: BTreeMap<String, BTreeSet<u16>>,
     trusted: BTreeSet<String>,
+    /// Ports opened to one source range on no known interface (a network without WireGuard):
+    /// (protocol, range, port).
+    from_source: BTreeSet<(&'static str, String, u16)>,
+    /// Whether a service listens on one of the node's own addresses rather than on loopback or
+    /// every address, which needs the kernel to allow binding before the WireGuard interface that
+    /// carries the address is up.
+    binds_own_address: bool,
     secrets: BTreeMap<&'a str, Span>,
     /// The nodes running a Prometheus server.
     scrapers: &'a BTreeSet<&'a str>,
+    /// Who reaches each service from outside its node.
+    reach: &'a Reach,
 }
 
 impl<'a> NodeModule<'a> {
@@ -142,13 +154,14 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
     let header = context.header("#");
     let index = Index::new(model);
     let scrapers = scraping_nodes(model, &index);
+    let (reach, _) = derive(model);
     // Each node's module is lowered on its own, so the nodes are split over the cores; the parts
     // come back in node order, as one thread would make them.
     let nixos_nodes: Vec<&Resource<Node>> = model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos).collect();
     let parts = parallel::map_chunks(nixos_nodes, NODES_PER_THREAD, |nodes| {
         let mut part = (Vec::with_capacity(nodes.len()), Vec::new());
         for node in nodes {
-            let (file, mut found) = lower_node(context, &index, &scrapers, &header, node, render);
+            let (file, mut found) = lower_node(context, &index, (&scrapers, &reach), &header, node, render);
             part.0.extend(file);
             part.1.append(&mut found);
         }
@@ -177,7 +190,7 @@ const NODES_PER_THREAD: usize = 32;
 fn lower_node<'a>(
     context: &'a Context<'_>,
     index: &'a Index<'a>,
-    scrapers: &'a BTreeSet<&'a str>,
+    (scrapers, reach): (&'a BTreeSet<&'a str>, &'a Reach),
     header: &str,
     node: &'a Resource<Node>,
     render: Render,
@@ -193,8 +206,11 @@ fn lower_node<'a>(
         interface_tcp: BTreeMap::new(),
         interface_udp: BTreeMap::new(),
         trusted: BTreeSet::new(),
+        from_source: BTreeSet::new(),
+        binds_own_address: false,
         secrets: BTreeMap::new(),
         scrapers,
+        reach,
     };
     lowering.host();
     lowering.storage();
@@ -301,6 +317,36 @@ impl<'a> NodeModule<'a> {
         if !self.trusted.is_empty() {
             let value = Nix::List(self.trusted.iter().map(|t| Nix::Str(t.clone())).collect());
             self.define(path("networking.firewall.trustedInterfaces"), value, span);
+        }
+        if self.binds_own_address {
+            // The WireGuard interface holding the mesh address may come up after the services
+            // that listen on it; non-local binds let them start in any order.
+            let definitions = vec![
+                (
+                    path("boot.kernel.sysctl").into_iter().chain(["net.ipv4.ip_nonlocal_bind".to_string()]).collect(),
+                    Nix::Int(1),
+                ),
+                (
+                    path("boot.kernel.sysctl").into_iter().chain(["net.ipv6.ip_nonlocal_bind".to_string()]).collect(),
+                    Nix::Int(1),
+                ),
+            ];
+            self.define_all(definitions, span);
+        }
+        if !self.from_source.is_empty() {
+            // No interface is known for a network without WireGuard: the peers are let in by
+            // their source address, in the NixOS firewall's own accepting chain.
+            let rules: Vec<String> = self
+                .from_source
+                .iter()
+                .map(|(protocol, range, port)| {
+                    let tool = if range.contains(':') { "ip6tables" } else { "iptables" };
+                    format!("{tool} -A nixos-fw -p {protocol} -s {range} --dport {port} -j nixos-fw-accept")
+                })
+                .collect();
+            let mut text = rules.join("\n");
+            text.push('\n');
+            self.define(path("networking.firewall.extraCommands"), Nix::Str(text), span);
         }
     }
 

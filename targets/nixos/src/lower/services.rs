@@ -1,20 +1,20 @@
 //! Services on NixOS: through their preset's `nixos { … }` options, or as OCI containers.
 //!
 //! A container (`virtualisation.oci-containers.containers.<name>`, run by podman as
-//! `podman-<name>.service`) gets its ports (published on loopback unless exposed; a metrics port
+//! `podman-<name>.service`) gets its ports (published on loopback, and on the node's address where
+//! a peer reaches it, see `reach.rs`; on every address when exposed to the public; a metrics port
 //! on the node's mesh address when a Prometheus on another node scrapes it), volumes from storage,
 //! environment without secrets, secrets through `environmentFiles`, `dependsOn` for the containers
 //! it needs, cpu and memory limits and its health check as podman options, and is ordered after
 //! (and requires) the `nixos_unit` of each preset service it needs on the node. A preset service
 //! runs through its module only, whose own health and ordering the module defines.
 
-use std::collections::BTreeSet;
-
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::Transport;
 use spec_compiler::model::{EnvValue, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 use spec_target_systemd::podman::health_options;
+use spec_target_systemd::publish::binds;
 use spec_target_systemd::scrape::scraped_from_elsewhere;
 
 use super::{NodeModule, mountpoint, path, payload, placed_on, with};
@@ -68,12 +68,8 @@ impl<'a> NodeModule<'a> {
                 self.interface_tcp.entry(network.name.clone()).or_default().insert(port.number);
             }
         }
-        for port in spec.expose.iter().filter_map(|name| spec.ports.get(name.value.0.as_str())) {
-            match port.protocol {
-                Transport::Tcp => self.tcp.insert(port.number),
-                Transport::Udp => self.udp.insert(port.number),
-            };
-        }
+        // `expose` and the needs of other nodes and clusters (see `reach.rs`).
+        self.open(service);
         // On NixOS a service whose preset (or the user) gives NixOS options runs through them; a
         // container as well would run it twice.
         if spec.nixos.is_some() {
@@ -85,24 +81,27 @@ impl<'a> NodeModule<'a> {
         if !spec.args.is_empty() {
             container.push(("cmd".into(), Nix::List(spec.args.iter().map(|a| Nix::Str(a.value.clone())).collect())));
         }
-        let exposed: BTreeSet<&str> = spec.expose.iter().map(|e| e.value.0.as_str()).collect();
+        let openings = self.reach.of(&service.name);
         let ports: Vec<Nix> = spec
             .ports
             .iter()
-            .map(|(name, port)| {
+            .flat_map(|(name, port)| {
                 let protocol = match port.protocol {
                     Transport::Tcp => "tcp",
                     Transport::Udp => "udp",
                 };
-                // Published ports bypass the NixOS firewall: only exposed ones listen on every
-                // address.
-                let bind = match &self.node.spec.address {
-                    _ if exposed.contains(name.as_str()) => String::new(),
-                    // The metrics port listens on the mesh when a Prometheus elsewhere scrapes it.
-                    Some(address) if remote_scrape && metrics_port == Some(port) => format!("{}:", address.value.0),
-                    _ => "127.0.0.1:".to_string(),
-                };
-                Nix::Str(format!("{bind}{0}:{0}/{protocol}", port.number))
+                // Published ports bypass the NixOS firewall: each listens only where it is reached
+                // (the metrics port also on the mesh when a Prometheus elsewhere scrapes it).
+                let scraped_on = self
+                    .node
+                    .spec
+                    .address
+                    .as_ref()
+                    .filter(|_| remote_scrape && metrics_port == Some(port))
+                    .map(|a| a.value.0);
+                binds(name, openings, scraped_on)
+                    .into_iter()
+                    .map(move |bind| Nix::Str(format!("{bind}{0}:{0}/{protocol}", port.number)))
             })
             .collect();
         if !ports.is_empty() {
@@ -155,7 +154,7 @@ impl<'a> NodeModule<'a> {
         let on_mesh = remote_scrape
             && self.node.spec.address.is_some()
             && metrics_port.is_some()
-            && metrics_name.is_some_and(|name| !exposed.contains(name));
+            && metrics_name.is_some_and(|name| !spec.expose.is_public(name));
         let mut units: Vec<Nix> = Vec::new();
         if on_mesh {
             let networks = self.index.on(&self.node.name).networks.iter().filter(|n| n.spec.wireguard.is_some());
