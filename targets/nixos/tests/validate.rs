@@ -33,9 +33,17 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
     }
     std::fs::create_dir_all(dir.join("out/prometheus")).expect("mkdir");
     std::fs::write(dir.join("out/prometheus/estate.rules.yml"), "groups: []\n").expect("write");
-    for secret in
-        ["wg-prod1.age", "restic-password.age", "db-password.age", "wg.yaml", "etl.age", "k3s-token.age", "restic.age"]
-    {
+    for secret in [
+        "wg-prod1.age",
+        "restic-password.age",
+        "db-password.age",
+        "wg.yaml",
+        "etl.age",
+        "k3s-token.age",
+        "restic.age",
+        "s3-backup.age",
+        "syncoid.age",
+    ] {
         std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
         std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
     }

@@ -9,6 +9,7 @@
 pub mod escape;
 mod lower;
 pub mod podman;
+pub mod restic;
 pub mod scrape;
 mod unit;
 
