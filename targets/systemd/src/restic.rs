@@ -58,9 +58,10 @@ pub fn restore_test_script(path: &str, host: &str) -> String {
 pub fn record_success_script(backup: &str) -> String {
     let label = backup.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
     let metric = shell_word(&format!("{RESTORE_TEST_METRIC}{{backup=\"{label}\"}}"));
-    let file = shell_word(&format!("{TEXTFILE_DIRECTORY}/spec-restore-test-{backup}.prom"));
+    let file = format!("{TEXTFILE_DIRECTORY}/spec-restore-test-{backup}.prom");
+    let (partial, file) = (shell_word(&format!("{file}.tmp")), shell_word(&file));
     format!(
-        "mkdir -p {dir}\nprintf '%s %s\\n' {metric} \"$(date +%s)\" > {file}.tmp\nmv {file}.tmp {file}\n",
+        "mkdir -p {dir}\nprintf '%s %s\\n' {metric} \"$(date +%s)\" > {partial}\nmv {partial} {file}\n",
         dir = shell_word(TEXTFILE_DIRECTORY)
     )
 }

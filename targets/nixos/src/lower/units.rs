@@ -258,7 +258,12 @@ impl<'a> NodeModule<'a> {
                 continue;
             };
             for (key, value) in settings {
-                let lowered = setting(value, &mut |r: &Reference| self.credential(r, &mut credentials));
+                // systemd reads environment files before it sets up credentials: those take the
+                // decrypted file itself.
+                let direct = key == "EnvironmentFile";
+                let lowered = setting(value, &mut |r: &Reference| {
+                    if direct { self.payload_secret(r) } else { self.credential(r, &mut credentials) }
+                });
                 match lowered {
                     Ok(nix) => definitions.push((with(path(option), &[&unit.stem, attribute, key]), nix)),
                     Err(Some(what)) => {
