@@ -255,7 +255,7 @@ impl super::Lowering<'_, '_> {
 
     fn k8up_schedule(&mut self, backup: &Resource<Backup>) -> Option<Value> {
         let offsite = backup.spec.offsite.as_ref()?;
-        let Offsite::Restic { repository, password, every, keep } = &offsite.value;
+        let Offsite::Restic { repository, password, every, keep, .. } = &offsite.value;
         let backend = self.k8up_backend(repository, offsite.span, &backup.name)?;
         let mut backend = backend;
         backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;

@@ -33,9 +33,18 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
     }
     std::fs::create_dir_all(dir.join("out/prometheus")).expect("mkdir");
     std::fs::write(dir.join("out/prometheus/estate.rules.yml"), "groups: []\n").expect("write");
-    for secret in
-        ["wg-prod1.age", "restic-password.age", "db-password.age", "wg.yaml", "etl.age", "k3s-token.age", "restic.age"]
-    {
+    for secret in [
+        "wg-prod1.age",
+        "restic-password.age",
+        "db-password.age",
+        "wg.yaml",
+        "etl.age",
+        "k3s-token.age",
+        "restic.age",
+        "s3-backup.age",
+        "syncoid.age",
+        "redis.age",
+    ] {
         std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
         std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
     }
@@ -49,6 +58,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
         ("monitoring", case("monitoring_presets_health_and_replication_on_nixos_generate_cleanly")),
+        ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
     ]
 }
 
@@ -218,11 +228,12 @@ fn every_generated_calendar_is_accepted_by_systemd() {
     assert!(output.status.success(), "{calendars:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// The whole output of the tour and of the case that exercises monitoring, presets, health
-/// checks and replication, for review.
+/// The whole output of the tour, of the case that exercises monitoring, presets, health checks,
+/// restore tests and replication, and of the one that lowers preset services' fields onto their
+/// units, for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
-    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring")) {
+    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets")) {
         // Named after the example or the case, which the tidy test checks exists.
         let name = estate
             .file_stem()

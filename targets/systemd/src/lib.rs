@@ -10,6 +10,7 @@ pub mod escape;
 mod lower;
 pub mod podman;
 pub mod publish;
+pub mod restic;
 pub mod scrape;
 mod unit;
 

@@ -8,13 +8,15 @@
 //! requiring the services it needs on the same node. Workflows become a oneshot unit per step (its container removed when
 //! it stops), a run unit and a timer. Offsite backups become a restic oneshot and timer
 //! ([`backups`]). WireGuard membership becomes a networkd netdev and network, with a keepalive
-//! towards reachable peers when the node has no endpoint of its own. What is not generated yet
-//! (snapshots and replicas of backups, clusters, services without an image) is W1401.
+//! towards reachable peers when the node has no endpoint of its own. A k3s server or agent is a
+//! unit of its own ([`k3s`]); a service's `systemd { … }` settings are merged into its unit and
+//! its GPUs are CDI devices ([`settings`]). What is not generated yet (snapshots and replicas of
+//! backups, clusters of other distributions, services without an image) is W1401.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::graph::reach::{Reach, derive};
 use spec_compiler::model::types::{PlacementRef, Transport};
-use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
+use spec_compiler::model::{Distribution, EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
@@ -25,6 +27,8 @@ use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
 
 mod backups;
+mod k3s;
+mod settings;
 
 const PODMAN: &str = "/usr/bin/podman";
 
@@ -46,6 +50,8 @@ struct NodeUnits<'a> {
     scraped: bool,
     /// Who reaches each service from outside its node.
     reach: &'a Reach,
+    /// GPUs handed to containers so far, so each container gets its own.
+    gpus: u32,
 }
 
 /// Generates the units of every node that is not NixOS.
@@ -67,12 +73,14 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             header,
             scraped,
             reach: &reach,
+            gpus: 0,
         };
         for service in index.on(&node.name).services.iter().copied() {
             units.service(service);
         }
         units.workflows();
         units.backups();
+        units.k3s();
         units.wireguard();
         units.not_generated();
         files.append(&mut units.files);
@@ -221,6 +229,10 @@ impl<'a> NodeUnits<'a> {
             if let Some(memory) = &resources.memory {
                 args.push(format!("--memory={}b", memory.value.0));
             }
+            if let Some(gpu) = &resources.gpu {
+                let devices = self.gpu_devices(gpu.value);
+                args.extend(devices);
+            }
         }
         if let Some(health) = &spec.health {
             match health_options(&health.value, &spec.ports) {
@@ -252,6 +264,11 @@ impl<'a> NodeUnits<'a> {
         unit.set("Service", "Restart", "on-failure");
         unit.set("Service", "RestartSec", "5s");
         unit.set("Install", "WantedBy", "multi-user.target");
+        if let Some(systemd) = &spec.systemd
+            && !self.unit_settings(service, &systemd.value, systemd.span, &mut unit)
+        {
+            return;
+        }
         self.emit(&format!("{}.service", service.name), &unit, service.name_span);
     }
 
@@ -407,8 +424,8 @@ impl<'a> NodeUnits<'a> {
                 missing.push((replicate.span, format!("the replica of backup `{}`", backup.name)));
             }
         }
-        for cluster in &on.clusters {
-            missing.push((cluster.name_span, format!("cluster `{}`", cluster.name)));
+        for cluster in on.clusters.iter().filter(|c| c.spec.distribution.value != Distribution::K3s) {
+            missing.push((cluster.name_span, format!("cluster `{}` (only k3s is generated)", cluster.name)));
         }
         for (span, what) in missing {
             self.diagnostics.push(

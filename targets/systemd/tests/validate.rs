@@ -24,6 +24,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("examples/tour/main.spec"),
         workspace().join("specs/targets/systemd/a_container_service_and_a_workflow_on_ubuntu_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/a_restic_backup_and_health_checks_on_ubuntu.spec"),
+        workspace().join("specs/targets/systemd/k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly.spec"),
     ]
 }
 
@@ -70,12 +71,18 @@ fn every_calendar_is_accepted_by_systemd() {
     assert!(output.status.success(), "{calendars:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// The whole output of the tour and of the case with a restic backup and health checks, for
-/// review.
+/// The whole output of the tour, of the case with a restic backup, its restore test and health
+/// checks, and of the one with k3s, GPUs and unit settings, for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
     // Named after the example or the case, which the tidy test checks exists.
-    for (name, estate) in [("tour", &estates()[0]), ("a_restic_backup_and_health_checks_on_ubuntu", &estates()[2])] {
+    let estates = estates();
+    let named = [
+        ("tour", &estates[0]),
+        ("a_restic_backup_and_health_checks_on_ubuntu", &estates[2]),
+        ("k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly", &estates[3]),
+    ];
+    for (name, estate) in named {
         let mut all = String::new();
         for (path, contents) in generate(estate) {
             all.push_str(&format!("----- {path} -----\n{contents}"));

@@ -143,6 +143,12 @@ codes! {
     W1102 "nixos-preset-unit-unknown" Warning "a container needs a NixOS-module service that names no unit to order after",
     W1103 "nixos-metrics-unreachable" Warning "a service's metrics cannot be scraped: its node has no address",
     E1110 "nixos-peers-unknown"       Error   "a service run by its NixOS options is reached from elsewhere, but names no options to let peers in",
+    E1120 "nixos-restic-credentials"  Error   "a restic repository that logs in with keys is given no credentials",
+    E1121 "nixos-replica-receiver"    Error   "a backup replicates to a node whose receiving side spec cannot generate",
+    E1122 "nixos-replica-key"         Error   "a replica names no SSH key to log in to the receiving node with",
+    E1123 "nixos-image-not-run"       Error   "an image is given to a service its preset runs through NixOS options",
+    E1124 "nixos-payload-secret"      Error   "a secret in a payload on a NixOS node has no NixOS backend",
+    E1125 "nixos-unit-field"          Error   "a field of a service has no form on the unit that runs it on NixOS",
     // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",
     E1202 "k8s-unsupported-value"     Error   "a value in a `helm { … }` payload has no YAML form",
@@ -156,6 +162,9 @@ codes! {
     E1404 "systemd-health-unsupported" Error  "a health check has no podman form",
     E1405 "systemd-noncharacter"      Error   "a value bound for a unit file holds a character systemd refuses",
     W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",
+    E1420 "systemd-restic-credentials" Error  "a restic repository that logs in with keys is given no credentials",
+    E1421 "systemd-k3s-cannot-join"   Error   "a node of a k3s cluster has no way to join it",
+    E1422 "systemd-unit-field"        Error   "a field of a service has no form in its unit file",
     // The Prometheus back end.
     E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
     W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",

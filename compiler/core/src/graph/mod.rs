@@ -211,11 +211,17 @@ impl<'m> EstateGraph<'m> {
             let from = self.vertex(Kind::Backup, &backup.name);
             self.link(from, &backup.spec.source.0, EdgeKind::BackupSource);
             if let Some(offsite) = &backup.spec.offsite {
-                let crate::model::Offsite::Restic { password, .. } = &offsite.value;
+                let crate::model::Offsite::Restic { password, credentials, .. } = &offsite.value;
                 self.link(from, password, EdgeKind::SecretUse);
+                if let Some(credentials) = credentials {
+                    self.link(from, credentials, EdgeKind::SecretUse);
+                }
             }
             if let Some(replicate) = &backup.spec.replicate {
                 self.link(from, &replicate.to.0, EdgeKind::Replication);
+                if let Some(key) = &replicate.key {
+                    self.link(from, &key.value, EdgeKind::SecretUse);
+                }
             }
         }
         for (w, workflow) in model.workflows.iter().enumerate() {

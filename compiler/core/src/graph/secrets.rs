@@ -53,10 +53,19 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     }
     for backup in &estate.model.backups {
         let Some(offsite) = &backup.spec.offsite else { continue };
-        let Offsite::Restic { password, .. } = &offsite.value;
+        let Offsite::Restic { password, credentials, .. } = &offsite.value;
         let place = estate.storage(&backup.spec.source.name).and_then(|s| estate.place(&s.spec.on));
         if let Some(place) = place {
             uses.push((password, place));
+            uses.extend(credentials.iter().map(|c| (&c.0, place)));
+        }
+    }
+    for backup in &estate.model.backups {
+        // The sending node logs in to the replica with the key.
+        let Some(key) = backup.spec.replicate.as_ref().and_then(|r| r.key.as_ref()) else { continue };
+        let place = estate.storage(&backup.spec.source.name).and_then(|s| estate.place(&s.spec.on));
+        if let Some(place) = place {
+            uses.push((&key.value.0, place));
         }
     }
     for workflow in &estate.model.workflows {

@@ -483,6 +483,10 @@ pub struct Replicate {
     /// The user the sending node logs in as on the receiving node. Default: `syncoid`.
     #[schemars(extend("default" = "syncoid"))]
     pub user: Option<Spanned<String>>,
+    /// The SSH private key the sending node logs in with, always a secret.
+    pub key: Option<Spanned<SecretRef>>,
+    /// The public half of `key` (not a secret), which the receiving node lets in.
+    pub public_key: Option<Spanned<String>>,
 }
 
 /// Local snapshots.
@@ -536,6 +540,10 @@ pub enum Offsite {
         repository: String,
         /// The repository password.
         password: SecretRef,
+        /// The repository's own credentials (`AWS_ACCESS_KEY_ID=…` lines for S3, `B2_ACCOUNT_ID=…`
+        /// for B2): a secret holding environment lines, needed by every repository kind that
+        /// logs in with keys (`s3:`, `b2:`, `azure:`, `gs:`, `swift:`).
+        credentials: Option<SecretRef>,
         /// How often a copy is made.
         every: Duration,
         /// How many to keep.

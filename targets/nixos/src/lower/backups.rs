@@ -1,80 +1,81 @@
-//! Backups on NixOS: local snapshots, offsite copies and replicas of a node's ZFS datasets.
+//! Backups on NixOS: local snapshots, offsite copies and restore tests of a node's ZFS datasets
+//! (replicas are [`super::replication`]).
 //!
-//! Snapshots are `services.sanoid` datasets with their retention, sanoid run as often as the most
-//! frequent of them; offsite copies are `services.restic.backups` (repository, the password file
-//! from its secret, the dataset's mount as path, a timer, prune and check options); replicas are
-//! `services.syncoid.commands`, sending the dataset to `user@address:pool/dataset` of the node
-//! named in `replicate { to }`, syncoid run as often as the most frequent of them. The receiving
-//! node must let that user log in with the syncoid user's SSH key and receive into the pool
-//! (`zfs allow`); spec does not generate that side.
+//! Snapshots are `services.sanoid.datasets`, sanoid run as often as the most frequent of them.
+//! Every retention period is written, `0` for those `keep` leaves out, because sanoid fills an
+//! unwritten period from its own defaults (it would take and keep 6 monthly snapshots nobody asked
+//! for); the period `every` falls in keeps at least the newest snapshot, since sanoid takes no
+//! snapshot of a period it keeps none of (a sub-hourly `every` keeps an hour's worth of
+//! "frequent" ones). Offsite copies are `services.restic.backups` (repository, the password file
+//! and the repository's credentials as `environmentFile`, both from their secrets, the dataset's
+//! mount as path, a timer, prune options); a repository that logs in with keys (`s3:`, `b2:`, …)
+//! without `credentials` is E1120. `verify` is a restore test of its own on its own timer
+//! (`restic-restore-test-<backup>`, see `spec_target_systemd::restic`), which records its
+//! success for the node exporter's textfile collector, whose directory the exporter is given
+//! when the estate runs a Prometheus.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::{Backup, Offsite, Resource, Snapshots, ZfsDataset};
 use spec_compiler::source::Span;
 use spec_target_systemd::escape::interval_calendar;
+use spec_target_systemd::restic::{
+    TEXTFILE_DIRECTORY, cadence_calendar, credential_scheme, record_success_script, restore_test_script,
+    restore_test_unit,
+};
 
 use super::{NodeModule, mountpoint, path, with};
 use crate::nix::Nix;
+
+const HOUR: u64 = 3_600_000;
+const DAY: u64 = 24 * HOUR;
+
+/// sanoid's retention periods, finest first, with the shortest `every` that falls in each.
+const PERIODS: [(&str, u64); 5] =
+    [("hourly", HOUR), ("daily", DAY), ("weekly", 7 * DAY), ("monthly", 28 * DAY), ("yearly", 365 * DAY)];
+
+/// The sanoid policy of one dataset: every period written, none inherited.
+fn sanoid_policy(snapshots: &Snapshots) -> Vec<(String, Nix)> {
+    let every = snapshots.every.value.0;
+    let mut policy = vec![("autosnap".to_string(), Nix::Bool(true)), ("autoprune".to_string(), Nix::Bool(true))];
+    if every < HOUR {
+        // Sanoid takes sub-hourly snapshots only as "frequent" ones: keep an hour's worth, every
+        // `every` minutes; the hourly period takes over after that.
+        let minutes = (every / 60_000).max(1);
+        policy.push(("frequent_period".to_string(), Nix::Int(minutes as i64)));
+        policy.push(("frequently".to_string(), Nix::Int((60 / minutes).max(1) as i64)));
+    } else {
+        policy.push(("frequently".to_string(), Nix::Int(0)));
+    }
+    let asked: Vec<(&str, u32)> = snapshots.keep.as_ref().map(|k| k.value.tiers().collect()).unwrap_or_default();
+    // The period `every` falls in: the coarsest whose length `every` reaches.
+    let taken = PERIODS.iter().rev().find(|(_, length)| every >= *length).map(|(name, _)| *name);
+    for (period, _) in PERIODS {
+        let count = asked.iter().find(|(tier, _)| *tier == period).map_or(0, |(_, count)| *count);
+        let count = if Some(period) == taken { count.max(1) } else { count };
+        policy.push((period.to_string(), Nix::Int(i64::from(count))));
+    }
+    policy
+}
 
 impl<'a> NodeModule<'a> {
     pub(super) fn backups(&mut self) {
         let node = self.node;
         let mut sanoid_interval: Option<u64> = None;
+        let mut restore_tests = false;
         for backup in self.index.on(&node.name).backups.iter().copied() {
             let Some(storage) = self.index.storage(&backup.spec.source.name) else { continue };
             let Some(zfs) = &storage.spec.zfs else { continue };
             let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             if let Some(snapshots) = &backup.spec.snapshots {
-                let mut policy =
-                    vec![("autosnap".to_string(), Nix::Bool(true)), ("autoprune".to_string(), Nix::Bool(true))];
                 let every = snapshots.every.value.0;
-                if every < 3_600_000 {
-                    // Sanoid takes sub-hourly snapshots only as "frequent" ones: keep an hour's
-                    // worth, every `every` minutes; the hourly tier takes over after that.
-                    let minutes = (every / 60_000).max(1);
-                    policy.push(("frequent_period".to_string(), Nix::Int(minutes as i64)));
-                    policy.push(("frequently".to_string(), Nix::Int((60 / minutes).max(1) as i64)));
-                }
-                if let Some(keep) = &snapshots.keep {
-                    for (tier, count) in keep.tiers() {
-                        policy.push((tier.to_string(), Nix::Int(i64::from(count))));
-                    }
-                }
+                let policy = sanoid_policy(&snapshots.value);
                 self.define(with(path("services.sanoid.datasets"), &[&dataset]), Nix::Attrs(policy), snapshots.span);
                 sanoid_interval = Some(sanoid_interval.map_or(every, |current: u64| current.min(every)));
                 if interval_calendar(every).is_none() {
                     self.no_calendar(&backup.name, every, snapshots.every.span);
                 }
             }
-            if let Some(offsite) = &backup.spec.offsite {
-                let spec_compiler::model::Offsite::Restic { repository, password, every, keep } = &offsite.value;
-                let Some(on_calendar) = interval_calendar(every.0) else {
-                    self.no_calendar(&backup.name, every.0, offsite.span);
-                    continue;
-                };
-                let password_file = self.secret_path(&password.name, password.span);
-                let mut job = vec![
-                    ("repository".to_string(), Nix::Str(repository.clone())),
-                    ("passwordFile".to_string(), password_file),
-                    ("paths".to_string(), Nix::List(vec![Nix::Str(mountpoint(zfs))])),
-                    ("initialize".to_string(), Nix::Bool(true)),
-                    (
-                        "timerConfig".to_string(),
-                        Nix::Attrs(vec![
-                            ("OnCalendar".into(), Nix::Str(on_calendar)),
-                            ("Persistent".into(), Nix::Bool(true)),
-                        ]),
-                    ),
-                ];
-                if let Some(keep) = keep {
-                    let prune = keep.tiers().map(|(tier, count)| Nix::Str(format!("--keep-{tier} {count}"))).collect();
-                    job.push(("pruneOpts".to_string(), Nix::List(prune)));
-                }
-                if backup.spec.verify.is_some() {
-                    // A restore test reads back a sample of the data on every run.
-                    job.push(("checkOpts".to_string(), Nix::List(vec![Nix::Str("--read-data-subset=5%".into())])));
-                }
-                self.define(with(path("services.restic.backups"), &[&backup.name]), Nix::Attrs(job), offsite.span);
-            }
+            restore_tests |= self.restic(backup, zfs);
         }
         self.replication();
         if let Some(every) = sanoid_interval {
@@ -83,9 +84,109 @@ impl<'a> NodeModule<'a> {
                 self.define(path("services.sanoid.interval"), Nix::Str(interval), node.name_span);
             }
         }
+        if restore_tests && !self.scrapers.is_empty() {
+            // node_exporter's textfile collector is on by default; it reads only a directory it
+            // is given.
+            let flag = format!("--collector.textfile.directory={TEXTFILE_DIRECTORY}");
+            self.define(
+                path("services.prometheus.exporters.node.extraFlags"),
+                Nix::List(vec![Nix::Str(flag)]),
+                node.name_span,
+            );
+        }
     }
 
-    fn no_calendar(&mut self, backup: &str, every: u64, span: Span) {
+    /// The restic job of a backup's offsite copy and its restore test; whether it has one.
+    fn restic(&mut self, backup: &'a Resource<Backup>, zfs: &ZfsDataset) -> bool {
+        let Some(offsite) = &backup.spec.offsite else { return false };
+        let Offsite::Restic { repository, password, credentials, every, keep } = &offsite.value;
+        let Some(on_calendar) = interval_calendar(every.0) else {
+            self.no_calendar(&backup.name, every.0, offsite.span);
+            return false;
+        };
+        if let (Some(scheme), None) = (credential_scheme(repository), credentials) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1120,
+                    offsite.span,
+                    format!("backup `{}`: the {scheme} repository needs credentials and none are given", backup.name),
+                )
+                .with_primary_label("restic cannot log in to this repository")
+                .with_help(
+                    "add `credentials = secret.NAME`, a secret holding the repository's environment lines (`AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…` for S3)",
+                ),
+            );
+            return false;
+        }
+        let password_file = self.secret_path(&password.name, password.span);
+        let environment_file = credentials.as_ref().map(|c| self.secret_path(&c.name, c.span));
+        let mut job = vec![
+            ("repository".to_string(), Nix::Str(repository.clone())),
+            ("passwordFile".to_string(), password_file.clone()),
+        ];
+        if let Some(file) = &environment_file {
+            job.push(("environmentFile".to_string(), file.clone()));
+        }
+        job.extend([
+            ("paths".to_string(), Nix::List(vec![Nix::Str(mountpoint(zfs))])),
+            ("initialize".to_string(), Nix::Bool(true)),
+            (
+                "timerConfig".to_string(),
+                Nix::Attrs(vec![("OnCalendar".into(), Nix::Str(on_calendar)), ("Persistent".into(), Nix::Bool(true))]),
+            ),
+        ]);
+        if let Some(keep) = keep {
+            let prune = keep.tiers().map(|(tier, count)| Nix::Str(format!("--keep-{tier} {count}"))).collect();
+            job.push(("pruneOpts".to_string(), Nix::List(prune)));
+        }
+        self.define(with(path("services.restic.backups"), &[&backup.name]), Nix::Attrs(job), offsite.span);
+        let Some(verify) = &backup.spec.verify else { return false };
+        let unit = restore_test_unit(&backup.name);
+        let mut environment = vec![
+            ("RESTIC_REPOSITORY".to_string(), Nix::Str(repository.clone())),
+            ("RESTIC_PASSWORD_FILE".to_string(), password_file),
+        ];
+        environment.push(("RESTIC_CACHE_DIR".to_string(), Nix::Str(format!("/var/cache/{unit}"))));
+        let mut service_config = vec![
+            ("Type".to_string(), Nix::Str("oneshot".into())),
+            ("CacheDirectory".to_string(), Nix::Str(unit.clone())),
+        ];
+        if let Some(file) = environment_file {
+            service_config.push(("EnvironmentFile".to_string(), file));
+        }
+        let script = format!(
+            "{}{}",
+            restore_test_script(&mountpoint(zfs), &self.node.name),
+            record_success_script(&backup.name)
+        );
+        let network = Nix::List(vec![Nix::Str("network-online.target".into())]);
+        let service = Nix::Attrs(vec![
+            ("description".into(), Nix::Str(format!("Restore test of backup {}", backup.name))),
+            ("after".into(), network.clone()),
+            ("wants".into(), network),
+            ("environment".into(), Nix::Attrs(environment)),
+            ("serviceConfig".into(), Nix::Attrs(service_config)),
+            ("path".into(), Nix::List(vec![Nix::Raw("pkgs.restic".into())])),
+            ("script".into(), Nix::Str(script)),
+        ]);
+        let timer = Nix::Attrs(vec![
+            ("wantedBy".into(), Nix::List(vec![Nix::Str("timers.target".into())])),
+            (
+                "timerConfig".into(),
+                Nix::Attrs(vec![
+                    ("OnCalendar".into(), Nix::Str(cadence_calendar(verify.value).into())),
+                    ("Persistent".into(), Nix::Bool(true)),
+                ]),
+            ),
+        ]);
+        self.define_all(
+            vec![(with(path("systemd.services"), &[&unit]), service), (with(path("systemd.timers"), &[&unit]), timer)],
+            verify.span,
+        );
+        true
+    }
+
+    pub(super) fn no_calendar(&mut self, backup: &str, every: u64, span: Span) {
         self.diagnostics.push(
             Diagnostic::new(
                 Code::E1104,
@@ -101,45 +202,36 @@ impl<'a> NodeModule<'a> {
     }
 }
 
-impl<'a> NodeModule<'a> {
-    fn replication(&mut self) {
-        let node = self.node;
-        let mut interval: Option<u64> = None;
-        for backup in self.index.on(&node.name).backups.iter().copied() {
-            let Some(replicate) = &backup.spec.replicate else { continue };
-            let Some(storage) = self.index.storage(&backup.spec.source.name) else { continue };
-            let Some(zfs) = &storage.spec.zfs else { continue };
-            let every = replicate.every.value.0;
-            if interval_calendar(every).is_none() {
-                self.no_calendar(&backup.name, every, replicate.every.span);
-                continue;
-            }
-            let Some(target) = self.index.node(&replicate.to.name) else { continue };
-            let Some(host) = target.spec.address.as_ref().or(target.spec.endpoint.as_ref()) else {
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::E1107,
-                        replicate.to.span,
-                        format!("backup `{}` replicates to node `{}`, which has no address", backup.name, target.name),
-                    )
-                    .with_primary_label("cannot be reached over SSH")
-                    .with_help(format!("give node `{}` an `address` (on the mesh) or an `endpoint`", target.name)),
-                );
-                continue;
-            };
-            let source = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
-            let dataset = replicate.dataset.as_ref().map_or(source.clone(), |d| d.value.clone());
-            let user = replicate.user.as_ref().map_or("syncoid", |u| u.value.as_str());
-            let command = Nix::Attrs(vec![
-                ("source".into(), Nix::Str(source)),
-                ("target".into(), Nix::Str(format!("{user}@{}:{dataset}", host.value.0))),
-            ]);
-            self.define(with(path("services.syncoid.commands"), &[&backup.name]), command, replicate.span);
-            interval = Some(interval.map_or(every, |current: u64| current.min(every)));
-        }
-        if let Some(every) = interval.and_then(interval_calendar) {
-            self.define(path("services.syncoid.enable"), Nix::Bool(true), node.name_span);
-            self.define(path("services.syncoid.interval"), Nix::Str(every), node.name_span);
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spec_compiler::model::Keep;
+    use spec_compiler::model::types::{Duration, Spanned};
+
+    fn spanned<T>(value: T) -> Spanned<T> {
+        Spanned { value, span: Span::default() }
+    }
+
+    fn counts(policy: &[(String, Nix)]) -> Vec<(String, i64)> {
+        policy
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Nix::Int(n) => Some((k.clone(), *n)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_period_is_written_and_none_inherited() {
+        let keep = Keep { hourly: None, daily: Some(spanned(7)), weekly: None, monthly: None, yearly: None };
+        let snapshots = Snapshots { every: spanned(Duration(HOUR)), keep: Some(spanned(keep)) };
+        let written = counts(&sanoid_policy(&snapshots));
+        let expected: Vec<(String, i64)> =
+            [("frequently", 0), ("hourly", 1), ("daily", 7), ("weekly", 0), ("monthly", 0), ("yearly", 0)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect();
+        assert_eq!(written, expected);
     }
 }

@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::graph::reach::{Reach, derive};
-use spec_compiler::model::types::Payload;
-use spec_compiler::model::{Kind, Model, NixosSecret, Node, Os, Resource};
+use spec_compiler::model::types::{Payload, Reference};
+use spec_compiler::model::{Backup, Kind, Model, NixosSecret, Node, Os, Resource};
 use spec_compiler::parallel;
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
@@ -32,8 +32,10 @@ mod backups;
 mod k3s;
 mod monitoring;
 mod reach;
+mod replication;
 mod services;
 mod storage;
+mod units;
 mod workflows;
 
 use crate::module::Module;
@@ -87,6 +89,12 @@ struct NodeModule<'a> {
     scrapers: &'a BTreeSet<&'a str>,
     /// Who reaches each service from outside its node.
     reach: &'a Reach,
+    /// The backups replicated to each node, by the receiving node's name.
+    replicas: &'a BTreeMap<&'a str, Vec<&'a Resource<Backup>>>,
+    /// Whether the node must run SSH (it receives replicas).
+    ssh: bool,
+    /// GPUs handed to containers so far, so each container gets its own.
+    gpus: u32,
 }
 
 impl<'a> NodeModule<'a> {
@@ -130,6 +138,39 @@ impl<'a> NodeModule<'a> {
     }
 }
 
+impl<'a> NodeModule<'a> {
+    /// A reference in a payload: a secret becomes its decrypted file's path (E1124 when the
+    /// secret has no NixOS backend); anything else has no Nix form.
+    fn payload_secret(&mut self, reference: &Reference) -> Result<Nix, Refused> {
+        let mut written = format!("{}.{}", reference.kind, reference.name);
+        for field in &reference.field {
+            written.push('.');
+            written.push_str(field);
+        }
+        let secret = self.index.secret(&reference.name).filter(|_| reference.kind == Kind::Secret.as_str());
+        let Some(secret) = secret.filter(|_| reference.field.is_empty()) else {
+            return Err(Some(format!("the reference `{written}`")));
+        };
+        if secret.spec.nixos.is_none() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1124,
+                    reference.span,
+                    format!(
+                        "secret `{}` is used on NixOS node `{}` but has no NixOS backend",
+                        secret.name, self.node.name
+                    ),
+                )
+                .with_primary_label("used in a payload on a NixOS node")
+                .with_label(secret.name_span, "declared without `nixos`")
+                .with_help("add a backend to the secret: `nixos = agenix { file = \"secrets/NAME.age\" }`"),
+            );
+            return Err(None);
+        }
+        Ok(self.secret_path(&secret.name, reference.span))
+    }
+}
+
 /// Generates the module of every NixOS node and the fleet index.
 pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     lower(context, Render::Files)
@@ -155,13 +196,14 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
     let index = Index::new(model);
     let scrapers = scraping_nodes(model, &index);
     let (reach, _) = derive(model);
+    let replicas = replication::replicas_by_node(model);
     // Each node's module is lowered on its own, so the nodes are split over the cores; the parts
     // come back in node order, as one thread would make them.
     let nixos_nodes: Vec<&Resource<Node>> = model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos).collect();
     let parts = parallel::map_chunks(nixos_nodes, NODES_PER_THREAD, |nodes| {
         let mut part = (Vec::with_capacity(nodes.len()), Vec::new());
         for node in nodes {
-            let (file, mut found) = lower_node(context, &index, (&scrapers, &reach), &header, node, render);
+            let (file, mut found) = lower_node(context, &index, (&scrapers, &reach, &replicas), &header, node, render);
             part.0.extend(file);
             part.1.append(&mut found);
         }
@@ -190,7 +232,11 @@ const NODES_PER_THREAD: usize = 32;
 fn lower_node<'a>(
     context: &'a Context<'_>,
     index: &'a Index<'a>,
-    (scrapers, reach): (&'a BTreeSet<&'a str>, &'a Reach),
+    (scrapers, reach, replicas): (
+        &'a BTreeSet<&'a str>,
+        &'a Reach,
+        &'a BTreeMap<&'a str, Vec<&'a Resource<Backup>>>,
+    ),
     header: &str,
     node: &'a Resource<Node>,
     render: Render,
@@ -211,6 +257,9 @@ fn lower_node<'a>(
         secrets: BTreeMap::new(),
         scrapers,
         reach,
+        replicas,
+        ssh: false,
+        gpus: 0,
     };
     lowering.host();
     lowering.storage();
@@ -220,6 +269,7 @@ fn lower_node<'a>(
     lowering.backups();
     lowering.k3s();
     lowering.workflows();
+    lowering.gpu_toolkit();
     lowering.monitoring();
     lowering.wireguard();
     lowering.firewall();
@@ -378,8 +428,36 @@ impl<'a> NodeModule<'a> {
             };
             self.define(base, value, backend.span);
         }
+        let (agenix, sops) = self.secrets.keys().filter_map(|name| self.index.secret(name)).fold(
+            (false, false),
+            |(agenix, sops), secret| match secret.spec.nixos.as_ref().map(|b| &b.value) {
+                Some(NixosSecret::Agenix { .. }) => (true, sops),
+                Some(NixosSecret::Sops { .. }) => (agenix, true),
+                None => (agenix, sops),
+            },
+        );
+        // agenix and sops-nix decrypt with the host's SSH key, which their defaults find only
+        // when they see SSH enabled (agenix's assertion fails otherwise): named here, and SSH
+        // enabled so the key exists (and Colmena can deploy).
+        let host_key = Nix::List(vec![Nix::Str(HOST_KEY.into())]);
+        let mut definitions = Vec::new();
+        if agenix {
+            definitions.push((path("age.identityPaths"), host_key.clone()));
+        }
+        if sops {
+            definitions.push((path("sops.age.sshKeyPaths"), host_key));
+        }
+        if agenix || sops || self.ssh {
+            definitions.push((path("services.openssh.enable"), Nix::Bool(true)));
+        }
+        self.define_all(definitions, self.node.name_span);
     }
 }
+
+/// The SSH host key the secret modules decrypt with: sshd creates it on its first start, and an
+/// installation that copies it (nixos-anywhere's `--extra-files`) has it before the first
+/// activation.
+const HOST_KEY: &str = "/etc/ssh/ssh_host_ed25519_key";
 
 /// A project file as a path expression from a node module (`out/nixos/<node>/`, two folders below
 /// the output root). The `./. + "…"` form takes any file name, which a path literal cannot.
@@ -396,24 +474,32 @@ pub(super) fn mountpoint(zfs: &spec_compiler::model::ZfsDataset) -> String {
     }
 }
 
-/// A payload value as Nix, or what cannot be written.
-pub(super) fn payload(value: &Payload) -> Result<Nix, String> {
+/// Why a payload value has no Nix form: what cannot be written, or `None` when the resolver of
+/// references has reported it already.
+pub(super) type Refused = Option<String>;
+
+/// A payload value as Nix, references resolved by `resolve` (a secret becomes its decrypted
+/// file's path), or why it has none.
+pub(super) fn payload(
+    value: &Payload,
+    resolve: &mut dyn FnMut(&Reference) -> Result<Nix, Refused>,
+) -> Result<Nix, Refused> {
     Ok(match value {
         Payload::Str(s) | Payload::Symbol(s) => Nix::Str(s.clone()),
         Payload::Int(n) => Nix::Int(*n),
         Payload::Bool(b) => Nix::Bool(*b),
-        Payload::List(items) => Nix::List(items.iter().map(payload).collect::<Result<_, _>>()?),
-        Payload::Map(entries) => {
-            Nix::Attrs(entries.iter().map(|(k, v)| Ok((k.clone(), payload(v)?))).collect::<Result<_, String>>()?)
-        }
+        Payload::List(items) => Nix::List(items.iter().map(|i| payload(i, resolve)).collect::<Result<_, _>>()?),
+        Payload::Map(entries) => Nix::Attrs(
+            entries.iter().map(|(k, v)| Ok((k.clone(), payload(v, resolve)?))).collect::<Result<_, Refused>>()?,
+        ),
         Payload::Nix(code) => Nix::Raw(format!("({code})")),
         Payload::Duration(d) => Nix::Str(spec_compiler::model::types::format_duration(d.0)),
-        Payload::Size(s) => Nix::Int(i64::try_from(s.0).map_err(|_| "a size this large".to_string())?),
+        Payload::Size(s) => Nix::Int(i64::try_from(s.0).map_err(|_| Some("a size this large".to_string()))?),
         Payload::Address(a) => Nix::Str(a.0.to_string()),
         Payload::Cidr(c) => Nix::Str(format!("{}/{}", c.address, c.prefix)),
         Payload::Port(p) => Nix::Int(i64::from(p.number)),
-        Payload::Reference(r) => return Err(format!("the reference `{}.{}`", r.kind, r.name)),
-        Payload::Tagged(tag, _) => return Err(format!("the tagged record `{tag} {{ … }}`")),
+        Payload::Reference(r) => resolve(r)?,
+        Payload::Tagged(tag, _) => return Err(Some(format!("the tagged record `{tag} {{ … }}`"))),
     })
 }
 
@@ -451,13 +537,37 @@ fn secret_modules(model: &Model) -> (bool, bool) {
     (agenix, sops)
 }
 
+/// The folder of a node's own modules, beside the spec files: what spec cannot know (hardware,
+/// boot loader, root file system, users), written by hand and never written or deleted by spec.
+pub const HOST_SLOT: &str = "hosts";
+
+/// The comment that tells where a node's own modules go, in the flake and the hive.
+fn slot_comment(context: &Context<'_>) -> String {
+    let root = if context.root_from_out.is_empty() || context.root_from_out == ".." {
+        String::new()
+    } else {
+        format!(" (`{}` from the output folder)", context.root_from_out)
+    };
+    format!(
+        "# Each node also imports `{HOST_SLOT}/<node>/` in the estate's folder{root}: its hardware\n# configuration, boot loader and root file system, written by you (`nixos-generate-config`\n# writes the first). spec never writes or deletes anything there.\n"
+    )
+}
+
+/// A node's own modules as a path expression from a file `depth` folders below the output root.
+fn host_slot(context: &Context<'_>, node: &str, depth: usize) -> String {
+    let up = "/..".repeat(depth);
+    let relative = format!("{up}/{}/{HOST_SLOT}/{node}", context.root_from_out);
+    format!("(./. + {})", nix::string(&relative))
+}
+
 /// The fleet index: a flake with one `nixosConfigurations` entry per NixOS node, importing the
-/// secret modules the estate uses.
+/// secret modules the estate uses and the node's own modules.
 fn fleet(context: &Context<'_>, header: &str) -> String {
     let (agenix, sops) = secret_modules(context.model);
     let mut inputs = vec!["nixpkgs"];
     let mut modules = Vec::new();
     let mut out = String::from(header);
+    out.push_str(&slot_comment(context));
     out.push_str("{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs/nixos-24.11\";\n");
     if agenix {
         out.push_str("  inputs.agenix.url = \"github:ryantm/agenix\";\n");
@@ -474,6 +584,8 @@ fn fleet(context: &Context<'_>, header: &str) -> String {
         let mut node_modules = modules.clone();
         let local = format!("./{}", node.name);
         node_modules.push(&local);
+        let own = host_slot(context, &node.name, 1);
+        node_modules.push(&own);
         out.push_str(&format!(
             "      {} = nixpkgs.lib.nixosSystem {{\n        system = \"x86_64-linux\";\n        modules = [ {} ];\n      }};\n",
             nix::attr_name(&node.name),
@@ -488,6 +600,7 @@ fn fleet(context: &Context<'_>, header: &str) -> String {
 fn hive(context: &Context<'_>, header: &str) -> String {
     let (agenix, sops) = secret_modules(context.model);
     let mut out = String::from(header);
+    out.push_str(&slot_comment(context));
     out.push_str("{\n  meta.nixpkgs = import <nixpkgs> { system = \"x86_64-linux\"; };\n");
     let mut defaults = Vec::new();
     if agenix {
@@ -507,9 +620,10 @@ fn hive(context: &Context<'_>, header: &str) -> String {
             .or(node.spec.address.as_ref())
             .map_or(node.name.clone(), |a| a.value.0.to_string());
         out.push_str(&format!(
-            "  {} = {{\n    imports = [ ./{} ];\n    deployment.targetHost = {};\n  }};\n",
+            "  {} = {{\n    imports = [ ./{} {} ];\n    deployment.targetHost = {};\n  }};\n",
             nix::attr_name(&node.name),
             node.name,
+            host_slot(context, &node.name, 1),
             nix::string(&host)
         ));
     }

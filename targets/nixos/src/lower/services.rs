@@ -17,6 +17,7 @@ use spec_target_systemd::podman::health_options;
 use spec_target_systemd::publish::binds;
 use spec_target_systemd::scrape::scraped_from_elsewhere;
 
+use super::units::Unit;
 use super::{NodeModule, mountpoint, path, payload, placed_on, with};
 use crate::nix::Nix;
 
@@ -31,6 +32,13 @@ fn is_unit_name(name: &str) -> bool {
 }
 
 impl<'a> NodeModule<'a> {
+    /// Whether a service runs as a container on NixOS: it has an image, and no preset gives it
+    /// NixOS options of its own (see [`NodeModule::service`]).
+    fn runs_container(&self, service: &Resource<Service>) -> bool {
+        let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
+        service.spec.image.is_some() && service.spec.nixos.as_ref().is_none_or(|n| !from_stdlib(n.span))
+    }
+
     pub(super) fn service(&mut self, service: &'a Resource<Service>) {
         let spec = &service.spec;
         if let Some(nixos) = &spec.nixos {
@@ -42,9 +50,10 @@ impl<'a> NodeModule<'a> {
             };
             let mut definitions = Vec::new();
             for (option, value) in &nixos.value {
-                match payload(value) {
+                match payload(value, &mut |r| self.payload_secret(r)) {
                     Ok(nix) => definitions.push((path(option), nix)),
-                    Err(what) => self.unsupported(service, &what, origin),
+                    Err(Some(what)) => self.unsupported(service, &what, origin),
+                    Err(None) => {}
                 }
             }
             self.define_all(definitions, origin);
@@ -70,9 +79,24 @@ impl<'a> NodeModule<'a> {
         }
         // `expose` and the needs of other nodes and clusters (see `reach.rs`).
         self.open(service);
-        // On NixOS a service whose preset (or the user) gives NixOS options runs through them; a
-        // container as well would run it twice.
-        if spec.nixos.is_some() {
+        // A preset's `nixos { … }` options are its NixOS form, and its image the form elsewhere: a
+        // container as well would run it twice. NixOS options the user writes beside an image
+        // configure the host for the container, which runs too.
+        let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
+        let preset_form = spec.nixos.as_ref().is_some_and(|n| from_stdlib(n.span));
+        if let Some(image) = spec.image.as_ref().filter(|i| preset_form && !from_stdlib(i.span)) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1123,
+                    image.span,
+                    format!("service `{}`: the image is not run on NixOS node `{}`", service.name, self.node.name),
+                )
+                .with_primary_label("its preset runs the service through NixOS options here")
+                .with_help("remove `image`, or place the service on a cluster or a host that is not NixOS"),
+            );
+        }
+        if spec.nixos.is_some() && (preset_form || spec.image.is_none()) {
+            self.module_unit_fields(service);
             return;
         }
         let Some(image) = &spec.image else { return };
@@ -140,9 +164,9 @@ impl<'a> NodeModule<'a> {
             .needs
             .iter()
             .filter(|need| {
-                self.index.service(&need.name).is_some_and(|s| {
-                    s.spec.image.is_some() && s.spec.nixos.is_none() && placed_on(&s.spec.on, self.node)
-                })
+                self.index
+                    .service(&need.name)
+                    .is_some_and(|s| self.runs_container(s) && placed_on(&s.spec.on, self.node))
             })
             .map(|need| Nix::Str(need.name.clone()))
             .collect();
@@ -169,6 +193,10 @@ impl<'a> NodeModule<'a> {
             if let Some(memory) = &resources.memory {
                 options.push(Nix::Str(format!("--memory={}b", memory.value.0)));
             }
+            if let Some(gpu) = &resources.gpu {
+                let devices = self.gpu_devices(gpu.value);
+                options.extend(devices);
+            }
         }
         if let Some(health) = &spec.health {
             match health_options(&health.value, &spec.ports) {
@@ -188,6 +216,11 @@ impl<'a> NodeModule<'a> {
             container.push(("extraOptions".into(), Nix::List(options)));
         }
         self.define(base, Nix::Attrs(container), service.name_span);
+        if let Some(systemd) = &spec.systemd {
+            // The oci-containers module runs each container as `podman-<name>.service`.
+            let unit = Unit { stem: format!("podman-{}", service.name), kind: "service" };
+            self.systemd_payload(service, &systemd.value, systemd.span, &unit);
+        }
     }
 
     fn unsupported(&mut self, service: &Resource<Service>, what: &str, span: Span) {
@@ -203,7 +236,7 @@ impl<'a> NodeModule<'a> {
     fn order_after_presets(&mut self, service: &Resource<Service>, mut units: Vec<Nix>) {
         for need in &service.spec.needs {
             let Some(needed) = self.index.service(&need.name) else { continue };
-            if needed.spec.nixos.is_none() || !placed_on(&needed.spec.on, self.node) {
+            if needed.spec.nixos.is_none() || self.runs_container(needed) || !placed_on(&needed.spec.on, self.node) {
                 continue;
             }
             match &needed.spec.nixos_unit {

@@ -5,10 +5,15 @@
 //! (`LoadCredential=` from the secret's `systemd` backend, bound into the container from the
 //! credentials directory `%d`, never copied): `init` first (its failure ignored, since an
 //! initialised repository refuses it), then `backup`, then `forget --prune` with the keep counts,
-//! then `check --read-data-subset=5%` when the backup is verified. The container's host name is
-//! the node's, so restic groups the snapshots by node as it does on NixOS.
+//! The repository's own credentials (`credentials`, environment lines such as
+//! `AWS_ACCESS_KEY_ID=…`) are a second credential, read by the container with `--env-file`; a
+//! repository that logs in with keys (`s3:`, `b2:`, …) without them is E1420. The container's host
+//! name is the node's, so restic groups the snapshots by node as it does on NixOS.
 //! `restic-<backup>.timer` starts it every `every` (`OnCalendar=`, E1403 when there is none).
-//! Repository credentials other than the password (S3 keys) are not modelled yet.
+//! `verify` is a restore test of its own, `restic-restore-test-<backup>.service` and `.timer` on
+//! the verify cadence (see `crate::restic`): the test runs in the same container through its
+//! shell, and the unit records its success for the node exporter's textfile collector
+//! (`ExecStartPost=`, run only when the test passed).
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::format_duration;
@@ -17,6 +22,9 @@ use spec_compiler::model::{Backup, Offsite, Resource};
 use super::{NodeUnits, PODMAN};
 use crate::escape::{exec_arg, interval_calendar, list_word};
 use crate::podman::RESTIC_IMAGE;
+use crate::restic::{
+    cadence_calendar, credential_scheme, record_success_script, restore_test_script, restore_test_unit,
+};
 use crate::unit::UnitFile;
 
 /// Where the password credential is bound inside the container.
@@ -31,7 +39,7 @@ impl<'a> NodeUnits<'a> {
 
     fn restic(&mut self, backup: &Resource<Backup>) {
         let Some(offsite) = &backup.spec.offsite else { return };
-        let Offsite::Restic { repository, password, every, keep } = &offsite.value;
+        let Offsite::Restic { repository, password, credentials, every, keep } = &offsite.value;
         let Some(storage) = self.index.storage(&backup.spec.source.name) else { return };
         let Some(zfs) = &storage.spec.zfs else { return };
         let Some(calendar) = interval_calendar(every.0) else {
@@ -50,7 +58,28 @@ impl<'a> NodeUnits<'a> {
             );
             return;
         };
+        if let (Some(scheme), None) = (credential_scheme(repository), credentials) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1420,
+                    offsite.span,
+                    format!("backup `{}`: the {scheme} repository needs credentials and none are given", backup.name),
+                )
+                .with_primary_label("restic cannot log in to this repository")
+                .with_help(
+                    "add `credentials = secret.NAME`, a secret holding the repository's environment lines (`AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…` for S3)",
+                ),
+            );
+            return;
+        }
         let Some(credential) = self.credential(&password.name) else { return };
+        let repository_credential = match credentials {
+            Some(credentials) => match self.credential(&credentials.name) {
+                Some(loaded) => Some((loaded, credentials.name.as_str())),
+                None => return,
+            },
+            None => None,
+        };
         let mount =
             zfs.mountpoint.as_ref().map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
         let name = format!("restic-{}", backup.name);
@@ -60,9 +89,12 @@ impl<'a> NodeUnits<'a> {
         unit.set("Unit", "After", "network-online.target");
         unit.set("Unit", "RequiresMountsFor", list_word(&mount));
         unit.set("Service", "Type", "oneshot");
-        unit.set("Service", "LoadCredential", credential);
+        unit.set("Service", "LoadCredential", credential.clone());
+        if let Some((loaded, _)) = &repository_credential {
+            unit.set("Service", "LoadCredential", loaded.clone());
+        }
         // `%d` is the credentials directory: a specifier, so written unescaped.
-        let run = [
+        let mut run = vec![
             exec_arg(PODMAN),
             "run".into(),
             "--rm".into(),
@@ -77,9 +109,13 @@ impl<'a> NodeUnits<'a> {
             exec_arg(&format!("RESTIC_REPOSITORY={repository}")),
             "--env".into(),
             exec_arg(&format!("RESTIC_PASSWORD_FILE={PASSWORD_FILE}")),
-            exec_arg(RESTIC_IMAGE),
-        ]
-        .join(" ");
+        ];
+        if let Some((_, name)) = repository_credential {
+            run.push(format!("--env-file=%d/{name}"));
+        }
+        let image = exec_arg(RESTIC_IMAGE);
+        let container = run.join(" ");
+        let run = format!("{container} {image}");
         unit.set("Service", "ExecStartPre", format!("-{run} init"));
         unit.set("Service", "ExecStart", format!("{run} backup {}", exec_arg(&mount)));
         if let Some(keep) = keep {
@@ -88,12 +124,45 @@ impl<'a> NodeUnits<'a> {
                 unit.set("Service", "ExecStart", format!("{run} forget --prune {}", tiers.join(" ")));
             }
         }
-        if backup.spec.verify.is_some() {
-            // A restore test reads back a sample of the data on every run.
-            unit.set("Service", "ExecStart", format!("{run} check {}", exec_arg("--read-data-subset=5%")));
-        }
         unit.set("Service", "ExecStopPost", format!("-{} rm --force --ignore {}", exec_arg(PODMAN), exec_arg(&name)));
         self.emit(&format!("{name}.service"), &unit, offsite.span);
+        if let Some(verify) = &backup.spec.verify {
+            let test = restore_test_unit(&backup.name);
+            let mut unit = UnitFile::default();
+            unit.set("Unit", "Description", format!("Restore test of backup {}", backup.name));
+            unit.set("Unit", "Wants", "network-online.target");
+            unit.set("Unit", "After", "network-online.target");
+            unit.set("Service", "Type", "oneshot");
+            unit.set("Service", "LoadCredential", credential);
+            if let Some((loaded, _)) = &repository_credential {
+                unit.set("Service", "LoadCredential", loaded.clone());
+            }
+            // The same container as the backup, named for the test, through the image's shell.
+            let container = container.replacen(&exec_arg(&name), &exec_arg(&test), 1);
+            let script = restore_test_script(&mount, &self.node.name);
+            unit.set(
+                "Service",
+                "ExecStart",
+                format!("{container} --entrypoint /bin/sh {image} -e -c {}", exec_arg(&script)),
+            );
+            unit.set(
+                "Service",
+                "ExecStartPost",
+                format!("/bin/sh -e -c {}", exec_arg(&record_success_script(&backup.name))),
+            );
+            unit.set(
+                "Service",
+                "ExecStopPost",
+                format!("-{} rm --force --ignore {}", exec_arg(PODMAN), exec_arg(&test)),
+            );
+            self.emit(&format!("{test}.service"), &unit, verify.span);
+            let mut timer = UnitFile::default();
+            timer.set("Unit", "Description", format!("Run the restore test of backup {} on its cadence", backup.name));
+            timer.set("Timer", "OnCalendar", cadence_calendar(verify.value));
+            timer.set("Timer", "Persistent", "true");
+            timer.set("Install", "WantedBy", "timers.target");
+            self.emit(&format!("{test}.timer"), &timer, verify.span);
+        }
         let mut timer = UnitFile::default();
         timer.set("Unit", "Description", format!("Run restic backup {} on its schedule", backup.name));
         timer.set("Timer", "OnCalendar", calendar);
