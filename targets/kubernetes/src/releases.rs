@@ -73,7 +73,9 @@ impl super::Lowering<'_, '_> {
                 }
                 json!({ "chart": { "spec": spec } })
             };
-            let mut spec = json!({ "interval": INTERVAL });
+            // The release is named after the service (Flux's default, written out): charts label
+            // what they create with it, and backups select a chart's claims by that label.
+            let mut spec = json!({ "releaseName": service, "interval": INTERVAL });
             merge(&mut spec, chart_ref);
             if !needs.is_empty() {
                 spec["dependsOn"] = Value::Array(needs);
