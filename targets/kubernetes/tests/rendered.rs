@@ -2,8 +2,9 @@
 //! values file is rendered by real Helm with the real chart (`shared/charts`), and the rendered
 //! objects must mean what the spec says: the image is the one asked for, each volume is a claim
 //! (carrying its storage's label) mounted at the spec's path, each Secret a container or volume
-//! refers to is one the estate provides with the key asked for, and each k8up `Schedule` selects
-//! claims the charts really create. Without Helm or the charts the test prints SKIPPED.
+//! refers to is one the estate provides with the key asked for, each container passes the
+//! namespace's `LimitRange` as the API server applies it, and each k8up `Schedule` selects the
+//! claim of its storage and no other. Without Helm or the charts the test prints SKIPPED.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -112,6 +113,89 @@ fn provided_secrets(model: &Model, manifests: &[Value]) -> BTreeMap<String, BTre
     provided
 }
 
+/// A Kubernetes quantity in thousandths (`500m`, `2`, `4Gi`, `1e3`), as far as these files use them.
+fn milli(quantity: &Value) -> u128 {
+    let text = match quantity {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let suffixes: [(&str, u128); 12] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("Pi", 1 << 50),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
+        ("m", 0),
+        ("", 1),
+    ];
+    for (suffix, factor) in suffixes {
+        if let Some(number) =
+            text.strip_suffix(suffix).filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        {
+            let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+            let thousandths = format!("{fraction:0<3}")[..3].parse::<u128>().expect("fraction");
+            let value = whole.parse::<u128>().expect("number") * 1000 + thousandths;
+            return if factor == 0 { value / 1000 } else { value * factor };
+        }
+    }
+    panic!("not a quantity: {text}")
+}
+
+/// Whether a container with these `resources` is admitted in a namespace with these LimitRange
+/// items, as the API server does it: a limit item's `default` is its `max` where unset, and its
+/// `defaultRequest` its `default` where unset (LimitRange defaulting); a container's missing
+/// request is its limit (pod defaulting), then the LimitRanger fills a missing limit from
+/// `default` and a missing request from `defaultRequest`; then every request must be at most its
+/// limit, every limit at most `max`, and an extended resource's request equal to its limit.
+fn admitted(items: &[&Value], resources: &Value) -> Result<(), String> {
+    let quantities = |v: &Value| -> BTreeMap<String, u128> {
+        v.as_object().map(|m| m.iter().map(|(k, q)| (k.clone(), milli(q))).collect()).unwrap_or_default()
+    };
+    let mut limits = quantities(&resources["limits"]);
+    let mut requests = quantities(&resources["requests"]);
+    for (name, limit) in &limits {
+        requests.entry(name.clone()).or_insert(*limit);
+    }
+    for item in items {
+        let max = quantities(&item["max"]);
+        let mut default = quantities(&item["default"]);
+        for (name, most) in &max {
+            default.entry(name.clone()).or_insert(*most);
+        }
+        let mut default_request = quantities(&item["defaultRequest"]);
+        for (name, limit) in &default {
+            default_request.entry(name.clone()).or_insert(*limit);
+        }
+        for (name, limit) in &default {
+            limits.entry(name.clone()).or_insert(*limit);
+        }
+        for (name, request) in &default_request {
+            requests.entry(name.clone()).or_insert(*request);
+        }
+        for (name, most) in &max {
+            if let Some(limit) = limits.get(name).filter(|l| *l > most) {
+                return Err(format!("{name} limit {limit}m over the maximum {most}m"));
+            }
+        }
+    }
+    for (name, request) in &requests {
+        match limits.get(name) {
+            Some(limit) if request > limit => return Err(format!("{name} request {request}m over its limit {limit}m")),
+            Some(limit) if name.contains('/') && request != limit => {
+                return Err(format!("{name} request {request}m is not its limit {limit}m"));
+            }
+            None if name.contains('/') => return Err(format!("{name} is requested without a limit")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A size as Kubernetes writes it: the largest binary unit that divides it.
 fn size_quantity(bytes: u64) -> String {
     let units = [("Pi", 1u64 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
@@ -149,6 +233,12 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 .flat_map(|(_, contents)| documents(contents))
                 .collect();
             let provided = provided_secrets(model, &manifests);
+            let limit_ranges: Vec<&Value> = manifests
+                .iter()
+                .filter(|o| o["kind"] == "LimitRange")
+                .flat_map(|o| array(&o["spec"]["limits"]))
+                .filter(|item| item["type"] == "Container")
+                .collect();
             // The labels of each storage's claim, as rendered, for the k8up check.
             let mut claim_labels: BTreeMap<String, Value> = BTreeMap::new();
             for service in &model.services {
@@ -171,6 +261,38 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
                     .filter_map(|c| c["image"].as_str())
                     .collect();
+
+                // Every container passes the namespace's LimitRange at admission.
+                for workload in &workloads {
+                    let pod = pod_spec(workload).expect("pod");
+                    for container in array(&pod["containers"]).iter().chain(array(&pod["initContainers"])) {
+                        if let Err(refusal) = admitted(&limit_ranges, &container["resources"]) {
+                            panic!("{what}: container {} is refused at admission: {refusal}", container["name"]);
+                        }
+                    }
+                }
+
+                // The service's resources reach one of its containers: cpu and memory requested,
+                // GPUs as the `nvidia.com/gpu` limit.
+                if let Some(resources) = &service.spec.resources {
+                    let resources = &resources.value;
+                    let wanted: Vec<(&str, &str, u128)> = [
+                        resources.cpu.as_ref().map(|c| ("requests", "cpu", u128::from(c.value) * 1000)),
+                        resources.memory.as_ref().map(|m| ("requests", "memory", u128::from(m.value.0) * 1000)),
+                        resources.gpu.as_ref().map(|g| ("limits", "nvidia.com/gpu", u128::from(g.value) * 1000)),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    let reaches =
+                        workloads.iter().flat_map(|w| array(&pod_spec(w).expect("pod")["containers"])).any(|c| {
+                            wanted.iter().all(|(side, name, amount)| {
+                                let quantity = &c["resources"][side][name];
+                                !quantity.is_null() && milli(quantity) == *amount
+                            })
+                        });
+                    assert!(reaches, "{what}: no container has {wanted:?}");
+                }
 
                 // The image: the service's own, or the tag its chart values ask for.
                 let values: Value = serde_yaml::from_str(contents).expect("values");
