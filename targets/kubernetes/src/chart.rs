@@ -16,6 +16,7 @@
 //!   labels its claim does carry besides `app.kubernetes.io/instance` (the release, named after the
 //!   service), and backups select the claim by those ([`claim_selector`]).
 //! - `replicas {}`: the service's `replicas`.
+//! - `service_type {}`: `LoadBalancer` when the service exposes a port, else `ClusterIP`.
 //! - `pick { by = "…", from { KEY = value … } }`: the value under the key `by` names (a preset maps its
 //!   `version` to an image tag this way); a key with no entry is refused (E1206).
 //! - `lines { each = [...], line = "… {} …" }`: one line per item with `{}` replaced by it, or no
@@ -25,7 +26,8 @@
 //!   that take an `existingSecret` and a key.
 //!
 //! A service field the payload takes nowhere (`volumes`, `env`, `resources`, `replicas` other than
-//! 1, `image`, `args`) is refused at the field (E1205), never dropped: the chart would not see it.
+//! 1, `expose`, `image`, `args`) is refused at the field (E1205), never dropped: the chart would not
+//! see it. The chart brings its own probes and ports, which the preset sets from its own `port`.
 
 use serde_json::{Map, Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
@@ -47,6 +49,7 @@ struct Taken {
     env: bool,
     volume: bool,
     replicas: bool,
+    expose: bool,
 }
 
 /// A payload value lowered: `Ok(None)` writes nothing under its key.
@@ -214,6 +217,10 @@ impl super::Lowering<'_, '_> {
                 taken.env = true;
                 self.chart_env(service).map(|env| (!env.is_empty()).then_some(Value::Array(env)))
             }
+            "service_type" => {
+                taken.expose = true;
+                Ok(Some(json!(if spec.expose.is_empty() { "ClusterIP" } else { "LoadBalancer" })))
+            }
             "replicas" => {
                 taken.replicas = true;
                 Ok(Some(json!(spec.replicas())))
@@ -318,7 +325,7 @@ impl super::Lowering<'_, '_> {
                     key,
                     span,
                     "Helm values are plain data; the tagged records a chart payload takes are `resources {}`, `env {}`, \
-                     `volume { path }`, `replicas {}`, `pick { by, from }` and `lines { each, line }`",
+                     `volume { path }`, `replicas {}`, `service_type {}`, `pick { by, from }` and `lines { each, line }`",
                 );
                 Err(Refused)
             }
@@ -434,6 +441,15 @@ impl super::Lowering<'_, '_> {
                 "replicas",
                 "place it in the values with `replicas {}`, or set the chart's own count".into(),
             ));
+        }
+        if !taken.expose {
+            for port in &spec.expose {
+                untaken.push((
+                    port.span,
+                    "expose",
+                    "place it in the values with `service_type {}` at the chart's service type".into(),
+                ));
+            }
         }
         if let Some(image) = &spec.image {
             untaken.push((image.span, "image", "set the chart's image in `helm { values { … } }`".into()));

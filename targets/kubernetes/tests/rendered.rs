@@ -2,7 +2,8 @@
 //! values file is rendered by real Helm with the real chart (`shared/charts`), and the rendered
 //! objects must mean what the spec says: the image is the one asked for, each volume is a claim
 //! (carrying its storage's label) mounted at the spec's path, each Secret a container or volume
-//! refers to is one the estate provides with the key asked for, each container passes the
+//! refers to is one the estate provides with the key asked for, exactly the exposed ports are on a
+//! `LoadBalancer`, each container passes the
 //! namespace's `LimitRange` as the API server applies it, and each k8up `Schedule` selects the
 //! claim of its storage and no other. Without Helm or the charts the test prints SKIPPED.
 
@@ -293,6 +294,22 @@ fn what_the_charts_render_is_what_the_spec_says() {
                         });
                     assert!(reaches, "{what}: no container has {wanted:?}");
                 }
+
+                // Each exposed port is on a LoadBalancer Service; nothing else is.
+                let balanced: BTreeSet<u64> = objects
+                    .iter()
+                    .filter(|o| o["kind"] == "Service" && o["spec"]["type"] == "LoadBalancer")
+                    .flat_map(|o| array(&o["spec"]["ports"]))
+                    .filter_map(|p| p["port"].as_u64())
+                    .collect();
+                let exposed: BTreeSet<u64> = service
+                    .spec
+                    .expose
+                    .iter()
+                    .filter_map(|name| service.spec.ports.get(&name.value.0))
+                    .map(|port| u64::from(port.value.number))
+                    .collect();
+                assert_eq!(balanced, exposed, "{what}: the ports reachable from outside");
 
                 // The image: the service's own, or the tag its chart values ask for.
                 let values: Value = serde_yaml::from_str(contents).expect("values");
