@@ -37,6 +37,7 @@ use spec_compiler::source::Span;
 
 use crate::escape;
 use crate::quantity;
+use crate::releases::release_name;
 use crate::values::{Release, STORAGE_LABEL, access_mode, requirements};
 
 /// A value the lowering refused, with its diagnostic already reported.
@@ -485,7 +486,7 @@ pub fn claim_selector(service: &Resource<Service>) -> Option<Result<Map<String, 
                 let selector = fields.get("selector")?;
                 let Payload::Map(labels) = selector else { return Some(Err(Refused)) };
                 let mut out = Map::new();
-                out.insert("app.kubernetes.io/instance".into(), json!(service.name));
+                out.insert("app.kubernetes.io/instance".into(), json!(release_name(&service.name)));
                 for (label, value) in labels {
                     let Payload::Str(value) = value else { return Some(Err(Refused)) };
                     out.insert(label.clone(), json!(value));

@@ -252,7 +252,17 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 }
                 let values_file = dir.join(format!("{}.values.yaml", service.name));
                 std::fs::write(&values_file, contents).expect("write");
-                let objects = render(&helm, &charts, &service.name, namespace, &values_file, first_line);
+                // Rendered as Flux installs it: under the release name its HelmRelease gives.
+                let release = files
+                    .iter()
+                    .filter(|(path, _)| *path == format!("helm/{}/releases.yaml", cluster.name))
+                    .flat_map(|(_, contents)| documents(contents))
+                    .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == service.name.as_str())
+                    .and_then(|o| o["spec"]["releaseName"].as_str().map(str::to_string))
+                    .unwrap_or_else(|| {
+                        panic!("{name}: service `{}` has no HelmRelease with a releaseName", service.name)
+                    });
+                let objects = render(&helm, &charts, &release, namespace, &values_file, first_line);
                 rendered_values += 1;
                 let what = format!("{name}: service `{}` ({chart})", service.name);
                 let workloads: Vec<&Value> = objects.iter().filter(|o| pod_spec(o).is_some()).collect();
