@@ -41,7 +41,7 @@ use crate::releases::release_name;
 use crate::values::{Release, STORAGE_LABEL, access_mode, requirements};
 
 /// A value the lowering refused, with its diagnostic already reported.
-pub struct Refused;
+struct Refused;
 
 /// Which of the service's own fields the payload placed somewhere.
 #[derive(Default)]
@@ -235,7 +235,7 @@ impl super::Lowering<'_, '_> {
                         "`volume { … }` needs `path`, where the chart mounts its volume",
                     );
                 };
-                if claim_selector(service).is_none_or(|selector| selector.is_err()) && fields.contains_key("selector") {
+                if fields.get("selector").is_some_and(|selector| labels(service, selector).is_none()) {
                     return self.invalid_directive(
                         span,
                         key,
@@ -475,28 +475,31 @@ impl super::Lowering<'_, '_> {
 
 /// The labels that select the claim a chart-backed service's `volume { selector { … } }` says its
 /// chart creates: the selector's, and the release's instance label (the release is named after
-/// the service). `None` when the payload gives no selector (the claim carries the storage label);
-/// `Some(Err)` when the selector is not a map of strings.
-pub fn claim_selector(service: &Resource<Service>) -> Option<Result<Map<String, Value>, Refused>> {
+/// the service). `None` when the payload gives no (well-formed) selector: the claim then carries
+/// the storage label.
+pub fn claim_selector(service: &Resource<Service>) -> Option<Map<String, Value>> {
     let helm = service.spec.helm.as_ref()?;
     let mut stack: Vec<&Payload> = helm.value.values.values().collect();
     while let Some(value) = stack.pop() {
         match value {
-            Payload::Tagged(tag, fields) if tag == "volume" => {
-                let selector = fields.get("selector")?;
-                let Payload::Map(labels) = selector else { return Some(Err(Refused)) };
-                let mut out = Map::new();
-                out.insert("app.kubernetes.io/instance".into(), json!(release_name(&service.name)));
-                for (label, value) in labels {
-                    let Payload::Str(value) = value else { return Some(Err(Refused)) };
-                    out.insert(label.clone(), json!(value));
-                }
-                return Some(Ok(out));
-            }
+            Payload::Tagged(tag, fields) if tag == "volume" => return labels(service, fields.get("selector")?),
             Payload::Map(map) | Payload::Tagged(_, map) => stack.extend(map.values()),
             Payload::List(items) => stack.extend(items),
             _ => {}
         }
     }
     None
+}
+
+/// A selector's labels with the release's instance label, or `None` when it is not a map of
+/// strings.
+fn labels(service: &Resource<Service>, selector: &Payload) -> Option<Map<String, Value>> {
+    let Payload::Map(selector) = selector else { return None };
+    let mut out = Map::new();
+    out.insert("app.kubernetes.io/instance".into(), json!(release_name(&service.name)));
+    for (label, value) in selector {
+        let Payload::Str(value) = value else { return None };
+        out.insert(label.clone(), json!(value));
+    }
+    Some(out)
 }

@@ -279,7 +279,6 @@ impl super::Lowering<'_, '_> {
             .iter()
             .find(|s| s.spec.volumes.values().any(|v| v.name == *storage))
             .and_then(|s| claim_selector(s))
-            .and_then(Result::ok)
             .map_or_else(|| json!({ STORAGE_LABEL: storage }), Value::Object);
         let mut spec = json!({
             "backend": backend,
