@@ -21,11 +21,15 @@
 //! that would reach a template engine we cannot escape for (Argo, untemplated chart fields) are
 //! refused with a diagnostic.
 
+mod chart;
 pub mod escape;
+mod limits;
 mod manifests;
 mod quantity;
 mod releases;
 mod values;
+
+pub use values::split_image;
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::{Cluster, Resource};
@@ -46,6 +50,7 @@ impl Target for Kubernetes {
         for (cluster, on) in context.model.clusters.iter().zip(&placed.clusters) {
             let mut lowering =
                 Lowering { context, index: &index, cluster, on, diagnostics: Vec::new(), files: Vec::new() };
+            lowering.check_limits();
             lowering.helm();
             lowering.manifests();
             generated.files.append(&mut lowering.files);

@@ -15,13 +15,15 @@
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{Duration, Spanned};
+use spec_compiler::model::types::{Duration, Payload, Spanned};
 use spec_compiler::model::{Backup, Cadence, EnvValue, Keep, KubernetesSecret, Offsite, Resource, Workflow};
 use spec_compiler::source::Span;
 
+use crate::chart::claim_selector;
+use crate::limits::limit_range;
 use crate::quantity;
 use crate::releases::commented_documents;
-use crate::values::{STORAGE_LABEL, quantities};
+use crate::values::STORAGE_LABEL;
 
 impl super::Lowering<'_, '_> {
     /// Writes the cluster's raw manifests and their `kustomization.yaml`.
@@ -102,21 +104,16 @@ impl super::Lowering<'_, '_> {
             documents.push((from.clone(), self.object("v1", "ResourceQuota", "estate", json!({ "hard": hard }))));
         }
         if let Some(limits) = &spec.limits {
-            let mut limit = json!({ "type": "Container" });
-            if let Some(default) = &limits.value.default {
-                let quantities = Value::Object(quantities(&default.value));
-                limit["defaultRequest"] = quantities.clone();
-                limit["default"] = quantities;
-            }
-            if let Some(max) = &limits.value.max {
-                limit["max"] = Value::Object(quantities(&max.value));
-            }
-            documents.push((from, self.object("v1", "LimitRange", "estate", json!({ "limits": [limit] }))));
+            documents.push((
+                from,
+                self.object("v1", "LimitRange", "estate", json!({ "limits": [limit_range(&limits.value)] })),
+            ));
         }
         documents
     }
 
-    /// The secrets the cluster's services and workflows use, in first-use order.
+    /// The secrets the cluster's services (their env and chart values), workflows and backups
+    /// use, in first-use order.
     fn used_secrets(&self) -> Vec<&str> {
         let mut seen = indexmap::IndexSet::new();
         let env = self.on.services.iter().flat_map(|s| s.spec.env.values()).chain(
@@ -125,6 +122,19 @@ impl super::Lowering<'_, '_> {
         for value in env {
             if let EnvValue::Secret(secret) = &value.value {
                 seen.insert(secret.name.as_str());
+            }
+        }
+        for helm in self.on.services.iter().filter_map(|s| s.spec.helm.as_ref()) {
+            let mut stack: Vec<&Payload> = helm.value.values.values().collect();
+            while let Some(value) = stack.pop() {
+                match value {
+                    Payload::Reference(reference) if reference.kind == "secret" => {
+                        seen.insert(reference.name.as_str());
+                    }
+                    Payload::List(items) => stack.extend(items.iter().rev()),
+                    Payload::Map(map) | Payload::Tagged(_, map) => stack.extend(map.values().rev()),
+                    _ => {}
+                }
             }
         }
         for backup in &self.on.backups {
@@ -260,11 +270,21 @@ impl super::Lowering<'_, '_> {
         let mut backend = backend;
         backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;
         let cron = self.cron(*every, offsite.span, &backup.name)?;
+        // The claims of the storage: by the storage's label, or by the labels the chart of the
+        // service mounting it puts on the claim it creates.
+        let storage = &backup.spec.source.value.name;
+        let selector = self
+            .on
+            .services
+            .iter()
+            .find(|s| s.spec.volumes.values().any(|v| v.name == *storage))
+            .and_then(|s| claim_selector(s))
+            .map_or_else(|| json!({ STORAGE_LABEL: storage }), Value::Object);
         let mut spec = json!({
             "backend": backend,
             "backup": {
                 "schedule": cron,
-                "labelSelectors": [{ "matchLabels": { STORAGE_LABEL: backup.spec.source.value.name } }],
+                "labelSelectors": [{ "matchLabels": selector }],
                 "successfulJobsHistoryLimit": 2,
                 "failedJobsHistoryLimit": 2,
             },

@@ -9,6 +9,7 @@
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::escape::FLUX_SUBSTITUTE;
 use crate::values::Release;
@@ -73,7 +74,9 @@ impl super::Lowering<'_, '_> {
                 }
                 json!({ "chart": { "spec": spec } })
             };
-            let mut spec = json!({ "interval": INTERVAL });
+            // The release is named after the service (Flux's default, written out): charts label
+            // what they create with it, and backups select a chart's claims by that label.
+            let mut spec = json!({ "releaseName": release_name(service), "interval": INTERVAL });
             merge(&mut spec, chart_ref);
             if !needs.is_empty() {
                 spec["dependsOn"] = Value::Array(needs);
@@ -138,6 +141,21 @@ impl super::Lowering<'_, '_> {
     }
 }
 
+/// The Helm release of a service: its name, shortened as Flux shortens a name longer than Helm's
+/// 53 characters (the first 40, a hyphen, and the first 12 hex digits of the name's SHA-256), so
+/// what the output says is the release Flux installs.
+pub fn release_name(service: &str) -> String {
+    const MAX: usize = 53;
+    const HASH: usize = 12;
+    if service.len() <= MAX {
+        return service.to_string();
+    }
+    let digest = Sha256::digest(service.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    // Service names are DNS labels (ASCII), so the cut is on a character boundary.
+    format!("{}-{}", &service[..MAX - HASH - 1], &hex[..HASH])
+}
+
 /// Adds `extra`'s keys to `base` (both objects).
 fn merge(base: &mut Value, extra: Value) {
     if let (Value::Object(base), Value::Object(extra)) = (base, extra) {
@@ -155,4 +173,18 @@ pub fn commented_documents(documents: &[(String, Value)]) -> Result<String, Stri
         spec_yaml::append(&mut out, document)?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_release_names_are_shortened_as_flux_does() {
+        assert_eq!(release_name("db"), "db");
+        let name = "a-service-whose-name-is-longer-than-helm-allows-for-releases";
+        // The digest prefix is `sha256sum`'s of the name.
+        assert_eq!(release_name(name), "a-service-whose-name-is-longer-than-helm-cca617e723a4");
+        assert_eq!(release_name(name).len(), 53);
+    }
 }

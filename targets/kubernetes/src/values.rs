@@ -1,5 +1,5 @@
 //! Helm values for each service on a cluster: the `app-template` chart's values built from the
-//! service, or the values of the chart its `helm { … }` payload names.
+//! service (this module), or the values of the chart its `helm { … }` payload names ([`crate::chart`]).
 //!
 //! app-template (bjw-s, chart 4.1.1, values schema of `common` 4.1.1): one controller `main`
 //! (a `deployment`, or a `statefulset` when the service mounts storage), one container `app`,
@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{Payload, Spanned, Transport};
+use spec_compiler::model::types::{Spanned, Transport};
 use spec_compiler::model::{AccessMode, EnvValue, Health, KubernetesSecret, Resource, Resources, Service};
 
 use crate::escape;
@@ -21,6 +21,9 @@ use crate::quantity;
 /// The label every volume claim carries with its storage's name, so a backup selects exactly the
 /// claims of the storage it covers.
 pub const STORAGE_LABEL: &str = "spec-storage";
+
+/// The extended resource GPUs are requested by (the NVIDIA device plugin's).
+pub const GPU: &str = "nvidia.com/gpu";
 
 /// The app-template chart.
 pub const APP_TEMPLATE: Chart =
@@ -53,23 +56,7 @@ impl super::Lowering<'_, '_> {
     /// The release of one service, or `None` (with a diagnostic) when it cannot be installed.
     pub fn release(&mut self, service: &Resource<Service>) -> Option<Release> {
         if let Some(helm) = &service.spec.helm {
-            let chart = &helm.value;
-            let url = chart.chart.value.clone();
-            let name = chart
-                .name
-                .as_ref()
-                .map(|n| n.value.clone())
-                .unwrap_or_else(|| url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string());
-            let mut values = serde_json::Map::new();
-            for (key, value) in &chart.values {
-                values.insert(key.clone(), self.payload(value, key, helm.span)?);
-            }
-            return Some(Release {
-                url,
-                chart: name,
-                version: chart.version.as_ref().map(|v| v.value.clone()),
-                values: Value::Object(values),
-            });
+            return self.chart_release(service, helm);
         }
         let Some(image) = &service.spec.image else {
             self.diagnostics.push(
@@ -89,38 +76,6 @@ impl super::Lowering<'_, '_> {
             chart: APP_TEMPLATE.name.into(),
             version: Some(APP_TEMPLATE.version.into()),
             values: serde_json::to_value(values).ok()?,
-        })
-    }
-
-    /// A payload value as YAML data.
-    fn payload(&mut self, value: &Payload, key: &str, span: spec_compiler::source::Span) -> Option<Value> {
-        Some(match value {
-            Payload::Str(s) | Payload::Symbol(s) => Value::String(s.clone()),
-            Payload::Int(n) => json!(n),
-            Payload::Bool(b) => json!(b),
-            Payload::Duration(d) => Value::String(quantity::duration(*d)),
-            Payload::Size(s) => Value::String(quantity::size(*s)),
-            Payload::Address(a) => Value::String(a.0.to_string()),
-            Payload::Cidr(c) => Value::String(format!("{}/{}", c.address, c.prefix)),
-            Payload::Port(p) => json!(p.number),
-            Payload::List(items) => {
-                Value::Array(items.iter().map(|i| self.payload(i, key, span)).collect::<Option<Vec<_>>>()?)
-            }
-            Payload::Map(map) => {
-                let mut out = serde_json::Map::new();
-                for (k, v) in map {
-                    out.insert(k.clone(), self.payload(v, k, span)?);
-                }
-                Value::Object(out)
-            }
-            Payload::Nix(_) | Payload::Reference(_) | Payload::Tagged(..) => {
-                self.diagnostics.push(
-                    Diagnostic::new(Code::E1202, span, format!("the Helm value `{key}` has no YAML form"))
-                        .with_primary_label("in this `helm` payload")
-                        .with_help("Helm values are plain data: strings, numbers, booleans, lists and maps"),
-                );
-                return None;
-            }
         })
     }
 
@@ -304,7 +259,7 @@ fn protocol(transport: Transport) -> &'static str {
     }
 }
 
-fn access_mode(mode: AccessMode) -> &'static str {
+pub fn access_mode(mode: AccessMode) -> &'static str {
     match mode {
         AccessMode::ReadWriteOnce => "ReadWriteOnce",
         AccessMode::ReadOnlyMany => "ReadOnlyMany",
@@ -333,7 +288,7 @@ pub fn requirements(resources: &Resources) -> Value {
         limits.insert("memory".into(), memory.clone());
     }
     if let Some(gpu) = &resources.gpu {
-        limits.insert("nvidia.com/gpu".into(), json!(gpu.value.to_string()));
+        limits.insert(GPU.into(), json!(gpu.value.to_string()));
     }
     let mut out = serde_json::Map::new();
     if !requests.is_empty() {

@@ -154,6 +154,9 @@ codes! {
     E1202 "k8s-unsupported-value"     Error   "a value in a `helm { … }` payload has no YAML form",
     E1203 "k8s-nothing-to-install"    Error   "a service on a cluster has neither an image nor a chart",
     E1204 "k8s-no-cron"               Error   "a backup interval of a cluster volume has no cron form",
+    E1205 "k8s-chart-cannot-take"     Error   "a chart-backed service sets a field its chart payload takes nowhere",
+    E1206 "k8s-invalid-chart-directive" Error "a tagged record in `helm { values }` cannot be expanded",
+    E1207 "k8s-over-container-limit"  Error   "a service on a cluster asks for more than the cluster's `limits.max` per container",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",

@@ -1,0 +1,93 @@
+//! The cluster's per-container limits (`limits { default, max }`): the `LimitRange` written for
+//! them, and the check that no service on the cluster asks for more than `max` (E1207), which the
+//! API server would otherwise refuse at admission, long after `spec check` said nothing.
+
+use serde_json::{Value, json};
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::{Size, Spanned};
+use spec_compiler::model::{ContainerLimits, Resources};
+
+use crate::quantity;
+use crate::values::{GPU, quantities};
+
+/// The `LimitRange` item of the cluster's per-container limits.
+///
+/// `default` is what a container without resources *requests* (`defaultRequest`). Its limit is
+/// left unset, so Kubernetes defaults it to `max` (or to none): writing the default as the limit
+/// too would refuse every service that requests more than the default. GPUs are an extended
+/// resource: Kubernetes wants their request equal to their limit and would default a missing
+/// default limit to `max`, handing every container the most GPUs allowed, so the GPU default
+/// (0 unless given) is written as both.
+pub fn limit_range(limits: &ContainerLimits) -> Value {
+    let default = limits.default.as_ref().map(|d| &d.value);
+    let max = limits.max.as_ref().map(|m| &m.value);
+    let mut limit = serde_json::Map::new();
+    limit.insert("type".into(), json!("Container"));
+    let mut default_request = default.map(quantities).unwrap_or_default();
+    let default_gpu = default.and_then(|d| d.gpu.as_ref()).map(|g| g.value);
+    let max_gpu = max.and_then(|m| m.gpu.as_ref()).map(|g| g.value);
+    if default_gpu.is_some() || max_gpu.is_some() {
+        let gpus = json!(default_gpu.unwrap_or(0).to_string());
+        default_request.insert(GPU.into(), gpus.clone());
+        limit.insert("default".into(), json!({ GPU: gpus }));
+    }
+    if !default_request.is_empty() {
+        limit.insert("defaultRequest".into(), Value::Object(default_request));
+    }
+    if let Some(max) = max {
+        let mut quantities = quantities(max);
+        if let Some(gpus) = max_gpu {
+            quantities.insert(GPU.into(), json!(gpus.to_string()));
+        }
+        limit.insert("max".into(), Value::Object(quantities));
+    }
+    Value::Object(limit)
+}
+
+impl super::Lowering<'_, '_> {
+    /// Reports every service whose resources exceed the cluster's `limits.max`, and a default
+    /// above the maximum (a `LimitRange` the API server refuses).
+    pub fn check_limits(&mut self) {
+        let Some(limits) = &self.cluster.spec.limits else { return };
+        let Some(max) = &limits.value.max else { return };
+        let max = &max.value;
+        let cluster = self.cluster.name.clone();
+        if let Some(default) = &limits.value.default {
+            self.over_max(&default.value, max, &format!("the default of cluster `{cluster}`"));
+        }
+        for service in self.on.services.clone() {
+            if let Some(resources) = &service.spec.resources {
+                self.over_max(&resources.value, max, &format!("service `{}`", service.name));
+            }
+        }
+    }
+
+    fn over_max(&mut self, asked: &Resources, max: &Resources, who: &str) {
+        let size = |s: &Spanned<Size>| (s.span, s.value.0, quantity::size(s.value));
+        let number = |n: &Spanned<u32>| (n.span, u64::from(n.value), n.value.to_string());
+        let pairs = [
+            ("cpu", asked.cpu.as_ref().map(number), max.cpu.as_ref().map(number)),
+            ("memory", asked.memory.as_ref().map(size), max.memory.as_ref().map(size)),
+            ("gpu", asked.gpu.as_ref().map(number), max.gpu.as_ref().map(number)),
+        ];
+        for (what, asked, max) in pairs {
+            let (Some((span, asked, asked_text)), Some((max_span, max, max_text))) = (asked, max) else { continue };
+            if asked <= max {
+                continue;
+            }
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1207,
+                    span,
+                    format!("{who} asks for {what} {asked_text}, over the cluster's per-container maximum {max_text}"),
+                )
+                .with_primary_label(format!("more than `limits.max.{what}`"))
+                .with_label(max_span, "the maximum")
+                .with_help(format!(
+                    "ask for at most {max_text}, or raise `limits.max.{what}` of cluster `{}`",
+                    self.cluster.name
+                )),
+            );
+        }
+    }
+}

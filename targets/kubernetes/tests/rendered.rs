@@ -1,0 +1,432 @@
+//! What the real charts render from the generated values, read back against the spec: every
+//! values file is rendered by real Helm with the real chart (`shared/charts`), and the rendered
+//! objects must mean what the spec says: the image is the one asked for, each volume is a claim
+//! (carrying its storage's label) mounted at the spec's path, each Secret a container or volume
+//! refers to is one the estate provides with the key asked for, exactly the exposed ports are on a
+//! `LoadBalancer`, each container passes the
+//! namespace's `LimitRange` as the API server applies it, and each k8up `Schedule` selects the
+//! claim of its storage and no other. Without Helm or the charts the test prints SKIPPED.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize as _;
+use serde_json::Value;
+use spec_compiler::model::{KubernetesSecret, Model};
+use spec_target_kubernetes::Kubernetes;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn estates() -> Vec<(&'static str, PathBuf)> {
+    let case = |name: &str| workspace().join(format!("specs/targets/kubernetes/{name}.spec"));
+    vec![
+        ("tour", workspace().join("examples/tour/main.spec")),
+        ("every_workload", case("a_cluster_with_every_workload_generates_cleanly")),
+        ("chart_services", case("chart_services_take_their_fields")),
+    ]
+}
+
+/// The Helm binary: `HELM_BIN`, `helm` on the path, or where `.ci/run` installs it.
+fn helm() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
+    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
+}
+
+fn documents(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| Value::deserialize(document).expect("YAML"))
+        .filter(|document| !document.is_null())
+        .collect()
+}
+
+/// The objects the chart named on the values file's first line renders from it.
+fn render(helm: &Path, charts: &Path, release: &str, namespace: &str, values: &Path, first_line: &str) -> Vec<Value> {
+    let chart = first_line.trim_start_matches("# chart: ").split('@').next().expect("chart name");
+    let output = Command::new(helm)
+        .args(["template", release])
+        .arg(charts.join(chart))
+        .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
+        .arg(values)
+        .output()
+        .expect("helm runs");
+    assert!(output.status.success(), "{}: {}", values.display(), String::from_utf8_lossy(&output.stderr));
+    documents(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The pod template and claim templates of a rendered workload.
+fn pod_spec(object: &Value) -> Option<&Value> {
+    match object["kind"].as_str()? {
+        "Deployment" | "StatefulSet" | "DaemonSet" => Some(&object["spec"]["template"]["spec"]),
+        _ => None,
+    }
+}
+
+fn array(value: &Value) -> &[Value] {
+    value.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// Every Secret a rendered object refers to, with the key when it names one.
+fn secret_references(object: &Value, out: &mut Vec<(String, Option<String>)>) {
+    match object {
+        Value::Object(map) => {
+            if let Some(reference) = map.get("secretKeyRef") {
+                let name = reference["name"].as_str().unwrap_or_default().to_string();
+                out.push((name, reference["key"].as_str().map(str::to_string)));
+            }
+            if let Some(Value::Object(secret)) = map.get("secret") {
+                let name = secret.get("secretName").and_then(Value::as_str).unwrap_or_default().to_string();
+                let keys: Vec<_> = array(secret.get("items").unwrap_or(&Value::Null)).iter().collect();
+                if keys.is_empty() {
+                    out.push((name.clone(), None));
+                }
+                for item in keys {
+                    out.push((name.clone(), item["key"].as_str().map(str::to_string)));
+                }
+            }
+            map.values().for_each(|v| secret_references(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| secret_references(v, out)),
+        _ => {}
+    }
+}
+
+/// The Secrets the estate provides to a cluster: its ExternalSecrets' targets and the existing
+/// Secrets its secrets name, each with its keys.
+fn provided_secrets(model: &Model, manifests: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut provided: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for object in manifests.iter().filter(|o| o["kind"] == "ExternalSecret") {
+        let name = object["spec"]["target"]["name"].as_str().expect("target name").to_string();
+        let keys = array(&object["spec"]["data"]).iter().filter_map(|d| d["secretKey"].as_str().map(str::to_string));
+        provided.entry(name).or_default().extend(keys);
+    }
+    for secret in &model.secrets {
+        if let Some(KubernetesSecret::Existing { name, key }) = secret.spec.k8s.as_ref().map(|k| &k.value) {
+            provided.entry(name.clone()).or_default().insert(key.clone());
+        }
+    }
+    provided
+}
+
+/// A Kubernetes quantity in thousandths (`500m`, `2`, `4Gi`, `1e3`), as far as these files use them.
+fn milli(quantity: &Value) -> u128 {
+    let text = match quantity {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let suffixes: [(&str, u128); 12] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("Pi", 1 << 50),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
+        ("m", 0),
+        ("", 1),
+    ];
+    for (suffix, factor) in suffixes {
+        if let Some(number) =
+            text.strip_suffix(suffix).filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        {
+            let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+            let thousandths = format!("{fraction:0<3}")[..3].parse::<u128>().expect("fraction");
+            let value = whole.parse::<u128>().expect("number") * 1000 + thousandths;
+            return if factor == 0 { value / 1000 } else { value * factor };
+        }
+    }
+    panic!("not a quantity: {text}")
+}
+
+/// Whether a container with these `resources` is admitted in a namespace with these LimitRange
+/// items, as the API server does it: a limit item's `default` is its `max` where unset, and its
+/// `defaultRequest` its `default` where unset (LimitRange defaulting); a container's missing
+/// request is its limit (pod defaulting), then the LimitRanger fills a missing limit from
+/// `default` and a missing request from `defaultRequest`; then every request must be at most its
+/// limit, every limit at most `max`, and an extended resource's request equal to its limit.
+fn admitted(items: &[&Value], resources: &Value) -> Result<(), String> {
+    let quantities = |v: &Value| -> BTreeMap<String, u128> {
+        v.as_object().map(|m| m.iter().map(|(k, q)| (k.clone(), milli(q))).collect()).unwrap_or_default()
+    };
+    let mut limits = quantities(&resources["limits"]);
+    let mut requests = quantities(&resources["requests"]);
+    for (name, limit) in &limits {
+        requests.entry(name.clone()).or_insert(*limit);
+    }
+    for item in items {
+        let max = quantities(&item["max"]);
+        let mut default = quantities(&item["default"]);
+        for (name, most) in &max {
+            default.entry(name.clone()).or_insert(*most);
+        }
+        let mut default_request = quantities(&item["defaultRequest"]);
+        for (name, limit) in &default {
+            default_request.entry(name.clone()).or_insert(*limit);
+        }
+        for (name, limit) in &default {
+            limits.entry(name.clone()).or_insert(*limit);
+        }
+        for (name, request) in &default_request {
+            requests.entry(name.clone()).or_insert(*request);
+        }
+        for (name, most) in &max {
+            if let Some(limit) = limits.get(name).filter(|l| *l > most) {
+                return Err(format!("{name} limit {limit}m over the maximum {most}m"));
+            }
+        }
+    }
+    for (name, request) in &requests {
+        match limits.get(name) {
+            Some(limit) if request > limit => return Err(format!("{name} request {request}m over its limit {limit}m")),
+            Some(limit) if name.contains('/') && request != limit => {
+                return Err(format!("{name} request {request}m is not its limit {limit}m"));
+            }
+            None if name.contains('/') => return Err(format!("{name} is requested without a limit")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A size as Kubernetes writes it: the largest binary unit that divides it.
+fn size_quantity(bytes: u64) -> String {
+    let units = [("Pi", 1u64 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
+    units
+        .iter()
+        .find(|(_, unit)| bytes > 0 && bytes.is_multiple_of(*unit))
+        .map_or_else(|| bytes.to_string(), |(name, unit)| format!("{}{name}", bytes / unit))
+}
+
+#[test]
+fn what_the_charts_render_is_what_the_spec_says() {
+    let charts = workspace().join("../shared/charts");
+    let Some(helm) = helm() else {
+        eprintln!("SKIPPED: helm is not installed (see .ci/run); the charts' renderings were NOT read back");
+        return;
+    };
+    if !charts.join("postgresql").exists() {
+        eprintln!("SKIPPED: {} is missing; the charts' renderings were NOT read back", charts.display());
+        return;
+    }
+    let mut rendered_values = 0;
+    for (name, estate) in estates() {
+        let text = std::fs::read_to_string(&estate).expect("estate");
+        let (_, compilation) = spec_testkit::compile("main.spec", text);
+        let model = &compilation.model;
+        let files = spec_testkit::generate(&Kubernetes, &estate);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-rendered").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for cluster in &model.clusters {
+            let namespace = cluster.spec.namespace.as_ref().map_or("default", |n| n.value.as_str());
+            let manifests: Vec<Value> = files
+                .iter()
+                .filter(|(path, _)| path.starts_with(&format!("k8s/{}/", cluster.name)))
+                .flat_map(|(_, contents)| documents(contents))
+                .collect();
+            let provided = provided_secrets(model, &manifests);
+            let limit_ranges: Vec<&Value> = manifests
+                .iter()
+                .filter(|o| o["kind"] == "LimitRange")
+                .flat_map(|o| array(&o["spec"]["limits"]))
+                .filter(|item| item["type"] == "Container")
+                .collect();
+            // The labels of each storage's claim, as rendered, for the k8up check.
+            let mut claim_labels: BTreeMap<String, Value> = BTreeMap::new();
+            for service in &model.services {
+                let values_path = format!("helm/{}/{}.values.yaml", cluster.name, service.name);
+                let Some((_, contents)) = files.iter().find(|(path, _)| *path == values_path) else { continue };
+                let first_line = contents.lines().next().unwrap_or_default();
+                let chart = first_line.trim_start_matches("# chart: ").split('@').next().unwrap_or_default();
+                if !charts.join(chart).exists() {
+                    continue;
+                }
+                let values_file = dir.join(format!("{}.values.yaml", service.name));
+                std::fs::write(&values_file, contents).expect("write");
+                // Rendered as Flux installs it: under the release name its HelmRelease gives.
+                let release = files
+                    .iter()
+                    .filter(|(path, _)| *path == format!("helm/{}/releases.yaml", cluster.name))
+                    .flat_map(|(_, contents)| documents(contents))
+                    .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == service.name.as_str())
+                    .and_then(|o| o["spec"]["releaseName"].as_str().map(str::to_string))
+                    .unwrap_or_else(|| {
+                        panic!("{name}: service `{}` has no HelmRelease with a releaseName", service.name)
+                    });
+                let objects = render(&helm, &charts, &release, namespace, &values_file, first_line);
+                rendered_values += 1;
+                let what = format!("{name}: service `{}` ({chart})", service.name);
+                let workloads: Vec<&Value> = objects.iter().filter(|o| pod_spec(o).is_some()).collect();
+                assert!(!workloads.is_empty(), "{what}: the chart renders no workload");
+                let images: Vec<&str> = workloads
+                    .iter()
+                    .flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
+                    .filter_map(|c| c["image"].as_str())
+                    .collect();
+
+                // Every container passes the namespace's LimitRange at admission.
+                for workload in &workloads {
+                    let pod = pod_spec(workload).expect("pod");
+                    for container in array(&pod["containers"]).iter().chain(array(&pod["initContainers"])) {
+                        if let Err(refusal) = admitted(&limit_ranges, &container["resources"]) {
+                            panic!("{what}: container {} is refused at admission: {refusal}", container["name"]);
+                        }
+                    }
+                }
+
+                // The service's resources reach one of its containers: cpu and memory requested,
+                // GPUs as the `nvidia.com/gpu` limit.
+                if let Some(resources) = &service.spec.resources {
+                    let resources = &resources.value;
+                    let wanted: Vec<(&str, &str, u128)> = [
+                        resources.cpu.as_ref().map(|c| ("requests", "cpu", u128::from(c.value) * 1000)),
+                        resources.memory.as_ref().map(|m| ("requests", "memory", u128::from(m.value.0) * 1000)),
+                        resources.gpu.as_ref().map(|g| ("limits", "nvidia.com/gpu", u128::from(g.value) * 1000)),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    let reaches =
+                        workloads.iter().flat_map(|w| array(&pod_spec(w).expect("pod")["containers"])).any(|c| {
+                            wanted.iter().all(|(side, name, amount)| {
+                                let quantity = &c["resources"][side][name];
+                                !quantity.is_null() && milli(quantity) == *amount
+                            })
+                        });
+                    assert!(reaches, "{what}: no container has {wanted:?}");
+                }
+
+                // Each exposed port is on a LoadBalancer Service; nothing else is.
+                let balanced: BTreeSet<u64> = objects
+                    .iter()
+                    .filter(|o| o["kind"] == "Service" && o["spec"]["type"] == "LoadBalancer")
+                    .flat_map(|o| array(&o["spec"]["ports"]))
+                    .filter_map(|p| p["port"].as_u64())
+                    .collect();
+                let exposed: BTreeSet<u64> = service
+                    .spec
+                    .expose
+                    .iter()
+                    .filter_map(|name| service.spec.ports.get(&name.value.0))
+                    .map(|port| u64::from(port.value.number))
+                    .collect();
+                assert_eq!(balanced, exposed, "{what}: the ports reachable from outside");
+
+                // The image: the service's own, or the tag its chart values ask for.
+                let values: Value = serde_yaml::from_str(contents).expect("values");
+                if let Some(image) = &service.spec.image {
+                    let (repository, tag) = spec_target_kubernetes::split_image(&image.value);
+                    let expected = format!("{repository}:{tag}");
+                    assert!(images.contains(&expected.as_str()), "{what}: runs {images:?}, not {expected}");
+                } else if let Some(tag) = values["image"]["tag"].as_str() {
+                    assert!(
+                        images.iter().any(|i| i.ends_with(&format!(":{tag}"))),
+                        "{what}: runs {images:?}, not {tag}"
+                    );
+                }
+
+                // Each volume: a claim of the storage's size, mounted at the spec's path. Its
+                // labels are kept for the k8up check below.
+                let claims: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "PersistentVolumeClaim").collect();
+                for (path, storage) in &service.spec.volumes {
+                    let volume =
+                        model.storage.iter().find(|s| s.name == storage.name).and_then(|s| s.spec.volume.as_ref());
+                    let Some(volume) = volume else { continue };
+                    let size = size_quantity(volume.value.size.value.0);
+                    let mut mounted = None;
+                    for workload in &workloads {
+                        let pod = pod_spec(workload).expect("pod");
+                        let mounts = array(&pod["containers"]).iter().flat_map(|c| array(&c["volumeMounts"]));
+                        for mount in mounts.filter(|m| {
+                            m["mountPath"].as_str().map(|p| p.trim_end_matches('/')) == Some(path.trim_end_matches('/'))
+                        }) {
+                            let name = &mount["name"];
+                            let template = array(&workload["spec"]["volumeClaimTemplates"])
+                                .iter()
+                                .find(|t| t["metadata"]["name"] == *name);
+                            let claim = array(&pod["volumes"]).iter().filter(|v| v["name"] == *name).find_map(|v| {
+                                let claim = &v["persistentVolumeClaim"]["claimName"];
+                                claims.iter().copied().find(|c| c["metadata"]["name"] == *claim)
+                            });
+                            mounted = mounted.or(template.or(claim));
+                        }
+                    }
+                    let claim = mounted.unwrap_or_else(|| {
+                        panic!("{what}: no claim is mounted at {path} for storage `{}`", storage.name)
+                    });
+                    assert_eq!(
+                        claim["spec"]["resources"]["requests"]["storage"],
+                        size.as_str(),
+                        "{what}: the claim at {path}"
+                    );
+                    claim_labels.insert(storage.name.clone(), claim["metadata"]["labels"].clone());
+                }
+                let claimed = claims.len()
+                    + workloads.iter().map(|w| array(&w["spec"]["volumeClaimTemplates"]).len()).sum::<usize>();
+                assert_eq!(
+                    claimed,
+                    service.spec.volumes.len(),
+                    "{what}: the chart claims storage the spec does not declare"
+                );
+
+                // Each Secret referred to: rendered by the chart itself, or provided by the estate
+                // with the key asked for.
+                let own: BTreeSet<&str> = objects
+                    .iter()
+                    .filter(|o| o["kind"] == "Secret")
+                    .filter_map(|o| o["metadata"]["name"].as_str())
+                    .collect();
+                let mut references = Vec::new();
+                objects.iter().for_each(|o| secret_references(o, &mut references));
+                for (secret, key) in references {
+                    if own.contains(secret.as_str()) {
+                        continue;
+                    }
+                    let keys = provided.get(&secret).unwrap_or_else(|| {
+                        panic!("{what}: refers to Secret `{secret}`, which the estate does not provide ({provided:?})")
+                    });
+                    if let Some(key) = key {
+                        assert!(keys.contains(&key), "{what}: Secret `{secret}` has no key `{key}` ({keys:?})");
+                    }
+                }
+            }
+            // Each k8up Schedule selects the claim of its backup's storage, and no other claim.
+            for schedule in manifests.iter().filter(|o| o["kind"] == "Schedule") {
+                let backup =
+                    model.backups.iter().find(|b| schedule["metadata"]["name"] == b.name.as_str()).expect("backup");
+                let storage = &backup.spec.source.value.name;
+                for selector in array(&schedule["spec"]["backup"]["labelSelectors"]) {
+                    let Value::Object(wanted) = &selector["matchLabels"] else {
+                        panic!("{name}: a selector without labels")
+                    };
+                    let selects = |labels: &Value| wanted.iter().all(|(k, v)| labels[k] == *v);
+                    let Some(labels) = claim_labels.get(storage) else {
+                        panic!("{name}: Schedule {storage} backs up a storage no rendered workload mounts")
+                    };
+                    assert!(selects(labels), "{name}: Schedule {storage} selects {wanted:?}, not the claim's {labels}");
+                    for (other, labels) in claim_labels.iter().filter(|(other, _)| *other != storage) {
+                        assert!(!selects(labels), "{name}: Schedule {storage} also selects the claim of `{other}`");
+                    }
+                }
+            }
+        }
+        if name == "chart_services" {
+            // `std.postgres { version = 15 }`: PostgreSQL 15 runs, not the chart's default 17.
+            let values: Value =
+                serde_yaml::from_str(&files.iter().find(|(p, _)| p.ends_with("/db.values.yaml")).expect("db values").1)
+                    .expect("values");
+            let tag = values["image"]["tag"].as_str().expect("a tag");
+            assert!(tag.starts_with("15."), "db runs PostgreSQL {tag}, not 15");
+        }
+    }
+    assert!(rendered_values >= 5, "only {rendered_values} values files were rendered");
+}
