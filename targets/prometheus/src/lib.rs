@@ -51,9 +51,11 @@
 //! selects every area or one cluster's.
 
 pub mod derive;
+mod down;
 pub mod escape;
 mod output;
 mod rules;
+pub mod scrape;
 pub mod template;
 
 use spec_compiler::parallel;
@@ -76,7 +78,7 @@ pub enum Scope<'a> {
 /// the same whatever the scope. Label names Prometheus refuses are left out here; the target
 /// reports them (E1501).
 pub fn rule_groups(index: &Index<'_>, scope: Scope<'_>) -> Vec<RuleGroup> {
-    let (areas, _) = rules::plan(index, rules::GeneratedAlerts::Written);
+    let (areas, _, _) = rules::plan(index, rules::GeneratedAlerts::Written);
     areas
         .into_iter()
         .filter(|area| match scope {
@@ -97,8 +99,8 @@ impl Target for Prometheus {
 
     fn generate(&self, context: &Context<'_>) -> Generated {
         let index = Index::new(context.model);
-        let (areas, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Written);
-        let mut derivations = output::derive_all(&areas, output::alert_tests).into_iter();
+        let (areas, universes, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Written);
+        let mut derivations = output::derive_all(&areas, &universes, output::alert_tests).into_iter();
         let derived: Vec<_> =
             areas.iter().map(|area| (area, derivations.by_ref().take(area.alerts.len()).collect())).collect();
         // Each area's files are written on their own; the split follows the alerts, of which the
@@ -129,9 +131,9 @@ impl Target for Prometheus {
     fn check(&self, context: &Context<'_>) -> Vec<spec_compiler::diagnostics::Diagnostic> {
         let index = Index::new(context.model);
         // Generated alerts always get their test: only the spec's own are planned and derived.
-        let (areas, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Named);
+        let (areas, universes, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Named);
         let alerts = areas.iter().flat_map(|area| &area.alerts);
-        for (alert, problem) in alerts.zip(output::derive_all(&areas, output::test_problem)) {
+        for (alert, problem) in alerts.zip(output::derive_all(&areas, &universes, output::test_problem)) {
             diagnostics.extend(problem.map(|problem| output::untested(alert, problem)));
         }
         diagnostics
