@@ -19,20 +19,26 @@
 
 use std::collections::BTreeMap;
 
-use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::label::MatchOp;
 use promql_parser::parser::token::{
     T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MAX, T_MIN, T_MUL,
     T_NEQ, T_SUB, T_SUM, TokenId,
 };
 use promql_parser::parser::{BinaryExpr, Expr, LabelModifier, VectorSelector};
+use spec_compiler::model::types::format_duration;
 use spec_compiler::promql::ShapeCache;
 
 use crate::escape::promql_string;
+pub use crate::scrape::Scrape;
+pub use crate::scrape::unscraped;
+#[cfg(test)]
+use crate::scrape::{TargetLabels, Universe};
+use crate::scrape::{matchers_by_label, scraped_target};
 
 /// Labels of a series or sample, `__name__` included when it has one.
 pub type Labels = BTreeMap<String, String>;
 
-/// Seconds between input samples, and between rule evaluations in the test.
+/// The shortest step between input samples, and between rule evaluations in a test file.
 pub const STEP: u64 = 60;
 
 const NAME: &str = "__name__";
@@ -130,58 +136,133 @@ pub struct Series {
     pub values: String,
 }
 
-/// A derived test: when to evaluate, what makes the alert fire (and the sample it fires with),
-/// what keeps it quiet.
+/// A derived test: when the alert fires, what makes it fire (and the sample it fires with), what
+/// keeps it quiet. The series are written out for an evaluation time ([`Derived::eval_seconds`])
+/// that depends on how often the test file evaluates its rules.
 #[derive(Clone, Debug)]
 pub struct Derived {
-    /// Seconds after the first sample at which the alert is checked.
-    pub eval_seconds: u64,
-    /// Series under which the alert fires.
-    pub firing: Vec<Series>,
+    /// Seconds between input samples: a minute, or a power of two of minutes when the longest
+    /// range would hold more samples than promtool loads into one query.
+    pub step_seconds: u64,
+    /// Seconds after the first sample from which the firing condition holds (the lookback and
+    /// the longest range filled).
+    pub holds_from: u64,
+    /// How long the condition must hold, in seconds.
+    pub pending_seconds: u64,
     /// The sample the alert fires with.
     pub sample: Sample,
-    /// Series under which the alert is quiet.
-    pub quiet: Vec<Series>,
+    firing: Vec<(Labels, Values)>,
+    quiet: Vec<(Labels, Values)>,
 }
 
-/// Derives a test for an alert with expression `expr` that must hold for `pending_seconds`.
-/// `shapes` holds the expressions parsed so far: alerts of one template share one parse.
-pub fn derive(expr: &str, pending_seconds: u64, shapes: &mut ShapeCache) -> Result<Derived, String> {
+impl Derived {
+    /// When to check the alert with rules evaluated every `every` seconds (a multiple of the
+    /// step): the first evaluation at which the condition holds, plus its `for`, on that grid.
+    pub fn eval_seconds(&self, every: u64) -> u64 {
+        self.holds_from.div_ceil(every) * every + self.pending_seconds.div_ceil(every) * every
+    }
+
+    /// Series under which the alert fires, sampled up to `eval_seconds`.
+    pub fn firing(&self, eval_seconds: u64) -> Vec<Series> {
+        series_of(&self.firing, eval_seconds / self.step_seconds)
+    }
+
+    /// Series under which the alert is quiet, sampled up to `eval_seconds`.
+    pub fn quiet(&self, eval_seconds: u64) -> Vec<Series> {
+        series_of(&self.quiet, eval_seconds / self.step_seconds)
+    }
+}
+
+/// What the walk carries: the scrape and the step between samples.
+#[derive(Clone, Copy)]
+struct Cx<'s> {
+    scrape: Scrape<'s>,
+    step: u64,
+}
+
+/// The most samples one range selector may span in a test: promtool refuses a query that loads
+/// more than 10,000 (`increase(x[7d1h])` at one a minute is 10,140), and evaluates every rule at
+/// every evaluation, so fewer also keep the test fast.
+const MAX_RANGE_SAMPLES: u64 = 3_000;
+
+/// The longest step an instant selector bears: Prometheus looks back 5 minutes for a sample.
+const MAX_INSTANT_STEP: u64 = 240;
+
+/// Derives a test for an alert with expression `expr` that must hold for `pending_seconds`, its
+/// series labelled as `scrape`'s targets are. `shapes` holds the expressions parsed so far:
+/// alerts of one template share one parse.
+pub fn derive(
+    expr: &str,
+    pending_seconds: u64,
+    scrape: Scrape<'_>,
+    shapes: &mut ShapeCache,
+) -> Result<Derived, String> {
     let ast = shapes.parse_restored(expr).map_err(|e| format!("the expression does not parse: {e}"))?;
-    let (eval_seconds, fire_plan, sample, quiet_plan) = plans(&ast, pending_seconds)?;
-    let samples = eval_seconds / STEP;
-    Ok(Derived { eval_seconds, firing: series_of(&fire_plan, samples), sample, quiet: series_of(&quiet_plan, samples) })
+    let planned = plans(&ast, scrape)?;
+    let table = |plan: &Plan<'_>| plan.series.iter().map(|(l, v)| (l.clone(), *v)).collect();
+    Ok(Derived {
+        step_seconds: planned.step,
+        holds_from: planned.holds_from,
+        pending_seconds,
+        firing: table(&planned.fire),
+        sample: planned.sample,
+        quiet: table(&planned.quiet),
+    })
 }
 
 /// The sample the alert fires with, or why no test can be derived: what [`derive`] decides,
 /// without writing the series out (`spec check` needs only the decision and the sample its
 /// templates expand with).
-pub fn firing_sample(expr: &str, pending_seconds: u64, shapes: &mut ShapeCache) -> Result<Sample, String> {
+pub fn firing_sample(expr: &str, scrape: Scrape<'_>, shapes: &mut ShapeCache) -> Result<Sample, String> {
     let ast = shapes.parse_restored(expr).map_err(|e| format!("the expression does not parse: {e}"))?;
-    plans(&ast, pending_seconds).map(|(_, _, sample, _)| sample)
+    plans(&ast, scrape).map(|planned| planned.sample)
 }
 
-/// When to evaluate, the plan that fires the alert and its sample, and the plan that keeps it
-/// quiet.
-fn plans(ast: &Expr, pending_seconds: u64) -> Result<(u64, Plan<'_>, Sample, Plan<'_>), String> {
-    let lookback = 300 + longest_range(ast);
-    let eval_seconds = (pending_seconds + lookback).div_ceil(STEP) * STEP;
-    let (fire_plan, sample) = evaluate(ast, Want::Any)?;
+/// The derivation's plans and what frames them.
+struct Planned<'e> {
+    step: u64,
+    holds_from: u64,
+    fire: Plan<'e>,
+    sample: Sample,
+    quiet: Plan<'e>,
+}
+
+/// The step, the plan that fires the alert and its sample, and the plan that keeps it quiet.
+fn plans<'e>(ast: &'e Expr, scrape: Scrape<'_>) -> Result<Planned<'e>, String> {
+    let (range, instant) = ranges(ast);
+    let mut step = STEP;
+    while range.div_ceil(step) > MAX_RANGE_SAMPLES {
+        step *= 2;
+    }
+    if instant && step > MAX_INSTANT_STEP {
+        return Err(format!(
+            "a range of {} is too long for promtool to read beside an instant selector (at most {} samples a \
+             query, one at least every 4m)",
+            format_duration(range * 1000),
+            MAX_RANGE_SAMPLES
+        ));
+    }
+    let cx = Cx { scrape, step };
+    let holds_from = 300 + range;
+    let (fire, sample) = evaluate(ast, Want::Any, cx)?;
     let sample = sample.ok_or("the expression yields nothing under the series meant to fire it")?;
-    verify(&fire_plan)?;
-    let (quiet_plan, quiet_sample) = evaluate(ast, Want::Empty)?;
+    verify(&fire)?;
+    let (quiet, quiet_sample) = evaluate(ast, Want::Empty, cx)?;
     if quiet_sample.is_some() {
         return Err("no series keep the expression empty".into());
     }
-    verify(&quiet_plan)?;
-    Ok((eval_seconds, fire_plan, sample, quiet_plan))
+    verify(&quiet)?;
+    Ok(Planned { step, holds_from, fire, sample, quiet })
 }
 
-fn longest_range(expr: &Expr) -> u64 {
+/// The longest range in seconds, and whether an instant selector appears.
+fn ranges(expr: &Expr) -> (u64, bool) {
+    let mut instant = false;
     let mut longest = 0;
     let mut stack = vec![expr];
     while let Some(expr) = stack.pop() {
         match expr {
+            Expr::VectorSelector(_) => instant = true,
             Expr::MatrixSelector(ms) => longest = longest.max(ms.range.as_secs()),
             Expr::Aggregate(a) => stack.push(&a.expr),
             Expr::Unary(u) => stack.push(&u.expr),
@@ -192,14 +273,14 @@ fn longest_range(expr: &Expr) -> u64 {
             _ => {}
         }
     }
-    longest
+    (longest, instant)
 }
 
-fn evaluate(expr: &Expr, want: Want) -> Derivation<'_> {
+fn evaluate<'e>(expr: &'e Expr, want: Want, cx: Cx<'_>) -> Derivation<'e> {
     match expr {
-        Expr::Paren(p) => evaluate(&p.expr, want),
-        Expr::VectorSelector(vs) => selector(vs, want),
-        Expr::Call(call) => function(call.func.name, &call.args.args, want),
+        Expr::Paren(p) => evaluate(&p.expr, want, cx),
+        Expr::VectorSelector(vs) => selector(vs, want, cx),
+        Expr::Call(call) => function(call.func.name, &call.args.args, want, cx),
         Expr::Aggregate(a) => {
             if a.param.is_some() {
                 return Err(format!("the aggregation `{}` takes a parameter", a.op));
@@ -212,26 +293,26 @@ fn evaluate(expr: &Expr, want: Want) -> Derivation<'_> {
                 (T_SUM | T_MIN | T_MAX | T_AVG, want) => want,
                 _ => return Err(format!("the aggregation `{}`", a.op)),
             };
-            let (plan, sample) = evaluate(&a.expr, inner_want)?;
+            let (plan, sample) = evaluate(&a.expr, inner_want, cx)?;
             let sample = sample.map(|s| Sample {
                 labels: grouped(&s.labels, a.modifier.as_ref()),
                 value: if id == T_COUNT { Some(1.0) } else { s.value },
             });
             Ok((plan, sample))
         }
-        Expr::Binary(b) => binary(b, want),
+        Expr::Binary(b) => binary(b, want, cx),
         Expr::MatrixSelector(_) => Err("a range vector outside a function".into()),
         _ => Err("a scalar or string where an instant vector is needed".into()),
     }
 }
 
-fn selector(vs: &VectorSelector, want: Want) -> Derivation<'_> {
-    let labels = example_labels(vs)?;
+fn selector<'e>(vs: &'e VectorSelector, want: Want, cx: Cx<'_>) -> Derivation<'e> {
+    let labels = example_labels(vs, cx.scrape)?;
     let values = match want {
         Want::Empty => Values::Absent,
         Want::Any => Values::Any,
         Want::Exactly(Level::Const(c)) => Values::Constant(c),
-        Want::Exactly(Level::Ago(c)) => Values::Slope { start: -c, step: STEP as f64 },
+        Want::Exactly(Level::Ago(c)) => Values::Slope { start: -c, step: cx.step as f64 },
     };
     let mut plan = Plan::default();
     plan.need(labels.clone(), values)?;
@@ -245,7 +326,7 @@ fn selector(vs: &VectorSelector, want: Want) -> Derivation<'_> {
     Ok((plan, sample))
 }
 
-fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want) -> Derivation<'e> {
+fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want, cx: Cx<'_>) -> Derivation<'e> {
     let range_selector = |i: usize| match args.get(i).map(|a| a.as_ref()) {
         Some(Expr::MatrixSelector(ms)) => Ok(ms),
         _ => Err(format!("`{name}` without a range selector")),
@@ -254,14 +335,15 @@ fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want) -> Derivation<'e>
         "rate" | "irate" | "increase" => {
             let ms = range_selector(0)?;
             let range = ms.range.as_secs_f64();
-            let per_step = |c: f64| if name == "increase" { c * STEP as f64 / range } else { c * STEP as f64 };
+            let step = cx.step as f64;
+            let per_step = |c: f64| if name == "increase" { c * step / range } else { c * step };
             let (values, value) = match want {
                 Want::Empty => (Values::Absent, None),
                 Want::Any | Want::Exactly(Level::Const(0.0)) => (Values::Any, Some(0.0)),
                 Want::Exactly(Level::Const(c)) if c > 0.0 => (Values::Slope { start: 0.0, step: per_step(c) }, None),
                 Want::Exactly(_) => return Err(format!("`{name}` of a counter cannot take that value")),
             };
-            counter_like(&ms.vs, values, value)
+            counter_like(&ms.vs, values, value, cx)
         }
         "avg_over_time" | "min_over_time" | "max_over_time" | "last_over_time" => {
             let ms = range_selector(0)?;
@@ -271,7 +353,7 @@ fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want) -> Derivation<'e>
                 Want::Exactly(Level::Const(c)) => (Values::Constant(c), Some(c)),
                 Want::Exactly(Level::Ago(_)) => return Err(format!("`{name}` of a timestamp")),
             };
-            counter_like(&ms.vs, values, value)
+            counter_like(&ms.vs, values, value, cx)
         }
         "absent" | "absent_over_time" => {
             let vs = match args.first().map(|a| a.as_ref()) {
@@ -281,11 +363,11 @@ fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want) -> Derivation<'e>
             };
             match want {
                 Want::Empty => {
-                    let (plan, _) = selector(vs, Want::Any)?;
+                    let (plan, _) = selector(vs, Want::Any, cx)?;
                     Ok((plan, None))
                 }
                 Want::Any | Want::Exactly(Level::Const(1.0)) => {
-                    let (plan, _) = selector(vs, Want::Empty)?;
+                    let (plan, _) = selector(vs, Want::Empty, cx)?;
                     let labels = vs
                         .matchers
                         .matchers
@@ -303,8 +385,8 @@ fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want) -> Derivation<'e>
 }
 
 /// A function of one range selector: the series gets `values`, the sample drops the name.
-fn counter_like(vs: &VectorSelector, values: Values, value: Option<f64>) -> Derivation<'_> {
-    let labels = example_labels(vs)?;
+fn counter_like<'e>(vs: &'e VectorSelector, values: Values, value: Option<f64>, cx: Cx<'_>) -> Derivation<'e> {
+    let labels = example_labels(vs, cx.scrape)?;
     let mut plan = Plan::default();
     plan.need(labels.clone(), values)?;
     let present = values != Values::Absent;
@@ -313,14 +395,14 @@ fn counter_like(vs: &VectorSelector, values: Values, value: Option<f64>) -> Deri
     Ok((plan, sample))
 }
 
-fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
+fn binary<'e>(b: &'e BinaryExpr, want: Want, cx: Cx<'_>) -> Derivation<'e> {
     let id = b.op.id();
     let modifier_labels = b.modifier.as_ref().and_then(|m| m.matching.as_ref());
     match id {
-        T_LAND | T_LUNLESS if matches!(want, Want::Empty) => evaluate(&b.lhs, Want::Empty),
+        T_LAND | T_LUNLESS if matches!(want, Want::Empty) => evaluate(&b.lhs, Want::Empty, cx),
         T_LAND => {
-            let (plan, sample) = evaluate(&b.lhs, want)?;
-            let (other, matched) = evaluate(&b.rhs, Want::Any)?;
+            let (plan, sample) = evaluate(&b.lhs, want, cx)?;
+            let (other, matched) = evaluate(&b.rhs, Want::Any, cx)?;
             let (sample, matched) = (sample.ok_or("empty left side")?, matched.ok_or("empty right side")?);
             if signature(&sample.labels, modifier_labels) != signature(&matched.labels, modifier_labels) {
                 return Err("the two sides of `and` would carry different labels".into());
@@ -328,14 +410,14 @@ fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
             Ok((plan.merge(other)?, Some(sample)))
         }
         T_LUNLESS => {
-            let (plan, sample) = evaluate(&b.lhs, want)?;
-            let (other, _) = evaluate(&b.rhs, Want::Empty)?;
+            let (plan, sample) = evaluate(&b.lhs, want, cx)?;
+            let (other, _) = evaluate(&b.rhs, Want::Empty, cx)?;
             Ok((plan.merge(other)?, sample))
         }
         T_LOR => {
             let both = |left: Want, right: Want| -> Derivation<'_> {
-                let (plan, left_sample) = evaluate(&b.lhs, left)?;
-                let (other, right_sample) = evaluate(&b.rhs, right)?;
+                let (plan, left_sample) = evaluate(&b.lhs, left, cx)?;
+                let (other, right_sample) = evaluate(&b.rhs, right, cx)?;
                 Ok((plan.merge(other)?, left_sample.or(right_sample)))
             };
             match want {
@@ -348,8 +430,8 @@ fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
                 return Err("a comparison with `bool` yields a sample for every series".into());
             }
             match (scalar(&b.lhs), scalar(&b.rhs)) {
-                (None, Some(n)) => compare(&b.lhs, id, n, want),
-                (Some(n), None) => compare(&b.rhs, flipped(id), n, want),
+                (None, Some(n)) => compare(&b.lhs, id, n, want, cx),
+                (Some(n), None) => compare(&b.rhs, flipped(id), n, want, cx),
                 _ => Err("a comparison of two vectors or two scalars".into()),
             }
         }
@@ -360,7 +442,7 @@ fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
                 Want::Exactly(Level::Const(c)) => Want::Exactly(Level::Ago(c)),
                 Want::Exactly(Level::Ago(_)) => return Err("`time()` minus a timestamp compared with time".into()),
             };
-            let (plan, sample) = evaluate(&b.rhs, inner)?;
+            let (plan, sample) = evaluate(&b.rhs, inner, cx)?;
             let value = match inner {
                 Want::Exactly(Level::Ago(c)) => Some(c),
                 _ => None,
@@ -375,7 +457,7 @@ fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
                 Want::Exactly(Level::Const(c)) => Want::Exactly(Level::Ago(-c)),
                 Want::Exactly(Level::Ago(_)) => return Err("a timestamp minus `time()` compared with time".into()),
             };
-            let (plan, sample) = evaluate(&b.lhs, inner)?;
+            let (plan, sample) = evaluate(&b.lhs, inner, cx)?;
             let value = match inner {
                 Want::Exactly(Level::Ago(c)) => Some(-c),
                 _ => None,
@@ -405,7 +487,7 @@ fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
                 Want::Exactly(Level::Const(c)) => Want::Exactly(Level::Const(inverse(c))),
                 Want::Exactly(Level::Ago(_)) => return Err("arithmetic on a timestamp".into()),
             };
-            let (plan, sample) = evaluate(&b.lhs, inner)?;
+            let (plan, sample) = evaluate(&b.lhs, inner, cx)?;
             let sample = sample.map(|s| Sample {
                 labels: without_name(&s.labels),
                 value: s.value.map(forward).filter(|v| match want {
@@ -420,7 +502,7 @@ fn binary(b: &BinaryExpr, want: Want) -> Derivation<'_> {
 }
 
 /// `vector OP n` as a filter: pick a value of the vector that passes (or fails) the comparison.
-fn compare(vector: &Expr, op: TokenId, n: f64, want: Want) -> Derivation<'_> {
+fn compare<'e>(vector: &'e Expr, op: TokenId, n: f64, want: Want, cx: Cx<'_>) -> Derivation<'e> {
     let holds = |v: f64| match op {
         T_EQLC => v == n,
         T_NEQ => v != n,
@@ -431,7 +513,7 @@ fn compare(vector: &Expr, op: TokenId, n: f64, want: Want) -> Derivation<'_> {
     };
     let candidates = [0.0, n + 1.0, n - 1.0, 1.0, n, n * 2.0, n / 2.0, -1.0];
     let attempt = |value: f64| -> Derivation<'_> {
-        let (plan, sample) = evaluate(vector, Want::Exactly(Level::Const(value)))?;
+        let (plan, sample) = evaluate(vector, Want::Exactly(Level::Const(value)), cx)?;
         let sample = sample.ok_or("the vector side yields nothing")?;
         // An approximate value (a rate) is only trusted away from the threshold: it may miss an
         // exact equality, but a candidate a whole unit away stays on its side.
@@ -447,7 +529,7 @@ fn compare(vector: &Expr, op: TokenId, n: f64, want: Want) -> Derivation<'_> {
                     return Ok((plan, None));
                 }
             }
-            evaluate(vector, Want::Empty)
+            evaluate(vector, Want::Empty, cx)
         }
         Want::Any => {
             let mut last = Err(format!("no value passes the comparison with {n}"));
@@ -534,32 +616,39 @@ fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
 }
 
 /// The labels of a series a selector matches: the metric name, a value passing every matcher of
-/// each label (the `=` value, else empty when that passes, else an example of a regex), and
-/// `instance` and `job` as a scrape adds them, unless a matcher names them.
-fn example_labels(vs: &VectorSelector) -> Result<Labels, String> {
+/// each label (the `=` value, else empty when that passes, else an example of a regex), and the
+/// `job` and `instance` of the target it is scraped from ([`scraped_target`]).
+fn example_labels(vs: &VectorSelector, scrape: Scrape<'_>) -> Result<Labels, String> {
     if vs.offset.is_some() || vs.at.is_some() {
         return Err("a selector with `offset` or `@`".into());
     }
     if !vs.matchers.or_matchers.is_empty() {
         return Err("a selector with `or` between matchers".into());
     }
-    let mut by_label: BTreeMap<&str, Vec<&Matcher>> = BTreeMap::new();
-    for matcher in &vs.matchers.matchers {
-        by_label.entry(matcher.name.as_str()).or_default().push(matcher);
-    }
+    let by_label = matchers_by_label(vs);
     let mut labels = Labels::new();
     if let Some(name) = &vs.name {
         labels.insert(NAME.into(), name.clone());
     }
+    let target = scraped_target(vs, scrape)?;
     for (label, matchers) in &by_label {
-        let mut candidates: Vec<String> = matchers
-            .iter()
-            .filter_map(|m| match &m.op {
-                MatchOp::Equal => Some(m.value.clone()),
-                MatchOp::Re(_) => regex_example(&m.value),
-                _ => None,
-            })
-            .collect();
+        if *label == "job" && target.is_some() {
+            continue;
+        }
+        let fixed = match target {
+            Some(target) if *label == "instance" => target.instance.clone(),
+            _ => None,
+        };
+        if fixed.is_some() {
+            continue;
+        }
+        let mut candidates: Vec<String> =
+            target.filter(|_| *label == "instance").map(|t| t.example_instance()).into_iter().collect();
+        candidates.extend(matchers.iter().filter_map(|m| match &m.op {
+            MatchOp::Equal => Some(m.value.clone()),
+            MatchOp::Re(_) => regex_example(&m.value),
+            _ => None,
+        }));
         candidates.extend(["".to_string(), "x".to_string(), "example".to_string()]);
         let value = candidates
             .into_iter()
@@ -575,10 +664,9 @@ fn example_labels(vs: &VectorSelector) -> Result<Labels, String> {
     if !labels.contains_key(NAME) {
         return Err("a selector without a metric name".into());
     }
-    for (label, value) in [("instance", "example:9100"), ("job", "example")] {
-        if !by_label.contains_key(label) {
-            labels.insert(label.into(), value.into());
-        }
+    if let Some(target) = target {
+        labels.insert("job".into(), target.job.clone());
+        labels.entry("instance".into()).or_insert_with(|| target.example_instance());
     }
     Ok(labels)
 }
@@ -638,10 +726,10 @@ fn number(value: f64) -> String {
     if value == 0.0 { "0".into() } else { format!("{value}") }
 }
 
-fn series_of(plan: &Plan<'_>, samples: u64) -> Vec<Series> {
-    plan.series
+fn series_of(series: &[(Labels, Values)], samples: u64) -> Vec<Series> {
+    series
         .iter()
-        .filter(|(_, values)| **values != Values::Absent)
+        .filter(|(_, values)| *values != Values::Absent)
         .map(|(labels, values)| Series {
             series: series_name(labels),
             values: match values {
@@ -669,19 +757,46 @@ fn series_name(labels: &Labels) -> String {
 mod tests {
     use super::*;
 
+    /// A Prometheus scraping a node exporter and two services (`a` and `ipfs`), and a cluster
+    /// job `web` whose instance is discovered.
+    fn universe() -> Universe {
+        let target = |job: &str, instance: Option<&str>, port| TargetLabels {
+            job: job.into(),
+            instance: instance.map(Into::into),
+            port,
+        };
+        Universe::from_iter([
+            target("node", Some("prod1:9100"), 9100),
+            target("a", Some("prod1:8080"), 8080),
+            target("ipfs", Some("prod1:5001"), 5001),
+            target("web", None, 8080),
+        ])
+    }
+
+    fn derive_in(expr: &str, pending: u64, universe: &Universe) -> Result<Derived, String> {
+        derive(expr, pending, Scrape { universe, owner: &[] }, &mut ShapeCache::default())
+    }
+
     fn derived(expr: &str) -> Derived {
-        derive(expr, 300, &mut ShapeCache::default()).unwrap_or_else(|e| panic!("{expr}: {e}"))
+        derive_in(expr, 300, &universe()).unwrap_or_else(|e| panic!("{expr}: {e}"))
+    }
+
+    /// The series and the evaluation time of a test file evaluating every minute.
+    fn at_a_minute(d: &Derived) -> (u64, Vec<Series>, Vec<Series>) {
+        let eval = d.eval_seconds(STEP);
+        (eval, d.firing(eval), d.quiet(eval))
     }
 
     #[test]
     fn a_selector_compared_with_zero_fires_at_zero_and_is_quiet_at_one() {
         let d = derived("up{job=\"ipfs\"} == 0");
-        assert_eq!(d.eval_seconds, 600);
+        let (eval, firing, quiet) = at_a_minute(&d);
+        assert_eq!(eval, 600);
         assert_eq!(
-            d.firing,
-            vec![Series { series: "up{instance=\"example:9100\", job=\"ipfs\"}".into(), values: "0x10".into() }]
+            firing,
+            vec![Series { series: "up{instance=\"prod1:5001\", job=\"ipfs\"}".into(), values: "0x10".into() }]
         );
-        assert_eq!(d.quiet[0].values, "1x10");
+        assert_eq!(quiet[0].values, "1x10");
         assert_eq!(d.sample.value, Some(0.0));
         assert_eq!(d.sample.labels.get("__name__").map(String::as_str), Some("up"));
     }
@@ -689,18 +804,24 @@ mod tests {
     #[test]
     fn time_minus_a_timestamp_uses_a_slope_and_an_exact_value() {
         let d = derived("time() - last_success_timestamp_seconds{name=\"x\"} > 900");
-        assert_eq!(d.firing[0].values, "-901+60x10");
+        let (_, firing, quiet) = at_a_minute(&d);
+        assert_eq!(firing[0].values, "-901+60x10");
         assert_eq!(d.sample.value, Some(901.0));
         assert!(!d.sample.labels.contains_key("__name__"));
-        assert_eq!(d.quiet[0].values, "0+60x10");
+        assert_eq!(quiet[0].values, "0+60x10");
     }
 
     #[test]
     fn absent_fires_without_the_series_and_carries_its_equality_labels() {
-        let d = derived("absent(up{job=\"a\", instance=~\"h.*\"})");
-        assert!(d.firing.is_empty());
-        assert_eq!(d.sample.labels, Labels::from([("job".into(), "a".into())]));
-        assert_eq!(d.quiet.len(), 1);
+        let d = derived("absent(up{job=\"web\", instance=~\"h.*\"})");
+        let (_, firing, quiet) = at_a_minute(&d);
+        assert!(firing.is_empty());
+        assert_eq!(d.sample.labels, Labels::from([("job".into(), "web".into())]));
+        assert_eq!(quiet.len(), 1);
+        assert_eq!(
+            quiet[0].series, "up{instance=\"h\", job=\"web\"}",
+            "a discovered instance takes the matcher's example"
+        );
     }
 
     #[test]
@@ -725,19 +846,55 @@ mod tests {
     #[test]
     fn an_increase_compared_with_zero_is_quiet_while_the_counter_grows() {
         let d = derived("increase(jobs_total[25h]) == 0");
-        assert_eq!(d.firing[0].values, "1x1510");
-        assert!(d.quiet[0].values.starts_with("0+"), "{:?}", d.quiet);
+        let (_, firing, quiet) = at_a_minute(&d);
+        assert_eq!(firing[0].values, "1x1510");
+        assert!(quiet[0].values.starts_with("0+"), "{quiet:?}");
     }
 
     #[test]
     fn unsupported_shapes_say_why() {
         for expr in ["a > b", "up == bool 0", "up offset 5m == 0", "topk(3, x) > 1", "histogram_quantile(0.9, x) > 1"] {
-            assert!(derive(expr, 0, &mut ShapeCache::default()).is_err(), "{expr}");
+            assert!(derive_in(expr, 0, &universe()).is_err(), "{expr}");
         }
+        assert!(derive_in("up == 0 and up > 2", 0, &universe()).is_err(), "contradicting needs of one series");
+    }
+
+    #[test]
+    fn a_selector_no_scraped_target_carries_is_refused_with_the_jobs_scraped() {
+        let universe = universe();
+        let mut shapes = ShapeCache::default();
+        let regex_without_port =
+            "time() - node_systemd_timer_last_trigger_seconds{job=\"node\", instance=~\"prod1\"} > 5";
+        let reason = unscraped(regex_without_port, &universe, &mut shapes).expect("no target is `prod1`");
+        assert!(reason.contains("`node`, `a`, `ipfs`, `web`"), "{reason}");
+        assert!(unscraped("up{job=\"db\"} == 0", &universe, &mut shapes).is_some());
+        assert!(derive_in("up{job=\"db\"} == 0", 0, &universe).is_err());
+        for scraped in
+            ["up{job=\"ipfs\"} == 0", "x{instance=\"prod1:9100\"} > 1", "up{job=\"web\", instance=\"a:1\"} == 0"]
+        {
+            assert_eq!(unscraped(scraped, &universe, &mut shapes), None, "{scraped}");
+        }
+        let d = derived("node_load1{instance=\"prod1:9100\"} > 4");
+        assert_eq!(d.sample.labels.get("job").map(String::as_str), Some("node"), "the job of the target");
+    }
+
+    #[test]
+    fn long_ranges_are_sampled_coarsely_enough_for_promtool() {
+        // A weekly workflow's overdue alert: 10,140 samples a minute apart would be refused.
+        let weekly = derived("increase(argo_workflows_cronworkflows_triggered_total{name=\"w\"}[7d1h]) == 0");
+        assert_eq!(weekly.step_seconds, 240);
+        let eval = weekly.eval_seconds(weekly.step_seconds);
+        assert_eq!(eval % weekly.step_seconds, 0);
+        assert!(eval >= 300 + 169 * 3600 + 300, "{eval}");
+        let yearly = derived("increase(x_total[366d]) == 0");
+        assert!((366 * 86_400) / yearly.step_seconds <= MAX_RANGE_SAMPLES);
         assert!(
-            derive("up == 0 and up > 2", 0, &mut ShapeCache::default()).is_err(),
-            "contradicting needs of one series"
+            yearly.firing(yearly.eval_seconds(yearly.step_seconds))[0]
+                .values
+                .ends_with(&format!("x{}", yearly.eval_seconds(yearly.step_seconds) / yearly.step_seconds))
         );
+        let mixed = derive_in("increase(x_total[31d]) == 0 and up == 1", 0, &universe());
+        assert!(mixed.is_err_and(|e| e.contains("instant selector")));
     }
 
     #[test]

@@ -3,17 +3,31 @@
 //! # Output
 //!
 //! `prometheus/<area>.rules.yml` holds one rule group per estate area, named like the file:
-//! `estate` (the spec's top-level `alert` blocks), `node-<name>` and `cluster-<name>` (what is
-//! placed there: its services' own alerts, including those presets bring, and the generated
-//! alerts below). Beside each, `prometheus/<area>.test.yml` is a promtool unit test that, for
-//! every alert, feeds series that must fire it (with the exact labels and annotations expected)
-//! and series that must not. Tests are derived from the alert's PromQL ([`derive`]); an alert
-//! whose shape the generator does not know keeps its rule and gets warning W1501 instead of a test.
+//! `estate` (the spec's top-level `alert` blocks the hosts' Prometheus evaluates), `node-<name>`
+//! and `cluster-<name>` (what is placed there: its services' own alerts, including those presets
+//! bring, and the generated alerts below; a cluster's area also holds the top-level alerts its
+//! Prometheus evaluates). Beside each, `prometheus/<area>.test.yml` is a promtool unit test that,
+//! for every alert, feeds series that must fire it (with the exact labels and annotations expected)
+//! and series that must not. Tests are derived from the alert's PromQL ([`derive`]) and the scrape
+//! configuration ([`scrape`]): every series carries the `job` and `instance` of a target its
+//! Prometheus really scrapes, so a selector no target carries gets W1502 instead of a test that
+//! passes on series no Prometheus would hold. An alert whose shape the generator does not know
+//! keeps its rule and gets W1501 instead of a test.
+//!
+//! # Who evaluates what
+//!
+//! The hosts' Prometheus (a NixOS node running one, such as `std.prometheus`) reads `estate` and
+//! every `node-*` file; a cluster's Prometheus reads its area through the Kubernetes back end's
+//! `PrometheusRule`. A top-level alert goes to every Prometheus with a target each of its
+//! selectors naming `job` or `instance` can match (to all of them when it names neither), so no
+//! Prometheus evaluates an alert twice and none evaluates one that can never fire there.
 //!
 //! # Generated alerts
 //!
 //! - `<Service>TargetDown`, critical, for every service with `metrics`: `up{job="<service>"} == 0`
-//!   for 5m (a service's scrape job is its name).
+//!   for 5m (a service's scrape job is its name). Left out when the spec's own alert (top-level
+//!   or the service's) already fires on `up{job=…} == 0` for that job (see `down.rs` for the
+//!   exact shape), since it would page twice for one cause.
 //! - `<Backup>BackupStale`, warning, for every backup with an `rpo`, for 5m. Storage on a node: the
 //!   node exporter's systemd collector (`--collector.systemd`), whose
 //!   `node_systemd_timer_last_trigger_seconds{name="<unit>.timer"}` is older than the RPO, or whose
@@ -23,14 +37,19 @@
 //!   failed state covers a run that fails. Storage on a cluster: k8up's
 //!   `k8up_schedule_last_job_succeeded{namespace,schedule="<backup>",jobType="backup"} == 0`
 //!   (k8up exports no backup timestamp, so there the alert is "the last backup failed").
+//! - `<Backup>RestoreTestStale`, warning, for every backup with `verify` on a node, for 5m: the
+//!   restore test's `spec_restore_test_last_success_timestamp_seconds{backup="<backup>"}`, written
+//!   through the node exporter's textfile collector ([`scrape::TEXTFILE_DIRECTORY`]), is older than
+//!   the cadence (a day, a week, 31 days) plus a day.
 //! - `<Workflow>WorkflowOverdue`, warning, for every workflow with a schedule, for 5m. The
 //!   threshold is the schedule's longest gap (read from its cron fields) plus that gap or an hour,
 //!   whichever is less. On a node: the run timer `<workflow>.timer` has not triggered within it, or
 //!   a step unit `<workflow>-<step>.service` failed. On a cluster: Argo Workflows'
 //!   `argo_workflows_cronworkflows_triggered_total{name,namespace}` did not grow within it.
 //!
-//! Node exporters' series are matched to their node by `instance=~"<node>(:[0-9]+)?"`: the
-//! scrape configuration must name node targets by node name.
+//! Node exporters' series are selected as their scrape job labels them:
+//! `job="node", instance="<node>:9100"`. A backup or workflow on a node that runs no node exporter
+//! (not NixOS) gets no such alert, and W1502 says so.
 //!
 //! # Names, labels, annotations
 //!
@@ -51,9 +70,11 @@
 //! selects every area or one cluster's.
 
 pub mod derive;
+mod down;
 pub mod escape;
 mod output;
 mod rules;
+pub mod scrape;
 pub mod template;
 
 use spec_compiler::parallel;
@@ -76,7 +97,7 @@ pub enum Scope<'a> {
 /// the same whatever the scope. Label names Prometheus refuses are left out here; the target
 /// reports them (E1501).
 pub fn rule_groups(index: &Index<'_>, scope: Scope<'_>) -> Vec<RuleGroup> {
-    let (areas, _) = rules::plan(index, rules::GeneratedAlerts::Written);
+    let (areas, _, _) = rules::plan(index, rules::GeneratedAlerts::Written);
     areas
         .into_iter()
         .filter(|area| match scope {
@@ -97,8 +118,8 @@ impl Target for Prometheus {
 
     fn generate(&self, context: &Context<'_>) -> Generated {
         let index = Index::new(context.model);
-        let (areas, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Written);
-        let mut derivations = output::derive_all(&areas, output::alert_tests).into_iter();
+        let (areas, universes, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Written);
+        let mut derivations = output::derive_all(&areas, &universes, output::alert_tests).into_iter();
         let derived: Vec<_> =
             areas.iter().map(|area| (area, derivations.by_ref().take(area.alerts.len()).collect())).collect();
         // Each area's files are written on their own; the split follows the alerts, of which the
@@ -129,9 +150,9 @@ impl Target for Prometheus {
     fn check(&self, context: &Context<'_>) -> Vec<spec_compiler::diagnostics::Diagnostic> {
         let index = Index::new(context.model);
         // Generated alerts always get their test: only the spec's own are planned and derived.
-        let (areas, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Named);
+        let (areas, universes, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Named);
         let alerts = areas.iter().flat_map(|area| &area.alerts);
-        for (alert, problem) in alerts.zip(output::derive_all(&areas, output::test_problem)) {
+        for (alert, problem) in alerts.zip(output::derive_all(&areas, &universes, output::test_problem)) {
             diagnostics.extend(problem.map(|problem| output::untested(alert, problem)));
         }
         diagnostics

@@ -12,8 +12,9 @@ use spec_compiler::promql::ShapeCache;
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, OutputFile};
 
-use crate::derive::{self, STEP, Series};
-use crate::rules::{Area, Planned, Rule};
+use crate::derive::{self, STEP, Scrape, Series};
+use crate::rules::{Area, Planned, Rule, Universes};
+use crate::scrape::Universe;
 use crate::template::{self, Data};
 
 /// A rule file.
@@ -101,18 +102,47 @@ pub fn yaml<T: Serialize>(header: &str, value: &T) -> String {
 /// Alerts derived per thread at least: a derivation is a few microseconds, a thread far more.
 const MIN_ALERTS_PER_THREAD: usize = 1_000;
 
-/// What derivation made of one alert: its two scenarios, or why it has none (W1501).
-pub(crate) type Derivation = Result<Vec<TestGroup>, (String, Span)>;
+/// Why an alert has no test: W1502 when a selector names a target its Prometheus does not scrape
+/// (the alert can never fire), W1501 when the derivation does not know its shape.
+pub(crate) struct Problem {
+    pub code: Code,
+    pub reason: String,
+    pub span: Span,
+}
+
+/// An alert's derived test and what it carries when it fires.
+pub(crate) struct Tested {
+    derived: derive::Derived,
+    labels: BTreeMap<String, String>,
+    annotations: IndexMap<String, String>,
+}
+
+/// What derivation made of one alert: its test, or why it has none.
+pub(crate) type Derivation = Result<Tested, Problem>;
 
 /// Every alert's derivation, in estate order (area by area), over the machine's cores: one area
 /// (the estate's own alerts) often holds most of them, so the split is by alert, not by area.
 /// Each thread keeps its own [`ShapeCache`]; which thread parses a shape first does not change
 /// the tree it gets, so the result is the same on any number of cores.
-pub(crate) fn derive_all<R: Send>(areas: &[Area<'_>], each: fn(&Planned, &mut ShapeCache) -> R) -> Vec<R> {
-    let alerts: Vec<&Planned> = areas.iter().flat_map(|area| &area.alerts).collect();
+pub(crate) fn derive_all<R: Send>(
+    areas: &[Area<'_>],
+    universes: &Universes<'_>,
+    each: fn(&Planned, Scrape<'_>, &mut ShapeCache) -> R,
+) -> Vec<R> {
+    let empty = Universe::default();
+    let alerts: Vec<(&Planned, &Universe)> = areas
+        .iter()
+        .flat_map(|area| {
+            let universe = universes.get(&area.evaluator).unwrap_or(&empty);
+            area.alerts.iter().map(move |alert| (alert, universe))
+        })
+        .collect();
     parallel::map_chunks(alerts, MIN_ALERTS_PER_THREAD, |chunk| {
         let mut shapes = ShapeCache::default();
-        chunk.into_iter().map(|alert| each(alert, &mut shapes)).collect::<Vec<R>>()
+        chunk
+            .into_iter()
+            .map(|(alert, universe)| each(alert, Scrape { universe, owner: &alert.owner }, &mut shapes))
+            .collect::<Vec<R>>()
     })
     .into_iter()
     .flatten()
@@ -120,6 +150,8 @@ pub(crate) fn derive_all<R: Send>(areas: &[Area<'_>], each: fn(&Planned, &mut Sh
 }
 
 /// The rule file and test file of one area, from its alerts' derivations (in its alerts' order).
+/// The file evaluates its rules at the longest step any of its tests samples at (steps are
+/// powers of two of a minute, so every evaluation falls on every test's samples).
 pub(crate) fn area_files(
     context: &Context<'_>,
     area: &Area<'_>,
@@ -137,15 +169,16 @@ pub(crate) fn area_files(
         contents: yaml(&header, &RuleFile { groups: [group] }),
         sources: sources.clone(),
     }];
+    let every = derivations.iter().flatten().map(|t| t.derived.step_seconds).fold(STEP, u64::max);
     let mut tests = Vec::new();
     for (alert, derivation) in area.alerts.iter().zip(derivations) {
         match derivation {
-            Ok(mut pair) => tests.append(&mut pair),
+            Ok(tested) => tests.append(&mut scenarios(alert, tested, every)),
             Err(problem) => diagnostics.push(untested(alert, problem)),
         }
     }
     if !tests.is_empty() {
-        let file = TestFile { rule_files: vec![rules_path], evaluation_interval: duration(STEP), tests };
+        let file = TestFile { rule_files: vec![rules_path], evaluation_interval: duration(every), tests };
         files.push(OutputFile {
             path: format!("prometheus/{}.test.yml", area.name),
             contents: yaml(&header, &file),
@@ -155,9 +188,18 @@ pub(crate) fn area_files(
     files
 }
 
-/// W1501 for an alert no test can be derived for, with the reason and where it lies.
-pub(crate) fn untested(alert: &Planned, (reason, span): (String, Span)) -> Diagnostic {
-    Diagnostic::new(Code::W1501, span, format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert))
+/// The warning for an alert no test can be derived for, with the reason and where it lies.
+pub(crate) fn untested(alert: &Planned, problem: Problem) -> Diagnostic {
+    let Problem { code, reason, span } = problem;
+    if code == Code::W1502 {
+        return Diagnostic::new(code, span, format!("alert `{}` can never fire: {reason}", alert.rule.alert))
+            .with_primary_label("no scraped series carries these labels")
+            .with_help(
+                "select `job=\"<service>\"` for a service's metrics, `instance=\"<node>:9100\"` for a node's exporter: \
+                 the labels the estate's scrape configuration gives them (see `spec explain W1502`)",
+            );
+    }
+    Diagnostic::new(code, span, format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert))
         .with_primary_label("no test can be derived from this")
         .with_help(
             "the rule is still generated; write the condition in a shape the test generator knows \
@@ -179,28 +221,43 @@ type Carried = (BTreeMap<String, String>, IndexMap<String, String>);
 /// Why no test can be derived for `alert`, if none can: what [`alert_tests`] would refuse, without
 /// writing out the series or the scenarios (`spec check` needs only the warning). A generated
 /// alert always gets its test ([`Planned::generated`]): `spec check` does not even plan them.
-pub(crate) fn test_problem(alert: &Planned, shapes: &mut ShapeCache) -> Option<(String, Span)> {
+pub(crate) fn test_problem(alert: &Planned, scrape: Scrape<'_>, shapes: &mut ShapeCache) -> Option<Problem> {
     if alert.generated {
         return None;
     }
-    let sample = derive::firing_sample(&alert.rule.expr, alert.pending_ms.div_ceil(1000), shapes);
+    if let Some(reason) = derive::unscraped(&alert.rule.expr, scrape.universe, shapes) {
+        return Some(Problem { code: Code::W1502, reason, span: alert.expr_span });
+    }
+    let sample = derive::firing_sample(&alert.rule.expr, scrape, shapes);
     let sample = match sample {
         Ok(sample) => sample,
-        Err(reason) => return Some((reason, alert.expr_span)),
+        Err(reason) => return Some(Problem { code: Code::W1501, reason, span: alert.expr_span }),
     };
     carried(alert, &sample).err()
 }
 
-/// The two scenarios of one alert: it fires with its labels and annotations, and it stays quiet.
-pub(crate) fn alert_tests(alert: &Planned, shapes: &mut ShapeCache) -> Derivation {
+/// An alert's test: the series that fire it with its labels and annotations, and keep it quiet.
+pub(crate) fn alert_tests(alert: &Planned, scrape: Scrape<'_>, shapes: &mut ShapeCache) -> Derivation {
     let rule = &alert.rule;
-    let derived =
-        derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000), shapes).map_err(|e| (e, alert.expr_span))?;
+    if let Some(reason) = derive::unscraped(&rule.expr, scrape.universe, shapes) {
+        return Err(Problem { code: Code::W1502, reason, span: alert.expr_span });
+    }
+    let derived = derive::derive(&rule.expr, alert.pending_ms.div_ceil(1000), scrape, shapes)
+        .map_err(|reason| Problem { code: Code::W1501, reason, span: alert.expr_span })?;
     let (labels, annotations) = carried(alert, &derived.sample)?;
-    let eval_time = duration(derived.eval_seconds);
+    Ok(Tested { derived, labels, annotations })
+}
+
+/// The two scenarios of one alert, for a file evaluating its rules every `every` seconds: it
+/// fires with its labels and annotations, and it stays quiet.
+pub(crate) fn scenarios(alert: &Planned, tested: Tested, every: u64) -> Vec<TestGroup> {
+    let rule = &alert.rule;
+    let Tested { derived, labels, annotations } = tested;
+    let eval_seconds = derived.eval_seconds(every);
+    let eval_time = duration(eval_seconds);
     let test = |name: String, series: Vec<Series>, expected: Vec<ExpectedAlert>| TestGroup {
         name,
-        interval: duration(STEP),
+        interval: duration(derived.step_seconds),
         input_series: input(series),
         alert_rule_test: vec![AlertTest {
             eval_time: eval_time.clone(),
@@ -208,26 +265,27 @@ pub(crate) fn alert_tests(alert: &Planned, shapes: &mut ShapeCache) -> Derivatio
             exp_alerts: expected,
         }],
     };
-    Ok(vec![
+    vec![
         test(
             format!("{} fires", rule.alert),
-            derived.firing,
+            derived.firing(eval_seconds),
             vec![ExpectedAlert { exp_labels: labels, exp_annotations: annotations }],
         ),
-        test(format!("{} stays quiet", rule.alert), derived.quiet, Vec::new()),
-    ])
+        test(format!("{} stays quiet", rule.alert), derived.quiet(eval_seconds), Vec::new()),
+    ]
 }
 
 /// The alert's labels and annotations when it fires with `sample`; an error when a template does
 /// not expand.
-fn carried(alert: &Planned, sample: &derive::Sample) -> Result<Carried, (String, Span)> {
+fn carried(alert: &Planned, sample: &derive::Sample) -> Result<Carried, Problem> {
     let rule = &alert.rule;
     let data = Data { labels: &sample.labels, value: sample.value };
+    let problem = |reason: String, span: Span| Problem { code: Code::W1501, reason, span };
     let mut annotations = IndexMap::new();
     for (key, text) in &rule.annotations {
         let expanded = template::expand(text, &data).map_err(|e| {
             let span = alert.template_spans.iter().find(|(k, _)| k == key).map_or(alert.expr_span, |(_, s)| *s);
-            (format!("its {key}: {}", e.0), span)
+            problem(format!("its {key}: {}", e.0), span)
         })?;
         annotations.insert(key.clone(), expanded);
     }
@@ -235,7 +293,7 @@ fn carried(alert: &Planned, sample: &derive::Sample) -> Result<Carried, (String,
         sample.labels.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (k.clone(), v.clone())).collect();
     for (key, text) in &rule.labels {
         let value =
-            template::expand(text, &data).map_err(|e| (format!("its label {key}: {}", e.0), alert.expr_span))?;
+            template::expand(text, &data).map_err(|e| problem(format!("its label {key}: {}", e.0), alert.expr_span))?;
         // Prometheus drops a label whose value expands to nothing.
         if value.is_empty() {
             labels.remove(key);
@@ -259,14 +317,29 @@ mod tests {
     /// pass with one cache derives, in the same order.
     #[test]
     fn derivations_split_over_threads_equal_one_pass() {
-        let (_, compilation) = spec_testkit::compile("main.spec", spec_testkit::generate_estate(1_500));
+        let (_, compilation) = spec_testkit::compile("main.spec", spec_testkit::generate_estate(2_000));
         let index = Index::new(&compilation.model);
-        let (areas, _) = rules::plan(&index, rules::GeneratedAlerts::Written);
-        let show = |tests: Vec<TestGroup>| spec_yaml::to_string(&tests).expect("yaml");
-        let split: Vec<_> = derive_all(&areas, alert_tests).into_iter().map(|d| d.map(show)).collect();
+        let (areas, universes, _) = rules::plan(&index, rules::GeneratedAlerts::Written);
+        let alerts: Vec<(&Planned, &Universe)> = areas
+            .iter()
+            .flat_map(|area| area.alerts.iter().map(|alert| (alert, &universes[&area.evaluator])))
+            .collect();
+        let show =
+            |(alert, tested): (&Planned, Tested)| spec_yaml::to_string(&scenarios(alert, tested, STEP)).expect("yaml");
+        let split: Vec<_> = alerts
+            .iter()
+            .zip(derive_all(&areas, &universes, alert_tests))
+            .map(|((alert, _), d)| d.map(|t| show((alert, t))).map_err(|p| p.reason))
+            .collect();
         let mut shapes = ShapeCache::default();
-        let alerts = areas.iter().flat_map(|area| &area.alerts);
-        let one_pass: Vec<_> = alerts.map(|alert| alert_tests(alert, &mut shapes).map(show)).collect();
+        let one_pass: Vec<_> = alerts
+            .iter()
+            .map(|(alert, universe)| {
+                alert_tests(alert, Scrape { universe, owner: &alert.owner }, &mut shapes)
+                    .map(|t| show((alert, t)))
+                    .map_err(|p| p.reason)
+            })
+            .collect();
         assert!(one_pass.len() > 2 * MIN_ALERTS_PER_THREAD, "enough alerts for two threads: {}", one_pass.len());
         assert_eq!(split, one_pass);
     }
@@ -300,15 +373,18 @@ mod tests {
                 continue;
             }
             let index = Index::new(&compilation.model);
-            let (areas, _) = rules::plan(&index, rules::GeneratedAlerts::Written);
+            let (areas, universes, _) = rules::plan(&index, rules::GeneratedAlerts::Written);
             let mut shapes = ShapeCache::default();
-            for alert in areas.iter().flat_map(|area| &area.alerts).filter(|alert| alert.generated) {
-                let derived = alert_tests(alert, &mut shapes);
-                assert!(derived.is_ok(), "{}: {:?}", alert.rule.alert, derived.err());
-                let kind = ["TargetDown", "BackupStale", "WorkflowOverdue"]
-                    .into_iter()
-                    .find(|kind| alert.rule.alert.trim_end_matches(char::is_numeric).ends_with(kind));
-                *generated.entry(kind.unwrap_or("other")).or_default() += 1;
+            for area in &areas {
+                let universe = &universes[&area.evaluator];
+                for alert in area.alerts.iter().filter(|alert| alert.generated) {
+                    let derived = alert_tests(alert, Scrape { universe, owner: &alert.owner }, &mut shapes);
+                    assert!(derived.is_ok(), "{}: {:?}", alert.rule.alert, derived.err().map(|p| p.reason));
+                    let kind = ["TargetDown", "BackupStale", "WorkflowOverdue"]
+                        .into_iter()
+                        .find(|kind| alert.rule.alert.trim_end_matches(char::is_numeric).ends_with(kind));
+                    *generated.entry(kind.unwrap_or("other")).or_default() += 1;
+                }
             }
         }
         assert!(

@@ -8,14 +8,21 @@
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
+use promql_parser::label::{MatchOp, Matcher};
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{PlacementRef, format_duration};
-use spec_compiler::model::{Alert, Backup, Cluster, Offsite, Resource, Service, Severity, Workflow};
+use spec_compiler::model::{Alert, Backup, Cadence, Cluster, Kind, Offsite, Os, Resource, Service, Severity, Workflow};
+use spec_compiler::promql::ShapeCache;
 use spec_compiler::source::Span;
 use spec_compiler::target::Index;
 
+use crate::down;
 use crate::escape::{promql_string, regex_literal, template_text};
+use crate::scrape::{self, Evaluator, NODE_EXPORTER_PORT, NODE_JOB, TargetLabels, Universe, host_instance};
+
+/// Every Prometheus's targets, by who evaluates (see [`scrape::universes`]).
+pub(crate) type Universes<'m> = IndexMap<Evaluator<'m>, Universe>;
 
 /// One rule group: the `groups[]` item of a rule file, and of a `PrometheusRule`'s `spec.groups`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -43,6 +50,7 @@ pub struct Rule {
 }
 
 /// An alert with what the target needs beyond the rule itself.
+#[derive(Clone)]
 pub(crate) struct Planned {
     pub rule: Rule,
     /// How long the condition must hold, in milliseconds.
@@ -57,6 +65,9 @@ pub(crate) struct Planned {
     /// its expression is one of a few fixed shapes over DNS names and numbers, and its texts are
     /// escaped, so a test is always derived for it (a test holds this on every corpus estate).
     pub generated: bool,
+    /// The targets of the alert's owner (a service's job and its node's exporter; a node's
+    /// exporter for its backups and workflows), which selectors naming no target read from.
+    pub owner: Vec<TargetLabels>,
 }
 
 /// The alerts of one area: the estate's own alerts, a node, or a cluster.
@@ -65,6 +76,8 @@ pub(crate) struct Area<'m> {
     pub name: String,
     /// The cluster the area is, if it is one.
     pub cluster: Option<&'m str>,
+    /// The Prometheus that evaluates it: a cluster's for a cluster's area, else the hosts'.
+    pub evaluator: Evaluator<'m>,
     /// Its alerts, in estate order.
     pub alerts: Vec<Planned>,
 }
@@ -82,50 +95,113 @@ pub(crate) enum GeneratedAlerts {
     Named,
 }
 
-/// Plans every alert of the estate, by area, and reports what cannot be written (E1501).
-pub(crate) fn plan<'m>(index: &Index<'m>, generated: GeneratedAlerts) -> (Vec<Area<'m>>, Vec<Diagnostic>) {
+/// Plans every alert of the estate, by area, with the targets each area's Prometheus scrapes, and
+/// reports what cannot be written (E1501) or monitored (W1502).
+///
+/// A top-level alert goes to every Prometheus that scrapes a target each of its selectors naming
+/// a `job` or `instance` can match (all of them when it names none): the `estate` area for the
+/// hosts' Prometheus, a cluster's own area for that cluster's. One naming no target anywhere stays
+/// in `estate`, where its test reports W1502. So each Prometheus evaluates an alert at most once.
+pub(crate) fn plan<'m>(
+    index: &Index<'m>,
+    generated: GeneratedAlerts,
+) -> (Vec<Area<'m>>, Universes<'m>, Vec<Diagnostic>) {
     let model = index.model;
+    let universes = scrape::universes(index);
+    let mut shapes = ShapeCache::default();
     let mut planner = Planner {
         only_names: generated == GeneratedAlerts::Named,
         clusters: model.clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
         names: HashSet::new(),
         areas: IndexMap::new(),
         diagnostics: Vec::new(),
+        universes: &universes,
+        reported_down: ReportedDown::default(),
     };
-    planner.areas.insert("estate".into(), Area { name: "estate".into(), cluster: None, alerts: Vec::new() });
+    let area = |name: String, cluster: Option<&'m str>| Area {
+        name,
+        cluster,
+        evaluator: cluster.map_or(Evaluator::Hosts, Evaluator::Cluster),
+        alerts: Vec::new(),
+    };
+    planner.areas.insert("estate".into(), area("estate".into(), None));
     for node in &model.nodes {
         let name = format!("node-{}", node.name);
-        planner.areas.insert(name.clone(), Area { name, cluster: None, alerts: Vec::new() });
+        planner.areas.insert(name.clone(), area(name, None));
     }
     for cluster in &model.clusters {
         let name = format!("cluster-{}", cluster.name);
-        planner.areas.insert(name.clone(), Area { name, cluster: Some(&cluster.name), alerts: Vec::new() });
+        planner.areas.insert(name.clone(), area(name, Some(&cluster.name)));
     }
     for alert in &model.alerts {
+        planner.reported_down.note(&alert.spec.expr.value, &mut shapes);
         let what = format!("alert `{}`", alert.name);
         let planned = planner.declared(&alert.name, &alert.spec, &what, IndexMap::new(), alert.span);
-        planner.push("estate".into(), planned);
+        let mut routes: Vec<String> = universes
+            .iter()
+            .filter(|(_, universe)| scrape::unscraped(&alert.spec.expr.value, universe, &mut shapes).is_none())
+            .map(|(evaluator, _)| match evaluator {
+                Evaluator::Hosts => "estate".to_string(),
+                Evaluator::Cluster(name) => format!("cluster-{name}"),
+            })
+            .collect();
+        if routes.is_empty() {
+            routes.push("estate".into());
+        }
+        let last = routes.pop().expect("one route at least");
+        for route in routes {
+            planner.push(route, planned.clone());
+        }
+        planner.push(last, planned);
     }
     for service in &model.services {
-        planner.service(service);
+        planner.service(service, &mut shapes);
     }
     for backup in &model.backups {
         planner.backup(index, backup);
     }
     for workflow in &model.workflows {
-        planner.workflow(workflow);
+        planner.workflow(index, workflow);
     }
+    let diagnostics = planner.diagnostics;
     let areas = planner.areas.into_values().filter(|a| !a.alerts.is_empty()).collect();
-    (areas, planner.diagnostics)
+    (areas, universes, diagnostics)
 }
 
-struct Planner<'m> {
+/// The jobs the spec's own alerts already report down ([`down`]): by name for a `job="…"`
+/// matcher, else the matchers to try (a regex).
+#[derive(Default)]
+struct ReportedDown {
+    named: HashSet<String>,
+    matched: Vec<Vec<Matcher>>,
+}
+
+impl ReportedDown {
+    fn note(&mut self, expr: &str, shapes: &mut ShapeCache) {
+        let Some(jobs) = down::down_jobs(expr, shapes) else { return };
+        match jobs.as_slice() {
+            [job] if job.op == MatchOp::Equal => {
+                self.named.insert(job.value.clone());
+            }
+            _ => self.matched.push(jobs),
+        }
+    }
+
+    fn covers(&self, job: &str) -> bool {
+        self.named.contains(job) || self.matched.iter().any(|jobs| down::covers(jobs, job))
+    }
+}
+
+struct Planner<'m, 'u> {
     /// Whether generated alerts are only named, not written (see [`Planner::generated`]).
     only_names: bool,
     clusters: HashMap<&'m str, &'m Resource<Cluster>>,
     names: HashSet<String>,
     areas: IndexMap<String, Area<'m>>,
     diagnostics: Vec<Diagnostic>,
+    universes: &'u Universes<'m>,
+    /// The jobs top-level alerts report down.
+    reported_down: ReportedDown,
 }
 
 /// `ipfs-down` → `IpfsDown`.
@@ -154,12 +230,12 @@ fn is_label_name(name: &str) -> bool {
         && !name.starts_with("__")
 }
 
-/// The `instance` regex of a node's exporters: the node's name, with or without a port.
-fn instance_of(node: &str) -> String {
-    promql_string(&format!("{}(:[0-9]+)?", regex_literal(node)))
+/// The matchers of a node exporter's series, as its scrape job labels them.
+fn node_exporter(node: &str) -> String {
+    format!("job={}, instance={}", promql_string(NODE_JOB), promql_string(&host_instance(node, NODE_EXPORTER_PORT)))
 }
 
-impl<'m> Planner<'m> {
+impl<'m> Planner<'m, '_> {
     /// A unique alert name from `base`, suffixed `2`, `3`, … when taken.
     fn unique(&mut self, base: String) -> String {
         let mut name = base.clone();
@@ -259,6 +335,7 @@ impl<'m> Planner<'m> {
             template_spans,
             origin,
             generated: false,
+            owner: Vec::new(),
         }
     }
 
@@ -303,18 +380,58 @@ impl<'m> Planner<'m> {
             template_spans: Vec::new(),
             origin: span,
             generated: true,
+            owner: Vec::new(),
         })
     }
 
-    fn service(&mut self, service: &'m Resource<Service>) {
+    /// The targets of what is placed at `on`: the job's, then the node's exporter.
+    fn owner(&self, kind: &str, place: &str, job: Option<&str>) -> Vec<TargetLabels> {
+        let evaluator = if kind == Kind::Cluster.as_str() { Evaluator::Cluster(place) } else { Evaluator::Hosts };
+        let Some(universe) = self.universes.get(&evaluator) else { return Vec::new() };
+        let mut owner: Vec<TargetLabels> = job.map(|job| universe.job(job).cloned().collect()).unwrap_or_default();
+        if kind == Kind::Node.as_str() {
+            let exporter = host_instance(place, NODE_EXPORTER_PORT);
+            owner.extend(universe.job(NODE_JOB).filter(|t| t.instance.as_deref() == Some(&exporter)).cloned());
+        }
+        owner
+    }
+
+    /// Whether `node` runs the node exporter the generated node alerts read (NixOS nodes do); W1502
+    /// at `what` otherwise, which then gets no alert.
+    fn exported(&mut self, index: &Index<'m>, node: &str, what: String, alert: &str, span: Span) -> bool {
+        if index.node(node).is_some_and(|n| n.spec.os.value == Os::Nixos) {
+            return true;
+        }
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::W1502,
+                span,
+                format!("{what} gets no `{alert}` alert: node `{node}` runs no node exporter to report its units"),
+            )
+            .with_primary_label("not monitored")
+            .with_help("the NixOS back end runs the node exporter on NixOS nodes; watch this one by other means"),
+        );
+        false
+    }
+
+    fn service(&mut self, service: &'m Resource<Service>, shapes: &mut ShapeCache) {
         let area = Self::area_of(&service.spec.on);
+        let owner = self.owner(&service.spec.on.kind, &service.spec.on.name, Some(&service.name));
+        let mut reported_down = self.reported_down.covers(&service.name);
         for (name, alert) in &service.spec.alert {
+            reported_down |=
+                down::down_jobs(&alert.value.expr.value, shapes).is_some_and(|jobs| down::covers(&jobs, &service.name));
             let what = format!("alert `{name}` of service `{}`", service.name);
             let labels = IndexMap::from([("service".to_string(), template_text(&service.name))]);
-            let planned = self.declared(&format!("{}-{name}", service.name), &alert.value, &what, labels, alert.span);
+            let mut planned =
+                self.declared(&format!("{}-{name}", service.name), &alert.value, &what, labels, alert.span);
+            planned.owner = owner.clone();
             self.push(area.clone(), planned);
         }
         let Some(metrics) = &service.spec.metrics else { return };
+        if reported_down {
+            return;
+        }
         let svc = &service.name;
         let base = format!("{}TargetDown", camel(svc));
         let planned = self.generated(base, Severity::Critical, &[("service", svc)], service.name_span, |planner| {
@@ -340,7 +457,7 @@ impl<'m> Planner<'m> {
             ];
             (format!("up{{job={}}} == 0", promql_string(svc)), texts)
         });
-        self.push(area, planned);
+        self.push(area, planned.map(|planned| Planned { owner, ..planned }));
     }
 
     fn backup(&mut self, index: &Index<'m>, backup: &'m Resource<Backup>) {
@@ -350,6 +467,12 @@ impl<'m> Planner<'m> {
         let name = &backup.name;
         let rpo_text = format_duration(rpo.value.0);
         let rpo_seconds = rpo.value.0 / 1000;
+        if on.kind == Kind::Node.as_str() {
+            if !self.exported(index, &on.name, format!("backup `{name}`"), "BackupStale", backup.name_span) {
+                return;
+            }
+            self.restore_test(backup, &on.name);
+        }
         let (expr, copy, runbook) = if on.kind == "cluster" {
             let namespace = self.namespace(&on.name);
             let expr = format!(
@@ -378,10 +501,10 @@ impl<'m> Planner<'m> {
                 (None, Some(o)) => (format!("restic-backups-{name}"), format!("restic every {}", format_duration(o))),
                 (None, None) => return,
             };
-            let instance = instance_of(&on.name);
+            let exporter = node_exporter(&on.name);
             let expr = format!(
-                "(time() - node_systemd_timer_last_trigger_seconds{{name={}, instance=~{instance}}} > {rpo_seconds}) \
-                 or (node_systemd_unit_state{{name={}, state=\"failed\", instance=~{instance}}} == 1)",
+                "(time() - node_systemd_timer_last_trigger_seconds{{{exporter}, name={}}} > {rpo_seconds}) \
+                 or (node_systemd_unit_state{{{exporter}, name={}, state=\"failed\"}} == 1)",
                 promql_string(&format!("{unit}.timer")),
                 promql_string(&format!("{unit}.service")),
             );
@@ -404,16 +527,76 @@ impl<'m> Planner<'m> {
         ];
         let base = format!("{}BackupStale", camel(name));
         let planned = self.generated(base, Severity::Warning, &[("backup", name)], backup.name_span, |_| (expr, texts));
-        self.push(Self::area_of(on), planned);
+        let owner = self.owner(&on.kind, &on.name, None);
+        self.push(Self::area_of(on), planned.map(|planned| Planned { owner, ..planned }));
     }
 
-    fn workflow(&mut self, workflow: &'m Resource<Workflow>) {
+    /// `<Backup>RestoreTestStale` for a backup with `verify` on a node: the restore test records
+    /// the time it last succeeded through the node exporter's textfile collector
+    /// ([`scrape::RESTORE_TEST_METRIC`]); the alert fires when that is older than the cadence plus
+    /// a day, so one late or failed test is reported before the next is due.
+    fn restore_test(&mut self, backup: &'m Resource<Backup>, node: &str) {
+        let Some(verify) = &backup.spec.verify else { return };
+        const DAY: u64 = 86_400;
+        let period = match verify.value {
+            Cadence::Daily => DAY,
+            Cadence::Weekly => 7 * DAY,
+            Cadence::Monthly => 31 * DAY,
+        };
+        let threshold = period + DAY;
+        let name = &backup.name;
+        let base = format!("{}RestoreTestStale", camel(name));
+        let planned = self.generated(base, Severity::Warning, &[("backup", name)], verify.span, |_| {
+            let expr = format!(
+                "time() - {}{{{}, backup={}}} > {threshold}",
+                scrape::RESTORE_TEST_METRIC,
+                node_exporter(node),
+                promql_string(name)
+            );
+            let texts = [
+                format!(
+                    "The restore test of backup {name} has not succeeded for {}",
+                    format_duration(threshold * 1000)
+                ),
+                format!(
+                    "Backup {name} is verified {} by restoring it; the last successful restore test is older than {}.",
+                    match verify.value {
+                        Cadence::Daily => "daily",
+                        Cadence::Weekly => "weekly",
+                        Cadence::Monthly => "monthly",
+                    },
+                    format_duration(threshold * 1000)
+                ),
+                format!(
+                    "On node {node}, `systemctl list-timers 'restore-test-*'` shows when the restore tests ran and \
+                     `journalctl -u 'restore-test-*'` why the last one failed; a backup that cannot be restored is \
+                     no backup, so fix it before the next copy is needed."
+                ),
+            ];
+            (expr, texts)
+        });
+        let owner = self.owner(Kind::Node.as_str(), node, None);
+        self.push(format!("node-{node}"), planned.map(|planned| Planned { owner, ..planned }));
+    }
+
+    fn workflow(&mut self, index: &Index<'m>, workflow: &'m Resource<Workflow>) {
         let Some(schedule) = &workflow.spec.schedule else { return };
         let Some(period) = cron_period_ms(&schedule.value) else { return };
+        let on = &workflow.spec.on;
+        if on.kind == Kind::Node.as_str()
+            && !self.exported(
+                index,
+                &on.name,
+                format!("workflow `{}`", workflow.name),
+                "WorkflowOverdue",
+                workflow.name_span,
+            )
+        {
+            return;
+        }
         // One run may be late by up to an hour (or a period, for frequent schedules).
         let threshold = period + period.min(3_600_000);
         let name = &workflow.name;
-        let on = &workflow.spec.on;
         let (expr, runbook, failed) = if on.kind == "cluster" {
             let namespace = self.namespace(&on.name);
             let expr = format!(
@@ -429,12 +612,12 @@ impl<'m> Planner<'m> {
             );
             (expr, runbook, "")
         } else {
-            let instance = instance_of(&on.name);
+            let exporter = node_exporter(&on.name);
             let steps: Vec<String> =
                 workflow.spec.step.value.keys().map(|step| regex_literal(&format!("{name}-{step}.service"))).collect();
             let expr = format!(
-                "(time() - node_systemd_timer_last_trigger_seconds{{name={}, instance=~{instance}}} > {}) \
-                 or (node_systemd_unit_state{{name=~{}, state=\"failed\", instance=~{instance}}} == 1)",
+                "(time() - node_systemd_timer_last_trigger_seconds{{{exporter}, name={}}} > {}) \
+                 or (node_systemd_unit_state{{{exporter}, name=~{}, state=\"failed\"}} == 1)",
                 promql_string(&format!("{name}.timer")),
                 threshold / 1000,
                 promql_string(&steps.join("|")),
@@ -459,7 +642,8 @@ impl<'m> Planner<'m> {
         let base = format!("{}WorkflowOverdue", camel(name));
         let planned =
             self.generated(base, Severity::Warning, &[("workflow", name)], workflow.name_span, |_| (expr, texts));
-        self.push(Self::area_of(on), planned);
+        let owner = self.owner(&on.kind, &on.name, None);
+        self.push(Self::area_of(on), planned.map(|planned| Planned { owner, ..planned }));
     }
 }
 

@@ -123,7 +123,9 @@ fn the_tour_ipfs_down_alert_is_checked_and_tested() {
     let estate: Vec<(String, String)> = files.into_iter().filter(|(p, _)| p.contains("/estate.")).collect();
     assert_eq!(estate.len(), 2, "the estate group's rules and tests");
     assert!(estate[0].1.contains("alert: \"IpfsDown\"") && estate[1].1.contains("alertname: \"IpfsDown\""));
-    assert!(estate[1].1.contains("summary: \"IPFS on example:9100 is down\""), "{}", estate[1].1);
+    // The instance the hosts' scrape configuration labels ipfs's target with, not an example.
+    assert!(estate[1].1.contains("summary: \"IPFS on prod1:5001 is down\""), "{}", estate[1].1);
+    assert!(estate[1].1.contains("series: 'up{instance=\"prod1:5001\", job=\"ipfs\"}'"), "{}", estate[1].1);
     if !have_promtool() {
         eprintln!("SKIPPED: promtool is not installed; the ipfs-down alert was not checked");
         return;
@@ -169,7 +171,7 @@ const HOSTILE: &[&str] = &[
 ];
 
 /// An estate of one alert per hostile string: the string is a PromQL label value of its
-/// expression, an extra label's value and (unless it holds `{{`, which in a template is an action
+/// expression (of a label no scrape sets: a `job` must be a scraped job's), an extra label's value and (unless it holds `{{`, which in a template is an action
 /// on purpose) its summary.
 fn hostile_estate(sources: &mut SourceMap) -> Model {
     let file = sources.add(SourceFile::new("hostile.spec", "alert hostile {}\n", Origin::User));
@@ -184,7 +186,7 @@ fn hostile_estate(sources: &mut SourceMap) -> Model {
             name_span: span,
             spec: Alert {
                 severity: Spanned { value: Severity::Warning, span },
-                expr: spanned(format!("up{{job={}}} == 0", promql_string(hostile))),
+                expr: spanned(format!("up{{path={}}} == 0", promql_string(hostile))),
                 pending_for: Some(Spanned { value: Duration(60_000), span }),
                 summary: (!hostile.contains("{{")).then(|| spanned(hostile.to_string())),
                 description: None,
@@ -213,13 +215,13 @@ fn hostile_strings_round_trip_through_yaml_and_promtool() {
     let tests: serde_yaml::Value = serde_yaml::from_str(test_file).expect("the test file is YAML");
     for (i, hostile) in HOSTILE.iter().enumerate() {
         let rule = &rules["groups"][0]["rules"][i];
-        assert_eq!(rule["expr"].as_str(), Some(format!("up{{job={}}} == 0", promql_string(hostile)).as_str()));
+        assert_eq!(rule["expr"].as_str(), Some(format!("up{{path={}}} == 0", promql_string(hostile)).as_str()));
         let scenario = &tests["tests"][2 * i];
         assert_eq!(scenario["name"].as_str(), Some(format!("Hostile{i} fires").as_str()));
         let expected = &scenario["alert_rule_test"][0]["exp_alerts"][0];
         // An empty label value is no label at all, in a series and in a rule.
         let label_value = (!hostile.is_empty()).then_some(*hostile);
-        for label in ["job", "note"] {
+        for label in ["path", "note"] {
             assert_eq!(expected["exp_labels"][label].as_str(), label_value, "label {label} of {hostile:?}");
         }
         if !hostile.contains("{{") {
@@ -339,4 +341,77 @@ fn e0623_refuses_the_templates_promtool_refuses() {
         refused += usize::from(spec_refuses);
     }
     assert_eq!(refused, 16, "the sixteen broken templates are refused, the others accepted");
+}
+
+/// The alert names of each rule group of an estate written inline.
+fn groups_of(text: &str) -> Vec<(String, Vec<String>)> {
+    let (_, compilation) = spec_testkit::compile("main.spec", text.to_string());
+    let index = spec_compiler::target::Index::new(&compilation.model);
+    rule_groups(&index, Scope::Everything)
+        .into_iter()
+        .map(|g| (g.name, g.rules.into_iter().map(|r| r.alert).collect()))
+        .collect()
+}
+
+const ROUTED: &str = r#"
+node app1 { os = nixos, address = 10.0.0.1 }
+cluster k1 { distribution = k3s, servers = [node.app1], namespace = "apps" }
+service api { on = node.app1, image = "example/api:1", ports { http = 8080/tcp }, metrics { port = http } }
+service web { on = cluster.k1, image = "example/web:1", ports { http = 8080/tcp }, metrics { port = http } }
+alert api-slow { severity = warning, expr = "rate(http_requests_total{job=\"api\"}[5m]) > 100" }
+alert web-slow { severity = warning, expr = "rate(http_requests_total{job=\"web\"}[5m]) > 100" }
+alert load-high { severity = info, expr = "node_load1 > 50" }
+"#;
+
+/// Top-level alerts go to the Prometheus that scrapes what they select: the hosts' (`estate`), a
+/// cluster's (its group, its `PrometheusRule`), or every one when they name no job or instance;
+/// each Prometheus gets each alert once.
+#[test]
+fn top_level_alerts_go_where_their_targets_are_scraped() {
+    let groups = groups_of(ROUTED);
+    let of = |name: &str| groups.iter().find(|(n, _)| n == name).map(|(_, a)| a.clone()).unwrap_or_default();
+    assert_eq!(of("estate"), ["ApiSlow", "LoadHigh"]);
+    assert_eq!(of("cluster-k1"), ["WebSlow", "LoadHigh", "WebTargetDown"]);
+    for (name, alerts) in &groups {
+        let unique: std::collections::HashSet<&String> = alerts.iter().collect();
+        assert_eq!(unique.len(), alerts.len(), "{name} evaluates an alert twice: {alerts:?}");
+    }
+    let (_, compilation) = spec_testkit::compile("main.spec", ROUTED.to_string());
+    let index = spec_compiler::target::Index::new(&compilation.model);
+    let cluster = rule_groups(&index, Scope::Cluster("k1"));
+    assert_eq!(cluster.len(), 1, "the cluster's PrometheusRule holds its own area, top-level alerts included");
+    assert!(cluster[0].rules.iter().any(|r| r.alert == "WebSlow"));
+}
+
+/// The generated `TargetDown` is left out when the spec's own alert, top-level or the service's,
+/// already fires on `up == 0` for the service's job; an alert on another job or of another shape
+/// leaves it in.
+#[test]
+fn a_written_target_down_alert_replaces_the_generated_one() {
+    let estate = |alerts: &str| {
+        let text = format!(
+            "node app1 {{ os = nixos, address = 10.0.0.1 }}\n\
+             service api {{\n  on = node.app1\n  image = \"example/api:1\"\n  ports {{ http = 8080/tcp }}\n  \
+             metrics {{ port = http }}\n{alerts}}}\n"
+        );
+        groups_of(&text).into_iter().flat_map(|(_, alerts)| alerts).collect::<Vec<_>>()
+    };
+    let generated = |alerts: Vec<String>| alerts.iter().any(|a| a == "ApiTargetDown");
+    assert!(generated(estate("")));
+    let own = "  alert down { severity = critical, expr = \"up{job=\\\"api\\\"} < 1\", for = 2m }\n";
+    assert!(!generated(estate(own)), "the service's own alert reports it down");
+    let other = "  alert busy { severity = warning, expr = \"rate(http_requests_total{job=\\\"api\\\"}[5m]) > 9\" }\n";
+    assert!(generated(estate(other)));
+    let top_level = |expr: &str| {
+        let text = format!(
+            "node app1 {{ os = nixos, address = 10.0.0.1 }}\n\
+             service api {{ on = node.app1, image = \"example/api:1\", ports {{ http = 8080/tcp }}, metrics {{ port = http }} }}\n\
+             alert api-down {{ severity = critical, expr = \"{expr}\" }}\n"
+        );
+        generated(groups_of(&text).into_iter().flat_map(|(_, alerts)| alerts).collect())
+    };
+    assert!(!top_level("up{job=\\\"api\\\"} == 0"));
+    assert!(!top_level("min(up{job=~\\\"api|db\\\"}) == 0"));
+    assert!(top_level("up{job=\\\"db\\\"} == 0"));
+    assert!(top_level("up == 0"), "an alert on every job is not this service's");
 }

@@ -171,6 +171,7 @@ codes! {
     // The Prometheus back end.
     E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
     W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",
+    W1502 "prometheus-unscraped"      Warning "an alert selects a target no Prometheus of the estate scrapes",
     // Compiler bugs.
     E9001 "internal-error"         Error   "a bug in spec: a checked value could not be read",
 }

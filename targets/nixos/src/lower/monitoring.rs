@@ -2,30 +2,31 @@
 //! `nixos { … }` options enable `services.prometheus`, such as `std.prometheus`).
 //!
 //! Every NixOS node then runs the node exporter (`services.prometheus.exporters.node`, port 9100,
-//! with the systemd collector for unit and timer states), opened on its mesh interfaces when the
-//! server is elsewhere. The server's node gets
-//! `services.prometheus.scrapeConfigs`: a `node` job over every NixOS node's exporter, and one job
-//! per service with `metrics` placed on a node, named after the service (alerts match
-//! `job="<service>"`), at the node's mesh address (loopback on the server's own node) and the
-//! metrics port and path (W1103 when that node has no address). A NixOS node without an address
-//! is left out of the `node` job, since it has nothing else that names it on the network.
-//! Services on clusters are scraped inside the cluster, not from here.
+//! with the systemd collector for unit and timer states and the textfile collector reading
+//! [`TEXTFILE_DIRECTORY`], where restore tests record their last success), opened on its mesh
+//! interfaces when the server is elsewhere. The server's node gets
+//! `services.prometheus.scrapeConfigs` from the Prometheus back end's [`scrape::host_jobs`], the
+//! one definition of what is scraped and how it is labelled: a `node` job over every NixOS node's
+//! exporter, and one job per service with `metrics` placed on a node, named after the service, at
+//! the node's mesh address (loopback on the server's own node) and the metrics port and path (W1103
+//! when that node has no address). Every static target carries the label
+//! `instance = "<node>:<port>"`, so the alerts, which select that, match whatever address reaches
+//! it. A NixOS node without an address is left out of the `node` job, since it has nothing else
+//! that names it on the network. Services on clusters are scraped inside the cluster.
 //!
-//! Rule files: `services.prometheus.ruleFiles` lists every `*.rules.yml` the Prometheus back end
-//! writes under `prometheus/` in the output folder, read when the configuration is evaluated
-//! (`../../prometheus` from `nixos/<node>/`, the same way encrypted secrets are named), so this
-//! back end does not depend on how that one names its groups. NixOS checks each file with
-//! `promtool check rules` when it builds. As with secrets, a flake sees the folder only when the
+//! Rule files: `services.prometheus.ruleFiles` lists the `estate.rules.yml` and `node-*.rules.yml`
+//! the Prometheus back end writes under `prometheus/` in the output folder, read when the
+//! configuration is evaluated (`../../prometheus` from `nixos/<node>/`, the same way encrypted
+//! secrets are named); a cluster's `cluster-*.rules.yml` is its own Prometheus's, so no alert is
+//! evaluated twice here. NixOS checks each file with `promtool check rules` when it builds. As with secrets, a flake sees the folder only when the
 //! output folder is inside the flake's source (the repository).
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::{Os, Resource, Service};
+use spec_compiler::model::{Resource, Service};
+use spec_target_prometheus::scrape::{self, HostJob, NODE_EXPORTER_PORT, TEXTFILE_DIRECTORY};
 
 use super::{NodeModule, path};
 use crate::nix::{self, Nix};
-
-/// The node exporter's port (its NixOS default).
-const NODE_EXPORTER_PORT: u16 = 9100;
 
 impl<'a> NodeModule<'a> {
     pub(super) fn monitoring(&mut self) {
@@ -34,10 +35,18 @@ impl<'a> NodeModule<'a> {
         }
         let node = self.node;
         let span = node.name_span;
-        // The systemd collector reports units and timers, which backup and workflow alerts read.
+        // The systemd collector reports units and timers, which backup and workflow alerts read;
+        // the textfile collector what the restore tests record.
         let exporter = vec![
             (path("services.prometheus.exporters.node.enable"), Nix::Bool(true)),
-            (path("services.prometheus.exporters.node.enabledCollectors"), Nix::List(vec![Nix::Str("systemd".into())])),
+            (
+                path("services.prometheus.exporters.node.enabledCollectors"),
+                Nix::List(vec![Nix::Str("systemd".into()), Nix::Str("textfile".into())]),
+            ),
+            (
+                path("services.prometheus.exporters.node.extraFlags"),
+                Nix::List(vec![Nix::Str(format!("--collector.textfile.directory={TEXTFILE_DIRECTORY}"))]),
+            ),
         ];
         self.define_all(exporter, span);
         if self.scrapers.iter().any(|s| *s != node.name) {
@@ -48,35 +57,33 @@ impl<'a> NodeModule<'a> {
         if !self.scrapers.contains(node.name.as_str()) {
             return;
         }
-        let model = self.context.model;
-        let host = |other: &str, address: Option<String>| -> Option<String> {
-            if other == node.name { Some("127.0.0.1".into()) } else { address }
-        };
-        let exporters: Vec<Nix> = model
-            .nodes
-            .iter()
-            .filter(|n| n.spec.os.value == Os::Nixos)
-            .filter_map(|n| host(&n.name, n.spec.address.as_ref().map(|a| a.value.0.to_string())))
-            .map(|h| Nix::Str(format!("{h}:{NODE_EXPORTER_PORT}")))
-            .collect();
-        let mut jobs = vec![job("node", "/metrics", exporters)];
-        for service in &model.services {
-            let Some(metrics) = &service.spec.metrics else { continue };
-            if service.spec.on.kind != "node" {
-                continue;
+        let mut jobs = Vec::new();
+        for job in scrape::host_jobs(self.index) {
+            let mut static_configs = Vec::new();
+            for target in &job.targets {
+                let address = if target.node.name == node.name {
+                    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+                } else {
+                    target.node.spec.address.as_ref().map(|a| a.value.0)
+                };
+                match (address, job.service) {
+                    (Some(address), _) => static_configs.push(static_config(address, target.port, &target.instance)),
+                    (None, Some(service)) => {
+                        self.unreachable(service, &target.node.name, service_metrics_span(service))
+                    }
+                    // A NixOS node without an address has nothing else that names it on the network.
+                    (None, None) => {}
+                }
             }
-            let Some(port) = service.spec.ports.get(metrics.value.port.value.0.as_str()) else { continue };
-            let Some(target) = self.index.node(&service.spec.on.name) else { continue };
-            let Some(address) = host(&target.name, target.spec.address.as_ref().map(|a| a.value.0.to_string())) else {
-                self.unreachable(service, &target.name, metrics.span);
-                continue;
-            };
-            let metrics_path = metrics.value.path.as_ref().map_or("/metrics", |p| p.value.as_str());
-            jobs.push(job(&service.name, metrics_path, vec![Nix::Str(format!("{address}:{}", port.number))]));
+            if !static_configs.is_empty() {
+                jobs.push(scrape_job(&job, static_configs));
+            }
         }
         self.define(path("services.prometheus.scrapeConfigs"), Nix::List(jobs), span);
+        // The hosts' Prometheus evaluates the estate's own alerts and the nodes' (a cluster's are
+        // its own Prometheus's, in its `PrometheusRule`), so no alert is evaluated twice here.
         let rule_files = format!(
-            "(let dir = ./. + {}; in if builtins.pathExists dir then map (file: dir + \"/${{file}}\") (builtins.filter (file: builtins.match \".*\\\\.rules\\\\.yml\" file != null) (builtins.attrNames (builtins.readDir dir))) else [ ])",
+            "(let dir = ./. + {}; in if builtins.pathExists dir then map (file: dir + \"/${{file}}\") (builtins.filter (file: builtins.match \"(estate|node-.*)\\\\.rules\\\\.yml\" file != null) (builtins.attrNames (builtins.readDir dir))) else [ ])",
             nix::string("/../../prometheus")
         );
         self.define(path("services.prometheus.ruleFiles"), Nix::Raw(rule_files), span);
@@ -98,11 +105,102 @@ impl<'a> NodeModule<'a> {
     }
 }
 
-/// One scrape job over static targets.
-fn job(name: &str, metrics_path: &str, targets: Vec<Nix>) -> Nix {
+fn service_metrics_span(service: &Resource<Service>) -> spec_compiler::source::Span {
+    service.spec.metrics.as_ref().map_or(service.name_span, |m| m.span)
+}
+
+/// One static target, its `instance` labelled `<node>:<port>` whatever address reaches it, as the
+/// alerts select it ([`scrape`]).
+fn static_config(address: std::net::IpAddr, port: u16, instance: &str) -> Nix {
     Nix::Attrs(vec![
-        ("job_name".into(), Nix::Str(name.into())),
-        ("metrics_path".into(), Nix::Str(metrics_path.into())),
-        ("static_configs".into(), Nix::List(vec![Nix::Attrs(vec![("targets".into(), Nix::List(targets))])])),
+        ("targets".into(), Nix::List(vec![Nix::Str(spec_compiler::target::host_port(address, port))])),
+        ("labels".into(), Nix::Attrs(vec![("instance".into(), Nix::Str(instance.into()))])),
     ])
+}
+
+/// One scrape job over static targets.
+fn scrape_job(job: &HostJob<'_>, static_configs: Vec<Nix>) -> Nix {
+    Nix::Attrs(vec![
+        ("job_name".into(), Nix::Str(job.name.clone())),
+        ("metrics_path".into(), Nix::Str(job.metrics_path.clone())),
+        ("static_configs".into(), Nix::List(static_configs)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use spec_compiler::target::{Context, Target};
+    use spec_target_prometheus::Prometheus;
+
+    use crate::Nixos;
+
+    const ESTATE: &str = r#"
+import std.postgres
+import std.prometheus
+
+node mon { os = nixos, address = 10.0.0.1 }
+node db1 { os = nixos, address = 10.0.0.2, zpool tank { layout = stripe, disks = ["/dev/sda"] } }
+
+service prometheus {
+  use std.prometheus
+  on = node.mon
+}
+
+service db {
+  use std.postgres
+  on = node.db1
+}
+
+storage files { on = node.db1, zfs { pool = "tank", dataset = "files" } }
+backup files { source = storage.files, snapshots { every = 15m }, rpo = 1h, verify = weekly }
+workflow nightly { on = node.db1, schedule = "0 3 * * *", step run { image = "example/run:1" } }
+"#;
+
+    /// Every quoted value following `key` in `text`.
+    fn values_after<'t>(text: &'t str, key: &str) -> Vec<&'t str> {
+        text.match_indices(key).filter_map(|(at, _)| text[at + key.len()..].split('"').next()).collect()
+    }
+
+    /// What the hosts' Prometheus scrapes and what the generated alerts select agree: every `job`
+    /// and `instance` an alert names is a job and an `instance` label of the scrape configuration
+    /// (which labels each target `<node>:<port>`, not the address it reaches it at), and the
+    /// PostgreSQL preset's alert has the exporter it reads behind it.
+    #[test]
+    fn alerts_select_the_labels_the_scrape_configuration_sets() {
+        let (sources, compilation) = spec_testkit::compile("main.spec", ESTATE.to_string());
+        assert_eq!(compilation.errors(), 0, "{:#?}", compilation.diagnostics);
+        let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+        let nixos = Nixos.generate(&context);
+        let module = |node: &str| {
+            let path = format!("nixos/{node}/default.nix");
+            nixos.files.iter().find(|f| f.path == path).map(|f| f.contents.clone()).expect("the node's module")
+        };
+        let (mon, db1) = (module("mon"), module("db1"));
+        let scraped_instances = values_after(&mon, "instance = \"");
+        let scraped_jobs = values_after(&mon, "job_name = \"");
+        assert_eq!(scraped_instances, ["mon:9100", "db1:9100", "mon:9090", "db1:9187"], "{mon}");
+        assert!(mon.contains("\"10.0.0.2:9187\"") && mon.contains("\"127.0.0.1:9100\""), "{mon}");
+        assert!(db1.contains("services.prometheus.exporters.postgres.enable = true"), "{db1}");
+        assert!(db1.contains("\"--collector.textfile.directory="), "{db1}");
+
+        let rules: String = Prometheus
+            .generate(&context)
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".rules.yml"))
+            .map(|f| f.contents.clone())
+            .collect();
+        let selected_instances = values_after(&rules, "instance=\"");
+        let selected_jobs = values_after(&rules, "job=\"");
+        assert!(selected_instances.contains(&"db1:9100"), "the backup, restore and workflow alerts: {rules}");
+        assert!(rules.contains("RestoreTestStale") && rules.contains("DbDown") && rules.contains("DbTargetDown"));
+        for instance in selected_instances {
+            assert!(scraped_instances.contains(&instance), "`instance=\"{instance}\"` is scraped nowhere: {mon}");
+        }
+        for job in selected_jobs {
+            assert!(scraped_jobs.contains(&job), "`job=\"{job}\"` is scraped nowhere: {mon}");
+        }
+        // The cluster areas are their own Prometheus's: only the estate's and the nodes' rules.
+        assert!(mon.contains("(estate|node-.*)"), "{mon}");
+    }
 }

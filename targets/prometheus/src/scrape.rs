@@ -1,0 +1,293 @@
+//! What the estate's Prometheus servers scrape, and so the `job` and `instance` labels every
+//! scraped series carries: the one definition the NixOS back end writes its scrape configuration
+//! from, and the Prometheus back end derives its test series and its generated alerts' selectors
+//! from. An alert whose selector names a `job` or `instance` no target here carries can never
+//! fire; its test cannot be derived (W1501).
+//!
+//! - **Hosts**: a Prometheus server on a NixOS node (`std.prometheus`) scrapes job `node`, the
+//!   node exporter on port 9100 of every NixOS node, and one job per service with `metrics` placed
+//!   on a node, named after the service. Every host target's `instance` is `<node>:<port>`, set by
+//!   a static label in the scrape configuration, so it names the node whatever address Prometheus
+//!   reaches it at (loopback on its own node, the node's address elsewhere).
+//! - **A cluster**: its Prometheus (prometheus-operator) scrapes one job per service with
+//!   `metrics` placed on the cluster, through the ServiceMonitor the Kubernetes back end writes
+//!   (the job relabelled to the service's name); `instance` is a pod's address, known only at run
+//!   time, so any `instance` matcher can hold there.
+//!
+//! Invariant: a service's targets are listed in its area's universe and nowhere else, so routing
+//! an alert by its selectors sends it to the one Prometheus that scrapes what it selects.
+
+use std::collections::{BTreeMap, HashMap};
+
+use indexmap::IndexMap;
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::{Expr, VectorSelector};
+use spec_compiler::model::{Kind, Node, Os, Resource, Service};
+use spec_compiler::promql::ShapeCache;
+use spec_compiler::target::Index;
+
+/// The node exporter's job.
+pub const NODE_JOB: &str = "node";
+
+/// The node exporter's port (its NixOS default).
+pub const NODE_EXPORTER_PORT: u16 = 9100;
+
+/// The folder the node exporter's textfile collector reads (`--collector.textfile.directory`):
+/// a `*.prom` file written there is exported with the node's other metrics.
+pub const TEXTFILE_DIRECTORY: &str = "/var/lib/prometheus-node-exporter/textfile";
+
+/// The metric a backup's restore test writes to [`TEXTFILE_DIRECTORY`] when it succeeds:
+/// `spec_restore_test_last_success_timestamp_seconds{backup="<backup>"} <unix seconds>`.
+pub const RESTORE_TEST_METRIC: &str = "spec_restore_test_last_success_timestamp_seconds";
+
+/// The labels Prometheus attaches to every series of one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetLabels {
+    /// The scrape job.
+    pub job: String,
+    /// `<node>:<port>`; `None` for a pod, whose address Prometheus discovers at run time.
+    pub instance: Option<String>,
+    /// The port, for an example `instance` of a discovered target.
+    pub port: u16,
+}
+
+impl TargetLabels {
+    /// The `instance` value a test series carries: the real one, or an example pod address.
+    pub fn example_instance(&self) -> String {
+        self.instance.clone().unwrap_or_else(|| format!("10.42.0.1:{}", self.port))
+    }
+}
+
+/// One target of a host job.
+#[derive(Clone, Debug)]
+pub struct HostTarget<'m> {
+    /// The node it runs on.
+    pub node: &'m Resource<Node>,
+    /// The port scraped.
+    pub port: u16,
+    /// The `instance` label the scrape configuration sets: `<node>:<port>`.
+    pub instance: String,
+}
+
+/// One scrape job of the hosts' Prometheus.
+#[derive(Clone, Debug)]
+pub struct HostJob<'m> {
+    /// The job's name: `node` or the service's.
+    pub name: String,
+    /// The metrics path.
+    pub metrics_path: String,
+    /// The service scraped, for a service's job.
+    pub service: Option<&'m Resource<Service>>,
+    /// Its targets.
+    pub targets: Vec<HostTarget<'m>>,
+}
+
+/// The `instance` label of a host target.
+pub fn host_instance(node: &str, port: u16) -> String {
+    format!("{node}:{port}")
+}
+
+/// The jobs a Prometheus server on a NixOS node scrapes: the node exporters, then each service
+/// with `metrics` on a node whose metrics port resolves, in estate order.
+pub fn host_jobs<'m>(index: &Index<'m>) -> Vec<HostJob<'m>> {
+    let model = index.model;
+    let exporters = model
+        .nodes
+        .iter()
+        .filter(|n| n.spec.os.value == Os::Nixos)
+        .map(|node| HostTarget {
+            node,
+            port: NODE_EXPORTER_PORT,
+            instance: host_instance(&node.name, NODE_EXPORTER_PORT),
+        })
+        .collect();
+    let mut jobs =
+        vec![HostJob { name: NODE_JOB.into(), metrics_path: "/metrics".into(), service: None, targets: exporters }];
+    for service in &model.services {
+        let Some(metrics) = &service.spec.metrics else { continue };
+        if service.spec.on.kind != Kind::Node.as_str() {
+            continue;
+        }
+        let Some(port) = service.spec.ports.get(metrics.value.port.value.0.as_str()) else { continue };
+        let Some(node) = index.node(&service.spec.on.name) else { continue };
+        let port = port.value.number;
+        jobs.push(HostJob {
+            name: service.name.clone(),
+            metrics_path: metrics.value.path.as_ref().map_or("/metrics", |p| p.value.as_str()).into(),
+            service: Some(service),
+            targets: vec![HostTarget { node, port, instance: host_instance(&node.name, port) }],
+        });
+    }
+    jobs
+}
+
+/// Who evaluates an area's alerts: the hosts' Prometheus or a cluster's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Evaluator<'m> {
+    /// A Prometheus server on a NixOS node.
+    Hosts,
+    /// The named cluster's Prometheus.
+    Cluster(&'m str),
+}
+
+/// The targets one Prometheus scrapes, indexed by job.
+#[derive(Clone, Debug, Default)]
+pub struct Universe {
+    /// Every target, in estate order.
+    pub targets: Vec<TargetLabels>,
+    by_job: HashMap<String, Vec<usize>>,
+}
+
+impl Universe {
+    fn push(&mut self, target: TargetLabels) {
+        self.by_job.entry(target.job.clone()).or_default().push(self.targets.len());
+        self.targets.push(target);
+    }
+
+    /// The targets of one job.
+    pub fn job(&self, job: &str) -> impl Iterator<Item = &TargetLabels> {
+        self.by_job.get(job).into_iter().flatten().map(|i| &self.targets[*i])
+    }
+}
+
+impl FromIterator<TargetLabels> for Universe {
+    fn from_iter<I: IntoIterator<Item = TargetLabels>>(targets: I) -> Self {
+        let mut universe = Universe::default();
+        for target in targets {
+            universe.push(target);
+        }
+        universe
+    }
+}
+
+/// Every Prometheus's universe: the hosts' first, then each cluster's, in estate order.
+pub fn universes<'m>(index: &Index<'m>) -> IndexMap<Evaluator<'m>, Universe> {
+    let model = index.model;
+    let mut universes = IndexMap::new();
+    let mut hosts = Universe::default();
+    for job in host_jobs(index) {
+        for target in job.targets {
+            hosts.push(TargetLabels { job: job.name.clone(), instance: Some(target.instance), port: target.port });
+        }
+    }
+    universes.insert(Evaluator::Hosts, hosts);
+    for cluster in &model.clusters {
+        universes.insert(Evaluator::Cluster(&cluster.name), Universe::default());
+    }
+    for service in &model.services {
+        let Some(metrics) = &service.spec.metrics else { continue };
+        if service.spec.on.kind != Kind::Cluster.as_str() {
+            continue;
+        }
+        let Some(port) = service.spec.ports.get(metrics.value.port.value.0.as_str()) else { continue };
+        if let Some(universe) = universes.get_mut(&Evaluator::Cluster(&service.spec.on.name)) {
+            universe.push(TargetLabels { job: service.name.clone(), instance: None, port: port.value.number });
+        }
+    }
+    universes
+}
+
+/// Where an alert's series come from: the targets its Prometheus scrapes, and its owner's own
+/// targets (a service's job, a node's exporter), which a selector naming neither `job` nor
+/// `instance` is read from (else the first target scraped; else no such labels).
+#[derive(Clone, Copy, Debug)]
+pub struct Scrape<'s> {
+    /// Every target the alert's Prometheus scrapes.
+    pub universe: &'s Universe,
+    /// The owner's targets.
+    pub owner: &'s [TargetLabels],
+}
+
+/// The first selector of `expr` whose `job` and `instance` matchers no target of `universe`
+/// carries, as a sentence; `None` when every selector can match a scraped series (a selector
+/// naming neither label matches any target). `None` too for an expression that does not parse.
+pub fn unscraped(expr: &str, universe: &Universe, shapes: &mut ShapeCache) -> Option<String> {
+    let ast = shapes.parse_restored(expr).ok()?;
+    let mut stack = vec![&ast];
+    while let Some(expr) = stack.pop() {
+        let vs = match expr {
+            Expr::VectorSelector(vs) => vs,
+            Expr::MatrixSelector(ms) => &ms.vs,
+            Expr::Aggregate(a) => {
+                stack.push(&a.expr);
+                continue;
+            }
+            Expr::Unary(u) => {
+                stack.push(&u.expr);
+                continue;
+            }
+            Expr::Binary(b) => {
+                stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]);
+                continue;
+            }
+            Expr::Paren(p) => {
+                stack.push(&p.expr);
+                continue;
+            }
+            Expr::Subquery(s) => {
+                stack.push(&s.expr);
+                continue;
+            }
+            Expr::Call(call) => {
+                stack.extend(call.args.args.iter().map(|a| a.as_ref()));
+                continue;
+            }
+            _ => continue,
+        };
+        let scrape = Scrape { universe, owner: &[] };
+        if let Err(reason) = scraped_target(vs, scrape) {
+            return Some(reason);
+        }
+    }
+    None
+}
+
+pub(crate) fn matchers_by_label(vs: &VectorSelector) -> BTreeMap<&str, Vec<&Matcher>> {
+    let mut by_label: BTreeMap<&str, Vec<&Matcher>> = BTreeMap::new();
+    for matcher in &vs.matchers.matchers {
+        by_label.entry(matcher.name.as_str()).or_default().push(matcher);
+    }
+    by_label
+}
+
+/// The target a selector's series is scraped from: for a selector naming `job` or `instance`,
+/// the first target (the owner's, then the Prometheus's: by job when a `job="…"` matcher names
+/// one) whose labels pass those matchers, an error when none does; otherwise the owner's first
+/// target, else the first target scraped, else none.
+pub(crate) fn scraped_target<'s>(vs: &VectorSelector, scrape: Scrape<'s>) -> Result<Option<&'s TargetLabels>, String> {
+    let by_label = matchers_by_label(vs);
+    let (jobs, instances) = (by_label.get("job"), by_label.get("instance"));
+    if jobs.is_none() && instances.is_none() {
+        return Ok(scrape.owner.first().or_else(|| scrape.universe.targets.first()));
+    }
+    let passes =
+        |matchers: Option<&Vec<&Matcher>>, value: &str| matchers.is_none_or(|ms| ms.iter().all(|m| m.is_match(value)));
+    let fits = |target: &&TargetLabels| {
+        passes(jobs, &target.job) && target.instance.as_deref().is_none_or(|i| passes(instances, i))
+    };
+    let named_job = jobs.and_then(|ms| ms.iter().find(|m| m.op == MatchOp::Equal)).map(|m| m.value.as_str());
+    let found = scrape.owner.iter().find(fits).or_else(|| match named_job {
+        Some(job) => scrape.universe.job(job).find(fits),
+        None => scrape.universe.targets.iter().find(fits),
+    });
+    found.map(Some).ok_or_else(|| {
+        let mut jobs: Vec<&str> = Vec::new();
+        for target in &scrape.universe.targets {
+            if jobs.len() == 5 {
+                break;
+            }
+            if !jobs.contains(&target.job.as_str()) {
+                jobs.push(&target.job);
+            }
+        }
+        let scraped = if jobs.is_empty() {
+            "this Prometheus scrapes nothing".to_string()
+        } else {
+            format!("its jobs are {}", jobs.iter().map(|j| format!("`{j}`")).collect::<Vec<_>>().join(", "))
+        };
+        format!(
+            "the selector `{vs}` names a job or instance no target of the Prometheus evaluating it carries ({scraped}{})",
+            if scrape.universe.targets.len() > jobs.len() { ", …" } else { "" }
+        )
+    })
+}
