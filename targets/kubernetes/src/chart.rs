@@ -16,7 +16,7 @@
 //!   labels its claim does carry besides `app.kubernetes.io/instance` (the release, named after the
 //!   service), and backups select the claim by those ([`claim_selector`]).
 //! - `replicas {}`: the service's `replicas`.
-//! - `service_type {}`: `LoadBalancer` when the service exposes a port, else `ClusterIP`.
+//! - `service_type {}`: `LoadBalancer` when the service exposes a port beyond the cluster, else `ClusterIP`.
 //! - `pick { by = "…", from { KEY = value … } }`: the value under the key `by` names (a preset maps its
 //!   `version` to an image tag this way); a key with no entry is refused (E1206).
 //! - `lines { each = [...], line = "… {} …" }`: one line per item with `{}` replaced by it, or no
@@ -32,7 +32,7 @@
 use serde_json::{Map, Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Reference, Spanned};
-use spec_compiler::model::{AccessMode, EnvValue, HelmChart, KubernetesSecret, Resource, Service};
+use spec_compiler::model::{AccessMode, Audience, EnvValue, HelmChart, KubernetesSecret, Resource, Service};
 use spec_compiler::source::Span;
 
 use crate::escape;
@@ -220,7 +220,10 @@ impl super::Lowering<'_, '_> {
             }
             "service_type" => {
                 taken.expose = true;
-                Ok(Some(json!(if spec.expose.is_empty() { "ClusterIP" } else { "LoadBalancer" })))
+                // The cluster reaches the chart's ClusterIP service already; the public and networks
+                // come in through the load balancer on the nodes.
+                let outside = spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
+                Ok(Some(json!(if outside { "LoadBalancer" } else { "ClusterIP" })))
             }
             "replicas" => {
                 taken.replicas = true;
@@ -444,7 +447,7 @@ impl super::Lowering<'_, '_> {
             ));
         }
         if !taken.expose {
-            for port in &spec.expose {
+            for port in spec.expose.ports() {
                 untaken.push((
                     port.span,
                     "expose",

@@ -305,7 +305,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     assert!(reaches, "{what}: no container has {wanted:?}");
                 }
 
-                // Each exposed port is on a LoadBalancer Service; nothing else is.
+                // Each port exposed beyond the cluster is on a LoadBalancer Service; nothing else is.
                 let balanced: BTreeSet<u64> = objects
                     .iter()
                     .filter(|o| o["kind"] == "Service" && o["spec"]["type"] == "LoadBalancer")
@@ -315,8 +315,10 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 let exposed: BTreeSet<u64> = service
                     .spec
                     .expose
-                    .iter()
-                    .filter_map(|name| service.spec.ports.get(&name.value.0))
+                    .ports()
+                    .into_iter()
+                    .filter(|e| *e.audience != spec_compiler::model::Audience::Cluster)
+                    .filter_map(|e| service.spec.ports.get(e.port))
                     .map(|port| u64::from(port.value.number))
                     .collect();
                 assert_eq!(balanced, exposed, "{what}: the ports reachable from outside");
