@@ -1,5 +1,6 @@
 //! The NixOS back end: one module per NixOS node (`nixos/<node>/default.nix`) and a fleet index
-//! (`nixos/flake.nix`) that `nixos-rebuild --flake` can take.
+//! (`nixos/flake.nix`, and a Colmena `nixos/hive.nix`) that `nixos-rebuild --flake` can take, each
+//! node also importing the user's own modules from `hosts/<node>/` beside the spec.
 //!
 //! References: the NixOS module system (<https://nixos.org/manual/nixos/stable/#sec-writing-modules>)
 //! and the option names verified in `shared/design/targets.md` §A. The module is one attribute set,

@@ -251,3 +251,71 @@ fn the_outputs_match_their_snapshots() {
         settings.bind(|| insta::assert_snapshot!(name.as_str(), all));
     }
 }
+
+/// Evaluates `expression` (with `m` bound to the node module at `file`, its `config` the module's
+/// own result, as the option checker does) and returns it as JSON.
+fn evaluate(file: &Path, expression: &str) -> serde_json::Value {
+    let file = std::fs::canonicalize(file).expect("exists");
+    let full = format!("let m = import {} {{ config = m; lib = {{}}; pkgs = {{}}; }}; in {expression}", file.display());
+    let output = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode", "-E"])
+        .arg(&full)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+/// What the monitoring case's backups become, read back from the evaluated modules: sanoid keeps
+/// no period the spec leaves out, the S3 copy has its credentials and no read-back on every run,
+/// `verify = weekly` is a restore test of its own that records the metric the alert reads, the
+/// replica's receiving node lets the sender's key in and delegates the receive, and both index
+/// files import each node's own slot.
+#[test]
+fn backups_and_hosts_are_wired_as_written() {
+    if !have("nix-instantiate") {
+        eprintln!("SKIPPED: nix-instantiate is not installed; the evaluated backups were not read back");
+        return;
+    }
+    let case = workspace()
+        .join("specs/targets/nixos/monitoring_presets_health_and_replication_on_nixos_generate_cleanly.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-wiring");
+    let files = generate(&case);
+    materialise(&dir, &files);
+    let app1 = dir.join("out/nixos/app1/default.nix");
+    let sanoid = evaluate(&app1, r#"m.services.sanoid.datasets."tank/app/data""#);
+    for (period, count) in
+        [("frequently", 4), ("hourly", 24), ("daily", 7), ("weekly", 0), ("monthly", 0), ("yearly", 0)]
+    {
+        assert_eq!(sanoid[period], count, "{period}: {sanoid}");
+    }
+    let restic = evaluate(
+        &app1,
+        r#"let job = m.services.restic.backups.app-data; in { env = job.environmentFile; check = job.checkOpts or null; }"#,
+    );
+    assert_eq!(restic["env"], "/run/agenix/s3");
+    assert!(restic["check"].is_null(), "no read-back after every run: {restic}");
+    let test = evaluate(
+        &app1,
+        r#"{ calendar = m.systemd.timers.restic-restore-test-app-data.timerConfig.OnCalendar; script = m.systemd.services.restic-restore-test-app-data.script; }"#,
+    );
+    assert_eq!(test["calendar"], "weekly");
+    let script = test["script"].as_str().expect("a script");
+    assert!(script.contains("restic dump") && script.contains("restic check"), "{script}");
+    assert!(script.contains(r#"spec_restore_test_last_success_timestamp_seconds{backup="app-data"}"#), "{script}");
+    let sender = evaluate(&app1, "m.services.syncoid.commands.app-data.sshKey");
+    assert_eq!(sender, "/run/agenix/syncoid");
+    let mon1 = dir.join("out/nixos/mon1/default.nix");
+    let receiver = evaluate(
+        &mon1,
+        r#"{ keys = m.users.users.syncoid.openssh.authorizedKeys.keys; allow = m.systemd.services.zfs-allow-app-data.script; ssh = m.services.openssh.enable; identity = m.age.identityPaths; }"#,
+    );
+    assert!(receiver["keys"][0].as_str().is_some_and(|k| k.starts_with("ssh-ed25519 ")), "{receiver}");
+    assert!(receiver["allow"].as_str().is_some_and(|s| s.contains("zfs allow -u 'syncoid'")), "{receiver}");
+    assert_eq!(receiver["ssh"], true);
+    assert_eq!(receiver["identity"][0], "/etc/ssh/ssh_host_ed25519_key");
+    for index in ["flake.nix", "hive.nix"] {
+        let text = &files.iter().find(|(p, _)| p == &format!("nixos/{index}")).expect("written").1;
+        assert!(text.contains(r#"(./. + "/../../hosts/app1")"#), "{index}: {text}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The systemd back end: for every node whose `os` is not NixOS, `systemd/<node>/` holds a
 //! `.service` per container service (podman), the oneshot chain, run unit and `.timer` of each
-//! workflow, and a systemd-networkd `.netdev`/`.network` pair per WireGuard network.
+//! workflow, restic backups and restore tests with their timers, k3s servers and agents, and a
+//! systemd-networkd `.netdev`/`.network` pair per WireGuard network.
 //!
 //! References: systemd.unit(5), systemd.service(5), systemd.exec(5), systemd.timer(5),
 //! systemd.netdev(5), systemd.network(5). Units are line-oriented INI, printed by [`unit`] from

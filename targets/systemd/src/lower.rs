@@ -423,6 +423,10 @@ impl<'a> NodeUnits<'a> {
             if let Some(replicate) = &backup.spec.replicate {
                 missing.push((replicate.span, format!("the replica of backup `{}`", backup.name)));
             }
+            if let (Some(verify), None) = (&backup.spec.verify, &backup.spec.offsite) {
+                let what = format!("the restore test of backup `{}` (it has no offsite copy to test)", backup.name);
+                missing.push((verify.span, what));
+            }
         }
         for cluster in on.clusters.iter().filter(|c| c.spec.distribution.value != Distribution::K3s) {
             missing.push((cluster.name_span, format!("cluster `{}` (only k3s is generated)", cluster.name)));

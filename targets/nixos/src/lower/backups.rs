@@ -12,12 +12,14 @@
 //! without `credentials` is E1120. `verify` is a restore test of its own on its own timer
 //! (`restic-restore-test-<backup>`, see `spec_target_systemd::restic`), which records its
 //! success for the node exporter's textfile collector, whose directory the exporter is given
-//! when the estate runs a Prometheus.
+//! when the estate runs a Prometheus. A backup verified without an offsite copy is tested on its
+//! newest local snapshot (`zfs-restore-test-<backup>`): read whole through `.zfs/snapshot`, every
+//! block checked against its checksum, with the same record of success.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::{Backup, Offsite, Resource, Snapshots, ZfsDataset};
 use spec_compiler::source::Span;
-use spec_target_systemd::escape::interval_calendar;
+use spec_target_systemd::escape::{interval_calendar, shell_word};
 use spec_target_systemd::restic::{
     TEXTFILE_DIRECTORY, cadence_calendar, credential_scheme, record_success_script, restore_test_script,
     restore_test_unit,
@@ -76,6 +78,9 @@ impl<'a> NodeModule<'a> {
                 }
             }
             restore_tests |= self.restic(backup, zfs);
+            if backup.spec.offsite.is_none() {
+                restore_tests |= self.snapshot_restore_test(backup, zfs);
+            }
         }
         self.replication();
         if let Some(every) = sanoid_interval {
@@ -167,6 +172,43 @@ impl<'a> NodeModule<'a> {
             ("environment".into(), Nix::Attrs(environment)),
             ("serviceConfig".into(), Nix::Attrs(service_config)),
             ("path".into(), Nix::List(vec![Nix::Raw("pkgs.restic".into())])),
+            ("script".into(), Nix::Str(script)),
+        ]);
+        let timer = Nix::Attrs(vec![
+            ("wantedBy".into(), Nix::List(vec![Nix::Str("timers.target".into())])),
+            (
+                "timerConfig".into(),
+                Nix::Attrs(vec![
+                    ("OnCalendar".into(), Nix::Str(cadence_calendar(verify.value).into())),
+                    ("Persistent".into(), Nix::Bool(true)),
+                ]),
+            ),
+        ]);
+        self.define_all(
+            vec![(with(path("systemd.services"), &[&unit]), service), (with(path("systemd.timers"), &[&unit]), timer)],
+            verify.span,
+        );
+        true
+    }
+
+    /// The restore test of a backup without an offsite copy: the newest local snapshot of the
+    /// dataset (sanoid's or syncoid's) read whole through `.zfs/snapshot`, every block checked
+    /// against its ZFS checksum as a restore would read it.
+    fn snapshot_restore_test(&mut self, backup: &Resource<Backup>, zfs: &ZfsDataset) -> bool {
+        let Some(verify) = &backup.spec.verify else { return false };
+        let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
+        let unit = format!("zfs-restore-test-{}", backup.name);
+        // `tar` into a pipe: GNU tar skips reading files when it writes to /dev/null itself.
+        let script = format!(
+            "set -o pipefail\ndataset={}\nsnapshot=\"$(zfs list -H -t snapshot -o name -s creation -d 1 \"$dataset\" | tail -n 1)\"\nif [ -z \"$snapshot\" ]; then\n  echo \"no snapshot of $dataset to test\" >&2\n  exit 1\nfi\ntar -C {}/.zfs/snapshot/\"${{snapshot#*@}}\" -cf - . | wc -c > /dev/null\n{}",
+            shell_word(&dataset),
+            shell_word(&mountpoint(zfs)),
+            record_success_script(&backup.name)
+        );
+        let service = Nix::Attrs(vec![
+            ("description".into(), Nix::Str(format!("Restore test of backup {}", backup.name))),
+            ("serviceConfig".into(), Nix::Attrs(vec![("Type".into(), Nix::Str("oneshot".into()))])),
+            ("path".into(), Nix::List(vec![Nix::Raw("pkgs.zfs".into()), Nix::Raw("pkgs.gnutar".into())])),
             ("script".into(), Nix::Str(script)),
         ]);
         let timer = Nix::Attrs(vec![

@@ -10,9 +10,12 @@
 //! secret, and a keepalive towards reachable peers when the node has no endpoint of its own
 //! (behind NAT); the firewall from `expose`, the `needs` of other nodes and clusters ([`reach`]),
 //! WireGuard, k3s and scraping (ports on the mesh interface, or the pod bridge, where only they
-//! need them; by source address on a network without WireGuard); agenix or sops-nix declarations for every secret
-//! the node uses. Secret values never enter the store: modules hold only paths to files
-//! decrypted on the host.
+//! need them; by source address on a network without WireGuard); agenix or sops-nix declarations
+//! for every secret the node uses (in payloads too, where a secret is its decrypted file's path),
+//! with the SSH host key they decrypt with and SSH enabled. Secret values never enter the store:
+//! modules hold only paths to files decrypted on the host. The flake and the hive import each
+//! node's module and the node's own slot, `hosts/<node>/` in the estate's folder ([`HOST_SLOT`]),
+//! which spec never writes: what it cannot know (hardware, boot loader, root file system).
 //!
 //! Clusters of other distributions than k3s are reported as W1101. ZFS pools are imported, never
 //! created (see [`storage`]).

@@ -116,9 +116,13 @@ impl<'a> NodeModule<'a> {
         for backup in backups.iter().copied() {
             let Some(replicate) = &backup.spec.replicate else { continue };
             let (Some(_), Some(public_key)) = (&replicate.key, &replicate.public_key) else { continue };
-            let Some(zfs) = self.index.storage(&backup.spec.source.name).and_then(|s| s.spec.zfs.as_ref()) else {
+            let Some(storage) = self.index.storage(&backup.spec.source.name) else { continue };
+            // A sender that is not NixOS sends nothing yet (W1401): nothing to let in.
+            let sender = self.index.node(&storage.spec.on.name);
+            if sender.is_none_or(|n| n.spec.os.value != Os::Nixos) {
                 continue;
-            };
+            }
+            let Some(zfs) = &storage.spec.zfs else { continue };
             let source = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             let dataset = target_dataset(&backup.spec, &source);
             let user = user(&backup.spec);
@@ -152,6 +156,7 @@ impl<'a> NodeModule<'a> {
             let name = format!("zfs-allow-{}", backup.name);
             self.define(with(path("systemd.services"), &[&name]), unit, replicate.span);
         }
+        self.ssh |= !users.is_empty();
         for (user, (keys, span)) in users {
             let account = Nix::Attrs(vec![
                 ("isSystemUser".into(), Nix::Bool(true)),
@@ -171,7 +176,6 @@ impl<'a> NodeModule<'a> {
                 span,
             );
         }
-        self.ssh = true;
     }
 }
 

@@ -6,8 +6,12 @@
 //! on the node's mesh address when a Prometheus on another node scrapes it), volumes from storage,
 //! environment without secrets, secrets through `environmentFiles`, `dependsOn` for the containers
 //! it needs, cpu and memory limits and its health check as podman options, and is ordered after
-//! (and requires) the `nixos_unit` of each preset service it needs on the node. A preset service
-//! runs through its module only, whose own health and ordering the module defines.
+//! (and requires) the `nixos_unit` of each preset service it needs on the node, its GPUs and its
+//! `systemd { … }` settings on `podman-<name>.service` ([`super::units`]). A preset service runs
+//! through its module only (an image the user gives it is E1123), its common fields lowered onto
+//! its unit ([`super::units`]); NixOS options the user writes beside an image are host
+//! configuration, and the container runs too. A secret in `nixos { … }` is its decrypted file's
+//! path.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::Transport;

@@ -16,7 +16,8 @@
 //!   path>`), the value its path in the credentials directory, `%d/<name>`.
 //! - `resources.gpu` on a container: one CDI device per GPU (`--device=nvidia.com/gpu=<index>`,
 //!   indices handed out in service order on the node) and `hardware.nvidia-container-toolkit`,
-//!   which writes the CDI specification.
+//!   which writes the CDI specification; the driver itself (`hardware.nvidia`) is the node's own
+//!   configuration, in its `hosts/<node>/` slot.
 //!
 //! What has no form is E1125 at the field: a field that needs a service unit when `nixos_unit`
 //! names none (or a target, whose services spec cannot name), a mount path that is not absolute,
@@ -82,33 +83,27 @@ impl<'a> NodeModule<'a> {
         let mut mounts = Vec::new();
         for (target, storage) in &spec.volumes {
             let Some(zfs) = self.index.storage(&storage.name).and_then(|s| s.spec.zfs.as_ref()) else { continue };
+            // NixOS refuses mount points with a trailing slash.
+            let target = target.trim_end_matches('/');
             if !target.starts_with('/') {
-                let what = format!("the mount path `{target}` is not an absolute path on the host");
-                self.refuse(
-                    service,
-                    storage.span,
-                    &what,
-                    "mount the storage at the absolute path the module keeps its data in",
-                );
+                let what = format!("the mount path `{target}` is not an absolute path below `/` on the host");
+                let help = "mount the storage at the absolute path the module keeps its data in";
+                self.refuse(service, storage.span, &what, help);
                 continue;
             }
             let source = mountpoint(zfs);
-            mounts.push(Nix::Str(target.clone()));
-            if source == *target {
+            mounts.push(Nix::Str(target.to_string()));
+            if source.trim_end_matches('/') == target {
                 continue;
             }
+            // `depends`: the dataset is mounted before it is bound.
             let bind = Nix::Attrs(vec![
                 ("device".into(), Nix::Str(source.clone())),
                 ("fsType".into(), Nix::Str("none".into())),
-                (
-                    "options".into(),
-                    Nix::List(vec![
-                        Nix::Str("bind".into()),
-                        Nix::Str(format!("x-systemd.requires-mounts-for={source}")),
-                    ]),
-                ),
+                ("options".into(), Nix::List(vec![Nix::Str("bind".into())])),
+                ("depends".into(), Nix::List(vec![Nix::Str(source.trim_end_matches('/').to_string())])),
             ]);
-            self.define(vec!["fileSystems".into(), target.clone()], bind, storage.span);
+            self.define(vec!["fileSystems".into(), target.to_string()], bind, storage.span);
         }
         if let (Some(stem), false) = (&service_unit, mounts.is_empty()) {
             let span = spec.volumes.values().next().map_or(service.name_span, |s| s.span);
