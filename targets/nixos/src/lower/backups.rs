@@ -9,7 +9,9 @@
 //! "frequent" ones). Offsite copies are `services.restic.backups` (repository, the password file
 //! and the repository's credentials as `environmentFile`, both from their secrets, the dataset's
 //! mount as path, a timer, prune options); a repository that logs in with keys (`s3:`, `b2:`, …)
-//! without `credentials` is E1120. `verify` is a restore test of its own on its own timer
+//! without `credentials` takes them from the node's own modules (`hosts/<node>/`), where the
+//! operator can set the job's `environmentFile`, so it is no diagnostic here (E1420 on other
+//! hosts, which have no such slot). `verify` is a restore test of its own on its own timer
 //! (`restic-restore-test-<backup>`, see `spec_target_systemd::restic`), which records its
 //! success for the node exporter's textfile collector, whose directory the exporter is given
 //! when the estate runs a Prometheus. A backup verified without an offsite copy is tested on its
@@ -21,7 +23,7 @@ use spec_compiler::model::{Backup, Offsite, Resource, Snapshots, ZfsDataset};
 use spec_compiler::source::Span;
 use spec_target_systemd::escape::{interval_calendar, shell_word};
 use spec_target_systemd::restic::{
-    TEXTFILE_DIRECTORY, cadence_calendar, credential_scheme, record_success_script, restore_test_script,
+    TEXTFILE_DIRECTORY, cadence_calendar, record_success_script, restore_test_script,
     restore_test_unit,
 };
 
@@ -109,20 +111,8 @@ impl<'a> NodeModule<'a> {
             self.no_calendar(&backup.name, every.0, offsite.span);
             return false;
         };
-        if let (Some(scheme), None) = (credential_scheme(repository), credentials) {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::E1120,
-                    offsite.span,
-                    format!("backup `{}`: the {scheme} repository needs credentials and none are given", backup.name),
-                )
-                .with_primary_label("restic cannot log in to this repository")
-                .with_help(
-                    "add `credentials = secret.NAME`, a secret holding the repository's environment lines (`AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…` for S3)",
-                ),
-            );
-            return false;
-        }
+        // Without `credentials` the keys come from the node's own modules (`hosts/<node>/`), which
+        // may set this job's `environmentFile`: the shared tour copies to S3 that way.
         let password_file = self.secret_path(&password.name, password.span);
         let environment_file = credentials.as_ref().map(|c| self.secret_path(&c.name, c.span));
         let mut job = vec![
