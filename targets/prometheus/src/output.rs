@@ -192,12 +192,16 @@ pub(crate) fn area_files(
 pub(crate) fn untested(alert: &Planned, problem: Problem) -> Diagnostic {
     let Problem { code, reason, span } = problem;
     if code == Code::W1502 {
-        return Diagnostic::new(code, span, format!("alert `{}` can never fire: {reason}", alert.rule.alert))
-            .with_primary_label("no scraped series carries these labels")
-            .with_help(
-                "select `job=\"<service>\"` for a service's metrics, `instance=\"<node>:9100\"` for a node's exporter: \
+        return Diagnostic::new(
+            code,
+            span,
+            format!("alert `{}` selects what its Prometheus never scrapes: {reason}", alert.rule.alert),
+        )
+        .with_primary_label("no scraped series carries these labels (`absent` of it always fires)")
+        .with_help(
+            "select `job=\"<service>\"` for a service's metrics, `instance=\"<node>:9100\"` for a node's exporter: \
                  the labels the estate's scrape configuration gives them (see `spec explain W1502`)",
-            );
+        );
     }
     Diagnostic::new(code, span, format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert))
         .with_primary_label("no test can be derived from this")

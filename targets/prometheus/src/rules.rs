@@ -568,9 +568,9 @@ impl<'m> Planner<'m, '_> {
                     format_duration(threshold * 1000)
                 ),
                 format!(
-                    "On node {node}, `systemctl list-timers 'restore-test-*'` shows when the restore tests ran and \
-                     `journalctl -u 'restore-test-*'` why the last one failed; a backup that cannot be restored is \
-                     no backup, so fix it before the next copy is needed."
+                    "On node {node}, the journal of the restore test of backup {name} (`journalctl -g {name}`) says \
+                     why it failed or did not run; a backup that cannot be restored is no backup, so fix it before \
+                     the next copy is needed."
                 ),
             ];
             (expr, texts)
