@@ -615,7 +615,7 @@ fn check_reports_what_the_back_ends_would_refuse() {
     let dir = scratch("check_runs_targets");
     write(
         &dir.join("main.spec"),
-        b"import std.postgres\nnode prod1 { os = nixos }\nservice a { use std.postgres\n on = node.prod1 }\nservice b { use std.postgres { port = 5433 }\n on = node.prod1 }\n",
+        b"import std.postgres\nnode prod1 { os = nixos }\nservice a { use std.postgres\n on = node.prod1 }\nservice b { use std.postgres { port = 5433, exporter_port = 9188 }\n on = node.prod1 }\n",
     );
     let (code, report) = check_json(&dir);
     assert_eq!((code, codes(&report)), (1, vec!["E1101".to_string()]));

@@ -256,7 +256,7 @@ fn an_editor_session_over_stdio() {
     assert_eq!(
         client.request("textDocument/hover", position("std.postgres", 1, 5)),
         json!({
-            "contents": {"kind": "markdown", "value": "**preset std.postgres** for `service`\n\nparameters:\n- `version` = `16`\n- `databases` = `[]`\n- `port` = `5432`"},
+            "contents": {"kind": "markdown", "value": "**preset std.postgres** for `service`\n\nparameters:\n- `version` = `16`\n- `databases` = `[]`\n- `port` = `5432`\n- `exporter_port` = `9187`"},
             "range": range((3, 6), (3, 18)),
         })
     );

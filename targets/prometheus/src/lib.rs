@@ -153,7 +153,7 @@ impl Target for Prometheus {
         let (areas, universes, mut diagnostics) = rules::plan(&index, rules::GeneratedAlerts::Named);
         let alerts = areas.iter().flat_map(|area| &area.alerts);
         for (alert, problem) in alerts.zip(output::derive_all(&areas, &universes, output::test_problem)) {
-            diagnostics.extend(problem.map(|problem| output::untested(alert, problem)));
+            diagnostics.extend(problem.and_then(|problem| output::untested(alert, problem)));
         }
         diagnostics
     }

@@ -174,7 +174,7 @@ pub(crate) fn area_files(
     for (alert, derivation) in area.alerts.iter().zip(derivations) {
         match derivation {
             Ok(tested) => tests.append(&mut scenarios(alert, tested, every)),
-            Err(problem) => diagnostics.push(untested(alert, problem)),
+            Err(problem) => diagnostics.extend(untested(alert, problem)),
         }
     }
     if !tests.is_empty() {
@@ -188,23 +188,33 @@ pub(crate) fn area_files(
     files
 }
 
-/// The warning for an alert no test can be derived for, with the reason and where it lies.
-pub(crate) fn untested(alert: &Planned, problem: Problem) -> Diagnostic {
+/// The warning for an alert no test can be derived for, with the reason and where it lies; none
+/// when the alert names a job no service has, which the graph rules report (W0604), so one
+/// mistake gives one warning.
+pub(crate) fn untested(alert: &Planned, problem: Problem) -> Option<Diagnostic> {
     let Problem { code, reason, span } = problem;
-    if code == Code::W1502 {
-        return Diagnostic::new(code, span, format!("alert `{}` can never fire: {reason}", alert.rule.alert))
-            .with_primary_label("no scraped series carries these labels")
-            .with_help(
-                "select `job=\"<service>\"` for a service's metrics, `instance=\"<node>:9100\"` for a node's exporter: \
-                 the labels the estate's scrape configuration gives them (see `spec explain W1502`)",
-            );
+    if code == Code::W1502 && alert.names_unknown_job {
+        return None;
     }
-    Diagnostic::new(code, span, format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert))
-        .with_primary_label("no test can be derived from this")
-        .with_help(
-            "the rule is still generated; write the condition in a shape the test generator knows \
-             (see `spec explain W1501`), or test it by hand",
+    Some(if code == Code::W1502 {
+        Diagnostic::new(
+            code,
+            span,
+            format!("alert `{}` selects what its Prometheus never scrapes: {reason}", alert.rule.alert),
         )
+        .with_primary_label("no scraped series carries these labels (`absent` of it always fires)")
+        .with_help(
+            "select `job=\"<service>\"` for a service's metrics, `instance=\"<node>:9100\"` for a node's exporter: \
+                 the labels the estate's scrape configuration gives them (see `spec explain W1502`)",
+        )
+    } else {
+        Diagnostic::new(code, span, format!("alert `{}` gets no promtool test: {reason}", alert.rule.alert))
+            .with_primary_label("no test can be derived from this")
+            .with_help(
+                "the rule is still generated; write the condition in a shape the test generator knows \
+                 (see `spec explain W1501`), or test it by hand",
+            )
+    })
 }
 
 fn duration(seconds: u64) -> String {

@@ -68,6 +68,9 @@ pub(crate) struct Planned {
     /// The targets of the alert's owner (a service's job and its node's exporter; a node's
     /// exporter for its backups and workflows), which selectors naming no target read from.
     pub owner: Vec<TargetLabels>,
+    /// Whether a `job="…"` matcher names no service with `metrics`: the graph rules report that
+    /// (W0604), so its W1502 is not reported again.
+    pub names_unknown_job: bool,
 }
 
 /// The alerts of one area: the estate's own alerts, a node, or a cluster.
@@ -117,6 +120,7 @@ pub(crate) fn plan<'m>(
         diagnostics: Vec::new(),
         universes: &universes,
         reported_down: ReportedDown::default(),
+        exporting: model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect(),
     };
     let area = |name: String, cluster: Option<&'m str>| Area {
         name,
@@ -136,7 +140,8 @@ pub(crate) fn plan<'m>(
     for alert in &model.alerts {
         planner.reported_down.note(&alert.spec.expr.value, &mut shapes);
         let what = format!("alert `{}`", alert.name);
-        let planned = planner.declared(&alert.name, &alert.spec, &what, IndexMap::new(), alert.span);
+        let mut planned = planner.declared(&alert.name, &alert.spec, &what, IndexMap::new(), alert.span);
+        planned.names_unknown_job = planner.names_unknown_job(&alert.spec.expr.value, &mut shapes);
         let mut routes: Vec<String> = universes
             .iter()
             .filter(|(_, universe)| scrape::unscraped(&alert.spec.expr.value, universe, &mut shapes).is_none())
@@ -202,6 +207,8 @@ struct Planner<'m, 'u> {
     universes: &'u Universes<'m>,
     /// The jobs top-level alerts report down.
     reported_down: ReportedDown,
+    /// The services with `metrics`, whose names are the jobs the graph rules know (W0604).
+    exporting: HashSet<&'m str>,
 }
 
 /// `ipfs-down` → `IpfsDown`.
@@ -336,6 +343,7 @@ impl<'m> Planner<'m, '_> {
             origin,
             generated: false,
             owner: Vec::new(),
+            names_unknown_job: false,
         }
     }
 
@@ -381,7 +389,12 @@ impl<'m> Planner<'m, '_> {
             origin: span,
             generated: true,
             owner: Vec::new(),
+            names_unknown_job: false,
         })
+    }
+
+    fn names_unknown_job(&self, expr: &str, shapes: &mut ShapeCache) -> bool {
+        scrape::named_jobs(expr, shapes).iter().any(|job| !self.exporting.contains(job.as_str()))
     }
 
     /// The targets of what is placed at `on`: the job's, then the node's exporter.
@@ -426,6 +439,7 @@ impl<'m> Planner<'m, '_> {
             let mut planned =
                 self.declared(&format!("{}-{name}", service.name), &alert.value, &what, labels, alert.span);
             planned.owner = owner.clone();
+            planned.names_unknown_job = self.names_unknown_job(&alert.value.expr.value, shapes);
             self.push(area.clone(), planned);
         }
         let Some(metrics) = &service.spec.metrics else { return };
@@ -568,9 +582,9 @@ impl<'m> Planner<'m, '_> {
                     format_duration(threshold * 1000)
                 ),
                 format!(
-                    "On node {node}, `systemctl list-timers 'restore-test-*'` shows when the restore tests ran and \
-                     `journalctl -u 'restore-test-*'` why the last one failed; a backup that cannot be restored is \
-                     no backup, so fix it before the next copy is needed."
+                    "On node {node}, the journal of the restore test of backup {name} (`journalctl -g {name}`) says \
+                     why it failed or did not run; a backup that cannot be restored is no backup, so fix it before \
+                     the next copy is needed."
                 ),
             ];
             (expr, texts)

@@ -242,6 +242,48 @@ pub fn unscraped(expr: &str, universe: &Universe, shapes: &mut ShapeCache) -> Op
     None
 }
 
+/// The values of every `job="…"` matcher of `expr` (none when it does not parse).
+pub(crate) fn named_jobs(expr: &str, shapes: &mut ShapeCache) -> Vec<String> {
+    let Ok(ast) = shapes.parse_restored(expr) else { return Vec::new() };
+    let mut jobs = Vec::new();
+    let mut stack = vec![&ast];
+    while let Some(expr) = stack.pop() {
+        let vs = match expr {
+            Expr::VectorSelector(vs) => vs,
+            Expr::MatrixSelector(ms) => &ms.vs,
+            Expr::Aggregate(a) => {
+                stack.push(&a.expr);
+                continue;
+            }
+            Expr::Unary(u) => {
+                stack.push(&u.expr);
+                continue;
+            }
+            Expr::Binary(b) => {
+                stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]);
+                continue;
+            }
+            Expr::Paren(p) => {
+                stack.push(&p.expr);
+                continue;
+            }
+            Expr::Subquery(s) => {
+                stack.push(&s.expr);
+                continue;
+            }
+            Expr::Call(call) => {
+                stack.extend(call.args.args.iter().map(|a| a.as_ref()));
+                continue;
+            }
+            _ => continue,
+        };
+        jobs.extend(
+            vs.matchers.matchers.iter().filter(|m| m.name == "job" && m.op == MatchOp::Equal).map(|m| m.value.clone()),
+        );
+    }
+    jobs
+}
+
 pub(crate) fn matchers_by_label(vs: &VectorSelector) -> BTreeMap<&str, Vec<&Matcher>> {
     let mut by_label: BTreeMap<&str, Vec<&Matcher>> = BTreeMap::new();
     for matcher in &vs.matchers.matchers {
