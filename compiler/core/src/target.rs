@@ -257,6 +257,16 @@ pub fn host_port(address: std::net::IpAddr, port: u16) -> String {
     }
 }
 
+/// The folder the node exporter's textfile collector reads (`--collector.textfile.directory`):
+/// a `*.prom` file written there is exported with the node's other metrics. A contract between
+/// the back ends: the restore tests (systemd and NixOS) write there, the NixOS node exporter reads
+/// it, and the Prometheus back end alerts on what they record.
+pub const TEXTFILE_DIRECTORY: &str = "/var/lib/prometheus-node-exporter/textfile";
+
+/// The metric a backup's restore test writes to [`TEXTFILE_DIRECTORY`] when it succeeds:
+/// `spec_restore_test_last_success_timestamp_seconds{backup="<backup>"} <unix seconds>`.
+pub const RESTORE_TEST_METRIC: &str = "spec_restore_test_last_success_timestamp_seconds";
+
 /// A back end. Back ends hold no state (`Send + Sync`), so one list serves every thread.
 pub trait Target: Send + Sync {
     /// Its name on the command line (`nixos`).

@@ -32,13 +32,7 @@ pub const NODE_JOB: &str = "node";
 /// The node exporter's port (its NixOS default).
 pub const NODE_EXPORTER_PORT: u16 = 9100;
 
-/// The folder the node exporter's textfile collector reads (`--collector.textfile.directory`):
-/// a `*.prom` file written there is exported with the node's other metrics.
-pub const TEXTFILE_DIRECTORY: &str = "/var/lib/prometheus-node-exporter/textfile";
-
-/// The metric a backup's restore test writes to [`TEXTFILE_DIRECTORY`] when it succeeds:
-/// `spec_restore_test_last_success_timestamp_seconds{backup="<backup>"} <unix seconds>`.
-pub const RESTORE_TEST_METRIC: &str = "spec_restore_test_last_success_timestamp_seconds";
+pub use spec_compiler::target::{RESTORE_TEST_METRIC, TEXTFILE_DIRECTORY};
 
 /// The labels Prometheus attaches to every series of one target.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,11 +16,7 @@
 use crate::escape::shell_word;
 use spec_compiler::model::Cadence;
 
-/// The metric a successful restore test writes: its time, labelled `backup="<backup name>"`.
-pub const RESTORE_TEST_METRIC: &str = "spec_restore_test_last_success_timestamp_seconds";
-
-/// Where restore tests write their metric, read by the node exporter's textfile collector.
-pub const TEXTFILE_DIRECTORY: &str = "/var/lib/prometheus-node-exporter-text-files";
+pub use spec_compiler::target::{RESTORE_TEST_METRIC, TEXTFILE_DIRECTORY};
 
 /// The name of a repository kind that logs in with keys read from the environment
 /// (`AWS_ACCESS_KEY_ID`, `B2_ACCOUNT_ID`, …), or `None` when the repository needs none (a local

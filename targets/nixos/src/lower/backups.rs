@@ -23,7 +23,7 @@ use spec_compiler::model::{Backup, Offsite, Resource, Snapshots, ZfsDataset};
 use spec_compiler::source::Span;
 use spec_target_systemd::escape::{interval_calendar, shell_word};
 use spec_target_systemd::restic::{
-    TEXTFILE_DIRECTORY, cadence_calendar, record_success_script, restore_test_script,
+    cadence_calendar, record_success_script, restore_test_script,
     restore_test_unit,
 };
 
@@ -65,7 +65,6 @@ impl<'a> NodeModule<'a> {
     pub(super) fn backups(&mut self) {
         let node = self.node;
         let mut sanoid_interval: Option<u64> = None;
-        let mut restore_tests = false;
         for backup in self.index.on(&node.name).backups.iter().copied() {
             let Some(storage) = self.index.storage(&backup.spec.source.name) else { continue };
             let Some(zfs) = &storage.spec.zfs else { continue };
@@ -79,9 +78,9 @@ impl<'a> NodeModule<'a> {
                     self.no_calendar(&backup.name, every, snapshots.every.span);
                 }
             }
-            restore_tests |= self.restic(backup, zfs);
+            self.restic(backup, zfs);
             if backup.spec.offsite.is_none() {
-                restore_tests |= self.snapshot_restore_test(backup, zfs);
+                self.snapshot_restore_test(backup, zfs);
             }
         }
         self.replication();
@@ -91,25 +90,15 @@ impl<'a> NodeModule<'a> {
                 self.define(path("services.sanoid.interval"), Nix::Str(interval), node.name_span);
             }
         }
-        if restore_tests && !self.scrapers.is_empty() {
-            // node_exporter's textfile collector is on by default; it reads only a directory it
-            // is given.
-            let flag = format!("--collector.textfile.directory={TEXTFILE_DIRECTORY}");
-            self.define(
-                path("services.prometheus.exporters.node.extraFlags"),
-                Nix::List(vec![Nix::Str(flag)]),
-                node.name_span,
-            );
-        }
     }
 
-    /// The restic job of a backup's offsite copy and its restore test; whether it has one.
-    fn restic(&mut self, backup: &'a Resource<Backup>, zfs: &ZfsDataset) -> bool {
-        let Some(offsite) = &backup.spec.offsite else { return false };
+    /// The restic job of a backup's offsite copy and its restore test.
+    fn restic(&mut self, backup: &'a Resource<Backup>, zfs: &ZfsDataset) {
+        let Some(offsite) = &backup.spec.offsite else { return };
         let Offsite::Restic { repository, password, credentials, every, keep } = &offsite.value;
         let Some(on_calendar) = interval_calendar(every.0) else {
             self.no_calendar(&backup.name, every.0, offsite.span);
-            return false;
+            return;
         };
         // Without `credentials` the keys come from the node's own modules (`hosts/<node>/`), which
         // may set this job's `environmentFile`: the shared tour copies to S3 that way.
@@ -135,7 +124,7 @@ impl<'a> NodeModule<'a> {
             job.push(("pruneOpts".to_string(), Nix::List(prune)));
         }
         self.define(with(path("services.restic.backups"), &[&backup.name]), Nix::Attrs(job), offsite.span);
-        let Some(verify) = &backup.spec.verify else { return false };
+        let Some(verify) = &backup.spec.verify else { return };
         let unit = restore_test_unit(&backup.name);
         let mut environment = vec![
             ("RESTIC_REPOSITORY".to_string(), Nix::Str(repository.clone())),
@@ -178,14 +167,13 @@ impl<'a> NodeModule<'a> {
             vec![(with(path("systemd.services"), &[&unit]), service), (with(path("systemd.timers"), &[&unit]), timer)],
             verify.span,
         );
-        true
     }
 
     /// The restore test of a backup without an offsite copy: the newest local snapshot of the
     /// dataset (sanoid's or syncoid's) read whole through `.zfs/snapshot`, every block checked
     /// against its ZFS checksum as a restore would read it.
-    fn snapshot_restore_test(&mut self, backup: &Resource<Backup>, zfs: &ZfsDataset) -> bool {
-        let Some(verify) = &backup.spec.verify else { return false };
+    fn snapshot_restore_test(&mut self, backup: &Resource<Backup>, zfs: &ZfsDataset) {
+        let Some(verify) = &backup.spec.verify else { return };
         let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
         let unit = format!("zfs-restore-test-{}", backup.name);
         // `tar` into a pipe: GNU tar skips reading files when it writes to /dev/null itself.
@@ -215,7 +203,6 @@ impl<'a> NodeModule<'a> {
             vec![(with(path("systemd.services"), &[&unit]), service), (with(path("systemd.timers"), &[&unit]), timer)],
             verify.span,
         );
-        true
     }
 
     pub(super) fn no_calendar(&mut self, backup: &str, every: u64, span: Span) {
