@@ -145,7 +145,15 @@ fn indirection(text: &str) -> bool {
     text.starts_with('/') || text.starts_with("file:") || text.contains("${") || text.starts_with("$__")
 }
 
-fn report(key: &str, span: Span, by_key: bool, place: Option<Place<'_>>, diagnostics: &mut Vec<Diagnostic>) {
+/// Reports a plaintext secret at `span`; `value` when the span is the literal itself (an editor
+/// can then replace it with a reference to the secret it declares).
+fn report(
+    key: &str,
+    (span, value): (Span, bool),
+    by_key: bool,
+    place: Option<Place<'_>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let why =
         if by_key { format!("`{key}` names a credential") } else { format!("the value of `{key}` looks generated") };
     let name: String = key
@@ -161,13 +169,18 @@ fn report(key: &str, span: Span, by_key: bool, place: Option<Place<'_>>, diagnos
         Some(("systemd", _)) => format!("systemd = credential {{ path = \"/etc/credstore/{name}\" }}"),
         _ => format!("nixos = agenix {{ file = \"secrets/{name}.age\" }}"),
     };
-    diagnostics.push(
-        Diagnostic::new(Code::E0613, span, format!("plaintext secret in `{key}`: {why}"))
-            .with_primary_label("a secret written in the spec")
-            .with_help(format!(
-                "declare it and refer to it: `secret {name} {{ {backend} }}`, then `{key} = secret.{name}`"
-            )),
-    );
+    let mut diagnostic = Diagnostic::new(Code::E0613, span, format!("plaintext secret in `{key}`: {why}"))
+        .with_primary_label("a secret written in the spec")
+        .with_help(format!(
+            "declare it and refer to it: `secret {name} {{ {backend} }}`, then `{key} = secret.{name}`"
+        ));
+    if value {
+        diagnostic = diagnostic.with_suggestion(span, "", format!("secret.{name}"));
+        if let Some(suggestion) = diagnostic.suggestion.as_mut() {
+            suggestion.declaration = Some(format!("secret {name} {{ {backend} }}"));
+        }
+    }
+    diagnostics.push(diagnostic);
 }
 
 fn check_env(
@@ -181,9 +194,9 @@ fn check_env(
                 continue;
             }
             if secret_key(key) {
-                report(key, value.span, true, place, diagnostics);
+                report(key, (value.span, true), true, place, diagnostics);
             } else if looks_generated(text) {
-                report(key, value.span, false, place, diagnostics);
+                report(key, (value.span, true), false, place, diagnostics);
             }
         }
     }
@@ -203,7 +216,7 @@ fn check_payload(
             Payload::Str(text) if !text.is_empty() && !indirection(text) => {
                 let last = key.rsplit('.').next().unwrap_or(key);
                 if secret_key(last) {
-                    report(key, span, true, place, diagnostics);
+                    report(key, (span, false), true, place, diagnostics);
                 }
             }
             Payload::Map(inner) | Payload::Tagged(_, inner) => stack.extend(inner.iter().map(|(k, v)| (k.as_str(), v))),

@@ -90,7 +90,7 @@ impl<'a> World<'a> {
 
     /// Where a span of the folder's check is in the current texts (`None` when its text was
     /// re-parsed since).
-    fn current(&self, span: Span) -> Option<Span> {
+    pub fn current(&self, span: Span) -> Option<Span> {
         match self.local {
             Some(local) if span.file == self.file => local.edits.map(span),
             _ => Some(span),
@@ -129,6 +129,15 @@ impl<'a> World<'a> {
         let mut seen = std::collections::HashSet::new();
         names.retain(|s| seen.insert((&s.name, &s.workflow)));
         names
+    }
+
+    /// The top-level `let` named `name`: where its name and its value are in the current texts.
+    pub fn binding(&self, name: &str) -> Option<(Span, Span)> {
+        if let Some(found) = self.local.and_then(|local| local.index.binding(name)) {
+            return Some(found);
+        }
+        let (name, value) = self.global.binding(name)?;
+        Some((self.current(name)?, self.current(value)?))
     }
 
     /// The preset `use` names by `key`, its spans in the current texts.
