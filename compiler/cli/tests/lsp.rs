@@ -204,6 +204,7 @@ fn initialize_with(client: &mut Client, params: Value) {
             "documentHighlightProvider": true,
             "documentSymbolProvider": true,
             "workspaceSymbolProvider": true,
+            "workspace": {"workspaceFolders": {"supported": true, "changeNotifications": true}},
             "codeActionProvider": {"codeActionKinds": ["quickfix"]},
             "documentFormattingProvider": true,
             "renameProvider": {"prepareProvider": true},
@@ -594,6 +595,21 @@ fn a_file_in_a_subfolder_belongs_to_the_workspace_folder() {
         json!({"processId": null, "rootUri": uri(&dir.join("nodes")), "workspaceFolders": folders, "capabilities": {}}),
     );
     assert_services_see_nodes(&mut client, &dir);
+    client.shutdown();
+}
+
+/// A workspace folder added after the file was opened takes the file into its namespace.
+#[test]
+fn a_workspace_folder_added_later_takes_in_its_files() {
+    let dir = split_estate("lsp-workspace-added");
+    let mut client = Client::start(&dir);
+    initialize_with(&mut client, json!({"processId": null, "rootUri": null, "capabilities": {}}));
+    let web = open(&mut client, &dir.join("services/web.spec"), WEB);
+    // Alone, the file does not see the nodes.
+    assert_eq!(client.diagnostics(&web)["diagnostics"][0]["code"], "E0201");
+    let added = json!({"event": {"added": [{"uri": uri(&dir), "name": "estate"}], "removed": []}});
+    client.notify("workspace/didChangeWorkspaceFolders", added);
+    assert_eq!(client.diagnostics(&web), json!({"uri": web, "version": 1, "diagnostics": []}));
     client.shutdown();
 }
 

@@ -195,6 +195,13 @@ pub fn capabilities() -> ServerCapabilities {
             work_done_progress_options: Default::default(),
         })),
         workspace_symbol_provider: Some(OneOf::Left(true)),
+        workspace: Some(lsp_types::WorkspaceServerCapabilities {
+            workspace_folders: Some(lsp_types::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         document_highlight_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
         signature_help_provider: Some(SignatureHelpOptions {
@@ -322,8 +329,8 @@ impl Server<'_> {
 
     fn notification(&mut self, notification: Notification) {
         use lsp_types::notification::{
-            DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
-            DidSaveTextDocument,
+            DidChangeTextDocument, DidChangeWatchedFiles, DidChangeWorkspaceFolders, DidCloseTextDocument,
+            DidOpenTextDocument, DidSaveTextDocument,
         };
         let method = notification.method.as_str();
         let params = notification.params;
@@ -367,6 +374,31 @@ impl Server<'_> {
                 }
                 if let Some(namespace) = namespace {
                     self.schedule(&namespace, DEBOUNCE);
+                }
+            }
+            DidChangeWorkspaceFolders::METHOD => {
+                let Ok(params) = serde_json::from_value::<lsp_types::DidChangeWorkspaceFoldersParams>(params) else {
+                    return;
+                };
+                let paths = |folders: Vec<lsp_types::WorkspaceFolder>| {
+                    folders.into_iter().filter_map(|f| convert::uri_to_path(f.uri.as_str())).collect::<Vec<_>>()
+                };
+                let removed = paths(params.event.removed);
+                self.workspace.retain(|folder| !removed.contains(folder));
+                self.workspace.extend(paths(params.event.added));
+                // Each open document moves to the namespace it belongs to now.
+                let mut moved = Vec::new();
+                for document in self.documents.values_mut() {
+                    let Some(path) = &document.path else { continue };
+                    let namespace = Namespace::of(path, &self.workspace);
+                    if document.namespace.as_ref() != Some(&namespace) {
+                        document.namespace = Some(namespace.clone());
+                        document.live = None;
+                        moved.push(namespace);
+                    }
+                }
+                for namespace in moved {
+                    self.schedule(&namespace, Duration::ZERO);
                 }
             }
             DidChangeWatchedFiles::METHOD => {
