@@ -779,6 +779,12 @@ fn editor_features_over_stdio() {
         json!([{"range": range((9, 4), (9, 7)), "kind": 3}, {"range": range((13, 19), (13, 22)), "kind": 2}])
     );
 
+    // Definition of a `let` from its use.
+    assert_eq!(
+        client.request("textDocument/definition", at_text("${tag}", 0, 3)),
+        json!({"uri": main, "range": range((9, 4), (9, 7))})
+    );
+
     // Folding: the comment run, both blocks and the list written over lines (closing lines shown).
     assert_eq!(
         client.request("textDocument/foldingRange", json!({"textDocument": {"uri": main}})),

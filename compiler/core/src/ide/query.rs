@@ -179,12 +179,19 @@ impl<'a> World<'a> {
         best
     }
 
-    /// The declaration of what is at `offset`: the span under the cursor and the declared name.
+    /// The declaration of what is at `offset`: the span under the cursor and the declared name
+    /// (of a resource, a step, a preset or a top-level `let`).
     pub fn goto_definition(&self, offset: u32) -> Option<(Span, Span)> {
-        match self.at(offset)? {
-            Found::Symbol { symbol, span, .. } => Some((span, self.definition(&symbol)?.name_span)),
-            Found::Preset { key, span } => Some((span, self.preset(&key)?.name_span)),
-            Found::Key { .. } => None,
+        match self.at(offset) {
+            Some(Found::Symbol { symbol, span, .. }) => Some((span, self.definition(&symbol)?.name_span)),
+            Some(Found::Preset { key, span }) => Some((span, self.preset(&key)?.name_span)),
+            Some(Found::Key { .. }) => None,
+            None => {
+                let (word, span) = super::hover::word_at(self.text, offset)?;
+                let after_dot = self.text.as_bytes().get((span.start as usize).wrapping_sub(1)) == Some(&b'.');
+                let (name, _) = self.binding(word).filter(|_| !after_dot)?;
+                Some((Span { file: self.file, ..span }, name))
+            }
         }
     }
 
