@@ -598,7 +598,8 @@ fn a_file_in_a_subfolder_belongs_to_the_workspace_folder() {
     client.shutdown();
 }
 
-/// A workspace folder added after the file was opened takes the file into its namespace.
+/// A workspace folder added after the file was opened takes the file into its namespace, and a
+/// marker file created later does too.
 #[test]
 fn a_workspace_folder_added_later_takes_in_its_files() {
     let dir = split_estate("lsp-workspace-added");
@@ -609,6 +610,15 @@ fn a_workspace_folder_added_later_takes_in_its_files() {
     assert_eq!(client.diagnostics(&web)["diagnostics"][0]["code"], "E0201");
     let added = json!({"event": {"added": [{"uri": uri(&dir), "name": "estate"}], "removed": []}});
     client.notify("workspace/didChangeWorkspaceFolders", added);
+    assert_eq!(client.diagnostics(&web), json!({"uri": web, "version": 1, "diagnostics": []}));
+    // Removed again, the file is alone; a marker file written at the estate's root (the editor
+    // reports it as a watched file) brings the nodes back.
+    let removed = json!({"event": {"added": [], "removed": [{"uri": uri(&dir), "name": "estate"}]}});
+    client.notify("workspace/didChangeWorkspaceFolders", removed);
+    assert_eq!(client.diagnostics(&web)["diagnostics"][0]["code"], "E0201");
+    std::fs::write(dir.join("spec.toml"), "").expect("write the marker");
+    let created = json!({"changes": [{"uri": uri(&dir.join("spec.toml")), "type": 1}]});
+    client.notify("workspace/didChangeWatchedFiles", created);
     assert_eq!(client.diagnostics(&web), json!({"uri": web, "version": 1, "diagnostics": []}));
     client.shutdown();
 }

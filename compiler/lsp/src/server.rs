@@ -386,20 +386,7 @@ impl Server<'_> {
                 let removed = paths(params.event.removed);
                 self.workspace.retain(|folder| !removed.contains(folder));
                 self.workspace.extend(paths(params.event.added));
-                // Each open document moves to the namespace it belongs to now.
-                let mut moved = Vec::new();
-                for document in self.documents.values_mut() {
-                    let Some(path) = &document.path else { continue };
-                    let namespace = Namespace::of(path, &self.workspace);
-                    if document.namespace.as_ref() != Some(&namespace) {
-                        document.namespace = Some(namespace.clone());
-                        document.live = None;
-                        moved.push(namespace);
-                    }
-                }
-                for namespace in moved {
-                    self.schedule(&namespace, Duration::ZERO);
-                }
+                self.find_namespaces_again();
             }
             DidChangeWatchedFiles::METHOD => {
                 let Ok(params) = serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(params) else {
@@ -407,6 +394,9 @@ impl Server<'_> {
                 };
                 for change in params.changes {
                     let Some(path) = convert::uri_to_path(change.uri.as_str()) else { continue };
+                    if path.file_name().is_some_and(|name| name == folder::MARKER) {
+                        self.find_namespaces_again();
+                    }
                     let namespaces: Vec<Namespace> =
                         self.folders.keys().filter(|n| n.contains(&path)).cloned().collect();
                     for namespace in namespaces {
@@ -415,6 +405,24 @@ impl Server<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Moves each open document to the namespace it belongs to now (a workspace folder or a
+    /// marker file came or went), checking the namespaces that gained one.
+    fn find_namespaces_again(&mut self) {
+        let mut moved = Vec::new();
+        for document in self.documents.values_mut() {
+            let Some(path) = &document.path else { continue };
+            let namespace = Namespace::of(path, &self.workspace);
+            if document.namespace.as_ref() != Some(&namespace) {
+                document.namespace = Some(namespace.clone());
+                document.live = None;
+                moved.push(namespace);
+            }
+        }
+        for namespace in moved {
+            self.schedule(&namespace, Duration::ZERO);
         }
     }
 
