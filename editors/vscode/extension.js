@@ -9,9 +9,6 @@ function activate(context) {
   const server = { command, args: ["lsp"] };
   client = new LanguageClient("spec", "spec", server, {
     documentSelector: [{ scheme: "file", language: "spec" }],
-    // Files changed outside the editor, and `spec.toml` (which marks an estate's root), are
-    // reported to the server so it checks again.
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/{*.spec,spec.toml}") },
   });
   context.subscriptions.push(client);
   return client.start();

@@ -604,7 +604,8 @@ fn a_file_in_a_subfolder_belongs_to_the_workspace_folder() {
 fn a_workspace_folder_added_later_takes_in_its_files() {
     let dir = split_estate("lsp-workspace-added");
     let mut client = Client::start(&dir);
-    initialize_with(&mut client, json!({"processId": null, "rootUri": null, "capabilities": {}}));
+    let watching = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    initialize_with(&mut client, json!({"processId": null, "rootUri": null, "capabilities": watching}));
     let web = open(&mut client, &dir.join("services/web.spec"), WEB);
     // Alone, the file does not see the nodes.
     assert_eq!(client.diagnostics(&web)["diagnostics"][0]["code"], "E0201");
@@ -616,6 +617,10 @@ fn a_workspace_folder_added_later_takes_in_its_files() {
     let removed = json!({"event": {"added": [], "removed": [{"uri": uri(&dir), "name": "estate"}]}});
     client.notify("workspace/didChangeWorkspaceFolders", removed);
     assert_eq!(client.diagnostics(&web)["diagnostics"][0]["code"], "E0201");
+    // The server asked the editor to watch `.spec` files and the marker.
+    let registration = client.pending.iter().find(|m| m["method"] == "client/registerCapability").cloned();
+    let watchers = &registration.unwrap_or_default()["params"]["registrations"][0]["registerOptions"]["watchers"];
+    assert_eq!(watchers, &json!([{"globPattern": "**/*.spec"}, {"globPattern": "**/spec.toml"}]));
     std::fs::write(dir.join("spec.toml"), "").expect("write the marker");
     let created = json!({"changes": [{"uri": uri(&dir.join("spec.toml")), "type": 1}]});
     client.notify("workspace/didChangeWatchedFiles", created);

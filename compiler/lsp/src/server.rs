@@ -254,6 +254,10 @@ pub fn serve(connection: &Connection, raw: RawSender, targets: Vec<Box<dyn Targe
         results: unbounded(),
         stdlib: StdlibFiles::write(),
     };
+    let dynamic = "/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration";
+    if initialize.pointer(dynamic) == Some(&serde_json::Value::Bool(true)) {
+        server.watch_files();
+    }
     let outcome = server.run();
     server.stdlib.remove();
     outcome
@@ -406,6 +410,22 @@ impl Server<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Asks the editor to report changes to `.spec` files and `spec.toml` markers it did not make
+    /// itself (a `git checkout`, a marker created), so the namespaces are checked again.
+    fn watch_files(&self) {
+        let watchers = ["**/*.spec".to_string(), format!("**/{}", folder::MARKER)];
+        let watchers: Vec<serde_json::Value> =
+            watchers.iter().map(|glob| serde_json::json!({"globPattern": glob})).collect();
+        let registration = serde_json::json!({"registrations": [{
+            "id": "spec-files",
+            "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": {"watchers": watchers},
+        }]});
+        // The editor's answer is read, and ignored, by the main loop.
+        let id = lsp_server::RequestId::from("spec-watch".to_string());
+        self.send(Request::new(id, "client/registerCapability".into(), registration));
     }
 
     /// Moves each open document to the namespace it belongs to now (a workspace folder or a
