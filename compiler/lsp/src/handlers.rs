@@ -296,8 +296,10 @@ fn semantic_tokens(context: &Context<'_>, range: Option<(u32, u32)>) -> String {
             let length = piece.encode_utf16().count() as u32;
             if length > 0 {
                 let position = lines.position(text, start);
-                let delta_line = position.line - last_line;
-                let delta_start = if delta_line == 0 { position.character - last_start } else { position.character };
+                // Tokens come in text order, never overlapping (`tokens::tokens`).
+                let delta_line = position.line.saturating_sub(last_line);
+                let delta_start =
+                    if delta_line == 0 { position.character.saturating_sub(last_start) } else { position.character };
                 if !first {
                     data.push(',');
                 }
