@@ -833,6 +833,13 @@ fn editor_features_over_stdio() {
         "after a comma: none"
     );
 
+    // Completion of a service's port names after `port =`.
+    let ports = client.request("textDocument/completion", at_text("port = http", 0, 7));
+    assert_eq!(
+        ports["items"],
+        json!([{"label": "http", "kind": 20, "detail": "8080/tcp", "textEdit": {"range": range((15, 25), (15, 25)), "newText": "http"}}])
+    );
+
     // Completion keeps out of comments and strings, not out of a string's `${…}`.
     assert_eq!(client.request("textDocument/completion", at_text("the database", 0, 4)), Value::Null);
     assert_eq!(client.request("textDocument/completion", at_text("nginx", 0, 3)), Value::Null);

@@ -1,6 +1,7 @@
 //! Completion at a cursor: kinds and keywords at the top level, field names inside a body (from
-//! the kind's schema), enum symbols and variant tags after `field =`, names after `kind.`, preset
-//! keys after `use` and a preset's parameters inside its `use { … }`.
+//! the kind's schema), enum symbols and variant tags after `field =` (a service's port names after
+//! `port =` and in `expose`), names after `kind.`, preset keys after `use` and a preset's
+//! parameters inside its `use { … }`.
 //!
 //! The context is read from the current line's text before the cursor together with the innermost
 //! body the parser found around it, so a half-typed line (`os = `) still completes: the parser's
@@ -16,6 +17,7 @@ use super::query::World;
 use super::schema;
 use super::walk::{Event, Scope, Seg, Walker};
 use crate::model::Kind;
+use crate::model::types::Transport;
 use crate::source::Span;
 
 /// What an item completes to.
@@ -222,6 +224,18 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         path.push(Seg::Field(key.to_string()));
         let mut items: Vec<Item> =
             schema::choices(kind, &path).into_iter().map(|c| item(c.name, ItemKind::Symbol, None, c.doc)).collect();
+        // `port = `, `expose = [`: the port names the service declares (as of its last check).
+        if kind == Kind::Service && (key == "port" || key == "expose") {
+            let service = world.model.services.iter().find(|s| Some(&s.name) == scope.block.as_ref());
+            for (name, port) in service.map(|s| &s.spec.ports).into_iter().flatten() {
+                let detail = format!(
+                    "{}/{}",
+                    port.value.number,
+                    if port.value.protocol == Transport::Udp { "udp" } else { "tcp" }
+                );
+                items.push(item(name, ItemKind::Symbol, Some(detail), None));
+            }
+        }
         items.retain(|i| i.label.starts_with(partial));
         for referenced in schema::reference_kinds(kind, &path) {
             let workflow = scope.block.clone();
