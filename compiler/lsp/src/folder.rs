@@ -1,6 +1,12 @@
-//! Reads one folder as `spec check <folder>` does (every `*.spec` below it, hidden entries
-//! skipped, in path order, shown relative to the folder), except that the text of each document
-//! open in the editor replaces the file on disk, and an open document not yet saved joins in.
+//! Which namespace an open file belongs to, and reading one as `spec check` does.
+//!
+//! A file's namespace is what `spec check` would be run on: the nearest folder above it holding
+//! the marker file [`MARKER`] (`spec.toml`), else the editor's workspace folder holding it, else
+//! the file alone (a stray `.spec` outside any workspace never makes the folder around it, and
+//! everything below, one estate). A folder is read as `spec check <folder>` reads it (every
+//! `*.spec` below it, hidden entries skipped, in path order, shown relative to the folder),
+//! except that the text of each document open in the editor replaces the file on disk, and an
+//! open document not yet saved joins in.
 //!
 //! Problems reading become the same diagnostics as the CLI's (E0001 invalid UTF-8, E0003 too
 //! large, E0004 unreadable), on a placeholder file so they show like any other.
@@ -15,6 +21,42 @@ use spec_compiler::target::Target;
 
 /// The largest file read (the CLI's limit).
 const MAX_FILE_SIZE: u64 = 256 << 20;
+
+/// The file that marks a folder as the root of an estate (its content is not read).
+pub const MARKER: &str = "spec.toml";
+
+/// What one check reads: a folder and every `*.spec` below it, or one file alone.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Namespace {
+    /// The folder files are named relative to (for a file alone, its own folder).
+    pub root: PathBuf,
+    /// The file, when the namespace is one file alone.
+    pub only: Option<PathBuf>,
+}
+
+impl Namespace {
+    /// Whether `path` is one of the namespace's files.
+    pub fn contains(&self, path: &Path) -> bool {
+        match &self.only {
+            Some(file) => file == path,
+            None => path.starts_with(&self.root),
+        }
+    }
+
+    /// The namespace of the file `path`: the nearest folder above it holding [`MARKER`], else the
+    /// deepest of `workspace` (the editor's folders) holding it, else the file alone.
+    pub fn of(path: &Path, workspace: &[PathBuf]) -> Namespace {
+        let folder = path.parent().unwrap_or(path);
+        if let Some(root) = folder.ancestors().find(|dir| dir.join(MARKER).is_file()) {
+            return Namespace { root: root.to_path_buf(), only: None };
+        }
+        let deepest = workspace.iter().filter(|w| path.starts_with(w)).max_by_key(|w| w.components().count());
+        match deepest {
+            Some(root) => Namespace { root: root.clone(), only: None },
+            None => Namespace { root: folder.to_path_buf(), only: Some(path.to_path_buf()) },
+        }
+    }
+}
 
 /// The path of `file` relative to `folder`, `/`-separated, as the CLI shows it.
 pub fn display(folder: &Path, file: &Path) -> String {
@@ -32,10 +74,15 @@ fn spec_files(folder: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Reads `folder`, taking the text of every path in `open` from there, and checks it.
-pub fn check(folder: &Path, open: &BTreeMap<PathBuf, String>, targets: &[Box<dyn Target>]) -> Analysis {
-    let mut paths: Vec<PathBuf> = spec_files(folder);
-    paths.extend(open.keys().filter(|p| p.starts_with(folder)).cloned());
+/// Reads `namespace`, taking the text of every path in `open` from there, and checks it.
+pub fn check(namespace: &Namespace, open: &BTreeMap<PathBuf, String>, targets: &[Box<dyn Target>]) -> Analysis {
+    let folder = namespace.root.as_path();
+    let mut paths: Vec<PathBuf> = match &namespace.only {
+        Some(file) => vec![file.clone()],
+        None => spec_files(folder),
+    };
+    paths.retain(|path| namespace.contains(path));
+    paths.extend(open.keys().filter(|p| namespace.contains(p)).cloned());
     // The CLI's order: walkdir sorts by file name at each level, which for paths below one folder
     // is the order of their components.
     paths.sort_by(|a, b| a.components().cmp(b.components()));

@@ -3,7 +3,9 @@
 
 use lsp_server::{ErrorCode, Request, Response};
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References, Request as _,
+    CodeActionRequest, Completion, DocumentHighlightRequest, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
+    GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, Request as _, SemanticTokensFullRequest,
+    SemanticTokensRangeRequest, SignatureHelpRequest, WorkspaceSymbolRequest,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionResponse, CompletionTextEdit, Documentation, GotoDefinitionResponse,
@@ -11,8 +13,10 @@ use lsp_types::{
 };
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::Value as Json;
-use spec_compiler::ide::{LineIndex, complete, hover, outline};
+use serde_json::{Value as Json, json};
+use spec_compiler::ide::{
+    LineIndex, complete, fix, folding, highlight, hover, outline, rename, signature, symbols, tokens,
+};
 
 use crate::convert;
 use crate::server::{Context, Server};
@@ -39,6 +43,17 @@ pub enum Reply {
 /// Answers one request.
 pub fn dispatch(server: &mut Server<'_>, request: Request) -> Reply {
     let id = request.id.clone();
+    if request.method == SemanticTokensFullRequest::METHOD {
+        return match params::<lsp_types::SemanticTokensParams>(&request) {
+            Ok(p) => {
+                let result = server
+                    .with_context(&p.text_document.uri, |context| semantic_tokens(context, None))
+                    .unwrap_or_else(|| "null".into());
+                Reply::Raw(RawResponse { id, result })
+            }
+            Err(response) => Reply::Message(*response),
+        };
+    }
     if request.method == DocumentSymbolRequest::METHOD {
         return match params::<lsp_types::DocumentSymbolParams>(&request) {
             Ok(p) => {
@@ -70,6 +85,49 @@ pub fn dispatch(server: &mut Server<'_>, request: Request) -> Reply {
         }),
         Formatting::METHOD => params::<lsp_types::DocumentFormattingParams>(&request)
             .map(|p| json(server.document(&p.text_document.uri).map(formatting))),
+        SemanticTokensRangeRequest::METHOD => params::<lsp_types::SemanticTokensRangeParams>(&request).map(|p| {
+            let result = server.with_context(&p.text_document.uri, |context| {
+                let range = (context.offset(p.range.start), context.offset(p.range.end));
+                semantic_tokens(context, Some(range))
+            });
+            result.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Json::Null)
+        }),
+        CodeActionRequest::METHOD => params::<lsp_types::CodeActionParams>(&request)
+            .map(|p| json(server.with_context(&p.text_document.uri, |context| code_actions(context, p.range)))),
+        PrepareRenameRequest::METHOD => params::<lsp_types::TextDocumentPositionParams>(&request).and_then(|p| {
+            let answer = server.with_context(&p.text_document.uri, |context| {
+                rename::prepare(&context.world, context.offset(p.position))
+                    .map(|target| json!({"range": context.location(target.span).map(|l| l.range), "placeholder": target.symbol.name}))
+            });
+            match answer {
+                Some(Err(message)) => Err(failed(&id, message)),
+                other => Ok(other.and_then(Result::ok).unwrap_or(Json::Null)),
+            }
+        }),
+        Rename::METHOD => params::<lsp_types::RenameParams>(&request).and_then(|p| {
+            let position = p.text_document_position;
+            let answer = server.with_context(&position.text_document.uri, |context| {
+                let edits = rename::rename(&context.world, context.offset(position.position), &p.new_name)?;
+                Ok(workspace_edit(context, edits))
+            });
+            match answer {
+                Some(Err(message)) => Err(failed(&id, message)),
+                other => Ok(other.and_then(Result::ok).unwrap_or(Json::Null)),
+            }
+        }),
+        WorkspaceSymbolRequest::METHOD => {
+            params::<lsp_types::WorkspaceSymbolParams>(&request).map(|p| workspace_symbols(server, &p.query))
+        }
+        DocumentHighlightRequest::METHOD => params::<lsp_types::DocumentHighlightParams>(&request).map(|p| {
+            let position = p.text_document_position_params;
+            json(server.with_context(&position.text_document.uri, |context| highlights(context, position.position)))
+        }),
+        FoldingRangeRequest::METHOD => params::<lsp_types::FoldingRangeParams>(&request)
+            .map(|p| json(server.with_context(&p.text_document.uri, |context| Some(folding_ranges(context))))),
+        SignatureHelpRequest::METHOD => params::<lsp_types::SignatureHelpParams>(&request).map(|p| {
+            let position = p.text_document_position_params;
+            json(server.with_context(&position.text_document.uri, |context| signature_help(context, position.position)))
+        }),
         method => Err(Box::new(Response::new_err(
             id.clone(),
             ErrorCode::MethodNotFound as i32,
@@ -208,4 +266,183 @@ impl Serialize for DocumentSymbol<'_> {
         }
         map.end()
     }
+}
+
+/// A request that cannot be carried out (a rename to a taken name), with the reason shown.
+fn failed(id: &lsp_server::RequestId, message: String) -> Box<Response> {
+    // `RequestFailed` (-32803): the request was valid, the server cannot do it.
+    Box::new(Response::new_err(id.clone(), -32803, message))
+}
+
+/// The semantic tokens of the document (of `range` only, when given), as the protocol's relative
+/// encoding: five numbers per token, a token over several lines split at each line's end.
+fn semantic_tokens(context: &Context<'_>, range: Option<(u32, u32)>) -> String {
+    use std::fmt::Write as _;
+    let text = context.world.text;
+    let lines = context.document.lines();
+    let found = tokens::tokens(text, context.world.file, context.world.ast, range);
+    let mut data = String::with_capacity(found.len() * 16 + 16);
+    data.push_str("{\"data\":[");
+    let (mut last_line, mut last_start) = (0u32, 0u32);
+    let mut first = true;
+    for token in found {
+        let class = tokens::Class::ALL.iter().position(|c| *c == token.class).unwrap_or(0);
+        let modifiers = u32::from(token.declaration);
+        let mut start = token.start;
+        while start < token.end {
+            let line_end = text.get(start as usize..token.end as usize).and_then(|rest| rest.find('\n'));
+            let end = line_end.map_or(token.end, |n| start + n as u32);
+            let piece = text.get(start as usize..end as usize).unwrap_or("").trim_end_matches('\r');
+            let length = piece.encode_utf16().count() as u32;
+            if length > 0 {
+                let position = lines.position(text, start);
+                // Tokens come in text order, never overlapping (`tokens::tokens`).
+                let delta_line = position.line.saturating_sub(last_line);
+                let delta_start =
+                    if delta_line == 0 { position.character.saturating_sub(last_start) } else { position.character };
+                if !first {
+                    data.push(',');
+                }
+                first = false;
+                let _ = write!(data, "{delta_line},{delta_start},{length},{class},{modifiers}");
+                (last_line, last_start) = (position.line, position.character);
+            }
+            start = end + 1;
+        }
+    }
+    data.push_str("]}");
+    data
+}
+
+/// The quick fixes of the diagnostics under `range`.
+fn code_actions(context: &Context<'_>, range: lsp_types::Range) -> Option<Json> {
+    let (start, end) = (context.offset(range.start), context.offset(range.end));
+    let diagnostics = &context.checked.analysis.diagnostics;
+    let found = fix::fixes(&context.world, diagnostics, start, end);
+    let actions: Vec<Json> = found
+        .into_iter()
+        .filter_map(|found| {
+            let diagnostic = diagnostics.get(found.diagnostic)?;
+            let range = context.location(context.world.current(diagnostic.primary.span)?)?.range;
+            let shown = convert::diagnostic(diagnostic, range, &|span| context.location(span));
+            let edits: Vec<TextEdit> = found
+                .edits
+                .iter()
+                .filter_map(|(span, text)| {
+                    Some(TextEdit { range: context.location(*span)?.range, new_text: text.clone() })
+                })
+                .collect();
+            Some(json!({
+                "title": found.title,
+                "kind": "quickfix",
+                "diagnostics": [shown],
+                "isPreferred": true,
+                "edit": {"changes": {context.document.uri.as_str(): edits}},
+            }))
+        })
+        .collect();
+    Some(Json::Array(actions))
+}
+
+/// Edits of any files of the namespace as a `WorkspaceEdit`.
+fn workspace_edit(context: &Context<'_>, edits: Vec<(spec_compiler::source::Span, String)>) -> Json {
+    let mut changes: std::collections::BTreeMap<String, Vec<TextEdit>> = std::collections::BTreeMap::new();
+    for (span, new_text) in edits {
+        if let Some(location) = context.location(span) {
+            changes
+                .entry(location.uri.as_str().to_string())
+                .or_default()
+                .push(TextEdit { range: location.range, new_text });
+        }
+    }
+    json!({"changes": changes})
+}
+
+/// The most symbols one search answers with.
+const MAX_SYMBOLS: usize = 1000;
+
+/// The symbols of every checked namespace matching `query`.
+fn workspace_symbols(server: &mut Server<'_>, query: &str) -> Json {
+    let mut found: Vec<(symbols::WorkspaceSymbol, Location)> = Vec::new();
+    for checked in server.every_checked() {
+        let (matched, _) =
+            symbols::workspace_symbols(&checked.analysis.index, &checked.analysis.sources, query, MAX_SYMBOLS);
+        for symbol in matched {
+            if let Some(location) = crate::server::location(&checked, server.stdlib(), symbol.span) {
+                found.push((symbol, location));
+            }
+        }
+    }
+    found.sort_by(|(a, la), (b, lb)| (&a.name, &a.kind, la.uri.as_str()).cmp(&(&b.name, &b.kind, lb.uri.as_str())));
+    found.dedup_by(|(_, a), (_, b)| a == b);
+    found.truncate(MAX_SYMBOLS);
+    let list: Vec<Json> = found
+        .into_iter()
+        .map(|(symbol, location)| {
+            let kind = match symbol.kind.as_str() {
+                "preset" => SymbolKind::CLASS,
+                "step" => SymbolKind::FUNCTION,
+                _ => SymbolKind::OBJECT,
+            };
+            let container = symbol.container.map(|w| format!("workflow {w}")).unwrap_or(symbol.kind);
+            json!({"name": symbol.name, "kind": kind, "location": location, "containerName": container})
+        })
+        .collect();
+    Json::Array(list)
+}
+
+fn highlights(context: &Context<'_>, position: lsp_types::Position) -> Option<Json> {
+    let found = highlight::highlights(&context.world, context.offset(position));
+    let list: Vec<Json> = found
+        .into_iter()
+        .filter_map(|(span, declaration)| {
+            let range = context.location(span)?.range;
+            // The protocol's kinds: 2 read, 3 write (a declaration).
+            Some(json!({"range": range, "kind": if declaration { 3 } else { 2 }}))
+        })
+        .collect();
+    Some(Json::Array(list))
+}
+
+fn folding_ranges(context: &Context<'_>) -> Json {
+    let text = context.world.text;
+    let lines = context.document.lines();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut list = Vec::new();
+    for fold in folding::folding_ranges(text, context.world.ast) {
+        let start = lines.position(text, fold.start).line;
+        let last = lines.position(text, fold.end.saturating_sub(1));
+        let mut end = last.line;
+        // A closing `}` or `]` at the start of its line stays visible.
+        let closing = text.get(..fold.end as usize).and_then(|t| t.rsplit('\n').next()).unwrap_or("");
+        if !fold.comment && matches!(closing.trim(), "}" | "]") {
+            end = end.saturating_sub(1);
+        }
+        if end > start && seen.insert((start, end)) {
+            let mut range = json!({"startLine": start, "endLine": end});
+            if fold.comment {
+                range["kind"] = json!("comment");
+            }
+            list.push(range);
+        }
+    }
+    Json::Array(list)
+}
+
+fn signature_help(context: &Context<'_>, position: lsp_types::Position) -> Option<Json> {
+    let found = signature::signature(&context.world, context.offset(position))?;
+    let utf16 = |at: u32| found.label.get(..at as usize).map_or(0, |s| s.encode_utf16().count());
+    let parameters: Vec<Json> =
+        found.params.iter().map(|(start, end, _)| json!({"label": [utf16(*start), utf16(*end)]})).collect();
+    let active = found.active.unwrap_or(found.params.len());
+    Some(json!({
+        "signatures": [{
+            "label": found.label,
+            "documentation": {"kind": "markdown", "value": found.doc},
+            "parameters": parameters,
+            "activeParameter": active,
+        }],
+        "activeSignature": 0,
+        "activeParameter": active,
+    }))
 }

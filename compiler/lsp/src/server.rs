@@ -1,9 +1,9 @@
 //! The main loop: editor messages, finished checks and the debounce timer, one at a time.
 //!
-//! Documents live in memory. Each folder holding an open document is checked as one namespace
-//! (like `spec check <folder>`) on a worker thread, [`DEBOUNCE`] after the last edit, at most one
-//! check per folder at a time; when a check ends, its diagnostics are published for every file of
-//! the folder (and cleared where they went away). Requests are answered at once from the last
+//! Documents live in memory. Each open document belongs to one namespace (the estate `spec check`
+//! would be run on: see [`folder::Namespace`]), checked on a worker thread [`DEBOUNCE`] after the
+//! last edit, at most one check per namespace at a time; when a check ends, its diagnostics are
+//! published for every file of the namespace (and cleared where they went away). Requests are answered at once from the last
 //! check; each open document keeps its own syntax tree, handed over by the check that parsed it
 //! and kept current through edits by re-parsing only the declarations an edit touches (see
 //! `spec_compiler::ide::live`), so no request re-parses a whole file. Only a folder's very first
@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,7 @@ use spec_compiler::ide::{Analysis, LineIndex};
 use spec_compiler::source::{FileId, Origin, Span};
 use spec_compiler::target::Target;
 
+use crate::folder::Namespace;
 use crate::handlers::Reply;
 use crate::stdlib::StdlibFiles;
 use crate::transport::{RawResponse, RawSender};
@@ -44,9 +45,9 @@ pub const DEBOUNCE: Duration = Duration::from_millis(150);
 /// The id given to an open document its folder's last check did not see.
 const UNCHECKED: FileId = FileId(u32::MAX);
 
-/// A folder, checked.
+/// A namespace, checked.
 pub struct Checked {
-    /// The folder.
+    /// The folder its files are named relative to.
     pub folder: PathBuf,
     /// What the check found.
     pub analysis: Analysis,
@@ -74,6 +75,8 @@ pub struct Document {
     pub uri: Uri,
     /// The file it is, for `file:` URIs.
     pub path: Option<PathBuf>,
+    /// The namespace it belongs to, for `file:` URIs.
+    pub namespace: Option<Namespace>,
     /// Its current text.
     pub text: String,
     /// The editor's version of it.
@@ -91,8 +94,8 @@ struct Live {
 }
 
 impl Document {
-    fn new(uri: Uri, path: Option<PathBuf>, text: String, version: i32) -> Document {
-        Document { uri, path, text, version, lines: OnceLock::new(), live: None }
+    fn new(uri: Uri, path: Option<PathBuf>, namespace: Option<Namespace>, text: String, version: i32) -> Document {
+        Document { uri, path, namespace, text, version, lines: OnceLock::new(), live: None }
     }
 
     /// The line index of the current text.
@@ -150,8 +153,8 @@ impl Context<'_> {
     }
 }
 
-/// The location of a span of a checked folder.
-fn location(checked: &Checked, stdlib: &StdlibFiles, span: Span) -> Option<lsp_types::Location> {
+/// The location of a span of a checked namespace.
+pub(crate) fn location(checked: &Checked, stdlib: &StdlibFiles, span: Span) -> Option<lsp_types::Location> {
     let file = checked.analysis.sources.get(span.file);
     let path = match file.origin {
         Origin::Stdlib => stdlib.path(&file.path)?,
@@ -163,7 +166,49 @@ fn location(checked: &Checked, stdlib: &StdlibFiles, span: Span) -> Option<lsp_t
 
 /// What the server offers.
 pub fn capabilities() -> ServerCapabilities {
+    use lsp_types::{
+        CodeActionKind, CodeActionOptions, CodeActionProviderCapability, FoldingRangeProviderCapability, RenameOptions,
+        SemanticTokenModifier, SemanticTokenType, SemanticTokensFullOptions, SemanticTokensLegend,
+        SemanticTokensOptions, SignatureHelpOptions,
+    };
+    use spec_compiler::ide::tokens::Class;
+    let legend = SemanticTokensLegend {
+        token_types: Class::ALL.iter().map(|class| SemanticTokenType::new(class.as_str())).collect(),
+        token_modifiers: vec![SemanticTokenModifier::DECLARATION],
+    };
     ServerCapabilities {
+        semantic_tokens_provider: Some(
+            SemanticTokensOptions {
+                legend,
+                range: Some(true),
+                full: Some(SemanticTokensFullOptions::Bool(true)),
+                ..SemanticTokensOptions::default()
+            }
+            .into(),
+        ),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        workspace: Some(lsp_types::WorkspaceServerCapabilities {
+            workspace_folders: Some(lsp_types::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
+        document_highlight_provider: Some(OneOf::Left(true)),
+        folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        signature_help_provider: Some(SignatureHelpOptions {
+            trigger_characters: Some(vec!["{".into(), ",".into()]),
+            retrigger_characters: Some(vec!["=".into(), " ".into()]),
+            ..SignatureHelpOptions::default()
+        }),
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
         hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
@@ -178,13 +223,15 @@ pub fn capabilities() -> ServerCapabilities {
     }
 }
 
-type CheckResult = (PathBuf, Option<Checked>);
+type CheckResult = (Namespace, Option<Checked>);
 
 /// The server's state.
 pub struct Server<'c> {
     connection: &'c Connection,
     documents: BTreeMap<String, Document>,
-    folders: BTreeMap<PathBuf, FolderState>,
+    folders: BTreeMap<Namespace, FolderState>,
+    /// The editor's workspace folders (from `initialize`).
+    workspace: Vec<PathBuf>,
     raw: RawSender,
     targets: Targets,
     results: (Sender<CheckResult>, Receiver<CheckResult>),
@@ -196,8 +243,9 @@ pub struct Server<'c> {
 /// transport has it ([`crate::transport`]). Each check runs `targets` as `spec check` does.
 pub fn serve(connection: &Connection, raw: RawSender, targets: Vec<Box<dyn Target>>) -> Result<(), ProtocolError> {
     let capabilities = serde_json::to_value(capabilities()).unwrap_or_default();
-    connection.initialize(capabilities)?;
+    let initialize = connection.initialize(capabilities)?;
     let mut server = Server {
+        workspace: workspace_folders(&initialize),
         connection,
         raw,
         targets: Arc::new(targets),
@@ -206,6 +254,10 @@ pub fn serve(connection: &Connection, raw: RawSender, targets: Vec<Box<dyn Targe
         results: unbounded(),
         stdlib: StdlibFiles::write(),
     };
+    let dynamic = "/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration";
+    if initialize.pointer(dynamic) == Some(&serde_json::Value::Bool(true)) {
+        server.watch_files();
+    }
     let outcome = server.run();
     server.stdlib.remove();
     outcome
@@ -281,8 +333,8 @@ impl Server<'_> {
 
     fn notification(&mut self, notification: Notification) {
         use lsp_types::notification::{
-            DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
-            DidSaveTextDocument,
+            DidChangeTextDocument, DidChangeWatchedFiles, DidChangeWorkspaceFolders, DidCloseTextDocument,
+            DidOpenTextDocument, DidSaveTextDocument,
         };
         let method = notification.method.as_str();
         let params = notification.params;
@@ -291,15 +343,16 @@ impl Server<'_> {
                 let Ok(params) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(params) else { return };
                 let document = params.text_document;
                 let path = convert::uri_to_path(document.uri.as_str()).filter(|p| !self.stdlib.contains(p));
+                let namespace = path.as_deref().map(|p| Namespace::of(p, &self.workspace));
                 let key = document.uri.as_str().to_string();
-                let opened = Document::new(document.uri, path.clone(), document.text, document.version);
+                let opened = Document::new(document.uri, path, namespace.clone(), document.text, document.version);
                 if let Some(replaced) = self.documents.insert(key, opened) {
                     drop_later(replaced);
                 }
-                if let Some(folder) = path.as_deref().and_then(Path::parent) {
-                    // A folder's first check starts at once; later ones wait out the edits.
-                    let known = self.folders.get(folder).is_some_and(|f| f.checked.is_some() || f.running);
-                    self.schedule(folder, if known { DEBOUNCE } else { Duration::ZERO });
+                if let Some(namespace) = namespace {
+                    // A namespace's first check starts at once; later ones wait out the edits.
+                    let known = self.folders.get(&namespace).is_some_and(|f| f.checked.is_some() || f.running);
+                    self.schedule(&namespace, if known { DEBOUNCE } else { Duration::ZERO });
                 }
             }
             DidChangeTextDocument::METHOD => {
@@ -311,22 +364,33 @@ impl Server<'_> {
                     apply_change(document, change);
                 }
                 document.version = params.text_document.version;
-                let folder = document.path.as_deref().and_then(Path::parent).map(Path::to_path_buf);
-                if let Some(folder) = folder {
-                    self.schedule(&folder, DEBOUNCE);
+                if let Some(namespace) = document.namespace.clone() {
+                    self.schedule(&namespace, DEBOUNCE);
                 }
             }
             DidCloseTextDocument::METHOD | DidSaveTextDocument::METHOD => {
                 let Some(uri) = params.pointer("/textDocument/uri").and_then(|u| u.as_str()) else { return };
-                let path = convert::uri_to_path(uri);
+                let namespace = self.documents.get(uri).and_then(|d| d.namespace.clone());
                 if method == DidCloseTextDocument::METHOD
                     && let Some(closed) = self.documents.remove(uri)
                 {
                     drop_later(closed);
                 }
-                if let Some(folder) = path.as_deref().and_then(Path::parent) {
-                    self.schedule(folder, DEBOUNCE);
+                if let Some(namespace) = namespace {
+                    self.schedule(&namespace, DEBOUNCE);
                 }
+            }
+            DidChangeWorkspaceFolders::METHOD => {
+                let Ok(params) = serde_json::from_value::<lsp_types::DidChangeWorkspaceFoldersParams>(params) else {
+                    return;
+                };
+                let paths = |folders: Vec<lsp_types::WorkspaceFolder>| {
+                    folders.into_iter().filter_map(|f| convert::uri_to_path(f.uri.as_str())).collect::<Vec<_>>()
+                };
+                let removed = paths(params.event.removed);
+                self.workspace.retain(|folder| !removed.contains(folder));
+                self.workspace.extend(paths(params.event.added));
+                self.find_namespaces_again();
             }
             DidChangeWatchedFiles::METHOD => {
                 let Ok(params) = serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(params) else {
@@ -334,9 +398,13 @@ impl Server<'_> {
                 };
                 for change in params.changes {
                     let Some(path) = convert::uri_to_path(change.uri.as_str()) else { continue };
-                    let folders: Vec<PathBuf> = self.folders.keys().filter(|f| path.starts_with(f)).cloned().collect();
-                    for folder in folders {
-                        self.schedule(&folder, DEBOUNCE);
+                    if path.file_name().is_some_and(|name| name == folder::MARKER) {
+                        self.find_namespaces_again();
+                    }
+                    let namespaces: Vec<Namespace> =
+                        self.folders.keys().filter(|n| n.contains(&path)).cloned().collect();
+                    for namespace in namespaces {
+                        self.schedule(&namespace, DEBOUNCE);
                     }
                 }
             }
@@ -344,14 +412,48 @@ impl Server<'_> {
         }
     }
 
-    fn schedule(&mut self, folder: &Path, delay: Duration) {
-        let state = self.folders.entry(folder.to_path_buf()).or_default();
+    /// Asks the editor to report changes to `.spec` files and `spec.toml` markers it did not make
+    /// itself (a `git checkout`, a marker created), so the namespaces are checked again.
+    fn watch_files(&self) {
+        let watchers = ["**/*.spec".to_string(), format!("**/{}", folder::MARKER)];
+        let watchers: Vec<serde_json::Value> =
+            watchers.iter().map(|glob| serde_json::json!({"globPattern": glob})).collect();
+        let registration = serde_json::json!({"registrations": [{
+            "id": "spec-files",
+            "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": {"watchers": watchers},
+        }]});
+        // The editor's answer is read, and ignored, by the main loop.
+        let id = lsp_server::RequestId::from("spec-watch".to_string());
+        self.send(Request::new(id, "client/registerCapability".into(), registration));
+    }
+
+    /// Moves each open document to the namespace it belongs to now (a workspace folder or a
+    /// marker file came or went), checking the namespaces that gained one.
+    fn find_namespaces_again(&mut self) {
+        let mut moved = Vec::new();
+        for document in self.documents.values_mut() {
+            let Some(path) = &document.path else { continue };
+            let namespace = Namespace::of(path, &self.workspace);
+            if document.namespace.as_ref() != Some(&namespace) {
+                document.namespace = Some(namespace.clone());
+                document.live = None;
+                moved.push(namespace);
+            }
+        }
+        for namespace in moved {
+            self.schedule(&namespace, Duration::ZERO);
+        }
+    }
+
+    fn schedule(&mut self, namespace: &Namespace, delay: Duration) {
+        let state = self.folders.entry(namespace.clone()).or_default();
         state.due = Some(Instant::now() + delay);
     }
 
     fn start_due_checks(&mut self) {
         let now = Instant::now();
-        let due: Vec<PathBuf> = self
+        let due: Vec<Namespace> = self
             .folders
             .iter()
             .filter(|(_, state)| !state.running && state.due.is_some_and(|d| d <= now))
@@ -362,12 +464,12 @@ impl Server<'_> {
         }
     }
 
-    /// The open documents below `folder`, with their versions.
-    fn open_in(&self, folder: &Path) -> (BTreeMap<PathBuf, String>, HashMap<PathBuf, i32>) {
+    /// The open documents of `namespace`, with their versions.
+    fn open_in(&self, namespace: &Namespace) -> (BTreeMap<PathBuf, String>, HashMap<PathBuf, i32>) {
         let mut texts = BTreeMap::new();
         let mut versions = HashMap::new();
         for document in self.documents.values() {
-            if let Some(path) = document.path.as_ref().filter(|p| p.starts_with(folder)) {
+            if let Some(path) = document.path.as_ref().filter(|p| namespace.contains(p)) {
                 texts.insert(path.clone(), document.text.clone());
                 versions.insert(path.clone(), document.version);
             }
@@ -375,7 +477,7 @@ impl Server<'_> {
         (texts, versions)
     }
 
-    fn start_check(&mut self, folder: PathBuf) {
+    fn start_check(&mut self, folder: Namespace) {
         let (texts, versions) = self.open_in(&folder);
         let state = self.folders.entry(folder.clone()).or_default();
         state.running = true;
@@ -399,8 +501,9 @@ impl Server<'_> {
         }
     }
 
-    fn install(&mut self, (folder, checked): CheckResult) {
-        let state = self.folders.entry(folder.clone()).or_default();
+    fn install(&mut self, (namespace, checked): CheckResult) {
+        let folder = namespace.root.clone();
+        let state = self.folders.entry(namespace.clone()).or_default();
         state.running = false;
         let Some(mut checked) = checked else { return };
         // Each open document the check read as it is now takes over the check's tree of it.
@@ -431,24 +534,24 @@ impl Server<'_> {
                 }
             }
         }
-        let state = self.folders.entry(folder.clone()).or_default();
+        let state = self.folders.entry(namespace.clone()).or_default();
         if let Some(old) = state.checked.replace(checked) {
             drop_later(old);
         }
-        self.publish(&folder);
+        self.publish(&namespace);
     }
 
-    /// The folder's last check; the first time, waits for it (or runs it here).
-    fn checked(&mut self, folder: &Path) -> Option<Arc<Checked>> {
+    /// The namespace's last check; the first time, waits for it (or runs it here).
+    fn checked(&mut self, folder: &Namespace) -> Option<Arc<Checked>> {
         loop {
-            let state = self.folders.entry(folder.to_path_buf()).or_default();
+            let state = self.folders.entry(folder.clone()).or_default();
             if let Some(checked) = &state.checked {
                 return Some(checked.clone());
             }
             if !state.running {
                 let (texts, versions) = self.open_in(folder);
                 let checked = check(folder, &texts, versions, &self.targets);
-                self.install((folder.to_path_buf(), checked));
+                self.install((folder.clone(), checked));
                 return self.folders.get(folder)?.checked.clone();
             }
             let result = self.results.1.recv().ok()?;
@@ -456,15 +559,16 @@ impl Server<'_> {
         }
     }
 
-    fn publish(&mut self, folder: &Path) {
-        let Some(state) = self.folders.get(folder) else { return };
+    fn publish(&mut self, namespace: &Namespace) {
+        let folder = namespace.root.as_path();
+        let Some(state) = self.folders.get(namespace) else { return };
         let Some(checked) = state.checked.clone() else { return };
         let mut by_path: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
         for path in &state.published {
             by_path.entry(path.clone()).or_default();
         }
         for document in self.documents.values() {
-            if let Some(path) = document.path.as_ref().filter(|p| p.parent() == Some(folder)) {
+            if let Some(path) = document.path.as_ref().filter(|_| document.namespace.as_ref() == Some(namespace)) {
                 by_path.entry(path.clone()).or_default();
             }
         }
@@ -494,16 +598,17 @@ impl Server<'_> {
             let params = PublishDiagnosticsParams { uri, diagnostics, version };
             self.send(Notification::new(lsp_types::notification::PublishDiagnostics::METHOD.into(), params));
         }
-        if let Some(state) = self.folders.get_mut(folder) {
+        if let Some(state) = self.folders.get_mut(namespace) {
             state.published = published;
         }
     }
 
     /// Runs `answer` on the context of the document `uri`, when it is a file of a folder.
     pub fn with_context<R>(&mut self, uri: &Uri, answer: impl FnOnce(&Context<'_>) -> R) -> Option<R> {
-        let path = self.documents.get(uri.as_str())?.path.clone()?;
-        let folder = path.parent()?.to_path_buf();
-        let latest = self.checked(&folder)?;
+        let open = self.documents.get(uri.as_str())?;
+        let (path, namespace) = (open.path.clone()?, open.namespace.clone()?);
+        let folder = namespace.root.clone();
+        let latest = self.checked(&namespace)?;
         let document = self.documents.get_mut(uri.as_str())?;
         let file = latest.analysis.file(&folder::display(&folder, &path)).unwrap_or(UNCHECKED);
         // A document no check has read as it is, nor handed a tree: parsed whole, once.
@@ -530,26 +635,62 @@ impl Server<'_> {
         Some(answer(&context))
     }
 
+    /// Every namespace checked, first checking the workspace folders' own when no open document
+    /// has made them known yet (so symbols can be searched before a file is opened).
+    pub fn every_checked(&mut self) -> Vec<Arc<Checked>> {
+        let workspace: Vec<Namespace> =
+            self.workspace.iter().map(|folder| Namespace::of(&folder.join("-"), &self.workspace)).collect();
+        for namespace in workspace {
+            if !self.folders.contains_key(&namespace) {
+                self.checked(&namespace);
+            }
+        }
+        let namespaces: Vec<Namespace> = self.folders.keys().cloned().collect();
+        namespaces.iter().filter_map(|namespace| self.checked(namespace)).collect()
+    }
+
+    /// The stdlib's files.
+    pub fn stdlib(&self) -> &StdlibFiles {
+        &self.stdlib
+    }
+
     /// The open document `uri`.
     pub fn document(&self, uri: &Uri) -> Option<&Document> {
         self.documents.get(uri.as_str())
     }
 }
 
-/// Checks a folder, catching a panic (a bug) so the server goes on.
+/// Checks a namespace, catching a panic (a bug) so the server goes on.
 fn check(
-    folder: &Path,
+    folder: &Namespace,
     texts: &BTreeMap<PathBuf, String>,
     versions: HashMap<PathBuf, i32>,
     targets: &[Box<dyn Target>],
 ) -> Option<Checked> {
     match catch_unwind(AssertUnwindSafe(|| folder::check(folder, texts, targets))) {
-        Ok(analysis) => Some(Checked::new(folder.to_path_buf(), analysis, versions)),
+        Ok(analysis) => Some(Checked::new(folder.root.clone(), analysis, versions)),
         Err(_) => {
-            eprintln!("spec lsp: checking {} panicked (a bug in spec; the server goes on)", folder.display());
+            eprintln!("spec lsp: checking {} panicked (a bug in spec; the server goes on)", folder.root.display());
             None
         }
     }
+}
+
+/// The workspace folders of `initialize`'s parameters: `workspaceFolders`, else `rootUri`, else
+/// the deprecated `rootPath`.
+fn workspace_folders(initialize: &serde_json::Value) -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = initialize["workspaceFolders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|folder| convert::uri_to_path(folder["uri"].as_str()?))
+        .collect();
+    if !folders.is_empty() {
+        return folders;
+    }
+    let root = initialize["rootUri"].as_str().and_then(convert::uri_to_path);
+    let root = root.or_else(|| initialize["rootPath"].as_str().map(PathBuf::from));
+    root.into_iter().collect()
 }
 
 /// Applies one edit of `didChange` (a range replaced, or the whole text) to the text and to the

@@ -125,6 +125,12 @@ fn every_request_on_10000_services_is_answered_after_the_first_check() {
         |needle: &str, shift: u32| json!({"textDocument": {"uri": uri}, "position": position(&text, needle, shift)});
     let mut references = at("node.n7\n", 6);
     references["context"] = json!({"includeDeclaration": true});
+    let screen_start = position(&text, "needs     = [service.svc7]", 0)["line"].as_u64().unwrap_or(0);
+    let screen = json!({"textDocument": {"uri": uri}, "range": {
+        "start": {"line": screen_start, "character": 0}, "end": {"line": screen_start + 60, "character": 0}}});
+    let mut rename = at("needs     = [service.svc7]", 23);
+    rename["newName"] = json!("renamed7");
+    let actions = json!({"textDocument": {"uri": uri}, "range": screen["range"], "context": {"diagnostics": []}});
     let cases = [
         ("hover on a field", "textDocument/hover", at("  resources {", 2), "CPU and memory"),
         ("hover on a reference", "textDocument/hover", at("needs     = [service.svc7]", 16), "service svc7"),
@@ -132,7 +138,8 @@ fn every_request_on_10000_services_is_answered_after_the_first_check() {
         ("definition", "textDocument/definition", at("needs     = [service.svc7]", 16), "uri"),
         ("references", "textDocument/references", references, "uri"),
         ("completion of `service.`", "textDocument/completion", at("service.svc7]", 8), "\"isIncomplete\":true"),
-        ("completion of fields", "textDocument/completion", at("  image     =", 2), "resources"),
+        // The fields the service does not set yet (it sets `resources`, not `volumes`).
+        ("completion of fields", "textDocument/completion", at("  image     =", 2), "volumes"),
         ("document symbols", "textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}), "svc9999"),
         (
             "formatting",
@@ -140,6 +147,20 @@ fn every_request_on_10000_services_is_answered_after_the_first_check() {
             json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
             "newText",
         ),
+        ("semantic tokens of a screen", "textDocument/semanticTokens/range", screen, "data"),
+        (
+            "semantic tokens of the file",
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": uri}}),
+            "data",
+        ),
+        ("folding ranges", "textDocument/foldingRange", json!({"textDocument": {"uri": uri}}), "startLine"),
+        ("highlights", "textDocument/documentHighlight", at("needs     = [service.svc7]", 16), "kind"),
+        ("prepare rename", "textDocument/prepareRename", at("needs     = [service.svc7]", 23), "svc7"),
+        ("rename", "textDocument/rename", rename, "changes"),
+        ("workspace symbols", "workspace/symbol", json!({"query": "svc999"}), "svc9990"),
+        ("code actions", "textDocument/codeAction", actions, "["),
+        ("signature help", "textDocument/signatureHelp", at("std.postgres {", 15), "version"),
     ];
     let mut id = 10;
     let mut next_id = move || {

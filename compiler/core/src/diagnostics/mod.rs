@@ -2,7 +2,9 @@
 //! found.
 //!
 //! A [`Diagnostic`] has a stable [`Code`] (which fixes its severity), a message, a primary label on
-//! the offending text, secondary labels on the other parties, a help line and notes. Stages return
+//! the offending text, secondary labels on the other parties, a help line and notes, and, when the
+//! compiler is sure of the fix (a did-you-mean, a plaintext secret), a [`Suggestion`] editors
+//! offer as a quick fix. Stages return
 //! their diagnostics beside their product and never fail; the driver decides what runs next.
 //! Rendering for people lives in [`render`], the only module that knows miette.
 
@@ -42,6 +44,20 @@ pub struct Label {
     pub message: Option<String>,
 }
 
+/// A fix the compiler is sure of, for editors to offer as a quick fix: `written` inside `span`
+/// becomes `replacement` (and `declaration`, when set, is added beside the enclosing block).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    /// The text holding what is replaced.
+    pub span: Span,
+    /// What is replaced inside `span`, as written (a misspelt name); empty: the whole span.
+    pub written: String,
+    /// What replaces it.
+    pub replacement: String,
+    /// A top-level declaration the fix adds (`secret db-password { … }`).
+    pub declaration: Option<String>,
+}
+
 /// One problem found in the estate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -57,6 +73,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Further facts.
     pub notes: Vec<String>,
+    /// The fix, when the compiler is sure of it.
+    pub suggestion: Option<Box<Suggestion>>,
 }
 
 impl Diagnostic {
@@ -69,6 +87,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             notes: Vec::new(),
+            suggestion: None,
         }
     }
 
@@ -93,6 +112,14 @@ impl Diagnostic {
     /// Adds a note.
     pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Sets the fix: `written` inside `span` becomes `replacement`.
+    pub fn with_suggestion(mut self, span: Span, written: &str, replacement: impl Into<String>) -> Diagnostic {
+        let replacement = replacement.into();
+        self.suggestion =
+            Some(Box::new(Suggestion { span, written: written.to_string(), replacement, declaration: None }));
         self
     }
 
@@ -134,7 +161,10 @@ pub fn suggest<'a>(
     fallback: impl Into<String>,
 ) -> Diagnostic {
     match did_you_mean(name, candidates) {
-        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+        Some(close) => {
+            let span = diagnostic.primary.span;
+            diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(span, name, close)
+        }
         None => diagnostic.with_help(fallback),
     }
 }

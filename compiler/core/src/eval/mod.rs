@@ -361,7 +361,11 @@ impl<'a> Evaluator<'a> {
                     .with_primary_label("unknown module");
                 let known = modules.iter().map(|m| format!("`std.{m}`")).collect::<Vec<_>>().join(", ");
                 let diagnostic = match crate::diagnostics::did_you_mean(module, modules.iter().copied()) {
-                    Some(close) => diagnostic.with_help(format!("did you mean `std.{close}`?")),
+                    Some(close) => diagnostic.with_help(format!("did you mean `std.{close}`?")).with_suggestion(
+                        import.span,
+                        module,
+                        close,
+                    ),
                     None => diagnostic.with_help(format!("the stdlib modules are {known}")),
                 };
                 self.report(diagnostic);

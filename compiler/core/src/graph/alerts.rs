@@ -90,7 +90,9 @@ fn check_alert(
                 )
                 .with_primary_label(format!("`job=\"{job}\"` never matches"));
                 let diagnostic = match did_you_mean(&job, sorted.iter().copied()) {
-                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                    Some(close) => {
+                        diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(expr.span, &job, close)
+                    }
                     None => diagnostic
                         .with_help("the job of a service is its name; give the service `metrics { port = … }`"),
                 };

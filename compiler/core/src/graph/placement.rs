@@ -92,7 +92,11 @@ fn pools(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 .with_primary_label("no such pool on this node")
                 .with_label(node.name_span, "the node");
                 diagnostic = match did_you_mean(&zfs.pool, pools.iter().copied()) {
-                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(
+                        zfs.pool.span,
+                        &zfs.pool.value,
+                        close,
+                    ),
                     None if pools.is_empty() => diagnostic.with_help(format!(
                         "declare the pool on the node: `zpool {} {{ layout = mirror, disks = [ … ] }}`",
                         zfs.pool.value

@@ -48,7 +48,7 @@ fn declared_names(service: &crate::model::Resource<Service>, diagnostics: &mut V
         )
         .with_primary_label("no such port");
         let diagnostic = match did_you_mean(name, ports.iter().copied()) {
-            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(span, name, close),
             None if ports.is_empty() => diagnostic.with_help(format!("declare it: `ports {{ {name} = 8080/tcp }}`")),
             None => diagnostic
                 .with_help(format!("the service declares {}", crate::model::check::quoted_and(ports.iter().copied()))),

@@ -205,7 +205,9 @@ struct Site<'a> {
     presets: &'a [PresetUse],
 }
 
-fn report(key: &str, span: Span, why: Why, site: Site<'_>, diagnostics: &mut Vec<Diagnostic>) {
+/// Reports a plaintext secret at `span`; `value` when the span is the literal itself (an editor
+/// can then replace it with a reference to the secret it declares).
+fn report(key: &str, (span, value): (Span, bool), why: Why, site: Site<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let place = site.place;
     let why = match why {
         Why::Key => format!("`{key}` names a credential"),
@@ -225,11 +227,19 @@ fn report(key: &str, span: Span, why: Why, site: Site<'_>, diagnostics: &mut Vec
         Some(("systemd", _)) => format!("systemd = credential {{ path = \"/etc/credstore/{name}\" }}"),
         _ => format!("nixos = agenix {{ file = \"secrets/{name}.age\" }}"),
     };
-    let diagnostic = Diagnostic::new(Code::E0613, span, format!("plaintext secret in `{key}`: {why}"))
+    let mut diagnostic = Diagnostic::new(Code::E0613, span, format!("plaintext secret in `{key}`: {why}"))
         .with_primary_label("a secret written in the spec")
         .with_help(format!(
             "declare it and refer to it: `secret {name} {{ {backend} }}`, then `{key} = secret.{name}`"
         ));
+    if value {
+        diagnostic = diagnostic.with_suggestion(span, "", format!("secret.{name}"));
+        if let Some(suggestion) = diagnostic.suggestion.as_mut() {
+            suggestion.declaration = Some(format!("secret {name} {{ {backend} }}"));
+        }
+    }
+    // A literal a preset brought is reported at the user's `use` line (the suggestion, which
+    // replaces the literal where it is written, stays with the preset's line).
     diagnostics.push(crate::eval::at_use(diagnostic, site.presets));
 }
 
@@ -256,7 +266,7 @@ fn check_env(env: &indexmap::IndexMap<String, Spanned<EnvValue>>, site: Site<'_>
         if let EnvValue::Text(text) = &value.value
             && let Some(why) = judge(key, text, true)
         {
-            report(key, value.span, why, site, diagnostics);
+            report(key, (value.span, true), why, site, diagnostics);
         }
     }
 }
@@ -275,7 +285,7 @@ fn check_payload(
             Payload::Str(text) => {
                 let last = key.rsplit('.').next().unwrap_or(key);
                 if let Some(why) = judge(last, text, false) {
-                    report(key, span, why, site, diagnostics);
+                    report(key, (span, false), why, site, diagnostics);
                 }
             }
             Payload::Map(inner) | Payload::Tagged(_, inner) => stack.extend(inner.iter().map(|(k, v)| (k.as_str(), v))),
@@ -311,7 +321,7 @@ fn plaintext(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         if url_with_password(repository) {
             let place = estate.storage(&backup.spec.source.name).and_then(|s| estate.place(&s.spec.on));
             let site = Site { place, presets: &backup.presets };
-            report("repository", offsite.span, Why::Url, site, diagnostics);
+            report("repository", (offsite.span, false), Why::Url, site, diagnostics);
         }
     }
 }

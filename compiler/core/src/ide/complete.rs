@@ -1,15 +1,23 @@
 //! Completion at a cursor: kinds and keywords at the top level, field names inside a body (from
-//! the kind's schema), enum symbols and variant tags after `field =`, names after `kind.`, preset
-//! keys after `use` and a preset's parameters inside its `use { … }`.
+//! the kind's schema), enum symbols and variant tags after `field =` (a service's port names after
+//! `port =` and in `expose`), names after `kind.`, preset keys after `use` and a preset's
+//! parameters inside its `use { … }`.
 //!
 //! The context is read from the current line's text before the cursor together with the innermost
 //! body the parser found around it, so a half-typed line (`os = `) still completes: the parser's
 //! recovery keeps the enclosing body's span even when the entry under the cursor is an error.
+//! Nothing completes inside a comment or a string (but inside a string's `${…}` it does), and a
+//! body's field list leaves out the fields the body already sets (members such as `zpool NAME`,
+//! which repeat, stay).
 
+use std::collections::HashSet;
+
+use super::live::item_span;
 use super::query::World;
 use super::schema;
 use super::walk::{Event, Scope, Seg, Walker};
 use crate::model::Kind;
+use crate::model::types::Transport;
 use crate::source::Span;
 
 /// What an item completes to.
@@ -62,7 +70,8 @@ pub const MAX_NAMES: usize = 1000;
 
 const KEYWORDS: [&str; 5] = ["import", "let", "preset", "env", "for"];
 
-fn is_word(c: char) -> bool {
+/// Whether `c` can be part of a name.
+pub(super) fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
@@ -70,8 +79,8 @@ fn item(label: impl Into<String>, kind: ItemKind, detail: Option<String>, doc: O
     Item { label: label.into(), kind, detail, doc }
 }
 
-/// The innermost body holding `offset`, if any.
-fn enclosing_body(world: &World<'_>, offset: u32) -> Option<Scope> {
+/// The innermost body holding `offset`, if any: its span and where it stands.
+pub(super) fn enclosing_body(world: &World<'_>, offset: u32) -> Option<(Span, Scope)> {
     let mut best: Option<(Span, Scope)> = None;
     let text = world.text;
     let mut visit = |event: Event<'_>| {
@@ -84,12 +93,43 @@ fn enclosing_body(world: &World<'_>, offset: u32) -> Option<Scope> {
         }
     };
     Walker::new(None, &mut visit).only_around(offset).file(world.ast);
-    best.map(|(_, scope)| scope)
+    best
+}
+
+/// The single fields (`key = …`, `key { … }`) the body at `body` already sets, but the one at
+/// the cursor.
+fn fields_set(world: &World<'_>, body: Span, scope: &Scope, offset: u32) -> HashSet<String> {
+    let mut set = HashSet::new();
+    let items = &world.ast.items;
+    let holding = items.partition_point(|item| item_span(item).end < body.end);
+    let Some(item) = items.get(holding) else { return set };
+    let text = world.text.as_bytes();
+    let mut visit = |event: Event<'_>| {
+        if let Event::Key { scope: at, key } = event
+            && at.path == scope.path
+            && body.start < key.span.start
+            && key.span.end < body.end
+            && !(key.span.start <= offset && offset <= key.span.end)
+        {
+            let after = text.get(key.span.end as usize..).unwrap_or(&[]);
+            let next = after.iter().find(|b| !matches!(b, b' ' | b'\t'));
+            if matches!(next, Some(b'=' | b'{')) {
+                set.insert(key.name.to_string());
+            }
+        }
+    };
+    Walker::new(None, &mut visit).items(std::slice::from_ref(item));
+    set
+}
+
+/// Whether the cursor, inside a string, is in one of its `${…}`.
+fn in_interpolation(line: &str) -> bool {
+    line.rfind("${").is_some_and(|at| !line.get(at..).unwrap_or("").contains('}'))
 }
 
 /// The key whose value the cursor is in, if it is in one: the word before the last `=` of the
 /// line, when no `,`, `{` or `}` outside brackets follows that `=`.
-fn value_key(before: &str) -> Option<&str> {
+pub(super) fn value_key(before: &str) -> Option<&str> {
     let mut depth = 0i32;
     let mut in_string = false;
     let mut last_eq = None;
@@ -131,7 +171,11 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
     let file = world.file;
     let replace = Span::new(file, line_start + word_start, offset);
     let partial = line.get(word_start..).unwrap_or("");
-    let scope = enclosing_body(world, offset as u32);
+    if super::tokens::in_comment_or_string(text, file, world.ast, offset as u32) && !in_interpolation(line) {
+        return None;
+    }
+    let body = enclosing_body(world, offset as u32);
+    let scope = body.as_ref().map(|(_, scope)| scope.clone());
 
     // `use std.po|`: preset keys, replacing the whole dotted path.
     let dotted = line.trim_start().strip_prefix("use ").map(str::trim_start);
@@ -180,6 +224,18 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         path.push(Seg::Field(key.to_string()));
         let mut items: Vec<Item> =
             schema::choices(kind, &path).into_iter().map(|c| item(c.name, ItemKind::Symbol, None, c.doc)).collect();
+        // `port = `, `expose = [`: the port names the service declares (as of its last check).
+        if kind == Kind::Service && (key == "port" || key == "expose") {
+            let service = world.model.services.iter().find(|s| Some(&s.name) == scope.block.as_ref());
+            for (name, port) in service.map(|s| &s.spec.ports).into_iter().flatten() {
+                let detail = format!(
+                    "{}/{}",
+                    port.value.number,
+                    if port.value.protocol == Transport::Udp { "udp" } else { "tcp" }
+                );
+                items.push(item(name, ItemKind::Symbol, Some(detail), None));
+            }
+        }
         items.retain(|i| i.label.starts_with(partial));
         for referenced in schema::reference_kinds(kind, &path) {
             let workflow = scope.block.clone();
@@ -202,8 +258,10 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         return Some(Completions { replace, items, incomplete: false });
     }
     let Some(kind) = scope.kind else { return Some(Completions { replace, items: Vec::new(), incomplete: false }) };
+    let set = body.map(|(span, _)| fields_set(world, span, &scope, offset as u32)).unwrap_or_default();
     let mut items: Vec<Item> = schema::fields(kind, &scope.path)
         .into_iter()
+        .filter(|(name, _)| !set.contains(name))
         .map(|(name, info)| item(name, ItemKind::Field, Some(info.accepts), info.doc))
         .collect();
     if scope.path.is_empty() {

@@ -1,5 +1,7 @@
 //! Hover text, in Markdown: a field's type, default and doc; a referenced resource's summary; a
-//! preset's parameters.
+//! preset's parameters; an enum value or variant tag with its doc and the other choices; a port
+//! name (in `ports { … }`, `port = "http"` or `expose`) with its number; a top-level `let` with its
+//! value.
 
 use std::fmt::Write as _;
 
@@ -12,18 +14,91 @@ use super::walk::Seg;
 use crate::model::{Kind, Model};
 use crate::source::Span;
 
+/// The word (a name, `-` and `_` included) at `offset` of `text` and its span.
+pub(super) fn word_at(text: &str, offset: u32) -> Option<(&str, Span)> {
+    let bytes = text.as_bytes();
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-';
+    let at = (offset as usize).min(text.len());
+    let start = bytes.get(..at)?.iter().rposition(|b| !word(b)).map_or(0, |i| i + 1);
+    let end = bytes.get(at..)?.iter().position(|b| !word(b)).map_or(text.len(), |i| at + i);
+    let found = text.get(start..end).filter(|w| !w.is_empty())?;
+    Some((found, Span::new(crate::source::FileId(0), start, end)))
+}
+
 /// The hover at `offset`: the span it is about and its Markdown.
 pub fn hover(world: &World<'_>, offset: u32) -> Option<(Span, String)> {
-    let found = world.at(offset)?;
+    let Some(found) = world.at(offset) else { return value(world, offset) };
     let text = match &found {
-        Found::Key { scope, key } => match scope.path.last() {
-            Some(Seg::Use(preset)) => preset_param(world, preset, &key.name)?,
+        Found::Key { scope, key } => match scope.path.as_slice() {
+            [.., Seg::Use(preset)] => preset_param(world, preset, &key.name)?,
+            [Seg::Field(ports)] if ports == "ports" && scope.kind == Some(Kind::Service) => {
+                port(world, scope.block.as_deref()?, &key.name)?
+            }
             _ => field(scope.kind?, &scope.path, &key.name)?,
         },
         Found::Symbol { symbol, .. } => resource(world, symbol)?,
         Found::Preset { key, .. } => preset(world, key)?,
     };
     Some((found.span(), text))
+}
+
+/// A hover on a word of a value: a `let`'s name, a port name, an enum value or a variant tag.
+fn value(world: &World<'_>, offset: u32) -> Option<(Span, String)> {
+    let (word, span) = word_at(world.text, offset)?;
+    let span = Span { file: world.file, ..span };
+    let text = world.text;
+    let before_word = text.get(..span.start as usize)?;
+    if before_word.ends_with('.') {
+        return None;
+    }
+    let line_start = before_word.rfind('\n').map_or(0, |i| i + 1);
+    let line = before_word.get(line_start..)?;
+    // `let NAME = …`, or a use of it.
+    if let Some((name, value)) = world.binding(word) {
+        let source = world.text_of(value.file);
+        let written = source.get(value.start as usize..value.end as usize).unwrap_or("");
+        let first = written.lines().next().unwrap_or("");
+        let more = if written.contains('\n') { " …" } else { "" };
+        let mut hover = format!("```spec\nlet {word} = {first}{more}\n```");
+        if name.file != world.file {
+            let file = world.sources.get(name.file);
+            let _ = write!(hover, "\n\ndeclared in `{}:{}`", file.path, file.line_col(name.start).line);
+        }
+        return Some((span, hover));
+    }
+    let (_, scope) = super::complete::enclosing_body(world, offset)?;
+    let key = super::complete::value_key(line)?;
+    let kind = scope.kind?;
+    if kind == Kind::Service && (key == "port" || key == "expose") {
+        return Some((span, port(world, scope.block.as_deref()?, word)?));
+    }
+    let mut path = scope.path.clone();
+    path.push(Seg::Field(key.to_string()));
+    let choices = schema::choices(kind, &path);
+    let choice = choices.iter().find(|c| c.name == word)?;
+    let mut hover = format!("`{word}`: a value of `{key}`");
+    if choice.tagged {
+        hover = format!("`{word} {{ … }}`: a variant of `{key}`");
+    }
+    if let Some(doc) = &choice.doc {
+        let _ = write!(hover, "\n\n{doc}");
+    }
+    let others: Vec<String> = choices.iter().filter(|c| c.name != word).map(|c| format!("`{}`", c.name)).collect();
+    if !others.is_empty() {
+        let _ = write!(hover, "\n\nthe others: {}", others.join(", "));
+    }
+    Some((span, hover))
+}
+
+/// A port of a service: its number and protocol, from the checked model.
+fn port(world: &World<'_>, service: &str, name: &str) -> Option<String> {
+    let found = world.model.services.iter().find(|s| s.name == service)?;
+    let port = found.spec.ports.get(name)?;
+    let protocol = match port.value.protocol {
+        crate::model::types::Transport::Tcp => "tcp",
+        crate::model::types::Transport::Udp => "udp",
+    };
+    Some(format!("port `{name}` of service `{service}`: `{}/{protocol}`", port.value.number))
 }
 
 fn field(kind: Kind, path: &[Seg], name: &str) -> Option<String> {

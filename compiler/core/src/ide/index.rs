@@ -74,6 +74,8 @@ pub struct Index {
     names: HashMap<String, Vec<Symbol>>,
     references: HashMap<Symbol, Vec<Span>>,
     presets: HashMap<String, PresetInfo>,
+    /// Top-level `let`s of the user's files by name: the name's span and the value's.
+    lets: HashMap<String, (Span, Span)>,
 }
 
 impl Index {
@@ -123,6 +125,13 @@ impl Index {
             Event::Body { .. } | Event::Key { .. } | Event::Use { .. } => {}
         };
         Walker::new(module, &mut visit).items(items);
+        if module.is_none() {
+            for item in items {
+                if let ast::Item::Let(decl) = item {
+                    self.lets.entry(decl.name.name.to_string()).or_insert((decl.name.span, decl.value.span));
+                }
+            }
+        }
     }
 
     fn define(&mut self, symbol: Symbol, definition: Definition) {
@@ -164,6 +173,21 @@ impl Index {
     /// The preset `use` names by `key`.
     pub fn preset(&self, key: &str) -> Option<&PresetInfo> {
         self.presets.get(key)
+    }
+
+    /// The top-level `let` named `name`: where its name and its value are written.
+    pub fn binding(&self, name: &str) -> Option<(Span, Span)> {
+        self.lets.get(name).copied()
+    }
+
+    /// Every declared symbol with its declaration, in no particular order.
+    pub fn definitions(&self) -> impl Iterator<Item = (&Symbol, &Definition)> {
+        self.definitions.iter()
+    }
+
+    /// Every preset with its key, in no particular order.
+    pub fn presets(&self) -> impl Iterator<Item = (&str, &PresetInfo)> {
+        self.presets.iter().map(|(key, info)| (key.as_str(), info))
     }
 
     /// Every preset key.

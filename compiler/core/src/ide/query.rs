@@ -90,7 +90,7 @@ impl<'a> World<'a> {
 
     /// Where a span of the folder's check is in the current texts (`None` when its text was
     /// re-parsed since).
-    fn current(&self, span: Span) -> Option<Span> {
+    pub fn current(&self, span: Span) -> Option<Span> {
         match self.local {
             Some(local) if span.file == self.file => local.edits.map(span),
             _ => Some(span),
@@ -129,6 +129,15 @@ impl<'a> World<'a> {
         let mut seen = std::collections::HashSet::new();
         names.retain(|s| seen.insert((&s.name, &s.workflow)));
         names
+    }
+
+    /// The top-level `let` named `name`: where its name and its value are in the current texts.
+    pub fn binding(&self, name: &str) -> Option<(Span, Span)> {
+        if let Some(found) = self.local.and_then(|local| local.index.binding(name)) {
+            return Some(found);
+        }
+        let (name, value) = self.global.binding(name)?;
+        Some((self.current(name)?, self.current(value)?))
     }
 
     /// The preset `use` names by `key`, its spans in the current texts.
@@ -170,12 +179,19 @@ impl<'a> World<'a> {
         best
     }
 
-    /// The declaration of what is at `offset`: the span under the cursor and the declared name.
+    /// The declaration of what is at `offset`: the span under the cursor and the declared name
+    /// (of a resource, a step, a preset or a top-level `let`).
     pub fn goto_definition(&self, offset: u32) -> Option<(Span, Span)> {
-        match self.at(offset)? {
-            Found::Symbol { symbol, span, .. } => Some((span, self.definition(&symbol)?.name_span)),
-            Found::Preset { key, span } => Some((span, self.preset(&key)?.name_span)),
-            Found::Key { .. } => None,
+        match self.at(offset) {
+            Some(Found::Symbol { symbol, span, .. }) => Some((span, self.definition(&symbol)?.name_span)),
+            Some(Found::Preset { key, span }) => Some((span, self.preset(&key)?.name_span)),
+            Some(Found::Key { .. }) => None,
+            None => {
+                let (word, span) = super::hover::word_at(self.text, offset)?;
+                let after_dot = self.text.as_bytes().get((span.start as usize).wrapping_sub(1)) == Some(&b'.');
+                let (name, _) = self.binding(word).filter(|_| !after_dot)?;
+                Some((Span { file: self.file, ..span }, name))
+            }
         }
     }
 

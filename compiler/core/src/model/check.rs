@@ -261,7 +261,9 @@ impl<'s> Checker<'s> {
         let mut diagnostic = Diagnostic::new(Code::E0303, key_span, format!("unknown field `{key}`{what}"))
             .with_primary_label("not a field of this schema");
         diagnostic = match did_you_mean(key, names.iter().copied()) {
-            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+            Some(close) => {
+                diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(key_span, key, close)
+            }
             None => diagnostic.with_help(format!("the fields are {}", quoted_list(names.iter().copied()))),
         };
         self.diagnostics.push(diagnostic);
@@ -296,7 +298,9 @@ impl<'s> Checker<'s> {
                 let diagnostic = Diagnostic::new(Code::E0304, value.span, format!("`{s}` is not a valid `{field}`"))
                     .with_primary_label(format!("expected one of {}", quoted_list(names.iter().copied())));
                 let diagnostic = match did_you_mean(s, names.iter().copied()) {
-                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                    Some(close) => {
+                        diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(value.span, s, close)
+                    }
                     None => diagnostic.with_help(format!("`{field}` is one of {}", quoted_list(names.iter().copied()))),
                 };
                 self.diagnostics.push(diagnostic);
@@ -354,7 +358,7 @@ impl<'s> Checker<'s> {
         let diagnostic = Diagnostic::new(Code::E0304, span, message)
             .with_primary_label(format!("expected one of {}", quoted_list(tags.iter().copied())));
         let diagnostic = match did_you_mean(tag, tags.iter().copied()) {
-            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(span, tag, close),
             None => diagnostic.with_help(format!("write one of {}", quoted_list(tags.iter().copied()))),
         };
         self.diagnostics.push(diagnostic);

@@ -226,7 +226,9 @@ fn check_overlay_path(mut path: OverlayPath, diagnostics: &mut Vec<Diagnostic>) 
                                 parent.unwrap_or_else(|| path.kind.to_string())
                             ));
                     let diagnostic = match did_you_mean(name, names.iter().copied()) {
-                        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                        Some(close) => {
+                            diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(*span, name, close)
+                        }
                         None => diagnostic
                             .with_help(format!("the fields are {}", check::quoted_list(names.iter().copied()))),
                     };
