@@ -3,7 +3,7 @@
 //! compatible types (`shared/validate/check.py nixopts`, against the NixOS option list), and
 //! hostile strings come back from `nix-instantiate --eval` exactly as they went in. A missing tool
 //! makes its test print SKIPPED, never pass in silence. The whole output of the tour and
-//! of the monitoring case is snapshotted.
+//! of the monitoring and reachability cases is snapshotted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,6 +49,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
         ("monitoring", case("monitoring_presets_health_and_replication_on_nixos_generate_cleanly")),
+        ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
     ]
 }
 
@@ -222,7 +223,7 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 /// checks and replication, for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
-    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring")) {
+    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "reach")) {
         // Named after the example or the case, which the tidy test checks exists.
         let name = estate
             .file_stem()

@@ -12,7 +12,7 @@
 //! (snapshots and replicas of backups, clusters, services without an image) is W1401.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::graph::reach::{Reach, derive};
+use spec_compiler::model::reach::{Reach, derive};
 use spec_compiler::model::types::{PlacementRef, Transport};
 use spec_compiler::model::{EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;

@@ -14,7 +14,6 @@ mod networks;
 mod placement;
 mod ports;
 mod quotas;
-pub mod reach;
 mod secrets;
 mod templates;
 mod workflows;

@@ -364,6 +364,18 @@ impl<'s> Checker<'s> {
         if let [only] = branches {
             return self.check(value, *only, field);
         }
+        // A list or a record that only one branch could hold is checked against that branch, so
+        // a mistake inside it is reported where it is (`expose { http = everyone }`).
+        let container = |id: &NodeId| {
+            matches!(
+                (&self.shapes.node(*id).form, &value.kind),
+                (Form::List(_), ValueKind::List(_)) | (Form::Object(_), ValueKind::Record(_))
+            )
+        };
+        let holding: Vec<NodeId> = branches.iter().copied().filter(container).collect();
+        if let [only] = holding.as_slice() {
+            return self.check(value, *only, field);
+        }
         for &branch in branches {
             let mut attempt = value.clone();
             let mut scratch = Checker::compiled(self.shapes);

@@ -1,6 +1,7 @@
 //! Reachability: who must reach each service placed on a node, by which way, and whether any way
-//! exists. The graph rule reports what no way satisfies; the back ends read the same derivation
-//! ([`derive`]) to bind, open and admit exactly those ways, so the check and the output agree.
+//! exists. A derivation over the checked model, target-neutral: the graph rules report what no
+//! way satisfies; the back ends read the same derivation ([`derive`]) to bind, open and admit
+//! exactly those ways, so the check and the output agree.
 //!
 //! A service is reached from outside its node by the services that `needs` it from another node
 //! or from a cluster, and by the audiences its `expose` names:
@@ -217,6 +218,8 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             exposed_from_cluster(&lookups, service, cluster, &mut diagnostics);
         }
     }
+    // Each list is put in order on its own: the map's order is never seen.
+    #[allow(clippy::iter_over_hash_type)]
     for openings in reach.openings.values_mut() {
         openings.sort_by(|a, b| (&a.port, &a.way).cmp(&(&b.port, &b.way)));
         openings.dedup();
