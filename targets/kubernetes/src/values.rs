@@ -181,6 +181,11 @@ impl super::Lowering<'_, '_> {
                 EnvValue::Text(text) => json!(escape::helm_tpl(text)),
                 EnvValue::Number(n) => json!(n.to_string()),
                 EnvValue::Flag(b) => json!(b.to_string()),
+                // Where a service is, from this cluster; what has no value is E0625.
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&spec.on, endpoint) {
+                    Ok(text) => json!(text),
+                    Err(_) => continue,
+                },
                 EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
                     Some(reference) => json!({ "valueFrom": { "secretKeyRef": reference } }),
                     None => continue,

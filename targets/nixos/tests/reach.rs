@@ -2,7 +2,8 @@
 //! a cluster listens on its node's address on the way it is reached, that way alone is opened
 //! (the WireGuard network's interface, k3s's pod bridge, the peer's address on a network without
 //! WireGuard), PostgreSQL admits exactly its peers, and a port exposed to the mesh stays off the
-//! public firewall. Before reachability was derived, the same estate listened on loopback only.
+//! public firewall; `service.NAME.url`/`.host`/`.port` are written as the reader finds the service.
+//! Before reachability was derived, the same estate listened on loopback only.
 
 use std::path::{Path, PathBuf};
 
@@ -57,4 +58,13 @@ fn needed_ports_open_to_exactly_the_needing_side() {
     assert_eq!(value(&prod1, "networking.firewall.interfaces.cni0.allowedTCPPorts"), Some("[ 6379 ]"));
     assert_eq!(value(&prod1, "networking.firewall.allowedTCPPorts"), None);
     assert_eq!(value(&prod1, "boot.kernel.sysctl.\"net.ipv4.ip_nonlocal_bind\""), Some("1"));
+
+    // `api` on prod1 reads where the database (prod2, over the mesh) and the cache (its own node,
+    // from podman's bridge: the container's loopback is its own) are; the cache is then published
+    // on the node's address and opened on podman's bridge.
+    let env = "virtualisation.oci-containers.containers.api.environment";
+    assert_eq!(value(&prod1, &format!("{env}.DATABASE_URL")), Some("\"postgres://10.0.0.2:5432\""));
+    assert_eq!(value(&prod1, &format!("{env}.CACHE_HOST")), Some("\"10.0.0.1\""));
+    assert_eq!(value(&prod1, &format!("{env}.CACHE_PORT")), Some("\"6379\""));
+    assert_eq!(value(&prod1, "networking.firewall.interfaces.podman0.allowedTCPPorts"), Some("[ 6379 ]"));
 }

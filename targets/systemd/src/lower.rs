@@ -198,6 +198,11 @@ impl<'a> NodeUnits<'a> {
                 EnvValue::Text(text) => text.clone(),
                 EnvValue::Number(n) => n.to_string(),
                 EnvValue::Flag(b) => b.to_string(),
+                // Where a service is, from this node; what has no value is E0625 in the graph rules.
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&spec.on, endpoint) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
                 EnvValue::Secret(secret) => {
                     match self.credential(&secret.name) {
                         Some(credential) => unit.set("Service", "LoadCredential", credential),
@@ -296,6 +301,10 @@ impl<'a> NodeUnits<'a> {
                                 EnvValue::Text(t) => t.clone(),
                                 EnvValue::Number(n) => n.to_string(),
                                 EnvValue::Flag(b) => b.to_string(),
+                                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&workflow.spec.on, endpoint) {
+                                    Ok(text) => text,
+                                    Err(_) => continue, // E0625 in the graph rules
+                                },
                                 EnvValue::Secret(_) => continue,
                             };
                             args.push("--env".into());

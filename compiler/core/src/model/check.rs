@@ -77,6 +77,7 @@ impl<'s> Checker<'s> {
                 }
                 "cidr" => "a CIDR".into(),
                 "any" => "any value".into(),
+                "endpoint" => "`service.NAME.host`, `.port` or `.url`".into(),
                 other => with_article(other),
             };
         }
@@ -424,6 +425,9 @@ impl<'s> Checker<'s> {
             (LiteralKind::Name, ValueKind::Str(s)) => {
                 value.kind = ValueKind::Symbol(std::mem::take(s));
                 true
+            }
+            (LiteralKind::Endpoint, ValueKind::Ref(reference)) => {
+                reference.kind == "service" && super::types::Endpoint::part_of(&reference.field).is_some()
             }
             (LiteralKind::Reference(kinds), ValueKind::Ref(reference)) => {
                 let known = kinds.contains(&reference.kind.as_str());

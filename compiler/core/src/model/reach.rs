@@ -9,6 +9,8 @@
 //!   port is opened on that network's interface, and the peer's address is admitted;
 //! - from a node over a shared network without WireGuard: the same, by source address, as no
 //!   interface is known;
+//! - from a container on the same node: on podman's bridge (`podman0`), from its range (the
+//!   container's loopback is its own, so the service listens on the node's address too);
 //! - from a k3s cluster the node serves itself: on k3s's pod bridge (`cni0`), from its pod range;
 //! - from a cluster on other nodes: from each cluster node over a network it shares with the node
 //!   (flannel masquerades pod traffic leaving a node to the node's own address);
@@ -25,9 +27,16 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::{Audience, Cluster, Model, Network, Node, Resource, Service};
+use crate::model::types::{Endpoint, EndpointPart, PlacementRef};
+use crate::model::{Audience, Cluster, EnvValue, Model, Network, Node, Resource, Service};
 use crate::source::Span;
 
+/// The range podman's default network gives containers (rootful, as the NixOS oci-containers
+/// module and the systemd back end run them).
+pub const PODMAN_RANGE: &str = "10.88.0.0/16";
+/// The bridge of podman's default network (a container's traffic to its own node's address
+/// arrives on it).
+pub const PODMAN_BRIDGE: &str = "podman0";
 /// The range k3s gives pods (its default `--cluster-cidr`, which the NixOS back end keeps).
 pub const K3S_POD_RANGE: &str = "10.42.0.0/16";
 /// The bridge k3s's flannel attaches pods to on each node (traffic from a pod to its own node's
@@ -62,16 +71,66 @@ pub struct Opening {
 }
 
 /// The ways into every service placed on a node, by service name; each list is sorted and holds
-/// no repeats.
+/// no repeats. Also where every service is, for `service.NAME.host`, `.port` and `.url`.
 #[derive(Debug, Default)]
 pub struct Reach {
     openings: FxHashMap<String, Vec<Opening>>,
+    located: FxHashMap<String, Located>,
+}
+
+/// Where a service is, as its clients find it.
+#[derive(Debug)]
+struct Located {
+    at: Location,
+    /// Its first declared port.
+    port: Option<u16>,
+    /// Its URL scheme: `scheme`, or the name of its first port.
+    scheme: Option<String>,
+}
+
+#[derive(Debug)]
+enum Location {
+    /// On a node, reached at its address (loopback from the node itself).
+    Node { name: String, address: Option<IpAddr> },
+    /// On a cluster, reached at its Service's DNS name from inside, or through the cluster's load
+    /// balancer on its first server's address when a port is exposed beyond the cluster.
+    Cluster { name: String, dns: String, balancer: Option<IpAddr> },
 }
 
 impl Reach {
     /// The ways into the service named `service` (empty when only its own node reaches it).
     pub fn of(&self, service: &str) -> &[Opening] {
         self.openings.get(service).map_or(&[], Vec::as_slice)
+    }
+
+    /// What `endpoint` reads, seen from something placed `from`: the text a target writes in
+    /// its place, or why it has none.
+    pub fn resolve(&self, from: &PlacementRef, endpoint: &Endpoint) -> Result<String, String> {
+        let name = &endpoint.0.name;
+        let Some(located) = self.located.get(name) else { return Err(format!("no service `{name}`")) };
+        let host = || match &located.at {
+            // From a container on the same node too: its own loopback is not the node's.
+            Location::Node { address: Some(address), .. } => Ok(address.to_string()),
+            Location::Node { name: node, address: None } => Err(format!("its node `{node}` has no `address`")),
+            Location::Cluster { name: cluster, dns, .. } if from.kind == "cluster" && from.name == *cluster => {
+                Ok(dns.clone())
+            }
+            Location::Cluster { balancer: Some(address), .. } => Ok(address.to_string()),
+            Location::Cluster { name: cluster, .. } => Err(format!(
+                "it runs on cluster `{cluster}` and exposes no port beyond it (or the cluster's first server has no `address`)"
+            )),
+        };
+        let port = || located.port.ok_or_else(|| format!("service `{name}` declares no port"));
+        match endpoint.part() {
+            EndpointPart::Host => host(),
+            EndpointPart::Port => port().map(|p| p.to_string()),
+            EndpointPart::Url => {
+                let (host, port) = (host()?, port()?);
+                let scheme = located.scheme.as_deref().unwrap_or("tcp");
+                let host = if host.contains(':') { format!("[{host}]") } else { host };
+                Ok(format!("{scheme}://{host}:{port}"))
+            }
+        }
     }
 }
 
@@ -177,12 +236,30 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
     let mut reach = Reach::default();
     let mut diagnostics = Vec::new();
     for service in &model.services {
+        if let Some(located) = locate(&lookups, service) {
+            reach.located.insert(service.name.clone(), located);
+        }
+    }
+    for service in &model.services {
         let Some(from) = at(&lookups, service) else { continue };
-        for need in &service.spec.needs {
+        // A service reading where another is (`service.db.host`) reaches it as if it needed it.
+        let endpoints = service.spec.env.values().filter_map(|v| match &v.value {
+            EnvValue::Endpoint(endpoint) => Some((&endpoint.0.name, v.span)),
+            _ => None,
+        });
+        let mut reached: Vec<(&String, Span)> = service.spec.needs.iter().map(|n| (&n.name, n.span)).collect();
+        reached.extend(endpoints.filter(|(name, _)| !service.spec.needs.iter().any(|n| &n.name == *name)));
+        for (need, span) in reached {
+            let need = Reached { name: need, span };
             let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };
             let Some(At::Node(node)) = at(&lookups, needed) else { continue };
             let ways = match &from {
-                At::Node(own) if own.name == node.name => continue,
+                // A container on the same node is on podman's bridge: it reaches the node's
+                // address, never the host's loopback.
+                At::Node(own) if own.name == node.name => match (&service.spec.image, container_way(node)) {
+                    (Some(_), Some(way)) => vec![way],
+                    _ => continue,
+                },
                 At::Node(own) => match lookups.between(own, node) {
                     Some(ways) => ways,
                     None => {
@@ -218,6 +295,7 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             exposed_from_cluster(&lookups, service, cluster, &mut diagnostics);
         }
     }
+    endpoints(model, &reach, &mut diagnostics);
     // Each list is put in order on its own: the map's order is never seen.
     #[allow(clippy::iter_over_hash_type)]
     for openings in reach.openings.values_mut() {
@@ -225,6 +303,83 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
         openings.dedup();
     }
     (reach, diagnostics)
+}
+
+/// E0625 for every `service.NAME.host`, `.port` or `.url` no target could write.
+fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
+    let services = model.services.iter().map(|s| (&s.spec.on, &s.spec.env));
+    let steps = model.workflows.iter().flat_map(|w| w.spec.step.values().map(move |s| (&w.spec.on, &s.env)));
+    for (on, env) in services.chain(steps) {
+        for (key, value) in env {
+            let EnvValue::Endpoint(endpoint) = &value.value else { continue };
+            if !reach.located.contains_key(&endpoint.0.name) {
+                continue; // an unknown service: reported by evaluation
+            }
+            if let Err(why) = reach.resolve(on, endpoint) {
+                let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
+                diagnostics.push(
+                    Diagnostic::new(Code::E0625, value.span, format!("`{key}` reads `{written}`, which has no value here: {why}"))
+                        .with_primary_label("where the service is cannot be said")
+                        .with_help("give the node an `address`, declare the service's port, or expose the cluster service to a network"),
+                );
+            }
+        }
+    }
+}
+
+/// A need or an endpoint read: the service reached and where the reference is written.
+struct Reached<'a> {
+    name: &'a String,
+    span: Span,
+}
+
+/// Where a service is found, from its placement, ports and (on a cluster) its Helm release.
+fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located> {
+    let first = service.spec.ports.iter().next();
+    let port = first.map(|(_, p)| p.number);
+    let scheme = service.spec.scheme.as_ref().map(|s| s.value.clone()).or_else(|| first.map(|(n, _)| n.clone()));
+    let at = match at(lookups, service)? {
+        At::Node(node) => {
+            Location::Node { name: node.name.clone(), address: node.spec.address.as_ref().map(|a| a.value.0) }
+        }
+        At::Cluster(cluster) => {
+            let namespace = cluster.spec.namespace.as_ref().map_or("default", |n| n.value.as_str());
+            let beyond = service.spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
+            let balancer = cluster
+                .spec
+                .servers
+                .first()
+                .and_then(|s| lookups.nodes.get(s.name.as_str()))
+                .and_then(|n| n.spec.address.as_ref())
+                .map(|a| a.value.0)
+                .filter(|_| beyond);
+            Location::Cluster {
+                name: cluster.name.clone(),
+                dns: format!("{}.{namespace}.svc.cluster.local", release_service(service)),
+                balancer,
+            }
+        }
+    };
+    Some(Located { at, port, scheme })
+}
+
+/// The name of the Kubernetes Service a release creates: the generic chart names it after the
+/// release (the service); another chart follows Helm's full-name convention, the release name
+/// when it holds the chart's name and `release-chart` otherwise.
+fn release_service(service: &Resource<Service>) -> String {
+    let Some(helm) = &service.spec.helm else { return service.name.clone() };
+    let chart = helm
+        .name
+        .as_ref()
+        .map(|n| n.value.as_str())
+        .unwrap_or_else(|| helm.chart.value.trim_end_matches('/').rsplit('/').next().unwrap_or(&helm.chart.value));
+    if service.name.contains(chart) { service.name.clone() } else { format!("{}-{chart}", service.name) }
+}
+
+/// The way from a container on the service's own node: podman's default bridge and range.
+fn container_way(node: &Resource<Node>) -> Option<Way> {
+    let bind = node.spec.address.as_ref()?.value.0;
+    Some(Way::Peer { interface: Some(PODMAN_BRIDGE.to_string()), bind, peer: PODMAN_RANGE.to_string() })
 }
 
 /// The way from the pods of a k3s cluster on the service's own node.
