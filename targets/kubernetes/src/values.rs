@@ -4,7 +4,8 @@
 //! app-template (bjw-s, chart 4.1.1, values schema of `common` 4.1.1): one controller `main`
 //! (a `deployment`, or a `statefulset` when the service mounts storage), one container `app`,
 //! a `main` ClusterIP service with every port (primary, so probes and the ServiceMonitor find
-//! it), an `exposed` LoadBalancer service with the ports in `expose`, probes from `health`
+//! it), an `exposed` LoadBalancer service with the ports `expose` opens beyond the cluster (to the
+//! public or a network; `cluster` ones stay on `main`), probes from `health`
 //! (custom probes, so they never depend on the chart's guess of the primary port), resources,
 //! persistence from the volumes' storage, and a ServiceMonitor from `metrics`.
 
