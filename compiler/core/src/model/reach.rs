@@ -252,7 +252,14 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
         for (need, span) in reached {
             let need = Reached { name: need, span };
             let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };
-            let Some(At::Node(node)) = at(&lookups, needed) else { continue };
+            let node = match at(&lookups, needed) {
+                Some(At::Node(node)) => node,
+                Some(At::Cluster(cluster)) => {
+                    diagnostics.extend(into_cluster(&lookups, service, &from, needed, cluster, need.span));
+                    continue;
+                }
+                None => continue,
+            };
             let ways = match &from {
                 // A container on the same node is on podman's bridge: it reaches the node's
                 // address, never the host's loopback.
@@ -325,6 +332,47 @@ fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// A service on a cluster is reached from outside it only through its load balancer on the
+/// cluster's nodes: it must expose a port beyond the cluster, and the needing side must be one of
+/// those nodes or share a network with one. From inside the same cluster it is its Service.
+fn into_cluster(
+    lookups: &Lookups<'_>,
+    service: &Resource<Service>,
+    from: &At<'_>,
+    needed: &Resource<Service>,
+    cluster: &Resource<Cluster>,
+    span: Span,
+) -> Option<Diagnostic> {
+    let sides: Vec<&Resource<Node>> = match from {
+        At::Cluster(own) if own.name == cluster.name => return None,
+        At::Cluster(own) => lookups.cluster_nodes(own),
+        At::Node(node) => vec![*node],
+    };
+    let nodes = lookups.cluster_nodes(cluster);
+    let beyond = needed.spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
+    let joined = sides.iter().all(|side| {
+        nodes.iter().any(|n| n.name == side.name) || nodes.iter().any(|n| lookups.between(side, n).is_some())
+    });
+    let why = match (beyond, joined) {
+        (true, true) => return None,
+        (false, _) => format!("`{}` exposes no port beyond cluster `{}`", needed.name, cluster.name),
+        (true, false) => format!("no network joins it to a node of cluster `{}`", cluster.name),
+    };
+    Some(
+        Diagnostic::new(
+            Code::E0604,
+            span,
+            format!("service `{}` needs `{}` on cluster `{}`, but {why}", service.name, needed.name, cluster.name),
+        )
+        .with_primary_label("needed from outside the cluster")
+        .with_label(needed.spec.on.span, format!("`{}` runs on `{}`", needed.name, cluster.name))
+        .with_help(format!(
+            "expose its port beyond the cluster (`expose {{ PORT = network.NAME }}`) on a network the needing side shares with the cluster's nodes, or run `{}` on the cluster",
+            service.name
+        )),
+    )
 }
 
 /// A need or an endpoint read: the service reached and where the reference is written.
