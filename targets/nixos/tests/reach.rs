@@ -53,18 +53,18 @@ fn needed_ports_open_to_exactly_the_needing_side() {
     // the node's address, opened on k3s's pod bridge only.
     assert_eq!(
         value(&prod1, "virtualisation.oci-containers.containers.cache.ports"),
-        Some("[ \"127.0.0.1:6379:6379/tcp\" \"10.0.0.1:6379:6379/tcp\" ]")
+        Some("[ \"127.0.0.1:6379:6379/tcp\" \"10.0.0.1:6379:6379/tcp\" \"10.88.0.1:6379:6379/tcp\" ]")
     );
     assert_eq!(value(&prod1, "networking.firewall.interfaces.cni0.allowedTCPPorts"), Some("[ 6379 ]"));
     assert_eq!(value(&prod1, "networking.firewall.allowedTCPPorts"), None);
     assert_eq!(value(&prod1, "boot.kernel.sysctl.\"net.ipv4.ip_nonlocal_bind\""), Some("1"));
 
     // `api` on prod1 reads where the database (prod2, over the mesh) and the cache (its own node,
-    // from podman's bridge: the container's loopback is its own) are; the cache is then published
-    // on the node's address and opened on podman's bridge.
+    // the host on podman's bridge: the container's loopback is its own) are; the cache is then
+    // also published on the bridge's host address and opened on podman's bridge.
     let env = "virtualisation.oci-containers.containers.api.environment";
     assert_eq!(value(&prod1, &format!("{env}.DATABASE_URL")), Some("\"postgres://10.0.0.2:5432\""));
-    assert_eq!(value(&prod1, &format!("{env}.CACHE_HOST")), Some("\"10.0.0.1\""));
+    assert_eq!(value(&prod1, &format!("{env}.CACHE_HOST")), Some("\"10.88.0.1\""));
     assert_eq!(value(&prod1, &format!("{env}.CACHE_PORT")), Some("\"6379\""));
     assert_eq!(value(&prod1, "networking.firewall.interfaces.podman0.allowedTCPPorts"), Some("[ 6379 ]"));
 }

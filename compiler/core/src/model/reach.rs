@@ -9,8 +9,8 @@
 //!   port is opened on that network's interface, and the peer's address is admitted;
 //! - from a node over a shared network without WireGuard: the same, by source address, as no
 //!   interface is known;
-//! - from a container on the same node: on podman's bridge (`podman0`), from its range (the
-//!   container's loopback is its own, so the service listens on the node's address too);
+//! - from a container on the same node: on podman's bridge (`podman0`), from its range, at the
+//!   host's address on it (`10.88.0.1`: the container's loopback is its own);
 //! - from a k3s cluster the node serves itself: on k3s's pod bridge (`cni0`), from its pod range;
 //! - from a cluster on other nodes: from each cluster node over a network it shares with the node
 //!   (flannel masquerades pod traffic leaving a node to the node's own address);
@@ -37,6 +37,9 @@ pub const PODMAN_RANGE: &str = "10.88.0.0/16";
 /// The bridge of podman's default network (a container's traffic to its own node's address
 /// arrives on it).
 pub const PODMAN_BRIDGE: &str = "podman0";
+/// The host's own address on podman's default bridge: where a container reaches its node,
+/// whether or not the node has an address of its own.
+pub const PODMAN_GATEWAY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 88, 0, 1));
 /// The range k3s gives pods (its default `--cluster-cidr`, which the NixOS back end keeps).
 pub const K3S_POD_RANGE: &str = "10.42.0.0/16";
 /// The bridge k3s's flannel attaches pods to on each node (traffic from a pod to its own node's
@@ -109,7 +112,10 @@ impl Reach {
         let name = &endpoint.0.name;
         let Some(located) = self.located.get(name) else { return Err(format!("no service `{name}`")) };
         let host = || match &located.at {
-            // From a container on the same node too: its own loopback is not the node's.
+            // A container on the same node reaches it on podman's bridge: its loopback is its own.
+            Location::Node { name: node, .. } if from.kind == "node" && from.name == *node => {
+                Ok(PODMAN_GATEWAY.to_string())
+            }
             Location::Node { address: Some(address), .. } => Ok(address.to_string()),
             Location::Node { name: node, address: None } => Err(format!("its node `{node}` has no `address`")),
             Location::Cluster { name: cluster, dns, .. } if from.kind == "cluster" && from.name == *cluster => {
@@ -178,22 +184,24 @@ impl<'m> Lookups<'m> {
             .collect()
     }
 
-    /// The ways from node `from` to a service on node `to`, or `None` when they share no network.
-    /// A shared network whose members lack addresses yields no way (reported by the network
-    /// rules) but still counts as a path.
-    fn between(&self, from: &Resource<Node>, to: &Resource<Node>) -> Option<Vec<Way>> {
-        let theirs = self.member_of.get(to.name.as_str())?;
-        let shared: Vec<&Resource<Network>> = self
-            .member_of
-            .get(from.name.as_str())?
-            .iter()
-            .copied()
-            .filter(|n| theirs.iter().any(|t| t.name == n.name))
-            .collect();
+    /// The ways from node `from` to a service on node `to`, or the gap when there is none. A
+    /// shared WireGuard network whose members lack addresses yields no way and no gap (E0616
+    /// reports it).
+    fn between<'n>(&self, from: &'n Resource<Node>, to: &'n Resource<Node>) -> Result<Vec<Way>, Gap<'n>> {
+        let mine = self.member_of.get(from.name.as_str()).ok_or(Gap::NoNetwork)?;
+        let theirs = self.member_of.get(to.name.as_str()).ok_or(Gap::NoNetwork)?;
+        let shared: Vec<&Resource<Network>> =
+            mine.iter().copied().filter(|n| theirs.iter().any(|t| t.name == n.name)).collect();
         if shared.is_empty() {
-            return None;
+            return Err(Gap::NoNetwork);
         }
-        let (Some(bind), Some(peer)) = (&to.spec.address, &from.spec.address) else { return Some(Vec::new()) };
+        let (Some(bind), Some(peer)) = (&to.spec.address, &from.spec.address) else {
+            if shared.iter().any(|n| n.spec.wireguard.is_some()) {
+                return Ok(Vec::new());
+            }
+            let missing = if to.spec.address.is_none() { to } else { from };
+            return Err(Gap::NoAddress(missing));
+        };
         let host = host_range(peer.value.0);
         // A WireGuard network names the interface; several are all opened (any may carry it).
         let meshes: Vec<Way> = shared
@@ -202,10 +210,18 @@ impl<'m> Lookups<'m> {
             .map(|n| Way::Peer { interface: Some(n.name.clone()), bind: bind.value.0, peer: host.clone() })
             .collect();
         if !meshes.is_empty() {
-            return Some(meshes);
+            return Ok(meshes);
         }
-        Some(vec![Way::Peer { interface: None, bind: bind.value.0, peer: host }])
+        Ok(vec![Way::Peer { interface: None, bind: bind.value.0, peer: host }])
     }
+}
+
+/// Why no way joins two nodes.
+enum Gap<'n> {
+    /// They share no network.
+    NoNetwork,
+    /// They share a network without WireGuard, but this node has no address on it.
+    NoAddress(&'n Resource<Node>),
 }
 
 /// `10.0.0.5/32`, `fd00::5/128`.
@@ -263,14 +279,18 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             let ways = match &from {
                 // A container on the same node is on podman's bridge: it reaches the node's
                 // address, never the host's loopback.
-                At::Node(own) if own.name == node.name => match (&service.spec.image, container_way(node)) {
-                    (Some(_), Some(way)) => vec![way],
-                    _ => continue,
+                At::Node(own) if own.name == node.name => match &service.spec.image {
+                    Some(_) => vec![container_way()],
+                    None => continue,
                 },
                 At::Node(own) => match lookups.between(own, node) {
-                    Some(ways) => ways,
-                    None => {
+                    Ok(ways) => ways,
+                    Err(Gap::NoNetwork) => {
                         diagnostics.push(unreachable(service, needed, own, node, need.span, None));
+                        continue;
+                    }
+                    Err(Gap::NoAddress(missing)) => {
+                        diagnostics.push(no_address(service, needed, missing, need.span));
                         continue;
                     }
                 },
@@ -278,13 +298,19 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
                     let mut ways = Vec::new();
                     for member in lookups.cluster_nodes(cluster) {
                         if member.name == node.name {
-                            ways.extend(pod_way(node));
+                            match pod_way(node) {
+                                Some(way) => ways.push(way),
+                                None => diagnostics.push(no_address(service, needed, node, need.span)),
+                            }
                             continue;
                         }
                         match lookups.between(member, node) {
-                            Some(found) => ways.extend(found),
-                            None => {
+                            Ok(found) => ways.extend(found),
+                            Err(Gap::NoNetwork) => {
                                 diagnostics.push(unreachable(service, needed, member, node, need.span, Some(cluster)));
+                            }
+                            Err(Gap::NoAddress(missing)) => {
+                                diagnostics.push(no_address(service, needed, missing, need.span));
                             }
                         }
                     }
@@ -314,6 +340,8 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
 
 /// E0625 for every `service.NAME.host`, `.port` or `.url` no target could write.
 fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
+    // A read that is already unreachable (E0604) is not reported twice.
+    let reported: rustc_hash::FxHashSet<Span> = diagnostics.iter().map(|d| d.primary.span).collect();
     let services = model.services.iter().map(|s| (&s.spec.on, &s.spec.env));
     let steps = model.workflows.iter().flat_map(|w| w.spec.step.values().map(move |s| (&w.spec.on, &s.env)));
     for (on, env) in services.chain(steps) {
@@ -321,6 +349,9 @@ fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
             let EnvValue::Endpoint(endpoint) = &value.value else { continue };
             if !reach.located.contains_key(&endpoint.0.name) {
                 continue; // an unknown service: reported by evaluation
+            }
+            if reported.contains(&value.span) {
+                continue;
             }
             if let Err(why) = reach.resolve(on, endpoint) {
                 let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
@@ -353,7 +384,7 @@ fn into_cluster(
     let nodes = lookups.cluster_nodes(cluster);
     let beyond = needed.spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
     let joined = sides.iter().all(|side| {
-        nodes.iter().any(|n| n.name == side.name) || nodes.iter().any(|n| lookups.between(side, n).is_some())
+        nodes.iter().any(|n| n.name == side.name) || nodes.iter().any(|n| lookups.between(side, n).is_ok())
     });
     let why = match (beyond, joined) {
         (true, true) => return None,
@@ -425,9 +456,8 @@ fn release_service(service: &Resource<Service>) -> String {
 }
 
 /// The way from a container on the service's own node: podman's default bridge and range.
-fn container_way(node: &Resource<Node>) -> Option<Way> {
-    let bind = node.spec.address.as_ref()?.value.0;
-    Some(Way::Peer { interface: Some(PODMAN_BRIDGE.to_string()), bind, peer: PODMAN_RANGE.to_string() })
+fn container_way() -> Way {
+    Way::Peer { interface: Some(PODMAN_BRIDGE.to_string()), bind: PODMAN_GATEWAY, peer: PODMAN_RANGE.to_string() }
 }
 
 /// The way from the pods of a k3s cluster on the service's own node.
@@ -541,6 +571,27 @@ fn exposed_from_cluster(
             .with_help("add a node of the cluster to the network's members"),
         );
     }
+}
+
+/// E0604 for a need whose only way lacks a node's address (a network without WireGuard, or the
+/// pods of a cluster on the needed service's own node).
+fn no_address(
+    service: &Resource<Service>,
+    needed: &Resource<Service>,
+    node: &Resource<Node>,
+    span: Span,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0604,
+        span,
+        format!(
+            "service `{}` needs `{}`, but node `{}` has no `address` to reach it by",
+            service.name, needed.name, node.name
+        ),
+    )
+    .with_primary_label("no address on the way")
+    .with_label(node.name_span, "no `address`")
+    .with_help(format!("give node `{}` its address on the network it shares with the other side", node.name))
 }
 
 fn unreachable(
