@@ -362,6 +362,11 @@ impl super::Lowering<'_, '_> {
                 }
                 EnvValue::Number(n) => json!({ "name": name, "value": n.to_string() }),
                 EnvValue::Flag(b) => json!({ "name": name, "value": b.to_string() }),
+                // Where a service is, from this cluster; what has no value is E0625.
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&service.spec.on, endpoint) {
+                    Ok(text) => json!({ "name": name, "value": text }),
+                    Err(_) => continue,
+                },
                 EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
                     Some(reference) => json!({ "name": name, "valueFrom": { "secretKeyRef": reference } }),
                     None => continue,

@@ -46,10 +46,18 @@ impl Target for Kubernetes {
     fn generate(&self, context: &Context<'_>) -> Generated {
         let index = Index::new(context.model);
         let placed = Placed::new(&index);
+        let (reach, _) = spec_compiler::model::reach::derive(context.model);
         let mut generated = Generated::default();
         for (cluster, on) in context.model.clusters.iter().zip(&placed.clusters) {
-            let mut lowering =
-                Lowering { context, index: &index, cluster, on, diagnostics: Vec::new(), files: Vec::new() };
+            let mut lowering = Lowering {
+                context,
+                index: &index,
+                cluster,
+                on,
+                diagnostics: Vec::new(),
+                files: Vec::new(),
+                reach: &reach,
+            };
             lowering.check_limits();
             lowering.helm();
             lowering.manifests();
@@ -115,6 +123,8 @@ struct Lowering<'a, 'm> {
     on: &'a OnCluster<'m>,
     diagnostics: Vec<Diagnostic>,
     files: Vec<OutputFile>,
+    /// Where every service is, for `service.NAME.host`, `.port` and `.url`.
+    reach: &'a spec_compiler::model::reach::Reach,
 }
 
 impl Lowering<'_, '_> {

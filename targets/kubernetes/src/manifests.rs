@@ -205,6 +205,11 @@ impl super::Lowering<'_, '_> {
                     }
                     EnvValue::Number(n) => json!({ "name": key, "value": n.to_string() }),
                     EnvValue::Flag(b) => json!({ "name": key, "value": b.to_string() }),
+                    // Where a service is, from this cluster; what has no value is E0625.
+                    EnvValue::Endpoint(endpoint) => match self.reach.resolve(&workflow.spec.on, endpoint) {
+                        Ok(text) => json!({ "name": key, "value": text }),
+                        Err(_) => continue,
+                    },
                     EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
                         Some(reference) => json!({ "name": key, "valueFrom": { "secretKeyRef": reference } }),
                         None => continue,

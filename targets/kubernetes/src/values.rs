@@ -4,7 +4,8 @@
 //! app-template (bjw-s, chart 4.1.1, values schema of `common` 4.1.1): one controller `main`
 //! (a `deployment`, or a `statefulset` when the service mounts storage), one container `app`,
 //! a `main` ClusterIP service with every port (primary, so probes and the ServiceMonitor find
-//! it), an `exposed` LoadBalancer service with the ports in `expose`, probes from `health`
+//! it), an `exposed` LoadBalancer service with the ports `expose` opens beyond the cluster (to the
+//! public or a network; `cluster` ones stay on `main`), probes from `health`
 //! (custom probes, so they never depend on the chart's guess of the primary port), resources,
 //! persistence from the volumes' storage, and a ServiceMonitor from `metrics`.
 
@@ -136,6 +137,11 @@ impl super::Lowering<'_, '_> {
                 EnvValue::Text(text) => json!(escape::helm_tpl(text)),
                 EnvValue::Number(n) => json!(n.to_string()),
                 EnvValue::Flag(b) => json!(b.to_string()),
+                // Where a service is, from this cluster; what has no value is E0625.
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&spec.on, endpoint) {
+                    Ok(text) => json!(text),
+                    Err(_) => continue,
+                },
                 EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
                     Some(reference) => json!({ "valueFrom": { "secretKeyRef": reference } }),
                     None => continue,

@@ -3,7 +3,7 @@
 //! compatible types (`shared/validate/check.py nixopts`, against the NixOS option list), and
 //! hostile strings come back from `nix-instantiate --eval` exactly as they went in. A missing tool
 //! makes its test print SKIPPED, never pass in silence. The whole output of the tour and
-//! of the monitoring case is snapshotted.
+//! of the monitoring and reachability cases is snapshotted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,6 +59,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
         ("monitoring", case("monitoring_presets_health_and_replication_on_nixos_generate_cleanly")),
         ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
+        ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
     ]
 }
 
@@ -233,7 +234,7 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 /// units, for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
-    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets")) {
+    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets" | "reach")) {
         // Named after the example or the case, which the tidy test checks exists.
         let name = estate
             .file_stem()

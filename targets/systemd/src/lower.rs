@@ -14,7 +14,7 @@
 //! backups, clusters of other distributions, services without an image) is W1401.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::graph::reach::{Reach, derive};
+use spec_compiler::model::reach::{Reach, derive};
 use spec_compiler::model::types::{PlacementRef, Transport};
 use spec_compiler::model::{Distribution, EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
@@ -206,6 +206,11 @@ impl<'a> NodeUnits<'a> {
                 EnvValue::Text(text) => text.clone(),
                 EnvValue::Number(n) => n.to_string(),
                 EnvValue::Flag(b) => b.to_string(),
+                // Where a service is, from this node; what has no value is E0625 in the graph rules.
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&spec.on, endpoint) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
                 EnvValue::Secret(secret) => {
                     match self.credential(&secret.name) {
                         Some(credential) => unit.set("Service", "LoadCredential", credential),
@@ -313,6 +318,10 @@ impl<'a> NodeUnits<'a> {
                                 EnvValue::Text(t) => t.clone(),
                                 EnvValue::Number(n) => n.to_string(),
                                 EnvValue::Flag(b) => b.to_string(),
+                                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&workflow.spec.on, endpoint) {
+                                    Ok(text) => text,
+                                    Err(_) => continue, // E0625 in the graph rules
+                                },
                                 EnvValue::Secret(_) => continue,
                             };
                             args.push("--env".into());

@@ -1,6 +1,6 @@
 //! Where a container's ports are published, as both host back ends must agree on it: on every
 //! address when the port is exposed to the public; otherwise on loopback (for the node itself)
-//! and on each of the node's own addresses a peer reaches it by ([`spec_compiler::graph::reach`]:
+//! and on each of the node's own addresses a peer reaches it by ([`spec_compiler::model::reach`]:
 //! a service that needs it from another node or a cluster, an `expose` to a network or the
 //! cluster), plus the node's address when a Prometheus on another node scrapes the port.
 //!
@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use spec_compiler::graph::reach::{Opening, Way};
+use spec_compiler::model::reach::{Opening, Way};
 
 /// The `host-address:` prefixes of one port's `--publish` (`""` for every address).
 pub fn binds(port: &str, openings: &[Opening], scraped_on: Option<IpAddr>) -> Vec<String> {

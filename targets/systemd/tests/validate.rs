@@ -25,6 +25,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/a_container_service_and_a_workflow_on_ubuntu_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/a_restic_backup_and_health_checks_on_ubuntu.spec"),
         workspace().join("specs/targets/systemd/k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly.spec"),
+        workspace().join("specs/targets/systemd/a_container_on_ubuntu_needed_from_another_node_generates_cleanly.spec"),
     ]
 }
 

@@ -129,6 +129,7 @@ codes! {
     E0622 "quota-without-requests"    Error   "a workload in a namespace with a cpu or memory quota requests none",
     E0623 "invalid-alert-template"    Error   "an alert's summary or description is not a template Prometheus can parse",
     E0624 "audience-out-of-reach"     Error   "`expose` names a network or cluster the service's node is not part of",
+    E0625 "endpoint-unresolved"       Error   "`service.NAME.host`, `.port` or `.url` has no value where it is read",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

@@ -15,7 +15,6 @@ mod networks;
 mod placement;
 mod ports;
 mod quotas;
-pub mod reach;
 mod secrets;
 mod templates;
 mod workflows;
@@ -419,5 +418,60 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }
+    at_uses(model, &mut diagnostics);
     diagnostics
+}
+
+/// Moves every diagnostic that points inside a preset to the `use` line that brought it, with the
+/// preset's line beside it: the user wrote the `use`, not the preset. A preset used by several
+/// blocks is resolved by the block the diagnostic's other labels point into; when none does, the
+/// diagnostic stays where it is.
+fn at_uses(model: &Model, diagnostics: &mut [Diagnostic]) {
+    use crate::eval::PresetUse;
+    // Preset declaration → the blocks using it (their whole span and their uses), built once and
+    // sorted by position so a diagnostic finds its preset by binary search.
+    let blocks = model
+        .services
+        .iter()
+        .map(|r| (r.span, r.presets.as_slice()))
+        .chain(model.alerts.iter().map(|r| (r.span, r.presets.as_slice())))
+        .chain(model.backups.iter().map(|r| (r.span, r.presets.as_slice())))
+        .chain(model.workflows.iter().map(|r| (r.span, r.presets.as_slice())))
+        .chain(model.storage.iter().map(|r| (r.span, r.presets.as_slice())))
+        .chain(model.nodes.iter().map(|r| (r.span, r.presets.as_slice())));
+    // A block using a preset: its whole span and all its uses.
+    type User<'m> = (Span, &'m [PresetUse]);
+    let mut users: FxHashMap<Span, Vec<User<'_>>> = FxHashMap::default();
+    for (block, presets) in blocks {
+        for used in presets {
+            users.entry(used.preset).or_default().push((block, presets));
+        }
+    }
+    if users.is_empty() {
+        return;
+    }
+    let key = |span: &Span| (span.file.0, span.start);
+    let mut presets: Vec<(Span, Vec<User<'_>>)> = users.into_iter().collect();
+    presets.sort_by_key(|(span, _)| key(span));
+    let inside =
+        |outer: Span, span: Span| span.file == outer.file && span.start >= outer.start && span.end <= outer.end;
+    for diagnostic in diagnostics.iter_mut() {
+        let primary = diagnostic.primary.span;
+        // The last declaration starting at or before the span is the only one that can hold it.
+        let at = presets.partition_point(|(span, _)| key(span) <= key(&primary));
+        let Some((preset, candidates)) = at.checked_sub(1).and_then(|i| presets.get(i)) else { continue };
+        if !inside(*preset, primary) {
+            continue;
+        }
+        let chosen = match candidates.as_slice() {
+            [(_, uses)] => Some(*uses),
+            many => many
+                .iter()
+                .find(|(block, _)| diagnostic.secondary.iter().any(|label| inside(*block, label.span)))
+                .map(|(_, uses)| *uses),
+        };
+        if let Some(uses) = chosen {
+            *diagnostic = crate::eval::at_use(diagnostic.clone(), uses);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Placement: a service's volumes live where the service runs, a cluster service does not mount a
 //! host's ZFS dataset, a service that needs a service on another node (or from a cluster) has a
-//! way to reach it and `expose` names audiences its node can serve ([`super::reach`]), and a
+//! way to reach it and `expose` names audiences its node can serve ([`crate::model::reach`]), and a
 //! storage's pool exists on its node.
 
 use super::{EstateGraph, Place};
@@ -11,7 +11,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     volumes(estate, diagnostics);
     // Needs across nodes and from clusters, and `expose` audiences: one derivation shared with
     // the back ends, which wire exactly the ways it finds.
-    diagnostics.extend(super::reach::derive(estate.model).1);
+    diagnostics.extend(crate::model::reach::derive(estate.model).1);
     pools(estate, diagnostics);
 }
 

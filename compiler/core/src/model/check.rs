@@ -77,6 +77,7 @@ impl<'s> Checker<'s> {
                 }
                 "cidr" => "a CIDR".into(),
                 "any" => "any value".into(),
+                "endpoint" => "`service.NAME.host`, `.port` or `.url`".into(),
                 other => with_article(other),
             };
         }
@@ -368,6 +369,18 @@ impl<'s> Checker<'s> {
         if let [only] = branches {
             return self.check(value, *only, field);
         }
+        // A list or a record that only one branch could hold is checked against that branch, so
+        // a mistake inside it is reported where it is (`expose { http = everyone }`).
+        let container = |id: &NodeId| {
+            matches!(
+                (&self.shapes.node(*id).form, &value.kind),
+                (Form::List(_), ValueKind::List(_)) | (Form::Object(_), ValueKind::Record(_))
+            )
+        };
+        let holding: Vec<NodeId> = branches.iter().copied().filter(container).collect();
+        if let [only] = holding.as_slice() {
+            return self.check(value, *only, field);
+        }
         for &branch in branches {
             let mut attempt = value.clone();
             let mut scratch = Checker::compiled(self.shapes);
@@ -416,6 +429,9 @@ impl<'s> Checker<'s> {
             (LiteralKind::Name, ValueKind::Str(s)) => {
                 value.kind = ValueKind::Symbol(std::mem::take(s));
                 true
+            }
+            (LiteralKind::Endpoint, ValueKind::Ref(reference)) => {
+                reference.kind == "service" && super::types::Endpoint::part_of(&reference.field).is_some()
             }
             (LiteralKind::Reference(kinds), ValueKind::Ref(reference)) => {
                 let known = kinds.contains(&reference.kind.as_str());

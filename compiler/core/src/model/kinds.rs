@@ -314,6 +314,9 @@ pub struct Service {
     pub helm: Option<Spanned<HelmChart>>,
     /// systemd unit settings merged into the service's unit, by section.
     pub systemd: Option<Spanned<IndexMap<String, Payload>>>,
+    /// The URL scheme its clients use (`postgres`, `nats`), for `service.NAME.url`. Default: the
+    /// name of its first port.
+    pub scheme: Option<Spanned<String>>,
 }
 
 impl Service {
@@ -354,6 +357,8 @@ pub enum EnvValue {
     Number(i64),
     /// A flag.
     Flag(bool),
+    /// Where a needed service is (`service.db.host`, `.port`, `.url`), resolved per target.
+    Endpoint(Endpoint),
     /// A secret, injected by the target's secret mechanism.
     Secret(SecretRef),
 }

@@ -13,6 +13,7 @@ pub mod diff;
 pub mod expose;
 mod kind;
 pub mod kinds;
+pub mod reach;
 pub mod shape;
 pub mod types;
 

@@ -79,6 +79,8 @@ pub enum Literal<'s> {
     Port,
     /// A name (a symbol, or a string taken as one).
     Name,
+    /// Where a service is reached: `service.NAME.host`, `.port` or `.url`.
+    Endpoint,
     /// A reference to one of these kinds (`x-spec-ref`).
     Reference(Vec<&'s str>),
     /// A literal kind the checker does not know: never fits.
@@ -296,6 +298,7 @@ fn literal<'s>(schema: &'s Json, kind: &str) -> Literal<'s> {
         "cidr" => Literal::Cidr,
         "port" => Literal::Port,
         "name" => Literal::Name,
+        "endpoint" => Literal::Endpoint,
         "reference" => Literal::Reference(
             schema
                 .get("x-spec-ref")

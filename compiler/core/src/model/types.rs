@@ -359,6 +359,61 @@ reference_type!(
     StepRef, ["step"]
 );
 
+/// What a service reference reads about where the service is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EndpointPart {
+    /// The address or DNS name its clients connect to.
+    Host,
+    /// Its first declared port's number.
+    Port,
+    /// `scheme://host:port`.
+    Url,
+}
+
+/// `service.NAME.host`, `.port` or `.url`: where a service is, as the reader sees it, resolved per
+/// target from both placements (a cluster DNS name, a node's mesh address, loopback on the same
+/// node) by [`super::reach::Reach::resolve`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Endpoint(pub Reference);
+
+impl Endpoint {
+    /// The part a reference's field path names, if it names one.
+    pub fn part_of(field: &[String]) -> Option<EndpointPart> {
+        match field {
+            [part] if part == "host" => Some(EndpointPart::Host),
+            [part] if part == "port" => Some(EndpointPart::Port),
+            [part] if part == "url" => Some(EndpointPart::Url),
+            _ => None,
+        }
+    }
+
+    /// The part this endpoint reads (the checker admits only the three).
+    pub fn part(&self) -> EndpointPart {
+        Endpoint::part_of(&self.0.field).unwrap_or(EndpointPart::Host)
+    }
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reference: Reference = special(deserializer, tag::REF)?;
+        // Tried before a secret among untagged values: only a service's host, port or url fits.
+        if reference.kind != "service" || Endpoint::part_of(&reference.field).is_none() {
+            return Err(de::Error::custom("not a service endpoint"));
+        }
+        Ok(Endpoint(reference))
+    }
+}
+
+impl JsonSchema for Endpoint {
+    fn schema_name() -> Cow<'static, str> {
+        "Endpoint".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        extended("endpoint", "where a service is: `service.NAME.host`, `service.NAME.port` or `service.NAME.url`")
+    }
+}
+
 /// A free-form value of a target payload (`nixos { … }`, `helm { values { … } }`): any value the
 /// language can write, kept typed so each target renders it in its own syntax.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::graph::reach::{Reach, derive};
+use spec_compiler::model::reach::{Reach, derive};
 use spec_compiler::model::types::{Payload, Reference};
 use spec_compiler::model::{Backup, Kind, Model, NixosSecret, Node, Os, Resource};
 use spec_compiler::parallel;

@@ -1,5 +1,5 @@
 //! Reachability on NixOS: every way into a service that the core derives
-//! ([`spec_compiler::graph::reach`]) is opened here, and nothing else. A public port is opened on
+//! ([`spec_compiler::model::reach`]) is opened here, and nothing else. A public port is opened on
 //! every interface; a peer's way on its interface only (the WireGuard network, k3s's pod bridge)
 //! or, on a network without WireGuard, to the peer's source range. A service its `nixos { … }`
 //! options run listens where it is reached and admits exactly those peers, through the options its
@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::graph::reach::{Opening, Way};
+use spec_compiler::model::reach::{Opening, Way};
 use spec_compiler::model::types::Transport;
 use spec_compiler::model::{Resource, Service};
 

@@ -154,6 +154,12 @@ impl<'a> NodeModule<'a> {
                 EnvValue::Text(text) => environment.push((key.clone(), Nix::Str(text.clone()))),
                 EnvValue::Number(n) => environment.push((key.clone(), Nix::Str(n.to_string()))),
                 EnvValue::Flag(b) => environment.push((key.clone(), Nix::Str(b.to_string()))),
+                // Where a service is, from this node; what has no value is E0625 in the graph rules.
+                EnvValue::Endpoint(endpoint) => {
+                    if let Ok(text) = self.reach.resolve(&spec.on, endpoint) {
+                        environment.push((key.clone(), Nix::Str(text)));
+                    }
+                }
                 // The decrypted file holds `KEY=value` lines; the value never reaches the store.
                 EnvValue::Secret(secret) => environment_files.push(self.secret_path(&secret.name, secret.span)),
             }

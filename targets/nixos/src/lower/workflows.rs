@@ -50,6 +50,11 @@ impl<'a> NodeModule<'a> {
                         EnvValue::Flag(b) => {
                             command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={b}")))))
                         }
+                        // Where a service is, from this node; what has no value is E0625.
+                        EnvValue::Endpoint(endpoint) => {
+                            let Ok(text) = self.reach.resolve(&workflow.spec.on, endpoint) else { continue };
+                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={text}")))))
+                        }
                         EnvValue::Secret(secret) => {
                             let Nix::Raw(file) = self.secret_path(&secret.name, secret.span) else { continue };
                             command.push(Part::Text(" --env-file=".into()));

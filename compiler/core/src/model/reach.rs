@@ -1,6 +1,7 @@
 //! Reachability: who must reach each service placed on a node, by which way, and whether any way
-//! exists. The graph rule reports what no way satisfies; the back ends read the same derivation
-//! ([`derive`]) to bind, open and admit exactly those ways, so the check and the output agree.
+//! exists. A derivation over the checked model, target-neutral: the graph rules report what no
+//! way satisfies; the back ends read the same derivation ([`derive`]) to bind, open and admit
+//! exactly those ways, so the check and the output agree.
 //!
 //! A service is reached from outside its node by the services that `needs` it from another node
 //! or from a cluster, and by the audiences its `expose` names:
@@ -8,6 +9,8 @@
 //!   port is opened on that network's interface, and the peer's address is admitted;
 //! - from a node over a shared network without WireGuard: the same, by source address, as no
 //!   interface is known;
+//! - from a container on the same node: on podman's bridge (`podman0`), from its range, at the
+//!   host's address on it (`10.88.0.1`: the container's loopback is its own);
 //! - from a k3s cluster the node serves itself: on k3s's pod bridge (`cni0`), from its pod range;
 //! - from a cluster on other nodes: from each cluster node over a network it shares with the node
 //!   (flannel masquerades pod traffic leaving a node to the node's own address);
@@ -24,9 +27,19 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::{Audience, Cluster, Model, Network, Node, Resource, Service};
+use crate::model::types::{Endpoint, EndpointPart, PlacementRef};
+use crate::model::{Audience, Cluster, EnvValue, Model, Network, Node, Resource, Service};
 use crate::source::Span;
 
+/// The range podman's default network gives containers (rootful, as the NixOS oci-containers
+/// module and the systemd back end run them).
+pub const PODMAN_RANGE: &str = "10.88.0.0/16";
+/// The bridge of podman's default network (a container's traffic to its own node's address
+/// arrives on it).
+pub const PODMAN_BRIDGE: &str = "podman0";
+/// The host's own address on podman's default bridge: where a container reaches its node,
+/// whether or not the node has an address of its own.
+pub const PODMAN_GATEWAY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 88, 0, 1));
 /// The range k3s gives pods (its default `--cluster-cidr`, which the NixOS back end keeps).
 pub const K3S_POD_RANGE: &str = "10.42.0.0/16";
 /// The bridge k3s's flannel attaches pods to on each node (traffic from a pod to its own node's
@@ -61,16 +74,69 @@ pub struct Opening {
 }
 
 /// The ways into every service placed on a node, by service name; each list is sorted and holds
-/// no repeats.
+/// no repeats. Also where every service is, for `service.NAME.host`, `.port` and `.url`.
 #[derive(Debug, Default)]
 pub struct Reach {
     openings: FxHashMap<String, Vec<Opening>>,
+    located: FxHashMap<String, Located>,
+}
+
+/// Where a service is, as its clients find it.
+#[derive(Debug)]
+struct Located {
+    at: Location,
+    /// Its first declared port.
+    port: Option<u16>,
+    /// Its URL scheme: `scheme`, or the name of its first port.
+    scheme: Option<String>,
+}
+
+#[derive(Debug)]
+enum Location {
+    /// On a node, reached at its address (loopback from the node itself).
+    Node { name: String, address: Option<IpAddr> },
+    /// On a cluster, reached at its Service's DNS name from inside, or through the cluster's load
+    /// balancer on its first server's address when a port is exposed beyond the cluster.
+    Cluster { name: String, dns: String, balancer: Option<IpAddr> },
 }
 
 impl Reach {
     /// The ways into the service named `service` (empty when only its own node reaches it).
     pub fn of(&self, service: &str) -> &[Opening] {
         self.openings.get(service).map_or(&[], Vec::as_slice)
+    }
+
+    /// What `endpoint` reads, seen from something placed `from`: the text a target writes in
+    /// its place, or why it has none.
+    pub fn resolve(&self, from: &PlacementRef, endpoint: &Endpoint) -> Result<String, String> {
+        let name = &endpoint.0.name;
+        let Some(located) = self.located.get(name) else { return Err(format!("no service `{name}`")) };
+        let host = || match &located.at {
+            // A container on the same node reaches it on podman's bridge: its loopback is its own.
+            Location::Node { name: node, .. } if from.kind == "node" && from.name == *node => {
+                Ok(PODMAN_GATEWAY.to_string())
+            }
+            Location::Node { address: Some(address), .. } => Ok(address.to_string()),
+            Location::Node { name: node, address: None } => Err(format!("its node `{node}` has no `address`")),
+            Location::Cluster { name: cluster, dns, .. } if from.kind == "cluster" && from.name == *cluster => {
+                Ok(dns.clone())
+            }
+            Location::Cluster { balancer: Some(address), .. } => Ok(address.to_string()),
+            Location::Cluster { name: cluster, .. } => Err(format!(
+                "it runs on cluster `{cluster}` and exposes no port beyond it (or the cluster's first server has no `address`)"
+            )),
+        };
+        let port = || located.port.ok_or_else(|| format!("service `{name}` declares no port"));
+        match endpoint.part() {
+            EndpointPart::Host => host(),
+            EndpointPart::Port => port().map(|p| p.to_string()),
+            EndpointPart::Url => {
+                let (host, port) = (host()?, port()?);
+                let scheme = located.scheme.as_deref().unwrap_or("tcp");
+                let host = if host.contains(':') { format!("[{host}]") } else { host };
+                Ok(format!("{scheme}://{host}:{port}"))
+            }
+        }
     }
 }
 
@@ -118,22 +184,24 @@ impl<'m> Lookups<'m> {
             .collect()
     }
 
-    /// The ways from node `from` to a service on node `to`, or `None` when they share no network.
-    /// A shared network whose members lack addresses yields no way (reported by the network
-    /// rules) but still counts as a path.
-    fn between(&self, from: &Resource<Node>, to: &Resource<Node>) -> Option<Vec<Way>> {
-        let theirs = self.member_of.get(to.name.as_str())?;
-        let shared: Vec<&Resource<Network>> = self
-            .member_of
-            .get(from.name.as_str())?
-            .iter()
-            .copied()
-            .filter(|n| theirs.iter().any(|t| t.name == n.name))
-            .collect();
+    /// The ways from node `from` to a service on node `to`, or the gap when there is none. A
+    /// shared WireGuard network whose members lack addresses yields no way and no gap (E0616
+    /// reports it).
+    fn between<'n>(&self, from: &'n Resource<Node>, to: &'n Resource<Node>) -> Result<Vec<Way>, Gap<'n>> {
+        let mine = self.member_of.get(from.name.as_str()).ok_or(Gap::NoNetwork)?;
+        let theirs = self.member_of.get(to.name.as_str()).ok_or(Gap::NoNetwork)?;
+        let shared: Vec<&Resource<Network>> =
+            mine.iter().copied().filter(|n| theirs.iter().any(|t| t.name == n.name)).collect();
         if shared.is_empty() {
-            return None;
+            return Err(Gap::NoNetwork);
         }
-        let (Some(bind), Some(peer)) = (&to.spec.address, &from.spec.address) else { return Some(Vec::new()) };
+        let (Some(bind), Some(peer)) = (&to.spec.address, &from.spec.address) else {
+            if shared.iter().any(|n| n.spec.wireguard.is_some()) {
+                return Ok(Vec::new());
+            }
+            let missing = if to.spec.address.is_none() { to } else { from };
+            return Err(Gap::NoAddress(missing));
+        };
         let host = host_range(peer.value.0);
         // A WireGuard network names the interface; several are all opened (any may carry it).
         let meshes: Vec<Way> = shared
@@ -142,10 +210,18 @@ impl<'m> Lookups<'m> {
             .map(|n| Way::Peer { interface: Some(n.name.clone()), bind: bind.value.0, peer: host.clone() })
             .collect();
         if !meshes.is_empty() {
-            return Some(meshes);
+            return Ok(meshes);
         }
-        Some(vec![Way::Peer { interface: None, bind: bind.value.0, peer: host }])
+        Ok(vec![Way::Peer { interface: None, bind: bind.value.0, peer: host }])
     }
+}
+
+/// Why no way joins two nodes.
+enum Gap<'n> {
+    /// They share no network.
+    NoNetwork,
+    /// They share a network without WireGuard, but this node has no address on it.
+    NoAddress(&'n Resource<Node>),
 }
 
 /// `10.0.0.5/32`, `fd00::5/128`.
@@ -176,16 +252,45 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
     let mut reach = Reach::default();
     let mut diagnostics = Vec::new();
     for service in &model.services {
+        if let Some(located) = locate(&lookups, service) {
+            reach.located.insert(service.name.clone(), located);
+        }
+    }
+    for service in &model.services {
         let Some(from) = at(&lookups, service) else { continue };
-        for need in &service.spec.needs {
+        // A service reading where another is (`service.db.host`) reaches it as if it needed it.
+        let endpoints = service.spec.env.values().filter_map(|v| match &v.value {
+            EnvValue::Endpoint(endpoint) => Some((&endpoint.0.name, v.span)),
+            _ => None,
+        });
+        let mut reached: Vec<(&String, Span)> = service.spec.needs.iter().map(|n| (&n.name, n.span)).collect();
+        reached.extend(endpoints.filter(|(name, _)| !service.spec.needs.iter().any(|n| &n.name == *name)));
+        for (need, span) in reached {
+            let need = Reached { name: need, span };
             let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };
-            let Some(At::Node(node)) = at(&lookups, needed) else { continue };
+            let node = match at(&lookups, needed) {
+                Some(At::Node(node)) => node,
+                Some(At::Cluster(cluster)) => {
+                    diagnostics.extend(into_cluster(&lookups, service, &from, needed, cluster, need.span));
+                    continue;
+                }
+                None => continue,
+            };
             let ways = match &from {
-                At::Node(own) if own.name == node.name => continue,
+                // A container on the same node is on podman's bridge: it reaches the node's
+                // address, never the host's loopback.
+                At::Node(own) if own.name == node.name => match &service.spec.image {
+                    Some(_) => vec![container_way()],
+                    None => continue,
+                },
                 At::Node(own) => match lookups.between(own, node) {
-                    Some(ways) => ways,
-                    None => {
+                    Ok(ways) => ways,
+                    Err(Gap::NoNetwork) => {
                         diagnostics.push(unreachable(service, needed, own, node, need.span, None));
+                        continue;
+                    }
+                    Err(Gap::NoAddress(missing)) => {
+                        diagnostics.push(no_address(service, needed, missing, need.span));
                         continue;
                     }
                 },
@@ -193,13 +298,19 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
                     let mut ways = Vec::new();
                     for member in lookups.cluster_nodes(cluster) {
                         if member.name == node.name {
-                            ways.extend(pod_way(node));
+                            match pod_way(node) {
+                                Some(way) => ways.push(way),
+                                None => diagnostics.push(no_address(service, needed, node, need.span)),
+                            }
                             continue;
                         }
                         match lookups.between(member, node) {
-                            Some(found) => ways.extend(found),
-                            None => {
+                            Ok(found) => ways.extend(found),
+                            Err(Gap::NoNetwork) => {
                                 diagnostics.push(unreachable(service, needed, member, node, need.span, Some(cluster)));
+                            }
+                            Err(Gap::NoAddress(missing)) => {
+                                diagnostics.push(no_address(service, needed, missing, need.span));
                             }
                         }
                     }
@@ -217,11 +328,136 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             exposed_from_cluster(&lookups, service, cluster, &mut diagnostics);
         }
     }
+    endpoints(model, &reach, &mut diagnostics);
+    // Each list is put in order on its own: the map's order is never seen.
+    #[allow(clippy::iter_over_hash_type)]
     for openings in reach.openings.values_mut() {
         openings.sort_by(|a, b| (&a.port, &a.way).cmp(&(&b.port, &b.way)));
         openings.dedup();
     }
     (reach, diagnostics)
+}
+
+/// E0625 for every `service.NAME.host`, `.port` or `.url` no target could write.
+fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
+    // A read that is already unreachable (E0604) is not reported twice.
+    let reported: rustc_hash::FxHashSet<Span> = diagnostics.iter().map(|d| d.primary.span).collect();
+    let services = model.services.iter().map(|s| (&s.spec.on, &s.spec.env));
+    let steps = model.workflows.iter().flat_map(|w| w.spec.step.values().map(move |s| (&w.spec.on, &s.env)));
+    for (on, env) in services.chain(steps) {
+        for (key, value) in env {
+            let EnvValue::Endpoint(endpoint) = &value.value else { continue };
+            if !reach.located.contains_key(&endpoint.0.name) {
+                continue; // an unknown service: reported by evaluation
+            }
+            if reported.contains(&value.span) {
+                continue;
+            }
+            if let Err(why) = reach.resolve(on, endpoint) {
+                let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
+                diagnostics.push(
+                    Diagnostic::new(Code::E0625, value.span, format!("`{key}` reads `{written}`, which has no value here: {why}"))
+                        .with_primary_label("where the service is cannot be said")
+                        .with_help("give the node an `address`, declare the service's port, or expose the cluster service to a network"),
+                );
+            }
+        }
+    }
+}
+
+/// A service on a cluster is reached from outside it only through its load balancer on the
+/// cluster's nodes: it must expose a port beyond the cluster, and the needing side must be one of
+/// those nodes or share a network with one. From inside the same cluster it is its Service.
+fn into_cluster(
+    lookups: &Lookups<'_>,
+    service: &Resource<Service>,
+    from: &At<'_>,
+    needed: &Resource<Service>,
+    cluster: &Resource<Cluster>,
+    span: Span,
+) -> Option<Diagnostic> {
+    let sides: Vec<&Resource<Node>> = match from {
+        At::Cluster(own) if own.name == cluster.name => return None,
+        At::Cluster(own) => lookups.cluster_nodes(own),
+        At::Node(node) => vec![*node],
+    };
+    let nodes = lookups.cluster_nodes(cluster);
+    let beyond = needed.spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
+    let joined = sides.iter().all(|side| {
+        nodes.iter().any(|n| n.name == side.name) || nodes.iter().any(|n| lookups.between(side, n).is_ok())
+    });
+    let why = match (beyond, joined) {
+        (true, true) => return None,
+        (false, _) => format!("`{}` exposes no port beyond cluster `{}`", needed.name, cluster.name),
+        (true, false) => format!("no network joins it to a node of cluster `{}`", cluster.name),
+    };
+    Some(
+        Diagnostic::new(
+            Code::E0604,
+            span,
+            format!("service `{}` needs `{}` on cluster `{}`, but {why}", service.name, needed.name, cluster.name),
+        )
+        .with_primary_label("needed from outside the cluster")
+        .with_label(needed.spec.on.span, format!("`{}` runs on `{}`", needed.name, cluster.name))
+        .with_help(format!(
+            "expose its port beyond the cluster (`expose {{ PORT = network.NAME }}`) on a network the needing side shares with the cluster's nodes, or run `{}` on the cluster",
+            service.name
+        )),
+    )
+}
+
+/// A need or an endpoint read: the service reached and where the reference is written.
+struct Reached<'a> {
+    name: &'a String,
+    span: Span,
+}
+
+/// Where a service is found, from its placement, ports and (on a cluster) its Helm release.
+fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located> {
+    let first = service.spec.ports.iter().next();
+    let port = first.map(|(_, p)| p.number);
+    let scheme = service.spec.scheme.as_ref().map(|s| s.value.clone()).or_else(|| first.map(|(n, _)| n.clone()));
+    let at = match at(lookups, service)? {
+        At::Node(node) => {
+            Location::Node { name: node.name.clone(), address: node.spec.address.as_ref().map(|a| a.value.0) }
+        }
+        At::Cluster(cluster) => {
+            let namespace = cluster.spec.namespace.as_ref().map_or("default", |n| n.value.as_str());
+            let beyond = service.spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
+            let balancer = cluster
+                .spec
+                .servers
+                .first()
+                .and_then(|s| lookups.nodes.get(s.name.as_str()))
+                .and_then(|n| n.spec.address.as_ref())
+                .map(|a| a.value.0)
+                .filter(|_| beyond);
+            Location::Cluster {
+                name: cluster.name.clone(),
+                dns: format!("{}.{namespace}.svc.cluster.local", release_service(service)),
+                balancer,
+            }
+        }
+    };
+    Some(Located { at, port, scheme })
+}
+
+/// The name of the Kubernetes Service a release creates: the generic chart names it after the
+/// release (the service); another chart follows Helm's full-name convention, the release name
+/// when it holds the chart's name and `release-chart` otherwise.
+fn release_service(service: &Resource<Service>) -> String {
+    let Some(helm) = &service.spec.helm else { return service.name.clone() };
+    let chart = helm
+        .name
+        .as_ref()
+        .map(|n| n.value.as_str())
+        .unwrap_or_else(|| helm.chart.value.trim_end_matches('/').rsplit('/').next().unwrap_or(&helm.chart.value));
+    if service.name.contains(chart) { service.name.clone() } else { format!("{}-{chart}", service.name) }
+}
+
+/// The way from a container on the service's own node: podman's default bridge and range.
+fn container_way() -> Way {
+    Way::Peer { interface: Some(PODMAN_BRIDGE.to_string()), bind: PODMAN_GATEWAY, peer: PODMAN_RANGE.to_string() }
 }
 
 /// The way from the pods of a k3s cluster on the service's own node.
@@ -335,6 +571,27 @@ fn exposed_from_cluster(
             .with_help("add a node of the cluster to the network's members"),
         );
     }
+}
+
+/// E0604 for a need whose only way lacks a node's address (a network without WireGuard, or the
+/// pods of a cluster on the needed service's own node).
+fn no_address(
+    service: &Resource<Service>,
+    needed: &Resource<Service>,
+    node: &Resource<Node>,
+    span: Span,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0604,
+        span,
+        format!(
+            "service `{}` needs `{}`, but node `{}` has no `address` to reach it by",
+            service.name, needed.name, node.name
+        ),
+    )
+    .with_primary_label("no address on the way")
+    .with_label(node.name_span, "no `address`")
+    .with_help(format!("give node `{}` its address on the network it shares with the other side", node.name))
 }
 
 fn unreachable(

@@ -1,0 +1,70 @@
+//! Reachability read back from the generated modules: a service needed from another node or from
+//! a cluster listens on its node's address on the way it is reached, that way alone is opened
+//! (the WireGuard network's interface, k3s's pod bridge, the peer's address on a network without
+//! WireGuard), PostgreSQL admits exactly its peers, and a port exposed to the mesh stays off the
+//! public firewall; `service.NAME.url`/`.host`/`.port` are written as the reader finds the service.
+//! Before reachability was derived, the same estate listened on loopback only.
+
+use std::path::{Path, PathBuf};
+
+use spec_target_nixos::Nixos;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn module(files: &[(String, String)], node: &str) -> String {
+    let path = format!("nixos/{node}/default.nix");
+    files.iter().find(|(p, _)| *p == path).map(|(_, c)| c.clone()).unwrap_or_else(|| panic!("no {path}"))
+}
+
+/// The value of `option` in a module (`option = value;` on one line).
+fn value<'a>(module: &'a str, option: &str) -> Option<&'a str> {
+    let prefix = format!("  {option} = ");
+    module.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map(|v| v.trim_end_matches(';'))
+}
+
+#[test]
+fn needed_ports_open_to_exactly_the_needing_side() {
+    let case = workspace().join("specs/targets/nixos/needs_across_nodes_and_from_a_cluster_generate_cleanly.spec");
+    let files = spec_testkit::generate(&Nixos, &case);
+    let (prod1, prod2) = (module(&files, "prod1"), module(&files, "prod2"));
+
+    // PostgreSQL on prod2 (10.0.0.2) is needed by `api` on prod1 and by the cluster's pods on
+    // prod1 (both over the mesh, from 10.0.0.1) and by `report` on `office` (over the LAN).
+    assert_eq!(value(&prod2, "services.postgresql.settings.listen_addresses"), Some("\"127.0.0.1,10.0.0.2\""));
+    assert_eq!(
+        value(&prod2, "services.postgresql.authentication"),
+        Some("\"host all all 10.0.0.1/32 scram-sha-256\\nhost all all 10.0.0.3/32 scram-sha-256\\n\"")
+    );
+    let mesh = value(&prod2, "networking.firewall.interfaces.mesh.allowedTCPPorts").expect("mesh ports");
+    assert!(mesh.contains("5432") && mesh.contains("3000"), "{mesh}");
+    let lan = value(&prod2, "networking.firewall.extraCommands").expect("a rule for the LAN peer");
+    assert!(lan.contains("-s 10.0.0.3/32 --dport 5432 -j nixos-fw-accept"), "{lan}");
+
+    // Only the port exposed to the public is on the public firewall and every address.
+    assert_eq!(value(&prod2, "networking.firewall.allowedTCPPorts"), Some("[ 4001 ]"));
+    assert_eq!(
+        value(&prod2, "virtualisation.oci-containers.containers.grafana.ports"),
+        Some("[ \"127.0.0.1:3000:3000/tcp\" \"10.0.0.2:3000:3000/tcp\" \"4001:4001/tcp\" ]")
+    );
+
+    // The Redis container on prod1 is needed by the cluster's pods on the same node: published on
+    // the node's address, opened on k3s's pod bridge only.
+    assert_eq!(
+        value(&prod1, "virtualisation.oci-containers.containers.cache.ports"),
+        Some("[ \"127.0.0.1:6379:6379/tcp\" \"10.0.0.1:6379:6379/tcp\" \"10.88.0.1:6379:6379/tcp\" ]")
+    );
+    assert_eq!(value(&prod1, "networking.firewall.interfaces.cni0.allowedTCPPorts"), Some("[ 6379 ]"));
+    assert_eq!(value(&prod1, "networking.firewall.allowedTCPPorts"), None);
+    assert_eq!(value(&prod1, "boot.kernel.sysctl.\"net.ipv4.ip_nonlocal_bind\""), Some("1"));
+
+    // `api` on prod1 reads where the database (prod2, over the mesh) and the cache (its own node,
+    // the host on podman's bridge: the container's loopback is its own) are; the cache is then
+    // also published on the bridge's host address and opened on podman's bridge.
+    let env = "virtualisation.oci-containers.containers.api.environment";
+    assert_eq!(value(&prod1, &format!("{env}.DATABASE_URL")), Some("\"postgres://10.0.0.2:5432\""));
+    assert_eq!(value(&prod1, &format!("{env}.CACHE_HOST")), Some("\"10.88.0.1\""));
+    assert_eq!(value(&prod1, &format!("{env}.CACHE_PORT")), Some("\"6379\""));
+    assert_eq!(value(&prod1, "networking.firewall.interfaces.podman0.allowedTCPPorts"), Some("[ 6379 ]"));
+}
