@@ -65,6 +65,17 @@ pub enum Color {
     Never,
 }
 
+/// When to show progress on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    /// After a second, when stderr is a terminal.
+    Auto,
+    /// Every stage, one line each, from the start (for CI logs).
+    Always,
+    /// Never.
+    Never,
+}
+
 /// Diagnostics that can be made strict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Deny {
@@ -92,6 +103,9 @@ pub struct CheckArgs {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// When to show progress on stderr (never in any output).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
 }
 
 /// How the graph is printed.
@@ -160,6 +174,9 @@ pub struct BuildArgs {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// When to show progress on stderr (never in any output file).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
 }
 
 /// How `spec diff` prints.
