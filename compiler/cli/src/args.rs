@@ -29,8 +29,10 @@ pub enum Command {
     Schema,
     /// Print the estate's dependency graph (resources and the references between them).
     Graph(GraphArgs),
-    /// Say what changes between two versions of an estate (a git revision and the working tree, or
-    /// two folders), in words and in the generated files; exit 1 when anything changes.
+    /// Say what changes since a git revision (or between two folders), in words and in files.
+    ///
+    /// Exit 0 when nothing changes, 1 when something does, 2 when the versions cannot be compared
+    /// (errors in either, an unknown revision).
     Diff(DiffArgs),
     /// Rewrite files in the canonical layout (`--check`: only list those that would change).
     Fmt(FmtArgs),
