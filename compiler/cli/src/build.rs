@@ -96,12 +96,13 @@ pub fn run(args: &BuildArgs) -> i32 {
     diagnostics.retain(|d| !allow.contains(&d.code));
     let (errors, warnings) = report::tally(&diagnostics);
     let color = report::colored(args.color);
-    if errors > 0 || args.check {
+    let failed = errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0);
+    if failed {
         progress.finish();
     } else {
-        progress.stage("writing files");
+        progress.stage(if args.check { "comparing with the output folder" } else { "writing files" });
     }
-    if errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0) {
+    if failed {
         report::print(args.format, &diagnostics, &sources, color, serde_json::Map::new());
         eprintln!(
             "build failed: {}, {}; nothing was written",
@@ -118,6 +119,7 @@ pub fn run(args: &BuildArgs) -> i32 {
     }
     if args.check {
         let drift = output::compare(&out, &files);
+        progress.finish();
         print_drift(args.format, &drift, &out, &diagnostics, &sources, color);
         if drift.is_empty() {
             eprintln!("{} is up to date ({})", out.display(), count(files.len(), "file", "files"));
