@@ -29,8 +29,10 @@ pub enum Command {
     Schema,
     /// Print the estate's dependency graph (resources and the references between them).
     Graph(GraphArgs),
-    /// Say what changes between two versions of an estate (a git revision and the working tree, or
-    /// two folders), in words and in the generated files; exit 1 when anything changes.
+    /// Say what changes since a git revision (or between two folders), in words and in files.
+    ///
+    /// Exit 0 when nothing changes, 1 when something does, 2 when the versions cannot be compared
+    /// (errors in either, an unknown revision).
     Diff(DiffArgs),
     /// Rewrite files in the canonical layout (`--check`: only list those that would change).
     Fmt(FmtArgs),
@@ -65,6 +67,17 @@ pub enum Color {
     Never,
 }
 
+/// When to show progress on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    /// After a second, when stderr is a terminal.
+    Auto,
+    /// Every stage, one line each, from the start (for CI logs).
+    Always,
+    /// Never.
+    Never,
+}
+
 /// Diagnostics that can be made strict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Deny {
@@ -92,6 +105,9 @@ pub struct CheckArgs {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// When to show progress on stderr (never in any output).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
 }
 
 /// How the graph is printed.
@@ -160,6 +176,9 @@ pub struct BuildArgs {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// When to show progress on stderr (never in any output file).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
 }
 
 /// How `spec diff` prints.

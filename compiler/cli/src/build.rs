@@ -14,6 +14,7 @@ use spec_compiler::target::{Context, OutputFile, Target};
 use spec_compiler::{driver, parallel};
 
 use crate::args::{BuildArgs, Deny, Format, TargetName};
+use crate::progress::Progress;
 use crate::words::count;
 use crate::{check, load, output, report};
 
@@ -70,10 +71,16 @@ pub fn run(args: &BuildArgs) -> i32 {
     let root = root_from_out(&estate, &out);
     // The back ends lower the model beside the graph rules; what they made is kept only when the
     // estate checks.
-    let (mut compiled, generated) = load::compile_beside(&args.paths, args.env.as_deref(), |model, sources| {
-        let context = Context { model, sources, root_from_out: root };
-        parallel::map_each(&targets(&args.target), |target| target.generate(&context))
-    });
+    let mut progress = Progress::start(args.progress, "reading files");
+    let (mut compiled, generated) = load::compile_beside(
+        &args.paths,
+        args.env.as_deref(),
+        &mut |step| progress.stage(step.next()),
+        |model, sources| {
+            let context = Context { model, sources, root_from_out: root };
+            parallel::map_each(&targets(&args.target), |target| target.generate(&context))
+        },
+    );
     // The files are made: from here on, files are named from the working directory.
     compiled.show_locations();
     let load::Compiled { sources, mut diagnostics, compilation, .. } = compiled;
@@ -89,7 +96,13 @@ pub fn run(args: &BuildArgs) -> i32 {
     diagnostics.retain(|d| !allow.contains(&d.code));
     let (errors, warnings) = report::tally(&diagnostics);
     let color = report::colored(args.color);
-    if errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0) {
+    let failed = errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0);
+    if failed {
+        progress.finish();
+    } else {
+        progress.stage(if args.check { "comparing with the output folder" } else { "writing files" });
+    }
+    if failed {
         report::print(args.format, &diagnostics, &sources, color, serde_json::Map::new());
         eprintln!(
             "build failed: {}, {}; nothing was written",
@@ -106,6 +119,7 @@ pub fn run(args: &BuildArgs) -> i32 {
     }
     if args.check {
         let drift = output::compare(&out, &files);
+        progress.finish();
         print_drift(args.format, &drift, &out, &diagnostics, &sources, color);
         if drift.is_empty() {
             eprintln!("{} is up to date ({})", out.display(), count(files.len(), "file", "files"));
@@ -114,8 +128,10 @@ pub fn run(args: &BuildArgs) -> i32 {
         eprintln!("{} differs from the spec: run `spec build` and commit the result", out.display());
         return 1;
     }
+    let written = output::write(&out, &files);
+    progress.finish();
     report::print(args.format, &diagnostics, &sources, color, serde_json::Map::new());
-    match output::write(&out, &files) {
+    match written {
         Ok(summary) => {
             eprintln!(
                 "wrote {} to {} ({} unchanged, {} removed) in {:.1} ms",

@@ -7,6 +7,7 @@ use spec_compiler::parallel;
 use spec_compiler::target::Context;
 
 use crate::args::{CheckArgs, Deny, Format, TargetName};
+use crate::progress::Progress;
 use crate::words::count;
 use crate::{build, load, report};
 
@@ -40,10 +41,17 @@ pub fn run(args: &CheckArgs) -> i32 {
     };
     // The back ends run in memory, beside the graph rules, so whatever `spec build` would report
     // shows here too.
-    let (mut compiled, found) = load::compile_beside(&args.paths, args.env.as_deref(), |model, sources| {
-        let context = Context { model, sources, root_from_out: "..".into() };
-        parallel::map_each(&build::targets(&[TargetName::All]), |target| target.check(&context))
-    });
+    let mut progress = Progress::start(args.progress, "reading files");
+    let (mut compiled, found) = load::compile_beside(
+        &args.paths,
+        args.env.as_deref(),
+        &mut |step| progress.stage(step.next()),
+        |model, sources| {
+            let context = Context { model, sources, root_from_out: "..".into() };
+            parallel::map_each(&build::targets(&[TargetName::All]), |target| target.check(&context))
+        },
+    );
+    progress.finish();
     compiled.show_locations();
     let load::Compiled { sources, compilation, mut diagnostics, files, .. } = compiled;
     if let Some(found) = found {

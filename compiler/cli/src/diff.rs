@@ -190,7 +190,10 @@ fn print_changes(args: &DiffArgs, old: &load::Compiled, new: &load::Compiled) ->
         if args.stat {
             println!("{}", stat_line(markdown, path, change));
         } else if markdown {
-            println!("`{path}`\n\n```diff\n{}```\n", unified(path, change));
+            // Folded, so a pull request comment stays short: the summary is the `--stat` line.
+            let summary = stat_line(true, path, change);
+            let summary = summary.trim_start_matches("- ").replace('`', "");
+            println!("<details><summary>{summary}</summary>\n\n```diff\n{}```\n\n</details>\n", unified(path, change));
         } else {
             print!("{}", unified(path, change));
         }

@@ -8,13 +8,18 @@ use crate::load;
 
 /// Prints the graph, or the errors that prevent building it; returns the exit code.
 pub fn run(args: &GraphArgs) -> i32 {
-    let load::Compiled { sources, compilation, diagnostics, .. } = load::compile(&args.paths, args.env.as_deref());
+    let mut compiled = load::compile(&args.paths, args.env.as_deref());
+    compiled.show_locations();
+    let load::Compiled { sources, compilation, diagnostics, .. } = compiled;
     let errors: Vec<_> = diagnostics.iter().filter(|d| d.severity() == Severity::Error).collect();
     if !errors.is_empty() {
         for diagnostic in &errors {
             eprint!("{}", render::render(diagnostic, &sources, false, 100));
         }
-        eprintln!("the graph is printed once the estate checks without errors ({} found)", errors.len());
+        eprintln!(
+            "the graph is printed once the estate checks without errors ({} found)",
+            crate::words::count(errors.len(), "error", "errors")
+        );
         return 1;
     }
     let estate = EstateGraph::build(&compilation.model);

@@ -212,19 +212,44 @@ pub fn compile(paths: &[PathBuf], env: Option<&str>) -> Compiled {
     gather(loaded, compilation)
 }
 
+/// A step of [`compile_beside`], reported as it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Every file read.
+    Read,
+    /// A stage of the compiler done.
+    Compiled(driver::Stage),
+}
+
+impl Step {
+    /// What runs after this step, in words, for progress lines.
+    pub fn next(self) -> &'static str {
+        match self {
+            Step::Read => "parsing",
+            Step::Compiled(driver::Stage::Parse) => "evaluating",
+            Step::Compiled(driver::Stage::Evaluate) => "checking every resource",
+            Step::Compiled(driver::Stage::Model) => "checking the graph and running the back ends",
+            Step::Compiled(driver::Stage::Graph) => "finishing",
+        }
+    }
+}
+
 /// [`compile`], running `beside` (the back ends) over the checked model while the graph rules
-/// run. Its result comes back only when nothing, reading included, reported an error: the back
+/// run, and telling `observe` as each stage ends (reading the files first). Its result comes back only when nothing, reading included, reported an error: the back
 /// ends see only estates that check.
 pub fn compile_beside<R: Send>(
     paths: &[PathBuf],
     env: Option<&str>,
+    observe: &mut dyn FnMut(Step),
     beside: impl FnOnce(&Model, &SourceMap) -> R + Send,
 ) -> (Compiled, Option<R>) {
     let mut loaded = load(paths);
+    observe(Step::Read);
+    let stage = &mut |stage| observe(Step::Compiled(stage));
     let (compilation, result) = if loaded.diagnostics.iter().any(|d| d.severity() == Severity::Error) {
-        (driver::compile(&mut loaded.sources, &loaded.files, env), None)
+        (driver::compile_observed(&mut loaded.sources, &loaded.files, env, stage), None)
     } else {
-        driver::compile_beside(&mut loaded.sources, &loaded.files, env, &mut |_| {}, beside)
+        driver::compile_beside(&mut loaded.sources, &loaded.files, env, stage, beside)
     };
     let compiled = gather(loaded, compilation);
     let result = result.filter(|_| !compiled.diagnostics.iter().any(|d| d.severity() == Severity::Error));

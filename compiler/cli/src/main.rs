@@ -10,6 +10,7 @@ mod fmt;
 mod git;
 mod graph;
 mod init;
+mod progress;
 mod report;
 mod words;
 

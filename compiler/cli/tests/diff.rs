@@ -90,6 +90,8 @@ fn diff_exit_codes_say_whether_anything_changed() {
     assert_eq!((same.status.code(), stdout(&same)), (Some(0), "no change\n".to_string()));
     let markdown = spec_in(&repo, &["diff", "HEAD~1", "infra", "--format", "markdown"]);
     assert_eq!(markdown.status.code(), Some(1));
+    let folded = "<details><summary>nixos/prod1/default.nix: ";
+    assert!(stdout(&markdown).contains(folded), "{}", stdout(&markdown));
     assert!(stdout(&markdown).contains("```diff\n--- a/nixos/prod1/default.nix\n"), "{}", stdout(&markdown));
 
     let unknown = spec_in(&repo, &["diff", "no-such-branch", "infra"]);

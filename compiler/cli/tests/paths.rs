@@ -108,6 +108,9 @@ fn json_and_human_diagnostics_name_files_from_the_working_directory() {
     assert_eq!(report["diagnostics"][0]["labels"][0]["file"], "infra/main.spec");
     let human = spec_in(&root, &["check", "infra"]);
     assert!(String::from_utf8_lossy(&human.stderr).contains("╭─[infra/main.spec:3:9]"));
+    let graph = spec_in(&root, &["graph", "infra"]);
+    let said = String::from_utf8_lossy(&graph.stderr);
+    assert!(said.contains("╭─[infra/main.spec:3:9]") && said.contains("(1 error found)"), "{said}");
     let build = spec_in(&root, &["build", "--format", "github", "infra"]);
     assert!(String::from_utf8_lossy(&build.stdout).starts_with("::error file=infra/main.spec,line=3,col=9"));
 }

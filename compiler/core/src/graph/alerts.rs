@@ -103,7 +103,7 @@ fn check_alert(
 }
 
 /// Collects the values of every `job="…"` matcher in an expression.
-fn job_matchers(expr: &Expr, jobs: &mut Vec<String>) {
+pub(super) fn job_matchers(expr: &Expr, jobs: &mut Vec<String>) {
     // An explicit stack: hostile expressions nest deeply.
     let mut stack = vec![expr];
     while let Some(expr) = stack.pop() {

@@ -1,8 +1,8 @@
 //! Stage 4, the estate as a graph: every resource is a vertex, every reference an edge with its
 //! kind, and the rules of DESIGN §4 are checked over it.
 //!
-//! Vertices are added in model order and edges in source order, so the graph (and `spec graph`)
-//! is deterministic. Every rule is linear or n·log n in the size of the estate: lookups go through
+//! Vertices are added in model order and edges in source order, so the graph (and `spec graph`,
+//! drawn by [`dot`]) is deterministic. Every rule is linear or n·log n in the size of the estate: lookups go through
 //! maps keyed by name, never pairwise scans. Rules read the checked [`Model`] only; a reference
 //! that does not resolve (already reported by evaluation, or to a resource that failed its own
 //! checks and so is not in the model) is skipped here.
@@ -11,6 +11,7 @@ mod alerts;
 mod backups;
 mod capacity;
 mod cycles;
+mod dot;
 mod networks;
 mod placement;
 mod ports;
@@ -72,6 +73,9 @@ pub enum EdgeKind {
     ClusterNode,
     /// A backup replicates its dataset to a node (`replicate { to }`).
     Replication,
+    /// An alert watches a service: its PromQL matches the service's `job` (drawn by `spec graph`;
+    /// the rules' graph leaves it out, as no rule reads it).
+    Watches,
 }
 
 /// An edge: its kind and the reference that made it.
@@ -108,9 +112,28 @@ fn index_of<T>(list: &[Resource<T>]) -> impl Iterator<Item = (usize, &str)> {
 }
 
 impl<'m> EstateGraph<'m> {
-    /// Builds the graph of a model.
+    /// Builds the graph of a model as `spec graph` draws it: with the edges from each alert to the
+    /// services whose `job` its PromQL matches.
     pub fn build(model: &'m Model) -> EstateGraph<'m> {
-        EstateGraph::with_stdlib(model, &[])
+        let mut estate = EstateGraph::with_stdlib(model, &[]);
+        estate.add_alert_edges();
+        estate
+    }
+
+    /// Adds an edge from each alert to every service a `job="…"` matcher of its PromQL names.
+    fn add_alert_edges(&mut self) {
+        let mut shapes = crate::promql::ShapeCache::default();
+        for alert in &self.model.alerts {
+            let Ok(expr) = shapes.parse_restored(&alert.spec.expr.value) else { continue };
+            let mut jobs = Vec::new();
+            alerts::job_matchers(&expr, &mut jobs);
+            let from = self.vertex(Kind::Alert, &alert.name);
+            for job in jobs {
+                if let (Some(from), Some(to)) = (from, self.vertex(Kind::Service, &job)) {
+                    self.graph.add_edge(from, to, Edge { kind: EdgeKind::Watches, span: alert.spec.expr.span });
+                }
+            }
+        }
     }
 
     /// Builds the graph of a model whose stdlib files are `stdlib`, so that rules can point at the
@@ -325,28 +348,6 @@ impl<'m> EstateGraph<'m> {
         name.map_or("?", String::as_str)
     }
 
-    /// The graph in Graphviz DOT, vertices and edges in a stable order.
-    pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph estate {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
-        for vertex in self.graph.node_indices() {
-            if let Some(weight) = self.graph.node_weight(vertex) {
-                let label = self.describe(*weight);
-                out.push_str(&format!("  v{} [label={}];\n", vertex.index(), dot_string(&label)));
-            }
-        }
-        for edge in self.graph.edge_indices() {
-            if let (Some((from, to)), Some(weight)) = (self.graph.edge_endpoints(edge), self.graph.edge_weight(edge)) {
-                let kind = serde_json::to_value(weight.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
-                out.push_str(&format!("  v{} -> v{} [label={}];\n", from.index(), to.index(), dot_string(&kind)));
-            }
-        }
-        out.push_str("}\n");
-        out
-    }
-
     /// The graph as JSON: `{"vertices":[{"id","kind","name"}],"edges":[{"from","to","kind"}]}`.
     pub fn to_json(&self) -> serde_json::Value {
         let vertices: Vec<serde_json::Value> = self
@@ -371,10 +372,6 @@ impl<'m> EstateGraph<'m> {
             .collect();
         serde_json::json!({ "vertices": vertices, "edges": edges })
     }
-}
-
-fn dot_string(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// The secret references among environment values.
