@@ -510,7 +510,25 @@ fn exposed(
                     );
                     continue;
                 }
-                let Some(bind) = &node.spec.address else { continue }; // E0616 for WireGuard members
+                let Some(bind) = &node.spec.address else {
+                    // A WireGuard member without an address is E0616 already.
+                    if network.spec.wireguard.is_none() {
+                        diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0624,
+                                exposed.span,
+                                format!(
+                                    "service `{}` exposes `{}` to network `{}`, but its node `{}` has no `address` on it",
+                                    service.name, exposed.port, network.name, node.name
+                                ),
+                            )
+                            .with_primary_label("no address to listen on")
+                            .with_label(node.name_span, "no `address`")
+                            .with_help(format!("give node `{}` its address on the network", node.name)),
+                        );
+                    }
+                    continue;
+                };
                 match &network.spec.wireguard {
                     Some(wireguard) => vec![Way::Peer {
                         interface: Some(network.name.clone()),
