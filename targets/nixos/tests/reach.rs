@@ -68,3 +68,16 @@ fn needed_ports_open_to_exactly_the_needing_side() {
     assert_eq!(value(&prod1, &format!("{env}.CACHE_PORT")), Some("\"6379\""));
     assert_eq!(value(&prod1, "networking.firewall.interfaces.podman0.allowedTCPPorts"), Some("[ 6379 ]"));
 }
+
+#[test]
+fn a_preset_exposed_to_the_public_listens_on_every_address_once() {
+    let case = workspace().join("specs/targets/nixos/postgres_exposed_to_the_public_generates_cleanly.spec");
+    let files = spec_testkit::generate(&Nixos, &case);
+    let prod1 = module(&files, "prod1");
+    assert_eq!(value(&prod1, "services.postgresql.settings.listen_addresses"), Some("\"0.0.0.0,::\""));
+    assert_eq!(
+        value(&prod1, "services.postgresql.authentication"),
+        Some("\"host all all 0.0.0.0/0 scram-sha-256\\nhost all all ::/0 scram-sha-256\\n\"")
+    );
+    assert_eq!(value(&prod1, "networking.firewall.allowedTCPPorts"), Some("[ 5432 ]"));
+}

@@ -3,8 +3,9 @@
 //! way satisfies; the back ends read the same derivation ([`derive`]) to bind, open and admit
 //! exactly those ways, so the check and the output agree.
 //!
-//! A service is reached from outside its node by the services that `needs` it from another node
-//! or from a cluster, and by the audiences its `expose` names:
+//! A service is reached from outside its node by the services that `needs` it, or read where it
+//! is (`service.NAME.host`, `.port`, `.url`), from another node, a cluster or a container, and by
+//! the audiences its `expose` names:
 //! - from a node over a shared WireGuard network: the service listens on its node's address, the
 //!   port is opened on that network's interface, and the peer's address is admitted;
 //! - from a node over a shared network without WireGuard: the same, by source address, as no
@@ -17,9 +18,18 @@
 //! - `expose { p = network.N }`: the members of `N` (its range, on its interface); `cluster`: the
 //!   pods of the clusters the node serves; `public`: every interface.
 //!
+//! A service on a cluster is reached from outside it only through its load balancer: it must
+//! expose a port beyond the cluster, to a side that is one of the cluster's nodes or shares a
+//! network with one (the Kubernetes back end opens the load balancer).
+//!
+//! [`Reach::resolve`] says where each service is as a reader placed somewhere finds it: the
+//! Service's DNS name inside its cluster, the node's address from elsewhere, the host on podman's
+//! bridge from a container on the same node.
+//!
 //! Invariant: linear in the estate (memberships are indexed once; each need looks at the needing
 //! side's nodes and their networks only). A need no way satisfies is E0604; an `expose` naming a
-//! network the node is not in, or `cluster` on a node that serves none, is E0624.
+//! network the node is not in, or `cluster` on a node that serves none, is E0624; an endpoint read
+//! with nothing to write (no port) is E0625.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -500,7 +510,25 @@ fn exposed(
                     );
                     continue;
                 }
-                let Some(bind) = &node.spec.address else { continue }; // E0616 for WireGuard members
+                let Some(bind) = &node.spec.address else {
+                    // A WireGuard member without an address is E0616 already.
+                    if network.spec.wireguard.is_none() {
+                        diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0624,
+                                exposed.span,
+                                format!(
+                                    "service `{}` exposes `{}` to network `{}`, but its node `{}` has no `address` on it",
+                                    service.name, exposed.port, network.name, node.name
+                                ),
+                            )
+                            .with_primary_label("no address to listen on")
+                            .with_label(node.name_span, "no `address`")
+                            .with_help(format!("give node `{}` its address on the network", node.name)),
+                        );
+                    }
+                    continue;
+                };
                 match &network.spec.wireguard {
                     Some(wireguard) => vec![Way::Peer {
                         interface: Some(network.name.clone()),

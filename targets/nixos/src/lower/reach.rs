@@ -66,12 +66,14 @@ impl<'a> NodeModule<'a> {
             return;
         };
         let public = openings.iter().any(|o| o.way == Way::Public);
-        let mut addresses: Vec<String> = vec!["127.0.0.1".into()];
         let mut ranges: BTreeSet<String> = BTreeSet::new();
+        let mut addresses: Vec<String> = Vec::new();
         if public {
+            // Every address, which loopback is one of: listing it as well would bind it twice.
             addresses.extend(["0.0.0.0".to_string(), "::".to_string()]);
             ranges.extend(["0.0.0.0/0".to_string(), "::/0".to_string()]);
         } else {
+            addresses.push("127.0.0.1".into());
             let mut binds = BTreeSet::new();
             for opening in openings {
                 if let Way::Peer { bind, peer, .. } = &opening.way {
