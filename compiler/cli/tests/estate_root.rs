@@ -180,3 +180,31 @@ fn init_writes_the_marker_and_the_examples_carry_one() {
         assert_eq!(namespace.only, None);
     }
 }
+
+fn git(repo: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=spec tests", "-c", "user.email=tests@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+}
+
+#[test]
+fn diff_against_a_revision_from_a_subfolder_compares_the_marked_estate() {
+    let repo = scratch("diff");
+    let root = repo.join("infra");
+    split_estate(&root);
+    write(&root.join("main.spec"), "node edge {\n  os      = nixos\n  address = 10.0.0.2\n}\n");
+    write(&root.join("spec.toml"), "");
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    // A change in a file of another subfolder than the one `spec diff` runs in.
+    let node = std::fs::read_to_string(root.join("nodes/prod1.spec")).expect("read");
+    write(&root.join("nodes/prod1.spec"), &node.replace("10.0.0.1", "10.0.0.9"));
+    let diff = spec_in(&root.join("services"), &["diff", "HEAD", "--stat"]);
+    assert_eq!(diff.status.code(), Some(1), "{}{}", stdout(&diff), stderr(&diff));
+    assert!(stdout(&diff).contains("node prod1: address"), "{}", stdout(&diff));
+}
