@@ -97,8 +97,8 @@ pub enum Deny {
 /// `spec check`
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Files or directories to check (every `*.spec` below a directory); default: the nearest
-    /// folder at or above the working directory holding `spec.toml`, else `.`.
+    /// Files or directories to check (every `*.spec` below a directory); default: the estate
+    /// the working directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Apply the overlay `env NAME { … }`.
     #[arg(long)]
@@ -132,8 +132,8 @@ pub enum GraphFormat {
 /// `spec graph`
 #[derive(clap::Args, Debug)]
 pub struct GraphArgs {
-    /// Files or directories (every `*.spec` below a directory); default: the nearest folder at or
-    /// above the working directory holding `spec.toml`, else `.`.
+    /// Files or directories (every `*.spec` below a directory); default: the estate the working
+    /// directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Apply the overlay `env NAME { … }`.
     #[arg(long)]
@@ -161,8 +161,8 @@ pub enum TargetName {
 /// `spec build`
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
-    /// The estate: a directory (every `*.spec` below it) or files; default: the nearest folder at
-    /// or above the working directory holding `spec.toml`, else `.`.
+    /// The estate: a directory (every `*.spec` below it) or files; default: the estate the
+    /// working directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Apply the overlay `env NAME { … }`.
     #[arg(long)]
@@ -208,9 +208,9 @@ pub struct DiffArgs {
     /// The estate before: a git revision (`main`, `HEAD~1`) read without a checkout, or, with
     /// NEW, a folder or file.
     pub old: String,
-    /// The estate after: a folder or file of the working tree; default: the nearest folder at or
-    /// above the working directory holding `spec.toml`, else `.`. With a revision as OLD, the same
-    /// path is read at that revision.
+    /// The estate after: a folder or file of the working tree; default: the estate the working
+    /// directory is in (see `spec --help`). With a revision as OLD, the same path is read at that
+    /// revision.
     pub new: Option<PathBuf>,
     /// Apply the overlay `env NAME { … }` to both.
     #[arg(long)]
@@ -226,8 +226,8 @@ pub struct DiffArgs {
 /// `spec fmt`
 #[derive(clap::Args, Debug)]
 pub struct FmtArgs {
-    /// Files or directories (every `*.spec` below a directory); default: the nearest folder at or
-    /// above the working directory holding `spec.toml`, else `.`.
+    /// Files or directories (every `*.spec` below a directory); default: the estate the working
+    /// directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Write nothing; exit 1 listing the files that are not formatted.
     #[arg(long)]
