@@ -6,12 +6,21 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// A compiler for infrastructure: checks an estate and lowers it to the files real tools run.
 #[derive(Parser, Debug)]
-#[command(name = "spec", version, about, long_about = None)]
+#[command(name = "spec", version, about, long_about = None, after_help = ESTATE_HELP)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// How `check`, `build`, `graph`, `fmt` and `diff` find the estate when given no path, printed
+/// under `spec --help`.
+const ESTATE_HELP: &str = "\
+Without a PATH, `check`, `build`, `graph`, `fmt` and `diff` run on the estate the working
+directory belongs to: the nearest folder at or above it holding a file named `spec.toml` (as
+cargo finds Cargo.toml; the language server finds an open file's estate the same way), else the
+working directory itself. An empty `spec.toml` at the estate's root is enough; `spec init` writes
+one.";
 
 /// The subcommands.
 #[derive(Subcommand, Debug)]
@@ -88,7 +97,8 @@ pub enum Deny {
 /// `spec check`
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Files or directories to check (every `*.spec` below a directory); default `.`.
+    /// Files or directories to check (every `*.spec` below a directory); default: the estate
+    /// the working directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Apply the overlay `env NAME { … }`.
     #[arg(long)]
@@ -122,7 +132,8 @@ pub enum GraphFormat {
 /// `spec graph`
 #[derive(clap::Args, Debug)]
 pub struct GraphArgs {
-    /// Files or directories (every `*.spec` below a directory); default `.`.
+    /// Files or directories (every `*.spec` below a directory); default: the estate the working
+    /// directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Apply the overlay `env NAME { … }`.
     #[arg(long)]
@@ -150,7 +161,8 @@ pub enum TargetName {
 /// `spec build`
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
-    /// The estate: a directory (every `*.spec` below it) or files; default `.`.
+    /// The estate: a directory (every `*.spec` below it) or files; default: the estate the
+    /// working directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Apply the overlay `env NAME { … }`.
     #[arg(long)]
@@ -196,8 +208,9 @@ pub struct DiffArgs {
     /// The estate before: a git revision (`main`, `HEAD~1`) read without a checkout, or, with
     /// NEW, a folder or file.
     pub old: String,
-    /// The estate after: a folder or file of the working tree; default `.`. With a revision as
-    /// OLD, the same path is read at that revision.
+    /// The estate after: a folder or file of the working tree; default: the estate the working
+    /// directory is in (see `spec --help`). With a revision as OLD, the same path is read at that
+    /// revision.
     pub new: Option<PathBuf>,
     /// Apply the overlay `env NAME { … }` to both.
     #[arg(long)]
@@ -213,7 +226,8 @@ pub struct DiffArgs {
 /// `spec fmt`
 #[derive(clap::Args, Debug)]
 pub struct FmtArgs {
-    /// Files or directories (every `*.spec` below a directory); default `.`.
+    /// Files or directories (every `*.spec` below a directory); default: the estate the working
+    /// directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
     /// Write nothing; exit 1 listing the files that are not formatted.
     #[arg(long)]

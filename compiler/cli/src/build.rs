@@ -27,12 +27,13 @@ pub fn targets(selected: &[TargetName]) -> Vec<Box<dyn Target>> {
     spec_cli::backends::all().into_iter().filter(|t| all || named(t.as_ref())).collect()
 }
 
-/// The estate's folder: the directory given, or the folder of the first file.
+/// The estate's folder: the directory given, or the folder of the first file, or without a path
+/// the one `spec.toml` marks ([`load::estate_root`]).
 fn estate_dir(paths: &[PathBuf]) -> PathBuf {
     match paths.first() {
         Some(path) if path.is_dir() => path.clone(),
         Some(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        None => PathBuf::from("."),
+        None => load::estate_root(),
     }
 }
 

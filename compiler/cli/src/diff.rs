@@ -120,7 +120,7 @@ pub fn run(args: &DiffArgs) -> i32 {
             (old, new)
         }
         new => {
-            let path = new.clone().unwrap_or_else(|| PathBuf::from("."));
+            let path = new.clone().unwrap_or_else(load::estate_root);
             if Path::new(&args.old).exists() && new.is_none() {
                 eprintln!(
                     "error: `{}` is a path: give the estate after it too (`spec diff OLD NEW`), or a git revision",

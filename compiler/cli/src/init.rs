@@ -1,5 +1,6 @@
 //! `spec init`: writes the starter estate (`examples/starter/`, embedded) into a folder, never
-//! over an existing file.
+//! over an existing file. Its `spec.toml` marks the folder as the estate's root, for the commands
+//! run below it without a path and for the language server.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 const FILES: &[(&str, &str)] = &[
     ("main.spec", include_str!("../../../examples/starter/main.spec")),
     ("README.md", include_str!("../../../examples/starter/README.md")),
+    ("spec.toml", include_str!("../../../examples/starter/spec.toml")),
 ];
 
 /// Writes the starter into `dir` and returns the exit code.
@@ -28,7 +30,7 @@ pub fn run(dir: Option<&Path>) -> i32 {
     }
     eprintln!(
         "wrote {} to {}; next: `spec build {}`",
-        FILES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" and "),
+        FILES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
         dir.display(),
         dir.display()
     );

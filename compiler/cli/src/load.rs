@@ -11,6 +11,10 @@
 //! directory. [`Compiled::show_locations`] puts those in place of the display paths once nothing
 //! generated will read them, so diagnostics (human, JSON and GitHub annotations) name files the
 //! way the shell, the editor and the pull request do; `spec fmt` writes to the locations.
+//!
+//! Without a path, the estate is found as cargo finds `Cargo.toml` and as the language server
+//! finds an open file's estate ([`spec_lsp::folder::MARKER`]): the nearest folder at or above the
+//! working directory holding `spec.toml`, else the working directory ([`estate_root`]).
 
 use std::path::{Path, PathBuf};
 
@@ -58,11 +62,20 @@ fn placeholder(loaded: &mut Loaded, path: &Path, shown: String) -> Span {
     Span::new(file, 0, 0)
 }
 
-/// Reads every file of `paths` (default: the current directory).
+/// The estate run on when no path is given: the nearest folder at or above the working directory
+/// holding [`spec_lsp::folder::MARKER`], as a relative path (`.`, `..`, `../..`, so files are still
+/// named from the working directory), else `.`.
+pub fn estate_root() -> PathBuf {
+    let Ok(here) = std::env::current_dir() else { return PathBuf::from(".") };
+    let ups = here.ancestors().position(|dir| dir.join(spec_lsp::folder::MARKER).is_file()).unwrap_or(0);
+    if ups == 0 { PathBuf::from(".") } else { std::iter::repeat_n("..", ups).collect() }
+}
+
+/// Reads every file of `paths` (default: [`estate_root`]).
 pub fn load(paths: &[PathBuf]) -> Loaded {
     let mut loaded =
         Loaded { sources: SourceMap::new(), files: Vec::new(), diagnostics: Vec::new(), locations: Vec::new() };
-    let default = [PathBuf::from(".")];
+    let default = [estate_root()];
     let paths = if paths.is_empty() { &default[..] } else { paths };
     let several = paths.len() > 1;
     for path in paths {

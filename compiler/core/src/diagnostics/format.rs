@@ -3,10 +3,16 @@
 //!
 //! Lines and columns are 1-based; columns count characters. The end position is exclusive (the
 //! column just past the last character), as editors expect.
+//!
+//! A diagnostic the compiler is sure how to fix carries its [`Suggestion`] (`null` otherwise), so
+//! CI bots and editors other than the language server's clients can apply it: the text holding
+//! what is replaced, the word as written, the replacement, the exact `edit` range (found as the
+//! editor's quick fix finds it, `null` when it cannot be applied as a plain replacement) and the
+//! top-level declaration to add.
 
 use serde::Serialize;
 
-use super::{Diagnostic, Label, Severity};
+use super::{Diagnostic, Label, Severity, Suggestion};
 use crate::source::{SourceMap, Span};
 
 /// A position range in a named file.
@@ -50,6 +56,38 @@ struct JsonDiagnostic {
     labels: Vec<JsonLabel>,
     help: Option<String>,
     notes: Vec<String>,
+    suggestion: Option<JsonSuggestion>,
+}
+
+/// A diagnostic's fix: replace `edit` (the `written` word inside `span`, or all of `span` when
+/// `written` is empty) by `replacement`, and add `declaration`, when there is one, as a top-level
+/// block (the editor's quick fix puts it after the block holding `span`, unless it is declared).
+#[derive(Serialize)]
+struct JsonSuggestion {
+    span: Place,
+    written: String,
+    replacement: String,
+    edit: Option<Place>,
+    declaration: Option<String>,
+}
+
+fn json_suggestion(suggestion: &Suggestion, sources: &SourceMap) -> JsonSuggestion {
+    let text = &sources.get(suggestion.span.file).text;
+    let edit = if suggestion.written.is_empty() {
+        let replaced = text.get(suggestion.span.start as usize..suggestion.span.end as usize);
+        // An interpolated string is built from several places: replacing it would lose them (the
+        // editor offers no fix either).
+        replaced.filter(|replaced| !replaced.contains("${")).map(|_| suggestion.span)
+    } else {
+        crate::ide::fix::find_word(text, suggestion.span, &suggestion.written)
+    };
+    JsonSuggestion {
+        span: place(suggestion.span, sources),
+        written: suggestion.written.clone(),
+        replacement: suggestion.replacement.clone(),
+        edit: edit.map(|edit| place(edit, sources)),
+        declaration: suggestion.declaration.clone(),
+    }
 }
 
 /// The one JSON object `spec check --format json` prints.
@@ -77,6 +115,7 @@ pub fn json_report(diagnostics: &[Diagnostic], sources: &SourceMap) -> JsonRepor
             labels: std::iter::once(&d.primary).chain(&d.secondary).map(|l| json_label(l, sources)).collect(),
             help: d.help.clone(),
             notes: d.notes.clone(),
+            suggestion: d.suggestion.as_deref().map(|s| json_suggestion(s, sources)),
         })
         .collect();
     JsonReport {

@@ -26,8 +26,9 @@ fn is_word(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
 }
 
-/// Where `word` stands alone in `span` of `text`.
-fn find_word(text: &str, span: Span, word: &str) -> Option<Span> {
+/// Where `word` stands alone in `span` of `text` (also where `--format json` says a suggestion's
+/// edit is).
+pub(crate) fn find_word(text: &str, span: Span, word: &str) -> Option<Span> {
     let inside = text.get(span.start as usize..span.end as usize)?;
     let bytes = inside.as_bytes();
     inside.match_indices(word).map(|(at, _)| at).find_map(|at| {
