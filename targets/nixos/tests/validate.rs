@@ -234,7 +234,9 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 /// units, for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
-    for (name, estate) in estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets" | "reach")) {
+    for (name, estate) in
+        estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets" | "reach"))
+    {
         // Named after the example or the case, which the tidy test checks exists.
         let name = estate
             .file_stem()

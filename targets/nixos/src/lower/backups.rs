@@ -22,10 +22,7 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::{Backup, Offsite, Resource, Snapshots, ZfsDataset};
 use spec_compiler::source::Span;
 use spec_target_systemd::escape::{interval_calendar, shell_word};
-use spec_target_systemd::restic::{
-    cadence_calendar, record_success_script, restore_test_script,
-    restore_test_unit,
-};
+use spec_target_systemd::restic::{cadence_calendar, record_success_script, restore_test_script, restore_test_unit};
 
 use super::{NodeModule, mountpoint, path, with};
 use crate::nix::Nix;

@@ -67,6 +67,9 @@ fn with(mut base: Vec<String>, tail: &[&str]) -> Vec<String> {
 /// WireGuard's keepalive for peers behind NAT, in seconds (wg(8) suggests 25).
 pub(super) const KEEPALIVE_SECONDS: u16 = 25;
 
+/// The backups replicated to each node, by the receiving node's name.
+type Replicas<'a> = BTreeMap<&'a str, Vec<&'a Resource<Backup>>>;
+
 /// Lowering state for one node.
 struct NodeModule<'a> {
     context: &'a Context<'a>,
@@ -93,7 +96,7 @@ struct NodeModule<'a> {
     /// Who reaches each service from outside its node.
     reach: &'a Reach,
     /// The backups replicated to each node, by the receiving node's name.
-    replicas: &'a BTreeMap<&'a str, Vec<&'a Resource<Backup>>>,
+    replicas: &'a Replicas<'a>,
     /// Whether the node must run SSH (it receives replicas).
     ssh: bool,
     /// GPUs handed to containers so far, so each container gets its own.
@@ -235,11 +238,7 @@ const NODES_PER_THREAD: usize = 32;
 fn lower_node<'a>(
     context: &'a Context<'_>,
     index: &'a Index<'a>,
-    (scrapers, reach, replicas): (
-        &'a BTreeSet<&'a str>,
-        &'a Reach,
-        &'a BTreeMap<&'a str, Vec<&'a Resource<Backup>>>,
-    ),
+    (scrapers, reach, replicas): (&'a BTreeSet<&'a str>, &'a Reach, &'a Replicas<'a>),
     header: &str,
     node: &'a Resource<Node>,
     render: Render,
