@@ -813,14 +813,14 @@ fn editor_features_over_stdio() {
 
     // Signature help inside `use std.postgres { … }`: the parameters, the one being set active.
     let help = client.request("textDocument/signatureHelp", at_text("version", 0, 3));
-    let label = "use std.postgres { version = 16, databases = [], port = 5432 }";
+    let label = "use std.postgres { version = 16, databases = [], port = 5432, exporter_port = 9187 }";
     assert_eq!(
         help,
         json!({
             "signatures": [{
                 "label": label,
                 "documentation": {"kind": "markdown", "value": "preset `std.postgres` for `service`"},
-                "parameters": [{"label": [19, 31]}, {"label": [33, 47]}, {"label": [49, 60]}],
+                "parameters": [{"label": [19, 31]}, {"label": [33, 47]}, {"label": [49, 60]}, {"label": [62, 82]}],
                 "activeParameter": 0,
             }],
             "activeSignature": 0,
@@ -829,8 +829,8 @@ fn editor_features_over_stdio() {
     );
     assert_eq!(
         client.request("textDocument/signatureHelp", at_text("16,  }", 0, 5))["activeParameter"],
-        3,
-        "after a comma: none"
+        4,
+        "after a comma: none (one past the preset's four parameters)"
     );
 
     // Completion of a service's port names after `port =`.
