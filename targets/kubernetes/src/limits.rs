@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{Size, Spanned};
+use spec_compiler::model::types::{Cpu, Size, Spanned};
 use spec_compiler::model::{ContainerLimits, Resources};
 
 use crate::quantity;
@@ -65,8 +65,9 @@ impl super::Lowering<'_, '_> {
     fn over_max(&mut self, asked: &Resources, max: &Resources, who: &str) {
         let size = |s: &Spanned<Size>| (s.span, s.value.0, quantity::size(s.value));
         let number = |n: &Spanned<u32>| (n.span, u64::from(n.value), n.value.to_string());
+        let cpu = |c: &Spanned<Cpu>| (c.span, c.value.millis(), c.value.quantity());
         let pairs = [
-            ("cpu", asked.cpu.as_ref().map(number), max.cpu.as_ref().map(number)),
+            ("cpu", asked.cpu.as_ref().map(cpu), max.cpu.as_ref().map(cpu)),
             ("memory", asked.memory.as_ref().map(size), max.memory.as_ref().map(size)),
             ("gpu", asked.gpu.as_ref().map(number), max.gpu.as_ref().map(number)),
         ];

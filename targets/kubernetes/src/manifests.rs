@@ -87,7 +87,7 @@ impl super::Lowering<'_, '_> {
             let quota = &quota.value;
             let mut hard = serde_json::Map::new();
             if let Some(cpu) = &quota.cpu {
-                hard.insert("requests.cpu".into(), json!(cpu.value.to_string()));
+                hard.insert("requests.cpu".into(), json!(cpu.value.quantity()));
             }
             if let Some(memory) = &quota.memory {
                 hard.insert("requests.memory".into(), json!(quantity::size(memory.value)));

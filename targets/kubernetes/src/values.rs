@@ -271,7 +271,7 @@ pub fn access_mode(mode: AccessMode) -> &'static str {
 pub fn quantities(resources: &Resources) -> serde_json::Map<String, Value> {
     let mut quantities = serde_json::Map::new();
     if let Some(cpu) = &resources.cpu {
-        quantities.insert("cpu".into(), json!(cpu.value.to_string()));
+        quantities.insert("cpu".into(), json!(cpu.value.quantity()));
     }
     if let Some(memory) = &resources.memory {
         quantities.insert("memory".into(), json!(quantity::size(memory.value)));

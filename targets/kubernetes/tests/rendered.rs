@@ -26,6 +26,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("tour", workspace().join("examples/tour/main.spec")),
         ("every_workload", case("a_cluster_with_every_workload_generates_cleanly")),
         ("chart_services", case("chart_services_take_their_fields")),
+        ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
     ]
 }
 
@@ -288,7 +289,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 if let Some(resources) = &service.spec.resources {
                     let resources = &resources.value;
                     let wanted: Vec<(&str, &str, u128)> = [
-                        resources.cpu.as_ref().map(|c| ("requests", "cpu", u128::from(c.value) * 1000)),
+                        resources.cpu.as_ref().map(|c| ("requests", "cpu", u128::from(c.value.millis()))),
                         resources.memory.as_ref().map(|m| ("requests", "memory", u128::from(m.value.0) * 1000)),
                         resources.gpu.as_ref().map(|g| ("limits", "nvidia.com/gpu", u128::from(g.value) * 1000)),
                     ]

@@ -27,6 +27,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "chart_services_take_their_fields",
             workspace().join("specs/targets/kubernetes/chart_services_take_their_fields.spec"),
         ),
+        (
+            "milli_cpu_on_a_cluster_generates_cleanly",
+            workspace().join("specs/targets/kubernetes/milli_cpu_on_a_cluster_generates_cleanly.spec"),
+        ),
     ]
 }
 

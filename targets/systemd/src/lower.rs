@@ -224,7 +224,7 @@ impl<'a> NodeUnits<'a> {
         }
         if let Some(resources) = &spec.resources {
             if let Some(cpu) = &resources.cpu {
-                args.push(format!("--cpus={}", cpu.value));
+                args.push(format!("--cpus={}", cpu.value.decimal()));
             }
             if let Some(memory) = &resources.memory {
                 args.push(format!("--memory={}b", memory.value.0));

@@ -49,7 +49,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        totals.cpu += cpu.map_or(0, |c| u64::from(c.value)) * replicas;
+        totals.cpu = totals.cpu.saturating_add(cpu.map_or(0, |c| c.value.millis()).saturating_mul(replicas));
         totals.memory = totals.memory.saturating_add(memory.map_or(0, |m| m.value.0).saturating_mul(replicas));
     }
     for storage in &estate.model.storage {
@@ -73,6 +73,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
 /// What the estate asks of one cluster's namespace.
 #[derive(Default)]
 struct Totals {
+    /// Millicores.
     cpu: u64,
     memory: u64,
     pods: u64,
@@ -83,8 +84,9 @@ struct Totals {
 fn exceeded(cluster: &Resource<Cluster>, quota: &crate::model::Quota, totals: &Totals, out: &mut Vec<Diagnostic>) {
     let count = |limit: &Option<Spanned<u32>>| limit.as_ref().map(|l| (u64::from(l.value), l.span));
     let size = |limit: &Option<Spanned<crate::model::types::Size>>| limit.as_ref().map(|l| (l.value.0, l.span));
+    let cpu = quota.cpu.as_ref().map(|l| (l.value.millis(), l.span));
     let checks = [
-        ("cpu", count(&quota.cpu), totals.cpu, "cores", false),
+        ("cpu", cpu, totals.cpu, "", false),
         ("memory", size(&quota.memory), totals.memory, "", true),
         ("pods", count(&quota.pods), totals.pods, "pods", false),
         ("volumes", count(&quota.volumes), totals.claims, "volume claims", false),
@@ -95,7 +97,11 @@ fn exceeded(cluster: &Resource<Cluster>, quota: &crate::model::Quota, totals: &T
         if total <= limit {
             continue;
         }
-        let show = |n: u64| if is_size { format_size(n) } else { format!("{n} {unit}") };
+        let show = |n: u64| match (is_size, field) {
+            (true, _) => format_size(n),
+            (false, "cpu") => super::capacity::cpu_text(n),
+            (false, _) => format!("{n} {unit}"),
+        };
         out.push(
             Diagnostic::new(
                 Code::E0621,

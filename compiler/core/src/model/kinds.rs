@@ -40,9 +40,8 @@ pub struct Node {
     pub endpoint: Option<Spanned<Address>>,
     /// The node's WireGuard identity.
     pub wireguard: Option<Spanned<NodeWireguard>>,
-    /// CPU cores.
-    #[schemars(range(min = 1))]
-    pub cpu: Option<Spanned<u32>>,
+    /// CPU: cores (`32`), or millicores (`3500m`).
+    pub cpu: Option<Spanned<Cpu>>,
     /// Memory.
     pub memory: Option<Spanned<Size>>,
     /// GPUs.
@@ -165,9 +164,8 @@ pub struct Cluster {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
-    /// CPU cores requested, in total.
-    #[schemars(range(min = 1))]
-    pub cpu: Option<Spanned<u32>>,
+    /// CPU requested, in total: cores (`8`) or millicores (`7500m`).
+    pub cpu: Option<Spanned<Cpu>>,
     /// Memory requested, in total.
     pub memory: Option<Spanned<Size>>,
     /// Pods.
@@ -396,9 +394,8 @@ pub struct Metrics {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
-    /// CPU cores.
-    #[schemars(range(min = 1))]
-    pub cpu: Option<Spanned<u32>>,
+    /// CPU: cores (`2`) or millicores (`500m`).
+    pub cpu: Option<Spanned<Cpu>>,
     /// Memory.
     pub memory: Option<Spanned<Size>>,
     /// GPUs.

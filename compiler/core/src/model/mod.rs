@@ -8,6 +8,7 @@
 //! cannot fail except by a compiler bug (reported as E9001, never a panic).
 
 pub mod check;
+mod cpu;
 mod de;
 pub mod diff;
 pub mod expose;

@@ -232,11 +232,7 @@ const NODES_PER_THREAD: usize = 32;
 fn lower_node<'a>(
     context: &'a Context<'_>,
     index: &'a Index<'a>,
-    (scrapers, reach, replicas): (
-        &'a BTreeSet<&'a str>,
-        &'a Reach,
-        &'a BTreeMap<&'a str, Vec<&'a Resource<Backup>>>,
-    ),
+    (scrapers, reach, replicas): (&'a BTreeSet<&'a str>, &'a Reach, &'a BTreeMap<&'a str, Vec<&'a Resource<Backup>>>),
     header: &str,
     node: &'a Resource<Node>,
     render: Render,
