@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Spanned, Transport};
-use spec_compiler::model::{AccessMode, EnvValue, Health, KubernetesSecret, Resource, Resources, Service};
+use spec_compiler::model::{AccessMode, EnvValue, Health, KubernetesSecret, PodSecurity, Resource, Resources, Service};
 
 use crate::escape;
 use crate::quantity;
@@ -104,6 +104,10 @@ impl super::Lowering<'_, '_> {
             ok &= self.refuse_template(arg, "an argument", "the chart");
         }
         let (repository, tag) = split_image(&image.value);
+        // A namespace enforcing the `restricted` Pod Security Standard admits only pods that run
+        // as non-root with the runtime's seccomp profile, no privilege escalation and no
+        // capabilities: written out, so the pods are admitted (the image must run as non-root).
+        let restricted = self.pod_security_of(service) == Some(PodSecurity::Restricted);
         let stateful =
             spec.volumes.values().any(|s| self.index.storage(&s.name).is_some_and(|s| s.spec.volume.is_some()));
         // A volume one node writes to (read-write-once) cannot be shared by replicas on several
@@ -199,8 +203,10 @@ impl super::Lowering<'_, '_> {
             env,
             probes: probe.map(|p| Probes { liveness: p.clone(), readiness: p }),
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
+            security_context: restricted.then(restricted_container),
         };
         let controller = Controller {
+            pod: restricted.then(restricted_pod),
             kind: if stateful { "statefulset" } else { "deployment" },
             replicas: spec.replicas(),
             statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
@@ -312,10 +318,22 @@ struct AppTemplate {
     service_monitor: IndexMap<String, Value>,
 }
 
+/// The pod security context the `restricted` Pod Security Standard asks for.
+fn restricted_pod() -> Value {
+    json!({ "securityContext": { "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } } })
+}
+
+/// The container security context the `restricted` Pod Security Standard asks for.
+fn restricted_container() -> Value {
+    json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } })
+}
+
 #[derive(Serialize)]
 struct Controller {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod: Option<Value>,
     replicas: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     statefulset: Option<StatefulSet>,
@@ -339,6 +357,8 @@ struct Container {
     probes: Option<Probes>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<Value>,
+    #[serde(rename = "securityContext", skip_serializing_if = "Option::is_none")]
+    security_context: Option<Value>,
 }
 
 #[derive(Serialize)]

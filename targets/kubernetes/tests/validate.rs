@@ -31,6 +31,11 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "milli_cpu_on_a_cluster_generates_cleanly",
             workspace().join("specs/targets/kubernetes/milli_cpu_on_a_cluster_generates_cleanly.spec"),
         ),
+        (
+            "namespaces_with_quotas_limits_and_pod_security_generate_cleanly",
+            workspace()
+                .join("specs/targets/kubernetes/namespaces_with_quotas_limits_and_pod_security_generate_cleanly.spec"),
+        ),
     ]
 }
 

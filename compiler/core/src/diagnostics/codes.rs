@@ -129,6 +129,9 @@ codes! {
     E0622 "quota-without-requests"    Error   "a workload in a namespace with a cpu or memory quota requests none",
     E0623 "invalid-alert-template"    Error   "an alert's summary or description is not a template Prometheus can parse",
     E0624 "audience-out-of-reach"     Error   "`expose` names a network or cluster the service's node is not part of",
+    E0630 "unknown-namespace"         Error   "a service or storage names a namespace its cluster does not hold",
+    E0631 "namespace-not-chosen"      Error   "a service or storage on a cluster holding several namespaces names none",
+    E0632 "cluster-budget-beside-namespaces" Error "a cluster holding namespace blocks has its own `quota` or `limits`",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

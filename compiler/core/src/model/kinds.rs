@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::namespace::ClusterNamespaces;
 use super::types::*;
 
 /// The operating system of a node; NixOS nodes get NixOS modules, others plain systemd units.
@@ -149,9 +150,11 @@ pub struct Cluster {
     /// The worker nodes.
     #[serde(default)]
     pub agents: Vec<NodeRef>,
-    /// The namespace the estate's workloads go to. Default: `default`.
+    /// The namespace the estate's workloads go to (`namespace = "apps"`), or the namespaces the
+    /// cluster holds, each with its quota, limits and pod-security level
+    /// (`namespace team-a { … }`). Default: `default`.
     #[schemars(extend("default" = "default"))]
-    pub namespace: Option<Spanned<String>>,
+    pub namespace: Option<Spanned<ClusterNamespaces>>,
     /// The join token shared by the cluster's nodes; needed as soon as a second node joins.
     pub token: Option<Spanned<SecretRef>>,
     /// The most the estate's workloads may request in the namespace, in total.
@@ -192,6 +195,8 @@ pub struct ContainerLimits {
 pub struct Storage {
     /// Where the storage lives.
     pub on: Spanned<PlacementRef>,
+    /// The namespace of its cluster it is in. Default: the cluster's only namespace.
+    pub namespace: Option<Spanned<String>>,
     /// A ZFS dataset of one of the node's pools.
     pub zfs: Option<Spanned<ZfsDataset>>,
     /// A persistent volume on a cluster.
@@ -262,6 +267,8 @@ pub enum AccessMode {
 pub struct Service {
     /// Where it runs.
     pub on: Spanned<PlacementRef>,
+    /// The namespace of its cluster it runs in. Default: the cluster's only namespace.
+    pub namespace: Option<Spanned<String>>,
     /// The container image, `repository:tag`; a service without one is provided by its preset's
     /// target payloads.
     pub image: Option<Spanned<String>>,

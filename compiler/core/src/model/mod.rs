@@ -14,6 +14,7 @@ pub mod diff;
 pub mod expose;
 mod kind;
 pub mod kinds;
+pub mod namespace;
 pub mod shape;
 pub mod types;
 
@@ -30,6 +31,7 @@ use crate::source::Span;
 pub use expose::{Audience, Expose, Exposed};
 pub use kind::Kind;
 pub use kinds::*;
+pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
