@@ -132,6 +132,7 @@ codes! {
     E0630 "unknown-namespace"         Error   "a service or storage names a namespace its cluster does not hold",
     E0631 "namespace-not-chosen"      Error   "a service or storage on a cluster holding several namespaces names none",
     E0632 "cluster-budget-beside-namespaces" Error "a cluster holding namespace blocks has its own `quota` or `limits`",
+    E0633 "volume-of-another-namespace" Error "a service mounts a cluster volume of another namespace",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

@@ -45,6 +45,31 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         };
         let replicas = u64::from(service.spec.replicas());
         for storage in service.spec.volumes.values() {
+            // A claim is mounted only by pods of its own namespace.
+            let Some(mounted) = estate.storage(&storage.name) else { continue };
+            let same_cluster = mounted.spec.on.value.kind == "cluster" && mounted.spec.on.value.name == cluster.name;
+            let theirs = cluster.spec.namespace_of(mounted.spec.namespace.as_ref());
+            if same_cluster && theirs.is_ok() && theirs != Ok(index) {
+                let names = cluster.spec.namespaces(cluster.name_span);
+                let (ours, theirs) = (names[index].name, theirs.map_or("", |i| names[i].name));
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0633,
+                        storage.span,
+                        format!(
+                            "service `{}` in namespace `{ours}` mounts storage `{}` of namespace `{theirs}`",
+                            service.name, storage.name
+                        ),
+                    )
+                    .with_primary_label("a claim of another namespace")
+                    .with_note("Kubernetes mounts a volume claim only into pods of its own namespace")
+                    .with_help(format!(
+                        "put storage `{}` in namespace `{ours}`, or the service in `{theirs}`",
+                        storage.name
+                    )),
+                );
+            }
+
             let claims = claims_per_volume.entry(storage.name.as_str()).or_insert(1);
             *claims = (*claims).max(replicas);
         }
