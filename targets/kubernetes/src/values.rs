@@ -212,8 +212,14 @@ impl super::Lowering<'_, '_> {
             statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
             containers: IndexMap::from([("app".to_string(), container)]),
         };
+        let ingress = spec
+            .ingress
+            .iter()
+            .filter_map(|(name, route)| Some((name.clone(), ingress(service, name, route, &ports)?)))
+            .collect();
         ok.then_some(AppTemplate {
             controllers: IndexMap::from([("main".to_string(), controller)]),
+            ingress,
             service: services,
             persistence,
             service_monitor: monitors,
@@ -311,11 +317,41 @@ pub fn requirements(resources: &Resources) -> Value {
 struct AppTemplate {
     controllers: IndexMap<String, Controller>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    ingress: IndexMap<String, Value>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     service: IndexMap<String, ServiceValues>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     persistence: IndexMap<String, Claim>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     service_monitor: IndexMap<String, Value>,
+}
+
+/// An ingress route as app-template's `ingress` item: the host and path to the main Service's
+/// port, and with `tls` the cert-manager issuer annotation and a TLS entry whose Secret
+/// cert-manager fills (`<service>-<route>-tls`).
+fn ingress(
+    service: &Resource<Service>,
+    name: &str,
+    route: &Spanned<spec_compiler::model::Ingress>,
+    ports: &IndexMap<String, ServicePort>,
+) -> Option<Value> {
+    let route = &route.value;
+    let port = ports.get(route.port.value.0.as_str())?.port;
+    let host = &route.host.value;
+    let mut item = json!({
+        "hosts": [{
+            "host": host,
+            "paths": [{ "path": route.path(), "pathType": "Prefix", "service": { "identifier": "main", "port": port } }],
+        }],
+    });
+    if let Some(class) = &route.class {
+        item["className"] = json!(class.value);
+    }
+    if let Some(tls) = &route.tls {
+        item["annotations"] = json!({ "cert-manager.io/cluster-issuer": tls.value.issuer.value });
+        item["tls"] = json!([{ "hosts": [host], "secretName": format!("{}-{name}-tls", service.name) }]);
+    }
+    Some(item)
 }
 
 /// The pod security context the `restricted` Pod Security Standard asks for.

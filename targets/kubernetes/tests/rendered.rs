@@ -28,6 +28,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("chart_services", case("chart_services_take_their_fields")),
         ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
         ("namespaces", case("namespaces_with_quotas_limits_and_pod_security_generate_cleanly")),
+        ("ingress", case("ingress_with_hosts_paths_and_tls_generates_cleanly")),
     ]
 }
 
@@ -311,6 +312,46 @@ fn what_the_charts_render_is_what_the_spec_says() {
                                 "{what}: keeps capabilities"
                             );
                         }
+                    }
+                }
+
+                // Each ingress route is a rendered Ingress rule for its host and path whose backend
+                // is a rendered Service's port of that number, with the issuer and a TLS entry when
+                // the route asks for TLS.
+                for (route_name, route) in &service.spec.ingress {
+                    let route = &route.value;
+                    let number = service.spec.ports[route.port.value.0.as_str()].value.number;
+                    let rendered_services: BTreeSet<&str> = objects
+                        .iter()
+                        .filter(|o| o["kind"] == "Service")
+                        .filter_map(|o| o["metadata"]["name"].as_str())
+                        .collect();
+                    let served = objects.iter().filter(|o| o["kind"] == "Ingress").find(|o| {
+                        array(&o["spec"]["rules"]).iter().any(|rule| {
+                            rule["host"] == route.host.value.as_str()
+                                && array(&rule["http"]["paths"]).iter().any(|p| {
+                                    let backend = &p["backend"]["service"];
+                                    p["path"] == route.path()
+                                        && backend["port"]["number"] == u64::from(number)
+                                        && backend["name"].as_str().is_some_and(|n| rendered_services.contains(n))
+                                })
+                        })
+                    });
+                    let served =
+                        served.unwrap_or_else(|| panic!("{what}: ingress `{route_name}` is rendered by no Ingress"));
+                    if let Some(tls) = &route.tls {
+                        assert_eq!(
+                            served["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
+                            tls.value.issuer.value.as_str(),
+                            "{what}: ingress `{route_name}` has no issuer"
+                        );
+                        assert!(
+                            array(&served["spec"]["tls"])
+                                .iter()
+                                .any(|t| array(&t["hosts"]).iter().any(|h| h == route.host.value.as_str())
+                                    && t["secretName"].is_string()),
+                            "{what}: ingress `{route_name}` serves no TLS for its host"
+                        );
                     }
                 }
 

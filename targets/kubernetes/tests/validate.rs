@@ -36,6 +36,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace()
                 .join("specs/targets/kubernetes/namespaces_with_quotas_limits_and_pod_security_generate_cleanly.spec"),
         ),
+        (
+            "ingress_with_hosts_paths_and_tls_generates_cleanly",
+            workspace().join("specs/targets/kubernetes/ingress_with_hosts_paths_and_tls_generates_cleanly.spec"),
+        ),
     ]
 }
 

@@ -416,6 +416,11 @@ impl<'a> NodeUnits<'a> {
         for service in on.services.iter().filter(|s| s.spec.image.is_none()) {
             missing.push((service.name_span, format!("service `{}` (it has no image)", service.name)));
         }
+        for service in &on.services {
+            for (name, route) in &service.spec.ingress {
+                missing.push((route.span, format!("ingress `{name}` of service `{}`", service.name)));
+            }
+        }
         for backup in &on.backups {
             if let Some(snapshots) = &backup.spec.snapshots {
                 missing.push((snapshots.span, format!("the snapshots of backup `{}`", backup.name)));

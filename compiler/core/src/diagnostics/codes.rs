@@ -133,6 +133,8 @@ codes! {
     E0631 "namespace-not-chosen"      Error   "a service or storage on a cluster holding several namespaces names none",
     E0632 "cluster-budget-beside-namespaces" Error "a cluster holding namespace blocks has its own `quota` or `limits`",
     E0633 "volume-of-another-namespace" Error "a service mounts a cluster volume of another namespace",
+    E0634 "ingress-route-claimed-twice" Error "two ingress routes claim one host and path where they are served",
+    E0635 "invalid-host-name"         Error   "an ingress host is not a DNS name",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

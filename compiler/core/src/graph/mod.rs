@@ -11,6 +11,7 @@ mod alerts;
 mod backups;
 mod capacity;
 mod cycles;
+mod ingress;
 mod networks;
 mod placement;
 mod ports;
@@ -411,6 +412,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     ports::check(&estate, &mut diagnostics);
     capacity::check(&estate, &mut diagnostics);
     quotas::check(&estate, &mut diagnostics);
+    ingress::check(&estate, &mut diagnostics);
     backups::check(&estate, &mut diagnostics);
     alerts::check(&estate, &mut diagnostics);
     secrets::check(&estate, &mut diagnostics);

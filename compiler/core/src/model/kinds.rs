@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::ingress::Ingress;
 use super::namespace::ClusterNamespaces;
 use super::types::*;
 
@@ -269,6 +270,9 @@ pub struct Service {
     pub on: Spanned<PlacementRef>,
     /// The namespace of its cluster it runs in. Default: the cluster's only namespace.
     pub namespace: Option<Spanned<String>>,
+    /// Routes by host name and path to its ports, by name: `ingress web { host, path, port, tls }`.
+    #[serde(default)]
+    pub ingress: IndexMap<String, Spanned<Ingress>>,
     /// The container image, `repository:tag`; a service without one is provided by its preset's
     /// target payloads.
     pub image: Option<Spanned<String>>,
