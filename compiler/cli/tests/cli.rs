@@ -111,8 +111,9 @@ fn github_format_prints_workflow_annotations() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     assert!(
-        stdout
-            .starts_with("::error file=main.spec,line=3,col=9,endLine=3,endColumn=15,title=E0301::expected a cpu amount"),
+        stdout.starts_with(
+            "::error file=main.spec,line=3,col=9,endLine=3,endColumn=15,title=E0301::expected a cpu amount"
+        ),
         "{stdout}"
     );
 }

@@ -50,25 +50,29 @@ impl super::Lowering<'_, '_> {
     pub fn check_limits(&mut self) {
         let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
         let single = namespaces.len() == 1;
-        for (index, namespace) in namespaces.iter().enumerate() {
-            let Some(limits) = namespace.limits else { continue };
-            let Some(max) = &limits.value.max else { continue };
-            let max = &max.value;
-            let whose = match single {
-                true => format!("cluster `{}`", self.cluster.name),
-                false => format!("namespace `{}`", namespace.name),
+        let whose = |namespace: &spec_compiler::model::ClusterNamespace<'_>| match single {
+            true => format!("cluster `{}`", self.cluster.name),
+            false => format!("namespace `{}`", namespace.name),
+        };
+        let maxima: Vec<Option<(&Resources, String)>> = namespaces
+            .iter()
+            .map(|n| n.limits.and_then(|l| l.value.max.as_ref()).map(|max| (&max.value, whose(n))))
+            .collect();
+        for (namespace, maximum) in namespaces.iter().zip(&maxima) {
+            let (Some((max, whose)), Some(default)) =
+                (maximum, namespace.limits.and_then(|l| l.value.default.as_ref()))
+            else {
+                continue;
             };
-            if let Some(default) = &limits.value.default {
-                self.over_max(&default.value, max, &format!("the default of {whose}"), &whose);
-            }
-            for service in self.on.services.clone() {
-                if self.cluster.spec.namespace_of(service.spec.namespace.as_ref()) != Ok(index) {
-                    continue;
-                }
-                if let Some(resources) = &service.spec.resources {
-                    self.over_max(&resources.value, max, &format!("service `{}`", service.name), &whose);
-                }
-            }
+            self.over_max(&default.value, max, &format!("the default of {whose}"), whose);
+        }
+        // One pass over the services, each held to its own namespace's maximum.
+        for service in self.on.services.clone() {
+            let Ok(index) = self.cluster.spec.namespace_of(service.spec.namespace.as_ref()) else { continue };
+            let (Some(Some((max, whose))), Some(resources)) = (maxima.get(index), &service.spec.resources) else {
+                continue;
+            };
+            self.over_max(&resources.value, max, &format!("service `{}`", service.name), whose);
         }
     }
 
