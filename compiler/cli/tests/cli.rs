@@ -98,7 +98,7 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(d["file"], "main.spec");
     assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(3), Some(9)));
     assert_eq!((d["end_line"].as_u64(), d["end_column"].as_u64()), (Some(3), Some(15)));
-    assert!(d["message"].as_str().is_some_and(|m| m.contains("expected an integer for `cpu`")), "{d}");
+    assert!(d["message"].as_str().is_some_and(|m| m.contains("expected a cpu amount for `cpu`")), "{d}");
     assert!(d["help"].is_string());
     assert_eq!(d["labels"][0]["line"], 3);
 }
@@ -111,8 +111,9 @@ fn github_format_prints_workflow_annotations() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     assert!(
-        stdout
-            .starts_with("::error file=main.spec,line=3,col=9,endLine=3,endColumn=15,title=E0301::expected an integer"),
+        stdout.starts_with(
+            "::error file=main.spec,line=3,col=9,endLine=3,endColumn=15,title=E0301::expected a cpu amount"
+        ),
         "{stdout}"
     );
 }

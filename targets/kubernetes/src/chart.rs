@@ -466,6 +466,9 @@ impl super::Lowering<'_, '_> {
         for arg in &spec.args {
             untaken.push((arg.span, "args", "set the chart's arguments in `helm { values { … } }`".into()));
         }
+        for route in spec.ingress.values() {
+            untaken.push((route.span, "ingress", "set the chart's own ingress in `helm { values { … } }`".into()));
+        }
         for (span, field, help) in &untaken {
             self.diagnostics.push(
                 Diagnostic::new(

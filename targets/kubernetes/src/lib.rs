@@ -128,9 +128,27 @@ struct Lowering<'a, 'm> {
 }
 
 impl Lowering<'_, '_> {
-    /// The namespace the estate's workloads go to.
+    /// The cluster's first (or only) namespace: where the Flux sources, releases and the
+    /// cluster-wide objects live.
     fn namespace(&self) -> &str {
-        self.cluster.spec.namespace.as_ref().map_or("default", |n| n.value.as_str())
+        self.cluster.spec.first_namespace()
+    }
+
+    /// The namespace a service runs in (the checks have refused an unknown or missing choice).
+    fn namespace_of(&self, chosen: Option<&spec_compiler::model::types::Spanned<String>>) -> &str {
+        let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
+        let index = self.cluster.spec.namespace_of(chosen).unwrap_or(0);
+        namespaces.get(index).map_or("default", |n| n.name)
+    }
+
+    /// The Pod Security Standard the namespace a service runs in enforces.
+    fn pod_security_of(
+        &self,
+        service: &Resource<spec_compiler::model::Service>,
+    ) -> Option<spec_compiler::model::PodSecurity> {
+        let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
+        let index = self.cluster.spec.namespace_of(service.spec.namespace.as_ref()).ok()?;
+        namespaces.get(index).and_then(|n| n.pod_security).map(|p| p.value)
     }
 
     /// Adds a file: the header, then the documents.

@@ -1,10 +1,10 @@
-//! The cluster's per-container limits (`limits { default, max }`): the `LimitRange` written for
-//! them, and the check that no service on the cluster asks for more than `max` (E1207), which the
+//! A namespace's per-container limits (`limits { default, max }`): the `LimitRange` written for
+//! them, and the check that no service in the namespace asks for more than `max` (E1207), which the
 //! API server would otherwise refuse at admission, long after `spec check` said nothing.
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{Size, Spanned};
+use spec_compiler::model::types::{Cpu, Size, Spanned};
 use spec_compiler::model::{ContainerLimits, Resources};
 
 use crate::quantity;
@@ -45,28 +45,43 @@ pub fn limit_range(limits: &ContainerLimits) -> Value {
 }
 
 impl super::Lowering<'_, '_> {
-    /// Reports every service whose resources exceed the cluster's `limits.max`, and a default
+    /// Reports every service whose resources exceed its namespace's `limits.max`, and a default
     /// above the maximum (a `LimitRange` the API server refuses).
     pub fn check_limits(&mut self) {
-        let Some(limits) = &self.cluster.spec.limits else { return };
-        let Some(max) = &limits.value.max else { return };
-        let max = &max.value;
-        let cluster = self.cluster.name.clone();
-        if let Some(default) = &limits.value.default {
-            self.over_max(&default.value, max, &format!("the default of cluster `{cluster}`"));
+        let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
+        let single = namespaces.len() == 1;
+        let whose = |namespace: &spec_compiler::model::ClusterNamespace<'_>| match single {
+            true => format!("cluster `{}`", self.cluster.name),
+            false => format!("namespace `{}`", namespace.name),
+        };
+        let maxima: Vec<Option<(&Resources, String)>> = namespaces
+            .iter()
+            .map(|n| n.limits.and_then(|l| l.value.max.as_ref()).map(|max| (&max.value, whose(n))))
+            .collect();
+        for (namespace, maximum) in namespaces.iter().zip(&maxima) {
+            let (Some((max, whose)), Some(default)) =
+                (maximum, namespace.limits.and_then(|l| l.value.default.as_ref()))
+            else {
+                continue;
+            };
+            self.over_max(&default.value, max, &format!("the default of {whose}"), whose);
         }
+        // One pass over the services, each held to its own namespace's maximum.
         for service in self.on.services.clone() {
-            if let Some(resources) = &service.spec.resources {
-                self.over_max(&resources.value, max, &format!("service `{}`", service.name));
-            }
+            let Ok(index) = self.cluster.spec.namespace_of(service.spec.namespace.as_ref()) else { continue };
+            let (Some(Some((max, whose))), Some(resources)) = (maxima.get(index), &service.spec.resources) else {
+                continue;
+            };
+            self.over_max(&resources.value, max, &format!("service `{}`", service.name), whose);
         }
     }
 
-    fn over_max(&mut self, asked: &Resources, max: &Resources, who: &str) {
+    fn over_max(&mut self, asked: &Resources, max: &Resources, who: &str, whose: &str) {
         let size = |s: &Spanned<Size>| (s.span, s.value.0, quantity::size(s.value));
         let number = |n: &Spanned<u32>| (n.span, u64::from(n.value), n.value.to_string());
+        let cpu = |c: &Spanned<Cpu>| (c.span, c.value.millis(), c.value.quantity());
         let pairs = [
-            ("cpu", asked.cpu.as_ref().map(number), max.cpu.as_ref().map(number)),
+            ("cpu", asked.cpu.as_ref().map(cpu), max.cpu.as_ref().map(cpu)),
             ("memory", asked.memory.as_ref().map(size), max.memory.as_ref().map(size)),
             ("gpu", asked.gpu.as_ref().map(number), max.gpu.as_ref().map(number)),
         ];
@@ -79,14 +94,17 @@ impl super::Lowering<'_, '_> {
                 Diagnostic::new(
                     Code::E1207,
                     span,
-                    format!("{who} asks for {what} {asked_text}, over the cluster's per-container maximum {max_text}"),
+                    format!(
+                        "{who} asks for {what} {asked_text}, over the {} per-container maximum {max_text}",
+                        match whose.starts_with("cluster") {
+                            true => "cluster's",
+                            false => "namespace's",
+                        }
+                    ),
                 )
                 .with_primary_label(format!("more than `limits.max.{what}`"))
                 .with_label(max_span, "the maximum")
-                .with_help(format!(
-                    "ask for at most {max_text}, or raise `limits.max.{what}` of cluster `{}`",
-                    self.cluster.name
-                )),
+                .with_help(format!("ask for at most {max_text}, or raise `limits.max.{what}` of {whose}")),
             );
         }
     }

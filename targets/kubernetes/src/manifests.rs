@@ -1,7 +1,8 @@
 //! `k8s/<cluster>/`: the objects no chart covers.
 //!
-//! - `namespace.yaml`: the `Namespace` (unless `default`), a `ResourceQuota` from `quota` and a
-//!   `LimitRange` from `limits`.
+//! - `namespace.yaml`: per namespace the cluster holds, the `Namespace` (unless `default`) with its
+//!   `pod-security.kubernetes.io/enforce` label, a `ResourceQuota` from its `quota` and a
+//!   `LimitRange` from its `limits`.
 //! - `secrets.yaml`: an External Secrets `ExternalSecret` (`external-secrets.io/v1`) for each
 //!   secret with an `external` backend that the cluster's workloads use; it creates a Secret named
 //!   after the spec's secret, which `secretKeyRef`s point at.
@@ -16,7 +17,9 @@
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Payload, Spanned};
-use spec_compiler::model::{Backup, Cadence, EnvValue, Keep, KubernetesSecret, Offsite, Resource, Workflow};
+use spec_compiler::model::{
+    Backup, Cadence, ClusterNamespaces, EnvValue, Keep, KubernetesSecret, Offsite, Resource, Workflow,
+};
 use spec_compiler::source::Span;
 
 use crate::chart::claim_selector;
@@ -24,6 +27,30 @@ use crate::limits::limit_range;
 use crate::quantity;
 use crate::releases::commented_documents;
 use crate::values::STORAGE_LABEL;
+
+/// The label a namespace's Pod Security Standard is enforced by.
+const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+
+/// A `ResourceQuota`'s `hard` from a namespace's quota.
+fn hard(quota: &spec_compiler::model::Quota) -> serde_json::Map<String, Value> {
+    let mut hard = serde_json::Map::new();
+    if let Some(cpu) = &quota.cpu {
+        hard.insert("requests.cpu".into(), json!(cpu.value.quantity()));
+    }
+    if let Some(memory) = &quota.memory {
+        hard.insert("requests.memory".into(), json!(quantity::size(memory.value)));
+    }
+    if let Some(pods) = &quota.pods {
+        hard.insert("pods".into(), json!(pods.value.to_string()));
+    }
+    if let Some(volumes) = &quota.volumes {
+        hard.insert("persistentvolumeclaims".into(), json!(volumes.value.to_string()));
+    }
+    if let Some(storage) = &quota.storage {
+        hard.insert("requests.storage".into(), json!(quantity::size(storage.value)));
+    }
+    hard
+}
 
 impl super::Lowering<'_, '_> {
     /// Writes the cluster's raw manifests and their `kustomization.yaml`.
@@ -71,65 +98,73 @@ impl super::Lowering<'_, '_> {
         json!({ "apiVersion": api_version, "kind": kind, "metadata": self.metadata(name), "spec": spec })
     }
 
+    /// Per namespace the cluster holds: the `Namespace` (unless `default`) with its pod-security
+    /// label, a `ResourceQuota` from its `quota` and a `LimitRange` from its `limits`.
     fn namespace_objects(&self, provenance: &str) -> Vec<(String, Value)> {
-        let spec = &self.cluster.spec;
         let mut documents = Vec::new();
-        let from = format!("from {provenance}");
-        if self.namespace() != "default" {
-            let mut namespace =
-                json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": self.metadata(self.namespace()) });
-            if let Some(metadata) = namespace["metadata"].as_object_mut() {
-                metadata.remove("namespace");
+        let held = matches!(self.cluster.spec.namespace.as_ref().map(|n| &n.value), Some(ClusterNamespaces::Held(_)));
+        for namespace in self.cluster.spec.namespaces(self.cluster.name_span) {
+            // A held namespace comes from its block; the single one from the cluster, as before.
+            let from = match held {
+                true => format!("from {}", self.context.provenance(namespace.span)),
+                false => format!("from {provenance}"),
+            };
+            let metadata = |name: &str| {
+                let mut metadata = self.metadata(name);
+                metadata["namespace"] = json!(namespace.name);
+                metadata
+            };
+            let object = |kind: &str, spec: Value| json!({ "apiVersion": "v1", "kind": kind, "metadata": metadata("estate"), "spec": spec });
+            if namespace.name != "default" || namespace.pod_security.is_some() {
+                let mut metadata = metadata(namespace.name);
+                if let Some(metadata) = metadata.as_object_mut() {
+                    metadata.remove("namespace");
+                }
+                if let Some(level) = namespace.pod_security {
+                    metadata["labels"] = json!({ POD_SECURITY_ENFORCE: level.value.label() });
+                }
+                documents
+                    .push((from.clone(), json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": metadata })));
             }
-            documents.push((from.clone(), namespace));
-        }
-        if let Some(quota) = &spec.quota {
-            let quota = &quota.value;
-            let mut hard = serde_json::Map::new();
-            if let Some(cpu) = &quota.cpu {
-                hard.insert("requests.cpu".into(), json!(cpu.value.to_string()));
+            if let Some(quota) = namespace.quota {
+                documents.push((from.clone(), object("ResourceQuota", json!({ "hard": hard(&quota.value) }))));
             }
-            if let Some(memory) = &quota.memory {
-                hard.insert("requests.memory".into(), json!(quantity::size(memory.value)));
+            if let Some(limits) = namespace.limits {
+                documents.push((from, object("LimitRange", json!({ "limits": [limit_range(&limits.value)] }))));
             }
-            if let Some(pods) = &quota.pods {
-                hard.insert("pods".into(), json!(pods.value.to_string()));
-            }
-            if let Some(volumes) = &quota.volumes {
-                hard.insert("persistentvolumeclaims".into(), json!(volumes.value.to_string()));
-            }
-            if let Some(storage) = &quota.storage {
-                hard.insert("requests.storage".into(), json!(quantity::size(storage.value)));
-            }
-            documents.push((from.clone(), self.object("v1", "ResourceQuota", "estate", json!({ "hard": hard }))));
-        }
-        if let Some(limits) = &spec.limits {
-            documents.push((
-                from,
-                self.object("v1", "LimitRange", "estate", json!({ "limits": [limit_range(&limits.value)] })),
-            ));
         }
         documents
     }
 
     /// The secrets the cluster's services (their env and chart values), workflows and backups
-    /// use, in first-use order.
-    fn used_secrets(&self) -> Vec<&str> {
+    /// use, each with the namespace that reads it, in first-use order: a Secret is read only in
+    /// its own namespace, so one used in two namespaces is written into both.
+    fn used_secrets(&self) -> Vec<(&str, &str)> {
         let mut seen = indexmap::IndexSet::new();
-        let env = self.on.services.iter().flat_map(|s| s.spec.env.values()).chain(
-            self.on.workflows.iter().flat_map(|w| w.spec.step.value.values().flat_map(|s| s.value.env.values())),
-        );
-        for value in env {
-            if let EnvValue::Secret(secret) = &value.value {
-                seen.insert(secret.name.as_str());
+        let first = self.namespace();
+        for service in &self.on.services {
+            let namespace = self.namespace_of(service.spec.namespace.as_ref());
+            for value in service.spec.env.values() {
+                if let EnvValue::Secret(secret) = &value.value {
+                    seen.insert((secret.name.as_str(), namespace));
+                }
             }
         }
-        for helm in self.on.services.iter().filter_map(|s| s.spec.helm.as_ref()) {
+        let steps =
+            self.on.workflows.iter().flat_map(|w| w.spec.step.value.values().flat_map(|s| s.value.env.values()));
+        for value in steps {
+            if let EnvValue::Secret(secret) = &value.value {
+                seen.insert((secret.name.as_str(), first));
+            }
+        }
+        for service in &self.on.services {
+            let Some(helm) = &service.spec.helm else { continue };
+            let namespace = self.namespace_of(service.spec.namespace.as_ref());
             let mut stack: Vec<&Payload> = helm.value.values.values().collect();
             while let Some(value) = stack.pop() {
                 match value {
                     Payload::Reference(reference) if reference.kind == "secret" => {
-                        seen.insert(reference.name.as_str());
+                        seen.insert((reference.name.as_str(), namespace));
                     }
                     Payload::List(items) => stack.extend(items.iter().rev()),
                     Payload::Map(map) | Payload::Tagged(_, map) => stack.extend(map.values().rev()),
@@ -140,15 +175,28 @@ impl super::Lowering<'_, '_> {
         for backup in &self.on.backups {
             if let Some(offsite) = &backup.spec.offsite {
                 let Offsite::Restic { password, .. } = &offsite.value;
-                seen.insert(password.name.as_str());
+                seen.insert((password.name.as_str(), self.namespace_of_storage(backup)));
             }
         }
         seen.into_iter().collect()
     }
 
+    /// The namespace of the storage a backup copies (where its k8up `Schedule` must live).
+    fn namespace_of_storage(&self, backup: &Resource<Backup>) -> &str {
+        let chosen = self.index.storage(&backup.spec.source.value.name).and_then(|s| s.spec.namespace.as_ref());
+        self.namespace_of(chosen)
+    }
+
+    /// An object in a given namespace of the cluster.
+    fn object_in(&self, namespace: &str, api_version: &str, kind: &str, name: &str, spec: Value) -> Value {
+        let mut object = self.object(api_version, kind, name, spec);
+        object["metadata"]["namespace"] = json!(namespace);
+        object
+    }
+
     fn external_secrets(&self) -> Vec<(String, Value)> {
         let mut documents = Vec::new();
-        for name in self.used_secrets() {
+        for (name, namespace) in self.used_secrets() {
             let Some(secret) = self.index.secret(name) else { continue };
             let Some(backend) = &secret.spec.k8s else { continue };
             let KubernetesSecret::External { store, path, key } = &backend.value else { continue };
@@ -159,7 +207,7 @@ impl super::Lowering<'_, '_> {
                 "data": [{ "secretKey": key, "remoteRef": { "key": path, "property": key } }],
             });
             let from = format!("from {}", self.context.provenance(secret.span));
-            documents.push((from, self.object("external-secrets.io/v1", "ExternalSecret", name, spec)));
+            documents.push((from, self.object_in(namespace, "external-secrets.io/v1", "ExternalSecret", name, spec)));
         }
         documents
     }
@@ -305,7 +353,7 @@ impl super::Lowering<'_, '_> {
             };
             spec["check"] = json!({ "schedule": schedule });
         }
-        Some(self.object("k8up.io/v1", "Schedule", &backup.name, spec))
+        Some(self.object_in(self.namespace_of_storage(backup), "k8up.io/v1", "Schedule", &backup.name, spec))
     }
 
     /// The k8up backend of a restic repository: `s3:`, `b2:` and `rest:` repositories have one;

@@ -1,5 +1,6 @@
 //! Kubernetes resource quantities and durations from the model's typed values: sizes in the
-//! largest binary unit that divides them (`8Gi`), CPU in cores, durations in Go's form (`15m`).
+//! largest binary unit that divides them (`8Gi`), CPU in cores or millicores (`2`, `500m`, from
+//! [`Cpu::quantity`](spec_compiler::model::types::Cpu::quantity)), durations in Go's form (`15m`).
 
 use spec_compiler::model::types::{Duration, Size};
 

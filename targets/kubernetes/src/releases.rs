@@ -81,6 +81,13 @@ impl super::Lowering<'_, '_> {
             if !needs.is_empty() {
                 spec["dependsOn"] = Value::Array(needs);
             }
+            // The release lives beside its chart source in the cluster's first namespace and
+            // installs the chart into the service's own.
+            let chosen = self.index.service(service).and_then(|s| s.spec.namespace.as_ref());
+            let target = self.namespace_of(chosen);
+            if target != self.namespace() {
+                spec["targetNamespace"] = json!(target);
+            }
             spec["install"] = json!({ "remediation": { "retries": 3 } });
             spec["upgrade"] = json!({ "remediation": { "retries": 3 } });
             spec["values"] = release.values.clone();

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Spanned, Transport};
-use spec_compiler::model::{AccessMode, EnvValue, Health, KubernetesSecret, Resource, Resources, Service};
+use spec_compiler::model::{AccessMode, EnvValue, Health, KubernetesSecret, PodSecurity, Resource, Resources, Service};
 
 use crate::escape;
 use crate::quantity;
@@ -105,6 +105,10 @@ impl super::Lowering<'_, '_> {
             ok &= self.refuse_template(arg, "an argument", "the chart");
         }
         let (repository, tag) = split_image(&image.value);
+        // A namespace enforcing the `restricted` Pod Security Standard admits only pods that run
+        // as non-root with the runtime's seccomp profile, no privilege escalation and no
+        // capabilities: written out, so the pods are admitted (the image must run as non-root).
+        let restricted = self.pod_security_of(service) == Some(PodSecurity::Restricted);
         let stateful =
             spec.volumes.values().any(|s| self.index.storage(&s.name).is_some_and(|s| s.spec.volume.is_some()));
         // A volume one node writes to (read-write-once) cannot be shared by replicas on several
@@ -205,15 +209,23 @@ impl super::Lowering<'_, '_> {
             env,
             probes: probe.map(|p| Probes { liveness: p.clone(), readiness: p }),
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
+            security_context: restricted.then(restricted_container),
         };
         let controller = Controller {
+            pod: restricted.then(restricted_pod),
             kind: if stateful { "statefulset" } else { "deployment" },
             replicas: spec.replicas(),
             statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
             containers: IndexMap::from([("app".to_string(), container)]),
         };
+        let ingress = spec
+            .ingress
+            .iter()
+            .filter_map(|(name, route)| Some((name.clone(), ingress(service, name, route, &ports)?)))
+            .collect();
         ok.then_some(AppTemplate {
             controllers: IndexMap::from([("main".to_string(), controller)]),
+            ingress,
             service: services,
             persistence,
             service_monitor: monitors,
@@ -277,7 +289,7 @@ pub fn access_mode(mode: AccessMode) -> &'static str {
 pub fn quantities(resources: &Resources) -> serde_json::Map<String, Value> {
     let mut quantities = serde_json::Map::new();
     if let Some(cpu) = &resources.cpu {
-        quantities.insert("cpu".into(), json!(cpu.value.to_string()));
+        quantities.insert("cpu".into(), json!(cpu.value.quantity()));
     }
     if let Some(memory) = &resources.memory {
         quantities.insert("memory".into(), json!(quantity::size(memory.value)));
@@ -311,6 +323,8 @@ pub fn requirements(resources: &Resources) -> Value {
 struct AppTemplate {
     controllers: IndexMap<String, Controller>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    ingress: IndexMap<String, Value>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     service: IndexMap<String, ServiceValues>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     persistence: IndexMap<String, Claim>,
@@ -318,10 +332,50 @@ struct AppTemplate {
     service_monitor: IndexMap<String, Value>,
 }
 
+/// An ingress route as app-template's `ingress` item: the host and path to the main Service's
+/// port, and with `tls` the cert-manager issuer annotation and a TLS entry whose Secret
+/// cert-manager fills (`<service>-<route>-tls`).
+fn ingress(
+    service: &Resource<Service>,
+    name: &str,
+    route: &Spanned<spec_compiler::model::Ingress>,
+    ports: &IndexMap<String, ServicePort>,
+) -> Option<Value> {
+    let route = &route.value;
+    let port = ports.get(route.port.value.0.as_str())?.port;
+    let host = &route.host.value;
+    let mut item = json!({
+        "hosts": [{
+            "host": host,
+            "paths": [{ "path": route.path(), "pathType": "Prefix", "service": { "identifier": "main", "port": port } }],
+        }],
+    });
+    if let Some(class) = &route.class {
+        item["className"] = json!(class.value);
+    }
+    if let Some(tls) = &route.tls {
+        item["annotations"] = json!({ "cert-manager.io/cluster-issuer": tls.value.issuer.value });
+        item["tls"] = json!([{ "hosts": [host], "secretName": format!("{}-{name}-tls", service.name) }]);
+    }
+    Some(item)
+}
+
+/// The pod security context the `restricted` Pod Security Standard asks for.
+fn restricted_pod() -> Value {
+    json!({ "securityContext": { "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } } })
+}
+
+/// The container security context the `restricted` Pod Security Standard asks for.
+fn restricted_container() -> Value {
+    json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } })
+}
+
 #[derive(Serialize)]
 struct Controller {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod: Option<Value>,
     replicas: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     statefulset: Option<StatefulSet>,
@@ -345,6 +399,8 @@ struct Container {
     probes: Option<Probes>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<Value>,
+    #[serde(rename = "securityContext", skip_serializing_if = "Option::is_none")]
+    security_context: Option<Value>,
 }
 
 #[derive(Serialize)]

@@ -26,6 +26,9 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("tour", workspace().join("examples/tour/main.spec")),
         ("every_workload", case("a_cluster_with_every_workload_generates_cleanly")),
         ("chart_services", case("chart_services_take_their_fields")),
+        ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
+        ("namespaces", case("namespaces_with_quotas_limits_and_pod_security_generate_cleanly")),
+        ("ingress", case("ingress_with_hosts_paths_and_tls_generates_cleanly")),
     ]
 }
 
@@ -227,19 +230,21 @@ fn what_the_charts_render_is_what_the_spec_says() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
         for cluster in &model.clusters {
-            let namespace = cluster.spec.namespace.as_ref().map_or("default", |n| n.value.as_str());
             let manifests: Vec<Value> = files
                 .iter()
                 .filter(|(path, _)| path.starts_with(&format!("k8s/{}/", cluster.name)))
                 .flat_map(|(_, contents)| documents(contents))
                 .collect();
             let provided = provided_secrets(model, &manifests);
-            let limit_ranges: Vec<&Value> = manifests
-                .iter()
-                .filter(|o| o["kind"] == "LimitRange")
-                .flat_map(|o| array(&o["spec"]["limits"]))
-                .filter(|item| item["type"] == "Container")
-                .collect();
+            // Each namespace's LimitRange items: a container is held to its own namespace's only.
+            let limit_ranges_in = |namespace: &str| -> Vec<&Value> {
+                manifests
+                    .iter()
+                    .filter(|o| o["kind"] == "LimitRange" && o["metadata"]["namespace"] == namespace)
+                    .flat_map(|o| array(&o["spec"]["limits"]))
+                    .filter(|item| item["type"] == "Container")
+                    .collect()
+            };
             // The labels of each storage's claim, as rendered, for the k8up check.
             let mut claim_labels: BTreeMap<String, Value> = BTreeMap::new();
             for service in &model.services {
@@ -258,11 +263,18 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .filter(|(path, _)| *path == format!("helm/{}/releases.yaml", cluster.name))
                     .flat_map(|(_, contents)| documents(contents))
                     .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == service.name.as_str())
-                    .and_then(|o| o["spec"]["releaseName"].as_str().map(str::to_string))
-                    .unwrap_or_else(|| {
-                        panic!("{name}: service `{}` has no HelmRelease with a releaseName", service.name)
-                    });
-                let objects = render(&helm, &charts, &release, namespace, &values_file, first_line);
+                    .expect("a HelmRelease per service");
+                let release_name = release["spec"]["releaseName"].as_str().map(str::to_string).unwrap_or_else(|| {
+                    panic!("{name}: service `{}` has no HelmRelease with a releaseName", service.name)
+                });
+                // Installed where Flux installs it: the targetNamespace, else the release's own.
+                let namespace = release["spec"]["targetNamespace"]
+                    .as_str()
+                    .or_else(|| release["metadata"]["namespace"].as_str())
+                    .unwrap_or("default")
+                    .to_string();
+                let limit_ranges = limit_ranges_in(&namespace);
+                let objects = render(&helm, &charts, &release_name, &namespace, &values_file, first_line);
                 rendered_values += 1;
                 let what = format!("{name}: service `{}` ({chart})", service.name);
                 let workloads: Vec<&Value> = objects.iter().filter(|o| pod_spec(o).is_some()).collect();
@@ -272,6 +284,76 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
                     .filter_map(|c| c["image"].as_str())
                     .collect();
+
+                // In a namespace enforcing the `restricted` Pod Security Standard, every pod carries
+                // what the standard's admission checks first: non-root, the runtime's seccomp
+                // profile, no privilege escalation, every capability dropped.
+                let restricted = manifests.iter().any(|o| {
+                    o["kind"] == "Namespace"
+                        && o["metadata"]["name"] == namespace.as_str()
+                        && o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+                });
+                if restricted {
+                    for workload in &workloads {
+                        let pod = pod_spec(workload).expect("pod");
+                        assert_eq!(
+                            pod["securityContext"]["runAsNonRoot"], true,
+                            "{what}: runs as root in a restricted namespace"
+                        );
+                        assert_eq!(
+                            pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault",
+                            "{what}: no seccomp profile"
+                        );
+                        for container in array(&pod["containers"]) {
+                            let context = &container["securityContext"];
+                            assert_eq!(context["allowPrivilegeEscalation"], false, "{what}: may escalate privileges");
+                            assert!(
+                                array(&context["capabilities"]["drop"]).iter().any(|c| c == "ALL"),
+                                "{what}: keeps capabilities"
+                            );
+                        }
+                    }
+                }
+
+                // Each ingress route is a rendered Ingress rule for its host and path whose backend
+                // is a rendered Service's port of that number, with the issuer and a TLS entry when
+                // the route asks for TLS.
+                for (route_name, route) in &service.spec.ingress {
+                    let route = &route.value;
+                    let number = service.spec.ports[route.port.value.0.as_str()].value.number;
+                    let rendered_services: BTreeSet<&str> = objects
+                        .iter()
+                        .filter(|o| o["kind"] == "Service")
+                        .filter_map(|o| o["metadata"]["name"].as_str())
+                        .collect();
+                    let served = objects.iter().filter(|o| o["kind"] == "Ingress").find(|o| {
+                        array(&o["spec"]["rules"]).iter().any(|rule| {
+                            rule["host"] == route.host.value.as_str()
+                                && array(&rule["http"]["paths"]).iter().any(|p| {
+                                    let backend = &p["backend"]["service"];
+                                    p["path"] == route.path()
+                                        && backend["port"]["number"] == u64::from(number)
+                                        && backend["name"].as_str().is_some_and(|n| rendered_services.contains(n))
+                                })
+                        })
+                    });
+                    let served =
+                        served.unwrap_or_else(|| panic!("{what}: ingress `{route_name}` is rendered by no Ingress"));
+                    if let Some(tls) = &route.tls {
+                        assert_eq!(
+                            served["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
+                            tls.value.issuer.value.as_str(),
+                            "{what}: ingress `{route_name}` has no issuer"
+                        );
+                        assert!(
+                            array(&served["spec"]["tls"])
+                                .iter()
+                                .any(|t| array(&t["hosts"]).iter().any(|h| h == route.host.value.as_str())
+                                    && t["secretName"].is_string()),
+                            "{what}: ingress `{route_name}` serves no TLS for its host"
+                        );
+                    }
+                }
 
                 // Every container passes the namespace's LimitRange at admission.
                 for workload in &workloads {
@@ -288,7 +370,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 if let Some(resources) = &service.spec.resources {
                     let resources = &resources.value;
                     let wanted: Vec<(&str, &str, u128)> = [
-                        resources.cpu.as_ref().map(|c| ("requests", "cpu", u128::from(c.value) * 1000)),
+                        resources.cpu.as_ref().map(|c| ("requests", "cpu", u128::from(c.value.millis()))),
                         resources.memory.as_ref().map(|m| ("requests", "memory", u128::from(m.value.0) * 1000)),
                         resources.gpu.as_ref().map(|g| ("limits", "nvidia.com/gpu", u128::from(g.value) * 1000)),
                     ]

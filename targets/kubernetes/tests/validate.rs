@@ -27,6 +27,19 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "chart_services_take_their_fields",
             workspace().join("specs/targets/kubernetes/chart_services_take_their_fields.spec"),
         ),
+        (
+            "milli_cpu_on_a_cluster_generates_cleanly",
+            workspace().join("specs/targets/kubernetes/milli_cpu_on_a_cluster_generates_cleanly.spec"),
+        ),
+        (
+            "namespaces_with_quotas_limits_and_pod_security_generate_cleanly",
+            workspace()
+                .join("specs/targets/kubernetes/namespaces_with_quotas_limits_and_pod_security_generate_cleanly.spec"),
+        ),
+        (
+            "ingress_with_hosts_paths_and_tls_generates_cleanly",
+            workspace().join("specs/targets/kubernetes/ingress_with_hosts_paths_and_tls_generates_cleanly.spec"),
+        ),
     ]
 }
 

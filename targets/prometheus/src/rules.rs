@@ -265,7 +265,7 @@ impl<'m> Planner<'m, '_> {
     }
 
     fn namespace(&self, cluster: &str) -> &'m str {
-        self.clusters.get(cluster).and_then(|c| c.spec.namespace.as_ref()).map_or("default", |n| n.value.as_str())
+        self.clusters.get(cluster).map_or("default", |c| c.spec.first_namespace())
     }
 
     /// An alert written in the spec, top-level or owned by a service (`base` labels first).

@@ -229,7 +229,7 @@ impl<'a> NodeUnits<'a> {
         }
         if let Some(resources) = &spec.resources {
             if let Some(cpu) = &resources.cpu {
-                args.push(format!("--cpus={}", cpu.value));
+                args.push(format!("--cpus={}", cpu.value.decimal()));
             }
             if let Some(memory) = &resources.memory {
                 args.push(format!("--memory={}b", memory.value.0));
@@ -424,6 +424,11 @@ impl<'a> NodeUnits<'a> {
         let mut missing: Vec<(Span, String)> = Vec::new();
         for service in on.services.iter().filter(|s| s.spec.image.is_none()) {
             missing.push((service.name_span, format!("service `{}` (it has no image)", service.name)));
+        }
+        for service in &on.services {
+            for (name, route) in &service.spec.ingress {
+                missing.push((route.span, format!("ingress `{name}` of service `{}`", service.name)));
+            }
         }
         for backup in &on.backups {
             if let Some(snapshots) = &backup.spec.snapshots {

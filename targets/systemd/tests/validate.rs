@@ -26,6 +26,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/a_restic_backup_and_health_checks_on_ubuntu.spec"),
         workspace().join("specs/targets/systemd/k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/a_container_on_ubuntu_needed_from_another_node_generates_cleanly.spec"),
+        workspace().join("specs/targets/systemd/milli_cpu_on_ubuntu_generates_cleanly.spec"),
     ]
 }
 
@@ -82,6 +83,7 @@ fn the_outputs_match_their_snapshots() {
         ("tour", &estates[0]),
         ("a_restic_backup_and_health_checks_on_ubuntu", &estates[2]),
         ("k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly", &estates[3]),
+        ("milli_cpu_on_ubuntu_generates_cleanly", &estates[4]),
     ];
     for (name, estate) in named {
         let mut all = String::new();

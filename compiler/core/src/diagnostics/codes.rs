@@ -130,6 +130,12 @@ codes! {
     E0623 "invalid-alert-template"    Error   "an alert's summary or description is not a template Prometheus can parse",
     E0624 "audience-out-of-reach"     Error   "`expose` names a network or cluster the service's node is not part of",
     E0625 "endpoint-unresolved"       Error   "`service.NAME.host`, `.port` or `.url` has no value where it is read",
+    E0630 "unknown-namespace"         Error   "a service or storage names a namespace its cluster does not hold",
+    E0631 "namespace-not-chosen"      Error   "a service or storage on a cluster holding several namespaces names none",
+    E0632 "cluster-budget-beside-namespaces" Error "a cluster holding namespace blocks has its own `quota` or `limits`",
+    E0633 "volume-of-another-namespace" Error "a service mounts a cluster volume of another namespace",
+    E0634 "ingress-route-claimed-twice" Error "two ingress routes claim one host and path where they are served",
+    E0635 "invalid-host-name"         Error   "an ingress host is not a DNS name",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

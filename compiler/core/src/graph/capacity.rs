@@ -1,7 +1,8 @@
 //! Capacity: the cpu and memory of what is placed on a node fit the node, what is placed on a
 //! cluster fits its nodes, and the quotas of a pool's datasets fit the pool.
 //!
-//! Demands are summed per place in one pass over the services (instances count: cpu × replicas).
+//! Demands are summed per place in one pass over the services (instances count: cpu × replicas),
+//! cpu in millicores so `500m` and `2` add up exactly.
 //! The error points at the service whose placement crosses the limit, with the capacity as a
 //! secondary label and the total in a note.
 
@@ -9,7 +10,7 @@ use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::types::format_size;
+use crate::model::types::{Cpu, format_size};
 use crate::source::Span;
 
 /// Checks node, cluster and pool capacity.
@@ -28,7 +29,7 @@ struct Capacity {
 fn node_capacity(node: &crate::model::Resource<crate::model::Node>) -> Capacity {
     Capacity {
         name: format!("node `{}`", node.name),
-        cpu: node.spec.cpu.as_ref().map(|c| (u64::from(c.value), c.span)),
+        cpu: node.spec.cpu.as_ref().map(|c| (c.value.millis(), c.span)),
         memory: node.spec.memory.as_ref().map(|m| (m.value.0, m.span)),
     }
 }
@@ -46,7 +47,7 @@ fn compute(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             (true, cluster.name.as_str()),
             Capacity {
                 name: format!("cluster `{}`", cluster.name),
-                cpu: sum(&|n| n.cpu.as_ref().map(|c| u64::from(c.value))).map(|c| (c, cluster.spec.servers.span)),
+                cpu: sum(&|n| n.cpu.as_ref().map(|c| c.value.millis())).map(|c| (c, cluster.spec.servers.span)),
                 memory: sum(&|n| n.memory.as_ref().map(|m| m.value.0)).map(|m| (m, cluster.spec.servers.span)),
             },
         );
@@ -66,10 +67,10 @@ fn compute(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         let replicas = u64::from(service.spec.replicas());
         let entry = used.entry(key).or_insert((0, 0, false, false));
         if let (Some(cpu), Some((limit, limit_span))) = (&resources.cpu, capacity.cpu) {
-            entry.0 += u64::from(cpu.value) * replicas;
+            entry.0 = entry.0.saturating_add(cpu.value.millis().saturating_mul(replicas));
             if entry.0 > limit && !entry.2 {
                 entry.2 = true;
-                let (total, limit) = (format!("{} cores", entry.0), format!("{limit} cores"));
+                let (total, limit) = (cpu_text(entry.0), cpu_text(limit));
                 diagnostics.push(overcommitted(
                     &service.name,
                     &capacity.name,
@@ -97,6 +98,15 @@ fn compute(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 ));
             }
         }
+    }
+}
+
+/// Millicores as a reader counts cpu: `3 cores`, `1 core`, `2500m` (the quantity Kubernetes writes).
+pub(super) fn cpu_text(millis: u64) -> String {
+    match Cpu(millis).quantity() {
+        quantity if quantity == "1" => "1 core".into(),
+        quantity if quantity.ends_with('m') => quantity,
+        quantity => format!("{quantity} cores"),
     }
 }
 

@@ -12,6 +12,7 @@ mod backups;
 mod capacity;
 mod cycles;
 mod dot;
+mod ingress;
 mod networks;
 mod placement;
 mod ports;
@@ -407,6 +408,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     ports::check(&estate, &mut diagnostics);
     capacity::check(&estate, &mut diagnostics);
     quotas::check(&estate, &mut diagnostics);
+    ingress::check(&estate, &mut diagnostics);
     backups::check(&estate, &mut diagnostics);
     alerts::check(&estate, &mut diagnostics);
     secrets::check(&estate, &mut diagnostics);

@@ -1,31 +1,85 @@
-//! Namespace quotas: what the estate places on a cluster fits the cluster's `quota`, and every
-//! workload a cpu or memory quota covers says what it requests.
+//! Namespace quotas: what the estate places in each namespace of a cluster fits the namespace's
+//! `quota`, every workload a cpu or memory quota covers says what it requests, and every service
+//! and storage on a cluster is in a namespace the cluster holds (E0630, E0631; a cluster's own
+//! budget beside namespace blocks is E0632).
 //!
 //! Kubernetes admits no pod without cpu and memory requests in a namespace whose quota counts
 //! them, unless a `LimitRange` gives a default; a workload that declares none is therefore
 //! counted at the cluster's `limits.default`, and refused (E0622) when there is none either,
-//! since it would never start. Totals are summed in one pass per cluster: cpu and memory ×
-//! replicas, pods = replicas, claims and storage from the cluster's volumes. The error points at
-//! the quota field that is exceeded and names the total.
+//! since it would never start. Totals are summed in one pass per namespace: cpu and memory ×
+//! replicas, pods = replicas, claims and storage from the namespace's volumes (a read-write-once
+//! volume of a replicated service once per replica, as its StatefulSet claims it). The error points at
+//! the quota field that is exceeded and names the total and the services counted.
 
 use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::model::types::{Spanned, format_size};
-use crate::model::{Cluster, Resource};
+use crate::model::{AccessMode, Cluster, ClusterNamespace, ClusterNamespaces, NamespaceChoice, Resource};
+use crate::source::Span;
 
-/// Checks every cluster that declares a quota.
+/// Checks every namespace that declares a quota, and every service's and storage's choice of
+/// namespace.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut totals: FxHashMap<&str, Totals> = FxHashMap::default();
+    let mut totals: FxHashMap<(&str, usize), Totals> = FxHashMap::default();
+    let mut namespaces: FxHashMap<&str, Vec<ClusterNamespace<'_>>> = FxHashMap::default();
+    // A read-write-once volume mounted by a service with several replicas is one claim per
+    // replica (a StatefulSet's claim template), so it counts that many times.
+    let mut claims_per_volume: FxHashMap<&str, u64> = FxHashMap::default();
+    for cluster in &estate.model.clusters {
+        budget_beside_namespaces(cluster, diagnostics);
+        namespaces.insert(cluster.name.as_str(), cluster.spec.namespaces(cluster.name_span));
+    }
     for service in &estate.model.services {
-        let Some(Place::Cluster(cluster)) = estate.place(&service.spec.on) else { continue };
-        let Some(quota) = &cluster.spec.quota else { continue };
-        let totals = totals.entry(cluster.name.as_str()).or_default();
+        let chosen = service.spec.namespace.as_ref();
+        let Some(Place::Cluster(cluster)) = estate.place(&service.spec.on) else {
+            if let Some(chosen) = chosen {
+                diagnostics.push(namespace_off_cluster("service", &service.name, chosen));
+            }
+            continue;
+        };
+        let Some(index) = chosen_namespace(cluster, "service", &service.name, service.name_span, chosen, diagnostics)
+        else {
+            continue;
+        };
         let replicas = u64::from(service.spec.replicas());
+        for storage in service.spec.volumes.values() {
+            // A claim is mounted only by pods of its own namespace.
+            let Some(mounted) = estate.storage(&storage.name) else { continue };
+            let same_cluster = mounted.spec.on.value.kind == "cluster" && mounted.spec.on.value.name == cluster.name;
+            let theirs = cluster.spec.namespace_of(mounted.spec.namespace.as_ref());
+            if same_cluster && theirs.is_ok() && theirs != Ok(index) {
+                let names = cluster.spec.namespaces(cluster.name_span);
+                let (ours, theirs) = (names[index].name, theirs.map_or("", |i| names[i].name));
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0633,
+                        storage.span,
+                        format!(
+                            "service `{}` in namespace `{ours}` mounts storage `{}` of namespace `{theirs}`",
+                            service.name, storage.name
+                        ),
+                    )
+                    .with_primary_label("a claim of another namespace")
+                    .with_note("Kubernetes mounts a volume claim only into pods of its own namespace")
+                    .with_help(format!(
+                        "put storage `{}` in namespace `{ours}`, or the service in `{theirs}`",
+                        storage.name
+                    )),
+                );
+            }
+
+            let claims = claims_per_volume.entry(storage.name.as_str()).or_insert(1);
+            *claims = (*claims).max(replicas);
+        }
+        let namespace = namespaces[cluster.name.as_str()][index];
+        let Some(quota) = namespace.quota else { continue };
+        let totals = totals.entry((cluster.name.as_str(), index)).or_default();
+        totals.services.push(&service.name);
         totals.pods += replicas;
         let declared = service.spec.resources.as_ref().map(|r| &r.value);
-        let default = cluster.spec.limits.as_ref().and_then(|l| l.value.default.as_ref()).map(|d| &d.value);
+        let default = namespace.limits.and_then(|l| l.value.default.as_ref()).map(|d| &d.value);
         let cpu = declared.and_then(|r| r.cpu.as_ref()).or_else(|| default.and_then(|d| d.cpu.as_ref()));
         let memory = declared.and_then(|r| r.memory.as_ref()).or_else(|| default.and_then(|d| d.memory.as_ref()));
         let counted = [
@@ -41,38 +95,144 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                         format!("service `{}` requests no {what} in a namespace whose quota counts it", service.name),
                     )
                     .with_primary_label(format!("no {what} request"))
-                    .with_label(quota.span, format!("cluster `{}` has a {what} quota", cluster.name))
+                    .with_label(quota.span, format!("namespace `{}` has a {what} quota", namespace.name))
                     .with_note("Kubernetes rejects the service's pods: a quota on requests admits only pods that declare them")
                     .with_help(format!(
-                        "add `resources {{ {what} = … }}` to the service, or `limits {{ default {{ {what} = … }} }}` to the cluster"
+                        "add `resources {{ {what} = … }}` to the service, or `limits {{ default {{ {what} = … }} }}` to {}",
+                        match matches!(cluster.spec.namespace.as_ref().map(|n| &n.value), Some(ClusterNamespaces::Held(_))) {
+                            true => format!("namespace `{}`", namespace.name),
+                            false => "the cluster".to_string(),
+                        }
                     )),
                 );
             }
         }
-        totals.cpu += cpu.map_or(0, |c| u64::from(c.value)) * replicas;
+        totals.cpu = totals.cpu.saturating_add(cpu.map_or(0, |c| c.value.millis()).saturating_mul(replicas));
         totals.memory = totals.memory.saturating_add(memory.map_or(0, |m| m.value.0).saturating_mul(replicas));
     }
     for storage in &estate.model.storage {
-        let (Some(volume), Some(Place::Cluster(cluster))) = (&storage.spec.volume, estate.place(&storage.spec.on))
+        let chosen = storage.spec.namespace.as_ref();
+        let Some(Place::Cluster(cluster)) = estate.place(&storage.spec.on) else {
+            if let Some(chosen) = chosen {
+                diagnostics.push(namespace_off_cluster("storage", &storage.name, chosen));
+            }
+            continue;
+        };
+        let Some(index) = chosen_namespace(cluster, "storage", &storage.name, storage.name_span, chosen, diagnostics)
         else {
             continue;
         };
-        if cluster.spec.quota.is_some() {
-            let totals = totals.entry(cluster.name.as_str()).or_default();
-            totals.claims += 1;
-            totals.storage = totals.storage.saturating_add(volume.value.size.value.0);
+        let Some(volume) = &storage.spec.volume else { continue };
+        if namespaces[cluster.name.as_str()][index].quota.is_some() {
+            let totals = totals.entry((cluster.name.as_str(), index)).or_default();
+            let shared = volume.value.access.as_ref().is_some_and(|a| a.value != AccessMode::ReadWriteOnce);
+            let claims = if shared { 1 } else { claims_per_volume.get(storage.name.as_str()).copied().unwrap_or(1) };
+            totals.claims += claims;
+            totals.storage = totals.storage.saturating_add(volume.value.size.value.0.saturating_mul(claims));
         }
     }
     for cluster in &estate.model.clusters {
-        if let (Some(quota), Some(totals)) = (&cluster.spec.quota, totals.get(cluster.name.as_str())) {
-            exceeded(cluster, &quota.value, totals, diagnostics);
+        for (index, namespace) in namespaces[cluster.name.as_str()].iter().enumerate() {
+            if let (Some(quota), Some(totals)) = (namespace.quota, totals.get(&(cluster.name.as_str(), index))) {
+                exceeded(cluster, namespace, &quota.value, totals, diagnostics);
+            }
         }
+    }
+}
+
+/// The namespace a service or storage on `cluster` is in, or the diagnostic why there is none.
+fn chosen_namespace(
+    cluster: &Resource<Cluster>,
+    kind: &str,
+    name: &str,
+    name_span: Span,
+    chosen: Option<&Spanned<String>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    let held = || cluster.spec.namespaces(cluster.name_span).iter().map(|n| n.name.to_string()).collect::<Vec<_>>();
+    match cluster.spec.namespace_of(chosen) {
+        Ok(index) => Some(index),
+        Err(NamespaceChoice::Unknown) => {
+            let chosen = chosen?;
+            let held = held();
+            let diagnostic = Diagnostic::new(
+                Code::E0630,
+                chosen.span,
+                format!(
+                    "{kind} `{name}` is in namespace `{}`, which cluster `{}` does not hold",
+                    chosen.value, cluster.name
+                ),
+            )
+            .with_primary_label("no such namespace on the cluster");
+            diagnostics.push(match did_you_mean(&chosen.value, held.iter().map(String::as_str)) {
+                Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                None => diagnostic.with_help(format!(
+                    "cluster `{}` holds {}; add `namespace {} {{ … }}` to it or choose one of those",
+                    cluster.name,
+                    held.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                    chosen.value
+                )),
+            });
+            None
+        }
+        Err(NamespaceChoice::NotChosen) => {
+            let held = held();
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0631,
+                    name_span,
+                    format!("{kind} `{name}` names no namespace, and cluster `{}` holds several", cluster.name),
+                )
+                .with_primary_label("which namespace?")
+                .with_help(format!(
+                    "add `namespace = \"{}\"` (the cluster holds {})",
+                    held[0],
+                    held.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                )),
+            );
+            None
+        }
+    }
+}
+
+fn namespace_off_cluster(kind: &str, name: &str, chosen: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(Code::E0630, chosen.span, format!("{kind} `{name}` names a namespace but is not on a cluster"))
+        .with_primary_label("namespaces are a cluster's")
+        .with_help("remove `namespace`, or place it on a cluster that holds the namespace")
+}
+
+/// A cluster whose namespaces are blocks budgets each of them; its own `quota` and `limits`
+/// would apply to none.
+fn budget_beside_namespaces(cluster: &Resource<Cluster>, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(namespace) = &cluster.spec.namespace else { return };
+    if !matches!(namespace.value, ClusterNamespaces::Held(_)) {
+        return;
+    }
+    let spans = [
+        ("quota", cluster.spec.quota.as_ref().map(|q| q.span)),
+        ("limits", cluster.spec.limits.as_ref().map(|l| l.span)),
+    ];
+    for (field, span) in spans {
+        let Some(span) = span else { continue };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E0632,
+                span,
+                format!("cluster `{}` holds namespace blocks, so its own `{field}` budgets none of them", cluster.name),
+            )
+            .with_primary_label(format!("a `{field}` of no namespace"))
+            .with_label(namespace.span, "the namespaces the cluster holds")
+            .with_help(format!("move `{field}` into each `namespace NAME {{ … }}` block it is meant for")),
+        );
     }
 }
 
 /// What the estate asks of one cluster's namespace.
 #[derive(Default)]
-struct Totals {
+struct Totals<'m> {
+    /// The services counted, in model order, named when the quota is exceeded.
+    services: Vec<&'m str>,
+    /// Millicores.
     cpu: u64,
     memory: u64,
     pods: u64,
@@ -80,11 +240,19 @@ struct Totals {
     storage: u64,
 }
 
-fn exceeded(cluster: &Resource<Cluster>, quota: &crate::model::Quota, totals: &Totals, out: &mut Vec<Diagnostic>) {
+fn exceeded(
+    cluster: &Resource<Cluster>,
+    namespace: &ClusterNamespace<'_>,
+    quota: &crate::model::Quota,
+    totals: &Totals<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let services = totals.services.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
     let count = |limit: &Option<Spanned<u32>>| limit.as_ref().map(|l| (u64::from(l.value), l.span));
     let size = |limit: &Option<Spanned<crate::model::types::Size>>| limit.as_ref().map(|l| (l.value.0, l.span));
+    let cpu = quota.cpu.as_ref().map(|l| (l.value.millis(), l.span));
     let checks = [
-        ("cpu", count(&quota.cpu), totals.cpu, "cores", false),
+        ("cpu", cpu, totals.cpu, "", false),
         ("memory", size(&quota.memory), totals.memory, "", true),
         ("pods", count(&quota.pods), totals.pods, "pods", false),
         ("volumes", count(&quota.volumes), totals.claims, "volume claims", false),
@@ -95,17 +263,27 @@ fn exceeded(cluster: &Resource<Cluster>, quota: &crate::model::Quota, totals: &T
         if total <= limit {
             continue;
         }
-        let show = |n: u64| if is_size { format_size(n) } else { format!("{n} {unit}") };
+        let show = |n: u64| match (is_size, field) {
+            (true, _) => format_size(n),
+            (false, "cpu") => super::capacity::cpu_text(n),
+            (false, _) => format!("{n} {unit}"),
+        };
         out.push(
             Diagnostic::new(
                 Code::E0621,
                 span,
-                format!("cluster `{}` asks for {}, over its {field} quota of {}", cluster.name, show(total), show(limit)),
+                format!(
+                    "namespace `{}` of cluster `{}` asks for {}, over its {field} quota of {}",
+                    namespace.name,
+                    cluster.name,
+                    show(total),
+                    show(limit)
+                ),
             )
             .with_primary_label(format!("quota: {}", show(limit)))
             .with_note(format!(
-                "the workloads placed on cluster `{}` ask for {} in total (requests × replicas; defaults from `limits`)",
-                cluster.name,
+                "the workloads in namespace `{}` ask for {} in total (requests × replicas; defaults from `limits`); services: {services}",
+                namespace.name,
                 show(total)
             ))
             .with_help("raise the quota, lower what the workloads ask for, or move one to another cluster"),

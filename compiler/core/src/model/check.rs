@@ -76,6 +76,7 @@ impl<'s> Checker<'s> {
                     format!("a reference {}", kinds.join(" or "))
                 }
                 "cidr" => "a CIDR".into(),
+                "cpu" => "a cpu amount".into(),
                 "any" => "any value".into(),
                 "endpoint" => "`service.NAME.host`, `.port` or `.url`".into(),
                 other => with_article(other),
@@ -127,6 +128,9 @@ impl<'s> Checker<'s> {
             (ValueKind::Int(n), Some("size")) => format!("add a unit, as in `{n}GiB` or `{n}MiB`"),
             (ValueKind::Int(n), Some("duration")) => format!("add a unit, as in `{n}s` or `{n}m`"),
             (ValueKind::Int(n), Some("port")) => format!("add the protocol, as in `{n}/tcp`"),
+            (ValueKind::Duration(_), Some("cpu")) => {
+                "write whole cores (`2`) or millicores (`500m`) in the field itself, or quote a quantity (`\"500m\"`) to pass it through a name: `500m` means millicores only where a cpu amount is written".into()
+            }
             (ValueKind::Symbol(s), _) if expected == "a string" => {
                 format!("if `{s}` is text, quote it: `\"{s}\"`; if it is a variable, bind it with `let`")
             }
@@ -418,6 +422,9 @@ impl<'s> Checker<'s> {
                 value.kind = converted;
             }
         }
+        if let LiteralKind::Cpu = kind {
+            return self.cpu(value, schema, field);
+        }
         let fits = match (kind, &mut value.kind) {
             (LiteralKind::Any, _)
             | (LiteralKind::Duration, ValueKind::Duration(_))
@@ -476,6 +483,35 @@ impl<'s> Checker<'s> {
             self.mismatch(value, schema, field);
         }
         fits
+    }
+}
+
+impl<'s> Checker<'s> {
+    /// A cpu field decides what `500m` means (see [`super::types::Cpu`]): whole cores as an
+    /// integer, millicores from a duration written `<digits>m` or from a quoted quantity; the
+    /// value is left as the quantity's text so that checking it again reads the same amount.
+    fn cpu(&mut self, value: &mut Value, schema: &'s Json, field: &Path<'_>) -> bool {
+        use super::types::Cpu;
+        let amount = match &value.kind {
+            ValueKind::Int(n) if *n >= 1 => return true,
+            ValueKind::Int(n) => {
+                self.out_of_range(*n, value.span, schema, (Some(1), None), field);
+                return false;
+            }
+            ValueKind::Duration(ms) => Cpu::from_minutes(*ms, value.span),
+            ValueKind::Str(text) => Cpu::parse(text),
+            _ => None,
+        };
+        match amount {
+            Some(amount) => {
+                value.kind = ValueKind::Str(amount.quantity());
+                true
+            }
+            None => {
+                self.mismatch(value, schema, field);
+                false
+            }
+        }
     }
 }
 

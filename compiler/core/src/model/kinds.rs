@@ -10,6 +10,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::ingress::Ingress;
+use super::namespace::ClusterNamespaces;
 use super::types::*;
 
 /// The operating system of a node; NixOS nodes get NixOS modules, others plain systemd units.
@@ -40,9 +42,8 @@ pub struct Node {
     pub endpoint: Option<Spanned<Address>>,
     /// The node's WireGuard identity.
     pub wireguard: Option<Spanned<NodeWireguard>>,
-    /// CPU cores.
-    #[schemars(range(min = 1))]
-    pub cpu: Option<Spanned<u32>>,
+    /// CPU: cores (`32`), or millicores (`3500m`).
+    pub cpu: Option<Spanned<Cpu>>,
     /// Memory.
     pub memory: Option<Spanned<Size>>,
     /// GPUs.
@@ -150,9 +151,11 @@ pub struct Cluster {
     /// The worker nodes.
     #[serde(default)]
     pub agents: Vec<NodeRef>,
-    /// The namespace the estate's workloads go to. Default: `default`.
+    /// The namespace the estate's workloads go to (`namespace = "apps"`), or the namespaces the
+    /// cluster holds, each with its quota, limits and pod-security level
+    /// (`namespace team-a { … }`). Default: `default`.
     #[schemars(extend("default" = "default"))]
-    pub namespace: Option<Spanned<String>>,
+    pub namespace: Option<Spanned<ClusterNamespaces>>,
     /// The join token shared by the cluster's nodes; needed as soon as a second node joins.
     pub token: Option<Spanned<SecretRef>>,
     /// The most the estate's workloads may request in the namespace, in total.
@@ -165,9 +168,8 @@ pub struct Cluster {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
-    /// CPU cores requested, in total.
-    #[schemars(range(min = 1))]
-    pub cpu: Option<Spanned<u32>>,
+    /// CPU requested, in total: cores (`8`) or millicores (`7500m`).
+    pub cpu: Option<Spanned<Cpu>>,
     /// Memory requested, in total.
     pub memory: Option<Spanned<Size>>,
     /// Pods.
@@ -194,6 +196,8 @@ pub struct ContainerLimits {
 pub struct Storage {
     /// Where the storage lives.
     pub on: Spanned<PlacementRef>,
+    /// The namespace of its cluster it is in. Default: the cluster's only namespace.
+    pub namespace: Option<Spanned<String>>,
     /// A ZFS dataset of one of the node's pools.
     pub zfs: Option<Spanned<ZfsDataset>>,
     /// A persistent volume on a cluster.
@@ -264,6 +268,11 @@ pub enum AccessMode {
 pub struct Service {
     /// Where it runs.
     pub on: Spanned<PlacementRef>,
+    /// The namespace of its cluster it runs in. Default: the cluster's only namespace.
+    pub namespace: Option<Spanned<String>>,
+    /// Routes by host name and path to its ports, by name: `ingress web { host, path, port, tls }`.
+    #[serde(default)]
+    pub ingress: IndexMap<String, Spanned<Ingress>>,
     /// The container image, `repository:tag`; a service without one is provided by its preset's
     /// target payloads.
     pub image: Option<Spanned<String>>,
@@ -401,9 +410,8 @@ pub struct Metrics {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
-    /// CPU cores.
-    #[schemars(range(min = 1))]
-    pub cpu: Option<Spanned<u32>>,
+    /// CPU: cores (`2`) or millicores (`500m`).
+    pub cpu: Option<Spanned<Cpu>>,
     /// Memory.
     pub memory: Option<Spanned<Size>>,
     /// GPUs.

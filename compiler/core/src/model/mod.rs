@@ -8,11 +8,14 @@
 //! cannot fail except by a compiler bug (reported as E9001, never a panic).
 
 pub mod check;
+mod cpu;
 mod de;
 pub mod diff;
 pub mod expose;
+pub mod ingress;
 mod kind;
 pub mod kinds;
+pub mod namespace;
 pub mod reach;
 pub mod shape;
 pub mod types;
@@ -28,8 +31,10 @@ use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::eval::{Evaluated, OverlayPath};
 use crate::source::Span;
 pub use expose::{Audience, Expose, Exposed};
+pub use ingress::{Ingress, Tls};
 pub use kind::Kind;
 pub use kinds::*;
+pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -432,7 +432,10 @@ fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located>
             Location::Node { name: node.name.clone(), address: node.spec.address.as_ref().map(|a| a.value.0) }
         }
         At::Cluster(cluster) => {
-            let namespace = cluster.spec.namespace.as_ref().map_or("default", |n| n.value.as_str());
+            // The namespace the service is in (an unknown choice is E0630, reported elsewhere).
+            let namespaces = cluster.spec.namespaces(cluster.span);
+            let chosen = cluster.spec.namespace_of(service.spec.namespace.as_ref()).ok();
+            let namespace = chosen.and_then(|i| namespaces.get(i)).map_or(cluster.spec.first_namespace(), |n| n.name);
             let beyond = service.spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
             let balancer = cluster
                 .spec

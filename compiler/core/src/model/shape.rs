@@ -71,6 +71,8 @@ pub enum Literal<'s> {
     Duration,
     /// A size.
     Size,
+    /// A cpu amount (cores or millicores, [`super::types::Cpu`]).
+    Cpu,
     /// An IP address.
     Address,
     /// An address and prefix.
@@ -294,6 +296,7 @@ fn literal<'s>(schema: &'s Json, kind: &str) -> Literal<'s> {
         "any" => Literal::Any,
         "duration" => Literal::Duration,
         "size" => Literal::Size,
+        "cpu" => Literal::Cpu,
         "address" => Literal::Address,
         "cidr" => Literal::Cidr,
         "port" => Literal::Port,

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::source::Span;
 use crate::syntax::ast::Protocol;
 
+pub use super::cpu::Cpu;
+
 /// The struct name [`super::de`] recognises to hand a value's span to [`Spanned`].
 pub const SPANNED: &str = "$spec::Spanned";
 /// Map keys of the special forms that carry typed literals through serde.

@@ -513,6 +513,12 @@ fn not_generated(index: &Index<'_>, node: &Resource<Node>, diagnostics: &mut Vec
             missing.push((cluster.name_span, format!("cluster `{}` (only k3s is generated)", cluster.name)));
         }
     }
+    for service in index.on(&node.name).services.iter().copied() {
+        for (name, route) in &service.spec.ingress {
+            missing
+                .push((route.span, format!("ingress `{name}` of service `{}` (an nginx virtual host)", service.name)));
+        }
+    }
     for (span, what) in missing {
         diagnostics.push(
             Diagnostic::new(

@@ -198,7 +198,7 @@ impl<'a> NodeModule<'a> {
         let mut options = Vec::new();
         if let Some(resources) = &spec.resources {
             if let Some(cpu) = &resources.cpu {
-                options.push(Nix::Str(format!("--cpus={}", cpu.value)));
+                options.push(Nix::Str(format!("--cpus={}", cpu.value.decimal())));
             }
             if let Some(memory) = &resources.memory {
                 options.push(Nix::Str(format!("--memory={}b", memory.value.0)));

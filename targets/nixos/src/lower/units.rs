@@ -126,7 +126,7 @@ impl<'a> NodeModule<'a> {
             }
             let mut limits = Vec::new();
             if let Some(cpu) = &resources.cpu {
-                limits.push(("CPUQuota".to_string(), Nix::Str(format!("{}%", u64::from(cpu.value) * 100))));
+                limits.push(("CPUQuota".to_string(), Nix::Str(format!("{}%", cpu.value.percent()))));
             }
             if let Some(memory) = &resources.memory {
                 limits.push(("MemoryMax".to_string(), Nix::Str(memory.value.0.to_string())));
