@@ -268,11 +268,6 @@ pub enum AccessMode {
 pub struct Service {
     /// Where it runs.
     pub on: Spanned<PlacementRef>,
-    /// The namespace of its cluster it runs in. Default: the cluster's only namespace.
-    pub namespace: Option<Spanned<String>>,
-    /// Routes by host name and path to its ports, by name: `ingress web { host, path, port, tls }`.
-    #[serde(default)]
-    pub ingress: IndexMap<String, Spanned<Ingress>>,
     /// The container image, `repository:tag`; a service without one is provided by its preset's
     /// target payloads.
     pub image: Option<Spanned<String>>,
@@ -297,6 +292,11 @@ pub struct Service {
     /// that `needs` this one use are opened to exactly those services' side without being listed.
     #[serde(default)]
     pub expose: super::Expose,
+    /// The namespace of its cluster it runs in. Default: the cluster's only namespace.
+    pub namespace: Option<Spanned<String>>,
+    /// Routes by host name and path to its ports, by name: `ingress web { host, path, port, tls }`.
+    #[serde(default)]
+    pub ingress: IndexMap<String, Spanned<Ingress>>,
     /// Mount path to storage.
     #[serde(default)]
     pub volumes: IndexMap<String, StorageRef>,
