@@ -130,6 +130,9 @@ codes! {
     E0623 "invalid-alert-template"    Error   "an alert's summary or description is not a template Prometheus can parse",
     E0624 "audience-out-of-reach"     Error   "`expose` names a network or cluster the service's node is not part of",
     E0625 "endpoint-unresolved"       Error   "`service.NAME.host`, `.port` or `.url` has no value where it is read",
+    E0626 "receiver-channel"          Error   "an alert receiver names no channel, or more than one",
+    W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
+    W0606 "route-label-unknown"       Warning "a route matches a label value that no alert carries",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
