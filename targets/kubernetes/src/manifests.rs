@@ -12,6 +12,7 @@
 //! - `alerts.yaml`: a prometheus-operator `PrometheusRule` with the cluster's rule group, exactly
 //!   as the Prometheus back end writes it to `prometheus/cluster-<name>.rules.yml` (where its
 //!   promtool test lives).
+//! - `alerting.yaml`: the `AlertmanagerConfig` routing the alerts ([`crate::alerting`]).
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
@@ -37,6 +38,7 @@ impl super::Lowering<'_, '_> {
             ("workflows.yaml", self.workflows()),
             ("backups.yaml", self.backups()),
             ("alerts.yaml", self.prometheus_rules(&provenance)),
+            ("alerting.yaml", self.alertmanager_config()),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {
@@ -143,6 +145,7 @@ impl super::Lowering<'_, '_> {
                 seen.insert(password.name.as_str());
             }
         }
+        seen.extend(self.alerting_secrets());
         seen.into_iter().collect()
     }
 

@@ -27,6 +27,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "chart_services_take_their_fields",
             workspace().join("specs/targets/kubernetes/chart_services_take_their_fields.spec"),
         ),
+        (
+            "alert_routing_on_a_cluster_generates_cleanly",
+            workspace().join("specs/targets/kubernetes/alert_routing_on_a_cluster_generates_cleanly.spec"),
+        ),
     ]
 }
 
