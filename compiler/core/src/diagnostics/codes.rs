@@ -131,6 +131,7 @@ codes! {
     E0624 "audience-out-of-reach"     Error   "`expose` names a network or cluster the service's node is not part of",
     E0625 "endpoint-unresolved"       Error   "`service.NAME.host`, `.port` or `.url` has no value where it is read",
     E0626 "receiver-channel"          Error   "an alert receiver names no channel, or more than one",
+    E0627 "route-label-name"          Error   "a route matches a label name Alertmanager does not accept",
     W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
     W0606 "route-label-unknown"       Warning "a route matches a label value that no alert carries",
     // The NixOS back end.

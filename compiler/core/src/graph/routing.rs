@@ -4,7 +4,7 @@
 //! Alertmanager need `nixos`, clusters `k8s`, as each cluster gets an `AlertmanagerConfig`); once
 //! routes exist, an alert of severity `critical` or `warning` that no route takes is W0605 (`info`
 //! goes nowhere unless a route names it, on purpose), and a route matching a label value no alert
-//! carries is W0606. A route naming a receiver that does not exist is the resolver's E0201.
+//! carries is W0606, a label name Alertmanager refuses E0627. A route naming a receiver that does not exist is the resolver's E0201.
 //!
 //! The labels an alert carries are the ones the Prometheus back end writes: `severity`, `service`
 //! for a service's alerts and the generated ones, `backup` and `workflow` for theirs, and the
@@ -152,6 +152,22 @@ fn carried_labels<'m>(estate: &EstateGraph<'m>) -> FxHashSet<(&'m str, &'m str)>
 fn route_labels(estate: &EstateGraph<'_>, carried: &FxHashSet<(&str, &str)>, diagnostics: &mut Vec<Diagnostic>) {
     for route in &estate.model.routes {
         for (name, value) in &route.spec.labels {
+            if !label_name(name) {
+                diagnostics.push(
+                    route.at_use(
+                        Diagnostic::new(
+                            Code::E0627,
+                            value.span,
+                            format!("route `{}` matches label `{name}`, which is not a label name", route.name),
+                        )
+                        .with_primary_label("Alertmanager would refuse this matcher")
+                        .with_help(
+                            "a label name is letters, digits and `_`, not starting with a digit (`tier`, `team_name`)",
+                        ),
+                    ),
+                );
+                continue;
+            }
             if UNJUDGED.contains(&name.as_str()) || carried.contains(&(name.as_str(), value.value.as_str())) {
                 continue;
             }
@@ -174,6 +190,13 @@ fn route_labels(estate: &EstateGraph<'_>, carried: &FxHashSet<(&str, &str)>, dia
             );
         }
     }
+}
+
+/// Whether `name` is a Prometheus label name, `[a-zA-Z_][a-zA-Z0-9_]*`.
+fn label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether `route` takes an alert with these labels (`service` for a service's alert).
