@@ -413,7 +413,8 @@ impl crate::model::types::Spanned<crate::model::Step> {
 /// backup covers a storage (W0603), no service exports an alert's job (W0604). Over a partial
 /// model (resources that failed their own checks left out) they would report consequences of
 /// those failures, so they are held back until the estate is complete.
-const CONCLUDE_FROM_ABSENCE: [Code; 5] = [Code::E0604, Code::W0603, Code::W0604, Code::W0605, Code::W0606];
+const CONCLUDE_FROM_ABSENCE: [Code; 6] =
+    [Code::E0604, Code::W0603, Code::W0604, Code::W0605, Code::W0606, Code::W0607];
 
 /// Checks every rule over the estate and returns what they found; `stdlib` lists the stdlib's
 /// files. `complete` is false when earlier stages reported errors, and so left resources out of

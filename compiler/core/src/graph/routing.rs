@@ -4,7 +4,7 @@
 //! Alertmanager need `nixos`, clusters `k8s`, as each cluster gets an `AlertmanagerConfig`); once
 //! routes exist, an alert of severity `critical` or `warning` that no route takes is W0605 (`info`
 //! goes nowhere unless a route names it, on purpose), and a route matching a label value no alert
-//! carries is W0606, a label name Alertmanager refuses E0627. A route naming a receiver that does not exist is the resolver's E0201.
+//! carries is W0606, routes no Alertmanager reads (none on a NixOS node, no cluster) W0607, a label name Alertmanager refuses E0627. A route naming a receiver that does not exist is the resolver's E0201.
 //!
 //! The labels an alert carries are the ones the Prometheus back end writes: `severity`, `service`
 //! for a service's alerts and the generated ones, `backup` and `workflow` for theirs, and the
@@ -18,7 +18,7 @@ use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::routing::{Credential, runs_alertmanager, severity_name};
 use crate::model::types::Spanned;
-use crate::model::{Alert, Route, Severity};
+use crate::model::{Alert, Os, Route, Severity};
 
 /// Label names whose values come from the series or the rule name, not from the spec.
 const UNJUDGED: &[&str] = &["job", "instance", "alertname"];
@@ -29,6 +29,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     if estate.model.routes.is_empty() {
         return;
     }
+    unread(estate, diagnostics);
     let carried = carried_labels(estate);
     route_labels(estate, &carried, diagnostics);
     unrouted(estate, diagnostics);
@@ -41,6 +42,7 @@ fn receivers(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         .iter()
         .filter(|s| runs_alertmanager(s))
         .filter(|s| s.spec.on.kind == "node")
+        .filter(|s| estate.node(&s.spec.on.name).is_some_and(|n| n.spec.os.value == Os::Nixos))
         .map(|s| s.spec.on.name.as_str())
         .collect();
     let clusters = !estate.model.routes.is_empty() && !estate.model.clusters.is_empty();
@@ -117,6 +119,29 @@ fn receivers(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// W0607: routes with nowhere to go: no NixOS node runs Alertmanager and no cluster gets an
+/// `AlertmanagerConfig`, so the back ends would drop them in silence.
+fn unread(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let model = estate.model;
+    let configured = !model.clusters.is_empty()
+        || model.services.iter().filter(|s| runs_alertmanager(s)).any(|s| {
+            s.spec.on.kind == "node" && estate.node(&s.spec.on.name).is_some_and(|n| n.spec.os.value == Os::Nixos)
+        });
+    let Some(first) = model.routes.first().filter(|_| !configured) else { return };
+    diagnostics.push(
+        Diagnostic::new(
+            Code::W0607,
+            first.name_span,
+            format!(
+                "route `{}` is read by no Alertmanager: none runs on a NixOS node and the estate has no cluster",
+                first.name
+            ),
+        )
+        .with_primary_label("routes that go nowhere")
+        .with_help("run Alertmanager on a NixOS node: `service alertmanager { use std.alertmanager, on = node.NAME }`"),
+    );
 }
 
 fn credential_fields(receiver: &crate::model::Receiver) -> Vec<(&'static str, &Spanned<Credential>)> {
