@@ -71,7 +71,9 @@ pub fn run(args: &CheckArgs) -> i32 {
             + model.alerts.len()
             + model.backups.len()
             + model.workflows.len()
-            + model.secrets.len();
+            + model.secrets.len()
+            + model.receivers.len()
+            + model.routes.len();
         eprintln!(
             "checked {} ({}) in {:.1} ms: {}, {}",
             count(files, "file", "files"),

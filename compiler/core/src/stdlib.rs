@@ -4,6 +4,7 @@
 
 /// Every stdlib module: its name and its text.
 pub const MODULES: &[(&str, &str)] = &[
+    ("alertmanager", include_str!("../../../stdlib/alertmanager.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),

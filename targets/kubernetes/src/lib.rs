@@ -21,6 +21,7 @@
 //! that would reach a template engine we cannot escape for (Argo, untemplated chart fields) are
 //! refused with a diagnostic.
 
+mod alerting;
 mod chart;
 pub mod escape;
 mod limits;

@@ -13,6 +13,7 @@
 //! - `alerts.yaml`: a prometheus-operator `PrometheusRule` with the cluster's rule group, exactly
 //!   as the Prometheus back end writes it to `prometheus/cluster-<name>.rules.yml` (where its
 //!   promtool test lives).
+//! - `alerting.yaml`: the `AlertmanagerConfig` routing the alerts ([`crate::alerting`]).
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
@@ -64,6 +65,7 @@ impl super::Lowering<'_, '_> {
             ("workflows.yaml", self.workflows()),
             ("backups.yaml", self.backups()),
             ("alerts.yaml", self.prometheus_rules(&provenance)),
+            ("alerting.yaml", self.alertmanager_config()),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {
@@ -178,6 +180,8 @@ impl super::Lowering<'_, '_> {
                 seen.insert((password.name.as_str(), self.namespace_of_storage(backup)));
             }
         }
+        // The AlertmanagerConfig lives in the first namespace, beside the secrets it reads.
+        seen.extend(self.alerting_secrets().into_iter().map(|name| (name, first)));
         seen.into_iter().collect()
     }
 

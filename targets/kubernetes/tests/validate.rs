@@ -40,6 +40,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "ingress_with_hosts_paths_and_tls_generates_cleanly",
             workspace().join("specs/targets/kubernetes/ingress_with_hosts_paths_and_tls_generates_cleanly.spec"),
         ),
+        (
+            "alert_routing_on_a_cluster_generates_cleanly",
+            workspace().join("specs/targets/kubernetes/alert_routing_on_a_cluster_generates_cleanly.spec"),
+        ),
     ]
 }
 

@@ -44,6 +44,9 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
         "s3-backup.age",
         "syncoid.age",
         "redis.age",
+        "pagerduty-key.age",
+        "alerting.yaml",
+        "smtp-password.age",
     ] {
         std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
         std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
@@ -60,6 +63,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("monitoring", case("monitoring_presets_health_and_replication_on_nixos_generate_cleanly")),
         ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
         ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
+        ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
     ]
 }
 

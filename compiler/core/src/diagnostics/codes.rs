@@ -136,6 +136,11 @@ codes! {
     E0633 "volume-of-another-namespace" Error "a service mounts a cluster volume of another namespace",
     E0634 "ingress-route-claimed-twice" Error "two ingress routes claim one host and path where they are served",
     E0635 "invalid-host-name"         Error   "an ingress host is not a DNS name",
+    E0626 "receiver-channel"          Error   "an alert receiver names no channel, or more than one",
+    E0627 "route-label-name"          Error   "a route matches a label name Alertmanager does not accept",
+    W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
+    W0607 "routes-unread"             Warning "the estate routes alerts, but no Alertmanager spec configures reads the routes",
+    W0606 "route-label-unknown"       Warning "a route matches a label value that no alert carries",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

@@ -27,6 +27,8 @@ fn vertex_style(vertex: Vertex) -> (&'static str, &'static str) {
             Kind::Backup => ("folder", "#cce5ff"),
             Kind::Workflow => ("cds", "#fdebd0"),
             Kind::Secret => ("note", "#eeeeee"),
+            Kind::Receiver => ("invhouse", "#f5d5d5"),
+            Kind::Route => ("rarrow", "#f5d5d5"),
         },
         Vertex::Step { .. } => ("ellipse", "#fef5e7"),
     }
@@ -47,6 +49,7 @@ fn edge_style(kind: EdgeKind) -> (&'static str, &'static str, &'static str) {
         EdgeKind::Membership => ("#b7950b", "dotted", "member"),
         EdgeKind::ClusterNode => ("#2e7d32", "solid", "runs on"),
         EdgeKind::Watches => ("#b85450", "bold", "watches"),
+        EdgeKind::RoutesTo => ("#b85450", "solid", "routes to"),
     }
 }
 
@@ -76,7 +79,10 @@ impl EstateGraph<'_> {
                 let source = &model.backups.get(index)?.spec.source.0;
                 placed(&self.storage(&source.name)?.spec.on.0)
             }
-            Vertex::Resource { kind: Kind::Network | Kind::Alert | Kind::Secret, .. } => None,
+            Vertex::Resource {
+                kind: Kind::Network | Kind::Alert | Kind::Secret | Kind::Receiver | Kind::Route,
+                ..
+            } => None,
         }
     }
 

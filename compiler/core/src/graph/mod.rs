@@ -17,6 +17,7 @@ mod networks;
 mod placement;
 mod ports;
 mod quotas;
+mod routing;
 mod secrets;
 mod templates;
 mod workflows;
@@ -77,6 +78,8 @@ pub enum EdgeKind {
     /// An alert watches a service: its PromQL matches the service's `job` (drawn by `spec graph`;
     /// the rules' graph leaves it out, as no rule reads it).
     Watches,
+    /// A route sends alerts to a receiver (`to`).
+    RoutesTo,
 }
 
 /// An edge: its kind and the reference that made it.
@@ -147,7 +150,7 @@ impl<'m> EstateGraph<'m> {
             steps: FxHashMap::default(),
             stdlib,
         };
-        let lists: [(Kind, Vec<(usize, &'m str)>); 9] = [
+        let lists: [(Kind, Vec<(usize, &'m str)>); 11] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),
             (Kind::Cluster, index_of(&model.clusters).collect()),
@@ -157,6 +160,8 @@ impl<'m> EstateGraph<'m> {
             (Kind::Backup, index_of(&model.backups).collect()),
             (Kind::Workflow, index_of(&model.workflows).collect()),
             (Kind::Secret, index_of(&model.secrets).collect()),
+            (Kind::Receiver, index_of(&model.receivers).collect()),
+            (Kind::Route, index_of(&model.routes).collect()),
         ];
         for (kind, names) in lists {
             for (index, name) in names {
@@ -212,6 +217,18 @@ impl<'m> EstateGraph<'m> {
             if let Some(token) = &cluster.spec.token {
                 self.link(from, token, EdgeKind::SecretUse);
             }
+        }
+        for receiver in &model.receivers {
+            let from = self.vertex(Kind::Receiver, &receiver.name);
+            for credential in receiver.spec.credentials() {
+                if let Some(secret) = credential.value.secret() {
+                    self.link(from, secret, EdgeKind::SecretUse);
+                }
+            }
+        }
+        for route in &model.routes {
+            let from = self.vertex(Kind::Route, &route.name);
+            self.link(from, &route.spec.to.value, EdgeKind::RoutesTo);
         }
         for storage in &model.storage {
             let from = self.vertex(Kind::Storage, &storage.name);
@@ -345,6 +362,8 @@ impl<'m> EstateGraph<'m> {
             Kind::Backup => model.backups.get(index).map(|r| &r.name),
             Kind::Workflow => model.workflows.get(index).map(|r| &r.name),
             Kind::Secret => model.secrets.get(index).map(|r| &r.name),
+            Kind::Receiver => model.receivers.get(index).map(|r| &r.name),
+            Kind::Route => model.routes.get(index).map(|r| &r.name),
         };
         name.map_or("?", String::as_str)
     }
@@ -395,7 +414,7 @@ impl crate::model::types::Spanned<crate::model::Step> {
 /// backup covers a storage (W0603), no service exports an alert's job (W0604). Over a partial
 /// model (resources that failed their own checks left out) they would report consequences of
 /// those failures, so they are held back until the estate is complete.
-const CONCLUDE_FROM_ABSENCE: [Code; 3] = [Code::E0604, Code::W0603, Code::W0604];
+const CONCLUDE_FROM_ABSENCE: [Code; 6] = [Code::E0604, Code::W0603, Code::W0604, Code::W0605, Code::W0606, Code::W0607];
 
 /// Checks every rule over the estate and returns what they found; `stdlib` lists the stdlib's
 /// files. `complete` is false when earlier stages reported errors, and so left resources out of
@@ -414,6 +433,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     secrets::check(&estate, &mut diagnostics);
     networks::check(&estate, &mut diagnostics);
     workflows::check(&estate, &mut diagnostics);
+    routing::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

@@ -126,7 +126,8 @@ fn record(model: &Model, symbol: &Symbol) -> Option<Json> {
         };
     }
     find!(nodes => Node, networks => Network, clusters => Cluster, storage => Storage, services => Service,
-        alerts => Alert, backups => Backup, workflows => Workflow, secrets => Secret)
+        alerts => Alert, backups => Backup, workflows => Workflow, secrets => Secret, receivers => Receiver,
+        routes => Route)
 }
 
 fn compact(value: &Json) -> String {

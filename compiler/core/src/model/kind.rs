@@ -46,6 +46,8 @@ kinds! {
     Backup "backup" "backups",
     Workflow "workflow" "workflows",
     Secret "secret" "secrets",
+    Receiver "receiver" "receivers",
+    Route "route" "routes",
 }
 
 impl std::fmt::Display for Kind {

@@ -17,6 +17,7 @@ mod kind;
 pub mod kinds;
 pub mod namespace;
 pub mod reach;
+pub mod routing;
 pub mod shape;
 pub mod types;
 
@@ -35,6 +36,7 @@ pub use ingress::{Ingress, Tls};
 pub use kind::Kind;
 pub use kinds::*;
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
+pub use routing::{Receiver, Route};
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -84,6 +86,12 @@ pub struct Model {
     pub workflows: Vec<Resource<Workflow>>,
     /// Secrets, by reference.
     pub secrets: Vec<Resource<Secret>>,
+    /// Where alerts are sent.
+    #[serde(default)]
+    pub receivers: Vec<Resource<Receiver>>,
+    /// Which alerts go to which receiver, tried in order.
+    #[serde(default)]
+    pub routes: Vec<Resource<Route>>,
 }
 
 /// The JSON Schema of one kind (generated once).
@@ -99,7 +107,7 @@ pub fn kind_schema(kind: Kind) -> &'static Json {
         };
     }
     cached!(Node => Node, Network => Network, Cluster => Cluster, Storage => Storage, Service => Service,
-        Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret)
+        Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route)
 }
 
 /// The JSON Schema of the whole model, printed by `spec schema`.
@@ -180,6 +188,8 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
             Kind::Backup => model.backups.extend(typed(&resource, &body, d)),
             Kind::Workflow => model.workflows.extend(typed(&resource, &body, d)),
             Kind::Secret => model.secrets.extend(typed(&resource, &body, d)),
+            Kind::Receiver => model.receivers.extend(typed(&resource, &body, d)),
+            Kind::Route => model.routes.extend(typed(&resource, &body, d)),
         }
     }
     (model, diagnostics)
@@ -197,6 +207,8 @@ impl Model {
         self.backups.append(&mut other.backups);
         self.workflows.append(&mut other.workflows);
         self.secrets.append(&mut other.secrets);
+        self.receivers.append(&mut other.receivers);
+        self.routes.append(&mut other.routes);
     }
 }
 

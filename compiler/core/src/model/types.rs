@@ -357,6 +357,10 @@ reference_type!(
     SecretRef, ["secret"]
 );
 reference_type!(
+    /// A reference to an alert receiver.
+    ReceiverRef, ["receiver"]
+);
+reference_type!(
     /// A reference to a step of the same workflow.
     StepRef, ["step"]
 );

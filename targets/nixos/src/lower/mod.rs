@@ -31,6 +31,7 @@ use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 use spec_target_systemd::scrape::scraping_nodes;
 
+mod alertmanager;
 mod backups;
 mod k3s;
 mod monitoring;
@@ -273,6 +274,7 @@ fn lower_node<'a>(
     lowering.workflows();
     lowering.gpu_toolkit();
     lowering.monitoring();
+    lowering.alertmanager();
     lowering.wireguard();
     lowering.firewall();
     lowering.secrets();
