@@ -80,12 +80,21 @@ fn the_outputs_match_their_snapshots() {
     // Named after the example or the case, which the tidy test checks exists.
     let estates = estates();
     let named = [
-        ("tour", &estates[0]),
-        ("a_restic_backup_and_health_checks_on_ubuntu", &estates[2]),
-        ("k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly", &estates[3]),
-        ("milli_cpu_on_ubuntu_generates_cleanly", &estates[4]),
+        "tour",
+        "a_restic_backup_and_health_checks_on_ubuntu",
+        "k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly",
+        "milli_cpu_on_ubuntu_generates_cleanly",
     ];
-    for (name, estate) in named {
+    for name in named {
+        // The tour is `examples/tour/main.spec`; a case is its file's stem.
+        let stem = |path: &PathBuf| {
+            if path.ends_with("examples/tour/main.spec") {
+                "tour".to_string()
+            } else {
+                path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            }
+        };
+        let estate = estates.iter().find(|path| stem(path) == name).expect("a snapshotted estate is in the list");
         let mut all = String::new();
         for (path, contents) in generate(estate) {
             all.push_str(&format!("----- {path} -----\n{contents}"));
