@@ -11,9 +11,15 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::model::ingress::is_dns_name;
 use crate::source::Span;
 
+/// A route's claim: the place serving it (kind, name), its host and path.
+type Claim<'m> = (&'m str, &'m str, &'m str, &'m str);
+
+/// Who claimed it first: the service, the route and where the route is written.
+type Claimant<'m> = (&'m str, &'m str, Span);
+
 /// Checks every service's ingress routes.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut claimed: FxHashMap<(&str, &str, &str, &str), (&str, &str, Span)> = FxHashMap::default();
+    let mut claimed: FxHashMap<Claim<'_>, Claimant<'_>> = FxHashMap::default();
     for service in &estate.model.services {
         for (name, route) in &service.spec.ingress {
             let route_value = &route.value;

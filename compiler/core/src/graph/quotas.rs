@@ -165,9 +165,11 @@ fn chosen_namespace(
             )
             .with_primary_label("no such namespace on the cluster");
             diagnostics.push(match did_you_mean(&chosen.value, held.iter().map(String::as_str)) {
-                Some(close) => diagnostic
-                    .with_help(format!("did you mean `{close}`?"))
-                    .with_suggestion(chosen.span, &chosen.value, close),
+                Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(
+                    chosen.span,
+                    &chosen.value,
+                    close,
+                ),
                 None => diagnostic.with_help(format!(
                     "cluster `{}` holds {}; add `namespace {} {{ … }}` to it or choose one of those",
                     cluster.name,
