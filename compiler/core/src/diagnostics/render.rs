@@ -1,7 +1,8 @@
 //! Renders diagnostics for people with miette: the only module that imports miette.
 //!
-//! Labels in the primary label's file are drawn on its snippet; labels in other files become
-//! related reports, each with its own snippet. Notes follow the help line. [`render_plain`] is the
+//! Labels in the primary label's file are drawn on its snippet; labels more than a few lines apart
+//! get a snippet each (the lines between them are left out); labels in other files become related
+//! reports, each with its own snippet. Notes follow the help line. [`render_plain`] is the
 //! deterministic form used by tests and snapshots (no colour, fixed width, no links).
 
 use std::fmt;
@@ -28,13 +29,19 @@ impl SourceCode for NamedText<'_> {
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
         let contents = read_window(self.file, span, context_lines_before, context_lines_after)?;
+        // miette joins two labels' snippets into one when the first ends (`line() + line_count()`)
+        // at or after the line where the second starts, but its reader counts the lines from the
+        // file's start, so every two labels of a file were joined, with every line between them.
+        // Counting the snippet's own lines joins only snippets that touch or overlap: labels far
+        // apart get a snippet each.
+        let own_lines = contents.line_count().saturating_sub(contents.line());
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             contents.data(),
             *contents.span(),
             contents.line(),
             contents.column(),
-            contents.line_count(),
+            own_lines,
         )))
     }
 }
@@ -221,7 +228,45 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::source::Origin;
+    use crate::diagnostics::Code;
+    use crate::source::{Origin, Span};
+
+    /// A file of 50 lines `line 1` … `line 50` and a diagnostic labelling lines `first` and `second`.
+    fn two_labels(first: usize, second: usize) -> String {
+        let text: String = (1..=50).map(|n| format!("line {n}\n")).collect();
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
+        let span = |line: usize| {
+            let start = sources.get(file).line_start(line - 1);
+            Span::new(file, start, start + format!("line {line}").len())
+        };
+        let diagnostic = Diagnostic::new(Code::E0606, span(second), "bound twice")
+            .with_primary_label("bound again here")
+            .with_label(span(first), "first bound here");
+        render_plain(&diagnostic, &sources)
+    }
+
+    #[test]
+    fn labels_far_apart_get_a_snippet_each_without_the_lines_between() {
+        // Far from the file's start too: miette's own count of lines from the start joined these.
+        let rendered = two_labels(25, 40);
+        assert_eq!(rendered.matches("╭─[main.spec:").count(), 2, "{rendered}");
+        for shown in ["line 24", "line 25", "line 26", "line 39", "line 40", "line 41"] {
+            assert!(rendered.contains(&format!("│ {shown}\n")), "{shown} missing: {rendered}");
+        }
+        for left_out in ["line 27", "line 32", "line 38"] {
+            assert!(!rendered.contains(&format!("│ {left_out}\n")), "{left_out} shown: {rendered}");
+        }
+    }
+
+    #[test]
+    fn labels_a_few_lines_apart_share_one_snippet() {
+        let rendered = two_labels(20, 23);
+        assert_eq!(rendered.matches("╭─[main.spec:").count(), 1, "{rendered}");
+        for shown in ["line 19", "line 21", "line 22", "line 24"] {
+            assert!(rendered.contains(&format!("│ {shown}\n")), "{shown} missing: {rendered}");
+        }
+    }
 
     fn fields(contents: &MietteSpanContents<'_>) -> (Vec<u8>, SourceSpan, usize, usize, usize) {
         (contents.data().to_vec(), *contents.span(), contents.line(), contents.column(), contents.line_count())
