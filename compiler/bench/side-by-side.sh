@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Times `spec build` (into an empty folder, and again over its own output) and the Nix yardstick
-# (../shared/bench) on the same N, alternating runs, and prints the medians and the ratios
-# spec/Nix (the goal at 10,000 services: at most 0.25).
+# Times `spec build` (into an empty folder, and again over its own output), `spec check` and the
+# Nix yardstick (../shared/bench) on the same N, alternating runs, and prints the medians and the
+# ratios spec/Nix (the goal at 10,000 services: at most 0.25 for the build).
 #
 # usage: compiler/bench/side-by-side.sh [N=10000] [RUNS=7]
 # SHARED_BENCH overrides the yardstick's folder (default: ../shared/bench beside the repository).
@@ -25,6 +25,7 @@ python3 "$shared/gen.py" "$n" "$work/yard" >/dev/null
 "$root/target/release/spec-bench" estate "$n" "$work/spec"
 
 spec_build=("$spec" build "$work/spec" --out "$work/out")
+spec_check=("$spec" check "$work/spec")
 nix_eval=(sh -c "cd '$work/yard/nix' && exec nix-instantiate --eval --strict --json main.nix")
 
 # One run: appends its wall milliseconds to $1.times and its peak KiB to $1.peaks (peak from
@@ -52,16 +53,18 @@ touch "$work/spec.times" "$work/nix.times" "$work/spec.peaks" "$work/nix.peaks"
 # Alternate, so a noisy moment on the shared machine hits all three; spec builds into an empty
 # folder (files and folders created: its slowest case), then again over that output (the
 # edit-build loop).
-touch "$work/again.times" "$work/again.peaks"
+touch "$work/again.times" "$work/again.peaks" "$work/check.times" "$work/check.peaks"
 for _ in $(seq "$runs"); do
   rm -rf "$work/out"
   measure spec "${spec_build[@]}"
   measure again "${spec_build[@]}"
+  measure check "${spec_check[@]}"
   measure nix "${nix_eval[@]}"
 done
 
 spec_us=$(median "$work/spec.times")
 again_us=$(median "$work/again.times")
+check_us=$(median "$work/check.times")
 nix_us=$(median "$work/nix.times")
 line() { # label, name, microseconds
   printf '  %-44s %8.1f ms' "$1" "$(awk "BEGIN { print $3 / 1000 }")"
@@ -71,6 +74,8 @@ line() { # label, name, microseconds
 echo "N = $n, $runs runs each, alternating, median wall time (peak resident memory):"
 line "spec build (every target, files written):" spec "$spec_us"
 line "spec build again (over its own output):" again "$again_us"
+line "spec check:" check "$check_us"
 line "nix-instantiate --eval --strict --json:" nix "$nix_us"
-printf '  ratio spec / Nix: %.3f fresh, %.3f again\n' \
-  "$(awk "BEGIN { print $spec_us / $nix_us }")" "$(awk "BEGIN { print $again_us / $nix_us }")"
+printf '  ratio spec / Nix: %.3f fresh, %.3f again, %.3f check\n' \
+  "$(awk "BEGIN { print $spec_us / $nix_us }")" "$(awk "BEGIN { print $again_us / $nix_us }")" \
+  "$(awk "BEGIN { print $check_us / $nix_us }")"

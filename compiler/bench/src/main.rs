@@ -4,7 +4,8 @@
 //! stage in process (read, parse, evaluate, model, graph, each back end, write: median time and
 //! peak resident memory), then `spec build` and `spec check` as whole processes (median wall time,
 //! peak resident memory from `getrusage(RUSAGE_CHILDREN)`; a fresh build and a build
-//! over an up-to-date output folder), and prints a table and a JSON report.
+//! over an up-to-date output folder; `spec check` on the estate and on the same estate with a
+//! warning per ten services), and prints a table and a JSON report.
 //! Every measurement runs in a fresh child process (this binary re-executed), so no size inherits
 //! another's heap. Timing is never asserted: the figures are for reading (see README.md).
 
@@ -51,7 +52,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Internal {
     /// Writes the generated estate of SERVICES services to DIR/estate.spec.
-    Estate { services: usize, dir: PathBuf },
+    Estate {
+        services: usize,
+        dir: PathBuf,
+        /// With a warning per ten services (an alert matching a mistyped job).
+        #[arg(long)]
+        warnings: bool,
+    },
     /// Measures the stages in this process and prints them as JSON (run by the benchmark itself).
     #[command(hide = true)]
     Stages { dir: PathBuf, out: PathBuf, runs: usize },
@@ -71,9 +78,16 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Some(Internal::Rusage { command }) => rusage(command),
-        Some(Internal::Estate { services, dir }) => std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(dir.join("estate.spec"), spec_testkit::generate_estate(*services)))
-            .map_err(|e| format!("{}: {e}", dir.display())),
+        Some(Internal::Estate { services, dir, warnings }) => {
+            let estate = if *warnings {
+                spec_testkit::generate_estate_with_warnings(*services)
+            } else {
+                spec_testkit::generate_estate(*services)
+            };
+            std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(dir.join("estate.spec"), estate))
+                .map_err(|e| format!("{}: {e}", dir.display()))
+        }
         None => benchmark(&cli),
     };
     match result {
@@ -146,7 +160,12 @@ fn benchmark(cli: &Cli) -> Result<(), String> {
         let in_process: stages::InProcess = child(&["stages", text(&dir), text(&out), &runs])?;
         eprintln!("{services} services: spec build and spec check as processes…");
         let build_out = out.with_file_name("out-build");
-        let (mut fresh, mut again, mut checks) = (Vec::new(), Vec::new(), Vec::new());
+        // The same estate with a warning per ten services (did-you-mean and rendering at scale).
+        let warned = dir.with_file_name("warnings");
+        std::fs::create_dir_all(&warned).map_err(|e| format!("{}: {e}", warned.display()))?;
+        std::fs::write(warned.join("estate.spec"), spec_testkit::generate_estate_with_warnings(services))
+            .map_err(|e| format!("{}: {e}", warned.display()))?;
+        let (mut fresh, mut again, mut checks, mut warned_checks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         // Alternate the three, so a noisy moment spreads over all of them. A fresh build creates
         // every file and folder; a build again finds them up to date (the edit-build loop).
         let build = ["rusage", "--", &spec, "build", text(&dir), "--out", text(&build_out)];
@@ -155,6 +174,7 @@ fn benchmark(cli: &Cli) -> Result<(), String> {
             fresh.push(child(&build)?);
             again.push(child(&build)?);
             checks.push(child(&["rusage", "--", &spec, "check", text(&dir)])?);
+            warned_checks.push(child(&["rusage", "--", &spec, "check", text(&warned)])?);
         }
         reports.push(SizeReport {
             services,
@@ -163,6 +183,7 @@ fn benchmark(cli: &Cli) -> Result<(), String> {
             build: Process::median(fresh),
             build_again: Process::median(again),
             check: Process::median(checks),
+            check_warnings: Process::median(warned_checks),
         });
     }
     print!("{}", report::table(&reports));

@@ -42,6 +42,9 @@ pub struct SizeReport {
     pub build_again: Process,
     /// `spec check` (back ends in memory, nothing written) as a process.
     pub check: Process,
+    /// `spec check` on the same estate with a warning per ten services, each rendered with its
+    /// snippet and did-you-mean.
+    pub check_warnings: Process,
 }
 
 /// The JSON document: the machine's core count and every size.
@@ -68,8 +71,11 @@ pub fn table(reports: &[SizeReport]) -> String {
         for name in &names {
             let _ = write!(out, " {name} |");
         }
-        let _ = writeln!(out, " in process | `spec check` | `spec build` | `spec build` again |");
-        let _ = writeln!(out, "|{}", "---:|".repeat(names.len() + 5));
+        let _ = writeln!(
+            out,
+            " in process | `spec check` | `spec check`, N/10 warnings | `spec build` | `spec build` again |"
+        );
+        let _ = writeln!(out, "|{}", "---:|".repeat(names.len() + 6));
         for report in reports {
             let _ = write!(out, "| {} |", thousands(report.services));
             for name in &names {
@@ -82,13 +88,24 @@ pub fn table(reports: &[SizeReport]) -> String {
             }
             let _ = writeln!(
                 out,
-                " {} | {} | {} | {} |",
+                " {} | {} | {} | {} | {} |",
                 figure(in_process(&report.in_process)),
                 figure(whole(&report.check)),
+                figure(whole(&report.check_warnings)),
                 figure(whole(&report.build)),
                 figure(whole(&report.build_again))
             );
         }
+    }
+    let _ = writeln!(out, "\nratios of wall time (the goals: warnings within 1.5x, a fresh build within 2x)\n");
+    for report in reports {
+        let _ = writeln!(
+            out,
+            "- {} services: `spec check` with warnings / clean {:.2}x; `spec build` fresh / again {:.2}x",
+            thousands(report.services),
+            report.check_warnings.ms / report.check.ms,
+            report.build.ms / report.build_again.ms
+        );
     }
     if reports.iter().any(|r| !r.in_process.per_stage_peaks) {
         out.push_str("(per-stage memory is cumulative: /proc/self/clear_refs was refused)\n");

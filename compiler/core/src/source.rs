@@ -65,6 +65,9 @@ pub struct SourceFile {
     /// Where the file comes from.
     pub origin: Origin,
     line_starts: Vec<u32>,
+    /// Whether some `\r` is not followed by `\n` (a line break to some readers, not to the index):
+    /// found on first use, by the renderer.
+    lone_carriage_return: std::sync::OnceLock<bool>,
 }
 
 /// A 1-based line and column (columns count characters, not bytes).
@@ -82,13 +85,33 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0u32];
         line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
-        SourceFile { path: path.into(), text, origin, line_starts }
+        SourceFile { path: path.into(), text, origin, line_starts, lone_carriage_return: Default::default() }
+    }
+
+    /// Returns the 0-based line of a byte offset: how many `\n` come before it.
+    pub fn line_index(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start as usize <= offset).saturating_sub(1)
+    }
+
+    /// Returns the byte offset where the 0-based `line` starts (the text's end past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line).map_or(self.text.len(), |&start| start as usize)
+    }
+
+    /// Whether every `\r` of the text is followed by `\n`, so `\n` alone marks every line break.
+    pub fn breaks_only_at_newlines(&self) -> bool {
+        !*self.lone_carriage_return.get_or_init(|| {
+            let bytes = self.text.as_bytes();
+            // Most files have no `\r` at all, which a memchr-based search tells at once.
+            bytes.contains(&b'\r')
+                && bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        })
     }
 
     /// Returns the 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(self.text.len() as u32);
-        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let line = self.line_index(offset as usize);
         let line_start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
         let prefix = self.text.get(line_start..offset as usize).unwrap_or("");
         LineCol { line: line + 1, column: prefix.chars().count() + 1 }

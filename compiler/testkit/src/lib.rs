@@ -9,6 +9,11 @@
 //! (snapshots and a restic offsite copy) per node, and a two-step workflow per rack. It is valid by
 //! construction: ports are unique per node, what is placed on a node fits it, every mesh address
 //! lies in its range, backups meet their RPO, and it checks with no diagnostic at all.
+//!
+//! [`generate_estate_with_warnings`] writes the same estate with one mistake per ten services:
+//! one alert in nine (N/10 of them) matches a mistyped job (`svc-12` for `svc12`), which no service
+//! exports (W0604, with a did-you-mean). Its diagnostics are the benchmark's measure of rendering
+//! and suggesting at scale.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -70,6 +75,17 @@ fn wireguard_key(seed: usize) -> String {
 
 /// Returns the text of a valid estate of `services` services (at least 10).
 pub fn generate_estate(services: usize) -> String {
+    estate(services, false)
+}
+
+/// Returns the estate of [`generate_estate`] with a warning per ten services (`services` a multiple
+/// of ten): one alert in nine matches the job `svc-12` where the service is `svc12`, a typo no
+/// service exports (W0604, "did you mean `svc12`?").
+pub fn generate_estate_with_warnings(services: usize) -> String {
+    estate(services, true)
+}
+
+fn estate(services: usize, warnings: bool) -> String {
     let services = services.max(10);
     let nodes = services / 10;
     let racks = nodes.div_ceil(RACK);
@@ -151,6 +167,8 @@ workflow etl{rack} {{
             );
             continue;
         }
+        // Non-preset services are `nodes..services`; one in nine of their alerts gets a typo.
+        let job = if warnings && (i - nodes).is_multiple_of(9) { format!("svc-{i}") } else { format!("svc{i}") };
         let _ = writeln!(
             out,
             "\nservice svc{i} {{
@@ -163,7 +181,7 @@ workflow etl{rack} {{
   health    = http {{ port = http, path = \"/healthz\" }}
   metrics   {{ port = http }}
 }}
-alert svc{i}-down {{ severity = critical, expr = \"up{{job=\\\"svc{i}\\\"}} == 0\", for = 5m, summary = \"svc{i} is down\" }}",
+alert svc{i}-down {{ severity = critical, expr = \"up{{job=\\\"{job}\\\"}} == 0\", for = 5m, summary = \"svc{i} is down\" }}",
             i % 7,
             20_000 + slot,
             (i + 1) % services,

@@ -11,8 +11,10 @@
 mod codes;
 pub mod format;
 pub mod render;
+mod suggest;
 
 pub use codes::Code;
+pub use suggest::NameIndex;
 
 use crate::source::Span;
 
@@ -129,28 +131,11 @@ impl Diagnostic {
     }
 }
 
-/// Returns the candidate closest to `name` by edit distance, if one is close enough to be a likely
-/// typo.
+/// Returns the candidate closest to `name`, if one is close enough to be a likely typo (see
+/// [`NameIndex`] for what close means). To look up many names among the same candidates, build a
+/// [`NameIndex`] once.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    // Close means similar by Jaro-Winkler, or within a small edit distance where a swap of two
-    // letters counts once (`wbe` → `web`). Ties go to the alphabetically first candidate.
-    let allowed_edits = (name.chars().count() / 3).max(1);
-    let mut best: Option<(usize, f64, &str)> = None;
-    for candidate in candidates {
-        if candidate == name {
-            continue;
-        }
-        let edits = strsim::osa_distance(name, candidate);
-        let score = strsim::jaro_winkler(name, candidate);
-        if edits > allowed_edits && score <= 0.8 {
-            continue;
-        }
-        let better = best.is_none_or(|(e, s, c)| (edits, -score, candidate) < (e, -s, c));
-        if better {
-            best = Some((edits, score, candidate));
-        }
-    }
-    best.map(|(_, _, c)| c)
+    NameIndex::new(candidates).closest(name)
 }
 
 /// Adds "did you mean" help to a diagnostic when a close candidate exists, or `fallback` otherwise.

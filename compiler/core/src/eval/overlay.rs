@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::value::{Field, Value, ValueKind};
 use super::{Evaluated, Evaluator, OverlayPath};
-use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::diagnostics::{Code, Diagnostic, NameIndex, did_you_mean, suggest};
 use crate::model::Kind;
 use crate::source::Span;
 use crate::syntax::ast::{self, Atom};
@@ -138,8 +138,9 @@ impl<'a> Evaluator<'a> {
     /// workflow).
     pub(super) fn resolve_references(&mut self) {
         let mut problems = Vec::new();
-        // The names offered instead of an unresolved one, gathered at the first such reference.
-        let mut names_by_kind: Option<FxHashMap<Kind, Vec<&str>>> = None;
+        // The names offered instead of an unresolved one, gathered and indexed at the first such
+        // reference: each unresolved reference then costs a walk of the index, not a scan.
+        let mut names_by_kind: Option<FxHashMap<Kind, (Vec<&str>, NameIndex<'_>)>> = None;
         for resource in &self.resources {
             let steps: Vec<&str> = match resource.body.get("step").map(|f| &f.value.kind) {
                 Some(ValueKind::Record(steps)) => steps.keys().map(Atom::as_str).collect(),
@@ -154,19 +155,27 @@ impl<'a> Evaluator<'a> {
                             None => steps.contains(&reference.name.as_str()),
                         };
                         if !found && !self.dropped.contains(&(reference.kind.clone(), reference.name.clone())) {
-                            let candidates: Vec<&str> = match Kind::from_name(&reference.kind) {
-                                Some(kind) => names_by_kind
-                                    .get_or_insert_with(|| {
+                            let (candidates, close): (&[&str], Option<&str>) = match Kind::from_name(&reference.kind) {
+                                Some(kind) => {
+                                    let names = names_by_kind.get_or_insert_with(|| {
                                         let mut names: FxHashMap<Kind, Vec<&str>> = FxHashMap::default();
                                         for resource in &self.resources {
                                             names.entry(resource.kind).or_default().push(&resource.name);
                                         }
                                         names
-                                    })
-                                    .get(&kind)
-                                    .cloned()
-                                    .unwrap_or_default(),
-                                None => steps.clone(),
+                                            .into_iter()
+                                            .map(|(kind, list)| {
+                                                let index = NameIndex::new(list.iter().copied());
+                                                (kind, (list, index))
+                                            })
+                                            .collect()
+                                    });
+                                    match names.get(&kind) {
+                                        Some((list, index)) => (list, index.closest(&reference.name)),
+                                        None => (&[], None),
+                                    }
+                                }
+                                None => (&steps, did_you_mean(&reference.name, steps.iter().copied())),
                             };
                             let diagnostic = Diagnostic::new(
                                 Code::E0201,
@@ -174,15 +183,17 @@ impl<'a> Evaluator<'a> {
                                 format!("no {} named `{}`", reference.kind, reference.name),
                             )
                             .with_primary_label("unresolved reference");
-                            let fallback = match candidates.len() {
-                                0 => format!("declare `{} {} {{ … }}`", reference.kind, reference.name),
-                                _ => format!(
+                            let diagnostic = match (close, candidates.len()) {
+                                (Some(close), _) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                                (None, 0) => diagnostic
+                                    .with_help(format!("declare `{} {} {{ … }}`", reference.kind, reference.name)),
+                                (None, _) => diagnostic.with_help(format!(
                                     "the {} names are {}",
                                     reference.kind,
                                     candidates.iter().take(8).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-                                ),
+                                )),
                             };
-                            problems.push(suggest(diagnostic, &reference.name, candidates, fallback));
+                            problems.push(diagnostic);
                         }
                     }
                     ValueKind::List(items) => stack.extend(items.iter().rev()),

@@ -14,7 +14,7 @@ use super::templates::template_error;
 use crate::promql::ShapeCache;
 
 use super::EstateGraph;
-use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::diagnostics::{Code, Diagnostic, NameIndex};
 use crate::model::Alert;
 use crate::model::types::Spanned;
 
@@ -22,8 +22,8 @@ use crate::model::types::Spanned;
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let exporters: FxHashSet<&str> =
         estate.model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect();
-    let mut sorted: Vec<&str> = exporters.iter().copied().collect();
-    sorted.sort_unstable();
+    // Indexed once: every alert matching a job no service exports looks among all of them.
+    let exported_jobs = NameIndex::new(exporters.iter().copied());
     let top_level = estate.model.alerts.iter().map(|a| (a.name.as_str(), &a.spec));
     let nested = estate
         .model
@@ -32,7 +32,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         .flat_map(|s| s.spec.alert.iter().map(|(name, alert)| (name.as_str(), &alert.value)));
     let mut shapes = ShapeCache::default();
     for (name, alert) in top_level.chain(nested) {
-        check_alert(name, alert, &mut shapes, &exporters, &sorted, diagnostics);
+        check_alert(name, alert, &mut shapes, &exporters, &exported_jobs, diagnostics);
     }
 }
 
@@ -41,7 +41,7 @@ fn check_alert(
     alert: &Alert,
     shapes: &mut ShapeCache,
     exporters: &FxHashSet<&str>,
-    sorted: &[&str],
+    exported_jobs: &NameIndex<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     for (field, text) in [("summary", &alert.summary), ("description", &alert.description)] {
@@ -89,7 +89,7 @@ fn check_alert(
                     format!("alert `{name}` matches job `{job}`, which no service exporting metrics has"),
                 )
                 .with_primary_label(format!("`job=\"{job}\"` never matches"));
-                let diagnostic = match did_you_mean(&job, sorted.iter().copied()) {
+                let diagnostic = match exported_jobs.closest(&job) {
                     Some(close) => {
                         diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(expr.span, &job, close)
                     }
