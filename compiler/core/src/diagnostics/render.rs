@@ -203,7 +203,13 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool, width: 
     theme.characters.error = String::new();
     theme.characters.warning = String::new();
     theme.characters.advice = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+    // Wrapped at spaces only: textwrap's default splits at hyphens and breaks long words, which
+    // cut names such as `redis-main.service` or a file path in two; a longer name overflows.
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
+        .with_break_words(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let (main, notes) = reports(diagnostic, sources);
     let mut out = String::new();
     for report in std::iter::once(&main).chain(&notes) {
@@ -256,6 +262,22 @@ mod tests {
         }
         for left_out in ["line 27", "line 32", "line 38"] {
             assert!(!rendered.contains(&format!("│ {left_out}\n")), "{left_out} shown: {rendered}");
+        }
+    }
+
+    #[test]
+    fn help_text_wraps_between_words_never_inside_a_name() {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("main.spec", "service cache {}\n".to_string(), Origin::User));
+        // Every width puts the line's end somewhere inside one of the hyphenated names once.
+        for width in 60..100 {
+            let diagnostic = Diagnostic::new(Code::E1109, Span::new(file, 8, 13), "not a unit name")
+                .with_primary_label("not a unit name")
+                .with_help("name a unit with its type, such as `postgresql.target` or `redis-main.service` or `spec-restore-test-ipfs.timer`");
+            let rendered = render(&diagnostic, &sources, false, width);
+            for name in ["`redis-main.service`", "`spec-restore-test-ipfs.timer`", "`postgresql.target`"] {
+                assert!(rendered.contains(name), "width {width}: {name} was cut: {rendered}");
+            }
         }
     }
 
