@@ -5,30 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::{scratch, spec_in, workspace};
+
 fn spec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_spec")).args(args).env("NO_COLOR", "1").output().expect("spec runs")
-}
-
-/// Runs `spec` in `cwd`: diagnostics name files from the working directory (`tests/paths.rs`).
-fn spec_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spec"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spec runs")
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A fresh scratch directory under the target directory, emptied first.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 fn write(path: &Path, contents: &[u8]) {

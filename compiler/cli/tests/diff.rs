@@ -6,14 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn spec_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spec"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spec runs")
-}
+mod common;
+use common::spec_in;
 
 fn git(repo: &Path, args: &[&str]) -> String {
     let output = Command::new("git")

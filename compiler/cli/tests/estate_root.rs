@@ -6,32 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs `spec` in `cwd`.
-fn spec_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spec"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spec runs")
-}
+mod common;
+use common::{spec_in, write_text as write};
 
 /// A fresh scratch directory under the target directory, emptied first. No folder above it holds
 /// `spec.toml` (asserted), so only the markers a test writes count.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("estate_root").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = common::scratch(&format!("estate_root/{name}"));
     let marked = dir.ancestors().skip(1).find(|above| above.join("spec.toml").is_file());
     assert_eq!(marked, None, "a `spec.toml` above the scratch folder would make these tests meaningless");
     dir
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("parent dir");
-    }
-    std::fs::write(path, text).expect("write scratch file");
 }
 
 fn stdout(output: &Output) -> String {

@@ -4,33 +4,10 @@
 //! annotates the pull request's own files. Generated files keep naming their sources from the
 //! estate's folder, so they do not depend on where `spec` ran.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-/// Runs `spec` in `cwd`.
-fn spec_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spec"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spec runs")
-}
-
-/// A fresh scratch directory under the target directory, emptied first.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("parent dir");
-    }
-    std::fs::write(path, text).expect("write scratch file");
-}
+mod common;
+use common::{scratch, spec_in, write_text as write};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).expect("read")

@@ -197,37 +197,7 @@ pub struct Scrape<'s> {
 /// naming neither label matches any target). `None` too for an expression that does not parse.
 pub fn unscraped(expr: &str, universe: &Universe, shapes: &mut ShapeCache) -> Option<String> {
     let ast = shapes.parse_restored(expr).ok()?;
-    let mut stack = vec![&ast];
-    while let Some(expr) = stack.pop() {
-        let vs = match expr {
-            Expr::VectorSelector(vs) => vs,
-            Expr::MatrixSelector(ms) => &ms.vs,
-            Expr::Aggregate(a) => {
-                stack.push(&a.expr);
-                continue;
-            }
-            Expr::Unary(u) => {
-                stack.push(&u.expr);
-                continue;
-            }
-            Expr::Binary(b) => {
-                stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]);
-                continue;
-            }
-            Expr::Paren(p) => {
-                stack.push(&p.expr);
-                continue;
-            }
-            Expr::Subquery(s) => {
-                stack.push(&s.expr);
-                continue;
-            }
-            Expr::Call(call) => {
-                stack.extend(call.args.args.iter().map(|a| a.as_ref()));
-                continue;
-            }
-            _ => continue,
-        };
+    for vs in selectors(&ast) {
         let scrape = Scrape { universe, owner: &[] };
         if let Err(reason) = scraped_target(vs, scrape) {
             return Some(reason);
@@ -240,42 +210,33 @@ pub fn unscraped(expr: &str, universe: &Universe, shapes: &mut ShapeCache) -> Op
 pub(crate) fn named_jobs(expr: &str, shapes: &mut ShapeCache) -> Vec<String> {
     let Ok(ast) = shapes.parse_restored(expr) else { return Vec::new() };
     let mut jobs = Vec::new();
-    let mut stack = vec![&ast];
-    while let Some(expr) = stack.pop() {
-        let vs = match expr {
-            Expr::VectorSelector(vs) => vs,
-            Expr::MatrixSelector(ms) => &ms.vs,
-            Expr::Aggregate(a) => {
-                stack.push(&a.expr);
-                continue;
-            }
-            Expr::Unary(u) => {
-                stack.push(&u.expr);
-                continue;
-            }
-            Expr::Binary(b) => {
-                stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]);
-                continue;
-            }
-            Expr::Paren(p) => {
-                stack.push(&p.expr);
-                continue;
-            }
-            Expr::Subquery(s) => {
-                stack.push(&s.expr);
-                continue;
-            }
-            Expr::Call(call) => {
-                stack.extend(call.args.args.iter().map(|a| a.as_ref()));
-                continue;
-            }
-            _ => continue,
-        };
+    for vs in selectors(&ast) {
         jobs.extend(
             vs.matchers.matchers.iter().filter(|m| m.name == "job" && m.op == MatchOp::Equal).map(|m| m.value.clone()),
         );
     }
     jobs
+}
+
+/// Every vector selector of `ast` (those of range selectors included), in the order a
+/// depth-first walk meets them.
+fn selectors(ast: &Expr) -> Vec<&VectorSelector> {
+    let mut found = Vec::new();
+    let mut stack = vec![ast];
+    while let Some(expr) = stack.pop() {
+        match expr {
+            Expr::VectorSelector(vs) => found.push(vs),
+            Expr::MatrixSelector(ms) => found.push(&ms.vs),
+            Expr::Aggregate(a) => stack.push(&a.expr),
+            Expr::Unary(u) => stack.push(&u.expr),
+            Expr::Binary(b) => stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]),
+            Expr::Paren(p) => stack.push(&p.expr),
+            Expr::Subquery(s) => stack.push(&s.expr),
+            Expr::Call(call) => stack.extend(call.args.args.iter().map(|a| a.as_ref())),
+            _ => {}
+        }
+    }
+    found
 }
 
 pub(crate) fn matchers_by_label(vs: &VectorSelector) -> BTreeMap<&str, Vec<&Matcher>> {

@@ -184,7 +184,9 @@ impl<'a> Evaluator<'a> {
                             )
                             .with_primary_label("unresolved reference");
                             let diagnostic = match (close, candidates.len()) {
-                                (Some(close), _) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                                (Some(close), _) => diagnostic
+                                    .with_help(format!("did you mean `{close}`?"))
+                                    .with_suggestion(value.span, &reference.name, close),
                                 (None, 0) => diagnostic
                                     .with_help(format!("declare `{} {} {{ … }}`", reference.kind, reference.name)),
                                 (None, _) => diagnostic.with_help(format!(

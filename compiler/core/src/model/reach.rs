@@ -328,7 +328,7 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
                 }
             };
             let openings = reach.openings.entry(needed.name.clone()).or_default();
-            for port in needed.spec.ports.keys() {
+            for port in needed.spec.ports.keys().filter(|port| !metrics_only(needed, port)) {
                 openings.extend(ways.iter().map(|way| Opening { port: port.clone(), way: way.clone() }));
             }
         }
@@ -420,6 +420,14 @@ fn into_cluster(
 struct Reached<'a> {
     name: &'a String,
     span: Span,
+}
+
+/// Whether `port` of `service` serves only its metrics: the port `metrics` names, when it is not
+/// the service's first port (which `service.NAME.port` reads, as Prometheus's own API is). A need
+/// does not open it; the Prometheus that scrapes it is let in by the monitoring lowering.
+fn metrics_only(service: &Resource<Service>, port: &str) -> bool {
+    let first = service.spec.ports.keys().next().map(String::as_str);
+    service.spec.metrics.as_ref().is_some_and(|m| m.port.value.0 == port) && first != Some(port)
 }
 
 /// Where a service is found, from its placement, ports and (on a cluster) its Helm release.

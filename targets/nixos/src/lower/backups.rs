@@ -19,7 +19,8 @@
 //! block checked against its checksum, with the same record of success.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::{Backup, Offsite, Resource, Snapshots, ZfsDataset};
+use spec_compiler::model::types::Spanned;
+use spec_compiler::model::{Backup, Cadence, Offsite, Resource, Snapshots, ZfsDataset};
 use spec_compiler::source::Span;
 use spec_target_systemd::escape::{interval_calendar, shell_word};
 use spec_target_systemd::restic::{cadence_calendar, record_success_script, restore_test_script, restore_test_unit};
@@ -150,20 +151,7 @@ impl<'a> NodeModule<'a> {
             ("path".into(), Nix::List(vec![Nix::Raw("pkgs.restic".into())])),
             ("script".into(), Nix::Str(script)),
         ]);
-        let timer = Nix::Attrs(vec![
-            ("wantedBy".into(), Nix::List(vec![Nix::Str("timers.target".into())])),
-            (
-                "timerConfig".into(),
-                Nix::Attrs(vec![
-                    ("OnCalendar".into(), Nix::Str(cadence_calendar(verify.value).into())),
-                    ("Persistent".into(), Nix::Bool(true)),
-                ]),
-            ),
-        ]);
-        self.define_all(
-            vec![(with(path("systemd.services"), &[&unit]), service), (with(path("systemd.timers"), &[&unit]), timer)],
-            verify.span,
-        );
+        self.restore_test_and_timer(&unit, service, verify);
     }
 
     /// The restore test of a backup without an offsite copy: the newest local snapshot of the
@@ -186,6 +174,11 @@ impl<'a> NodeModule<'a> {
             ("path".into(), Nix::List(vec![Nix::Raw("pkgs.zfs".into()), Nix::Raw("pkgs.gnutar".into())])),
             ("script".into(), Nix::Str(script)),
         ]);
+        self.restore_test_and_timer(&unit, service, verify);
+    }
+
+    /// A restore test's unit and its timer on the `verify` cadence (missed runs caught up).
+    fn restore_test_and_timer(&mut self, unit: &str, service: Nix, verify: &Spanned<Cadence>) {
         let timer = Nix::Attrs(vec![
             ("wantedBy".into(), Nix::List(vec![Nix::Str("timers.target".into())])),
             (
@@ -197,7 +190,7 @@ impl<'a> NodeModule<'a> {
             ),
         ]);
         self.define_all(
-            vec![(with(path("systemd.services"), &[&unit]), service), (with(path("systemd.timers"), &[&unit]), timer)],
+            vec![(with(path("systemd.services"), &[unit]), service), (with(path("systemd.timers"), &[unit]), timer)],
             verify.span,
         );
     }
