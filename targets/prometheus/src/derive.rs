@@ -263,17 +263,10 @@ fn plans<'e>(ast: &'e Expr, scrape: Scrape<'_>) -> Result<Planned<'e>, String> {
 fn ranges(expr: &Expr) -> (u64, bool) {
     let mut instant = false;
     let mut longest = 0;
-    let mut stack = vec![expr];
-    while let Some(expr) = stack.pop() {
+    for expr in crate::scrape::subexpressions(expr) {
         match expr {
             Expr::VectorSelector(_) => instant = true,
             Expr::MatrixSelector(ms) => longest = longest.max(ms.range.as_secs()),
-            Expr::Aggregate(a) => stack.push(&a.expr),
-            Expr::Unary(u) => stack.push(&u.expr),
-            Expr::Binary(b) => stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]),
-            Expr::Paren(p) => stack.push(&p.expr),
-            Expr::Subquery(s) => stack.push(&s.expr),
-            Expr::Call(call) => stack.extend(call.args.args.iter().map(|a| a.as_ref())),
             _ => {}
         }
     }

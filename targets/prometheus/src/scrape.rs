@@ -221,12 +221,24 @@ pub(crate) fn named_jobs(expr: &str, shapes: &mut ShapeCache) -> Vec<String> {
 /// Every vector selector of `ast` (those of range selectors included), in the order a
 /// depth-first walk meets them.
 fn selectors(ast: &Expr) -> Vec<&VectorSelector> {
+    subexpressions(ast)
+        .into_iter()
+        .filter_map(|expr| match expr {
+            Expr::VectorSelector(vs) => Some(vs),
+            Expr::MatrixSelector(ms) => Some(&ms.vs),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `ast` and every expression inside it, in the order a depth-first walk meets them (a range
+/// selector's own vector selector is part of it, not listed apart).
+pub(crate) fn subexpressions(ast: &Expr) -> Vec<&Expr> {
     let mut found = Vec::new();
     let mut stack = vec![ast];
     while let Some(expr) = stack.pop() {
+        found.push(expr);
         match expr {
-            Expr::VectorSelector(vs) => found.push(vs),
-            Expr::MatrixSelector(ms) => found.push(&ms.vs),
             Expr::Aggregate(a) => stack.push(&a.expr),
             Expr::Unary(u) => stack.push(&u.expr),
             Expr::Binary(b) => stack.extend([b.lhs.as_ref(), b.rhs.as_ref()]),
