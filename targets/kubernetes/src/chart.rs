@@ -26,14 +26,15 @@
 //!   that take an `existingSecret` and a key.
 //!
 //! A service field the payload takes nowhere (`volumes`, `env`, `resources`, `replicas` other than
-//! 1, `expose`, `image`, `args`) is refused at the field (E1205), never dropped: the chart would not
-//! see it. The chart brings its own probes and ports, which the preset sets from its own `port`.
+//! 1, `expose`, `image`, `args`, a `health` the user writes) is refused at the field (E1205), never
+//! dropped: the chart would not see it. The chart brings its own probes and ports, which the preset
+//! sets from its own `port`; a preset's own `health` is its form on the other targets.
 
 use serde_json::{Map, Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Reference, Spanned};
 use spec_compiler::model::{AccessMode, Audience, EnvValue, HelmChart, KubernetesSecret, Resource, Service};
-use spec_compiler::source::Span;
+use spec_compiler::source::{Origin, Span};
 
 use crate::escape;
 use crate::quantity;
@@ -462,6 +463,16 @@ impl super::Lowering<'_, '_> {
         }
         if let Some(image) = &spec.image {
             untaken.push((image.span, "image", "set the chart's image in `helm { values { … } }`".into()));
+        }
+        // A chart brings its own probes; a preset's `health` is its form on the other targets, but
+        // one the user writes would be dropped here.
+        let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
+        if let Some(health) = spec.health.as_ref().filter(|h| !from_stdlib(h.span)) {
+            untaken.push((
+                health.span,
+                "health",
+                "the chart brings its own probes: set them in `helm { values { … } }` at the chart's probe keys".into(),
+            ));
         }
         for arg in &spec.args {
             untaken.push((arg.span, "args", "set the chart's arguments in `helm { values { … } }`".into()));
