@@ -500,14 +500,7 @@ fn binary<'e>(b: &'e BinaryExpr, want: Want, cx: Cx<'_>) -> Derivation<'e> {
 
 /// `vector OP n` as a filter: pick a value of the vector that passes (or fails) the comparison.
 fn compare<'e>(vector: &'e Expr, op: TokenId, n: f64, want: Want, cx: Cx<'_>) -> Derivation<'e> {
-    let holds = |v: f64| match op {
-        T_EQLC => v == n,
-        T_NEQ => v != n,
-        T_GTR => v > n,
-        T_LSS => v < n,
-        T_GTE => v >= n,
-        _ => v <= n,
-    };
+    let holds = |v: f64| comparison_holds(op, v, n);
     let candidates = [0.0, n + 1.0, n - 1.0, 1.0, n, n * 2.0, n / 2.0, -1.0];
     let attempt = |value: f64| -> Derivation<'_> {
         let (plan, sample) = evaluate(vector, Want::Exactly(Level::Const(value)), cx)?;
@@ -543,7 +536,21 @@ fn compare<'e>(vector: &'e Expr, op: TokenId, n: f64, want: Want, cx: Cx<'_>) ->
     }
 }
 
-fn flipped(op: TokenId) -> TokenId {
+/// Whether `v OP n` holds for a comparison operator (`false` for any other operator).
+pub(crate) fn comparison_holds(op: TokenId, v: f64, n: f64) -> bool {
+    match op {
+        T_EQLC => v == n,
+        T_NEQ => v != n,
+        T_GTR => v > n,
+        T_LSS => v < n,
+        T_GTE => v >= n,
+        T_LTE => v <= n,
+        _ => false,
+    }
+}
+
+/// The operator that keeps a comparison true with its operands swapped (`n < v` is `v > n`).
+pub(crate) fn flipped(op: TokenId) -> TokenId {
     match op {
         T_GTR => T_LSS,
         T_LSS => T_GTR,

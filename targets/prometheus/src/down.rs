@@ -10,8 +10,10 @@
 
 use promql_parser::label::Matcher;
 use promql_parser::parser::Expr;
-use promql_parser::parser::token::{T_AVG, T_EQLC, T_GTE, T_GTR, T_LSS, T_LTE, T_MAX, T_MIN, T_NEQ, T_SUM, TokenId};
+use promql_parser::parser::token::{T_AVG, T_MAX, T_MIN, T_SUM};
 use spec_compiler::promql::ShapeCache;
+
+use crate::derive::{comparison_holds, flipped};
 
 /// The `job` matchers of an alert that reports a target down, if `expr` is one.
 pub(crate) fn down_jobs(expr: &str, shapes: &mut ShapeCache) -> Option<Vec<Matcher>> {
@@ -26,15 +28,7 @@ pub(crate) fn down_jobs(expr: &str, shapes: &mut ShapeCache) -> Option<Vec<Match
         (Some(n), None) => (&b.rhs, n, flipped(op)),
         _ => return None,
     };
-    let holds = |v: f64| match op {
-        T_EQLC => v == n,
-        T_NEQ => v != n,
-        T_GTR => v > n,
-        T_LSS => v < n,
-        T_GTE => v >= n,
-        T_LTE => v <= n,
-        _ => false,
-    };
+    let holds = |v: f64| comparison_holds(op, v, n);
     if !holds(0.0) || holds(1.0) {
         return None;
     }
@@ -70,16 +64,6 @@ fn number(expr: &Expr) -> Option<f64> {
     match unparen(expr) {
         Expr::NumberLiteral(n) => Some(n.val),
         _ => None,
-    }
-}
-
-fn flipped(op: TokenId) -> TokenId {
-    match op {
-        T_GTR => T_LSS,
-        T_LSS => T_GTR,
-        T_GTE => T_LTE,
-        T_LTE => T_GTE,
-        other => other,
     }
 }
 
