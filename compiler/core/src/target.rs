@@ -88,7 +88,7 @@ pub struct OnNode<'m> {
     pub services: Vec<&'m Resource<Service>>,
     /// Storage whose `on` is the node.
     pub storage: Vec<&'m Resource<Storage>>,
-    /// Backups of storage on the node.
+    /// Backups of storage on the node, and of the dumps of services on it.
     pub backups: Vec<&'m Resource<Backup>>,
     /// Workflows whose `on` is the node.
     pub workflows: Vec<&'m Resource<Workflow>>,
@@ -107,6 +107,7 @@ pub struct Index<'m> {
     storage: FxHashMap<&'m str, &'m Resource<Storage>>,
     services: FxHashMap<&'m str, &'m Resource<Service>>,
     secrets: FxHashMap<&'m str, &'m Resource<Secret>>,
+    buckets: FxHashMap<&'m str, &'m Resource<crate::model::Bucket>>,
     placed: FxHashMap<&'m str, OnNode<'m>>,
     empty: OnNode<'m>,
 }
@@ -122,6 +123,7 @@ impl<'m> Index<'m> {
             storage: model.storage.iter().map(|r| (r.name.as_str(), r)).collect(),
             services: model.services.iter().map(|r| (r.name.as_str(), r)).collect(),
             secrets: model.secrets.iter().map(|r| (r.name.as_str(), r)).collect(),
+            buckets: model.buckets.iter().map(|r| (r.name.as_str(), r)).collect(),
             placed: FxHashMap::default(),
             empty: OnNode::default(),
         };
@@ -137,8 +139,7 @@ impl<'m> Index<'m> {
             }
         }
         for backup in &model.backups {
-            let node = index.storage.get(backup.spec.source.name.as_str()).and_then(|s| on_node(&s.spec.on));
-            if let Some(node) = node {
+            if let Some(node) = index.backup_place(&backup.spec).and_then(on_node) {
                 index.placed.entry(node).or_default().backups.push(backup);
             }
         }
@@ -178,6 +179,30 @@ impl<'m> Index<'m> {
     /// The service named `name`.
     pub fn service(&self, name: &str) -> Option<&'m Resource<Service>> {
         self.services.get(name).copied()
+    }
+
+    /// The bucket named `name`.
+    pub fn bucket(&self, name: &str) -> Option<&'m Resource<crate::model::Bucket>> {
+        self.buckets.get(name).copied()
+    }
+
+    /// Where a backup's data lives: its storage's `on`, or its service's.
+    pub fn backup_place(&self, backup: &crate::model::Backup) -> Option<&'m crate::model::types::PlacementRef> {
+        match (backup.storage(), backup.service()) {
+            (Some(storage), _) => self.storage(storage).map(|s| &s.spec.on.value),
+            (_, Some(service)) => self.service(service).map(|s| &s.spec.on.value),
+            _ => None,
+        }
+    }
+
+    /// The repository an offsite copy writes to (see `model::Restic::repository_in`).
+    pub fn repository(&self, copy: &crate::model::Copy<'_>) -> Option<String> {
+        copy.restic.repository_in(&copy.name, |name| self.bucket(name))
+    }
+
+    /// The secret holding an offsite copy's repository credentials: its own, or its bucket's.
+    pub fn repository_credentials(&self, copy: &crate::model::Copy<'m>) -> Option<&'m SecretRef> {
+        copy.restic.credentials_in(|name| self.bucket(name))
     }
 
     /// The secret named `name`.

@@ -108,7 +108,7 @@ impl<'m> Placed<'m> {
             }
         }
         for backup in &model.backups {
-            if let Some(i) = index.storage(&backup.spec.source.value.name).and_then(|s| slot(&s.spec.on.value)) {
+            if let Some(i) = index.backup_place(&backup.spec).and_then(slot) {
                 clusters[i].backups.push(backup);
             }
         }

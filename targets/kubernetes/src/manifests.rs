@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Payload, Spanned};
 use spec_compiler::model::{
-    Backup, Cadence, ClusterNamespaces, EnvValue, Keep, KubernetesSecret, Offsite, Resource, Workflow,
+    Backup, Cadence, ClusterNamespaces, Copy, EnvValue, Keep, KubernetesSecret, Resource, Workflow,
 };
 use spec_compiler::source::Span;
 
@@ -175,9 +175,8 @@ impl super::Lowering<'_, '_> {
             }
         }
         for backup in &self.on.backups {
-            if let Some(offsite) = &backup.spec.offsite {
-                let Offsite::Restic { password, .. } = &offsite.value;
-                seen.insert((password.name.as_str(), self.namespace_of_storage(backup)));
+            for copy in backup.spec.copies(&backup.name) {
+                seen.insert((copy.restic.password.name.as_str(), self.namespace_of_storage(backup)));
             }
         }
         // The AlertmanagerConfig lives in the first namespace, beside the secrets it reads.
@@ -187,7 +186,7 @@ impl super::Lowering<'_, '_> {
 
     /// The namespace of the storage a backup copies (where its k8up `Schedule` must live).
     fn namespace_of_storage(&self, backup: &Resource<Backup>) -> &str {
-        let chosen = self.index.storage(&backup.spec.source.value.name).and_then(|s| s.spec.namespace.as_ref());
+        let chosen = backup.spec.storage().and_then(|s| self.index.storage(s)).and_then(|s| s.spec.namespace.as_ref());
         self.namespace_of(chosen)
     }
 
@@ -302,7 +301,8 @@ impl super::Lowering<'_, '_> {
                 backup.spec.snapshots.as_ref().map(|s| (s.span, "local snapshots", "k8up copies volumes offsite but takes no local snapshots; use a VolumeSnapshot schedule of your CSI driver, or drop `snapshots`")),
                 backup.spec.replicate.as_ref().map(|r| (r.span, "a ZFS replica", "a cluster volume is not a ZFS dataset; copy it offsite with `offsite = restic { … }` instead")),
             ];
-            for (span, what, help) in unsupported.into_iter().flatten() {
+            let dump = backup.spec.service().map(|_| (backup.spec.source.span, "the dump of a service", "k8up runs a dump from a pod annotation (`k8up.io/backupcommand`) that the charts do not take yet; back up the service's volume instead"));
+            for (span, what, help) in unsupported.into_iter().flatten().chain(dump) {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::W1201,
@@ -313,23 +313,29 @@ impl super::Lowering<'_, '_> {
                     .with_help(help),
                 );
             }
-            if let Some(schedule) = self.k8up_schedule(backup) {
-                documents.push((format!("from {}", self.context.provenance(backup.span)), schedule));
+            if backup.spec.service().is_some() {
+                continue;
+            }
+            for copy in backup.spec.copies(&backup.name) {
+                if let Some(schedule) = self.k8up_schedule(backup, &copy) {
+                    documents.push((format!("from {}", self.context.provenance(backup.span)), schedule));
+                }
             }
         }
         documents
     }
 
-    fn k8up_schedule(&mut self, backup: &Resource<Backup>) -> Option<Value> {
-        let offsite = backup.spec.offsite.as_ref()?;
-        let Offsite::Restic { repository, password, every, keep, .. } = &offsite.value;
-        let backend = self.k8up_backend(repository, offsite.span, &backup.name)?;
+    /// The k8up `Schedule` of one offsite copy, named after the copy's job.
+    fn k8up_schedule(&mut self, backup: &Resource<Backup>, copy: &Copy<'_>) -> Option<Value> {
+        let (password, every, keep) = (&copy.restic.password, copy.restic.every, &copy.restic.keep);
+        let repository = self.index.repository(copy)?;
+        let backend = self.k8up_backend(&repository, copy.span, &backup.name)?;
         let mut backend = backend;
         backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;
-        let cron = self.cron(*every, offsite.span, &backup.name)?;
+        let cron = self.cron(every, copy.span, &backup.name)?;
         // The claims of the storage: by the storage's label, or by the labels the chart of the
         // service mounting it puts on the claim it creates.
-        let storage = &backup.spec.source.value.name;
+        let storage = backup.spec.storage()?;
         let selector = self
             .on
             .services
@@ -356,8 +362,12 @@ impl super::Lowering<'_, '_> {
                 Cadence::Monthly => "0 4 1 * *",
             };
             spec["check"] = json!({ "schedule": schedule });
+            if let Some(rto) = &backup.spec.rto {
+                // The RTO is the check's time limit: a check slower than it fails.
+                spec["check"]["activeDeadlineSeconds"] = json!(quantity::seconds(rto.value).max(1));
+            }
         }
-        Some(self.object_in(self.namespace_of_storage(backup), "k8up.io/v1", "Schedule", &backup.name, spec))
+        Some(self.object_in(self.namespace_of_storage(backup), "k8up.io/v1", "Schedule", &copy.name, spec))
     }
 
     /// The k8up backend of a restic repository: `s3:`, `b2:` and `rest:` repositories have one;

@@ -12,7 +12,7 @@ use promql_parser::label::{MatchOp, Matcher};
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{PlacementRef, format_duration};
-use spec_compiler::model::{Alert, Backup, Cadence, Cluster, Kind, Offsite, Os, Resource, Service, Severity, Workflow};
+use spec_compiler::model::{Alert, Backup, Cadence, Cluster, Kind, Os, Resource, Service, Severity, Workflow};
 use spec_compiler::promql::ShapeCache;
 use spec_compiler::source::Span;
 use spec_compiler::target::Index;
@@ -476,8 +476,12 @@ impl<'m> Planner<'m, '_> {
 
     fn backup(&mut self, index: &Index<'m>, backup: &'m Resource<Backup>) {
         let Some(rpo) = &backup.spec.rpo else { return };
-        let Some(storage) = index.storage(&backup.spec.source.name) else { return };
-        let on = &storage.spec.on;
+        let Some(on) = index.backup_place(&backup.spec) else { return };
+        // What is copied, for the description: a storage, or a service's dump.
+        let source = match backup.spec.service() {
+            Some(service) => format!("the dump of service {service}"),
+            None => format!("storage {}", backup.spec.source.name),
+        };
         let name = &backup.name;
         let rpo_text = format_duration(rpo.value.0);
         let rpo_seconds = rpo.value.0 / 1000;
@@ -502,17 +506,22 @@ impl<'m> Planner<'m, '_> {
             (expr, "the k8up backup".to_string(), runbook)
         } else {
             let snapshots = backup.spec.snapshots.as_ref().map(|s| s.every.value.0);
-            let offsite = backup.spec.offsite.as_ref().map(|o| {
-                let Offsite::Restic { every, .. } = &o.value;
-                every.0
-            });
+            // The most frequent offsite copy (the first of equals), with its job's name.
+            let offsite = backup
+                .spec
+                .copies(name)
+                .into_iter()
+                .map(|c| (c.restic.every.0, c.name))
+                .min_by_key(|(every, _)| *every);
             // The RPO rests on the most frequent copy (the graph rules check that it meets it).
             let (unit, copy) = match (snapshots, offsite) {
-                (Some(s), Some(o)) if o < s => {
-                    (format!("restic-backups-{name}"), format!("restic every {}", format_duration(o)))
+                (Some(s), Some((o, job))) if o < s => {
+                    (format!("restic-backups-{job}"), format!("restic every {}", format_duration(o)))
                 }
                 (Some(s), _) => ("sanoid".to_string(), format!("ZFS snapshots every {}", format_duration(s))),
-                (None, Some(o)) => (format!("restic-backups-{name}"), format!("restic every {}", format_duration(o))),
+                (None, Some((o, job))) => {
+                    (format!("restic-backups-{job}"), format!("restic every {}", format_duration(o)))
+                }
                 (None, None) => return,
             };
             let exporter = node_exporter(&on.name);
@@ -533,9 +542,8 @@ impl<'m> Planner<'m, '_> {
         let texts = [
             format!("Backup {name} is older than its RPO of {rpo_text}"),
             format!(
-                "The newest copy of storage {} ({copy}) is older than the recovery point objective of {rpo_text}, \
-                 or its last run failed.",
-                storage.name
+                "The newest copy of {source} ({copy}) is older than the recovery point objective of {rpo_text}, \
+                 or its last run failed."
             ),
             runbook,
         ];

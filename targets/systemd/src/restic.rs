@@ -41,6 +41,12 @@ pub fn cadence_calendar(cadence: Cadence) -> &'static str {
     }
 }
 
+/// `TimeoutStartSec=` of a restore test limited by an `rto` of `ms` milliseconds: whole seconds,
+/// at least one.
+pub fn timeout_seconds(ms: u64) -> String {
+    format!("{}s", ms.div_ceil(1000).max(1))
+}
+
 /// The restore test proper, as POSIX shell lines with `restic` on the path and the repository,
 /// password and credentials in the environment: `path` is the backed-up folder, `host` the name
 /// restic recorded the snapshots under.

@@ -141,6 +141,13 @@ codes! {
     W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
     W0607 "routes-unread"             Warning "the estate routes alerts, but no Alertmanager spec configures reads the routes",
     W0606 "route-label-unknown"       Warning "a route matches a label value that no alert carries",
+    E0650 "backup-source-without-dump" Error  "a backup copies a service that says no way to dump its data",
+    E0651 "retention-beyond-lifecycle" Error  "a backup keeps copies longer than the bucket it writes to keeps objects",
+    E0652 "repository-copied-twice"   Error   "two offsite copies write to the same restic repository",
+    E0653 "restic-repository-choice"  Error   "an offsite copy names neither a repository nor a bucket, or both",
+    E0654 "dataset-copy-of-a-dump"    Error   "a backup of a service's dump asks for ZFS snapshots or a replica",
+    W0650 "rto-untested"              Warning "a backup promises a recovery time that no restore test measures",
+    W0651 "restic-in-expiring-bucket" Warning "a restic repository lives in a bucket whose lifecycle deletes objects",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

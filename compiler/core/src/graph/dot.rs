@@ -29,6 +29,8 @@ fn vertex_style(vertex: Vertex) -> (&'static str, &'static str) {
             Kind::Secret => ("note", "#eeeeee"),
             Kind::Receiver => ("invhouse", "#f5d5d5"),
             Kind::Route => ("rarrow", "#f5d5d5"),
+            Kind::Bucket => ("cylinder", "#e8daef"),
+            Kind::Endpoint => ("doubleoctagon", "#e8daef"),
         },
         Vertex::Step { .. } => ("ellipse", "#fef5e7"),
     }
@@ -50,6 +52,7 @@ fn edge_style(kind: EdgeKind) -> (&'static str, &'static str, &'static str) {
         EdgeKind::ClusterNode => ("#2e7d32", "solid", "runs on"),
         EdgeKind::Watches => ("#b85450", "bold", "watches"),
         EdgeKind::RoutesTo => ("#b85450", "solid", "routes to"),
+        EdgeKind::CopiesTo => ("#1f5fa8", "dashed", "copies to"),
     }
 }
 
@@ -76,11 +79,20 @@ impl EstateGraph<'_> {
             Vertex::Resource { kind: Kind::Workflow, index } => placed(&model.workflows.get(index)?.spec.on.0),
             Vertex::Step { workflow, .. } => placed(&model.workflows.get(workflow)?.spec.on.0),
             Vertex::Resource { kind: Kind::Backup, index } => {
-                let source = &model.backups.get(index)?.spec.source.0;
-                placed(&self.storage(&source.name)?.spec.on.0)
+                match self.backup_place(&model.backups.get(index)?.spec)? {
+                    Place::Node(node) => self.vertex(Kind::Node, &node.name),
+                    Place::Cluster(cluster) => self.vertex(Kind::Cluster, &cluster.name),
+                }
             }
             Vertex::Resource {
-                kind: Kind::Network | Kind::Alert | Kind::Secret | Kind::Receiver | Kind::Route,
+                kind:
+                    Kind::Network
+                    | Kind::Alert
+                    | Kind::Secret
+                    | Kind::Receiver
+                    | Kind::Route
+                    | Kind::Bucket
+                    | Kind::Endpoint,
                 ..
             } => None,
         }

@@ -61,8 +61,10 @@ pub enum EdgeKind {
     Needs,
     /// A service mounts a storage (`volumes`).
     Volume,
-    /// A backup copies a storage (`source`).
+    /// A backup copies a storage or a service's data (`source`).
     BackupSource,
+    /// A backup's offsite copy writes to a bucket (`restic { bucket }`).
+    CopiesTo,
     /// Something uses a secret.
     SecretUse,
     /// A workflow holds a step.
@@ -150,7 +152,7 @@ impl<'m> EstateGraph<'m> {
             steps: FxHashMap::default(),
             stdlib,
         };
-        let lists: [(Kind, Vec<(usize, &'m str)>); 11] = [
+        let lists: [(Kind, Vec<(usize, &'m str)>); 13] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),
             (Kind::Cluster, index_of(&model.clusters).collect()),
@@ -162,6 +164,8 @@ impl<'m> EstateGraph<'m> {
             (Kind::Secret, index_of(&model.secrets).collect()),
             (Kind::Receiver, index_of(&model.receivers).collect()),
             (Kind::Route, index_of(&model.routes).collect()),
+            (Kind::Bucket, index_of(&model.buckets).collect()),
+            (Kind::Endpoint, index_of(&model.endpoints).collect()),
         ];
         for (kind, names) in lists {
             for (index, name) in names {
@@ -230,6 +234,18 @@ impl<'m> EstateGraph<'m> {
             let from = self.vertex(Kind::Route, &route.name);
             self.link(from, &route.spec.to.value, EdgeKind::RoutesTo);
         }
+        for bucket in &model.buckets {
+            let from = self.vertex(Kind::Bucket, &bucket.name);
+            if let Some(credentials) = &bucket.spec.credentials {
+                self.link(from, &credentials.value, EdgeKind::SecretUse);
+            }
+        }
+        for endpoint in &model.endpoints {
+            let from = self.vertex(Kind::Endpoint, &endpoint.name);
+            if let Some(credentials) = &endpoint.spec.credentials {
+                self.link(from, &credentials.value, EdgeKind::SecretUse);
+            }
+        }
         for storage in &model.storage {
             let from = self.vertex(Kind::Storage, &storage.name);
             self.link(from, &storage.spec.on.0, EdgeKind::Placement);
@@ -250,11 +266,13 @@ impl<'m> EstateGraph<'m> {
         for backup in &model.backups {
             let from = self.vertex(Kind::Backup, &backup.name);
             self.link(from, &backup.spec.source.0, EdgeKind::BackupSource);
-            if let Some(offsite) = &backup.spec.offsite {
-                let crate::model::Offsite::Restic { password, credentials, .. } = &offsite.value;
-                self.link(from, password, EdgeKind::SecretUse);
-                if let Some(credentials) = credentials {
+            for copy in backup.spec.copies(&backup.name) {
+                self.link(from, &copy.restic.password, EdgeKind::SecretUse);
+                if let Some(credentials) = &copy.restic.credentials {
                     self.link(from, credentials, EdgeKind::SecretUse);
+                }
+                if let Some(bucket) = &copy.restic.bucket {
+                    self.link(from, bucket, EdgeKind::CopiesTo);
                 }
             }
             if let Some(replicate) = &backup.spec.replicate {
@@ -311,6 +329,20 @@ impl<'m> EstateGraph<'m> {
         self.lookup(Kind::Service, &self.model.services, name)
     }
 
+    /// The bucket named `name`.
+    pub fn bucket(&self, name: &str) -> Option<&'m Resource<crate::model::Bucket>> {
+        self.lookup(Kind::Bucket, &self.model.buckets, name)
+    }
+
+    /// Where a backup's data lives: its storage's placement, or its service's.
+    pub fn backup_place(&self, backup: &crate::model::Backup) -> Option<Place<'m>> {
+        match (backup.storage(), backup.service()) {
+            (Some(storage), _) => self.place(&self.storage(storage)?.spec.on),
+            (_, Some(service)) => self.place(&self.service(service)?.spec.on),
+            _ => None,
+        }
+    }
+
     /// The secret named `name`.
     pub fn secret(&self, name: &str) -> Option<&'m Resource<Secret>> {
         self.lookup(Kind::Secret, &self.model.secrets, name)
@@ -364,6 +396,8 @@ impl<'m> EstateGraph<'m> {
             Kind::Secret => model.secrets.get(index).map(|r| &r.name),
             Kind::Receiver => model.receivers.get(index).map(|r| &r.name),
             Kind::Route => model.routes.get(index).map(|r| &r.name),
+            Kind::Bucket => model.buckets.get(index).map(|r| &r.name),
+            Kind::Endpoint => model.endpoints.get(index).map(|r| &r.name),
         };
         name.map_or("?", String::as_str)
     }

@@ -12,7 +12,7 @@ use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::eval::PresetUse;
 use crate::model::types::{Payload, Reference, Spanned};
-use crate::model::{EnvValue, Offsite, Os};
+use crate::model::{EnvValue, Os};
 use crate::source::Span;
 
 /// Checks every use of a secret and every literal that could be one.
@@ -52,18 +52,17 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     for backup in &estate.model.backups {
-        let Some(offsite) = &backup.spec.offsite else { continue };
-        let Offsite::Restic { password, credentials, .. } = &offsite.value;
-        let place = estate.storage(&backup.spec.source.name).and_then(|s| estate.place(&s.spec.on));
-        if let Some(place) = place {
-            uses.push((password, place));
-            uses.extend(credentials.iter().map(|c| (&c.0, place)));
+        let Some(place) = estate.backup_place(&backup.spec) else { continue };
+        for copy in backup.spec.copies(&backup.name) {
+            uses.push((&copy.restic.password, place));
+            // The copy's own credentials, or its bucket's, are read where the copy runs.
+            uses.extend(copy.restic.credentials_in(|name| estate.bucket(name)).map(|c| (&c.0, place)));
         }
     }
     for backup in &estate.model.backups {
         // The sending node logs in to the replica with the key.
         let Some(key) = backup.spec.replicate.as_ref().and_then(|r| r.key.as_ref()) else { continue };
-        let place = estate.storage(&backup.spec.source.name).and_then(|s| estate.place(&s.spec.on));
+        let place = estate.backup_place(&backup.spec);
         if let Some(place) = place {
             uses.push((&key.value.0, place));
         }
@@ -316,12 +315,23 @@ fn plaintext(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     for backup in &estate.model.backups {
-        let Some(offsite) = &backup.spec.offsite else { continue };
-        let Offsite::Restic { repository, .. } = &offsite.value;
-        if url_with_password(repository) {
-            let place = estate.storage(&backup.spec.source.name).and_then(|s| estate.place(&s.spec.on));
-            let site = Site { place, presets: &backup.presets };
-            report("repository", (offsite.span, false), Why::Url, site, diagnostics);
+        for copy in backup.spec.copies(&backup.name) {
+            if copy.restic.repository.as_deref().is_some_and(url_with_password) {
+                let site = Site { place: estate.backup_place(&backup.spec), presets: &backup.presets };
+                report("repository", (copy.span, false), Why::Url, site, diagnostics);
+            }
+        }
+    }
+    for bucket in &estate.model.buckets {
+        if url_with_password(&bucket.spec.endpoint.value) {
+            let site = Site { place: None, presets: &bucket.presets };
+            report("endpoint", (bucket.spec.endpoint.span, false), Why::Url, site, diagnostics);
+        }
+    }
+    for endpoint in &estate.model.endpoints {
+        if url_with_password(&endpoint.spec.url.value) {
+            let site = Site { place: None, presets: &endpoint.presets };
+            report("url", (endpoint.spec.url.span, false), Why::Url, site, diagnostics);
         }
     }
 }

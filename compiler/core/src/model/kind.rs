@@ -48,6 +48,8 @@ kinds! {
     Secret "secret" "secrets",
     Receiver "receiver" "receivers",
     Route "route" "routes",
+    Bucket "bucket" "buckets",
+    Endpoint "endpoint" "endpoints",
 }
 
 impl std::fmt::Display for Kind {

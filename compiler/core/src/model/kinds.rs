@@ -323,6 +323,8 @@ pub struct Service {
     pub helm: Option<Spanned<HelmChart>>,
     /// systemd unit settings merged into the service's unit, by section.
     pub systemd: Option<Spanned<IndexMap<String, Payload>>>,
+    /// How its data is dumped for a backup whose `source` is the service (presets set it).
+    pub dump: Option<Spanned<super::Dump>>,
     /// The URL scheme its clients use (`postgres`, `nats`), for `service.NAME.url`. Default: the
     /// name of its first port.
     pub scheme: Option<Spanned<String>>,
@@ -463,117 +465,6 @@ pub struct Alert {
     /// Extra labels.
     #[serde(default)]
     pub labels: IndexMap<String, Spanned<String>>,
-}
-
-/// A backup policy for one storage.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Backup {
-    /// The storage backed up.
-    pub source: Spanned<StorageRef>,
-    /// Local snapshots.
-    pub snapshots: Option<Spanned<Snapshots>>,
-    /// The offsite copy.
-    pub offsite: Option<Spanned<Offsite>>,
-    /// The most data the estate may lose (recovery point objective).
-    pub rpo: Option<Spanned<Duration>>,
-    /// How often a restore is tested.
-    pub verify: Option<Spanned<Cadence>>,
-    /// ZFS replication of the dataset to another node (send/receive).
-    pub replicate: Option<Spanned<Replicate>>,
-}
-
-/// ZFS replication: the dataset sent incrementally to a pool on another node.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Replicate {
-    /// The node receiving the copy, reached at its `address` (or else its `endpoint`) over SSH.
-    pub to: NodeRef,
-    /// How often the copy is brought up to date.
-    pub every: Spanned<Duration>,
-    /// The dataset on the receiving node, `pool/path`. Default: the source's `pool/dataset`.
-    pub dataset: Option<Spanned<String>>,
-    /// The user the sending node logs in as on the receiving node. Default: `syncoid`.
-    #[schemars(extend("default" = "syncoid"))]
-    pub user: Option<Spanned<String>>,
-    /// The SSH private key the sending node logs in with, always a secret.
-    pub key: Option<Spanned<SecretRef>>,
-    /// The public half of `key` (not a secret), which the receiving node lets in.
-    pub public_key: Option<Spanned<String>>,
-}
-
-/// Local snapshots.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Snapshots {
-    /// How often a snapshot is taken.
-    pub every: Spanned<Duration>,
-    /// How many to keep.
-    pub keep: Option<Spanned<Keep>>,
-}
-
-/// Retention counts.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Keep {
-    /// Hourly copies.
-    pub hourly: Option<Spanned<u32>>,
-    /// Daily copies.
-    pub daily: Option<Spanned<u32>>,
-    /// Weekly copies.
-    pub weekly: Option<Spanned<u32>>,
-    /// Monthly copies.
-    pub monthly: Option<Spanned<u32>>,
-    /// Yearly copies.
-    pub yearly: Option<Spanned<u32>>,
-}
-
-impl Keep {
-    /// The tiers that are set, finest first: (`hourly`, 24), (`daily`, 7)…
-    pub fn tiers(&self) -> impl Iterator<Item = (&'static str, u32)> + '_ {
-        [
-            ("hourly", &self.hourly),
-            ("daily", &self.daily),
-            ("weekly", &self.weekly),
-            ("monthly", &self.monthly),
-            ("yearly", &self.yearly),
-        ]
-        .into_iter()
-        .filter_map(|(tier, count)| count.as_ref().map(|c| (tier, c.value)))
-    }
-}
-
-/// An offsite copy.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Offsite {
-    /// restic to a repository.
-    Restic {
-        /// The restic repository (`s3:https://…`).
-        repository: String,
-        /// The repository password.
-        password: SecretRef,
-        /// The repository's own credentials (`AWS_ACCESS_KEY_ID=…` lines for S3, `B2_ACCOUNT_ID=…`
-        /// for B2): a secret holding environment lines, needed by every repository kind that
-        /// logs in with keys (`s3:`, `b2:`, `azure:`, `gs:`, `swift:`).
-        credentials: Option<SecretRef>,
-        /// How often a copy is made.
-        every: Duration,
-        /// How many to keep.
-        keep: Option<Keep>,
-    },
-}
-
-/// How often something recurs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cadence {
-    /// Every day.
-    Daily,
-    /// Every week.
-    Weekly,
-    /// Every month.
-    Monthly,
 }
 
 /// A scheduled chain of steps.

@@ -7,11 +7,13 @@
 //! Invariant: the model is built only from records the checker accepted, so deserialisation
 //! cannot fail except by a compiler bug (reported as E9001, never a panic).
 
+pub mod backup;
 pub mod check;
 mod cpu;
 mod de;
 pub mod diff;
 pub mod expose;
+pub mod external;
 pub mod ingress;
 mod kind;
 pub mod kinds;
@@ -31,7 +33,9 @@ use serde_json::Value as Json;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::eval::{Evaluated, OverlayPath};
 use crate::source::Span;
+pub use backup::*;
 pub use expose::{Audience, Expose, Exposed};
+pub use external::{Bucket, ExternalEndpoint, Lifecycle};
 pub use ingress::{Ingress, Tls};
 pub use kind::Kind;
 pub use kinds::*;
@@ -92,6 +96,12 @@ pub struct Model {
     /// Which alerts go to which receiver, tried in order.
     #[serde(default)]
     pub routes: Vec<Resource<Route>>,
+    /// Buckets of object stores the estate uses.
+    #[serde(default)]
+    pub buckets: Vec<Resource<Bucket>>,
+    /// Services the estate uses but does not run.
+    #[serde(default)]
+    pub endpoints: Vec<Resource<ExternalEndpoint>>,
 }
 
 /// The JSON Schema of one kind (generated once).
@@ -107,7 +117,8 @@ pub fn kind_schema(kind: Kind) -> &'static Json {
         };
     }
     cached!(Node => Node, Network => Network, Cluster => Cluster, Storage => Storage, Service => Service,
-        Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route)
+        Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route,
+        Bucket => Bucket, Endpoint => ExternalEndpoint)
 }
 
 /// The JSON Schema of the whole model, printed by `spec schema`.
@@ -190,6 +201,8 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
             Kind::Secret => model.secrets.extend(typed(&resource, &body, d)),
             Kind::Receiver => model.receivers.extend(typed(&resource, &body, d)),
             Kind::Route => model.routes.extend(typed(&resource, &body, d)),
+            Kind::Bucket => model.buckets.extend(typed(&resource, &body, d)),
+            Kind::Endpoint => model.endpoints.extend(typed(&resource, &body, d)),
         }
     }
     (model, diagnostics)
@@ -209,6 +222,8 @@ impl Model {
         self.secrets.append(&mut other.secrets);
         self.receivers.append(&mut other.receivers);
         self.routes.append(&mut other.routes);
+        self.buckets.append(&mut other.buckets);
+        self.endpoints.append(&mut other.endpoints);
     }
 }
 

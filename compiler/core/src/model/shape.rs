@@ -156,7 +156,9 @@ pub fn kind_shapes(kind: Kind) -> &'static Shapes<'static> {
             }
         };
     }
-    cached!(Node, Network, Cluster, Storage, Service, Alert, Backup, Workflow, Secret, Receiver, Route)
+    cached!(
+        Node, Network, Cluster, Storage, Service, Alert, Backup, Workflow, Secret, Receiver, Route, Bucket, Endpoint
+    )
 }
 
 static NULL: Json = Json::Null;

@@ -353,6 +353,14 @@ reference_type!(
     StorageRef, ["storage"]
 );
 reference_type!(
+    /// What a backup copies: a storage, or a service's data through its dump.
+    BackupSourceRef, ["storage", "service"]
+);
+reference_type!(
+    /// A reference to a bucket.
+    BucketRef, ["bucket"]
+);
+reference_type!(
     /// A reference to a secret.
     SecretRef, ["secret"]
 );

@@ -20,10 +20,12 @@
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::Spanned;
-use spec_compiler::model::{Backup, Cadence, Offsite, Resource, Snapshots, ZfsDataset};
+use spec_compiler::model::{Backup, Cadence, Copy, Resource, Snapshots, ZfsDataset};
 use spec_compiler::source::Span;
 use spec_target_systemd::escape::{interval_calendar, shell_word};
-use spec_target_systemd::restic::{cadence_calendar, record_success_script, restore_test_script, restore_test_unit};
+use spec_target_systemd::restic::{
+    cadence_calendar, record_success_script, restore_test_script, restore_test_unit, timeout_seconds,
+};
 
 use super::{NodeModule, mountpoint, path, with};
 use crate::nix::Nix;
@@ -59,12 +61,28 @@ fn sanoid_policy(snapshots: &Snapshots) -> Vec<(String, Nix)> {
     policy
 }
 
+/// Where a backup's dumps are written before restic copies them, one folder per copy job.
+const DUMP_DIRECTORY: &str = "/var/lib/spec-dumps";
+
+/// What one restic job copies: the folder backed up, and for a service's dump the commands that
+/// write the dump into it before restic runs and remove it afterwards.
+struct Source {
+    /// The folder restic backs up (and the restore test reads).
+    path: String,
+    /// `backupPrepareCommand` and `backupCleanupCommand`, for a dump.
+    dump: Option<(String, String)>,
+}
+
 impl<'a> NodeModule<'a> {
     pub(super) fn backups(&mut self) {
         let node = self.node;
         let mut sanoid_interval: Option<u64> = None;
         for backup in self.index.on(&node.name).backups.iter().copied() {
-            let Some(storage) = self.index.storage(&backup.spec.source.name) else { continue };
+            if let Some(service) = backup.spec.service() {
+                self.dump_backup(backup, service);
+                continue;
+            }
+            let Some(storage) = backup.spec.storage().and_then(|s| self.index.storage(s)) else { continue };
             let Some(zfs) = &storage.spec.zfs else { continue };
             let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             if let Some(snapshots) = &backup.spec.snapshots {
@@ -76,8 +94,11 @@ impl<'a> NodeModule<'a> {
                     self.no_calendar(&backup.name, every, snapshots.every.span);
                 }
             }
-            self.restic(backup, zfs);
-            if backup.spec.offsite.is_none() {
+            let copies = backup.spec.copies(&backup.name);
+            for (i, copy) in copies.iter().enumerate() {
+                self.restic(backup, copy, &Source { path: mountpoint(zfs), dump: None }, i == 0);
+            }
+            if copies.is_empty() {
                 self.snapshot_restore_test(backup, zfs);
             }
         }
@@ -90,18 +111,62 @@ impl<'a> NodeModule<'a> {
         }
     }
 
-    /// The restic job of a backup's offsite copy and its restore test.
-    fn restic(&mut self, backup: &'a Resource<Backup>, zfs: &ZfsDataset) {
-        let Some(offsite) = &backup.spec.offsite else { return };
-        let Offsite::Restic { repository, password, credentials, every, keep } = &offsite.value;
-        let Some(on_calendar) = interval_calendar(every.0) else {
-            self.no_calendar(&backup.name, every.0, offsite.span);
+    /// A backup of a service's dump: each copy's restic job runs the service's `dump` command
+    /// first (`backupPrepareCommand`), writing the dump into a folder of its own that restic then
+    /// copies, and removes it afterwards (`backupCleanupCommand`), so no copy of the data stays on
+    /// the host. A service run by its NixOS options is dumped on the host, as `dump.user` through
+    /// `runuser`; a container through `podman exec`. The job finds the command on the system's
+    /// path, where the service's module puts its tools.
+    fn dump_backup(&mut self, backup: &'a Resource<Backup>, service: &str) {
+        let Some(service) = self.index.service(service) else { return };
+        let Some(dump) = &service.spec.dump else { return };
+        let mut argv: Vec<String> = Vec::new();
+        if self.runs_as_module(service) {
+            if let Some(user) = &dump.value.user {
+                argv.extend(["runuser".into(), "-u".into(), user.value.clone(), "--".into()]);
+            }
+        } else {
+            argv.extend(["podman".into(), "exec".into()]);
+            if let Some(user) = &dump.value.user {
+                argv.extend(["--user".into(), user.value.clone()]);
+            }
+            argv.push(service.name.clone());
+        }
+        argv.extend(dump.value.command.value.iter().cloned());
+        let command = argv.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ");
+        let file = dump.value.file_name(&service.name);
+        for (i, copy) in backup.spec.copies(&backup.name).iter().enumerate() {
+            let folder = format!("{DUMP_DIRECTORY}/{}", copy.name);
+            let target = shell_word(&format!("{folder}/{file}"));
+            let prepare = format!(
+                "install -d -m 0700 {dir}\n{command} > {target}.partial\nmv {target}.partial {target}\n",
+                dir = shell_word(&folder)
+            );
+            let cleanup = format!("rm -f {target} {target}.partial\n");
+            self.restic(backup, copy, &Source { path: folder, dump: Some((prepare, cleanup)) }, i == 0);
+            let unit = format!("restic-backups-{}", copy.name);
+            // The dump's tools: the service's module puts them on the system's path.
+            self.define(
+                with(path("systemd.services"), &[&unit, "path"]),
+                Nix::List(vec![Nix::Str("/run/current-system/sw".into())]),
+                dump.span,
+            );
+        }
+    }
+
+    /// The restic job of one offsite copy, and for the first copy the backup's restore test.
+    fn restic(&mut self, backup: &'a Resource<Backup>, copy: &Copy<'a>, source: &Source, first: bool) {
+        let restic = copy.restic;
+        let Some(on_calendar) = interval_calendar(restic.every.0) else {
+            self.no_calendar(&backup.name, restic.every.0, copy.span);
             return;
         };
+        let Some(repository) = self.index.repository(copy) else { return };
         // Without `credentials` the keys come from the node's own modules (`hosts/<node>/`), which
         // may set this job's `environmentFile`: the shared tour copies to S3 that way.
-        let password_file = self.secret_path(&password.name, password.span);
-        let environment_file = credentials.as_ref().map(|c| self.secret_path(&c.name, c.span));
+        let password_file = self.secret_path(&restic.password.name, restic.password.span);
+        let credentials = self.index.repository_credentials(copy);
+        let environment_file = credentials.map(|c| self.secret_path(&c.name, c.span));
         let mut job = vec![
             ("repository".to_string(), Nix::Str(repository.clone())),
             ("passwordFile".to_string(), password_file.clone()),
@@ -110,22 +175,26 @@ impl<'a> NodeModule<'a> {
             job.push(("environmentFile".to_string(), file.clone()));
         }
         job.extend([
-            ("paths".to_string(), Nix::List(vec![Nix::Str(mountpoint(zfs))])),
+            ("paths".to_string(), Nix::List(vec![Nix::Str(source.path.clone())])),
             ("initialize".to_string(), Nix::Bool(true)),
             (
                 "timerConfig".to_string(),
                 Nix::Attrs(vec![("OnCalendar".into(), Nix::Str(on_calendar)), ("Persistent".into(), Nix::Bool(true))]),
             ),
         ]);
-        if let Some(keep) = keep {
+        if let Some((prepare, cleanup)) = &source.dump {
+            job.push(("backupPrepareCommand".to_string(), Nix::Str(prepare.clone())));
+            job.push(("backupCleanupCommand".to_string(), Nix::Str(cleanup.clone())));
+        }
+        if let Some(keep) = &restic.keep {
             let prune = keep.tiers().map(|(tier, count)| Nix::Str(format!("--keep-{tier} {count}"))).collect();
             job.push(("pruneOpts".to_string(), Nix::List(prune)));
         }
-        self.define(with(path("services.restic.backups"), &[&backup.name]), Nix::Attrs(job), offsite.span);
-        let Some(verify) = &backup.spec.verify else { return };
+        self.define(with(path("services.restic.backups"), &[&copy.name]), Nix::Attrs(job), copy.span);
+        let Some(verify) = backup.spec.verify.as_ref().filter(|_| first) else { return };
         let unit = restore_test_unit(&backup.name);
         let mut environment = vec![
-            ("RESTIC_REPOSITORY".to_string(), Nix::Str(repository.clone())),
+            ("RESTIC_REPOSITORY".to_string(), Nix::Str(repository)),
             ("RESTIC_PASSWORD_FILE".to_string(), password_file),
         ];
         environment.push(("RESTIC_CACHE_DIR".to_string(), Nix::Str(format!("/var/cache/{unit}"))));
@@ -136,11 +205,12 @@ impl<'a> NodeModule<'a> {
         if let Some(file) = environment_file {
             service_config.push(("EnvironmentFile".to_string(), file));
         }
-        let script = format!(
-            "{}{}",
-            restore_test_script(&mountpoint(zfs), &self.node.name),
-            record_success_script(&backup.name)
-        );
+        if let Some(rto) = &backup.spec.rto {
+            // The RTO is the restore test's time limit: a restore slower than it fails the test.
+            service_config.push(("TimeoutStartSec".to_string(), Nix::Str(timeout_seconds(rto.value.0))));
+        }
+        let script =
+            format!("{}{}", restore_test_script(&source.path, &self.node.name), record_success_script(&backup.name));
         let network = Nix::List(vec![Nix::Str("network-online.target".into())]);
         let service = Nix::Attrs(vec![
             ("description".into(), Nix::Str(format!("Restore test of backup {}", backup.name))),

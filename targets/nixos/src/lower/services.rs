@@ -36,6 +36,15 @@ fn is_unit_name(name: &str) -> bool {
 }
 
 impl<'a> NodeModule<'a> {
+    /// Whether the service runs through its `nixos { … }` options on this node (a preset's, or
+    /// the user's without an image) rather than as a container.
+    pub(super) fn runs_as_module(&self, service: &Resource<Service>) -> bool {
+        let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
+        let spec = &service.spec;
+        let preset_form = spec.nixos.as_ref().is_some_and(|n| from_stdlib(n.span));
+        spec.nixos.is_some() && (preset_form || spec.image.is_none())
+    }
+
     /// Whether a service runs as a container on NixOS: it has an image, and no preset gives it
     /// NixOS options of its own (see [`NodeModule::service`]).
     fn runs_container(&self, service: &Resource<Service>) -> bool {
@@ -99,7 +108,7 @@ impl<'a> NodeModule<'a> {
                 .with_help("remove `image`, or place the service on a cluster or a host that is not NixOS"),
             );
         }
-        if spec.nixos.is_some() && (preset_form || spec.image.is_none()) {
+        if self.runs_as_module(service) {
             self.module_unit_fields(service);
             return;
         }

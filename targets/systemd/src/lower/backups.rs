@@ -17,36 +17,70 @@
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::format_duration;
-use spec_compiler::model::{Backup, Offsite, Resource};
+use spec_compiler::model::{Backup, Copy, Resource};
 
 use super::{NodeUnits, PODMAN};
-use crate::escape::{exec_arg, interval_calendar, list_word};
+use crate::escape::{exec_arg, interval_calendar, list_word, shell_word};
 use crate::podman::RESTIC_IMAGE;
 use crate::restic::{
-    cadence_calendar, credential_scheme, record_success_script, restore_test_script, restore_test_unit,
+    cadence_calendar, credential_scheme, record_success_script, restore_test_script, restore_test_unit, timeout_seconds,
 };
 use crate::unit::UnitFile;
 
 /// Where the password credential is bound inside the container.
 const PASSWORD_FILE: &str = "/run/secrets/restic-password";
 
+/// Where a backup's dumps are written before restic copies them, one folder per copy job.
+const DUMP_DIRECTORY: &str = "/var/lib/spec-dumps";
+
 impl<'a> NodeUnits<'a> {
     pub(super) fn backups(&mut self) {
         for backup in self.index.on(&self.node.name).backups.iter().copied() {
-            self.restic(backup);
+            for (i, copy) in backup.spec.copies(&backup.name).iter().enumerate() {
+                self.restic(backup, copy, i == 0);
+            }
         }
     }
 
-    fn restic(&mut self, backup: &Resource<Backup>) {
-        let Some(offsite) = &backup.spec.offsite else { return };
-        let Offsite::Restic { repository, password, credentials, every, keep } = &offsite.value;
-        let Some(storage) = self.index.storage(&backup.spec.source.name) else { return };
-        let Some(zfs) = &storage.spec.zfs else { return };
+    /// The folder a copy backs up, and for a service's dump the shell lines that write the dump
+    /// there first (`podman exec` in the service's container, as `dump.user` when given).
+    fn source(&self, backup: &Resource<Backup>, job: &str) -> Option<(String, Option<String>)> {
+        if let Some(service) = backup.spec.service() {
+            let service = self.index.service(service)?;
+            let dump = &service.spec.dump.as_ref()?.value;
+            let folder = format!("{DUMP_DIRECTORY}/{job}");
+            let mut argv = vec![PODMAN.to_string(), "exec".into()];
+            if let Some(user) = &dump.user {
+                argv.extend(["--user".into(), user.value.clone()]);
+            }
+            argv.push(service.name.clone());
+            argv.extend(dump.command.value.iter().cloned());
+            let command = argv.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ");
+            let target = shell_word(&format!("{folder}/{}", dump.file_name(&service.name)));
+            let script = format!(
+                "install -d -m 0700 {dir} && {command} > {target}.partial && mv {target}.partial {target}",
+                dir = shell_word(&folder)
+            );
+            return Some((folder, Some(script)));
+        }
+        let storage = self.index.storage(backup.spec.storage()?)?;
+        let zfs = storage.spec.zfs.as_ref()?;
+        let mount =
+            zfs.mountpoint.as_ref().map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
+        Some((mount, None))
+    }
+
+    fn restic(&mut self, backup: &Resource<Backup>, copy: &Copy<'a>, first: bool) {
+        let restic = copy.restic;
+        let (password, every, keep) = (&restic.password, restic.every, &restic.keep);
+        let Some(repository) = self.index.repository(copy) else { return };
+        let credentials = self.index.repository_credentials(copy);
+        let Some((mount, dump)) = self.source(backup, &copy.name) else { return };
         let Some(calendar) = interval_calendar(every.0) else {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E1403,
-                    offsite.span,
+                    copy.span,
                     format!(
                         "backup `{}`: every {} is not a systemd calendar interval",
                         backup.name,
@@ -58,11 +92,11 @@ impl<'a> NodeUnits<'a> {
             );
             return;
         };
-        if let (Some(scheme), None) = (credential_scheme(repository), credentials) {
+        if let (Some(scheme), None) = (credential_scheme(&repository), credentials) {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E1420,
-                    offsite.span,
+                    copy.span,
                     format!("backup `{}`: the {scheme} repository needs credentials and none are given", backup.name),
                 )
                 .with_primary_label("restic cannot log in to this repository")
@@ -80,14 +114,20 @@ impl<'a> NodeUnits<'a> {
             },
             None => None,
         };
-        let mount =
-            zfs.mountpoint.as_ref().map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
-        let name = format!("restic-{}", backup.name);
+        let name = format!("restic-{}", copy.name);
         let mut unit = UnitFile::default();
-        unit.set("Unit", "Description", format!("restic backup {}", backup.name));
+        unit.set("Unit", "Description", format!("restic backup {}", copy.name));
         unit.set("Unit", "Wants", "network-online.target");
         unit.set("Unit", "After", "network-online.target");
-        unit.set("Unit", "RequiresMountsFor", list_word(&mount));
+        match &dump {
+            // The service's container must run for the dump.
+            Some(_) => {
+                let container = backup.spec.service().unwrap_or_default();
+                unit.set("Unit", "Requires", format!("{container}.service"));
+                unit.set("Unit", "After", format!("{container}.service"));
+            }
+            None => unit.set("Unit", "RequiresMountsFor", list_word(&mount)),
+        }
         unit.set("Service", "Type", "oneshot");
         unit.set("Service", "LoadCredential", credential.clone());
         if let Some((loaded, _)) = &repository_credential {
@@ -116,6 +156,10 @@ impl<'a> NodeUnits<'a> {
         let image = exec_arg(RESTIC_IMAGE);
         let container = run.join(" ");
         let run = format!("{container} {image}");
+        if let Some(script) = &dump {
+            // The dump first, into the folder restic copies; it is removed once the unit stops.
+            unit.set("Service", "ExecStartPre", format!("/bin/sh -e -c {}", exec_arg(script)));
+        }
         unit.set("Service", "ExecStartPre", format!("-{run} init"));
         unit.set("Service", "ExecStart", format!("{run} backup {}", exec_arg(&mount)));
         if let Some(keep) = keep {
@@ -125,14 +169,21 @@ impl<'a> NodeUnits<'a> {
             }
         }
         unit.set("Service", "ExecStopPost", format!("-{} rm --force --ignore {}", exec_arg(PODMAN), exec_arg(&name)));
-        self.emit(&format!("{name}.service"), &unit, offsite.span);
-        if let Some(verify) = &backup.spec.verify {
+        if dump.is_some() {
+            unit.set("Service", "ExecStopPost", format!("/bin/rm -rf {}", exec_arg(&mount)));
+        }
+        self.emit(&format!("{name}.service"), &unit, copy.span);
+        if let Some(verify) = backup.spec.verify.as_ref().filter(|_| first) {
             let test = restore_test_unit(&backup.name);
             let mut unit = UnitFile::default();
             unit.set("Unit", "Description", format!("Restore test of backup {}", backup.name));
             unit.set("Unit", "Wants", "network-online.target");
             unit.set("Unit", "After", "network-online.target");
             unit.set("Service", "Type", "oneshot");
+            if let Some(rto) = &backup.spec.rto {
+                // The RTO is the restore test's time limit: a restore slower than it fails the test.
+                unit.set("Service", "TimeoutStartSec", timeout_seconds(rto.value.0));
+            }
             unit.set("Service", "LoadCredential", credential);
             if let Some((loaded, _)) = &repository_credential {
                 unit.set("Service", "LoadCredential", loaded.clone());
@@ -164,10 +215,10 @@ impl<'a> NodeUnits<'a> {
             self.emit(&format!("{test}.timer"), &timer, verify.span);
         }
         let mut timer = UnitFile::default();
-        timer.set("Unit", "Description", format!("Run restic backup {} on its schedule", backup.name));
+        timer.set("Unit", "Description", format!("Run restic backup {} on its schedule", copy.name));
         timer.set("Timer", "OnCalendar", calendar);
         timer.set("Timer", "Persistent", "true");
         timer.set("Install", "WantedBy", "timers.target");
-        self.emit(&format!("{name}.timer"), &timer, offsite.span);
+        self.emit(&format!("{name}.timer"), &timer, copy.span);
     }
 }
