@@ -29,6 +29,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
         ("namespaces", case("namespaces_with_quotas_limits_and_pod_security_generate_cleanly")),
         ("ingress", case("ingress_with_hosts_paths_and_tls_generates_cleanly")),
+        ("backups", case("cluster_backups_to_a_bucket_and_of_a_dump")),
     ]
 }
 
@@ -484,10 +485,14 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 }
             }
             // Each k8up Schedule selects the claim of its backup's storage, and no other claim.
+            // A Schedule per offsite copy, named after the copy's job (`<backup>`, `<backup>-2`…).
             for schedule in manifests.iter().filter(|o| o["kind"] == "Schedule") {
-                let backup =
-                    model.backups.iter().find(|b| schedule["metadata"]["name"] == b.name.as_str()).expect("backup");
-                let storage = &backup.spec.source.value.name;
+                let backup = model
+                    .backups
+                    .iter()
+                    .find(|b| b.spec.copies(&b.name).iter().any(|c| schedule["metadata"]["name"] == c.name.as_str()))
+                    .expect("backup");
+                let storage = backup.spec.storage().expect("a Schedule copies a storage");
                 for selector in array(&schedule["spec"]["backup"]["labelSelectors"]) {
                     let Value::Object(wanted) = &selector["matchLabels"] else {
                         panic!("{name}: a selector without labels")
@@ -502,6 +507,21 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     }
                 }
             }
+        }
+        if name == "backups" {
+            // Both copies of `data` are Schedules, to the bucket's repository and to B2, the RTO
+            // the check's deadline; the dump of `db` (W1201) is none.
+            let text = &files.iter().find(|(p, _)| p.ends_with("/backups.yaml")).expect("backups.yaml").1;
+            let schedules: Vec<Value> = serde_yaml::Deserializer::from_str(text)
+                .map(|d| Value::deserialize(d).expect("YAML"))
+                .filter(|o| o["kind"] == "Schedule")
+                .collect();
+            let names: Vec<&str> = schedules.iter().filter_map(|o| o["metadata"]["name"].as_str()).collect();
+            assert_eq!(names, ["data", "data-2"], "{text}");
+            assert_eq!(schedules[0]["spec"]["backend"]["s3"]["endpoint"], "https://s3.example.com");
+            assert_eq!(schedules[0]["spec"]["backend"]["s3"]["bucket"], "backups/data");
+            assert_eq!(schedules[1]["spec"]["backend"]["b2"]["bucket"], "offsite");
+            assert_eq!(schedules[0]["spec"]["check"]["activeDeadlineSeconds"], 7200);
         }
         if name == "chart_services" {
             // `std.postgres { version = 15 }`: PostgreSQL 15 runs, not the chart's default 17.

@@ -64,6 +64,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
         ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
         ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
+        ("dump", case("a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly")),
     ]
 }
 
@@ -239,7 +240,7 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 #[test]
 fn the_outputs_match_their_snapshots() {
     for (name, estate) in
-        estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets" | "reach"))
+        estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump"))
     {
         // Named after the example or the case, which the tidy test checks exists.
         let name = estate
@@ -325,4 +326,59 @@ fn backups_and_hosts_are_wired_as_written() {
         let text = &files.iter().find(|(p, _)| p == &format!("nixos/{index}")).expect("written").1;
         assert!(text.contains(r#"(./. + "/../../hosts/app1")"#), "{index}: {text}");
     }
+}
+
+/// A backup of a PostgreSQL service's dump, read back from the evaluated module: each copy's job
+/// dumps with `pg_dumpall` as the local superuser in `backupPrepareCommand` (which the restic
+/// module runs before `restic backup`) into exactly the folder it copies, removes the dump in
+/// `backupCleanupCommand`, finds the tools on the system's path, writes to the bucket's repository
+/// with the bucket's credentials (the second copy to its own), and the restore test reads the
+/// first copy within the RTO.
+#[test]
+fn a_service_dump_is_written_where_restic_copies_it() {
+    if !have("nix-instantiate") {
+        eprintln!("SKIPPED: nix-instantiate is not installed; the evaluated dump backup was not read back");
+        return;
+    }
+    let case = workspace().join("specs/targets/nixos/a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-dump");
+    let files = generate(&case);
+    materialise(&dir, &files);
+    let db1 = dir.join("out/nixos/db1/default.nix");
+    let read = |job: &str| {
+        evaluate(
+            &db1,
+            &format!(
+                r#"let j = m.services.restic.backups.{job}; in {{ inherit (j) paths repository environmentFile backupPrepareCommand backupCleanupCommand; path = m.systemd.services.restic-backups-{job}.path; }}"#
+            ),
+        )
+    };
+    for (job, repository, credentials) in [
+        ("db", "s3:https://s3.eu-central-1.amazonaws.com/estate-backups/db", "/run/agenix/s3"),
+        ("db-2", "b2:estate-offsite:db", "/run/agenix/b2"),
+    ] {
+        let copy = read(job);
+        let folder = format!("/var/lib/spec-dumps/{job}");
+        assert_eq!(copy["paths"], serde_json::json!([folder]), "{job}: {copy}");
+        assert_eq!(copy["repository"], repository, "{job}: {copy}");
+        assert_eq!(copy["environmentFile"], credentials, "{job}: {copy}");
+        let prepare = copy["backupPrepareCommand"].as_str().expect("a dump before the backup");
+        let dump = format!(
+            "'runuser' '-u' 'postgres' '--' 'pg_dumpall' '--clean' '--port=5432' > '{folder}/postgres.sql'.partial"
+        );
+        assert!(prepare.contains(&dump), "{job}: {prepare}");
+        assert!(prepare.contains(&format!("mv '{folder}/postgres.sql'.partial '{folder}/postgres.sql'")), "{prepare}");
+        sh_parses(prepare).expect("the dump parses");
+        let cleanup = copy["backupCleanupCommand"].as_str().expect("the dump removed after the backup");
+        assert!(cleanup.starts_with(&format!("rm -f '{folder}/postgres.sql'")), "{job}: {cleanup}");
+        assert_eq!(copy["path"], serde_json::json!(["/run/current-system/sw"]), "{job}: {copy}");
+    }
+    let test = evaluate(
+        &db1,
+        r#"let t = m.systemd.services.restic-restore-test-db; in { timeout = t.serviceConfig.TimeoutStartSec; script = t.script; repository = t.environment.RESTIC_REPOSITORY; }"#,
+    );
+    assert_eq!(test["timeout"], "1800s");
+    assert_eq!(test["repository"], "s3:https://s3.eu-central-1.amazonaws.com/estate-backups/db");
+    let script = test["script"].as_str().expect("a script");
+    assert!(script.contains("restic dump --host 'db1' --path '/var/lib/spec-dumps/db' latest"), "{script}");
 }

@@ -27,6 +27,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/a_container_on_ubuntu_needed_from_another_node_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/milli_cpu_on_ubuntu_generates_cleanly.spec"),
+        workspace().join("specs/targets/systemd/a_container_database_dump_on_ubuntu_generates_cleanly.spec"),
     ]
 }
 
@@ -84,6 +85,7 @@ fn the_outputs_match_their_snapshots() {
         "a_restic_backup_and_health_checks_on_ubuntu",
         "k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly",
         "milli_cpu_on_ubuntu_generates_cleanly",
+        "a_container_database_dump_on_ubuntu_generates_cleanly",
     ];
     for name in named {
         // The tour is `examples/tour/main.spec`; a case is its file's stem.

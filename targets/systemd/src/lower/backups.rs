@@ -14,6 +14,11 @@
 //! the verify cadence (see `crate::restic`): the test runs in the same container through its
 //! shell, and the unit records its success for the node exporter's textfile collector
 //! (`ExecStartPost=`, run only when the test passed).
+//! A backup of a service's dump runs the service's `dump` command in its container first
+//! (`podman exec`, as `dump.user`; `ExecStartPre=`, after the container's unit), writing the dump
+//! into `/var/lib/spec-dumps/<job>/`, the folder restic copies, and removes the dump when the unit
+//! stops. Each offsite copy is a unit and timer of its own (`restic-<job>`); `verify` tests the
+//! first copy, its time limited by `rto`.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::format_duration;
@@ -44,7 +49,7 @@ impl<'a> NodeUnits<'a> {
 
     /// The folder a copy backs up, and for a service's dump the shell lines that write the dump
     /// there first (`podman exec` in the service's container, as `dump.user` when given).
-    fn source(&self, backup: &Resource<Backup>, job: &str) -> Option<(String, Option<String>)> {
+    fn source(&self, backup: &Resource<Backup>, job: &str) -> Option<(String, Option<(String, String)>)> {
         if let Some(service) = backup.spec.service() {
             let service = self.index.service(service)?;
             let dump = &service.spec.dump.as_ref()?.value;
@@ -56,12 +61,15 @@ impl<'a> NodeUnits<'a> {
             argv.push(service.name.clone());
             argv.extend(dump.command.value.iter().cloned());
             let command = argv.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ");
-            let target = shell_word(&format!("{folder}/{}", dump.file_name(&service.name)));
+            let file = format!("{folder}/{}", dump.file_name(&service.name));
+            let target = shell_word(&file);
             let script = format!(
                 "install -d -m 0700 {dir} && {command} > {target}.partial && mv {target}.partial {target}",
                 dir = shell_word(&folder)
             );
-            return Some((folder, Some(script)));
+            // The folder stays (the restore test binds it), the dump goes.
+            let cleanup = format!("/bin/rm -f {} {}", exec_arg(&file), exec_arg(&format!("{file}.partial")));
+            return Some((folder, Some((script, cleanup))));
         }
         let storage = self.index.storage(backup.spec.storage()?)?;
         let zfs = storage.spec.zfs.as_ref()?;
@@ -156,7 +164,7 @@ impl<'a> NodeUnits<'a> {
         let image = exec_arg(RESTIC_IMAGE);
         let container = run.join(" ");
         let run = format!("{container} {image}");
-        if let Some(script) = &dump {
+        if let Some((script, _)) = &dump {
             // The dump first, into the folder restic copies; it is removed once the unit stops.
             unit.set("Service", "ExecStartPre", format!("/bin/sh -e -c {}", exec_arg(script)));
         }
@@ -169,8 +177,8 @@ impl<'a> NodeUnits<'a> {
             }
         }
         unit.set("Service", "ExecStopPost", format!("-{} rm --force --ignore {}", exec_arg(PODMAN), exec_arg(&name)));
-        if dump.is_some() {
-            unit.set("Service", "ExecStopPost", format!("/bin/rm -rf {}", exec_arg(&mount)));
+        if let Some((_, cleanup)) = &dump {
+            unit.set("Service", "ExecStopPost", cleanup.clone());
         }
         self.emit(&format!("{name}.service"), &unit, copy.span);
         if let Some(verify) = backup.spec.verify.as_ref().filter(|_| first) {
