@@ -58,8 +58,7 @@ impl super::Lowering<'_, '_> {
                 .service(service)
                 .map(|s| {
                     s.spec
-                        .needs
-                        .iter()
+                        .needed_services()
                         .filter(|n| installed.contains(n.name.as_str()))
                         .map(|n| json!({ "name": n.name }))
                         .collect()

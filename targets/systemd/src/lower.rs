@@ -161,7 +161,7 @@ impl<'a> NodeUnits<'a> {
         unit.set("Unit", "Description", format!("spec service {}", service.name));
         unit.set("Unit", "Wants", "network-online.target");
         unit.set("Unit", "After", "network-online.target");
-        for need in &spec.needs {
+        for need in spec.needed_services() {
             let local = self.index.service(&need.name).is_some_and(|s| placed_on(&s.spec.on, self.node));
             if local {
                 unit.set("Unit", "After", format!("{}.service", need.name));

@@ -44,7 +44,7 @@ pub struct Backup {
 #[serde(untagged)]
 pub enum Offsites {
     /// One copy: `offsite = restic { … }`.
-    One(Offsite),
+    One(Box<Offsite>),
     /// Several, each with its own schedule: `offsite = [restic { … }, restic { … }]`.
     Many(Vec<Spanned<Offsite>>),
 }
@@ -71,7 +71,7 @@ impl<'de> Deserialize<'de> for Offsites {
                 let _tag: Option<String> = map.next_key()?;
                 let (variant, restic): (String, Restic) = map.next_value()?;
                 match variant.as_str() {
-                    "restic" => Ok(Offsites::One(Offsite::Restic(restic))),
+                    "restic" => Ok(Offsites::One(Box::new(Offsite::Restic(restic)))),
                     other => Err(serde::de::Error::custom(format!("unknown offsite kind `{other}`"))),
                 }
             }
@@ -105,7 +105,7 @@ impl Backup {
     pub fn copies(&self, backup: &str) -> Vec<Copy<'_>> {
         let Some(offsite) = &self.offsite else { return Vec::new() };
         let written: Vec<(&Offsite, Span)> = match &offsite.value {
-            Offsites::One(one) => vec![(one, offsite.span)],
+            Offsites::One(one) => vec![(one.as_ref(), offsite.span)],
             Offsites::Many(many) => many.iter().map(|o| (&o.value, o.span)).collect(),
         };
         written

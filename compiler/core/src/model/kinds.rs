@@ -277,9 +277,10 @@ pub struct Service {
     /// The arguments passed to the image's entry point.
     #[serde(default)]
     pub args: Vec<Spanned<String>>,
-    /// The services this one needs, started first.
+    /// What this service needs: services, started first, and the external buckets and endpoints
+    /// it uses.
     #[serde(default)]
-    pub needs: Vec<ServiceRef>,
+    pub needs: Vec<NeedRef>,
     /// Environment variables; secrets are references, never literals.
     #[serde(default)]
     pub env: IndexMap<String, Spanned<EnvValue>>,
@@ -334,6 +335,12 @@ impl Service {
     /// The number of instances (default 1).
     pub fn replicas(&self) -> u32 {
         self.replicas.as_ref().map_or(1, |r| r.value)
+    }
+
+    /// The services among `needs` (the rest are external buckets and endpoints, which no target
+    /// starts or reaches).
+    pub fn needed_services(&self) -> impl Iterator<Item = &NeedRef> {
+        self.needs.iter().filter(|n| n.kind == "service")
     }
 }
 

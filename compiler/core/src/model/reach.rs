@@ -273,8 +273,8 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             EnvValue::Endpoint(endpoint) => Some((&endpoint.0.name, v.span)),
             _ => None,
         });
-        let mut reached: Vec<(&String, Span)> = service.spec.needs.iter().map(|n| (&n.name, n.span)).collect();
-        reached.extend(endpoints.filter(|(name, _)| !service.spec.needs.iter().any(|n| &n.name == *name)));
+        let mut reached: Vec<(&String, Span)> = service.spec.needed_services().map(|n| (&n.name, n.span)).collect();
+        reached.extend(endpoints.filter(|(name, _)| !service.spec.needed_services().any(|n| &n.name == *name)));
         for (need, span) in reached {
             let need = Reached { name: need, span };
             let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };

@@ -345,6 +345,10 @@ reference_type!(
     ServiceRef, ["service"]
 );
 reference_type!(
+    /// What a service needs: another service, or an external bucket or endpoint.
+    NeedRef, ["service", "bucket", "endpoint"]
+);
+reference_type!(
     /// A reference to a network.
     NetworkRef, ["network"]
 );

@@ -180,8 +180,7 @@ impl<'a> NodeModule<'a> {
             container.push(("environmentFiles".into(), Nix::List(environment_files)));
         }
         let depends: Vec<Nix> = spec
-            .needs
-            .iter()
+            .needed_services()
             .filter(|need| {
                 self.index
                     .service(&need.name)
@@ -253,7 +252,7 @@ impl<'a> NodeModule<'a> {
     /// Orders the container after `units` and the units of the preset services it needs on this
     /// node: their NixOS modules start units only the preset knows, named in its `nixos_unit`.
     fn order_after_presets(&mut self, service: &Resource<Service>, mut units: Vec<Nix>) {
-        for need in &service.spec.needs {
+        for need in service.spec.needed_services() {
             let Some(needed) = self.index.service(&need.name) else { continue };
             if needed.spec.nixos.is_none() || self.runs_container(needed) || !placed_on(&needed.spec.on, self.node) {
                 continue;
