@@ -52,8 +52,11 @@ fn unwrap<'s>(checker: &Checker<'s>, schema: &'s Json) -> &'s Json {
                     .collect()
             })
             .unwrap_or_default();
-        match branches.as_slice() {
-            [only] => schema = only,
+        // One value or a list of them (`offsite = restic { … }` or `[restic { … }, …]`): the
+        // value's variants are what an editor offers.
+        let variants: Vec<&Json> = branches.iter().copied().filter(|b| b.get("oneOf").is_some()).collect();
+        match (branches.as_slice(), variants.as_slice()) {
+            ([only], _) | (_, [only]) => schema = only,
             _ => break,
         }
     }
@@ -207,6 +210,15 @@ mod tests {
             choices(Kind::Network, &[Seg::Field("trusted".into())]).into_iter().map(|c| c.name).collect();
         assert_eq!(trusted, ["true", "false"]);
         assert_eq!(reference_kinds(Kind::Service, &[Seg::Field("on".into())]), ["node", "cluster"]);
-        assert_eq!(reference_kinds(Kind::Service, &[Seg::Field("needs".into())]), ["service"]);
+        assert_eq!(reference_kinds(Kind::Service, &[Seg::Field("needs".into())]), ["service", "bucket", "endpoint"]);
+        // `offsite` takes one copy or a list: the copy's variants and fields either way.
+        let offsite: Vec<String> =
+            choices(Kind::Backup, &[Seg::Field("offsite".into())]).into_iter().map(|c| c.name).collect();
+        assert_eq!(offsite, ["restic"]);
+        let restic = [Seg::Field("offsite".into()), Seg::Variant("restic".into())];
+        assert_eq!(
+            reference_kinds(Kind::Backup, &[restic[0].clone(), restic[1].clone(), Seg::Field("bucket".into())]),
+            ["bucket"]
+        );
     }
 }
