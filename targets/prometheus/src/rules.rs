@@ -474,35 +474,67 @@ impl<'m> Planner<'m, '_> {
         self.push(area, planned.map(|planned| Planned { owner, ..planned }));
     }
 
+    /// `<Backup>BackupStale` for a backup with `rpo` (its most frequent copy), and
+    /// `<Copy>OffsiteStale` for each offsite copy with an `rpo` of its own (the loss of the site).
     fn backup(&mut self, index: &Index<'m>, backup: &'m Resource<Backup>) {
-        let Some(rpo) = &backup.spec.rpo else { return };
         let Some(on) = index.backup_place(&backup.spec) else { return };
+        let name = &backup.name;
+        if on.kind == Kind::Node.as_str() {
+            let objectives =
+                backup.spec.rpo.is_some() || backup.spec.copies(name).iter().any(|c| c.restic.rpo.is_some());
+            if !objectives
+                || !self.exported(index, &on.name, format!("backup `{name}`"), "BackupStale", backup.name_span)
+            {
+                return;
+            }
+            if backup.spec.rpo.is_some() {
+                self.restore_test(backup, &on.name);
+            }
+        }
         // What is copied, for the description: a storage, or a service's dump.
         let source = match backup.spec.service() {
             Some(service) => format!("the dump of service {service}"),
             None => format!("storage {}", backup.spec.source.name),
         };
-        let name = &backup.name;
+        let owner = self.owner(&on.kind, &on.name, None);
+        // The copy the backup's own alert watches (its most frequent; on a cluster the first):
+        // a copy's alert would repeat it when the backup's RPO is as strict.
+        let snapshots = backup.spec.snapshots.as_ref().map(|s| s.every.value.0);
+        let copies = backup.spec.copies(name);
+        let most_frequent = copies.iter().min_by_key(|c| c.restic.every.0);
+        let watched = match on.kind.as_str() {
+            "cluster" => copies.first(),
+            _ => most_frequent.filter(|c| snapshots.is_none_or(|s| c.restic.every.0 < s)),
+        }
+        .map(|c| c.name.clone());
+        for copy in copies {
+            let Some(rpo) = copy.restic.rpo else { continue };
+            let repeated = backup.spec.rpo.as_ref().is_some_and(|r| r.value.0 <= rpo.0);
+            if repeated && watched.as_deref() == Some(copy.name.as_str()) {
+                continue;
+            }
+            let rpo_text = format_duration(rpo.0);
+            let what = format!("restic every {}", format_duration(copy.restic.every.0));
+            let (expr, runbook) = self.stale(on, &format!("restic-backups-{}", copy.name), &copy.name, rpo.0 / 1000);
+            let texts = [
+                format!("The offsite copy {} of backup {name} is older than its RPO of {rpo_text}", copy.name),
+                format!(
+                    "The newest offsite copy {} of {source} ({what}) is older than the recovery point objective of \
+                     {rpo_text} for the loss of the site, or its last run failed.",
+                    copy.name
+                ),
+                runbook,
+            ];
+            let base = format!("{}OffsiteStale", camel(&copy.name));
+            let labels = [("backup", name.as_str())];
+            let planned = self.generated(base, Severity::Warning, &labels, copy.span, |_| (expr, texts));
+            self.push(Self::area_of(on), planned.map(|planned| Planned { owner: owner.clone(), ..planned }));
+        }
+        let Some(rpo) = &backup.spec.rpo else { return };
         let rpo_text = format_duration(rpo.value.0);
         let rpo_seconds = rpo.value.0 / 1000;
-        if on.kind == Kind::Node.as_str() {
-            if !self.exported(index, &on.name, format!("backup `{name}`"), "BackupStale", backup.name_span) {
-                return;
-            }
-            self.restore_test(backup, &on.name);
-        }
         let (expr, copy, runbook) = if on.kind == "cluster" {
-            let namespace = self.namespace(&on.name);
-            let expr = format!(
-                "k8up_schedule_last_job_succeeded{{namespace={}, schedule={}, jobType=\"backup\"}} == 0",
-                promql_string(namespace),
-                promql_string(name)
-            );
-            let runbook = format!(
-                "On cluster {}, read the k8up Schedule {name} in namespace {namespace} and the logs of its last \
-                 backup job; k8up reports whether the last job succeeded, not its age.",
-                on.name
-            );
+            let (expr, runbook) = self.stale(on, "", name, rpo_seconds);
             (expr, "the k8up backup".to_string(), runbook)
         } else {
             let snapshots = backup.spec.snapshots.as_ref().map(|s| s.every.value.0);
@@ -524,19 +556,7 @@ impl<'m> Planner<'m, '_> {
                 }
                 (None, None) => return,
             };
-            let exporter = node_exporter(&on.name);
-            let expr = format!(
-                "(time() - node_systemd_timer_last_trigger_seconds{{{exporter}, name={}}} > {rpo_seconds}) \
-                 or (node_systemd_unit_state{{{exporter}, name={}, state=\"failed\"}} == 1)",
-                promql_string(&format!("{unit}.timer")),
-                promql_string(&format!("{unit}.service")),
-            );
-            let runbook = format!(
-                "On node {}, `systemctl status {unit}.service` and `journalctl -u {unit}.service` show the last \
-                 run, `systemctl list-timers {unit}.timer` the next; once the cause is fixed, start a run with \
-                 `systemctl start {unit}.service`.",
-                on.name
-            );
+            let (expr, runbook) = self.stale(on, &unit, name, rpo_seconds);
             (expr, copy, runbook)
         };
         let texts = [
@@ -549,8 +569,41 @@ impl<'m> Planner<'m, '_> {
         ];
         let base = format!("{}BackupStale", camel(name));
         let planned = self.generated(base, Severity::Warning, &[("backup", name)], backup.name_span, |_| (expr, texts));
-        let owner = self.owner(&on.kind, &on.name, None);
         self.push(Self::area_of(on), planned.map(|planned| Planned { owner, ..planned }));
+    }
+
+    /// The expression and runbook of a stale copy: on a node, the `unit`'s timer last triggered
+    /// longer than `rpo_seconds` ago or its service failed; on a cluster, the k8up Schedule
+    /// `schedule`'s last backup job failed.
+    fn stale(&self, on: &PlacementRef, unit: &str, schedule: &str, rpo_seconds: u64) -> (String, String) {
+        if on.kind == "cluster" {
+            let namespace = self.namespace(&on.name);
+            let expr = format!(
+                "k8up_schedule_last_job_succeeded{{namespace={}, schedule={}, jobType=\"backup\"}} == 0",
+                promql_string(namespace),
+                promql_string(schedule)
+            );
+            let runbook = format!(
+                "On cluster {}, read the k8up Schedule {schedule} in namespace {namespace} and the logs of its last \
+                 backup job; k8up reports whether the last job succeeded, not its age.",
+                on.name
+            );
+            return (expr, runbook);
+        }
+        let exporter = node_exporter(&on.name);
+        let expr = format!(
+            "(time() - node_systemd_timer_last_trigger_seconds{{{exporter}, name={}}} > {rpo_seconds}) \
+             or (node_systemd_unit_state{{{exporter}, name={}, state=\"failed\"}} == 1)",
+            promql_string(&format!("{unit}.timer")),
+            promql_string(&format!("{unit}.service")),
+        );
+        let runbook = format!(
+            "On node {}, `systemctl status {unit}.service` and `journalctl -u {unit}.service` show the last \
+             run, `systemctl list-timers {unit}.timer` the next; once the cause is fixed, start a run with \
+             `systemctl start {unit}.service`.",
+            on.name
+        );
+        (expr, runbook)
     }
 
     /// `<Backup>RestoreTestStale` for a backup with `verify` on a node: the restore test records

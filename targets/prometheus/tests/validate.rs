@@ -98,6 +98,14 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
         ("tour", workspace().join("examples/tour/main.spec")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
+        (
+            "dump",
+            workspace().join("specs/targets/nixos/a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly.spec"),
+        ),
+        (
+            "copies",
+            workspace().join("specs/targets/prometheus/offsite_copies_with_their_own_rpo_generate_tested_rules.spec"),
+        ),
     ];
     for (name, estate) in estates {
         let (files, codes) = build(&estate);
