@@ -332,8 +332,8 @@ fn backups_and_hosts_are_wired_as_written() {
 /// dumps with `pg_dumpall` as the local superuser in `backupPrepareCommand` (which the restic
 /// module runs before `restic backup`) into exactly the folder it copies, removes the dump in
 /// `backupCleanupCommand`, finds the tools on the system's path, writes to the bucket's repository
-/// with the bucket's credentials (the second copy to its own), and the restore test reads the
-/// first copy within the RTO.
+/// with the bucket's credentials (the second copy to its own), and each copy's restore test reads
+/// its own repository within the RTO.
 #[test]
 fn a_service_dump_is_written_where_restic_copies_it() {
     if !have("nix-instantiate") {
@@ -373,12 +373,20 @@ fn a_service_dump_is_written_where_restic_copies_it() {
         assert!(cleanup.starts_with(&format!("rm -f '{folder}/postgres.sql'")), "{job}: {cleanup}");
         assert_eq!(copy["path"], serde_json::json!(["/run/current-system/sw"]), "{job}: {copy}");
     }
-    let test = evaluate(
-        &db1,
-        r#"let t = m.systemd.services.restic-restore-test-db; in { timeout = t.serviceConfig.TimeoutStartSec; script = t.script; repository = t.environment.RESTIC_REPOSITORY; }"#,
-    );
-    assert_eq!(test["timeout"], "1800s");
-    assert_eq!(test["repository"], "s3:https://s3.eu-central-1.amazonaws.com/estate-backups/db");
-    let script = test["script"].as_str().expect("a script");
-    assert!(script.contains("restic dump --host 'db1' --path '/var/lib/spec-dumps/db' latest"), "{script}");
+    for (job, repository) in
+        [("db", "s3:https://s3.eu-central-1.amazonaws.com/estate-backups/db"), ("db-2", "b2:estate-offsite:db")]
+    {
+        let test = evaluate(
+            &db1,
+            &format!(
+                r#"let t = m.systemd.services.restic-restore-test-{job}; in {{ timeout = t.serviceConfig.TimeoutStartSec; script = t.script; repository = t.environment.RESTIC_REPOSITORY; }}"#
+            ),
+        );
+        assert_eq!(test["timeout"], "1800s");
+        assert_eq!(test["repository"], repository);
+        let script = test["script"].as_str().expect("a script");
+        let folder = format!("/var/lib/spec-dumps/{job}");
+        assert!(script.contains(&format!("restic dump --host 'db1' --path '{folder}' latest")), "{script}");
+        assert!(script.contains(&format!("{{backup=\"{job}\"}}")), "{script}");
+    }
 }

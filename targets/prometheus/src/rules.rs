@@ -606,7 +606,8 @@ impl<'m> Planner<'m, '_> {
         (expr, runbook)
     }
 
-    /// `<Backup>RestoreTestStale` for a backup with `verify` on a node: the restore test records
+    /// `<Backup>RestoreTestStale` for a backup with `verify` on a node (`<Backup>-2RestoreTestStale`
+    /// and so on for each further offsite copy, whose test records its own job's name): the restore test records
     /// the time it last succeeded through the node exporter's textfile collector
     /// ([`scrape::RESTORE_TEST_METRIC`]); the alert fires when that is older than the cadence plus
     /// a day, so one late or failed test is reported before the next is due.
@@ -619,39 +620,47 @@ impl<'m> Planner<'m, '_> {
             Cadence::Monthly => 31 * DAY,
         };
         let threshold = period + DAY;
-        let name = &backup.name;
-        let base = format!("{}RestoreTestStale", camel(name));
-        let planned = self.generated(base, Severity::Warning, &[("backup", name)], verify.span, |_| {
-            let expr = format!(
-                "time() - {}{{{}, backup={}}} > {threshold}",
-                scrape::RESTORE_TEST_METRIC,
-                node_exporter(node),
-                promql_string(name)
-            );
-            let texts = [
-                format!(
-                    "The restore test of backup {name} has not succeeded for {}",
-                    format_duration(threshold * 1000)
-                ),
-                format!(
-                    "Backup {name} is verified {} by restoring it; the last successful restore test is older than {}.",
-                    match verify.value {
-                        Cadence::Daily => "daily",
-                        Cadence::Weekly => "weekly",
-                        Cadence::Monthly => "monthly",
-                    },
-                    format_duration(threshold * 1000)
-                ),
-                format!(
-                    "On node {node}, the journal of the restore test of backup {name} (`journalctl -g {name}`) says \
-                     why it failed or did not run; a backup that cannot be restored is no backup, so fix it before \
-                     the next copy is needed."
-                ),
-            ];
-            (expr, texts)
-        });
-        let owner = self.owner(Kind::Node.as_str(), node, None);
-        self.push(format!("node-{node}"), planned.map(|planned| Planned { owner, ..planned }));
+        // Each offsite copy's test records its job's name; a backup without one tests its newest
+        // snapshot under the backup's name.
+        let mut tested: Vec<String> = backup.spec.copies(&backup.name).into_iter().map(|c| c.name).collect();
+        if tested.is_empty() {
+            tested.push(backup.name.clone());
+        }
+        for name in &tested {
+            let base = format!("{}RestoreTestStale", camel(name));
+            let labels = [("backup", backup.name.as_str())];
+            let planned = self.generated(base, Severity::Warning, &labels, verify.span, |_| {
+                let expr = format!(
+                    "time() - {}{{{}, backup={}}} > {threshold}",
+                    scrape::RESTORE_TEST_METRIC,
+                    node_exporter(node),
+                    promql_string(name)
+                );
+                let texts = [
+                    format!(
+                        "The restore test of backup {name} has not succeeded for {}",
+                        format_duration(threshold * 1000)
+                    ),
+                    format!(
+                        "Backup {name} is verified {} by restoring it; the last successful restore test is older than {}.",
+                        match verify.value {
+                            Cadence::Daily => "daily",
+                            Cadence::Weekly => "weekly",
+                            Cadence::Monthly => "monthly",
+                        },
+                        format_duration(threshold * 1000)
+                    ),
+                    format!(
+                        "On node {node}, the journal of the restore test of backup {name} (`journalctl -g {name}`) says \
+                         why it failed or did not run; a backup that cannot be restored is no backup, so fix it before \
+                         the next copy is needed."
+                    ),
+                ];
+                (expr, texts)
+            });
+            let owner = self.owner(Kind::Node.as_str(), node, None);
+            self.push(format!("node-{node}"), planned.map(|planned| Planned { owner, ..planned }));
+        }
     }
 
     fn workflow(&mut self, index: &Index<'m>, workflow: &'m Resource<Workflow>) {

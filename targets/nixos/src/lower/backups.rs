@@ -8,7 +8,8 @@
 //! snapshot of a period it keeps none of (a sub-hourly `every` keeps an hour's worth of
 //! "frequent" ones). Offsite copies are `services.restic.backups` (repository, the password file
 //! and the repository's credentials as `environmentFile`, both from their secrets, the dataset's
-//! mount as path, a timer, prune options); a repository that logs in with keys (`s3:`, `b2:`, …)
+//! mount as path, a timer, prune options), one job per offsite copy (`Backup::copies`: the
+//! backup's name, then `<backup>-2`…), each tested by `verify`; a repository that logs in with keys (`s3:`, `b2:`, …)
 //! without `credentials` takes them from the node's own modules (`hosts/<node>/`), where the
 //! operator can set the job's `environmentFile`, so it is no diagnostic here (E1420 on other
 //! hosts, which have no such slot). `verify` is a restore test of its own on its own timer
@@ -95,8 +96,8 @@ impl<'a> NodeModule<'a> {
                 }
             }
             let copies = backup.spec.copies(&backup.name);
-            for (i, copy) in copies.iter().enumerate() {
-                self.restic(backup, copy, &Source { path: mountpoint(zfs), dump: None }, i == 0);
+            for copy in &copies {
+                self.restic(backup, copy, &Source { path: mountpoint(zfs), dump: None });
             }
             if copies.is_empty() {
                 self.snapshot_restore_test(backup, zfs);
@@ -135,7 +136,7 @@ impl<'a> NodeModule<'a> {
         argv.extend(dump.value.command.value.iter().cloned());
         let command = argv.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ");
         let file = dump.value.file_name(&service.name);
-        for (i, copy) in backup.spec.copies(&backup.name).iter().enumerate() {
+        for copy in &backup.spec.copies(&backup.name) {
             let folder = format!("{DUMP_DIRECTORY}/{}", copy.name);
             let target = shell_word(&format!("{folder}/{file}"));
             let prepare = format!(
@@ -143,7 +144,7 @@ impl<'a> NodeModule<'a> {
                 dir = shell_word(&folder)
             );
             let cleanup = format!("rm -f {target} {target}.partial\n");
-            self.restic(backup, copy, &Source { path: folder, dump: Some((prepare, cleanup)) }, i == 0);
+            self.restic(backup, copy, &Source { path: folder, dump: Some((prepare, cleanup)) });
             let unit = format!("restic-backups-{}", copy.name);
             // The dump's tools: the service's module puts them on the system's path.
             self.define(
@@ -154,8 +155,9 @@ impl<'a> NodeModule<'a> {
         }
     }
 
-    /// The restic job of one offsite copy, and for the first copy the backup's restore test.
-    fn restic(&mut self, backup: &'a Resource<Backup>, copy: &Copy<'a>, source: &Source, first: bool) {
+    /// The restic job of one offsite copy, and its restore test (`restic-restore-test-<job>`,
+    /// recording its success under the job's name).
+    fn restic(&mut self, backup: &'a Resource<Backup>, copy: &Copy<'a>, source: &Source) {
         let restic = copy.restic;
         let Some(on_calendar) = interval_calendar(restic.every.0) else {
             self.no_calendar(&backup.name, restic.every.0, copy.span);
@@ -191,8 +193,8 @@ impl<'a> NodeModule<'a> {
             job.push(("pruneOpts".to_string(), Nix::List(prune)));
         }
         self.define(with(path("services.restic.backups"), &[&copy.name]), Nix::Attrs(job), copy.span);
-        let Some(verify) = backup.spec.verify.as_ref().filter(|_| first) else { return };
-        let unit = restore_test_unit(&backup.name);
+        let Some(verify) = &backup.spec.verify else { return };
+        let unit = restore_test_unit(&copy.name);
         let mut environment = vec![
             ("RESTIC_REPOSITORY".to_string(), Nix::Str(repository)),
             ("RESTIC_PASSWORD_FILE".to_string(), password_file),
@@ -210,10 +212,10 @@ impl<'a> NodeModule<'a> {
             service_config.push(("TimeoutStartSec".to_string(), Nix::Str(timeout_seconds(rto.value.0))));
         }
         let script =
-            format!("{}{}", restore_test_script(&source.path, &self.node.name), record_success_script(&backup.name));
+            format!("{}{}", restore_test_script(&source.path, &self.node.name), record_success_script(&copy.name));
         let network = Nix::List(vec![Nix::Str("network-online.target".into())]);
         let service = Nix::Attrs(vec![
-            ("description".into(), Nix::Str(format!("Restore test of backup {}", backup.name))),
+            ("description".into(), Nix::Str(format!("Restore test of backup {}", copy.name))),
             ("after".into(), network.clone()),
             ("wants".into(), network),
             ("environment".into(), Nix::Attrs(environment)),

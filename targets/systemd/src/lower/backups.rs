@@ -17,8 +17,8 @@
 //! A backup of a service's dump runs the service's `dump` command in its container first
 //! (`podman exec`, as `dump.user`; `ExecStartPre=`, after the container's unit), writing the dump
 //! into `/var/lib/spec-dumps/<job>/`, the folder restic copies, and removes the dump when the unit
-//! stops. Each offsite copy is a unit and timer of its own (`restic-<job>`); `verify` tests the
-//! first copy, its time limited by `rto`.
+//! stops. Each offsite copy is a unit and timer of its own (`restic-<job>`), and `verify` tests
+//! each (`restic-restore-test-<job>`), its time limited by `rto`.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::format_duration;
@@ -41,8 +41,8 @@ const DUMP_DIRECTORY: &str = "/var/lib/spec-dumps";
 impl<'a> NodeUnits<'a> {
     pub(super) fn backups(&mut self) {
         for backup in self.index.on(&self.node.name).backups.iter().copied() {
-            for (i, copy) in backup.spec.copies(&backup.name).iter().enumerate() {
-                self.restic(backup, copy, i == 0);
+            for copy in &backup.spec.copies(&backup.name) {
+                self.restic(backup, copy);
             }
         }
     }
@@ -78,7 +78,7 @@ impl<'a> NodeUnits<'a> {
         Some((mount, None))
     }
 
-    fn restic(&mut self, backup: &Resource<Backup>, copy: &Copy<'a>, first: bool) {
+    fn restic(&mut self, backup: &Resource<Backup>, copy: &Copy<'a>) {
         let restic = copy.restic;
         let (password, every, keep) = (&restic.password, restic.every, &restic.keep);
         let Some(repository) = self.index.repository(copy) else { return };
@@ -181,10 +181,10 @@ impl<'a> NodeUnits<'a> {
             unit.set("Service", "ExecStopPost", cleanup.clone());
         }
         self.emit(&format!("{name}.service"), &unit, copy.span);
-        if let Some(verify) = backup.spec.verify.as_ref().filter(|_| first) {
-            let test = restore_test_unit(&backup.name);
+        if let Some(verify) = &backup.spec.verify {
+            let test = restore_test_unit(&copy.name);
             let mut unit = UnitFile::default();
-            unit.set("Unit", "Description", format!("Restore test of backup {}", backup.name));
+            unit.set("Unit", "Description", format!("Restore test of backup {}", copy.name));
             unit.set("Unit", "Wants", "network-online.target");
             unit.set("Unit", "After", "network-online.target");
             unit.set("Service", "Type", "oneshot");
@@ -207,7 +207,7 @@ impl<'a> NodeUnits<'a> {
             unit.set(
                 "Service",
                 "ExecStartPost",
-                format!("/bin/sh -e -c {}", exec_arg(&record_success_script(&backup.name))),
+                format!("/bin/sh -e -c {}", exec_arg(&record_success_script(&copy.name))),
             );
             unit.set(
                 "Service",
@@ -216,7 +216,7 @@ impl<'a> NodeUnits<'a> {
             );
             self.emit(&format!("{test}.service"), &unit, verify.span);
             let mut timer = UnitFile::default();
-            timer.set("Unit", "Description", format!("Run the restore test of backup {} on its cadence", backup.name));
+            timer.set("Unit", "Description", format!("Run the restore test of backup {} on its cadence", copy.name));
             timer.set("Timer", "OnCalendar", cadence_calendar(verify.value));
             timer.set("Timer", "Persistent", "true");
             timer.set("Install", "WantedBy", "timers.target");
