@@ -73,7 +73,9 @@ pub fn run(args: &CheckArgs) -> i32 {
             + model.workflows.len()
             + model.secrets.len()
             + model.receivers.len()
-            + model.routes.len();
+            + model.routes.len()
+            + model.buckets.len()
+            + model.endpoints.len();
         eprintln!(
             "checked {} ({}) in {:.1} ms: {}, {}",
             count(files, "file", "files"),
