@@ -4,7 +4,8 @@
 //!   `pod-security.kubernetes.io/enforce` label, a `ResourceQuota` from its `quota` and a
 //!   `LimitRange` from its `limits`.
 //! - `secrets.yaml`: an External Secrets `ExternalSecret` (`external-secrets.io/v1`) for each
-//!   secret with an `external` backend that the cluster's workloads use; it creates a Secret named
+//!   secret with an `external` backend that the cluster's workloads use, and for each read from
+//!   `vault`, with a `SecretStore` of the Vault provider before it; it creates a Secret named
 //!   after the spec's secret, which `secretKeyRef`s point at.
 //! - `workflows.yaml`: an Argo Workflows `CronWorkflow` per scheduled workflow (a DAG, a template
 //!   per step with its retries and deadline), or a `WorkflowTemplate` when it has no schedule.
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Payload, Spanned};
 use spec_compiler::model::{
-    Backup, Cadence, ClusterNamespaces, EnvValue, Keep, KubernetesSecret, Offsite, Resource, Workflow,
+    Backend, Backup, Cadence, ClusterNamespaces, EnvValue, Keep, KubernetesSecret, Offsite, Resource, Vault, Workflow,
 };
 use spec_compiler::source::Span;
 
@@ -28,6 +29,26 @@ use crate::limits::limit_range;
 use crate::quantity;
 use crate::releases::commented_documents;
 use crate::values::STORAGE_LABEL;
+
+/// The External Secrets API the objects are written in.
+const ESO_API: &str = "external-secrets.io/v1";
+
+/// The spec of a `SecretStore` reading a `vault` backend: Vault's KV version 2 engine at the
+/// path's mount, logged in to with the Kubernetes auth method (mounted at `kubernetes`) as the
+/// backend's role, by the External Secrets controller's service account. The `ExternalSecret`'s
+/// key is the whole API path (`kv/data/db`), which External Secrets resolves against the mount.
+pub fn vault_store(vault: &Vault) -> Value {
+    json!({
+        "provider": {
+            "vault": {
+                "server": vault.address.value,
+                "path": vault.mount(),
+                "version": "v2",
+                "auth": { "kubernetes": { "mountPath": "kubernetes", "role": vault.role() } },
+            }
+        }
+    })
+}
 
 /// The label a namespace's Pod Security Standard is enforced by.
 const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
@@ -198,20 +219,33 @@ impl super::Lowering<'_, '_> {
         object
     }
 
+    /// An `ExternalSecret` per secret the cluster reads through External Secrets, in each
+    /// namespace that reads it: from the store an `external` backend names, or from a
+    /// `SecretStore` of its own for a `vault` backend (written just before it, in the same
+    /// namespace). Either creates a Secret named after the spec's secret.
     fn external_secrets(&self) -> Vec<(String, Value)> {
         let mut documents = Vec::new();
         for (name, namespace) in self.used_secrets() {
             let Some(secret) = self.index.secret(name) else { continue };
-            let Some(backend) = &secret.spec.k8s else { continue };
-            let KubernetesSecret::External { store, path, key } = &backend.value else { continue };
+            let from = format!("from {}", self.context.provenance(secret.span));
+            let (store, path, key) = match secret.spec.on_kubernetes() {
+                Some(Backend::Own(Spanned { value: KubernetesSecret::External { store, path, key }, .. })) => {
+                    (store.as_str(), path.as_str(), key.as_str())
+                }
+                Some(Backend::Vault(vault)) => {
+                    let store = vault_store(&vault.value);
+                    documents.push((from.clone(), self.object_in(namespace, ESO_API, "SecretStore", name, store)));
+                    (name, vault.value.path.value.as_str(), vault.value.key.value.as_str())
+                }
+                _ => continue,
+            };
             let spec = json!({
                 "refreshInterval": "1h",
                 "secretStoreRef": { "kind": "SecretStore", "name": store },
                 "target": { "name": name, "creationPolicy": "Owner" },
                 "data": [{ "secretKey": key, "remoteRef": { "key": path, "property": key } }],
             });
-            let from = format!("from {}", self.context.provenance(secret.span));
-            documents.push((from, self.object_in(namespace, "external-secrets.io/v1", "ExternalSecret", name, spec)));
+            documents.push((from, self.object_in(namespace, ESO_API, "ExternalSecret", name, spec)));
         }
         documents
     }

@@ -29,6 +29,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
         ("namespaces", case("namespaces_with_quotas_limits_and_pod_security_generate_cleanly")),
         ("ingress", case("ingress_with_hosts_paths_and_tls_generates_cleanly")),
+        ("vault", case("secrets_from_vault_in_two_namespaces_generate_cleanly")),
     ]
 }
 

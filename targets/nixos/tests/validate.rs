@@ -47,6 +47,7 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
         "pagerduty-key.age",
         "alerting.yaml",
         "smtp-password.age",
+        "backup.yaml",
     ] {
         std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
         std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
@@ -64,6 +65,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
         ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
         ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
+        ("secrets", case("secrets_from_vault_sops_and_existing_files_generate_cleanly")),
     ]
 }
 

@@ -89,9 +89,9 @@ impl<'a> NodeUnits<'a> {
         unit.set("Unit", "After", "network-online.target");
         unit.set("Unit", "RequiresMountsFor", list_word(&mount));
         unit.set("Service", "Type", "oneshot");
-        unit.set("Service", "LoadCredential", credential.clone());
-        if let Some((loaded, _)) = &repository_credential {
-            unit.set("Service", "LoadCredential", loaded.clone());
+        unit.set("Service", credential.0, credential.1.clone());
+        if let Some(((setting, loaded), _)) = &repository_credential {
+            unit.set("Service", setting, loaded.clone());
         }
         // `%d` is the credentials directory: a specifier, so written unescaped.
         let mut run = vec![
@@ -133,9 +133,9 @@ impl<'a> NodeUnits<'a> {
             unit.set("Unit", "Wants", "network-online.target");
             unit.set("Unit", "After", "network-online.target");
             unit.set("Service", "Type", "oneshot");
-            unit.set("Service", "LoadCredential", credential);
-            if let Some((loaded, _)) = &repository_credential {
-                unit.set("Service", "LoadCredential", loaded.clone());
+            unit.set("Service", credential.0, credential.1);
+            if let Some(((setting, loaded), _)) = &repository_credential {
+                unit.set("Service", setting, loaded.clone());
             }
             // The same container as the backup, named for the test, through the image's shell.
             let container = container.replacen(&exec_arg(&name), &exec_arg(&test), 1);
