@@ -3,12 +3,16 @@
 //! container's `environmentFiles`, a preset's `requirePassFile`, a workflow step's `--env-file`)
 //! is the destination of the template of that secret's own vault-agent instance, and the template
 //! reads the spec's path and key from the spec's Vault, logging in with the role's AppRole files.
-//! Without nix-instantiate the test prints SKIPPED.
+//! An environment that sets a secret's `vault` moves the node from agenix to vault-agent. Without
+//! nix-instantiate the first test prints SKIPPED.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use spec_compiler::driver;
 use spec_compiler::model::Backend;
+use spec_compiler::source::{Origin, SourceFile, SourceMap};
+use spec_compiler::target::{Context, Target};
 use spec_target_nixos::Nixos;
 
 const CASE: &str = "specs/targets/nixos/secrets_from_vault_sops_and_existing_files_generate_cleanly.spec";
@@ -94,4 +98,41 @@ fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
     }
     // `db-password` in the container and the step, `redis-password` in the preset.
     assert_eq!(read, 3, "{consumers}");
+}
+
+/// The node module and the flake of `text` in environment `env`.
+fn module_in(text: &str, env: Option<&str>) -> (String, String) {
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
+    let compilation = driver::compile(&mut sources, &[file], env);
+    assert_eq!(compilation.errors(), 0, "{env:?}: {:#?}", compilation.diagnostics);
+    let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+    let files = Nixos.generate(&context).files;
+    let find = |path: &str| files.iter().find(|f| f.path == path).map(|f| f.contents.clone()).expect(path);
+    (find("nixos/prod1/default.nix"), find("nixos/flake.nix"))
+}
+
+#[test]
+fn an_environment_that_sets_vault_moves_the_node_from_agenix_to_vault_agent() {
+    let text = r#"
+secret db-password { nixos = agenix { file = "secrets/db-password.age" } }
+node prod1 { os = nixos }
+service api { on = node.prod1, image = "example/api:2.4", env { DB = secret.db-password } }
+env prod {
+  secret.db-password.vault = { address = "https://vault.example.com:8200", path = "kv/data/db", key = "env" }
+}
+"#;
+    let (development, flake) = module_in(text, None);
+    assert!(development.contains("age.secrets.db-password.file"), "{development}");
+    let files = |module: &str| {
+        module.split("environmentFiles = [").nth(1).and_then(|r| r.split(']').next()).map(str::trim).map(String::from)
+    };
+    assert_eq!(files(&development).as_deref(), Some("config.age.secrets.db-password.path"), "{development}");
+    assert!(!development.contains("vault-agent"), "{development}");
+    assert!(flake.contains("agenix"), "{flake}");
+    let (production, flake) = module_in(text, Some("prod"));
+    assert!(production.contains("services.vault-agent.instances.db-password.settings"), "{production}");
+    assert_eq!(files(&production).as_deref(), Some("\"/run/vault/db-password\""), "{production}");
+    assert!(!production.contains("age."), "agenix is not declared where Vault serves: {production}");
+    assert!(!flake.contains("agenix"), "the flake imports no agenix nothing uses: {flake}");
 }

@@ -2,10 +2,12 @@
 //!
 //! A secret names one backend per kind of target (`nixos`, `k8s`, `systemd`) and may name a
 //! `vault` backend that serves every target able to read Vault: NixOS nodes (vault-agent renders
-//! it to a file) and clusters (External Secrets syncs it into a Secret). A target's own backend
-//! wins over `vault`, so an estate can keep agenix on one node and Vault elsewhere. Targets ask
-//! through [`Secret::on_nixos`], [`Secret::on_kubernetes`] and [`Secret::on_systemd`], the one
-//! place that decides which backend serves them.
+//! it to a file) and clusters (External Secrets syncs it into a Secret). Where the secret is in
+//! Vault, those targets read it there: `vault` wins over `nixos` and `k8s`, which then serve only
+//! an environment without it; so an overlay that sets `vault` (`env prod`) moves every NixOS node
+//! and cluster to Vault while the development estate keeps agenix, and hosts of other systems keep
+//! their `systemd` backend. Targets ask through [`Secret::on_nixos`], [`Secret::on_kubernetes`]
+//! and [`Secret::on_systemd`], the one place that decides which backend serves them.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -22,12 +24,12 @@ pub struct Secret {
     pub k8s: Option<Spanned<KubernetesSecret>>,
     /// How other hosts' systemd units get it.
     pub systemd: Option<Spanned<SystemdSecret>>,
-    /// A Vault KV secret, read on NixOS nodes (vault-agent) and clusters (External Secrets) that
-    /// have no backend of their own.
+    /// A Vault KV secret, read by every NixOS node (vault-agent) and cluster (External Secrets)
+    /// in place of their own backends.
     pub vault: Option<Spanned<Vault>>,
 }
 
-/// The backend that serves one kind of target: the target's own, or the secret's `vault`.
+/// The backend that serves one kind of target: the secret's `vault`, or the target's own.
 #[derive(Clone, Copy, Debug)]
 pub enum Backend<'a, T> {
     /// The target's own backend (`nixos = …`, `k8s = …`).
@@ -47,14 +49,14 @@ impl<T> Backend<'_, T> {
 }
 
 impl Secret {
-    /// How NixOS nodes read it: its `nixos` backend, else its `vault` one.
+    /// How NixOS nodes read it: its `vault` backend, else its `nixos` one.
     pub fn on_nixos(&self) -> Option<Backend<'_, NixosSecret>> {
-        self.nixos.as_ref().map(Backend::Own).or(self.vault.as_ref().map(Backend::Vault))
+        self.vault.as_ref().map(Backend::Vault).or(self.nixos.as_ref().map(Backend::Own))
     }
 
-    /// How clusters read it: its `k8s` backend, else its `vault` one.
+    /// How clusters read it: its `vault` backend, else its `k8s` one.
     pub fn on_kubernetes(&self) -> Option<Backend<'_, KubernetesSecret>> {
-        self.k8s.as_ref().map(Backend::Own).or(self.vault.as_ref().map(Backend::Vault))
+        self.vault.as_ref().map(Backend::Vault).or(self.k8s.as_ref().map(Backend::Own))
     }
 
     /// How other hosts' units read it: its `systemd` backend only (no Vault agent is generated

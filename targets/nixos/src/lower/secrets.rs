@@ -12,7 +12,7 @@
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Reference, Spanned};
-use spec_compiler::model::{Backend, Kind, Model, NixosSecret, Secret, Vault};
+use spec_compiler::model::{Backend, Kind, Model, NixosSecret, Vault};
 use spec_compiler::source::Span;
 use spec_compiler::target::Context;
 
@@ -195,20 +195,15 @@ fn project_path(context: &Context<'_>, file: &str) -> Nix {
 }
 
 /// Which secret modules the fleet needs: agenix, sops-nix (for the secrets NixOS nodes read
-/// through their own backend; `existing` and `vault` need neither).
+/// through them; `existing` and `vault`, which wins over both, need neither).
 pub(super) fn secret_modules(model: &Model) -> (bool, bool) {
-    let backends = model.secrets.iter().filter_map(|s| own_nixos(&s.spec));
     let (mut agenix, mut sops) = (false, false);
-    for backend in backends {
-        match backend {
-            NixosSecret::Agenix { .. } => agenix = true,
-            NixosSecret::Sops { .. } => sops = true,
-            NixosSecret::Existing { .. } => {}
+    for secret in &model.secrets {
+        match secret.spec.on_nixos() {
+            Some(Backend::Own(Spanned { value: NixosSecret::Agenix { .. }, .. })) => agenix = true,
+            Some(Backend::Own(Spanned { value: NixosSecret::Sops { .. }, .. })) => sops = true,
+            _ => {}
         }
     }
     (agenix, sops)
-}
-
-fn own_nixos(secret: &Secret) -> Option<&NixosSecret> {
-    secret.nixos.as_ref().map(|b| &b.value)
 }
