@@ -356,7 +356,20 @@ impl super::Lowering<'_, '_> {
 
     fn k8up_schedule(&mut self, backup: &Resource<Backup>) -> Option<Value> {
         let offsite = backup.spec.offsite.as_ref()?;
-        let Offsite::Restic { repository, password, every, keep, .. } = &offsite.value;
+        let Offsite::Restic { repository, password, credentials, every, keep } = &offsite.value;
+        if let Some(credentials) = credentials {
+            // k8up reads a repository's keys from a key of a Secret each (`accessKeyIDSecretRef`,
+            // …), not from one secret of environment lines.
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::W1201,
+                    credentials.span,
+                    format!("backup `{}`'s repository credentials are not handed to k8up", backup.name),
+                )
+                .with_primary_label("not generated for clusters")
+                .with_help("give k8up's job the repository's keys by hand (the Schedule's `backend.s3.accessKeyIDSecretRef` and `secretAccessKeySecretRef`), or back the volume up from a host"),
+            );
+        }
         let backend = self.k8up_backend(repository, offsite.span, &backup.name)?;
         let mut backend = backend;
         backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;
