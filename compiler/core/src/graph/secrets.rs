@@ -194,23 +194,29 @@ fn vault_backend(name: &str, vault: &Vault, diagnostics: &mut Vec<Diagnostic>) {
         );
     }
     let address = &vault.address.value;
-    let host = address.strip_prefix("https://").or_else(|| address.strip_prefix("http://"));
-    let host_ok = host.is_some_and(|rest| {
-        let authority = rest.split('/').next().unwrap_or("");
-        !authority.is_empty()
-            && !authority.contains('@')
-            && rest.bytes().all(|b| b.is_ascii_graphic())
-            && !rest.contains(['"', '{', '}', '\\'])
-    });
-    if !host_ok {
+    let rest = address.strip_prefix("https://").or_else(|| address.strip_prefix("http://"));
+    let authority = rest.map(|rest| rest.split('/').next().unwrap_or(""));
+    let problem = match (rest, authority) {
+        (None, _) => Some("is not an http(s) URL"),
+        (_, Some(authority)) if authority.contains('@') => Some("carries user information, a credential in the spec"),
+        (Some(rest), Some(authority))
+            if authority.is_empty()
+                || !rest.bytes().all(|b| b.is_ascii_graphic())
+                || rest.contains(['"', '{', '}', '\\']) =>
+        {
+            Some("is not an http(s) URL with a host")
+        }
+        _ => None,
+    };
+    if let Some(problem) = problem {
         diagnostics.push(
             Diagnostic::new(
                 Code::E0661,
                 vault.address.span,
-                format!("secret `{name}`: the Vault address `{address}` is not an http(s) URL"),
+                format!("secret `{name}`: the Vault address `{address}` {problem}"),
             )
             .with_primary_label("not Vault's address")
-            .with_help("write the URL vault-agent and External Secrets reach Vault at: `address = \"https://vault.example.com:8200\"`"),
+            .with_help("write the URL vault-agent and External Secrets reach Vault at: `address = \"https://vault.example.com:8200\"`; they log in with the backend's `role`"),
         );
     }
 }
