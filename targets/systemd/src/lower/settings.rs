@@ -102,7 +102,7 @@ impl<'a> NodeUnits<'a> {
                 }
                 if direct && self.encrypted(&r.name) {
                     return Err(format!(
-                        "the secret `{}`, an encrypted credential, which only systemd can read, into `%d`",
+                        "the secret `{}`, an encrypted credential, which systemd decrypts only into `%d`, after reading this setting",
                         r.name
                     ));
                 }
