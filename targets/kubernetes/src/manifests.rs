@@ -222,10 +222,22 @@ impl super::Lowering<'_, '_> {
     /// An `ExternalSecret` per secret the cluster reads through External Secrets, in each
     /// namespace that reads it: from the store an `external` backend names, or from a
     /// `SecretStore` of its own for a `vault` backend (written just before it, in the same
-    /// namespace). Either creates a Secret named after the spec's secret.
-    fn external_secrets(&self) -> Vec<(String, Value)> {
+    /// namespace, named after the secret). Either creates a Secret named after the spec's secret.
+    /// A generated store that would replace one an `external` backend reads in the same namespace
+    /// is E1220.
+    fn external_secrets(&mut self) -> Vec<(String, Value)> {
+        let used = self.used_secrets();
+        // The stores the estate's `external` backends read, by namespace: the user's own.
+        let mut read: std::collections::BTreeMap<(&str, &str), &str> = std::collections::BTreeMap::new();
+        for &(name, namespace) in &used {
+            let secret = self.index.secret(name).map(|s| s.spec.on_kubernetes());
+            if let Some(Some(Backend::Own(Spanned { value: KubernetesSecret::External { store, .. }, .. }))) = secret {
+                read.entry((namespace, store.as_str())).or_insert(name);
+            }
+        }
         let mut documents = Vec::new();
-        for (name, namespace) in self.used_secrets() {
+        let mut clashes = Vec::new();
+        for (name, namespace) in used {
             let Some(secret) = self.index.secret(name) else { continue };
             let from = format!("from {}", self.context.provenance(secret.span));
             let (store, path, key) = match secret.spec.on_kubernetes() {
@@ -233,6 +245,10 @@ impl super::Lowering<'_, '_> {
                     (store.as_str(), path.as_str(), key.as_str())
                 }
                 Some(Backend::Vault(vault)) => {
+                    if let Some(reader) = read.get(&(namespace, name)) {
+                        clashes.push((vault.span, name, namespace, *reader));
+                        continue;
+                    }
                     let store = vault_store(&vault.value);
                     documents.push((from.clone(), self.object_in(namespace, ESO_API, "SecretStore", name, store)));
                     (name, vault.value.path.value.as_str(), vault.value.key.value.as_str())
@@ -247,6 +263,22 @@ impl super::Lowering<'_, '_> {
             });
             documents.push((from, self.object_in(namespace, ESO_API, "ExternalSecret", name, spec)));
         }
+        let refused: Vec<Diagnostic> = clashes
+            .into_iter()
+            .map(|(span, name, namespace, reader)| {
+                Diagnostic::new(
+                    Code::E1220,
+                    span,
+                    format!(
+                        "the SecretStore `{name}` of secret `{name}`'s Vault backend would replace the store secret `{reader}` reads in namespace `{namespace}` of cluster `{}`",
+                        self.cluster.name
+                    ),
+                )
+                .with_primary_label("its SecretStore is named after the secret")
+                .with_help(format!("rename the secret `{name}`, or the store its `external` backend names"))
+            })
+            .collect();
+        self.diagnostics.extend(refused);
         documents
     }
 

@@ -171,6 +171,7 @@ codes! {
     E1205 "k8s-chart-cannot-take"     Error   "a chart-backed service sets a field its chart payload takes nowhere",
     E1206 "k8s-invalid-chart-directive" Error "a tagged record in `helm { values }` cannot be expanded",
     E1207 "k8s-over-container-limit"  Error   "a service on a cluster asks for more than the cluster's `limits.max` per container",
+    E1220 "k8s-secret-store-taken"    Error   "the SecretStore a Vault backend gets would replace a store an `external` backend reads",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
