@@ -275,7 +275,7 @@ impl super::Lowering<'_, '_> {
                     ),
                 )
                 .with_primary_label("its SecretStore is named after the secret")
-                .with_help(format!("rename the secret `{name}`, or the store its `external` backend names"))
+                .with_help(format!("rename the secret `{name}`, or the store secret `{reader}`'s `external` backend names"))
             })
             .collect();
         self.diagnostics.extend(refused);
