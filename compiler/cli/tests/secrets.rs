@@ -57,9 +57,10 @@ fn secret_files(text: &str) -> Vec<String> {
     for secret in &compilation.model.secrets {
         match secret.spec.nixos.as_ref().map(|s| &s.value) {
             Some(NixosSecret::Agenix { file }) | Some(NixosSecret::Sops { file, .. }) => files.push(file.clone()),
-            None => {}
+            // A file already on the host, or one vault-agent renders there: not in the project.
+            Some(NixosSecret::Existing { .. }) | None => {}
         }
-        if let Some(SystemdSecret::Credential { path }) = secret.spec.systemd.as_ref().map(|s| &s.value) {
+        if let Some(SystemdSecret::Credential { path, .. }) = secret.spec.systemd.as_ref().map(|s| &s.value) {
             files.push(path.clone());
         }
         // Kubernetes secrets live in the cluster (an existing Secret or an external store): there

@@ -33,7 +33,7 @@
 use serde_json::{Map, Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Reference, Spanned};
-use spec_compiler::model::{AccessMode, Audience, EnvValue, HelmChart, KubernetesSecret, Resource, Service};
+use spec_compiler::model::{AccessMode, Audience, EnvValue, HelmChart, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 
 use crate::escape;
@@ -162,7 +162,7 @@ impl super::Lowering<'_, '_> {
     /// `secret.NAME` is the Secret's name, `secret.NAME.key` the key inside it.
     fn secret_value(&mut self, reference: &Reference, key: &str) -> Lowered {
         let Some(secret) = self.index.secret(&reference.name) else { return Err(Refused) };
-        let Some(backend) = &secret.spec.k8s else {
+        let Some((name, secret_key)) = crate::values::secret_name_and_key(secret) else {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E0612,
@@ -177,10 +177,6 @@ impl super::Lowering<'_, '_> {
                 .with_help("add a backend to the secret: `k8s = existing { name = \"NAME\", key = \"KEY\" }`"),
             );
             return Err(Refused);
-        };
-        let (name, secret_key) = match &backend.value {
-            KubernetesSecret::Existing { name, key } => (name.as_str(), key.as_str()),
-            KubernetesSecret::External { key, .. } => (secret.name.as_str(), key.as_str()),
         };
         match reference.field.as_slice() {
             [] => Ok(Some(json!(name))),

@@ -4,7 +4,8 @@
 //!   `pod-security.kubernetes.io/enforce` label, a `ResourceQuota` from its `quota` and a
 //!   `LimitRange` from its `limits`.
 //! - `secrets.yaml`: an External Secrets `ExternalSecret` (`external-secrets.io/v1`) for each
-//!   secret with an `external` backend that the cluster's workloads use; it creates a Secret named
+//!   secret with an `external` backend that the cluster's workloads use, and for each read from
+//!   `vault`, with a `SecretStore` of the Vault provider before it; it creates a Secret named
 //!   after the spec's secret, which `secretKeyRef`s point at.
 //! - `workflows.yaml`: an Argo Workflows `CronWorkflow` per scheduled workflow (a DAG, a template
 //!   per step with its retries and deadline), or a `WorkflowTemplate` when it has no schedule.
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Payload, Spanned};
 use spec_compiler::model::{
-    Backup, Cadence, ClusterNamespaces, Copy, EnvValue, Keep, KubernetesSecret, Resource, Workflow,
+    Backend, Backup, Cadence, ClusterNamespaces, Copy, EnvValue, Keep, KubernetesSecret, Resource, Vault, Workflow,
 };
 use spec_compiler::source::Span;
 
@@ -28,6 +29,26 @@ use crate::limits::limit_range;
 use crate::quantity;
 use crate::releases::commented_documents;
 use crate::values::STORAGE_LABEL;
+
+/// The External Secrets API the objects are written in.
+const ESO_API: &str = "external-secrets.io/v1";
+
+/// The spec of a `SecretStore` reading a `vault` backend: Vault's KV version 2 engine at the
+/// path's mount, logged in to with the Kubernetes auth method (mounted at `kubernetes`) as the
+/// backend's role, by the External Secrets controller's service account. The `ExternalSecret`'s
+/// key is the whole API path (`kv/data/db`), which External Secrets resolves against the mount.
+pub fn vault_store(vault: &Vault) -> Value {
+    json!({
+        "provider": {
+            "vault": {
+                "server": vault.address.value,
+                "path": vault.mount(),
+                "version": "v2",
+                "auth": { "kubernetes": { "mountPath": "kubernetes", "role": vault.role() } },
+            }
+        }
+    })
+}
 
 /// The label a namespace's Pod Security Standard is enforced by.
 const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
@@ -197,21 +218,66 @@ impl super::Lowering<'_, '_> {
         object
     }
 
-    fn external_secrets(&self) -> Vec<(String, Value)> {
+    /// An `ExternalSecret` per secret the cluster reads through External Secrets, in each
+    /// namespace that reads it: from the store an `external` backend names, or from a
+    /// `SecretStore` of its own for a `vault` backend (written just before it, in the same
+    /// namespace, named after the secret). Either creates a Secret named after the spec's secret.
+    /// A generated store that would replace one an `external` backend reads in the same namespace
+    /// is E1220.
+    fn external_secrets(&mut self) -> Vec<(String, Value)> {
+        let used = self.used_secrets();
+        // The stores the estate's `external` backends read, by namespace: the user's own.
+        let mut read: std::collections::BTreeMap<(&str, &str), &str> = std::collections::BTreeMap::new();
+        for &(name, namespace) in &used {
+            let secret = self.index.secret(name).map(|s| s.spec.on_kubernetes());
+            if let Some(Some(Backend::Own(Spanned { value: KubernetesSecret::External { store, .. }, .. }))) = secret {
+                read.entry((namespace, store.as_str())).or_insert(name);
+            }
+        }
         let mut documents = Vec::new();
-        for (name, namespace) in self.used_secrets() {
+        let mut clashes = Vec::new();
+        for (name, namespace) in used {
             let Some(secret) = self.index.secret(name) else { continue };
-            let Some(backend) = &secret.spec.k8s else { continue };
-            let KubernetesSecret::External { store, path, key } = &backend.value else { continue };
+            let from = format!("from {}", self.context.provenance(secret.span));
+            let (store, path, key) = match secret.spec.on_kubernetes() {
+                Some(Backend::Own(Spanned { value: KubernetesSecret::External { store, path, key }, .. })) => {
+                    (store.as_str(), path.as_str(), key.as_str())
+                }
+                Some(Backend::Vault(vault)) => {
+                    if let Some(reader) = read.get(&(namespace, name)) {
+                        clashes.push((vault.span, name, namespace, *reader));
+                        continue;
+                    }
+                    let store = vault_store(&vault.value);
+                    documents.push((from.clone(), self.object_in(namespace, ESO_API, "SecretStore", name, store)));
+                    (name, vault.value.path.value.as_str(), vault.value.key.value.as_str())
+                }
+                _ => continue,
+            };
             let spec = json!({
                 "refreshInterval": "1h",
                 "secretStoreRef": { "kind": "SecretStore", "name": store },
                 "target": { "name": name, "creationPolicy": "Owner" },
                 "data": [{ "secretKey": key, "remoteRef": { "key": path, "property": key } }],
             });
-            let from = format!("from {}", self.context.provenance(secret.span));
-            documents.push((from, self.object_in(namespace, "external-secrets.io/v1", "ExternalSecret", name, spec)));
+            documents.push((from, self.object_in(namespace, ESO_API, "ExternalSecret", name, spec)));
         }
+        let refused: Vec<Diagnostic> = clashes
+            .into_iter()
+            .map(|(span, name, namespace, reader)| {
+                Diagnostic::new(
+                    Code::E1220,
+                    span,
+                    format!(
+                        "the SecretStore `{name}` of secret `{name}`'s Vault backend would replace the store secret `{reader}` reads in namespace `{namespace}` of cluster `{}`",
+                        self.cluster.name
+                    ),
+                )
+                .with_primary_label("its SecretStore is named after the secret")
+                .with_help(format!("rename the secret `{name}`, or the store secret `{reader}`'s `external` backend names"))
+            })
+            .collect();
+        self.diagnostics.extend(refused);
         documents
     }
 
@@ -328,6 +394,19 @@ impl super::Lowering<'_, '_> {
     /// The k8up `Schedule` of one offsite copy, named after the copy's job.
     fn k8up_schedule(&mut self, backup: &Resource<Backup>, copy: &Copy<'_>) -> Option<Value> {
         let (password, every, keep) = (&copy.restic.password, copy.restic.every, &copy.restic.keep);
+        if let Some(credentials) = self.index.repository_credentials(copy) {
+            // k8up reads a repository's keys from a key of a Secret each (`accessKeyIDSecretRef`,
+            // …), not from one secret of environment lines.
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::W1201,
+                    credentials.span,
+                    format!("backup `{}`'s repository credentials are not handed to k8up", copy.name),
+                )
+                .with_primary_label("not generated for clusters")
+                .with_help("give k8up's job the repository's keys by hand (the Schedule's `backend.s3.accessKeyIDSecretRef` and `secretAccessKeySecretRef`), or back the volume up from a host"),
+            );
+        }
         let repository = self.index.repository(copy)?;
         let backend = self.k8up_backend(&repository, copy.span, &backup.name)?;
         let mut backend = backend;

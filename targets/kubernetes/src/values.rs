@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Spanned, Transport};
-use spec_compiler::model::{AccessMode, EnvValue, Health, KubernetesSecret, PodSecurity, Resource, Resources, Service};
+use spec_compiler::model::{
+    AccessMode, Backend, EnvValue, Health, KubernetesSecret, PodSecurity, Resource, Resources, Secret, Service,
+};
 
 use crate::escape;
 use crate::quantity;
@@ -232,14 +234,10 @@ impl super::Lowering<'_, '_> {
         })
     }
 
-    /// A `secretKeyRef` for a secret's Kubernetes backend: the existing Secret, or the one an
-    /// `ExternalSecret` (see the manifests) creates under the secret's own name.
+    /// A `secretKeyRef` for a secret's Kubernetes backend ([`secret_name_and_key`]).
     pub fn secret_key_ref(&self, secret: &str) -> Option<Value> {
-        let backend = &self.index.secret(secret)?.spec.k8s.as_ref()?.value;
-        Some(match backend {
-            KubernetesSecret::Existing { name, key } => json!({ "name": name, "key": key }),
-            KubernetesSecret::External { key, .. } => json!({ "name": secret, "key": key }),
-        })
+        let (name, key) = secret_name_and_key(self.index.secret(secret)?)?;
+        Some(json!({ "name": name, "key": key }))
     }
 
     fn probe(&mut self, service: &Resource<Service>, health: &Health) -> Option<Value> {
@@ -449,6 +447,19 @@ struct Claim {
 #[derive(Serialize)]
 struct Mount {
     path: String,
+}
+
+/// The Secret and key a cluster reads a secret from: the existing Secret, or the one an
+/// `ExternalSecret` (see the manifests) creates under the secret's own name for an `external` or
+/// `vault` backend. `None` without a backend for clusters (E0612).
+pub fn secret_name_and_key(secret: &Resource<Secret>) -> Option<(&str, &str)> {
+    Some(match secret.spec.on_kubernetes()? {
+        Backend::Own(own) => match &own.value {
+            KubernetesSecret::Existing { name, key } => (name.as_str(), key.as_str()),
+            KubernetesSecret::External { key, .. } => (secret.name.as_str(), key.as_str()),
+        },
+        Backend::Vault(vault) => (secret.name.as_str(), vault.value.key.value.as_str()),
+    })
 }
 
 #[cfg(test)]

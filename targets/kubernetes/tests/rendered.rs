@@ -30,6 +30,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("namespaces", case("namespaces_with_quotas_limits_and_pod_security_generate_cleanly")),
         ("ingress", case("ingress_with_hosts_paths_and_tls_generates_cleanly")),
         ("backups", case("cluster_backups_to_a_bucket_and_of_a_dump")),
+        ("vault", case("secrets_from_vault_in_two_namespaces_generate_cleanly")),
     ]
 }
 

@@ -41,6 +41,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/ingress_with_hosts_paths_and_tls_generates_cleanly.spec"),
         ),
         (
+            "secrets_from_vault_in_two_namespaces_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/secrets_from_vault_in_two_namespaces_generate_cleanly.spec"),
+        ),
+        (
             "alert_routing_on_a_cluster_generates_cleanly",
             workspace().join("specs/targets/kubernetes/alert_routing_on_a_cluster_generates_cleanly.spec"),
         ),
@@ -104,6 +108,21 @@ fn every_file_passes_the_kubernetes_crd_and_chart_schemas() {
                 // Rendered by the real chart, and what it rendered passed the Kubernetes schemas.
                 if helm.is_some() {
                     assert!(passed("helm-template", path), "{name}: {path} was not rendered:\n{report}");
+                }
+            }
+            // External Secrets' objects against their CRD schemas, once the shared schemas hold
+            // them (`crds/externalsecret_external-secrets.io_v1.json`, `secretstore_…`).
+            if path.ends_with("secrets.yaml") {
+                let crds = workspace().join("../shared/schemas/crds");
+                if crds.join("externalsecret_external-secrets.io_v1.json").exists()
+                    && crds.join("secretstore_external-secrets.io_v1.json").exists()
+                {
+                    assert!(passed("k8s-crd-schema", path), "{name}: {path} was not checked:\n{report}");
+                } else {
+                    eprintln!(
+                        "SKIPPED: {name}: {} holds no External Secrets CRD schema; {path} was NOT checked against one",
+                        crds.display()
+                    );
                 }
             }
             if path.ends_with("releases.yaml") || path.ends_with("alerts.yaml") {

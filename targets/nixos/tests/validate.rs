@@ -47,6 +47,7 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
         "pagerduty-key.age",
         "alerting.yaml",
         "smtp-password.age",
+        "backup.yaml",
     ] {
         std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
         std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
@@ -65,6 +66,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
         ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
         ("dump", case("a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly")),
+        ("secrets", case("secrets_from_vault_sops_and_existing_files_generate_cleanly")),
     ]
 }
 

@@ -39,6 +39,10 @@ fn placed_on(on: &PlacementRef, node: &Resource<Node>) -> bool {
     on.kind == Kind::Node.as_str() && on.name == node.name
 }
 
+/// A credential setting of a unit: its name (`LoadCredential` or `LoadCredentialEncrypted`) and
+/// its value, `NAME:PATH`.
+type Credential = (&'static str, String);
+
 struct NodeUnits<'a> {
     context: &'a Context<'a>,
     index: &'a Index<'a>,
@@ -121,8 +125,8 @@ impl<'a> NodeUnits<'a> {
     /// The path of a secret's credential, from its `systemd` backend (whose presence the graph
     /// rules check); E1405 or E1401 when the path cannot stand in a unit file.
     fn credential_path(&mut self, name: &str) -> Option<String> {
-        let backend = self.index.secret(name)?.spec.systemd.as_ref()?;
-        let SystemdSecret::Credential { path } = &backend.value;
+        let backend = self.index.secret(name)?.spec.on_systemd()?;
+        let SystemdSecret::Credential { path, .. } = &backend.value;
         let what = format!("the credential path of secret `{name}`");
         if let Some(refused) = unit_refusal(path, &what, backend.span) {
             self.diagnostics.push(refused);
@@ -143,10 +147,19 @@ impl<'a> NodeUnits<'a> {
         Some(path.clone())
     }
 
-    /// `LoadCredential=` for a secret.
-    fn credential(&mut self, name: &str) -> Option<String> {
+    /// Whether a secret's credential file is encrypted (`systemd-creds encrypt`), so that only
+    /// systemd, loading it into a unit's credentials directory, can read it.
+    fn encrypted(&self, name: &str) -> bool {
+        self.index.secret(name).and_then(|s| s.spec.on_systemd()).is_some_and(|b| b.value.encrypted())
+    }
+
+    /// The credential setting for a secret: `LoadCredential=NAME:PATH`, or
+    /// `LoadCredentialEncrypted=NAME:PATH` for a file made by `systemd-creds encrypt`. Either way
+    /// the unit reads the plain value at `%d/NAME`.
+    fn credential(&mut self, name: &str) -> Option<Credential> {
+        let setting = if self.encrypted(name) { "LoadCredentialEncrypted" } else { "LoadCredential" };
         let path = self.credential_path(name)?;
-        value(&format!("{name}:{path}"))
+        Some((setting, value(&format!("{name}:{path}"))?))
     }
 
     fn service(&mut self, service: &'a Resource<Service>) {
@@ -213,7 +226,7 @@ impl<'a> NodeUnits<'a> {
                 },
                 EnvValue::Secret(secret) => {
                     match self.credential(&secret.name) {
-                        Some(credential) => unit.set("Service", "LoadCredential", credential),
+                        Some((setting, credential)) => unit.set("Service", setting, credential),
                         None => continue,
                     }
                     // `%d` is the credentials directory: a specifier, so not escaped.
@@ -308,8 +321,8 @@ impl<'a> NodeUnits<'a> {
                 for (key, env) in &step.env {
                     match &env.value {
                         EnvValue::Secret(secret) => {
-                            if let Some(credential) = self.credential(&secret.name) {
-                                unit.set("Service", "LoadCredential", credential);
+                            if let Some((setting, credential)) = self.credential(&secret.name) {
+                                unit.set("Service", setting, credential);
                                 args.push(format!("--env-file=%d/{}", secret.name));
                             }
                         }
@@ -389,6 +402,22 @@ impl<'a> NodeUnits<'a> {
     fn wireguard(&mut self) {
         for mesh in meshes(self.index, self.node) {
             let (network, wireguard) = (mesh.network, mesh.wireguard);
+            if self.encrypted(&mesh.private_key.name) {
+                // networkd reads `PrivateKeyFile=` itself, outside any unit's credentials.
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E1423,
+                        mesh.private_key.span,
+                        format!(
+                            "the WireGuard key of node `{}` is an encrypted credential, which networkd cannot read",
+                            self.node.name
+                        ),
+                    )
+                    .with_primary_label("read by systemd-networkd as a plain file")
+                    .with_help("give the key a credential file that is not encrypted (`encrypted = false`), readable by systemd-network only"),
+                );
+                continue;
+            }
             let Some(key_file) = self.credential_path(&mesh.private_key.name).and_then(|f| value(&f)) else {
                 continue;
             };

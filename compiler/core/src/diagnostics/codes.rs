@@ -136,6 +136,9 @@ codes! {
     E0633 "volume-of-another-namespace" Error "a service mounts a cluster volume of another namespace",
     E0634 "ingress-route-claimed-twice" Error "two ingress routes claim one host and path where they are served",
     E0635 "invalid-host-name"         Error   "an ingress host is not a DNS name",
+    E0660 "invalid-vault-reference"   Error   "a `vault` backend's path, key or role is not what Vault takes",
+    E0661 "invalid-vault-address"     Error   "a `vault` backend's address is not an http(s) URL",
+    E0662 "secret-path-not-absolute"  Error   "an `existing` secret file on a host is not named by an absolute path",
     E0626 "receiver-channel"          Error   "an alert receiver names no channel, or more than one",
     E0627 "route-label-name"          Error   "a route matches a label name Alertmanager does not accept",
     W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
@@ -175,6 +178,7 @@ codes! {
     E1205 "k8s-chart-cannot-take"     Error   "a chart-backed service sets a field its chart payload takes nowhere",
     E1206 "k8s-invalid-chart-directive" Error "a tagged record in `helm { values }` cannot be expanded",
     E1207 "k8s-over-container-limit"  Error   "a service on a cluster asks for more than the cluster's `limits.max` per container",
+    E1220 "k8s-secret-store-taken"    Error   "the SecretStore a Vault backend gets would replace a store an `external` backend reads",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
@@ -186,6 +190,7 @@ codes! {
     E1420 "systemd-restic-credentials" Error  "a restic repository that logs in with keys is given no credentials",
     E1421 "systemd-k3s-cannot-join"   Error   "a node of a k3s cluster has no way to join it",
     E1422 "systemd-unit-field"        Error   "a field of a service has no form in its unit file",
+    E1423 "systemd-encrypted-key-file" Error  "an encrypted credential is named where a program reads the file itself",
     // The Prometheus back end.
     E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
     W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",

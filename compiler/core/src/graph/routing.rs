@@ -86,14 +86,14 @@ fn receivers(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 Credential::Secret(reference) => {
                     let Some(secret) = estate.secret(&reference.name) else { continue };
                     let mut missing = Vec::new();
-                    if let Some(node) = alertmanager_nodes.first().filter(|_| secret.spec.nixos.is_none()) {
+                    if let Some(node) = alertmanager_nodes.first().filter(|_| secret.spec.on_nixos().is_none()) {
                         missing.push((
                             "nixos",
                             format!("NixOS node `{node}`, which runs Alertmanager"),
                             "nixos = agenix { file = \"secrets/NAME.age\" }",
                         ));
                     }
-                    if clusters && secret.spec.k8s.is_none() {
+                    if clusters && secret.spec.on_kubernetes().is_none() {
                         missing.push((
                             "k8s",
                             "the clusters' Alertmanager".to_string(),

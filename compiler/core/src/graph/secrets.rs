@@ -1,5 +1,7 @@
-//! Secrets: a secret has a backend for every target it is used on (NixOS nodes need `nixos`,
-//! clusters `k8s`, other hosts `systemd`), and no literal looks like a secret: a value under a key
+//! Secrets: a secret has a backend for every target it is used on (NixOS nodes need `nixos` or
+//! `vault`, clusters `k8s` or `vault`, other hosts `systemd`), each backend names what its store
+//! takes (a Vault KV version 2 path, key, role and address; an absolute host path), and no
+//! literal looks like a secret: a value under a key
 //! such as `DB_PASSWORD` or `API_TOKEN`, a long high-entropy string, or a URL carrying a password
 //! (`postgres://app:hunter2@db/app`, a restic repository `s3:https://KEY:SECRET@host/bucket`).
 //!
@@ -12,12 +14,13 @@ use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::eval::PresetUse;
 use crate::model::types::{Payload, Reference, Spanned};
-use crate::model::{EnvValue, Os};
+use crate::model::{EnvValue, NixosSecret, Os, Vault};
 use crate::source::Span;
 
 /// Checks every use of a secret and every literal that could be one.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     backends(estate, diagnostics);
+    locations(estate, diagnostics);
     plaintext(estate, diagnostics);
 }
 
@@ -81,9 +84,9 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         let Some(secret) = estate.secret(&reference.name) else { continue };
         let (backend, target) = needed(place);
         let has = match backend {
-            "nixos" => secret.spec.nixos.is_some(),
-            "k8s" => secret.spec.k8s.is_some(),
-            _ => secret.spec.systemd.is_some(),
+            "nixos" => secret.spec.on_nixos().is_some(),
+            "k8s" => secret.spec.on_kubernetes().is_some(),
+            _ => secret.spec.on_systemd().is_some(),
         };
         if has {
             continue;
@@ -93,15 +96,128 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             "k8s" => "k8s = existing { name = \"NAME\", key = \"KEY\" }",
             _ => "systemd = credential { path = \"/etc/credstore/NAME\" }",
         };
+        let mut diagnostic = Diagnostic::new(
+            Code::E0612,
+            reference.span,
+            format!("secret `{}` is used on {target} but has no `{backend}` backend", secret.name),
+        )
+        .with_primary_label(format!("used on {target}"))
+        .with_label(secret.name_span, format!("declared without `{backend}`"))
+        .with_help(format!("add a backend to the secret: `{example}`"));
+        if let Some(vault) = secret.spec.vault.as_ref().filter(|_| backend == "systemd") {
+            // No Vault agent is generated for hosts other than NixOS: say so where the reader
+            // would expect `vault` to serve.
+            diagnostic = diagnostic.with_label(vault.span, "read by NixOS nodes and clusters only").with_note(
+                "spec generates vault-agent for NixOS nodes and External Secrets for clusters; on other hosts, \
+                 run vault-agent yourself and name the file it renders in a `systemd = credential { path }` backend",
+            );
+        }
+        diagnostics.push(diagnostic);
+    }
+}
+
+/// Checks what each backend names: a Vault path, key, role and address Vault takes (E0660, E0661)
+/// and an `existing` host file by an absolute path (E0662). They end up in vault-agent templates,
+/// External Secrets objects and unit files, so what is refused here is what those would misread.
+fn locations(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    for secret in &estate.model.secrets {
+        if let Some(vault) = &secret.spec.vault {
+            vault_backend(&secret.name, &vault.value, diagnostics);
+        }
+        if let Some(NixosSecret::Existing { path }) = secret.spec.nixos.as_ref().map(|b| &b.value)
+            && (!path.value.starts_with('/') || path.value.contains(char::is_whitespace))
+        {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0662,
+                    path.span,
+                    format!("secret `{}`: `{}` is not an absolute path on the host", secret.name, path.value),
+                )
+                .with_primary_label("not an absolute path")
+                .with_help(
+                    "name the file where it already is on the node, from `/`: `existing { path = \"/run/keys/NAME\" }`",
+                ),
+            );
+        }
+    }
+}
+
+/// Whether a word may stand in a Vault path segment, a key or a role: letters, digits, `.`, `_`
+/// and `-`, and not `.` or `..` alone.
+fn vault_word(word: &str) -> bool {
+    !word.is_empty()
+        && word != "."
+        && word != ".."
+        && word.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn vault_backend(name: &str, vault: &Vault, diagnostics: &mut Vec<Diagnostic>) {
+    let path = &vault.path.value;
+    let segments: Vec<&str> = path.split('/').collect();
+    let problem = if !segments.iter().all(|s| vault_word(s)) {
+        Some("is not a path: segments of letters, digits, `.`, `_` and `-`, joined by `/`".to_string())
+    } else if segments.len() < 3 || segments[1] != "data" {
+        Some("is not a KV version 2 API path `MOUNT/data/NAME`".to_string())
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let help = match segments.as_slice() {
+            [mount, rest @ ..] if segments.len() >= 2 && vault_word(mount) && rest.iter().all(|s| vault_word(s)) => {
+                format!(
+                    "write the API path: `path = \"{mount}/data/{}\"` (what `vault kv get {path}` reads)",
+                    rest.join("/")
+                )
+            }
+            _ => "write the KV version 2 API path: `path = \"kv/data/NAME\"`".to_string(),
+        };
         diagnostics.push(
             Diagnostic::new(
-                Code::E0612,
-                reference.span,
-                format!("secret `{}` is used on {target} but has no `{backend}` backend", secret.name),
+                Code::E0660,
+                vault.path.span,
+                format!("secret `{name}`: the Vault path `{path}` {problem}"),
             )
-            .with_primary_label(format!("used on {target}"))
-            .with_label(secret.name_span, format!("declared without `{backend}`"))
-            .with_help(format!("add a backend to the secret: `{example}`")),
+            .with_primary_label("not a Vault KV path")
+            .with_help(help),
+        );
+    }
+    let words = [("key", Some(&vault.key)), ("role", vault.role.as_ref())];
+    for (field, word) in words {
+        let Some(word) = word.filter(|w| !vault_word(&w.value)) else { continue };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E0660,
+                word.span,
+                format!("secret `{name}`: the Vault {field} `{}` is not one word", word.value),
+            )
+            .with_primary_label(format!("not a Vault {field}"))
+            .with_help(format!("a {field} holds letters, digits, `.`, `_` and `-` only")),
+        );
+    }
+    let address = &vault.address.value;
+    let rest = address.strip_prefix("https://").or_else(|| address.strip_prefix("http://"));
+    let authority = rest.map(|rest| rest.split('/').next().unwrap_or(""));
+    let problem = match (rest, authority) {
+        (None, _) => Some("is not an http(s) URL"),
+        (_, Some(authority)) if authority.contains('@') => Some("carries user information, a credential in the spec"),
+        (Some(rest), Some(authority))
+            if authority.is_empty()
+                || !rest.bytes().all(|b| b.is_ascii_graphic())
+                || rest.contains(['"', '{', '}', '\\']) =>
+        {
+            Some("is not an http(s) URL with a host")
+        }
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E0661,
+                vault.address.span,
+                format!("secret `{name}`: the Vault address `{address}` {problem}"),
+            )
+            .with_primary_label("not Vault's address")
+            .with_help("write the URL vault-agent and External Secrets reach Vault at: `address = \"https://vault.example.com:8200\"`; they log in with the backend's `role`"),
         );
     }
 }

@@ -20,6 +20,7 @@ pub mod kinds;
 pub mod namespace;
 pub mod reach;
 pub mod routing;
+pub mod secret;
 pub mod shape;
 pub mod types;
 
@@ -41,6 +42,7 @@ pub use kind::Kind;
 pub use kinds::*;
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
 pub use routing::{Receiver, Route};
+pub use secret::{Backend, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

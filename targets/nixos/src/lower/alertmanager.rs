@@ -95,9 +95,10 @@ impl<'a> NodeModule<'a> {
         let mut file = |this: &mut Self, credential: &'a Credential| -> Nix {
             let Some(secret) = credential.secret() else { return Nix::Str(String::new()) };
             let decrypted = this.secret_path(&secret.name, secret.span);
-            if let Nix::Raw(code) = decrypted {
-                credentials.push(Nix::Interpolated(vec![Part::Text(format!("{}:", secret.name)), Part::Code(code)]));
-            }
+            credentials.push(Nix::Interpolated(vec![
+                Part::Text(format!("{}:", secret.name)),
+                super::secrets::part(decrypted),
+            ]));
             Nix::Str(format!("{CREDENTIALS}/{}", secret.name))
         };
         if let Some(pagerduty) = &spec.pagerduty {

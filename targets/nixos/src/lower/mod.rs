@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::{Reach, derive};
 use spec_compiler::model::types::{Payload, Reference};
-use spec_compiler::model::{Backup, Kind, Model, NixosSecret, Node, Os, Resource};
+use spec_compiler::model::{Backup, Kind, Node, Os, Resource};
 use spec_compiler::parallel;
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
@@ -37,6 +37,7 @@ mod k3s;
 mod monitoring;
 mod reach;
 mod replication;
+mod secrets;
 mod services;
 mod storage;
 mod units;
@@ -132,49 +133,6 @@ impl<'a> NodeModule<'a> {
             diagnostic = diagnostic.with_note(format!("so are {}", others.join(", ")));
         }
         self.diagnostics.push(diagnostic);
-    }
-
-    fn secret_path(&mut self, name: &'a str, span: Span) -> Nix {
-        self.secrets.entry(name).or_insert(span);
-        let backend = self.index.secret(name).and_then(|s| s.spec.nixos.as_ref());
-        let namespace = match backend.map(|b| &b.value) {
-            Some(NixosSecret::Sops { .. }) => "sops",
-            _ => "age",
-        };
-        Nix::Raw(format!("config.{namespace}.secrets.{}.path", nix::attr_name(name)))
-    }
-}
-
-impl<'a> NodeModule<'a> {
-    /// A reference in a payload: a secret becomes its decrypted file's path (E1124 when the
-    /// secret has no NixOS backend); anything else has no Nix form.
-    fn payload_secret(&mut self, reference: &Reference) -> Result<Nix, Refused> {
-        let mut written = format!("{}.{}", reference.kind, reference.name);
-        for field in &reference.field {
-            written.push('.');
-            written.push_str(field);
-        }
-        let secret = self.index.secret(&reference.name).filter(|_| reference.kind == Kind::Secret.as_str());
-        let Some(secret) = secret.filter(|_| reference.field.is_empty()) else {
-            return Err(Some(format!("the reference `{written}`")));
-        };
-        if secret.spec.nixos.is_none() {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::E1124,
-                    reference.span,
-                    format!(
-                        "secret `{}` is used on NixOS node `{}` but has no NixOS backend",
-                        secret.name, self.node.name
-                    ),
-                )
-                .with_primary_label("used in a payload on a NixOS node")
-                .with_label(secret.name_span, "declared without `nixos`")
-                .with_help("add a backend to the secret: `nixos = agenix { file = \"secrets/NAME.age\" }`"),
-            );
-            return Err(None);
-        }
-        Ok(self.secret_path(&secret.name, reference.span))
     }
 }
 
@@ -403,71 +361,6 @@ impl<'a> NodeModule<'a> {
             self.define(path("networking.firewall.extraCommands"), Nix::Str(text), span);
         }
     }
-
-    fn secrets(&mut self) {
-        let used: Vec<(&str, Span)> = self.secrets.iter().map(|(n, s)| (*n, *s)).collect();
-        for (name, _) in used {
-            let Some(secret) = self.index.secret(name) else { continue };
-            let Some(backend) = &secret.spec.nixos else { continue };
-            let (base, value) = match &backend.value {
-                // The decrypted file's path is set to the module's default explicitly, so the
-                // module reads the same with or without the agenix/sops-nix module evaluated.
-                NixosSecret::Agenix { file } => (
-                    with(path("age.secrets"), &[name]),
-                    Nix::Attrs(vec![
-                        ("file".into(), project_path(self.context, file)),
-                        ("path".into(), Nix::Str(format!("/run/agenix/{name}"))),
-                    ]),
-                ),
-                NixosSecret::Sops { file, key } => {
-                    let mut fields = vec![
-                        ("sopsFile".to_string(), project_path(self.context, file)),
-                        ("path".to_string(), Nix::Str(format!("/run/secrets/{name}"))),
-                    ];
-                    if let Some(key) = key {
-                        fields.push(("key".into(), Nix::Str(key.clone())));
-                    }
-                    (with(path("sops.secrets"), &[name]), Nix::Attrs(fields))
-                }
-            };
-            self.define(base, value, backend.span);
-        }
-        let (agenix, sops) = self.secrets.keys().filter_map(|name| self.index.secret(name)).fold(
-            (false, false),
-            |(agenix, sops), secret| match secret.spec.nixos.as_ref().map(|b| &b.value) {
-                Some(NixosSecret::Agenix { .. }) => (true, sops),
-                Some(NixosSecret::Sops { .. }) => (agenix, true),
-                None => (agenix, sops),
-            },
-        );
-        // agenix and sops-nix decrypt with the host's SSH key, which their defaults find only
-        // when they see SSH enabled (agenix's assertion fails otherwise): named here, and SSH
-        // enabled so the key exists (and Colmena can deploy).
-        let host_key = Nix::List(vec![Nix::Str(HOST_KEY.into())]);
-        let mut definitions = Vec::new();
-        if agenix {
-            definitions.push((path("age.identityPaths"), host_key.clone()));
-        }
-        if sops {
-            definitions.push((path("sops.age.sshKeyPaths"), host_key));
-        }
-        if agenix || sops || self.ssh {
-            definitions.push((path("services.openssh.enable"), Nix::Bool(true)));
-        }
-        self.define_all(definitions, self.node.name_span);
-    }
-}
-
-/// The SSH host key the secret modules decrypt with: sshd creates it on its first start, and an
-/// installation that copies it (nixos-anywhere's `--extra-files`) has it before the first
-/// activation.
-const HOST_KEY: &str = "/etc/ssh/ssh_host_ed25519_key";
-
-/// A project file as a path expression from a node module (`out/nixos/<node>/`, two folders below
-/// the output root). The `./. + "…"` form takes any file name, which a path literal cannot.
-fn project_path(context: &Context<'_>, file: &str) -> Nix {
-    let relative = format!("/../../{}/{}", context.root_from_out, file.trim_start_matches("./"));
-    Nix::Raw(format!("(./. + {})", nix::string(&relative)))
 }
 
 /// The mount point of a dataset: its `mountpoint`, or `/<pool>/<dataset>`.
@@ -534,19 +427,6 @@ fn not_generated(index: &Index<'_>, node: &Resource<Node>, diagnostics: &mut Vec
     }
 }
 
-/// Which secret modules the fleet needs: agenix, sops-nix.
-fn secret_modules(model: &Model) -> (bool, bool) {
-    let backends = model.secrets.iter().filter_map(|s| s.spec.nixos.as_ref()).map(|b| &b.value);
-    let (mut agenix, mut sops) = (false, false);
-    for backend in backends {
-        match backend {
-            NixosSecret::Agenix { .. } => agenix = true,
-            NixosSecret::Sops { .. } => sops = true,
-        }
-    }
-    (agenix, sops)
-}
-
 /// The folder of a node's own modules, beside the spec files: what spec cannot know (hardware,
 /// boot loader, root file system, users), written by hand and never written or deleted by spec.
 pub const HOST_SLOT: &str = "hosts";
@@ -573,7 +453,7 @@ fn host_slot(context: &Context<'_>, node: &str, depth: usize) -> String {
 /// The fleet index: a flake with one `nixosConfigurations` entry per NixOS node, importing the
 /// secret modules the estate uses and the node's own modules.
 fn fleet(context: &Context<'_>, header: &str) -> String {
-    let (agenix, sops) = secret_modules(context.model);
+    let (agenix, sops) = secrets::secret_modules(context.model);
     let mut inputs = vec!["nixpkgs"];
     let mut modules = Vec::new();
     let mut out = String::from(header);
@@ -608,7 +488,7 @@ fn fleet(context: &Context<'_>, header: &str) -> String {
 
 /// The Colmena hive: each NixOS node's module, deployed to its endpoint (or mesh address).
 fn hive(context: &Context<'_>, header: &str) -> String {
-    let (agenix, sops) = secret_modules(context.model);
+    let (agenix, sops) = secrets::secret_modules(context.model);
     let mut out = String::from(header);
     out.push_str(&slot_comment(context));
     out.push_str("{\n  meta.nixpkgs = import <nixpkgs> { system = \"x86_64-linux\"; };\n");

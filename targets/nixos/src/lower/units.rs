@@ -284,10 +284,9 @@ impl<'a> NodeModule<'a> {
     /// A secret in unit settings: its credential, and the value `%d/<name>`.
     fn credential(&mut self, reference: &Reference, credentials: &mut Vec<Nix>) -> Result<Nix, Refused> {
         let file = self.payload_secret(reference)?;
-        let Nix::Raw(file) = file else { return Err(None) };
         credentials.push(Nix::Interpolated(vec![
             crate::nix::Part::Text(format!("{}:", reference.name)),
-            crate::nix::Part::Code(file),
+            super::secrets::part(file),
         ]));
         Ok(Nix::Str(format!("%d/{}", reference.name)))
     }

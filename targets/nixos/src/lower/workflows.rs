@@ -56,9 +56,11 @@ impl<'a> NodeModule<'a> {
                             command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={text}")))))
                         }
                         EnvValue::Secret(secret) => {
-                            let Nix::Raw(file) = self.secret_path(&secret.name, secret.span) else { continue };
                             command.push(Part::Text(" --env-file=".into()));
-                            command.push(Part::Code(file));
+                            // A path from the module's config (agenix, sops-nix), or one on the
+                            // host written out (vault-agent's destination, an existing file).
+                            let file = self.secret_path(&secret.name, secret.span);
+                            command.push(super::secrets::part(file));
                         }
                     }
                 }

@@ -137,9 +137,9 @@ impl<'a> NodeUnits<'a> {
             None => unit.set("Unit", "RequiresMountsFor", list_word(&mount)),
         }
         unit.set("Service", "Type", "oneshot");
-        unit.set("Service", "LoadCredential", credential.clone());
-        if let Some((loaded, _)) = &repository_credential {
-            unit.set("Service", "LoadCredential", loaded.clone());
+        unit.set("Service", credential.0, credential.1.clone());
+        if let Some(((setting, loaded), _)) = &repository_credential {
+            unit.set("Service", setting, loaded.clone());
         }
         // `%d` is the credentials directory: a specifier, so written unescaped.
         let mut run = vec![
@@ -192,9 +192,9 @@ impl<'a> NodeUnits<'a> {
                 // The RTO is the restore test's time limit: a restore slower than it fails the test.
                 unit.set("Service", "TimeoutStartSec", timeout_seconds(rto.value.0));
             }
-            unit.set("Service", "LoadCredential", credential);
-            if let Some((loaded, _)) = &repository_credential {
-                unit.set("Service", "LoadCredential", loaded.clone());
+            unit.set("Service", credential.0, credential.1);
+            if let Some(((setting, loaded), _)) = &repository_credential {
+                unit.set("Service", setting, loaded.clone());
             }
             // The same container as the backup, named for the test, through the image's shell.
             let container = container.replacen(&exec_arg(&name), &exec_arg(&test), 1);

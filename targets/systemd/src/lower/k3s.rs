@@ -61,8 +61,8 @@ impl<'a> NodeUnits<'a> {
             }
             match &cluster.spec.token {
                 Some(token) => {
-                    let Some(credential) = self.credential(&token.name) else { continue };
-                    unit.set("Service", "LoadCredential", credential);
+                    let Some((setting, credential)) = self.credential(&token.name) else { continue };
+                    unit.set("Service", setting, credential);
                     // `%d` is the credentials directory: a specifier, so written unescaped.
                     args.push(format!("--token-file=%d/{}", token.name));
                 }

@@ -69,8 +69,8 @@ impl<'a> NodeUnits<'a> {
                 for item in &items {
                     match self.setting_value(item, key == "EnvironmentFile") {
                         Ok((text, credential)) => {
-                            if let Some(credential) = credential {
-                                unit.set("Service", "LoadCredential", credential);
+                            if let Some((setting, credential)) = credential {
+                                unit.set("Service", setting, credential);
                             }
                             unit.set(section, key, text);
                         }
@@ -88,7 +88,7 @@ impl<'a> NodeUnits<'a> {
     /// One value as unit-file text, with the credential a secret needs; or what it holds instead.
     /// `direct`: the setting is read before credentials exist (`EnvironmentFile=`), so a secret
     /// there is its file's own path.
-    fn setting_value(&mut self, value: &Payload, direct: bool) -> Result<(String, Option<String>), String> {
+    fn setting_value(&mut self, value: &Payload, direct: bool) -> Result<(String, Option<super::Credential>), String> {
         let text = match value {
             Payload::Str(s) | Payload::Symbol(s) => s.clone(),
             Payload::Int(n) => n.to_string(),
@@ -96,9 +96,15 @@ impl<'a> NodeUnits<'a> {
             Payload::Duration(d) => format_duration(d.0),
             Payload::Size(s) => s.0.to_string(),
             Payload::Reference(r) if r.kind == "secret" && r.field.is_empty() => {
-                let has_backend = self.index.secret(&r.name).is_some_and(|s| s.spec.systemd.is_some());
+                let has_backend = self.index.secret(&r.name).is_some_and(|s| s.spec.on_systemd().is_some());
                 if !has_backend {
                     return Err(format!("the secret `{}`, which has no `systemd` backend", r.name));
+                }
+                if direct && self.encrypted(&r.name) {
+                    return Err(format!(
+                        "the secret `{}`, an encrypted credential, which systemd decrypts only into `%d`, after reading this setting",
+                        r.name
+                    ));
                 }
                 if direct {
                     let path = self.credential_path(&r.name).ok_or_else(|| format!("the secret `{}`", r.name))?;

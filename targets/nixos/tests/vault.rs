@@ -1,0 +1,138 @@
+//! Secrets read from Vault on a NixOS node, read back from the evaluated module
+//! (`nix-instantiate --eval`): each file the node's consumers read for a `vault` secret (a
+//! container's `environmentFiles`, a preset's `requirePassFile`, a workflow step's `--env-file`)
+//! is the destination of the template of that secret's own vault-agent instance, and the template
+//! reads the spec's path and key from the spec's Vault, logging in with the role's AppRole files.
+//! An environment that sets a secret's `vault` moves the node from agenix to vault-agent. Without
+//! nix-instantiate the first test prints SKIPPED.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use spec_compiler::driver;
+use spec_compiler::model::Backend;
+use spec_compiler::source::{Origin, SourceFile, SourceMap};
+use spec_compiler::target::{Context, Target};
+use spec_target_nixos::Nixos;
+
+const CASE: &str = "specs/targets/nixos/secrets_from_vault_sops_and_existing_files_generate_cleanly.spec";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `expression` with `m` bound to the module at `file` (its `config` its own result, `pkgs.podman`
+/// a store path), as JSON. Only what the expression reads is evaluated, so the other backends'
+/// encrypted files need not exist.
+fn evaluate(file: &Path, expression: &str) -> serde_json::Value {
+    let full = format!(
+        "let m = import {} {{ config = m; lib = {{}}; pkgs = {{ podman = \"/nix/store/podman\"; }}; }}; in {expression}",
+        file.display()
+    );
+    let output = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode", "-E"])
+        .arg(&full)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
+    if !Command::new("nix-instantiate").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: nix-instantiate is not installed (apt-get install nix-bin); vault-agent was not read back");
+        return;
+    }
+    let estate = workspace().join(CASE);
+    let text = std::fs::read_to_string(&estate).expect("estate");
+    let (_, compilation) = spec_testkit::compile("main.spec", text);
+    let model = &compilation.model;
+    let files = spec_testkit::generate(&Nixos, &estate);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-vault");
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, contents) in &files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, contents).expect("write");
+    }
+    let module = std::fs::canonicalize(dir.join("nixos/prod1/default.nix")).expect("module");
+    let agents = evaluate(&module, "m.services.vault-agent.instances");
+    let agents = agents.as_object().expect("instances");
+    let consumers = evaluate(
+        &module,
+        "{ api = m.virtualisation.oci-containers.containers.api.environmentFiles; \
+           cache = [ m.services.redis.servers.main.requirePassFile ]; \
+           step = [ m.systemd.services.nightly-dump.serviceConfig.ExecStart ]; }",
+    );
+    let mut read = 0;
+    for secret in &model.secrets {
+        let Some(Backend::Vault(vault)) = secret.spec.on_nixos() else { continue };
+        let agent = &agents.get(&secret.name).unwrap_or_else(|| panic!("no vault-agent instance for {}", secret.name));
+        let settings = &agent["settings"];
+        assert_eq!(settings["vault"]["address"], vault.value.address.value.as_str());
+        let login = &settings["auto_auth"]["method"][0];
+        assert_eq!(login["type"], "approle");
+        let folder = format!("/etc/vault-agent/{}/", vault.value.role());
+        assert!(login["config"]["role_id_file_path"].as_str().expect("role id").starts_with(&folder));
+        let template = &settings["template"][0];
+        let contents = template["contents"].as_str().expect("contents");
+        assert!(contents.contains(&format!("secret \"{}\"", vault.value.path.value)), "{contents}");
+        assert!(contents.contains(&format!(".Data.data \"{}\"", vault.value.key.value)), "{contents}");
+        let destination = template["destination"].as_str().expect("destination");
+        // Some consumer reads exactly the rendered file.
+        let readers: Vec<&str> = consumers
+            .as_object()
+            .expect("consumers")
+            .iter()
+            .filter(|(_, files)| {
+                files.as_array().expect("list").iter().any(|f| {
+                    let f = f.as_str().expect("string");
+                    f == destination || f.contains(&format!("--env-file={destination} "))
+                })
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert!(!readers.is_empty(), "nothing reads {destination}: {consumers}");
+        read += readers.len();
+    }
+    // `db-password` in the container and the step, `redis-password` in the preset.
+    assert_eq!(read, 3, "{consumers}");
+}
+
+/// The node module and the flake of `text` in environment `env`.
+fn module_in(text: &str, env: Option<&str>) -> (String, String) {
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
+    let compilation = driver::compile(&mut sources, &[file], env);
+    assert_eq!(compilation.errors(), 0, "{env:?}: {:#?}", compilation.diagnostics);
+    let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
+    let files = Nixos.generate(&context).files;
+    let find = |path: &str| files.iter().find(|f| f.path == path).map(|f| f.contents.clone()).expect(path);
+    (find("nixos/prod1/default.nix"), find("nixos/flake.nix"))
+}
+
+#[test]
+fn an_environment_that_sets_vault_moves_the_node_from_agenix_to_vault_agent() {
+    let text = r#"
+secret db-password { nixos = agenix { file = "secrets/db-password.age" } }
+node prod1 { os = nixos }
+service api { on = node.prod1, image = "example/api:2.4", env { DB = secret.db-password } }
+env prod {
+  secret.db-password.vault = { address = "https://vault.example.com:8200", path = "kv/data/db", key = "env" }
+}
+"#;
+    let (development, flake) = module_in(text, None);
+    assert!(development.contains("age.secrets.db-password.file"), "{development}");
+    let files = |module: &str| {
+        module.split("environmentFiles = [").nth(1).and_then(|r| r.split(']').next()).map(str::trim).map(String::from)
+    };
+    assert_eq!(files(&development).as_deref(), Some("config.age.secrets.db-password.path"), "{development}");
+    assert!(!development.contains("vault-agent"), "{development}");
+    assert!(flake.contains("agenix"), "{flake}");
+    let (production, flake) = module_in(text, Some("prod"));
+    assert!(production.contains("services.vault-agent.instances.db-password.settings"), "{production}");
+    assert_eq!(files(&production).as_deref(), Some("\"/run/vault/db-password\""), "{production}");
+    assert!(!production.contains("age."), "agenix is not declared where Vault serves: {production}");
+    assert!(!flake.contains("agenix"), "the flake imports no agenix nothing uses: {flake}");
+}
