@@ -120,12 +120,13 @@ fn every_env(args: &CheckArgs, allow: &[Code], started: Instant) -> i32 {
     let (errors, warnings) = report::tally(&diagnostics);
     report::print(args.format, &diagnostics, &every.sources, report::colored(args.color), serde_json::Map::new());
     if args.format == Format::Human {
-        let names: Vec<String> = every.runs.iter().map(|run| format!("`{}`", run.name())).collect();
+        let names: Vec<String> =
+            every.runs.iter().filter_map(|run| run.env.as_ref()).map(|n| format!("`{n}`")).collect();
+        let listed = if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) };
         eprintln!(
-            "checked {} in {} ({}) in {:.1} ms: {}, {}",
+            "checked {} in the base estate and {}{listed} in {:.1} ms: {}, {}",
             count(every.files, "file", "files"),
-            count(every.runs.len(), "environment", "environments"),
-            names.join(", "),
+            count(names.len(), "environment", "environments"),
             started.elapsed().as_secs_f64() * 1000.0,
             count(errors, "error", "errors"),
             count(warnings, "warning", "warnings"),
