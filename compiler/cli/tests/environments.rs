@@ -260,3 +260,39 @@ fn an_environment_named_like_the_base_folder_is_refused_by_build() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("an environment is named `base`"));
     assert!(!dir.join("out").exists());
 }
+
+#[test]
+fn graph_draws_each_environment() {
+    let dir = scratch("env-all/graph");
+    write_text(&dir.join("main.spec"), SHAPES);
+    let output = spec_in(&dir, &["graph", "--env", "all", "--format", "json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let graphs: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let names = |env: &str| -> Vec<String> {
+        let graph = graphs.as_array().expect("a list").iter().find(|g| g["environment"] == env).expect("the graph");
+        graph["vertices"]
+            .as_array()
+            .expect("vertices")
+            .iter()
+            .map(|v| v["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert!(names("base").contains(&"shadow".to_string()) && !names("base").contains(&"worker-1".to_string()));
+    assert!(!names("prod").contains(&"shadow".to_string()) && names("prod").contains(&"worker-1".to_string()));
+    let dot = spec_in(&dir, &["graph", "--env", "all"]);
+    let text = String::from_utf8_lossy(&dot.stdout);
+    assert!(text.contains("digraph \"estate-base\" {") && text.contains("digraph \"estate-prod\" {"), "{text}");
+}
+
+#[test]
+fn diff_compares_each_environment() {
+    let dir = scratch("env-all/diff");
+    write_text(&dir.join("old/main.spec"), SHAPES);
+    write_text(&dir.join("new/main.spec"), &SHAPES.replace("for i in 1..=2 {", "for i in 1..=3 {"));
+    let output = spec_in(&dir, &["diff", "old", "new", "--env", "all"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    let base = text.find("== the base estate ==\nno change\n").expect("the base estate is unchanged");
+    let prod = text.find("== environment `prod` ==\n+ service worker-3").expect("prod gains a worker");
+    assert!(base < prod, "{text}");
+}
