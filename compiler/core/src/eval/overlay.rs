@@ -85,12 +85,12 @@ impl<'a> Evaluator<'a> {
         for assignment in &env.assignments {
             self.assignment(assignment, apply, &removed, evaluated);
         }
+        self.removed = Removed {
+            by_name: removed.iter().map(|(kind, name, _, at)| ((*kind, name.clone()), *at)).collect(),
+            positions: removed.iter().map(|(_, _, position, _)| *position).collect(),
+            env: env.name.name.to_string(),
+        };
         if apply {
-            self.removed = Removed {
-                by_name: removed.iter().map(|(kind, name, _, at)| ((*kind, name.clone()), *at)).collect(),
-                positions: removed.iter().map(|(_, _, position, _)| *position).collect(),
-                env: env.name.name.to_string(),
-            };
             return;
         }
         // The added blocks' references, against the names this environment sees; then the base
@@ -98,6 +98,7 @@ impl<'a> Evaluator<'a> {
         let mut problems = self.unresolved(self.resources.get(base_len..).unwrap_or_default());
         problems.sort_by_key(|d| (d.primary.span.file, d.primary.span.start));
         self.diagnostics.extend(problems);
+        self.removed = Removed::default();
         let added: Vec<_> = self.resources.drain(base_len..).collect();
         for resource in &added {
             self.index.remove(resource.kind, &resource.name);
