@@ -210,38 +210,15 @@ pub fn run(args: &DiffArgs) -> i32 {
         return every_env(args);
     }
     let env = args.env.as_deref();
-    let (old, new) = match &args.new {
-        Some(new) if Path::new(&args.old).exists() => {
-            let old_path = PathBuf::from(&args.old);
-            let Some(old) = compile(&old_path, &format!("`{}`", old_path.display()), env, None) else {
-                return CANNOT_COMPARE;
-            };
-            let Some(new) = compile(new, &format!("`{}`", new.display()), env, None) else { return CANNOT_COMPARE };
-            (old, new)
-        }
-        new => {
-            let path = new.clone().unwrap_or_else(load::estate_root);
-            if Path::new(&args.old).exists() && new.is_none() {
-                eprintln!(
-                    "error: `{}` is a path: give the estate after it too (`spec diff OLD NEW`), or a git revision",
-                    args.old
-                );
-                return CANNOT_COMPARE;
-            }
-            let snapshot = match git::snapshot(&args.old, &path) {
-                Ok(snapshot) => snapshot,
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    return CANNOT_COMPARE;
-                }
-            };
-            let shown = format!("`{}` at `{}`", path.display(), args.old);
-            let Some(old) = compile(&snapshot.estate, &shown, env, Some(&path)) else { return CANNOT_COMPARE };
-            drop(snapshot);
-            let Some(new) = compile(&path, &format!("`{}`", path.display()), env, None) else { return CANNOT_COMPARE };
-            (old, new)
-        }
+    let sides = match sides(args) {
+        Ok(sides) => sides,
+        Err(code) => return code,
     };
+    let (old_path, old_shown, worktree) = &sides.old;
+    let Some(old) = compile(old_path, old_shown, env, worktree.as_deref()) else { return CANNOT_COMPARE };
+    let Some(new) = compile(&sides.new.0, &sides.new.1, env, None) else { return CANNOT_COMPARE };
+    // The revision's temporary folder is read: remove it now.
+    drop(sides);
     let (old, new) = (
         Version { model: &old.compilation.model, sources: &old.sources },
         Version { model: &new.compilation.model, sources: &new.sources },
