@@ -250,8 +250,8 @@ pub fn evaluate(
     }
     evaluator.overlays(&envs, env, check_others, &mut evaluated);
     evaluator.resolve_references();
-    if !evaluator.removed.positions.is_empty() {
-        let removed: FxHashSet<usize> = evaluator.removed.positions.iter().copied().collect();
+    if !evaluator.removed.by_name.is_empty() {
+        let removed: FxHashSet<usize> = evaluator.removed.by_name.values().map(|(at, _)| *at).collect();
         let resources = std::mem::take(&mut evaluator.resources);
         evaluator.resources =
             resources.into_iter().enumerate().filter(|(at, _)| !removed.contains(at)).map(|(_, r)| r).collect();

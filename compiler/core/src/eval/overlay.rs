@@ -22,19 +22,15 @@ use crate::model::Kind;
 use crate::source::Span;
 use crate::syntax::ast;
 
-/// What the applied environment removed.
+/// What an environment removes (the applied one's, once evaluation has checked them all).
 #[derive(Default)]
 pub(super) struct Removed {
-    /// Each removed block by kind and name, with its `remove` entry.
-    pub by_name: FxHashMap<(Kind, String), Span>,
-    /// Where the removed blocks are in the evaluator's list (dropped once evaluation ends).
-    pub positions: Vec<usize>,
+    /// Each removed block by kind and name: where it is in the evaluator's list (dropped from it
+    /// once evaluation ends, when the environment is applied) and its `remove` entry.
+    pub by_name: FxHashMap<(Kind, String), (usize, Span)>,
     /// The environment's name.
     pub env: String,
 }
-
-/// One `remove` of the environment being checked: the block's kind, name, position and the entry.
-type Removal = (Kind, String, usize, Span);
 
 impl<'a> Evaluator<'a> {
     /// Applies the selected overlay, and checks every other one when `check_others`.
@@ -74,7 +70,7 @@ impl<'a> Evaluator<'a> {
     /// Checks one environment, and applies it when `apply`.
     fn environment(&mut self, env: &'a ast::Env, apply: bool, evaluated: &mut Evaluated) {
         let base_len = self.resources.len();
-        let mut removed: Vec<Removal> = Vec::new();
+        let mut removed = Removed { env: env.name.name.to_string(), ..Removed::default() };
         for removal in &env.removals {
             self.removal(removal, base_len, &mut removed);
         }
@@ -85,11 +81,7 @@ impl<'a> Evaluator<'a> {
         for assignment in &env.assignments {
             self.assignment(assignment, apply, &removed, evaluated);
         }
-        self.removed = Removed {
-            by_name: removed.iter().map(|(kind, name, _, at)| ((*kind, name.clone()), *at)).collect(),
-            positions: removed.iter().map(|(_, _, position, _)| *position).collect(),
-            env: env.name.name.to_string(),
-        };
+        self.removed = removed;
         if apply {
             return;
         }
@@ -98,23 +90,22 @@ impl<'a> Evaluator<'a> {
         let mut problems = self.unresolved(self.resources.get(base_len..).unwrap_or_default());
         problems.sort_by_key(|d| (d.primary.span.file, d.primary.span.start));
         self.diagnostics.extend(problems);
-        self.removed = Removed::default();
         let added: Vec<_> = self.resources.drain(base_len..).collect();
         for resource in &added {
             self.index.remove(resource.kind, &resource.name);
         }
-        for (kind, name, position, _) in removed {
+        let removed = std::mem::take(&mut self.removed);
+        for ((kind, name), (position, _)) in removed.by_name {
             self.index.insert(kind, name, position);
         }
         evaluated.overlay_blocks.extend(added);
     }
 
     /// `remove kind.name`: the block must exist in the base estate, removed once.
-    fn removal(&mut self, removal: &ast::Removal, base_len: usize, removed: &mut Vec<Removal>) {
+    fn removal(&mut self, removal: &ast::Removal, base_len: usize, removed: &mut Removed) {
         let Some(kind) = self.overlay_kind(&removal.kind) else { return };
         let name = removal.name.name.as_str();
-        if let Some((.., first)) = removed.iter().find(|(k, n, ..)| *k == kind && n == name) {
-            let first = *first;
+        if let Some(&(_, first)) = removed.by_name.get(&(kind, name.to_string())) {
             self.report(
                 Diagnostic::new(Code::E0221, removal.span, format!("`{kind}.{name}` is already removed"))
                     .with_primary_label("removed again here")
@@ -126,7 +117,7 @@ impl<'a> Evaluator<'a> {
         match self.index.get(kind, name) {
             Some(position) if position < base_len => {
                 self.index.remove(kind, name);
-                removed.push((kind, name.to_string(), position, removal.span));
+                removed.by_name.insert((kind, name.to_string()), (position, removal.span));
             }
             _ if self.dropped.contains(&(kind.as_str().to_string(), name.to_string())) => {}
             _ => {
@@ -200,7 +191,7 @@ impl<'a> Evaluator<'a> {
         &mut self,
         assignment: &'a ast::Assignment,
         apply: bool,
-        removed: &[Removal],
+        removed: &Removed,
         evaluated: &mut Evaluated,
     ) {
         let [kind_key, name_key, fields @ ..] = assignment.path.as_slice() else {
@@ -214,8 +205,7 @@ impl<'a> Evaluator<'a> {
         let kind_ident = ast::Ident { name: kind_key.name.clone(), span: kind_key.span };
         let Some(kind) = self.overlay_kind(&kind_ident) else { return };
         let Some(index) = self.index.get(kind, &name_key.name) else {
-            if let Some((.., at)) = removed.iter().find(|(k, n, ..)| *k == kind && n == name_key.name.as_str()) {
-                let at = *at;
+            if let Some(&(_, at)) = removed.by_name.get(&(kind, name_key.name.to_string())) {
                 self.report(
                     Diagnostic::new(
                         Code::E0223,

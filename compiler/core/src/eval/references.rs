@@ -46,7 +46,7 @@ impl Evaluator<'_> {
                             continue;
                         }
                         if let Some(kind) = kind
-                            && let Some(removal) = self.removed.by_name.get(&(kind, reference.name.clone()))
+                            && let Some((_, removal)) = self.removed.by_name.get(&(kind, reference.name.clone()))
                         {
                             problems.push(
                                 Diagnostic::new(
