@@ -13,7 +13,7 @@
 //! not part of the model). What the applied one removed is recorded in [`Removed`], so a
 //! reference to a removed block is reported as such (E0220).
 
-use rustc_hash::FxHashMap;
+use indexmap::IndexMap;
 
 use super::value::{Field, Value, ValueKind};
 use super::{Evaluated, Evaluator, OverlayPath};
@@ -27,7 +27,7 @@ use crate::syntax::ast;
 pub(super) struct Removed {
     /// Each removed block by kind and name: where it is in the evaluator's list (dropped from it
     /// once evaluation ends, when the environment is applied) and its `remove` entry.
-    pub by_name: FxHashMap<(Kind, String), (usize, Span)>,
+    pub by_name: IndexMap<(Kind, String), (usize, Span), rustc_hash::FxBuildHasher>,
     /// The environment's name.
     pub env: String,
 }
