@@ -257,7 +257,8 @@ pub fn evaluate(
             resources.into_iter().enumerate().filter(|(at, _)| !removed.contains(at)).map(|(_, r)| r).collect();
     }
     for (module, span, used) in &evaluator.imports {
-        if !used {
+        // An environment this run does not check may be the one that uses it.
+        if !used && (check_others || !overlay::environments_use(&envs, module)) {
             evaluator.diagnostics.push(
                 Diagnostic::new(Code::W0201, *span, format!("`std.{module}` is imported but never used"))
                     .with_primary_label("unused import")

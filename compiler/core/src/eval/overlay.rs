@@ -337,3 +337,28 @@ impl<'a> Evaluator<'a> {
 fn assignment_path(assignment: &ast::Assignment) -> String {
     assignment.path.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(".")
 }
+
+/// Whether a block some environment adds uses a preset of the stdlib module `module`
+/// (`use std.module…`), read from the syntax: a run that checks one environment only does not
+/// evaluate the others, and must not call an import they use unused.
+pub(super) fn environments_use(envs: &[&ast::Env], module: &str) -> bool {
+    let mut items: Vec<&ast::Item> = envs.iter().flat_map(|env| env.items.iter()).collect();
+    while let Some(item) = items.pop() {
+        match item {
+            ast::Item::For(decl) => items.extend(&decl.items),
+            ast::Item::Block(block) => {
+                let uses = block.body.entries.iter().any(|entry| match entry {
+                    ast::Entry::Use { preset, .. } => {
+                        matches!(preset.as_slice(), [std, name, ..] if std.name == "std" && name.name == module)
+                    }
+                    _ => false,
+                });
+                if uses {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
