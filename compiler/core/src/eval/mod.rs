@@ -249,13 +249,15 @@ pub fn evaluate(
         return (evaluated, evaluator.into_diagnostics());
     }
     evaluator.overlays(&envs, env, check_others, &mut evaluated);
-    evaluator.resolve_references();
+    // The applied environment's removed blocks go before references are resolved: what they
+    // referred to does not matter. The index keeps only names from here on, not positions.
     if !evaluator.removed.by_name.is_empty() {
         let removed: FxHashSet<usize> = evaluator.removed.by_name.values().map(|(at, _)| *at).collect();
         let resources = std::mem::take(&mut evaluator.resources);
         evaluator.resources =
             resources.into_iter().enumerate().filter(|(at, _)| !removed.contains(at)).map(|(_, r)| r).collect();
     }
+    evaluator.resolve_references();
     for (module, span, used) in &evaluator.imports {
         // An environment this run does not check may be the one that uses it.
         if !used && (check_others || !overlay::environments_use(&envs, module)) {
