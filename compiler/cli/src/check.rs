@@ -118,7 +118,11 @@ fn every_env(args: &CheckArgs, allow: &[Code], started: Instant) -> i32 {
     let mut diagnostics = every.merged_diagnostics();
     diagnostics.retain(|d| !allow.contains(&d.code));
     let (errors, warnings) = report::tally(&diagnostics);
-    report::print(args.format, &diagnostics, &every.sources, report::colored(args.color), serde_json::Map::new());
+    // The runs, for machine readers: the notes name them in words.
+    let mut extra = serde_json::Map::new();
+    let runs: Vec<&str> = every.runs.iter().map(|run| run.name()).collect();
+    extra.insert("environments".into(), serde_json::json!(runs));
+    report::print(args.format, &diagnostics, &every.sources, report::colored(args.color), extra);
     if args.format == Format::Human {
         let names: Vec<String> =
             every.runs.iter().filter_map(|run| run.env.as_ref()).map(|n| format!("`{n}`")).collect();

@@ -241,6 +241,7 @@ fn check_reports_a_mistake_of_every_environment_once_naming_them() {
     let output = spec_in(&dir, &["check", "--env", "all", "--format", "json"]);
     assert_eq!(output.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(json["environments"], serde_json::json!(["base", "prod", "staging"]));
     let diagnostics = json["diagnostics"].as_array().expect("a list of diagnostics");
     let unresolved: Vec<&serde_json::Value> = diagnostics.iter().filter(|d| d["code"] == "E0201").collect();
     assert_eq!(unresolved.len(), 1, "{diagnostics:#?}");
