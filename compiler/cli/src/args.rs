@@ -100,7 +100,8 @@ pub struct CheckArgs {
     /// Files or directories to check (every `*.spec` below a directory); default: the estate
     /// the working directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
-    /// Apply the overlay `env NAME { … }`.
+    /// Apply the overlay `env NAME { … }`; `all`: the base estate and every environment, each on
+    /// its own.
     #[arg(long)]
     pub env: Option<String>,
     /// How to print diagnostics.
@@ -135,7 +136,8 @@ pub struct GraphArgs {
     /// Files or directories (every `*.spec` below a directory); default: the estate the working
     /// directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
-    /// Apply the overlay `env NAME { … }`.
+    /// Apply the overlay `env NAME { … }`; `all`: the base estate and every environment, each on
+    /// its own.
     #[arg(long)]
     pub env: Option<String>,
     /// How to print the graph.
@@ -164,7 +166,8 @@ pub struct BuildArgs {
     /// The estate: a directory (every `*.spec` below it) or files; default: the estate the
     /// working directory is in (see `spec --help`).
     pub paths: Vec<PathBuf>,
-    /// Apply the overlay `env NAME { … }`.
+    /// Apply the overlay `env NAME { … }`; `all`: the base estate and every environment, each on
+    /// its own.
     #[arg(long)]
     pub env: Option<String>,
     /// The output folder; default `out/` inside the estate's folder.
@@ -212,7 +215,7 @@ pub struct DiffArgs {
     /// directory is in (see `spec --help`). With a revision as OLD, the same path is read at that
     /// revision.
     pub new: Option<PathBuf>,
-    /// Apply the overlay `env NAME { … }` to both.
+    /// Apply the overlay `env NAME { … }` to both; `all`: compare every environment.
     #[arg(long)]
     pub env: Option<String>,
     /// How to print.

@@ -1,7 +1,9 @@
 //! `spec build`: compile, run the selected targets, and write their files, or with `--check`
 //! compare them with the output folder. Nothing is written unless everything succeeded.
 //! Diagnostics and the `--check` report are printed in `--format human|json|github`; the
-//! progress and summary lines go to stderr in every format.
+//! progress and summary lines go to stderr in every format. With `--env all`, the base estate and
+//! every environment are built, each into a folder of its own (`OUT/base/`, `OUT/<env>/`), and
+//! written in one staged write: nothing at all if any of them fails.
 
 use std::path::{Path, PathBuf};
 
@@ -69,31 +71,43 @@ pub fn run(args: &BuildArgs) -> i32 {
     };
     let estate = estate_dir(&args.paths);
     let out = args.out.clone().unwrap_or_else(|| estate.join("out"));
-    let root = root_from_out(&estate, &out);
-    // The back ends lower the model beside the graph rules; what they made is kept only when the
-    // estate checks.
     let mut progress = Progress::start(args.progress, "reading files");
-    let (mut compiled, generated) = load::compile_beside(
-        &args.paths,
-        args.env.as_deref(),
-        &mut |step| progress.stage(step.next()),
-        |model, sources| {
-            let context = Context { model, sources, root_from_out: root };
-            parallel::map_each(&targets(&args.target), |target| target.generate(&context))
-        },
-    );
-    // The files are made: from here on, files are named from the working directory.
-    compiled.show_locations();
-    let load::Compiled { sources, mut diagnostics, compilation, .. } = compiled;
-    // The back ends are done with the model. Freeing a large one takes milliseconds that the
-    // process, about to exit, gives back to the system at once anyway.
-    std::mem::forget(compilation);
-    let mut files: Vec<OutputFile> = Vec::new();
-    for mut generated in generated.into_iter().flatten() {
-        files.append(&mut generated.files);
-        diagnostics.append(&mut generated.diagnostics);
-    }
-    driver::sort_and_dedup(&mut diagnostics);
+    let (sources, mut diagnostics, mut files) = if args.env.as_deref() == Some(load::EVERY_ENV) {
+        match every_env(args, &estate, &out, &mut progress) {
+            Ok(built) => built,
+            Err(message) => {
+                progress.finish();
+                eprintln!("error: {message}; nothing was written");
+                return 1;
+            }
+        }
+    } else {
+        let root = root_from_out(&estate, &out);
+        // The back ends lower the model beside the graph rules; what they made is kept only when
+        // the estate checks.
+        let (mut compiled, generated) = load::compile_beside(
+            &args.paths,
+            args.env.as_deref(),
+            &mut |step| progress.stage(step.next()),
+            |model, sources| {
+                let context = Context { model, sources, root_from_out: root };
+                parallel::map_each(&targets(&args.target), |target| target.generate(&context))
+            },
+        );
+        // The files are made: from here on, files are named from the working directory.
+        compiled.show_locations();
+        let load::Compiled { sources, mut diagnostics, compilation, .. } = compiled;
+        // The back ends are done with the model. Freeing a large one takes milliseconds that the
+        // process, about to exit, gives back to the system at once anyway.
+        std::mem::forget(compilation);
+        let mut files: Vec<OutputFile> = Vec::new();
+        for mut generated in generated.into_iter().flatten() {
+            files.append(&mut generated.files);
+            diagnostics.append(&mut generated.diagnostics);
+        }
+        driver::sort_and_dedup(&mut diagnostics);
+        (sources, diagnostics, files)
+    };
     diagnostics.retain(|d| !allow.contains(&d.code));
     let (errors, warnings) = report::tally(&diagnostics);
     let color = report::colored(args.color);
@@ -149,6 +163,46 @@ pub fn run(args: &BuildArgs) -> i32 {
             1
         }
     }
+}
+
+/// `spec build --env all`: the base estate and every environment, each generated into a folder of
+/// its own under `out` (its files' paths start with the run's name), with every run's diagnostics
+/// merged. An environment named like the base estate's folder is refused.
+fn every_env(
+    args: &BuildArgs,
+    estate: &Path,
+    out: &Path,
+    progress: &mut Progress,
+) -> Result<(SourceMap, Vec<Diagnostic>, Vec<OutputFile>), String> {
+    let mut every =
+        load::compile_every_env(&args.paths, &mut |step| progress.stage(step.next()), |model, sources, env| {
+            let name = env.unwrap_or(spec_compiler::environments::BASE);
+            let context = Context { model, sources, root_from_out: root_from_out(estate, &out.join(name)) };
+            parallel::map_each(&targets(&args.target), |target| target.generate(&context))
+        });
+    every.show_locations();
+    if every.runs.iter().any(|run| run.env.as_deref() == Some(spec_compiler::environments::BASE)) {
+        let base = spec_compiler::environments::BASE;
+        return Err(format!(
+            "`--env all` writes the base estate to `{base}/`, and an environment is named `{base}` too: rename it"
+        ));
+    }
+    let mut files: Vec<OutputFile> = Vec::new();
+    for run in &mut every.runs {
+        let name = run.name().to_string();
+        for mut generated in run.result.take().into_iter().flatten() {
+            files.extend(
+                generated.files.into_iter().map(|file| OutputFile { path: format!("{name}/{}", file.path), ..file }),
+            );
+            run.diagnostics.append(&mut generated.diagnostics);
+        }
+        driver::sort_and_dedup(&mut run.diagnostics);
+    }
+    let diagnostics = every.merged_diagnostics();
+    let sources = std::mem::take(&mut every.sources);
+    // The models are done with; freeing them is left to the process's exit.
+    std::mem::forget(every);
+    Ok((sources, diagnostics, files))
 }
 
 /// Prints the warnings and the `--check` report: `missing: PATH` lines on stdout (human), a

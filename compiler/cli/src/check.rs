@@ -1,4 +1,6 @@
-//! `spec check`: compile an estate and print its diagnostics in the requested format.
+//! `spec check`: compile an estate and print its diagnostics in the requested format. With
+//! `--env all`, the base estate and every environment are checked, each mistake reported once with
+//! the environments it holds in.
 
 use std::time::Instant;
 
@@ -39,6 +41,9 @@ pub fn run(args: &CheckArgs) -> i32 {
             return 2;
         }
     };
+    if args.env.as_deref() == Some(load::EVERY_ENV) {
+        return every_env(args, &allow, started);
+    }
     // The back ends run in memory, beside the graph rules, so whatever `spec build` would report
     // shows here too.
     let mut progress = Progress::start(args.progress, "reading files");
@@ -62,24 +67,10 @@ pub fn run(args: &CheckArgs) -> i32 {
     let (errors, warnings) = report::tally(&diagnostics);
     report::print(args.format, &diagnostics, &sources, report::colored(args.color), serde_json::Map::new());
     if args.format == Format::Human {
-        let model = &compilation.model;
-        let resources = model.nodes.len()
-            + model.networks.len()
-            + model.clusters.len()
-            + model.storage.len()
-            + model.services.len()
-            + model.alerts.len()
-            + model.backups.len()
-            + model.workflows.len()
-            + model.secrets.len()
-            + model.receivers.len()
-            + model.routes.len()
-            + model.buckets.len()
-            + model.endpoints.len();
         eprintln!(
             "checked {} ({}) in {:.1} ms: {}, {}",
             count(files, "file", "files"),
-            count(resources, "resource", "resources"),
+            count(resources(&compilation.model), "resource", "resources"),
             started.elapsed().as_secs_f64() * 1000.0,
             count(errors, "error", "errors"),
             count(warnings, "warning", "warnings"),
@@ -89,5 +80,65 @@ pub fn run(args: &CheckArgs) -> i32 {
     // Freeing a large model takes milliseconds that the process, about to exit, gives back to the
     // system at once anyway.
     std::mem::forget(compilation);
+    if errors > 0 || denied { 1 } else { 0 }
+}
+
+/// How many resources a model holds.
+fn resources(model: &spec_compiler::model::Model) -> usize {
+    model.nodes.len()
+        + model.networks.len()
+        + model.clusters.len()
+        + model.storage.len()
+        + model.services.len()
+        + model.alerts.len()
+        + model.backups.len()
+        + model.workflows.len()
+        + model.secrets.len()
+        + model.receivers.len()
+        + model.routes.len()
+        + model.buckets.len()
+        + model.endpoints.len()
+}
+
+/// `spec check --env all`: the base estate and every environment, each with the back ends beside
+/// the graph rules; each mistake once, noting the environments it holds in.
+fn every_env(args: &CheckArgs, allow: &[Code], started: Instant) -> i32 {
+    let mut progress = Progress::start(args.progress, "reading files");
+    let mut every =
+        load::compile_every_env(&args.paths, &mut |step| progress.stage(step.next()), |model, sources, _env| {
+            let context = Context { model, sources, root_from_out: "..".into() };
+            parallel::map_each(&build::targets(&[TargetName::All]), |target| target.check(&context))
+        });
+    progress.finish();
+    every.show_locations();
+    for run in &mut every.runs {
+        if let Some(found) = run.result.take() {
+            run.diagnostics.extend(found.into_iter().flatten());
+            spec_compiler::driver::sort_and_dedup(&mut run.diagnostics);
+        }
+    }
+    let mut diagnostics = every.merged_diagnostics();
+    diagnostics.retain(|d| !allow.contains(&d.code));
+    let (errors, warnings) = report::tally(&diagnostics);
+    // The runs, for machine readers: the notes name them in words.
+    let mut extra = serde_json::Map::new();
+    let runs: Vec<&str> = every.runs.iter().map(|run| run.name()).collect();
+    extra.insert("environments".into(), serde_json::json!(runs));
+    report::print(args.format, &diagnostics, &every.sources, report::colored(args.color), extra);
+    if args.format == Format::Human {
+        let names: Vec<String> =
+            every.runs.iter().filter_map(|run| run.env.as_ref()).map(|n| format!("`{n}`")).collect();
+        let listed = if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) };
+        eprintln!(
+            "checked {} in the base estate and {}{listed} in {:.1} ms: {}, {}",
+            count(every.files, "file", "files"),
+            count(names.len(), "environment", "environments"),
+            started.elapsed().as_secs_f64() * 1000.0,
+            count(errors, "error", "errors"),
+            count(warnings, "warning", "warnings"),
+        );
+    }
+    let denied = args.deny == Some(Deny::Warnings) && warnings > 0;
+    std::mem::forget(every);
     if errors > 0 || denied { 1 } else { 0 }
 }

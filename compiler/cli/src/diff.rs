@@ -3,14 +3,18 @@
 //! words, then the changed lines of each generated file (`--stat`: only how many). Both versions
 //! must check without errors; nothing is written. The exit code says whether anything changed, as
 //! `diff` and `git diff --exit-code` do: 0 nothing, 1 something, 2 the versions could not be
-//! compared (errors in either, an unknown revision).
+//! compared (errors in either, an unknown revision). With `--env all`, the base estate and every
+//! environment either version declares are compared one by one, each under a heading (an
+//! environment only one version declares is compared with an empty estate).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use similar::{DiffOp, TextDiff};
 use spec_compiler::diagnostics::{Severity, render};
+use spec_compiler::model::Model;
 use spec_compiler::model::diff::{Change, changes};
+use spec_compiler::source::SourceMap;
 use spec_compiler::target::Context;
 
 use crate::args::{DiffArgs, DiffFormat, TargetName};
@@ -32,10 +36,16 @@ enum FileChange<'a> {
     Changed(&'a str, &'a str),
 }
 
+/// One version of an estate in one environment: its model and the sources it was read from.
+#[derive(Clone, Copy)]
+struct Version<'a> {
+    model: &'a Model,
+    sources: &'a SourceMap,
+}
+
 /// The generated files of one version, by path.
-fn outputs(compiled: &load::Compiled) -> BTreeMap<String, String> {
-    let context =
-        Context { model: &compiled.compilation.model, sources: &compiled.sources, root_from_out: "..".into() };
+fn outputs(version: Version<'_>) -> BTreeMap<String, String> {
+    let context = Context { model: version.model, sources: version.sources, root_from_out: "..".into() };
     let mut files = BTreeMap::new();
     for target in build::targets(&[TargetName::All]) {
         for file in target.generate(&context).files {
@@ -107,17 +117,44 @@ fn compile(path: &Path, shown: &str, env: Option<&str>, snapshot: Option<&Path>)
     None
 }
 
-/// Runs the comparison and returns the exit code: 0 no change, 1 changes, 2 not comparable.
-pub fn run(args: &DiffArgs) -> i32 {
-    let env = args.env.as_deref();
-    let (old, new) = match &args.new {
+/// Reads and compiles one version in the base estate and every environment; prints its errors and
+/// returns `None` when any has one (see [`compile`]).
+fn compile_every(path: &Path, shown: &str, snapshot: Option<&Path>) -> Option<load::EveryEnv<()>> {
+    let mut every = load::compile_every_env(&[path.to_path_buf()], &mut |_| {}, |_: &Model, _: &SourceMap, _| ());
+    let diagnostics = every.merged_diagnostics();
+    if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        return Some(every);
+    }
+    if let Some(worktree) = snapshot {
+        for location in &mut every.locations {
+            if let Ok(inside) = location.strip_prefix(path) {
+                *location = worktree.join(inside).components().collect();
+            }
+        }
+    }
+    every.show_locations();
+    for diagnostic in diagnostics.iter().filter(|d| d.severity() == Severity::Error) {
+        eprint!("{}", render::render(diagnostic, &every.sources, false, 100));
+    }
+    eprintln!("{shown} has errors; spec diff compares estates that check");
+    None
+}
+
+/// The two versions to compare: their paths as shown, where each is read from, and the revision's
+/// temporary folder (kept alive while it is read).
+struct Sides {
+    old: (PathBuf, String, Option<PathBuf>),
+    new: (PathBuf, String),
+    _snapshot: Option<git::Snapshot>,
+}
+
+/// Works out what `spec diff` compares, or the exit code when it cannot.
+fn sides(args: &DiffArgs) -> Result<Sides, i32> {
+    match &args.new {
         Some(new) if Path::new(&args.old).exists() => {
-            let old_path = PathBuf::from(&args.old);
-            let Some(old) = compile(&old_path, &format!("`{}`", old_path.display()), env, None) else {
-                return CANNOT_COMPARE;
-            };
-            let Some(new) = compile(new, &format!("`{}`", new.display()), env, None) else { return CANNOT_COMPARE };
-            (old, new)
+            let old = PathBuf::from(&args.old);
+            let shown = format!("`{}`", old.display());
+            Ok(Sides { old: (old, shown, None), new: (new.clone(), format!("`{}`", new.display())), _snapshot: None })
         }
         new => {
             let path = new.clone().unwrap_or_else(load::estate_root);
@@ -126,27 +163,73 @@ pub fn run(args: &DiffArgs) -> i32 {
                     "error: `{}` is a path: give the estate after it too (`spec diff OLD NEW`), or a git revision",
                     args.old
                 );
-                return CANNOT_COMPARE;
+                return Err(CANNOT_COMPARE);
             }
-            let snapshot = match git::snapshot(&args.old, &path) {
-                Ok(snapshot) => snapshot,
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    return CANNOT_COMPARE;
-                }
-            };
+            let snapshot = git::snapshot(&args.old, &path).map_err(|message| {
+                eprintln!("error: {message}");
+                CANNOT_COMPARE
+            })?;
             let shown = format!("`{}` at `{}`", path.display(), args.old);
-            let Some(old) = compile(&snapshot.estate, &shown, env, Some(&path)) else { return CANNOT_COMPARE };
-            drop(snapshot);
-            let Some(new) = compile(&path, &format!("`{}`", path.display()), env, None) else { return CANNOT_COMPARE };
-            (old, new)
+            Ok(Sides {
+                old: (snapshot.estate.clone(), shown, Some(path.clone())),
+                new: (path.clone(), format!("`{}`", path.display())),
+                _snapshot: Some(snapshot),
+            })
         }
-    };
-    print_changes(args, &old, &new)
+    }
 }
 
-fn print_changes(args: &DiffArgs, old: &load::Compiled, new: &load::Compiled) -> i32 {
-    let resource_changes = changes(&old.compilation.model, &new.compilation.model);
+/// One version in the run named `name`, or an empty estate when it declares no such environment.
+fn in_env<'a>(every: &'a load::EveryEnv<()>, name: &str, empty: &'a Model) -> Version<'a> {
+    let run = every.runs.iter().find(|run| run.name() == name);
+    Version { model: run.map_or(empty, |run| &run.compilation.model), sources: &every.sources }
+}
+
+/// `spec diff --env all`: each environment of either version, the base estate first.
+fn every_env(args: &DiffArgs) -> i32 {
+    let sides = match sides(args) {
+        Ok(sides) => sides,
+        Err(code) => return code,
+    };
+    let (old_path, old_shown, worktree) = &sides.old;
+    let Some(old) = compile_every(old_path, old_shown, worktree.as_deref()) else { return CANNOT_COMPARE };
+    let Some(new) = compile_every(&sides.new.0, &sides.new.1, None) else { return CANNOT_COMPARE };
+    let mut names: Vec<&str> = new.runs.iter().map(|run| run.name()).collect();
+    names.extend(old.runs.iter().map(|run| run.name()).filter(|name| !new.runs.iter().any(|r| r.name() == *name)));
+    let empty = Model::default();
+    let mut changed = false;
+    for name in names {
+        changed |= print_changes(args, in_env(&old, name, &empty), in_env(&new, name, &empty), Some(name));
+    }
+    i32::from(changed)
+}
+
+/// Runs the comparison and returns the exit code: 0 no change, 1 changes, 2 not comparable.
+pub fn run(args: &DiffArgs) -> i32 {
+    if args.env.as_deref() == Some(load::EVERY_ENV) {
+        return every_env(args);
+    }
+    let env = args.env.as_deref();
+    let sides = match sides(args) {
+        Ok(sides) => sides,
+        Err(code) => return code,
+    };
+    let (old_path, old_shown, worktree) = &sides.old;
+    let Some(old) = compile(old_path, old_shown, env, worktree.as_deref()) else { return CANNOT_COMPARE };
+    let Some(new) = compile(&sides.new.0, &sides.new.1, env, None) else { return CANNOT_COMPARE };
+    // The revision's temporary folder is read: remove it now.
+    drop(sides);
+    let (old, new) = (
+        Version { model: &old.compilation.model, sources: &old.sources },
+        Version { model: &new.compilation.model, sources: &new.sources },
+    );
+    i32::from(print_changes(args, old, new, None))
+}
+
+/// Prints what changes between two versions (under a heading naming `env`, for `--env all`) and
+/// returns whether anything does.
+fn print_changes(args: &DiffArgs, old: Version<'_>, new: Version<'_>, env: Option<&str>) -> bool {
+    let resource_changes = changes(old.model, new.model);
     let (before, after) = (outputs(old), outputs(new));
     let mut file_changes: Vec<(&str, FileChange<'_>)> = Vec::new();
     for (path, text) in &after {
@@ -161,12 +244,15 @@ fn print_changes(args: &DiffArgs, old: &load::Compiled, new: &load::Compiled) ->
     }
     file_changes.sort_by(|a, b| a.0.cmp(b.0));
     let markdown = args.format == DiffFormat::Markdown;
-    if markdown {
-        println!("### spec diff\n");
+    match (markdown, env) {
+        (true, None) => println!("### spec diff\n"),
+        (true, Some(env)) => println!("### spec diff: {}\n", heading(env)),
+        (false, Some(env)) => println!("== {} ==", heading(env)),
+        (false, None) => {}
     }
     if resource_changes.is_empty() && file_changes.is_empty() {
         println!("{}", if markdown { "No change." } else { "no change" });
-        return 0;
+        return false;
     }
     if markdown && !resource_changes.is_empty() {
         println!("**Resources**\n");
@@ -198,7 +284,12 @@ fn print_changes(args: &DiffArgs, old: &load::Compiled, new: &load::Compiled) ->
             print!("{}", unified(path, change));
         }
     }
-    1
+    true
+}
+
+/// How `--env all` names a run in headings.
+fn heading(env: &str) -> String {
+    if env == spec_compiler::environments::BASE { "the base estate".into() } else { format!("environment `{env}`") }
 }
 
 /// One file's line of `--stat`.

@@ -281,3 +281,86 @@ fn gather(loaded: Loaded, mut compilation: driver::Compilation) -> Compiled {
         locations: loaded.locations,
     }
 }
+
+/// What `--env` asks for: one environment, or `all` of them (the base estate and each `env`).
+pub const EVERY_ENV: &str = "all";
+
+/// One run of `--env all`: the base estate or one environment, compiled on its own.
+pub struct EnvRun<R> {
+    /// The environment (`None`: the base estate).
+    pub env: Option<String>,
+    /// Its model (complete when it checks).
+    pub compilation: driver::Compilation,
+    /// Reading and compiling diagnostics of this run, sorted; the caller adds the back ends'.
+    pub diagnostics: Vec<Diagnostic>,
+    /// What `beside` made, when the run checks without errors.
+    pub result: Option<R>,
+}
+
+impl<R> EnvRun<R> {
+    /// The run's name: its folder under `spec build --env all` and its name in notes.
+    pub fn name(&self) -> &str {
+        self.env.as_deref().unwrap_or(spec_compiler::environments::BASE)
+    }
+}
+
+/// The base estate and every environment, each compiled on its own from one reading of the files.
+pub struct EveryEnv<R> {
+    /// Every file read (user and, once per run, the stdlib).
+    pub sources: SourceMap,
+    /// The base estate first, then each environment in the order the estate declares them.
+    pub runs: Vec<EnvRun<R>>,
+    /// How many user files were read.
+    pub files: usize,
+    /// Where each file was read from (see [`Loaded::locations`]).
+    pub locations: Vec<PathBuf>,
+}
+
+impl<R> EveryEnv<R> {
+    /// Names every file by its location (see [`Compiled::show_locations`]).
+    pub fn show_locations(&mut self) {
+        show_locations(&mut self.sources, &self.locations);
+    }
+
+    /// Every run's diagnostics, each mistake once with the runs it holds in
+    /// ([`spec_compiler::environments::merge`]).
+    pub fn merged_diagnostics(&mut self) -> Vec<Diagnostic> {
+        let runs: Vec<(Option<&str>, Vec<Diagnostic>)> =
+            self.runs.iter_mut().map(|run| (run.env.as_deref(), std::mem::take(&mut run.diagnostics))).collect();
+        spec_compiler::environments::merge(&self.sources, runs)
+    }
+}
+
+/// Reads `paths` once and compiles the base estate, then each environment it declares, running
+/// `beside` (given the run's environment) over each run's model as [`compile_beside`] does.
+pub fn compile_every_env<R: Send>(
+    paths: &[PathBuf],
+    observe: &mut dyn FnMut(Step),
+    beside: impl Fn(&Model, &SourceMap, Option<&str>) -> R + Sync,
+) -> EveryEnv<R> {
+    let mut loaded = load(paths);
+    observe(Step::Read);
+    let unreadable = loaded.diagnostics.iter().any(|d| d.severity() == Severity::Error);
+    let mut envs: Vec<Option<String>> = vec![None];
+    let mut runs = Vec::new();
+    let mut next = 0;
+    while let Some(env) = envs.get(next).cloned() {
+        next += 1;
+        let stage = &mut |stage| observe(Step::Compiled(stage));
+        let env_name = env.as_deref();
+        let beside = &beside;
+        let beside =
+            (!unreadable).then_some(move |model: &Model, sources: &SourceMap| beside(model, sources, env_name));
+        let (mut compilation, result) =
+            driver::compile_run(&mut loaded.sources, &loaded.files, env_name, stage, beside);
+        if env.is_none() {
+            envs.extend(compilation.environments.iter().cloned().map(Some));
+        }
+        let mut diagnostics = loaded.diagnostics.clone();
+        diagnostics.append(&mut compilation.diagnostics);
+        driver::sort_and_dedup(&mut diagnostics);
+        let result = result.filter(|_| !diagnostics.iter().any(|d| d.severity() == Severity::Error));
+        runs.push(EnvRun { env, compilation, diagnostics, result });
+    }
+    EveryEnv { sources: loaded.sources, runs, files: loaded.files.len(), locations: loaded.locations }
+}

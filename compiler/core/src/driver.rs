@@ -20,6 +20,8 @@ pub struct Compilation {
     pub model: Model,
     /// Every diagnostic, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The environments the estate declares (`env NAME { … }`), in source order.
+    pub environments: Vec<String>,
 }
 
 impl Compilation {
@@ -69,7 +71,7 @@ pub fn compile_observed(
     env: Option<&str>,
     observe: &mut dyn FnMut(Stage),
 ) -> Compilation {
-    compile_inner(sources, files, env, observe, None::<fn(&Model, &SourceMap)>).0
+    compile_inner(sources, files, (env, true), observe, None::<fn(&Model, &SourceMap)>).0
 }
 
 /// [`compile_observed`], running `beside` over the checked model while the graph rules run, when
@@ -84,13 +86,27 @@ pub fn compile_beside<R: Send>(
     observe: &mut dyn FnMut(Stage),
     beside: impl FnOnce(&Model, &SourceMap) -> R + Send,
 ) -> (Compilation, Option<R>) {
-    compile_inner(sources, files, env, observe, Some(beside))
+    compile_inner(sources, files, (env, true), observe, Some(beside))
 }
 
-fn compile_inner<R: Send>(
+/// [`compile_beside`] as one run of a check of every environment (`--env all`): the overlay `env`
+/// (or none, for the base estate) is applied and checked, the others are not, since each has a
+/// run of its own. So a mistake in one environment is reported by its run alone.
+pub fn compile_run<R: Send>(
     sources: &mut SourceMap,
     files: &[FileId],
     env: Option<&str>,
+    observe: &mut dyn FnMut(Stage),
+    beside: Option<impl FnOnce(&Model, &SourceMap) -> R + Send>,
+) -> (Compilation, Option<R>) {
+    compile_inner(sources, files, (env, false), observe, beside)
+}
+
+/// `env` is the environment to apply, `check_others` whether every other overlay is checked too.
+fn compile_inner<R: Send>(
+    sources: &mut SourceMap,
+    files: &[FileId],
+    (env, check_others): (Option<&str>, bool),
     observe: &mut dyn FnMut(Stage),
     beside: Option<impl FnOnce(&Model, &SourceMap) -> R + Send>,
 ) -> (Compilation, Option<R>) {
@@ -126,8 +142,9 @@ fn compile_inner<R: Send>(
     observe(Stage::Parse);
     let trees: Vec<SourceTree<'_>> =
         parsed.iter().map(|(file, module, ast)| SourceTree { file: *file, ast, module: *module }).collect();
-    let (evaluated, mut found) = eval::evaluate(&trees, env_argument);
+    let (evaluated, mut found) = eval::evaluate(&trees, env_argument, check_others);
     diagnostics.append(&mut found);
+    let environments = evaluated.environments.clone();
     observe(Stage::Evaluate);
     // The syntax trees are the largest thing alive (about 7 bytes per byte of source): nothing
     // after evaluation reads them, so a large estate's are freed on a thread of their own while
@@ -166,7 +183,7 @@ fn compile_inner<R: Send>(
     diagnostics.append(&mut found);
     observe(Stage::Graph);
     sort_and_dedup(&mut diagnostics);
-    (Compilation { model, diagnostics }, beside_result)
+    (Compilation { model, diagnostics, environments }, beside_result)
 }
 
 /// From this much source on, the syntax trees are freed beside the model stage.

@@ -7,6 +7,7 @@
 
 pub mod diagnostics;
 pub mod driver;
+pub mod environments;
 pub mod eval;
 pub mod graph;
 pub mod ide;

@@ -7,7 +7,8 @@
 //! command line (`--env NAME`) rather than in the file. A header `#! targets = nixos` also runs
 //! that back end when the estate checks without errors. Matching is two-sided: every emitted diagnostic
 //! must be annotated and every annotation emitted. A header line `#! env = NAME` applies an
-//! overlay. Each case's rendered diagnostics are snapshotted to `snapshots/specs/<path>.snap`.
+//! overlay; `#! env = all` checks the base estate and every environment, as `spec check --env all`
+//! does (each diagnostic once, with a note naming the environments it holds in). Each case's rendered diagnostics are snapshotted to `snapshots/specs/<path>.snap`.
 
 // Tests read the corpus from disk; the no-IO rule is for the core library itself.
 #![allow(clippy::disallowed_methods)]
@@ -16,9 +17,9 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use spec_compiler::diagnostics::{Diagnostic, render};
-use spec_compiler::driver;
-use spec_compiler::source::{Origin, SourceFile, SourceMap};
+use spec_compiler::source::{FileId, Origin, SourceFile, SourceMap};
 use spec_compiler::target::{Context, Target};
+use spec_compiler::{driver, environments};
 
 #[derive(Debug, PartialEq, Eq, Clone)]
 struct Expected {
@@ -107,21 +108,15 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
     let (expected, header) = parse_annotations(&text)?;
     let mut sources = SourceMap::new();
     let file = sources.add(SourceFile::new(relative, text.clone(), Origin::User));
-    let mut compilation = driver::compile(&mut sources, &[file], header.env.as_deref());
-    if compilation.errors() == 0 {
-        let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
-        for name in &header.targets {
-            let target: Box<dyn Target> = match name.as_str() {
-                "nixos" => Box::new(spec_target_nixos::Nixos),
-                "systemd" => Box::new(spec_target_systemd::Systemd),
-                "kubernetes" => Box::new(spec_target_kubernetes::Kubernetes),
-                "prometheus" => Box::new(spec_target_prometheus::Prometheus),
-                other => return Err(format!("unknown target `{other}` in the header").into()),
-            };
-            compilation.diagnostics.append(&mut target.check(&context));
+    let compilation = if header.env.as_deref() == Some("all") {
+        every_environment(&mut sources, file, &header.targets)?
+    } else {
+        let mut compilation = driver::compile(&mut sources, &[file], header.env.as_deref());
+        if compilation.errors() == 0 {
+            check_targets(&mut compilation, &sources, &header.targets)?;
         }
-        driver::sort_and_dedup(&mut compilation.diagnostics);
-    }
+        compilation
+    };
 
     let mut unmatched: Vec<Expected> = expected.clone();
     let mut not_annotated: Vec<&Diagnostic> = Vec::new();
@@ -201,6 +196,45 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
     snapshot.map_err(|_| {
         Failed::from("the rendered diagnostics differ from the snapshot (review with `git diff snapshots/`)")
     })
+}
+
+/// Runs the back ends `targets` names over a compilation that has no errors, adding what they report.
+fn check_targets(compilation: &mut driver::Compilation, sources: &SourceMap, targets: &[String]) -> Result<(), Failed> {
+    let context = Context { model: &compilation.model, sources, root_from_out: "..".into() };
+    for name in targets {
+        let target: Box<dyn Target> = match name.as_str() {
+            "nixos" => Box::new(spec_target_nixos::Nixos),
+            "systemd" => Box::new(spec_target_systemd::Systemd),
+            "kubernetes" => Box::new(spec_target_kubernetes::Kubernetes),
+            "prometheus" => Box::new(spec_target_prometheus::Prometheus),
+            other => return Err(format!("unknown target `{other}` in the header").into()),
+        };
+        compilation.diagnostics.append(&mut target.check(&context));
+    }
+    driver::sort_and_dedup(&mut compilation.diagnostics);
+    Ok(())
+}
+
+/// `spec check --env all` over one file: the base estate, then each environment, each run checked
+/// on its own (with the back ends when it has no error), their diagnostics merged.
+fn every_environment(sources: &mut SourceMap, file: FileId, targets: &[String]) -> Result<driver::Compilation, Failed> {
+    let mut runs: Vec<(Option<String>, Vec<Diagnostic>)> = Vec::new();
+    let mut envs: Vec<Option<String>> = vec![None];
+    let mut next = 0;
+    while let Some(env) = envs.get(next).cloned() {
+        next += 1;
+        let no_beside = None::<fn(&spec_compiler::model::Model, &SourceMap)>;
+        let (mut compilation, _) = driver::compile_run(sources, &[file], env.as_deref(), &mut |_| {}, no_beside);
+        if env.is_none() {
+            envs.extend(compilation.environments.iter().cloned().map(Some));
+        }
+        if compilation.errors() == 0 {
+            check_targets(&mut compilation, sources, targets)?;
+        }
+        runs.push((env, compilation.diagnostics));
+    }
+    let diagnostics = environments::merge(sources, runs.iter().map(|(env, found)| (env.as_deref(), found.clone())));
+    Ok(driver::Compilation { diagnostics, ..Default::default() })
 }
 
 fn main() {

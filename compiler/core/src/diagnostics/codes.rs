@@ -82,6 +82,10 @@ codes! {
     E0209 "preset-kind-mismatch"   Error   "a preset is used in a block of a kind it was not written for",
     E0210 "unknown-parameter"      Error   "`use` sets a parameter the preset does not declare",
     E0211 "overlay-target-missing" Error   "an environment overlay names a resource that does not exist",
+    E0220 "removed-block-referenced" Error "a reference names a block the applied environment removes",
+    E0221 "removed-block-missing"  Error   "an environment removes a block the estate does not declare",
+    E0222 "added-block-exists"     Error   "an environment adds a block the estate already declares",
+    E0223 "overlay-into-removed"   Error   "an overlay sets a field of a block its environment removes",
     W0201 "unused-import"          Warning "an imported stdlib module is never used",
     // Types and schemas.
     E0301 "type-mismatch"          Error   "a value has the wrong type for its field",

@@ -3,8 +3,9 @@
 //!
 //! In order: collect the namespace (imports, `let`s, presets, overlays) from every file; expand the
 //! items (`for` loops, interpolated names) into resources; evaluate each body, merging the presets
-//! it `use`s under it (the block wins, records merge deeply, lists are replaced); apply the selected
-//! overlay; resolve every reference.
+//! it `use`s under it (the block wins, records merge deeply, lists are replaced); check every
+//! overlay and apply the selected one (removing, adding and changing blocks); resolve every
+//! reference.
 //!
 //! Invariants: the language is total (no recursion: a `let` that needs itself is an error; loops
 //! run over literal lists and ranges capped at [`expr::MAX_RANGE`] items; at most [`MAX_RESOURCES`]
@@ -14,6 +15,7 @@ mod budget;
 mod expr;
 mod overlay;
 mod preset;
+mod references;
 pub mod value;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -114,6 +116,11 @@ pub struct Evaluated {
     pub resources: Vec<Resource>,
     /// Every field path every overlay sets (selected or not).
     pub overlay_paths: Vec<OverlayPath>,
+    /// The blocks the environments that are not applied add: checked against their kind's schema,
+    /// never part of the model.
+    pub overlay_blocks: Vec<Resource>,
+    /// The environments the estate declares, in source order (each name once).
+    pub environments: Vec<String>,
 }
 
 /// Where each resource is in the evaluator's list, by kind and name. Looked up by `&str`: a
@@ -130,6 +137,12 @@ impl ResourceIndex {
 
     fn insert(&mut self, kind: Kind, name: String, at: usize) {
         self.by_kind.entry(kind).or_default().insert(name, at);
+    }
+
+    fn remove(&mut self, kind: Kind, name: &str) {
+        if let Some(names) = self.by_kind.get_mut(&kind) {
+            names.remove(name);
+        }
     }
 }
 
@@ -178,11 +191,20 @@ pub struct Evaluator<'a> {
     in_preset: Option<Span>,
     /// The presets the current block uses, taken by [`Evaluator::block`].
     block_presets: Vec<PresetUse>,
+    /// While an environment's blocks are evaluated, how many resources the estate had before
+    /// them: a name clashing with one of those is E0222.
+    adding_from: Option<usize>,
+    /// What the applied environment removed.
+    removed: overlay::Removed,
 }
 
 /// Evaluates the estate made of `trees`, applying the overlay `env` (its name, and where the name
-/// was given) if any.
-pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluated, Vec<Diagnostic>) {
+/// was given) if any, and checking every other overlay when `check_others`.
+pub fn evaluate(
+    trees: &[SourceTree<'_>],
+    env: Option<(&str, Span)>,
+    check_others: bool,
+) -> (Evaluated, Vec<Diagnostic>) {
     let mut evaluator = Evaluator {
         lets: FxHashMap::default(),
         let_depth: 0,
@@ -202,6 +224,8 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
         in_preset: None,
         dropped: FxHashSet::default(),
         block_presets: Vec::new(),
+        adding_from: None,
+        removed: overlay::Removed::default(),
     };
     let mut envs: Vec<&ast::Env> = Vec::new();
     evaluator.collect(trees, &mut envs);
@@ -218,15 +242,25 @@ pub fn evaluate(trees: &[SourceTree<'_>], env: Option<(&str, Span)>) -> (Evaluat
             }
         }
     }
-    let mut evaluated = Evaluated::default();
+    let mut evaluated =
+        Evaluated { environments: envs.iter().map(|env| env.name.name.to_string()).collect(), ..Evaluated::default() };
     if evaluator.budget_spent {
         // What was evaluated is a fragment; checking it would only report what is missing.
         return (evaluated, evaluator.into_diagnostics());
     }
-    evaluator.overlays(&envs, env, &mut evaluated);
+    evaluator.overlays(&envs, env, check_others, &mut evaluated);
+    // The applied environment's removed blocks go before references are resolved: what they
+    // referred to does not matter. The index keeps only names from here on, not positions.
+    if !evaluator.removed.by_name.is_empty() {
+        let removed: FxHashSet<usize> = evaluator.removed.by_name.values().map(|(at, _)| *at).collect();
+        let resources = std::mem::take(&mut evaluator.resources);
+        evaluator.resources =
+            resources.into_iter().enumerate().filter(|(at, _)| !removed.contains(at)).map(|(_, r)| r).collect();
+    }
     evaluator.resolve_references();
     for (module, span, used) in &evaluator.imports {
-        if !used {
+        // An environment this run does not check may be the one that uses it.
+        if !used && (check_others || !overlay::environments_use(&envs, module)) {
             evaluator.diagnostics.push(
                 Diagnostic::new(Code::W0201, *span, format!("`std.{module}` is imported but never used"))
                     .with_primary_label("unused import")
@@ -586,14 +620,7 @@ impl<'a> Evaluator<'a> {
         let presets = std::mem::take(&mut self.block_presets);
         let poisoned = self.poisoned || self.diagnostics.len() > reported_before;
         if let Some(first) = self.index.get(kind, &name) {
-            let first_span = self.resources.get(first).map(|r| r.name_span).unwrap_or(name_span);
-            let mut diagnostic = duplicate(kind.as_str(), &name, name_span, first_span);
-            if first_span == name_span {
-                // The same text made the name twice: a loop produced it more than once.
-                diagnostic.secondary.clear();
-                diagnostic =
-                    diagnostic.with_note(format!("the loop around this block produces `{name}` more than once"));
-            }
+            let diagnostic = self.duplicate_block(kind, &name, name_span, first);
             self.report(diagnostic);
             return;
         }

@@ -40,7 +40,10 @@ pub fn highlights(world: &World<'_>, offset: u32) -> Vec<Highlight> {
             }
             Item::Block(block) => expressions(&block.body, &mut stack),
             Item::Preset(decl) => expressions(&decl.body, &mut stack),
-            Item::Env(env) => stack.extend(env.assignments.iter().map(|a| &a.value)),
+            Item::Env(env) => {
+                stack.extend(env.assignments.iter().map(|a| &a.value));
+                items.extend(&env.items);
+            }
             Item::Import(_) | Item::Error(_) => {}
         }
     }

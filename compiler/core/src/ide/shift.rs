@@ -47,6 +47,12 @@ fn item(item: &mut Item, delta: i64) {
                 expr(&mut assignment.value, delta);
                 span(&mut assignment.span, delta);
             }
+            for removal in &mut env.removals {
+                ident(&mut removal.kind, delta);
+                key(&mut removal.name, delta);
+                span(&mut removal.span, delta);
+            }
+            items(&mut env.items, delta);
             span(&mut env.span, delta);
         }
         Item::For(decl) => {

@@ -229,6 +229,10 @@ fn ident_class(
     if next == TokenKind::LParen {
         return Class::Function;
     }
+    // An overlay's `remove service.shadow`.
+    if line_start && word == "remove" && next == TokenKind::Ident {
+        return Class::Keyword;
+    }
     if KEYWORDS.contains(&word) && (word != "step" || next != TokenKind::Eq) {
         return Class::Keyword;
     }

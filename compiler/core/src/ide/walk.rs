@@ -160,6 +160,13 @@ impl<'f> Walker<'f> {
                 self.items(&decl.items);
             }
             Item::Env(env) if self.wanted(env.span) => {
+                for removal in &env.removals {
+                    if let Some(kind) = Kind::from_name(&removal.kind.name).filter(|_| self.wanted(removal.span)) {
+                        let symbol = Symbol::new(kind.as_str(), &removal.name.name, None);
+                        (self.visit)(Event::Reference { symbol, span: removal.kind.span.to(removal.name.span) });
+                    }
+                }
+                self.items(&env.items);
                 for assignment in &env.assignments {
                     self.assignment(assignment);
                 }

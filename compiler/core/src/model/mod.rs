@@ -162,6 +162,14 @@ pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
     for path in evaluated.overlay_paths.iter().filter(|p| !p.applied).cloned() {
         check_overlay_path(path, &mut diagnostics);
     }
+    // The blocks an environment that is not applied adds are checked as its run would check
+    // them, so a mistake in one is caught on every run; they are no part of this model.
+    for mut resource in evaluated.overlay_blocks {
+        let mut checker = check::Checker::compiled(shape::kind_shapes(resource.kind));
+        checker.report_missing = !resource.poisoned;
+        checker.check_record(&mut resource.body, resource.name_span);
+        diagnostics.extend(checker.diagnostics.drain(..).map(|d| crate::eval::at_use(d, &resource.presets)));
+    }
     // Each resource is checked and read on its own, so the resources are split over the cores;
     // the parts are joined in order, which is the model one thread would build.
     let parts = crate::parallel::map_chunks(evaluated.resources, RESOURCES_PER_THREAD, build_part);

@@ -142,7 +142,7 @@ pub enum Item {
     Import(Import),
     /// `let name = expr`
     Let(Let),
-    /// `env NAME { path = expr … }`
+    /// `env NAME { path = expr, remove kind.name, blocks … }`
     Env(Env),
     /// `for x in [..] { items }`
     For(For),
@@ -174,25 +174,45 @@ pub struct Let {
     pub span: Span,
 }
 
-/// `env NAME { service.web.replicas = 1 … }`: an overlay applied with `--env NAME`.
+/// `env NAME { service.web.replicas = 1 … }`: an overlay applied with `--env NAME`. Besides
+/// field assignments it may remove blocks of the base estate and add blocks (and `for` loops of
+/// blocks) of its own; applied, removals come first, then additions, then assignments.
 #[derive(Clone, Debug)]
 pub struct Env {
     /// The environment's name.
     pub name: Ident,
     /// The assignments, in source order.
     pub assignments: Vec<Assignment>,
+    /// The `remove kind.name` entries, in source order.
+    pub removals: Vec<Removal>,
+    /// The blocks and `for` loops the environment adds, in source order (only
+    /// [`Item::Block`] and [`Item::For`]).
+    pub items: Vec<Item>,
     /// The whole item.
     pub span: Span,
 }
 
-/// `kind.name.field… = expr` inside an overlay.
+/// `kind.name.field… = expr` (or `+= expr`) inside an overlay.
 #[derive(Clone, Debug)]
 pub struct Assignment {
     /// The dotted path: kind, name, then one or more fields.
     pub path: Vec<Key>,
     /// The new value.
     pub value: Expr,
+    /// Whether it is written `+=`: the list is appended to the field's list instead of replacing it.
+    pub append: bool,
     /// The whole assignment.
+    pub span: Span,
+}
+
+/// `remove kind.name` inside an overlay: the environment has no such block.
+#[derive(Clone, Debug)]
+pub struct Removal {
+    /// The kind, as written.
+    pub kind: Ident,
+    /// The block's name.
+    pub name: Key,
+    /// The whole entry.
     pub span: Span,
 }
 

@@ -134,7 +134,9 @@ fn spaced(out: &mut String, text: &str, tokens: &[(TokenKind, usize, usize)], li
                 || matches!(last, LParen | LBracket | Dot | DotDot | DotDotEq)
                 || unary_minus
                 // A call keeps its name against its `(` when written so.
-                || (last == Ident && kind == LParen && last_end == start);
+                || (last == Ident && kind == LParen && last_end == start)
+                // An overlay's `+=` is one operator written as two tokens.
+                || (last == Plus && kind == Eq && last_end == start);
             if !tight {
                 out.push(' ');
             }
@@ -173,6 +175,12 @@ mod tests {
             format_source(text).as_deref(),
             Some("let x = [1, -2, a - b]\nlet y = service.db\nfor i in 1..=3 {\n}\nlet p = nix(\"pkgs.x\")  #  note\n")
         );
+    }
+
+    #[test]
+    fn an_overlays_append_stays_one_operator() {
+        let text = "env prod {\n  service.api.args   +=   [\"-v\"]\n}\n";
+        assert_eq!(layout(text), "env prod {\n  service.api.args += [\"-v\"]\n}\n");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! and skipped with an iterative scan); at most [`MAX_ERRORS`] diagnostics per file, after which the
 //! parser stops reading that file.
 
+mod env;
 mod expr;
 
 use rustc_hash::FxHashMap;
@@ -400,32 +401,14 @@ impl<'s> Parser<'s> {
         Some(Item::Let(Let { name, value, span: self.span_from(start) }))
     }
 
-    /// `env = "env" ident "{" (key ("." key)* "=" expr ("," | newline))* "}"`
-    fn env(&mut self) -> Option<Item> {
-        let start = self.bump().span;
-        let name = self.ident("the environment's name")?;
-        let open = self.open_brace()?;
-        let mut assignments = Vec::new();
-        self.entries(open, |p| {
-            let first = p.token.span;
-            let mut path = vec![p.key("a path such as `service.web.replicas`")?];
-            while p.eat(TokenKind::Dot).is_some() {
-                path.push(p.key("a field name")?);
-            }
-            let eq = p.eat(TokenKind::Eq).or_else(|| {
-                p.expected("`=`");
-                None
-            })?;
-            let value = p.value_after(eq.span)?;
-            assignments.push(Assignment { path, value, span: p.span_from(first) });
-            Some(())
-        });
-        Some(Item::Env(Env { name, assignments, span: self.span_from(start) }))
-    }
-
     /// `for = "for" ident "in" expr "{" item* "}"`
     fn for_item(&mut self) -> Option<Item> {
         let start = self.bump().span;
+        self.for_rest(start)
+    }
+
+    /// A `for` loop after its keyword, written at `start`.
+    fn for_rest(&mut self, start: Span) -> Option<Item> {
         let var = self.ident("a loop variable")?;
         if !self.at_keyword("in") {
             self.expected("`in`");
@@ -469,9 +452,15 @@ impl<'s> Parser<'s> {
     fn block(&mut self) -> Option<Block> {
         let kind_token = self.bump();
         let kind = Ident { name: self.atom_at(kind_token.span), span: kind_token.span };
+        self.block_rest(kind)
+    }
+
+    /// A block after its kind.
+    fn block_rest(&mut self, kind: Ident) -> Option<Block> {
         let name = self.name("a name for the block")?;
         let body = self.body()?;
-        Some(Block { kind, name, body, span: self.span_from(kind_token.span) })
+        let span = self.span_from(kind.span);
+        Some(Block { kind, name, body, span })
     }
 
     /// `name = ident | string`
