@@ -33,7 +33,7 @@
 use serde_json::{Map, Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Reference, Spanned};
-use spec_compiler::model::{AccessMode, Audience, EnvValue, HelmChart, KubernetesSecret, Resource, Service};
+use spec_compiler::model::{AccessMode, Audience, EnvValue, Health, HelmChart, KubernetesSecret, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 
 use crate::escape;
@@ -467,9 +467,17 @@ impl super::Lowering<'_, '_> {
         // A chart brings its own probes; a preset's `health` is its form on the other targets, but
         // one the user writes would be dropped here.
         let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
-        if let Some(health) = spec.health.as_ref().filter(|h| !from_stdlib(h.span)) {
+        // The user's record merges into the preset's, keeping the preset's span: a port the user
+        // sets inside it is theirs too.
+        let user_port = |health: &Health| match health {
+            Health::Http { port, .. } | Health::Tcp { port } => (!from_stdlib(port.span)).then_some(port.span),
+            Health::Exec { .. } => None,
+        };
+        let user_health =
+            spec.health.as_ref().and_then(|h| if !from_stdlib(h.span) { Some(h.span) } else { user_port(&h.value) });
+        if let Some(span) = user_health {
             untaken.push((
-                health.span,
+                span,
                 "health",
                 "the chart brings its own probes: set them in `helm { values { … } }` at the chart's probe keys".into(),
             ));

@@ -176,8 +176,11 @@ impl super::Lowering<'_, '_> {
         }
         for backup in &self.on.backups {
             if let Some(offsite) = &backup.spec.offsite {
-                let Offsite::Restic { password, .. } = &offsite.value;
+                let Offsite::Restic { password, credentials, .. } = &offsite.value;
                 seen.insert((password.name.as_str(), self.namespace_of_storage(backup)));
+                if let Some(credentials) = credentials {
+                    seen.insert((credentials.name.as_str(), self.namespace_of_storage(backup)));
+                }
             }
         }
         // The AlertmanagerConfig lives in the first namespace, beside the secrets it reads.
@@ -296,11 +299,30 @@ impl super::Lowering<'_, '_> {
     }
 
     fn backups(&mut self) -> Vec<(String, Value)> {
+        // A claim is created by the chart of the service that mounts the volume: a volume no
+        // service on the cluster mounts is claimed by nothing.
+        for storage in &self.on.storage {
+            let Some(volume) = &storage.spec.volume else { continue };
+            if !self.on.services.iter().any(|s| s.spec.volumes.values().any(|v| v.name == storage.name)) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1201,
+                        volume.span,
+                        format!("volume `{}` is mounted by no service of cluster `{}`", storage.name, self.cluster.name),
+                    )
+                    .with_primary_label("no chart claims it")
+                    .with_help("mount it in a service on the cluster (`volumes { \"/data\" = storage.NAME }`), whose chart creates the claim"),
+                );
+            }
+        }
         let mut documents = Vec::new();
         for backup in self.on.backups.clone() {
             let unsupported = [
                 backup.spec.snapshots.as_ref().map(|s| (s.span, "local snapshots", "k8up copies volumes offsite but takes no local snapshots; use a VolumeSnapshot schedule of your CSI driver, or drop `snapshots`")),
                 backup.spec.replicate.as_ref().map(|r| (r.span, "a ZFS replica", "a cluster volume is not a ZFS dataset; copy it offsite with `offsite = restic { … }` instead")),
+                // k8up's `check` reads the repository's structure; no restore is tested and no
+                // metric of its age is recorded, so the promise of `verify` is not kept here.
+                backup.spec.verify.as_ref().map(|v| (v.span, "a restore test", "k8up checks the repository (`restic check`) on this cadence but restores nothing and records no age to alert on; test restores of cluster volumes yourself, or drop `verify`")),
             ];
             for (span, what, help) in unsupported.into_iter().flatten() {
                 self.diagnostics.push(
@@ -322,10 +344,16 @@ impl super::Lowering<'_, '_> {
 
     fn k8up_schedule(&mut self, backup: &Resource<Backup>) -> Option<Value> {
         let offsite = backup.spec.offsite.as_ref()?;
-        let Offsite::Restic { repository, password, every, keep, .. } = &offsite.value;
+        let Offsite::Restic { repository, password, credentials, every, keep } = &offsite.value;
         let backend = self.k8up_backend(repository, offsite.span, &backup.name)?;
         let mut backend = backend;
         backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;
+        // The repository's own credentials: every key of their Secret becomes a variable of the
+        // restic job (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `B2_ACCOUNT_ID`, …).
+        if let Some(credentials) = credentials {
+            let name = self.secret_key_ref(&credentials.name)?["name"].clone();
+            backend["envFrom"] = json!([{ "secretRef": { "name": name } }]);
+        }
         let cron = self.cron(*every, offsite.span, &backup.name)?;
         // The claims of the storage: by the storage's label, or by the labels the chart of the
         // service mounting it puts on the claim it creates.
@@ -361,7 +389,7 @@ impl super::Lowering<'_, '_> {
     }
 
     /// The k8up backend of a restic repository: `s3:`, `b2:` and `rest:` repositories have one;
-    /// S3 and B2 credentials come from the operator's global settings.
+    /// The repository's credentials, when given, come from their Secret by `envFrom`.
     fn k8up_backend(&mut self, repository: &str, span: Span, backup: &str) -> Option<Value> {
         if let Some(url) = repository.strip_prefix("s3:") {
             let scheme_end = url.find("://").map_or(0, |i| i + 3);

@@ -56,6 +56,19 @@ pub struct Release {
 impl super::Lowering<'_, '_> {
     /// The release of one service, or `None` (with a diagnostic) when it cannot be installed.
     pub fn release(&mut self, service: &Resource<Service>) -> Option<Release> {
+        // A cluster runs pods, not units: unit settings would be dropped in silence.
+        if let Some(systemd) = &service.spec.systemd {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1208,
+                    systemd.span,
+                    format!("service `{}` on cluster `{}` has systemd unit settings", service.name, self.cluster.name),
+                )
+                .with_primary_label("a cluster runs pods, not units")
+                .with_help("remove `systemd { … }`, or place the service on a node"),
+            );
+            return None;
+        }
         if let Some(helm) = &service.spec.helm {
             return self.chart_release(service, helm);
         }

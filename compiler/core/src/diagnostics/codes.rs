@@ -136,6 +136,8 @@ codes! {
     E0633 "volume-of-another-namespace" Error "a service mounts a cluster volume of another namespace",
     E0634 "ingress-route-claimed-twice" Error "two ingress routes claim one host and path where they are served",
     E0635 "invalid-host-name"         Error   "an ingress host is not a DNS name",
+    E0640 "volume-on-a-node"          Error   "a storage on a node asks for a cluster volume",
+    E0641 "replicas-on-a-node"        Error   "a service on a node asks for more than one instance",
     E0626 "receiver-channel"          Error   "an alert receiver names no channel, or more than one",
     E0627 "route-label-name"          Error   "a route matches a label name Alertmanager does not accept",
     W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
@@ -168,6 +170,7 @@ codes! {
     E1205 "k8s-chart-cannot-take"     Error   "a chart-backed service sets a field its chart payload takes nowhere",
     E1206 "k8s-invalid-chart-directive" Error "a tagged record in `helm { values }` cannot be expanded",
     E1207 "k8s-over-container-limit"  Error   "a service on a cluster asks for more than the cluster's `limits.max` per container",
+    E1208 "k8s-unit-settings"         Error   "a service on a cluster has systemd unit settings",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
