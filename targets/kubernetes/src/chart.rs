@@ -16,7 +16,8 @@
 //!   labels its claim does carry besides `app.kubernetes.io/instance` (the release, named after the
 //!   service), and backups select the claim by those ([`claim_selector`]).
 //! - `replicas {}`: the service's `replicas`.
-//! - `service_type {}`: `LoadBalancer` when the service exposes a port beyond the cluster, else `ClusterIP`.
+//! - `service_type {}`: `LoadBalancer` when the service exposes a port beyond the cluster, else
+//!   `ClusterIP`; a port exposed to a network is E1205 (the type alone would admit everyone).
 //! - `pick { by = "…", from { KEY = value … } }`: the value under the key `by` names (a preset maps its
 //!   `version` to an image tag this way); a key with no entry is refused (E1206).
 //! - `lines { each = [...], line = "… {} …" }`: one line per item with `{}` replaced by it, or no
@@ -224,6 +225,22 @@ impl super::Lowering<'_, '_> {
                 // The cluster reaches the chart's ClusterIP service already; the public and networks
                 // come in through the load balancer on the nodes.
                 let outside = spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
+                // The directive sets the chart's service type only: a load balancer there would
+                // admit everyone, so a port exposed to a network is refused, not widened.
+                for exposed in spec.expose.ports().iter().filter(|e| matches!(e.audience, Audience::Network(_))) {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E1205,
+                            exposed.span,
+                            format!(
+                                "the chart of service `{}` takes no `expose` to a network: its load balancer would admit everyone",
+                                service.name
+                            ),
+                        )
+                        .with_primary_label("open to one network only")
+                        .with_help("set the chart's own `loadBalancerSourceRanges` in `helm { values { … } }` and expose the port to `public`, or keep it to `cluster`"),
+                    );
+                }
                 Ok(Some(json!(if outside { "LoadBalancer" } else { "ClusterIP" })))
             }
             "replicas" => {

@@ -176,11 +176,8 @@ impl super::Lowering<'_, '_> {
         }
         for backup in &self.on.backups {
             if let Some(offsite) = &backup.spec.offsite {
-                let Offsite::Restic { password, credentials, .. } = &offsite.value;
+                let Offsite::Restic { password, .. } = &offsite.value;
                 seen.insert((password.name.as_str(), self.namespace_of_storage(backup)));
-                if let Some(credentials) = credentials {
-                    seen.insert((credentials.name.as_str(), self.namespace_of_storage(backup)));
-                }
             }
         }
         // The AlertmanagerConfig lives in the first namespace, beside the secrets it reads.
@@ -349,10 +346,26 @@ impl super::Lowering<'_, '_> {
         let mut backend = backend;
         backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;
         // The repository's own credentials: every key of their Secret becomes a variable of the
-        // restic job (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `B2_ACCOUNT_ID`, …).
+        // restic job (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `B2_ACCOUNT_ID`, …). An
+        // External Secrets backend syncs one key, which cannot hold them all.
         if let Some(credentials) = credentials {
-            let name = self.secret_key_ref(&credentials.name)?["name"].clone();
-            backend["envFrom"] = json!([{ "secretRef": { "name": name } }]);
+            match self.index.secret(&credentials.name).and_then(|s| s.spec.k8s.as_ref()).map(|k| &k.value) {
+                Some(KubernetesSecret::Existing { name, .. }) => {
+                    backend["envFrom"] = json!([{ "secretRef": { "name": name } }]);
+                }
+                _ => self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1201,
+                        credentials.span,
+                        format!("backup `{}`'s repository credentials have no k8up form", backup.name),
+                    )
+                    .with_primary_label("not generated for clusters")
+                    .with_help(format!(
+                        "give secret `{}` a `k8s = existing {{ name = … }}` Secret whose keys are the variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`); k8up hands them all to restic",
+                        credentials.name
+                    )),
+                ),
+            }
         }
         let cron = self.cron(*every, offsite.span, &backup.name)?;
         // The claims of the storage: by the storage's label, or by the labels the chart of the
