@@ -33,7 +33,7 @@
 
 use serde_json::{Map, Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{Payload, Reference, Spanned};
+use spec_compiler::model::types::{Endpoint, EndpointPart, Payload, Reference, Spanned};
 use spec_compiler::model::{AccessMode, Audience, EnvValue, Health, HelmChart, KubernetesSecret, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 
@@ -140,6 +140,18 @@ impl super::Lowering<'_, '_> {
                 Value::Object(out)
             }
             Payload::Reference(reference) if reference.kind == "secret" => return self.secret_value(reference, key),
+            // Where a service is, as this cluster reaches it (E0625 from the checks when it has
+            // no value here): the DNS name of a Service inside it, a load balancer's address else.
+            Payload::Reference(reference)
+                if reference.kind == "service" && Endpoint::part_of(&reference.field).is_some() =>
+            {
+                let endpoint = Endpoint(reference.clone());
+                let resolved = self.reach.resolve(&service.spec.on, &endpoint).map_err(|_| Refused)?;
+                match (endpoint.part(), resolved.parse::<u64>()) {
+                    (EndpointPart::Port, Ok(port)) => json!(port),
+                    _ => json!(resolved),
+                }
+            }
             Payload::Tagged(tag, fields) => return self.directive(service, tag, fields, key, span, taken),
             Payload::Nix(_) | Payload::Reference(_) => {
                 self.unsupported_value(

@@ -64,6 +64,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
         ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
         ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
+        ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),
     ]
 }
 

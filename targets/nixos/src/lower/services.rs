@@ -54,7 +54,7 @@ impl<'a> NodeModule<'a> {
             };
             let mut definitions = Vec::new();
             for (option, value) in &nixos.value {
-                match payload(value, &mut |r| self.payload_secret(r)) {
+                match payload(value, &mut |r| self.payload_reference(&spec.on, r)) {
                     Ok(nix) => definitions.push((path(option), nix)),
                     Err(Some(what)) => self.unsupported(service, &what, origin),
                     Err(None) => {}
