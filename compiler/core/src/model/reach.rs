@@ -24,7 +24,9 @@
 //!
 //! [`Reach::resolve`] says where each service is as a reader placed somewhere finds it: the
 //! Service's DNS name inside its cluster, the node's address from elsewhere, the host on podman's
-//! bridge from a container on the same node.
+//! bridge from a container on the same node; [`Reach::resolve_on_host`] the same for the node
+//! itself (its `nixos { … }` options), which reaches its own services on loopback. Reads in
+//! payloads (`nixos { … }` on a node, `helm { values }` on a cluster) are ways in like needs.
 //!
 //! Invariant: linear in the estate (memberships are indexed once; each need looks at the needing
 //! side's nodes and their networks only). A need no way satisfies is E0604; an `expose` naming a
@@ -176,7 +178,7 @@ enum Reader {
 /// Every `service.NAME.host`, `.port` or `.url` read inside a service's payloads that its
 /// placement's target writes: `nixos { … }` (read by the node itself) on a node, `helm { values }`
 /// on a cluster; with the field that holds it.
-fn payload_endpoints<'s>(service: &'s Service, on_node: bool) -> Vec<(&'s Reference, &'static str)> {
+fn payload_endpoints(service: &Service, on_node: bool) -> Vec<(&Reference, &'static str)> {
     fn walk<'p>(value: &'p Payload, field: &'static str, out: &mut Vec<(&'p Reference, &'static str)>) {
         match value {
             Payload::Reference(r) if r.kind == "service" && Endpoint::part_of(&r.field).is_some() => {
