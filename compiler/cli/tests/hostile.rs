@@ -76,12 +76,17 @@ fn estate(place: Place, h: &Hostile) -> String {
         Place::Ubuntu => ("ubuntu", "node.n1"),
         Place::Cluster => ("nixos", "cluster.c1"),
     };
+    // A node's storage is a dataset, a cluster's a volume (a volume on a node is E0640).
+    let storage = match place {
+        Place::Cluster => "volume { size = 1GiB }",
+        _ => "zfs { pool = \"tank\", dataset = \"data\" }",
+    };
     let (image, arg, env, path, summary) =
         (literal(&h.image), literal(&h.arg), literal(&h.env), literal(&h.path), literal(&h.summary));
     format!(
-        "node n1 {{ os = {node_os}, cpu = 8, memory = 16GiB }}\n\
+        "node n1 {{ os = {node_os}, cpu = 8, memory = 16GiB, zpool tank {{ layout = stripe, disks = [\"/dev/sda\"] }} }}\n\
          cluster c1 {{ distribution = k3s, servers = [node.n1], namespace = \"apps\" }}\n\
-         storage data {{ on = {on}, volume {{ size = 1GiB }} }}\n\
+         storage data {{ on = {on}, {storage} }}\n\
          service web {{\n  on = {on}\n  image = {image}\n  args = [{arg}]\n  env {{ V = {env} }}\n  volumes {{ {path} = storage.data }}\n}}\n\
          workflow job {{\n  on = {on}\n  schedule = \"0 3 * * *\"\n  step run {{ image = {image}, args = [{arg}] }}\n}}\n\
          alert web-down {{ severity = warning, expr = \"up == 0\", summary = {summary}, labels {{ note = {env} }} }}\n"

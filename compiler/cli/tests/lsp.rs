@@ -227,7 +227,7 @@ fn initialize_with(client: &mut Client, params: Value) {
 fn an_editor_session_over_stdio() {
     let dir = scratch("lsp-session");
     std::fs::write(dir.join("nodes.spec"), NODES).expect("write nodes");
-    std::fs::write(dir.join("main.spec"), MAIN.replace("\"two\"", "2")).expect("write main");
+    std::fs::write(dir.join("main.spec"), MAIN.replace("\"two\"", "1")).expect("write main");
     let main = uri(&dir.join("main.spec"));
     let nodes = uri(&dir.join("nodes.spec"));
     let mut client = Client::start(&dir);
@@ -263,10 +263,10 @@ fn an_editor_session_over_stdio() {
         "textDocument/didChange",
         json!({
             "textDocument": {"uri": main, "version": 2},
-            "contentChanges": [{"range": {"start": quoted, "end": end}, "text": "2"}],
+            "contentChanges": [{"range": {"start": quoted, "end": end}, "text": "1"}],
         }),
     );
-    let fixed = MAIN.replace("\"two\"", "2");
+    let fixed = MAIN.replace("\"two\"", "1");
     assert_eq!(client.diagnostics(&main), json!({"uri": main, "version": 2, "diagnostics": []}));
 
     let position = |needle: &str, nth: usize, shift: u32| json!({"textDocument": {"uri": main}, "position": at(&fixed, needle, nth, shift)});

@@ -16,7 +16,8 @@
 //!   labels its claim does carry besides `app.kubernetes.io/instance` (the release, named after the
 //!   service), and backups select the claim by those ([`claim_selector`]).
 //! - `replicas {}`: the service's `replicas`.
-//! - `service_type {}`: `LoadBalancer` when the service exposes a port beyond the cluster, else `ClusterIP`.
+//! - `service_type {}`: `LoadBalancer` when the service exposes a port beyond the cluster, else
+//!   `ClusterIP`; a port exposed to a network is E1205 (the type alone would admit everyone).
 //! - `pick { by = "…", from { KEY = value … } }`: the value under the key `by` names (a preset maps its
 //!   `version` to an image tag this way); a key with no entry is refused (E1206).
 //! - `lines { each = [...], line = "… {} …" }`: one line per item with `{}` replaced by it, or no
@@ -32,8 +33,8 @@
 
 use serde_json::{Map, Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{Payload, Reference, Spanned};
-use spec_compiler::model::{AccessMode, Audience, EnvValue, HelmChart, Resource, Service};
+use spec_compiler::model::types::{Endpoint, EndpointPart, Payload, Reference, Spanned};
+use spec_compiler::model::{AccessMode, Audience, EnvValue, Health, HelmChart, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 
 use crate::escape;
@@ -139,6 +140,18 @@ impl super::Lowering<'_, '_> {
                 Value::Object(out)
             }
             Payload::Reference(reference) if reference.kind == "secret" => return self.secret_value(reference, key),
+            // Where a service is, as this cluster reaches it (E0625 from the checks when it has
+            // no value here): the DNS name of a Service inside it, a load balancer's address else.
+            Payload::Reference(reference)
+                if reference.kind == "service" && Endpoint::part_of(&reference.field).is_some() =>
+            {
+                let endpoint = Endpoint(reference.clone());
+                let resolved = self.reach.resolve(&service.spec.on, &endpoint).map_err(|_| Refused)?;
+                match (endpoint.part(), resolved.parse::<u64>()) {
+                    (EndpointPart::Port, Ok(port)) => json!(port),
+                    _ => json!(resolved),
+                }
+            }
             Payload::Tagged(tag, fields) => return self.directive(service, tag, fields, key, span, taken),
             Payload::Nix(_) | Payload::Reference(_) => {
                 self.unsupported_value(
@@ -220,6 +233,22 @@ impl super::Lowering<'_, '_> {
                 // The cluster reaches the chart's ClusterIP service already; the public and networks
                 // come in through the load balancer on the nodes.
                 let outside = spec.expose.ports().iter().any(|e| *e.audience != Audience::Cluster);
+                // The directive sets the chart's service type only: a load balancer there would
+                // admit everyone, so a port exposed to a network is refused, not widened.
+                for exposed in spec.expose.ports().iter().filter(|e| matches!(e.audience, Audience::Network(_))) {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E1205,
+                            exposed.span,
+                            format!(
+                                "the chart of service `{}` takes no `expose` to a network: its load balancer would admit everyone",
+                                service.name
+                            ),
+                        )
+                        .with_primary_label("open to one network only")
+                        .with_help("set the chart's own `loadBalancerSourceRanges` in `helm { values { … } }` and expose the port to `public`, or keep it to `cluster`"),
+                    );
+                }
                 Ok(Some(json!(if outside { "LoadBalancer" } else { "ClusterIP" })))
             }
             "replicas" => {
@@ -463,9 +492,17 @@ impl super::Lowering<'_, '_> {
         // A chart brings its own probes; a preset's `health` is its form on the other targets, but
         // one the user writes would be dropped here.
         let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
-        if let Some(health) = spec.health.as_ref().filter(|h| !from_stdlib(h.span)) {
+        // The user's record merges into the preset's, keeping the preset's span: a port the user
+        // sets inside it is theirs too.
+        let user_port = |health: &Health| match health {
+            Health::Http { port, .. } | Health::Tcp { port } => (!from_stdlib(port.span)).then_some(port.span),
+            Health::Exec { .. } => None,
+        };
+        let user_health =
+            spec.health.as_ref().and_then(|h| if !from_stdlib(h.span) { Some(h.span) } else { user_port(&h.value) });
+        if let Some(span) = user_health {
             untaken.push((
-                health.span,
+                span,
                 "health",
                 "the chart brings its own probes: set them in `helm { values { … } }` at the chart's probe keys".into(),
             ));

@@ -361,11 +361,30 @@ impl super::Lowering<'_, '_> {
     }
 
     fn backups(&mut self) -> Vec<(String, Value)> {
+        // A claim is created by the chart of the service that mounts the volume: a volume no
+        // service on the cluster mounts is claimed by nothing.
+        for storage in &self.on.storage {
+            let Some(volume) = &storage.spec.volume else { continue };
+            if !self.on.services.iter().any(|s| s.spec.volumes.values().any(|v| v.name == storage.name)) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1201,
+                        volume.span,
+                        format!("volume `{}` is mounted by no service of cluster `{}`", storage.name, self.cluster.name),
+                    )
+                    .with_primary_label("no chart claims it")
+                    .with_help("mount it in a service on the cluster (`volumes { \"/data\" = storage.NAME }`), whose chart creates the claim"),
+                );
+            }
+        }
         let mut documents = Vec::new();
         for backup in self.on.backups.clone() {
             let unsupported = [
                 backup.spec.snapshots.as_ref().map(|s| (s.span, "local snapshots", "k8up copies volumes offsite but takes no local snapshots; use a VolumeSnapshot schedule of your CSI driver, or drop `snapshots`")),
                 backup.spec.replicate.as_ref().map(|r| (r.span, "a ZFS replica", "a cluster volume is not a ZFS dataset; copy it offsite with `offsite = restic { … }` instead")),
+                // k8up's `check` reads the repository's structure; no restore is tested and no
+                // metric of its age is recorded, so the promise of `verify` is not kept here.
+                backup.spec.verify.as_ref().map(|v| (v.span, "a restore test", "k8up checks the repository (`restic check`) on this cadence but restores nothing and records no age to alert on; test restores of cluster volumes yourself, or drop `verify`")),
             ];
             let dump = backup.spec.service().map(|_| (backup.spec.source.span, "the dump of a service", "k8up runs a dump from a pod annotation (`k8up.io/backupcommand`) that the charts do not take yet; back up the service's volume instead"));
             for (span, what, help) in unsupported.into_iter().flatten().chain(dump) {
@@ -394,23 +413,33 @@ impl super::Lowering<'_, '_> {
     /// The k8up `Schedule` of one offsite copy, named after the copy's job.
     fn k8up_schedule(&mut self, backup: &Resource<Backup>, copy: &Copy<'_>) -> Option<Value> {
         let (password, every, keep) = (&copy.restic.password, copy.restic.every, &copy.restic.keep);
-        if let Some(credentials) = self.index.repository_credentials(copy) {
-            // k8up reads a repository's keys from a key of a Secret each (`accessKeyIDSecretRef`,
-            // …), not from one secret of environment lines.
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::W1201,
-                    credentials.span,
-                    format!("backup `{}`'s repository credentials are not handed to k8up", copy.name),
-                )
-                .with_primary_label("not generated for clusters")
-                .with_help("give k8up's job the repository's keys by hand (the Schedule's `backend.s3.accessKeyIDSecretRef` and `secretAccessKeySecretRef`), or back the volume up from a host"),
-            );
-        }
         let repository = self.index.repository(copy)?;
         let backend = self.k8up_backend(&repository, copy.span, &backup.name)?;
         let mut backend = backend;
         backend["repoPasswordSecretRef"] = self.secret_key_ref(&password.name)?;
+        // The repository's own credentials (the copy's, or its bucket's): every key of their
+        // Secret becomes a variable of the restic job (`AWS_ACCESS_KEY_ID`,
+        // `AWS_SECRET_ACCESS_KEY`, `B2_ACCOUNT_ID`, …). An External Secrets or Vault backend
+        // syncs one key, which cannot hold them all.
+        if let Some(credentials) = self.index.repository_credentials(copy) {
+            match self.index.secret(&credentials.name).and_then(|s| s.spec.on_kubernetes()) {
+                Some(Backend::Own(Spanned { value: KubernetesSecret::Existing { name, .. }, .. })) => {
+                    backend["envFrom"] = json!([{ "secretRef": { "name": name } }]);
+                }
+                _ => self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1201,
+                        credentials.span,
+                        format!("backup `{}`'s repository credentials have no k8up form", copy.name),
+                    )
+                    .with_primary_label("not generated for clusters")
+                    .with_help(format!(
+                        "give secret `{}` a `k8s = existing {{ name = … }}` Secret whose keys are the variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`); k8up hands them all to restic",
+                        credentials.name
+                    )),
+                ),
+            }
+        }
         let cron = self.cron(every, copy.span, &backup.name)?;
         // The claims of the storage: by the storage's label, or by the labels the chart of the
         // service mounting it puts on the claim it creates.
@@ -450,7 +479,7 @@ impl super::Lowering<'_, '_> {
     }
 
     /// The k8up backend of a restic repository: `s3:`, `b2:` and `rest:` repositories have one;
-    /// S3 and B2 credentials come from the operator's global settings.
+    /// The repository's credentials, when given, come from their Secret by `envFrom`.
     fn k8up_backend(&mut self, repository: &str, span: Span, backup: &str) -> Option<Value> {
         if let Some(url) = repository.strip_prefix("s3:") {
             let scheme_end = url.find("://").map_or(0, |i| i + 3);

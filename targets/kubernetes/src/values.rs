@@ -4,8 +4,9 @@
 //! app-template (bjw-s, chart 4.1.1, values schema of `common` 4.1.1): one controller `main`
 //! (a `deployment`, or a `statefulset` when the service mounts storage), one container `app`,
 //! a `main` ClusterIP service with every port (primary, so probes and the ServiceMonitor find
-//! it), an `exposed` LoadBalancer service with the ports `expose` opens beyond the cluster (to the
-//! public or a network; `cluster` ones stay on `main`), probes from `health`
+//! it), an `exposed` LoadBalancer service with the ports `expose` opens to the public and an
+//! `exposed-<network>` one per network audience admitting only the network's range
+//! (`loadBalancerSourceRanges`; `cluster` ones stay on `main`), probes from `health`
 //! (custom probes, so they never depend on the chart's guess of the primary port), resources,
 //! persistence from the volumes' storage, and a ServiceMonitor from `metrics`.
 
@@ -13,9 +14,11 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::reach::host_range;
 use spec_compiler::model::types::{Spanned, Transport};
 use spec_compiler::model::{
-    AccessMode, Backend, EnvValue, Health, KubernetesSecret, PodSecurity, Resource, Resources, Secret, Service,
+    AccessMode, Audience, Backend, EnvValue, Health, KubernetesSecret, PodSecurity, Resource, Resources, Secret,
+    Service,
 };
 
 use crate::escape;
@@ -58,6 +61,19 @@ pub struct Release {
 impl super::Lowering<'_, '_> {
     /// The release of one service, or `None` (with a diagnostic) when it cannot be installed.
     pub fn release(&mut self, service: &Resource<Service>) -> Option<Release> {
+        // A cluster runs pods, not units: unit settings would be dropped in silence.
+        if let Some(systemd) = &service.spec.systemd {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1208,
+                    systemd.span,
+                    format!("service `{}` on cluster `{}` has systemd unit settings", service.name, self.cluster.name),
+                )
+                .with_primary_label("a cluster runs pods, not units")
+                .with_help("remove `systemd { … }`, or place the service on a node"),
+            );
+            return None;
+        }
         if let Some(helm) = &service.spec.helm {
             return self.chart_release(service, helm);
         }
@@ -167,23 +183,33 @@ impl super::Lowering<'_, '_> {
         if !ports.is_empty() {
             services.insert(
                 "main".to_string(),
-                ServiceValues { controller: "main", kind: "ClusterIP", primary: true, ports: ports.clone() },
+                ServiceValues {
+                    controller: "main",
+                    kind: "ClusterIP",
+                    primary: true,
+                    ports: ports.clone(),
+                    source_ranges: Vec::new(),
+                },
             );
         }
         // A port exposed to the cluster only is served by the ClusterIP service already; the
-        // public and networks reach the cluster through its load balancer on the nodes.
-        let exposed: IndexMap<String, ServicePort> = spec
-            .expose
-            .ports()
-            .into_iter()
-            .filter(|e| *e.audience != spec_compiler::model::Audience::Cluster)
-            .filter_map(|e| ports.get(e.port).map(|p| (e.port.to_string(), p.clone())))
-            .collect();
-        if !exposed.is_empty() {
-            services.insert(
-                "exposed".to_string(),
-                ServiceValues { controller: "main", kind: "LoadBalancer", primary: false, ports: exposed },
-            );
+        // public reaches the cluster through the `exposed` load balancer on the nodes, and each
+        // network through a load balancer of its own that admits only the network's range.
+        for exposed in spec.expose.ports() {
+            let Some(port) = ports.get(exposed.port) else { continue };
+            let (name, source_ranges) = match exposed.audience {
+                Audience::Cluster => continue,
+                Audience::Public => ("exposed".to_string(), Vec::new()),
+                Audience::Network(network) => (format!("exposed-{}", network.name), self.network_ranges(&network.name)),
+            };
+            let entry = services.entry(name).or_insert_with(|| ServiceValues {
+                controller: "main",
+                kind: "LoadBalancer",
+                primary: false,
+                ports: IndexMap::new(),
+                source_ranges,
+            });
+            entry.ports.insert(exposed.port.to_string(), port.clone());
         }
         let mut monitors = IndexMap::new();
         if let Some(metrics) = &spec.metrics {
@@ -232,6 +258,18 @@ impl super::Lowering<'_, '_> {
             persistence,
             service_monitor: monitors,
         })
+    }
+
+    /// The ranges a network's members reach a cluster's load balancer from: the WireGuard range
+    /// of the network, or each member's address on a network without WireGuard.
+    pub fn network_ranges(&self, network: &str) -> Vec<String> {
+        let Some(network) = self.context.model.networks.iter().find(|n| n.name == network) else { return Vec::new() };
+        if let Some(wireguard) = &network.spec.wireguard {
+            let cidr = &wireguard.value.cidr.value;
+            return vec![format!("{}/{}", cidr.address, cidr.prefix)];
+        }
+        let members = network.spec.members.value.iter().filter_map(|m| self.index.node(&m.name));
+        members.filter_map(|node| node.spec.address.as_ref()).map(|a| host_range(a.value.0)).collect()
     }
 
     /// A `secretKeyRef` for a secret's Kubernetes backend ([`secret_name_and_key`]).
@@ -420,6 +458,9 @@ struct ServiceValues {
     kind: &'static str,
     primary: bool,
     ports: IndexMap<String, ServicePort>,
+    /// The only ranges the load balancer admits (a network's), none for the public.
+    #[serde(rename = "loadBalancerSourceRanges", skip_serializing_if = "Vec::is_empty")]
+    source_ranges: Vec<String>,
 }
 
 #[derive(Clone, Serialize)]

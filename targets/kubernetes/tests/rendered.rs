@@ -3,7 +3,7 @@
 //! objects must mean what the spec says: the image is the one asked for, each volume is a claim
 //! (carrying its storage's label) mounted at the spec's path, each Secret a container or volume
 //! refers to is one the estate provides with the key asked for, exactly the exposed ports are on a
-//! `LoadBalancer`, each container passes the
+//! `LoadBalancer` (admitting only its network's range when exposed to a network), each container passes the
 //! namespace's `LimitRange` as the API server applies it, and each k8up `Schedule` selects the
 //! claim of its storage and no other. Without Helm or the charts the test prints SKIPPED.
 
@@ -31,6 +31,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("ingress", case("ingress_with_hosts_paths_and_tls_generates_cleanly")),
         ("backups", case("cluster_backups_to_a_bucket_and_of_a_dump")),
         ("vault", case("secrets_from_vault_in_two_namespaces_generate_cleanly")),
+        ("networks", case("ports_exposed_to_networks_from_a_cluster_generate_cleanly")),
     ]
 }
 
@@ -203,6 +204,19 @@ fn admitted(items: &[&Value], resources: &Value) -> Result<(), String> {
 }
 
 /// A size as Kubernetes writes it: the largest binary unit that divides it.
+/// A network's range as its members reach a load balancer from it, read from the model: the
+/// WireGuard range, or each member's address.
+fn network_ranges(model: &Model, name: &str) -> BTreeSet<String> {
+    let network = model.networks.iter().find(|n| n.name == name).expect("the network exists");
+    if let Some(wireguard) = &network.spec.wireguard {
+        let cidr = &wireguard.value.cidr.value;
+        return BTreeSet::from([format!("{}/{}", cidr.address, cidr.prefix)]);
+    }
+    let members = network.spec.members.value.iter();
+    let nodes = members.filter_map(|m| model.nodes.iter().find(|n| n.name == m.name));
+    nodes.filter_map(|n| n.spec.address.as_ref()).map(|a| format!("{}/32", a.value.0)).collect()
+}
+
 fn size_quantity(bytes: u64) -> String {
     let units = [("Pi", 1u64 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
     units
@@ -406,6 +420,37 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .map(|port| u64::from(port.value.number))
                     .collect();
                 assert_eq!(balanced, exposed, "{what}: the ports reachable from outside");
+                // A port open to a network is admitted from that network's range only (its
+                // WireGuard range, or its members' addresses); a public one from anywhere.
+                for exposed in service.spec.expose.ports() {
+                    let Some(port) = service.spec.ports.get(exposed.port) else { continue };
+                    let expected: BTreeSet<String> = match exposed.audience {
+                        spec_compiler::model::Audience::Cluster => continue,
+                        spec_compiler::model::Audience::Public => BTreeSet::new(),
+                        spec_compiler::model::Audience::Network(network) => network_ranges(model, &network.name),
+                    };
+                    let admitted: Vec<BTreeSet<String>> = objects
+                        .iter()
+                        .filter(|o| o["kind"] == "Service" && o["spec"]["type"] == "LoadBalancer")
+                        .filter(|o| {
+                            array(&o["spec"]["ports"])
+                                .iter()
+                                .any(|p| p["port"].as_u64() == Some(u64::from(port.value.number)))
+                        })
+                        .map(|o| {
+                            array(&o["spec"]["loadBalancerSourceRanges"])
+                                .iter()
+                                .filter_map(|r| r.as_str().map(String::from))
+                                .collect()
+                        })
+                        .collect();
+                    assert_eq!(
+                        admitted,
+                        vec![expected],
+                        "{what}: who reaches port `{}` through the load balancer",
+                        exposed.port
+                    );
+                }
 
                 // The image: the service's own, or the tag its chart values ask for.
                 let values: Value = serde_yaml::from_str(contents).expect("values");

@@ -48,6 +48,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "alert_routing_on_a_cluster_generates_cleanly",
             workspace().join("specs/targets/kubernetes/alert_routing_on_a_cluster_generates_cleanly.spec"),
         ),
+        (
+            "ports_exposed_to_networks_from_a_cluster_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/ports_exposed_to_networks_from_a_cluster_generate_cleanly.spec"),
+        ),
     ]
 }
 

@@ -81,3 +81,23 @@ fn a_preset_exposed_to_the_public_listens_on_every_address_once() {
     );
     assert_eq!(value(&prod1, "networking.firewall.allowedTCPPorts"), Some("[ 5432 ]"));
 }
+
+#[test]
+fn nixos_options_read_where_services_are_and_let_the_node_in() {
+    let case = workspace().join("specs/targets/nixos/endpoints_read_in_nixos_options_generate_cleanly.spec");
+    let files = spec_testkit::generate(&Nixos, &case);
+    let (web1, db1) = (module(&files, "web1"), module(&files, "db1"));
+    // The node itself reads: PostgreSQL on db1 at its address, its own container on loopback,
+    // a port as a number.
+    assert_eq!(value(&web1, "environment.etc.db-url.text"), Some("\"postgres://10.0.0.2:5432\""));
+    assert_eq!(value(&web1, "environment.etc.cache-host.text"), Some("\"127.0.0.1\""));
+    assert_eq!(value(&web1, "services.redis.servers.proxy.port"), Some("6379"));
+    // The read is a way in: db1 listens on its address and admits web1 alone.
+    assert_eq!(value(&db1, "services.postgresql.settings.listen_addresses"), Some("\"127.0.0.1,10.0.0.2\""));
+    assert_eq!(
+        value(&db1, "services.postgresql.authentication"),
+        Some("\"host all all 10.0.0.1/32 scram-sha-256\\n\"")
+    );
+    let rule = value(&db1, "networking.firewall.extraCommands").expect("a rule for web1");
+    assert!(rule.contains("-s 10.0.0.1/32 --dport 5432 -j nixos-fw-accept"), "{rule}");
+}

@@ -67,6 +67,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
         ("dump", case("a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly")),
         ("secrets", case("secrets_from_vault_sops_and_existing_files_generate_cleanly")),
+        ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),
     ]
 }
 

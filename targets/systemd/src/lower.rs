@@ -11,7 +11,7 @@
 //! towards reachable peers when the node has no endpoint of its own. A k3s server or agent is a
 //! unit of its own ([`k3s`]); a service's `systemd { … }` settings are merged into its unit and
 //! its GPUs are CDI devices ([`settings`]). What is not generated yet (snapshots and replicas of
-//! backups, clusters of other distributions, services without an image) is W1401.
+//! backups, ZFS datasets, clusters of other distributions, services without an image) is W1401.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::{Reach, derive};
@@ -457,6 +457,13 @@ impl<'a> NodeUnits<'a> {
         for service in &on.services {
             for (name, route) in &service.spec.ingress {
                 missing.push((route.span, format!("ingress `{name}` of service `{}`", service.name)));
+            }
+        }
+        // spec does not create ZFS datasets on these hosts: their pools and datasets are the
+        // host's own (the backups still copy the dataset's mount point).
+        for storage in &on.storage {
+            if let Some(zfs) = &storage.spec.zfs {
+                missing.push((zfs.span, format!("the dataset of storage `{}`", storage.name)));
             }
         }
         for backup in &on.backups {

@@ -143,6 +143,8 @@ codes! {
     E0660 "invalid-vault-reference"   Error   "a `vault` backend's path, key or role is not what Vault takes",
     E0661 "invalid-vault-address"     Error   "a `vault` backend's address is not an http(s) URL",
     E0662 "secret-path-not-absolute"  Error   "an `existing` secret file on a host is not named by an absolute path",
+    E0640 "volume-on-a-node"          Error   "a storage on a node asks for a cluster volume",
+    E0641 "replicas-on-a-node"        Error   "a service on a node asks for more than one instance",
     E0626 "receiver-channel"          Error   "an alert receiver names no channel, or more than one",
     E0627 "route-label-name"          Error   "a route matches a label name Alertmanager does not accept",
     W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
@@ -183,6 +185,7 @@ codes! {
     E1206 "k8s-invalid-chart-directive" Error "a tagged record in `helm { values }` cannot be expanded",
     E1207 "k8s-over-container-limit"  Error   "a service on a cluster asks for more than the cluster's `limits.max` per container",
     E1220 "k8s-secret-store-taken"    Error   "the SecretStore a Vault backend gets would replace a store an `external` backend reads",
+    E1208 "k8s-unit-settings"         Error   "a service on a cluster has systemd unit settings",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",

@@ -1,7 +1,7 @@
 //! Placement: a service's volumes live where the service runs, a cluster service does not mount a
 //! host's ZFS dataset, a service that needs a service on another node (or from a cluster) has a
 //! way to reach it and `expose` names audiences its node can serve ([`crate::model::reach`]), and a
-//! storage's pool exists on its node.
+//! storage's pool exists on its node (and a node's storage asks for no cluster volume, E0640).
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
@@ -77,6 +77,21 @@ fn volumes(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
 
 fn pools(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for storage in &estate.model.storage {
+        // A claim is made on a cluster only: on a node, `volume` would be dropped in silence.
+        if let (Some(volume), Some(Place::Node(node))) = (&storage.spec.volume, estate.place(&storage.spec.on)) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0640,
+                    volume.span,
+                    format!("storage `{}` is on node `{}` but asks for a cluster volume", storage.name, node.name),
+                )
+                .with_primary_label("volumes are claimed on clusters")
+                .with_label(storage.spec.on.span, "the storage lives here")
+                .with_help(
+                    "use `zfs { pool = …, dataset = … }` for a node's storage, or place the storage on a cluster",
+                ),
+            );
+        }
         let Some(zfs) = &storage.spec.zfs else { continue };
         match estate.place(&storage.spec.on) {
             Some(Place::Node(node)) => {

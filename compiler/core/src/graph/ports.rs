@@ -1,7 +1,8 @@
 //! Ports: no two services (or a service and a WireGuard network) bind the same port and protocol
 //! on one node, and `expose`, `health` and `metrics` name ports the service declares.
 //!
-//! Services on clusters do not bind host ports, so only node placements are compared.
+//! Services on clusters do not bind host ports, so only node placements are compared. A node runs
+//! one instance of a service: more replicas there are E0606 at each port, or E0641 without ports.
 
 use rustc_hash::FxHashMap;
 
@@ -77,6 +78,21 @@ fn conflicts(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for service in &estate.model.services {
         let Some(Place::Node(node)) = estate.place(&service.spec.on) else { continue };
         let replicas = service.spec.replicas();
+        // A node runs one instance; with ports, E0606 below says so at each port it would bind.
+        if let Some(count) = service.spec.replicas.as_ref().filter(|r| r.value > 1 && service.spec.ports.is_empty()) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0641,
+                    count.span,
+                    format!(
+                        "service `{}` asks for {} replicas on node `{}`, which runs one",
+                        service.name, count.value, node.name
+                    ),
+                )
+                .with_primary_label("more than one instance")
+                .with_help("run one instance per node (`replicas = 1`), or place the service on a cluster"),
+            );
+        }
         for (name, port) in &service.spec.ports {
             let at_user = if estate.in_stdlib(port.span) { service.name_span } else { port.span };
             if replicas > 1 {

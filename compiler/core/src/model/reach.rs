@@ -24,7 +24,9 @@
 //!
 //! [`Reach::resolve`] says where each service is as a reader placed somewhere finds it: the
 //! Service's DNS name inside its cluster, the node's address from elsewhere, the host on podman's
-//! bridge from a container on the same node.
+//! bridge from a container on the same node; [`Reach::resolve_on_host`] the same for the node
+//! itself (its `nixos { … }` options), which reaches its own services on loopback. Reads in
+//! payloads (`nixos { … }` on a node, `helm { values }` on a cluster) are ways in like needs.
 //!
 //! Invariant: linear in the estate (memberships are indexed once; each need looks at the needing
 //! side's nodes and their networks only). A need no way satisfies is E0604; an `expose` naming a
@@ -37,7 +39,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::types::{Endpoint, EndpointPart, PlacementRef};
+use crate::model::types::{Endpoint, EndpointPart, Payload, PlacementRef, Reference};
 use crate::model::{Audience, Cluster, EnvValue, Model, Network, Node, Resource, Service};
 use crate::source::Span;
 
@@ -119,9 +121,24 @@ impl Reach {
     /// What `endpoint` reads, seen from something placed `from`: the text a target writes in
     /// its place, or why it has none.
     pub fn resolve(&self, from: &PlacementRef, endpoint: &Endpoint) -> Result<String, String> {
+        self.resolve_as(from, endpoint, Reader::Workload)
+    }
+
+    /// [`Reach::resolve`] for the node itself reading (its NixOS options), which reaches a service
+    /// on the same node on loopback, where every service there listens.
+    pub fn resolve_on_host(&self, from: &PlacementRef, endpoint: &Endpoint) -> Result<String, String> {
+        self.resolve_as(from, endpoint, Reader::Host)
+    }
+
+    fn resolve_as(&self, from: &PlacementRef, endpoint: &Endpoint, reader: Reader) -> Result<String, String> {
         let name = &endpoint.0.name;
         let Some(located) = self.located.get(name) else { return Err(format!("no service `{name}`")) };
         let host = || match &located.at {
+            Location::Node { name: node, .. }
+                if from.kind == "node" && from.name == *node && reader == Reader::Host =>
+            {
+                Ok("127.0.0.1".to_string())
+            }
             // A container on the same node reaches it on podman's bridge: its loopback is its own.
             Location::Node { name: node, .. } if from.kind == "node" && from.name == *node => {
                 Ok(PODMAN_GATEWAY.to_string())
@@ -148,6 +165,37 @@ impl Reach {
             }
         }
     }
+}
+
+/// Who reads where a service is: a workload (a container, a pod), or the node itself (its NixOS
+/// options), which reaches its own services on loopback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reader {
+    Workload,
+    Host,
+}
+
+/// Every `service.NAME.host`, `.port` or `.url` read inside a service's payloads that its
+/// placement's target writes: `nixos { … }` (read by the node itself) on a node, `helm { values }`
+/// on a cluster; with the field that holds it.
+fn payload_endpoints(service: &Service, on_node: bool) -> Vec<(&Reference, &'static str)> {
+    fn walk<'p>(value: &'p Payload, field: &'static str, out: &mut Vec<(&'p Reference, &'static str)>) {
+        match value {
+            Payload::Reference(r) if r.kind == "service" && Endpoint::part_of(&r.field).is_some() => {
+                out.push((r, field))
+            }
+            Payload::List(items) => items.iter().for_each(|i| walk(i, field, out)),
+            Payload::Map(entries) | Payload::Tagged(_, entries) => entries.values().for_each(|v| walk(v, field, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if on_node {
+        service.nixos.iter().flat_map(|n| n.value.values()).for_each(|v| walk(v, "nixos", &mut out));
+    } else {
+        service.helm.iter().flat_map(|h| h.value.values.values()).for_each(|v| walk(v, "helm", &mut out));
+    }
+    out
 }
 
 /// Memberships, indexed once.
@@ -273,9 +321,22 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             EnvValue::Endpoint(endpoint) => Some((&endpoint.0.name, v.span)),
             _ => None,
         });
-        let mut reached: Vec<(&String, Span)> = service.spec.needed_services().map(|n| (&n.name, n.span)).collect();
-        reached.extend(endpoints.filter(|(name, _)| !service.spec.needed_services().any(|n| &n.name == *name)));
-        for (need, span) in reached {
+        let mut reached: Vec<(&String, Span, Reader)> =
+            service.spec.needed_services().map(|n| (&n.name, n.span, Reader::Workload)).collect();
+        reached.extend(
+            endpoints
+                .filter(|(name, _)| !service.spec.needed_services().any(|n| &n.name == *name))
+                .map(|(name, span)| (name, span, Reader::Workload)),
+        );
+        // The node reading in its NixOS options, or the chart's values on a cluster: each
+        // service once, unless a need or `env` reaches it already.
+        for (reference, _) in payload_endpoints(&service.spec, matches!(from, At::Node(_))) {
+            if !reached.iter().any(|(name, _, _)| **name == reference.name) {
+                let reader = if matches!(from, At::Node(_)) { Reader::Host } else { Reader::Workload };
+                reached.push((&reference.name, reference.span, reader));
+            }
+        }
+        for (need, span, reader) in reached {
             let need = Reached { name: need, span };
             let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };
             let node = match at(&lookups, needed) {
@@ -289,9 +350,9 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             let ways = match &from {
                 // A container on the same node is on podman's bridge: it reaches the node's
                 // address, never the host's loopback.
-                At::Node(own) if own.name == node.name => match &service.spec.image {
-                    Some(_) => vec![container_way()],
-                    None => continue,
+                At::Node(own) if own.name == node.name => match (&service.spec.image, reader) {
+                    (Some(_), Reader::Workload) => vec![container_way()],
+                    _ => continue,
                 },
                 At::Node(own) => match lookups.between(own, node) {
                     Ok(ways) => ways,
@@ -364,15 +425,34 @@ fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
                 continue;
             }
             if let Err(why) = reach.resolve(on, endpoint) {
-                let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
-                diagnostics.push(
-                    Diagnostic::new(Code::E0625, value.span, format!("`{key}` reads `{written}`, which has no value here: {why}"))
-                        .with_primary_label("where the service is cannot be said")
-                        .with_help("give the node an `address`, declare the service's port, or expose the cluster service to a network"),
-                );
+                diagnostics.push(unresolved(key, endpoint, value.span, &why));
             }
         }
     }
+    for service in &model.services {
+        let on_node = service.spec.on.kind == "node";
+        for (reference, field) in payload_endpoints(&service.spec, on_node) {
+            if !reach.located.contains_key(&reference.name) || reported.contains(&reference.span) {
+                continue;
+            }
+            let endpoint = Endpoint(reference.clone());
+            let resolved = if on_node {
+                reach.resolve_on_host(&service.spec.on, &endpoint)
+            } else {
+                reach.resolve(&service.spec.on, &endpoint)
+            };
+            if let Err(why) = resolved {
+                diagnostics.push(unresolved(field, &endpoint, reference.span, &why));
+            }
+        }
+    }
+}
+
+fn unresolved(key: &str, endpoint: &Endpoint, span: Span, why: &str) -> Diagnostic {
+    let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
+    Diagnostic::new(Code::E0625, span, format!("`{key}` reads `{written}`, which has no value here: {why}"))
+        .with_primary_label("where the service is cannot be said")
+        .with_help("give the node an `address`, declare the service's port, or expose the cluster service to a network")
 }
 
 /// A service on a cluster is reached from outside it only through its load balancer on the

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::{Reach, derive};
-use spec_compiler::model::types::{Payload, Reference};
+use spec_compiler::model::types::{Endpoint, EndpointPart, Payload, PlacementRef, Reference};
 use spec_compiler::model::{Backup, Kind, Node, Os, Resource};
 use spec_compiler::parallel;
 use spec_compiler::source::Span;
@@ -133,6 +133,22 @@ impl<'a> NodeModule<'a> {
             diagnostic = diagnostic.with_note(format!("so are {}", others.join(", ")));
         }
         self.diagnostics.push(diagnostic);
+    }
+
+    /// A reference in the `nixos { … }` payload of a service placed `on` this node: where a
+    /// service is (`service.NAME.host`, `.port`, `.url`) as the node itself reaches it (loopback
+    /// for its own services; E0625 from the checks when it has no value), else as
+    /// [`NodeModule::payload_secret`].
+    fn payload_reference(&mut self, on: &PlacementRef, reference: &Reference) -> Result<Nix, Refused> {
+        let Some(part) = Endpoint::part_of(&reference.field).filter(|_| reference.kind == Kind::Service.as_str())
+        else {
+            return self.payload_secret(reference);
+        };
+        let resolved = self.reach.resolve_on_host(on, &Endpoint(reference.clone())).map_err(|_| None)?;
+        Ok(match (part, resolved.parse::<i64>()) {
+            (EndpointPart::Port, Ok(port)) => Nix::Int(port),
+            _ => Nix::Str(resolved),
+        })
     }
 }
 

@@ -41,7 +41,9 @@ impl<'a> NodeModule<'a> {
                 }
             }
         }
-        if service.spec.nixos.is_some() && !openings.is_empty() {
+        // A container is let in by its published ports; NixOS options beside its image configure
+        // the host, not a listener.
+        if service.spec.nixos.is_some() && !self.runs_container(service) && !openings.is_empty() {
             self.admit(service, openings);
         }
     }

@@ -26,7 +26,7 @@ use super::{NodeModule, mountpoint, path, payload, placed_on, with};
 use crate::nix::Nix;
 
 /// Whether `name` is a unit name NixOS accepts in `after`/`requires` (its option type's pattern).
-fn is_unit_name(name: &str) -> bool {
+pub(super) fn is_unit_name(name: &str) -> bool {
     const TYPES: [&str; 10] =
         ["service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "scope"];
     let Some((stem, kind)) = name.rsplit_once('.') else { return false };
@@ -47,7 +47,7 @@ impl<'a> NodeModule<'a> {
 
     /// Whether a service runs as a container on NixOS: it has an image, and no preset gives it
     /// NixOS options of its own (see [`NodeModule::service`]).
-    fn runs_container(&self, service: &Resource<Service>) -> bool {
+    pub(super) fn runs_container(&self, service: &Resource<Service>) -> bool {
         let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
         service.spec.image.is_some() && service.spec.nixos.as_ref().is_none_or(|n| !from_stdlib(n.span))
     }
@@ -63,7 +63,7 @@ impl<'a> NodeModule<'a> {
             };
             let mut definitions = Vec::new();
             for (option, value) in &nixos.value {
-                match payload(value, &mut |r| self.payload_secret(r)) {
+                match payload(value, &mut |r| self.payload_reference(&spec.on, r)) {
                     Ok(nix) => definitions.push((path(option), nix)),
                     Err(Some(what)) => self.unsupported(service, &what, origin),
                     Err(None) => {}

@@ -11,6 +11,9 @@
 //!   written, with the system's packages on the path); when all three fail it restarts a service
 //!   unit (as podman's `--health-on-failure=kill` does for a container) and fails, which the node
 //!   exporter's systemd collector reports.
+//! - `env`: plain values on the service unit's `environment`; `needs`: the unit starts after, and
+//!   requires, what it needs on the node (a container's `podman-<name>.service`, another
+//!   module's `nixos_unit`). `args` have no form (the module starts its own program).
 //! - `systemd { Unit { … } Service { … } }`: merged into the unit's `unitConfig` and
 //!   `serviceConfig`; a secret there becomes a credential (`LoadCredential=<name>:<decrypted
 //!   path>`), the value its path in the credentials directory, `%d/<name>`.
@@ -27,11 +30,12 @@
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Reference, Transport};
-use spec_compiler::model::{Health, Resource, Service};
+use spec_compiler::model::{EnvValue, Health, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 use spec_target_systemd::escape::shell_word;
 
-use super::{NodeModule, Refused, mountpoint, path, with};
+use super::services::is_unit_name;
+use super::{NodeModule, Refused, mountpoint, path, placed_on, with};
 use crate::nix::Nix;
 
 /// How often the health check of a service run by its NixOS options runs, and its tries.
@@ -145,12 +149,76 @@ impl<'a> NodeModule<'a> {
             let span = self.attributed(health.span, service);
             self.health_unit(service, &health.value, span, service_unit.as_deref());
         }
+        self.module_unit_start(service, unit.as_ref(), needs_unit);
         if let Some(systemd) = &spec.systemd {
             let span = self.attributed(systemd.span, service);
             match unit {
                 Some(unit) => self.systemd_payload(service, &systemd.value, span, &unit),
                 None => self.refuse(service, span, "unit settings need the unit that runs it", needs_unit),
             }
+        }
+    }
+
+    /// `args`, `env` and `needs` of a service its NixOS options run: the module starts its own
+    /// program, so arguments have no form; plain environment variables go on the unit
+    /// (`environment`), and the unit starts after, and requires, what it needs on this node (a
+    /// container's `podman-<name>.service`, another module's `nixos_unit`).
+    fn module_unit_start(&mut self, service: &'a Resource<Service>, unit: Option<&Unit<'_>>, needs_unit: &str) {
+        let spec = &service.spec;
+        if let Some(first) = spec.args.first() {
+            let span = self.attributed(first.span, service);
+            let help = "remove `args`: the NixOS module starts its own program; set its options in `nixos { … }`";
+            self.refuse(service, span, "arguments go to an image's entry point, which this service has not", help);
+        }
+        let service_unit = unit.filter(|u| u.kind == "service").map(|u| u.stem.clone());
+        let mut environment = Vec::new();
+        for (name, value) in &spec.env {
+            let span = self.attributed(value.span, service);
+            let text = match &value.value {
+                EnvValue::Text(text) => text.clone(),
+                EnvValue::Number(number) => number.to_string(),
+                EnvValue::Flag(flag) => flag.to_string(),
+                EnvValue::Secret(_) | EnvValue::Endpoint(_) => {
+                    let what = format!("the environment variable `{name}` is not plain text");
+                    let help = "hand a secret to the unit as `systemd { Service { EnvironmentFile = secret.NAME } }`, or write the value";
+                    self.refuse(service, span, &what, help);
+                    continue;
+                }
+            };
+            match &service_unit {
+                Some(_) => environment.push((name.clone(), Nix::Str(text))),
+                None => {
+                    self.refuse(service, span, "environment variables need the service unit that runs it", needs_unit)
+                }
+            }
+        }
+        if let (Some(stem), Some(first), false) = (&service_unit, spec.env.values().next(), environment.is_empty()) {
+            let span = self.attributed(first.span, service);
+            self.define(with(path("systemd.services"), &[stem, "environment"]), Nix::Attrs(environment), span);
+        }
+        let mut after = Vec::new();
+        for need in &spec.needs {
+            let Some(needed) = self.index.service(&need.name) else { continue };
+            if !placed_on(&needed.spec.on, self.node) {
+                continue;
+            }
+            if self.runs_container(needed) {
+                after.push(Nix::Str(format!("podman-{}.service", needed.name)));
+            } else if let Some(name) = needed.spec.nixos_unit.as_ref().filter(|u| is_unit_name(&u.value)) {
+                after.push(Nix::Str(name.value.clone()));
+            }
+        }
+        let Some(first) = spec.needs.first().filter(|_| !after.is_empty()) else { return };
+        let span = self.attributed(first.span, service);
+        match unit.and_then(|u| u.option().map(|option| (option, u.stem.clone()))) {
+            Some((option, stem)) => self.define_all(
+                vec![
+                    (with(path(option), &[&stem, "after"]), Nix::List(after.clone())),
+                    (with(path(option), &[&stem, "requires"]), Nix::List(after)),
+                ],
+                span,
+            ),
+            None => self.refuse(service, span, "starting after what it needs takes the unit that runs it", needs_unit),
         }
     }
 

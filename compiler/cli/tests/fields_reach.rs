@@ -1,0 +1,690 @@
+//! The invariant of issue 16: every field either reaches each target it concerns or is refused
+//! there with a diagnostic at the field, never dropped in silence.
+//!
+//! The test walks every kind's schema (`model::shape`, so a field added to `model/kinds.rs` is
+//! walked without touching this file) and, for every leaf field and every placement its kind can
+//! have (a service as a container on NixOS, on a systemd host and on a cluster, run by a preset's
+//! NixOS options and by a preset's chart, …), compiles a small valid estate through the real back
+//! ends twice: once without the field (or with one value), once with it set to a value of its
+//! schema type (another value). The field *reached* when the generated files differ; it was
+//! *refused* when an error, or a back end's "not generated" warning, points at it. Anything else
+//! is a silent drop and fails the test, as does a value the test cannot make valid (a mistake of
+//! the test, not of the compiler).
+//!
+//! The tested block is written on one line, so the provenance comments (`# from main.spec:12`) of
+//! both estates are the same. Fields that concern no target in a placement are listed in
+//! [`NO_TARGET`] with a reason each; an entry naming no field of the schema, or a field that does
+//! reach there, fails the test, so the list stays true.
+
+mod fields;
+
+use std::collections::BTreeSet;
+
+use fields::schema::{self, Field, Level};
+use spec_compiler::diagnostics::Severity;
+use spec_compiler::model::Kind;
+use spec_compiler::model::shape::{Form, Object, Shapes, kind_shapes};
+
+/// The estate every case starts from: secrets, NixOS and Ubuntu nodes with pools, a cluster, a
+/// network, storage, a service to need and receivers.
+const CONTEXT: &str = r#"import std.postgres
+import std.alertmanager
+secret s1 { nixos = agenix { file = "secrets/s1.age" }, k8s = existing { name = "s1", key = "value" }, systemd = credential { path = "/etc/credstore/s1" } }
+secret s2 { nixos = agenix { file = "secrets/s2.age" }, k8s = existing { name = "s2", key = "value" }, systemd = credential { path = "/etc/credstore/s2" } }
+node n1 { os = nixos, address = 10.0.0.1, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
+node n2 { os = ubuntu, address = 10.0.0.2, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
+node n3 { os = nixos, address = 10.0.0.3, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] } }
+node n4 { os = nixos, address = 10.0.0.6, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] } }
+node k1 { os = nixos, address = 10.0.0.4 }
+cluster c1 { distribution = k3s, servers = [node.k1] }
+network lan { members = [node.n1, node.n2, node.n3, node.n4, node.k1] }
+storage data1 { on = node.n1, zfs { pool = "tank", dataset = "data1" } }
+storage data2 { on = node.n2, zfs { pool = "tank", dataset = "data2" } }
+storage data3 { on = node.n1, zfs { pool = "tank", dataset = "data3" } }
+storage vol1 { on = cluster.c1, volume { size = 1GiB } }
+storage vol2 { on = cluster.c1, volume { size = 1GiB } }
+service peer { on = node.n1, image = "example/peer:1", ports { http = 8080/tcp } }
+service peer2 { on = node.n1, image = "example/peer:2", ports { http = 8081/tcp } }
+receiver r1 { webhook { url = secret.s1 } }
+receiver r2 { webhook { url = secret.s2 } }
+"#;
+
+/// Where a kind's block can be: lines added to [`CONTEXT`], the block's own entries (key and
+/// text), and the two port names its `name` fields choose from.
+struct Placement {
+    kind: Kind,
+    name: &'static str,
+    extra: &'static str,
+    entries: &'static [(&'static str, &'static str)],
+    ports: (&'static str, &'static str),
+}
+
+const CONTAINER_PORTS: (&str, &str) = ("http", "admin");
+const POSTGRES_PORTS: (&str, &str) = ("postgres", "metrics");
+const PORTS: (&str, &str) = ("ports", "ports { http = 8180/tcp, admin = 9190/tcp }");
+const OFFSITE: (&str, &str) = (
+    "offsite",
+    "offsite = restic { repository = \"s3:https://s3.example.com/t\", password = secret.s1, credentials = secret.s2, every = 1d }",
+);
+/// A container on the tested node.
+const ON_T: &str = "service on-t { on = node.t, image = \"example/app:1\", ports { http = 8080/tcp } }\n";
+/// A service on the tested cluster, with requests for its quotas.
+macro_rules! on_cluster_t {
+    () => {
+        "service on-t { on = cluster.t, image = \"example/app:1\", ports { http = 8080/tcp }, resources { cpu = 100m, memory = 64MiB } }\n"
+    };
+}
+/// Two nodes with WireGuard identities for the tested network.
+const WG_NODES: &str = "node w1 { os = nixos, address = 10.9.0.1, wireguard { public_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", private_key = secret.s1 } }
+node w2 { os = ubuntu, address = 10.9.0.2, wireguard { public_key = \"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\", private_key = secret.s2 } }
+";
+/// A service on another node reading where the tested one is (so `scheme`, ports and the
+/// NixOS options' way in have a reader).
+const READS_FROM_N3: &str =
+    "service reads-t { on = node.n3, image = \"example/reader:1\", env { T = service.t.url } }\n";
+/// A service in the same cluster reading where the tested one is.
+const READS_FROM_C1: &str =
+    "service reads-t { on = cluster.c1, image = \"example/reader:1\", env { T = service.t.url } }\n";
+
+fn placements() -> Vec<Placement> {
+    use Kind::*;
+    let p = |kind, name, extra, entries, ports| Placement { kind, name, extra, entries, ports };
+    vec![
+        p(Node, "nixos", ON_T, &[("os", "os = nixos"), ("address", "address = 10.0.0.9")], CONTAINER_PORTS),
+        p(Node, "systemd", ON_T, &[("os", "os = ubuntu"), ("address", "address = 10.0.0.9")], CONTAINER_PORTS),
+        p(
+            Network,
+            "wireguard",
+            WG_NODES,
+            &[
+                ("members", "members = [node.w1, node.w2]"),
+                ("wireguard", "wireguard { cidr = 10.9.0.0/24, port = 51820 }"),
+            ],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Cluster,
+            "nixos",
+            concat!(
+                "node t1 { os = nixos, address = 10.0.0.11 }\nnode t2 { os = nixos, address = 10.0.0.12 }\n",
+                on_cluster_t!()
+            ),
+            &[
+                ("distribution", "distribution = k3s"),
+                ("servers", "servers = [node.t1]"),
+                ("token", "token = secret.s1"),
+            ],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Cluster,
+            "systemd",
+            concat!(
+                "node t1 { os = ubuntu, address = 10.0.0.11 }\nnode t2 { os = ubuntu, address = 10.0.0.12 }\n",
+                on_cluster_t!()
+            ),
+            &[
+                ("distribution", "distribution = k3s"),
+                ("servers", "servers = [node.t1]"),
+                ("token", "token = secret.s1"),
+            ],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Storage,
+            "nixos",
+            "",
+            &[("on", "on = node.n1"), ("zfs", "zfs { pool = \"tank\", dataset = \"t\" }")],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Storage,
+            "systemd",
+            "",
+            &[("on", "on = node.n2"), ("zfs", "zfs { pool = \"tank\", dataset = \"t\" }")],
+            CONTAINER_PORTS,
+        ),
+        p(Storage, "cluster", "", &[("on", "on = cluster.c1"), ("volume", "volume { size = 1GiB }")], CONTAINER_PORTS),
+        p(
+            Service,
+            "nixos",
+            READS_FROM_N3,
+            &[("on", "on = node.n1"), ("image", "image = \"example/app:1\""), PORTS],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Service,
+            "systemd",
+            READS_FROM_N3,
+            &[("on", "on = node.n2"), ("image", "image = \"example/app:1\""), PORTS],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Service,
+            "cluster",
+            READS_FROM_C1,
+            &[("on", "on = cluster.c1"), ("image", "image = \"example/app:1\""), PORTS],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Service,
+            "nixos-preset",
+            READS_FROM_N3,
+            &[("use", "use std.postgres"), ("on", "on = node.n1")],
+            POSTGRES_PORTS,
+        ),
+        p(
+            Service,
+            "cluster-chart",
+            READS_FROM_C1,
+            &[("use", "use std.postgres"), ("on", "on = cluster.c1")],
+            POSTGRES_PORTS,
+        ),
+        p(Alert, "estate", "", &[("severity", "severity = warning"), ("expr", "expr = \"up == 0\"")], CONTAINER_PORTS),
+        p(
+            Backup,
+            "nixos",
+            "",
+            &[("source", "source = storage.data1"), ("snapshots", "snapshots { every = 1h }"), OFFSITE],
+            CONTAINER_PORTS,
+        ),
+        p(Backup, "systemd", "", &[("source", "source = storage.data2"), OFFSITE], CONTAINER_PORTS),
+        p(
+            Backup,
+            "cluster",
+            "service uses-t { on = cluster.c1, image = \"example/app:1\", volumes { \"/data\" = storage.vol1, \"/more\" = storage.vol2 } }\n",
+            &[("source", "source = storage.vol1"), OFFSITE],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Workflow,
+            "nixos",
+            "",
+            &[("on", "on = node.n1"), ("step", "step first { image = \"example/job:1\" }")],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Workflow,
+            "systemd",
+            "",
+            &[("on", "on = node.n2"), ("step", "step first { image = \"example/job:1\" }")],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Workflow,
+            "cluster",
+            "",
+            &[("on", "on = cluster.c1"), ("step", "step first { image = \"example/job:1\" }")],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Secret,
+            "nixos",
+            "service uses-t { on = node.n1, image = \"example/app:1\", env { TOKEN = secret.t } }\n",
+            SECRET,
+            CONTAINER_PORTS,
+        ),
+        p(
+            Secret,
+            "systemd",
+            "service uses-t { on = node.n2, image = \"example/app:1\", env { TOKEN = secret.t } }\n",
+            SECRET,
+            CONTAINER_PORTS,
+        ),
+        p(
+            Secret,
+            "cluster",
+            "service uses-t { on = cluster.c1, image = \"example/app:1\", env { TOKEN = secret.t } }\n",
+            SECRET,
+            CONTAINER_PORTS,
+        ),
+        p(
+            Receiver,
+            "alerting",
+            "service am { use std.alertmanager, on = node.n1 }\nroute to-t { to = receiver.t }\n",
+            &[],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Route,
+            "alerting",
+            "service am { use std.alertmanager, on = node.n1 }\n",
+            &[("to", "to = receiver.r1")],
+            CONTAINER_PORTS,
+        ),
+    ]
+}
+
+const SECRET: &[(&str, &str)] = &[
+    ("nixos", "nixos = agenix { file = \"secrets/t.age\" }"),
+    ("k8s", "k8s = existing { name = \"t\", key = \"value\" }"),
+    ("systemd", "systemd = credential { path = \"/etc/credstore/t\" }"),
+];
+
+/// Values the type alone cannot make valid: `(kind.path, first, second)`.
+const VALUES: &[(&str, &str, &str)] = &[
+    ("network.wireguard.cidr", "10.9.0.0/24", "10.9.0.0/16"),
+    ("network.members", "[node.w1, node.w2]", "[node.w1]"),
+    ("cluster.agents", "[node.t2]", "[node.t2]"),
+    ("cluster.servers", "[node.t1]", "[node.t2]"),
+    ("backup.offsite.restic.repository", "\"s3:https://s3.example.com/a\"", "\"s3:https://s3.example.com/b\""),
+    ("backup.replicate.to", "node.n3", "node.n4"),
+    ("backup.replicate.dataset", "\"tank/a\"", "\"tank/b\""),
+    ("storage.zfs.pool", "\"tank\"", "\"spare\""),
+    ("storage.zfs.dataset", "\"a\"", "\"b\""),
+    ("service.systemd", "{ Service { Restart = \"always\" } }", "{ Service { Restart = \"on-failure\" } }"),
+    ("service.nixos", "{ \"services.openssh.enable\" = true }", "{ \"services.openssh.enable\" = false }"),
+];
+
+/// Optional entries written beside any tested field of a record (`kind.path` of the record), so
+/// the record is valid where a back end needs them (a replica's SSH key on NixOS).
+const COMPANIONS: &[(&str, &str, &str)] = &[
+    ("backup.replicate", "key", "key = secret.s1"),
+    (
+        "backup.replicate",
+        "public_key",
+        "public_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGeneratedKeyForTheTest spec\"",
+    ),
+    ("backup.offsite.restic", "credentials", "credentials = secret.s2"),
+];
+
+/// Fields that concern no target in a placement (`*`: any), with why.
+const NO_TARGET: &[(&str, &str, &str)] = &[
+    ("node.cpu", "*", "capacity: what is placed on the node is checked against it (E0608)"),
+    ("node.memory", "*", "capacity: what is placed on the node is checked against it (E0608)"),
+    ("node.gpu", "*", "capacity: the GPUs services ask for are checked against it; drivers are the host's own"),
+    ("node.disk", "*", "documentation of the node's disks; pools name their devices in `zpool.disks`"),
+    ("node.zpool.*.layout", "*", "pools are imported by name, never created (`zpool create` wipes its disks)"),
+    ("node.zpool.*.disks", "*", "pools are imported by name, never created (`zpool create` wipes its disks)"),
+    ("node.zpool.*.size", "*", "capacity: the datasets' quotas are checked against it (E0609)"),
+    (
+        "node.address",
+        "systemd",
+        "a host that is not NixOS keeps its own addressing; the address is where peers reach it",
+    ),
+    (
+        "node.endpoint",
+        "systemd",
+        "a host that is not NixOS keeps its own addressing; the endpoint is where peers reach it",
+    ),
+    ("service.helm", "nixos", "a chart deploys the service on a cluster only"),
+    ("service.helm", "systemd", "a chart deploys the service on a cluster only"),
+    (
+        "service.helm",
+        "nixos-preset",
+        "a chart deploys the service on a cluster only (the preset brings one for that placement)",
+    ),
+    ("service.nixos", "systemd", "NixOS options configure a NixOS node only"),
+    ("service.nixos", "cluster", "NixOS options configure a NixOS node only"),
+    (
+        "service.nixos",
+        "cluster-chart",
+        "NixOS options configure a NixOS node only (the preset brings them for that placement)",
+    ),
+    (
+        "service.nixos_unit",
+        "*",
+        "names the unit a service's NixOS options start, for containers that need it (tested by the preset)",
+    ),
+    ("service.nixos_peers", "nixos", "how NixOS options let peers in; a container is let in by its published ports"),
+    ("service.nixos_peers", "systemd", "how NixOS options let peers in, on a NixOS node only"),
+    ("service.nixos_peers", "cluster", "how NixOS options let peers in, on a NixOS node only"),
+    ("service.nixos_peers", "cluster-chart", "how NixOS options let peers in, on a NixOS node only"),
+    (
+        "service.ports",
+        "cluster-chart",
+        "a chart serves its own ports; `ports` only name them for `needs`, `expose`, endpoints, `health` and `metrics` (a port added after the preset's first is read by none of these here)",
+    ),
+    ("secret.nixos", "systemd", "a NixOS backend serves NixOS nodes only"),
+    ("secret.nixos", "cluster", "a NixOS backend serves NixOS nodes only"),
+    ("secret.systemd", "nixos", "a systemd credential serves hosts that are not NixOS only"),
+    ("secret.systemd", "cluster", "a systemd credential serves hosts that are not NixOS only"),
+    ("secret.k8s", "nixos", "a Kubernetes backend serves clusters only"),
+    ("secret.k8s", "systemd", "a Kubernetes backend serves clusters only"),
+];
+
+/// The references the test's estate holds, by the kinds a field may name.
+fn references(kinds: &[&str]) -> Option<(String, String)> {
+    let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+    match kinds.first().copied()? {
+        "secret" => pair("secret.s1", "secret.s2"),
+        "node" => pair("node.n1", "node.n3"),
+        "service" => pair("service.peer", "service.peer2"),
+        "storage" => pair("storage.data1", "storage.data3"),
+        "receiver" => pair("receiver.r1", "receiver.r2"),
+        "network" => pair("network.lan", "network.lan"),
+        "step" => pair("step.first", "step.first"),
+        _ => None,
+    }
+}
+
+fn value_for(
+    shapes: &Shapes<'_>,
+    field: &Field,
+    node: usize,
+    default: Option<&serde_json::Value>,
+    path: &str,
+    place: &Placement,
+) -> Option<(String, String)> {
+    let qualified = format!("{}.{path}", field.kind.as_str());
+    if let Some((_, a, b)) = VALUES.iter().find(|(p, _, _)| *p == qualified) {
+        return Some((a.to_string(), b.to_string()));
+    }
+    let (a, b) = schema::generated(shapes, node, default, &references)?;
+    // A port's name is one of the placement's ports.
+    let name = |v: String| match v.as_str() {
+        "http" => place.ports.0.to_string(),
+        "admin" => place.ports.1.to_string(),
+        _ => v,
+    };
+    Some((name(a), name(b)))
+}
+
+/// The entries a record requires, each with its first value, but `except`.
+fn required_entries(
+    shapes: &Shapes<'_>,
+    field: &Field,
+    record: usize,
+    prefix: &str,
+    except: &str,
+    place: &Placement,
+) -> Option<Vec<String>> {
+    let mut entries = Vec::new();
+    for (key, property, required) in schema::properties(shapes, record) {
+        if !required || key == except {
+            continue;
+        }
+        let path = format!("{prefix}{key}");
+        let id = schema::unwrap(shapes, property);
+        let text = match &shapes.node(id).form {
+            Form::Object(Object::Struct { .. }) => {
+                format!(
+                    "{key} {{ {} }}",
+                    required_entries(shapes, field, id, &format!("{path}."), "", place)?.join(", ")
+                )
+            }
+            Form::Variant(variant) if variant.tagged.iter().any(|(_, inner)| inner.is_some()) => {
+                let (tag, inner) = variant.tagged.iter().find_map(|(t, i)| i.map(|i| (*t, i)))?;
+                let inner = required_entries(shapes, field, inner, &format!("{path}.{tag}."), "", place)?;
+                format!("{key} = {tag} {{ {} }}", inner.join(", "))
+            }
+            _ => format!(
+                "{key} = {}",
+                value_for(shapes, field, id, shapes.node(property).json.get("default"), &path, place)?.0
+            ),
+        };
+        entries.push(text);
+    }
+    Some(entries)
+}
+
+/// The entry setting `field` (`resources { cpu = 2 }`) with the leaf's value, or without the leaf
+/// when `value` is `None`, and the leaf's byte range within it.
+fn entry(
+    shapes: &Shapes<'_>,
+    field: &Field,
+    value: Option<&str>,
+    place: &Placement,
+) -> Option<(String, Option<(usize, usize)>)> {
+    fn level(
+        shapes: &Shapes<'_>,
+        field: &Field,
+        depth: usize,
+        prefix: String,
+        value: Option<&str>,
+        place: &Placement,
+    ) -> Option<(String, Option<(usize, usize)>)> {
+        let Some(step) = field.steps.get(depth) else {
+            return Some(match value {
+                Some(v) => {
+                    let text = format!("{} = {v}", field.key);
+                    let len = text.len();
+                    (text, Some((0, len)))
+                }
+                None => (String::new(), None),
+            });
+        };
+        let (open, prefix) = match &step.level {
+            Level::Record => (format!("{} {{ ", step.key), format!("{prefix}{}.", step.key)),
+            Level::Tagged(tag) => (format!("{} = {tag} {{ ", step.key), format!("{prefix}{}.{tag}.", step.key)),
+            Level::Member => (format!("{} generated {{ ", step.key), format!("{prefix}{}.*.", step.key)),
+        };
+        let next = field.steps.get(depth + 1).map_or(field.key.as_str(), |s| s.key.as_str());
+        let mut parts = required_entries(shapes, field, step.record, &prefix, next, place)?;
+        let record = format!("{}.{}", field.kind.as_str(), prefix.trim_end_matches('.'));
+        parts.extend(
+            COMPANIONS.iter().filter(|(r, key, _)| *r == record && *key != next).map(|(_, _, e)| e.to_string()),
+        );
+        let (inner, range) = level(shapes, field, depth + 1, prefix, value, place)?;
+        let mut text = open;
+        let mut leaf = None;
+        if !inner.is_empty() {
+            parts.push(String::new());
+        }
+        let count = parts.len();
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            if i + 1 == count && !inner.is_empty() {
+                leaf = range.map(|(s, e)| (s + text.len(), e + text.len()));
+                text.push_str(&inner);
+            } else {
+                text.push_str(&part);
+            }
+        }
+        text.push_str(" }");
+        Some((text, leaf))
+    }
+    level(shapes, field, 0, String::new(), value, place)
+}
+
+/// The estate of `place` with the tested block's entries, the leaf's byte range in it when set.
+fn estate(place: &Placement, field_entry: Option<FieldEntry<'_>>) -> (String, Option<(usize, usize)>) {
+    let mut placed = false;
+    let mut leaf = None;
+    let mut line = format!("{} t {{ ", place.kind.as_str());
+    let mut push = |line: &mut String, text: &str, range: Option<(usize, usize)>| {
+        if line.ends_with("{ ") {
+        } else {
+            line.push_str(", ");
+        }
+        if let Some((s, e)) = range {
+            leaf = Some((s + line.len(), e + line.len()));
+        }
+        line.push_str(text);
+    };
+    let member = field_entry.is_some_and(|(key, text, _)| text.starts_with(&format!("{key} generated ")));
+    for (key, text) in place.entries {
+        match field_entry {
+            // Members add to a map; other fields replace the placement's own entry.
+            Some((field_key, field_text, range)) if *key == field_key && !member => {
+                push(&mut line, field_text, range);
+                placed = true;
+            }
+            _ => push(&mut line, text, None),
+        }
+    }
+    if let Some((_, text, range)) = field_entry.filter(|(_, text, _)| !placed && !text.is_empty()) {
+        push(&mut line, text, range);
+    }
+    line.push_str(" }\n");
+    let head = format!("{CONTEXT}{}", place.extra);
+    let leaf = leaf.map(|(s, e)| (s + head.len(), e + head.len()));
+    (format!("{head}{line}"), leaf)
+}
+
+/// The tested entry: its top-level key, its text and the leaf's range in it.
+type FieldEntry<'t> = (&'t str, &'t str, Option<(usize, usize)>);
+
+/// What became of one field in one placement.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// The generated files differ.
+    Reached,
+    /// A diagnostic refuses it at the field.
+    Refused(String),
+    /// Neither: dropped in silence.
+    Dropped,
+    /// The test could not make a valid estate (its mistake).
+    Invalid(String),
+}
+
+fn refuses(compiled: &fields::Compiled, range: (usize, usize)) -> Option<String> {
+    compiled.diagnostics.iter().find_map(|d| {
+        // The primary label, or another label of it, at the field.
+        let at_field = std::iter::once(&d.primary).chain(&d.secondary).any(|label| {
+            let span = label.span;
+            let (s, e) = (span.start as usize, span.end as usize);
+            span.file == compiled.file && s < range.1.max(range.0 + 1) && e.max(s + 1) > range.0
+        });
+        let code = d.code.as_str();
+        let number: u32 = code[1..].parse().unwrap_or(0);
+        let refusal = d.severity() == Severity::Error || (number >= 1100 && d.severity() == Severity::Warning);
+        (at_field && refusal && number >= 600).then(|| format!("{code} {}", d.message))
+    })
+}
+
+fn errors(compiled: &fields::Compiled) -> String {
+    let list: Vec<String> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .map(|d| format!("{} @{}..{} {}", d.code.as_str(), d.primary.span.start, d.primary.span.end, d.message))
+        .collect();
+    list.join("; ")
+}
+
+fn outcome(shapes: &Shapes<'_>, field: &Field, place: &Placement) -> Outcome {
+    let Some((first, second)) = value_for(shapes, field, field.node, field.default.as_ref(), &field.path, place) else {
+        return Outcome::Invalid("no value of its type: add it to VALUES".into());
+    };
+    let top = field.steps.first().map_or(field.key.as_str(), |s| s.key.as_str());
+    let without = if field.required { Some(first.as_str()) } else { None };
+    // A top-level field the placement sets already starts from the placement's value.
+    let own = place.entries.iter().find(|(k, _)| *k == top).filter(|_| field.steps.is_empty()).map(|(_, t)| *t);
+    let (base_text, _) = match (own, without) {
+        (Some(_), _) => estate(place, None),
+        (None, _) => {
+            let Some((text, range)) = entry(shapes, field, without, place) else {
+                return Outcome::Invalid("no required value".into());
+            };
+            estate(place, Some((top, &text, range)))
+        }
+    };
+    let second = match own {
+        Some(text) if text.ends_with(&format!("= {second}")) => first.clone(),
+        _ => second,
+    };
+    let Some((text, range)) = entry(shapes, field, Some(&second), place) else {
+        return Outcome::Invalid("no required value".into());
+    };
+    let (set_text, leaf) = estate(place, Some((top, &text, range)));
+    let leaf = leaf.expect("the leaf is placed");
+    let base = fields::compile(&base_text);
+    let set = fields::compile(&set_text);
+    if let Some(refusal) = refuses(&set, leaf) {
+        return Outcome::Refused(refusal);
+    }
+    if base.has_errors() {
+        // The record holding the field is refused as a whole, at the field's own entry.
+        let entry_range = (leaf.0 - range.map_or(0, |r| r.0), leaf.1);
+        if let Some(refusal) = refuses(&base, entry_range) {
+            return Outcome::Refused(refusal);
+        }
+        // Or the record and what the placement's block holds are refused together, on the
+        // block's line, where the block alone is not.
+        let (bare_text, _) = estate(place, None);
+        let line = (base_text.len() - base_text.lines().last().map_or(0, str::len) - 1, base_text.len());
+        if let Some(refusal) = refuses(&base, line).filter(|_| refuses(&fields::compile(&bare_text), line).is_none()) {
+            return Outcome::Refused(refusal);
+        }
+        return Outcome::Invalid(format!("without it: {}\n{base_text}", errors(&base)));
+    }
+    if set.has_errors() {
+        return Outcome::Invalid(format!("with it: {}\n{set_text}", errors(&set)));
+    }
+    if set.files != base.files { Outcome::Reached } else { Outcome::Dropped }
+}
+
+#[test]
+fn every_field_reaches_each_target_or_is_refused_at_the_field() {
+    let placements = placements();
+    let mut cases = Vec::new();
+    let mut paths = BTreeSet::new();
+    for &kind in Kind::ALL {
+        let kind_placements: Vec<&Placement> = placements.iter().filter(|p| p.kind == kind).collect();
+        assert!(!kind_placements.is_empty(), "no placement for {kind}");
+        for field in schema::fields(kind) {
+            paths.insert(format!("{kind}.{}", field.path));
+            for &place in &kind_placements {
+                cases.push((field.clone(), place));
+            }
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+    let chunk = cases.len().div_ceil(threads);
+    let outcomes: Vec<(String, &str, Outcome)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cases
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(field, place)| {
+                            let shapes = kind_shapes(field.kind);
+                            (format!("{}.{}", field.kind, field.path), place.name, outcome(shapes, field, place))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("case thread")).collect()
+    });
+    let exempt = |path: &str, place: &str| {
+        NO_TARGET
+            .iter()
+            .find(|(p, at, _)| (path == *p || path.starts_with(&format!("{p}."))) && (*at == "*" || *at == place))
+    };
+    if std::env::var_os("SPEC_FIELDS_VERBOSE").is_some() {
+        for (path, place, outcome) in &outcomes {
+            eprintln!("{path} in {place}: {outcome:?}");
+        }
+    }
+    let mut failures = Vec::new();
+    let mut used = BTreeSet::new();
+    for (path, place, outcome) in &outcomes {
+        match (outcome, exempt(path, place)) {
+            (Outcome::Dropped, Some(entry)) => {
+                used.insert(entry.0);
+            }
+            (Outcome::Reached, Some(entry)) => {
+                failures.push(format!("{path} in {place}: reaches, but NO_TARGET lists it ({})", entry.0))
+            }
+            (Outcome::Dropped, None) => failures.push(format!("{path} in {place}: dropped in silence")),
+            (Outcome::Invalid(why), _) => {
+                failures.push(format!("{path} in {place}: the test made no valid estate: {why}"))
+            }
+            _ => {}
+        }
+    }
+    for (entry, _, _) in NO_TARGET {
+        if !paths.iter().any(|p| p == entry || p.starts_with(&format!("{entry}."))) {
+            failures.push(format!("NO_TARGET names {entry}, which no kind has"));
+        } else if !used.contains(entry) {
+            failures.push(format!("NO_TARGET names {entry}, which is never dropped"));
+        }
+    }
+    for (entry, _, _) in COMPANIONS {
+        if !paths.iter().any(|p| p.starts_with(&format!("{entry}."))) {
+            failures.push(format!("COMPANIONS names {entry}, which no kind has"));
+        }
+    }
+    for (entry, _, _) in VALUES {
+        if !paths.contains(*entry) && !paths.iter().any(|p| p.starts_with(&format!("{entry}."))) {
+            failures.push(format!("VALUES names {entry}, which no kind has"));
+        }
+    }
+    let reached = outcomes.iter().filter(|o| o.2 == Outcome::Reached).count();
+    eprintln!("{} fields, {} cases: {reached} reached", paths.len(), outcomes.len());
+    assert!(failures.is_empty(), "{} of {} cases fail:\n{}", failures.len(), outcomes.len(), failures.join("\n"));
+}
