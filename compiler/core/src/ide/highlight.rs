@@ -41,6 +41,7 @@ pub fn highlights(world: &World<'_>, offset: u32) -> Vec<Highlight> {
             Item::Block(block) => expressions(&block.body, &mut stack),
             Item::Preset(decl) => expressions(&decl.body, &mut stack),
             Item::Env(env) => stack.extend(env.assignments.iter().map(|a| &a.value)),
+            Item::Assert(assert) => stack.extend([&assert.cond, &assert.message]),
             Item::Import(_) | Item::Error(_) => {}
         }
     }
@@ -63,7 +64,7 @@ pub fn highlights(world: &World<'_>, offset: u32) -> Vec<Highlight> {
                 stack.push(a);
                 stack.push(b);
             }
-            ExprKind::Neg(inner) => stack.push(inner),
+            ExprKind::Neg(inner) | ExprKind::Not(inner) => stack.push(inner),
             _ => {}
         }
     }
@@ -80,6 +81,7 @@ fn expressions<'a>(body: &'a crate::syntax::ast::Body, stack: &mut Vec<&'a Expr>
             Entry::Record { body, .. } | Entry::Member { body, .. } => expressions(body, stack),
             Entry::Use { args, .. } => expressions(args, stack),
             Entry::Param { default: Some(default), .. } => stack.push(default),
+            Entry::Assert(assert) => stack.extend([&assert.cond, &assert.message]),
             Entry::Param { .. } | Entry::Error(_) => {}
         }
     }
