@@ -68,7 +68,7 @@ impl<'a> Evaluator<'a> {
                 .with_help("change the values so that the condition holds, or the assertion if it is wrong"),
         };
         // In a loop over a table, the row the assertion fails for.
-        let diagnostic = match self.iterations.last().and_then(|iteration| iteration.row.row) {
+        let diagnostic = match self.iterations.last().and_then(|iteration| iteration.row()) {
             Some(row) => diagnostic.with_label(row, "the row it fails for"),
             None => diagnostic,
         };

@@ -244,7 +244,7 @@ impl<'a> Evaluator<'a> {
             let mut value = value?;
             // A loop variable bound to a row: what is read from it keeps the row's places.
             let row = self.locals.iter().rposition(|(n, _)| *n == first.name).and_then(|at| self.row_bound_at(at));
-            let row_span = row.and_then(|iteration| iteration.row.row);
+            let row_span = row.and_then(|iteration| iteration.row());
             for (depth, field) in rest.iter().enumerate() {
                 let next = match &value.kind {
                     ValueKind::Record(record) | ValueKind::Tagged(_, record) => {

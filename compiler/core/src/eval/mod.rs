@@ -70,7 +70,7 @@ pub struct Resource {
     pub presets: Vec<PresetUse>,
     /// The loop iterations the block was expanded in, innermost first, so a diagnostic about it
     /// can name them.
-    pub rows: Vec<LoopRow>,
+    pub rows: std::sync::Arc<[LoopRow]>,
 }
 
 /// A `use PRESET { … }` in a block: where it is written and the preset declaration it expands.

@@ -24,37 +24,72 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, Atom, Expr, ExprKind};
 
-/// A loop iteration a block was expanded in: the row it iterated over, and the note naming it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A loop iteration a block was expanded in: the row it iterated over, and what names it. The
+/// note is written only when a diagnostic needs it: a loop over a large table makes one of these
+/// per row.
+#[derive(Clone, Debug, PartialEq)]
 pub struct LoopRow {
     /// The list element of the iteration as written (a table's row), when it has a place of its
     /// own (elements of a range do not).
     pub row: Option<Span>,
+    /// The iteration's number, from 1.
+    iteration: usize,
+    /// `for s in servers`, shared by the loop's iterations.
+    header: Arc<str>,
+    /// What tells the row apart: a field's name (or the loop variable's) and its value.
+    label: Option<(Atom, Value)>,
+}
+
+impl LoopRow {
     /// "in iteration 3 of `for s in servers` (name = \"c\")".
-    pub note: Arc<str>,
+    pub fn note(&self) -> String {
+        let label = self.label.as_ref().and_then(|(key, value)| {
+            let shown = match &value.kind {
+                ValueKind::Str(text) => format!("{text:?}"),
+                other => text_form(other)?,
+            };
+            Some(format!(" ({key} = {shown})"))
+        });
+        format!("in iteration {} of `{}`{}", self.iteration, self.header, label.unwrap_or_default())
+    }
+
+    /// Whether two rows are one iteration of one loop.
+    fn same_iteration(&self, other: &LoopRow) -> bool {
+        self.iteration == other.iteration && Arc::ptr_eq(&self.header, &other.header)
+    }
 }
 
 /// An iteration being evaluated.
 pub(super) struct Iteration {
     /// Where the loop variable is in the evaluator's locals.
     pub(super) local: usize,
-    /// The row and note.
-    pub(super) row: LoopRow,
+    /// Its row, then the enclosing iterations' (what a resource declared now keeps).
+    pub(super) rows: Arc<[LoopRow]>,
     /// The loop variable's name and the field names any row of the loop has.
     var: Atom,
     keys: Arc<FxHashSet<Atom>>,
 }
 
-/// Adds the notes of `rows` (innermost first) a diagnostic does not carry yet.
+/// Adds the notes of `rows` (innermost first) a diagnostic does not carry yet, and, when none of
+/// its labels points into the innermost row (a value built in the loop body from the row, such as
+/// `"${s.port}/tcp"`), a label at that row.
 pub fn in_rows(mut diagnostic: Diagnostic, rows: &[LoopRow]) -> Diagnostic {
+    if let Some(row) = rows.first().and_then(|r| r.row) {
+        let inside = |span: Span| span.file == row.file && row.start <= span.start && span.end <= row.end;
+        let labelled = inside(diagnostic.primary.span) || diagnostic.secondary.iter().any(|label| inside(label.span));
+        if !labelled {
+            diagnostic = diagnostic.with_label(row, "the row of this iteration");
+        }
+    }
     add_notes(&mut diagnostic, rows);
     diagnostic
 }
 
 fn add_notes(diagnostic: &mut Diagnostic, rows: &[LoopRow]) {
     for row in rows {
-        if !diagnostic.notes.iter().any(|note| **note == *row.note) {
-            diagnostic.notes.push(row.note.to_string());
+        let note = row.note();
+        if !diagnostic.notes.contains(&note) {
+            diagnostic.notes.push(note);
         }
     }
 }
@@ -89,7 +124,10 @@ impl<'m> RowIndex<'m> {
         for (span, outwards) in rows {
             match kept.last() {
                 Some((last, theirs)) if *last == span => {
-                    ambiguous |= theirs.first().map(|r| &r.note) != outwards.first().map(|r| &r.note);
+                    ambiguous |= match (theirs.first(), outwards.first()) {
+                        (Some(a), Some(b)) => !a.same_iteration(b),
+                        _ => true,
+                    };
                 }
                 _ => {
                     if ambiguous {
@@ -126,6 +164,13 @@ impl<'m> RowIndex<'m> {
             .take(LOOK_BACK)
             .find(|(span, _)| span.file == at.file && span.start <= at.start && at.end <= span.end);
         holding.map(|(_, rows)| *rows)
+    }
+}
+
+impl Iteration {
+    /// The place of the row this iteration is for, if it has one.
+    pub(super) fn row(&self) -> Option<Span> {
+        self.rows.first().and_then(|row| row.row)
     }
 }
 
@@ -167,16 +212,23 @@ impl<'a> Evaluator<'a> {
             }
         }
         let keys = Arc::new(keys);
-        let header = format!("for {} in {}", for_item.var.name, describe(&for_item.iterable));
+        let header: Arc<str> = Arc::from(format!("for {} in {}", for_item.var.name, describe(&for_item.iterable)));
+        let outer = self.iterations.last().map(|i| Arc::clone(&i.rows));
         for (index, element) in elements.into_iter().enumerate() {
             if self.too_many_reported || !self.spend(1, for_item.span) {
                 return;
             }
-            let note = format!("in iteration {} of `{header}`{}", index + 1, identify(&for_item.var.name, &element));
-            let row = LoopRow { row: rows.then_some(element.span), note: Arc::from(note) };
+            let row = LoopRow {
+                row: rows.then_some(element.span),
+                iteration: index + 1,
+                header: Arc::clone(&header),
+                label: identify(&for_item.var.name, &element),
+            };
+            let stack: Arc<[LoopRow]> =
+                std::iter::once(row).chain(outer.iter().flat_map(|o| o.iter().cloned())).collect();
             self.iterations.push(Iteration {
                 local: self.locals.len(),
-                row,
+                rows: stack,
                 var: for_item.var.name.clone(),
                 keys: Arc::clone(&keys),
             });
@@ -188,13 +240,13 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The active iterations' rows, innermost first, for a resource declared now.
-    pub(super) fn loop_rows(&self) -> Vec<LoopRow> {
-        self.iterations.iter().rev().map(|i| i.row.clone()).collect()
+    pub(super) fn loop_rows(&self) -> Arc<[LoopRow]> {
+        self.iterations.last().map_or_else(Arc::default, |i| Arc::clone(&i.rows))
     }
 
     /// The iteration binding the local at `index` to a row, if it does.
     pub(super) fn row_bound_at(&self, index: usize) -> Option<&Iteration> {
-        self.iterations.iter().rev().find(|i| i.local == index && i.row.row.is_some())
+        self.iterations.iter().rev().find(|i| i.local == index && i.row().is_some())
     }
 
     /// The diagnostic for `var.field…` reading `field` from a row (or a record inside one, at
@@ -256,22 +308,27 @@ fn describe(iterable: &Expr) -> String {
     }
 }
 
-/// What tells a row apart in a note: ` (name = "c")` for a record with a text `name` (or its first
-/// text or number field), ` (i = 3)` for a scalar; nothing for anything else.
-fn identify(var: &str, element: &Value) -> String {
-    let shown = |kind: &ValueKind| match kind {
-        ValueKind::Str(text) if text.len() <= 64 => Some(format!("{text:?}")),
-        ValueKind::Str(_) => None,
-        other => text_form(other).filter(|t| t.len() <= 64),
+/// What tells a row apart in a note: a record's text `name` (or its first short scalar field),
+/// or the element itself for a scalar (`i = 3`); nothing for anything else.
+fn identify(var: &Atom, element: &Value) -> Option<(Atom, Value)> {
+    let shown = |value: &Value| match &value.kind {
+        ValueKind::Str(text) | ValueKind::Symbol(text) => text.len() <= 64,
+        ValueKind::Int(_)
+        | ValueKind::Bool(_)
+        | ValueKind::Duration(_)
+        | ValueKind::Size(_)
+        | ValueKind::Ip(_)
+        | ValueKind::Cidr(..)
+        | ValueKind::Port(..) => true,
+        _ => false,
     };
     match &element.kind {
-        ValueKind::Record(fields) => {
-            let chosen = fields
-                .get("name")
-                .and_then(|f| shown(&f.value.kind).map(|s| ("name", s)))
-                .or_else(|| fields.iter().find_map(|(k, f)| shown(&f.value.kind).map(|s| (k.as_str(), s))));
-            chosen.map(|(key, value)| format!(" ({key} = {value})")).unwrap_or_default()
-        }
-        other => shown(other).map(|value| format!(" ({var} = {value})")).unwrap_or_default(),
+        ValueKind::Record(fields) => fields
+            .get_key_value("name")
+            .filter(|(_, f)| shown(&f.value))
+            .or_else(|| fields.iter().find(|(_, f)| shown(&f.value)))
+            .map(|(key, field)| (key.clone(), field.value.clone())),
+        _ if shown(element) => Some((var.clone(), element.clone())),
+        _ => None,
     }
 }

@@ -447,17 +447,17 @@ fn in_rows(model: &Model, diagnostics: &mut [Diagnostic]) {
     let stacks = model
         .nodes
         .iter()
-        .map(|r| r.rows.as_slice())
-        .chain(model.networks.iter().map(|r| r.rows.as_slice()))
-        .chain(model.clusters.iter().map(|r| r.rows.as_slice()))
-        .chain(model.storage.iter().map(|r| r.rows.as_slice()))
-        .chain(model.services.iter().map(|r| r.rows.as_slice()))
-        .chain(model.alerts.iter().map(|r| r.rows.as_slice()))
-        .chain(model.backups.iter().map(|r| r.rows.as_slice()))
-        .chain(model.workflows.iter().map(|r| r.rows.as_slice()))
-        .chain(model.secrets.iter().map(|r| r.rows.as_slice()))
-        .chain(model.receivers.iter().map(|r| r.rows.as_slice()))
-        .chain(model.routes.iter().map(|r| r.rows.as_slice()))
+        .map(|r| &*r.rows)
+        .chain(model.networks.iter().map(|r| &*r.rows))
+        .chain(model.clusters.iter().map(|r| &*r.rows))
+        .chain(model.storage.iter().map(|r| &*r.rows))
+        .chain(model.services.iter().map(|r| &*r.rows))
+        .chain(model.alerts.iter().map(|r| &*r.rows))
+        .chain(model.backups.iter().map(|r| &*r.rows))
+        .chain(model.workflows.iter().map(|r| &*r.rows))
+        .chain(model.secrets.iter().map(|r| &*r.rows))
+        .chain(model.receivers.iter().map(|r| &*r.rows))
+        .chain(model.routes.iter().map(|r| &*r.rows))
         .filter(|rows| !rows.is_empty());
     let index = crate::eval::RowIndex::new(stacks);
     for diagnostic in diagnostics.iter_mut() {

@@ -59,7 +59,7 @@ pub struct Resource<T> {
     /// The loop iterations the block was expanded in, innermost first (for diagnostics about the
     /// rows they iterated over).
     #[serde(skip)]
-    pub rows: Vec<crate::eval::LoopRow>,
+    pub rows: std::sync::Arc<[crate::eval::LoopRow]>,
 }
 
 impl<T> Resource<T> {
