@@ -265,15 +265,20 @@ impl<'a> Evaluator<'a> {
             _ => Vec::new(),
         };
         let close = crate::diagnostics::did_you_mean(&field.name, has.iter().copied());
+        // Where the row spells the close name, for the quick fix renaming it there.
+        let close_key = close.and_then(|close| match &record.kind {
+            ValueKind::Record(fields) | ValueKind::Tagged(_, fields) => fields.get(close).map(|f| (close, f.key_span)),
+            _ => None,
+        });
         if others_have {
             let help = match close {
                 Some(close) => format!(
-                    "add `{} = …` to this row; it has `{close}`: is that `{}` misspelt?",
+                    "add `{} = …` to this row; it has `{close}`: is that a misspelling of `{}`?",
                     field.name, field.name
                 ),
                 None => format!("add `{} = …` to this row, as the other rows have", field.name),
             };
-            return Diagnostic::new(
+            let diagnostic = Diagnostic::new(
                 Code::E0302,
                 record.span,
                 format!("this row has no field `{}`, which the loop reads", field.name),
@@ -281,16 +286,28 @@ impl<'a> Evaluator<'a> {
             .with_primary_label(format!("no `{}` in this row", field.name))
             .with_label(field.span, format!("`{}.{}` is read here", iteration.var, field.name))
             .with_help(help);
+            return match close_key {
+                Some((close, key_span)) => diagnostic.with_suggestion(key_span, close, field.name.as_str()),
+                None => diagnostic,
+            };
         }
         let help = match close {
             Some(close) => format!("did you mean `{close}`?"),
             None if has.is_empty() => "read a field the row has".to_string(),
             None => format!("the row has {}", has.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
         };
-        Diagnostic::new(Code::E0303, field.span, format!("{} has no field `{}`", record.kind.type_name(), field.name))
-            .with_primary_label("no such field")
-            .with_label(record.span, "the row it is read from")
-            .with_help(help)
+        let diagnostic = Diagnostic::new(
+            Code::E0303,
+            field.span,
+            format!("{} has no field `{}`", record.kind.type_name(), field.name),
+        )
+        .with_primary_label("no such field")
+        .with_label(record.span, "the row it is read from")
+        .with_help(help);
+        match close {
+            Some(close) => diagnostic.with_suggestion(field.span, &field.name, close),
+            None => diagnostic,
+        }
     }
 }
 
