@@ -366,7 +366,8 @@ fn an_editor_session_over_stdio() {
     let labels: Vec<&str> =
         fields["items"].as_array().expect("items").iter().filter_map(|i| i["label"].as_str()).collect();
     // Every field of the kind the body does not set yet (`image`, under the cursor, is being
-    // written, and `needs = [service.d` is not finished), in the schema's order (the one definition of the fields), then `use`.
+    // written, and `needs = [service.d` is not finished), in the schema's order (the one definition of the fields), then `use`
+    // and `assert`.
     let schema = spec_compiler::model::kind_schema(spec_compiler::model::Kind::Service);
     let mut expected: Vec<&str> = schema["properties"]
         .as_object()
@@ -375,7 +376,7 @@ fn an_editor_session_over_stdio() {
         .map(String::as_str)
         .filter(|field| !["on", "replicas"].contains(field))
         .collect();
-    expected.push("use");
+    expected.extend(["use", "assert"]);
     assert_eq!(labels, expected);
     assert_eq!(&labels[..2], ["image", "args"]);
     assert_eq!(fields["items"][0]["detail"], "a string");

@@ -26,6 +26,7 @@ service db {
   ports { http = 8080/tcp }
   memory = 4GiB
   enabled = true
+  assert replicas >= 3 && !ready, "three"
   script = ''
     echo "#not a comment"
   ''
@@ -52,6 +53,10 @@ const expected = [
   ["8080/tcp", "constant.numeric.port.spec"],
   ["4GiB", "constant.numeric.unit.spec"],
   ["true", "constant.language.boolean.spec"],
+  ["assert", "keyword.control.spec"],
+  [">=", "keyword.operator.comparison.spec"],
+  ["&&", "keyword.operator.comparison.spec"],
+  ["!", "keyword.operator.comparison.spec"],
   ['    echo "#not a comment"', "string.quoted.other.raw.spec"],
 ];
 

@@ -201,6 +201,7 @@ fn hostile_estate(sources: &mut SourceMap) -> Model {
                 labels: IndexMap::from([("note".to_string(), spanned(hostile.to_string()))]),
             },
             presets: Vec::new(),
+            rows: Default::default(),
         })
         .collect();
     Model { alerts, ..Model::default() }

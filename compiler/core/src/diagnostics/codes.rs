@@ -2,6 +2,7 @@
 //!
 //! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
 //! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
+//! `0500–0599` assertions (a preset's, the stdlib's included, or the user's own),
 //! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
 //! secrets, networks, workflows), `1100–1199` the NixOS back end, `1200–1299` the Kubernetes back end,
 //! `1400–1499` the systemd back end, `1500–1599` the Prometheus back end, `9000–9999` compiler bugs. An `E`
@@ -104,6 +105,8 @@ codes! {
     E0406 "invalid-iterable"       Error   "`for` iterates over something that is not a list or a range",
     E0407 "evaluation-too-large"   Error   "evaluating the estate takes more steps than the limit",
     E0408 "built-string-too-long"  Error   "interpolation or `+` builds a string longer than the limit",
+    // Assertions (the stdlib's presets and the user's own).
+    E0501 "assertion-failed"       Error   "an `assert` condition is false: a preset refuses its parameters, or a value breaks a rule the estate states",
     // Checks over the estate's graph.
     E0601 "dependency-cycle"          Error   "services or workflow steps need each other in a cycle",
     E0602 "volume-elsewhere"          Error   "a service mounts storage that lives somewhere else",

@@ -92,14 +92,15 @@ impl<'a> Evaluator<'a> {
             ExprKind::Map(body) => ValueKind::Record(Box::new(self.body(body, None))),
             ExprKind::Tagged(tag, body) => ValueKind::Tagged(tag.name.clone(), Box::new(self.body(body, None))),
             ExprKind::Path(path) => return self.path(path, span),
+            ExprKind::Call(function, args) if function.name == "len" => return self.len(args, span),
             ExprKind::Call(function, args) => {
                 if function.name != "nix" {
                     self.report(suggest(
                         Diagnostic::new(Code::E0208, function.span, format!("unknown function `{}`", function.name))
                             .with_primary_label("no such function"),
                         &function.name,
-                        ["nix"],
-                        "the only function is `nix(\"…\")`, for raw Nix code",
+                        ["nix", "len"],
+                        "the functions are `nix(\"…\")`, for raw Nix code, and `len(list)`",
                     ));
                     return None;
                 }
@@ -132,9 +133,29 @@ impl<'a> Evaluator<'a> {
                     }
                 }
             }
+            ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), lhs, rhs) => {
+                return self.logical(*op, lhs, rhs, span);
+            }
             ExprKind::Binary(op, lhs, rhs) => {
                 let (lhs, rhs) = (self.expr(lhs)?, self.expr(rhs)?);
+                if op.compares() {
+                    return self.compare(*op, lhs, rhs, span);
+                }
                 return self.binary(*op, lhs, rhs, span);
+            }
+            ExprKind::Not(operand) => {
+                let value = self.expr(operand)?;
+                match value.kind {
+                    ValueKind::Bool(b) => ValueKind::Bool(!b),
+                    other => {
+                        self.report(
+                            Diagnostic::new(Code::E0403, span, format!("cannot apply `!` to {}", other.type_name()))
+                                .with_primary_label("`!` negates a boolean")
+                                .with_help("compare first, as in `!(replicas > 1)`"),
+                        );
+                        return None;
+                    }
+                }
             }
             ExprKind::Neg(operand) => {
                 let value = self.expr(operand)?;
@@ -221,7 +242,10 @@ impl<'a> Evaluator<'a> {
         let [first, rest @ ..] = path else { return None };
         if let Some(value) = self.lookup(&first.name, first.span) {
             let mut value = value?;
-            for field in rest {
+            // A loop variable bound to a row: what is read from it keeps the row's places.
+            let row = self.locals.iter().rposition(|(n, _)| *n == first.name).and_then(|at| self.row_bound_at(at));
+            let row_span = row.and_then(|iteration| iteration.row());
+            for (depth, field) in rest.iter().enumerate() {
                 let next = match &value.kind {
                     ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
                         record.get(field.name.as_str()).map(|f| f.value.clone())
@@ -230,6 +254,17 @@ impl<'a> Evaluator<'a> {
                 };
                 match next {
                     Some(next) => value = next,
+                    None if row.is_some()
+                        && row_span.is_some_and(|r| {
+                            r.file == value.span.file && r.start <= value.span.start && value.span.end <= r.end
+                        }) =>
+                    {
+                        let diagnostic = row.map(|iteration| self.missing_in_row(iteration, &value, field, depth == 0));
+                        if let Some(diagnostic) = diagnostic {
+                            self.report(diagnostic);
+                        }
+                        return None;
+                    }
                     None => {
                         self.report(
                             Diagnostic::new(
@@ -244,7 +279,13 @@ impl<'a> Evaluator<'a> {
                     }
                 }
             }
-            value.span = span;
+            if row_span.is_some() {
+                if let Some(reads) = &mut self.row_reads {
+                    reads.push(value.span);
+                }
+            } else {
+                value.span = span;
+            }
             return Some(value);
         }
         if rest.is_empty() {
@@ -340,6 +381,8 @@ impl<'a> Evaluator<'a> {
                 BinaryOp::Mul => a.checked_mul(b),
                 BinaryOp::Div => a.checked_div(b),
                 BinaryOp::Rem => a.checked_rem(b),
+                // Comparisons and `&&`/`||` are evaluated in `logic.rs`, never here.
+                _ => None,
             }
         };
         let unsigned = |a: u64, b: u64| -> Option<u64> {

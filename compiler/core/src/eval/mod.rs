@@ -11,11 +11,14 @@
 //! run over literal lists and ranges capped at [`expr::MAX_RANGE`] items; at most [`MAX_RESOURCES`]
 //! resources); nothing reads the environment or the clock; resources keep source order.
 
+mod assert;
 mod budget;
 mod expr;
+mod logic;
 mod overlay;
 mod preset;
 mod references;
+mod rows;
 pub mod value;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -28,6 +31,7 @@ use value::{Field, Record, Value, ValueKind, merge};
 
 pub use budget::MAX_STEPS;
 pub use expr::{MAX_EVAL_DEPTH, MAX_RANGE};
+pub use rows::{LoopRow, RowIndex, in_rows};
 
 /// The most resources one estate may expand to. A generated 100,000-service estate uses a fifth of
 /// it; the cap bounds the memory a `for` over `for` can ask for.
@@ -66,6 +70,9 @@ pub struct Resource {
     /// The presets the block uses, so a diagnostic about a field a preset brought can point at
     /// the `use` line.
     pub presets: Vec<PresetUse>,
+    /// The loop iterations the block was expanded in, innermost first, so a diagnostic about it
+    /// can name them.
+    pub rows: std::sync::Arc<[LoopRow]>,
 }
 
 /// A `use PRESET { … }` in a block: where it is written and the preset declaration it expands.
@@ -196,6 +203,16 @@ pub struct Evaluator<'a> {
     adding_from: Option<usize>,
     /// What the applied environment removed.
     removed: overlay::Removed,
+    /// While a preset's body is evaluated: the `use` line and the preset's name, where a failing
+    /// assertion of the preset is reported.
+    preset_in_use: Option<(Span, String)>,
+    /// The loop iterations being evaluated, outermost first.
+    iterations: Vec<rows::Iteration>,
+    /// While a block's name is evaluated: the places of the row values it reads, so a bad name a
+    /// row makes is reported at the row.
+    row_reads: Option<Vec<Span>>,
+    /// For resources whose name a row made: their index and that row value's place.
+    name_rows: FxHashMap<usize, Span>,
 }
 
 /// Evaluates the estate made of `trees`, applying the overlay `env` (its name, and where the name
@@ -226,6 +243,10 @@ pub fn evaluate(
         block_presets: Vec::new(),
         adding_from: None,
         removed: overlay::Removed::default(),
+        preset_in_use: None,
+        iterations: Vec::new(),
+        row_reads: None,
+        name_rows: FxHashMap::default(),
     };
     let mut envs: Vec<&ast::Env> = Vec::new();
     evaluator.collect(trees, &mut envs);
@@ -304,7 +325,10 @@ impl<'a> Evaluator<'a> {
     /// Keeps a diagnostic, unless [`crate::driver::MAX_REPEATS`] with its code were already kept
     /// at its place: a loop repeating one mistake thousands of times would otherwise spend its
     /// time and memory on diagnostics the driver drops (it notes how many there were).
-    fn report(&mut self, diagnostic: Diagnostic) {
+    fn report(&mut self, mut diagnostic: Diagnostic) {
+        if !self.iterations.is_empty() {
+            diagnostic = in_rows(diagnostic, &self.loop_rows());
+        }
         // Charged without a check: the next step notices an exhausted budget.
         self.steps = self.steps.saturating_add(budget::DIAGNOSTIC_STEPS);
         let repeats = self.repeats.entry((diagnostic.code, diagnostic.primary.span)).or_insert((0, 0));
@@ -494,6 +518,7 @@ impl<'a> Evaluator<'a> {
             match item {
                 Item::Block(block) => self.block(block),
                 Item::For(for_item) => self.for_item(for_item),
+                Item::Assert(assert) => self.assertion(assert),
                 Item::Let(decl) if !top_level => {
                     if let Some(value) = self.expr(&decl.value) {
                         self.locals.push((decl.name.name.clone(), value));
@@ -514,42 +539,6 @@ impl<'a> Evaluator<'a> {
             }
         }
         self.locals.truncate(locals_before);
-    }
-
-    fn for_item(&mut self, for_item: &'a ast::For) {
-        let Some(iterable) = self.expr(&for_item.iterable) else { return };
-        let ValueKind::List(elements) = iterable.kind else {
-            self.report(
-                Diagnostic::new(
-                    Code::E0406,
-                    iterable.span,
-                    format!("cannot iterate over {}", iterable.kind.type_name()),
-                )
-                .with_primary_label("not a list or a range")
-                .with_help("iterate over a list `[a, b]` or a range `1..=8`"),
-            );
-            return;
-        };
-        if elements.len() as i64 > MAX_RANGE {
-            self.report(
-                Diagnostic::new(
-                    Code::E0401,
-                    iterable.span,
-                    format!("list of {} items is larger than the limit of {MAX_RANGE}", elements.len()),
-                )
-                .with_primary_label("too many items")
-                .with_help("expand fewer items per loop"),
-            );
-            return;
-        }
-        for element in elements {
-            if self.too_many_reported || !self.spend(1, for_item.span) {
-                return;
-            }
-            self.locals.push((for_item.var.name.clone(), element));
-            self.items(&for_item.items, false);
-            self.locals.pop();
-        }
     }
 
     /// Evaluates a block or member name to a string.
@@ -591,10 +580,13 @@ impl<'a> Evaluator<'a> {
             }
             return;
         };
-        let Some((name, name_span)) = self.name(&block.name) else { return };
+        self.row_reads = (!self.iterations.is_empty()).then(Vec::new);
+        let named = self.name(&block.name);
+        let from_row = self.row_reads.take().and_then(|reads| reads.first().copied());
+        let Some((name, name_span)) = named else { return };
         let name = String::from(name);
         if !is_dns_label(&name) {
-            self.report(invalid_name(&name, name_span));
+            self.report(at_row(invalid_name(&name, name_span), from_row, name_span));
             self.dropped.insert((kind.as_str().to_string(), name));
             return;
         }
@@ -620,12 +612,24 @@ impl<'a> Evaluator<'a> {
         let presets = std::mem::take(&mut self.block_presets);
         let poisoned = self.poisoned || self.diagnostics.len() > reported_before;
         if let Some(first) = self.index.get(kind, &name) {
-            let diagnostic = self.duplicate_block(kind, &name, name_span, first);
+            let mut diagnostic = self.duplicate_block(kind, &name, name_span, first);
+            let made_twice = self.resources.get(first).is_some_and(|r| r.name_span == name_span);
+            if diagnostic.code != Code::E0222 && made_twice {
+                // A loop made the name twice: point at the row that made it first.
+                if let Some(row) = self.name_rows.get(&first).copied() {
+                    diagnostic = diagnostic.with_label(row, "the element that made it first");
+                }
+                diagnostic = at_row(diagnostic, from_row, name_span);
+            }
             self.report(diagnostic);
             return;
         }
+        if let Some(row) = from_row {
+            self.name_rows.insert(self.resources.len(), row);
+        }
         self.index.insert(kind, name.clone(), self.resources.len());
-        self.resources.push(Resource { kind, name, name_span, span: block.span, body, poisoned, presets });
+        let rows = self.loop_rows();
+        self.resources.push(Resource { kind, name, name_span, span: block.span, body, poisoned, presets, rows });
     }
 
     /// Evaluates a body to a record; `kind` is the block's kind when presets may be used.
@@ -667,6 +671,7 @@ impl<'a> Evaluator<'a> {
                         self.block_presets.push(PresetUse { at: *span, preset: declaration });
                     }
                 }
+                Entry::Assert(assert) => self.assertion(assert),
                 Entry::Param { .. } if self.in_preset.is_some() => {}
                 Entry::Param { span, .. } => {
                     self.report(
@@ -775,6 +780,15 @@ fn unknown_kind(kind: &ast::Ident) -> Diagnostic {
         candidates,
         "the kinds are node, network, cluster, storage, service, alert, backup, workflow and secret",
     )
+}
+
+/// `diagnostic` moved to the row value a name was built from (when it was), with the name's
+/// template as a secondary label.
+fn at_row(mut diagnostic: Diagnostic, row: Option<Span>, name: Span) -> Diagnostic {
+    let Some(row) = row else { return diagnostic };
+    let label = diagnostic.primary.message.replace("the value the name is built from".into());
+    diagnostic.primary.span = row;
+    diagnostic.with_label(name, label.unwrap_or_else(|| "the name is built here".into()))
 }
 
 fn invalid_name(name: &str, span: Span) -> Diagnostic {

@@ -125,7 +125,9 @@ impl<'a> Evaluator<'a> {
         }
         let saved = std::mem::replace(&mut self.locals, locals);
         self.in_preset = Some(decl.name.span);
+        self.preset_in_use = Some((span, key));
         let fields = self.body(&decl.body, None);
+        self.preset_in_use = None;
         self.in_preset = None;
         self.locals = saved;
         Some((fields, decl.span))

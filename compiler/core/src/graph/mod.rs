@@ -472,7 +472,31 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }
     at_uses(model, &mut diagnostics);
+    in_rows(model, &mut diagnostics);
     diagnostics
+}
+
+/// Adds to every diagnostic inside a loop's row the notes naming the iteration that row was for.
+fn in_rows(model: &Model, diagnostics: &mut [Diagnostic]) {
+    let stacks = model
+        .nodes
+        .iter()
+        .map(|r| &*r.rows)
+        .chain(model.networks.iter().map(|r| &*r.rows))
+        .chain(model.clusters.iter().map(|r| &*r.rows))
+        .chain(model.storage.iter().map(|r| &*r.rows))
+        .chain(model.services.iter().map(|r| &*r.rows))
+        .chain(model.alerts.iter().map(|r| &*r.rows))
+        .chain(model.backups.iter().map(|r| &*r.rows))
+        .chain(model.workflows.iter().map(|r| &*r.rows))
+        .chain(model.secrets.iter().map(|r| &*r.rows))
+        .chain(model.receivers.iter().map(|r| &*r.rows))
+        .chain(model.routes.iter().map(|r| &*r.rows))
+        .filter(|rows| !rows.is_empty());
+    let index = crate::eval::RowIndex::new(stacks);
+    for diagnostic in diagnostics.iter_mut() {
+        index.add_notes(diagnostic);
+    }
 }
 
 /// Moves every diagnostic that points inside a preset to the `use` line that brought it, with the

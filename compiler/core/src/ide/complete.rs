@@ -68,7 +68,7 @@ pub struct Completions {
 /// send them all on every `service.`.
 pub const MAX_NAMES: usize = 1000;
 
-const KEYWORDS: [&str; 5] = ["import", "let", "preset", "env", "for"];
+const KEYWORDS: [&str; 6] = ["import", "let", "preset", "env", "for", "assert"];
 
 /// Whether `c` can be part of a name.
 pub(super) fn is_word(c: char) -> bool {
@@ -266,6 +266,12 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
         .collect();
     if scope.path.is_empty() {
         items.push(item("use", ItemKind::Keyword, None, Some("merge a preset into this block".into())));
+        items.push(item(
+            "assert",
+            ItemKind::Keyword,
+            None,
+            Some("`assert COND, \"message\"`: a rule the block's values must meet".into()),
+        ));
     }
     Some(Completions { replace, items, incomplete: false })
 }
@@ -273,6 +279,42 @@ pub fn complete(world: &World<'_>, offset: u32) -> Option<Completions> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The completions at the end of `before` in the file `before` + `after`.
+    fn labels(before: &str, after: &str) -> Vec<String> {
+        use crate::source::{Origin, SourceFile, SourceMap};
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("main.spec", format!("{before}{after}"), Origin::User));
+        let analysis = crate::ide::analysis::Analysis::new(sources, &[file], Vec::new(), &[]);
+        let world = analysis.world(file).expect("a world");
+        complete(&world, before.len() as u32)
+            .map(|c| c.items.into_iter().map(|i| i.label).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn assert_is_offered_at_the_top_level_and_in_a_block() {
+        assert!(
+            labels(
+                "node a { os = nixos }
+ass",
+                "
+"
+            )
+            .contains(&"assert".to_string())
+        );
+        assert!(
+            labels(
+                "node a {
+  os = nixos
+  ass",
+                "
+}
+"
+            )
+            .contains(&"assert".to_string())
+        );
+    }
 
     #[test]
     fn the_value_key_is_the_word_before_the_open_equals() {

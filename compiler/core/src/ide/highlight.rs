@@ -44,6 +44,7 @@ pub fn highlights(world: &World<'_>, offset: u32) -> Vec<Highlight> {
                 stack.extend(env.assignments.iter().map(|a| &a.value));
                 items.extend(&env.items);
             }
+            Item::Assert(assert) => stack.extend([&assert.cond, &assert.message]),
             Item::Import(_) | Item::Error(_) => {}
         }
     }
@@ -66,7 +67,7 @@ pub fn highlights(world: &World<'_>, offset: u32) -> Vec<Highlight> {
                 stack.push(a);
                 stack.push(b);
             }
-            ExprKind::Neg(inner) => stack.push(inner),
+            ExprKind::Neg(inner) | ExprKind::Not(inner) => stack.push(inner),
             _ => {}
         }
     }
@@ -83,6 +84,7 @@ fn expressions<'a>(body: &'a crate::syntax::ast::Body, stack: &mut Vec<&'a Expr>
             Entry::Record { body, .. } | Entry::Member { body, .. } => expressions(body, stack),
             Entry::Use { args, .. } => expressions(args, stack),
             Entry::Param { default: Some(default), .. } => stack.push(default),
+            Entry::Assert(assert) => stack.extend([&assert.cond, &assert.message]),
             Entry::Param { .. } | Entry::Error(_) => {}
         }
     }

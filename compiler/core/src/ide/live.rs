@@ -221,6 +221,7 @@ pub fn item_span(item: &ast::Item) -> Span {
         ast::Item::For(i) => i.span,
         ast::Item::Block(i) => i.span,
         ast::Item::Preset(i) => i.span,
+        ast::Item::Assert(i) => i.span,
         ast::Item::Error(span) => *span,
     }
 }

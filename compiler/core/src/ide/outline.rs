@@ -123,7 +123,7 @@ fn symbols(text: &str, items: &[Item], out: &mut Vec<OutlineSymbol>) {
                     children,
                 }
             }
-            Item::Error(_) => continue,
+            Item::Assert(_) | Item::Error(_) => continue,
         };
         out.push(symbol);
     }

@@ -6,7 +6,7 @@
 //! node kind cannot be forgotten silently); nothing else changes and nothing is allocated.
 
 use crate::source::Span;
-use crate::syntax::ast::{Body, Entry, Expr, ExprKind, Ident, Item, Key, Name, StrPart};
+use crate::syntax::ast::{Assert, Body, Entry, Expr, ExprKind, Ident, Item, Key, Name, StrPart};
 
 /// Adds `delta` to both ends of `span` (offsets stay in `u32`: a caller moves only spans that
 /// stay inside the text). The empty span at offset 0 is the parser's placeholder for a node that
@@ -73,8 +73,15 @@ fn item(item: &mut Item, delta: i64) {
             body(&mut preset.body, delta);
             span(&mut preset.span, delta);
         }
+        Item::Assert(inner) => assert(inner, delta),
         Item::Error(error) => span(error, delta),
     }
+}
+
+fn assert(assert: &mut Assert, delta: i64) {
+    expr(&mut assert.cond, delta);
+    expr(&mut assert.message, delta);
+    span(&mut assert.span, delta);
 }
 
 fn ident(ident: &mut Ident, delta: i64) {
@@ -120,6 +127,7 @@ fn body(body: &mut Body, delta: i64) {
                 }
                 span(whole, delta);
             }
+            Entry::Assert(inner) => assert(inner, delta),
             Entry::Error(error) => span(error, delta),
         }
     }
@@ -150,7 +158,7 @@ fn expr(expr: &mut Expr, delta: i64) {
             self::expr(left, delta);
             self::expr(right, delta);
         }
-        ExprKind::Neg(inner) => self::expr(inner, delta),
+        ExprKind::Neg(inner) | ExprKind::Not(inner) => self::expr(inner, delta),
         ExprKind::RawStr(_)
         | ExprKind::Int(_)
         | ExprKind::Bool(_)

@@ -92,7 +92,7 @@ pub struct SemanticToken {
     pub declaration: bool,
 }
 
-const KEYWORDS: [&str; 8] = ["import", "let", "preset", "for", "in", "use", "param", "step"];
+const KEYWORDS: [&str; 9] = ["import", "let", "preset", "for", "in", "use", "param", "assert", "step"];
 
 /// The names a file binds with `let`, loops and preset parameters (their uses are variables).
 fn bound_names(file: &ast::File) -> (HashSet<&str>, HashSet<&str>) {
@@ -172,7 +172,7 @@ pub fn tokens(text: &str, file_id: FileId, file: &ast::File, range: Option<(u32,
             && matches!(next.kind, TokenKind::Ident | TokenKind::Str { .. })
             && !matches!(before.0, TokenKind::Dot)
             && matches!(class, Some(Class::Keyword | Class::Property))
-            && !matches!(word, "import" | "use" | "let" | "for" | "in" | "param");
+            && !matches!(word, "import" | "use" | "let" | "for" | "in" | "param" | "assert");
         if let Some(class) = class {
             out.push(SemanticToken { start: token.span.start, end: token.span.end, class, declaration });
         }
@@ -257,6 +257,15 @@ fn ident_class(
             | TokenKind::LParen
             | TokenKind::DotDot
             | TokenKind::DotDotEq
+            | TokenKind::EqEq
+            | TokenKind::NotEq
+            | TokenKind::Lt
+            | TokenKind::LtEq
+            | TokenKind::Gt
+            | TokenKind::GtEq
+            | TokenKind::AndAnd
+            | TokenKind::OrOr
+            | TokenKind::Bang
     );
     if next == TokenKind::Eq || (!in_value && matches!(next, TokenKind::LBrace | TokenKind::Ident)) {
         return Class::Property;
@@ -357,6 +366,18 @@ mod tests {
                 ("16", Number, false),
             ]
         );
+    }
+
+    #[test]
+    fn assertions_and_their_operators() {
+        use Class::*;
+        let text = "preset p for service {\n  param n = 3\n  assert n >= 3 && !ready, \"m\"\n}\n";
+        let found = classes(text);
+        let of = |word: &str| found.iter().find(|(w, _, _)| *w == word).map(|(_, class, _)| *class);
+        assert_eq!(of("assert"), Some(Keyword));
+        assert_eq!(found.iter().filter(|(w, class, _)| *w == "n" && *class == Parameter).count(), 2);
+        // A symbol after `!` (or `&&`, `>=`) is a value, not a field.
+        assert_eq!(of("ready"), Some(EnumMember));
     }
 
     #[test]

@@ -155,6 +155,10 @@ impl<'f> Walker<'f> {
         match item {
             Item::Import(_) | Item::Error(_) => {}
             Item::Let(decl) if self.wanted(decl.span) => self.expr(&decl.value),
+            Item::Assert(assert) if self.wanted(assert.span) => {
+                self.expr(&assert.cond);
+                self.expr(&assert.message);
+            }
             Item::For(decl) if self.wanted(decl.span) => {
                 self.expr(&decl.iterable);
                 self.items(&decl.items);
@@ -279,6 +283,12 @@ impl<'f> Walker<'f> {
                     self.expr(default);
                 }
             }
+            Entry::Assert(assert) => {
+                if self.wanted(assert.span) {
+                    self.expr(&assert.cond);
+                    self.expr(&assert.message);
+                }
+            }
             Entry::Error(_) => {}
         }
     }
@@ -317,7 +327,7 @@ impl<'f> Walker<'f> {
                 self.expr(left);
                 self.expr(right);
             }
-            ExprKind::Neg(inner) => self.expr(inner),
+            ExprKind::Neg(inner) | ExprKind::Not(inner) => self.expr(inner),
             ExprKind::RawStr(_)
             | ExprKind::Int(_)
             | ExprKind::Bool(_)

@@ -62,6 +62,10 @@ pub struct Resource<T> {
     /// The presets the block uses (for diagnostics about the fields they bring).
     #[serde(skip)]
     pub presets: Vec<crate::eval::PresetUse>,
+    /// The loop iterations the block was expanded in, innermost first (for diagnostics about the
+    /// rows they iterated over).
+    #[serde(skip)]
+    pub rows: std::sync::Arc<[crate::eval::LoopRow]>,
 }
 
 impl<T> Resource<T> {
@@ -140,6 +144,7 @@ fn typed<T: DeserializeOwned>(
             name_span: resource.name_span,
             spec,
             presets: resource.presets.clone(),
+            rows: resource.rows.clone(),
         }),
         Err(error) => {
             diagnostics.push(
@@ -194,7 +199,13 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
         let mut body = std::mem::take(&mut resource.body);
         let ok = checker.check_record(&mut body, resource.name_span);
         // A mistake in a field a preset brought is shown at the `use` line that brought it.
-        diagnostics.extend(checker.diagnostics.drain(..).map(|d| crate::eval::at_use(d, &resource.presets)));
+        // And one made inside a loop names the iteration.
+        diagnostics.extend(
+            checker
+                .diagnostics
+                .drain(..)
+                .map(|d| crate::eval::in_rows(crate::eval::at_use(d, &resource.presets), &resource.rows)),
+        );
         if !ok || resource.poisoned {
             continue;
         }

@@ -150,8 +150,21 @@ pub enum Item {
     Block(Block),
     /// `preset NAME for KIND { body }`
     Preset(Preset),
+    /// `assert cond, "message"` (at the top level or in a loop)
+    Assert(Assert),
     /// Text the parser could not read (already reported).
     Error(Span),
+}
+
+/// `assert cond, "message"`: a condition that must hold, and what to say when it does not.
+#[derive(Clone, Debug)]
+pub struct Assert {
+    /// The condition, a boolean expression.
+    pub cond: Expr,
+    /// The message, a string expression (it may interpolate).
+    pub message: Expr,
+    /// The whole assertion.
+    pub span: Span,
 }
 
 /// `import std.postgres`
@@ -329,6 +342,8 @@ pub enum Entry {
         /// The whole entry.
         span: Span,
     },
+    /// `assert cond, "message"` (boxed, so an assertion is no larger than a field).
+    Assert(Box<Assert>),
     /// `param name = default` (presets only).
     Param {
         /// The parameter.
@@ -373,9 +388,30 @@ pub enum BinaryOp {
     Div,
     /// `%`
     Rem,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `&&` (the right side is evaluated only when the left is `true`)
+    And,
+    /// `||` (the right side is evaluated only when the left is `false`)
+    Or,
 }
 
 impl BinaryOp {
+    /// Whether the operator compares two values (`==`, `!=`, `<`, `<=`, `>`, `>=`).
+    pub fn compares(self) -> bool {
+        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
+    }
+
     /// The operator as written.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -384,6 +420,14 @@ impl BinaryOp {
             BinaryOp::Mul => "*",
             BinaryOp::Div => "/",
             BinaryOp::Rem => "%",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::And => "&&",
+            BinaryOp::Or => "||",
         }
     }
 }
@@ -432,6 +476,8 @@ pub enum ExprKind {
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `-a`
     Neg(Box<Expr>),
+    /// `!a`
+    Not(Box<Expr>),
     /// `1..=8` (inclusive) or `0..8`.
     Range(Box<Expr>, Box<Expr>, bool),
     /// Text the parser could not read (already reported).

@@ -3,7 +3,7 @@
 //! The layout is decided line by line, from the lexer's tokens (so brackets and `#` inside strings
 //! count for nothing): each line is indented two spaces per open `{`, `[` or `(` (closing brackets
 //! at the start of a line dedent it); its tokens are re-printed with one space between them, none
-//! inside paths, ranges, calls and brackets and after a unary `-`; a trailing comment follows
+//! inside paths, ranges, calls and brackets and after a unary `-` or `!`; a trailing comment follows
 //! after two spaces; runs of blank lines become one, and the file ends with one line break. Line
 //! breaks stay where they are (they separate entries). Token text is printed as written, and lines
 //! inside a raw string are kept byte for byte, so no value changes.
@@ -133,6 +133,7 @@ fn spaced(out: &mut String, text: &str, tokens: &[(TokenKind, usize, usize)], li
             let tight = matches!(kind, Comma | RParen | RBracket | Dot | DotDot | DotDotEq)
                 || matches!(last, LParen | LBracket | Dot | DotDot | DotDotEq)
                 || unary_minus
+                || last == Bang
                 // A call keeps its name against its `(` when written so.
                 || (last == Ident && kind == LParen && last_end == start)
                 // An overlay's `+=` is one operator written as two tokens.
@@ -181,6 +182,15 @@ mod tests {
     fn an_overlays_append_stays_one_operator() {
         let text = "env prod {\n  service.api.args   +=   [\"-v\"]\n}\n";
         assert_eq!(layout(text), "env prod {\n  service.api.args += [\"-v\"]\n}\n");
+    }
+
+    #[test]
+    fn operators_are_spaced_and_negation_is_tight() {
+        let text = "assert ! ok&&a==-1||b<=2, \"m\"\nlet c = len( xs )>=3\n";
+        assert_eq!(
+            format_source(text).as_deref(),
+            Some("assert !ok && a == -1 || b <= 2, \"m\"\nlet c = len(xs) >= 3\n")
+        );
     }
 
     #[test]

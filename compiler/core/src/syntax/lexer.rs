@@ -92,6 +92,24 @@ pub enum TokenKind {
     Slash,
     /// `%`
     Percent,
+    /// `==`
+    EqEq,
+    /// `!=`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+    /// `&&`
+    AndAnd,
+    /// `||`
+    OrOr,
+    /// `!`
+    Bang,
     /// The end of the input.
     Eof,
 }
@@ -129,6 +147,15 @@ pub fn describe(kind: TokenKind) -> &'static str {
         TokenKind::Star => "`*`",
         TokenKind::Slash => "`/`",
         TokenKind::Percent => "`%`",
+        TokenKind::EqEq => "`==`",
+        TokenKind::NotEq => "`!=`",
+        TokenKind::Lt => "`<`",
+        TokenKind::LtEq => "`<=`",
+        TokenKind::Gt => "`>`",
+        TokenKind::GtEq => "`>=`",
+        TokenKind::AndAnd => "`&&`",
+        TokenKind::OrOr => "`||`",
+        TokenKind::Bang => "`!`",
         TokenKind::Eof => "the end of the file",
     }
 }
@@ -212,6 +239,7 @@ impl<'s> Lexer<'s> {
                 b':' if self.byte(start + 1) == Some(b':') => self.number(start),
                 b'"' => self.string(start),
                 b'\'' if self.byte(start + 1) == Some(b'\'') => self.raw_string(start),
+                b'=' | b'!' | b'<' | b'>' | b'&' | b'|' if self.is_operator(start) => self.operator(start),
                 _ => {
                     let punct = match c {
                         b'{' => Some(TokenKind::LBrace),
@@ -256,12 +284,53 @@ impl<'s> Lexer<'s> {
         }
     }
 
+    /// Reads the comparison or boolean operator at `start` (`==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`,
+    /// `||`, `!`), which [`Lexer::is_operator`] found there. A lone `=` is the plain token; a lone
+    /// `&` or `|` is reported (E0107) and read as `&&` or `||`.
+    fn operator(&mut self, start: usize) -> TokenKind {
+        let (kind, len) = self.operator_at(start).unwrap_or((TokenKind::Eq, 1));
+        let lone = len == 1 && matches!(kind, TokenKind::AndAnd | TokenKind::OrOr);
+        if lone {
+            let (written, meant) = if kind == TokenKind::AndAnd { ("&", "&&") } else { ("|", "||") };
+            let d = self.error(Code::E0107, start, start + 1, format!("unexpected character `{written}`"));
+            d.primary.message = Some("no token starts with this".into());
+            d.help = Some(format!("the boolean operator is written `{meant}`"));
+        }
+        self.pos = start + len;
+        kind
+    }
+
+    fn is_operator(&self, start: usize) -> bool {
+        self.operator_at(start).is_some()
+    }
+
+    /// The operator at `start` and its length.
+    fn operator_at(&self, start: usize) -> Option<(TokenKind, usize)> {
+        let next = self.byte(start + 1);
+        Some(match (self.byte(start)?, next) {
+            (b'=', Some(b'=')) => (TokenKind::EqEq, 2),
+            (b'!', Some(b'=')) => (TokenKind::NotEq, 2),
+            (b'!', _) => (TokenKind::Bang, 1),
+            (b'<', Some(b'=')) => (TokenKind::LtEq, 2),
+            (b'<', _) => (TokenKind::Lt, 1),
+            (b'>', Some(b'=')) => (TokenKind::GtEq, 2),
+            (b'>', _) => (TokenKind::Gt, 1),
+            (b'&', Some(b'&')) => (TokenKind::AndAnd, 2),
+            (b'|', Some(b'|')) => (TokenKind::OrOr, 2),
+            // A lone `&` or `|` is reported and read as the operator it almost is, so the parser
+            // does not report the rest of the line again.
+            (b'&', _) => (TokenKind::AndAnd, 1),
+            (b'|', _) => (TokenKind::OrOr, 1),
+            _ => return None,
+        })
+    }
+
     /// Reports one run of characters that cannot start a token, and skips it.
     fn invalid_characters(&mut self, start: usize) {
         let rest = self.src.get(start..self.end).unwrap_or("");
         let len: usize = rest
             .chars()
-            .take_while(|&c| !(c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || "{}[]()=,\"#".contains(c)))
+            .take_while(|&c| !(c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || "{}[]()=,\"#!<>".contains(c)))
             .map(char::len_utf8)
             .sum::<usize>()
             .max(1);

@@ -22,8 +22,72 @@ impl<'s> Parser<'s> {
         self.expr()
     }
 
-    /// `expr = sum (("..=" | "..") sum)?`
+    /// `expr = and ("||" and)*`
     pub(super) fn expr(&mut self) -> Option<Expr> {
+        let mut lhs = self.and()?;
+        while self.at(TokenKind::OrOr) && !self.token.newline_before {
+            self.bump();
+            let rhs = self.and()?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr { kind: ExprKind::Binary(BinaryOp::Or, Box::new(lhs), Box::new(rhs)), span };
+        }
+        Some(lhs)
+    }
+
+    /// `and = compare ("&&" compare)*`
+    fn and(&mut self) -> Option<Expr> {
+        let mut lhs = self.compare()?;
+        while self.at(TokenKind::AndAnd) && !self.token.newline_before {
+            self.bump();
+            let rhs = self.compare()?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr { kind: ExprKind::Binary(BinaryOp::And, Box::new(lhs), Box::new(rhs)), span };
+        }
+        Some(lhs)
+    }
+
+    /// `compare = range (("==" | "!=" | "<" | "<=" | ">" | ">=") range)?`: comparisons do not
+    /// chain (`a < b < c` is an error), as in Rust.
+    fn compare(&mut self) -> Option<Expr> {
+        let lhs = self.range()?;
+        let Some(op) = self.comparison() else { return Some(lhs) };
+        self.bump();
+        let rhs = self.range()?;
+        if let Some(again) = self.comparison() {
+            let at = self.token.span;
+            self.push(
+                Diagnostic::new(
+                    Code::E0101,
+                    at,
+                    format!("comparisons do not chain: `{}` after `{}`", again.as_str(), op.as_str()),
+                )
+                .with_primary_label("a second comparison")
+                .with_help("join two comparisons with `&&`, as in `a < b && b < c`"),
+            );
+            return None;
+        }
+        let span = lhs.span.to(rhs.span);
+        Some(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span })
+    }
+
+    /// The comparison operator at the current token, unless it starts a line.
+    fn comparison(&self) -> Option<BinaryOp> {
+        if self.token.newline_before {
+            return None;
+        }
+        Some(match self.token.kind {
+            TokenKind::EqEq => BinaryOp::Eq,
+            TokenKind::NotEq => BinaryOp::Ne,
+            TokenKind::Lt => BinaryOp::Lt,
+            TokenKind::LtEq => BinaryOp::Le,
+            TokenKind::Gt => BinaryOp::Gt,
+            TokenKind::GtEq => BinaryOp::Ge,
+            _ => return None,
+        })
+    }
+
+    /// `range = sum (("..=" | "..") sum)?`
+    fn range(&mut self) -> Option<Expr> {
         let start = self.sum()?;
         let inclusive = match self.token.kind {
             TokenKind::DotDotEq => true,
@@ -72,20 +136,23 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// `unary = "-" unary | primary`
+    /// `unary = ("-" | "!") unary | primary`
     fn unary(&mut self) -> Option<Expr> {
-        if self.at(TokenKind::Minus) {
-            let start = self.bump().span;
-            if !self.enter(start) {
-                return None;
-            }
-            let operand = self.unary();
-            self.depth -= 1;
-            let operand = operand?;
-            let span = start.to(operand.span);
-            return Some(Expr { kind: ExprKind::Neg(Box::new(operand)), span });
+        let negate = match self.token.kind {
+            TokenKind::Minus => true,
+            TokenKind::Bang => false,
+            _ => return self.primary(),
+        };
+        let start = self.bump().span;
+        if !self.enter(start) {
+            return None;
         }
-        self.primary()
+        let operand = self.unary();
+        self.depth -= 1;
+        let operand = Box::new(operand?);
+        let span = start.to(operand.span);
+        let kind = if negate { ExprKind::Neg(operand) } else { ExprKind::Not(operand) };
+        Some(Expr { kind, span })
     }
 
     /// `primary = literal | string | raw_string | "true" | "false" | list | map | "(" expr ")"
@@ -121,8 +188,10 @@ impl<'s> Parser<'s> {
             }
             TokenKind::LBracket => return self.list(),
             TokenKind::LBrace => {
+                // The whole `{ … }`, so a diagnostic about a record (a table's row) shows all of it.
                 let body = self.body()?;
-                ExprKind::Map(Box::new(body))
+                let span = body.span;
+                return Some(Expr { kind: ExprKind::Map(Box::new(body)), span });
             }
             TokenKind::LParen => {
                 self.bump();

@@ -121,8 +121,8 @@ fn pieces(src: &str, count: usize) -> Vec<usize> {
 
 /// The keywords that start a top-level declaration.
 const DECLARATION_KEYWORDS: &[&str] = &[
-    "import", "let", "env", "for", "preset", "node", "network", "cluster", "storage", "service", "alert", "backup",
-    "workflow", "secret",
+    "import", "let", "env", "for", "preset", "assert", "node", "network", "cluster", "storage", "service", "alert",
+    "backup", "workflow", "secret",
 ];
 
 struct Parser<'s> {
@@ -287,8 +287,12 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// Skips to where the next item can start: a line that begins with a name, outside brackets.
+    /// Skips to where the next item can start: a line that begins with a name, outside brackets
+    /// (the current token, when the failed item stopped right before such a line).
     fn recover_item(&mut self) {
+        if self.token.newline_before && self.at(TokenKind::Ident) && self.token.span.start > 0 {
+            return;
+        }
         loop {
             self.skip_balanced();
             if self.at(TokenKind::Eof) || (self.token.newline_before && self.at(TokenKind::Ident)) {
@@ -331,7 +335,7 @@ impl<'s> Parser<'s> {
         true
     }
 
-    /// `item = import | let | env | for | preset | block`
+    /// `item = import | let | env | for | preset | assert | block`
     fn item(&mut self) -> Option<Item> {
         self.unwinding = false;
         let start = self.token.span;
@@ -347,6 +351,10 @@ impl<'s> Parser<'s> {
             "env" => self.env(),
             "for" => self.for_item(),
             "preset" => self.preset(),
+            "assert" => {
+                self.bump();
+                self.assertion(start).map(Item::Assert)
+            }
             _ => self.block().map(Item::Block),
         };
         match item {
@@ -432,6 +440,38 @@ impl<'s> Parser<'s> {
         self.depth -= 1;
         self.close_brace(open);
         Some(Item::For(For { var, iterable, items, span: self.span_from(start) }))
+    }
+
+    /// `assert = "assert" expr "," expr`, after the keyword (at `start`): the condition, then the
+    /// message on the same line.
+    fn assertion(&mut self, start: Span) -> Option<Assert> {
+        let cond = self.expr()?;
+        if self.eat(TokenKind::Comma).is_none() {
+            if self.token.newline_before {
+                let at = self.span_from(start);
+                self.push(
+                    Diagnostic::new(Code::E0101, at, "expected `,` and the assertion's message")
+                        .with_primary_label("an assertion without a message")
+                        .with_help("say what must hold: `assert replicas >= 3, \"at least three replicas\"`"),
+                );
+            } else {
+                self.expected("`,` and the assertion's message");
+            }
+            return None;
+        }
+        if self.token.newline_before {
+            let at = self.span_from(start);
+            self.push(
+                Diagnostic::new(Code::E0101, at, "expected the assertion's message after `,`")
+                    .with_primary_label("no message on this line")
+                    .with_help(
+                        "write the message on the same line: `assert replicas >= 3, \"at least three replicas\"`",
+                    ),
+            );
+            return None;
+        }
+        let message = self.expr()?;
+        Some(Assert { cond, message, span: self.span_from(start) })
     }
 
     /// `preset = "preset" ident "for" ident body`
@@ -623,8 +663,8 @@ impl<'s> Parser<'s> {
         Some(Body { entries, span: self.span_from(open) })
     }
 
-    /// `entry = "use" ident ("." ident)* body? | "param" ident ("=" expr)? | key "=" expr
-    ///        | key body | key name body`
+    /// `entry = "use" ident ("." ident)* body? | "param" ident ("=" expr)? | assert
+    ///        | key "=" expr | key body | key name body`
     fn entry(&mut self) -> Option<Entry> {
         let start = self.token.span;
         if self.at_keyword("use") {
@@ -632,6 +672,17 @@ impl<'s> Parser<'s> {
             let preset = self.dotted("a preset such as `std.postgres`")?;
             let args = if self.at(TokenKind::LBrace) { self.body()? } else { Body::default() };
             return Some(Entry::Use { preset, args, span: self.span_from(start) });
+        }
+        if self.at_keyword("assert") {
+            let keyword = self.bump();
+            if !self.at(TokenKind::Eq) {
+                return self.assertion(start).map(|assert| Entry::Assert(Box::new(assert)));
+            }
+            // `assert = …`: a field that happens to be called `assert`.
+            let key = Key { name: self.atom_at(keyword.span), span: keyword.span, quoted: false };
+            let eq = self.bump().span;
+            let value = self.value_after(eq)?;
+            return Some(Entry::Field { key, value });
         }
         if self.at_keyword("param") {
             self.bump();
@@ -682,7 +733,7 @@ impl<'s> Parser<'s> {
 
 fn help_for_expected(what: &str) -> String {
     match what {
-        "a declaration" => "a file holds `import`, `let`, `env`, `for`, `preset` and blocks such as `service NAME { … }`".into(),
+        "a declaration" => "a file holds `import`, `let`, `env`, `for`, `preset`, `assert` and blocks such as `service NAME { … }`".into(),
         "a value" => "values are strings, numbers, durations, sizes, addresses, ports, lists `[…]`, maps `{…}` and references such as `service.db`".into(),
         "`,` or a new line between entries" => "separate entries with `,` or put each on its own line".into(),
         "`=`, `{` or a member name after the field name" => "write `field = value`, `field { … }` or `field NAME { … }`".into(),
