@@ -121,6 +121,13 @@ pub(crate) fn plan<'m>(
         universes: &universes,
         reported_down: ReportedDown::default(),
         exporting: model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect(),
+        probes: scrape::host_probes(index)
+            .map(|(_, probes)| probes)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|probe| probe.address.is_some())
+            .map(|probe| (probe.service.name.as_str(), probe))
+            .collect(),
     };
     let area = |name: String, cluster: Option<&'m str>| Area {
         name,
@@ -209,6 +216,8 @@ struct Planner<'m, 'u> {
     reported_down: ReportedDown,
     /// The services with `metrics`, whose names are the jobs the graph rules know (W0604).
     exporting: HashSet<&'m str>,
+    /// The health checks the blackbox exporter probes, by service.
+    probes: HashMap<&'m str, scrape::Probe<'m>>,
 }
 
 /// `ipfs-down` → `IpfsDown`.
@@ -442,6 +451,7 @@ impl<'m> Planner<'m, '_> {
             planned.names_unknown_job = self.names_unknown_job(&alert.value.expr.value, shapes);
             self.push(area.clone(), planned);
         }
+        self.probe_failed(service);
         let Some(metrics) = &service.spec.metrics else { return };
         if reported_down {
             return;
@@ -472,6 +482,41 @@ impl<'m> Planner<'m, '_> {
             (format!("up{{job={}}} == 0", promql_string(svc)), texts)
         });
         self.push(area, planned.map(|planned| Planned { owner, ..planned }));
+    }
+
+    /// `<Service>ProbeFailed` for a service whose HTTP health check the blackbox exporter probes
+    /// ([`scrape::host_probes`]): the probe's `probe_success` is 0.
+    fn probe_failed(&mut self, service: &'m Resource<Service>) {
+        let Some(probe) = self.probes.get(service.name.as_str()) else { return };
+        let (svc, node, instance) = (&service.name, probe.node.name.clone(), probe.instance.clone());
+        let (port, path) = (probe.port, probe.path.clone());
+        let span = service.spec.health.as_ref().map_or(service.name_span, |h| h.span);
+        let base = format!("{}ProbeFailed", camel(svc));
+        let planned = self.generated(base, Severity::Critical, &[("service", svc)], span, |_| {
+            let expr = format!(
+                "probe_success{{job={}, instance={}}} == 0",
+                promql_string(scrape::PROBE_JOB),
+                promql_string(&instance)
+            );
+            let texts = [
+                format!("Service {svc} fails its health check"),
+                format!(
+                    "The blackbox exporter's HTTP probe of service {svc} (port {port}, path {path}) has failed for 5m."
+                ),
+                format!(
+                    "On node {node}, look at the unit of {svc} (systemctl status, journalctl) and request port {port} \
+                     {path} by hand; Prometheus's Targets page for job {} shows the probe's last error.",
+                    scrape::PROBE_JOB
+                ),
+            ];
+            (expr, texts)
+        });
+        let owner: Vec<TargetLabels> = self
+            .universes
+            .get(&Evaluator::Hosts)
+            .map(|u| u.job(scrape::PROBE_JOB).filter(|t| t.instance.as_deref() == Some(&instance)).cloned().collect())
+            .unwrap_or_default();
+        self.push(format!("node-{node}"), planned.map(|planned| Planned { owner, ..planned }));
     }
 
     fn backup(&mut self, index: &Index<'m>, backup: &'m Resource<Backup>) {
