@@ -44,6 +44,12 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "alert_routing_on_a_cluster_generates_cleanly",
             workspace().join("specs/targets/kubernetes/alert_routing_on_a_cluster_generates_cleanly.spec"),
         ),
+        (
+            "slos_on_a_cluster_generate_a_prometheus_rule_with_recording_rules",
+            workspace().join(
+                "specs/targets/kubernetes/slos_on_a_cluster_generate_a_prometheus_rule_with_recording_rules.spec",
+            ),
+        ),
     ]
 }
 

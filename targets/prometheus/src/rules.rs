@@ -33,10 +33,14 @@ pub struct RuleGroup {
     pub rules: Vec<Rule>,
 }
 
-/// One alerting rule.
+/// One rule: an alerting rule, or a recording rule (an objective's error ratios).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rule {
-    /// The alert's name, unique in the estate (`IpfsDown`).
+    /// The series a recording rule records (`slo:error_ratio:rate1h`); `None` for an alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// The alert's name, unique in the estate (`IpfsDown`); empty for a recording rule.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub alert: String,
     /// The PromQL condition.
     pub expr: String,
@@ -45,7 +49,8 @@ pub struct Rule {
     pub pending_for: Option<String>,
     /// Labels (templates: text spec wrote is escaped).
     pub labels: IndexMap<String, String>,
-    /// `summary`, `description` and `runbook` (templates).
+    /// `summary`, `description` and `runbook` (templates); none for a recording rule.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub annotations: IndexMap<String, String>,
 }
 
@@ -83,6 +88,8 @@ pub(crate) struct Area<'m> {
     pub evaluator: Evaluator<'m>,
     /// Its alerts, in estate order.
     pub alerts: Vec<Planned>,
+    /// Its objectives' recording rules, alerts and tests, in estate order.
+    pub slos: Vec<crate::slo::SloRules>,
 }
 
 /// How long generated alerts' conditions must hold.
@@ -134,6 +141,7 @@ pub(crate) fn plan<'m>(
         cluster,
         evaluator: cluster.map_or(Evaluator::Hosts, Evaluator::Cluster),
         alerts: Vec::new(),
+        slos: Vec::new(),
     };
     planner.areas.insert("estate".into(), area("estate".into(), None));
     for node in &model.nodes {
@@ -175,8 +183,18 @@ pub(crate) fn plan<'m>(
     for workflow in &model.workflows {
         planner.workflow(index, workflow);
     }
+    for slo in &model.slos {
+        let only_names = planner.only_names;
+        let planned = crate::slo::plan(index, slo, &universes, &mut shapes, &mut |base| planner.unique(base));
+        if let Some((area, rules, mut found)) = planned {
+            planner.diagnostics.append(&mut found);
+            if let Some(area) = planner.areas.get_mut(&area).filter(|_| !only_names) {
+                area.slos.push(rules);
+            }
+        }
+    }
     let diagnostics = planner.diagnostics;
-    let areas = planner.areas.into_values().filter(|a| !a.alerts.is_empty()).collect();
+    let areas = planner.areas.into_values().filter(|a| !a.alerts.is_empty() || !a.slos.is_empty()).collect();
     (areas, universes, diagnostics)
 }
 
@@ -221,7 +239,7 @@ struct Planner<'m, 'u> {
 }
 
 /// `ipfs-down` → `IpfsDown`.
-fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     name.split(['-', '_'])
         .flat_map(|part| {
             let mut chars = part.chars();
@@ -230,7 +248,7 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
-fn severity(severity: Severity) -> &'static str {
+pub(crate) fn severity(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "critical",
         Severity::Warning => "warning",
@@ -340,6 +358,7 @@ impl<'m> Planner<'m, '_> {
         );
         Planned {
             rule: Rule {
+                record: None,
                 alert: alert_name,
                 expr: alert.expr.value.clone(),
                 pending_for: alert.pending_for.as_ref().map(|d| format_duration(d.value.0)),
@@ -386,6 +405,7 @@ impl<'m> Planner<'m, '_> {
         ]);
         Some(Planned {
             rule: Rule {
+                record: None,
                 alert,
                 expr,
                 pending_for: Some(format_duration(GENERATED_FOR_MS)),

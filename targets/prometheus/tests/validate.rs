@@ -98,6 +98,10 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
         ("tour", workspace().join("examples/tour/main.spec")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
+        (
+            "slos",
+            workspace().join("specs/targets/prometheus/slos_generate_recording_rules_and_tested_burn_rate_alerts.spec"),
+        ),
     ];
     for (name, estate) in estates {
         let (files, codes) = build(&estate);

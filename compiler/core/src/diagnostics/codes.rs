@@ -141,6 +141,9 @@ codes! {
     W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
     W0607 "routes-unread"             Warning "the estate routes alerts, but no Alertmanager spec configures reads the routes",
     W0606 "route-label-unknown"       Warning "a route matches a label value that no alert carries",
+    E0645 "slo-objective"             Error   "an objective is not a percentage below 100% that burn-rate alerts can be written for",
+    E0646 "slo-indicator"             Error   "an objective names no indicator, two, or one that is not a counter selector",
+    E0647 "slo-window"                Error   "an objective's window is shorter than its longest burn-rate window",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

@@ -29,6 +29,7 @@ fn vertex_style(vertex: Vertex) -> (&'static str, &'static str) {
             Kind::Secret => ("note", "#eeeeee"),
             Kind::Receiver => ("invhouse", "#f5d5d5"),
             Kind::Route => ("rarrow", "#f5d5d5"),
+            Kind::Slo => ("octagon", "#fff2cc"),
         },
         Vertex::Step { .. } => ("ellipse", "#fef5e7"),
     }
@@ -80,7 +81,7 @@ impl EstateGraph<'_> {
                 placed(&self.storage(&source.name)?.spec.on.0)
             }
             Vertex::Resource {
-                kind: Kind::Network | Kind::Alert | Kind::Secret | Kind::Receiver | Kind::Route,
+                kind: Kind::Network | Kind::Alert | Kind::Secret | Kind::Receiver | Kind::Route | Kind::Slo,
                 ..
             } => None,
         }

@@ -48,6 +48,7 @@ kinds! {
     Secret "secret" "secrets",
     Receiver "receiver" "receivers",
     Route "route" "routes",
+    Slo "slo" "slos",
 }
 
 impl std::fmt::Display for Kind {

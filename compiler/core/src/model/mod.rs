@@ -19,6 +19,7 @@ pub mod namespace;
 pub mod reach;
 pub mod routing;
 pub mod shape;
+pub mod slo;
 pub mod types;
 
 use std::sync::OnceLock;
@@ -37,6 +38,7 @@ pub use kind::Kind;
 pub use kinds::*;
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
 pub use routing::{Receiver, Route};
+pub use slo::Slo;
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -92,6 +94,9 @@ pub struct Model {
     /// Which alerts go to which receiver, tried in order.
     #[serde(default)]
     pub routes: Vec<Resource<Route>>,
+    /// Service level objectives.
+    #[serde(default)]
+    pub slos: Vec<Resource<Slo>>,
 }
 
 /// The JSON Schema of one kind (generated once).
@@ -107,7 +112,7 @@ pub fn kind_schema(kind: Kind) -> &'static Json {
         };
     }
     cached!(Node => Node, Network => Network, Cluster => Cluster, Storage => Storage, Service => Service,
-        Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route)
+        Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route, Slo => Slo)
 }
 
 /// The JSON Schema of the whole model, printed by `spec schema`.
@@ -190,6 +195,7 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
             Kind::Secret => model.secrets.extend(typed(&resource, &body, d)),
             Kind::Receiver => model.receivers.extend(typed(&resource, &body, d)),
             Kind::Route => model.routes.extend(typed(&resource, &body, d)),
+            Kind::Slo => model.slos.extend(typed(&resource, &body, d)),
         }
     }
     (model, diagnostics)
@@ -209,6 +215,7 @@ impl Model {
         self.secrets.append(&mut other.secrets);
         self.receivers.append(&mut other.receivers);
         self.routes.append(&mut other.routes);
+        self.slos.append(&mut other.slos);
     }
 }
 

@@ -156,7 +156,7 @@ pub fn kind_shapes(kind: Kind) -> &'static Shapes<'static> {
             }
         };
     }
-    cached!(Node, Network, Cluster, Storage, Service, Alert, Backup, Workflow, Secret, Receiver, Route)
+    cached!(Node, Network, Cluster, Storage, Service, Alert, Backup, Workflow, Secret, Receiver, Route, Slo)
 }
 
 static NULL: Json = Json::Null;
