@@ -274,8 +274,8 @@ fn evaluate(file: &Path, expression: &str) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("JSON")
 }
 
-/// The scrape configuration the Prometheus node's module evaluates to passes `promtool check
-/// config`, and the health probes go through the blackbox exporter: each target's URL becomes the
+/// The scrape configuration the Prometheus node's module evaluates to (global intervals and
+/// scrape jobs) passes `promtool check config`, and the health probes go through the blackbox exporter: each target's URL becomes the
 /// exporter's `target` parameter, the exporter's address the one scraped, with `instance` the
 /// `<node>:<port>` the `ProbeFailed` alerts select.
 #[test]
@@ -288,9 +288,13 @@ fn the_scrape_configuration_passes_promtool_and_probes_go_through_the_exporter()
         .join("specs/targets/nixos/health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly.spec");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-scrape-config");
     materialise(&dir, &generate(&case));
-    let scrape = evaluate(&dir.join("out/nixos/mon1/default.nix"), "m.services.prometheus.scrapeConfigs");
+    let mon1 = dir.join("out/nixos/mon1/default.nix");
+    let scrape = evaluate(&mon1, "m.services.prometheus.scrapeConfigs");
+    let global = evaluate(&mon1, "m.services.prometheus.globalConfig");
+    assert_eq!(global["scrape_interval"], "1m", "std.prometheus sets the global intervals: {global}");
     let config = dir.join("prometheus.yml");
-    std::fs::write(&config, serde_json::json!({ "scrape_configs": scrape }).to_string()).expect("write");
+    let written = serde_json::json!({ "global": global, "scrape_configs": scrape });
+    std::fs::write(&config, written.to_string()).expect("write");
     let output = Command::new("promtool").args(["check", "config"]).arg(&config).output().expect("runs");
     assert!(
         output.status.success(),
