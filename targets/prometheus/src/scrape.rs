@@ -19,7 +19,10 @@
 //!   `health = http { … }` on a NixOS node, its URL passed to the exporter as the `target`
 //!   parameter and its `instance` labelled `<node>:<port>` (the health port), so the generated
 //!   `ProbeFailed` alert selects the probe as it selects a scrape. The job's name holds `_`, which
-//!   no service name (a DNS label) does, so it never clashes with a service's job.
+//!   no service name (a DNS label) does, so it never clashes with a service's job. A cluster's
+//!   blackbox exporter (`std.blackbox` placed there) probes the HTTP health checks of the services
+//!   the generic chart runs on it, through a ServiceMonitor of the exporter's release with one
+//!   endpoint per probe, labelled `instance = "<service>.<namespace>:<port>"` ([`cluster_probes`]).
 //!
 //! Invariant: a service's targets are listed in its area's universe and nowhere else, so routing
 //! an alert by its selectors sends it to the one Prometheus that scrapes what it selects.
@@ -170,6 +173,61 @@ pub fn host_probes<'m>(index: &Index<'m>) -> Option<(Prober<'m>, Vec<Probe<'m>>)
     Some((prober, probes))
 }
 
+/// One probed health check on a cluster: a service of the generic chart with `health = http`,
+/// probed by the cluster's blackbox exporter at its Service's DNS name.
+#[derive(Clone, Debug)]
+pub struct ClusterProbe<'m> {
+    /// The service.
+    pub service: &'m Resource<Service>,
+    /// The health check's port.
+    pub port: u16,
+    /// The request path.
+    pub path: String,
+    /// The URL the exporter requests: `http://<service>.<namespace>.svc.cluster.local:<port><path>`.
+    pub url: String,
+    /// The `instance` label the ServiceMonitor sets: `<service>.<namespace>:<port>`.
+    pub instance: String,
+}
+
+/// Each cluster's blackbox exporter (the first service on it enabling the exporter, whose
+/// metrics port the probes are requested on) and the HTTP health checks of the services the
+/// generic chart runs there (a chart brings its own probes), by cluster name, in estate order.
+pub fn cluster_probes<'m>(index: &Index<'m>) -> Vec<(&'m str, &'m Resource<Service>, Vec<ClusterProbe<'m>>)> {
+    let model = index.model;
+    let on_cluster = |service: &'m Resource<Service>| service.spec.on.kind == Kind::Cluster.as_str();
+    let mut found = Vec::new();
+    for cluster in &model.clusters {
+        let prober = model.services.iter().filter(|s| on_cluster(s) && s.spec.on.name == cluster.name).find(|s| {
+            runs_blackbox(s)
+                && s.spec.metrics.as_ref().is_some_and(|m| s.spec.ports.contains_key(m.value.port.value.0.as_str()))
+        });
+        let Some(prober) = prober else { continue };
+        let namespaces = cluster.spec.namespaces(cluster.name_span);
+        let probes = model
+            .services
+            .iter()
+            .filter(|s| on_cluster(s) && s.spec.on.name == cluster.name && s.spec.helm.is_none())
+            .filter_map(|service| {
+                let Health::Http { port, path } = &service.spec.health.as_ref()?.value else { return None };
+                let port = service.spec.ports.get(port.value.0.as_str())?.value.number;
+                let chosen = cluster.spec.namespace_of(service.spec.namespace.as_ref()).unwrap_or(0);
+                let namespace = namespaces.get(chosen).map_or("default", |n| n.name);
+                let path = if path.starts_with('/') { path.clone() } else { format!("/{path}") };
+                let host = format!("{}.{namespace}", service.name);
+                Some(ClusterProbe {
+                    service,
+                    port,
+                    url: format!("http://{host}.svc.cluster.local:{port}{path}"),
+                    path,
+                    instance: format!("{host}:{port}"),
+                })
+            })
+            .collect();
+        found.push((cluster.name.as_str(), prober, probes));
+    }
+    found
+}
+
 /// The `instance` label of a host target.
 pub fn host_instance(node: &str, port: u16) -> String {
     format!("{node}:{port}")
@@ -274,6 +332,14 @@ pub fn universes<'m>(index: &Index<'m>) -> IndexMap<Evaluator<'m>, Universe> {
         let Some(port) = service.spec.ports.get(metrics.value.port.value.0.as_str()) else { continue };
         if let Some(universe) = universes.get_mut(&Evaluator::Cluster(&service.spec.on.name)) {
             universe.push(TargetLabels { job: service.name.clone(), instance: None, port: port.value.number });
+        }
+    }
+    for (cluster, _, probes) in cluster_probes(index) {
+        if let Some(universe) = universes.get_mut(&Evaluator::Cluster(cluster)) {
+            for probe in probes {
+                let target = TargetLabels { job: PROBE_JOB.into(), instance: Some(probe.instance), port: probe.port };
+                universe.push(target);
+            }
         }
     }
     universes
