@@ -560,12 +560,9 @@ impl<'m> Planner<'m, '_> {
             ];
             (expr, texts)
         });
-        let evaluator = if on.kind == Kind::Cluster.as_str() { Evaluator::Cluster(&on.name) } else { Evaluator::Hosts };
-        let owner: Vec<TargetLabels> = self
-            .universes
-            .get(&evaluator)
-            .map(|u| u.job(scrape::PROBE_JOB).filter(|t| t.instance.as_deref() == Some(&instance)).cloned().collect())
-            .unwrap_or_default();
+        // The probe's own target, as its Prometheus scrapes it (built, not searched for: one lookup
+        // per probe would make the plan quadratic in the probes).
+        let owner = vec![TargetLabels { job: scrape::PROBE_JOB.into(), instance: Some(instance), port }];
         self.push(Self::area_of(on), planned.map(|planned| Planned { owner, ..planned }));
     }
 

@@ -194,19 +194,33 @@ pub struct ClusterProbe<'m> {
 /// generic chart runs there (a chart brings its own probes), by cluster name, in estate order.
 pub fn cluster_probes<'m>(index: &Index<'m>) -> Vec<(&'m str, &'m Resource<Service>, Vec<ClusterProbe<'m>>)> {
     let model = index.model;
-    let on_cluster = |service: &'m Resource<Service>| service.spec.on.kind == Kind::Cluster.as_str();
+    // One pass over the services, grouped by cluster: the first exporter, then the checks.
+    let mut probers: HashMap<&str, &'m Resource<Service>> = HashMap::new();
+    let mut checked: HashMap<&str, Vec<&'m Resource<Service>>> = HashMap::new();
+    for service in model.services.iter().filter(|s| s.spec.on.kind == Kind::Cluster.as_str()) {
+        let cluster = service.spec.on.name.as_str();
+        let exports = service
+            .spec
+            .metrics
+            .as_ref()
+            .is_some_and(|m| service.spec.ports.contains_key(m.value.port.value.0.as_str()));
+        if runs_blackbox(service) && exports {
+            probers.entry(cluster).or_insert(service);
+        }
+        if service.spec.helm.is_none()
+            && matches!(service.spec.health.as_ref().map(|h| &h.value), Some(Health::Http { .. }))
+        {
+            checked.entry(cluster).or_default().push(service);
+        }
+    }
     let mut found = Vec::new();
     for cluster in &model.clusters {
-        let prober = model.services.iter().filter(|s| on_cluster(s) && s.spec.on.name == cluster.name).find(|s| {
-            runs_blackbox(s)
-                && s.spec.metrics.as_ref().is_some_and(|m| s.spec.ports.contains_key(m.value.port.value.0.as_str()))
-        });
-        let Some(prober) = prober else { continue };
+        let Some(prober) = probers.get(cluster.name.as_str()) else { continue };
         let namespaces = cluster.spec.namespaces(cluster.name_span);
-        let probes = model
-            .services
-            .iter()
-            .filter(|s| on_cluster(s) && s.spec.on.name == cluster.name && s.spec.helm.is_none())
+        let probes = checked
+            .get(cluster.name.as_str())
+            .into_iter()
+            .flatten()
             .filter_map(|service| {
                 let Health::Http { port, path } = &service.spec.health.as_ref()?.value else { return None };
                 let port = service.spec.ports.get(port.value.0.as_str())?.value.number;
@@ -223,7 +237,7 @@ pub fn cluster_probes<'m>(index: &Index<'m>) -> Vec<(&'m str, &'m Resource<Servi
                 })
             })
             .collect();
-        found.push((cluster.name.as_str(), prober, probes));
+        found.push((cluster.name.as_str(), *prober, probes));
     }
     found
 }

@@ -71,8 +71,13 @@ pub(super) const KEEPALIVE_SECONDS: u16 = 25;
 /// The backups replicated to each node, by the receiving node's name.
 type Replicas<'a> = BTreeMap<&'a str, Vec<&'a Resource<Backup>>>;
 
-/// The blackbox exporter and the health checks it probes, when a NixOS node runs one.
-type Probes<'a> = Option<(spec_target_prometheus::scrape::Prober<'a>, Vec<spec_target_prometheus::scrape::Probe<'a>>)>;
+/// The blackbox exporter and the health checks it probes (in estate order, and by service), when
+/// a NixOS node runs one.
+type Probes<'a> = Option<(
+    spec_target_prometheus::scrape::Prober<'a>,
+    Vec<spec_target_prometheus::scrape::Probe<'a>>,
+    std::collections::HashMap<&'a str, usize>,
+)>;
 
 /// Lowering state for one node.
 struct NodeModule<'a> {
@@ -207,7 +212,10 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
     let header = context.header("#");
     let index = Index::new(model);
     let scrapers = scraping_nodes(model, &index);
-    let probes = spec_target_prometheus::scrape::host_probes(&index);
+    let probes = spec_target_prometheus::scrape::host_probes(&index).map(|(prober, probes)| {
+        let by_service = probes.iter().enumerate().map(|(i, p)| (p.service.name.as_str(), i)).collect();
+        (prober, probes, by_service)
+    });
     let (reach, _) = derive(model);
     let replicas = replication::replicas_by_node(model);
     // Each node's module is lowered on its own, so the nodes are split over the cores; the parts

@@ -103,7 +103,7 @@ impl<'a> NodeModule<'a> {
     /// The scrape job of the health probes, on the server's node: one static target per health
     /// check the exporter reaches, relabelled through the exporter.
     fn probe_job(&self) -> Option<Nix> {
-        let (prober, probes) = self.probes.as_ref()?;
+        let (prober, probes, _) = self.probes.as_ref()?;
         let exporter = if prober.node.name == self.node.name {
             Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
         } else {
@@ -157,8 +157,8 @@ impl<'a> NodeModule<'a> {
     /// then opened on the mesh and published on the node's address, as a remotely scraped metrics
     /// port is); W1104 at the health check when this node has no address to probe it at.
     pub(super) fn probed_remotely(&mut self, service: &Resource<Service>) -> Option<u16> {
-        let (prober, probes) = self.probes.as_ref()?;
-        let probe = probes.iter().find(|p| p.service.name == service.name)?;
+        let (prober, probes, by_service) = self.probes.as_ref()?;
+        let probe = &probes[*by_service.get(service.name.as_str())?];
         if prober.node.name == self.node.name {
             return None;
         }
