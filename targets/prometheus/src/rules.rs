@@ -18,6 +18,8 @@ use spec_compiler::source::Span;
 use spec_compiler::target::Index;
 
 use crate::down;
+
+mod probes;
 use crate::escape::{promql_string, regex_literal, template_text};
 use crate::scrape::{self, Evaluator, NODE_EXPORTER_PORT, NODE_JOB, TargetLabels, Universe, host_instance};
 
@@ -128,7 +130,7 @@ pub(crate) fn plan<'m>(
         universes: &universes,
         reported_down: ReportedDown::default(),
         exporting: model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect(),
-        probes: probed(index),
+        probes: probes::probed(index),
     };
     let area = |name: String, cluster: Option<&'m str>| Area {
         name,
@@ -229,37 +231,7 @@ struct Planner<'m, 'u> {
     /// The services with `metrics`, whose names are the jobs the graph rules know (W0604).
     exporting: HashSet<&'m str>,
     /// The health checks a blackbox exporter probes, by service.
-    probes: HashMap<&'m str, Probed<'m>>,
-}
-
-/// A probed health check, as its alert needs it.
-struct Probed<'m> {
-    /// Where the service runs: its node or cluster.
-    on: &'m PlacementRef,
-    instance: String,
-    port: u16,
-    path: String,
-}
-
-/// Every probed health check: the hosts' blackbox exporter's (those it reaches) and each
-/// cluster's ([`scrape::host_probes`], [`scrape::cluster_probes`]).
-fn probed<'m>(index: &Index<'m>) -> HashMap<&'m str, Probed<'m>> {
-    let hosts = scrape::host_probes(index).map(|(_, probes)| probes).unwrap_or_default();
-    let mut probed: HashMap<&'m str, Probed<'m>> = hosts
-        .into_iter()
-        .filter(|probe| probe.address.is_some())
-        .map(|p| {
-            let (on, instance, port, path) = (&p.service.spec.on.value, p.instance, p.port, p.path);
-            (p.service.name.as_str(), Probed { on, instance, port, path })
-        })
-        .collect();
-    for (_, _, probes) in scrape::cluster_probes(index) {
-        for p in probes {
-            let (on, instance, port, path) = (&p.service.spec.on.value, p.instance, p.port, p.path);
-            probed.insert(p.service.name.as_str(), Probed { on, instance, port, path });
-        }
-    }
-    probed
+    probes: HashMap<&'m str, probes::Probed<'m>>,
 }
 
 /// `ipfs-down` → `IpfsDown`.
@@ -526,44 +498,6 @@ impl<'m> Planner<'m, '_> {
             (format!("up{{job={}}} == 0", promql_string(svc)), texts)
         });
         self.push(area, planned.map(|planned| Planned { owner, ..planned }));
-    }
-
-    /// `<Service>ProbeFailed` for a service whose HTTP health check the blackbox exporter probes
-    /// ([`scrape::host_probes`]): the probe's `probe_success` is 0.
-    fn probe_failed(&mut self, service: &'m Resource<Service>) {
-        let Some(probe) = self.probes.get(service.name.as_str()) else { return };
-        let (svc, on, instance) = (&service.name, probe.on, probe.instance.clone());
-        let (port, path) = (probe.port, probe.path.clone());
-        let look = if on.kind == Kind::Cluster.as_str() {
-            format!("On cluster {}, look at the pods of {svc} (kubectl describe, kubectl logs)", on.name)
-        } else {
-            format!("On node {}, look at the unit of {svc} (systemctl status, journalctl)", on.name)
-        };
-        let span = service.spec.health.as_ref().map_or(service.name_span, |h| h.span);
-        let base = format!("{}ProbeFailed", camel(svc));
-        let planned = self.generated(base, Severity::Critical, &[("service", svc)], span, |_| {
-            let expr = format!(
-                "probe_success{{job={}, instance={}}} == 0",
-                promql_string(scrape::PROBE_JOB),
-                promql_string(&instance)
-            );
-            let texts = [
-                format!("Service {svc} fails its health check"),
-                format!(
-                    "The blackbox exporter's HTTP probe of service {svc} (port {port}, path {path}) has failed for 5m."
-                ),
-                format!(
-                    "{look} and request port {port} {path} by hand; Prometheus's Targets page for job {} shows the \
-                     probe's last error.",
-                    scrape::PROBE_JOB
-                ),
-            ];
-            (expr, texts)
-        });
-        // The probe's own target, as its Prometheus scrapes it (built, not searched for: one lookup
-        // per probe would make the plan quadratic in the probes).
-        let owner = vec![TargetLabels { job: scrape::PROBE_JOB.into(), instance: Some(instance), port }];
-        self.push(Self::area_of(on), planned.map(|planned| Planned { owner, ..planned }));
     }
 
     fn backup(&mut self, index: &Index<'m>, backup: &'m Resource<Backup>) {
