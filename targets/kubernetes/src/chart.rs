@@ -18,6 +18,8 @@
 //! - `replicas {}`: the service's `replicas`.
 //! - `service_type {}`: `LoadBalancer` when the service exposes a port beyond the cluster, else
 //!   `ClusterIP`; a port exposed to a network is E1205 (the type alone would admit everyone).
+//! - `release {}`: the release's name, which is the service's: where a chart's ServiceMonitor
+//!   relabelling is not a template, the preset sets the scrape job to the service's name with it.
 //! - `pick { by = "…", from { KEY = value … } }`: the value under the key `by` names (a preset maps its
 //!   `version` to an image tag this way); a key with no entry is refused (E1206).
 //! - `lines { each = [...], line = "… {} …" }`: one line per item with `{}` replaced by it, or no
@@ -251,6 +253,7 @@ impl super::Lowering<'_, '_> {
                 }
                 Ok(Some(json!(if outside { "LoadBalancer" } else { "ClusterIP" })))
             }
+            "release" => Ok(Some(json!(service.name))),
             "replicas" => {
                 taken.replicas = true;
                 Ok(Some(json!(spec.replicas())))
@@ -355,7 +358,7 @@ impl super::Lowering<'_, '_> {
                     key,
                     span,
                     "Helm values are plain data; the tagged records a chart payload takes are `resources {}`, `env {}`, \
-                     `volume { path }`, `replicas {}`, `service_type {}`, `pick { by, from }` and `lines { each, line }`",
+                     `volume { path }`, `replicas {}`, `service_type {}`, `release {}`, `pick { by, from }` and `lines { each, line }`",
                 );
                 Err(Refused)
             }

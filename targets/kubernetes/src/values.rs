@@ -231,6 +231,9 @@ impl super::Lowering<'_, '_> {
                 }),
             );
         }
+        if let Some(monitor) = self.probes_monitor(service) {
+            monitors.insert("probes".to_string(), monitor);
+        }
         let container = Container {
             image: Image { repository, tag },
             args: spec.args.iter().map(|a| a.value.clone()).collect(),
@@ -270,6 +273,44 @@ impl super::Lowering<'_, '_> {
         }
         let members = network.spec.members.value.iter().filter_map(|m| self.index.node(&m.name));
         members.filter_map(|node| node.spec.address.as_ref()).map(|a| host_range(a.value.0)).collect()
+    }
+
+    /// The ServiceMonitor of a cluster's blackbox exporter that probes the cluster's HTTP health
+    /// checks ([`spec_target_prometheus::scrape::cluster_probes`]): one endpoint per check on the
+    /// exporter's metrics port, requesting `/probe` with the check's URL as `target`, relabelled
+    /// to job `health_probe`, the check's `instance` and its `service`, as the `ProbeFailed`
+    /// alerts select them. `None` for any other service, or when nothing is probed.
+    fn probes_monitor(&self, service: &Resource<Service>) -> Option<Value> {
+        use spec_target_prometheus::scrape::{PROBE_JOB, PROBE_MODULE, cluster_probes, runs_blackbox};
+        // Only an exporter looks at the estate's probes, so the pass stays linear.
+        if !runs_blackbox(service) {
+            return None;
+        }
+        let (_, _, probes) =
+            cluster_probes(self.index).into_iter().find(|(_, prober, _)| prober.name == service.name)?;
+        let port = &service.spec.metrics.as_ref()?.value.port.value.0;
+        let endpoints: Vec<Value> = probes
+            .iter()
+            .map(|probe| {
+                let label = |target: &str, value: &str| {
+                    json!({ "action": "replace", "targetLabel": target, "replacement": value })
+                };
+                json!({
+                    "port": port,
+                    "scheme": "http",
+                    "path": "/probe",
+                    "interval": "30s",
+                    "params": { "module": [PROBE_MODULE], "target": [probe.url] },
+                    "relabelings": [
+                        label("job", PROBE_JOB),
+                        label("instance", &probe.instance),
+                        label("service", &probe.service.name),
+                    ],
+                })
+            })
+            .collect();
+        (!endpoints.is_empty())
+            .then(|| json!({ "enabled": true, "service": { "identifier": "main" }, "endpoints": endpoints }))
     }
 
     /// A `secretKeyRef` for a secret's Kubernetes backend ([`secret_name_and_key`]).

@@ -580,3 +580,57 @@ fn what_the_charts_render_is_what_the_spec_says() {
     }
     assert!(rendered_values >= 5, "only {rendered_values} values files were rendered");
 }
+
+/// What a cluster's blackbox exporter probes and what the `ProbeFailed` alerts select agree: the
+/// exporter's rendered ServiceMonitor has an endpoint per HTTP health check, requesting `/probe`
+/// with the check's URL (the probed service's rendered Service, its port and path) as `target`
+/// and relabelled to job `health_probe` and an `instance` that exactly one alert selects.
+#[test]
+fn cluster_probes_render_what_their_alerts_select() {
+    let charts = workspace().join("../shared/charts");
+    let Some(helm) = helm() else {
+        eprintln!("SKIPPED: helm is not installed (see .ci/run); the probes' ServiceMonitor was NOT read back");
+        return;
+    };
+    let estate = workspace()
+        .join("specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec");
+    let files = spec_testkit::generate(&Kubernetes, &estate);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-probes");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut rendered = Vec::new();
+    for service in ["blackbox", "api"] {
+        let (_, contents) =
+            files.iter().find(|(p, _)| *p == format!("helm/apps/{service}.values.yaml")).expect("values");
+        let values = dir.join(format!("{service}.values.yaml"));
+        std::fs::write(&values, contents).expect("write");
+        rendered.extend(render(&helm, &charts, service, "apps", &values, contents.lines().next().unwrap_or_default()));
+    }
+    let monitor = rendered
+        .iter()
+        .find(|o| o["kind"] == "ServiceMonitor" && o["metadata"]["name"] == "blackbox-probes")
+        .expect("the probes' ServiceMonitor");
+    let label = |endpoint: &Value, target: &str| {
+        array(&endpoint["relabelings"]).iter().find(|r| r["targetLabel"] == target).map(|r| r["replacement"].clone())
+    };
+    let probes: Vec<(String, String)> = array(&monitor["spec"]["endpoints"])
+        .iter()
+        .map(|endpoint| {
+            assert_eq!(endpoint["path"], "/probe");
+            assert_eq!(endpoint["params"]["module"][0], "http_2xx");
+            assert_eq!(label(endpoint, "job"), Some(Value::from("health_probe")));
+            let instance = label(endpoint, "instance").and_then(|v| v.as_str().map(String::from)).expect("instance");
+            (endpoint["params"]["target"][0].as_str().expect("target").to_string(), instance)
+        })
+        .collect();
+    let api_service =
+        rendered.iter().find(|o| o["kind"] == "Service" && o["metadata"]["name"] == "api").expect("api's Service");
+    let api_port = &array(&api_service["spec"]["ports"])[0]["port"];
+    let api_url = format!("http://api.apps.svc.cluster.local:{}/healthz", api_port.as_u64().expect("port"));
+    assert!(probes.iter().any(|(url, instance)| *url == api_url && instance == "api.apps:8080"), "{probes:?}");
+    let alerts = files.iter().find(|(p, _)| p == "k8s/apps/alerts.yaml").map(|(_, c)| c.clone()).expect("rules");
+    for (_, instance) in &probes {
+        let selector = format!("probe_success{{job=\"health_probe\", instance=\"{instance}\"}} == 0");
+        assert_eq!(alerts.matches(&selector).count(), 1, "one alert selects {instance}: {alerts}");
+    }
+}

@@ -52,6 +52,18 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "ports_exposed_to_networks_from_a_cluster_generate_cleanly",
             workspace().join("specs/targets/kubernetes/ports_exposed_to_networks_from_a_cluster_generate_cleanly.spec"),
         ),
+        (
+            "slos_on_a_cluster_generate_a_prometheus_rule_with_recording_rules",
+            workspace().join(
+                "specs/targets/kubernetes/slos_on_a_cluster_generate_a_prometheus_rule_with_recording_rules.spec",
+            ),
+        ),
+        (
+            "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",
+            workspace().join(
+                "specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec",
+            ),
+        ),
     ]
 }
 

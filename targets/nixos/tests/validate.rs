@@ -68,6 +68,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("dump", case("a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly")),
         ("secrets", case("secrets_from_vault_sops_and_existing_files_generate_cleanly")),
         ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),
+        ("probes", case("health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly")),
     ]
 }
 
@@ -275,6 +276,55 @@ fn evaluate(file: &Path, expression: &str) -> serde_json::Value {
         .expect("runs");
     assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+/// The scrape configuration the Prometheus node's module evaluates to (global intervals and
+/// scrape jobs) passes `promtool check config`, and the health probes go through the blackbox exporter: each target's URL becomes the
+/// exporter's `target` parameter, the exporter's address the one scraped, with `instance` the
+/// `<node>:<port>` the `ProbeFailed` alerts select.
+#[test]
+fn the_scrape_configuration_passes_promtool_and_probes_go_through_the_exporter() {
+    if !have("nix-instantiate") || !have("promtool") {
+        eprintln!("SKIPPED: nix-instantiate or promtool is not installed; the scrape configuration was not checked");
+        return;
+    }
+    let case = workspace()
+        .join("specs/targets/nixos/health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-scrape-config");
+    materialise(&dir, &generate(&case));
+    let mon1 = dir.join("out/nixos/mon1/default.nix");
+    let scrape = evaluate(&mon1, "m.services.prometheus.scrapeConfigs");
+    let global = evaluate(&mon1, "m.services.prometheus.globalConfig");
+    assert_eq!(global["scrape_interval"], "1m", "std.prometheus sets the global intervals: {global}");
+    let config = dir.join("prometheus.yml");
+    let written = serde_json::json!({ "global": global, "scrape_configs": scrape });
+    std::fs::write(&config, written.to_string()).expect("write");
+    let output = Command::new("promtool").args(["check", "config"]).arg(&config).output().expect("runs");
+    assert!(
+        output.status.success(),
+        "promtool check config: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let probes = scrape.as_array().expect("a list").iter().find(|j| j["job_name"] == "health_probe").expect("probes");
+    assert_eq!(probes["metrics_path"], "/probe");
+    assert_eq!(probes["params"]["module"][0], "http_2xx");
+    let targets: Vec<(&str, &str)> = probes["static_configs"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|c| (c["targets"][0].as_str().expect("url"), c["labels"]["instance"].as_str().expect("instance")))
+        .collect();
+    assert!(targets.contains(&("http://10.0.0.2:8080/healthz", "app1:8080")), "{targets:?}");
+    assert!(targets.contains(&("http://127.0.0.1:9090/-/healthy", "mon1:9090")), "{targets:?}");
+    assert_eq!(probes["relabel_configs"][0]["target_label"], "__param_target");
+    assert_eq!(probes["relabel_configs"][1]["replacement"], "127.0.0.1:9115");
+    // The probed port on the other node is open on the mesh and published on its address.
+    let app1 = dir.join("out/nixos/app1/default.nix");
+    let open = evaluate(&app1, "m.networking.firewall.interfaces.mesh.allowedTCPPorts");
+    assert!(open.as_array().expect("ports").contains(&serde_json::json!(8080)), "{open}");
+    let published = evaluate(&app1, "m.virtualisation.oci-containers.containers.web.ports");
+    assert!(published.as_array().expect("ports").contains(&serde_json::json!("10.0.0.2:8080:8080/tcp")), "{published}");
 }
 
 /// What the monitoring case's backups become, read back from the evaluated modules: sanoid keeps

@@ -622,7 +622,7 @@ fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
 /// The labels of a series a selector matches: the metric name, a value passing every matcher of
 /// each label (the `=` value, else empty when that passes, else an example of a regex), and the
 /// `job` and `instance` of the target it is scraped from ([`scraped_target`]).
-fn example_labels(vs: &VectorSelector, scrape: Scrape<'_>) -> Result<Labels, String> {
+pub(crate) fn example_labels(vs: &VectorSelector, scrape: Scrape<'_>) -> Result<Labels, String> {
     if vs.offset.is_some() || vs.at.is_some() {
         return Err("a selector with `offset` or `@`".into());
     }
@@ -677,7 +677,7 @@ fn example_labels(vs: &VectorSelector, scrape: Scrape<'_>) -> Result<Labels, Str
 
 /// A short string the regex matches (the shortest path through its syntax tree), checked by the
 /// caller against the matcher itself.
-fn regex_example(pattern: &str) -> Option<String> {
+pub(crate) fn regex_example(pattern: &str) -> Option<String> {
     use regex_syntax::hir::{Class, Hir, HirKind};
     fn walk(hir: &Hir, out: &mut String) -> Option<()> {
         match hir.kind() {
@@ -706,7 +706,7 @@ fn regex_example(pattern: &str) -> Option<String> {
     Some(out)
 }
 
-fn matches(vs: &VectorSelector, labels: &Labels) -> bool {
+pub(crate) fn matches(vs: &VectorSelector, labels: &Labels) -> bool {
     let value = |name: &str| labels.get(name).map_or("", String::as_str);
     vs.name.as_deref().is_none_or(|name| value(NAME) == name)
         && vs.matchers.matchers.iter().all(|m| m.is_match(value(&m.name)))
@@ -750,7 +750,7 @@ fn series_of(series: &[(Labels, Values)], samples: u64) -> Vec<Series> {
 }
 
 /// `metric{label="value", …}` with every value a PromQL string.
-fn series_name(labels: &Labels) -> String {
+pub(crate) fn series_name(labels: &Labels) -> String {
     let name = labels.get(NAME).map_or("", String::as_str);
     let rest: Vec<String> =
         labels.iter().filter(|(k, _)| *k != NAME).map(|(k, v)| format!("{k}={}", promql_string(v))).collect();

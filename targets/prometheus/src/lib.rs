@@ -46,6 +46,11 @@
 //!   whichever is less. On a node: the run timer `<workflow>.timer` has not triggered within it, or
 //!   a step unit `<workflow>-<step>.service` failed. On a cluster: Argo Workflows'
 //!   `argo_workflows_cronworkflows_triggered_total{name,namespace}` did not grow within it.
+//! - `<Service>ProbeFailed`, critical, for every HTTP health check the blackbox exporter probes
+//!   ([`scrape::host_probes`]), for 5m: `probe_success{job="health_probe", instance="<node>:<port>"} == 0`.
+//! - `<Slo>ErrorBudgetBurn` (critical) and `<Slo>ErrorBudgetDrain` (warning) for every `slo`,
+//!   reading the objective's recording rules, which the area's group holds before its alerts
+//!   (`slo.rs`).
 //!
 //! Node exporters' series are selected as their scrape job labels them:
 //! `job="node", instance="<node>:9100"`. A backup or workflow on a node that runs no node exporter
@@ -75,6 +80,7 @@ pub mod escape;
 mod output;
 mod rules;
 pub mod scrape;
+mod slo;
 pub mod template;
 
 use spec_compiler::parallel;
@@ -104,7 +110,12 @@ pub fn rule_groups(index: &Index<'_>, scope: Scope<'_>) -> Vec<RuleGroup> {
             Scope::Everything => true,
             Scope::Cluster(name) => area.cluster == Some(name),
         })
-        .map(|area| RuleGroup { name: area.name, rules: area.alerts.into_iter().map(|a| a.rule).collect() })
+        .map(|area| {
+            let mut rules: Vec<Rule> = area.slos.iter().flat_map(|s| s.records.iter().cloned()).collect();
+            rules.extend(area.alerts.into_iter().map(|a| a.rule));
+            rules.extend(area.slos.into_iter().flat_map(|s| s.alerts));
+            RuleGroup { name: area.name, rules }
+        })
         .collect()
 }
 

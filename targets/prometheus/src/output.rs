@@ -79,7 +79,7 @@ pub struct AlertTest {
 }
 
 /// One firing alert.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct ExpectedAlert {
     /// Its labels, without `alertname`.
     pub exp_labels: BTreeMap<String, String>,
@@ -159,10 +159,15 @@ pub(crate) fn area_files(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<OutputFile> {
     let header = context.header("#");
-    let group = GroupOf { name: &area.name, rules: area.alerts.iter().map(|a| &a.rule).collect() };
+    // Recording rules first: a group evaluates in order, so the alerts read this evaluation's ratios.
+    let mut rules: Vec<&Rule> = area.slos.iter().flat_map(|s| &s.records).collect();
+    rules.extend(area.alerts.iter().map(|a| &a.rule));
+    rules.extend(area.slos.iter().flat_map(|s| &s.alerts));
+    let group = GroupOf { name: &area.name, rules };
     // A set, not a list scan: the estate's area holds an alert per service.
+    let origins = area.alerts.iter().map(|alert| alert.origin).chain(area.slos.iter().map(|s| s.origin));
     let sources: Vec<String> =
-        area.alerts.iter().map(|alert| context.provenance(alert.origin)).collect::<IndexSet<_>>().into_iter().collect();
+        origins.map(|origin| context.provenance(origin)).collect::<IndexSet<_>>().into_iter().collect();
     let rules_path = format!("{}.rules.yml", area.name);
     let mut files = vec![OutputFile {
         path: format!("prometheus/{rules_path}"),
@@ -176,6 +181,9 @@ pub(crate) fn area_files(
             Ok(tested) => tests.append(&mut scenarios(alert, tested, every)),
             Err(problem) => diagnostics.extend(untested(alert, problem)),
         }
+    }
+    for slo in &area.slos {
+        tests.extend(slo.tests(every));
     }
     if !tests.is_empty() {
         let file = TestFile { rule_files: vec![rules_path], evaluation_interval: duration(every), tests };

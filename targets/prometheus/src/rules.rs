@@ -18,6 +18,8 @@ use spec_compiler::source::Span;
 use spec_compiler::target::Index;
 
 use crate::down;
+
+mod probes;
 use crate::escape::{promql_string, regex_literal, template_text};
 use crate::scrape::{self, Evaluator, NODE_EXPORTER_PORT, NODE_JOB, TargetLabels, Universe, host_instance};
 
@@ -33,10 +35,14 @@ pub struct RuleGroup {
     pub rules: Vec<Rule>,
 }
 
-/// One alerting rule.
+/// One rule: an alerting rule, or a recording rule (an objective's error ratios).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rule {
-    /// The alert's name, unique in the estate (`IpfsDown`).
+    /// The series a recording rule records (`slo:error_ratio:rate1h`); `None` for an alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// The alert's name, unique in the estate (`IpfsDown`); empty for a recording rule.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub alert: String,
     /// The PromQL condition.
     pub expr: String,
@@ -45,7 +51,8 @@ pub struct Rule {
     pub pending_for: Option<String>,
     /// Labels (templates: text spec wrote is escaped).
     pub labels: IndexMap<String, String>,
-    /// `summary`, `description` and `runbook` (templates).
+    /// `summary`, `description` and `runbook` (templates); none for a recording rule.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub annotations: IndexMap<String, String>,
 }
 
@@ -83,6 +90,8 @@ pub(crate) struct Area<'m> {
     pub evaluator: Evaluator<'m>,
     /// Its alerts, in estate order.
     pub alerts: Vec<Planned>,
+    /// Its objectives' recording rules, alerts and tests, in estate order.
+    pub slos: Vec<crate::slo::SloRules>,
 }
 
 /// How long generated alerts' conditions must hold.
@@ -121,12 +130,14 @@ pub(crate) fn plan<'m>(
         universes: &universes,
         reported_down: ReportedDown::default(),
         exporting: model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect(),
+        probes: probes::probed(index),
     };
     let area = |name: String, cluster: Option<&'m str>| Area {
         name,
         cluster,
         evaluator: cluster.map_or(Evaluator::Hosts, Evaluator::Cluster),
         alerts: Vec::new(),
+        slos: Vec::new(),
     };
     planner.areas.insert("estate".into(), area("estate".into(), None));
     for node in &model.nodes {
@@ -168,8 +179,18 @@ pub(crate) fn plan<'m>(
     for workflow in &model.workflows {
         planner.workflow(index, workflow);
     }
+    for slo in &model.slos {
+        let only_names = planner.only_names;
+        let planned = crate::slo::plan(index, slo, &universes, &mut shapes, &mut |base| planner.unique(base));
+        if let Some((area, rules, mut found)) = planned {
+            planner.diagnostics.append(&mut found);
+            if let Some(area) = planner.areas.get_mut(&area).filter(|_| !only_names) {
+                area.slos.push(rules);
+            }
+        }
+    }
     let diagnostics = planner.diagnostics;
-    let areas = planner.areas.into_values().filter(|a| !a.alerts.is_empty()).collect();
+    let areas = planner.areas.into_values().filter(|a| !a.alerts.is_empty() || !a.slos.is_empty()).collect();
     (areas, universes, diagnostics)
 }
 
@@ -209,10 +230,12 @@ struct Planner<'m, 'u> {
     reported_down: ReportedDown,
     /// The services with `metrics`, whose names are the jobs the graph rules know (W0604).
     exporting: HashSet<&'m str>,
+    /// The health checks a blackbox exporter probes, by service.
+    probes: HashMap<&'m str, probes::Probed<'m>>,
 }
 
 /// `ipfs-down` → `IpfsDown`.
-fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     name.split(['-', '_'])
         .flat_map(|part| {
             let mut chars = part.chars();
@@ -221,7 +244,7 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
-fn severity(severity: Severity) -> &'static str {
+pub(crate) fn severity(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "critical",
         Severity::Warning => "warning",
@@ -331,6 +354,7 @@ impl<'m> Planner<'m, '_> {
         );
         Planned {
             rule: Rule {
+                record: None,
                 alert: alert_name,
                 expr: alert.expr.value.clone(),
                 pending_for: alert.pending_for.as_ref().map(|d| format_duration(d.value.0)),
@@ -377,6 +401,7 @@ impl<'m> Planner<'m, '_> {
         ]);
         Some(Planned {
             rule: Rule {
+                record: None,
                 alert,
                 expr,
                 pending_for: Some(format_duration(GENERATED_FOR_MS)),
@@ -442,6 +467,7 @@ impl<'m> Planner<'m, '_> {
             planned.names_unknown_job = self.names_unknown_job(&alert.value.expr.value, shapes);
             self.push(area.clone(), planned);
         }
+        self.probe_failed(service);
         let Some(metrics) = &service.spec.metrics else { return };
         if reported_down {
             return;

@@ -13,6 +13,16 @@
 //!   `metrics` placed on the cluster, through the ServiceMonitor the Kubernetes back end writes
 //!   (the job relabelled to the service's name); `instance` is a pod's address, known only at run
 //!   time, so any `instance` matcher can hold there.
+//! - **Probes**: when a NixOS node runs the blackbox exporter (a service whose `nixos { … }`
+//!   options enable `services.prometheus.exporters.blackbox`, such as `std.blackbox`), the hosts'
+//!   Prometheus also scrapes job [`PROBE_JOB`] through it: one target per service with
+//!   `health = http { … }` on a NixOS node, its URL passed to the exporter as the `target`
+//!   parameter and its `instance` labelled `<node>:<port>` (the health port), so the generated
+//!   `ProbeFailed` alert selects the probe as it selects a scrape. The job's name holds `_`, which
+//!   no service name (a DNS label) does, so it never clashes with a service's job. A cluster's
+//!   blackbox exporter (`std.blackbox` placed there) probes the HTTP health checks of the services
+//!   the generic chart runs on it, through a ServiceMonitor of the exporter's release with one
+//!   endpoint per probe, labelled `instance = "<service>.<namespace>:<port>"` ([`cluster_probes`]).
 //!
 //! Invariant: a service's targets are listed in its area's universe and nowhere else, so routing
 //! an alert by its selectors sends it to the one Prometheus that scrapes what it selects.
@@ -22,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use indexmap::IndexMap;
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{Expr, VectorSelector};
-use spec_compiler::model::{Kind, Node, Os, Resource, Service};
+use spec_compiler::model::{Health, Kind, Node, Os, Resource, Service};
 use spec_compiler::promql::ShapeCache;
 use spec_compiler::target::Index;
 
@@ -31,6 +41,12 @@ pub const NODE_JOB: &str = "node";
 
 /// The node exporter's port (its NixOS default).
 pub const NODE_EXPORTER_PORT: u16 = 9100;
+
+/// The job of the blackbox exporter's probes of health checks.
+pub const PROBE_JOB: &str = "health_probe";
+
+/// The blackbox exporter's module for an HTTP health check (an answer in 2xx).
+pub const PROBE_MODULE: &str = "http_2xx";
 
 pub use spec_compiler::target::{RESTORE_TEST_METRIC, TEXTFILE_DIRECTORY};
 
@@ -74,6 +90,156 @@ pub struct HostJob<'m> {
     pub service: Option<&'m Resource<Service>>,
     /// Its targets.
     pub targets: Vec<HostTarget<'m>>,
+}
+
+/// A blackbox exporter on a NixOS node, which probes the health checks.
+#[derive(Clone, Copy, Debug)]
+pub struct Prober<'m> {
+    /// The exporter's service.
+    pub service: &'m Resource<Service>,
+    /// The node it runs on.
+    pub node: &'m Resource<Node>,
+    /// The port it answers on (its metrics port, which Prometheus already reaches).
+    pub port: u16,
+}
+
+/// One probed health check: a service with `health = http { … }` on a NixOS node.
+#[derive(Clone, Debug)]
+pub struct Probe<'m> {
+    /// The service.
+    pub service: &'m Resource<Service>,
+    /// The node it runs on.
+    pub node: &'m Resource<Node>,
+    /// The health check's port.
+    pub port: u16,
+    /// The request path.
+    pub path: String,
+    /// The `instance` label: `<node>:<port>`.
+    pub instance: String,
+    /// The address the exporter reaches it at: loopback on its own node, else the node's
+    /// address; `None` when the node has none (the NixOS back end reports it, W1104).
+    pub address: Option<std::net::IpAddr>,
+}
+
+impl Probe<'_> {
+    /// The URL the exporter requests, when it can reach the service.
+    pub fn url(&self) -> Option<String> {
+        let address = self.address?;
+        Some(format!("http://{}{}", spec_compiler::target::host_port(address, self.port), self.path))
+    }
+}
+
+/// Whether a service's NixOS options enable the blackbox exporter (`std.blackbox` does).
+pub fn runs_blackbox(service: &Resource<Service>) -> bool {
+    let enabled =
+        service.spec.nixos.as_ref().and_then(|n| n.value.get("services.prometheus.exporters.blackbox.enable"));
+    matches!(enabled, Some(spec_compiler::model::types::Payload::Bool(true)))
+}
+
+/// The blackbox exporter that probes the estate's health checks (the first on a NixOS node, in
+/// estate order) and every HTTP health check on a NixOS node, in estate order (those it cannot
+/// reach without an `address`); none without such an exporter.
+pub fn host_probes<'m>(index: &Index<'m>) -> Option<(Prober<'m>, Vec<Probe<'m>>)> {
+    let model = index.model;
+    let on_nixos = |service: &'m Resource<Service>| {
+        (service.spec.on.kind == Kind::Node.as_str())
+            .then(|| index.node(&service.spec.on.name))
+            .flatten()
+            .filter(|n| n.spec.os.value == Os::Nixos)
+    };
+    let prober = model.services.iter().filter(|s| runs_blackbox(s)).find_map(|service| {
+        let node = on_nixos(service)?;
+        let metrics = service.spec.metrics.as_ref()?;
+        let port = service.spec.ports.get(metrics.value.port.value.0.as_str())?.value.number;
+        Some(Prober { service, node, port })
+    })?;
+    let probes = model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let node = on_nixos(service)?;
+            let Health::Http { port, path } = &service.spec.health.as_ref()?.value else { return None };
+            let port = service.spec.ports.get(port.value.0.as_str())?.value.number;
+            let address = if node.name == prober.node.name {
+                Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+            } else {
+                node.spec.address.as_ref().map(|a| a.value.0)
+            };
+            let instance = host_instance(&node.name, port);
+            let path = if path.starts_with('/') { path.clone() } else { format!("/{path}") };
+            Some(Probe { service, node, port, path, instance, address })
+        })
+        .collect();
+    Some((prober, probes))
+}
+
+/// One probed health check on a cluster: a service of the generic chart with `health = http`,
+/// probed by the cluster's blackbox exporter at its Service's DNS name.
+#[derive(Clone, Debug)]
+pub struct ClusterProbe<'m> {
+    /// The service.
+    pub service: &'m Resource<Service>,
+    /// The health check's port.
+    pub port: u16,
+    /// The request path.
+    pub path: String,
+    /// The URL the exporter requests: `http://<service>.<namespace>.svc.cluster.local:<port><path>`.
+    pub url: String,
+    /// The `instance` label the ServiceMonitor sets: `<service>.<namespace>:<port>`.
+    pub instance: String,
+}
+
+/// Each cluster's blackbox exporter (the first service on it enabling the exporter, whose
+/// metrics port the probes are requested on) and the HTTP health checks of the services the
+/// generic chart runs there (a chart brings its own probes), by cluster name, in estate order.
+pub fn cluster_probes<'m>(index: &Index<'m>) -> Vec<(&'m str, &'m Resource<Service>, Vec<ClusterProbe<'m>>)> {
+    let model = index.model;
+    // One pass over the services, grouped by cluster: the first exporter, then the checks.
+    let mut probers: HashMap<&str, &'m Resource<Service>> = HashMap::new();
+    let mut checked: HashMap<&str, Vec<&'m Resource<Service>>> = HashMap::new();
+    for service in model.services.iter().filter(|s| s.spec.on.kind == Kind::Cluster.as_str()) {
+        let cluster = service.spec.on.name.as_str();
+        let exports = service
+            .spec
+            .metrics
+            .as_ref()
+            .is_some_and(|m| service.spec.ports.contains_key(m.value.port.value.0.as_str()));
+        if runs_blackbox(service) && exports {
+            probers.entry(cluster).or_insert(service);
+        }
+        if service.spec.helm.is_none()
+            && matches!(service.spec.health.as_ref().map(|h| &h.value), Some(Health::Http { .. }))
+        {
+            checked.entry(cluster).or_default().push(service);
+        }
+    }
+    let mut found = Vec::new();
+    for cluster in &model.clusters {
+        let Some(prober) = probers.get(cluster.name.as_str()) else { continue };
+        let namespaces = cluster.spec.namespaces(cluster.name_span);
+        let probes = checked
+            .get(cluster.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|service| {
+                let Health::Http { port, path } = &service.spec.health.as_ref()?.value else { return None };
+                let port = service.spec.ports.get(port.value.0.as_str())?.value.number;
+                let chosen = cluster.spec.namespace_of(service.spec.namespace.as_ref()).unwrap_or(0);
+                let namespace = namespaces.get(chosen).map_or("default", |n| n.name);
+                let path = if path.starts_with('/') { path.clone() } else { format!("/{path}") };
+                let host = format!("{}.{namespace}", service.name);
+                Some(ClusterProbe {
+                    service,
+                    port,
+                    url: format!("http://{host}.svc.cluster.local:{port}{path}"),
+                    path,
+                    instance: format!("{host}:{port}"),
+                })
+            })
+            .collect();
+        found.push((cluster.name.as_str(), *prober, probes));
+    }
+    found
 }
 
 /// The `instance` label of a host target.
@@ -164,6 +330,10 @@ pub fn universes<'m>(index: &Index<'m>) -> IndexMap<Evaluator<'m>, Universe> {
             hosts.push(TargetLabels { job: job.name.clone(), instance: Some(target.instance), port: target.port });
         }
     }
+    let probes = host_probes(index).map(|(_, probes)| probes).unwrap_or_default();
+    for probe in probes.into_iter().filter(|p| p.address.is_some()) {
+        hosts.push(TargetLabels { job: PROBE_JOB.into(), instance: Some(probe.instance), port: probe.port });
+    }
     universes.insert(Evaluator::Hosts, hosts);
     for cluster in &model.clusters {
         universes.insert(Evaluator::Cluster(&cluster.name), Universe::default());
@@ -176,6 +346,14 @@ pub fn universes<'m>(index: &Index<'m>) -> IndexMap<Evaluator<'m>, Universe> {
         let Some(port) = service.spec.ports.get(metrics.value.port.value.0.as_str()) else { continue };
         if let Some(universe) = universes.get_mut(&Evaluator::Cluster(&service.spec.on.name)) {
             universe.push(TargetLabels { job: service.name.clone(), instance: None, port: port.value.number });
+        }
+    }
+    for (cluster, _, probes) in cluster_probes(index) {
+        if let Some(universe) = universes.get_mut(&Evaluator::Cluster(cluster)) {
+            for probe in probes {
+                let target = TargetLabels { job: PROBE_JOB.into(), instance: Some(probe.instance), port: probe.port };
+                universe.push(target);
+            }
         }
     }
     universes

@@ -106,6 +106,10 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
             "copies",
             workspace().join("specs/targets/prometheus/offsite_copies_with_their_own_rpo_generate_tested_rules.spec"),
         ),
+        (
+            "slos",
+            workspace().join("specs/targets/prometheus/slos_generate_recording_rules_and_tested_burn_rate_alerts.spec"),
+        ),
     ];
     for (name, estate) in estates {
         let (files, codes) = build(&estate);
@@ -423,4 +427,27 @@ fn a_written_target_down_alert_replaces_the_generated_one() {
     assert!(!top_level("min(up{job=~\\\"api|db\\\"}) == 0"));
     assert!(top_level("up{job=\\\"db\\\"} == 0"));
     assert!(top_level("up == 0"), "an alert on every job is not this service's");
+}
+
+/// Every objective of the SLO case gets its seven recording rules and its two burn-rate alerts,
+/// in the area of the Prometheus that scrapes its indicator (the hosts' for `api`, the cluster's
+/// for `web`), recording rules before the alerts that read them (promtool runs them in the other test).
+#[test]
+fn objectives_get_recording_rules_and_burn_rate_alerts_where_their_indicator_is_scraped() {
+    let (files, codes) = build(
+        &workspace().join("specs/targets/prometheus/slos_generate_recording_rules_and_tested_burn_rate_alerts.spec"),
+    );
+    assert!(codes.is_empty(), "{codes:?}");
+    let file = |name: &str| files.iter().find(|(p, _)| p == name).map(|(_, c)| c.clone()).unwrap_or_default();
+    let (estate, node, cluster) = (
+        file("prometheus/estate.rules.yml"),
+        file("prometheus/node-n1.rules.yml"),
+        file("prometheus/cluster-k1.rules.yml"),
+    );
+    for (text, slo) in [(&node, "api-available"), (&estate, "api-requests"), (&cluster, "web-requests")] {
+        assert_eq!(text.matches(&format!("slo: \"{slo}\"")).count(), 7 + 2, "{slo}: {text}");
+        assert!(text.find("- record:") < text.find("ErrorBudgetBurn"), "{slo}: records first");
+    }
+    let alerts: usize = [&estate, &node, &cluster].iter().map(|t| t.matches("ErrorBudget").count()).sum();
+    assert_eq!(alerts, 6, "a page and a ticket alert per objective");
 }

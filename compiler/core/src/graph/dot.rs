@@ -31,6 +31,7 @@ fn vertex_style(vertex: Vertex) -> (&'static str, &'static str) {
             Kind::Route => ("rarrow", "#f5d5d5"),
             Kind::Bucket => ("cylinder", "#e8daef"),
             Kind::Endpoint => ("doubleoctagon", "#e8daef"),
+            Kind::Slo => ("octagon", "#fff2cc"),
         },
         Vertex::Step { .. } => ("ellipse", "#fef5e7"),
     }
@@ -92,7 +93,8 @@ impl EstateGraph<'_> {
                     | Kind::Receiver
                     | Kind::Route
                     | Kind::Bucket
-                    | Kind::Endpoint,
+                    | Kind::Endpoint
+                    | Kind::Slo,
                 ..
             } => None,
         }

@@ -19,6 +19,7 @@ mod ports;
 mod quotas;
 mod routing;
 mod secrets;
+mod slo;
 mod templates;
 mod workflows;
 
@@ -126,8 +127,15 @@ impl<'m> EstateGraph<'m> {
         estate
     }
 
-    /// Adds an edge from each alert to every service a `job="…"` matcher of its PromQL names.
+    /// Adds an edge from each alert to every service a `job="…"` matcher of its PromQL names, and
+    /// from each objective to the service whose availability it promises.
     fn add_alert_edges(&mut self) {
+        for slo in &self.model.slos {
+            let from = self.vertex(Kind::Slo, &slo.name);
+            if let Some(service) = &slo.spec.service {
+                self.link(from, service, EdgeKind::Watches);
+            }
+        }
         let mut shapes = crate::promql::ShapeCache::default();
         for alert in &self.model.alerts {
             let Ok(expr) = shapes.parse_restored(&alert.spec.expr.value) else { continue };
@@ -152,7 +160,7 @@ impl<'m> EstateGraph<'m> {
             steps: FxHashMap::default(),
             stdlib,
         };
-        let lists: [(Kind, Vec<(usize, &'m str)>); 13] = [
+        let lists: [(Kind, Vec<(usize, &'m str)>); 14] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),
             (Kind::Cluster, index_of(&model.clusters).collect()),
@@ -166,6 +174,7 @@ impl<'m> EstateGraph<'m> {
             (Kind::Route, index_of(&model.routes).collect()),
             (Kind::Bucket, index_of(&model.buckets).collect()),
             (Kind::Endpoint, index_of(&model.endpoints).collect()),
+            (Kind::Slo, index_of(&model.slos).collect()),
         ];
         for (kind, names) in lists {
             for (index, name) in names {
@@ -398,6 +407,7 @@ impl<'m> EstateGraph<'m> {
             Kind::Route => model.routes.get(index).map(|r| &r.name),
             Kind::Bucket => model.buckets.get(index).map(|r| &r.name),
             Kind::Endpoint => model.endpoints.get(index).map(|r| &r.name),
+            Kind::Slo => model.slos.get(index).map(|r| &r.name),
         };
         name.map_or("?", String::as_str)
     }
@@ -468,6 +478,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     networks::check(&estate, &mut diagnostics);
     workflows::check(&estate, &mut diagnostics);
     routing::check(&estate, &mut diagnostics);
+    slo::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

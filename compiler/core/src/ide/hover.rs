@@ -127,7 +127,7 @@ fn record(model: &Model, symbol: &Symbol) -> Option<Json> {
     }
     find!(nodes => Node, networks => Network, clusters => Cluster, storage => Storage, services => Service,
         alerts => Alert, backups => Backup, workflows => Workflow, secrets => Secret, receivers => Receiver,
-        routes => Route, buckets => Bucket, endpoints => Endpoint)
+        routes => Route, buckets => Bucket, endpoints => Endpoint, slos => Slo)
 }
 
 fn compact(value: &Json) -> String {

@@ -50,6 +50,7 @@ kinds! {
     Route "route" "routes",
     Bucket "bucket" "buckets",
     Endpoint "endpoint" "endpoints",
+    Slo "slo" "slos",
 }
 
 impl std::fmt::Display for Kind {

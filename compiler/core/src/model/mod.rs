@@ -22,6 +22,7 @@ pub mod reach;
 pub mod routing;
 pub mod secret;
 pub mod shape;
+pub mod slo;
 pub mod types;
 
 use std::sync::OnceLock;
@@ -43,6 +44,7 @@ pub use kinds::*;
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
 pub use routing::{Receiver, Route};
 pub use secret::{Backend, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};
+pub use slo::Slo;
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -108,6 +110,9 @@ pub struct Model {
     /// Services the estate uses but does not run.
     #[serde(default)]
     pub endpoints: Vec<Resource<ExternalEndpoint>>,
+    /// Service level objectives.
+    #[serde(default)]
+    pub slos: Vec<Resource<Slo>>,
 }
 
 /// The JSON Schema of one kind (generated once).
@@ -124,7 +129,7 @@ pub fn kind_schema(kind: Kind) -> &'static Json {
     }
     cached!(Node => Node, Network => Network, Cluster => Cluster, Storage => Storage, Service => Service,
         Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route,
-        Bucket => Bucket, Endpoint => ExternalEndpoint)
+        Bucket => Bucket, Endpoint => ExternalEndpoint, Slo => Slo)
 }
 
 /// The JSON Schema of the whole model, printed by `spec schema`.
@@ -224,6 +229,7 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
             Kind::Route => model.routes.extend(typed(&resource, &body, d)),
             Kind::Bucket => model.buckets.extend(typed(&resource, &body, d)),
             Kind::Endpoint => model.endpoints.extend(typed(&resource, &body, d)),
+            Kind::Slo => model.slos.extend(typed(&resource, &body, d)),
         }
     }
     (model, diagnostics)
@@ -245,6 +251,7 @@ impl Model {
         self.routes.append(&mut other.routes);
         self.buckets.append(&mut other.buckets);
         self.endpoints.append(&mut other.endpoints);
+        self.slos.append(&mut other.slos);
     }
 }
 

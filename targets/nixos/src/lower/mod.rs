@@ -72,6 +72,14 @@ pub(super) const KEEPALIVE_SECONDS: u16 = 25;
 /// The backups replicated to each node, by the receiving node's name.
 type Replicas<'a> = BTreeMap<&'a str, Vec<&'a Resource<Backup>>>;
 
+/// The blackbox exporter and the health checks it probes (in estate order, and by service), when
+/// a NixOS node runs one.
+type Probes<'a> = Option<(
+    spec_target_prometheus::scrape::Prober<'a>,
+    Vec<spec_target_prometheus::scrape::Probe<'a>>,
+    std::collections::HashMap<&'a str, usize>,
+)>;
+
 /// Lowering state for one node.
 struct NodeModule<'a> {
     context: &'a Context<'a>,
@@ -95,6 +103,8 @@ struct NodeModule<'a> {
     secrets: BTreeMap<&'a str, Span>,
     /// The nodes running a Prometheus server.
     scrapers: &'a BTreeSet<&'a str>,
+    /// The blackbox exporter and the health checks it probes (see [`monitoring`]).
+    probes: &'a Probes<'a>,
     /// Who reaches each service from outside its node.
     reach: &'a Reach,
     /// The backups replicated to each node, by the receiving node's name.
@@ -176,6 +186,10 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
     let header = context.header("#");
     let index = Index::new(model);
     let scrapers = scraping_nodes(model, &index);
+    let probes = spec_target_prometheus::scrape::host_probes(&index).map(|(prober, probes)| {
+        let by_service = probes.iter().enumerate().map(|(i, p)| (p.service.name.as_str(), i)).collect();
+        (prober, probes, by_service)
+    });
     let (reach, _) = derive(model);
     let replicas = replication::replicas_by_node(model);
     // Each node's module is lowered on its own, so the nodes are split over the cores; the parts
@@ -184,7 +198,8 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
     let parts = parallel::map_chunks(nixos_nodes, NODES_PER_THREAD, |nodes| {
         let mut part = (Vec::with_capacity(nodes.len()), Vec::new());
         for node in nodes {
-            let (file, mut found) = lower_node(context, &index, (&scrapers, &reach, &replicas), &header, node, render);
+            let (file, mut found) =
+                lower_node(context, &index, (&scrapers, &probes, &reach, &replicas), &header, node, render);
             part.0.extend(file);
             part.1.append(&mut found);
         }
@@ -213,7 +228,7 @@ const NODES_PER_THREAD: usize = 32;
 fn lower_node<'a>(
     context: &'a Context<'_>,
     index: &'a Index<'a>,
-    (scrapers, reach, replicas): (&'a BTreeSet<&'a str>, &'a Reach, &'a Replicas<'a>),
+    (scrapers, probes, reach, replicas): (&'a BTreeSet<&'a str>, &'a Probes<'a>, &'a Reach, &'a Replicas<'a>),
     header: &str,
     node: &'a Resource<Node>,
     render: Render,
@@ -233,6 +248,7 @@ fn lower_node<'a>(
         binds_own_address: false,
         secrets: BTreeMap::new(),
         scrapers,
+        probes,
         reach,
         replicas,
         ssh: false,

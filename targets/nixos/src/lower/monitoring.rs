@@ -14,6 +14,16 @@
 //! it. A NixOS node without an address is left out of the `node` job, since it has nothing else
 //! that names it on the network. Services on clusters are scraped inside the cluster.
 //!
+//! Probes: when a NixOS node runs the blackbox exporter (`std.blackbox`), the server also scrapes
+//! job `health_probe` through it ([`scrape::host_probes`]): each service's `health = http { … }`
+//! on a NixOS node is a static target whose address is the URL the exporter requests (loopback on
+//! the exporter's own node, the node's mesh address elsewhere), relabelled into the exporter's
+//! `target` parameter, with `instance = "<node>:<port>"` and `service` as labels, while the
+//! exporter's own address (loopback on the server's node) replaces `__address__`. A probed health
+//! port on another node than the exporter's is opened on that node's mesh interfaces (and a
+//! container publishes it on the node's address), as a metrics port is for the server; a node
+//! without an address cannot be probed (W1104).
+//!
 //! Rule files: `services.prometheus.ruleFiles` lists the `estate.rules.yml` and `node-*.rules.yml`
 //! the Prometheus back end writes under `prometheus/` in the output folder, read when the
 //! configuration is evaluated (`../../prometheus` from `nixos/<node>/`, the same way encrypted
@@ -79,6 +89,7 @@ impl<'a> NodeModule<'a> {
                 jobs.push(scrape_job(&job, static_configs));
             }
         }
+        jobs.extend(self.probe_job());
         self.define(path("services.prometheus.scrapeConfigs"), Nix::List(jobs), span);
         // The hosts' Prometheus evaluates the estate's own alerts and the nodes' (a cluster's are
         // its own Prometheus's, in its `PrometheusRule`), so no alert is evaluated twice here.
@@ -87,6 +98,91 @@ impl<'a> NodeModule<'a> {
             nix::string("/../../prometheus")
         );
         self.define(path("services.prometheus.ruleFiles"), Nix::Raw(rule_files), span);
+    }
+
+    /// The scrape job of the health probes, on the server's node: one static target per health
+    /// check the exporter reaches, relabelled through the exporter.
+    fn probe_job(&self) -> Option<Nix> {
+        let (prober, probes, _) = self.probes.as_ref()?;
+        let exporter = if prober.node.name == self.node.name {
+            Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        } else {
+            prober.node.spec.address.as_ref().map(|a| a.value.0)
+        }?;
+        let static_configs: Vec<Nix> = probes
+            .iter()
+            .filter_map(|probe| {
+                let url = probe.url()?;
+                Some(Nix::Attrs(vec![
+                    ("targets".into(), Nix::List(vec![Nix::Str(url)])),
+                    (
+                        "labels".into(),
+                        Nix::Attrs(vec![
+                            ("instance".into(), Nix::Str(probe.instance.clone())),
+                            ("service".into(), Nix::Str(probe.service.name.clone())),
+                        ]),
+                    ),
+                ]))
+            })
+            .collect();
+        if static_configs.is_empty() {
+            return None;
+        }
+        let relabel = |pairs: Vec<(&str, Nix)>| Nix::Attrs(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect());
+        Some(Nix::Attrs(vec![
+            ("job_name".into(), Nix::Str(scrape::PROBE_JOB.into())),
+            ("metrics_path".into(), Nix::Str("/probe".into())),
+            (
+                "params".into(),
+                Nix::Attrs(vec![("module".into(), Nix::List(vec![Nix::Str(scrape::PROBE_MODULE.into())]))]),
+            ),
+            ("static_configs".into(), Nix::List(static_configs)),
+            (
+                "relabel_configs".into(),
+                Nix::List(vec![
+                    relabel(vec![
+                        ("source_labels", Nix::List(vec![Nix::Str("__address__".into())])),
+                        ("target_label", Nix::Str("__param_target".into())),
+                    ]),
+                    relabel(vec![
+                        ("target_label", Nix::Str("__address__".into())),
+                        ("replacement", Nix::Str(spec_compiler::target::host_port(exporter, prober.port))),
+                    ]),
+                ]),
+            ),
+        ]))
+    }
+
+    /// The health port of `service` when the blackbox exporter on another node probes it (it is
+    /// then opened on the mesh and published on the node's address, as a remotely scraped metrics
+    /// port is); W1104 at the health check when this node has no address to probe it at.
+    pub(super) fn probed_remotely(&mut self, service: &Resource<Service>) -> Option<u16> {
+        let (prober, probes, by_service) = self.probes.as_ref()?;
+        let probe = &probes[*by_service.get(service.name.as_str())?];
+        if prober.node.name == self.node.name {
+            return None;
+        }
+        if probe.address.is_none() {
+            let span = service.spec.health.as_ref().map_or(service.name_span, |h| h.span);
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::W1104,
+                    span,
+                    format!(
+                        "the health check of service `{}` is not probed: node `{}` has no address for the blackbox \
+                         exporter on `{}` to reach",
+                        service.name, self.node.name, prober.node.name
+                    ),
+                )
+                .with_primary_label("not probed")
+                .with_help(format!(
+                    "give node `{}` an `address` on a network it shares with `{}`",
+                    self.node.name, prober.node.name
+                )),
+            );
+            return None;
+        }
+        Some(probe.port)
     }
 
     fn unreachable(&mut self, service: &Resource<Service>, node: &str, span: spec_compiler::source::Span) {
@@ -135,6 +231,7 @@ mod tests {
     use crate::Nixos;
 
     const ESTATE: &str = r#"
+import std.blackbox
 import std.postgres
 import std.prometheus
 
@@ -149,6 +246,18 @@ service prometheus {
 service db {
   use std.postgres
   on = node.db1
+}
+
+service blackbox {
+  use std.blackbox
+  on = node.mon
+}
+
+service web {
+  on     = node.db1
+  image  = "example/web:1"
+  ports  { http = 8080/tcp }
+  health = http { port = http, path = "/healthz" }
 }
 
 storage files { on = node.db1, zfs { pool = "tank", dataset = "files" } }
@@ -178,7 +287,12 @@ workflow nightly { on = node.db1, schedule = "0 3 * * *", step run { image = "ex
         let (mon, db1) = (module("mon"), module("db1"));
         let scraped_instances = values_after(&mon, "instance = \"");
         let scraped_jobs = values_after(&mon, "job_name = \"");
-        assert_eq!(scraped_instances, ["mon:9100", "db1:9100", "mon:9090", "db1:9187"], "{mon}");
+        assert_eq!(
+            scraped_instances,
+            ["mon:9100", "db1:9100", "mon:9090", "db1:9187", "mon:9115", "mon:9090", "mon:9115", "db1:8080"],
+            "{mon}"
+        );
+        assert!(mon.contains("\"http://10.0.0.2:8080/healthz\""), "the probe of web through the exporter: {mon}");
         assert!(mon.contains("\"10.0.0.2:9187\"") && mon.contains("\"127.0.0.1:9100\""), "{mon}");
         assert!(db1.contains("services.prometheus.exporters.postgres.enable = true"), "{db1}");
         assert!(db1.contains("\"--collector.textfile.directory="), "{db1}");
@@ -194,6 +308,7 @@ workflow nightly { on = node.db1, schedule = "0 3 * * *", step run { image = "ex
         let selected_jobs = values_after(&rules, "job=\"");
         assert!(selected_instances.contains(&"db1:9100"), "the backup, restore and workflow alerts: {rules}");
         assert!(rules.contains("RestoreTestStale") && rules.contains("DbDown") && rules.contains("DbTargetDown"));
+        assert!(rules.contains("WebProbeFailed") && selected_instances.contains(&"db1:8080"), "{rules}");
         for instance in selected_instances {
             assert!(scraped_instances.contains(&instance), "`instance=\"{instance}\"` is scraped nowhere: {mon}");
         }

@@ -84,10 +84,13 @@ impl<'a> NodeModule<'a> {
         }
         let remote_scrape = scraped_from_elsewhere(self.scrapers, &self.node.name);
         let metrics_port = spec.metrics.as_ref().and_then(|m| spec.ports.get(m.port.value.0.as_str()));
-        if let (Some(port), true) = (metrics_port, remote_scrape) {
-            // The Prometheus server on another node reaches the metrics over the mesh.
+        // The blackbox exporter on another node probes the health check over the mesh.
+        let probed_port = self.probed_remotely(service);
+        let remote_metrics = metrics_port.filter(|_| remote_scrape).map(|p| p.number);
+        // The Prometheus server on another node reaches the metrics over the mesh.
+        for port in remote_metrics.into_iter().chain(probed_port) {
             for network in self.index.on(&self.node.name).networks.iter().filter(|n| n.spec.wireguard.is_some()) {
-                self.interface_tcp.entry(network.name.clone()).or_default().insert(port.number);
+                self.interface_tcp.entry(network.name.clone()).or_default().insert(port);
             }
         }
         // `expose` and the needs of other nodes and clusters (see `reach.rs`).
@@ -134,7 +137,7 @@ impl<'a> NodeModule<'a> {
                     .spec
                     .address
                     .as_ref()
-                    .filter(|_| remote_scrape && metrics_port == Some(port))
+                    .filter(|_| (remote_scrape && metrics_port == Some(port)) || probed_port == Some(port.number))
                     .map(|a| a.value.0);
                 binds(name, openings, scraped_on)
                     .into_iter()
@@ -193,10 +196,15 @@ impl<'a> NodeModule<'a> {
         }
         // A port published on the mesh address needs the WireGuard interface that carries it.
         let metrics_name = spec.metrics.as_ref().map(|m| m.port.value.0.as_str());
-        let on_mesh = remote_scrape
-            && self.node.spec.address.is_some()
-            && metrics_port.is_some()
-            && metrics_name.is_some_and(|name| !spec.expose.is_public(name));
+        let health_name = match spec.health.as_ref().map(|h| &h.value) {
+            Some(spec_compiler::model::Health::Http { port, .. }) => Some(port.value.0.as_str()),
+            _ => None,
+        };
+        let on_mesh = self.node.spec.address.is_some()
+            && ((remote_scrape
+                && metrics_port.is_some()
+                && metrics_name.is_some_and(|name| !spec.expose.is_public(name)))
+                || (probed_port.is_some() && health_name.is_some_and(|name| !spec.expose.is_public(name))));
         let mut units: Vec<Nix> = Vec::new();
         if on_mesh {
             let networks = self.index.on(&self.node.name).networks.iter().filter(|n| n.spec.wireguard.is_some());
