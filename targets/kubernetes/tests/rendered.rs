@@ -24,6 +24,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
     let case = |name: &str| workspace().join(format!("specs/targets/kubernetes/{name}.spec"));
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("every_workload", case("a_cluster_with_every_workload_generates_cleanly")),
         ("chart_services", case("chart_services_take_their_fields")),
         ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
@@ -222,8 +223,8 @@ fn what_the_charts_render_is_what_the_spec_says() {
     }
     let mut rendered_values = 0;
     for (name, estate) in estates() {
-        let text = std::fs::read_to_string(&estate).expect("estate");
-        let (_, compilation) = spec_testkit::compile("main.spec", text);
+        let (_, compilation) = spec_testkit::compile_path(&estate, None);
+        assert_eq!(compilation.errors(), 0, "{name}: {:#?}", compilation.diagnostics);
         let model = &compilation.model;
         let files = spec_testkit::generate(&Kubernetes, &estate);
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-rendered").join(name);
@@ -247,6 +248,12 @@ fn what_the_charts_render_is_what_the_spec_says() {
             };
             // The labels of each storage's claim, as rendered, for the k8up check.
             let mut claim_labels: BTreeMap<String, Value> = BTreeMap::new();
+            // The Services the charts render (`name.namespace.svc.cluster.local`), the releases
+            // rendered (service and namespace), and the in-cluster hosts containers are told to
+            // reach, for the endpoint check below.
+            let mut rendered_hosts: BTreeSet<String> = BTreeSet::new();
+            let mut rendered_releases: Vec<(String, String)> = Vec::new();
+            let mut hosts_read: Vec<(String, String)> = Vec::new();
             for service in &model.services {
                 let values_path = format!("helm/{}/{}.values.yaml", cluster.name, service.name);
                 let Some((_, contents)) = files.iter().find(|(path, _)| *path == values_path) else { continue };
@@ -276,9 +283,23 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 let limit_ranges = limit_ranges_in(&namespace);
                 let objects = render(&helm, &charts, &release_name, &namespace, &values_file, first_line);
                 rendered_values += 1;
+                rendered_releases.push((service.name.clone(), namespace.clone()));
+                for object in objects.iter().filter(|o| o["kind"] == "Service") {
+                    let name = object["metadata"]["name"].as_str().unwrap_or_default();
+                    rendered_hosts.insert(format!("{name}.{namespace}.svc.cluster.local"));
+                }
                 let what = format!("{name}: service `{}` ({chart})", service.name);
                 let workloads: Vec<&Value> = objects.iter().filter(|o| pod_spec(o).is_some()).collect();
                 assert!(!workloads.is_empty(), "{what}: the chart renders no workload");
+                for container in workloads.iter().flat_map(|w| array(&pod_spec(w).expect("pod")["containers"])) {
+                    for value in array(&container["env"]).iter().filter_map(|e| e["value"].as_str()) {
+                        let host = value.rsplit("://").next().unwrap_or(value);
+                        let host = host.split([':', '/']).next().unwrap_or(host);
+                        if host.ends_with(".svc.cluster.local") {
+                            hosts_read.push((what.clone(), host.to_string()));
+                        }
+                    }
+                }
                 let images: Vec<&str> = workloads
                     .iter()
                     .flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
@@ -483,6 +504,23 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     }
                 }
             }
+            // Each host a container is told to reach inside the cluster is a Service a rendered
+            // chart creates (`service.NAME.host` names the chart's own Service, not a guess), when
+            // the release it names was rendered here.
+            for (what, host) in &hosts_read {
+                let mut labels = host.split('.');
+                let (first, namespace) = (labels.next().unwrap_or_default(), labels.next().unwrap_or_default());
+                let release = rendered_releases
+                    .iter()
+                    .filter(|(release, ns)| ns == namespace && first.starts_with(release.as_str()))
+                    .max_by_key(|(release, _)| release.len());
+                if release.is_some() {
+                    assert!(
+                        rendered_hosts.contains(host),
+                        "{what}: reaches {host}, a Service no chart renders ({rendered_hosts:?})"
+                    );
+                }
+            }
             // Each k8up Schedule selects the claim of its backup's storage, and no other claim.
             for schedule in manifests.iter().filter(|o| o["kind"] == "Schedule") {
                 let backup =
@@ -510,6 +548,17 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .expect("values");
             let tag = values["image"]["tag"].as_str().expect("a tag");
             assert!(tag.starts_with("15."), "db runs PostgreSQL {tag}, not 15");
+        }
+        if name == "k8s-platform" {
+            // The seed's "PostgreSQL 15, Redis 7": the charts' defaults are 17 and 8.
+            for (service, major) in [("postgresql", "15."), ("redis", "7.")] {
+                let path = format!("/{service}.values.yaml");
+                let values: Value =
+                    serde_yaml::from_str(&files.iter().find(|(p, _)| p.ends_with(&path)).expect("values").1)
+                        .expect("values");
+                let tag = values["image"]["tag"].as_str().expect("a tag");
+                assert!(tag.starts_with(major), "{service} runs {tag}, not {major}x");
+            }
         }
     }
     assert!(rendered_values >= 5, "only {rendered_values} values files were rendered");

@@ -19,6 +19,7 @@ fn workspace() -> PathBuf {
 fn estates() -> Vec<(&'static str, PathBuf)> {
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
         (
             "a_cluster_with_every_workload_generates_cleanly",
             workspace().join("specs/targets/kubernetes/a_cluster_with_every_workload_generates_cleanly.spec"),

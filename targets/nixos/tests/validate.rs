@@ -33,23 +33,16 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
     }
     std::fs::create_dir_all(dir.join("out/prometheus")).expect("mkdir");
     std::fs::write(dir.join("out/prometheus/estate.rules.yml"), "groups: []\n").expect("write");
-    for secret in [
-        "wg-prod1.age",
-        "restic-password.age",
-        "db-password.age",
-        "wg.yaml",
-        "etl.age",
-        "k3s-token.age",
-        "restic.age",
-        "s3-backup.age",
-        "syncoid.age",
-        "redis.age",
-        "pagerduty-key.age",
-        "alerting.yaml",
-        "smtp-password.age",
-    ] {
-        std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
-        std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
+    // Every file under `secrets/` the modules name (`./. + "/../../secrets/NAME"`).
+    for (_, contents) in files {
+        for (at, _) in contents.match_indices("/secrets/") {
+            let rest = &contents[at + "/secrets/".len()..];
+            let secret: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
+            if !secret.is_empty() {
+                std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
+                std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
+            }
+        }
     }
 }
 
@@ -57,6 +50,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
     let case = |name: &str| workspace().join("specs/targets/nixos").join(format!("{name}.spec"));
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("mesh", case("a_nixos_node_with_containers_and_a_mesh_generates_cleanly")),
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
@@ -238,13 +232,14 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 /// units, for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
-    for (name, estate) in
-        estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets" | "reach"))
+    for (name, estate) in estates()
+        .into_iter()
+        .filter(|(n, _)| matches!(*n, "tour" | "k8s-platform" | "monitoring" | "presets" | "reach"))
     {
         // Named after the example or the case, which the tidy test checks exists.
         let name = estate
             .file_stem()
-            .filter(|_| name != "tour")
+            .filter(|_| !estate.starts_with(workspace().join("examples")))
             .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
         let files = generate(&estate);
         let mut all = String::new();

@@ -60,12 +60,10 @@ fn promtool_accepts(folder: &Path, files: &[(String, String)]) -> (usize, usize)
     (checked, tested)
 }
 
-/// Compiles an estate file and runs the target, returning files and the target's diagnostic codes.
+/// Compiles an estate file or folder and runs the target, returning files and the target's
+/// diagnostic codes.
 fn build(path: &Path) -> (Vec<(String, String)>, Vec<Code>) {
-    let text = std::fs::read_to_string(path).expect("estate");
-    let mut sources = SourceMap::new();
-    let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
-    let compilation = spec_compiler::driver::compile(&mut sources, &[file], None);
+    let (sources, compilation) = spec_testkit::compile_path(path, None);
     assert_eq!(compilation.errors(), 0, "{}: {:#?}", path.display(), compilation.diagnostics);
     let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
     let generated = Prometheus.generate(&context);
@@ -96,6 +94,7 @@ fn count(files: &[(String, String)]) -> (usize, usize) {
 fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
     let estates = [
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
     ];
@@ -241,17 +240,22 @@ fn hostile_strings_round_trip_through_yaml_and_promtool() {
 }
 
 #[test]
-fn the_tour_output_matches_its_snapshot() {
-    let files = spec_testkit::generate(&Prometheus, &workspace().join("examples/tour/main.spec"));
-    let mut all = String::new();
-    for (path, contents) in &files {
-        all.push_str(&format!("----- {path} -----\n{contents}"));
+fn the_examples_outputs_match_their_snapshots() {
+    for (name, estate) in [
+        ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
+    ] {
+        let files = spec_testkit::generate(&Prometheus, &estate);
+        let mut all = String::new();
+        for (path, contents) in &files {
+            all.push_str(&format!("----- {path} -----\n{contents}"));
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(workspace().join("snapshots/targets/prometheus"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, all));
     }
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(workspace().join("snapshots/targets/prometheus"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!("tour", all));
 }
 
 /// E0623 refuses exactly the summaries `promtool check rules` refuses, for templates Prometheus
