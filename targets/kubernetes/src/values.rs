@@ -361,12 +361,12 @@ fn ingress(
 }
 
 /// The pod security context the `restricted` Pod Security Standard asks for.
-fn restricted_pod() -> Value {
+pub(crate) fn restricted_pod() -> Value {
     json!({ "securityContext": { "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } } })
 }
 
 /// The container security context the `restricted` Pod Security Standard asks for.
-fn restricted_container() -> Value {
+pub(crate) fn restricted_container() -> Value {
     json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } })
 }
 

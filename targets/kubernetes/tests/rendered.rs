@@ -246,6 +246,36 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .filter(|item| item["type"] == "Container")
                     .collect()
             };
+            // A workflow written into a namespace enforcing `restricted` passes its admission too:
+            // the pods run as non-root with the runtime's seccomp profile, and every step's
+            // container escalates nothing and drops every capability.
+            for workflow in manifests.iter().filter(|o| o["kind"] == "CronWorkflow" || o["kind"] == "WorkflowTemplate")
+            {
+                let namespace = workflow["metadata"]["namespace"].as_str().unwrap_or("default");
+                let restricted = manifests.iter().any(|o| {
+                    o["kind"] == "Namespace"
+                        && o["metadata"]["name"] == namespace
+                        && o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+                });
+                if !restricted {
+                    continue;
+                }
+                let spec = match workflow["kind"].as_str() {
+                    Some("CronWorkflow") => &workflow["spec"]["workflowSpec"],
+                    _ => &workflow["spec"],
+                };
+                let what = format!("{name}: workflow {}", workflow["metadata"]["name"]);
+                assert_eq!(spec["securityContext"]["runAsNonRoot"], true, "{what}: runs as root");
+                assert_eq!(spec["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{what}: no seccomp");
+                for container in array(&spec["templates"]).iter().map(|t| &t["container"]).filter(|c| !c.is_null()) {
+                    let context = &container["securityContext"];
+                    assert_eq!(context["allowPrivilegeEscalation"], false, "{what}: a step may escalate privileges");
+                    assert!(
+                        array(&context["capabilities"]["drop"]).iter().any(|c| c == "ALL"),
+                        "{what}: a step keeps capabilities"
+                    );
+                }
+            }
             // The labels of each storage's claim, as rendered, for the k8up check.
             let mut claim_labels: BTreeMap<String, Value> = BTreeMap::new();
             // The Services the charts render (`name.namespace.svc.cluster.local`), the releases

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use promql_parser::label::{MatchOp, Matcher};
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{PlacementRef, format_duration};
+use spec_compiler::model::types::{PlacementRef, Spanned, format_duration};
 use spec_compiler::model::{Alert, Backup, Cadence, Cluster, Kind, Offsite, Os, Resource, Service, Severity, Workflow};
 use spec_compiler::promql::ShapeCache;
 use spec_compiler::source::Span;
@@ -268,6 +268,14 @@ impl<'m> Planner<'m, '_> {
         self.clusters.get(cluster).map_or("default", |c| c.spec.first_namespace())
     }
 
+    /// The namespace a service or storage on `cluster` chose (its `namespace`, else the only one):
+    /// where its pods, claims and k8up Schedule are, so where the series about them come from.
+    fn namespace_of(&self, cluster: &str, chosen: Option<&Spanned<String>>) -> &'m str {
+        let Some(c) = self.clusters.get(cluster) else { return "default" };
+        let index = c.spec.namespace_of(chosen).unwrap_or(0);
+        c.spec.namespaces(c.name_span).get(index).map_or_else(|| c.spec.first_namespace(), |n| n.name)
+    }
+
     /// An alert written in the spec, top-level or owned by a service (`base` labels first).
     fn declared(
         &mut self,
@@ -456,7 +464,7 @@ impl<'m> Planner<'m, '_> {
                 format!(
                     "On cluster {}, look at the pods of {svc} in namespace {} (kubectl describe, kubectl logs)",
                     on.name,
-                    planner.namespace(&on.name)
+                    planner.namespace_of(&on.name, service.spec.namespace.as_ref())
                 )
             } else {
                 format!("On node {}, look at the unit of {svc} (systemctl status, journalctl)", on.name)
@@ -488,7 +496,7 @@ impl<'m> Planner<'m, '_> {
             self.restore_test(backup, &on.name);
         }
         let (expr, copy, runbook) = if on.kind == "cluster" {
-            let namespace = self.namespace(&on.name);
+            let namespace = self.namespace_of(&on.name, storage.spec.namespace.as_ref());
             let expr = format!(
                 "k8up_schedule_last_job_succeeded{{namespace={}, schedule={}, jobType=\"backup\"}} == 0",
                 promql_string(namespace),

@@ -419,3 +419,25 @@ fn a_written_target_down_alert_replaces_the_generated_one() {
     assert!(top_level("up{job=\\\"db\\\"} == 0"));
     assert!(top_level("up == 0"), "an alert on every job is not this service's");
 }
+
+/// A cluster backup's staleness alert reads the k8up metrics of its Schedule, which the Kubernetes
+/// back end writes into the namespace of the storage; and a service's down alert sends the reader
+/// to the namespace its pods run in. Before, both named the cluster's first namespace, so on a
+/// cluster holding several the backup alert selected series that never exist.
+#[test]
+fn cluster_alerts_name_the_namespace_of_what_they_watch() {
+    let estate = workspace().join("examples/k8s-platform");
+    let (files, _) = build(&estate);
+    let (_, compilation) = spec_testkit::compile_path(&estate, None);
+    let rules = &files.iter().find(|(p, _)| p == "prometheus/cluster-platform.rules.yml").expect("rules").1;
+    let mut checked = 0;
+    for backup in compilation.model.backups.iter().filter(|b| b.spec.rpo.is_some()) {
+        let storage = compilation.model.storage.iter().find(|s| s.name == backup.spec.source.name).expect("storage");
+        let namespace = &storage.spec.namespace.as_ref().expect("a chosen namespace").value;
+        let wanted = format!("namespace=\"{namespace}\", schedule=\"{}\"", backup.name);
+        assert!(rules.contains(&wanted), "no alert reads {wanted}:\n{rules}");
+        checked += 1;
+    }
+    assert!(checked > 0, "the example has a backup with an RPO on its cluster");
+    assert!(rules.contains("look at the pods of postgresql in namespace data"), "{rules}");
+}
