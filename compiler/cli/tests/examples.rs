@@ -15,6 +15,7 @@ fn known(example: &str) -> Vec<(&'static str, &'static str)> {
     match example {
         // A cluster volume's backup is one k8up copy: 3-2-1 needs a list of offsite copies (#18).
         "k8s-platform" => vec![("W0602", "`event-store`"), ("W0602", "`redis-data`")],
+        "nats-services" => vec![("W0602", "`db-data`"), ("W0602", "`jetstream`")],
         _ => vec![],
     }
 }

@@ -25,6 +25,9 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
+        ("nats-services@staging", workspace().join("examples/nats-services")),
+        ("nats-services@dev", workspace().join("examples/nats-services")),
         ("every_workload", case("a_cluster_with_every_workload_generates_cleanly")),
         ("chart_services", case("chart_services_take_their_fields")),
         ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
@@ -223,10 +226,11 @@ fn what_the_charts_render_is_what_the_spec_says() {
     }
     let mut rendered_values = 0;
     for (name, estate) in estates() {
-        let (_, compilation) = spec_testkit::compile_path(&estate, None);
+        let env = name.split_once('@').map(|(_, env)| env);
+        let (_, compilation) = spec_testkit::compile_path(&estate, env);
         assert_eq!(compilation.errors(), 0, "{name}: {:#?}", compilation.diagnostics);
         let model = &compilation.model;
-        let files = spec_testkit::generate(&Kubernetes, &estate);
+        let files = spec_testkit::generate_in(&Kubernetes, &estate, env);
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-rendered").join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
@@ -404,6 +408,29 @@ fn what_the_charts_render_is_what_the_spec_says() {
                             "{what}: ingress `{route_name}` serves no TLS for its host"
                         );
                     }
+                }
+
+                // A container judged by a liveness probe spec wrote (the generic chart's; the others
+                // bring their own) first gets time to start: a startup probe with the same check
+                // and at least two minutes of failures.
+                let generic = chart == "app-template";
+                for container in
+                    workloads.iter().filter(|_| generic).flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
+                {
+                    let liveness = &container["livenessProbe"];
+                    if liveness.is_null() {
+                        continue;
+                    }
+                    let startup = &container["startupProbe"];
+                    let same = |key: &str| startup[key] == liveness[key];
+                    assert!(
+                        same("httpGet") && same("tcpSocket") && same("exec"),
+                        "{what}: container {} has no startup probe with its liveness check",
+                        container["name"]
+                    );
+                    let budget = startup["periodSeconds"].as_u64().unwrap_or(10)
+                        * startup["failureThreshold"].as_u64().unwrap_or(3);
+                    assert!(budget >= 120, "{what}: container {} may take only {budget}s to start", container["name"]);
                 }
 
                 // Every container passes the namespace's LimitRange at admission.

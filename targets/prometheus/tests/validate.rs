@@ -95,6 +95,7 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
     let estates = [
         ("tour", workspace().join("examples/tour/main.spec")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
     ];
@@ -244,6 +245,7 @@ fn the_examples_outputs_match_their_snapshots() {
     for (name, estate) in [
         ("tour", workspace().join("examples/tour/main.spec")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
     ] {
         let files = spec_testkit::generate(&Prometheus, &estate);
         let mut all = String::new();
