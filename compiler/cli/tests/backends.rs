@@ -1,30 +1,33 @@
 //! Every back end's `Target::check`, which `spec check` and the editor run and which may skip
 //! rendering files, reports exactly what its `Target::generate` (what `spec build` runs) reports:
-//! on every example folder, every back-end case (with their warnings and errors) and a generated
-//! estate large enough to split work over threads.
+//! on every example folder (one estate, however many files it is split into), every back-end case
+//! (with their warnings and errors) and a generated estate large enough to split work over threads.
 
 use std::path::{Path, PathBuf};
 
 use spec_compiler::diagnostics::Diagnostic;
-use spec_compiler::source::{Origin, SourceFile, SourceMap};
 use spec_compiler::target::Context;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The `*.spec` files of every example folder and every `specs/targets/**` case.
-fn estate_files() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for root in ["examples", "specs/targets"] {
-        for entry in walkdir::WalkDir::new(workspace().join(root)).sort_by_file_name() {
-            let entry = entry.expect("walk");
-            if entry.path().extension().is_some_and(|e| e == "spec") {
-                files.push(entry.into_path());
-            }
+/// Every example folder (one estate each, however many files it is split into) and every
+/// `specs/targets/**` case.
+fn estates() -> Vec<PathBuf> {
+    let mut estates: Vec<PathBuf> = std::fs::read_dir(workspace().join("examples"))
+        .expect("examples/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    estates.sort();
+    for entry in walkdir::WalkDir::new(workspace().join("specs/targets")).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        if entry.path().extension().is_some_and(|e| e == "spec") {
+            estates.push(entry.into_path());
         }
     }
-    files
+    estates
 }
 
 fn show(diagnostic: &Diagnostic) -> String {
@@ -33,18 +36,14 @@ fn show(diagnostic: &Diagnostic) -> String {
 
 #[test]
 fn check_reports_what_generate_reports_for_every_back_end() {
-    let mut estates: Vec<(String, String)> = estate_files()
-        .into_iter()
-        .map(|path| (path.display().to_string(), std::fs::read_to_string(&path).expect("estate")))
-        .collect();
-    estates.push(("generated".into(), spec_testkit::generate_estate(2_500)));
+    let generated_estate = Path::new(env!("CARGO_TARGET_TMPDIR")).join("backends-generated.spec");
+    std::fs::write(&generated_estate, spec_testkit::generate_estate(2_500)).expect("write");
     let mut reported = 0;
-    for (name, text) in estates {
-        let mut sources = SourceMap::new();
-        let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
-        let compilation = spec_compiler::driver::compile(&mut sources, &[file], None);
+    for path in estates().into_iter().chain([generated_estate]) {
+        let name = path.display().to_string();
+        let (sources, compilation) = spec_testkit::compile_path(&path, None);
         if compilation.errors() > 0 {
-            // Back ends run only on estates that check (some examples span several files).
+            // Back ends run only on estates that check.
             continue;
         }
         let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };

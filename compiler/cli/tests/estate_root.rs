@@ -156,10 +156,13 @@ fn init_writes_the_marker_and_the_examples_carry_one() {
     // and `specs/` (whose cases fail on purpose) one namespace.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let workspace = std::fs::canonicalize(workspace).expect("workspace");
-    for example in ["tour", "starter"] {
+    for (example, file) in
+        [("tour", "main.spec"), ("starter", "main.spec"), ("k8s-platform", "apps.spec"), ("nats-services", "bus.spec")]
+    {
         let folder = workspace.join("examples").join(example);
         assert!(folder.join("spec.toml").is_file(), "examples/{example}/spec.toml");
-        let namespace = spec_lsp::folder::Namespace::of(&folder.join("main.spec"), std::slice::from_ref(&workspace));
+        assert!(folder.join(file).is_file(), "examples/{example}/{file}");
+        let namespace = spec_lsp::folder::Namespace::of(&folder.join(file), std::slice::from_ref(&workspace));
         assert_eq!(namespace.root, folder);
         assert_eq!(namespace.only, None);
     }

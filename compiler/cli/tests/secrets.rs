@@ -49,10 +49,11 @@ fn secret_contents(index: usize) -> String {
 }
 
 /// The files the estate's secrets reference, as written in the spec.
-fn secret_files(text: &str) -> Vec<String> {
+fn secret_files(texts: &[(String, String)]) -> Vec<String> {
     let mut sources = SourceMap::new();
-    let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
-    let compilation = driver::compile(&mut sources, &[file], None);
+    let files: Vec<_> =
+        texts.iter().map(|(name, text)| sources.add(SourceFile::new(name, text.as_str(), Origin::User))).collect();
+    let compilation = driver::compile(&mut sources, &files, None);
     let mut files = Vec::new();
     for secret in &compilation.model.secrets {
         match secret.spec.nixos.as_ref().map(|s| &s.value) {
@@ -94,15 +95,32 @@ fn no_secret_value_reaches_any_generated_file() {
     for (case, estate) in estates().into_iter().enumerate() {
         let dir = scratch.join(format!("case{case}"));
         std::fs::create_dir_all(&dir).expect("scratch");
-        let source = if estate.is_dir() { estate.join("main.spec") } else { estate.clone() };
-        let mut text = std::fs::read_to_string(&source).expect("read the estate");
+        // The estate's files (an example is a folder of them), each named from the estate.
+        let mut texts: Vec<(String, String)> = if estate.is_dir() {
+            let mut found: Vec<(String, String)> = walkdir::WalkDir::new(&estate)
+                .sort_by_file_name()
+                .into_iter()
+                .map(|e| e.expect("walk").into_path())
+                .filter(|p| p.extension().is_some_and(|e| e == "spec"))
+                .map(|p| {
+                    let name = p.strip_prefix(&estate).expect("below").to_string_lossy().into_owned();
+                    (name, std::fs::read_to_string(&p).expect("read the estate"))
+                })
+                .collect();
+            found.sort();
+            found
+        } else {
+            vec![("main.spec".to_string(), std::fs::read_to_string(&estate).expect("read the estate"))]
+        };
         let mut markers = Vec::new();
-        for path in secret_files(&text) {
+        for path in secret_files(&texts) {
             // Absolute credential paths are moved under the scratch folder, so the test writes
             // only there.
             let on_disk = if let Some(relative) = path.strip_prefix('/') {
                 let moved = dir.join("root").join(relative);
-                text = text.replace(&format!("\"{path}\""), &format!("\"{}\"", moved.display()));
+                for (_, text) in &mut texts {
+                    *text = text.replace(&format!("\"{path}\""), &format!("\"{}\"", moved.display()));
+                }
                 moved
             } else {
                 dir.join(&path)
@@ -112,7 +130,12 @@ fn no_secret_value_reaches_any_generated_file() {
             markers.push(marker(filled));
             filled += 1;
         }
-        std::fs::write(dir.join("main.spec"), &text).expect("write the estate");
+        for (name, text) in &texts {
+            let file = dir.join(name);
+            std::fs::create_dir_all(file.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(file, text).expect("write the estate");
+        }
+        let text: String = texts.iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>().join("\n");
         let out = dir.join("out");
         let output = Command::new(env!("CARGO_BIN_EXE_spec"))
             .args(["build", dir.to_str().expect("utf-8"), "--target", "all", "--out", out.to_str().expect("utf-8")])

@@ -1,5 +1,6 @@
 //! Test support shared by the workspace's tests and benchmarks: the estate generator, and
-//! [`generate`], which runs one back end over an estate file.
+//! [`generate`], which runs one back end over an estate file or folder (every `*.spec` below it,
+//! in path order, named from the folder: the examples are folders).
 //!
 //! [`generate_estate`] writes a synthetic estate in the spec language with the shape of
 //! `shared/bench/gen.py`: N services on N/10 nodes, one in ten (one per node) through a preset with
@@ -16,18 +17,22 @@
 //! and suggesting at scale.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use spec_compiler::driver;
 use spec_compiler::source::{Origin, SourceFile, SourceMap};
 use spec_compiler::target::{Context, Target};
 
-/// Compiles the estate file at `path` (which must check without errors) and returns the files
-/// `target` generates for it, asserting the target reports no error either.
+/// Compiles the estate file or folder at `path` (which must check without errors) and returns the
+/// files `target` generates for it, asserting the target reports no error either.
 pub fn generate(target: &dyn Target, path: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.spec");
-    let (sources, compilation) = compile(name, text);
+    generate_in(target, path, None)
+}
+
+/// [`generate`] with the environment `env` applied.
+pub fn generate_in(target: &dyn Target, path: &Path, env: Option<&str>) -> Vec<(String, String)> {
+    let (sources, compilation) = compile_path(path, env);
+    assert_eq!(compilation.errors(), 0, "{}: {:#?}", path.display(), compilation.diagnostics);
     let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
     let generated = target.generate(&context);
     let errors: Vec<_> = generated.diagnostics.iter().filter(|d| d.code.as_str().starts_with('E')).collect();
@@ -41,6 +46,48 @@ pub fn compile(name: &str, text: String) -> (SourceMap, driver::Compilation) {
     let (sources, compilation) = compile_any(name, text);
     assert_eq!(compilation.errors(), 0, "{name}: {:#?}", compilation.diagnostics);
     (sources, compilation)
+}
+
+/// Compiles the estate at `path`, errors or not: a file (shown by its name) or a folder, whose
+/// `*.spec` files below it (hidden entries skipped) are read in path order and shown by their
+/// path inside it, as `spec check FOLDER` names them from the folder.
+pub fn compile_path(path: &Path, env: Option<&str>) -> (SourceMap, driver::Compilation) {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        collect(path, path, &mut files);
+        files.sort();
+    } else {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.spec").to_string();
+        files.push((name, path.to_path_buf()));
+    }
+    let mut sources = SourceMap::new();
+    let ids: Vec<_> = files
+        .into_iter()
+        .map(|(name, file)| {
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            sources.add(SourceFile::new(&name, text, Origin::User))
+        })
+        .collect();
+    let compilation = driver::compile(&mut sources, &ids, env);
+    (sources, compilation)
+}
+
+/// Every `*.spec` below `dir`, with its path from `root` (`/`-separated), hidden entries skipped.
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries.map(|e| e.expect("entry")) {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect(root, &path, out);
+        } else if path.extension().is_some_and(|e| e == "spec") {
+            let name = path.strip_prefix(root).expect("below root").components();
+            let name: Vec<_> = name.map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            out.push((name.join("/"), path));
+        }
+    }
 }
 
 /// Compiles one estate file's `text`, shown as `name`, errors or not.

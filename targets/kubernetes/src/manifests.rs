@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Payload, Spanned};
 use spec_compiler::model::{
-    Backend, Backup, Cadence, ClusterNamespaces, Copy, EnvValue, Keep, KubernetesSecret, Resource, Vault, Workflow,
+    Backend, Backup, Cadence, ClusterNamespaces, Copy, EnvValue, Keep, KubernetesSecret, PodSecurity, Resource, Vault,
+    Workflow,
 };
 use spec_compiler::source::Span;
 
@@ -301,8 +302,17 @@ impl super::Lowering<'_, '_> {
     }
 
     /// A DAG of the steps; Argo substitutes `{{…}}` in container fields, so step text holding one
-    /// is refused.
+    /// is refused. In a namespace enforcing the `restricted` Pod Security Standard (the cluster's
+    /// first, where workflows are written), the pods and the steps' containers carry what it asks
+    /// for, as a service's do; otherwise admission refuses every run.
     fn workflow_spec(&mut self, workflow: &Resource<Workflow>) -> Option<Value> {
+        let restricted = self
+            .cluster
+            .spec
+            .namespaces(self.cluster.name_span)
+            .first()
+            .and_then(|n| n.pod_security)
+            .is_some_and(|p| p.value == PodSecurity::Restricted);
         let mut ok = true;
         let mut tasks = Vec::new();
         let mut templates = Vec::new();
@@ -347,6 +357,9 @@ impl super::Lowering<'_, '_> {
             if !env.is_empty() {
                 container["env"] = Value::Array(env);
             }
+            if restricted {
+                container["securityContext"] = crate::values::restricted_container();
+            }
             let mut template = json!({ "name": template_name, "container": container });
             if let Some(retries) = step.retries.as_ref().filter(|r| r.value > 0) {
                 template["retryStrategy"] = json!({ "limit": retries.value, "retryPolicy": "OnFailure" });
@@ -357,7 +370,11 @@ impl super::Lowering<'_, '_> {
             templates.push(template);
         }
         templates.insert(0, json!({ "name": "main", "dag": { "tasks": tasks } }));
-        ok.then(|| json!({ "entrypoint": "main", "templates": templates }))
+        let mut spec = json!({ "entrypoint": "main", "templates": templates });
+        if restricted {
+            spec["securityContext"] = crate::values::restricted_pod()["securityContext"].take();
+        }
+        ok.then_some(spec)
     }
 
     fn backups(&mut self) -> Vec<(String, Value)> {

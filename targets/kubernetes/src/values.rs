@@ -7,7 +7,8 @@
 //! it), an `exposed` LoadBalancer service with the ports `expose` opens to the public and an
 //! `exposed-<network>` one per network audience admitting only the network's range
 //! (`loadBalancerSourceRanges`; `cluster` ones stay on `main`), probes from `health`
-//! (custom probes, so they never depend on the chart's guess of the primary port), resources,
+//! (custom probes, so they never depend on the chart's guess of the primary port; a startup probe
+//! gives a slow start five minutes before liveness counts), resources,
 //! persistence from the volumes' storage, and a ServiceMonitor from `metrics`.
 
 use indexmap::IndexMap;
@@ -238,7 +239,7 @@ impl super::Lowering<'_, '_> {
             image: Image { repository, tag },
             args: spec.args.iter().map(|a| a.value.clone()).collect(),
             env,
-            probes: probe.map(|p| Probes { liveness: p.clone(), readiness: p }),
+            probes: probe.map(|p| Probes { startup: startup_probe(&p), liveness: p.clone(), readiness: p }),
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
             security_context: restricted.then(restricted_container),
         };
@@ -438,12 +439,12 @@ fn ingress(
 }
 
 /// The pod security context the `restricted` Pod Security Standard asks for.
-fn restricted_pod() -> Value {
+pub(crate) fn restricted_pod() -> Value {
     json!({ "securityContext": { "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } } })
 }
 
 /// The container security context the `restricted` Pod Security Standard asks for.
-fn restricted_container() -> Value {
+pub(crate) fn restricted_container() -> Value {
     json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } })
 }
 
@@ -488,9 +489,23 @@ struct Image {
 
 #[derive(Serialize)]
 struct Probes {
+    startup: Value,
     liveness: Value,
     readiness: Value,
 }
+
+/// How long a container may take to start before its liveness probe judges it: a startup probe
+/// with the same check, allowed [`STARTUP_FAILURES`] failures ten seconds apart. Without one, the
+/// liveness probe restarts a service still loading (a model, a cache) after thirty seconds, and
+/// again, forever.
+fn startup_probe(liveness: &Value) -> Value {
+    let mut startup = liveness.clone();
+    startup["spec"]["failureThreshold"] = json!(STARTUP_FAILURES);
+    startup
+}
+
+/// Failed startup checks tolerated, ten seconds apart: five minutes.
+const STARTUP_FAILURES: u32 = 30;
 
 #[derive(Serialize)]
 struct ServiceValues {

@@ -24,6 +24,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
     let case = |name: &str| workspace().join(format!("specs/targets/kubernetes/{name}.spec"));
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
+        ("nats-services@staging", workspace().join("examples/nats-services")),
+        ("nats-services@dev", workspace().join("examples/nats-services")),
         ("every_workload", case("a_cluster_with_every_workload_generates_cleanly")),
         ("chart_services", case("chart_services_take_their_fields")),
         ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
@@ -238,10 +242,11 @@ fn what_the_charts_render_is_what_the_spec_says() {
     }
     let mut rendered_values = 0;
     for (name, estate) in estates() {
-        let text = std::fs::read_to_string(&estate).expect("estate");
-        let (_, compilation) = spec_testkit::compile("main.spec", text);
+        let env = name.split_once('@').map(|(_, env)| env);
+        let (_, compilation) = spec_testkit::compile_path(&estate, env);
+        assert_eq!(compilation.errors(), 0, "{name}: {:#?}", compilation.diagnostics);
         let model = &compilation.model;
-        let files = spec_testkit::generate(&Kubernetes, &estate);
+        let files = spec_testkit::generate_in(&Kubernetes, &estate, env);
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-rendered").join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
@@ -261,8 +266,44 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .filter(|item| item["type"] == "Container")
                     .collect()
             };
+            // A workflow written into a namespace enforcing `restricted` passes its admission too:
+            // the pods run as non-root with the runtime's seccomp profile, and every step's
+            // container escalates nothing and drops every capability.
+            for workflow in manifests.iter().filter(|o| o["kind"] == "CronWorkflow" || o["kind"] == "WorkflowTemplate")
+            {
+                let namespace = workflow["metadata"]["namespace"].as_str().unwrap_or("default");
+                let restricted = manifests.iter().any(|o| {
+                    o["kind"] == "Namespace"
+                        && o["metadata"]["name"] == namespace
+                        && o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+                });
+                if !restricted {
+                    continue;
+                }
+                let spec = match workflow["kind"].as_str() {
+                    Some("CronWorkflow") => &workflow["spec"]["workflowSpec"],
+                    _ => &workflow["spec"],
+                };
+                let what = format!("{name}: workflow {}", workflow["metadata"]["name"]);
+                assert_eq!(spec["securityContext"]["runAsNonRoot"], true, "{what}: runs as root");
+                assert_eq!(spec["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{what}: no seccomp");
+                for container in array(&spec["templates"]).iter().map(|t| &t["container"]).filter(|c| !c.is_null()) {
+                    let context = &container["securityContext"];
+                    assert_eq!(context["allowPrivilegeEscalation"], false, "{what}: a step may escalate privileges");
+                    assert!(
+                        array(&context["capabilities"]["drop"]).iter().any(|c| c == "ALL"),
+                        "{what}: a step keeps capabilities"
+                    );
+                }
+            }
             // The labels of each storage's claim, as rendered, for the k8up check.
             let mut claim_labels: BTreeMap<String, Value> = BTreeMap::new();
+            // The Services the charts render (`name.namespace.svc.cluster.local`), the releases
+            // rendered (service and namespace), and the in-cluster hosts containers are told to
+            // reach, for the endpoint check below.
+            let mut rendered_hosts: BTreeSet<String> = BTreeSet::new();
+            let mut rendered_releases: Vec<(String, String)> = Vec::new();
+            let mut hosts_read: Vec<(String, String)> = Vec::new();
             for service in &model.services {
                 let values_path = format!("helm/{}/{}.values.yaml", cluster.name, service.name);
                 let Some((_, contents)) = files.iter().find(|(path, _)| *path == values_path) else { continue };
@@ -292,9 +333,23 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 let limit_ranges = limit_ranges_in(&namespace);
                 let objects = render(&helm, &charts, &release_name, &namespace, &values_file, first_line);
                 rendered_values += 1;
+                rendered_releases.push((service.name.clone(), namespace.clone()));
+                for object in objects.iter().filter(|o| o["kind"] == "Service") {
+                    let name = object["metadata"]["name"].as_str().unwrap_or_default();
+                    rendered_hosts.insert(format!("{name}.{namespace}.svc.cluster.local"));
+                }
                 let what = format!("{name}: service `{}` ({chart})", service.name);
                 let workloads: Vec<&Value> = objects.iter().filter(|o| pod_spec(o).is_some()).collect();
                 assert!(!workloads.is_empty(), "{what}: the chart renders no workload");
+                for container in workloads.iter().flat_map(|w| array(&pod_spec(w).expect("pod")["containers"])) {
+                    for value in array(&container["env"]).iter().filter_map(|e| e["value"].as_str()) {
+                        let host = value.rsplit("://").next().unwrap_or(value);
+                        let host = host.split([':', '/']).next().unwrap_or(host);
+                        if host.ends_with(".svc.cluster.local") {
+                            hosts_read.push((what.clone(), host.to_string()));
+                        }
+                    }
+                }
                 let images: Vec<&str> = workloads
                     .iter()
                     .flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
@@ -369,6 +424,29 @@ fn what_the_charts_render_is_what_the_spec_says() {
                             "{what}: ingress `{route_name}` serves no TLS for its host"
                         );
                     }
+                }
+
+                // A container judged by a liveness probe spec wrote (the generic chart's; the others
+                // bring their own) first gets time to start: a startup probe with the same check
+                // and at least two minutes of failures.
+                let generic = chart == "app-template";
+                for container in
+                    workloads.iter().filter(|_| generic).flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
+                {
+                    let liveness = &container["livenessProbe"];
+                    if liveness.is_null() {
+                        continue;
+                    }
+                    let startup = &container["startupProbe"];
+                    let same = |key: &str| startup[key] == liveness[key];
+                    assert!(
+                        same("httpGet") && same("tcpSocket") && same("exec"),
+                        "{what}: container {} has no startup probe with its liveness check",
+                        container["name"]
+                    );
+                    let budget = startup["periodSeconds"].as_u64().unwrap_or(10)
+                        * startup["failureThreshold"].as_u64().unwrap_or(3);
+                    assert!(budget >= 120, "{what}: container {} may take only {budget}s to start", container["name"]);
                 }
 
                 // Every container passes the namespace's LimitRange at admission.
@@ -530,6 +608,23 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     }
                 }
             }
+            // Each host a container is told to reach inside the cluster is a Service a rendered
+            // chart creates (`service.NAME.host` names the chart's own Service, not a guess), when
+            // the release it names was rendered here.
+            for (what, host) in &hosts_read {
+                let mut labels = host.split('.');
+                let (first, namespace) = (labels.next().unwrap_or_default(), labels.next().unwrap_or_default());
+                let release = rendered_releases
+                    .iter()
+                    .filter(|(release, ns)| ns == namespace && first.starts_with(release.as_str()))
+                    .max_by_key(|(release, _)| release.len());
+                if release.is_some() {
+                    assert!(
+                        rendered_hosts.contains(host),
+                        "{what}: reaches {host}, a Service no chart renders ({rendered_hosts:?})"
+                    );
+                }
+            }
             // Each k8up Schedule selects the claim of its backup's storage, and no other claim.
             // A Schedule per offsite copy, named after the copy's job (`<backup>`, `<backup>-2`…).
             for schedule in manifests.iter().filter(|o| o["kind"] == "Schedule") {
@@ -576,6 +671,17 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .expect("values");
             let tag = values["image"]["tag"].as_str().expect("a tag");
             assert!(tag.starts_with("15."), "db runs PostgreSQL {tag}, not 15");
+        }
+        if name == "k8s-platform" {
+            // The seed's "PostgreSQL 15, Redis 7": the charts' defaults are 17 and 8.
+            for (service, major) in [("postgresql", "15."), ("redis", "7.")] {
+                let path = format!("/{service}.values.yaml");
+                let values: Value =
+                    serde_yaml::from_str(&files.iter().find(|(p, _)| p.ends_with(&path)).expect("values").1)
+                        .expect("values");
+                let tag = values["image"]["tag"].as_str().expect("a tag");
+                assert!(tag.starts_with(major), "{service} runs {tag}, not {major}x");
+            }
         }
     }
     assert!(rendered_values >= 5, "only {rendered_values} values files were rendered");

@@ -19,6 +19,10 @@ fn workspace() -> PathBuf {
 fn estates() -> Vec<(&'static str, PathBuf)> {
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
+        ("nats-services@staging", workspace().join("examples/nats-services")),
+        ("nats-services@dev", workspace().join("examples/nats-services")),
         (
             "a_cluster_with_every_workload_generates_cleanly",
             workspace().join("specs/targets/kubernetes/a_cluster_with_every_workload_generates_cleanly.spec"),
@@ -67,6 +71,11 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
     ]
 }
 
+/// The environment an estate's name asks for: `example@env`.
+fn env_of(name: &str) -> Option<&str> {
+    name.split_once('@').map(|(_, env)| env)
+}
+
 fn write(dir: &Path, files: &[(String, String)]) {
     let _ = std::fs::remove_dir_all(dir);
     for (path, contents) in files {
@@ -97,7 +106,7 @@ fn every_file_passes_the_kubernetes_crd_and_chart_schemas() {
     }
     for (name, estate) in estates() {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-validate").join(name);
-        let files = spec_testkit::generate(&Kubernetes, &estate);
+        let files = spec_testkit::generate_in(&Kubernetes, &estate, env_of(name));
         write(&dir, &files);
         let output = Command::new("bash").arg(&script).arg(&dir).output().expect("runs");
         let report = String::from_utf8_lossy(&output.stdout);
@@ -241,7 +250,7 @@ fn every_object_turns_flux_substitution_off() {
     use serde::Deserialize as _;
     for (name, estate) in estates() {
         let mut objects = 0;
-        for (path, contents) in spec_testkit::generate(&Kubernetes, &estate) {
+        for (path, contents) in spec_testkit::generate_in(&Kubernetes, &estate, env_of(name)) {
             if path.ends_with("kustomization.yaml") || path.ends_with(".values.yaml") {
                 continue;
             }
@@ -327,7 +336,7 @@ fn hostile_environment_values_survive_helm_tpl() {
 fn the_output_matches_its_snapshots() {
     for (name, estate) in estates() {
         let mut all = String::new();
-        for (path, contents) in spec_testkit::generate(&Kubernetes, &estate) {
+        for (path, contents) in spec_testkit::generate_in(&Kubernetes, &estate, env_of(name)) {
             all.push_str(&format!("----- {path} -----\n{contents}"));
         }
         let mut settings = insta::Settings::clone_current();

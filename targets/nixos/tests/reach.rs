@@ -50,12 +50,13 @@ fn needed_ports_open_to_exactly_the_needing_side() {
     );
 
     // The Redis container on prod1 is needed by the cluster's pods on the same node: published on
-    // the node's address, opened on k3s's pod bridge only.
+    // the node's address, opened on k3s's pod bridge only (beside the k3s API and kubelet, which
+    // the node's own pods reach there).
     assert_eq!(
         value(&prod1, "virtualisation.oci-containers.containers.cache.ports"),
         Some("[ \"127.0.0.1:6379:6379/tcp\" \"10.0.0.1:6379:6379/tcp\" \"10.88.0.1:6379:6379/tcp\" ]")
     );
-    assert_eq!(value(&prod1, "networking.firewall.interfaces.cni0.allowedTCPPorts"), Some("[ 6379 ]"));
+    assert_eq!(value(&prod1, "networking.firewall.interfaces.cni0.allowedTCPPorts"), Some("[ 6379 6443 10250 ]"));
     assert_eq!(value(&prod1, "networking.firewall.allowedTCPPorts"), None);
     assert_eq!(value(&prod1, "boot.kernel.sysctl.\"net.ipv4.ip_nonlocal_bind\""), Some("1"));
 
@@ -100,4 +101,39 @@ fn nixos_options_read_where_services_are_and_let_the_node_in() {
     );
     let rule = value(&db1, "networking.firewall.extraCommands").expect("a rule for web1");
     assert!(rule.contains("-s 10.0.0.1/32 --dport 5432 -j nixos-fw-accept"), "{rule}");
+}
+
+/// k3s on a WireGuard mesh: the API and the kubelets answer the other nodes on the mesh, and the
+/// node's own pods on k3s's pod bridge (a pod reaches the API through the `kubernetes` Service,
+/// which leads to the server's own address; metrics-server reads each kubelet), never the public.
+/// Before, they were opened on the mesh alone, and pods on the server could not reach the API.
+#[test]
+fn k3s_on_a_mesh_answers_the_nodes_pods_on_the_pod_bridge() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-k3s-mesh");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let estate = dir.join("main.spec");
+    std::fs::write(
+        &estate,
+        r#"secret k3s-token { nixos = agenix { file = "secrets/k3s-token.age" } }
+secret wg-a { nixos = agenix { file = "secrets/wg-a.age" } }
+secret wg-b { nixos = agenix { file = "secrets/wg-b.age" } }
+node a {
+  os = nixos, address = 10.0.0.1, endpoint = 192.0.2.1
+  wireguard { public_key = "GPjXljODyNa5kOU0sHdt4MQo7b+cUmnTJqlZb9FNf/Y=", private_key = secret.wg-a }
+}
+node b {
+  os = nixos, address = 10.0.0.2, endpoint = 192.0.2.2
+  wireguard { public_key = "rMNMgB4wnWddRDOd6OgnX/o8uWuCH6uWJQ2gW6nUnqQ=", private_key = secret.wg-b }
+}
+network mesh { wireguard { cidr = 10.0.0.0/24, port = 51820 }, members = [node.a, node.b] }
+cluster main { distribution = k3s, servers = [node.a], agents = [node.b], token = secret.k3s-token }
+"#,
+    )
+    .expect("write");
+    let files = spec_testkit::generate(&Nixos, &estate);
+    let (server, agent) = (module(&files, "a"), module(&files, "b"));
+    assert_eq!(value(&server, "networking.firewall.interfaces.cni0.allowedTCPPorts"), Some("[ 6443 10250 ]"));
+    assert_eq!(value(&server, "networking.firewall.interfaces.mesh.allowedTCPPorts"), Some("[ 6443 10250 ]"));
+    assert_eq!(value(&agent, "networking.firewall.interfaces.cni0.allowedTCPPorts"), Some("[ 10250 ]"));
+    assert_eq!(value(&server, "networking.firewall.allowedTCPPorts"), None);
 }

@@ -22,6 +22,11 @@ fn generate(path: &Path) -> Vec<(String, String)> {
     spec_testkit::generate(&Nixos, path)
 }
 
+/// The files for the estate named `name`: `example@env` applies the environment `env`.
+fn generate_named(name: &str, path: &Path) -> Vec<(String, String)> {
+    spec_testkit::generate_in(&Nixos, path, name.split_once('@').map(|(_, env)| env))
+}
+
 /// Writes the files under `dir/out`, with placeholder encrypted secrets where the estate names them
 /// and a placeholder rule file where the Prometheus back end writes its own.
 fn materialise(dir: &Path, files: &[(String, String)]) {
@@ -33,24 +38,16 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
     }
     std::fs::create_dir_all(dir.join("out/prometheus")).expect("mkdir");
     std::fs::write(dir.join("out/prometheus/estate.rules.yml"), "groups: []\n").expect("write");
-    for secret in [
-        "wg-prod1.age",
-        "restic-password.age",
-        "db-password.age",
-        "wg.yaml",
-        "etl.age",
-        "k3s-token.age",
-        "restic.age",
-        "s3-backup.age",
-        "syncoid.age",
-        "redis.age",
-        "pagerduty-key.age",
-        "alerting.yaml",
-        "smtp-password.age",
-        "backup.yaml",
-    ] {
-        std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
-        std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
+    // Every file under `secrets/` the modules name (`./. + "/../../secrets/NAME"`).
+    for (_, contents) in files {
+        for (at, _) in contents.match_indices("/secrets/") {
+            let rest = &contents[at + "/secrets/".len()..];
+            let secret: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
+            if !secret.is_empty() {
+                std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
+                std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
+            }
+        }
     }
 }
 
@@ -58,6 +55,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
     let case = |name: &str| workspace().join("specs/targets/nixos").join(format!("{name}.spec"));
     vec![
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
+        ("nats-services@staging", workspace().join("examples/nats-services")),
+        ("nats-services@dev", workspace().join("examples/nats-services")),
         ("mesh", case("a_nixos_node_with_containers_and_a_mesh_generates_cleanly")),
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
@@ -79,8 +80,8 @@ fn every_generated_file_parses_with_nix_instantiate() {
         return;
     }
     for (name, estate) in estates() {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-parse").join(name);
-        let files = generate(&estate);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-parse").join(name.replace('@', "-")); // `@` cannot stand in a Nix path
+        let files = generate_named(name, &estate);
         materialise(&dir, &files);
         for (path, _) in &files {
             let output =
@@ -102,8 +103,8 @@ fn node_modules_set_only_nixos_options_with_compatible_types() {
         return;
     }
     for (name, estate) in estates() {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-options").join(name);
-        let files = generate(&estate);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-options").join(name.replace('@', "-")); // `@` cannot stand in a Nix path
+        let files = generate_named(name, &estate);
         materialise(&dir, &files);
         for (path, _) in files.iter().filter(|(p, _)| p.ends_with("/default.nix")) {
             let output = Command::new("python3")
@@ -152,8 +153,8 @@ fn every_generated_shell_script_and_health_command_parses() {
     };
     let (mut scripts, mut checks) = (0, 0);
     for (name, estate) in estates() {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-shell").join(name);
-        let files = generate(&estate);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-shell").join(name.replace('@', "-")); // `@` cannot stand in a Nix path
+        let files = generate_named(name, &estate);
         materialise(&dir, &files);
         for (path, _) in files.iter().filter(|(p, _)| p.ends_with("/default.nix")) {
             let file = std::fs::canonicalize(dir.join("out").join(path)).expect("exists");
@@ -225,8 +226,8 @@ fn every_generated_calendar_is_accepted_by_systemd() {
         return;
     }
     let mut calendars = Vec::new();
-    for (_, estate) in estates() {
-        for (_, contents) in generate(&estate) {
+    for (name, estate) in estates() {
+        for (_, contents) in generate_named(name, &estate) {
             for line in contents.lines().filter(|l| l.contains("OnCalendar = ") || l.contains("sanoid.interval = ")) {
                 let value = line.split_once(" = ").map(|(_, v)| v.trim_end_matches(';')).unwrap_or_default();
                 calendars.push(serde_json::from_str::<String>(value).expect("a plain string"));
@@ -243,15 +244,17 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 /// units, for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
-    for (name, estate) in
-        estates().into_iter().filter(|(n, _)| matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump"))
-    {
-        // Named after the example or the case, which the tidy test checks exists.
+    for (name, estate) in estates().into_iter().filter(|(n, _)| {
+        matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump")
+            || n.starts_with("k8s-platform")
+            || n.starts_with("nats-services")
+    }) {
+        let files = generate_named(name, &estate);
+        // Named after the example (and environment) or the case, which the tidy test checks exists.
         let name = estate
             .file_stem()
-            .filter(|_| name != "tour")
+            .filter(|_| !estate.starts_with(workspace().join("examples")))
             .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
-        let files = generate(&estate);
         let mut all = String::new();
         for (path, contents) in &files {
             all.push_str(&format!("----- {path} -----\n{contents}"));

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use promql_parser::label::{MatchOp, Matcher};
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::{PlacementRef, format_duration};
+use spec_compiler::model::types::{PlacementRef, Spanned, format_duration};
 use spec_compiler::model::{Alert, Backup, Cadence, Cluster, Kind, Os, Resource, Service, Severity, Workflow};
 use spec_compiler::promql::ShapeCache;
 use spec_compiler::source::Span;
@@ -291,6 +291,14 @@ impl<'m> Planner<'m, '_> {
         self.clusters.get(cluster).map_or("default", |c| c.spec.first_namespace())
     }
 
+    /// The namespace a service or storage on `cluster` chose (its `namespace`, else the only one):
+    /// where its pods, claims and k8up Schedule are, so where the series about them come from.
+    fn namespace_of(&self, cluster: &str, chosen: Option<&Spanned<String>>) -> &'m str {
+        let Some(c) = self.clusters.get(cluster) else { return "default" };
+        let index = c.spec.namespace_of(chosen).unwrap_or(0);
+        c.spec.namespaces(c.name_span).get(index).map_or_else(|| c.spec.first_namespace(), |n| n.name)
+    }
+
     /// An alert written in the spec, top-level or owned by a service (`base` labels first).
     fn declared(
         &mut self,
@@ -482,7 +490,7 @@ impl<'m> Planner<'m, '_> {
                 format!(
                     "On cluster {}, look at the pods of {svc} in namespace {} (kubectl describe, kubectl logs)",
                     on.name,
-                    planner.namespace(&on.name)
+                    planner.namespace_of(&on.name, service.spec.namespace.as_ref())
                 )
             } else {
                 format!("On node {}, look at the unit of {svc} (systemctl status, journalctl)", on.name)
@@ -523,6 +531,8 @@ impl<'m> Planner<'m, '_> {
             None => format!("storage {}", backup.spec.source.name),
         };
         let owner = self.owner(&on.kind, &on.name, None);
+        // On a cluster, the namespace the storage chose: where its k8up Schedule runs.
+        let chosen = index.storage(&backup.spec.source.name).and_then(|s| s.spec.namespace.as_ref());
         // The copy the backup's own alert watches (its most frequent; on a cluster the first):
         // a copy's alert would repeat it when the backup's RPO is as strict.
         let snapshots = backup.spec.snapshots.as_ref().map(|s| s.every.value.0);
@@ -541,7 +551,8 @@ impl<'m> Planner<'m, '_> {
             }
             let rpo_text = format_duration(rpo.0);
             let what = format!("restic every {}", format_duration(copy.restic.every.0));
-            let (expr, runbook) = self.stale(on, &format!("restic-backups-{}", copy.name), &copy.name, rpo.0 / 1000);
+            let (expr, runbook) =
+                self.stale(on, &format!("restic-backups-{}", copy.name), &copy.name, rpo.0 / 1000, chosen);
             let texts = [
                 format!("The offsite copy {} of backup {name} is older than its RPO of {rpo_text}", copy.name),
                 format!(
@@ -560,7 +571,7 @@ impl<'m> Planner<'m, '_> {
         let rpo_text = format_duration(rpo.value.0);
         let rpo_seconds = rpo.value.0 / 1000;
         let (expr, copy, runbook) = if on.kind == "cluster" {
-            let (expr, runbook) = self.stale(on, "", name, rpo_seconds);
+            let (expr, runbook) = self.stale(on, "", name, rpo_seconds, chosen);
             (expr, "the k8up backup".to_string(), runbook)
         } else {
             let snapshots = backup.spec.snapshots.as_ref().map(|s| s.every.value.0);
@@ -582,7 +593,7 @@ impl<'m> Planner<'m, '_> {
                 }
                 (None, None) => return,
             };
-            let (expr, runbook) = self.stale(on, &unit, name, rpo_seconds);
+            let (expr, runbook) = self.stale(on, &unit, name, rpo_seconds, chosen);
             (expr, copy, runbook)
         };
         let texts = [
@@ -601,9 +612,16 @@ impl<'m> Planner<'m, '_> {
     /// The expression and runbook of a stale copy: on a node, the `unit`'s timer last triggered
     /// longer than `rpo_seconds` ago or its service failed; on a cluster, the k8up Schedule
     /// `schedule`'s last backup job failed.
-    fn stale(&self, on: &PlacementRef, unit: &str, schedule: &str, rpo_seconds: u64) -> (String, String) {
+    fn stale(
+        &self,
+        on: &PlacementRef,
+        unit: &str,
+        schedule: &str,
+        rpo_seconds: u64,
+        chosen: Option<&Spanned<String>>,
+    ) -> (String, String) {
         if on.kind == "cluster" {
-            let namespace = self.namespace(&on.name);
+            let namespace = self.namespace_of(&on.name, chosen);
             let expr = format!(
                 "k8up_schedule_last_job_succeeded{{namespace={}, schedule={}, jobType=\"backup\"}} == 0",
                 promql_string(namespace),

@@ -60,12 +60,10 @@ fn promtool_accepts(folder: &Path, files: &[(String, String)]) -> (usize, usize)
     (checked, tested)
 }
 
-/// Compiles an estate file and runs the target, returning files and the target's diagnostic codes.
+/// Compiles an estate file or folder and runs the target, returning files and the target's
+/// diagnostic codes.
 fn build(path: &Path) -> (Vec<(String, String)>, Vec<Code>) {
-    let text = std::fs::read_to_string(path).expect("estate");
-    let mut sources = SourceMap::new();
-    let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
-    let compilation = spec_compiler::driver::compile(&mut sources, &[file], None);
+    let (sources, compilation) = spec_testkit::compile_path(path, None);
     assert_eq!(compilation.errors(), 0, "{}: {:#?}", path.display(), compilation.diagnostics);
     let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };
     let generated = Prometheus.generate(&context);
@@ -96,6 +94,8 @@ fn count(files: &[(String, String)]) -> (usize, usize) {
 fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
     let estates = [
         ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
         (
@@ -254,17 +254,23 @@ fn hostile_strings_round_trip_through_yaml_and_promtool() {
 }
 
 #[test]
-fn the_tour_output_matches_its_snapshot() {
-    let files = spec_testkit::generate(&Prometheus, &workspace().join("examples/tour/main.spec"));
-    let mut all = String::new();
-    for (path, contents) in &files {
-        all.push_str(&format!("----- {path} -----\n{contents}"));
+fn the_examples_outputs_match_their_snapshots() {
+    for (name, estate) in [
+        ("tour", workspace().join("examples/tour/main.spec")),
+        ("k8s-platform", workspace().join("examples/k8s-platform")),
+        ("nats-services", workspace().join("examples/nats-services")),
+    ] {
+        let files = spec_testkit::generate(&Prometheus, &estate);
+        let mut all = String::new();
+        for (path, contents) in &files {
+            all.push_str(&format!("----- {path} -----\n{contents}"));
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(workspace().join("snapshots/targets/prometheus"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, all));
     }
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(workspace().join("snapshots/targets/prometheus"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!("tour", all));
 }
 
 /// E0623 refuses exactly the summaries `promtool check rules` refuses, for templates Prometheus
@@ -450,4 +456,26 @@ fn objectives_get_recording_rules_and_burn_rate_alerts_where_their_indicator_is_
     }
     let alerts: usize = [&estate, &node, &cluster].iter().map(|t| t.matches("ErrorBudget").count()).sum();
     assert_eq!(alerts, 6, "a page and a ticket alert per objective");
+}
+
+/// A cluster backup's staleness alert reads the k8up metrics of its Schedule, which the Kubernetes
+/// back end writes into the namespace of the storage; and a service's down alert sends the reader
+/// to the namespace its pods run in. Before, both named the cluster's first namespace, so on a
+/// cluster holding several the backup alert selected series that never exist.
+#[test]
+fn cluster_alerts_name_the_namespace_of_what_they_watch() {
+    let estate = workspace().join("examples/k8s-platform");
+    let (files, _) = build(&estate);
+    let (_, compilation) = spec_testkit::compile_path(&estate, None);
+    let rules = &files.iter().find(|(p, _)| p == "prometheus/cluster-platform.rules.yml").expect("rules").1;
+    let mut checked = 0;
+    for backup in compilation.model.backups.iter().filter(|b| b.spec.rpo.is_some()) {
+        let storage = compilation.model.storage.iter().find(|s| s.name == backup.spec.source.name).expect("storage");
+        let namespace = &storage.spec.namespace.as_ref().expect("a chosen namespace").value;
+        let wanted = format!("namespace=\"{namespace}\", schedule=\"{}\"", backup.name);
+        assert!(rules.contains(&wanted), "no alert reads {wanted}:\n{rules}");
+        checked += 1;
+    }
+    assert!(checked > 0, "the example has a backup with an RPO on its cluster");
+    assert!(rules.contains("look at the pods of postgresql in namespace data"), "{rules}");
 }

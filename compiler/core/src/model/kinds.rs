@@ -437,6 +437,10 @@ pub struct HelmChart {
     pub name: Option<Spanned<String>>,
     /// The chart version.
     pub version: Option<Spanned<String>>,
+    /// The Kubernetes Service the chart puts the service's first port behind, `{release}` standing
+    /// for the release name (`"{release}-master"`); by default Helm's full name: the release
+    /// name when it holds the chart's name, else `release-chart`.
+    pub service: Option<Spanned<String>>,
     /// Values merged under what spec generates.
     #[serde(default)]
     pub values: IndexMap<String, Payload>,

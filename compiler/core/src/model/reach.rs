@@ -544,10 +544,14 @@ fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located>
 }
 
 /// The name of the Kubernetes Service a release creates: the generic chart names it after the
-/// release (the service); another chart follows Helm's full-name convention, the release name
-/// when it holds the chart's name and `release-chart` otherwise.
+/// release (the service); another chart the one its `helm.service` names, else by Helm's
+/// full-name convention, the release name when it holds the chart's name and `release-chart`
+/// otherwise.
 fn release_service(service: &Resource<Service>) -> String {
     let Some(helm) = &service.spec.helm else { return service.name.clone() };
+    if let Some(named) = &helm.service {
+        return named.value.replace("{release}", &service.name);
+    }
     let chart = helm
         .name
         .as_ref()

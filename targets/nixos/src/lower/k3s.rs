@@ -1,8 +1,12 @@
 //! k3s on NixOS: `services.k3s` for every server and agent of a k3s cluster, and the ports the
 //! nodes reach each other on (k3s's "inbound rules": 6443/tcp on servers, 8472/udp for flannel's
-//! VXLAN and 10250/tcp for the kubelet on every node), opened on the mesh interface.
+//! VXLAN and 10250/tcp for the kubelet on every node), opened on the mesh interface. The API and
+//! the kubelet are opened on k3s's pod bridge too: a pod reaches the API through the `kubernetes`
+//! Service, which leads to a server's own address, and `metrics-server` and Prometheus read the
+//! kubelets; from a pod on the same node that traffic comes in on the bridge, not the mesh.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::reach::K3S_POD_BRIDGE;
 use spec_compiler::source::Span;
 
 use super::{NodeModule, path};
@@ -83,6 +87,7 @@ impl<'a> NodeModule<'a> {
             }
             match mesh {
                 Some(mesh) => {
+                    self.interface_tcp.entry(K3S_POD_BRIDGE.to_string()).or_default().extend(tcp.iter().copied());
                     self.interface_tcp.entry(mesh.name.clone()).or_default().extend(tcp);
                     self.interface_udp.entry(mesh.name.clone()).or_default().insert(FLANNEL_VXLAN_PORT);
                 }
