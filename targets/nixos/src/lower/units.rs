@@ -165,7 +165,10 @@ impl<'a> NodeModule<'a> {
     /// container's `podman-<name>.service`, another module's `nixos_unit`).
     fn module_unit_start(&mut self, service: &'a Resource<Service>, unit: Option<&Unit<'_>>, needs_unit: &str) {
         let spec = &service.spec;
-        if let Some(first) = spec.args.first() {
+        // A preset that brings both forms (an image with its `args`, and NixOS options) meant the
+        // arguments for its image: only arguments the user wrote are refused.
+        let written = spec.args.first().filter(|first| !service.presets.iter().any(|p| p.brought(first.span)));
+        if let Some(first) = written {
             let span = self.attributed(first.span, service);
             let help = "remove `args`: the NixOS module starts its own program; set its options in `nixos { … }`";
             self.refuse(service, span, "arguments go to an image's entry point, which this service has not", help);
