@@ -20,246 +20,11 @@ mod fields;
 
 use std::collections::BTreeSet;
 
+use fields::placements::{CONTEXT, Placement, placements};
 use fields::schema::{self, Field, Level};
 use spec_compiler::diagnostics::Severity;
 use spec_compiler::model::Kind;
 use spec_compiler::model::shape::{Form, Object, Shapes, kind_shapes};
-
-/// The estate every case starts from: secrets, NixOS and Ubuntu nodes with pools, a cluster, a
-/// network, storage, a service to need and receivers.
-const CONTEXT: &str = r#"import std.postgres
-import std.alertmanager
-secret s1 { nixos = agenix { file = "secrets/s1.age" }, k8s = existing { name = "s1", key = "value" }, systemd = credential { path = "/etc/credstore/s1" } }
-secret s2 { nixos = agenix { file = "secrets/s2.age" }, k8s = existing { name = "s2", key = "value" }, systemd = credential { path = "/etc/credstore/s2" } }
-node n1 { os = nixos, address = 10.0.0.1, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
-node n2 { os = ubuntu, address = 10.0.0.2, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
-node n3 { os = nixos, address = 10.0.0.3, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] } }
-node n4 { os = nixos, address = 10.0.0.6, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] } }
-node k1 { os = nixos, address = 10.0.0.4 }
-cluster c1 { distribution = k3s, servers = [node.k1] }
-network lan { members = [node.n1, node.n2, node.n3, node.n4, node.k1] }
-storage data1 { on = node.n1, zfs { pool = "tank", dataset = "data1" } }
-storage data2 { on = node.n2, zfs { pool = "tank", dataset = "data2" } }
-storage data3 { on = node.n1, zfs { pool = "tank", dataset = "data3" } }
-storage vol1 { on = cluster.c1, volume { size = 1GiB } }
-storage vol2 { on = cluster.c1, volume { size = 1GiB } }
-service peer { on = node.n1, image = "example/peer:1", ports { http = 8080/tcp } }
-service peer2 { on = node.n1, image = "example/peer:2", ports { http = 8081/tcp } }
-receiver r1 { webhook { url = secret.s1 } }
-receiver r2 { webhook { url = secret.s2 } }
-"#;
-
-/// Where a kind's block can be: lines added to [`CONTEXT`], the block's own entries (key and
-/// text), and the two port names its `name` fields choose from.
-struct Placement {
-    kind: Kind,
-    name: &'static str,
-    extra: &'static str,
-    entries: &'static [(&'static str, &'static str)],
-    ports: (&'static str, &'static str),
-}
-
-const CONTAINER_PORTS: (&str, &str) = ("http", "admin");
-const POSTGRES_PORTS: (&str, &str) = ("postgres", "metrics");
-const PORTS: (&str, &str) = ("ports", "ports { http = 8180/tcp, admin = 9190/tcp }");
-const OFFSITE: (&str, &str) = (
-    "offsite",
-    "offsite = restic { repository = \"s3:https://s3.example.com/t\", password = secret.s1, credentials = secret.s2, every = 1d }",
-);
-/// A container on the tested node.
-const ON_T: &str = "service on-t { on = node.t, image = \"example/app:1\", ports { http = 8080/tcp } }\n";
-/// A service on the tested cluster, with requests for its quotas.
-macro_rules! on_cluster_t {
-    () => {
-        "service on-t { on = cluster.t, image = \"example/app:1\", ports { http = 8080/tcp }, resources { cpu = 100m, memory = 64MiB } }\n"
-    };
-}
-/// Two nodes with WireGuard identities for the tested network.
-const WG_NODES: &str = "node w1 { os = nixos, address = 10.9.0.1, wireguard { public_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", private_key = secret.s1 } }
-node w2 { os = ubuntu, address = 10.9.0.2, wireguard { public_key = \"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\", private_key = secret.s2 } }
-";
-/// A service on another node reading where the tested one is (so `scheme`, ports and the
-/// NixOS options' way in have a reader).
-const READS_FROM_N3: &str =
-    "service reads-t { on = node.n3, image = \"example/reader:1\", env { T = service.t.url } }\n";
-/// A service in the same cluster reading where the tested one is.
-const READS_FROM_C1: &str =
-    "service reads-t { on = cluster.c1, image = \"example/reader:1\", env { T = service.t.url } }\n";
-
-fn placements() -> Vec<Placement> {
-    use Kind::*;
-    let p = |kind, name, extra, entries, ports| Placement { kind, name, extra, entries, ports };
-    vec![
-        p(Node, "nixos", ON_T, &[("os", "os = nixos"), ("address", "address = 10.0.0.9")], CONTAINER_PORTS),
-        p(Node, "systemd", ON_T, &[("os", "os = ubuntu"), ("address", "address = 10.0.0.9")], CONTAINER_PORTS),
-        p(
-            Network,
-            "wireguard",
-            WG_NODES,
-            &[
-                ("members", "members = [node.w1, node.w2]"),
-                ("wireguard", "wireguard { cidr = 10.9.0.0/24, port = 51820 }"),
-            ],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Cluster,
-            "nixos",
-            concat!(
-                "node t1 { os = nixos, address = 10.0.0.11 }\nnode t2 { os = nixos, address = 10.0.0.12 }\n",
-                on_cluster_t!()
-            ),
-            &[
-                ("distribution", "distribution = k3s"),
-                ("servers", "servers = [node.t1]"),
-                ("token", "token = secret.s1"),
-            ],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Cluster,
-            "systemd",
-            concat!(
-                "node t1 { os = ubuntu, address = 10.0.0.11 }\nnode t2 { os = ubuntu, address = 10.0.0.12 }\n",
-                on_cluster_t!()
-            ),
-            &[
-                ("distribution", "distribution = k3s"),
-                ("servers", "servers = [node.t1]"),
-                ("token", "token = secret.s1"),
-            ],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Storage,
-            "nixos",
-            "",
-            &[("on", "on = node.n1"), ("zfs", "zfs { pool = \"tank\", dataset = \"t\" }")],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Storage,
-            "systemd",
-            "",
-            &[("on", "on = node.n2"), ("zfs", "zfs { pool = \"tank\", dataset = \"t\" }")],
-            CONTAINER_PORTS,
-        ),
-        p(Storage, "cluster", "", &[("on", "on = cluster.c1"), ("volume", "volume { size = 1GiB }")], CONTAINER_PORTS),
-        p(
-            Service,
-            "nixos",
-            READS_FROM_N3,
-            &[("on", "on = node.n1"), ("image", "image = \"example/app:1\""), PORTS],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Service,
-            "systemd",
-            READS_FROM_N3,
-            &[("on", "on = node.n2"), ("image", "image = \"example/app:1\""), PORTS],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Service,
-            "cluster",
-            READS_FROM_C1,
-            &[("on", "on = cluster.c1"), ("image", "image = \"example/app:1\""), PORTS],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Service,
-            "nixos-preset",
-            READS_FROM_N3,
-            &[("use", "use std.postgres"), ("on", "on = node.n1")],
-            POSTGRES_PORTS,
-        ),
-        p(
-            Service,
-            "cluster-chart",
-            READS_FROM_C1,
-            &[("use", "use std.postgres"), ("on", "on = cluster.c1")],
-            POSTGRES_PORTS,
-        ),
-        p(Alert, "estate", "", &[("severity", "severity = warning"), ("expr", "expr = \"up == 0\"")], CONTAINER_PORTS),
-        p(
-            Backup,
-            "nixos",
-            "",
-            &[("source", "source = storage.data1"), ("snapshots", "snapshots { every = 1h }"), OFFSITE],
-            CONTAINER_PORTS,
-        ),
-        p(Backup, "systemd", "", &[("source", "source = storage.data2"), OFFSITE], CONTAINER_PORTS),
-        p(
-            Backup,
-            "cluster",
-            "service uses-t { on = cluster.c1, image = \"example/app:1\", volumes { \"/data\" = storage.vol1, \"/more\" = storage.vol2 } }\n",
-            &[("source", "source = storage.vol1"), OFFSITE],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Workflow,
-            "nixos",
-            "",
-            &[("on", "on = node.n1"), ("step", "step first { image = \"example/job:1\" }")],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Workflow,
-            "systemd",
-            "",
-            &[("on", "on = node.n2"), ("step", "step first { image = \"example/job:1\" }")],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Workflow,
-            "cluster",
-            "",
-            &[("on", "on = cluster.c1"), ("step", "step first { image = \"example/job:1\" }")],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Secret,
-            "nixos",
-            "service uses-t { on = node.n1, image = \"example/app:1\", env { TOKEN = secret.t } }\n",
-            SECRET,
-            CONTAINER_PORTS,
-        ),
-        p(
-            Secret,
-            "systemd",
-            "service uses-t { on = node.n2, image = \"example/app:1\", env { TOKEN = secret.t } }\n",
-            SECRET,
-            CONTAINER_PORTS,
-        ),
-        p(
-            Secret,
-            "cluster",
-            "service uses-t { on = cluster.c1, image = \"example/app:1\", env { TOKEN = secret.t } }\n",
-            SECRET,
-            CONTAINER_PORTS,
-        ),
-        p(
-            Receiver,
-            "alerting",
-            "service am { use std.alertmanager, on = node.n1 }\nroute to-t { to = receiver.t }\n",
-            &[],
-            CONTAINER_PORTS,
-        ),
-        p(
-            Route,
-            "alerting",
-            "service am { use std.alertmanager, on = node.n1 }\n",
-            &[("to", "to = receiver.r1")],
-            CONTAINER_PORTS,
-        ),
-    ]
-}
-
-const SECRET: &[(&str, &str)] = &[
-    ("nixos", "nixos = agenix { file = \"secrets/t.age\" }"),
-    ("k8s", "k8s = existing { name = \"t\", key = \"value\" }"),
-    ("systemd", "systemd = credential { path = \"/etc/credstore/t\" }"),
-];
 
 /// Values the type alone cannot make valid: `(kind.path, first, second)`.
 const VALUES: &[(&str, &str, &str)] = &[
@@ -268,25 +33,87 @@ const VALUES: &[(&str, &str, &str)] = &[
     ("cluster.agents", "[node.t2]", "[node.t2]"),
     ("cluster.servers", "[node.t1]", "[node.t2]"),
     ("backup.offsite.restic.repository", "\"s3:https://s3.example.com/a\"", "\"s3:https://s3.example.com/b\""),
+    // Objectives the placements' daily copies meet, so they are not refused for that (E0610).
+    ("backup.rpo", "2d", "3d"),
+    ("backup.offsite.restic.rpo", "2d", "3d"),
     ("backup.replicate.to", "node.n3", "node.n4"),
     ("backup.replicate.dataset", "\"tank/a\"", "\"tank/b\""),
     ("storage.zfs.pool", "\"tank\"", "\"spare\""),
     ("storage.zfs.dataset", "\"a\"", "\"b\""),
     ("service.systemd", "{ Service { Restart = \"always\" } }", "{ Service { Restart = \"on-failure\" } }"),
-    ("service.nixos", "{ \"services.openssh.enable\" = true }", "{ \"services.openssh.enable\" = false }"),
+    // An option no back end sets (agenix secrets enable SSH on their node).
+    ("service.nixos", "{ \"programs.mtr.enable\" = true }", "{ \"programs.mtr.enable\" = false }"),
+    ("secret.vault.address", "\"https://vault.example.com\"", "\"https://vault.example.org\""),
+    ("secret.vault.path", "\"secret/data/a\"", "\"secret/data/b\""),
+    ("secret.nixos.existing.path", "\"/run/keys/a\"", "\"/run/keys/b\""),
+    ("bucket.lifecycle.expire", "90d", "180d"),
+    ("slo.objective", "\"99.9%\"", "\"99.5%\""),
+    ("slo.window", "30d", "28d"),
+    ("slo.service", "service.api", "service.api2"),
+    (
+        "slo.good",
+        "\"http_requests_total{job=\\\"api\\\", code!~\\\"5..\\\"}\"",
+        "\"http_requests_total{job=\\\"api2\\\", code!~\\\"5..\\\"}\"",
+    ),
+    ("slo.total", "\"http_requests_total{job=\\\"api\\\"}\"", "\"http_requests_total{job=\\\"api2\\\"}\""),
 ];
 
-/// Optional entries written beside any tested field of a record (`kind.path` of the record), so
-/// the record is valid where a back end needs them (a replica's SSH key on NixOS).
-const COMPANIONS: &[(&str, &str, &str)] = &[
-    ("backup.replicate", "key", "key = secret.s1"),
+/// Optional fields required unless another is written (`kind.path`, the other's key): the
+/// estate without the field keeps its first value, as for a required field.
+const REQUIRED_UNLESS: &[(&str, &str)] =
+    &[("backup.offsite.restic.repository", "bucket"), ("backup.offsite.restic.bucket", "repository")];
+
+/// Optional entries written beside a tested field of a record (`kind.path` of the record, the
+/// kind's name for its top level), so the record is valid where a back end needs them (a
+/// replica's SSH key on NixOS), or so the field has what it acts on (an RTO, the restore test it
+/// limits). [`Beside`] says beside which tested fields.
+const COMPANIONS: &[(&str, &str, &str, Beside)] = &[
+    ("backup.replicate", "key", "key = secret.s1", Beside::Any),
     (
         "backup.replicate",
         "public_key",
         "public_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGeneratedKeyForTheTest spec\"",
+        Beside::Any,
     ),
-    ("backup.offsite.restic", "credentials", "credentials = secret.s2"),
+    ("backup.offsite.restic", "credentials", "credentials = secret.s2", Beside::Any),
+    // A copy writes to a repository or to a path in a bucket, exactly one of the two (E0637).
+    (
+        "backup.offsite.restic",
+        "repository",
+        "repository = \"s3:https://s3.example.com/t\"",
+        Beside::Unless(&["bucket", "path"]),
+    ),
+    ("backup.offsite.restic", "bucket", "bucket = bucket.b1", Beside::Only(&["path"])),
+    ("backup", "verify", "verify = weekly", Beside::Only(&["rto"])),
 ];
+
+/// Beside which tested fields of its record a companion is written.
+enum Beside {
+    /// Every field but itself.
+    Any,
+    /// Every field but itself and these, which it would contradict.
+    Unless(&'static [&'static str]),
+    /// These fields only.
+    Only(&'static [&'static str]),
+}
+
+impl Beside {
+    fn admits(&self, tested: &str) -> bool {
+        match self {
+            Beside::Any => true,
+            Beside::Unless(fields) => !fields.contains(&tested),
+            Beside::Only(fields) => fields.contains(&tested),
+        }
+    }
+}
+
+/// The companions of the record `record` beside the tested field `tested`.
+fn companions<'c>(record: &'c str, tested: &'c str) -> impl Iterator<Item = String> + 'c {
+    COMPANIONS
+        .iter()
+        .filter(move |(r, key, _, beside)| *r == record && *key != tested && beside.admits(tested))
+        .map(|(_, _, entry, _)| entry.to_string())
+}
 
 /// Fields that concern no target in a placement (`*`: any), with why.
 const NO_TARGET: &[(&str, &str, &str)] = &[
@@ -309,12 +136,28 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
     ),
     ("service.helm", "nixos", "a chart deploys the service on a cluster only"),
     ("service.helm", "systemd", "a chart deploys the service on a cluster only"),
+    ("service.helm", "nixos-dumped", "a chart deploys the service on a cluster only"),
+    ("service.helm", "systemd-dumped", "a chart deploys the service on a cluster only"),
     (
         "service.helm",
         "nixos-preset",
         "a chart deploys the service on a cluster only (the preset brings one for that placement)",
     ),
+    ("service.dump", "nixos", "read by a backup of the service only (placement `nixos-dumped`)"),
+    ("service.dump", "systemd", "read by a backup of the service only (placement `systemd-dumped`)"),
+    (
+        "service.dump",
+        "cluster",
+        "read by a backup of the service only, refused on a cluster at the backup's `source` (W1201)",
+    ),
+    ("service.dump", "nixos-preset", "read by a backup of the service only (placement `nixos-dumped`)"),
+    (
+        "service.dump",
+        "cluster-chart",
+        "read by a backup of the service only, refused on a cluster at the backup's `source` (W1201)",
+    ),
     ("service.nixos", "systemd", "NixOS options configure a NixOS node only"),
+    ("service.nixos", "systemd-dumped", "NixOS options configure a NixOS node only"),
     ("service.nixos", "cluster", "NixOS options configure a NixOS node only"),
     (
         "service.nixos",
@@ -328,12 +171,38 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
     ),
     ("service.nixos_peers", "nixos", "how NixOS options let peers in; a container is let in by its published ports"),
     ("service.nixos_peers", "systemd", "how NixOS options let peers in, on a NixOS node only"),
+    (
+        "service.nixos_peers",
+        "nixos-dumped",
+        "how NixOS options let peers in; a container is let in by its published ports",
+    ),
+    ("service.nixos_peers", "systemd-dumped", "how NixOS options let peers in, on a NixOS node only"),
     ("service.nixos_peers", "cluster", "how NixOS options let peers in, on a NixOS node only"),
     ("service.nixos_peers", "cluster-chart", "how NixOS options let peers in, on a NixOS node only"),
     (
         "service.ports",
         "cluster-chart",
         "a chart serves its own ports; `ports` only name them for `needs`, `expose`, endpoints, `health` and `metrics` (a port added after the preset's first is read by none of these here)",
+    ),
+    (
+        "bucket.lifecycle",
+        "*",
+        "the provider's own rules, which no target configures: checked against the copies' `keep` (E0651)",
+    ),
+    (
+        "endpoint.url",
+        "*",
+        "a service the estate does not run: no target configures it, its users are given the URL in their own `env`",
+    ),
+    (
+        "endpoint.credentials",
+        "*",
+        "whose secret it is, an edge of the estate graph (`spec graph`): its users are given the secret in their own `env`",
+    ),
+    (
+        "secret.vault",
+        "systemd",
+        "Vault serves NixOS nodes and clusters only: other hosts keep their `systemd` backend (no Vault agent is generated for them)",
     ),
     ("secret.nixos", "systemd", "a NixOS backend serves NixOS nodes only"),
     ("secret.nixos", "cluster", "a NixOS backend serves NixOS nodes only"),
@@ -354,6 +223,7 @@ fn references(kinds: &[&str]) -> Option<(String, String)> {
         "receiver" => pair("receiver.r1", "receiver.r2"),
         "network" => pair("network.lan", "network.lan"),
         "step" => pair("step.first", "step.first"),
+        "bucket" => pair("bucket.b1", "bucket.b2"),
         _ => None,
     }
 }
@@ -452,9 +322,7 @@ fn entry(
         let next = field.steps.get(depth + 1).map_or(field.key.as_str(), |s| s.key.as_str());
         let mut parts = required_entries(shapes, field, step.record, &prefix, next, place)?;
         let record = format!("{}.{}", field.kind.as_str(), prefix.trim_end_matches('.'));
-        parts.extend(
-            COMPANIONS.iter().filter(|(r, key, _)| *r == record && *key != next).map(|(_, _, e)| e.to_string()),
-        );
+        parts.extend(companions(&record, next));
         let (inner, range) = level(shapes, field, depth + 1, prefix, value, place)?;
         let mut text = open;
         let mut leaf = None;
@@ -476,7 +344,18 @@ fn entry(
         text.push_str(" }");
         Some((text, leaf))
     }
-    level(shapes, field, 0, String::new(), value, place)
+    let (text, range) = level(shapes, field, 0, String::new(), value, place)?;
+    if !field.steps.is_empty() {
+        return Some((text, range));
+    }
+    // A top-level field's companions are written before it.
+    let mut parts: Vec<String> = companions(field.kind.as_str(), &field.key).collect();
+    let offset = parts.iter().map(|p| p.len() + 2).sum::<usize>();
+    if text.is_empty() {
+        return Some((parts.join(", "), None));
+    }
+    parts.push(text);
+    Some((parts.join(", "), range.map(|(s, e)| (s + offset, e + offset))))
 }
 
 /// The estate of `place` with the tested block's entries, the leaf's byte range in it when set.
@@ -560,7 +439,9 @@ fn outcome(shapes: &Shapes<'_>, field: &Field, place: &Placement) -> Outcome {
         return Outcome::Invalid("no value of its type: add it to VALUES".into());
     };
     let top = field.steps.first().map_or(field.key.as_str(), |s| s.key.as_str());
-    let without = if field.required { Some(first.as_str()) } else { None };
+    let qualified = format!("{}.{}", field.kind.as_str(), field.path);
+    let required = field.required || REQUIRED_UNLESS.iter().any(|(path, _)| *path == qualified);
+    let without = if required { Some(first.as_str()) } else { None };
     // A top-level field the placement sets already starts from the placement's value.
     let own = place.entries.iter().find(|(k, _)| *k == top).filter(|_| field.steps.is_empty()).map(|(_, t)| *t);
     let (base_text, _) = match (own, without) {
@@ -674,7 +555,12 @@ fn every_field_reaches_each_target_or_is_refused_at_the_field() {
             failures.push(format!("NO_TARGET names {entry}, which is never dropped"));
         }
     }
-    for (entry, _, _) in COMPANIONS {
+    for (entry, _) in REQUIRED_UNLESS {
+        if !paths.contains(*entry) {
+            failures.push(format!("REQUIRED_UNLESS names {entry}, which no kind has"));
+        }
+    }
+    for (entry, _, _, _) in COMPANIONS {
         if !paths.iter().any(|p| p.starts_with(&format!("{entry}."))) {
             failures.push(format!("COMPANIONS names {entry}, which no kind has"));
         }

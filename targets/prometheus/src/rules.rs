@@ -514,11 +514,15 @@ impl<'m> Planner<'m, '_> {
         let Some(on) = index.backup_place(&backup.spec) else { return };
         let name = &backup.name;
         if on.kind == Kind::Node.as_str() {
-            let objectives =
-                backup.spec.rpo.is_some() || backup.spec.copies(name).iter().any(|c| c.restic.rpo.is_some());
-            if !objectives
-                || !self.exported(index, &on.name, format!("backup `{name}`"), "BackupStale", backup.name_span)
-            {
+            // The objective that asks for an alert, where it is written: the backup's `rpo`, else
+            // the first copy with one of its own (an `OffsiteStale` alert).
+            let copies = backup.spec.copies(name);
+            let asked = match &backup.spec.rpo {
+                Some(rpo) => Some(("BackupStale", rpo.span)),
+                None => copies.iter().find(|c| c.restic.rpo.is_some()).map(|c| ("OffsiteStale", c.span)),
+            };
+            let Some((alert, span)) = asked else { return };
+            if !self.exported(index, &on.name, format!("backup `{name}`"), alert, span) {
                 return;
             }
             if backup.spec.rpo.is_some() {

@@ -1,6 +1,7 @@
-//! Support for `fields_reach.rs`: the schema walk ([`schema`]) and compiling an estate through
-//! every back end in process.
+//! Support for `fields_reach.rs`: the schema walk ([`schema`]), the placements of every kind
+//! ([`placements`]) and compiling an estate through every back end in process.
 
+pub mod placements;
 pub mod schema;
 
 use spec_compiler::diagnostics::Diagnostic;

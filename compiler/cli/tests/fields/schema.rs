@@ -123,26 +123,22 @@ fn walk_record(
             Form::Object(Object::Map(values)) if is_struct(shapes, unwrap(shapes, *values)) => {
                 walk_members(shapes, kind, &key, unwrap(shapes, *values), steps, prefix, out);
             }
-            Form::Variant(variant) if variant.tagged.iter().any(|(_, inner)| inner.is_some()) => {
-                for (tag, inner) in &variant.tagged {
-                    let Some(inner) = inner else { continue };
-                    let before = prefix.len();
-                    prefix.push('.');
-                    prefix.push_str(tag);
-                    steps.push(Step { key: key.clone(), level: Level::Tagged(tag.to_string()), record: *inner });
-                    walk_record(shapes, kind, *inner, steps, prefix, out);
-                    steps.pop();
-                    prefix.truncate(before);
-                }
+            Form::Variant(variant) if is_tagged_record(variant) => {
+                walk_tagged(shapes, kind, &key, variant, steps, prefix, out);
             }
             Form::AnyOf(branches) => {
-                // `namespace`: a name, or member blocks.
+                // `namespace`: a name, or member blocks; `offsite`: one tagged record, or a list
+                // of them (whose items hold the same fields, so the one form is walked).
                 let mut scalar = false;
                 for &branch in branches {
                     match &shapes.node(unwrap(shapes, branch)).form {
                         Form::Object(Object::Map(values)) if is_struct(shapes, unwrap(shapes, *values)) => {
                             walk_members(shapes, kind, &key, unwrap(shapes, *values), steps, prefix, out)
                         }
+                        Form::Variant(variant) if is_tagged_record(variant) => {
+                            walk_tagged(shapes, kind, &key, variant, steps, prefix, out)
+                        }
+                        Form::List(Some(item)) if is_tagged_list(shapes, *item) => {}
                         _ => scalar = true,
                     }
                 }
@@ -153,6 +149,36 @@ fn walk_record(
             _ => leaf(out, steps, prefix),
         }
         prefix.truncate(base);
+    }
+}
+
+fn is_tagged_record(variant: &spec_compiler::model::shape::Variant<'_>) -> bool {
+    variant.tagged.iter().any(|(_, inner)| inner.is_some())
+}
+
+/// Whether a list's items are tagged records (`[restic { … }, …]`).
+fn is_tagged_list(shapes: &Shapes<'_>, item: NodeId) -> bool {
+    matches!(&shapes.node(unwrap(shapes, item)).form, Form::Variant(variant) if is_tagged_record(variant))
+}
+
+fn walk_tagged(
+    shapes: &Shapes<'_>,
+    kind: Kind,
+    key: &str,
+    variant: &spec_compiler::model::shape::Variant<'_>,
+    steps: &mut Vec<Step>,
+    prefix: &mut String,
+    out: &mut Vec<Field>,
+) {
+    for (tag, inner) in &variant.tagged {
+        let Some(inner) = inner else { continue };
+        let before = prefix.len();
+        prefix.push('.');
+        prefix.push_str(tag);
+        steps.push(Step { key: key.to_string(), level: Level::Tagged(tag.to_string()), record: *inner });
+        walk_record(shapes, kind, *inner, steps, prefix, out);
+        steps.pop();
+        prefix.truncate(before);
     }
 }
 

@@ -11,6 +11,7 @@ use crate::model::slo::TICKET;
 use crate::model::types::{Spanned, format_duration};
 use crate::model::{Resource, Slo};
 use crate::promql::ShapeCache;
+use crate::source::Span;
 
 /// Checks every objective.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -53,18 +54,17 @@ fn indicator(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let spec = &slo.spec;
-    let mut refuse =
-        |span, message: String, label: &str| {
-            diagnostics.push(slo.at_use(
-            Diagnostic::new(Code::E0646, span, format!("slo `{}`: {message}", slo.name))
-                .with_primary_label(label)
-                .with_help(
-                    "give either `service = service.NAME` (a service with `metrics`) or `good` and `total`, two \
+    // `others`: the other fields the refusal is about, labelled where they are written.
+    let mut refuse = |span, message: String, label: &str, others: Vec<Span>| {
+        let diagnostic =
+            Diagnostic::new(Code::E0646, span, format!("slo `{}`: {message}", slo.name)).with_primary_label(label);
+        let diagnostic = others.into_iter().fold(diagnostic, |d, other| d.with_label(other, "the other indicator"));
+        diagnostics.push(slo.at_use(diagnostic.with_help(
+            "give either `service = service.NAME` (a service with `metrics`) or `good` and `total`, two \
                      counter selectors such as `http_requests_total{job=\"api\", code!~\"5..\"}` and \
                      `http_requests_total{job=\"api\"}`",
-                ),
-        ));
-        };
+        )));
+    };
     match (&spec.service, &spec.good, &spec.total) {
         (Some(service), None, None) => {
             if estate.service(&service.name).is_some_and(|s| s.spec.metrics.is_none()) {
@@ -72,23 +72,25 @@ fn indicator(
                     service.span,
                     format!("service `{}` has no `metrics`, so no scrape says whether it is up", service.name),
                     "never scraped",
+                    Vec::new(),
                 );
             }
         }
         (None, Some(good), Some(total)) => {
             for (field, selector) in [("good", good), ("total", total)] {
                 if let Some(reason) = not_a_selector(selector, shapes) {
-                    refuse(selector.span, format!("`{field}` {reason}"), "not one vector selector");
+                    refuse(selector.span, format!("`{field}` {reason}"), "not one vector selector", Vec::new());
                 }
             }
         }
-        (Some(service), _, _) => {
-            refuse(service.span, "gives both `service` and `good`/`total`".into(), "one indicator too many")
+        (Some(service), good, total) => {
+            let others = good.iter().chain(total).map(|selector| selector.span).collect();
+            refuse(service.span, "gives both `service` and `good`/`total`".into(), "one indicator too many", others)
         }
         (None, Some(one), None) | (None, None, Some(one)) => {
-            refuse(one.span, "gives only one of `good` and `total`".into(), "the other one is missing")
+            refuse(one.span, "gives only one of `good` and `total`".into(), "the other one is missing", Vec::new())
         }
-        (None, None, None) => refuse(slo.name_span, "names no indicator".into(), "what does it measure?"),
+        (None, None, None) => refuse(slo.name_span, "names no indicator".into(), "what does it measure?", Vec::new()),
     }
 }
 
