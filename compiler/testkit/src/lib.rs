@@ -238,3 +238,20 @@ alert svc{i}-down {{ severity = critical, expr = \"up{{job=\\\"{job}\\\"}} == 0\
     }
     out
 }
+
+/// Evaluates `expression` with `m` bound to the NixOS module at `file` (its `config` the module's
+/// own result, as the option checker evaluates it, and `pkgs` the attribute set it is given, `{}`
+/// or the packages it names) through `nix-instantiate --eval --strict --json`, and returns the
+/// JSON. Only what the expression reads is evaluated. Panics when nix-instantiate refuses it.
+pub fn nix_module_eval(file: &Path, pkgs: &str, expression: &str) -> serde_json::Value {
+    let file = std::fs::canonicalize(file).expect("the module exists");
+    let full =
+        format!("let m = import {} {{ config = m; lib = {{}}; pkgs = {pkgs}; }}; in {expression}", file.display());
+    let output = std::process::Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode", "-E"])
+        .arg(&full)
+        .output()
+        .expect("nix-instantiate runs");
+    assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}

@@ -21,15 +21,7 @@ fn have(tool: &str) -> bool {
 
 /// `expression` with `m` bound to the module at `file` (its `config` its own result), as JSON.
 fn evaluate(file: &Path, expression: &str) -> serde_json::Value {
-    let file = std::fs::canonicalize(file).expect("exists");
-    let full = format!("let m = import {} {{ config = m; lib = {{}}; pkgs = {{}}; }}; in {expression}", file.display());
-    let output = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "--readonly-mode", "-E"])
-        .arg(&full)
-        .output()
-        .expect("runs");
-    assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    spec_testkit::nix_module_eval(file, "{}", expression)
 }
 
 #[test]

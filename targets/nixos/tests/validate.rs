@@ -270,15 +270,7 @@ fn the_outputs_match_their_snapshots() {
 /// Evaluates `expression` (with `m` bound to the node module at `file`, its `config` the module's
 /// own result, as the option checker does) and returns it as JSON.
 fn evaluate(file: &Path, expression: &str) -> serde_json::Value {
-    let file = std::fs::canonicalize(file).expect("exists");
-    let full = format!("let m = import {} {{ config = m; lib = {{}}; pkgs = {{}}; }}; in {expression}", file.display());
-    let output = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "--readonly-mode", "-E"])
-        .arg(&full)
-        .output()
-        .expect("runs");
-    assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    spec_testkit::nix_module_eval(file, "{}", expression)
 }
 
 /// The scrape configuration the Prometheus node's module evaluates to (global intervals and

@@ -25,17 +25,7 @@ fn workspace() -> PathBuf {
 /// a store path), as JSON. Only what the expression reads is evaluated, so the other backends'
 /// encrypted files need not exist.
 fn evaluate(file: &Path, expression: &str) -> serde_json::Value {
-    let full = format!(
-        "let m = import {} {{ config = m; lib = {{}}; pkgs = {{ podman = \"/nix/store/podman\"; }}; }}; in {expression}",
-        file.display()
-    );
-    let output = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "--readonly-mode", "-E"])
-        .arg(&full)
-        .output()
-        .expect("runs");
-    assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    spec_testkit::nix_module_eval(file, "{ podman = \"/nix/store/podman\"; }", expression)
 }
 
 #[test]
