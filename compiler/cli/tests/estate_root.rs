@@ -156,9 +156,13 @@ fn init_writes_the_marker_and_the_examples_carry_one() {
     // and `specs/` (whose cases fail on purpose) one namespace.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let workspace = std::fs::canonicalize(workspace).expect("workspace");
-    for (example, file) in
-        [("tour", "main.spec"), ("starter", "main.spec"), ("k8s-platform", "apps.spec"), ("nats-services", "bus.spec")]
-    {
+    for (example, file) in [
+        ("tour", "main.spec"),
+        ("starter", "main.spec"),
+        ("k8s-platform", "apps.spec"),
+        ("nats-services", "bus.spec"),
+        ("gpu-k3s-tiers", "mcp.spec"),
+    ] {
         let folder = workspace.join("examples").join(example);
         assert!(folder.join("spec.toml").is_file(), "examples/{example}/spec.toml");
         assert!(folder.join(file).is_file(), "examples/{example}/{file}");

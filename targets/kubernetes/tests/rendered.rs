@@ -28,6 +28,8 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),
         ("nats-services@dev", workspace().join("examples/nats-services")),
+        ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
+        ("gpu-k3s-tiers@staging", workspace().join("examples/gpu-k3s-tiers")),
         ("every_workload", case("a_cluster_with_every_workload_generates_cleanly")),
         ("chart_services", case("chart_services_take_their_fields")),
         ("milli_cpu", case("milli_cpu_on_a_cluster_generates_cleanly")),
@@ -355,6 +357,20 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .flat_map(|w| array(&pod_spec(w).expect("pod")["containers"]))
                     .filter_map(|c| c["image"].as_str())
                     .collect();
+                // `examples/gpu-k3s-tiers` makes its MCP servers by a loop over tier tables: each
+                // rendered Deployment runs its tier's replicas, probes its row's port and asks for
+                // the GPUs its service does (the backend's).
+                if name.starts_with("gpu-k3s-tiers") && chart == "app-template" {
+                    let deployment = workloads.iter().find(|w| w["kind"] == "Deployment").expect("a Deployment");
+                    let replicas = service.spec.replicas.as_ref().map_or(1, |r| r.value);
+                    assert_eq!(deployment["spec"]["replicas"], replicas, "{what}: replicas");
+                    let container = &array(&pod_spec(deployment).expect("pod")["containers"])[0];
+                    let port = service.spec.ports.values().next().expect("a port").value.number;
+                    assert_eq!(container["readinessProbe"]["httpGet"]["port"], port, "{what}: the probed port");
+                    let gpus = service.spec.resources.as_ref().and_then(|r| r.value.gpu.as_ref()).map(|g| g.value);
+                    let limit = container["resources"]["limits"]["nvidia.com/gpu"].as_str().map(str::to_string);
+                    assert_eq!(limit, gpus.map(|g| g.to_string()), "{what}: the GPU limit");
+                }
 
                 // In a namespace enforcing the `restricted` Pod Security Standard, every pod carries
                 // what the standard's admission checks first: non-root, the runtime's seccomp

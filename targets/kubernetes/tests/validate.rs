@@ -23,6 +23,8 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),
         ("nats-services@dev", workspace().join("examples/nats-services")),
+        ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
+        ("gpu-k3s-tiers@staging", workspace().join("examples/gpu-k3s-tiers")),
         (
             "a_cluster_with_every_workload_generates_cleanly",
             workspace().join("specs/targets/kubernetes/a_cluster_with_every_workload_generates_cleanly.spec"),

@@ -96,6 +96,7 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
         ("tour", workspace().join("examples/tour/main.spec")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
+        ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
         (
@@ -259,6 +260,7 @@ fn the_examples_outputs_match_their_snapshots() {
         ("tour", workspace().join("examples/tour/main.spec")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
+        ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
     ] {
         let files = spec_testkit::generate(&Prometheus, &estate);
         let mut all = String::new();

@@ -29,6 +29,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/milli_cpu_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/a_container_database_dump_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/encrypted_credentials_on_ubuntu_generate_cleanly.spec"),
+        workspace().join("examples/gpu-k3s-tiers"),
     ]
 }
 
@@ -76,7 +77,8 @@ fn every_calendar_is_accepted_by_systemd() {
 }
 
 /// The whole output of the tour, of the case with a restic backup, its restore test and health
-/// checks, and of the one with k3s, GPUs and unit settings, for review.
+/// checks, of the one with k3s, GPUs and unit settings, and of the GPU hosts of
+/// `examples/gpu-k3s-tiers` (each environment), for review.
 #[test]
 fn the_outputs_match_their_snapshots() {
     // Named after the example or the case, which the tidy test checks exists.
@@ -87,8 +89,12 @@ fn the_outputs_match_their_snapshots() {
         "k3s_gpus_and_unit_settings_on_ubuntu_generate_cleanly",
         "milli_cpu_on_ubuntu_generates_cleanly",
         "a_container_database_dump_on_ubuntu_generates_cleanly",
+        "gpu-k3s-tiers",
+        "gpu-k3s-tiers@staging",
     ];
     for name in named {
+        // An example's environment: `example@env`.
+        let (stem_name, env) = name.split_once('@').map_or((name, None), |(n, e)| (n, Some(e)));
         // The tour is `examples/tour/main.spec`; a case is its file's stem.
         let stem = |path: &PathBuf| {
             if path.ends_with("examples/tour/main.spec") {
@@ -97,9 +103,9 @@ fn the_outputs_match_their_snapshots() {
                 path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
             }
         };
-        let estate = estates.iter().find(|path| stem(path) == name).expect("a snapshotted estate is in the list");
+        let estate = estates.iter().find(|path| stem(path) == stem_name).expect("a snapshotted estate is in the list");
         let mut all = String::new();
-        for (path, contents) in generate(estate) {
+        for (path, contents) in spec_testkit::generate_in(&Systemd, estate, env) {
             all.push_str(&format!("----- {path} -----\n{contents}"));
         }
         let mut settings = insta::Settings::clone_current();
