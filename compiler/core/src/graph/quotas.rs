@@ -1,7 +1,8 @@
 //! Namespace quotas: what the estate places in each namespace of a cluster fits the namespace's
-//! `quota` (a job's pod counted once, at the namespace's defaults: E0679 where there are none), every workload a cpu or memory quota covers says what it requests, and every service
-//! and storage on a cluster is in a namespace the cluster holds (E0630, E0631; a cluster's own
-//! budget beside namespace blocks is E0632).
+//! `quota` (a job's pod counted once, at the namespace's defaults: E0679 where there are none),
+//! every workload a cpu or memory quota covers says what it requests, and every service, job and
+//! storage on a cluster is in a namespace the cluster holds (E0630, E0631; a cluster's own budget
+//! beside namespace blocks is E0632).
 //!
 //! Kubernetes admits no pod without cpu and memory requests in a namespace whose quota counts
 //! them, unless a `LimitRange` gives a default; a workload that declares none is therefore
