@@ -98,6 +98,8 @@ fn resources(model: &spec_compiler::model::Model) -> usize {
         + model.routes.len()
         + model.buckets.len()
         + model.endpoints.len()
+        + model.slos.len()
+        + model.jobs.len()
 }
 
 /// `spec check --env all`: the base estate and every environment, each with the back ends beside

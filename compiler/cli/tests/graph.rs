@@ -1,4 +1,4 @@
-//! `spec graph`: kinds drawn by shape and colour, alerts' and backups' edges, and a box per node
+//! `spec graph`: kinds drawn by shape and colour (jobs too), alerts' and backups' edges, and a box per node
 //! and cluster holding what is placed there, so fifty resources stay readable; the DOT is read
 //! back by Graphviz's own `dot` (SKIPPED when it is not installed).
 
@@ -129,4 +129,30 @@ fn fifty_services_are_grouped_by_node_and_graphviz_reads_the_drawing() {
         assert!(output.status.success() && said.trim().is_empty(), "dot on {name}: {said}");
         assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
     }
+}
+
+#[test]
+fn jobs_sit_where_they_run_with_the_needs_on_them() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../specs/targets/nixos/a_migration_job_before_its_service_on_nixos_generates_cleanly.spec");
+    let dot = dot_of(&case);
+    let vertices = vertices(&dot);
+    let node = Some("node prod1".to_string());
+    assert_eq!(vertices.get("job schema"), Some(&("parallelogram".to_string(), node.clone())), "{dot}");
+    assert_eq!(vertices.get("job seed"), Some(&("parallelogram".to_string(), node)), "{dot}");
+    let graph: serde_json::Value =
+        serde_json::from_slice(&spec(&["graph", "--format", "json", case.to_str().expect("utf-8")]).stdout)
+            .expect("JSON");
+    let vertices = graph["vertices"].as_array().expect("vertices");
+    let id = |kind: &str, name: &str| {
+        vertices.iter().find(|v| v["kind"] == kind && v["name"] == name).and_then(|v| v["id"].as_u64()).expect("vertex")
+    };
+    let edges = graph["edges"].as_array().expect("edges");
+    let has =
+        |from: u64, to: u64, kind: &str| edges.iter().any(|e| e["from"] == from && e["to"] == to && e["kind"] == kind);
+    assert!(has(id("service", "api"), id("job", "seed"), "needs"), "{graph}");
+    assert!(has(id("job", "seed"), id("job", "schema"), "needs"), "{graph}");
+    assert!(has(id("job", "schema"), id("service", "db"), "needs"), "{graph}");
+    assert!(has(id("job", "seed"), id("storage", "fixtures"), "volume"), "{graph}");
+    assert!(has(id("job", "schema"), id("secret", "db-url"), "secret-use"), "{graph}");
 }

@@ -1,6 +1,6 @@
 //! Hostile strings through every back end (proptest). Generated text mixes quotes, `${`, `''`,
 //! `\`, `%`, `$`, `{{`, `}}`, line breaks, NUL, unicode (noncharacters too) and YAML specials,
-//! and lands in a service's image, argument and environment value, a workflow step's argument, a
+//! and lands in a service's image, argument and environment value, a job's, a workflow step's argument, a
 //! volume path and an alert's summary and label, on a NixOS node, an Ubuntu node and a k3s
 //! cluster in turn, and through the Prometheus back end. Each back end either refuses the text
 //! with its diagnostic, or:
@@ -87,7 +87,8 @@ fn estate(place: Place, h: &Hostile) -> String {
         "node n1 {{ os = {node_os}, cpu = 8, memory = 16GiB, zpool tank {{ layout = stripe, disks = [\"/dev/sda\"] }} }}\n\
          cluster c1 {{ distribution = k3s, servers = [node.n1], namespace = \"apps\" }}\n\
          storage data {{ on = {on}, {storage} }}\n\
-         service web {{\n  on = {on}\n  image = {image}\n  args = [{arg}]\n  env {{ V = {env} }}\n  volumes {{ {path} = storage.data }}\n}}\n\
+         service web {{\n  on = {on}\n  image = {image}\n  args = [{arg}]\n  env {{ V = {env} }}\n  volumes {{ {path} = storage.data }}\n  needs = [job.migrate]\n}}\n\
+         job migrate {{ on = {on}, image = {image}, args = [{arg}], env {{ V = {env} }} }}\n\
          workflow job {{\n  on = {on}\n  schedule = \"0 3 * * *\"\n  step run {{ image = {image}, args = [{arg}] }}\n}}\n\
          alert web-down {{ severity = warning, expr = \"up == 0\", summary = {summary}, labels {{ note = {env} }} }}\n"
     )

@@ -92,6 +92,8 @@ pub struct OnNode<'m> {
     pub backups: Vec<&'m Resource<Backup>>,
     /// Workflows whose `on` is the node.
     pub workflows: Vec<&'m Resource<Workflow>>,
+    /// Jobs whose `on` is the node.
+    pub jobs: Vec<&'m Resource<crate::model::Job>>,
     /// Networks the node is a member of.
     pub networks: Vec<&'m Resource<Network>>,
     /// Clusters the node serves, as server or agent.
@@ -108,6 +110,7 @@ pub struct Index<'m> {
     services: FxHashMap<&'m str, &'m Resource<Service>>,
     secrets: FxHashMap<&'m str, &'m Resource<Secret>>,
     buckets: FxHashMap<&'m str, &'m Resource<crate::model::Bucket>>,
+    jobs: FxHashMap<&'m str, &'m Resource<crate::model::Job>>,
     placed: FxHashMap<&'m str, OnNode<'m>>,
     empty: OnNode<'m>,
 }
@@ -124,6 +127,7 @@ impl<'m> Index<'m> {
             services: model.services.iter().map(|r| (r.name.as_str(), r)).collect(),
             secrets: model.secrets.iter().map(|r| (r.name.as_str(), r)).collect(),
             buckets: model.buckets.iter().map(|r| (r.name.as_str(), r)).collect(),
+            jobs: model.jobs.iter().map(|r| (r.name.as_str(), r)).collect(),
             placed: FxHashMap::default(),
             empty: OnNode::default(),
         };
@@ -146,6 +150,11 @@ impl<'m> Index<'m> {
         for workflow in &model.workflows {
             if let Some(node) = on_node(&workflow.spec.on) {
                 index.placed.entry(node).or_default().workflows.push(workflow);
+            }
+        }
+        for job in &model.jobs {
+            if let Some(node) = on_node(&job.spec.on) {
+                index.placed.entry(node).or_default().jobs.push(job);
             }
         }
         for network in &model.networks {
@@ -179,6 +188,11 @@ impl<'m> Index<'m> {
     /// The service named `name`.
     pub fn service(&self, name: &str) -> Option<&'m Resource<Service>> {
         self.services.get(name).copied()
+    }
+
+    /// The job named `name`.
+    pub fn job(&self, name: &str) -> Option<&'m Resource<crate::model::Job>> {
+        self.jobs.get(name).copied()
     }
 
     /// The bucket named `name`.

@@ -24,6 +24,7 @@
 mod alerting;
 mod chart;
 pub mod escape;
+mod jobs;
 mod limits;
 mod manifests;
 mod quantity;
@@ -81,6 +82,7 @@ struct OnCluster<'m> {
     storage: Vec<&'m Resource<spec_compiler::model::Storage>>,
     workflows: Vec<&'m Resource<spec_compiler::model::Workflow>>,
     backups: Vec<&'m Resource<spec_compiler::model::Backup>>,
+    jobs: Vec<&'m Resource<spec_compiler::model::Job>>,
 }
 
 impl<'m> Placed<'m> {
@@ -105,6 +107,11 @@ impl<'m> Placed<'m> {
         for workflow in &model.workflows {
             if let Some(i) = slot(&workflow.spec.on.value) {
                 clusters[i].workflows.push(workflow);
+            }
+        }
+        for job in &model.jobs {
+            if let Some(i) = slot(&job.spec.on.value) {
+                clusters[i].jobs.push(job);
             }
         }
         for backup in &model.backups {
@@ -147,8 +154,16 @@ impl Lowering<'_, '_> {
         &self,
         service: &Resource<spec_compiler::model::Service>,
     ) -> Option<spec_compiler::model::PodSecurity> {
+        self.pod_security_in(service.spec.namespace.as_ref())
+    }
+
+    /// The Pod Security Standard of the namespace `chosen` names.
+    fn pod_security_in(
+        &self,
+        chosen: Option<&spec_compiler::model::types::Spanned<String>>,
+    ) -> Option<spec_compiler::model::PodSecurity> {
         let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
-        let index = self.cluster.spec.namespace_of(service.spec.namespace.as_ref()).ok()?;
+        let index = self.cluster.spec.namespace_of(chosen).ok()?;
         namespaces.get(index).and_then(|n| n.pod_security).map(|p| p.value)
     }
 

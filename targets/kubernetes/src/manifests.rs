@@ -160,7 +160,7 @@ impl super::Lowering<'_, '_> {
         documents
     }
 
-    /// The secrets the cluster's services (their env and chart values), workflows and backups
+    /// The secrets the cluster's services (their env and chart values), jobs, workflows and backups
     /// use, each with the namespace that reads it, in first-use order: a Secret is read only in
     /// its own namespace, so one used in two namespaces is written into both.
     fn used_secrets(&self) -> Vec<(&str, &str)> {
@@ -169,6 +169,14 @@ impl super::Lowering<'_, '_> {
         for service in &self.on.services {
             let namespace = self.namespace_of(service.spec.namespace.as_ref());
             for value in service.spec.env.values() {
+                if let EnvValue::Secret(secret) = &value.value {
+                    seen.insert((secret.name.as_str(), namespace));
+                }
+            }
+        }
+        for job in &self.on.jobs {
+            let namespace = self.namespace_of(job.spec.namespace.as_ref());
+            for value in job.spec.env.values() {
                 if let EnvValue::Secret(secret) = &value.value {
                     seen.insert((secret.name.as_str(), namespace));
                 }

@@ -6,6 +6,9 @@
 //! namespace beside their releases, so no cross-namespace reference is needed. A release
 //! `dependsOn` the releases of what its service `needs` on the same cluster; needs elsewhere
 //! (a database on a NixOS host) are outside Flux's reach and only ordered by the spec's graph.
+//! A job is a release of its own, `job-<name>` ([`crate::jobs`]): Flux waits for a release's Jobs
+//! to complete before it is ready (helm-controller's default, `disableWaitForJobs: false`), so
+//! a release that `dependsOn` it is installed only after the Job has succeeded.
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
@@ -21,27 +24,46 @@ impl super::Lowering<'_, '_> {
     /// Writes the values files, `releases.yaml` and `kustomization.yaml` of the cluster.
     pub fn helm(&mut self) {
         let cluster = self.cluster.name.clone();
-        let mut releases: Vec<(&str, String, Release, Vec<String>)> = Vec::new();
+        let mut releases: Vec<Installed> = Vec::new();
         for service in self.on.services.clone() {
             let Some(release) = self.release(service) else { continue };
-            let provenance = self.context.provenance(service.span);
-            let version = release.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default();
-            let path = format!("helm/{cluster}/{}.values.yaml", service.name);
-            let body = spec_yaml::to_string(&release.values).map(|body| format!("# from {provenance}\n{body}"));
-            self.file(path, Some(format!("# chart: {}{version}", release.chart)), body, vec![provenance.clone()]);
-            releases.push((service.name.as_str(), release.chart.clone(), release, vec![provenance]));
+            let needs = service.spec.needs.iter().map(|n| needed_release(&n.kind, &n.name)).collect();
+            let namespace = service.spec.namespace.as_ref();
+            releases.push(Installed {
+                name: service.name.clone(),
+                span: service.span,
+                release,
+                needs,
+                namespace,
+                job: None,
+            });
+        }
+        for job in self.on.jobs.clone() {
+            let Some((release, deadline)) = self.job_release(job) else { continue };
+            let needs = job.spec.needs.iter().map(|n| needed_release(&n.kind, &n.name)).collect();
+            let name = spec_compiler::model::job::job_unit(&job.name);
+            let namespace = job.spec.namespace.as_ref();
+            releases.push(Installed { name, span: job.span, release, needs, namespace, job: Some(deadline) });
         }
         if releases.is_empty() {
             return;
         }
+        for installed in &releases {
+            let provenance = self.context.provenance(installed.span);
+            let release = &installed.release;
+            let version = release.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default();
+            let path = format!("helm/{cluster}/{}.values.yaml", installed.name);
+            let body = spec_yaml::to_string(&release.values).map(|body| format!("# from {provenance}\n{body}"));
+            self.file(path, Some(format!("# chart: {}{version}", release.chart)), body, vec![provenance]);
+        }
         // One source per chart location and version, named after the chart (suffixed when one
         // chart is used at two versions).
         let mut sources: IndexMap<(String, Option<String>), String> = IndexMap::new();
-        for (_, chart, release, _) in &releases {
+        for Installed { release, .. } in &releases {
             let key = (release.url.clone(), release.version.clone());
             if !sources.contains_key(&key) {
-                let taken = sources.values().filter(|n| n.starts_with(chart.as_str())).count();
-                let name = if taken == 0 { chart.clone() } else { format!("{chart}-{}", taken + 1) };
+                let taken = sources.values().filter(|n| n.starts_with(release.chart.as_str())).count();
+                let name = if taken == 0 { release.chart.clone() } else { format!("{}-{}", release.chart, taken + 1) };
                 sources.insert(key, name);
             }
         }
@@ -49,25 +71,25 @@ impl super::Lowering<'_, '_> {
         for ((url, version), name) in &sources {
             documents.push((format!("the chart {name}"), self.source(name, url, version.as_deref())));
         }
-        let installed: std::collections::HashSet<&str> = releases.iter().map(|(name, ..)| *name).collect();
+        let installed: std::collections::HashSet<&str> = releases.iter().map(|r| r.name.as_str()).collect();
         let mut sources_of_files = Vec::new();
-        for (service, chart, release, provenance) in &releases {
+        for entry in &releases {
+            let Installed { name, release, .. } = entry;
+            let provenance = self.context.provenance(entry.span);
             let source = &sources[&(release.url.clone(), release.version.clone())];
-            let needs: Vec<Value> = self
-                .index
-                .service(service)
-                .map(|s| {
-                    s.spec
-                        .needed_services()
-                        .filter(|n| installed.contains(n.name.as_str()))
-                        .map(|n| json!({ "name": n.name }))
-                        .collect()
-                })
-                .unwrap_or_default();
+            // What it needs on this cluster is installed first: services' releases are ready,
+            // jobs' releases hold until their Job has completed.
+            let needs: Vec<Value> = entry
+                .needs
+                .iter()
+                .flatten()
+                .filter(|n| installed.contains(n.as_str()))
+                .map(|n| json!({ "name": n }))
+                .collect();
             let chart_ref = if release.url.starts_with("oci://") {
                 json!({ "chartRef": { "kind": "OCIRepository", "name": source } })
             } else {
-                let mut spec = json!({ "chart": chart, "sourceRef": { "kind": "HelmRepository", "name": source }, "interval": INTERVAL });
+                let mut spec = json!({ "chart": release.chart, "sourceRef": { "kind": "HelmRepository", "name": source }, "interval": INTERVAL });
                 if let Some(version) = &release.version {
                     spec["version"] = json!(version);
                 }
@@ -75,29 +97,37 @@ impl super::Lowering<'_, '_> {
             };
             // The release is named after the service (Flux's default, written out): charts label
             // what they create with it, and backups select a chart's claims by that label.
-            let mut spec = json!({ "releaseName": release_name(service), "interval": INTERVAL });
+            let mut spec = json!({ "releaseName": release_name(name), "interval": INTERVAL });
             merge(&mut spec, chart_ref);
             if !needs.is_empty() {
                 spec["dependsOn"] = Value::Array(needs);
             }
             // The release lives beside its chart source in the cluster's first namespace and
             // installs the chart into the service's own.
-            let chosen = self.index.service(service).and_then(|s| s.spec.namespace.as_ref());
-            let target = self.namespace_of(chosen);
+            let target = self.namespace_of(entry.namespace);
             if target != self.namespace() {
                 spec["targetNamespace"] = json!(target);
             }
             spec["install"] = json!({ "remediation": { "retries": 3 } });
             spec["upgrade"] = json!({ "remediation": { "retries": 3 } });
+            if let Some(deadline) = &entry.job {
+                // A Job's pod template cannot be changed in place: an upgrade replaces the Job
+                // (and so runs it again). Flux waits for the Job to complete for as long as its
+                // deadline allows.
+                spec["upgrade"]["force"] = json!(true);
+                if let Some(timeout) = deadline {
+                    spec["timeout"] = json!(timeout);
+                }
+            }
             spec["values"] = release.values.clone();
             let release = json!({
                 "apiVersion": "helm.toolkit.fluxcd.io/v2",
                 "kind": "HelmRelease",
-                "metadata": self.metadata(service),
+                "metadata": self.metadata(name),
                 "spec": spec,
             });
-            documents.push((format!("from {}", provenance.join(", ")), release));
-            sources_of_files.extend(provenance.iter().cloned());
+            documents.push((format!("from {provenance}"), release));
+            sources_of_files.push(provenance);
         }
         let body = commented_documents(&documents);
         self.file(format!("helm/{cluster}/releases.yaml"), None, body, sources_of_files);
@@ -160,6 +190,28 @@ pub fn release_name(service: &str) -> String {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     // Service names are DNS labels (ASCII), so the cut is on a character boundary.
     format!("{}-{}", &service[..MAX - HASH - 1], &hex[..HASH])
+}
+
+/// What one `HelmRelease` installs: a service's chart, or a job's.
+struct Installed<'m> {
+    /// The release's and its object's name: the service's, or `job-<name>`.
+    name: String,
+    span: spec_compiler::source::Span,
+    release: Release,
+    /// The releases of what it needs (services and jobs; `None` for buckets and endpoints).
+    needs: Vec<Option<String>>,
+    namespace: Option<&'m spec_compiler::model::types::Spanned<String>>,
+    /// For a job, the time Flux waits for it to complete (its deadline), if it has one.
+    job: Option<Option<String>>,
+}
+
+/// The release that installs what a need names: a service's own, a job's `job-<name>`.
+fn needed_release(kind: &str, name: &str) -> Option<String> {
+    match kind {
+        "service" => Some(name.to_string()),
+        "job" => Some(spec_compiler::model::job::job_unit(name)),
+        _ => None,
+    }
 }
 
 /// Adds `extra`'s keys to `base` (both objects).

@@ -154,24 +154,7 @@ impl super::Lowering<'_, '_> {
                 persistence.insert(storage.name.clone(), Claim { kind: Some("persistentVolumeClaim"), ..claim });
             }
         }
-        let mut env = IndexMap::new();
-        for (name, value) in &spec.env {
-            let value = match &value.value {
-                EnvValue::Text(text) => json!(escape::helm_tpl(text)),
-                EnvValue::Number(n) => json!(n.to_string()),
-                EnvValue::Flag(b) => json!(b.to_string()),
-                // Where a service is, from this cluster; what has no value is E0625.
-                EnvValue::Endpoint(endpoint) => match self.reach.resolve(&spec.on, endpoint) {
-                    Ok(text) => json!(text),
-                    Err(_) => continue,
-                },
-                EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
-                    Some(reference) => json!({ "valueFrom": { "secretKeyRef": reference } }),
-                    None => continue,
-                },
-            };
-            env.insert(name.clone(), value);
-        }
+        let env = self.container_env(&spec.on, &spec.env);
         let probe = spec.health.as_ref().and_then(|h| self.probe(service, &h.value));
         let ports: IndexMap<String, ServicePort> = spec
             .ports
@@ -262,6 +245,33 @@ impl super::Lowering<'_, '_> {
             persistence,
             service_monitor: monitors,
         })
+    }
+
+    /// A container's `env` values: plain text through Helm's `tpl` escape, where a service is as
+    /// seen from `on` (what has no value is E0625), secrets as `secretKeyRef`s.
+    pub fn container_env(
+        &mut self,
+        on: &spec_compiler::model::types::PlacementRef,
+        env: &IndexMap<String, Spanned<EnvValue>>,
+    ) -> IndexMap<String, Value> {
+        let mut values = IndexMap::new();
+        for (name, value) in env {
+            let value = match &value.value {
+                EnvValue::Text(text) => json!(escape::helm_tpl(text)),
+                EnvValue::Number(n) => json!(n.to_string()),
+                EnvValue::Flag(b) => json!(b.to_string()),
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve(on, endpoint) {
+                    Ok(text) => json!(text),
+                    Err(_) => continue,
+                },
+                EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
+                    Some(reference) => json!({ "valueFrom": { "secretKeyRef": reference } }),
+                    None => continue,
+                },
+            };
+            values.insert(name.clone(), value);
+        }
+        values
     }
 
     /// The ranges a network's members reach a cluster's load balancer from: the WireGuard range

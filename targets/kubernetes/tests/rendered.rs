@@ -38,6 +38,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("backups", case("cluster_backups_to_a_bucket_and_of_a_dump")),
         ("vault", case("secrets_from_vault_in_two_namespaces_generate_cleanly")),
         ("networks", case("ports_exposed_to_networks_from_a_cluster_generate_cleanly")),
+        ("jobs", case("a_migration_job_before_its_service_on_a_cluster_generates_cleanly")),
     ]
 }
 

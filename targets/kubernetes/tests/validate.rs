@@ -65,6 +65,12 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             ),
         ),
         (
+            "a_migration_job_before_its_service_on_a_cluster_generates_cleanly",
+            workspace().join(
+                "specs/targets/kubernetes/a_migration_job_before_its_service_on_a_cluster_generates_cleanly.spec",
+            ),
+        ),
+        (
             "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",
             workspace().join(
                 "specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec",

@@ -5,7 +5,8 @@
 //! to the public), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's
 //! `systemd` backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits
 //! and its health check (podman's `--health-cmd`, see [`crate::podman`]), ordered after and
-//! requiring the services it needs on the same node. Workflows become a oneshot unit per step (its container removed when
+//! requiring the services and jobs it needs on the same node. Jobs become a oneshot unit that
+//! stays active once it has succeeded ([`jobs`]). Workflows become a oneshot unit per step (its container removed when
 //! it stops), a run unit and a timer. Offsite backups become a restic oneshot and timer
 //! ([`backups`]). WireGuard membership becomes a networkd netdev and network, with a keepalive
 //! towards reachable peers when the node has no endpoint of its own. A k3s server or agent is a
@@ -27,6 +28,7 @@ use crate::scrape::{scraped_from_elsewhere, scraping_nodes};
 use crate::unit::UnitFile;
 
 mod backups;
+mod jobs;
 mod k3s;
 mod settings;
 
@@ -83,6 +85,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
             units.service(service);
         }
         units.workflows();
+        units.jobs();
         units.backups();
         units.k3s();
         units.wireguard();
@@ -180,6 +183,11 @@ impl<'a> NodeUnits<'a> {
                 unit.set("Unit", "After", format!("{}.service", need.name));
                 unit.set("Unit", "Requires", format!("{}.service", need.name));
             }
+        }
+        // The jobs it needs have succeeded before it starts ([`jobs`]).
+        for job in self.job_units(&spec.needs) {
+            unit.set("Unit", "After", job.clone());
+            unit.set("Unit", "Requires", job);
         }
         let mut args = vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&service.name)];
         let metrics = spec.metrics.as_ref().map(|m| m.port.value.0.as_str());

@@ -14,7 +14,7 @@
 use indexmap::IndexMap;
 use spec_compiler::diagnostics::Diagnostic;
 use spec_compiler::model::types::{Port, Spanned};
-use spec_compiler::model::{EnvValue, Health, Resource, Service, Step};
+use spec_compiler::model::{EnvValue, Health, Job, Resource, Service, Step};
 use spec_compiler::source::Span;
 
 use crate::escape::{shell_word, unit_refusal};
@@ -50,6 +50,13 @@ pub fn service_refusals(service: &Resource<Service>) -> Vec<Diagnostic> {
 pub fn step_refusals(workflow: &str, name: &str, step: &Step) -> Vec<Diagnostic> {
     let owner = format!("step `{name}` of workflow `{workflow}`");
     refusals(&owner, &step.image, &step.args, &step.env, std::iter::empty())
+}
+
+/// E1405 for each text of a job's podman command line that no unit file can hold.
+pub fn job_refusals(job: &Resource<Job>) -> Vec<Diagnostic> {
+    let spec = &job.spec;
+    let paths = spec.volumes.iter().map(|(path, storage)| (path.as_str(), storage.span));
+    refusals(&format!("job `{}`", job.name), &spec.image, &spec.args, &spec.env, paths)
 }
 
 /// The restic image for backups on hosts that are not NixOS.

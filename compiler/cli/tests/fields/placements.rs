@@ -1,7 +1,8 @@
 //! The placements of `fields_reach.rs`: the estate every case starts from ([`CONTEXT`]) and,
 //! for every kind, each place its block can be (a service as a container on NixOS, on a systemd
 //! host and on a cluster, run by a preset, backed up through its dump; a bucket through the
-//! backups copying to it; an objective on the hosts' Prometheus), with what that place adds to
+//! backups copying to it; an objective on the hosts' Prometheus; a job with a service needing it
+//! on a NixOS node, a systemd host and a cluster), with what that place adds to
 //! the context. Every kind needs at least one; the test fails for a kind with none.
 
 use spec_compiler::model::Kind;
@@ -281,6 +282,21 @@ pub fn placements() -> Vec<Placement> {
             ],
             CONTAINER_PORTS,
         ),
+        p(Job, "nixos", AFTER_T_N1, &[("on", "on = node.n1"), ("image", "image = \"example/job:1\"")], CONTAINER_PORTS),
+        p(
+            Job,
+            "systemd",
+            AFTER_T_N2,
+            &[("on", "on = node.n2"), ("image", "image = \"example/job:1\"")],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Job,
+            "cluster",
+            AFTER_T_C1,
+            &[("on", "on = cluster.c1"), ("image", "image = \"example/job:1\"")],
+            CONTAINER_PORTS,
+        ),
         p(
             Route,
             "alerting",
@@ -290,6 +306,11 @@ pub fn placements() -> Vec<Placement> {
         ),
     ]
 }
+
+/// A service needing the tested job, on its NixOS node, its systemd host and its cluster.
+const AFTER_T_N1: &str = "service after-t { on = node.n1, image = \"example/app:1\", needs = [job.t] }\n";
+const AFTER_T_N2: &str = "service after-t { on = node.n2, image = \"example/app:1\", needs = [job.t] }\n";
+const AFTER_T_C1: &str = "service after-t { on = cluster.c1, image = \"example/app:1\", needs = [job.t] }\n";
 
 /// A bucket's entries: where it is and the keys that log in to it.
 const BUCKET: &[(&str, &str)] =

@@ -163,6 +163,11 @@ codes! {
     E0654 "dataset-copy-of-a-dump"    Error   "a backup of a service's dump asks for ZFS snapshots or a replica",
     W0650 "rto-untested"              Warning "a backup promises a recovery time that no restore test measures",
     W0651 "restic-in-expiring-bucket" Warning "a restic repository lives in a bucket whose lifecycle deletes objects",
+    E0675 "job-in-needs-cycle"        Error   "a job is in a cycle of `needs`, so it could never run",
+    E0676 "job-needed-elsewhere"      Error   "a service or job needs a job placed on another node or cluster",
+    E0677 "job-reaches-elsewhere"     Error   "a job needs or reads a service placed on another node or cluster",
+    E0678 "job-volume-elsewhere"      Error   "a job mounts storage that does not live where the job runs",
+    E0679 "job-without-requests"      Error   "a job runs in a namespace whose quota counts requests it cannot make",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -194,6 +199,7 @@ codes! {
     E1220 "k8s-secret-store-taken"    Error   "the SecretStore a Vault backend gets would replace a store an `external` backend reads",
     E1208 "k8s-unit-settings"         Error   "a service on a cluster has systemd unit settings",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
+    E1240 "k8s-job-volume"            Error   "a job on a cluster mounts a volume, whose claim no release has made before it runs",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",

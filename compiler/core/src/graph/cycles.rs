@@ -1,12 +1,14 @@
-//! Cycles in `needs` between services and between the steps of a workflow, each reported once
-//! with the whole path and a label on every reference that closes it.
+//! Cycles in `needs` between services and jobs and between the steps of a workflow, each reported
+//! once with the whole path and a label on every reference that closes it. A cycle through a job
+//! is E0675 (the job could never run), one of services only E0601.
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::{EdgeFiltered, EdgeRef};
 
-use super::{EdgeKind, EstateGraph};
+use super::{EdgeKind, EstateGraph, Vertex};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::model::Kind;
 
 /// Reports every cycle of `needs` and of step `needs`.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -59,19 +61,29 @@ fn report(
         path.push(edge.target());
         current = edge.target();
     }
-    let mut cycle: Vec<&str> =
-        path.iter().filter_map(|&v| estate.graph.node_weight(v)).map(|&v| estate.short_name(v)).collect();
-    if let Some(first) = cycle.first().copied() {
+    let job = |v: &NodeIndex| matches!(estate.graph.node_weight(*v), Some(Vertex::Resource { kind: Kind::Job, .. }));
+    let through_job = kind == EdgeKind::Needs && path.iter().any(job);
+    // Services and jobs may share a name: a cycle through a job names each member's kind.
+    let mut cycle: Vec<String> = path
+        .iter()
+        .filter_map(|&v| estate.graph.node_weight(v))
+        .map(|&v| if through_job { estate.describe(v) } else { estate.short_name(v).to_string() })
+        .collect();
+    if let Some(first) = cycle.first().cloned() {
         cycle.push(first);
     }
     let Some((first, rest)) = edges.split_first() else { return };
+    let (code, what) = if through_job { (Code::E0675, "services and jobs") } else { (Code::E0601, what) };
     let mut diagnostic =
-        Diagnostic::new(Code::E0601, first.span, format!("{what} need each other in a cycle: {}", cycle.join(" → ")))
+        Diagnostic::new(code, first.span, format!("{what} need each other in a cycle: {}", cycle.join(" → ")))
             .with_primary_label("this need closes a cycle");
     for edge in rest {
         diagnostic = diagnostic.with_label(edge.span, "part of the cycle");
     }
     let help = match kind {
+        EdgeKind::Needs if through_job => {
+            "a job runs once before what needs it, so nothing in a cycle with it can start; remove one `needs`"
+        }
         EdgeKind::StepNeeds => "steps run in the order of their needs; remove one `needs` so the steps form a chain",
         _ => "services start in the order of their needs; remove one `needs` so some service can start first",
     };

@@ -32,6 +32,7 @@ fn vertex_style(vertex: Vertex) -> (&'static str, &'static str) {
             Kind::Bucket => ("cylinder", "#e8daef"),
             Kind::Endpoint => ("doubleoctagon", "#e8daef"),
             Kind::Slo => ("octagon", "#fff2cc"),
+            Kind::Job => ("parallelogram", "#e1d5e7"),
         },
         Vertex::Step { .. } => ("ellipse", "#fef5e7"),
     }
@@ -78,6 +79,7 @@ impl EstateGraph<'_> {
             Vertex::Resource { kind: Kind::Storage, index } => placed(&model.storage.get(index)?.spec.on.0),
             Vertex::Resource { kind: Kind::Service, index } => placed(&model.services.get(index)?.spec.on.0),
             Vertex::Resource { kind: Kind::Workflow, index } => placed(&model.workflows.get(index)?.spec.on.0),
+            Vertex::Resource { kind: Kind::Job, index } => placed(&model.jobs.get(index)?.spec.on.0),
             Vertex::Step { workflow, .. } => placed(&model.workflows.get(workflow)?.spec.on.0),
             Vertex::Resource { kind: Kind::Backup, index } => {
                 match self.backup_place(&model.backups.get(index)?.spec)? {

@@ -13,6 +13,7 @@ mod capacity;
 mod cycles;
 mod dot;
 mod ingress;
+mod jobs;
 mod networks;
 mod placement;
 mod ports;
@@ -58,7 +59,7 @@ pub enum Vertex {
 pub enum EdgeKind {
     /// Where a service, storage or workflow runs (`on`).
     Placement,
-    /// A service needs another (`needs`).
+    /// A service or job needs a service or job (`needs`).
     Needs,
     /// A service mounts a storage (`volumes`).
     Volume,
@@ -160,7 +161,7 @@ impl<'m> EstateGraph<'m> {
             steps: FxHashMap::default(),
             stdlib,
         };
-        let lists: [(Kind, Vec<(usize, &'m str)>); 14] = [
+        let lists: [(Kind, Vec<(usize, &'m str)>); 15] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),
             (Kind::Cluster, index_of(&model.clusters).collect()),
@@ -175,6 +176,7 @@ impl<'m> EstateGraph<'m> {
             (Kind::Bucket, index_of(&model.buckets).collect()),
             (Kind::Endpoint, index_of(&model.endpoints).collect()),
             (Kind::Slo, index_of(&model.slos).collect()),
+            (Kind::Job, index_of(&model.jobs).collect()),
         ];
         for (kind, names) in lists {
             for (index, name) in names {
@@ -272,6 +274,19 @@ impl<'m> EstateGraph<'m> {
                 self.link(from, secret, EdgeKind::SecretUse);
             }
         }
+        for job in &model.jobs {
+            let from = self.vertex(Kind::Job, &job.name);
+            self.link(from, &job.spec.on.0, EdgeKind::Placement);
+            for need in &job.spec.needs {
+                self.link(from, need, EdgeKind::Needs);
+            }
+            for storage in job.spec.volumes.values() {
+                self.link(from, storage, EdgeKind::Volume);
+            }
+            for secret in secret_refs(&job.spec.env) {
+                self.link(from, secret, EdgeKind::SecretUse);
+            }
+        }
         for backup in &model.backups {
             let from = self.vertex(Kind::Backup, &backup.name);
             self.link(from, &backup.spec.source.0, EdgeKind::BackupSource);
@@ -336,6 +351,11 @@ impl<'m> EstateGraph<'m> {
     /// The service named `name`.
     pub fn service(&self, name: &str) -> Option<&'m Resource<Service>> {
         self.lookup(Kind::Service, &self.model.services, name)
+    }
+
+    /// The job named `name`.
+    pub fn job(&self, name: &str) -> Option<&'m Resource<crate::model::Job>> {
+        self.lookup(Kind::Job, &self.model.jobs, name)
     }
 
     /// The bucket named `name`.
@@ -408,6 +428,7 @@ impl<'m> EstateGraph<'m> {
             Kind::Bucket => model.buckets.get(index).map(|r| &r.name),
             Kind::Endpoint => model.endpoints.get(index).map(|r| &r.name),
             Kind::Slo => model.slos.get(index).map(|r| &r.name),
+            Kind::Job => model.jobs.get(index).map(|r| &r.name),
         };
         name.map_or("?", String::as_str)
     }
@@ -479,6 +500,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     workflows::check(&estate, &mut diagnostics);
     routing::check(&estate, &mut diagnostics);
     slo::check(&estate, &mut diagnostics);
+    jobs::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }
@@ -503,6 +525,7 @@ fn in_rows(model: &Model, diagnostics: &mut [Diagnostic]) {
         .chain(model.secrets.iter().map(|r| &*r.rows))
         .chain(model.receivers.iter().map(|r| &*r.rows))
         .chain(model.routes.iter().map(|r| &*r.rows))
+        .chain(model.jobs.iter().map(|r| &*r.rows))
         .filter(|rows| !rows.is_empty());
     let index = crate::eval::RowIndex::new(stacks);
     for diagnostic in diagnostics.iter_mut() {
@@ -526,7 +549,8 @@ fn at_uses(model: &Model, diagnostics: &mut [Diagnostic]) {
         .chain(model.backups.iter().map(|r| (r.span, r.presets.as_slice())))
         .chain(model.workflows.iter().map(|r| (r.span, r.presets.as_slice())))
         .chain(model.storage.iter().map(|r| (r.span, r.presets.as_slice())))
-        .chain(model.nodes.iter().map(|r| (r.span, r.presets.as_slice())));
+        .chain(model.nodes.iter().map(|r| (r.span, r.presets.as_slice())))
+        .chain(model.jobs.iter().map(|r| (r.span, r.presets.as_slice())));
     // A block using a preset: its whole span and all its uses.
     type User<'m> = (Span, &'m [PresetUse]);
     let mut users: FxHashMap<Span, Vec<User<'_>>> = FxHashMap::default();

@@ -1,7 +1,8 @@
 //! Namespace quotas: what the estate places in each namespace of a cluster fits the namespace's
-//! `quota`, every workload a cpu or memory quota covers says what it requests, and every service
-//! and storage on a cluster is in a namespace the cluster holds (E0630, E0631; a cluster's own
-//! budget beside namespace blocks is E0632).
+//! `quota` (a job's pod counted once, at the namespace's defaults: E0679 where there are none),
+//! every workload a cpu or memory quota covers says what it requests, and every service, job and
+//! storage on a cluster is in a namespace the cluster holds (E0630, E0631; a cluster's own budget
+//! beside namespace blocks is E0632).
 //!
 //! Kubernetes admits no pod without cpu and memory requests in a namespace whose quota counts
 //! them, unless a `LimitRange` gives a default; a workload that declares none is therefore
@@ -109,6 +110,47 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         }
         totals.cpu = totals.cpu.saturating_add(cpu.map_or(0, |c| c.value.millis()).saturating_mul(replicas));
         totals.memory = totals.memory.saturating_add(memory.map_or(0, |m| m.value.0).saturating_mul(replicas));
+    }
+    for job in &estate.model.jobs {
+        let chosen = job.spec.namespace.as_ref();
+        let Some(Place::Cluster(cluster)) = estate.place(&job.spec.on) else {
+            if let Some(chosen) = chosen {
+                diagnostics.push(namespace_off_cluster("job", &job.name, chosen));
+            }
+            continue;
+        };
+        let Some(index) = chosen_namespace(cluster, "job", &job.name, job.name_span, chosen, diagnostics) else {
+            continue;
+        };
+        let namespace = namespaces[cluster.name.as_str()][index];
+        let Some(quota) = namespace.quota else { continue };
+        // A job declares no resources: its pod gets the namespace's defaults, or is rejected.
+        let default = namespace.limits.and_then(|l| l.value.default.as_ref()).map(|d| &d.value);
+        let cpu = default.and_then(|d| d.cpu.as_ref());
+        let memory = default.and_then(|d| d.memory.as_ref());
+        for (what, by_quota, requested) in [
+            ("cpu", quota.value.cpu.is_some(), cpu.is_some()),
+            ("memory", quota.value.memory.is_some(), memory.is_some()),
+        ] {
+            if by_quota && !requested {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0679,
+                        job.name_span,
+                        format!("job `{}` runs in namespace `{}`, whose quota counts {what}, with no {what} default", job.name, namespace.name),
+                    )
+                    .with_primary_label(format!("its pod requests no {what}"))
+                    .with_label(quota.span, format!("namespace `{}` has a {what} quota", namespace.name))
+                    .with_note("Kubernetes rejects a pod without requests where a quota counts them, so the job never runs and what needs it never starts")
+                    .with_help(format!("give the namespace `limits {{ default {{ {what} = … }} }}`, which the job's pod takes")),
+                );
+            }
+        }
+        let totals = totals.entry((cluster.name.as_str(), index)).or_default();
+        totals.jobs.push(&job.name);
+        totals.pods += 1;
+        totals.cpu = totals.cpu.saturating_add(cpu.map_or(0, |c| c.value.millis()));
+        totals.memory = totals.memory.saturating_add(memory.map_or(0, |m| m.value.0));
     }
     for storage in &estate.model.storage {
         let chosen = storage.spec.namespace.as_ref();
@@ -236,6 +278,8 @@ fn budget_beside_namespaces(cluster: &Resource<Cluster>, diagnostics: &mut Vec<D
 struct Totals<'m> {
     /// The services counted, in model order, named when the quota is exceeded.
     services: Vec<&'m str>,
+    /// The jobs counted (one pod each, while it runs), likewise.
+    jobs: Vec<&'m str>,
     /// Millicores.
     cpu: u64,
     memory: u64,
@@ -251,7 +295,11 @@ fn exceeded(
     totals: &Totals<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let services = totals.services.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    let mut services = totals.services.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    if !totals.jobs.is_empty() {
+        services.push_str("; jobs: ");
+        services.push_str(&totals.jobs.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "));
+    }
     let count = |limit: &Option<Spanned<u32>>| limit.as_ref().map(|l| (u64::from(l.value), l.span));
     let size = |limit: &Option<Spanned<crate::model::types::Size>>| limit.as_ref().map(|l| (l.value.0, l.span));
     let cpu = quota.cpu.as_ref().map(|l| (l.value.millis(), l.span));

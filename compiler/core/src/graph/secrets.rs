@@ -70,6 +70,14 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             uses.push((&key.value.0, place));
         }
     }
+    for job in &estate.model.jobs {
+        let Some(place) = estate.place(&job.spec.on) else { continue };
+        for value in job.spec.env.values() {
+            if let EnvValue::Secret(secret) = &value.value {
+                uses.push((secret, place));
+            }
+        }
+    }
     for workflow in &estate.model.workflows {
         let Some(place) = estate.place(&workflow.spec.on) else { continue };
         for step in workflow.spec.step.values() {
@@ -429,6 +437,10 @@ fn plaintext(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         for step in workflow.spec.step.values() {
             check_env(&step.env, site, diagnostics);
         }
+    }
+    for job in &estate.model.jobs {
+        let site = Site { place: estate.place(&job.spec.on), presets: &job.presets };
+        check_env(&job.spec.env, site, diagnostics);
     }
     for backup in &estate.model.backups {
         for copy in backup.spec.copies(&backup.name) {

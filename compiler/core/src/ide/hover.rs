@@ -127,7 +127,8 @@ fn record(model: &Model, symbol: &Symbol) -> Option<Json> {
     }
     find!(nodes => Node, networks => Network, clusters => Cluster, storage => Storage, services => Service,
         alerts => Alert, backups => Backup, workflows => Workflow, secrets => Secret, receivers => Receiver,
-        routes => Route, buckets => Bucket, endpoints => Endpoint, slos => Slo)
+        routes => Route, buckets => Bucket, endpoints => Endpoint, slos => Slo,
+        jobs => Job)
 }
 
 fn compact(value: &Json) -> String {

@@ -210,7 +210,10 @@ mod tests {
             choices(Kind::Network, &[Seg::Field("trusted".into())]).into_iter().map(|c| c.name).collect();
         assert_eq!(trusted, ["true", "false"]);
         assert_eq!(reference_kinds(Kind::Service, &[Seg::Field("on".into())]), ["node", "cluster"]);
-        assert_eq!(reference_kinds(Kind::Service, &[Seg::Field("needs".into())]), ["service", "bucket", "endpoint"]);
+        assert_eq!(
+            reference_kinds(Kind::Service, &[Seg::Field("needs".into())]),
+            ["service", "job", "bucket", "endpoint"]
+        );
         // `offsite` takes one copy or a list: the copy's variants and fields either way.
         let offsite: Vec<String> =
             choices(Kind::Backup, &[Seg::Field("offsite".into())]).into_iter().map(|c| c.name).collect();

@@ -51,6 +51,7 @@ kinds! {
     Bucket "bucket" "buckets",
     Endpoint "endpoint" "endpoints",
     Slo "slo" "slos",
+    Job "job" "jobs",
 }
 
 impl std::fmt::Display for Kind {

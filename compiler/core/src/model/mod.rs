@@ -15,6 +15,7 @@ pub mod diff;
 pub mod expose;
 pub mod external;
 pub mod ingress;
+pub mod job;
 mod kind;
 pub mod kinds;
 pub mod namespace;
@@ -39,6 +40,7 @@ pub use backup::*;
 pub use expose::{Audience, Expose, Exposed};
 pub use external::{Bucket, ExternalEndpoint, Lifecycle};
 pub use ingress::{Ingress, Tls};
+pub use job::Job;
 pub use kind::Kind;
 pub use kinds::*;
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
@@ -113,6 +115,9 @@ pub struct Model {
     /// Service level objectives.
     #[serde(default)]
     pub slos: Vec<Resource<Slo>>,
+    /// One-shot jobs.
+    #[serde(default)]
+    pub jobs: Vec<Resource<Job>>,
 }
 
 /// The JSON Schema of one kind (generated once).
@@ -129,7 +134,8 @@ pub fn kind_schema(kind: Kind) -> &'static Json {
     }
     cached!(Node => Node, Network => Network, Cluster => Cluster, Storage => Storage, Service => Service,
         Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route,
-        Bucket => Bucket, Endpoint => ExternalEndpoint, Slo => Slo)
+        Bucket => Bucket, Endpoint => ExternalEndpoint, Slo => Slo,
+        Job => Job)
 }
 
 /// The JSON Schema of the whole model, printed by `spec schema`.
@@ -230,6 +236,7 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
             Kind::Bucket => model.buckets.extend(typed(&resource, &body, d)),
             Kind::Endpoint => model.endpoints.extend(typed(&resource, &body, d)),
             Kind::Slo => model.slos.extend(typed(&resource, &body, d)),
+            Kind::Job => model.jobs.extend(typed(&resource, &body, d)),
         }
     }
     (model, diagnostics)
@@ -252,6 +259,7 @@ impl Model {
         self.buckets.append(&mut other.buckets);
         self.endpoints.append(&mut other.endpoints);
         self.slos.append(&mut other.slos);
+        self.jobs.append(&mut other.jobs);
     }
 }
 

@@ -28,10 +28,14 @@
 //! itself (its `nixos { … }` options), which reaches its own services on loopback. Reads in
 //! payloads (`nixos { … }` on a node, `helm { values }` on a cluster) are ways in like needs.
 //!
+//! Jobs reach only services placed where they run ([`jobs`]; E0677 otherwise).
+//!
 //! Invariant: linear in the estate (memberships are indexed once; each need looks at the needing
 //! side's nodes and their networks only). A need no way satisfies is E0604; an `expose` naming a
 //! network the node is not in, or `cluster` on a node that serves none, is E0624; an endpoint read
 //! with nothing to write (no port) is E0625.
+
+mod jobs;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -399,6 +403,7 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
             exposed_from_cluster(&lookups, service, cluster, &mut diagnostics);
         }
     }
+    jobs::derive(model, &lookups, &mut reach, &mut diagnostics);
     endpoints(model, &reach, &mut diagnostics);
     // Each list is put in order on its own: the map's order is never seen.
     #[allow(clippy::iter_over_hash_type)]
@@ -415,7 +420,8 @@ fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
     let reported: rustc_hash::FxHashSet<Span> = diagnostics.iter().map(|d| d.primary.span).collect();
     let services = model.services.iter().map(|s| (&s.spec.on, &s.spec.env));
     let steps = model.workflows.iter().flat_map(|w| w.spec.step.values().map(move |s| (&w.spec.on, &s.env)));
-    for (on, env) in services.chain(steps) {
+    let jobs = model.jobs.iter().map(|j| (&j.spec.on, &j.spec.env));
+    for (on, env) in services.chain(steps).chain(jobs) {
         for (key, value) in env {
             let EnvValue::Endpoint(endpoint) = &value.value else { continue };
             if !reach.located.contains_key(&endpoint.0.name) {

@@ -345,8 +345,8 @@ reference_type!(
     ServiceRef, ["service"]
 );
 reference_type!(
-    /// What a service needs: another service, or an external bucket or endpoint.
-    NeedRef, ["service", "bucket", "endpoint"]
+    /// What a service or job needs: another service, a job, or an external bucket or endpoint.
+    NeedRef, ["service", "job", "bucket", "endpoint"]
 );
 reference_type!(
     /// A reference to a network.

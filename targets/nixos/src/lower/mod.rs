@@ -4,7 +4,7 @@
 //! name and a ZFS host id derived from the name; ZFS pools imported and datasets created and
 //! mounted ([`storage`]); services as OCI containers or through their preset's `nixos { … }`
 //! options ([`services`]); backups as sanoid snapshots, restic copies and syncoid replicas
-//! ([`backups`]); k3s ([`k3s`]); workflows ([`workflows`]); the node exporter and, on the node
+//! ([`backups`]); k3s ([`k3s`]); workflows ([`workflows`]); jobs as oneshot units ([`jobs`]); the node exporter and, on the node
 //! running Prometheus, scrape configs and rule files ([`monitoring`]); one WireGuard interface per
 //! network the node belongs to, with peers derived from membership, the private key from its
 //! secret, and a keepalive towards reachable peers when the node has no endpoint of its own
@@ -33,6 +33,7 @@ use spec_target_systemd::scrape::scraping_nodes;
 
 mod alertmanager;
 mod backups;
+mod jobs;
 mod k3s;
 mod monitoring;
 mod reach;
@@ -262,6 +263,7 @@ fn lower_node<'a>(
     lowering.backups();
     lowering.k3s();
     lowering.workflows();
+    lowering.jobs();
     lowering.gpu_toolkit();
     lowering.monitoring();
     lowering.alertmanager();

@@ -210,6 +210,8 @@ impl<'a> NodeModule<'a> {
             let networks = self.index.on(&self.node.name).networks.iter().filter(|n| n.spec.wireguard.is_some());
             units.extend(networks.map(|n| Nix::Str(format!("wireguard-{}.service", n.name))));
         }
+        // The jobs it needs have succeeded before it starts ([`super::jobs`]).
+        units.extend(self.job_units(&spec.needs));
         self.order_after_presets(service, units);
         let mut options = Vec::new();
         if let Some(resources) = &spec.resources {

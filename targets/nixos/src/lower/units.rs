@@ -13,7 +13,7 @@
 //!   exporter's systemd collector reports.
 //! - `env`: plain values on the service unit's `environment`; `needs`: the unit starts after, and
 //!   requires, what it needs on the node (a container's `podman-<name>.service`, another
-//!   module's `nixos_unit`). `args` have no form (the module starts its own program).
+//!   module's `nixos_unit`, a job's oneshot unit). `args` have no form (the module starts its own program).
 //! - `systemd { Unit { … } Service { … } }`: merged into the unit's `unitConfig` and
 //!   `serviceConfig`; a secret there becomes a credential (`LoadCredential=<name>:<decrypted
 //!   path>`), the value its path in the credentials directory, `%d/<name>`.
@@ -162,7 +162,7 @@ impl<'a> NodeModule<'a> {
     /// `args`, `env` and `needs` of a service its NixOS options run: the module starts its own
     /// program, so arguments have no form; plain environment variables go on the unit
     /// (`environment`), and the unit starts after, and requires, what it needs on this node (a
-    /// container's `podman-<name>.service`, another module's `nixos_unit`).
+    /// container's `podman-<name>.service`, another module's `nixos_unit`, a job's oneshot unit).
     fn module_unit_start(&mut self, service: &'a Resource<Service>, unit: Option<&Unit<'_>>, needs_unit: &str) {
         let spec = &service.spec;
         // A preset that brings both forms (an image with its `args`, and NixOS options) meant the
@@ -199,8 +199,9 @@ impl<'a> NodeModule<'a> {
             let span = self.attributed(first.span, service);
             self.define(with(path("systemd.services"), &[stem, "environment"]), Nix::Attrs(environment), span);
         }
-        let mut after = Vec::new();
-        for need in &spec.needs {
+        // The jobs it needs have succeeded before it starts ([`super::jobs`]).
+        let mut after = self.job_units(&spec.needs);
+        for need in spec.needed_services() {
             let Some(needed) = self.index.service(&need.name) else { continue };
             if !placed_on(&needed.spec.on, self.node) {
                 continue;

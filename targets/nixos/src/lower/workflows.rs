@@ -39,31 +39,7 @@ impl<'a> NodeModule<'a> {
                     Part::Code("pkgs.podman".into()),
                     Part::Text(format!("/bin/podman run --rm --name {}", exec_arg(&unit))),
                 ];
-                for (key, value) in &step.env {
-                    match &value.value {
-                        EnvValue::Text(text) => {
-                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={text}")))))
-                        }
-                        EnvValue::Number(n) => {
-                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={n}")))))
-                        }
-                        EnvValue::Flag(b) => {
-                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={b}")))))
-                        }
-                        // Where a service is, from this node; what has no value is E0625.
-                        EnvValue::Endpoint(endpoint) => {
-                            let Ok(text) = self.reach.resolve(&workflow.spec.on, endpoint) else { continue };
-                            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={text}")))))
-                        }
-                        EnvValue::Secret(secret) => {
-                            command.push(Part::Text(" --env-file=".into()));
-                            // A path from the module's config (agenix, sops-nix), or one on the
-                            // host written out (vault-agent's destination, an existing file).
-                            let file = self.secret_path(&secret.name, secret.span);
-                            command.push(super::secrets::part(file));
-                        }
-                    }
-                }
+                command.extend(self.podman_env(&workflow.spec.on, &step.env));
                 command.push(Part::Text(format!(" {}", exec_arg(&step.image.value))));
                 for arg in &step.args {
                     command.push(Part::Text(format!(" {}", exec_arg(&arg.value))));
@@ -152,9 +128,42 @@ impl<'a> NodeModule<'a> {
                 }
             }
         }
-        if any {
+        // Jobs run under podman too ([`super::jobs`]).
+        if any || !self.index.on(&node.name).jobs.is_empty() {
             self.define(path("virtualisation.podman.enable"), Nix::Bool(true), node.name_span);
         }
+    }
+
+    /// The `--env` and `--env-file=` options of a `podman run` for `env`, read from `on`: plain
+    /// values as `--env KEY=value`, where a service is resolved from `on` (what has no value is
+    /// E0625), secrets as their decrypted file, which holds `KEY=value` lines.
+    pub(super) fn podman_env(
+        &mut self,
+        on: &spec_compiler::model::types::PlacementRef,
+        env: &'a indexmap::IndexMap<String, spec_compiler::model::types::Spanned<EnvValue>>,
+    ) -> Vec<Part> {
+        let mut command = Vec::new();
+        for (key, value) in env {
+            let text = match &value.value {
+                EnvValue::Text(text) => text.clone(),
+                EnvValue::Number(n) => n.to_string(),
+                EnvValue::Flag(b) => b.to_string(),
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve(on, endpoint) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
+                EnvValue::Secret(secret) => {
+                    command.push(Part::Text(" --env-file=".into()));
+                    // A path from the module's config (agenix, sops-nix), or one on the
+                    // host written out (vault-agent's destination, an existing file).
+                    let file = self.secret_path(&secret.name, secret.span);
+                    command.push(super::secrets::part(file));
+                    continue;
+                }
+            };
+            command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={text}")))));
+        }
+        command
     }
 
     fn no_cron_calendar(&mut self, workflow: &str, schedule: &str, span: Span) {

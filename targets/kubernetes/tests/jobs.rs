@@ -1,0 +1,132 @@
+//! Jobs on a cluster, read back from what Flux and the real chart make of the output: each job's
+//! `HelmRelease` renders (with real Helm and app-template) exactly one Kubernetes `Job` running the
+//! job's image and arguments, retried `retries` times within a deadline that covers every try;
+//! Flux waits for it (nothing switches off its wait for Jobs) for longer than that deadline, and
+//! replaces it on upgrade; and every release of what needs the job `dependsOn` the job's release,
+//! so Flux installs it only after the Job has completed. Without Helm the rendering is SKIPPED.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize as _;
+use serde_json::Value;
+use spec_target_kubernetes::Kubernetes;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn documents(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| Value::deserialize(document).expect("YAML"))
+        .filter(|document| !document.is_null())
+        .collect()
+}
+
+/// The Helm binary: `HELM_BIN`, `helm` on the path, or where `.ci/run` installs it.
+fn helm() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
+    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
+}
+
+/// Seconds in a Flux duration such as `2130s`.
+fn seconds(duration: &Value) -> u64 {
+    duration.as_str().and_then(|d| d.strip_suffix('s')).and_then(|d| d.parse().ok()).expect("a duration in seconds")
+}
+
+#[test]
+fn a_job_runs_to_completion_before_what_needs_it() {
+    let estate = workspace()
+        .join("specs/targets/kubernetes/a_migration_job_before_its_service_on_a_cluster_generates_cleanly.spec");
+    let (_, compilation) = spec_testkit::compile_path(&estate, None);
+    let model = &compilation.model;
+    let files = spec_testkit::generate(&Kubernetes, &estate);
+    let cluster = &model.clusters[0].name;
+    let releases: Vec<Value> = files
+        .iter()
+        .filter(|(path, _)| *path == format!("helm/{cluster}/releases.yaml"))
+        .flat_map(|(_, contents)| documents(contents))
+        .filter(|o| o["kind"] == "HelmRelease")
+        .collect();
+    let release_of = |name: &str| releases.iter().find(|r| r["metadata"]["name"] == name).cloned();
+    assert!(!model.jobs.is_empty());
+    for job in &model.jobs {
+        let name = format!("job-{}", job.name);
+        let release = release_of(&name).unwrap_or_else(|| panic!("no HelmRelease {name}"));
+        let spec = &release["spec"];
+        // helm-controller waits for Jobs unless told not to.
+        for phase in ["install", "upgrade"] {
+            assert!(spec[phase]["disableWait"].is_null() && spec[phase]["disableWaitForJobs"].is_null(), "{name}");
+        }
+        assert_eq!(spec["upgrade"]["force"], true, "{name}: a Job's template is immutable, so upgrades replace it");
+        // Every release of what needs the job depends on the job's release.
+        let needers = model
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), &s.spec.needs))
+            .chain(model.jobs.iter().map(|j| (format!("job-{}", j.name), &j.spec.needs)));
+        let mut needed_by = 0;
+        for (needer, needs) in needers {
+            if needs.iter().any(|n| n.kind == "job" && n.name == job.name) {
+                needed_by += 1;
+                let depends = release_of(&needer).expect("release")["spec"]["dependsOn"].clone();
+                let names: Vec<&str> =
+                    depends.as_array().into_iter().flatten().filter_map(|d| d["name"].as_str()).collect();
+                assert!(names.contains(&name.as_str()), "{needer} does not depend on {name}: {names:?}");
+            }
+        }
+        assert!(needed_by > 0, "the case has a service needing {name}");
+
+        let Some(helm) = helm() else {
+            eprintln!("SKIPPED: helm is not installed (see .ci/run); the Job was NOT rendered");
+            return;
+        };
+        let charts = workspace().join("../shared/charts");
+        if !charts.join("app-template").exists() {
+            eprintln!("SKIPPED: {} is missing; the Job was NOT rendered", charts.display());
+            return;
+        }
+        let (_, values) =
+            files.iter().find(|(p, _)| *p == format!("helm/{cluster}/{name}.values.yaml")).expect("values file");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-jobs");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let values_file = dir.join(format!("{name}.values.yaml"));
+        std::fs::write(&values_file, values).expect("write");
+        let namespace = spec["targetNamespace"].as_str().or(release["metadata"]["namespace"].as_str()).expect("ns");
+        let output = Command::new(&helm)
+            .args(["template", spec["releaseName"].as_str().expect("release name")])
+            .arg(charts.join("app-template"))
+            .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
+            .arg(&values_file)
+            .output()
+            .expect("helm runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let rendered = documents(&String::from_utf8_lossy(&output.stdout));
+        let workloads: Vec<&Value> = rendered
+            .iter()
+            .filter(|o| {
+                ["Job", "Deployment", "StatefulSet", "DaemonSet", "CronJob"].contains(&o["kind"].as_str().unwrap_or(""))
+            })
+            .collect();
+        assert_eq!(workloads.len(), 1, "{name}: one workload, the Job: {workloads:?}");
+        let rendered_job = workloads[0];
+        assert_eq!(rendered_job["kind"], "Job");
+        assert_eq!(rendered_job["spec"]["backoffLimit"], job.spec.retries());
+        let pod = &rendered_job["spec"]["template"]["spec"];
+        assert_eq!(pod["restartPolicy"], "Never", "{name}: a failed try is a new pod, counted by backoffLimit");
+        let container = &pod["containers"][0];
+        assert_eq!(container["image"], job.spec.image.value.as_str());
+        let args: Vec<&str> = job.spec.args.iter().map(|a| a.value.as_str()).collect();
+        assert_eq!(container["args"], serde_json::json!(args));
+        if let Some(timeout) = &job.spec.timeout {
+            let deadline = rendered_job["spec"]["activeDeadlineSeconds"].as_u64().expect("a deadline");
+            let tries = u64::from(job.spec.retries()) + 1;
+            assert!(deadline >= timeout.value.0 / 1000 * tries, "{name}: every try gets its timeout");
+            assert!(seconds(&spec["timeout"]) > deadline, "{name}: Flux gives up before the Job does");
+        }
+    }
+}
