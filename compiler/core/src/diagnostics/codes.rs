@@ -163,6 +163,7 @@ codes! {
     E0654 "dataset-copy-of-a-dump"    Error   "a backup of a service's dump asks for ZFS snapshots or a replica",
     W0650 "rto-untested"              Warning "a backup promises a recovery time that no restore test measures",
     W0651 "restic-in-expiring-bucket" Warning "a restic repository lives in a bucket whose lifecycle deletes objects",
+    W0655 "metric-not-provided"       Warning "an alert reads a metric no scrape target it selects provides",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

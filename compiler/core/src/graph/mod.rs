@@ -16,6 +16,7 @@ mod ingress;
 mod networks;
 mod placement;
 mod ports;
+mod providers;
 mod quotas;
 mod routing;
 mod secrets;
