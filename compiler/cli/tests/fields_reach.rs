@@ -156,6 +156,11 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "cluster-chart",
         "read by a backup of the service only, refused on a cluster at the backup's `source` (W1201)",
     ),
+    (
+        "service.metrics.provides",
+        "*",
+        "what the metrics port serves, which the graph checks the alerts reading it against (W0655); no target configures it",
+    ),
     ("service.nixos", "systemd", "NixOS options configure a NixOS node only"),
     ("service.nixos", "systemd-dumped", "NixOS options configure a NixOS node only"),
     ("service.nixos", "cluster", "NixOS options configure a NixOS node only"),

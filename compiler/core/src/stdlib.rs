@@ -7,6 +7,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("alertmanager", include_str!("../../../stdlib/alertmanager.spec")),
     ("blackbox", include_str!("../../../stdlib/blackbox.spec")),
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),
+    ("grafana", include_str!("../../../stdlib/grafana.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),

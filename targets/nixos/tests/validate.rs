@@ -71,6 +71,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),
         ("probes", case("health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly")),
         ("jobs", case("a_migration_job_before_its_service_on_nixos_generates_cleanly")),
+        ("grafana", case("grafana_with_the_estates_prometheus_as_its_datasource_generates_cleanly")),
     ]
 }
 
@@ -246,7 +247,7 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 #[test]
 fn the_outputs_match_their_snapshots() {
     for (name, estate) in estates().into_iter().filter(|(n, _)| {
-        matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump")
+        matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump" | "grafana")
             || n.starts_with("k8s-platform")
             || n.starts_with("nats-services")
     }) {

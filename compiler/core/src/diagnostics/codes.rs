@@ -168,6 +168,7 @@ codes! {
     E0677 "job-reaches-elsewhere"     Error   "a job needs or reads a service placed on another node or cluster",
     E0678 "job-volume-elsewhere"      Error   "a job mounts storage that does not live where the job runs",
     E0679 "job-without-requests"      Error   "a job runs in a namespace whose quota counts requests it cannot make",
+    W0655 "metric-not-provided"       Warning "an alert reads a metric no scrape target it selects provides",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

@@ -1,6 +1,7 @@
 //! Alerts: every expression parses as PromQL (with the `promql-parser` crate, the grammar
 //! Prometheus accepts), summaries and descriptions parse as Prometheus templates
-//! ([`super::templates`]), and a `job="…"` matcher names a service that exports metrics (a warning).
+//! ([`super::templates`]), a `job="…"` matcher names a service that exports metrics (a warning),
+//! and a metric name is one its providers serve ([`super::providers`], a warning).
 //! Alerts declared inside services (often brought by presets) are checked the same way.
 //!
 //! Expressions are parsed through [`crate::promql::ShapeCache`], once per expression shape.
@@ -10,6 +11,7 @@ use rustc_hash::FxHashSet;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
+use super::providers::Providers;
 use super::templates::template_error;
 use crate::promql::ShapeCache;
 
@@ -31,8 +33,9 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         .iter()
         .flat_map(|s| s.spec.alert.iter().map(|(name, alert)| (name.as_str(), &alert.value)));
     let mut shapes = ShapeCache::default();
+    let providers = Providers::new(estate.model);
     for (name, alert) in top_level.chain(nested) {
-        check_alert(name, alert, &mut shapes, &exporters, &exported_jobs, diagnostics);
+        check_alert(name, alert, &mut shapes, &exporters, &exported_jobs, &providers, diagnostics);
     }
 }
 
@@ -42,6 +45,7 @@ fn check_alert(
     shapes: &mut ShapeCache,
     exporters: &FxHashSet<&str>,
     exported_jobs: &NameIndex<'_>,
+    providers: &Providers<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     for (field, text) in [("summary", &alert.summary), ("description", &alert.description)] {
@@ -73,6 +77,7 @@ fn check_alert(
             );
         }
         Ok(ast) => {
+            providers.check(name, expr, &ast, &literals, diagnostics);
             let mut jobs = Vec::new();
             job_matchers(&ast, &mut jobs);
             for job in jobs {

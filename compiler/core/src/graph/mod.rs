@@ -17,6 +17,7 @@ mod jobs;
 mod networks;
 mod placement;
 mod ports;
+mod providers;
 mod quotas;
 mod routing;
 mod secrets;

@@ -413,6 +413,10 @@ pub struct Metrics {
     /// The path. Default: `/metrics`.
     #[schemars(extend("default" = "/metrics"))]
     pub path: Option<Spanned<String>>,
+    /// The metric names the port serves, each a prefix (`pg_`) or a whole name; exporter presets
+    /// set it. An alert reading from this service a name none of them starts is W0655. Default:
+    /// unknown (the port may serve any name).
+    pub provides: Option<Spanned<Vec<String>>>,
 }
 
 /// CPU and memory.
