@@ -33,6 +33,7 @@ use spec_target_systemd::scrape::scraping_nodes;
 
 mod alertmanager;
 mod backups;
+mod files;
 mod k3s;
 mod monitoring;
 mod reach;
