@@ -10,7 +10,7 @@
 //! Paths are compared by their ancestors in hash sets (a path has few), so the pass is linear in
 //! the number of files, volumes and manifests.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
@@ -99,7 +99,9 @@ fn check_files(service: &Resource<Service>, diagnostics: &mut Vec<Diagnostic>) {
             formless(data_json(data).err(), content.span, &format!("the file `{path}`"), &service.name, diagnostics);
         }
     }
-    for (path, &volume) in &volumes {
+    // In source order, so the diagnostics are.
+    for path in service.spec.volumes.keys() {
+        let Some(&volume) = volumes.get(path.as_str()) else { continue };
         for folder in ancestors(path) {
             if let Some(&file) = plain.get(folder) {
                 diagnostics.push(
@@ -175,10 +177,13 @@ fn check_version(cluster: &Resource<Cluster>, diagnostics: &mut Vec<Diagnostic>)
     }
 }
 
+/// What Kubernetes knows an object by: its API group, kind, namespace and name.
+type Identity<'m> = (&'m str, &'m str, Option<&'m str>, &'m str);
+
 fn check_manifests(cluster: &Resource<Cluster>, diagnostics: &mut Vec<Diagnostic>) {
     let held = cluster.spec.namespaces(cluster.name_span);
-    let held_names: FxHashSet<&str> = held.iter().map(|n| n.name).collect();
-    let mut identities: FxHashMap<(&str, &str, Option<&str>, &str), (&str, Span)> = FxHashMap::default();
+    let held_names: Vec<&str> = held.iter().map(|n| n.name).collect();
+    let mut identities: FxHashMap<Identity<'_>, (&str, Span)> = FxHashMap::default();
     for (name, manifest) in &cluster.spec.manifest {
         let what = format!("manifest `{name}`");
         formless(
@@ -241,7 +246,7 @@ fn check_namespace(
     cluster: &Resource<Cluster>,
     name: &str,
     manifest: &Manifest,
-    held: &FxHashSet<&str>,
+    held: &[&str],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> bool {
     let body = manifest.field("metadata.namespace");
@@ -261,7 +266,7 @@ fn check_namespace(
         return false;
     }
     if let Some(field) = &manifest.namespace
-        && !held.contains(field.value.as_str())
+        && !held.contains(&field.value.as_str())
     {
         let diagnostic = Diagnostic::new(
             Code::W0685,
@@ -275,7 +280,7 @@ fn check_namespace(
         let diagnostic = match did_you_mean(&field.value, held.iter().copied()) {
             Some(close) => diagnostic
                 .with_help(format!("did you mean `{close}`?"))
-                .with_suggestion(field.span, &format!("\"{}\"", field.value), &format!("\"{close}\"")),
+                .with_suggestion(field.span, &format!("\"{}\"", field.value), format!("\"{close}\"")),
             None => diagnostic.with_help("it must exist already (created by an operator or a chart), or be held by the cluster: `namespace NAME { … }`"),
         };
         diagnostics.push(diagnostic);
