@@ -36,7 +36,9 @@ pub enum FileContent {
     Json(IndexMap<String, Payload>),
 }
 
-/// The schema of [`FileContent`] as the checker reads it: a string, or a tagged record.
+// The schema of `FileContent` as the checker reads it (its doc comment is the schema's
+// description, which the checker's help quotes).
+/// The file's content: its text as a string, or data written `yaml { … }` or `json { … }`.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
