@@ -56,6 +56,13 @@ const VALUES: &[(&str, &str, &str)] = &[
         "\"http_requests_total{job=\\\"api2\\\", code!~\\\"5..\\\"}\"",
     ),
     ("slo.total", "\"http_requests_total{job=\\\"api\\\"}\"", "\"http_requests_total{job=\\\"api2\\\"}\""),
+    ("service.files", "{ \"/etc/t/a.conf\" = \"a\" }", "{ \"/etc/t/a.conf\" = \"b\" }"),
+    (
+        "cluster.manifest.*.body",
+        "{ apiVersion = \"v1\", kind = \"ConfigMap\", metadata { name = \"a\" } }",
+        "{ apiVersion = \"v1\", kind = \"ConfigMap\", metadata { name = \"b\" } }",
+    ),
+    ("cluster.version", "\"1.29\"", "\"1.30\""),
 ];
 
 /// Optional fields required unless another is written (`kind.path`, the other's key): the
@@ -215,6 +222,11 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
     ("secret.systemd", "cluster", "a systemd credential serves hosts that are not NixOS only"),
     ("secret.k8s", "nixos", "a Kubernetes backend serves clusters only"),
     ("secret.k8s", "systemd", "a Kubernetes backend serves clusters only"),
+    (
+        "cluster.version",
+        "*",
+        "checks only: every object written for the cluster is checked against the version (E1260, E1261)",
+    ),
 ];
 
 /// The references the test's estate holds, by the kinds a field may name.

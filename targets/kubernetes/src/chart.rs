@@ -29,7 +29,7 @@
 //!   that take an `existingSecret` and a key.
 //!
 //! A service field the payload takes nowhere (`volumes`, `env`, `resources`, `replicas` other than
-//! 1, `expose`, `image`, `args`, a `health` the user writes) is refused at the field (E1205), never
+//! 1, `expose`, `image`, `args`, `files`, a `health` the user writes) is refused at the field (E1205), never
 //! dropped: the chart would not see it. The chart brings its own probes and ports, which the preset
 //! sets from its own `port`; a preset's own `health` is its form on the other targets.
 
@@ -515,6 +515,9 @@ impl super::Lowering<'_, '_> {
         }
         for route in spec.ingress.values() {
             untaken.push((route.span, "ingress", "set the chart's own ingress in `helm { values { … } }`".into()));
+        }
+        for file in spec.files.values() {
+            untaken.push((file.span, "files", "mount the chart's configuration as its values say (most take a ConfigMap's name or the configuration itself)".into()));
         }
         for (span, field, help) in &untaken {
             self.diagnostics.push(

@@ -13,7 +13,9 @@
 //! - `k8s/<cluster>/`: the `Namespace`, `ResourceQuota` and `LimitRange`; External Secrets
 //!   `ExternalSecret`s for secrets from a store; Argo Workflows `CronWorkflow`s for workflows; k8up
 //!   `Schedule`s for backups of cluster volumes; prometheus-operator `PrometheusRule`s for the
-//!   cluster's alerts (from the Prometheus back end's rule groups); and a `kustomization.yaml`.
+//!   cluster's alerts (from the Prometheus back end's rule groups); the cluster's raw manifests,
+//!   as given ([`raw`]); and a `kustomization.yaml`. Every object is checked against the
+//!   cluster's Kubernetes `version` ([`versions`]).
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
 //! string. The template layers each have one escaper in [`escape`]: Helm `tpl` for the values the
@@ -25,11 +27,14 @@ mod alerting;
 mod chart;
 pub mod escape;
 mod jobs;
+mod files;
 mod limits;
 mod manifests;
 mod quantity;
+mod raw;
 mod releases;
 mod values;
+mod versions;
 
 pub use values::split_image;
 
@@ -61,6 +66,7 @@ impl Target for Kubernetes {
                 reach: &reach,
             };
             lowering.check_limits();
+            lowering.check_chart_version(&on.services);
             lowering.helm();
             lowering.manifests();
             generated.files.append(&mut lowering.files);

@@ -15,6 +15,9 @@
 //!   as the Prometheus back end writes it to `prometheus/cluster-<name>.rules.yml` (where its
 //!   promtool test lives).
 //! - `alerting.yaml`: the `AlertmanagerConfig` routing the alerts ([`crate::alerting`]).
+//! - `manifests.yaml`: the cluster's raw manifests ([`crate::raw`]).
+//!
+//! Every object is checked against the cluster's Kubernetes `version` (E1260).
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
@@ -88,11 +91,13 @@ impl super::Lowering<'_, '_> {
             ("backups.yaml", self.backups()),
             ("alerts.yaml", self.prometheus_rules(&provenance)),
             ("alerting.yaml", self.alertmanager_config()),
+            ("manifests.yaml", self.raw_manifests()),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {
                 continue;
             }
+            self.check_served(name, &documents);
             let sources = documents.iter().filter_map(|(c, _)| c.strip_prefix("from ").map(str::to_string)).collect();
             self.file(format!("k8s/{cluster}/{name}"), None, commented_documents(&documents), sources);
             written.push(name);

@@ -9,7 +9,8 @@
 //! (`loadBalancerSourceRanges`; `cluster` ones stay on `main`), probes from `health`
 //! (custom probes, so they never depend on the chart's guess of the primary port; a startup probe
 //! gives a slow start five minutes before liveness counts), resources,
-//! persistence from the volumes' storage, and a ServiceMonitor from `metrics`.
+//! persistence from the volumes' storage, configuration files as a ConfigMap mounted at their
+//! paths ([`crate::files`]), and a ServiceMonitor from `metrics`.
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -151,7 +152,8 @@ impl super::Lowering<'_, '_> {
             if access == AccessMode::ReadWriteOnce && spec.replicas() > 1 {
                 claim_templates.push(Claim { name: Some(storage.name.clone()), ..claim });
             } else {
-                persistence.insert(storage.name.clone(), Claim { kind: Some("persistentVolumeClaim"), ..claim });
+                let claim = Claim { kind: Some("persistentVolumeClaim"), ..claim };
+                persistence.insert(storage.name.clone(), serde_json::to_value(claim).ok()?);
             }
         }
         let env = self.container_env(&spec.on, &spec.env);
@@ -238,7 +240,14 @@ impl super::Lowering<'_, '_> {
             .iter()
             .filter_map(|(name, route)| Some((name.clone(), ingress(service, name, route, &ports)?)))
             .collect();
+        // Configuration files: a ConfigMap of the chart mounted at each file's path.
+        let mut config_maps = IndexMap::new();
+        if let Some((config_map, mount)) = crate::files::file_values(service) {
+            config_maps.insert(crate::files::FILES.to_string(), config_map);
+            persistence.insert(crate::files::FILES.to_string(), mount);
+        }
         ok.then_some(AppTemplate {
+            config_maps,
             controllers: IndexMap::from([("main".to_string(), controller)]),
             ingress,
             service: services,
@@ -409,13 +418,15 @@ pub fn requirements(resources: &Resources) -> Value {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct AppTemplate {
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    config_maps: IndexMap<String, Value>,
     controllers: IndexMap<String, Controller>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     ingress: IndexMap<String, Value>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     service: IndexMap<String, ServiceValues>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    persistence: IndexMap<String, Claim>,
+    persistence: IndexMap<String, Value>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     service_monitor: IndexMap<String, Value>,
 }

@@ -34,6 +34,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/chart_services_take_their_fields.spec"),
         ),
         (
+            "files_manifests_and_a_version_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/files_manifests_and_a_version_generate_cleanly.spec"),
+        ),
+        (
             "milli_cpu_on_a_cluster_generates_cleanly",
             workspace().join("specs/targets/kubernetes/milli_cpu_on_a_cluster_generates_cleanly.spec"),
         ),

@@ -72,6 +72,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("probes", case("health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly")),
         ("jobs", case("a_migration_job_before_its_service_on_nixos_generates_cleanly")),
         ("grafana", case("grafana_with_the_estates_prometheus_as_its_datasource_generates_cleanly")),
+        ("files", case("configuration_files_on_nixos_generate_cleanly")),
     ]
 }
 

@@ -2,7 +2,9 @@
 //!
 //! A container service runs `podman run --rm` with its ports (published on loopback, and on the
 //! node's address where a peer reaches it: see [`crate::publish`]; on every address when exposed
-//! to the public), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's
+//! to the public), volumes (after their mounts), configuration files (shipped as
+//! `files/<service>/<key>` beside the units, installed in `/etc/spec/<service>/` and bind-mounted
+//! read-only at their paths), environment, secrets (`LoadCredential=` from the secret's
 //! `systemd` backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits
 //! and its health check (podman's `--health-cmd`, see [`crate::podman`]), ordered after and
 //! requiring the services and jobs it needs on the same node. Jobs become a oneshot unit that
@@ -15,6 +17,7 @@
 //! backups, ZFS datasets, clusters of other distributions, services without an image) is W1401.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::files::{file_keys, host_folder};
 use spec_compiler::model::reach::{Reach, derive};
 use spec_compiler::model::types::{PlacementRef, Transport};
 use spec_compiler::model::{Distribution, EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
@@ -222,6 +225,18 @@ impl<'a> NodeUnits<'a> {
             args.push("--volume".into());
             args.push(exec_arg(&format!("{source}:{target}")));
         }
+        // Configuration files, shipped beside the units and installed in `/etc/spec/<service>/`.
+        for (target, key, text) in self.service_files(service) {
+            let source = format!("{}/{key}", host_folder(&service.name));
+            unit.set("Unit", "AssertPathExists", list_word(&source));
+            args.push("--volume".into());
+            args.push(exec_arg(&format!("{source}:{target}:ro")));
+            self.files.push(OutputFile {
+                path: format!("systemd/{}/files/{}/{key}", self.node.name, service.name),
+                contents: text,
+                sources: vec![self.context.provenance(service.spec.files[target].span)],
+            });
+        }
         for (key, env) in &spec.env {
             let text = match &env.value {
                 EnvValue::Text(text) => text.clone(),
@@ -296,6 +311,15 @@ impl<'a> NodeUnits<'a> {
             return;
         }
         self.emit(&format!("{}.service", service.name), &unit, service.name_span);
+    }
+
+    /// Each configuration file of a service: its path in the container, its key and its text.
+    fn service_files(&self, service: &'a Resource<Service>) -> Vec<(&'a str, String, String)> {
+        let files = &service.spec.files;
+        file_keys(files)
+            .into_iter()
+            .filter_map(|(target, key)| Some((target, key, files[target].value.text(spec_yaml::to_string)?)))
+            .collect()
     }
 
     fn workflows(&mut self) {

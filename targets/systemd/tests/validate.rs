@@ -31,6 +31,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/encrypted_credentials_on_ubuntu_generate_cleanly.spec"),
         workspace().join("examples/gpu-k3s-tiers"),
         workspace().join("specs/targets/systemd/a_migration_job_before_its_service_on_ubuntu_generates_cleanly.spec"),
+        workspace().join("specs/targets/systemd/configuration_files_on_ubuntu_generate_cleanly.spec"),
     ]
 }
 

@@ -169,6 +169,16 @@ codes! {
     E0678 "job-volume-elsewhere"      Error   "a job mounts storage that does not live where the job runs",
     E0679 "job-without-requests"      Error   "a job runs in a namespace whose quota counts requests it cannot make",
     W0655 "metric-not-provided"       Warning "an alert reads a metric no scrape target it selects provides",
+    E0685 "file-path-not-plain"       Error   "a configuration file's path is not absolute and plain",
+    E0686 "file-under-file"           Error   "a configuration file lies under another file of the service",
+    E0687 "file-over-volume"          Error   "a configuration file is mounted on or in a volume's mount path, or a volume in it",
+    E0688 "secret-in-file"            Error   "a secret is written into a configuration file or a raw manifest",
+    E0689 "value-without-file-form"   Error   "a value in a configuration file or a raw manifest has no form there",
+    E0690 "manifest-without-identity" Error   "a raw manifest has no `apiVersion`, `kind` or `metadata.name`",
+    E0691 "manifest-namespace-twice"  Error   "a raw manifest's `namespace` and its body's `metadata.namespace` differ",
+    E0692 "invalid-kubernetes-version" Error  "a cluster's `version` is not a Kubernetes minor version",
+    E0693 "manifest-written-twice"    Error   "two raw manifests of one cluster are the same object",
+    W0685 "manifest-namespace-not-held" Warning "a raw manifest is in a namespace its cluster does not hold",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -189,6 +199,7 @@ codes! {
     E1123 "nixos-image-not-run"       Error   "an image is given to a service its preset runs through NixOS options",
     E1124 "nixos-payload-secret"      Error   "a secret in a payload on a NixOS node has no NixOS backend",
     E1125 "nixos-unit-field"          Error   "a field of a service has no form on the unit that runs it on NixOS",
+    E1160 "nixos-file-outside-etc"    Error   "a service run by its NixOS options has a configuration file outside `/etc`",
     // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",
     E1202 "k8s-unsupported-value"     Error   "a value in a `helm { … }` payload has no YAML form",
@@ -201,6 +212,8 @@ codes! {
     E1208 "k8s-unit-settings"         Error   "a service on a cluster has systemd unit settings",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
     E1240 "k8s-job-volume"            Error   "a job on a cluster mounts a volume, whose claim no release has made before it runs",
+    E1260 "k8s-api-not-served"        Error   "an object written for a cluster has an API its Kubernetes version does not serve",
+    E1261 "k8s-chart-kube-version"    Error   "a chart a cluster's services are installed with needs a newer Kubernetes",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",

@@ -12,6 +12,7 @@ mod backups;
 mod capacity;
 mod cycles;
 mod dot;
+mod files;
 mod ingress;
 mod jobs;
 mod networks;
@@ -502,6 +503,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     routing::check(&estate, &mut diagnostics);
     slo::check(&estate, &mut diagnostics);
     jobs::check(&estate, &mut diagnostics);
+    files::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

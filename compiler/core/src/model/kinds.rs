@@ -162,6 +162,12 @@ pub struct Cluster {
     pub quota: Option<Spanned<Quota>>,
     /// Per-container defaults and ceilings in the namespace.
     pub limits: Option<Spanned<ContainerLimits>>,
+    /// The Kubernetes version the cluster runs, `MAJOR.MINOR` (`"1.29"`): every object generated
+    /// for it must exist there.
+    pub version: Option<Spanned<String>>,
+    /// Objects no kind covers, by name, written as given: `manifest NAME { namespace, body { … } }`.
+    #[serde(default)]
+    pub manifest: IndexMap<String, Spanned<super::files::Manifest>>,
 }
 
 /// A namespace's total budget (a Kubernetes `ResourceQuota`).
@@ -301,6 +307,10 @@ pub struct Service {
     /// Mount path to storage.
     #[serde(default)]
     pub volumes: IndexMap<String, StorageRef>,
+    /// Configuration files mounted read-only into the service, by absolute path: text, or
+    /// `yaml { … }` or `json { … }` data.
+    #[serde(default)]
+    pub files: IndexMap<String, Spanned<super::files::FileContent>>,
     /// How to tell the service is healthy.
     pub health: Option<Spanned<Health>>,
     /// Where the service exports Prometheus metrics.

@@ -34,6 +34,7 @@ use spec_target_systemd::scrape::scraping_nodes;
 mod alertmanager;
 mod backups;
 mod jobs;
+mod files;
 mod k3s;
 mod monitoring;
 mod reach;

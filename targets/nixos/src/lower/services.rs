@@ -5,7 +5,8 @@
 //! a peer reaches it, see `reach.rs`; on every address when exposed to the public; a metrics port
 //! on the node's mesh address when a Prometheus on another node scrapes it), volumes from storage,
 //! environment without secrets, secrets through `environmentFiles`, `dependsOn` for the containers
-//! it needs, cpu and memory limits and its health check as podman options, and is ordered after
+//! it needs, its configuration files bind-mounted from `/etc/spec/<service>/` ([`super::files`]),
+//! cpu and memory limits and its health check as podman options, and is ordered after
 //! (and requires) the `nixos_unit` of each preset service it needs on the node, its GPUs and its
 //! `systemd { … }` settings on `podman-<name>.service` ([`super::units`]). A preset service runs
 //! through its module only (an image the user gives it is E1123), its common fields lowered onto
@@ -113,6 +114,7 @@ impl<'a> NodeModule<'a> {
         }
         if self.runs_as_module(service) {
             self.module_unit_fields(service);
+            self.module_files(service);
             return;
         }
         let Some(image) = &spec.image else { return };
@@ -147,7 +149,7 @@ impl<'a> NodeModule<'a> {
         if !ports.is_empty() {
             container.push(("ports".into(), Nix::List(ports)));
         }
-        let volumes: Vec<Nix> = spec
+        let mut volumes: Vec<Nix> = spec
             .volumes
             .iter()
             .filter_map(|(target, storage)| {
@@ -156,6 +158,7 @@ impl<'a> NodeModule<'a> {
                 Some(Nix::Str(format!("{}:{target}", mountpoint(zfs))))
             })
             .collect();
+        volumes.extend(self.container_files(service));
         if !volumes.is_empty() {
             container.push(("volumes".into(), Nix::List(volumes)));
         }
