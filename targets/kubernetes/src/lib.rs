@@ -24,6 +24,7 @@
 mod alerting;
 mod chart;
 pub mod escape;
+mod gpus;
 mod limits;
 mod manifests;
 mod quantity;

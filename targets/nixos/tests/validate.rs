@@ -70,6 +70,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("secrets", case("secrets_from_vault_sops_and_existing_files_generate_cleanly")),
         ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),
         ("probes", case("health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly")),
+        ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
     ]
 }
 

@@ -12,6 +12,7 @@ mod backups;
 mod capacity;
 mod cycles;
 mod dot;
+mod gpus;
 mod ingress;
 mod networks;
 mod placement;
@@ -470,6 +471,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     placement::check(&estate, &mut diagnostics);
     ports::check(&estate, &mut diagnostics);
     capacity::check(&estate, &mut diagnostics);
+    gpus::check(&estate, &mut diagnostics);
     quotas::check(&estate, &mut diagnostics);
     ingress::check(&estate, &mut diagnostics);
     backups::check(&estate, &mut diagnostics);

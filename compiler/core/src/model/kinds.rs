@@ -48,6 +48,10 @@ pub struct Node {
     pub memory: Option<Spanned<Size>>,
     /// GPUs.
     pub gpu: Option<Spanned<u32>>,
+    /// The GPUs' model, as NVIDIA's GPU feature discovery labels it (`NVIDIA-A100-SXM4-80GB`).
+    pub gpu_model: Option<Spanned<String>>,
+    /// The memory of each GPU.
+    pub gpu_memory: Option<Spanned<Size>>,
     /// Disks, by name: `disk nvme0 { device = "/dev/disk/by-id/…" }`.
     #[serde(default)]
     pub disk: IndexMap<String, Spanned<Disk>>,
@@ -425,6 +429,10 @@ pub struct Resources {
     pub memory: Option<Spanned<Size>>,
     /// GPUs.
     pub gpu: Option<Spanned<u32>>,
+    /// The GPU model asked for, as the node declares it (`gpu_model`).
+    pub gpu_model: Option<Spanned<String>>,
+    /// The least memory each GPU must have.
+    pub gpu_memory: Option<Spanned<Size>>,
 }
 
 /// A Helm chart with values.
