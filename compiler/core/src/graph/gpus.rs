@@ -58,14 +58,16 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                     Code::E0636,
                     count.span,
                     format!(
-                        "service `{}` asks for {} on {place_name}, whose nodes have none",
+                        "service `{}` asks for {} on {place_name}, {}",
                         service.name,
-                        gpus(u64::from(count.value))
+                        gpus(u64::from(count.value)),
+                        if matches!(key, Key::Node(_)) { "which has none" } else { "whose nodes have none" }
                     ),
                 )
                 .with_primary_label("no GPU where the service runs")
                 .with_help(format!(
-                    "declare the GPUs of {place_name}'s nodes (`gpu = {}`), or place the service where there are GPUs",
+                    "declare the GPUs of {} (`gpu = {}`), or place the service where there are GPUs",
+                    if matches!(key, Key::Node(_)) { place_name.clone() } else { format!("{place_name}'s nodes") },
                     count.value
                 )),
             );
@@ -87,7 +89,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_primary_label("no such GPU there")
-                .with_note(format!("{place_name} has {}", offered.join(", ")))
+                .with_note(format!("the GPUs there: {}", offered.join("; ")))
                 .with_help(
                     "ask for a model and memory a node has (as its `gpu_model` and `gpu_memory` declare them), or place the service elsewhere",
                 ),
