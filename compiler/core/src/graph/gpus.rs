@@ -15,6 +15,8 @@
 //! largest node with enough memory is a binary search), and the asks are summed in maps keyed by
 //! place and model.
 
+use std::collections::BTreeMap;
+
 use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
@@ -151,9 +153,9 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
 struct Summary<'m> {
     nodes: Vec<&'m Resource<Node>>,
     /// Per model: `(memory, count, largest count so far)`, by memory descending.
-    by_model: FxHashMap<Option<&'m str>, Vec<(u64, u32, u32)>>,
+    by_model: BTreeMap<Option<&'m str>, Vec<(u64, u32, u32)>>,
     /// Per model, the GPUs of the place.
-    totals: FxHashMap<Option<&'m str>, u64>,
+    totals: BTreeMap<Option<&'m str>, u64>,
 }
 
 impl<'m> Summary<'m> {
@@ -166,7 +168,7 @@ impl<'m> Summary<'m> {
             }),
         };
         let nodes: Vec<_> = nodes.into_iter().filter(|n| n.spec.gpu.as_ref().is_some_and(|g| g.value > 0)).collect();
-        let mut by_model: FxHashMap<Option<&'m str>, Vec<(u64, u32, u32)>> = FxHashMap::default();
+        let mut by_model: BTreeMap<Option<&'m str>, Vec<(u64, u32, u32)>> = BTreeMap::new();
         for node in &nodes {
             let spec = &node.spec;
             let entry =
@@ -177,7 +179,7 @@ impl<'m> Summary<'m> {
             }
         }
         for list in by_model.values_mut() {
-            list.sort_by(|a, b| b.0.cmp(&a.0));
+            list.sort_by_key(|entry| std::cmp::Reverse(entry.0));
             let mut largest = 0;
             for entry in list.iter_mut() {
                 largest = largest.max(entry.1);
