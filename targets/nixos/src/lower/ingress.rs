@@ -50,6 +50,8 @@ impl<'a> NodeModule<'a> {
     /// Serves the ingress routes of the node's services through nginx.
     pub(super) fn ingress(&mut self) {
         let mut hosts: BTreeMap<&'a str, VirtualHost<'a>> = BTreeMap::new();
+        // The node's nginx is attributed to its first route in source order.
+        let mut first = None;
         for service in self.index.on(&self.node.name).services.iter().copied() {
             for route in service.spec.ingress.values() {
                 let route_value = &route.value;
@@ -147,6 +149,7 @@ impl<'a> NodeModule<'a> {
                     continue;
                 }
                 entry.locations.push((route_value.path(), port.number, route.span));
+                first.get_or_insert(route.span);
             }
         }
         if hosts.is_empty() {
@@ -154,7 +157,7 @@ impl<'a> NodeModule<'a> {
         }
         let tls = hosts.values().any(|h| h.acme.is_some());
         self.refuse_taken_ports(tls);
-        let first = hosts.values().next().map_or(self.node.name_span, |h| h.first);
+        let first = first.unwrap_or(self.node.name_span);
         let mut server = vec![
             (path("services.nginx.enable"), Nix::Bool(true)),
             (path("services.nginx.recommendedProxySettings"), Nix::Bool(true)),
