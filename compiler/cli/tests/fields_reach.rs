@@ -47,6 +47,13 @@ const VALUES: &[(&str, &str, &str)] = &[
     ("secret.vault.path", "\"secret/data/a\"", "\"secret/data/b\""),
     ("secret.nixos.existing.path", "\"/run/keys/a\"", "\"/run/keys/b\""),
     ("bucket.lifecycle.expire", "90d", "180d"),
+    // A route's host is a DNS name (E0635), its path a path.
+    ("service.ingress.*.host", "\"a.example.com\"", "\"b.example.com\""),
+    ("service.ingress.*.path", "\"/a\"", "\"/b\""),
+    // The model the context's GPU nodes have (another would be refused, E0639).
+    ("service.resources.gpu_model", "\"M-A\"", "\"M-A\""),
+    // An ACME directory on a NixOS node (a name there is E1174), a `ClusterIssuer` on a cluster.
+    ("service.ingress.*.tls.issuer", "\"https://acme.example.com/a\"", "\"https://acme.example.com/b\""),
     ("slo.objective", "\"99.9%\"", "\"99.5%\""),
     ("slo.window", "30d", "28d"),
     ("slo.service", "service.api", "service.api2"),
@@ -92,6 +99,13 @@ const COMPANIONS: &[(&str, &str, &str, Beside)] = &[
     ),
     ("backup.offsite.restic", "bucket", "bucket = bucket.b1", Beside::Only(&["path"])),
     ("backup", "verify", "verify = weekly", Beside::Only(&["rto"])),
+    // A GPU model and memory describe GPUs (E0642 without a count).
+    ("service.resources", "gpu", "gpu = 1", Beside::Only(&["gpu_model", "gpu_memory"])),
+    ("node", "gpu", "gpu = 2", Beside::Only(&["gpu_model", "gpu_memory"])),
+    // TLS on a NixOS node needs the ACME account's email (E1170).
+    ("service.ingress.*.tls", "email", "email = \"ops@example.com\"", Beside::Any),
+    // A cluster's route needs its issuer (E1270), which a NixOS node takes as an ACME directory.
+    ("service.ingress.*.tls", "issuer", "issuer = \"https://acme.example.com/t\"", Beside::Only(&["email"])),
 ];
 
 /// Beside which tested fields of its record a companion is written.
@@ -127,6 +141,8 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
     ("node.cpu", "*", "capacity: what is placed on the node is checked against it (E0608)"),
     ("node.memory", "*", "capacity: what is placed on the node is checked against it (E0608)"),
     ("node.gpu", "*", "capacity: the GPUs services ask for are checked against it; drivers are the host's own"),
+    ("node.gpu_model", "*", "capacity: the GPU models services ask for are checked against it (E0639)"),
+    ("node.gpu_memory", "*", "capacity: the GPU memory services ask for is checked against it (E0639)"),
     ("node.disk", "*", "documentation of the node's disks; pools name their devices in `zpool.disks`"),
     ("node.zpool.*.layout", "*", "pools are imported by name, never created (`zpool create` wipes its disks)"),
     ("node.zpool.*.disks", "*", "pools are imported by name, never created (`zpool create` wipes its disks)"),
@@ -167,6 +183,46 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "service.metrics.provides",
         "*",
         "what the metrics port serves, which the graph checks the alerts reading it against (W0655); no target configures it",
+    ),
+    (
+        "service.resources.gpu_model",
+        "nixos",
+        "chooses the node: a container gets the devices of its node, whose GPU model is checked (E0639)",
+    ),
+    (
+        "service.resources.gpu_model",
+        "systemd",
+        "chooses the node: a container gets the devices of its node, whose GPU model is checked (E0639)",
+    ),
+    (
+        "service.resources.gpu_model",
+        "nixos-dumped",
+        "chooses the node: a container gets the devices of its node, whose GPU model is checked (E0639)",
+    ),
+    (
+        "service.resources.gpu_model",
+        "systemd-dumped",
+        "chooses the node: a container gets the devices of its node, whose GPU model is checked (E0639)",
+    ),
+    (
+        "service.resources.gpu_memory",
+        "nixos",
+        "chooses the node: a container gets the devices of its node, whose GPU memory is checked (E0639)",
+    ),
+    (
+        "service.resources.gpu_memory",
+        "systemd",
+        "chooses the node: a container gets the devices of its node, whose GPU memory is checked (E0639)",
+    ),
+    (
+        "service.resources.gpu_memory",
+        "nixos-dumped",
+        "chooses the node: a container gets the devices of its node, whose GPU memory is checked (E0639)",
+    ),
+    (
+        "service.resources.gpu_memory",
+        "systemd-dumped",
+        "chooses the node: a container gets the devices of its node, whose GPU memory is checked (E0639)",
     ),
     ("service.nixos", "systemd", "NixOS options configure a NixOS node only"),
     ("service.nixos", "systemd-dumped", "NixOS options configure a NixOS node only"),

@@ -519,6 +519,16 @@ impl super::Lowering<'_, '_> {
         for file in spec.files.values() {
             untaken.push((file.span, "files", "mount the chart's configuration as its values say (most take a ConfigMap's name or the configuration itself)".into()));
         }
+        // The GPU model and memory choose nodes, which no chart directive places yet.
+        let gpu_choice = spec.resources.as_ref().map(|r| &r.value).into_iter().flat_map(|r| {
+            [
+                r.gpu_model.as_ref().map(|m| (m.span, "resources.gpu_model")),
+                r.gpu_memory.as_ref().map(|m| (m.span, "resources.gpu_memory")),
+            ]
+        });
+        for (span, field) in gpu_choice.flatten() {
+            untaken.push((span, field, "set the chart's node selection (`nodeSelector`, `affinity`) and runtime class in `helm { values { … } }`".into()));
+        }
         for (span, field, help) in &untaken {
             self.diagnostics.push(
                 Diagnostic::new(

@@ -28,6 +28,7 @@ mod chart;
 pub mod escape;
 mod jobs;
 mod files;
+mod gpus;
 mod limits;
 mod manifests;
 mod quantity;

@@ -19,8 +19,9 @@ use crate::values::{GPU, quantities};
 /// default limit to `max`, handing every container the most GPUs allowed, so the GPU default
 /// (0 unless given) is written as both.
 pub fn limit_range(limits: &ContainerLimits) -> Value {
-    let default = limits.default.as_ref().map(|d| &d.value);
-    let max = limits.max.as_ref().map(|m| &m.value);
+    let default = limits.default.as_ref().map(|d| d.value.as_resources());
+    let max = limits.max.as_ref().map(|m| m.value.as_resources());
+    let (default, max) = (default.as_ref(), max.as_ref());
     let mut limit = serde_json::Map::new();
     limit.insert("type".into(), json!("Container"));
     let mut default_request = default.map(quantities).unwrap_or_default();
@@ -54,9 +55,9 @@ impl super::Lowering<'_, '_> {
             true => format!("cluster `{}`", self.cluster.name),
             false => format!("namespace `{}`", namespace.name),
         };
-        let maxima: Vec<Option<(&Resources, String)>> = namespaces
+        let maxima: Vec<Option<(Resources, String)>> = namespaces
             .iter()
-            .map(|n| n.limits.and_then(|l| l.value.max.as_ref()).map(|max| (&max.value, whose(n))))
+            .map(|n| n.limits.and_then(|l| l.value.max.as_ref()).map(|max| (max.value.as_resources(), whose(n))))
             .collect();
         for (namespace, maximum) in namespaces.iter().zip(&maxima) {
             let (Some((max, whose)), Some(default)) =
@@ -64,7 +65,7 @@ impl super::Lowering<'_, '_> {
             else {
                 continue;
             };
-            self.over_max(&default.value, max, &format!("the default of {whose}"), whose);
+            self.over_max(&default.value.as_resources(), max, &format!("the default of {whose}"), whose);
         }
         // One pass over the services, each held to its own namespace's maximum.
         for service in self.on.services.clone() {

@@ -229,12 +229,16 @@ impl super::Lowering<'_, '_> {
             security_context: restricted.then(restricted_container),
         };
         let controller = Controller {
-            pod: restricted.then(restricted_pod),
+            pod: crate::gpus::with_gpu_pod(restricted.then(restricted_pod), spec.resources.as_ref()),
             kind: if stateful { "statefulset" } else { "deployment" },
             replicas: spec.replicas(),
             statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
             containers: IndexMap::from([("app".to_string(), container)]),
         };
+        for route in spec.ingress.values() {
+            self.check_tls(service, route);
+        }
+        self.check_gpu_model(service);
         let ingress = spec
             .ingress
             .iter()
@@ -431,6 +435,45 @@ struct AppTemplate {
     service_monitor: IndexMap<String, Value>,
 }
 
+impl super::Lowering<'_, '_> {
+    /// A route's TLS on a cluster: cert-manager issues the certificate, so an issuer is needed
+    /// (E1270), and the ACME account is the issuer's own (W1270 for an email given here).
+    fn check_tls(&mut self, service: &Resource<Service>, route: &Spanned<spec_compiler::model::Ingress>) {
+        let Some(tls) = &route.value.tls else { return };
+        let host = &route.value.host.value;
+        if tls.value.issuer.is_none() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1270,
+                    tls.span,
+                    format!(
+                        "the route of service `{}` for `{host}` on cluster `{}` asks for TLS without an issuer",
+                        service.name, self.cluster.name
+                    ),
+                )
+                .with_primary_label("no `issuer`")
+                .with_help(
+                    "name the cert-manager `ClusterIssuer` that issues it: `tls { issuer = \"letsencrypt-prod\" }`",
+                ),
+            );
+        }
+        if let Some(email) = &tls.value.email {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::W1270,
+                    email.span,
+                    format!(
+                        "the ACME email of the route for `{host}` is not used on cluster `{}`: the issuer holds its own account",
+                        self.cluster.name
+                    ),
+                )
+                .with_primary_label("not used on a cluster")
+                .with_help("set the email in the `ClusterIssuer`'s `acme.email`, and remove it here"),
+            );
+        }
+    }
+}
+
 /// An ingress route as app-template's `ingress` item: the host and path to the main Service's
 /// port, and with `tls` the cert-manager issuer annotation and a TLS entry whose Secret
 /// cert-manager fills (`<service>-<route>-tls`).
@@ -453,7 +496,9 @@ fn ingress(
         item["className"] = json!(class.value);
     }
     if let Some(tls) = &route.tls {
-        item["annotations"] = json!({ "cert-manager.io/cluster-issuer": tls.value.issuer.value });
+        if let Some(issuer) = &tls.value.issuer {
+            item["annotations"] = json!({ "cert-manager.io/cluster-issuer": issuer.value });
+        }
         item["tls"] = json!([{ "hosts": [host], "secretName": format!("{}-{name}-tls", service.name) }]);
     }
     Some(item)

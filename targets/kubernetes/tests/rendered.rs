@@ -39,6 +39,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("vault", case("secrets_from_vault_in_two_namespaces_generate_cleanly")),
         ("networks", case("ports_exposed_to_networks_from_a_cluster_generate_cleanly")),
         ("jobs", case("a_migration_job_before_its_service_on_a_cluster_generates_cleanly")),
+        ("gpus", case("gpu_services_on_a_cluster_select_their_nodes_generate_cleanly")),
     ]
 }
 
@@ -403,6 +404,50 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     }
                 }
 
+                // A pod asking for GPUs runs with the `nvidia` runtime class, limited to its GPUs,
+                // on nodes labelled with the model asked (GPU feature discovery's product label)
+                // and at least the memory asked per GPU (its memory label, in MiB).
+                let gpus = service
+                    .spec
+                    .resources
+                    .as_ref()
+                    .map(|r| &r.value)
+                    .filter(|r| r.gpu.as_ref().is_some_and(|g| g.value > 0));
+                if let Some(resources) = gpus.filter(|_| service.spec.helm.is_none()) {
+                    for workload in &workloads {
+                        let pod = pod_spec(workload).expect("pod");
+                        assert_eq!(pod["runtimeClassName"], "nvidia", "{what}: a GPU pod without the nvidia runtime");
+                        let count = resources.gpu.as_ref().expect("gpu").value.to_string();
+                        assert!(
+                            array(&pod["containers"])
+                                .iter()
+                                .all(|c| c["resources"]["limits"]["nvidia.com/gpu"] == count.as_str()),
+                            "{what}: the GPU limit is not {count}"
+                        );
+                        match &resources.gpu_model {
+                            Some(model) => assert_eq!(
+                                pod["nodeSelector"]["nvidia.com/gpu.product"],
+                                model.value.as_str(),
+                                "{what}"
+                            ),
+                            None => assert!(pod["nodeSelector"].is_null(), "{what}: a model nobody asked for"),
+                        }
+                        let terms = &pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+                            ["nodeSelectorTerms"];
+                        match &resources.gpu_memory {
+                            Some(memory) => {
+                                let term = &array(terms)[0]["matchExpressions"][0];
+                                assert_eq!(term["key"], "nvidia.com/gpu.memory", "{what}");
+                                assert_eq!(term["operator"], "Gt", "{what}");
+                                let floor: u64 = term["values"][0].as_str().expect("a number").parse().expect("MiB");
+                                // A node whose GPUs have exactly the memory asked is selected, one MiB less is not.
+                                assert_eq!((floor + 1) << 20, memory.value.0.div_ceil(1 << 20) << 20, "{what}");
+                            }
+                            None => assert!(terms.is_null(), "{what}: a memory nobody asked for"),
+                        }
+                    }
+                }
+
                 // Each ingress route is a rendered Ingress rule for its host and path whose backend
                 // is a rendered Service's port of that number, with the issuer and a TLS entry when
                 // the route asks for TLS.
@@ -430,7 +475,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     if let Some(tls) = &route.tls {
                         assert_eq!(
                             served["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
-                            tls.value.issuer.value.as_str(),
+                            tls.value.issuer.as_ref().expect("an issuer on a cluster (E1270)").value.as_str(),
                             "{what}: ingress `{route_name}` has no issuer"
                         );
                         assert!(

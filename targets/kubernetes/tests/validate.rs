@@ -47,6 +47,11 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
                 .join("specs/targets/kubernetes/namespaces_with_quotas_limits_and_pod_security_generate_cleanly.spec"),
         ),
         (
+            "gpu_services_on_a_cluster_select_their_nodes_generate_cleanly",
+            workspace()
+                .join("specs/targets/kubernetes/gpu_services_on_a_cluster_select_their_nodes_generate_cleanly.spec"),
+        ),
+        (
             "ingress_with_hosts_paths_and_tls_generates_cleanly",
             workspace().join("specs/targets/kubernetes/ingress_with_hosts_paths_and_tls_generates_cleanly.spec"),
         ),

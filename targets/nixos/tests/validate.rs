@@ -73,6 +73,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("jobs", case("a_migration_job_before_its_service_on_nixos_generates_cleanly")),
         ("grafana", case("grafana_with_the_estates_prometheus_as_its_datasource_generates_cleanly")),
         ("files", case("configuration_files_on_nixos_generate_cleanly")),
+        ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
     ]
 }
 

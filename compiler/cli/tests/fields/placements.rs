@@ -7,17 +7,18 @@
 
 use spec_compiler::model::Kind;
 
-/// The estate every case starts from: secrets, NixOS and Ubuntu nodes with pools, a cluster, a
-/// network, storage, a service to need and receivers.
+/// The estate every case starts from: secrets, NixOS and Ubuntu nodes with pools and GPUs (of
+/// model `M-A`, which the cases ask for), a cluster, a network, storage, a service to need and
+/// receivers.
 pub const CONTEXT: &str = r#"import std.postgres
 import std.alertmanager
 secret s1 { nixos = agenix { file = "secrets/s1.age" }, k8s = existing { name = "s1", key = "value" }, systemd = credential { path = "/etc/credstore/s1" } }
 secret s2 { nixos = agenix { file = "secrets/s2.age" }, k8s = existing { name = "s2", key = "value" }, systemd = credential { path = "/etc/credstore/s2" } }
-node n1 { os = nixos, address = 10.0.0.1, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
-node n2 { os = ubuntu, address = 10.0.0.2, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
+node n1 { os = nixos, address = 10.0.0.1, gpu = 4, gpu_model = "M-A", gpu_memory = 16GiB, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
+node n2 { os = ubuntu, address = 10.0.0.2, gpu = 4, gpu_model = "M-A", gpu_memory = 16GiB, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
 node n3 { os = nixos, address = 10.0.0.3, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] } }
 node n4 { os = nixos, address = 10.0.0.6, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] } }
-node k1 { os = nixos, address = 10.0.0.4 }
+node k1 { os = nixos, address = 10.0.0.4, gpu = 4, gpu_model = "M-A", gpu_memory = 16GiB }
 cluster c1 { distribution = k3s, servers = [node.k1] }
 network lan { members = [node.n1, node.n2, node.n3, node.n4, node.k1] }
 storage data1 { on = node.n1, zfs { pool = "tank", dataset = "data1" } }

@@ -1,4 +1,4 @@
-//! Ingress routes: each names a port its service declares (E0607), a host that is a DNS name
+//! Ingress routes: each names a TCP port its service declares (E0607, E0643), a host that is a DNS name
 //! (E0635), and no two routes served by one place (a cluster or a node) claim the same host and
 //! path (E0634), which the ingress controller would otherwise resolve by an order nobody chose.
 //!
@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::ingress::is_dns_name;
+use crate::model::types::Transport;
 use crate::source::Span;
 
 /// A route's claim: the place serving it (kind, name), its host and path.
@@ -39,6 +40,23 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                         true => "declare the port in `ports { … }`".to_string(),
                         false => format!("the service's ports are {}", declared.join(", ")),
                     }),
+                );
+            }
+            let udp =
+                service.spec.ports.get(route_value.port.value.0.as_str()).filter(|p| p.protocol == Transport::Udp);
+            if let Some(port) = udp {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0643,
+                        route_value.port.span,
+                        format!(
+                            "ingress `{name}` of service `{}` routes to port `{}`, which is {}/udp",
+                            service.name, route_value.port.value.0, port.number
+                        ),
+                    )
+                    .with_primary_label("HTTP runs over TCP")
+                    .with_label(port.span, "declared here")
+                    .with_help("route to a TCP port; a UDP port is reached through `expose`"),
                 );
             }
             let host = &route_value.host;

@@ -13,6 +13,7 @@ mod capacity;
 mod cycles;
 mod dot;
 mod files;
+mod gpus;
 mod ingress;
 mod jobs;
 mod networks;
@@ -493,6 +494,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     placement::check(&estate, &mut diagnostics);
     ports::check(&estate, &mut diagnostics);
     capacity::check(&estate, &mut diagnostics);
+    gpus::check(&estate, &mut diagnostics);
     quotas::check(&estate, &mut diagnostics);
     ingress::check(&estate, &mut diagnostics);
     backups::check(&estate, &mut diagnostics);

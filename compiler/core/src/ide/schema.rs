@@ -196,7 +196,7 @@ mod tests {
         assert!(layout.accepts.starts_with("one of"), "{}", layout.accepts);
         let names: Vec<String> =
             fields(Kind::Service, &[Seg::Field("resources".into())]).into_iter().map(|f| f.0).collect();
-        assert_eq!(names, ["cpu", "memory", "gpu"]);
+        assert_eq!(names, ["cpu", "memory", "gpu", "gpu_model", "gpu_memory"]);
     }
 
     #[test]

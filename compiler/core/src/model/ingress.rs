@@ -39,8 +39,13 @@ impl Ingress {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {
-    /// The cert-manager `ClusterIssuer` that issues the certificate on a cluster.
-    pub issuer: Spanned<String>,
+    /// Who issues the certificate: on a cluster the cert-manager `ClusterIssuer` (required
+    /// there, E1270); on a NixOS node the ACME directory URL. Default on a NixOS node: Let's
+    /// Encrypt.
+    pub issuer: Option<Spanned<String>>,
+    /// The email of the ACME account the certificate is issued to on a NixOS node (required
+    /// there, E1170); on a cluster the `ClusterIssuer` holds its own.
+    pub email: Option<Spanned<String>>,
 }
 
 /// Whether `host` is a DNS name a route can claim: dot-separated labels of lowercase letters,

@@ -48,6 +48,10 @@ pub struct Node {
     pub memory: Option<Spanned<Size>>,
     /// GPUs.
     pub gpu: Option<Spanned<u32>>,
+    /// The GPUs' model, as NVIDIA's GPU feature discovery labels it (`NVIDIA-A100-SXM4-80GB`).
+    pub gpu_model: Option<Spanned<String>>,
+    /// The memory of each GPU.
+    pub gpu_memory: Option<Spanned<Size>>,
     /// Disks, by name: `disk nvme0 { device = "/dev/disk/by-id/…" }`.
     #[serde(default)]
     pub disk: IndexMap<String, Spanned<Disk>>,
@@ -191,9 +195,35 @@ pub struct Quota {
 #[serde(deny_unknown_fields)]
 pub struct ContainerLimits {
     /// What a container that declares no resources gets.
-    pub default: Option<Spanned<Resources>>,
+    pub default: Option<Spanned<ContainerBudget>>,
     /// The most one container may have.
-    pub max: Option<Spanned<Resources>>,
+    pub max: Option<Spanned<ContainerBudget>>,
+}
+
+/// CPU, memory and GPUs of one container, as a `LimitRange` counts them (no GPU model or memory:
+/// those choose nodes, not amounts).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerBudget {
+    /// CPU: cores (`2`) or millicores (`500m`).
+    pub cpu: Option<Spanned<Cpu>>,
+    /// Memory.
+    pub memory: Option<Spanned<Size>>,
+    /// GPUs.
+    pub gpu: Option<Spanned<u32>>,
+}
+
+impl ContainerBudget {
+    /// The budget as the resources a service would ask for, to compare and write them alike.
+    pub fn as_resources(&self) -> Resources {
+        Resources {
+            cpu: self.cpu.clone(),
+            memory: self.memory.clone(),
+            gpu: self.gpu.clone(),
+            gpu_model: None,
+            gpu_memory: None,
+        }
+    }
 }
 
 /// Storage for state: a ZFS dataset on a node or a volume on a cluster.
@@ -429,7 +459,7 @@ pub struct Metrics {
     pub provides: Option<Spanned<Vec<String>>>,
 }
 
-/// CPU and memory.
+/// CPU, memory and GPUs a service asks for.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
@@ -439,6 +469,10 @@ pub struct Resources {
     pub memory: Option<Spanned<Size>>,
     /// GPUs.
     pub gpu: Option<Spanned<u32>>,
+    /// The GPU model asked for, as the node declares it (`gpu_model`).
+    pub gpu_model: Option<Spanned<String>>,
+    /// The least memory each GPU must have.
+    pub gpu_memory: Option<Spanned<Size>>,
 }
 
 /// A Helm chart with values.

@@ -4,9 +4,11 @@
 //! name and a ZFS host id derived from the name; ZFS pools imported and datasets created and
 //! mounted ([`storage`]); services as OCI containers or through their preset's `nixos { … }`
 //! options ([`services`]); backups as sanoid snapshots, restic copies and syncoid replicas
-//! ([`backups`]); k3s ([`k3s`]); workflows ([`workflows`]); jobs as oneshot units ([`jobs`]); the node exporter and, on the node
-//! running Prometheus, scrape configs and rule files ([`monitoring`]); one WireGuard interface per
-//! network the node belongs to, with peers derived from membership, the private key from its
+//! ([`backups`]); k3s ([`k3s`]); workflows ([`workflows`]); jobs as oneshot units ([`jobs`]);
+//! configuration files ([`files`]); ingress routes through one nginx with ACME certificates
+//! ([`ingress`]); the node exporter and, on the node running Prometheus, scrape configs and rule
+//! files ([`monitoring`]); one WireGuard interface per network the node belongs to, with peers
+//! derived from membership, the private key from its
 //! secret, and a keepalive towards reachable peers when the node has no endpoint of its own
 //! (behind NAT); the firewall from `expose`, the `needs` of other nodes and clusters ([`reach`]),
 //! WireGuard, k3s and scraping (ports on the mesh interface, or the pod bridge, where only they
@@ -35,6 +37,7 @@ mod alertmanager;
 mod backups;
 mod jobs;
 mod files;
+mod ingress;
 mod k3s;
 mod monitoring;
 mod reach;
@@ -265,6 +268,7 @@ fn lower_node<'a>(
     lowering.k3s();
     lowering.workflows();
     lowering.jobs();
+    lowering.ingress();
     lowering.gpu_toolkit();
     lowering.monitoring();
     lowering.alertmanager();
@@ -441,12 +445,6 @@ fn not_generated(index: &Index<'_>, node: &Resource<Node>, diagnostics: &mut Vec
     for cluster in index.on(&node.name).clusters.iter().copied() {
         if cluster.spec.distribution.value != spec_compiler::model::Distribution::K3s {
             missing.push((cluster.name_span, format!("cluster `{}` (only k3s is generated)", cluster.name)));
-        }
-    }
-    for service in index.on(&node.name).services.iter().copied() {
-        for (name, route) in &service.spec.ingress {
-            missing
-                .push((route.span, format!("ingress `{name}` of service `{}` (an nginx virtual host)", service.name)));
         }
     }
     for (span, what) in missing {
