@@ -516,6 +516,17 @@ impl super::Lowering<'_, '_> {
         for route in spec.ingress.values() {
             untaken.push((route.span, "ingress", "set the chart's own ingress in `helm { values { … } }`".into()));
         }
+        let rollout_help = "set the chart's own strategy, budget or autoscaler in `helm { values { … } }`";
+        for (span, field) in [
+            (spec.rollout.as_ref().map(|r| r.span), "rollout"),
+            (spec.disruption.as_ref().map(|d| d.span), "disruption"),
+            (spec.autoscale.as_ref().map(|a| a.span), "autoscale"),
+        ] {
+            if let Some(span) = span {
+                untaken.push((span, field, rollout_help.into()));
+            }
+        }
+        self.chart_priority(service);
         for (span, field, help) in &untaken {
             self.diagnostics.push(
                 Diagnostic::new(

@@ -13,7 +13,9 @@
 //! - `k8s/<cluster>/`: the `Namespace`, `ResourceQuota` and `LimitRange`; External Secrets
 //!   `ExternalSecret`s for secrets from a store; Argo Workflows `CronWorkflow`s for workflows; k8up
 //!   `Schedule`s for backups of cluster volumes; prometheus-operator `PrometheusRule`s for the
-//!   cluster's alerts (from the Prometheus back end's rule groups); and a `kustomization.yaml`.
+//!   cluster's alerts (from the Prometheus back end's rule groups); priority classes, disruption
+//!   budgets, autoscalers and blue-green switches ([`rollout`], [`bluegreen`]); and a
+//!   `kustomization.yaml`.
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
 //! string. The template layers each have one escaper in [`escape`]: Helm `tpl` for the values the
@@ -22,12 +24,14 @@
 //! refused with a diagnostic.
 
 mod alerting;
+mod bluegreen;
 mod chart;
 pub mod escape;
 mod limits;
 mod manifests;
 mod quantity;
 mod releases;
+mod rollout;
 mod values;
 
 pub use values::split_image;

@@ -88,6 +88,7 @@ impl super::Lowering<'_, '_> {
             ("backups.yaml", self.backups()),
             ("alerts.yaml", self.prometheus_rules(&provenance)),
             ("alerting.yaml", self.alertmanager_config()),
+            ("rollouts.yaml", [self.rollout_objects(), self.switches()].concat()),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {

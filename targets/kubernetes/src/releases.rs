@@ -21,15 +21,21 @@ impl super::Lowering<'_, '_> {
     /// Writes the values files, `releases.yaml` and `kustomization.yaml` of the cluster.
     pub fn helm(&mut self) {
         let cluster = self.cluster.name.clone();
-        let mut releases: Vec<(&str, String, Release, Vec<String>)> = Vec::new();
+        // Each release with the service it installs: one, or one per colour of a blue-green rollout.
+        let mut releases: Vec<(String, String, Release, Vec<String>)> = Vec::new();
+        let mut service_of: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
         for service in self.on.services.clone() {
             let Some(release) = self.release(service) else { continue };
-            let provenance = self.context.provenance(service.span);
-            let version = release.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default();
-            let path = format!("helm/{cluster}/{}.values.yaml", service.name);
-            let body = spec_yaml::to_string(&release.values).map(|body| format!("# from {provenance}\n{body}"));
-            self.file(path, Some(format!("# chart: {}{version}", release.chart)), body, vec![provenance.clone()]);
-            releases.push((service.name.as_str(), release.chart.clone(), release, vec![provenance]));
+            let Some(installed) = self.colour_releases(service, release) else { continue };
+            for (name, release) in installed {
+                let provenance = self.context.provenance(service.span);
+                let version = release.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default();
+                let path = format!("helm/{cluster}/{name}.values.yaml");
+                let body = spec_yaml::to_string(&release.values).map(|body| format!("# from {provenance}\n{body}"));
+                self.file(path, Some(format!("# chart: {}{version}", release.chart)), body, vec![provenance.clone()]);
+                service_of.insert(name.clone(), service.name.as_str());
+                releases.push((name, release.chart.clone(), release, vec![provenance]));
+            }
         }
         if releases.is_empty() {
             return;
@@ -49,18 +55,22 @@ impl super::Lowering<'_, '_> {
         for ((url, version), name) in &sources {
             documents.push((format!("the chart {name}"), self.source(name, url, version.as_deref())));
         }
-        let installed: std::collections::HashSet<&str> = releases.iter().map(|(name, ..)| *name).collect();
+        let installed: std::collections::HashSet<&str> = releases.iter().map(|(name, ..)| name.as_str()).collect();
         let mut sources_of_files = Vec::new();
-        for (service, chart, release, provenance) in &releases {
+        for (name, chart, release, provenance) in &releases {
+            let service = service_of[name.as_str()];
             let source = &sources[&(release.url.clone(), release.version.clone())];
+            // A needed blue-green service is the release of its active colour.
             let needs: Vec<Value> = self
                 .index
                 .service(service)
                 .map(|s| {
                     s.spec
                         .needed_services()
-                        .filter(|n| installed.contains(n.name.as_str()))
-                        .map(|n| json!({ "name": n.name }))
+                        .filter_map(|n| self.index.service(&n.name))
+                        .map(crate::bluegreen::active_release)
+                        .filter(|n| installed.contains(n.as_str()))
+                        .map(|n| json!({ "name": n }))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -75,7 +85,7 @@ impl super::Lowering<'_, '_> {
             };
             // The release is named after the service (Flux's default, written out): charts label
             // what they create with it, and backups select a chart's claims by that label.
-            let mut spec = json!({ "releaseName": release_name(service), "interval": INTERVAL });
+            let mut spec = json!({ "releaseName": release_name(name), "interval": INTERVAL });
             merge(&mut spec, chart_ref);
             if !needs.is_empty() {
                 spec["dependsOn"] = Value::Array(needs);
@@ -93,7 +103,7 @@ impl super::Lowering<'_, '_> {
             let release = json!({
                 "apiVersion": "helm.toolkit.fluxcd.io/v2",
                 "kind": "HelmRelease",
-                "metadata": self.metadata(service),
+                "metadata": self.metadata(name),
                 "spec": spec,
             });
             documents.push((format!("from {}", provenance.join(", ")), release));

@@ -17,6 +17,7 @@ mod networks;
 mod placement;
 mod ports;
 mod quotas;
+mod rollout;
 mod routing;
 mod secrets;
 mod slo;
@@ -479,6 +480,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     workflows::check(&estate, &mut diagnostics);
     routing::check(&estate, &mut diagnostics);
     slo::check(&estate, &mut diagnostics);
+    rollout::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }
