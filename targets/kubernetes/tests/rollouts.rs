@@ -11,6 +11,7 @@
 //! - every disruption budget selects exactly the pods of one rendered workload of its namespace;
 //! - every pod of a service with a tier names the tier's `PriorityClass`, which the cluster's
 //!   objects hold;
+//! - the generated `TargetDown` of a service with metrics carries its tier's severity;
 //! - a blue-green service renders two releases running their colours' images, and its switch, a
 //!   Service named after it, selects the active colour's pods only, on the service's ports.
 //!
@@ -232,6 +233,33 @@ fn rollouts_render_as_the_spec_says() {
             }
         }
     }
+    // The generated alerts of a service carry its tier's severity (critical without one).
+    let rules = documents(&file("k8s/apps/alerts.yaml").expect("alerts.yaml"));
+    let alerts: Vec<&Value> = rules
+        .iter()
+        .flat_map(|r| array(&r["spec"]["groups"]))
+        .flat_map(|g| array(&g["rules"]))
+        .filter(|r| r["alert"].is_string())
+        .collect();
+    let mut judged = 0;
+    for service in model.services.iter().filter(|s| s.spec.metrics.is_some()) {
+        let down = alerts
+            .iter()
+            .find(|a| {
+                a["alert"].as_str().is_some_and(|n| n.ends_with("TargetDown"))
+                    && a["labels"]["service"] == service.name.as_str()
+            })
+            .unwrap_or_else(|| panic!("service `{}` has no TargetDown alert", service.name));
+        let severity = match service.spec.generated_severity() {
+            spec_compiler::model::Severity::Critical => "critical",
+            spec_compiler::model::Severity::Warning => "warning",
+            spec_compiler::model::Severity::Info => "info",
+        };
+        assert_eq!(down["labels"]["severity"], severity, "service `{}`: the severity of its TargetDown", service.name);
+        judged += usize::from(
+            service.spec.tier.as_ref().is_some_and(|t| t.value.severity() != spec_compiler::model::Severity::Critical),
+        );
+    }
     // The case holds every construct, so none of the checks above passed by finding nothing.
-    assert!(!budgets.is_empty() && !autoscalers.is_empty() && !classes.is_empty());
+    assert!(!budgets.is_empty() && !autoscalers.is_empty() && !classes.is_empty() && judged > 0);
 }

@@ -71,6 +71,18 @@ fn rollout(service: &Resource<Service>, on_cluster: bool, out: &mut Vec<Diagnost
             }
         }
         Rollout::Canary { steps } => {
+            if steps.value.is_empty() {
+                out.push(
+                    Diagnostic::new(
+                        Code::E0671,
+                        steps.span,
+                        format!("the canary of service `{}` has no step", service.name),
+                    )
+                    .with_primary_label("no share to start with")
+                    .with_help("list rising shares, such as `[\"10%\", \"50%\", \"100%\"]`"),
+                );
+                return;
+            }
             let mut previous: Option<u32> = None;
             for step in &steps.value {
                 let percent = match &step.value {
