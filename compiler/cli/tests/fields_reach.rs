@@ -70,6 +70,9 @@ const VALUES: &[(&str, &str, &str)] = &[
         "{ apiVersion = \"v1\", kind = \"ConfigMap\", metadata { name = \"b\" } }",
     ),
     ("cluster.version", "\"1.29\"", "\"1.30\""),
+    // Tiers a placement's single replica meets (`critical` and `high` ask for two, E0674).
+    ("service.tier", "normal", "low"),
+    ("service.rollout.canary.steps", "[\"50%\"]", "[\"50%\", \"100%\"]"),
 ];
 
 /// Optional fields required unless another is written (`kind.path`, the other's key): the
@@ -276,6 +279,26 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
     ("secret.nixos", "cluster", "a NixOS backend serves NixOS nodes only"),
     ("secret.systemd", "nixos", "a systemd credential serves hosts that are not NixOS only"),
     ("secret.systemd", "cluster", "a systemd credential serves hosts that are not NixOS only"),
+    (
+        "service.tier",
+        "nixos",
+        "sets the severity of the alerts generated for the service, which this placement's service (no `metrics`, no probed health check) does not get; its priority class and replica minimum are a cluster's",
+    ),
+    (
+        "service.tier",
+        "systemd",
+        "sets the severity of the alerts generated for the service, which this placement's service (no `metrics`, no probed health check) does not get; its priority class and replica minimum are a cluster's",
+    ),
+    (
+        "service.tier",
+        "nixos-dumped",
+        "sets the severity of the alerts generated for the service, which this placement's service (no `metrics`, no probed health check) does not get; its priority class and replica minimum are a cluster's",
+    ),
+    (
+        "service.tier",
+        "systemd-dumped",
+        "sets the severity of the alerts generated for the service, which this placement's service (no `metrics`, no probed health check) does not get; its priority class and replica minimum are a cluster's",
+    ),
     ("secret.k8s", "nixos", "a Kubernetes backend serves clusters only"),
     ("secret.k8s", "systemd", "a Kubernetes backend serves clusters only"),
     (

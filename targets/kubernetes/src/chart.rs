@@ -529,6 +529,17 @@ impl super::Lowering<'_, '_> {
         for (span, field) in gpu_choice.flatten() {
             untaken.push((span, field, "set the chart's node selection (`nodeSelector`, `affinity`) and runtime class in `helm { values { … } }`".into()));
         }
+        let rollout_help = "set the chart's own strategy, budget or autoscaler in `helm { values { … } }`";
+        for (span, field) in [
+            (spec.rollout.as_ref().map(|r| r.span), "rollout"),
+            (spec.disruption.as_ref().map(|d| d.span), "disruption"),
+            (spec.autoscale.as_ref().map(|a| a.span), "autoscale"),
+        ] {
+            if let Some(span) = span {
+                untaken.push((span, field, rollout_help.into()));
+            }
+        }
+        self.chart_priority(service);
         for (span, field, help) in &untaken {
             self.diagnostics.push(
                 Diagnostic::new(

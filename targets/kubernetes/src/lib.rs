@@ -13,9 +13,10 @@
 //! - `k8s/<cluster>/`: the `Namespace`, `ResourceQuota` and `LimitRange`; External Secrets
 //!   `ExternalSecret`s for secrets from a store; Argo Workflows `CronWorkflow`s for workflows; k8up
 //!   `Schedule`s for backups of cluster volumes; prometheus-operator `PrometheusRule`s for the
-//!   cluster's alerts (from the Prometheus back end's rule groups); the cluster's raw manifests,
-//!   as given ([`raw`]); and a `kustomization.yaml`. Every object is checked against the
-//!   cluster's Kubernetes `version` ([`versions`]).
+//!   cluster's alerts (from the Prometheus back end's rule groups); priority classes, disruption
+//!   budgets, autoscalers and blue-green switches ([`rollout`], [`bluegreen`]); the cluster's raw
+//!   manifests, as given ([`raw`]); and a `kustomization.yaml`. Every object is checked against
+//!   the cluster's Kubernetes `version` ([`versions`]).
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
 //! string. The template layers each have one escaper in [`escape`]: Helm `tpl` for the values the
@@ -24,16 +25,18 @@
 //! refused with a diagnostic.
 
 mod alerting;
+mod bluegreen;
 mod chart;
 pub mod escape;
-mod jobs;
 mod files;
 mod gpus;
+mod jobs;
 mod limits;
 mod manifests;
 mod quantity;
 mod raw;
 mod releases;
+mod rollout;
 mod values;
 mod versions;
 

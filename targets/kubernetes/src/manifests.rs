@@ -92,6 +92,7 @@ impl super::Lowering<'_, '_> {
             ("alerts.yaml", self.prometheus_rules(&provenance)),
             ("alerting.yaml", self.alertmanager_config()),
             ("manifests.yaml", self.raw_manifests()),
+            ("rollouts.yaml", [self.rollout_objects(), self.switches()].concat()),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {

@@ -6,6 +6,8 @@
 //! namespace beside their releases, so no cross-namespace reference is needed. A release
 //! `dependsOn` the releases of what its service `needs` on the same cluster; needs elsewhere
 //! (a database on a NixOS host) are outside Flux's reach and only ordered by the spec's graph.
+//! A blue-green service is two releases, `<service>-blue` and `<service>-green`
+//! ([`crate::bluegreen`]); what needs it waits for the active colour's.
 //! A job is a release of its own, `job-<name>` ([`crate::jobs`]): Flux waits for a release's Jobs
 //! to complete before it is ready (helm-controller's default, `disableWaitForJobs: false`), so
 //! a release that `dependsOn` it is installed only after the Job has succeeded.
@@ -27,20 +29,24 @@ impl super::Lowering<'_, '_> {
         let mut releases: Vec<Installed> = Vec::new();
         for service in self.on.services.clone() {
             let Some(release) = self.release(service) else { continue };
-            let needs = service.spec.needs.iter().map(|n| needed_release(&n.kind, &n.name)).collect();
+            // One release, or one per colour of a blue-green rollout.
+            let Some(colours) = self.colour_releases(service, release) else { continue };
+            let needs: Vec<_> = service.spec.needs.iter().map(|n| self.needed_release(&n.kind, &n.name)).collect();
             let namespace = service.spec.namespace.as_ref();
-            releases.push(Installed {
-                name: service.name.clone(),
-                span: service.span,
-                release,
-                needs,
-                namespace,
-                job: None,
-            });
+            for (name, release) in colours {
+                releases.push(Installed {
+                    name,
+                    span: service.span,
+                    release,
+                    needs: needs.clone(),
+                    namespace,
+                    job: None,
+                });
+            }
         }
         for job in self.on.jobs.clone() {
             let Some((release, deadline)) = self.job_release(job) else { continue };
-            let needs = job.spec.needs.iter().map(|n| needed_release(&n.kind, &n.name)).collect();
+            let needs = job.spec.needs.iter().map(|n| self.needed_release(&n.kind, &n.name)).collect();
             let name = spec_compiler::model::job::job_unit(&job.name);
             let namespace = job.spec.namespace.as_ref();
             releases.push(Installed { name, span: job.span, release, needs, namespace, job: Some(deadline) });
@@ -159,6 +165,18 @@ impl super::Lowering<'_, '_> {
         })
     }
 
+    /// The release that installs what a need names: a service's own (its active colour's, for a
+    /// blue-green rollout), a job's `job-<name>`; `None` for buckets and endpoints.
+    fn needed_release(&self, kind: &str, name: &str) -> Option<String> {
+        match kind {
+            "service" => {
+                Some(self.index.service(name).map_or_else(|| name.to_string(), crate::bluegreen::active_release))
+            }
+            "job" => Some(spec_compiler::model::job::job_unit(name)),
+            _ => None,
+        }
+    }
+
     /// The metadata of every object: its name, the namespace, and Flux substitution switched off.
     pub fn metadata(&self, name: &str) -> Value {
         let mut annotations = serde_json::Map::new();
@@ -203,15 +221,6 @@ struct Installed<'m> {
     namespace: Option<&'m spec_compiler::model::types::Spanned<String>>,
     /// For a job, the time Flux waits for it to complete (its deadline), if it has one.
     job: Option<Option<String>>,
-}
-
-/// The release that installs what a need names: a service's own, a job's `job-<name>`.
-fn needed_release(kind: &str, name: &str) -> Option<String> {
-    match kind {
-        "service" => Some(name.to_string()),
-        "job" => Some(spec_compiler::model::job::job_unit(name)),
-        _ => None,
-    }
 }
 
 /// Adds `extra`'s keys to `base` (both objects).

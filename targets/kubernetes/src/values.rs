@@ -228,10 +228,18 @@ impl super::Lowering<'_, '_> {
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
             security_context: restricted.then(restricted_container),
         };
+        let strategy = self.strategy(service, stateful);
+        let mut pod = restricted.then(restricted_pod);
+        if let Some(tier) = &spec.tier {
+            pod.get_or_insert_with(|| json!({}))["priorityClassName"] = json!(tier.value.priority_class());
+        }
         let controller = Controller {
-            pod: crate::gpus::with_gpu_pod(restricted.then(restricted_pod), spec.resources.as_ref()),
+            pod: crate::gpus::with_gpu_pod(pod, spec.resources.as_ref()),
             kind: if stateful { "statefulset" } else { "deployment" },
-            replicas: spec.replicas(),
+            // An autoscaler owns the count: left out, a new release never resets it.
+            replicas: spec.autoscale.is_none().then(|| spec.replicas()),
+            strategy: strategy.kind,
+            rolling_update: strategy.rolling,
             statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
             containers: IndexMap::from([("app".to_string(), container)]),
         };
@@ -520,7 +528,11 @@ struct Controller {
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pod: Option<Value>,
-    replicas: u32,
+    replicas: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<&'static str>,
+    #[serde(rename = "rollingUpdate", skip_serializing_if = "Option::is_none")]
+    rolling_update: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     statefulset: Option<StatefulSet>,
     containers: IndexMap<String, Container>,

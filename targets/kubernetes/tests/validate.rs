@@ -80,6 +80,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             ),
         ),
         (
+            "rollouts_budgets_autoscalers_and_tiers_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/rollouts_budgets_autoscalers_and_tiers_generate_cleanly.spec"),
+        ),
+        (
             "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",
             workspace().join(
                 "specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec",

@@ -24,7 +24,8 @@
 //!
 //! # Generated alerts
 //!
-//! - `<Service>TargetDown`, critical, for every service with `metrics`: `up{job="<service>"} == 0`
+//! - `<Service>TargetDown`, critical (or as the service's `tier` says: `normal` warning, `low` info),
+//!   for every service with `metrics`: `up{job="<service>"} == 0`
 //!   for 5m (a service's scrape job is its name). Left out when the spec's own alert (top-level
 //!   or the service's) already fires on `up{job=…} == 0` for that job (see `down.rs` for the
 //!   exact shape), since it would page twice for one cause.
@@ -46,7 +47,7 @@
 //!   whichever is less. On a node: the run timer `<workflow>.timer` has not triggered within it, or
 //!   a step unit `<workflow>-<step>.service` failed. On a cluster: Argo Workflows'
 //!   `argo_workflows_cronworkflows_triggered_total{name,namespace}` did not grow within it.
-//! - `<Service>ProbeFailed`, critical, for every HTTP health check the blackbox exporter probes
+//! - `<Service>ProbeFailed`, critical (or as the service's `tier` says), for every HTTP health check the blackbox exporter probes
 //!   ([`scrape::host_probes`]), for 5m: `probe_success{job="health_probe", instance="<node>:<port>"} == 0`.
 //! - `<Slo>ErrorBudgetBurn` (critical) and `<Slo>ErrorBudgetDrain` (warning) for every `slo`,
 //!   reading the objective's recording rules, which the area's group holds before its alerts

@@ -482,7 +482,9 @@ impl<'m> Planner<'m, '_> {
         }
         let svc = &service.name;
         let base = format!("{}TargetDown", camel(svc));
-        let planned = self.generated(base, Severity::Critical, &[("service", svc)], service.name_span, |planner| {
+        // The service's tier sets how urgent its being down is (critical without one).
+        let severity = service.spec.generated_severity();
+        let planned = self.generated(base, severity, &[("service", svc)], service.name_span, |planner| {
             let port = &metrics.port.value.0;
             let path = metrics.path.as_ref().map_or("/metrics", |p| p.value.as_str());
             let on = &service.spec.on;

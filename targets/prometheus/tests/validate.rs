@@ -481,3 +481,41 @@ fn cluster_alerts_name_the_namespace_of_what_they_watch() {
     assert!(checked > 0, "the example has a backup with an RPO on its cluster");
     assert!(rules.contains("look at the pods of postgresql in namespace data"), "{rules}");
 }
+
+/// A service's tier sets the severity of the alerts generated for it, on a node as on a cluster:
+/// `critical` and `high` page, `normal` warns, `low` is for the record, and a service without a
+/// tier pages; the rules and their tests pass promtool.
+#[test]
+fn a_tier_sets_the_severity_of_generated_alerts() {
+    let severity_of = |tier: &str| {
+        let text = format!(
+            "node app1 {{ os = nixos, address = 10.0.0.1 }}\n\
+             service api {{ on = node.app1, image = \"example/api:1\", ports {{ http = 8080/tcp }}, metrics {{ port = http }}{tier} }}\n"
+        );
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tier{}.spec", tier.len()));
+        std::fs::write(&path, text).expect("write");
+        let (files, codes) = build(&path);
+        assert!(codes.is_empty(), "{tier}: {codes:?}");
+        let rules = files.iter().find(|(p, _)| p.ends_with("node-app1.rules.yml")).expect("the node's rules");
+        let document: serde_yaml::Value = serde_yaml::from_str(&rules.1).expect("YAML");
+        let alert = document["groups"][0]["rules"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .find(|r| r["alert"] == "ApiTargetDown")
+            .expect("ApiTargetDown")
+            .clone();
+        if have_promtool() {
+            let folder = materialise(
+                &Path::new(env!("CARGO_TARGET_TMPDIR")).join("prometheus-tier").join(tier.len().to_string()),
+                &files,
+            );
+            promtool_accepts(&folder, &files);
+        }
+        alert["labels"]["severity"].as_str().expect("a severity").to_string()
+    };
+    assert_eq!(severity_of(""), "critical");
+    assert_eq!(severity_of(", tier = high"), "critical");
+    assert_eq!(severity_of(", tier = normal"), "warning");
+    assert_eq!(severity_of(", tier = low"), "info");
+}

@@ -491,6 +491,20 @@ impl<'a> NodeUnits<'a> {
                 missing.push((route.span, format!("ingress `{name}` of service `{}`", service.name)));
             }
         }
+        // What only a cluster gives a service a meaning for is refused at the field.
+        for service in &on.services {
+            for (span, field, why) in service.spec.cluster_only_fields() {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1430,
+                        span,
+                        format!("`{field}` of service `{}` has no form on host `{}`", service.name, node.name),
+                    )
+                    .with_primary_label(why)
+                    .with_help("remove it, or place the service on a cluster"),
+                );
+            }
+        }
         // spec does not create ZFS datasets on these hosts: their pools and datasets are the
         // host's own (the backups still copy the dataset's mount point).
         for storage in &on.storage {

@@ -185,6 +185,15 @@ codes! {
     E0692 "invalid-kubernetes-version" Error  "a cluster's `version` is not a Kubernetes minor version",
     E0693 "manifest-written-twice"    Error   "two raw manifests of one cluster are the same object",
     W0685 "manifest-namespace-not-held" Warning "a raw manifest is in a namespace its cluster does not hold",
+    // Rollouts, disruption budgets, autoscalers and tiers.
+    E0670 "invalid-share"             Error   "a share of pods is not a whole percentage in range",
+    E0671 "rollout-cannot-progress"   Error   "a rolling update can move no pod, or a canary cannot split its pods",
+    E0672 "autoscale-bounds"          Error   "an autoscaler's bounds, replicas or target cannot hold",
+    E0673 "disruption-bound"          Error   "a disruption budget names neither or both of its bounds",
+    E0674 "tier-below-minimum"        Error   "a service on a cluster runs fewer replicas than its tier asks",
+    W0670 "tier-inversion"            Warning "a service needs a service of a lower tier",
+    W0671 "disruption-blocks-drain"   Warning "a disruption budget lets no pod go, so a node drain waits forever",
+    W0672 "canary-step-rounded"       Warning "a canary step is a share the replicas cannot express",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -212,6 +221,7 @@ codes! {
     E1173 "nixos-acme-wildcard"       Error   "a wildcard host asks for TLS on a NixOS node, which ACME's HTTP challenge cannot issue",
     E1174 "nixos-acme-issuer"         Error   "a TLS issuer on a NixOS node is not an ACME directory URL",
     W1170 "nixos-ingress-class"       Warning "an ingress class other than nginx on a NixOS node, where nginx serves every route",
+    W1130 "nixos-cluster-only"        Warning "a service on a NixOS node sets what only a cluster does (rollout, disruption budget, autoscaler)",
     // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",
     E1202 "k8s-unsupported-value"     Error   "a value in a `helm { … }` payload has no YAML form",
@@ -229,6 +239,10 @@ codes! {
     E1240 "k8s-job-volume"            Error   "a job on a cluster mounts a volume, whose claim no release has made before it runs",
     E1260 "k8s-api-not-served"        Error   "an object written for a cluster has an API its Kubernetes version does not serve",
     E1261 "k8s-chart-kube-version"    Error   "a chart a cluster's services are installed with needs a newer Kubernetes",
+    E1230 "k8s-statefulset-surge"     Error   "a rolling update of a StatefulSet asks for a surge or unavailability it has no form for",
+    E1231 "k8s-blue-green-exposed"    Error   "a blue-green service on a cluster exposes a port or routes an ingress, which both colours would claim",
+    E1232 "k8s-blue-green-volume"     Error   "a blue-green service on a cluster mounts a volume, which each colour would claim apart",
+    W1230 "k8s-chart-priority"        Warning "a chart-backed service's tier gives its pods no priority class",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",
@@ -236,6 +250,7 @@ codes! {
     E1404 "systemd-health-unsupported" Error  "a health check has no podman form",
     E1405 "systemd-noncharacter"      Error   "a value bound for a unit file holds a character systemd refuses",
     W1401 "systemd-not-generated"     Warning "part of the estate placed on a non-NixOS node is not generated yet",
+    W1430 "systemd-cluster-only"      Warning "a service on a host sets what only a cluster does (rollout, disruption budget, autoscaler)",
     E1420 "systemd-restic-credentials" Error  "a restic repository that logs in with keys is given no credentials",
     E1421 "systemd-k3s-cannot-join"   Error   "a node of a k3s cluster has no way to join it",
     E1422 "systemd-unit-field"        Error   "a field of a service has no form in its unit file",

@@ -1,7 +1,8 @@
 //! Capacity: the cpu and memory of what is placed on a node fit the node, what is placed on a
 //! cluster fits its nodes, and the quotas of a pool's datasets fit the pool.
 //!
-//! Demands are summed per place in one pass over the services (instances count: cpu × replicas),
+//! Demands are summed per place in one pass over the services (instances count: cpu × replicas,
+//! an autoscaled service's `min`, which must always run),
 //! cpu in millicores so `500m` and `2` add up exactly.
 //! The error points at the service whose placement crosses the limit, with the capacity as a
 //! secondary label and the total in a note.
@@ -64,7 +65,7 @@ fn compute(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             None => continue,
         };
         let Some(capacity) = capacities.get(&key) else { continue };
-        let replicas = u64::from(service.spec.replicas());
+        let replicas = u64::from(service.spec.min_replicas());
         let entry = used.entry(key).or_insert((0, 0, false, false));
         if let (Some(cpu), Some((limit, limit_span))) = (&resources.cpu, capacity.cpu) {
             entry.0 = entry.0.saturating_add(cpu.value.millis().saturating_mul(replicas));

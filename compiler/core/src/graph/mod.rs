@@ -21,6 +21,7 @@ mod placement;
 mod ports;
 mod providers;
 mod quotas;
+mod rollout;
 mod routing;
 mod secrets;
 mod slo;
@@ -506,6 +507,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     slo::check(&estate, &mut diagnostics);
     jobs::check(&estate, &mut diagnostics);
     files::check(&estate, &mut diagnostics);
+    rollout::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

@@ -8,7 +8,7 @@
 //! them, unless a `LimitRange` gives a default; a workload that declares none is therefore
 //! counted at the cluster's `limits.default`, and refused (E0622) when there is none either,
 //! since it would never start. Totals are summed in one pass per namespace: cpu and memory ×
-//! replicas, pods = replicas, claims and storage from the namespace's volumes (a read-write-once
+//! replicas (an autoscaled service's `max`), pods = replicas, claims and storage from the namespace's volumes (a read-write-once
 //! volume of a replicated service once per replica, as its StatefulSet claims it). The error points at
 //! the quota field that is exceeded and names the total and the services counted.
 
@@ -44,7 +44,8 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let replicas = u64::from(service.spec.replicas());
+        // An autoscaled service may run its autoscaler's maximum: the quota must admit that many.
+        let replicas = u64::from(service.spec.max_replicas());
         for storage in service.spec.volumes.values() {
             // A claim is mounted only by pods of its own namespace.
             let Some(mounted) = estate.storage(&storage.name) else { continue };
@@ -334,7 +335,7 @@ fn exceeded(
             )
             .with_primary_label(format!("quota: {}", show(limit)))
             .with_note(format!(
-                "the workloads in namespace `{}` ask for {} in total (requests × replicas; defaults from `limits`); services: {services}",
+                "the workloads in namespace `{}` ask for {} in total (requests × replicas, an autoscaler's maximum; defaults from `limits`); services: {services}",
                 namespace.name,
                 show(total)
             ))

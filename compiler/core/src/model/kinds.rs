@@ -369,6 +369,15 @@ pub struct Service {
     /// The URL scheme its clients use (`postgres`, `nats`), for `service.NAME.url`. Default: the
     /// name of its first port.
     pub scheme: Option<Spanned<String>>,
+    /// How a new version replaces the running one on a cluster: `rolling { surge, unavailable }`,
+    /// `blue-green { active }` or `canary { steps }`.
+    pub rollout: Option<Spanned<super::Rollout>>,
+    /// How many pods voluntary disruptions may take at once on a cluster (a disruption budget).
+    pub disruption: Option<Spanned<super::Disruption>>,
+    /// Bounds within which a cluster scales the replicas with the load.
+    pub autoscale: Option<Spanned<super::Autoscale>>,
+    /// How much the estate depends on it: priority, fewest replicas and alert severity.
+    pub tier: Option<Spanned<super::Tier>>,
 }
 
 impl Service {

@@ -35,9 +35,9 @@ use spec_target_systemd::scrape::scraping_nodes;
 
 mod alertmanager;
 mod backups;
-mod jobs;
 mod files;
 mod ingress;
+mod jobs;
 mod k3s;
 mod monitoring;
 mod reach;
@@ -276,6 +276,7 @@ fn lower_node<'a>(
     lowering.firewall();
     lowering.secrets();
     not_generated(index, node, &mut lowering.diagnostics);
+    cluster_only(index, node, &mut lowering.diagnostics);
     let file = (render == Render::Files).then(|| OutputFile {
         path: format!("nixos/{}/default.nix", node.name),
         contents: lowering.module.render(header),
@@ -437,6 +438,23 @@ pub(super) fn payload(
         Payload::Reference(r) => resolve(r)?,
         Payload::Tagged(tag, _) => return Err(Some(format!("the tagged record `{tag} {{ … }}`"))),
     })
+}
+
+/// Refuses, at the field, what only a cluster gives a service a meaning for (W1130).
+fn cluster_only(index: &Index<'_>, node: &Resource<Node>, diagnostics: &mut Vec<Diagnostic>) {
+    for service in index.on(&node.name).services.iter().copied() {
+        for (span, field, why) in service.spec.cluster_only_fields() {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::W1130,
+                    span,
+                    format!("`{field}` of service `{}` has no form on NixOS node `{}`", service.name, node.name),
+                )
+                .with_primary_label(why)
+                .with_help("remove it, or place the service on a cluster"),
+            );
+        }
+    }
 }
 
 /// Reports what is placed on the node that this back end does not generate yet.

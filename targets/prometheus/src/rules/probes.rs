@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use spec_compiler::model::types::PlacementRef;
-use spec_compiler::model::{Kind, Resource, Service, Severity};
+use spec_compiler::model::{Kind, Resource, Service};
 use spec_compiler::target::Index;
 
 use super::{Planned, Planner, camel};
@@ -59,7 +59,7 @@ impl<'m> Planner<'m, '_> {
         };
         let span = service.spec.health.as_ref().map_or(service.name_span, |h| h.span);
         let base = format!("{}ProbeFailed", camel(svc));
-        let planned = self.generated(base, Severity::Critical, &[("service", svc)], span, |_| {
+        let planned = self.generated(base, service.spec.generated_severity(), &[("service", svc)], span, |_| {
             let expr = format!(
                 "probe_success{{job={}, instance={}}} == 0",
                 promql_string(scrape::PROBE_JOB),

@@ -1,0 +1,265 @@
+//! Rollouts, disruption budgets, autoscalers, tiers and blue-green switches, read back from what
+//! the real app-template chart renders (`helm template`) beside the objects of
+//! `k8s/<cluster>/rollouts.yaml`:
+//!
+//! - every Deployment of a service with a `rolling` or `canary` rollout is a `RollingUpdate` with
+//!   the surge and unavailability the spec asks (a canary's first step as the surge, nothing
+//!   unavailable), a zero kept as zero;
+//! - an autoscaled service's Deployment leaves `replicas` to its autoscaler, whose
+//!   `scaleTargetRef` names a rendered workload of that kind in the autoscaler's namespace, with the
+//!   spec's bounds;
+//! - every disruption budget selects exactly the pods of one rendered workload of its namespace;
+//! - every pod of a service with a tier names the tier's `PriorityClass`, which the cluster's
+//!   objects hold;
+//! - the generated `TargetDown` of a service with metrics carries its tier's severity;
+//! - a blue-green service renders two releases running their colours' images, and its switch, a
+//!   Service named after it, selects the active colour's pods only, on the service's ports.
+//!
+//! Without Helm or the charts the test prints SKIPPED.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize as _;
+use serde_json::Value;
+use spec_compiler::model::{Amount, Rollout};
+use spec_target_kubernetes::Kubernetes;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn helm() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
+    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
+}
+
+fn documents(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| Value::deserialize(document).expect("YAML"))
+        .filter(|document| !document.is_null())
+        .collect()
+}
+
+fn array(value: &Value) -> &[Value] {
+    value.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// Whether `selector` (`matchLabels`) selects pods labelled `labels`.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    selector.as_object().is_some_and(|s| !s.is_empty() && s.iter().all(|(k, v)| &labels[k] == v))
+}
+
+/// An amount as the rendered object holds it, for comparison: `1`, `"0%"` and `0` alike.
+fn same_amount(rendered: &Value, amount: &Amount) -> bool {
+    let rendered = match rendered {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return false,
+    };
+    match amount {
+        _ if amount.is_zero() => rendered == "0" || rendered == "0%",
+        Amount::Count(n) => rendered == n.to_string(),
+        Amount::Share(share) => &rendered == share,
+    }
+}
+
+#[test]
+fn rollouts_render_as_the_spec_says() {
+    let charts = workspace().join("../shared/charts");
+    let Some(helm) = helm() else {
+        eprintln!("SKIPPED: helm is not installed (see .ci/run); the rollouts were NOT read back");
+        return;
+    };
+    if !charts.join("app-template").exists() {
+        eprintln!("SKIPPED: {} is missing; the rollouts were NOT read back", charts.display());
+        return;
+    }
+    let estate =
+        workspace().join("specs/targets/kubernetes/rollouts_budgets_autoscalers_and_tiers_generate_cleanly.spec");
+    let (_, compilation) = spec_testkit::compile_path(&estate, None);
+    assert_eq!(compilation.errors(), 0, "{:#?}", compilation.diagnostics);
+    let model = &compilation.model;
+    let files = spec_testkit::generate_in(&Kubernetes, &estate, None);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-rollouts");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = |path: &str| files.iter().find(|(p, _)| p == path).map(|(_, c)| c.clone());
+    let objects = documents(&file("k8s/apps/rollouts.yaml").expect("rollouts.yaml"));
+    let releases = documents(&file("helm/apps/releases.yaml").expect("releases.yaml"));
+
+    // Every release rendered as Flux installs it, with the namespace it goes to.
+    let mut rendered: Vec<(String, String, Vec<Value>)> = Vec::new();
+    for release in releases.iter().filter(|o| o["kind"] == "HelmRelease") {
+        let name = release["metadata"]["name"].as_str().expect("name");
+        let namespace = release["spec"]["targetNamespace"]
+            .as_str()
+            .or_else(|| release["metadata"]["namespace"].as_str())
+            .expect("namespace");
+        let values = dir.join(format!("{name}.values.yaml"));
+        std::fs::write(&values, file(&format!("helm/apps/{name}.values.yaml")).expect("values file")).expect("write");
+        let output = Command::new(&helm)
+            .args(["template", release["spec"]["releaseName"].as_str().expect("releaseName")])
+            .arg(charts.join("app-template"))
+            .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
+            .arg(&values)
+            .output()
+            .expect("helm runs");
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        rendered.push((name.to_string(), namespace.to_string(), documents(&String::from_utf8_lossy(&output.stdout))));
+    }
+    let workloads = || {
+        rendered.iter().flat_map(|(release, namespace, objects)| {
+            objects
+                .iter()
+                .filter(|o| o["kind"] == "Deployment" || o["kind"] == "StatefulSet")
+                .map(move |o| (release.as_str(), namespace.as_str(), o))
+        })
+    };
+    let classes: Vec<&str> = objects
+        .iter()
+        .filter(|o| o["kind"] == "PriorityClass")
+        .filter_map(|o| o["metadata"]["name"].as_str())
+        .collect();
+
+    // Each budget selects the pods of exactly one workload of its namespace.
+    let budgets: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "PodDisruptionBudget").collect();
+    for budget in &budgets {
+        let selector = &budget["spec"]["selector"]["matchLabels"];
+        let namespace = budget["metadata"]["namespace"].as_str();
+        let selected = workloads()
+            .filter(|(_, ns, w)| {
+                Some(*ns) == namespace && selects(selector, &w["spec"]["template"]["metadata"]["labels"])
+            })
+            .count();
+        assert_eq!(selected, 1, "budget {} selects {selected} workloads", budget["metadata"]["name"]);
+    }
+    // Each autoscaler scales a rendered workload of its kind and namespace.
+    let autoscalers: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "HorizontalPodAutoscaler").collect();
+    for autoscaler in &autoscalers {
+        let target = &autoscaler["spec"]["scaleTargetRef"];
+        let found = workloads().any(|(_, ns, w)| {
+            Some(ns) == autoscaler["metadata"]["namespace"].as_str()
+                && w["kind"] == target["kind"]
+                && w["metadata"]["name"] == target["name"]
+        });
+        assert!(found, "autoscaler {} scales nothing rendered: {target}", autoscaler["metadata"]["name"]);
+    }
+
+    for service in &model.services {
+        let spec = &service.spec;
+        let own: Vec<(&str, &Value)> = workloads()
+            .filter(|(release, ..)| *release == service.name || release.starts_with(&format!("{}-", service.name)))
+            .map(|(release, _, w)| (release, w))
+            .collect();
+        assert!(!own.is_empty(), "service `{}` renders no workload", service.name);
+        for (release, workload) in &own {
+            let what = format!("service `{}` (release {release})", service.name);
+            let pod = &workload["spec"]["template"]["spec"];
+            if let Some(tier) = &spec.tier {
+                let class = pod["priorityClassName"].as_str().unwrap_or_default();
+                assert_eq!(class, tier.value.priority_class(), "{what}: priority class");
+                assert!(classes.contains(&class), "{what}: PriorityClass {class} is not written");
+            }
+            if let Some(scale) = &spec.autoscale {
+                assert!(workload["spec"]["replicas"].is_null(), "{what}: replicas fixed beside the autoscaler");
+                let autoscaler = autoscalers
+                    .iter()
+                    .find(|a| a["spec"]["scaleTargetRef"]["name"] == workload["metadata"]["name"])
+                    .unwrap_or_else(|| panic!("{what}: no autoscaler"));
+                assert_eq!(autoscaler["spec"]["maxReplicas"], scale.value.max.value, "{what}: max");
+                assert_eq!(autoscaler["spec"]["minReplicas"], scale.value.min(), "{what}: min");
+            }
+            if spec.disruption.is_some() {
+                let labels = &workload["spec"]["template"]["metadata"]["labels"];
+                assert!(
+                    budgets.iter().any(|b| selects(&b["spec"]["selector"]["matchLabels"], labels)),
+                    "{what}: no disruption budget selects its pods"
+                );
+            }
+            let strategy = &workload["spec"]["strategy"];
+            match spec.rollout.as_ref().map(|r| &r.value) {
+                Some(Rollout::Rolling { surge, unavailable }) => {
+                    assert_eq!(strategy["type"], "RollingUpdate", "{what}: strategy");
+                    if let Some(surge) = surge {
+                        assert!(
+                            same_amount(&strategy["rollingUpdate"]["maxSurge"], &surge.value),
+                            "{what}: {strategy}"
+                        );
+                    }
+                    if let Some(unavailable) = unavailable {
+                        let rendered = &strategy["rollingUpdate"]["maxUnavailable"];
+                        assert!(same_amount(rendered, &unavailable.value), "{what}: {strategy}");
+                    }
+                }
+                Some(Rollout::Canary { steps }) => {
+                    assert_eq!(strategy["type"], "RollingUpdate", "{what}: strategy");
+                    let first = &steps.value[0].value;
+                    assert!(same_amount(&strategy["rollingUpdate"]["maxSurge"], first), "{what}: {strategy}");
+                    let nothing = Amount::Count(0);
+                    assert!(same_amount(&strategy["rollingUpdate"]["maxUnavailable"], &nothing), "{what}: {strategy}");
+                }
+                Some(Rollout::BlueGreen { active, blue, green }) => {
+                    let colour = release.rsplit('-').next().unwrap_or_default();
+                    let image = match colour {
+                        "blue" => blue,
+                        _ => green,
+                    };
+                    let wanted = image.as_ref().or(spec.image.as_ref()).map(|i| i.value.as_str());
+                    let images: Vec<&str> =
+                        array(&pod["containers"]).iter().filter_map(|c| c["image"].as_str()).collect();
+                    assert_eq!(images, wanted.into_iter().collect::<Vec<_>>(), "{what}: image");
+                    let switch = objects
+                        .iter()
+                        .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == service.name.as_str())
+                        .unwrap_or_else(|| panic!("{what}: no switch"));
+                    let labels = &workload["spec"]["template"]["metadata"]["labels"];
+                    let chosen = selects(&switch["spec"]["selector"], labels);
+                    assert_eq!(
+                        chosen,
+                        colour == active.value.name(),
+                        "{what}: the switch selects the active colour only"
+                    );
+                    let ports: Vec<u64> =
+                        array(&switch["spec"]["ports"]).iter().filter_map(|p| p["port"].as_u64()).collect();
+                    let declared: Vec<u64> = spec.ports.values().map(|p| u64::from(p.value.number)).collect();
+                    assert_eq!(ports, declared, "{what}: the switch's ports");
+                }
+                None => assert_ne!(strategy["type"], "RollingUpdate", "{what}: a rollout nobody asked for"),
+            }
+        }
+    }
+    // The generated alerts of a service carry its tier's severity (critical without one).
+    let rules = documents(&file("k8s/apps/alerts.yaml").expect("alerts.yaml"));
+    let alerts: Vec<&Value> = rules
+        .iter()
+        .flat_map(|r| array(&r["spec"]["groups"]))
+        .flat_map(|g| array(&g["rules"]))
+        .filter(|r| r["alert"].is_string())
+        .collect();
+    let mut judged = 0;
+    for service in model.services.iter().filter(|s| s.spec.metrics.is_some()) {
+        let down = alerts
+            .iter()
+            .find(|a| {
+                a["alert"].as_str().is_some_and(|n| n.ends_with("TargetDown"))
+                    && a["labels"]["service"] == service.name.as_str()
+            })
+            .unwrap_or_else(|| panic!("service `{}` has no TargetDown alert", service.name));
+        let severity = match service.spec.generated_severity() {
+            spec_compiler::model::Severity::Critical => "critical",
+            spec_compiler::model::Severity::Warning => "warning",
+            spec_compiler::model::Severity::Info => "info",
+        };
+        assert_eq!(down["labels"]["severity"], severity, "service `{}`: the severity of its TargetDown", service.name);
+        judged += usize::from(
+            service.spec.tier.as_ref().is_some_and(|t| t.value.severity() != spec_compiler::model::Severity::Critical),
+        );
+    }
+    // The case holds every construct, so none of the checks above passed by finding nothing.
+    assert!(!budgets.is_empty() && !autoscalers.is_empty() && !classes.is_empty() && judged > 0);
+}
