@@ -13,7 +13,9 @@
 //! - `k8s/<cluster>/`: the `Namespace`, `ResourceQuota` and `LimitRange`; External Secrets
 //!   `ExternalSecret`s for secrets from a store; Argo Workflows `CronWorkflow`s for workflows; k8up
 //!   `Schedule`s for backups of cluster volumes; prometheus-operator `PrometheusRule`s for the
-//!   cluster's alerts (from the Prometheus back end's rule groups); and a `kustomization.yaml`.
+//!   cluster's alerts (from the Prometheus back end's rule groups); ServiceAccounts, roles and
+//!   bindings of services with `access` rules; the `NetworkPolicy`s of namespaces that deny
+//!   traffic; and a `kustomization.yaml`.
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
 //! string. The template layers each have one escaper in [`escape`]: Helm `tpl` for the values the
@@ -21,11 +23,13 @@
 //! that would reach a template engine we cannot escape for (Argo, untemplated chart fields) are
 //! refused with a diagnostic.
 
+mod access;
 mod alerting;
 mod chart;
 pub mod escape;
 mod limits;
 mod manifests;
+mod policies;
 mod quantity;
 mod releases;
 mod values;

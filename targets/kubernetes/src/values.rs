@@ -243,8 +243,15 @@ impl super::Lowering<'_, '_> {
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
             security_context: restricted.then(restricted_container),
         };
+        // Its identity: the ServiceAccount of its `access` rules, the Secret its image is pulled with.
+        let (account, pull_secrets) = self.pod_identity(service);
+        let mut pod = restricted.then(restricted_pod);
+        if let Some(pull_secrets) = pull_secrets {
+            pod.get_or_insert_with(|| json!({}))["imagePullSecrets"] = pull_secrets;
+        }
         let controller = Controller {
-            pod: restricted.then(restricted_pod),
+            pod,
+            service_account: account.map(|name| json!({ "name": name })),
             kind: if stateful { "statefulset" } else { "deployment" },
             replicas: spec.replicas(),
             statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
@@ -454,6 +461,8 @@ struct Controller {
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pod: Option<Value>,
+    #[serde(rename = "serviceAccount", skip_serializing_if = "Option::is_none")]
+    service_account: Option<Value>,
     replicas: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     statefulset: Option<StatefulSet>,

@@ -163,6 +163,11 @@ codes! {
     E0654 "dataset-copy-of-a-dump"    Error   "a backup of a service's dump asks for ZFS snapshots or a replica",
     W0650 "rto-untested"              Warning "a backup promises a recovery time that no restore test measures",
     W0651 "restic-in-expiring-bucket" Warning "a restic repository lives in a bucket whose lifecycle deletes objects",
+    E0680 "access-unknown-verb"       Error   "an access rule names a verb the Kubernetes API does not authorise",
+    E0681 "access-off-cluster"        Error   "a service on a node has Kubernetes API access rules",
+    E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",
+    W0680 "access-wildcard"           Warning "an access rule grants every verb or every resource",
+    W0681 "network-policy-unreached"  Warning "a namespace that denies traffic holds pods whose traffic the estate cannot say",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -194,6 +199,7 @@ codes! {
     E1220 "k8s-secret-store-taken"    Error   "the SecretStore a Vault backend gets would replace a store an `external` backend reads",
     E1208 "k8s-unit-settings"         Error   "a service on a cluster has systemd unit settings",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
+    E1250 "k8s-pull-secret-key"       Error   "a pull secret's Kubernetes key is not the `.dockerconfigjson` an image pull reads",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",

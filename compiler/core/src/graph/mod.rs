@@ -7,6 +7,7 @@
 //! that does not resolve (already reported by evaluation, or to a resource that failed its own
 //! checks and so is not in the model) is skipped here.
 
+mod access;
 mod alerts;
 mod backups;
 mod capacity;
@@ -479,6 +480,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     workflows::check(&estate, &mut diagnostics);
     routing::check(&estate, &mut diagnostics);
     slo::check(&estate, &mut diagnostics);
+    access::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }
