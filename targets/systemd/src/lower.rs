@@ -3,7 +3,8 @@
 //! A container service runs `podman run --rm` with its ports (published on loopback, and on the
 //! node's address where a peer reaches it: see [`crate::publish`]; on every address when exposed
 //! to the public), volumes (after their mounts), environment, secrets (`LoadCredential=` from the secret's
-//! `systemd` backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits
+//! `systemd` backend, read by the container through `--env-file=%d/NAME`; a pull secret, a Docker
+//! config, through `--authfile=%d/NAME`), cpu and memory limits
 //! and its health check (podman's `--health-cmd`, see [`crate::podman`]), ordered after and
 //! requiring the services it needs on the same node. Workflows become a oneshot unit per step (its container removed when
 //! it stops), a run unit and a timer. Offsite backups become a restic oneshot and timer
@@ -239,6 +240,13 @@ impl<'a> NodeUnits<'a> {
             }
             args.push("--env".into());
             args.push(exec_arg(&format!("{key}={text}")));
+        }
+        // The registry credentials: a Docker config, which podman reads as an auth file.
+        if let Some(pull) = &spec.pull_secret
+            && let Some((setting, credential)) = self.credential(&pull.value.name)
+        {
+            unit.set("Service", setting, credential);
+            args.push(format!("--authfile=%d/{}", pull.value.name));
         }
         if let Some(resources) = &spec.resources {
             if let Some(cpu) = &resources.cpu {

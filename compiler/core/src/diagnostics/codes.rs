@@ -187,6 +187,7 @@ codes! {
     E1122 "nixos-replica-key"         Error   "a replica names no SSH key to log in to the receiving node with",
     E1123 "nixos-image-not-run"       Error   "an image is given to a service its preset runs through NixOS options",
     E1124 "nixos-payload-secret"      Error   "a secret in a payload on a NixOS node has no NixOS backend",
+    E1150 "nixos-pull-secret-unused"  Error   "a service its NixOS options run names a secret to pull an image with",
     E1125 "nixos-unit-field"          Error   "a field of a service has no form on the unit that runs it on NixOS",
     // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",

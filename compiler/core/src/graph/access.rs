@@ -2,7 +2,8 @@
 //! and grants something (E0682), on a service that runs on a cluster (E0681: a node has no API
 //! server to bind it to); a wildcard verb or resource is W0680 (least privilege). A namespace
 //! with `network_policy = deny` admits only what the estate says reaches each service; a backup
-//! of one of its volumes runs pods (k8up's) whose traffic the estate cannot say, W0681.
+//! of one of its volumes, or a workflow there, runs pods (k8up's, Argo's) whose traffic the estate
+//! cannot say, W0681.
 //!
 //! Linear: each rule is looked at once, each backup's namespace found by its cluster's index.
 
@@ -17,6 +18,31 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         rules(estate, service, diagnostics);
     }
     backups_in_denied_namespaces(estate, diagnostics);
+    workflows_in_denied_namespaces(estate, diagnostics);
+}
+
+/// W0681 for each workflow on a cluster whose first namespace (where Argo runs its pods) denies
+/// traffic: Argo's executor reaches the API server, and steps declare no `needs`.
+fn workflows_in_denied_namespaces(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    for workflow in &estate.model.workflows {
+        let Some(Place::Cluster(cluster)) = estate.place(&workflow.spec.on) else { continue };
+        let namespaces = cluster.spec.namespaces(cluster.name_span);
+        let Some(namespace) = namespaces.first() else { continue };
+        let Some(policy) = namespace.network_policy.filter(|p| p.value == NetworkPolicy::Deny) else { continue };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::W0681,
+                workflow.name_span,
+                format!(
+                    "workflow `{}` runs Argo's pods in namespace `{}`, which denies traffic the estate does not say",
+                    workflow.name, namespace.name
+                ),
+            )
+            .with_primary_label("its pods reach the API server and what its steps read, which no policy admits")
+            .with_label(policy.span, "every pod is denied all but DNS here")
+            .with_help("make the cluster's first namespace one with `network_policy = open`, or admit the workflow's pods with a policy of your own"),
+        );
+    }
 }
 
 fn rules(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: &mut Vec<Diagnostic>) {
