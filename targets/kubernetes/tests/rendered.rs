@@ -36,6 +36,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("backups", case("cluster_backups_to_a_bucket_and_of_a_dump")),
         ("vault", case("secrets_from_vault_in_two_namespaces_generate_cleanly")),
         ("networks", case("ports_exposed_to_networks_from_a_cluster_generate_cleanly")),
+        ("policies", case("network_policies_and_access_generate_cleanly")),
     ]
 }
 
