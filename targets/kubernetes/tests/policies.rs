@@ -1,6 +1,6 @@
 //! The generated `NetworkPolicy`s read back as Kubernetes enforces them: the pods are what the real
 //! charts render from the generated values (real Helm, `shared/charts`), with their real labels
-//! and namespaces, and a connection is admitted when the policies selecting the destination pod
+//! and namespaces, with the policies the charts render beside the estate's, and a connection is admitted when the policies selecting the destination pod
 //! admit it in (or none selects it for ingress) and those selecting the source pod let it out (or
 //! none selects it for egress), as the API's semantics say: policies add up, a peer with both
 //! selectors is their conjunction, a rule without `from`/`to` or `ports` matches everything.
@@ -151,7 +151,7 @@ fn every_need_is_admitted_and_nothing_else() {
     std::fs::create_dir_all(&dir).expect("mkdir");
     let cluster = &model.clusters[0];
     let namespaces = cluster.spec.namespaces(cluster.name_span);
-    let policies: Vec<Value> = files
+    let mut policies: Vec<Value> = files
         .iter()
         .filter(|(path, _)| path == &format!("k8s/{}/policies.yaml", cluster.name))
         .flat_map(|(_, contents)| documents(contents))
@@ -170,6 +170,13 @@ fn every_need_is_admitted_and_nothing_else() {
         let file = dir.join(format!("{}.values.yaml", service.name));
         std::fs::write(&file, values).expect("write values");
         let rendered = render(&helm, &charts.join(chart), &service.name, namespace, &file);
+        // A chart's own policies add up with the estate's: one admitting everyone would undo them.
+        for mut policy in rendered.iter().filter(|o| o["kind"] == "NetworkPolicy").cloned() {
+            if policy["metadata"]["namespace"].is_null() {
+                policy["metadata"]["namespace"] = namespace.into();
+            }
+            policies.push(policy);
+        }
         let workload = rendered
             .iter()
             .find(|o| o["kind"] == "Deployment" || o["kind"] == "StatefulSet")
