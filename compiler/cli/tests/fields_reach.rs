@@ -47,6 +47,9 @@ const VALUES: &[(&str, &str, &str)] = &[
     ("secret.vault.path", "\"secret/data/a\"", "\"secret/data/b\""),
     ("secret.nixos.existing.path", "\"/run/keys/a\"", "\"/run/keys/b\""),
     ("bucket.lifecycle.expire", "90d", "180d"),
+    // Kubernetes verbs (others are E0680), and registry credentials kept as a Docker config (E1250).
+    ("service.access.*.verbs", "[\"get\"]", "[\"list\"]"),
+    ("service.pull_secret", "secret.reg1", "secret.reg2"),
     ("slo.objective", "\"99.9%\"", "\"99.5%\""),
     ("slo.window", "30d", "28d"),
     ("slo.service", "service.api", "service.api2"),
