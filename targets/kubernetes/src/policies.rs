@@ -46,6 +46,9 @@ const API_SERVER_PORT: u16 = 6443;
 /// Where the cluster's DNS and k3s's ingress controller (Traefik) run.
 const SYSTEM_NAMESPACE: &str = "kube-system";
 
+/// A cluster's blackbox exporter and the services it probes, each with the probed port.
+type Probed<'m> = (&'m Resource<Service>, Vec<(&'m Resource<Service>, u16)>);
+
 impl super::Lowering<'_, '_> {
     /// The policies of every namespace of the cluster with `network_policy = deny`.
     pub fn network_policies(&self) -> Vec<(String, Value)> {
@@ -99,7 +102,7 @@ impl super::Lowering<'_, '_> {
     }
 
     /// The cluster's blackbox exporter and the services it probes, with each probed port.
-    fn probed(&self) -> Option<(&Resource<Service>, Vec<(&Resource<Service>, u16)>)> {
+    fn probed(&self) -> Option<Probed<'_>> {
         let (_, prober, probes) = spec_target_prometheus::scrape::cluster_probes(self.index)
             .into_iter()
             .find(|(cluster, _, _)| *cluster == self.cluster.name)?;
@@ -120,7 +123,7 @@ impl super::Lowering<'_, '_> {
         &self,
         service: &Resource<Service>,
         reached_by: Option<&Vec<&Resource<Service>>>,
-        probes: &Option<(&Resource<Service>, Vec<(&Resource<Service>, u16)>)>,
+        probes: &Option<Probed<'_>>,
     ) -> Vec<Value> {
         let here = self.namespace_of(service.spec.namespace.as_ref());
         let spec = &service.spec;
@@ -171,11 +174,7 @@ impl super::Lowering<'_, '_> {
         rules
     }
 
-    fn egress_rules(
-        &self,
-        service: &Resource<Service>,
-        probes: &Option<(&Resource<Service>, Vec<(&Resource<Service>, u16)>)>,
-    ) -> Vec<Value> {
+    fn egress_rules(&self, service: &Resource<Service>, probes: &Option<Probed<'_>>) -> Vec<Value> {
         let here = self.namespace_of(service.spec.namespace.as_ref());
         let mut rules = Vec::new();
         for name in reached_services(&service.spec) {
