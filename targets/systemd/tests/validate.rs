@@ -29,6 +29,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/milli_cpu_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/a_container_database_dump_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/encrypted_credentials_on_ubuntu_generate_cleanly.spec"),
+        workspace().join("specs/targets/systemd/pull_secret_of_a_container_on_ubuntu_generates_cleanly.spec"),
     ]
 }
 
