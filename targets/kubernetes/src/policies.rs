@@ -3,9 +3,10 @@
 //!
 //! - `default-deny`: every pod of the namespace, all ingress and egress denied but DNS (UDP and
 //!   TCP 53 to `kube-system`, where the cluster's DNS runs), so pods still resolve names.
-//! - one policy per service in the namespace, selecting its release's pods by the label every
-//!   chart following Helm's conventions puts on them (`app.kubernetes.io/instance: <release>`;
-//!   app-template and the Bitnami charts do), admitting:
+//! - `allow-<service>`, one per service in the namespace (a service may be named `default-deny`),
+//!   selecting its release's pods by the label every chart following Helm's conventions puts on
+//!   them (`app.kubernetes.io/instance: <release>`; app-template and the Bitnami charts do),
+//!   admitting:
 //!   - from each service of the cluster that reaches it (`needs`, or reads where it is in `env`
 //!     or its chart values), by that release's label and, across namespaces, its namespace's
 //!     `kubernetes.io/metadata.name` label: every port but a metrics-only one;
@@ -90,7 +91,7 @@ impl super::Lowering<'_, '_> {
                 "ingress": ingress,
                 "egress": egress,
             });
-            documents.push((from, self.policy(namespace, &service.name, spec)));
+            documents.push((from, self.policy(namespace, &format!("allow-{}", service.name), spec)));
         }
         documents
     }
