@@ -54,6 +54,9 @@ const VALUES: &[(&str, &str, &str)] = &[
     ("service.resources.gpu_model", "\"M-A\"", "\"M-A\""),
     // An ACME directory on a NixOS node (a name there is E1174), a `ClusterIssuer` on a cluster.
     ("service.ingress.*.tls.issuer", "\"https://acme.example.com/a\"", "\"https://acme.example.com/b\""),
+    // Kubernetes verbs (others are E0680), and registry credentials kept as a Docker config (E1250).
+    ("service.access.*.verbs", "[\"get\"]", "[\"list\"]"),
+    ("service.pull_secret", "secret.reg1", "secret.reg2"),
     ("slo.objective", "\"99.9%\"", "\"99.5%\""),
     ("slo.window", "30d", "28d"),
     ("slo.service", "service.api", "service.api2"),

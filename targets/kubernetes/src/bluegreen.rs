@@ -27,6 +27,17 @@ pub fn colour_release(service: &str, colour: Colour) -> String {
     format!("{service}-{}", colour.name())
 }
 
+/// The releases a service's pods belong to: one per colour of a blue-green rollout, else the
+/// service's own.
+pub fn releases_of(service: &Resource<Service>) -> Vec<String> {
+    match service.spec.rollout.as_ref().map(|r| &r.value) {
+        Some(Rollout::BlueGreen { .. }) => {
+            [Colour::Blue, Colour::Green].into_iter().map(|c| colour_release(&service.name, c)).collect()
+        }
+        _ => vec![service.name.clone()],
+    }
+}
+
 /// The release a service's clients reach: the active colour's, or the service's own.
 pub fn active_release(service: &Resource<Service>) -> String {
     match service.spec.rollout.as_ref().map(|r| &r.value) {

@@ -540,6 +540,14 @@ impl super::Lowering<'_, '_> {
             }
         }
         self.chart_priority(service);
+        for rule in spec.access.values() {
+            let help = "set the chart's own service account and RBAC in `helm { values { … } }`";
+            untaken.push((rule.span, "access", help.into()));
+        }
+        if let Some(pull) = &spec.pull_secret {
+            let help = "set the chart's own image pull secrets in `helm { values { … } }` (Bitnami: `global.imagePullSecrets`)";
+            untaken.push((pull.span, "pull_secret", help.into()));
+        }
         for (span, field, help) in &untaken {
             self.diagnostics.push(
                 Diagnostic::new(

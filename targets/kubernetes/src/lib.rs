@@ -14,9 +14,10 @@
 //!   `ExternalSecret`s for secrets from a store; Argo Workflows `CronWorkflow`s for workflows; k8up
 //!   `Schedule`s for backups of cluster volumes; prometheus-operator `PrometheusRule`s for the
 //!   cluster's alerts (from the Prometheus back end's rule groups); priority classes, disruption
-//!   budgets, autoscalers and blue-green switches ([`rollout`], [`bluegreen`]); the cluster's raw
-//!   manifests, as given ([`raw`]); and a `kustomization.yaml`. Every object is checked against
-//!   the cluster's Kubernetes `version` ([`versions`]).
+//!   budgets, autoscalers and blue-green switches ([`rollout`], [`bluegreen`]); ServiceAccounts,
+//!   roles and bindings of services with `access` rules; the `NetworkPolicy`s of namespaces that
+//!   deny traffic; the cluster's raw manifests, as given ([`raw`]); and a `kustomization.yaml`.
+//!   Every object is checked against the cluster's Kubernetes `version` ([`versions`]).
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
 //! string. The template layers each have one escaper in [`escape`]: Helm `tpl` for the values the
@@ -24,6 +25,7 @@
 //! that would reach a template engine we cannot escape for (Argo, untemplated chart fields) are
 //! refused with a diagnostic.
 
+mod access;
 mod alerting;
 mod bluegreen;
 mod chart;
@@ -33,6 +35,7 @@ mod gpus;
 mod jobs;
 mod limits;
 mod manifests;
+mod policies;
 mod quantity;
 mod raw;
 mod releases;

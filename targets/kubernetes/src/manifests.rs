@@ -18,6 +18,8 @@
 //! - `manifests.yaml`: the cluster's raw manifests ([`crate::raw`]).
 //!
 //! Every object is checked against the cluster's Kubernetes `version` (E1260).
+//! - `access.yaml`: ServiceAccounts, roles and bindings of services with `access` rules ([`crate::access`]).
+//! - `policies.yaml`: the `NetworkPolicy`s of namespaces that deny traffic ([`crate::policies`]).
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
@@ -28,6 +30,7 @@ use spec_compiler::model::{
 };
 use spec_compiler::source::Span;
 
+use crate::access::DOCKER_CONFIG_TYPE;
 use crate::chart::claim_selector;
 use crate::limits::limit_range;
 use crate::quantity;
@@ -93,6 +96,8 @@ impl super::Lowering<'_, '_> {
             ("alerting.yaml", self.alertmanager_config()),
             ("manifests.yaml", self.raw_manifests()),
             ("rollouts.yaml", [self.rollout_objects(), self.switches()].concat()),
+            ("access.yaml", self.access_objects()),
+            ("policies.yaml", self.network_policies()),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {
@@ -215,6 +220,11 @@ impl super::Lowering<'_, '_> {
                 seen.insert((copy.restic.password.name.as_str(), self.namespace_of_storage(backup)));
             }
         }
+        for service in &self.on.services {
+            if let Some(pull) = &service.spec.pull_secret {
+                seen.insert((pull.value.name.as_str(), self.namespace_of(service.spec.namespace.as_ref())));
+            }
+        }
         // The AlertmanagerConfig lives in the first namespace, beside the secrets it reads.
         seen.extend(self.alerting_secrets().into_iter().map(|name| (name, first)));
         seen.into_iter().collect()
@@ -241,6 +251,7 @@ impl super::Lowering<'_, '_> {
     /// is E1220.
     fn external_secrets(&mut self) -> Vec<(String, Value)> {
         let used = self.used_secrets();
+        let pulled = self.pull_secrets();
         // The stores the estate's `external` backends read, by namespace: the user's own.
         let mut read: std::collections::BTreeMap<(&str, &str), &str> = std::collections::BTreeMap::new();
         for &(name, namespace) in &used {
@@ -269,12 +280,16 @@ impl super::Lowering<'_, '_> {
                 }
                 _ => continue,
             };
-            let spec = json!({
+            let mut spec = json!({
                 "refreshInterval": "1h",
                 "secretStoreRef": { "kind": "SecretStore", "name": store },
                 "target": { "name": name, "creationPolicy": "Owner" },
                 "data": [{ "secretKey": key, "remoteRef": { "key": path, "property": key } }],
             });
+            // An image pull secret is a Docker config Secret, its key kept as the store has it.
+            if pulled.contains(&name) {
+                spec["target"]["template"] = json!({ "type": DOCKER_CONFIG_TYPE, "mergePolicy": "Merge" });
+            }
             documents.push((from, self.object_in(namespace, ESO_API, "ExternalSecret", name, spec)));
         }
         let refused: Vec<Diagnostic> = clashes

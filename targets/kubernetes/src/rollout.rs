@@ -175,7 +175,7 @@ impl super::Lowering<'_, '_> {
     }
 
     /// The selector of the pods app-template renders for a release's `main` controller.
-    fn pods_of(release: &str) -> Value {
+    fn release_pods(release: &str) -> Value {
         json!({
             "app.kubernetes.io/name": workload_name(release),
             "app.kubernetes.io/instance": workload_name(release),
@@ -204,7 +204,7 @@ impl super::Lowering<'_, '_> {
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
             "metadata": self.service_metadata(service, release),
-            "spec": { field: amount, "selector": { "matchLabels": Self::pods_of(release) } },
+            "spec": { field: amount, "selector": { "matchLabels": Self::release_pods(release) } },
         }))
     }
 

@@ -229,12 +229,18 @@ impl super::Lowering<'_, '_> {
             security_context: restricted.then(restricted_container),
         };
         let strategy = self.strategy(service, stateful);
+        // Its identity: the ServiceAccount of its `access` rules, the Secret its image is pulled with.
+        let (account, pull_secrets) = self.pod_identity(service);
         let mut pod = restricted.then(restricted_pod);
         if let Some(tier) = &spec.tier {
             pod.get_or_insert_with(|| json!({}))["priorityClassName"] = json!(tier.value.priority_class());
         }
+        if let Some(pull_secrets) = pull_secrets {
+            pod.get_or_insert_with(|| json!({}))["imagePullSecrets"] = pull_secrets;
+        }
         let controller = Controller {
             pod: crate::gpus::with_gpu_pod(pod, spec.resources.as_ref()),
+            service_account: account.map(|name| json!({ "name": name })),
             kind: if stateful { "statefulset" } else { "deployment" },
             // An autoscaler owns the count: left out, a new release never resets it.
             replicas: spec.autoscale.is_none().then(|| spec.replicas()),
@@ -528,6 +534,8 @@ struct Controller {
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pod: Option<Value>,
+    #[serde(rename = "serviceAccount", skip_serializing_if = "Option::is_none")]
+    service_account: Option<Value>,
     replicas: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     strategy: Option<&'static str>,

@@ -41,6 +41,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("jobs", case("a_migration_job_before_its_service_on_a_cluster_generates_cleanly")),
         ("gpus", case("gpu_services_on_a_cluster_select_their_nodes_generate_cleanly")),
         ("rollouts", case("rollouts_budgets_autoscalers_and_tiers_generate_cleanly")),
+        ("policies", case("network_policies_and_access_generate_cleanly")),
     ]
 }
 

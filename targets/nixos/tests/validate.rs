@@ -74,6 +74,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("grafana", case("grafana_with_the_estates_prometheus_as_its_datasource_generates_cleanly")),
         ("files", case("configuration_files_on_nixos_generate_cleanly")),
         ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
+        ("pull-secret", case("pull_secret_of_a_container_generates_cleanly")),
     ]
 }
 
@@ -145,10 +146,12 @@ fn every_generated_shell_script_and_health_command_parses() {
         return;
     }
     // Reads the scripts and container options back from the evaluated module, so Nix's own
-    // unescaping is what the shell sees.
+    // unescaping is what the shell sees. A container option may name a decrypted secret's path
+    // (`--authfile`), so the module sees its own agenix secrets at their default paths.
     let expression = |file: &Path| {
         format!(
-            "let m = import {} {{ config = {{}}; lib = {{}}; pkgs = {{}}; }}; \
+            "let m = import {} {{ config = secrets; lib = {{}}; pkgs = {{}}; }}; \
+             secrets = {{ age.secrets = builtins.mapAttrs (n: _: {{ path = \"/run/agenix/${{n}}\"; }}) (m.age.secrets or {{}}); }}; \
              services = m.systemd.services or {{}}; containers = m.virtualisation.oci-containers.containers or {{}}; \
              in {{ scripts = map (n: services.${{n}}.script or \"\") (builtins.attrNames services); \
              options = builtins.concatLists (map (n: containers.${{n}}.extraOptions or []) (builtins.attrNames containers)); }}",

@@ -5,7 +5,8 @@
 //! to the public), volumes (after their mounts), configuration files (shipped as
 //! `files/<service>/<key>` beside the units, installed in `/etc/spec/<service>/` and bind-mounted
 //! read-only at their paths), environment, secrets (`LoadCredential=` from the secret's
-//! `systemd` backend, read by the container through `--env-file=%d/NAME`), cpu and memory limits
+//! `systemd` backend, read by the container through `--env-file=%d/NAME`; a pull secret, a Docker
+//! config, through `--authfile=%d/NAME`), cpu and memory limits
 //! and its health check (podman's `--health-cmd`, see [`crate::podman`]), ordered after and
 //! requiring the services and jobs it needs on the same node. Jobs become a oneshot unit that
 //! stays active once it has succeeded ([`jobs`]). Workflows become a oneshot unit per step (its container removed when
@@ -262,6 +263,13 @@ impl<'a> NodeUnits<'a> {
             }
             args.push("--env".into());
             args.push(exec_arg(&format!("{key}={text}")));
+        }
+        // The registry credentials: a Docker config, which podman reads as an auth file.
+        if let Some(pull) = &spec.pull_secret
+            && let Some((setting, credential)) = self.credential(&pull.value.name)
+        {
+            unit.set("Service", setting, credential);
+            args.push(format!("--authfile=%d/{}", pull.value.name));
         }
         if let Some(resources) = &spec.resources {
             if let Some(cpu) = &resources.cpu {

@@ -32,6 +32,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("examples/gpu-k3s-tiers"),
         workspace().join("specs/targets/systemd/a_migration_job_before_its_service_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/configuration_files_on_ubuntu_generate_cleanly.spec"),
+        workspace().join("specs/targets/systemd/pull_secret_of_a_container_on_ubuntu_generates_cleanly.spec"),
     ]
 }
 

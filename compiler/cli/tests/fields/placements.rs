@@ -14,6 +14,8 @@ pub const CONTEXT: &str = r#"import std.postgres
 import std.alertmanager
 secret s1 { nixos = agenix { file = "secrets/s1.age" }, k8s = existing { name = "s1", key = "value" }, systemd = credential { path = "/etc/credstore/s1" } }
 secret s2 { nixos = agenix { file = "secrets/s2.age" }, k8s = existing { name = "s2", key = "value" }, systemd = credential { path = "/etc/credstore/s2" } }
+secret reg1 { nixos = agenix { file = "secrets/reg1.age" }, k8s = existing { name = "reg1", key = ".dockerconfigjson" }, systemd = credential { path = "/etc/credstore/reg1" } }
+secret reg2 { nixos = agenix { file = "secrets/reg2.age" }, k8s = existing { name = "reg2", key = ".dockerconfigjson" }, systemd = credential { path = "/etc/credstore/reg2" } }
 node n1 { os = nixos, address = 10.0.0.1, gpu = 4, gpu_model = "M-A", gpu_memory = 16GiB, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
 node n2 { os = ubuntu, address = 10.0.0.2, gpu = 4, gpu_model = "M-A", gpu_memory = 16GiB, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] }, zpool spare { layout = stripe, disks = ["/dev/disk/by-id/c"] } }
 node n3 { os = nixos, address = 10.0.0.3, zpool tank { layout = mirror, disks = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"] } }

@@ -194,6 +194,11 @@ codes! {
     W0670 "tier-inversion"            Warning "a service needs a service of a lower tier",
     W0671 "disruption-blocks-drain"   Warning "a disruption budget lets no pod go, so a node drain waits forever",
     W0672 "canary-step-rounded"       Warning "a canary step is a share the replicas cannot express",
+    E0680 "access-unknown-verb"       Error   "an access rule names a verb the Kubernetes API does not authorise",
+    E0681 "access-off-cluster"        Error   "a service on a node has Kubernetes API access rules",
+    E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",
+    W0680 "access-wildcard"           Warning "an access rule grants every verb or every resource",
+    W0681 "network-policy-unreached"  Warning "a namespace that denies traffic holds pods whose traffic the estate cannot say",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -213,6 +218,7 @@ codes! {
     E1122 "nixos-replica-key"         Error   "a replica names no SSH key to log in to the receiving node with",
     E1123 "nixos-image-not-run"       Error   "an image is given to a service its preset runs through NixOS options",
     E1124 "nixos-payload-secret"      Error   "a secret in a payload on a NixOS node has no NixOS backend",
+    E1150 "nixos-pull-secret-unused"  Error   "a service its NixOS options run names a secret to pull an image with",
     E1125 "nixos-unit-field"          Error   "a field of a service has no form on the unit that runs it on NixOS",
     E1160 "nixos-file-outside-etc"    Error   "a service run by its NixOS options has a configuration file outside `/etc`",
     E1170 "nixos-acme-email-missing"  Error   "a TLS ingress route on a NixOS node names no ACME account email",
@@ -243,6 +249,7 @@ codes! {
     E1231 "k8s-blue-green-exposed"    Error   "a blue-green service on a cluster exposes a port or routes an ingress, which both colours would claim",
     E1232 "k8s-blue-green-volume"     Error   "a blue-green service on a cluster mounts a volume, which each colour would claim apart",
     W1230 "k8s-chart-priority"        Warning "a chart-backed service's tier gives its pods no priority class",
+    E1250 "k8s-pull-secret-key"       Error   "a pull secret's Kubernetes key is not the `.dockerconfigjson` an image pull reads",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
     E1402 "systemd-no-cron-calendar"  Error   "a workflow schedule has no systemd calendar form",

@@ -7,6 +7,7 @@
 //! that does not resolve (already reported by evaluation, or to a resource that failed its own
 //! checks and so is not in the model) is skipped here.
 
+mod access;
 mod alerts;
 mod backups;
 mod capacity;
@@ -508,6 +509,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     jobs::check(&estate, &mut diagnostics);
     files::check(&estate, &mut diagnostics);
     rollout::check(&estate, &mut diagnostics);
+    access::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

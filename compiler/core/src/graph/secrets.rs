@@ -53,6 +53,9 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 uses.push((secret, place));
             }
         }
+        if let Some(pull) = &service.spec.pull_secret {
+            uses.push((&pull.value.0, place));
+        }
     }
     for backup in &estate.model.backups {
         let Some(place) = estate.backup_place(&backup.spec) else { continue };

@@ -334,6 +334,11 @@ pub struct Service {
     /// Routes by host name and path to its ports, by name: `ingress web { host, path, port, tls }`.
     #[serde(default)]
     pub ingress: IndexMap<String, Spanned<Ingress>>,
+    /// Its access to the Kubernetes API on a cluster, by rule name: `access pods { resources, verbs }`.
+    #[serde(default)]
+    pub access: IndexMap<String, Spanned<super::access::Access>>,
+    /// The secret holding the registry credentials its image is pulled with (a Docker config).
+    pub pull_secret: Option<Spanned<SecretRef>>,
     /// Mount path to storage.
     #[serde(default)]
     pub volumes: IndexMap<String, StorageRef>,

@@ -7,6 +7,7 @@
 //! Invariant: the model is built only from records the checker accepted, so deserialisation
 //! cannot fail except by a compiler bug (reported as E9001, never a panic).
 
+pub mod access;
 pub mod backup;
 pub mod check;
 mod cpu;
@@ -38,6 +39,7 @@ use serde_json::Value as Json;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::eval::{Evaluated, OverlayPath};
 use crate::source::Span;
+pub use access::{Access, AccessScope, NetworkPolicy};
 pub use backup::*;
 pub use expose::{Audience, Expose, Exposed};
 pub use external::{Bucket, ExternalEndpoint, Lifecycle};

@@ -51,6 +51,10 @@ pub struct Namespace {
     pub limits: Option<Spanned<ContainerLimits>>,
     /// The Pod Security Standard enforced on the namespace's pods.
     pub pod_security: Option<Spanned<PodSecurity>>,
+    /// `deny`: every pod is denied all traffic but DNS, and each service admits exactly what the
+    /// estate says reaches it. Default: `open`.
+    #[schemars(extend("default" = "open"))]
+    pub network_policy: Option<Spanned<super::access::NetworkPolicy>>,
 }
 
 /// A cluster's `namespace`: one name, or the namespaces it holds by name.
@@ -112,6 +116,8 @@ pub struct ClusterNamespace<'m> {
     pub limits: Option<&'m Spanned<ContainerLimits>>,
     /// Its pod-security level.
     pub pod_security: Option<&'m Spanned<PodSecurity>>,
+    /// Its network policy.
+    pub network_policy: Option<&'m Spanned<super::access::NetworkPolicy>>,
 }
 
 /// Why a service's or storage's namespace could not be found.
@@ -135,6 +141,7 @@ impl Cluster {
                     quota: ns.value.quota.as_ref(),
                     limits: ns.value.limits.as_ref(),
                     pod_security: ns.value.pod_security.as_ref(),
+                    network_policy: ns.value.network_policy.as_ref(),
                 })
                 .collect(),
             single => {
@@ -148,6 +155,7 @@ impl Cluster {
                     quota: self.quota.as_ref(),
                     limits: self.limits.as_ref(),
                     pod_security: None,
+                    network_policy: None,
                 }]
             }
         }

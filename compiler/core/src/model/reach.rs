@@ -202,6 +202,25 @@ fn payload_endpoints(service: &Service, on_node: bool) -> Vec<(&Reference, &'sta
     out
 }
 
+/// The services `service` reaches: those it needs, then those whose place it reads in `env` or in
+/// the payload its placement's target writes (`nixos { … }` on a node, `helm { values }` on a
+/// cluster); each once, in that order. The Kubernetes back end admits exactly these.
+pub fn reached_services(service: &Service) -> Vec<&str> {
+    let mut reached: Vec<&str> = service.needed_services().map(|n| n.name.as_str()).collect();
+    let reads = service.env.values().filter_map(|v| match &v.value {
+        EnvValue::Endpoint(endpoint) => Some(endpoint.0.name.as_str()),
+        _ => None,
+    });
+    let on_node = service.on.kind == "node";
+    let payload = payload_endpoints(service, on_node).into_iter().map(|(r, _)| r.name.as_str());
+    for name in reads.chain(payload) {
+        if !reached.contains(&name) {
+            reached.push(name);
+        }
+    }
+    reached
+}
+
 /// Memberships, indexed once.
 struct Lookups<'m> {
     nodes: FxHashMap<&'m str, &'m Resource<Node>>,
@@ -511,7 +530,7 @@ struct Reached<'a> {
 /// Whether `port` of `service` serves only its metrics: the port `metrics` names, when it is not
 /// the service's first port (which `service.NAME.port` reads, as Prometheus's own API is). A need
 /// does not open it; the Prometheus that scrapes it is let in by the monitoring lowering.
-fn metrics_only(service: &Resource<Service>, port: &str) -> bool {
+pub fn metrics_only(service: &Resource<Service>, port: &str) -> bool {
     let first = service.spec.ports.keys().next().map(String::as_str);
     service.spec.metrics.as_ref().is_some_and(|m| m.port.value.0 == port) && first != Some(port)
 }

@@ -24,7 +24,7 @@ use spec_target_systemd::scrape::scraped_from_elsewhere;
 
 use super::units::Unit;
 use super::{NodeModule, mountpoint, path, payload, placed_on, with};
-use crate::nix::Nix;
+use crate::nix::{Nix, Part};
 
 /// Whether `name` is a unit name NixOS accepts in `after`/`requires` (its option type's pattern).
 pub(super) fn is_unit_name(name: &str) -> bool {
@@ -110,6 +110,17 @@ impl<'a> NodeModule<'a> {
                 )
                 .with_primary_label("its preset runs the service through NixOS options here")
                 .with_help("remove `image`, or place the service on a cluster or a host that is not NixOS"),
+            );
+        }
+        if let Some(pull) = spec.pull_secret.as_ref().filter(|_| self.runs_as_module(service)) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1150,
+                    pull.span,
+                    format!("service `{}` pulls no image on NixOS node `{}`", service.name, self.node.name),
+                )
+                .with_primary_label("its NixOS options run it from the Nix store")
+                .with_help("remove `pull_secret`, or run the service from an image"),
             );
         }
         if self.runs_as_module(service) {
@@ -242,6 +253,15 @@ impl<'a> NodeModule<'a> {
                     .with_help("give `exec` a command of at least one word, or check a declared port"),
                 ),
             }
+        }
+        // The registry credentials (a Docker config, which podman reads as an auth file).
+        if let Some(pull) = &spec.pull_secret {
+            let flag = |path: Nix| match path {
+                Nix::Raw(code) => Nix::Interpolated(vec![Part::Text("--authfile=".into()), Part::Code(code)]),
+                Nix::Str(path) => Nix::Str(format!("--authfile={path}")),
+                other => other,
+            };
+            options.push(flag(self.secret_path(&pull.value.name, pull.span)));
         }
         if !options.is_empty() {
             container.push(("extraOptions".into(), Nix::List(options)));
