@@ -20,7 +20,11 @@ done
 
 (cd "$root" && cargo build --release -q -p spec-cli -p spec-bench)
 spec=$root/target/release/spec
-rm -rf "$work" && mkdir -p "$work"
+# An earlier run's folder is moved aside (a rename frees no inode) and removed at the end with
+# this run's outputs, never before a measurement (see the fresh builds below).
+spent=$work.spent-$$
+[ -e "$work" ] && mv "$work" "$spent"
+mkdir -p "$work"
 python3 "$shared/gen.py" "$n" "$work/yard" >/dev/null
 "$root/target/release/spec-bench" estate "$n" "$work/spec"
 
@@ -50,17 +54,20 @@ most() { sort -n "$1" | tail -n1; }
 "${nix_eval[@]}" >/dev/null 2>&1 || { echo "the Nix yardstick fails on N=$n" >&2; exit 1; }
 "${spec_build[@]}" >/dev/null 2>&1 || { echo "spec build fails on N=$n" >&2; exit 1; }
 touch "$work/spec.times" "$work/nix.times" "$work/spec.peaks" "$work/nix.peaks"
-# Alternate, so a noisy moment on the shared machine hits all three; spec builds into an empty
+# Alternate, so a noisy moment on the shared machine hits all four; spec builds into an empty
 # folder (files and folders created: its slowest case), then again over that output (the
-# edit-build loop).
+# edit-build loop). Each fresh build writes into a folder of its own and the outputs are removed
+# only at the end: on ext4 without a journal, a file created just after thousands of others were
+# removed scans the removed inodes (the kernel's `recently_deleted`), and a fresh build right
+# after `rm -rf` of the previous output measured that removal (see README.md).
 touch "$work/again.times" "$work/again.peaks" "$work/check.times" "$work/check.peaks"
-for _ in $(seq "$runs"); do
-  rm -rf "$work/out"
-  measure spec "${spec_build[@]}"
-  measure again "${spec_build[@]}"
+for run in $(seq "$runs"); do
+  measure spec "$spec" build "$work/spec" --out "$work/fresh/$run"
+  measure again "$spec" build "$work/spec" --out "$work/fresh/$run"
   measure check "${spec_check[@]}"
   measure nix "${nix_eval[@]}"
 done
+rm -rf "$work/fresh" "$spent"
 
 spec_us=$(median "$work/spec.times")
 again_us=$(median "$work/again.times")

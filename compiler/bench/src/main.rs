@@ -151,30 +151,74 @@ fn benchmark(cli: &Cli) -> Result<(), String> {
     let spec = text(&spec).to_string();
     let runs = cli.runs.max(1).to_string();
     let mut reports = Vec::new();
+    // Every output folder, removed only after the last measurement (see `stages::fresh_output`).
+    let mut spent: Vec<PathBuf> = Vec::new();
+    let result = measure_sizes(cli, &spec, &runs, &mut reports, &mut spent);
+    if !spent.is_empty() {
+        eprintln!("removing the outputs (on ext4 without a journal, wait a minute before measuring again)");
+    }
+    for folder in &spent {
+        let _ = std::fs::remove_dir_all(folder);
+    }
+    result?;
+    print!("{}", report::table(&reports));
+    let json = cli.json.clone().unwrap_or_else(|| cli.work.join("results.json"));
+    let document = serde_json::to_string_pretty(&report::document(&reports)).map_err(|e| e.to_string())?;
+    std::fs::write(&json, document + "\n").map_err(|e| format!("{}: {e}", json.display()))?;
+    eprintln!("JSON report: {}", json.display());
+    Ok(())
+}
+
+/// Moves `folder` aside if an earlier benchmark left it (a rename frees no inode), so the runs
+/// write into folders that do not exist yet, and lists it for removal at the end.
+fn set_aside(folder: &Path, spent: &mut Vec<PathBuf>) -> Result<(), String> {
+    if folder.exists() {
+        let aside = folder.with_file_name(format!(
+            "{}-left-{}",
+            folder.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+            std::process::id()
+        ));
+        std::fs::rename(folder, &aside).map_err(|e| format!("{}: {e}", folder.display()))?;
+        spent.push(aside);
+    }
+    spent.push(folder.to_path_buf());
+    Ok(())
+}
+
+fn measure_sizes(
+    cli: &Cli,
+    spec: &str,
+    runs: &str,
+    reports: &mut Vec<SizeReport>,
+    spent: &mut Vec<PathBuf>,
+) -> Result<(), String> {
     for &services in &cli.sizes {
         let (dir, out) = stages::folders(&cli.work, services);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let build_out = out.with_file_name("out-build");
+        set_aside(&out, spent)?;
+        set_aside(&build_out, spent)?;
         let estate = spec_testkit::generate_estate(services);
         std::fs::write(dir.join("estate.spec"), &estate).map_err(|e| format!("{}: {e}", dir.display()))?;
         eprintln!("{services} services ({:.1} MB): stages…", estate.len() as f64 / 1e6);
-        let in_process: stages::InProcess = child(&["stages", text(&dir), text(&out), &runs])?;
+        let in_process: stages::InProcess = child(&["stages", text(&dir), text(&out), runs])?;
         eprintln!("{services} services: spec build and spec check as processes…");
-        let build_out = out.with_file_name("out-build");
         // The same estate with a warning per ten services (did-you-mean and rendering at scale).
         let warned = dir.with_file_name("warnings");
         std::fs::create_dir_all(&warned).map_err(|e| format!("{}: {e}", warned.display()))?;
         std::fs::write(warned.join("estate.spec"), spec_testkit::generate_estate_with_warnings(services))
             .map_err(|e| format!("{}: {e}", warned.display()))?;
         let (mut fresh, mut again, mut checks, mut warned_checks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        // Alternate the three, so a noisy moment spreads over all of them. A fresh build creates
-        // every file and folder; a build again finds them up to date (the edit-build loop).
-        let build = ["rusage", "--", &spec, "build", text(&dir), "--out", text(&build_out)];
-        for _ in 0..cli.runs.max(1) {
-            let _ = std::fs::remove_dir_all(&build_out);
+        // Alternate the four, so a noisy moment spreads over all of them. A fresh build creates
+        // every file and folder in a folder of its own; a build again finds them up to date (the
+        // edit-build loop).
+        for run in 0..cli.runs.max(1) {
+            let run_out = stages::fresh_output(&build_out, run);
+            let build = ["rusage", "--", spec, "build", text(&dir), "--out", text(&run_out)];
             fresh.push(child(&build)?);
             again.push(child(&build)?);
-            checks.push(child(&["rusage", "--", &spec, "check", text(&dir)])?);
-            warned_checks.push(child(&["rusage", "--", &spec, "check", text(&warned)])?);
+            checks.push(child(&["rusage", "--", spec, "check", text(&dir)])?);
+            warned_checks.push(child(&["rusage", "--", spec, "check", text(&warned)])?);
         }
         reports.push(SizeReport {
             services,
@@ -186,10 +230,5 @@ fn benchmark(cli: &Cli) -> Result<(), String> {
             check_warnings: Process::median(warned_checks),
         });
     }
-    print!("{}", report::table(&reports));
-    let json = cli.json.clone().unwrap_or_else(|| cli.work.join("results.json"));
-    let document = serde_json::to_string_pretty(&report::document(&reports)).map_err(|e| e.to_string())?;
-    std::fs::write(&json, document + "\n").map_err(|e| format!("{}: {e}", json.display()))?;
-    eprintln!("JSON report: {}", json.display());
     Ok(())
 }
