@@ -12,9 +12,9 @@
 //! their way. Each existing folder on the files' way is listed once: the listing gives the case
 //! clashes, the symlinks (by the entries' types) and which files exist to be compared. Nothing is
 //! written, moved or removed outside the output folder: the paths a previous manifest lists pass
-//! the same checks before anything stale is removed. The staged tree of new folders asks the file
-//! system to place them apart from the output folder's neighbours ([`spread_subfolders`]): a hint
-//! for where inodes go, never a change to what is written.
+//! the same checks before anything stale is removed. The staging folder asks the file system to
+//! place what is staged in it apart from the output folder's neighbours ([`spread_subfolders`]): a
+//! hint for where inodes go, never a change to what is written.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -218,13 +218,16 @@ pub fn compare(out: &Path, files: &[OutputFile]) -> Drift {
     drift
 }
 
-/// Creates the staging folder's tree of new folders, its subfolders to be placed as unrelated trees
-/// (see [`spread_subfolders`]).
-fn create_new_tree(staging: &Path) -> Result<PathBuf, String> {
-    let new_tree = staging.join(NEW_FOLDERS);
-    fs::create_dir(&new_tree).map_err(|e| format!("cannot create `{}`: {e}", new_tree.display()))?;
-    spread_subfolders(&new_tree);
-    Ok(new_tree)
+/// Creates the staging folder inside `out` (removing one a failed write left), its subfolders to be
+/// placed as unrelated trees (see [`spread_subfolders`]).
+fn create_staging(out: &Path) -> Result<PathBuf, String> {
+    // Staged inside the output folder, so nothing is written outside it and every move is a
+    // rename within one file system.
+    let staging = out.join(STAGING);
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir_all(&staging).map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
+    spread_subfolders(&staging);
+    Ok(staging)
 }
 
 /// Asks the file system to place `dir`'s subfolders, and so the files staged in them, as unrelated
@@ -234,12 +237,9 @@ fn create_new_tree(staging: &Path) -> Result<PathBuf, String> {
 /// its group deleted in the last one to six minutes, reading an inode table block for each
 /// (`recently_deleted` in the kernel's `find_inode_bit`), so when something beside the output
 /// folder has just removed thousands of files (a build tree, a cleanup), every file and folder a
-/// fresh build creates there scans them (see compiler/bench/README.md). Only the new folders are
-/// spread: files replacing existing ones are staged beside the output as before, since spreading
-/// them too put every rewrite's new inodes in the one group where the previous rewrite's replaced
-/// ones had just been freed (a build rewriting all 3,004 files grew from 0.3 to 2.3 s of system
-/// time in three rounds). Only a hint: where the flag is not supported nothing changes, and it is
-/// not inherited, so nothing of it reaches the output.
+/// fresh build creates there scans them (see compiler/bench/README.md). Only a hint: where the
+/// flag is not supported nothing changes, and it is not inherited, so nothing of it reaches the
+/// output.
 fn spread_subfolders(dir: &Path) {
     #[cfg(target_os = "linux")]
     if let Ok(folder) = fs::File::open(dir) {
@@ -254,22 +254,21 @@ fn spread_subfolders(dir: &Path) {
 
 /// Writes `files` into `out`, as described in the module documentation.
 pub fn write(out: &Path, files: &[OutputFile]) -> Result<Summary, String> {
-    let io = |what: &str, path: &Path, e: std::io::Error| format!("cannot {what} `{}`: {e}", path.display());
     refuse_symlinks(out, STAGING)?;
     let survey = survey(out, files)?;
-    // Staged inside the output folder, so nothing is written outside it and every move is a
-    // rename within one file system.
-    let staging = out.join(STAGING);
-    let _ = fs::remove_dir_all(&staging);
-    fs::create_dir_all(&staging).map_err(|e| io("create", &staging, e))?;
+    let staging = create_staging(out)?;
     let result = stage_and_move(out, &staging, files, &survey);
     let _ = fs::remove_dir_all(&staging);
     result
 }
 
 /// The staging folder's subfolder holding the folders that are new to the output, as they will
-/// stand there (other staged files are named by index, so they never clash with it).
+/// stand there.
 const NEW_FOLDERS: &str = "new";
+
+/// The staging folder's subfolder holding the files whose folder exists, named by index (in a
+/// subfolder rather than the staging folder itself, so they too are placed apart).
+const FLAT: &str = "flat";
 
 fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Survey) -> Result<Summary, String> {
     let io = |what: &str, path: &Path, e: std::io::Error| format!("cannot {what} `{}`: {e}", path.display());
@@ -282,7 +281,9 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Sur
     let mut new_folders: BTreeSet<&str> = BTreeSet::new();
     let mut created: BTreeSet<PathBuf> = BTreeSet::new();
     let mut summary = Summary::default();
-    let mut new_tree: Option<PathBuf> = None;
+    let new_tree = staging.join(NEW_FOLDERS);
+    let flat = staging.join(FLAT);
+    let mut flat_created = false;
     for (index, file) in files.iter().enumerate() {
         if survey.exists[index] && fs::read(out.join(&file.path)).is_ok_and(|old| old == file.contents.as_bytes()) {
             summary.unchanged += 1;
@@ -291,11 +292,7 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Sur
         let staged = match &survey.new_folder[index] {
             Some(folder) => {
                 new_folders.insert(folder);
-                let tree = match &new_tree {
-                    Some(tree) => tree,
-                    None => new_tree.insert(create_new_tree(staging)?),
-                };
-                let staged = tree.join(&file.path);
+                let staged = new_tree.join(&file.path);
                 if let Some(dir) = staged.parent()
                     && !created.contains(dir)
                 {
@@ -306,7 +303,13 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Sur
                 summary.written += 1;
                 continue;
             }
-            None => staging.join(index.to_string()),
+            None => {
+                if !flat_created {
+                    fs::create_dir(&flat).map_err(|e| io("create", &flat, e))?;
+                    flat_created = true;
+                }
+                flat.join(index.to_string())
+            }
         };
         fs::write(&staged, &file.contents).map_err(|e| io("write", &staged, e))?;
         changed.push((file, staged));
@@ -341,7 +344,7 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Sur
     for folder in &new_folders {
         // The folder's parent exists: the survey found every entry above it.
         let target = out.join(folder);
-        fs::rename(staging.join(NEW_FOLDERS).join(folder), &target).map_err(|e| io("move into place", &target, e))?;
+        fs::rename(new_tree.join(folder), &target).map_err(|e| io("move into place", &target, e))?;
         summary.new_folders += 1;
     }
     let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
@@ -425,7 +428,7 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn the_new_folders_are_spread_and_the_output_keeps_no_flag() {
+    fn the_staging_folder_spreads_its_subfolders_and_the_output_keeps_no_flag() {
         use rustix::fs::{IFlags, ioctl_getflags};
         let flags = |path: &Path| ioctl_getflags(fs::File::open(path).expect("open")).expect("flags");
         let out = scratch("spread");
@@ -434,9 +437,9 @@ mod tests {
             eprintln!("SKIPPED: the file system of {} has no inode flags", out.display());
             return;
         }
-        let new_tree = create_new_tree(&out).expect("new tree");
-        assert!(flags(&new_tree).contains(IFlags::TOPDIR), "the new folders' tree is a top of unrelated trees");
-        fs::remove_dir_all(&new_tree).expect("remove the tree");
+        let staging = create_staging(&out).expect("staging");
+        assert!(flags(&staging).contains(IFlags::TOPDIR), "the staging folder is a top of unrelated trees");
+        fs::remove_dir_all(&staging).expect("remove staging");
 
         write(&out, &[file("a/b/x", "1"), file("top", "2")]).expect("write");
         for folder in [out.join("a"), out.join("a/b")] {
