@@ -12,9 +12,7 @@
 //! their way. Each existing folder on the files' way is listed once: the listing gives the case
 //! clashes, the symlinks (by the entries' types) and which files exist to be compared. Nothing is
 //! written, moved or removed outside the output folder: the paths a previous manifest lists pass
-//! the same checks before anything stale is removed. The staging folder asks the file system to
-//! place what is staged in it apart from the output folder's neighbours ([`spread_subfolders`]): a
-//! hint for where inodes go, never a change to what is written.
+//! the same checks before anything stale is removed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -218,57 +216,24 @@ pub fn compare(out: &Path, files: &[OutputFile]) -> Drift {
     drift
 }
 
-/// Creates the staging folder inside `out` (removing one a failed write left), its subfolders to be
-/// placed as unrelated trees (see [`spread_subfolders`]).
-fn create_staging(out: &Path) -> Result<PathBuf, String> {
+/// Writes `files` into `out`, as described in the module documentation.
+pub fn write(out: &Path, files: &[OutputFile]) -> Result<Summary, String> {
+    let io = |what: &str, path: &Path, e: std::io::Error| format!("cannot {what} `{}`: {e}", path.display());
+    refuse_symlinks(out, STAGING)?;
+    let survey = survey(out, files)?;
     // Staged inside the output folder, so nothing is written outside it and every move is a
     // rename within one file system.
     let staging = out.join(STAGING);
     let _ = fs::remove_dir_all(&staging);
-    fs::create_dir_all(&staging).map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
-    spread_subfolders(&staging);
-    Ok(staging)
-}
-
-/// Asks the file system to place `dir`'s subfolders, and so the files staged in them, as unrelated
-/// trees rather than beside `dir`: on ext4, `FS_TOPDIR_FL` makes the Orlov allocator put each
-/// subfolder in the block group with the fewest folders among those with more free inodes and
-/// space than average. Why: on ext4 without a journal, creating an inode skips every free inode of
-/// its group deleted in the last one to six minutes, reading an inode table block for each
-/// (`recently_deleted` in the kernel's `find_inode_bit`), so when something beside the output
-/// folder has just removed thousands of files (a build tree, a cleanup), every file and folder a
-/// fresh build creates there scans them (see compiler/bench/README.md). Only a hint: where the
-/// flag is not supported nothing changes, and it is not inherited, so nothing of it reaches the
-/// output.
-fn spread_subfolders(dir: &Path) {
-    #[cfg(target_os = "linux")]
-    if let Ok(folder) = fs::File::open(dir) {
-        use rustix::fs::{IFlags, ioctl_getflags, ioctl_setflags};
-        if let Ok(flags) = ioctl_getflags(&folder) {
-            let _ = ioctl_setflags(&folder, flags | IFlags::TOPDIR);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = dir;
-}
-
-/// Writes `files` into `out`, as described in the module documentation.
-pub fn write(out: &Path, files: &[OutputFile]) -> Result<Summary, String> {
-    refuse_symlinks(out, STAGING)?;
-    let survey = survey(out, files)?;
-    let staging = create_staging(out)?;
+    fs::create_dir_all(&staging).map_err(|e| io("create", &staging, e))?;
     let result = stage_and_move(out, &staging, files, &survey);
     let _ = fs::remove_dir_all(&staging);
     result
 }
 
 /// The staging folder's subfolder holding the folders that are new to the output, as they will
-/// stand there.
+/// stand there (other staged files are named by index, so they never clash with it).
 const NEW_FOLDERS: &str = "new";
-
-/// The staging folder's subfolder holding the files whose folder exists, named by index (in a
-/// subfolder rather than the staging folder itself, so they too are placed apart).
-const FLAT: &str = "flat";
 
 fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Survey) -> Result<Summary, String> {
     let io = |what: &str, path: &Path, e: std::io::Error| format!("cannot {what} `{}`: {e}", path.display());
@@ -282,8 +247,6 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Sur
     let mut created: BTreeSet<PathBuf> = BTreeSet::new();
     let mut summary = Summary::default();
     let new_tree = staging.join(NEW_FOLDERS);
-    let flat = staging.join(FLAT);
-    let mut flat_created = false;
     for (index, file) in files.iter().enumerate() {
         if survey.exists[index] && fs::read(out.join(&file.path)).is_ok_and(|old| old == file.contents.as_bytes()) {
             summary.unchanged += 1;
@@ -303,13 +266,7 @@ fn stage_and_move(out: &Path, staging: &Path, files: &[OutputFile], survey: &Sur
                 summary.written += 1;
                 continue;
             }
-            None => {
-                if !flat_created {
-                    fs::create_dir(&flat).map_err(|e| io("create", &flat, e))?;
-                    flat_created = true;
-                }
-                flat.join(index.to_string())
-            }
+            None => staging.join(index.to_string()),
         };
         fs::write(&staged, &file.contents).map_err(|e| io("write", &staged, e))?;
         changed.push((file, staged));
@@ -423,28 +380,6 @@ mod tests {
         let expected: Vec<(String, String)> = more.iter().map(|f| (f.path.clone(), f.contents.clone())).collect();
         assert_eq!(tree(&out), expected);
         assert!(!out.join(STAGING).exists());
-        let _ = fs::remove_dir_all(&out);
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_staging_folder_spreads_its_subfolders_and_the_output_keeps_no_flag() {
-        use rustix::fs::{IFlags, ioctl_getflags};
-        let flags = |path: &Path| ioctl_getflags(fs::File::open(path).expect("open")).expect("flags");
-        let out = scratch("spread");
-        fs::create_dir_all(&out).expect("out");
-        if ioctl_getflags(fs::File::open(&out).expect("open")).is_err() {
-            eprintln!("SKIPPED: the file system of {} has no inode flags", out.display());
-            return;
-        }
-        let staging = create_staging(&out).expect("staging");
-        assert!(flags(&staging).contains(IFlags::TOPDIR), "the staging folder is a top of unrelated trees");
-        fs::remove_dir_all(&staging).expect("remove staging");
-
-        write(&out, &[file("a/b/x", "1"), file("top", "2")]).expect("write");
-        for folder in [out.join("a"), out.join("a/b")] {
-            assert!(!flags(&folder).contains(IFlags::TOPDIR), "{} moved in without the flag", folder.display());
-        }
         let _ = fs::remove_dir_all(&out);
     }
 
