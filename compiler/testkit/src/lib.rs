@@ -255,3 +255,44 @@ pub fn nix_module_eval(file: &Path, pkgs: &str, expression: &str) -> serde_json:
     assert!(output.status.success(), "{expression}: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).expect("JSON")
 }
+
+/// The Helm binary the chart tests render with: `HELM_BIN`, `helm` on the path, or where
+/// `.ci/run` installs it; `None` when none runs (the tests then say SKIPPED).
+pub fn helm() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
+    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|helm| std::process::Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
+}
+
+/// The documents of a YAML stream as JSON values, empty documents left out.
+pub fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize as _;
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| serde_json::Value::deserialize(document).expect("YAML"))
+        .filter(|document| !document.is_null())
+        .collect()
+}
+
+/// The objects `helm template RELEASE CHART --namespace NAMESPACE -f VALUES` renders, as Flux
+/// would install them (the chart's own values schema skipped: the tests check the objects).
+/// Panics when Helm refuses the values.
+pub fn helm_template(
+    helm: &Path,
+    chart: &Path,
+    release: &str,
+    namespace: &str,
+    values: &Path,
+) -> Vec<serde_json::Value> {
+    let output = std::process::Command::new(helm)
+        .args(["template", release])
+        .arg(chart)
+        .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
+        .arg(values)
+        .output()
+        .expect("helm runs");
+    assert!(output.status.success(), "{}: {}", values.display(), String::from_utf8_lossy(&output.stderr));
+    yaml_documents(&String::from_utf8_lossy(&output.stdout))
+}

@@ -25,22 +25,6 @@ fn case() -> PathBuf {
     workspace().join("specs/targets/kubernetes/files_manifests_and_a_version_generate_cleanly.spec")
 }
 
-fn helm() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
-    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
-}
-
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).expect("YAML"))
-        .filter(|document| !document.is_null())
-        .collect()
-}
-
 fn write(dir: &Path, files: &[(String, String)]) {
     let _ = std::fs::remove_dir_all(dir);
     for (path, contents) in files {
@@ -52,7 +36,7 @@ fn write(dir: &Path, files: &[(String, String)]) {
 
 #[test]
 fn the_chart_mounts_every_file_at_its_path_with_the_spec_text() {
-    let Some(helm) = helm() else {
+    let Some(helm) = spec_testkit::helm() else {
         eprintln!("SKIPPED: helm is not installed (see .ci/run); files were NOT rendered by the chart");
         return;
     };
@@ -67,15 +51,7 @@ fn the_chart_mounts_every_file_at_its_path_with_the_spec_text() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-files");
     write(&dir, &files);
     let values = dir.join("helm/apps/api.values.yaml");
-    let output = Command::new(&helm)
-        .args(["template", "api"])
-        .arg(charts.join("app-template"))
-        .args(["--namespace", "apps", "--skip-schema-validation", "-f"])
-        .arg(&values)
-        .output()
-        .expect("helm runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let objects = documents(&String::from_utf8_lossy(&output.stdout));
+    let objects = spec_testkit::helm_template(&helm, &charts.join("app-template"), "api", "apps", &values);
     let config_map = objects.iter().find(|o| o["kind"] == "ConfigMap").expect("a rendered ConfigMap");
     let deployment = objects.iter().find(|o| o["kind"] == "Deployment").expect("a rendered Deployment");
     let pod = &deployment["spec"]["template"]["spec"];

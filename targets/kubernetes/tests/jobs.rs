@@ -16,23 +16,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).expect("YAML"))
-        .filter(|document| !document.is_null())
-        .collect()
-}
-
-/// The Helm binary: `HELM_BIN`, `helm` on the path, or where `.ci/run` installs it.
-fn helm() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
-    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
-}
-
 /// Seconds in a Flux duration such as `2130s`.
 fn seconds(duration: &Value) -> u64 {
     duration.as_str().and_then(|d| d.strip_suffix('s')).and_then(|d| d.parse().ok()).expect("a duration in seconds")
@@ -49,7 +32,7 @@ fn a_job_runs_to_completion_before_what_needs_it() {
     let releases: Vec<Value> = files
         .iter()
         .filter(|(path, _)| *path == format!("helm/{cluster}/releases.yaml"))
-        .flat_map(|(_, contents)| documents(contents))
+        .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
         .filter(|o| o["kind"] == "HelmRelease")
         .collect();
     let release_of = |name: &str| releases.iter().find(|r| r["metadata"]["name"] == name).cloned();
@@ -81,7 +64,7 @@ fn a_job_runs_to_completion_before_what_needs_it() {
         }
         assert!(needed_by > 0, "the case has a service needing {name}");
 
-        let Some(helm) = helm() else {
+        let Some(helm) = spec_testkit::helm() else {
             eprintln!("SKIPPED: helm is not installed (see .ci/run); the Job was NOT rendered");
             return;
         };
@@ -97,15 +80,9 @@ fn a_job_runs_to_completion_before_what_needs_it() {
         let values_file = dir.join(format!("{name}.values.yaml"));
         std::fs::write(&values_file, values).expect("write");
         let namespace = spec["targetNamespace"].as_str().or(release["metadata"]["namespace"].as_str()).expect("ns");
-        let output = Command::new(&helm)
-            .args(["template", spec["releaseName"].as_str().expect("release name")])
-            .arg(charts.join("app-template"))
-            .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
-            .arg(&values_file)
-            .output()
-            .expect("helm runs");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let rendered = documents(&String::from_utf8_lossy(&output.stdout));
+        let release_name = spec["releaseName"].as_str().expect("release name");
+        let rendered =
+            spec_testkit::helm_template(&helm, &charts.join("app-template"), release_name, namespace, &values_file);
         let workloads: Vec<&Value> = rendered
             .iter()
             .filter(|o| {

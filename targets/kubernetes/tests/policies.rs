@@ -25,22 +25,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn helm() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
-    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
-}
-
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).expect("YAML"))
-        .filter(|document| !document.is_null())
-        .collect()
-}
-
 /// A pod as a policy sees it: its namespace and labels.
 #[derive(Clone, Debug)]
 struct Pod {
@@ -118,22 +102,10 @@ fn admitted(policies: &[Value], from: &Pod, to: &Pod, port: u16, protocol: &str)
     direction(to, "Ingress", "ingress", "from", from) && direction(from, "Egress", "egress", "to", to)
 }
 
-fn render(helm: &Path, chart: &Path, release: &str, namespace: &str, values: &Path) -> Vec<Value> {
-    let output = Command::new(helm)
-        .args(["template", release])
-        .arg(chart)
-        .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
-        .arg(values)
-        .output()
-        .expect("helm runs");
-    assert!(output.status.success(), "{}: {}", values.display(), String::from_utf8_lossy(&output.stderr));
-    documents(&String::from_utf8_lossy(&output.stdout))
-}
-
 #[test]
 fn every_need_is_admitted_and_nothing_else() {
     let charts = workspace().join("../shared/charts");
-    let Some(helm) = helm() else {
+    let Some(helm) = spec_testkit::helm() else {
         eprintln!("SKIPPED: helm is not installed (see .ci/run); the network policies were NOT read back");
         return;
     };
@@ -154,7 +126,7 @@ fn every_need_is_admitted_and_nothing_else() {
     let mut policies: Vec<Value> = files
         .iter()
         .filter(|(path, _)| path == &format!("k8s/{}/policies.yaml", cluster.name))
-        .flat_map(|(_, contents)| documents(contents))
+        .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
         .filter(|o| o["kind"] == "NetworkPolicy")
         .collect();
     assert!(!policies.is_empty(), "no policies written");
@@ -169,7 +141,7 @@ fn every_need_is_admitted_and_nothing_else() {
         let chart = first.trim_start_matches("# chart: ").split('@').next().expect("chart");
         let file = dir.join(format!("{}.values.yaml", service.name));
         std::fs::write(&file, values).expect("write values");
-        let rendered = render(&helm, &charts.join(chart), &service.name, namespace, &file);
+        let rendered = spec_testkit::helm_template(&helm, &charts.join(chart), &service.name, namespace, &file);
         // A chart's own policies add up with the estate's: one admitting everyone would undo them.
         for mut policy in rendered.iter().filter(|o| o["kind"] == "NetworkPolicy").cloned() {
             if policy["metadata"]["namespace"].is_null() {

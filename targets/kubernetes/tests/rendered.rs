@@ -45,35 +45,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
     ]
 }
 
-/// The Helm binary: `HELM_BIN`, `helm` on the path, or where `.ci/run` installs it.
-fn helm() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
-    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
-}
-
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).expect("YAML"))
-        .filter(|document| !document.is_null())
-        .collect()
-}
-
 /// The objects the chart named on the values file's first line renders from it.
 fn render(helm: &Path, charts: &Path, release: &str, namespace: &str, values: &Path, first_line: &str) -> Vec<Value> {
     let chart = first_line.trim_start_matches("# chart: ").split('@').next().expect("chart name");
-    let output = Command::new(helm)
-        .args(["template", release])
-        .arg(charts.join(chart))
-        .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
-        .arg(values)
-        .output()
-        .expect("helm runs");
-    assert!(output.status.success(), "{}: {}", values.display(), String::from_utf8_lossy(&output.stderr));
-    documents(&String::from_utf8_lossy(&output.stdout))
+    spec_testkit::helm_template(helm, &charts.join(chart), release, namespace, values)
 }
 
 /// The pod template and claim templates of a rendered workload.
@@ -238,7 +213,7 @@ fn size_quantity(bytes: u64) -> String {
 #[test]
 fn what_the_charts_render_is_what_the_spec_says() {
     let charts = workspace().join("../shared/charts");
-    let Some(helm) = helm() else {
+    let Some(helm) = spec_testkit::helm() else {
         eprintln!("SKIPPED: helm is not installed (see .ci/run); the charts' renderings were NOT read back");
         return;
     };
@@ -260,7 +235,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
             let manifests: Vec<Value> = files
                 .iter()
                 .filter(|(path, _)| path.starts_with(&format!("k8s/{}/", cluster.name)))
-                .flat_map(|(_, contents)| documents(contents))
+                .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
                 .collect();
             let provided = provided_secrets(model, &manifests);
             // Each namespace's LimitRange items: a container is held to its own namespace's only.
@@ -324,7 +299,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 let release = files
                     .iter()
                     .filter(|(path, _)| *path == format!("helm/{}/releases.yaml", cluster.name))
-                    .flat_map(|(_, contents)| documents(contents))
+                    .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
                     .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == service.name.as_str())
                     .expect("a HelmRelease per service");
                 let release_name = release["spec"]["releaseName"].as_str().map(str::to_string).unwrap_or_else(|| {
@@ -758,7 +733,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
 #[test]
 fn cluster_probes_render_what_their_alerts_select() {
     let charts = workspace().join("../shared/charts");
-    let Some(helm) = helm() else {
+    let Some(helm) = spec_testkit::helm() else {
         eprintln!("SKIPPED: helm is not installed (see .ci/run); the probes' ServiceMonitor was NOT read back");
         return;
     };

@@ -29,22 +29,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn helm() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
-    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
-}
-
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).expect("YAML"))
-        .filter(|document| !document.is_null())
-        .collect()
-}
-
 fn array(value: &Value) -> &[Value] {
     value.as_array().map_or(&[], Vec::as_slice)
 }
@@ -71,7 +55,7 @@ fn same_amount(rendered: &Value, amount: &Amount) -> bool {
 #[test]
 fn rollouts_render_as_the_spec_says() {
     let charts = workspace().join("../shared/charts");
-    let Some(helm) = helm() else {
+    let Some(helm) = spec_testkit::helm() else {
         eprintln!("SKIPPED: helm is not installed (see .ci/run); the rollouts were NOT read back");
         return;
     };
@@ -89,8 +73,8 @@ fn rollouts_render_as_the_spec_says() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
     let file = |path: &str| files.iter().find(|(p, _)| p == path).map(|(_, c)| c.clone());
-    let objects = documents(&file("k8s/apps/rollouts.yaml").expect("rollouts.yaml"));
-    let releases = documents(&file("helm/apps/releases.yaml").expect("releases.yaml"));
+    let objects = spec_testkit::yaml_documents(&file("k8s/apps/rollouts.yaml").expect("rollouts.yaml"));
+    let releases = spec_testkit::yaml_documents(&file("helm/apps/releases.yaml").expect("releases.yaml"));
 
     // Every release rendered as Flux installs it, with the namespace it goes to.
     let mut rendered: Vec<(String, String, Vec<Value>)> = Vec::new();
@@ -102,15 +86,10 @@ fn rollouts_render_as_the_spec_says() {
             .expect("namespace");
         let values = dir.join(format!("{name}.values.yaml"));
         std::fs::write(&values, file(&format!("helm/apps/{name}.values.yaml")).expect("values file")).expect("write");
-        let output = Command::new(&helm)
-            .args(["template", release["spec"]["releaseName"].as_str().expect("releaseName")])
-            .arg(charts.join("app-template"))
-            .args(["--namespace", namespace, "--skip-schema-validation", "-f"])
-            .arg(&values)
-            .output()
-            .expect("helm runs");
-        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
-        rendered.push((name.to_string(), namespace.to_string(), documents(&String::from_utf8_lossy(&output.stdout))));
+        let release_name = release["spec"]["releaseName"].as_str().expect("releaseName");
+        let objects =
+            spec_testkit::helm_template(&helm, &charts.join("app-template"), release_name, namespace, &values);
+        rendered.push((name.to_string(), namespace.to_string(), objects));
     }
     let workloads = || {
         rendered.iter().flat_map(|(release, namespace, objects)| {
@@ -234,7 +213,7 @@ fn rollouts_render_as_the_spec_says() {
         }
     }
     // The generated alerts of a service carry its tier's severity (critical without one).
-    let rules = documents(&file("k8s/apps/alerts.yaml").expect("alerts.yaml"));
+    let rules = spec_testkit::yaml_documents(&file("k8s/apps/alerts.yaml").expect("alerts.yaml"));
     let alerts: Vec<&Value> = rules
         .iter()
         .flat_map(|r| array(&r["spec"]["groups"]))

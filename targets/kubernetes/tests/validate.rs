@@ -145,7 +145,7 @@ fn every_file_passes_the_kubernetes_crd_and_chart_schemas() {
         let passed = |validator: &str, file: &str| {
             report.lines().any(|l| l.starts_with(&format!("PASS {validator} ")) && l.contains(file))
         };
-        let helm = helm();
+        let helm = spec_testkit::helm();
         if helm.is_none() {
             eprintln!(
                 "SKIPPED: helm is not installed (see .ci/run); {name}'s values were NOT rendered by their charts"
@@ -290,21 +290,11 @@ fn every_object_turns_flux_substitution_off() {
     }
 }
 
-/// The Helm binary: `HELM_BIN`, `helm` on the path, or where `.ci/run` installs it.
-fn helm() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spec-validate/bin/helm"));
-    let candidates = [std::env::var_os("HELM_BIN").map(PathBuf::from), Some(PathBuf::from("helm")), home];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|helm| Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
-}
-
 /// The same hostile values, rendered by real Helm through `tpl` (what app-template does with env
 /// values), come out as the original text.
 #[test]
 fn hostile_environment_values_survive_helm_tpl() {
-    let Some(helm) = helm() else {
+    let Some(helm) = spec_testkit::helm() else {
         eprintln!("SKIPPED: helm is not installed (see .ci/run); the Helm tpl layer was not checked by Helm");
         return;
     };

@@ -23,13 +23,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).expect("YAML"))
-        .filter(|document| !document.is_null())
-        .collect()
-}
-
 /// Every Secret `value` refers to, as (name, key): `secretKeyRef`-shaped selectors, and a
 /// chart's `existingSecret` with the keys named beside it under `secretKeys`.
 fn references(value: &Value, out: &mut Vec<(String, String)>) {
@@ -60,8 +53,11 @@ fn every_secret_a_workload_reads_is_synced_in_its_namespace_from_the_vault_the_s
     let model = &compilation.model;
     let files = spec_testkit::generate(&Kubernetes, &estate);
     // The Kubernetes objects (values files, read by the releases that carry them, are not).
-    let objects: Vec<Value> =
-        files.iter().flat_map(|(_, contents)| documents(contents)).filter(|o| o["apiVersion"].is_string()).collect();
+    let objects: Vec<Value> = files
+        .iter()
+        .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
+        .filter(|o| o["apiVersion"].is_string())
+        .collect();
     let namespace = |object: &Value| {
         let target = object["spec"]["targetNamespace"].as_str();
         target.or(object["metadata"]["namespace"].as_str()).unwrap_or("default").to_string()
@@ -185,7 +181,7 @@ fn every_external_secret_and_store_passes_the_external_secrets_validators() {
     let mut objects = Vec::new();
     for estate in &estates {
         let files = spec_testkit::generate(&Kubernetes, estate);
-        let found = files.iter().flat_map(|(_, contents)| documents(contents));
+        let found = files.iter().flat_map(|(_, contents)| spec_testkit::yaml_documents(contents));
         objects.extend(found.filter(|o| o["apiVersion"] == "external-secrets.io/v1"));
     }
     let stores = objects.iter().filter(|o| o["kind"] == "SecretStore").count();

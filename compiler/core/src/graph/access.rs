@@ -83,21 +83,19 @@ fn rules(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: &mu
         for verb in &rule.verbs.value {
             if !VERBS.contains(&verb.as_str()) {
                 let close = crate::diagnostics::did_you_mean(verb, VERBS.iter().copied());
-                let help = match close {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("the verbs are {}", VERBS.join(", ")),
+                let diagnostic = Diagnostic::new(
+                    Code::E0680,
+                    rule.verbs.span,
+                    format!("access rule `{name}` of service `{}` names verb `{verb}`", service.name),
+                )
+                .with_primary_label("not a Kubernetes verb");
+                let diagnostic = match close {
+                    Some(close) => {
+                        diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(rule.verbs.span, verb, close)
+                    }
+                    None => diagnostic.with_help(format!("the verbs are {}", VERBS.join(", "))),
                 };
-                diagnostics.push(
-                    service.at_use(
-                        Diagnostic::new(
-                            Code::E0680,
-                            rule.verbs.span,
-                            format!("access rule `{name}` of service `{}` names verb `{verb}`", service.name),
-                        )
-                        .with_primary_label("not a Kubernetes verb")
-                        .with_help(help),
-                    ),
-                );
+                diagnostics.push(service.at_use(diagnostic));
             }
         }
         let wildcards = [(&rule.verbs, "every verb"), (&rule.resources, "every resource")];

@@ -9,7 +9,7 @@
 use rustc_hash::FxHashSet;
 
 use promql_parser::label::MatchOp;
-use promql_parser::parser::Expr;
+use promql_parser::parser::{Expr, VectorSelector};
 
 use super::providers::Providers;
 use super::templates::template_error;
@@ -109,6 +109,15 @@ fn check_alert(
 
 /// Collects the values of every `job="…"` matcher in an expression.
 pub(super) fn job_matchers(expr: &Expr, jobs: &mut Vec<String>) {
+    let mut selectors = Vec::new();
+    collect_selectors(expr, &mut selectors);
+    for selector in selectors {
+        selector_jobs(selector, jobs);
+    }
+}
+
+/// Every vector selector of an expression.
+pub(super) fn collect_selectors<'e>(expr: &'e Expr, selectors: &mut Vec<&'e VectorSelector>) {
     // An explicit stack: hostile expressions nest deeply.
     let mut stack = vec![expr];
     while let Some(expr) = stack.pop() {
@@ -126,15 +135,15 @@ pub(super) fn job_matchers(expr: &Expr, jobs: &mut Vec<String>) {
             }
             Expr::Paren(p) => stack.push(&p.expr),
             Expr::Subquery(s) => stack.push(&s.expr),
-            Expr::VectorSelector(vs) => selector_jobs(vs, jobs),
-            Expr::MatrixSelector(ms) => selector_jobs(&ms.vs, jobs),
+            Expr::VectorSelector(vs) => selectors.push(vs),
+            Expr::MatrixSelector(ms) => selectors.push(&ms.vs),
             Expr::Call(call) => stack.extend(call.args.args.iter().map(|a| a.as_ref())),
             Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
         }
     }
 }
 
-fn selector_jobs(selector: &promql_parser::parser::VectorSelector, jobs: &mut Vec<String>) {
+fn selector_jobs(selector: &VectorSelector, jobs: &mut Vec<String>) {
     for matcher in &selector.matchers.matchers {
         if matcher.name == "job" && matches!(matcher.op, MatchOp::Equal) {
             jobs.push(matcher.value.clone());

@@ -90,7 +90,7 @@ impl<'m> Providers<'m> {
             }
         };
         let mut selectors = Vec::new();
-        collect_selectors(ast, &mut selectors);
+        super::alerts::collect_selectors(ast, &mut selectors);
         for selector in selectors {
             let Some(metric) = metric_name(selector, &literal) else { continue };
             if universal(&metric) {
@@ -156,29 +156,3 @@ fn metric_name(selector: &VectorSelector, literal: &impl Fn(&str) -> String) -> 
         .map(|m| literal(&m.value))
 }
 
-/// Every vector selector of an expression.
-fn collect_selectors<'e>(expr: &'e Expr, selectors: &mut Vec<&'e VectorSelector>) {
-    // An explicit stack: hostile expressions nest deeply.
-    let mut stack = vec![expr];
-    while let Some(expr) = stack.pop() {
-        match expr {
-            Expr::Aggregate(a) => {
-                stack.push(&a.expr);
-                if let Some(param) = &a.param {
-                    stack.push(param);
-                }
-            }
-            Expr::Unary(u) => stack.push(&u.expr),
-            Expr::Binary(b) => {
-                stack.push(&b.lhs);
-                stack.push(&b.rhs);
-            }
-            Expr::Paren(p) => stack.push(&p.expr),
-            Expr::Subquery(s) => stack.push(&s.expr),
-            Expr::VectorSelector(vs) => selectors.push(vs),
-            Expr::MatrixSelector(ms) => selectors.push(&ms.vs),
-            Expr::Call(call) => stack.extend(call.args.args.iter().map(|a| a.as_ref())),
-            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
-        }
-    }
-}

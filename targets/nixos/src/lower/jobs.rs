@@ -53,13 +53,7 @@ impl<'a> NodeModule<'a> {
             command.push(Part::Text(format!(" {}", exec_arg(&arg.value))));
         }
         let after = self.job_needs(job);
-        // `--rm` removes the container when podman sees it exit; a run killed at its timeout
-        // leaves it behind, and the next run's `--name` would clash.
-        let cleanup = vec![
-            Part::Text("-".into()),
-            Part::Code("pkgs.podman".into()),
-            Part::Text(format!("/bin/podman rm --force --ignore {}", exec_arg(&unit))),
-        ];
+        let cleanup = super::workflows::podman_cleanup(&unit);
         let mut service_config = vec![
             ("Type".to_string(), Nix::Str("oneshot".into())),
             ("RemainAfterExit".to_string(), Nix::Bool(true)),

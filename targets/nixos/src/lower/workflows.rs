@@ -46,13 +46,7 @@ impl<'a> NodeModule<'a> {
                 }
                 let after: Vec<Nix> =
                     step.needs.iter().map(|n| Nix::Str(format!("{}-{}.service", workflow.name, n.name))).collect();
-                // `--rm` removes the container when podman sees it exit; a run killed at its
-                // timeout leaves it behind, and the next run's `--name` would clash.
-                let cleanup = vec![
-                    Part::Text("-".into()),
-                    Part::Code("pkgs.podman".into()),
-                    Part::Text(format!("/bin/podman rm --force --ignore {}", exec_arg(&unit))),
-                ];
+                let cleanup = podman_cleanup(&unit);
                 let mut service_config = vec![
                     ("Type".to_string(), Nix::Str("oneshot".into())),
                     ("ExecStart".to_string(), Nix::Interpolated(command)),
@@ -173,4 +167,15 @@ impl<'a> NodeModule<'a> {
                 .with_help("use `*`, `*/N`, values, ranges `a-b` and lists `a,b` in each field (a range with a step has no exact translation)"),
         );
     }
+}
+
+/// The `ExecStopPost=` of a one-shot container unit: `--rm` removes the container when podman
+/// sees it exit, but a run killed at its timeout leaves it behind, and the next run's `--name`
+/// would clash.
+pub(super) fn podman_cleanup(unit: &str) -> Vec<Part> {
+    vec![
+        Part::Text("-".into()),
+        Part::Code("pkgs.podman".into()),
+        Part::Text(format!("/bin/podman rm --force --ignore {}", exec_arg(unit))),
+    ]
 }
