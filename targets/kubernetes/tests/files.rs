@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use spec_compiler::model::FileContent;
 use spec_compiler::model::files::data_json;

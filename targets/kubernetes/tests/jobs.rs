@@ -6,9 +6,7 @@
 //! so Flux installs it only after the Job has completed. Without Helm the rendering is SKIPPED.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use serde::Deserialize as _;
 use serde_json::Value;
 use spec_target_kubernetes::Kubernetes;
 

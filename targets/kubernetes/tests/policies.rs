@@ -14,9 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use serde::Deserialize as _;
 use serde_json::Value;
 use spec_compiler::model::reach::{metrics_only, reached_services};
 use spec_target_kubernetes::Kubernetes;

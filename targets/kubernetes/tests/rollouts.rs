@@ -18,9 +18,7 @@
 //! Without Helm or the charts the test prints SKIPPED.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use serde::Deserialize as _;
 use serde_json::Value;
 use spec_compiler::model::{Amount, Rollout};
 use spec_target_kubernetes::Kubernetes;

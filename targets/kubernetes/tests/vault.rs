@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Deserialize as _;
 use serde_json::Value;
 use spec_compiler::model::{Backend, KubernetesSecret};
 use spec_target_kubernetes::Kubernetes;

@@ -90,9 +90,11 @@ fn rules(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: &mu
                 )
                 .with_primary_label("not a Kubernetes verb");
                 let diagnostic = match close {
-                    Some(close) => {
-                        diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(rule.verbs.span, verb, close)
-                    }
+                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_suggestion(
+                        rule.verbs.span,
+                        verb,
+                        close,
+                    ),
                     None => diagnostic.with_help(format!("the verbs are {}", VERBS.join(", "))),
                 };
                 diagnostics.push(service.at_use(diagnostic));

@@ -280,7 +280,7 @@ fn check_namespace(
         let diagnostic = match did_you_mean(&field.value, held.iter().copied()) {
             Some(close) => diagnostic
                 .with_help(format!("did you mean `{close}`?"))
-                .with_suggestion(field.span, &format!("\"{}\"", field.value), format!("\"{close}\"")),
+                .with_suggestion(field.span, &field.value, close),
             None => diagnostic.with_help("it must exist already (created by an operator or a chart), or be held by the cluster: `namespace NAME { … }`"),
         };
         diagnostics.push(diagnostic);

@@ -155,4 +155,3 @@ fn metric_name(selector: &VectorSelector, literal: &impl Fn(&str) -> String) -> 
         .find(|m| m.name == "__name__" && matches!(m.op, MatchOp::Equal))
         .map(|m| literal(&m.value))
 }
-
