@@ -102,6 +102,26 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
 }
 
 impl<'a> NodeUnits<'a> {
+    /// Binds each ZFS dataset of `volumes` into a container at its path (`--volume`), the unit
+    /// requiring its mount so the dataset is mounted before the container binds it.
+    fn bind_datasets(
+        &self,
+        volumes: &indexmap::IndexMap<String, spec_compiler::model::types::StorageRef>,
+        unit: &mut UnitFile,
+        args: &mut Vec<String>,
+    ) {
+        for (target, storage) in volumes {
+            let Some(zfs) = self.index.storage(&storage.name).and_then(|s| s.spec.zfs.as_ref()) else { continue };
+            let source = zfs
+                .mountpoint
+                .as_ref()
+                .map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
+            unit.set("Unit", "RequiresMountsFor", list_word(&source));
+            args.push("--volume".into());
+            args.push(exec_arg(&format!("{source}:{target}")));
+        }
+    }
+
     fn emit(&mut self, name: &str, unit: &UnitFile, span: Span) {
         let provenance = self.context.provenance(span);
         let contents = unit.render(&self.header, &provenance);
@@ -214,18 +234,7 @@ impl<'a> NodeUnits<'a> {
                 args.push(exec_arg(&format!("{bind}{0}:{0}/{protocol}", port.number)));
             }
         }
-        for (target, storage) in &spec.volumes {
-            let Some(storage) = self.index.storage(&storage.name) else { continue };
-            let Some(zfs) = &storage.spec.zfs else { continue };
-            let source = zfs
-                .mountpoint
-                .as_ref()
-                .map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
-            // The dataset is mounted before the container binds it.
-            unit.set("Unit", "RequiresMountsFor", list_word(&source));
-            args.push("--volume".into());
-            args.push(exec_arg(&format!("{source}:{target}")));
-        }
+        self.bind_datasets(&spec.volumes, &mut unit, &mut args);
         // Configuration files, shipped beside the units and installed in `/etc/spec/<service>/`.
         for (target, key, text) in self.service_files(service) {
             let source = format!("{}/{key}", host_folder(&service.name));

@@ -12,7 +12,7 @@ use spec_compiler::model::types::NeedRef;
 use spec_compiler::model::{EnvValue, Job, Resource};
 
 use super::{NodeUnits, PODMAN, placed_on};
-use crate::escape::{exec_arg, list_word, start_limit_window};
+use crate::escape::{exec_arg, start_limit_window};
 use crate::podman::job_refusals;
 use crate::unit::UnitFile;
 
@@ -64,16 +64,7 @@ impl NodeUnits<'_> {
             );
         }
         let mut args = vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&name)];
-        for (target, storage) in &spec.volumes {
-            let Some(zfs) = self.index.storage(&storage.name).and_then(|s| s.spec.zfs.as_ref()) else { continue };
-            let source = zfs
-                .mountpoint
-                .as_ref()
-                .map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
-            unit.set("Unit", "RequiresMountsFor", list_word(&source));
-            args.push("--volume".into());
-            args.push(exec_arg(&format!("{source}:{target}")));
-        }
+        self.bind_datasets(&spec.volumes, &mut unit, &mut args);
         for (key, env) in &spec.env {
             let text = match &env.value {
                 EnvValue::Text(t) => t.clone(),
