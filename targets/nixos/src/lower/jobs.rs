@@ -77,18 +77,11 @@ impl<'a> NodeModule<'a> {
         if !mounts.is_empty() {
             unit_config.push(("RequiresMountsFor".to_string(), Nix::List(mounts)));
         }
-        let mut fields = vec![
+        let head = vec![
             ("description".to_string(), Nix::Str(format!("Job {}", job.name))),
             ("wantedBy".to_string(), Nix::List(vec![Nix::Str("multi-user.target".into())])),
         ];
-        if !after.is_empty() {
-            fields.push(("after".to_string(), Nix::List(after.clone())));
-            fields.push(("requires".to_string(), Nix::List(after)));
-        }
-        fields.push(("serviceConfig".to_string(), Nix::Attrs(service_config)));
-        if !unit_config.is_empty() {
-            fields.push(("unitConfig".to_string(), Nix::Attrs(unit_config)));
-        }
+        let fields = super::workflows::unit_fields(head, after, service_config, unit_config);
         self.define(with(path("systemd.services"), &[&unit]), Nix::Attrs(fields), job.name_span);
     }
 

@@ -67,16 +67,13 @@ impl<'a> NodeModule<'a> {
                         Nix::Str(start_limit_window(step.timeout.as_ref().map(|t| t.value.0), retries)),
                     ));
                 }
-                let mut fields =
-                    vec![("description".to_string(), Nix::Str(format!("Workflow {}, step {name}", workflow.name)))];
-                if !after.is_empty() {
-                    fields.push(("after".to_string(), Nix::List(after.clone())));
-                    fields.push(("requires".to_string(), Nix::List(after)));
-                }
-                fields.push(("serviceConfig".to_string(), Nix::Attrs(service_config)));
-                if !unit_config.is_empty() {
-                    fields.push(("unitConfig".to_string(), Nix::Attrs(unit_config)));
-                }
+                let description = format!("Workflow {}, step {name}", workflow.name);
+                let fields = unit_fields(
+                    vec![("description".to_string(), Nix::Str(description))],
+                    after,
+                    service_config,
+                    unit_config,
+                );
                 self.define(with(path("systemd.services"), &[&unit]), Nix::Attrs(fields), step.span);
             }
             let last: Vec<Nix> = steps
@@ -178,4 +175,23 @@ pub(super) fn podman_cleanup(unit: &str) -> Vec<Part> {
         Part::Code("pkgs.podman".into()),
         Part::Text(format!("/bin/podman rm --force --ignore {}", exec_arg(unit))),
     ]
+}
+
+/// A `systemd.services.<unit>` definition: `head` (its description, ...), then started after and
+/// requiring `after`, its `serviceConfig` and, when any, its `unitConfig`.
+pub(super) fn unit_fields(
+    mut fields: Vec<(String, Nix)>,
+    after: Vec<Nix>,
+    service_config: Vec<(String, Nix)>,
+    unit_config: Vec<(String, Nix)>,
+) -> Vec<(String, Nix)> {
+    if !after.is_empty() {
+        fields.push(("after".to_string(), Nix::List(after.clone())));
+        fields.push(("requires".to_string(), Nix::List(after)));
+    }
+    fields.push(("serviceConfig".to_string(), Nix::Attrs(service_config)));
+    if !unit_config.is_empty() {
+        fields.push(("unitConfig".to_string(), Nix::Attrs(unit_config)));
+    }
+    fields
 }
