@@ -3,7 +3,7 @@
 //! The range of a code says which stage emits it: `0001–0099` reading input, `0100–0199` syntax,
 //! `0200–0299` names and resolution, `0300–0399` types and schemas, `0400–0499` evaluation,
 //! `0500–0599` assertions (a preset's, the stdlib's included, or the user's own),
-//! `0600–0699` checks over the estate's graph (placement, ports, capacity, backups, alerts,
+//! `0600–0799` checks over the estate's graph (placement, ports, capacity, backups, alerts,
 //! secrets, networks, workflows), `1100–1199` the NixOS back end, `1200–1299` the Kubernetes back end,
 //! `1400–1499` the systemd back end, `1500–1599` the Prometheus back end, `9000–9999` compiler bugs. An `E`
 //! prefix is an error, a `W` prefix a warning. Every code has a kebab-case slug and an explain page
