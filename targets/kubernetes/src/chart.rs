@@ -498,7 +498,7 @@ impl super::Lowering<'_, '_> {
         // The user's record merges into the preset's, keeping the preset's span: a port the user
         // sets inside it is theirs too.
         let user_port = |health: &Health| match health {
-            Health::Http { port, .. } | Health::Tcp { port } => (!from_stdlib(port.span)).then_some(port.span),
+            Health::Http { port, .. } | Health::Tcp { port, .. } => (!from_stdlib(port.span)).then_some(port.span),
             Health::Exec { .. } => None,
         };
         let user_health =

@@ -224,7 +224,11 @@ impl super::Lowering<'_, '_> {
             image: Image { repository, tag },
             args: spec.args.iter().map(|a| a.value.clone()).collect(),
             env,
-            probes: probe.map(|p| Probes { startup: startup_probe(&p), liveness: p.clone(), readiness: p }),
+            probes: probe.zip(spec.health.as_ref()).map(|(p, health)| Probes {
+                startup: startup_probe(&p, &health.value),
+                liveness: p.clone(),
+                readiness: p,
+            }),
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
             security_context: restricted.then(restricted_container),
         };
@@ -360,16 +364,20 @@ impl super::Lowering<'_, '_> {
     fn probe(&mut self, service: &Resource<Service>, health: &Health) -> Option<Value> {
         let port = |name: &str| service.spec.ports.get(name).map(|p| p.value.number);
         let spec = match health {
-            Health::Http { port: name, path } => {
+            Health::Http { port: name, path, .. } => {
                 json!({ "httpGet": { "path": path, "port": port(&name.value.0)? } })
             }
-            Health::Tcp { port: name } => json!({ "tcpSocket": { "port": port(&name.value.0)? } }),
-            Health::Exec { command } => json!({ "exec": { "command": command } }),
+            Health::Tcp { port: name, .. } => json!({ "tcpSocket": { "port": port(&name.value.0)? } }),
+            Health::Exec { command, .. } => json!({ "exec": { "command": command } }),
         };
+        let timing = health.timing();
         let mut spec = spec;
         if let Value::Object(map) = &mut spec {
-            map.insert("periodSeconds".into(), json!(10));
-            map.insert("failureThreshold".into(), json!(3));
+            map.insert("periodSeconds".into(), json!(timing.every_seconds(PROBE_PERIOD)));
+            if let Some(timeout) = timing.timeout_seconds() {
+                map.insert("timeoutSeconds".into(), json!(timeout));
+            }
+            map.insert("failureThreshold".into(), json!(timing.failures()));
         }
         Some(json!({ "enabled": true, "custom": true, "spec": spec }))
     }
@@ -584,14 +592,22 @@ struct Probes {
 /// with the same check, allowed [`STARTUP_FAILURES`] failures ten seconds apart. Without one, the
 /// liveness probe restarts a service still loading (a model, a cache) after thirty seconds, and
 /// again, forever.
-fn startup_probe(liveness: &Value) -> Value {
+/// The startup probe: the liveness check, tolerated to fail for the start's budget (`start`, or
+/// five minutes), at least once.
+fn startup_probe(liveness: &Value, health: &Health) -> Value {
+    let timing = health.timing();
+    let period = timing.every_seconds(PROBE_PERIOD).max(1);
+    let budget = timing.start_seconds().unwrap_or(STARTUP_BUDGET);
     let mut startup = liveness.clone();
-    startup["spec"]["failureThreshold"] = json!(STARTUP_FAILURES);
+    startup["spec"]["failureThreshold"] = json!(budget.div_ceil(period).max(1));
     startup
 }
 
-/// Failed startup checks tolerated, ten seconds apart: five minutes.
-const STARTUP_FAILURES: u32 = 30;
+/// Seconds between probes when the health check gives no `every`.
+const PROBE_PERIOD: u64 = 10;
+
+/// Seconds a start may take when the health check gives no `start`: five minutes.
+const STARTUP_BUDGET: u64 = 300;
 
 #[derive(Serialize)]
 struct ServiceValues {

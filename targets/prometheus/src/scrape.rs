@@ -158,7 +158,7 @@ pub fn host_probes<'m>(index: &Index<'m>) -> Option<(Prober<'m>, Vec<Probe<'m>>)
         .iter()
         .filter_map(|service| {
             let node = on_nixos(service)?;
-            let Health::Http { port, path } = &service.spec.health.as_ref()?.value else { return None };
+            let Health::Http { port, path, .. } = &service.spec.health.as_ref()?.value else { return None };
             let port = service.spec.ports.get(port.value.0.as_str())?.value.number;
             let address = if node.name == prober.node.name {
                 Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
@@ -222,7 +222,7 @@ pub fn cluster_probes<'m>(index: &Index<'m>) -> Vec<(&'m str, &'m Resource<Servi
             .into_iter()
             .flatten()
             .filter_map(|service| {
-                let Health::Http { port, path } = &service.spec.health.as_ref()?.value else { return None };
+                let Health::Http { port, path, .. } = &service.spec.health.as_ref()?.value else { return None };
                 let port = service.spec.ports.get(port.value.0.as_str())?.value.number;
                 let chosen = cluster.spec.namespace_of(service.spec.namespace.as_ref()).unwrap_or(0);
                 let namespace = namespaces.get(chosen).map_or("default", |n| n.name);

@@ -67,37 +67,48 @@ pub fn health_options(health: &Health, ports: &IndexMap<String, Spanned<Port>>) 
     let port =
         |name: &str| ports.get(name).map(|p| p.number).ok_or_else(|| format!("the port `{name}` is not declared"));
     let command: Vec<String> = match health {
-        Health::Http { port: name, path } => {
+        Health::Http { port: name, path, .. } => {
             let path = if path.starts_with('/') { path.clone() } else { format!("/{path}") };
             let url = shell_word(&format!("http://127.0.0.1:{}{path}", port(&name.value.0)?));
             let shell = format!("wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}");
             vec!["CMD-SHELL".into(), shell]
         }
-        Health::Tcp { port: name } => {
+        Health::Tcp { port: name, .. } => {
             let number = port(&name.value.0)?;
             let shell = format!("nc -z 127.0.0.1 {number} || bash -c 'exec 3<>/dev/tcp/127.0.0.1/{number}'");
             vec!["CMD-SHELL".into(), shell]
         }
-        Health::Exec { command } if command.is_empty() => return Err("the command is empty".into()),
+        Health::Exec { command, .. } if command.is_empty() => return Err("the command is empty".into()),
         // podman reads a first word of `CMD`, `CMD-SHELL` or `NONE` as its own keyword, and a
         // one-word array as shell text: both go through the shell form, with the words quoted.
-        Health::Exec { command }
+        Health::Exec { command, .. }
             if command.len() == 1 || ["CMD", "CMD-SHELL", "NONE"].contains(&command[0].to_uppercase().as_str()) =>
         {
             let words: Vec<String> = command.iter().map(|w| shell_word(w)).collect();
             vec!["CMD-SHELL".into(), format!("exec {}", words.join(" "))]
         }
-        Health::Exec { command } => command.clone(),
+        Health::Exec { command, .. } => command.clone(),
     };
     let json = serde_json::to_string(&command).map_err(|e| e.to_string())?;
-    Ok(vec![
+    let timing = health.timing();
+    let mut options = vec![
         format!("--health-cmd={json}"),
-        "--health-interval=30s".into(),
-        "--health-timeout=10s".into(),
-        "--health-retries=3".into(),
-        "--health-on-failure=kill".into(),
-    ])
+        format!("--health-interval={}s", timing.every_seconds(HEALTH_INTERVAL)),
+        format!("--health-timeout={}s", timing.timeout_seconds().unwrap_or(HEALTH_TIMEOUT)),
+        format!("--health-retries={}", timing.failures()),
+    ];
+    if let Some(start) = timing.start_seconds() {
+        options.push(format!("--health-start-period={start}s"));
+    }
+    options.push("--health-on-failure=kill".into());
+    Ok(options)
 }
+
+/// Seconds between podman's checks when the health check gives no `every`.
+const HEALTH_INTERVAL: u64 = 30;
+
+/// Seconds one podman check may take when the health check gives no `timeout`.
+const HEALTH_TIMEOUT: u64 = 10;
 
 #[cfg(test)]
 mod tests {
@@ -109,25 +120,71 @@ mod tests {
         Spanned { value, span: Span::default() }
     }
 
+    fn exec_check(command: Vec<String>) -> Health {
+        Health::Exec { command, every: None, timeout: None, failures: None, start: None }
+    }
+
+    #[test]
+    fn timing_becomes_podman_options() {
+        use spec_compiler::model::types::Duration;
+        let ports = IndexMap::new();
+        let check = Health::Exec {
+            command: vec!["true".into()],
+            every: Some(spanned(Duration(15_000))),
+            timeout: Some(spanned(Duration(2_000))),
+            failures: Some(spanned(5)),
+            start: Some(spanned(Duration(120_000))),
+        };
+        let options = health_options(&check, &ports).expect("an exec check");
+        assert_eq!(
+            options[1..],
+            [
+                "--health-interval=15s",
+                "--health-timeout=2s",
+                "--health-retries=5",
+                "--health-start-period=120s",
+                "--health-on-failure=kill"
+            ]
+        );
+        let defaults = health_options(&exec_check(vec!["true".into()]), &ports).expect("an exec check");
+        assert_eq!(
+            defaults[1..],
+            ["--health-interval=30s", "--health-timeout=10s", "--health-retries=3", "--health-on-failure=kill"]
+        );
+    }
+
     #[test]
     fn checks_become_podman_commands() {
         let mut ports = IndexMap::new();
         ports.insert("api".to_string(), spanned(Port { number: 5001, protocol: Transport::Tcp }));
-        let http = Health::Http { port: spanned(LocalName("api".into())), path: "/v0/it's".into() };
+        let http = Health::Http {
+            port: spanned(LocalName("api".into())),
+            path: "/v0/it's".into(),
+            every: None,
+            timeout: None,
+            failures: None,
+            start: None,
+        };
         let options = health_options(&http, &ports).expect("an http check");
         assert_eq!(
             options[0],
             r#"--health-cmd=["CMD-SHELL","wget -q -O /dev/null 'http://127.0.0.1:5001/v0/it'\\''s' || curl -fsS -o /dev/null 'http://127.0.0.1:5001/v0/it'\\''s'"]"#
         );
-        let exec = Health::Exec { command: vec!["pg_isready".into(), "-q".into()] };
+        let exec = exec_check(vec!["pg_isready".into(), "-q".into()]);
         assert_eq!(health_options(&exec, &ports).expect("exec")[0], r#"--health-cmd=["pg_isready","-q"]"#);
-        let keyword = Health::Exec { command: vec!["cmd".into(), "x".into()] };
+        let keyword = exec_check(vec!["cmd".into(), "x".into()]);
         assert_eq!(
             health_options(&keyword, &ports).expect("exec")[0],
             r#"--health-cmd=["CMD-SHELL","exec 'cmd' 'x'"]"#
         );
-        assert!(health_options(&Health::Exec { command: vec![] }, &ports).is_err());
-        let unknown = Health::Tcp { port: spanned(LocalName("db".into())) };
+        assert!(health_options(&exec_check(vec![]), &ports).is_err());
+        let unknown = Health::Tcp {
+            port: spanned(LocalName("db".into())),
+            every: None,
+            timeout: None,
+            failures: None,
+            start: None,
+        };
         assert!(health_options(&unknown, &ports).is_err());
     }
 }

@@ -199,6 +199,8 @@ codes! {
     E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",
     W0680 "access-wildcard"           Warning "an access rule grants every verb or every resource",
     W0681 "network-policy-unreached"  Warning "a namespace that denies traffic holds pods whose traffic the estate cannot say",
+    // Health checks.
+    E0770 "invalid-health-timing"     Error   "a health check's timing is not whole seconds, or allows no failure",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

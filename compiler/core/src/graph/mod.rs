@@ -15,6 +15,7 @@ mod cycles;
 mod dot;
 mod files;
 mod gpus;
+mod health;
 mod ingress;
 mod jobs;
 mod networks;
@@ -495,6 +496,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     cycles::check(&estate, &mut diagnostics);
     placement::check(&estate, &mut diagnostics);
     ports::check(&estate, &mut diagnostics);
+    health::check(&estate, &mut diagnostics);
     capacity::check(&estate, &mut diagnostics);
     gpus::check(&estate, &mut diagnostics);
     quotas::check(&estate, &mut diagnostics);

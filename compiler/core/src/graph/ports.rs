@@ -28,7 +28,7 @@ fn declared_names(service: &crate::model::Resource<Service>, diagnostics: &mut V
     }
     if let Some(health) = &spec.health {
         match &health.value {
-            Health::Http { port, .. } | Health::Tcp { port } => {
+            Health::Http { port, .. } | Health::Tcp { port, .. } => {
                 named.push((port.value.0.as_str(), port.span, "`health`"));
             }
             Health::Exec { .. } => {}

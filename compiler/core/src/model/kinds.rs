@@ -347,7 +347,7 @@ pub struct Service {
     #[serde(default)]
     pub files: IndexMap<String, Spanned<super::files::FileContent>>,
     /// How to tell the service is healthy.
-    pub health: Option<Spanned<Health>>,
+    pub health: Option<Spanned<super::Health>>,
     /// Where the service exports Prometheus metrics.
     pub metrics: Option<Spanned<Metrics>>,
     /// CPU and memory the service needs.
@@ -433,29 +433,6 @@ pub enum EnvValue {
     Endpoint(Endpoint),
     /// A secret, injected by the target's secret mechanism.
     Secret(SecretRef),
-}
-
-/// A health check.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Health {
-    /// An HTTP GET that must answer 2xx.
-    Http {
-        /// The port's name.
-        port: Spanned<LocalName>,
-        /// The request path.
-        path: String,
-    },
-    /// A TCP connection that must open.
-    Tcp {
-        /// The port's name.
-        port: Spanned<LocalName>,
-    },
-    /// A command that must exit 0.
-    Exec {
-        /// The command and its arguments.
-        command: Vec<String>,
-    },
 }
 
 /// Where a service exports metrics.

@@ -38,9 +38,11 @@ use super::services::is_unit_name;
 use super::{NodeModule, Refused, mountpoint, path, placed_on, with};
 use crate::nix::Nix;
 
-/// How often the health check of a service run by its NixOS options runs, and its tries.
-const HEALTH_INTERVAL: &str = "30s";
-const HEALTH_TRIES: u32 = 3;
+/// The health check of a service run by its NixOS options, where the check gives no timing:
+/// seconds between runs, seconds one try may take, and when after boot the first run starts.
+const HEALTH_INTERVAL: u64 = 30;
+const HEALTH_TIMEOUT: u64 = 10;
+const HEALTH_FIRST_RUN: u64 = 120;
 
 /// The systemd unit a service runs as: its stem and type (`service`, `target`, …).
 pub(super) struct Unit<'s> {
@@ -228,20 +230,32 @@ impl<'a> NodeModule<'a> {
 
     fn health_unit(&mut self, service: &Resource<Service>, health: &Health, span: Span, unit: Option<&str>) {
         let port = |name: &str| service.spec.ports.get(name).filter(|p| p.protocol == Transport::Tcp).map(|p| p.number);
+        let timing = health.timing();
+        let timeout = timing.timeout_seconds().unwrap_or(HEALTH_TIMEOUT);
+        let tries = timing.failures();
         let check = match health {
-            Health::Http { port: name, path } => port(&name.value.0).map(|number| {
+            Health::Http { port: name, path, .. } => port(&name.value.0).map(|number| {
                 let path = if path.starts_with('/') { path.clone() } else { format!("/{path}") };
                 format!(
-                    "curl -fsS -o /dev/null --max-time 10 {}",
+                    "curl -fsS -o /dev/null --max-time {timeout} {}",
                     shell_word(&format!("http://127.0.0.1:{number}{path}"))
                 )
             }),
             // bash (which NixOS runs scripts with) opens TCP connections through `/dev/tcp`.
-            Health::Tcp { port: name } => {
-                port(&name.value.0).map(|number| format!("(exec 3<>/dev/tcp/127.0.0.1/{number})"))
+            // Bounded by coreutils' `timeout` only when the check gives one, so a check without
+            // keeps its unit as it was.
+            Health::Tcp { port: name, .. } => port(&name.value.0).map(|number| match timing.timeout_seconds() {
+                Some(limit) => format!("timeout {limit} bash -c 'exec 3<>/dev/tcp/127.0.0.1/{number}'"),
+                None => format!("(exec 3<>/dev/tcp/127.0.0.1/{number})"),
+            }),
+            Health::Exec { command, .. } if command.is_empty() => None,
+            Health::Exec { command, .. } => {
+                let words = command.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ");
+                Some(match timing.timeout_seconds() {
+                    Some(limit) => format!("timeout {limit} {words}"),
+                    None => words,
+                })
             }
-            Health::Exec { command } if command.is_empty() => None,
-            Health::Exec { command } => Some(command.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")),
         };
         let Some(check) = check else {
             self.refuse(
@@ -256,19 +270,18 @@ impl<'a> NodeModule<'a> {
             Some(stem) => format!(
                 "echo {} >&2\nsystemctl restart {}\n",
                 shell_word(&format!(
-                    "{} failed its health check {HEALTH_TRIES} times: restarting {stem}.service",
+                    "{} failed its health check {tries} times: restarting {stem}.service",
                     service.name
                 )),
                 shell_word(&format!("{stem}.service"))
             ),
-            None => format!(
-                "echo {} >&2\n",
-                shell_word(&format!("{} failed its health check {HEALTH_TRIES} times", service.name))
-            ),
+            None => {
+                format!("echo {} >&2\n", shell_word(&format!("{} failed its health check {tries} times", service.name)))
+            }
         };
         let script = format!(
             "check() {{\n  {check}\n}}\nfor attempt in {}; do\n  if check; then\n    exit 0\n  fi\n  sleep 10\ndone\n{failed}exit 1\n",
-            (1..=HEALTH_TRIES).map(|n| n.to_string()).collect::<Vec<_>>().join(" ")
+            (1..=tries).map(|n| n.to_string()).collect::<Vec<_>>().join(" ")
         );
         let name = format!("health-{}", service.name);
         let unit_config = Nix::Attrs(vec![
@@ -283,8 +296,8 @@ impl<'a> NodeModule<'a> {
             (
                 "timerConfig".into(),
                 Nix::Attrs(vec![
-                    ("OnBootSec".into(), Nix::Str("2min".into())),
-                    ("OnUnitActiveSec".into(), Nix::Str(HEALTH_INTERVAL.into())),
+                    ("OnBootSec".into(), Nix::Str(seconds(timing.start_seconds().unwrap_or(HEALTH_FIRST_RUN)))),
+                    ("OnUnitActiveSec".into(), Nix::Str(seconds(timing.every_seconds(HEALTH_INTERVAL)))),
                 ]),
             ),
         ]);
@@ -399,4 +412,10 @@ fn setting(value: &Payload, resolve: &mut dyn FnMut(&Reference) -> Result<Nix, R
         Payload::Reference(r) => resolve(r),
         _ => Err(Some("a value a unit file cannot hold".to_string())),
     }
+}
+
+/// Seconds as systemd's time span, in the largest whole unit (`2min`, `30s`) so the default
+/// timers read as before.
+fn seconds(value: u64) -> String {
+    if value != 0 && value.is_multiple_of(60) { format!("{}min", value / 60) } else { format!("{value}s") }
 }
