@@ -8,10 +8,12 @@ pub const MODULES: &[(&str, &str)] = &[
     ("blackbox", include_str!("../../../stdlib/blackbox.spec")),
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
+    ("n8n", include_str!("../../../stdlib/n8n.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
     ("redis", include_str!("../../../stdlib/redis.spec")),
+    ("vault", include_str!("../../../stdlib/vault.spec")),
 ];
 
 /// The display path of a stdlib module.

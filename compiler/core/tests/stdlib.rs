@@ -28,13 +28,17 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
     );
     for (module, _) in MODULES {
         // The parameters a preset cannot default (a file only the operator places).
+        // `{at}` is the placement's suffix (a PostgreSQL beside it for n8n).
         let arguments = match *module {
             "grafana" => " { secret_key_file = \"/var/lib/grafana/secret-key\" }",
+            "n8n" => " { database = service.postgres-{at} }",
             _ => "",
         };
         text.push_str(&format!("import std.{module}\n"));
-        text.push_str(&format!("service {module}-host {{\n  use std.{module}{arguments}\n  on = node.prod1\n}}\n"));
-        text.push_str(&format!("service {module}-pod {{\n  use std.{module}{arguments}\n  on = cluster.main\n}}\n"));
+        for (at, on) in [("host", "node.prod1"), ("pod", "cluster.main")] {
+            let arguments = arguments.replace("{at}", at);
+            text.push_str(&format!("service {module}-{at} {{\n  use std.{module}{arguments}\n  on = {on}\n}}\n"));
+        }
     }
     let compilation = compile(&text);
     assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);

@@ -41,6 +41,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("gpus", case("gpu_services_on_a_cluster_select_their_nodes_generate_cleanly")),
         ("rollouts", case("rollouts_budgets_autoscalers_and_tiers_generate_cleanly")),
         ("policies", case("network_policies_and_access_generate_cleanly")),
+        ("stateful", case("stateful_presets_postgres_replicas_vault_and_n8n_generate_cleanly")),
     ]
 }
 

@@ -34,6 +34,12 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/chart_services_take_their_fields.spec"),
         ),
         (
+            "stateful_presets_postgres_replicas_vault_and_n8n_generate_cleanly",
+            workspace().join(
+                "specs/targets/kubernetes/stateful_presets_postgres_replicas_vault_and_n8n_generate_cleanly.spec",
+            ),
+        ),
+        (
             "files_manifests_and_a_version_generate_cleanly",
             workspace().join("specs/targets/kubernetes/files_manifests_and_a_version_generate_cleanly.spec"),
         ),

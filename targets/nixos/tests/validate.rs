@@ -75,6 +75,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("files", case("configuration_files_on_nixos_generate_cleanly")),
         ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
         ("pull-secret", case("pull_secret_of_a_container_generates_cleanly")),
+        ("stateful", case("stateful_presets_postgres_standby_nats_cluster_vault_and_n8n_generate_cleanly")),
     ]
 }
 

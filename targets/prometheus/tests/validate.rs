@@ -111,6 +111,18 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
             "slos",
             workspace().join("specs/targets/prometheus/slos_generate_recording_rules_and_tested_burn_rate_alerts.spec"),
         ),
+        (
+            "stateful-nixos",
+            workspace().join(
+                "specs/targets/nixos/stateful_presets_postgres_standby_nats_cluster_vault_and_n8n_generate_cleanly.spec",
+            ),
+        ),
+        (
+            "stateful-cluster",
+            workspace().join(
+                "specs/targets/kubernetes/stateful_presets_postgres_replicas_vault_and_n8n_generate_cleanly.spec",
+            ),
+        ),
     ];
     for (name, estate) in estates {
         let (files, codes) = build(&estate);

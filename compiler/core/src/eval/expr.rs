@@ -237,7 +237,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// `name` is a variable or a symbol; `kind.name…` and `step.name` are references;
-    /// `variable.field…` reads a field of a bound record.
+    /// `variable.field…` reads a field of a bound record, or extends the path of a bound reference.
     fn path(&mut self, path: &[crate::syntax::ast::Ident], span: crate::source::Span) -> Option<Value> {
         let [first, rest @ ..] = path else { return None };
         if let Some(value) = self.lookup(&first.name, first.span) {
@@ -246,6 +246,13 @@ impl<'a> Evaluator<'a> {
             let row = self.locals.iter().rposition(|(n, _)| *n == first.name).and_then(|at| self.row_bound_at(at));
             let row_span = row.and_then(|iteration| iteration.row());
             for (depth, field) in rest.iter().enumerate() {
+                // A variable bound to a reference (`param primary` given `service.db`) reads where
+                // the resource is as the reference itself would: `primary.host` is
+                // `service.db.host`, resolved by the target that writes it.
+                if let ValueKind::Ref(reference) = &mut value.kind {
+                    reference.field.extend(rest[depth..].iter().map(|f| f.name.as_str().to_owned()));
+                    break;
+                }
                 let next = match &value.kind {
                     ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
                         record.get(field.name.as_str()).map(|f| f.value.clone())

@@ -235,7 +235,8 @@ fn vault_backend(name: &str, vault: &Vault, diagnostics: &mut Vec<Diagnostic>) {
 
 /// Whether a key names a credential (`DB_PASSWORD`, `apiToken`, `secret_key`): its last word is a
 /// credential word. Keys about a credential (`TOKEN_TTL`, `PASSWORD_MIN_LENGTH`), a file or path
-/// holding one (`passwordFile`), a public key or a credential mechanism (`LoadCredential`) are not.
+/// holding one (`passwordFile`), a public key, a credential mechanism (`LoadCredential`) or a
+/// Kubernetes label key (`topologyKey`) are not.
 fn secret_key(key: &str) -> bool {
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
@@ -263,7 +264,9 @@ fn secret_key(key: &str) -> bool {
     let existing = words.iter().any(|w| w == "EXISTING");
     // `userPasswordKey`, `adminTokenKey`: the key inside a Secret under which the credential is.
     let key_of = last == Some("KEY") && matches!(before, Some("PASSWORD" | "PASSWD" | "TOKEN"));
-    credential && !public && !existing && !key_of
+    // `topologyKey`: Kubernetes' name for the node label an affinity or spread groups by.
+    let label_key = last == Some("KEY") && before == Some("TOPOLOGY");
+    credential && !public && !existing && !key_of && !label_key
 }
 
 /// Whether `text` holds a URL with a password in its user information (`scheme://user:pass@host`),

@@ -103,6 +103,8 @@ struct Located {
     at: Location,
     /// Its first declared port.
     port: Option<u16>,
+    /// Every declared port by name, for `.port.NAME` and `.url.NAME`.
+    ports: Vec<(String, u16)>,
     /// Its URL scheme: `scheme`, or the name of its first port.
     scheme: Option<String>,
 }
@@ -157,7 +159,15 @@ impl Reach {
                 "it runs on cluster `{cluster}` and exposes no port beyond it (or the cluster's first server has no `address`)"
             )),
         };
-        let port = || located.port.ok_or_else(|| format!("service `{name}` declares no port"));
+        let port = || match endpoint.port_name() {
+            Some(wanted) => located
+                .ports
+                .iter()
+                .find(|(port, _)| port == wanted)
+                .map(|(_, number)| *number)
+                .ok_or_else(|| format!("service `{name}` declares no port `{wanted}`")),
+            None => located.port.ok_or_else(|| format!("service `{name}` declares no port")),
+        };
         match endpoint.part() {
             EndpointPart::Host => host(),
             EndpointPart::Port => port().map(|p| p.to_string()),
@@ -539,6 +549,7 @@ pub fn metrics_only(service: &Resource<Service>, port: &str) -> bool {
 fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located> {
     let first = service.spec.ports.iter().next();
     let port = first.map(|(_, p)| p.number);
+    let ports = service.spec.ports.iter().map(|(name, p)| (name.clone(), p.number)).collect();
     let scheme = service.spec.scheme.as_ref().map(|s| s.value.clone()).or_else(|| first.map(|(n, _)| n.clone()));
     let at = match at(lookups, service)? {
         At::Node(node) => {
@@ -565,7 +576,7 @@ fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located>
             }
         }
     };
-    Some(Located { at, port, scheme })
+    Some(Located { at, port, ports, scheme })
 }
 
 /// The name of the Kubernetes Service a release creates: the generic chart names it after the

@@ -382,13 +382,13 @@ reference_type!(
 pub enum EndpointPart {
     /// The address or DNS name its clients connect to.
     Host,
-    /// Its first declared port's number.
+    /// Its first declared port's number, or the named one's (`port.NAME`).
     Port,
-    /// `scheme://host:port`.
+    /// `scheme://host:port`, with the first port or the named one (`url.NAME`).
     Url,
 }
 
-/// `service.NAME.host`, `.port` or `.url`: where a service is, as the reader sees it, resolved per
+/// `service.NAME.host`, `.port` or `.url` (`.port.PORT`, `.url.PORT` for a port by name): where a service is, as the reader sees it, resolved per
 /// target from both placements (a cluster DNS name, a node's mesh address, loopback on the same
 /// node) by [`super::reach::Reach::resolve`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -396,14 +396,20 @@ pub enum EndpointPart {
 pub struct Endpoint(pub Reference);
 
 impl Endpoint {
-    /// The part a reference's field path names, if it names one.
+    /// The part a reference's field path names, if it names one: `host`, `port`, `url`, or
+    /// `port.NAME` and `url.NAME` for the port named `NAME` rather than the first.
     pub fn part_of(field: &[String]) -> Option<EndpointPart> {
         match field {
             [part] if part == "host" => Some(EndpointPart::Host),
-            [part] if part == "port" => Some(EndpointPart::Port),
-            [part] if part == "url" => Some(EndpointPart::Url),
+            [part] | [part, _] if part == "port" => Some(EndpointPart::Port),
+            [part] | [part, _] if part == "url" => Some(EndpointPart::Url),
             _ => None,
         }
+    }
+
+    /// The port `service.NAME.port.PORT` or `.url.PORT` names, if any (else the first port).
+    pub fn port_name(&self) -> Option<&str> {
+        self.0.field.get(1).map(String::as_str)
     }
 
     /// The part this endpoint reads (the checker admits only the three).
@@ -428,7 +434,10 @@ impl JsonSchema for Endpoint {
         "Endpoint".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        extended("endpoint", "where a service is: `service.NAME.host`, `service.NAME.port` or `service.NAME.url`")
+        extended(
+            "endpoint",
+            "where a service is: `service.NAME.host`, `service.NAME.port` or `service.NAME.url` (`.port.PORT`, `.url.PORT`: a port by name)",
+        )
     }
 }
 

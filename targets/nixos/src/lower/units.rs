@@ -162,7 +162,8 @@ impl<'a> NodeModule<'a> {
     }
 
     /// `args`, `env` and `needs` of a service its NixOS options run: the module starts its own
-    /// program, so arguments have no form; plain environment variables go on the unit
+    /// program, so arguments have no form; plain environment variables and where services are
+    /// (`service.NAME.host`, resolved as the node reaches it) go on the unit
     /// (`environment`), and the unit starts after, and requires, what it needs on this node (a
     /// container's `podman-<name>.service`, another module's `nixos_unit`, a job's oneshot unit).
     fn module_unit_start(&mut self, service: &'a Resource<Service>, unit: Option<&Unit<'_>>, needs_unit: &str) {
@@ -183,7 +184,14 @@ impl<'a> NodeModule<'a> {
                 EnvValue::Text(text) => text.clone(),
                 EnvValue::Number(number) => number.to_string(),
                 EnvValue::Flag(flag) => flag.to_string(),
-                EnvValue::Secret(_) | EnvValue::Endpoint(_) => {
+                // Where a service is, as the node itself reaches it (the module's program runs on
+                // the host, so a service on the same node is on loopback); the core reported one
+                // that cannot be said (E0625).
+                EnvValue::Endpoint(endpoint) => match self.reach.resolve_on_host(&spec.on, endpoint) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
+                EnvValue::Secret(_) => {
                     let what = format!("the environment variable `{name}` is not plain text");
                     let help = "hand a secret to the unit as `systemd { Service { EnvironmentFile = secret.NAME } }`, or write the value";
                     self.refuse(service, span, &what, help);
