@@ -70,7 +70,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let index = Index::new(context.model);
     let scrapers = scraping_nodes(context.model, &index);
-    let (reach, _) = derive(context.model);
+    let (reach, _) = derive(context.model, &context.stdlib_files());
     for node in context.model.nodes.iter().filter(|n| n.spec.os.value != Os::Nixos) {
         let header = context.header("#");
         let scraped = scraped_from_elsewhere(&scrapers, &node.name);

@@ -171,7 +171,7 @@ codes! {
     W0651 "restic-in-expiring-bucket" Warning "a restic repository lives in a bucket whose lifecycle deletes objects",
     E0675 "job-in-needs-cycle"        Error   "a job is in a cycle of `needs`, so it could never run",
     E0676 "job-needed-elsewhere"      Error   "a service or job needs a job placed on another node or cluster",
-    E0677 "job-reaches-elsewhere"     Error   "a job needs or reads a service placed on another node or cluster",
+    E0677 "job-reaches-elsewhere"     Error   "a job needs a service placed on another node or cluster and has no retries",
     E0678 "job-volume-elsewhere"      Error   "a job mounts storage that does not live where the job runs",
     E0679 "job-without-requests"      Error   "a job runs in a namespace whose quota counts requests it cannot make",
     W0655 "metric-not-provided"       Warning "an alert reads a metric no scrape target it selects provides",
