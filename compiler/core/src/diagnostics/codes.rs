@@ -198,7 +198,7 @@ codes! {
     E0681 "access-off-cluster"        Error   "a service on a node has Kubernetes API access rules",
     E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",
     W0680 "access-wildcard"           Warning "an access rule grants every verb or every resource",
-    W0681 "network-policy-unreached"  Warning "a namespace that denies traffic holds pods whose traffic the estate cannot say",
+    W0681 "network-policy-unreached"  Warning "a backup in a namespace that denies traffic writes to a repository inside the cluster",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -262,6 +262,7 @@ codes! {
     E1421 "systemd-k3s-cannot-join"   Error   "a node of a k3s cluster has no way to join it",
     E1422 "systemd-unit-field"        Error   "a field of a service has no form in its unit file",
     E1423 "systemd-encrypted-key-file" Error  "an encrypted credential is named where a program reads the file itself",
+    W1450 "systemd-ingress-unserved"  Warning "an ingress route on a host without NixOS, where no reverse proxy is generated",
     // The Prometheus back end.
     E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
     W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",
