@@ -24,7 +24,10 @@
 //!   server (its Service address and the servers' own) when it has `access` rules, and the
 //!   services its blackbox exporter probes.
 //!
-//! Invariant: linear in the cluster's services (who reaches whom is indexed once).
+//! Jobs, workflow steps and k8up's pods in such a namespace get policies of their own, and the
+//! services they reach admit them ([`runs`]).
+//!
+//! Invariant: linear in the cluster's services, jobs and steps (who reaches whom is indexed once).
 
 use serde_json::{Value, json};
 use spec_compiler::model::reach::{K3S_POD_RANGE, host_range, metrics_only, reached_services};
