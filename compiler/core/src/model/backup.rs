@@ -341,3 +341,34 @@ impl Dump {
         self.file.as_ref().map_or_else(|| format!("{service}.dump"), |f| f.value.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{in_cluster_host, repository_host};
+
+    #[test]
+    fn repository_hosts_as_restic_reaches_them() {
+        let host = |r: &str| repository_host(r).map(|(h, p)| format!("{h}:{p}"));
+        assert_eq!(host("s3:https://s3.example.com/backups/api").as_deref(), Some("s3.example.com:443"));
+        assert_eq!(host("s3:s3.amazonaws.com/bucket").as_deref(), Some("s3.amazonaws.com:443"));
+        assert_eq!(host("s3:http://minio.local:9000/b").as_deref(), Some("minio.local:9000"));
+        assert_eq!(host("rest:http://user:pw@192.0.2.10:8000/api").as_deref(), Some("192.0.2.10:8000"));
+        assert_eq!(host("rest:https://[2001:db8::5]/").as_deref(), Some("2001:db8::5:443"));
+        assert_eq!(host("b2:bucket:path").as_deref(), Some("api.backblazeb2.com:443"));
+        assert_eq!(host("/srv/restic"), None);
+        assert_eq!(host("sftp:user@host:/srv"), None);
+        assert_eq!(host("s3:http://host:notaport/b"), None);
+    }
+
+    #[test]
+    fn hosts_inside_a_cluster_are_service_names() {
+        for inside in
+            ["minio", "minio.storage.svc", "minio.storage.svc.cluster.local", "minio.storage.svc.cluster.local."]
+        {
+            assert!(in_cluster_host(inside), "{inside}");
+        }
+        for outside in ["s3.example.com", "192.0.2.10", "2001:db8::5", "svc.example.com"] {
+            assert!(!in_cluster_host(outside), "{outside}");
+        }
+    }
+}
