@@ -60,6 +60,11 @@ impl Context<'_> {
         }
     }
 
+    /// The stdlib's files, so a value a preset brought is told from one the user wrote.
+    pub fn stdlib_files(&self) -> Vec<crate::source::FileId> {
+        self.sources.iter().filter(|(_, f)| f.origin == Origin::Stdlib).map(|(id, _)| id).collect()
+    }
+
     /// The user files the estate was read from, in path order, for file headers.
     pub fn user_files(&self) -> Vec<&str> {
         let mut files: Vec<&str> = self

@@ -60,7 +60,7 @@ impl Target for Kubernetes {
     fn generate(&self, context: &Context<'_>) -> Generated {
         let index = Index::new(context.model);
         let placed = Placed::new(&index);
-        let (reach, _) = spec_compiler::model::reach::derive(context.model);
+        let (reach, _) = spec_compiler::model::reach::derive(context.model, &context.stdlib_files());
         let mut generated = Generated::default();
         for (cluster, on) in context.model.clusters.iter().zip(&placed.clusters) {
             let mut lowering = Lowering {

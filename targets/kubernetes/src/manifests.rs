@@ -21,6 +21,7 @@
 //! - `access.yaml`: ServiceAccounts, roles and bindings of services with `access` rules ([`crate::access`]).
 //! - `policies.yaml`: the `NetworkPolicy`s of namespaces that deny traffic ([`crate::policies`]).
 
+use crate::policies::{STEP_LABEL, WORKFLOW_LABEL};
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Payload, Spanned};
@@ -231,7 +232,7 @@ impl super::Lowering<'_, '_> {
     }
 
     /// The namespace of the storage a backup copies (where its k8up `Schedule` must live).
-    fn namespace_of_storage(&self, backup: &Resource<Backup>) -> &str {
+    pub(crate) fn namespace_of_storage(&self, backup: &Resource<Backup>) -> &str {
         let chosen = backup.spec.storage().and_then(|s| self.index.storage(s)).and_then(|s| s.spec.namespace.as_ref());
         self.namespace_of(chosen)
     }
@@ -342,6 +343,15 @@ impl super::Lowering<'_, '_> {
             .first()
             .and_then(|n| n.pod_security)
             .is_some_and(|p| p.value == PodSecurity::Restricted);
+        // In a namespace that denies traffic, each step's pods carry the labels their policy
+        // selects ([`crate::policies`]).
+        let denied = self
+            .cluster
+            .spec
+            .namespaces(self.cluster.name_span)
+            .first()
+            .and_then(|n| n.network_policy)
+            .is_some_and(|p| p.value == spec_compiler::model::NetworkPolicy::Deny);
         let mut ok = true;
         let mut tasks = Vec::new();
         let mut templates = Vec::new();
@@ -390,6 +400,9 @@ impl super::Lowering<'_, '_> {
                 container["securityContext"] = crate::values::restricted_container();
             }
             let mut template = json!({ "name": template_name, "container": container });
+            if denied {
+                template["metadata"] = json!({ "labels": { WORKFLOW_LABEL: workflow.name, STEP_LABEL: name } });
+            }
             if let Some(retries) = step.retries.as_ref().filter(|r| r.value > 0) {
                 template["retryStrategy"] = json!({ "limit": retries.value, "retryPolicy": "OnFailure" });
             }

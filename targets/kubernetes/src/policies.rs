@@ -24,7 +24,10 @@
 //!   server (its Service address and the servers' own) when it has `access` rules, and the
 //!   services its blackbox exporter probes.
 //!
-//! Invariant: linear in the cluster's services (who reaches whom is indexed once).
+//! Jobs, workflow steps and k8up's pods in such a namespace get policies of their own, and the
+//! services they reach admit them ([`runs`]).
+//!
+//! Invariant: linear in the cluster's services, jobs and steps (who reaches whom is indexed once).
 
 use serde_json::{Value, json};
 use spec_compiler::model::reach::{K3S_POD_RANGE, host_range, metrics_only, reached_services};
@@ -33,6 +36,10 @@ use spec_compiler::model::{Audience, NetworkPolicy, Resource, Service};
 use std::collections::HashMap;
 
 use crate::releases::release_name;
+
+mod runs;
+
+pub use runs::{STEP_LABEL, WORKFLOW_LABEL};
 
 /// The label every release's pods carry with the release's name.
 pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
@@ -59,11 +66,18 @@ impl super::Lowering<'_, '_> {
         if denied.is_empty() {
             return Vec::new();
         }
-        // Who reaches whom, over the cluster's services, indexed once.
-        let mut reached_by: HashMap<&str, Vec<&Resource<Service>>> = HashMap::new();
+        // Who reaches whom, over the cluster's services, jobs and workflow steps, indexed once.
+        let mut reached_by: HashMap<&str, Vec<Peer>> = HashMap::new();
         for service in &self.on.services {
+            let namespace = self.namespace_of(service.spec.namespace.as_ref());
             for name in reached_services(&service.spec) {
-                reached_by.entry(name).or_default().push(service);
+                reached_by.entry(name).or_default().push((instance_selector(service), namespace));
+            }
+        }
+        let runs = self.runs();
+        for run in &runs {
+            for name in &run.reached {
+                reached_by.entry(name).or_default().push((run.selector.clone(), &run.namespace));
             }
         }
         let probes = self.probed();
@@ -93,6 +107,7 @@ impl super::Lowering<'_, '_> {
             });
             documents.push((from, self.policy(namespace, &format!("allow-{}", service.name), spec)));
         }
+        documents.extend(self.run_policies(&denied.iter().map(|n| n.name).collect::<Vec<_>>()));
         documents
     }
 
@@ -112,18 +127,13 @@ impl super::Lowering<'_, '_> {
 
     /// The peer selecting the pods of `service` on this cluster, seen from namespace `here`.
     fn pods_of(&self, service: &Resource<Service>, here: &str) -> Value {
-        let namespace = self.namespace_of(service.spec.namespace.as_ref());
-        let mut peer = json!({ "podSelector": instance_selector(service) });
-        if namespace != here {
-            peer["namespaceSelector"] = json!({ "matchLabels": { NAMESPACE_LABEL: namespace } });
-        }
-        peer
+        peer(&instance_selector(service), self.namespace_of(service.spec.namespace.as_ref()), here)
     }
 
     fn ingress_rules(
         &self,
         service: &Resource<Service>,
-        reached_by: Option<&Vec<&Resource<Service>>>,
+        reached_by: Option<&Vec<Peer>>,
         probes: &Option<Probed<'_>>,
     ) -> Vec<Value> {
         let here = self.namespace_of(service.spec.namespace.as_ref());
@@ -132,8 +142,8 @@ impl super::Lowering<'_, '_> {
         let mut rules = Vec::new();
         let reachable = ports_of(service);
         if !reachable.is_empty() {
-            for needer in reached_by.into_iter().flatten() {
-                rules.push(json!({ "from": [self.pods_of(needer, here)], "ports": reachable }));
+            for (selector, namespace) in reached_by.into_iter().flatten() {
+                rules.push(json!({ "from": [peer(selector, namespace, here)], "ports": reachable }));
             }
         }
         if let Some((port, transport)) = spec.metrics.as_ref().and_then(|m| number(&m.value.port.value.0)) {
@@ -177,8 +187,28 @@ impl super::Lowering<'_, '_> {
 
     fn egress_rules(&self, service: &Resource<Service>, probes: &Option<Probed<'_>>) -> Vec<Value> {
         let here = self.namespace_of(service.spec.namespace.as_ref());
+        let mut rules = self.egress_to(reached_services(&service.spec), here);
+        // An external bucket or endpoint is somewhere outside the cluster, on a port its URL may
+        // not say.
+        if service.spec.needs.iter().any(|n| n.kind != "service") {
+            rules.push(outside_rule(None));
+        }
+        if !service.spec.access.is_empty() {
+            rules.push(self.api_rule());
+        }
+        if let Some((_, probed)) = probes.as_ref().filter(|(prober, _)| prober.name == service.name) {
+            for (target, port) in probed {
+                rules.push(json!({ "to": [self.pods_of(target, here)], "ports": [port_entry(*port, Transport::Tcp)] }));
+            }
+        }
+        rules
+    }
+
+    /// Egress from namespace `here` to each service named: its pods on this cluster, its node's
+    /// address, or the nodes of the other cluster whose load balancer serves it.
+    fn egress_to(&self, reached: Vec<&str>, here: &str) -> Vec<Value> {
         let mut rules = Vec::new();
-        for name in reached_services(&service.spec) {
+        for name in reached {
             let Some(needed) = self.index.service(name) else { continue };
             let ports = ports_of(needed);
             if ports.is_empty() {
@@ -200,28 +230,17 @@ impl super::Lowering<'_, '_> {
                 rules.push(json!({ "to": to, "ports": ports }));
             }
         }
-        // An external bucket or endpoint is somewhere outside the cluster, on a port its URL may
-        // not say.
-        if service.spec.needs.iter().any(|n| n.kind != "service") {
-            let outside = |cidr: &str, except: &[&str]| json!({ "ipBlock": { "cidr": cidr, "except": except } });
-            rules.push(
-                json!({ "to": [outside("0.0.0.0/0", &[K3S_POD_RANGE, K3S_SERVICE_RANGE]), outside("::/0", &[])] }),
-            );
-        }
-        if !service.spec.access.is_empty() {
-            let mut to = vec![json!({ "ipBlock": { "cidr": API_SERVICE.0 } })];
-            to.extend(self.cluster_servers());
-            rules.push(json!({
-                "to": to,
-                "ports": [port_entry(API_SERVICE.1, Transport::Tcp), port_entry(API_SERVER_PORT, Transport::Tcp)],
-            }));
-        }
-        if let Some((_, probed)) = probes.as_ref().filter(|(prober, _)| prober.name == service.name) {
-            for (target, port) in probed {
-                rules.push(json!({ "to": [self.pods_of(target, here)], "ports": [port_entry(*port, Transport::Tcp)] }));
-            }
-        }
         rules
+    }
+
+    /// Egress to the API server: its Service address and the servers' own.
+    fn api_rule(&self) -> Value {
+        let mut to = vec![json!({ "ipBlock": { "cidr": API_SERVICE.0 } })];
+        to.extend(self.cluster_servers());
+        json!({
+            "to": to,
+            "ports": [port_entry(API_SERVICE.1, Transport::Tcp), port_entry(API_SERVER_PORT, Transport::Tcp)],
+        })
     }
 
     /// The addresses of the nodes of cluster `name` (its load balancer answers on each).
@@ -252,6 +271,29 @@ impl super::Lowering<'_, '_> {
     }
 }
 
+/// Pods that reach services, as a selector and the namespace they run in.
+type Peer<'n> = (Value, &'n str);
+
+/// The peer selecting pods by `selector` in `namespace`, seen from a policy in namespace `here`.
+fn peer(selector: &Value, namespace: &str, here: &str) -> Value {
+    let mut peer = json!({ "podSelector": selector });
+    if namespace != here {
+        peer["namespaceSelector"] = json!({ "matchLabels": { NAMESPACE_LABEL: namespace } });
+    }
+    peer
+}
+
+/// Egress to anything outside the cluster (its pod and Service ranges excepted), on `port` when
+/// it is known.
+pub(crate) fn outside_rule(port: Option<u16>) -> Value {
+    let outside = |cidr: &str, except: &[&str]| json!({ "ipBlock": { "cidr": cidr, "except": except } });
+    let mut rule = json!({ "to": [outside("0.0.0.0/0", &[K3S_POD_RANGE, K3S_SERVICE_RANGE]), outside("::/0", &[])] });
+    if let Some(port) = port {
+        rule["ports"] = json!([port_entry(port, Transport::Tcp)]);
+    }
+    rule
+}
+
 /// The ports a service's peers reach it on: every port but one serving only its metrics.
 fn ports_of(service: &Resource<Service>) -> Vec<Value> {
     service
@@ -263,7 +305,7 @@ fn ports_of(service: &Resource<Service>) -> Vec<Value> {
         .collect()
 }
 
-fn port_entry(port: u16, transport: Transport) -> Value {
+pub(crate) fn port_entry(port: u16, transport: Transport) -> Value {
     let protocol = match transport {
         Transport::Tcp => "TCP",
         Transport::Udp => "UDP",

@@ -15,7 +15,9 @@
 //! towards reachable peers when the node has no endpoint of its own. A k3s server or agent is a
 //! unit of its own ([`k3s`]); a service's `systemd { … }` settings are merged into its unit and
 //! its GPUs are CDI devices ([`settings`]). What is not generated yet (snapshots and replicas of
-//! backups, ZFS datasets, clusters of other distributions, services without an image) is W1401.
+//! backups, ZFS datasets, clusters of other distributions, services without an image) is W1401;
+//! an ingress route, which no generated reverse proxy serves here, is W1450 with where the
+//! container publishes the route's port.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::files::{file_keys, host_folder};
@@ -70,7 +72,7 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let index = Index::new(context.model);
     let scrapers = scraping_nodes(context.model, &index);
-    let (reach, _) = derive(context.model);
+    let (reach, _) = derive(context.model, &context.stdlib_files());
     for node in context.model.nodes.iter().filter(|n| n.spec.os.value != Os::Nixos) {
         let header = context.header("#");
         let scraped = scraped_from_elsewhere(&scrapers, &node.name);
@@ -496,6 +498,48 @@ impl<'a> NodeUnits<'a> {
         }
     }
 
+    /// W1450 for an ingress route: no reverse proxy is generated on these hosts, so the route
+    /// says where the service is published for a proxy of the host's own.
+    fn unserved_route(
+        &self,
+        service: &Resource<Service>,
+        name: &str,
+        route: &spec_compiler::model::ingress::Ingress,
+        span: Span,
+    ) -> Diagnostic {
+        let node = &self.node.name;
+        let port = &route.port.value.0;
+        let published = service.spec.ports.get(port).map(|p| {
+            let binds = binds(port, self.reach.of(&service.name), None);
+            let at: Vec<String> = binds
+                .iter()
+                .map(|b| if b.is_empty() { format!("*:{}", p.number) } else { format!("{b}{}", p.number) })
+                .collect();
+            at.join(", ")
+        });
+        let tls = if route.tls.is_some() { "https" } else { "http" };
+        let diagnostic = Diagnostic::new(
+            Code::W1450,
+            span,
+            format!(
+                "ingress `{name}` of service `{}` ({tls}://{}{}) is not served on host `{node}`: no reverse proxy is generated there",
+                service.name,
+                route.host.value,
+                route.path()
+            ),
+        )
+        .with_primary_label("nothing answers for this host name");
+        let diagnostic = match published {
+            Some(at) => diagnostic.with_note(format!(
+                "the container publishes port `{port}` on {at}, where a proxy on the host reaches it"
+            )),
+            None => diagnostic,
+        };
+        diagnostic.with_help(
+            "serve the route from a NixOS node (nginx with ACME) or a cluster (its ingress controller), or run a reverse proxy of your own on the host pointed at the published port",
+        )
+    }
+
     fn not_generated(&mut self) {
         let node = self.node;
         let on = self.index.on(&node.name);
@@ -505,7 +549,7 @@ impl<'a> NodeUnits<'a> {
         }
         for service in &on.services {
             for (name, route) in &service.spec.ingress {
-                missing.push((route.span, format!("ingress `{name}` of service `{}`", service.name)));
+                self.diagnostics.push(self.unserved_route(service, name, &route.value, route.span));
             }
         }
         // What only a cluster gives a service a meaning for is refused at the field.

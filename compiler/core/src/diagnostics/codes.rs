@@ -171,7 +171,7 @@ codes! {
     W0651 "restic-in-expiring-bucket" Warning "a restic repository lives in a bucket whose lifecycle deletes objects",
     E0675 "job-in-needs-cycle"        Error   "a job is in a cycle of `needs`, so it could never run",
     E0676 "job-needed-elsewhere"      Error   "a service or job needs a job placed on another node or cluster",
-    E0677 "job-reaches-elsewhere"     Error   "a job needs or reads a service placed on another node or cluster",
+    E0677 "job-reaches-elsewhere"     Error   "a job needs a service placed on another node or cluster and has no retries",
     E0678 "job-volume-elsewhere"      Error   "a job mounts storage that does not live where the job runs",
     E0679 "job-without-requests"      Error   "a job runs in a namespace whose quota counts requests it cannot make",
     W0655 "metric-not-provided"       Warning "an alert reads a metric no scrape target it selects provides",
@@ -198,7 +198,7 @@ codes! {
     E0681 "access-off-cluster"        Error   "a service on a node has Kubernetes API access rules",
     E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",
     W0680 "access-wildcard"           Warning "an access rule grants every verb or every resource",
-    W0681 "network-policy-unreached"  Warning "a namespace that denies traffic holds pods whose traffic the estate cannot say",
+    W0681 "network-policy-unreached"  Warning "a backup in a namespace that denies traffic writes to a repository inside the cluster",
     // Health checks.
     E0770 "invalid-health-timing"     Error   "a health check's timing is not whole seconds, or allows no failure",
     // The NixOS back end.
@@ -264,6 +264,7 @@ codes! {
     E1421 "systemd-k3s-cannot-join"   Error   "a node of a k3s cluster has no way to join it",
     E1422 "systemd-unit-field"        Error   "a field of a service has no form in its unit file",
     E1423 "systemd-encrypted-key-file" Error  "an encrypted credential is named where a program reads the file itself",
+    W1450 "systemd-ingress-unserved"  Warning "an ingress route on a host without NixOS, where no reverse proxy is generated",
     // The Prometheus back end.
     E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
     W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",

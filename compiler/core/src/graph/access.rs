@@ -1,15 +1,16 @@
 //! Who may do what on a cluster: every `access` rule of a service names Kubernetes verbs (E0680)
 //! and grants something (E0682), on a service that runs on a cluster (E0681: a node has no API
 //! server to bind it to); a wildcard verb or resource is W0680 (least privilege). A namespace
-//! with `network_policy = deny` admits only what the estate says reaches each service; a backup
-//! of one of its volumes, or a workflow there, runs pods (k8up's, Argo's) whose traffic the estate
-//! cannot say, W0681.
+//! with `network_policy = deny` admits only what the estate says reaches each service, and k8up's
+//! and Argo's pods what they reach (the Kubernetes back end); a backup of one of its volumes to a
+//! repository inside the cluster, whose pods the estate does not say, is W0681.
 //!
 //! Linear: each rule is looked at once, each backup's namespace found by its cluster's index.
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::access::VERBS;
+use crate::model::backup::{in_cluster_host, repository_host};
 use crate::model::{NetworkPolicy, Resource, Service};
 
 /// Checks every service's access rules and every backup in a namespace that denies traffic.
@@ -18,31 +19,6 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         rules(estate, service, diagnostics);
     }
     backups_in_denied_namespaces(estate, diagnostics);
-    workflows_in_denied_namespaces(estate, diagnostics);
-}
-
-/// W0681 for each workflow on a cluster whose first namespace (where Argo runs its pods) denies
-/// traffic: Argo's executor reaches the API server, and steps declare no `needs`.
-fn workflows_in_denied_namespaces(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    for workflow in &estate.model.workflows {
-        let Some(Place::Cluster(cluster)) = estate.place(&workflow.spec.on) else { continue };
-        let namespaces = cluster.spec.namespaces(cluster.name_span);
-        let Some(namespace) = namespaces.first() else { continue };
-        let Some(policy) = namespace.network_policy.filter(|p| p.value == NetworkPolicy::Deny) else { continue };
-        diagnostics.push(
-            Diagnostic::new(
-                Code::W0681,
-                workflow.name_span,
-                format!(
-                    "workflow `{}` runs Argo's pods in namespace `{}`, which denies traffic the estate does not say",
-                    workflow.name, namespace.name
-                ),
-            )
-            .with_primary_label("its pods reach the API server and what its steps read, which no policy admits")
-            .with_label(policy.span, "every pod is denied all but DNS here")
-            .with_help("make the cluster's first namespace one with `network_policy = open`, or admit the workflow's pods with a policy of your own"),
-        );
-    }
 }
 
 fn rules(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: &mut Vec<Diagnostic>) {
@@ -121,8 +97,10 @@ fn rules(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: &mu
     }
 }
 
-/// W0681 for each backup of a cluster volume in a namespace that denies traffic: k8up's backup
-/// pods reach the repository and the API server, which no `needs` says.
+/// W0681 for each offsite copy of a cluster volume in a namespace that denies traffic whose
+/// repository is inside the cluster (a Service's name): the Kubernetes back end admits k8up's
+/// pods to a repository outside the cluster by address and port, but which pods serve one inside
+/// it the estate does not say.
 fn backups_in_denied_namespaces(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for backup in &estate.model.backups {
         let Some(storage) = backup.spec.storage().and_then(|s| estate.storage(s)) else { continue };
@@ -131,18 +109,24 @@ fn backups_in_denied_namespaces(estate: &EstateGraph<'_>, diagnostics: &mut Vec<
         let namespaces = cluster.spec.namespaces(cluster.name_span);
         let Some(namespace) = namespaces.get(index) else { continue };
         let Some(policy) = namespace.network_policy.filter(|p| p.value == NetworkPolicy::Deny) else { continue };
-        diagnostics.push(
-            Diagnostic::new(
-                Code::W0681,
-                backup.name_span,
-                format!(
-                    "backup `{}` runs k8up's pods in namespace `{}`, which denies traffic the estate does not say",
-                    backup.name, namespace.name
-                ),
-            )
-            .with_primary_label("its pods reach the repository, which no policy admits")
-            .with_label(policy.span, "every pod is denied all but DNS here")
-            .with_help("keep the volume in a namespace with `network_policy = open`, or admit k8up's pods with a policy of your own"),
-        );
+        for copy in backup.spec.copies(&backup.name) {
+            let Some(repository) = copy.restic.repository_in(&copy.name, |b| estate.bucket(b)) else { continue };
+            let Some((host, _)) = repository_host(&repository).filter(|(host, _)| in_cluster_host(host)) else {
+                continue;
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::W0681,
+                    copy.span,
+                    format!(
+                        "backup `{}` runs k8up's pods in namespace `{}`, which denies traffic, to a repository inside the cluster (`{host}`)",
+                        copy.name, namespace.name
+                    ),
+                )
+                .with_primary_label("which pods serve this repository the estate does not say")
+                .with_label(policy.span, "every pod is denied all but what the estate says here")
+                .with_help("write to a repository outside the cluster (k8up's pods are then admitted to it), keep the volume in a namespace with `network_policy = open`, or admit k8up's pods (`k8upjob: \"true\"`) to the repository's pods with a policy of your own"),
+            );
+        }
     }
 }

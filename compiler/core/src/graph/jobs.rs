@@ -1,8 +1,8 @@
 //! One-shot jobs in the `needs` graph: what needs a job runs where the job runs (E0676), since
 //! each back end orders the two only within one place (units of one host, releases of one
 //! cluster's Flux), and a job's volumes live where it runs (E0678). Cycles through jobs are
-//! E0675 ([`super::cycles`]); the services a job reaches, E0677 ([`crate::model::reach`]); its
-//! namespace and its pod's share of the quota, [`super::quotas`].
+//! E0675 ([`super::cycles`]); a job needing a service elsewhere without `retries`, E0677
+//! ([`crate::model::reach`]); its namespace and its pod's share of the quota, [`super::quotas`].
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};

@@ -11,7 +11,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     volumes(estate, diagnostics);
     // Needs across nodes and from clusters, and `expose` audiences: one derivation shared with
     // the back ends, which wire exactly the ways it finds.
-    diagnostics.extend(crate::model::reach::derive(estate.model).1);
+    diagnostics.extend(crate::model::reach::derive(estate.model, estate.stdlib).1);
     pools(estate, diagnostics);
 }
 

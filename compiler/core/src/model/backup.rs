@@ -235,6 +235,50 @@ pub struct Restic {
     pub rpo: Option<Duration>,
 }
 
+/// Where a restic repository is reached over the network, as restic's URL forms say: its host and
+/// port (`s3:https://s3.example.com/b` → `s3.example.com`, 443; `s3:host/b` → HTTPS;
+/// `rest:http://10.0.0.5:8000/` → `10.0.0.5`, 8000; `b2:` → Backblaze's API, 443). `None` for a
+/// local path, `sftp:` or anything else restic reaches without a URL.
+pub fn repository_host(repository: &str) -> Option<(String, u16)> {
+    if repository.starts_with("b2:") {
+        return Some(("api.backblazeb2.com".to_string(), 443));
+    }
+    let url = repository.strip_prefix("s3:").or_else(|| repository.strip_prefix("rest:"))?;
+    let (default_port, rest) = match url.split_once("://") {
+        Some(("http", rest)) => (80, rest),
+        Some((_, rest)) => (443, rest),
+        None => (443, url),
+    };
+    let authority = rest.split('/').next()?.rsplit('@').next()?;
+    if authority.is_empty() {
+        return None;
+    }
+    // `[::1]:8000`, `host:8000`, `host`.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']')?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        Some(port) => port.parse().ok()?,
+        None => default_port,
+    };
+    Some((host.to_string(), port))
+}
+
+/// Whether `host` names something inside a Kubernetes cluster (a Service's DNS name, or a short
+/// name resolved in the pod's own namespace), which no address range outside the cluster admits.
+pub fn in_cluster_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host.parse::<std::net::IpAddr>().is_err()
+        && (!host.contains('.') || host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".cluster.local"))
+}
+
 impl Restic {
     /// The repository restic writes to: `repository` as written, or the bucket's S3 URL with the
     /// path (default `job`); `None` when neither is set or the bucket is not declared.
@@ -295,5 +339,36 @@ impl Dump {
     /// The dump's file name in the backup of `service`.
     pub fn file_name(&self, service: &str) -> String {
         self.file.as_ref().map_or_else(|| format!("{service}.dump"), |f| f.value.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{in_cluster_host, repository_host};
+
+    #[test]
+    fn repository_hosts_as_restic_reaches_them() {
+        let host = |r: &str| repository_host(r).map(|(h, p)| format!("{h}:{p}"));
+        assert_eq!(host("s3:https://s3.example.com/backups/api").as_deref(), Some("s3.example.com:443"));
+        assert_eq!(host("s3:s3.amazonaws.com/bucket").as_deref(), Some("s3.amazonaws.com:443"));
+        assert_eq!(host("s3:http://minio.local:9000/b").as_deref(), Some("minio.local:9000"));
+        assert_eq!(host("rest:http://user:pw@192.0.2.10:8000/api").as_deref(), Some("192.0.2.10:8000"));
+        assert_eq!(host("rest:https://[2001:db8::5]/").as_deref(), Some("2001:db8::5:443"));
+        assert_eq!(host("b2:bucket:path").as_deref(), Some("api.backblazeb2.com:443"));
+        assert_eq!(host("/srv/restic"), None);
+        assert_eq!(host("sftp:user@host:/srv"), None);
+        assert_eq!(host("s3:http://host:notaport/b"), None);
+    }
+
+    #[test]
+    fn hosts_inside_a_cluster_are_service_names() {
+        for inside in
+            ["minio", "minio.storage.svc", "minio.storage.svc.cluster.local", "minio.storage.svc.cluster.local."]
+        {
+            assert!(in_cluster_host(inside), "{inside}");
+        }
+        for outside in ["s3.example.com", "192.0.2.10", "2001:db8::5", "svc.example.com"] {
+            assert!(!in_cluster_host(outside), "{outside}");
+        }
     }
 }

@@ -11,8 +11,9 @@
 //! complete, that the needing release `dependsOn`.
 //!
 //! Invariants the back ends rely on once the graph rules pass: a job and everything that needs it
-//! run in the same place (the same node or cluster, E0676), the services a job needs or reads run
-//! there too (E0677), its volumes live there (E0678) and no job is in a `needs` cycle (E0675).
+//! run in the same place (the same node or cluster, E0676), a job needing a service elsewhere
+//! retries (E0677: nothing orders it after the service), its volumes live there (E0678) and no
+//! job is in a `needs` cycle (E0675).
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;

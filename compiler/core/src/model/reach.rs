@@ -28,14 +28,18 @@
 //! itself (its `nixos { … }` options), which reaches its own services on loopback. Reads in
 //! payloads (`nixos { … }` on a node, `helm { values }` on a cluster) are ways in like needs.
 //!
-//! Jobs reach only services placed where they run ([`jobs`]; E0677 otherwise).
+//! Jobs and workflow steps reach services as a service does ([`reachers`]): a job on one node
+//! needing a database on another is let in by the same firewall opening and `pg_hba` line. A job
+//! that needs a service elsewhere with no `retries` is E0677 (nothing orders it after the service).
 //!
 //! Invariant: linear in the estate (memberships are indexed once; each need looks at the needing
 //! side's nodes and their networks only). A need no way satisfies is E0604; an `expose` naming a
 //! network the node is not in, or `cluster` on a node that serves none, is E0624; an endpoint read
 //! with nothing to write (no port) is E0625.
 
-mod jobs;
+mod reachers;
+
+pub use reachers::runs_on_host;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -45,7 +49,8 @@ use rustc_hash::FxHashMap;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::types::{Endpoint, EndpointPart, Payload, PlacementRef, Reference};
 use crate::model::{Audience, Cluster, EnvValue, Model, Network, Node, Resource, Service};
-use crate::source::Span;
+use crate::source::{FileId, Span};
+use reachers::Reacher;
 
 /// The range podman's default network gives containers (rootful, as the NixOS oci-containers
 /// module and the systemd back end run them).
@@ -321,24 +326,17 @@ pub fn host_range(address: IpAddr) -> String {
     format!("{address}/{bits}")
 }
 
-/// Where a service runs, resolved.
+/// Where something runs, resolved.
 enum At<'m> {
     Node(&'m Resource<Node>),
     Cluster(&'m Resource<Cluster>),
 }
 
-fn at<'m>(lookups: &Lookups<'m>, service: &Resource<Service>) -> Option<At<'m>> {
-    let on = &service.spec.on;
-    match on.kind.as_str() {
-        "node" => lookups.nodes.get(on.name.as_str()).map(|n| At::Node(n)),
-        "cluster" => lookups.clusters.get(on.name.as_str()).map(|c| At::Cluster(c)),
-        _ => None,
-    }
-}
-
-/// Derives the ways into every service on a node, and the diagnostics for needs and audiences no
-/// way satisfies.
-pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
+/// Derives the ways into every service on a node from everything that reaches it (services, jobs
+/// and workflow steps, [`reachers`]), and the diagnostics for needs and audiences no way satisfies.
+/// `stdlib` lists the stdlib's files, which tell a preset's NixOS options from the user's
+/// ([`runs_on_host`]).
+pub fn derive(model: &Model, stdlib: &[FileId]) -> (Reach, Vec<Diagnostic>) {
     let lookups = Lookups::new(model);
     let mut reach = Reach::default();
     let mut diagnostics = Vec::new();
@@ -348,91 +346,17 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
         }
     }
     for service in &model.services {
-        let Some(from) = at(&lookups, service) else { continue };
-        // A service reading where another is (`service.db.host`) reaches it as if it needed it.
-        let endpoints = service.spec.env.values().filter_map(|v| match &v.value {
-            EnvValue::Endpoint(endpoint) => Some((&endpoint.0.name, v.span)),
-            _ => None,
-        });
-        let mut reached: Vec<(&String, Span, Reader)> =
-            service.spec.needed_services().map(|n| (&n.name, n.span, Reader::Workload)).collect();
-        reached.extend(
-            endpoints
-                .filter(|(name, _)| !service.spec.needed_services().any(|n| &n.name == *name))
-                .map(|(name, span)| (name, span, Reader::Workload)),
-        );
-        // The node reading in its NixOS options, or the chart's values on a cluster: each
-        // service once, unless a need or `env` reaches it already.
-        for (reference, _) in payload_endpoints(&service.spec, matches!(from, At::Node(_))) {
-            if !reached.iter().any(|(name, _, _)| **name == reference.name) {
-                let reader = if matches!(from, At::Node(_)) { Reader::Host } else { Reader::Workload };
-                reached.push((&reference.name, reference.span, reader));
-            }
-        }
-        for (need, span, reader) in reached {
-            let need = Reached { name: need, span };
-            let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };
-            let node = match at(&lookups, needed) {
-                Some(At::Node(node)) => node,
-                Some(At::Cluster(cluster)) => {
-                    diagnostics.extend(into_cluster(&lookups, service, &from, needed, cluster, need.span));
-                    continue;
-                }
-                None => continue,
-            };
-            let ways = match &from {
-                // A container on the same node is on podman's bridge: it reaches the node's
-                // address, never the host's loopback.
-                At::Node(own) if own.name == node.name => match (&service.spec.image, reader) {
-                    (Some(_), Reader::Workload) => vec![container_way()],
-                    _ => continue,
-                },
-                At::Node(own) => match lookups.between(own, node) {
-                    Ok(ways) => ways,
-                    Err(Gap::NoNetwork) => {
-                        diagnostics.push(unreachable(service, needed, own, node, need.span, None));
-                        continue;
-                    }
-                    Err(Gap::NoAddress(missing)) => {
-                        diagnostics.push(no_address(service, needed, missing, need.span));
-                        continue;
-                    }
-                },
-                At::Cluster(cluster) => {
-                    let mut ways = Vec::new();
-                    for member in lookups.cluster_nodes(cluster) {
-                        if member.name == node.name {
-                            match pod_way(node) {
-                                Some(way) => ways.push(way),
-                                None => diagnostics.push(no_address(service, needed, node, need.span)),
-                            }
-                            continue;
-                        }
-                        match lookups.between(member, node) {
-                            Ok(found) => ways.extend(found),
-                            Err(Gap::NoNetwork) => {
-                                diagnostics.push(unreachable(service, needed, member, node, need.span, Some(cluster)));
-                            }
-                            Err(Gap::NoAddress(missing)) => {
-                                diagnostics.push(no_address(service, needed, missing, need.span));
-                            }
-                        }
-                    }
-                    ways
-                }
-            };
-            let openings = reach.openings.entry(needed.name.clone()).or_default();
-            for port in needed.spec.ports.keys().filter(|port| !metrics_only(needed, port)) {
-                openings.extend(ways.iter().map(|way| Opening { port: port.clone(), way: way.clone() }));
-            }
-        }
-        if let At::Node(node) = from {
+        let Some(reacher) = reachers::service(&lookups, service, stdlib) else { continue };
+        reach_from(&lookups, &reacher, &mut reach, &mut diagnostics);
+        if let At::Node(node) = reacher.at {
             exposed(&lookups, service, node, &mut reach, &mut diagnostics);
-        } else if let At::Cluster(cluster) = from {
+        } else if let At::Cluster(cluster) = reacher.at {
             exposed_from_cluster(&lookups, service, cluster, &mut diagnostics);
         }
     }
-    jobs::derive(model, &lookups, &mut reach, &mut diagnostics);
+    for reacher in reachers::jobs_and_steps(model, &lookups, &mut diagnostics) {
+        reach_from(&lookups, &reacher, &mut reach, &mut diagnostics);
+    }
     endpoints(model, &reach, &mut diagnostics);
     // Each list is put in order on its own: the map's order is never seen.
     #[allow(clippy::iter_over_hash_type)]
@@ -441,6 +365,65 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
         openings.dedup();
     }
     (reach, diagnostics)
+}
+
+/// The ways from `reacher` into each service it reaches, added to `reach`; what no way satisfies
+/// is reported.
+fn reach_from(lookups: &Lookups<'_>, reacher: &Reacher<'_>, reach: &mut Reach, diagnostics: &mut Vec<Diagnostic>) {
+    for &(name, span, reader) in &reacher.reached {
+        let Some(needed) = lookups.services.get(name) else { continue };
+        let node = match reachers::at(lookups, &needed.spec.on) {
+            Some(At::Node(node)) => node,
+            Some(At::Cluster(cluster)) => {
+                diagnostics.extend(into_cluster(lookups, reacher, needed, cluster, span));
+                continue;
+            }
+            None => continue,
+        };
+        let ways = match &reacher.at {
+            // A container on the same node is on podman's bridge: it reaches the node's address,
+            // never the host's loopback. The host itself reaches its services on loopback.
+            At::Node(own) if own.name == node.name => match (reacher.container, reader) {
+                (true, Reader::Workload) => vec![container_way()],
+                _ => continue,
+            },
+            At::Node(own) => match lookups.between(own, node) {
+                Ok(ways) => ways,
+                Err(Gap::NoNetwork) => {
+                    diagnostics.push(unreachable(reacher, needed, own, node, span, None));
+                    continue;
+                }
+                Err(Gap::NoAddress(missing)) => {
+                    diagnostics.push(no_address(reacher, needed, missing, span));
+                    continue;
+                }
+            },
+            At::Cluster(cluster) => {
+                let mut ways = Vec::new();
+                for member in lookups.cluster_nodes(cluster) {
+                    if member.name == node.name {
+                        match pod_way(node) {
+                            Some(way) => ways.push(way),
+                            None => diagnostics.push(no_address(reacher, needed, node, span)),
+                        }
+                        continue;
+                    }
+                    match lookups.between(member, node) {
+                        Ok(found) => ways.extend(found),
+                        Err(Gap::NoNetwork) => {
+                            diagnostics.push(unreachable(reacher, needed, member, node, span, Some(cluster)));
+                        }
+                        Err(Gap::NoAddress(missing)) => diagnostics.push(no_address(reacher, needed, missing, span)),
+                    }
+                }
+                ways
+            }
+        };
+        let openings = reach.openings.entry(needed.name.clone()).or_default();
+        for port in needed.spec.ports.keys().filter(|port| !metrics_only(needed, port)) {
+            openings.extend(ways.iter().map(|way| Opening { port: port.clone(), way: way.clone() }));
+        }
+    }
 }
 
 /// E0625 for every `service.NAME.host`, `.port` or `.url` no target could write.
@@ -495,13 +478,12 @@ fn unresolved(key: &str, endpoint: &Endpoint, span: Span, why: &str) -> Diagnost
 /// those nodes or share a network with one. From inside the same cluster it is its Service.
 fn into_cluster(
     lookups: &Lookups<'_>,
-    service: &Resource<Service>,
-    from: &At<'_>,
+    reacher: &Reacher<'_>,
     needed: &Resource<Service>,
     cluster: &Resource<Cluster>,
     span: Span,
 ) -> Option<Diagnostic> {
-    let sides: Vec<&Resource<Node>> = match from {
+    let sides: Vec<&Resource<Node>> = match &reacher.at {
         At::Cluster(own) if own.name == cluster.name => return None,
         At::Cluster(own) => lookups.cluster_nodes(own),
         At::Node(node) => vec![*node],
@@ -520,21 +502,15 @@ fn into_cluster(
         Diagnostic::new(
             Code::E0604,
             span,
-            format!("service `{}` needs `{}` on cluster `{}`, but {why}", service.name, needed.name, cluster.name),
+            format!("{} needs `{}` on cluster `{}`, but {why}", reacher.who, needed.name, cluster.name),
         )
         .with_primary_label("needed from outside the cluster")
         .with_label(needed.spec.on.span, format!("`{}` runs on `{}`", needed.name, cluster.name))
         .with_help(format!(
             "expose its port beyond the cluster (`expose {{ PORT = network.NAME }}`) on a network the needing side shares with the cluster's nodes, or run `{}` on the cluster",
-            service.name
+            reacher.name
         )),
     )
-}
-
-/// A need or an endpoint read: the service reached and where the reference is written.
-struct Reached<'a> {
-    name: &'a String,
-    span: Span,
 }
 
 /// Whether `port` of `service` serves only its metrics: the port `metrics` names, when it is not
@@ -551,7 +527,7 @@ fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located>
     let port = first.map(|(_, p)| p.number);
     let ports = service.spec.ports.iter().map(|(name, p)| (name.clone(), p.number)).collect();
     let scheme = service.spec.scheme.as_ref().map(|s| s.value.clone()).or_else(|| first.map(|(n, _)| n.clone()));
-    let at = match at(lookups, service)? {
+    let at = match reachers::at(lookups, &service.spec.on)? {
         At::Node(node) => {
             Location::Node { name: node.name.clone(), address: node.spec.address.as_ref().map(|a| a.value.0) }
         }
@@ -734,19 +710,11 @@ fn exposed_from_cluster(
 
 /// E0604 for a need whose only way lacks a node's address (a network without WireGuard, or the
 /// pods of a cluster on the needed service's own node).
-fn no_address(
-    service: &Resource<Service>,
-    needed: &Resource<Service>,
-    node: &Resource<Node>,
-    span: Span,
-) -> Diagnostic {
+fn no_address(reacher: &Reacher<'_>, needed: &Resource<Service>, node: &Resource<Node>, span: Span) -> Diagnostic {
     Diagnostic::new(
         Code::E0604,
         span,
-        format!(
-            "service `{}` needs `{}`, but node `{}` has no `address` to reach it by",
-            service.name, needed.name, node.name
-        ),
+        format!("{} needs `{}`, but node `{}` has no `address` to reach it by", reacher.who, needed.name, node.name),
     )
     .with_primary_label("no address on the way")
     .with_label(node.name_span, "no `address`")
@@ -754,7 +722,7 @@ fn no_address(
 }
 
 fn unreachable(
-    service: &Resource<Service>,
+    reacher: &Reacher<'_>,
     needed: &Resource<Service>,
     from: &Resource<Node>,
     to: &Resource<Node>,
@@ -764,15 +732,15 @@ fn unreachable(
     let (message, label) = match cluster {
         None => (
             format!(
-                "service `{}` on node `{}` needs `{}` on node `{}`, but no network joins the two nodes",
-                service.name, from.name, needed.name, to.name
+                "{} on node `{}` needs `{}` on node `{}`, but no network joins the two nodes",
+                reacher.who, from.name, needed.name, to.name
             ),
             "needed across nodes",
         ),
         Some(cluster) => (
             format!(
-                "service `{}` on cluster `{}` needs `{}` on node `{}`, but the cluster's node `{}` shares no network with it",
-                service.name, cluster.name, needed.name, to.name, from.name
+                "{} on cluster `{}` needs `{}` on node `{}`, but the cluster's node `{}` shares no network with it",
+                reacher.who, cluster.name, needed.name, to.name, from.name
             ),
             "needed from the cluster's pods",
         ),

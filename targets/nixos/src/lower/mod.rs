@@ -195,7 +195,7 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
         let by_service = probes.iter().enumerate().map(|(i, p)| (p.service.name.as_str(), i)).collect();
         (prober, probes, by_service)
     });
-    let (reach, _) = derive(model);
+    let (reach, _) = derive(model, &context.stdlib_files());
     let replicas = replication::replicas_by_node(model);
     // Each node's module is lowered on its own, so the nodes are split over the cores; the parts
     // come back in node order, as one thread would make them.

@@ -15,6 +15,7 @@
 //! path.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::reach::runs_on_host;
 use spec_compiler::model::types::Transport;
 use spec_compiler::model::{EnvValue, Resource, Service};
 use spec_compiler::source::{Origin, Span};
@@ -39,18 +40,16 @@ pub(super) fn is_unit_name(name: &str) -> bool {
 impl<'a> NodeModule<'a> {
     /// Whether the service runs through its `nixos { … }` options on this node (a preset's, or
     /// the user's without an image) rather than as a container.
+    /// The core's [`runs_on_host`] decides it, so the ways it derives are the ways opened here.
     pub(super) fn runs_as_module(&self, service: &Resource<Service>) -> bool {
         let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
-        let spec = &service.spec;
-        let preset_form = spec.nixos.as_ref().is_some_and(|n| from_stdlib(n.span));
-        spec.nixos.is_some() && (preset_form || spec.image.is_none())
+        runs_on_host(&service.spec, &self.node.spec, from_stdlib)
     }
 
     /// Whether a service runs as a container on NixOS: it has an image, and no preset gives it
     /// NixOS options of its own (see [`NodeModule::service`]).
     pub(super) fn runs_container(&self, service: &Resource<Service>) -> bool {
-        let from_stdlib = |span: Span| self.context.sources.get(span.file).origin == Origin::Stdlib;
-        service.spec.image.is_some() && service.spec.nixos.as_ref().is_none_or(|n| !from_stdlib(n.span))
+        service.spec.image.is_some() && !self.runs_as_module(service)
     }
 
     pub(super) fn service(&mut self, service: &'a Resource<Service>) {
