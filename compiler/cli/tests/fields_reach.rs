@@ -243,6 +243,11 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "*",
         "names the unit a service's NixOS options start, for containers that need it (tested by the preset)",
     ),
+    (
+        "service.cluster_refusal",
+        "*",
+        "a preset's reason for having no form on a cluster: placed there the service is E1280 with it (specs/targets/kubernetes)",
+    ),
     ("service.nixos_peers", "nixos", "how NixOS options let peers in; a container is let in by its published ports"),
     ("service.nixos_peers", "systemd", "how NixOS options let peers in, on a NixOS node only"),
     (

@@ -10,7 +10,8 @@
 //! (custom probes, so they never depend on the chart's guess of the primary port; a startup probe
 //! gives a slow start five minutes before liveness counts), resources,
 //! persistence from the volumes' storage, configuration files as a ConfigMap mounted at their
-//! paths ([`crate::files`]), and a ServiceMonitor from `metrics`.
+//! paths ([`crate::files`]), and a ServiceMonitor from `metrics`. A service whose preset has no
+//! cluster form (`cluster_refusal`) is E1280 at its `on`.
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -73,6 +74,22 @@ impl super::Lowering<'_, '_> {
                 )
                 .with_primary_label("a cluster runs pods, not units")
                 .with_help("remove `systemd { … }`, or place the service on a node"),
+            );
+            return None;
+        }
+        // A preset that runs the service on hosts only says why; installing the image anyway
+        // would start a workload that does not work.
+        if let Some(reason) = &service.spec.cluster_refusal {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1280,
+                    service.spec.on.span,
+                    format!("service `{}` has no form on cluster `{}`", service.name, self.cluster.name),
+                )
+                .with_primary_label("placed on a cluster here")
+                .with_label(reason.span, "the reason it has no cluster form")
+                .with_note(format!("its preset says: {}", reason.value))
+                .with_help("place the service on a node, or use a preset that runs it on a cluster"),
             );
             return None;
         }

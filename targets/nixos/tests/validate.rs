@@ -76,6 +76,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
         ("pull-secret", case("pull_secret_of_a_container_generates_cleanly")),
         ("stateful", case("stateful_presets_postgres_standby_nats_cluster_vault_and_n8n_generate_cleanly")),
+        ("redis-cluster", case("redis_cluster_members_on_nixos_and_ubuntu")),
+        ("ml-training", workspace().join("examples/ml-training")),
+        ("ml-training@shadow", workspace().join("examples/ml-training")),
+        ("ml-training@cutover", workspace().join("examples/ml-training")),
     ]
 }
 
@@ -253,9 +257,10 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 #[test]
 fn the_outputs_match_their_snapshots() {
     for (name, estate) in estates().into_iter().filter(|(n, _)| {
-        matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump" | "grafana")
+        matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump" | "grafana" | "redis-cluster")
             || n.starts_with("k8s-platform")
             || n.starts_with("nats-services")
+            || n.starts_with("ml-training")
     }) {
         let files = generate_named(name, &estate);
         // Named after the example (and environment) or the case, which the tidy test checks exists.

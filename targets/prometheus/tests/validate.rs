@@ -97,6 +97,8 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
+        ("ml-training", workspace().join("examples/ml-training")),
+        ("redis-cluster", workspace().join("specs/targets/nixos/redis_cluster_members_on_nixos_and_ubuntu.spec")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
         (
@@ -273,6 +275,7 @@ fn the_examples_outputs_match_their_snapshots() {
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
+        ("ml-training", workspace().join("examples/ml-training")),
     ] {
         let files = spec_testkit::generate(&Prometheus, &estate);
         let mut all = String::new();

@@ -367,6 +367,10 @@ pub struct Service {
     pub nixos_peers: Option<Spanned<NixosPeers>>,
     /// A Helm chart that deploys the service on a cluster instead of the generic chart.
     pub helm: Option<Spanned<HelmChart>>,
+    /// Why the service has no form on a Kubernetes cluster, for a preset that runs it on hosts only
+    /// (`std.redis.cluster`): placed on a cluster it is E1280, with this reason, rather than a
+    /// workload that would start and not work.
+    pub cluster_refusal: Option<Spanned<String>>,
     /// systemd unit settings merged into the service's unit, by section.
     pub systemd: Option<Spanned<IndexMap<String, Payload>>>,
     /// How its data is dumped for a backup whose `source` is the service (presets set it).
