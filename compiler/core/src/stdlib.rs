@@ -8,10 +8,13 @@ pub const MODULES: &[(&str, &str)] = &[
     ("blackbox", include_str!("../../../stdlib/blackbox.spec")),
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
+    ("ipfs", include_str!("../../../stdlib/ipfs.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
+    ("prefect", include_str!("../../../stdlib/prefect.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
     ("redis", include_str!("../../../stdlib/redis.spec")),
+    ("temporal", include_str!("../../../stdlib/temporal.spec")),
 ];
 
 /// The display path of a stdlib module.

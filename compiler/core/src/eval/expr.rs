@@ -250,6 +250,14 @@ impl<'a> Evaluator<'a> {
                     ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
                         record.get(field.name.as_str()).map(|f| f.value.clone())
                     }
+                    // A variable bound to a reference (a preset's `param database`, given
+                    // `service.db`) reads as the reference would: `database.host` is
+                    // `service.db.host`, whose field the model stage checks as written.
+                    ValueKind::Ref(reference) => {
+                        let mut reference = reference.clone();
+                        reference.field.push(field.name.as_str().to_owned());
+                        Some(Value { kind: ValueKind::Ref(reference), span: field.span })
+                    }
                     _ => None,
                 };
                 match next {
