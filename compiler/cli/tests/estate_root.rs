@@ -162,6 +162,7 @@ fn init_writes_the_marker_and_the_examples_carry_one() {
         ("k8s-platform", "apps.spec"),
         ("nats-services", "bus.spec"),
         ("gpu-k3s-tiers", "mcp.spec"),
+        ("sovereign-box", "services.spec"),
     ] {
         let folder = workspace.join("examples").join(example);
         assert!(folder.join("spec.toml").is_file(), "examples/{example}/spec.toml");

@@ -97,6 +97,7 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
+        ("sovereign-box", workspace().join("examples/sovereign-box")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
         (
@@ -261,6 +262,7 @@ fn the_examples_outputs_match_their_snapshots() {
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
+        ("sovereign-box", workspace().join("examples/sovereign-box")),
     ] {
         let files = spec_testkit::generate(&Prometheus, &estate);
         let mut all = String::new();
