@@ -33,6 +33,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/a_migration_job_before_its_service_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/configuration_files_on_ubuntu_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/pull_secret_of_a_container_on_ubuntu_generates_cleanly.spec"),
+        workspace().join("specs/targets/systemd/workflow_engines_and_ipfs_on_ubuntu_generate_cleanly.spec"),
     ]
 }
 
@@ -94,6 +95,7 @@ fn the_outputs_match_their_snapshots() {
         "a_container_database_dump_on_ubuntu_generates_cleanly",
         "gpu-k3s-tiers",
         "gpu-k3s-tiers@staging",
+        "workflow_engines_and_ipfs_on_ubuntu_generate_cleanly",
     ];
     for name in named {
         // An example's environment: `example@env`.
