@@ -163,6 +163,7 @@ fn init_writes_the_marker_and_the_examples_carry_one() {
         ("nats-services", "bus.spec"),
         ("gpu-k3s-tiers", "mcp.spec"),
         ("ml-training", "cache.spec"),
+        ("sovereign-box", "services.spec"),
     ] {
         let folder = workspace.join("examples").join(example);
         assert!(folder.join("spec.toml").is_file(), "examples/{example}/spec.toml");

@@ -9,11 +9,14 @@ pub const MODULES: &[(&str, &str)] = &[
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
     ("n8n", include_str!("../../../stdlib/n8n.spec")),
+    ("ipfs", include_str!("../../../stdlib/ipfs.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
+    ("prefect", include_str!("../../../stdlib/prefect.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
     ("redis", include_str!("../../../stdlib/redis.spec")),
     ("vault", include_str!("../../../stdlib/vault.spec")),
+    ("temporal", include_str!("../../../stdlib/temporal.spec")),
 ];
 
 /// The display path of a stdlib module.

@@ -24,21 +24,25 @@ fn the_stdlib_alone_has_no_diagnostics() {
 #[test]
 fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
     let mut text = String::from(
-        "node prod1 { os = nixos, cpu = 64, memory = 256GiB }\ncluster main { distribution = k3s, servers = [node.prod1] }\n",
+        "node prod1 { os = nixos, cpu = 64, memory = 256GiB }\ncluster main { distribution = k3s, servers = [node.prod1] }\n\
+         secret engine-db { nixos = agenix { file = \"secrets/engine-db.age\" }, k8s = existing { name = \"engine-db\", key = \"password\" } }\n",
     );
     for (module, _) in MODULES {
-        // The parameters a preset cannot default (a file only the operator places).
-        // `{at}` is the placement's suffix (a PostgreSQL beside it for n8n).
-        let arguments = match *module {
-            "grafana" => " { secret_key_file = \"/var/lib/grafana/secret-key\" }",
-            "n8n" => " { database = service.postgres-{at} }",
-            _ => "",
+        // The parameters a preset cannot default (a file only the operator places, the database
+        // the workflow engines and n8n keep their state in, beside them).
+        let arguments = |place: &str| match *module {
+            "grafana" => " { secret_key_file = \"/var/lib/grafana/secret-key\" }".to_string(),
+            "n8n" => format!(" {{ database = service.postgres-{place} }}"),
+            "temporal" | "prefect" => {
+                format!(" {{ database = service.postgres-{place}, password = secret.engine-db }}")
+            }
+            _ => String::new(),
         };
         text.push_str(&format!("import std.{module}\n"));
-        for (at, on) in [("host", "node.prod1"), ("pod", "cluster.main")] {
-            let arguments = arguments.replace("{at}", at);
-            text.push_str(&format!("service {module}-{at} {{\n  use std.{module}{arguments}\n  on = {on}\n}}\n"));
-        }
+        let host = arguments("host");
+        let pod = arguments("pod");
+        text.push_str(&format!("service {module}-host {{\n  use std.{module}{host}\n  on = node.prod1\n}}\n"));
+        text.push_str(&format!("service {module}-pod {{\n  use std.{module}{pod}\n  on = cluster.main\n}}\n"));
     }
     let compilation = compile(&text);
     assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);

@@ -38,6 +38,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("vault", case("secrets_from_vault_in_two_namespaces_generate_cleanly")),
         ("networks", case("ports_exposed_to_networks_from_a_cluster_generate_cleanly")),
         ("jobs", case("a_migration_job_before_its_service_on_a_cluster_generates_cleanly")),
+        ("engines", case("workflow_engines_and_ipfs_on_a_cluster_generate_cleanly")),
         ("gpus", case("gpu_services_on_a_cluster_select_their_nodes_generate_cleanly")),
         ("rollouts", case("rollouts_budgets_autoscalers_and_tiers_generate_cleanly")),
         ("policies", case("network_policies_and_access_generate_cleanly")),

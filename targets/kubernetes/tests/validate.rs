@@ -86,6 +86,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             ),
         ),
         (
+            "workflow_engines_and_ipfs_on_a_cluster_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/workflow_engines_and_ipfs_on_a_cluster_generate_cleanly.spec"),
+        ),
+        (
             "rollouts_budgets_autoscalers_and_tiers_generate_cleanly",
             workspace().join("specs/targets/kubernetes/rollouts_budgets_autoscalers_and_tiers_generate_cleanly.spec"),
         ),

@@ -109,3 +109,32 @@ fn alertmanager_configuration_passes_amtool_and_reads_only_loaded_credentials() 
     let alertmanagers = evaluate(&dir.join("out/nixos/mon1/default.nix"), "m.services.prometheus.alertmanagers");
     assert_eq!(alertmanagers, serde_json::json!([{ "static_configs": [{ "targets": ["10.0.0.2:9093"] }] }]));
 }
+
+/// Two receivers mailing through one SMTP account share its password: the unit loads that
+/// credential once (systemd refuses a credential name loaded twice), and both read it.
+#[test]
+fn receivers_sharing_a_secret_load_it_once() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-alertmanager-shared");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let estate = dir.join("main.spec");
+    std::fs::write(
+        &estate,
+        r#"import std.alertmanager
+secret smtp { nixos = agenix { file = "secrets/smtp.age" } }
+node mon1 { os = nixos, address = 10.0.0.1 }
+service alertmanager { use std.alertmanager, on = node.mon1 }
+receiver oncall { email { to = "oncall@example.com", from = "alerts@example.com", smarthost = "smtp.example.com:587", password = secret.smtp } }
+receiver team { email { to = "team@example.com", from = "alerts@example.com", smarthost = "smtp.example.com:587", password = secret.smtp } }
+route pages { severity = [critical], to = receiver.oncall }
+route mail { severity = [warning], to = receiver.team }
+"#,
+    )
+    .expect("write");
+    let files = spec_testkit::generate(&Nixos, &estate);
+    let (_, module) = files.iter().find(|(path, _)| path == "nixos/mon1/default.nix").expect("mon1's module");
+    let at = module.find("LoadCredential").expect("credentials loaded");
+    let list = &module[at..module[at..].find("];").map(|end| at + end).expect("a list")];
+    assert_eq!(list.matches("smtp:").count(), 1, "{list}");
+    assert_eq!(module.matches("/run/credentials/alertmanager.service/smtp\"").count(), 2, "{module}");
+}

@@ -59,6 +59,8 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),
         ("nats-services@dev", workspace().join("examples/nats-services")),
+        ("sovereign-box", workspace().join("examples/sovereign-box")),
+        ("sovereign-box@staging", workspace().join("examples/sovereign-box")),
         ("mesh", case("a_nixos_node_with_containers_and_a_mesh_generates_cleanly")),
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
@@ -261,6 +263,7 @@ fn the_outputs_match_their_snapshots() {
             || n.starts_with("k8s-platform")
             || n.starts_with("nats-services")
             || n.starts_with("ml-training")
+            || n.starts_with("sovereign-box")
     }) {
         let files = generate_named(name, &estate);
         // Named after the example (and environment) or the case, which the tidy test checks exists.

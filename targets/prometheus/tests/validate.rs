@@ -99,6 +99,7 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
         ("ml-training", workspace().join("examples/ml-training")),
         ("redis-cluster", workspace().join("specs/targets/nixos/redis_cluster_members_on_nixos_and_ubuntu.spec")),
+        ("sovereign-box", workspace().join("examples/sovereign-box")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
         (
@@ -276,6 +277,7 @@ fn the_examples_outputs_match_their_snapshots() {
         ("nats-services", workspace().join("examples/nats-services")),
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
         ("ml-training", workspace().join("examples/ml-training")),
+        ("sovereign-box", workspace().join("examples/sovereign-box")),
     ] {
         let files = spec_testkit::generate(&Prometheus, &estate);
         let mut all = String::new();

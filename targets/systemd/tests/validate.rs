@@ -35,6 +35,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/pull_secret_of_a_container_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/nixos/redis_cluster_members_on_nixos_and_ubuntu.spec"),
         workspace().join("examples/ml-training"),
+        workspace().join("specs/targets/systemd/workflow_engines_and_ipfs_on_ubuntu_generate_cleanly.spec"),
     ]
 }
 
@@ -100,6 +101,7 @@ fn the_outputs_match_their_snapshots() {
         "ml-training",
         "ml-training@shadow",
         "ml-training@cutover",
+        "workflow_engines_and_ipfs_on_ubuntu_generate_cleanly",
     ];
     for name in named {
         // An example's environment: `example@env`.

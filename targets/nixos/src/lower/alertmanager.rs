@@ -95,10 +95,13 @@ impl<'a> NodeModule<'a> {
         let mut file = |this: &mut Self, credential: &'a Credential| -> Nix {
             let Some(secret) = credential.secret() else { return Nix::Str(String::new()) };
             let decrypted = this.secret_path(&secret.name, secret.span);
-            credentials.push(Nix::Interpolated(vec![
-                Part::Text(format!("{}:", secret.name)),
-                super::secrets::part(decrypted),
-            ]));
+            let loaded =
+                Nix::Interpolated(vec![Part::Text(format!("{}:", secret.name)), super::secrets::part(decrypted)]);
+            // Receivers sharing a secret (one SMTP account for two addresses) share its
+            // credential: systemd refuses a unit loading one credential name twice.
+            if !credentials.contains(&loaded) {
+                credentials.push(loaded);
+            }
             Nix::Str(format!("{CREDENTIALS}/{}", secret.name))
         };
         if let Some(pagerduty) = &spec.pagerduty {
