@@ -36,6 +36,7 @@
 //! with nothing to write (no port) is E0625.
 
 mod jobs;
+mod steps;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -423,6 +424,7 @@ pub fn derive(model: &Model) -> (Reach, Vec<Diagnostic>) {
         }
     }
     jobs::derive(model, &lookups, &mut reach, &mut diagnostics);
+    steps::derive(model, &lookups, &mut reach, &mut diagnostics);
     endpoints(model, &reach, &mut diagnostics);
     // Each list is put in order on its own: the map's order is never seen.
     #[allow(clippy::iter_over_hash_type)]
