@@ -48,7 +48,9 @@ fn security(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: 
         if name != "ALL" && !CAPABILITIES.contains(&name) {
             let unprefixed = name.strip_prefix("CAP_").filter(|n| CAPABILITIES.contains(n));
             let upper = name.to_ascii_uppercase();
-            let close = unprefixed.or_else(|| CAPABILITIES.iter().copied().find(|c| *c == upper));
+            let close = unprefixed
+                .or_else(|| CAPABILITIES.iter().copied().find(|c| *c == upper))
+                .or_else(|| crate::diagnostics::did_you_mean(&upper, CAPABILITIES.iter().copied()));
             let mut diagnostic = Diagnostic::new(
                 Code::E0732,
                 capability.span,
