@@ -33,6 +33,9 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/a_migration_job_before_its_service_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/systemd/configuration_files_on_ubuntu_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/pull_secret_of_a_container_on_ubuntu_generates_cleanly.spec"),
+        workspace().join(
+            "specs/targets/systemd/privileged_agents_directories_and_workflow_concurrency_on_ubuntu_generate_cleanly.spec",
+        ),
     ]
 }
 
