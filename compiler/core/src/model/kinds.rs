@@ -559,8 +559,9 @@ pub struct Workflow {
     pub schedule: Option<Spanned<String>>,
     /// The steps, by name.
     pub step: Spanned<IndexMap<String, Spanned<Step>>>,
-    /// Whether a run may start while the last is still going: `allow` (a cluster only), `forbid`
-    /// (skip it) or `replace` (stop the last). Default: `allow` on a cluster, `forbid` on a host.
+    /// Whether a run its schedule starts may overlap the last one still going: `forbid` (skip
+    /// it), `replace` (stop the last) or `allow` (a cluster only). Default: `forbid`.
+    #[schemars(extend("default" = "forbid"))]
     pub concurrency: Option<Spanned<super::Concurrency>>,
 }
 

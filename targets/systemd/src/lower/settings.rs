@@ -34,6 +34,7 @@ const SECTIONS: [&str; 3] = ["Unit", "Service", "Install"];
 impl<'a> NodeUnits<'a> {
     /// E1445 for each port of a host-network container that is not exposed to the public.
     pub(super) fn host_network_ports(&mut self, service: &Resource<Service>) {
+        let asked = service.spec.security.as_ref().and_then(|s| s.value.host_network.as_ref()).map(|h| h.span);
         for (name, port) in &service.spec.ports {
             if service.spec.expose.is_public(name) {
                 continue;
@@ -49,6 +50,7 @@ impl<'a> NodeUnits<'a> {
                         ),
                     )
                     .with_primary_label("not exposed to the public, but not published on chosen addresses either")
+                    .with_label(asked.unwrap_or(service.name_span), "on the host's network")
                     .with_help("expose the port to the public (`expose = [PORT]`) if it may be, or run the service off the host's network, or on a NixOS node, whose firewall admits exactly who reaches it"),
                 ),
             );
