@@ -76,6 +76,13 @@ const VALUES: &[(&str, &str, &str)] = &[
     // Tiers a placement's single replica meets (`critical` and `high` ask for two, E0674).
     ("service.tier", "normal", "low"),
     ("service.rollout.canary.steps", "[\"50%\"]", "[\"50%\", \"100%\"]"),
+    // Host-level settings: a NixOS option, capabilities Linux has (others are E0732), a plain
+    // absolute directory (others are E0733), a concurrency every host and cluster gives.
+    ("node.nixos", "{ \"security.auditd.enable\" = true }", "{ \"security.auditd.enable\" = false }"),
+    ("service.security.capabilities.add", "[\"NET_ADMIN\"]", "[\"SYS_ADMIN\"]"),
+    ("service.security.capabilities.drop", "[\"ALL\"]", "[\"NET_RAW\"]"),
+    ("storage.directory", "\"/srv/a\"", "\"/srv/b\""),
+    ("workflow.concurrency", "forbid", "replace"),
 ];
 
 /// Optional fields required unless another is written (`kind.path`, the other's key): the
@@ -112,6 +119,8 @@ const COMPANIONS: &[(&str, &str, &str, Beside)] = &[
     ("service.ingress.*.tls", "email", "email = \"ops@example.com\"", Beside::Any),
     // A cluster's route needs its issuer (E1270), which a NixOS node takes as an ACME directory.
     ("service.ingress.*.tls", "issuer", "issuer = \"https://acme.example.com/t\"", Beside::Only(&["email"])),
+    // `concurrency` governs the runs a schedule starts (E0736 without one).
+    ("workflow", "schedule", "schedule = \"0 3 * * *\"", Beside::Only(&["concurrency"])),
 ];
 
 /// Beside which tested fields of its record a companion is written.

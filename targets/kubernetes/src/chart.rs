@@ -544,6 +544,10 @@ impl super::Lowering<'_, '_> {
             let help = "set the chart's own service account and RBAC in `helm { values { … } }`";
             untaken.push((rule.span, "access", help.into()));
         }
+        if let Some(security) = &spec.security {
+            let help = "set the chart's own security context, host network and host PID in `helm { values { … } }`";
+            untaken.push((security.span, "security", help.into()));
+        }
         if let Some(pull) = &spec.pull_secret {
             let help = "set the chart's own image pull secrets in `helm { values { … } }` (Bitnami: `global.imagePullSecrets`)";
             untaken.push((pull.span, "pull_secret", help.into()));

@@ -26,8 +26,8 @@ use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Payload, Spanned};
 use spec_compiler::model::{
-    Backend, Backup, Cadence, ClusterNamespaces, Copy, EnvValue, Keep, KubernetesSecret, PodSecurity, Resource, Vault,
-    Workflow,
+    Backend, Backup, Cadence, ClusterNamespaces, Concurrency, Copy, EnvValue, Keep, KubernetesSecret, PodSecurity,
+    Resource, Vault, Workflow,
 };
 use spec_compiler::source::Span;
 
@@ -322,7 +322,11 @@ impl super::Lowering<'_, '_> {
                     "argoproj.io/v1alpha1",
                     "CronWorkflow",
                     &workflow.name,
-                    json!({ "schedules": [schedule.value], "concurrencyPolicy": "Forbid", "workflowSpec": spec }),
+                    json!({
+                        "schedules": [schedule.value],
+                        "concurrencyPolicy": workflow.spec.concurrency.as_ref().map_or(Concurrency::Forbid, |c| c.value).kubernetes(),
+                        "workflowSpec": spec,
+                    }),
                 ),
                 None => self.object("argoproj.io/v1alpha1", "WorkflowTemplate", &workflow.name, spec),
             };
@@ -385,8 +389,10 @@ impl super::Lowering<'_, '_> {
             }
             let template_name = format!("step-{name}");
             let mut task = json!({ "name": name, "template": template_name });
-            if !step.needs.is_empty() {
-                task["dependencies"] = json!(step.needs.iter().map(|n| n.name.clone()).collect::<Vec<_>>());
+            // Services it needs are reached at their DNS names in the cluster (elsewhere is E0737).
+            let steps: Vec<String> = step.needed_steps().map(|n| n.name.clone()).collect();
+            if !steps.is_empty() {
+                task["dependencies"] = json!(steps);
             }
             tasks.push(task);
             let mut container = json!({ "image": step.image.value });

@@ -247,12 +247,23 @@ impl super::Lowering<'_, '_> {
                 readiness: p,
             }),
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
-            security_context: restricted.then(restricted_container),
+            security_context: container_security(restricted, spec.security.as_ref().map(|s| &s.value)),
         };
         let strategy = self.strategy(service, stateful);
         // Its identity: the ServiceAccount of its `access` rules, the Secret its image is pulled with.
         let (account, pull_secrets) = self.pod_identity(service);
         let mut pod = restricted.then(restricted_pod);
+        if let Some(security) = spec.security.as_ref().map(|s| &s.value) {
+            // On the host's network the pod still resolves the cluster's names (`service.x.host`).
+            if security.host_network() {
+                let options = pod.get_or_insert_with(|| json!({}));
+                options["hostNetwork"] = json!(true);
+                options["dnsPolicy"] = json!("ClusterFirstWithHostNet");
+            }
+            if security.host_pid() {
+                pod.get_or_insert_with(|| json!({}))["hostPID"] = json!(true);
+            }
+        }
         if let Some(tier) = &spec.tier {
             pod.get_or_insert_with(|| json!({}))["priorityClassName"] = json!(tier.value.priority_class());
         }
@@ -551,6 +562,34 @@ pub(crate) fn restricted_pod() -> Value {
 /// The container security context the `restricted` Pod Security Standard asks for.
 pub(crate) fn restricted_container() -> Value {
     json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } })
+}
+
+/// A container's security context: what a `restricted` namespace asks for, and the service's
+/// `security` (privileged, capabilities added and dropped); what the namespace's standard refuses
+/// is E0731 in the graph rules, so the two never contradict.
+fn container_security(restricted: bool, security: Option<&spec_compiler::model::Security>) -> Option<Value> {
+    let mut context = restricted.then(restricted_container);
+    let Some(security) = security else { return context };
+    if security.privileged() {
+        context.get_or_insert_with(|| json!({}))["privileged"] = json!(true);
+    }
+    let names = |list: &[Spanned<String>]| list.iter().map(|c| c.value.clone()).collect::<Vec<_>>();
+    for (key, list) in [("drop", security.dropped()), ("add", security.added())] {
+        if list.is_empty() {
+            continue;
+        }
+        let capabilities = &mut context.get_or_insert_with(|| json!({}))["capabilities"];
+        let mut written: Vec<String> = capabilities[key]
+            .as_array()
+            .map_or_else(Vec::new, |a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+        for name in names(list) {
+            if !written.contains(&name) {
+                written.push(name);
+            }
+        }
+        capabilities[key] = json!(written);
+    }
+    context
 }
 
 #[derive(Serialize)]

@@ -43,6 +43,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("rollouts", case("rollouts_budgets_autoscalers_and_tiers_generate_cleanly")),
         ("policies", case("network_policies_and_access_generate_cleanly")),
         ("stateful", case("stateful_presets_postgres_replicas_vault_and_n8n_generate_cleanly")),
+        ("security", case("privileged_agents_and_workflow_concurrency_on_a_cluster_generate_cleanly")),
     ]
 }
 
@@ -378,6 +379,47 @@ fn what_the_charts_render_is_what_the_spec_says() {
                                 array(&context["capabilities"]["drop"]).iter().any(|c| c == "ALL"),
                                 "{what}: keeps capabilities"
                             );
+                            assert!(
+                                array(&context["capabilities"]["add"]).iter().all(|c| c == "NET_BIND_SERVICE"),
+                                "{what}: adds a capability the restricted standard refuses"
+                            );
+                            assert_ne!(context["privileged"], true, "{what}: privileged in a restricted namespace");
+                        }
+                    }
+                }
+
+                // A service's `security` reaches its pods as written: the host's network (still
+                // resolving the cluster's names) and PIDs, privileged, each capability added and
+                // dropped.
+                if let Some(security) = service.spec.security.as_ref().map(|s| &s.value) {
+                    for workload in &workloads {
+                        let pod = pod_spec(workload).expect("pod");
+                        let host_network = security.host_network();
+                        assert_eq!(pod["hostNetwork"].as_bool().unwrap_or(false), host_network, "{what}: hostNetwork");
+                        if host_network {
+                            assert_eq!(
+                                pod["dnsPolicy"], "ClusterFirstWithHostNet",
+                                "{what}: cluster DNS on the host network"
+                            );
+                        }
+                        assert_eq!(pod["hostPID"].as_bool().unwrap_or(false), security.host_pid(), "{what}: hostPID");
+                        for container in array(&pod["containers"]) {
+                            let context = &container["securityContext"];
+                            assert_eq!(
+                                context["privileged"].as_bool().unwrap_or(false),
+                                security.privileged(),
+                                "{what}: privileged"
+                            );
+                            for (key, asked) in [("add", security.added()), ("drop", security.dropped())] {
+                                let rendered = array(&context["capabilities"][key]);
+                                for capability in asked {
+                                    assert!(
+                                        rendered.iter().any(|c| *c == capability.value.as_str()),
+                                        "{what}: capability {} not in `{key}`",
+                                        capability.value
+                                    );
+                                }
+                            }
                         }
                     }
                 }

@@ -98,6 +98,12 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/network_policies_and_access_generate_cleanly.spec"),
         ),
         (
+            "privileged_agents_and_workflow_concurrency_on_a_cluster_generate_cleanly",
+            workspace().join(
+                "specs/targets/kubernetes/privileged_agents_and_workflow_concurrency_on_a_cluster_generate_cleanly.spec",
+            ),
+        ),
+        (
             "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",
             workspace().join(
                 "specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec",

@@ -82,6 +82,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("ml-training", workspace().join("examples/ml-training")),
         ("ml-training@shadow", workspace().join("examples/ml-training")),
         ("ml-training@cutover", workspace().join("examples/ml-training")),
+        ("host", case("host_settings_privileged_agents_and_directories_on_nixos_generate_cleanly")),
     ]
 }
 
@@ -453,4 +454,56 @@ fn a_service_dump_is_written_where_restic_copies_it() {
         assert!(script.contains(&format!("restic dump --host 'db1' --path '{folder}' latest")), "{script}");
         assert!(script.contains(&format!("{{backup=\"{job}\"}}")), "{script}");
     }
+}
+
+/// Host-level settings read back from the evaluated module: the node's own options (audit rules,
+/// the ZFS scrub schedule) as written; the eBPF agent runs privileged on the host's network and
+/// PIDs with its capabilities and publishes nothing; the plain directory is created by
+/// systemd-tmpfiles, mounted into its container and copied by restic; the workflow's timer starts
+/// the unit that replaces a run still going, and its step starts after the database it needs.
+#[test]
+fn host_settings_privileged_agents_and_directories_are_wired_as_written() {
+    if !have("nix-instantiate") {
+        eprintln!("SKIPPED: nix-instantiate is not installed; the host settings were not read back");
+        return;
+    }
+    let case = workspace()
+        .join("specs/targets/nixos/host_settings_privileged_agents_and_directories_on_nixos_generate_cleanly.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-host-settings");
+    materialise(&dir, &generate(&case));
+    let prod1 = dir.join("out/nixos/prod1/default.nix");
+    let host = evaluate(
+        &prod1,
+        r#"{ auditd = m.security.auditd.enable; rules = m.security.audit.rules; scrub = m.services.zfs.autoScrub.interval; }"#,
+    );
+    assert_eq!(host["auditd"], true, "{host}");
+    assert_eq!(host["rules"][0], "-w /etc/passwd -p wa -k identity", "{host}");
+    assert_eq!(host["scrub"], "Sun *-*-* 03:00:00", "{host}");
+    let probe = evaluate(
+        &prod1,
+        r#"let c = m.virtualisation.oci-containers.containers.probe; in { options = c.extraOptions; ports = c.ports or []; }"#,
+    );
+    let options: Vec<&str> = probe["options"].as_array().expect("options").iter().filter_map(|o| o.as_str()).collect();
+    for expected in ["--privileged", "--network=host", "--pid=host", "--cap-drop=ALL", "--cap-add=BPF"] {
+        assert!(options.contains(&expected), "{expected} missing: {options:?}");
+    }
+    assert_eq!(probe["ports"], serde_json::json!([]), "a host-network container publishes nothing: {probe}");
+    let directory = evaluate(
+        &prod1,
+        r#"{ tmpfiles = m.systemd.tmpfiles.settings.spec-storage."/srv/ipfs".d.mode; volumes = m.virtualisation.oci-containers.containers.ipfs.volumes; paths = m.services.restic.backups.ipfs.paths; }"#,
+    );
+    assert_eq!(directory["tmpfiles"], "0755", "{directory}");
+    assert_eq!(directory["volumes"][0], "/srv/ipfs:/data/ipfs", "{directory}");
+    assert_eq!(directory["paths"][0], "/srv/ipfs", "{directory}");
+    // The packages the replacing unit names, as store paths.
+    let workflow = spec_testkit::nix_module_eval(
+        &prod1,
+        r#"{ systemd = "/nix/store/systemd"; podman = "/nix/store/podman"; coreutils = "/nix/store/coreutils"; }"#,
+        r#"{ unit = m.systemd.timers.nightly.timerConfig.Unit; replace = m.systemd.services.nightly-replace.serviceConfig.ExecStart; after = m.systemd.services.nightly-load.after; }"#,
+    );
+    assert_eq!(workflow["unit"], "nightly-replace.service", "{workflow}");
+    let replace = workflow["replace"].as_array().expect("two commands");
+    assert_eq!(replace[0], "/nix/store/systemd/bin/systemctl stop nightly.service nightly-load.service");
+    assert_eq!(replace[1], "/nix/store/systemd/bin/systemctl start --no-block nightly.service");
+    assert_eq!(workflow["after"], serde_json::json!(["podman-db.service"]), "{workflow}");
 }

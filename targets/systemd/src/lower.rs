@@ -23,7 +23,7 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::files::{file_keys, host_folder};
 use spec_compiler::model::reach::{Reach, derive};
 use spec_compiler::model::types::{PlacementRef, Transport};
-use spec_compiler::model::{Distribution, EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
+use spec_compiler::model::{Concurrency, Distribution, EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
 
@@ -104,8 +104,9 @@ pub fn generate(context: &Context<'_>) -> (Vec<OutputFile>, Vec<Diagnostic>) {
 }
 
 impl<'a> NodeUnits<'a> {
-    /// Binds each ZFS dataset of `volumes` into a container at its path (`--volume`), the unit
-    /// requiring its mount so the dataset is mounted before the container binds it.
+    /// Binds each ZFS dataset or plain directory of `volumes` into a container at its path
+    /// (`--volume`), the unit requiring its mount so the dataset is mounted before the container
+    /// binds it, and creating a directory that is missing.
     fn bind_datasets(
         &self,
         volumes: &indexmap::IndexMap<String, spec_compiler::model::types::StorageRef>,
@@ -113,12 +114,13 @@ impl<'a> NodeUnits<'a> {
         args: &mut Vec<String>,
     ) {
         for (target, storage) in volumes {
-            let Some(zfs) = self.index.storage(&storage.name).and_then(|s| s.spec.zfs.as_ref()) else { continue };
-            let source = zfs
-                .mountpoint
-                .as_ref()
-                .map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
+            let Some(storage) = self.index.storage(&storage.name) else { continue };
+            let Some(source) = storage.spec.host_path() else { continue };
             unit.set("Unit", "RequiresMountsFor", list_word(&source));
+            // A plain directory is created if missing: podman refuses to bind a path that is not.
+            if storage.spec.zfs.is_none() {
+                unit.set("Service", "ExecStartPre", format!("/usr/bin/mkdir -p {}", exec_arg(&source)));
+            }
             args.push("--volume".into());
             args.push(exec_arg(&format!("{source}:{target}")));
         }
@@ -218,7 +220,14 @@ impl<'a> NodeUnits<'a> {
         let mut args = vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&service.name)];
         let metrics = spec.metrics.as_ref().map(|m| m.port.value.0.as_str());
         let openings = self.reach.of(&service.name);
-        for (name, port) in &spec.ports {
+        let security = spec.security.as_ref().map(|s| &s.value);
+        // On the host's network nothing is published: the ports are the host's own.
+        let host_network = security.is_some_and(|s| s.host_network());
+        if host_network {
+            self.host_network_ports(service);
+        }
+        args.extend(security.map(|s| s.podman_options()).unwrap_or_default());
+        for (name, port) in spec.ports.iter().filter(|_| !host_network) {
             let protocol = match port.protocol {
                 Transport::Tcp => "tcp",
                 Transport::Udp => "udp",
@@ -354,9 +363,16 @@ impl<'a> NodeUnits<'a> {
                 let unit_name = format!("{}-{name}", workflow.name);
                 let mut unit = UnitFile::default();
                 unit.set("Unit", "Description", format!("Workflow {}, step {name}", workflow.name));
-                for need in &step.needs {
+                for need in step.needed_steps() {
                     unit.set("Unit", "After", format!("{}-{}.service", workflow.name, need.name));
                     unit.set("Unit", "Requires", format!("{}-{}.service", workflow.name, need.name));
+                }
+                // The services it needs on this node are up first (elsewhere is E0737).
+                for need in step.needed_services() {
+                    if self.index.service(&need.name).is_some_and(|s| placed_on(&s.spec.on, self.node)) {
+                        unit.set("Unit", "After", format!("{}.service", need.name));
+                        unit.set("Unit", "Requires", format!("{}.service", need.name));
+                    }
                 }
                 let retries = step.retries.as_ref().map_or(0, |r| r.value);
                 if retries > 0 {
@@ -411,7 +427,7 @@ impl<'a> NodeUnits<'a> {
                     unit.set("Service", "Restart", "on-failure");
                     unit.set("Service", "RestartSec", "30s");
                 }
-                if !steps.values().any(|s| s.needs.iter().any(|n| n.name == *name)) {
+                if !steps.values().any(|s| s.needed_steps().any(|n| n.name == *name)) {
                     last.push(format!("{unit_name}.service"));
                 }
                 self.emit(&format!("{unit_name}.service"), &unit, step.span);
@@ -445,6 +461,26 @@ impl<'a> NodeUnits<'a> {
             timer.set("Unit", "Description", format!("Run workflow {} on its schedule", workflow.name));
             timer.set("Timer", "OnCalendar", calendar);
             timer.set("Timer", "Persistent", "true");
+            // A timer does not start a unit still active (`forbid`, the default); `replace`
+            // starts a unit that stops the run still going and starts anew.
+            if workflow.spec.concurrency.as_ref().is_some_and(|c| c.value == Concurrency::Replace) {
+                let replace = format!("{}-replace.service", workflow.name);
+                let mut stop = vec![format!("{}.service", workflow.name)];
+                stop.extend(steps.keys().map(|s| format!("{}-{s}.service", workflow.name)));
+                let stop: Vec<String> = stop.iter().map(|u| exec_arg(u)).collect();
+                let mut unit = UnitFile::default();
+                unit.set("Unit", "Description", format!("Workflow {}, replacing a run still going", workflow.name));
+                unit.set("Service", "Type", "oneshot");
+                unit.set("Service", "ExecStart", format!("/usr/bin/systemctl stop {}", stop.join(" ")));
+                unit.set(
+                    "Service",
+                    "ExecStart",
+                    format!("/usr/bin/systemctl start --no-block {}", exec_arg(&format!("{}.service", workflow.name))),
+                );
+                let span = workflow.spec.concurrency.as_ref().map_or(workflow.name_span, |c| c.span);
+                self.emit(&replace, &unit, span);
+                timer.set("Timer", "Unit", replace);
+            }
             timer.set("Install", "WantedBy", "timers.target");
             self.emit(&format!("{}.timer", workflow.name), &timer, schedule.span);
         }

@@ -36,6 +36,9 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/nixos/redis_cluster_members_on_nixos_and_ubuntu.spec"),
         workspace().join("examples/ml-training"),
         workspace().join("specs/targets/systemd/workflow_engines_and_ipfs_on_ubuntu_generate_cleanly.spec"),
+        workspace().join(
+            "specs/targets/systemd/privileged_agents_directories_and_workflow_concurrency_on_ubuntu_generate_cleanly.spec",
+        ),
     ]
 }
 

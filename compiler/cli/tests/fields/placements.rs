@@ -144,6 +144,20 @@ pub fn placements() -> Vec<Placement> {
         ),
         p(Storage, "cluster", "", &[("on", "on = cluster.c1"), ("volume", "volume { size = 1GiB }")], CONTAINER_PORTS),
         p(
+            Storage,
+            "nixos-directory",
+            "service uses-t { on = node.n1, image = \"example/app:1\", volumes { \"/data\" = storage.t } }\n",
+            &[("on", "on = node.n1"), ("directory", "directory = \"/srv/t\"")],
+            CONTAINER_PORTS,
+        ),
+        p(
+            Storage,
+            "systemd-directory",
+            "service uses-t { on = node.n2, image = \"example/app:1\", volumes { \"/data\" = storage.t } }\n",
+            &[("on", "on = node.n2"), ("directory", "directory = \"/srv/t\"")],
+            CONTAINER_PORTS,
+        ),
+        p(
             Service,
             "nixos",
             READS_FROM_N3,

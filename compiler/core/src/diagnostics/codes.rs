@@ -201,6 +201,15 @@ codes! {
     W0681 "network-policy-unreached"  Warning "a backup in a namespace that denies traffic writes to a repository inside the cluster",
     // Health checks.
     E0770 "invalid-health-timing"     Error   "a health check's timing is not whole seconds, or allows no failure",
+    // Host-level settings and workloads.
+    E0730 "node-options-not-nixos"    Error   "a node that is not NixOS is given NixOS options",
+    E0731 "pod-security-refuses"      Error   "a service asks for what its namespace's Pod Security Standard refuses",
+    E0732 "unknown-capability"        Error   "a service names a capability Linux does not have",
+    E0733 "directory-not-mountable"   Error   "a storage directory is not a plain absolute path of a node, or not the storage's only form",
+    E0734 "directory-snapshots"       Error   "a backup asks for ZFS snapshots or a replica of a plain directory",
+    E0735 "host-workflow-overlaps"    Error   "a workflow on a host allows overlapping runs, which one systemd unit cannot give",
+    E0736 "concurrency-without-schedule" Error "a workflow sets `concurrency` but has no schedule to start runs",
+    E0737 "step-needs-elsewhere"      Error   "a workflow step needs a service placed on another node or cluster",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",
@@ -266,6 +275,7 @@ codes! {
     E1422 "systemd-unit-field"        Error   "a field of a service has no form in its unit file",
     E1423 "systemd-encrypted-key-file" Error  "an encrypted credential is named where a program reads the file itself",
     W1450 "systemd-ingress-unserved"  Warning "an ingress route on a host without NixOS, where no reverse proxy is generated",
+    E1445 "systemd-host-network-port" Error   "a port of a container on a host's network is not exposed to the public, which no firewall of the host narrows",
     // The Prometheus back end.
     E1501 "prometheus-label-name"     Error   "an alert's label name is not one Prometheus accepts",
     W1501 "prometheus-untested-alert" Warning "no promtool test can be derived for an alert",

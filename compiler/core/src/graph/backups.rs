@@ -130,7 +130,14 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             let media = 1 + usize::from(offsite > 0);
             let missing = if snapshots {
                 "an offsite copy"
-            } else if offsite > 0 && spec.service().is_some() {
+            } else if offsite > 0
+                && (spec.service().is_some()
+                    || spec
+                        .storage()
+                        .and_then(|s| estate.storage(s))
+                        .is_some_and(|s| s.spec.directory.is_some() && s.spec.zfs.is_none()))
+            {
+                // A dump or a plain directory has no snapshots (E0654, E0734): only more copies.
                 "a second offsite copy"
             } else if offsite > 0 {
                 "local snapshots"

@@ -16,6 +16,7 @@ mod dot;
 mod files;
 mod gpus;
 mod health;
+mod host;
 mod ingress;
 mod jobs;
 mod networks;
@@ -320,10 +321,14 @@ impl<'m> EstateGraph<'m> {
                 if let Some(from) = from {
                     self.graph.add_edge(from, step_vertex, Edge { kind: EdgeKind::Step, span: step.span });
                 }
-                for need in &step.spec_needs() {
+                for need in step.value.needed_steps() {
                     if let Some(&to) = self.steps.get(&(w, need.name.as_str())) {
                         self.graph.add_edge(step_vertex, to, Edge { kind: EdgeKind::StepNeeds, span: need.span });
                     }
+                }
+                // A service a step needs is up before the step runs, as for a service's `needs`.
+                for need in step.value.needed_services() {
+                    self.link(Some(step_vertex), &need.0, EdgeKind::Needs);
                 }
                 for secret in secret_refs(&step.env) {
                     self.link(Some(step_vertex), secret, EdgeKind::SecretUse);
@@ -475,12 +480,6 @@ fn secret_refs(
     })
 }
 
-impl crate::model::types::Spanned<crate::model::Step> {
-    fn spec_needs(&self) -> Vec<&Reference> {
-        self.value.needs.iter().map(|n| &n.0).collect()
-    }
-}
-
 /// The rules that conclude from what the estate lacks: no network joins two nodes (E0604), no
 /// backup covers a storage (W0603), no service exports an alert's job (W0604). Over a partial
 /// model (resources that failed their own checks left out) they would report consequences of
@@ -512,6 +511,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     files::check(&estate, &mut diagnostics);
     rollout::check(&estate, &mut diagnostics);
     access::check(&estate, &mut diagnostics);
+    host::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

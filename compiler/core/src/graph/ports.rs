@@ -1,7 +1,9 @@
 //! Ports: no two services (or a service and a WireGuard network) bind the same port and protocol
 //! on one node, and `expose`, `health` and `metrics` name ports the service declares.
 //!
-//! Services on clusters do not bind host ports, so only node placements are compared. A node runs
+//! Services on clusters do not bind host ports, so only node placements are compared, and the
+//! pods of a cluster service on the host's network (`security { host_network }`), whose ports are
+//! claimed on every node of the cluster. A node runs
 //! one instance of a service: more replicas there are E0606 at each port, or E0641 without ports.
 
 use rustc_hash::FxHashMap;
@@ -76,6 +78,24 @@ fn conflicts(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     for service in &estate.model.services {
+        // A pod on the host's network binds its ports on whichever node of its cluster it lands
+        // on: each of them is claimed, against the node's own services and other such pods.
+        if let Some(Place::Cluster(cluster)) = estate.place(&service.spec.on)
+            && service.spec.security.as_ref().is_some_and(|s| s.value.host_network())
+        {
+            for member in cluster.spec.servers.iter().chain(&cluster.spec.agents) {
+                for (name, port) in &service.spec.ports {
+                    let who = format!("service `{}` (port `{name}`, on the host's network)", service.name);
+                    claims.push((
+                        (member.name.as_str(), port.number, port.protocol),
+                        who,
+                        port.span,
+                        service.name_span,
+                    ));
+                }
+            }
+            continue;
+        }
         let Some(Place::Node(node)) = estate.place(&service.spec.on) else { continue };
         let replicas = service.spec.replicas();
         // A node runs one instance; with ports, E0606 below says so at each port it would bind.

@@ -438,6 +438,12 @@ fn plaintext(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             check_payload(&helm.values, helm.span, site, diagnostics);
         }
     }
+    for node in &estate.model.nodes {
+        if let Some(nixos) = &node.spec.nixos {
+            let site = Site { place: Some(super::Place::Node(node)), presets: &node.presets };
+            check_payload(&nixos.value, nixos.span, site, diagnostics);
+        }
+    }
     for workflow in &estate.model.workflows {
         let site = Site { place: estate.place(&workflow.spec.on), presets: &workflow.presets };
         for step in workflow.spec.step.values() {

@@ -58,6 +58,9 @@ pub struct Node {
     /// ZFS pools, by name: `zpool tank { … }`.
     #[serde(default)]
     pub zpool: IndexMap<String, Spanned<Zpool>>,
+    /// NixOS options merged into the node's own module, by option path (`"security.auditd.enable"
+    /// = true`): host settings that belong to no service. A NixOS node only (E0730 elsewhere).
+    pub nixos: Option<Spanned<IndexMap<String, Payload>>>,
 }
 
 /// A node's WireGuard identity.
@@ -238,6 +241,9 @@ pub struct Storage {
     pub zfs: Option<Spanned<ZfsDataset>>,
     /// A persistent volume on a cluster.
     pub volume: Option<Spanned<Volume>>,
+    /// A plain directory of the node, by absolute path (`"/srv/ipfs"`), for a host without ZFS:
+    /// created if missing, mounted into the services that use it, copied by restic like a dataset.
+    pub directory: Option<Spanned<String>>,
 }
 
 /// A ZFS dataset.
@@ -387,6 +393,9 @@ pub struct Service {
     pub autoscale: Option<Spanned<super::Autoscale>>,
     /// How much the estate depends on it: priority, fewest replicas and alert severity.
     pub tier: Option<Spanned<super::Tier>>,
+    /// What its container may do on the host: `security { privileged, capabilities { add, drop },
+    /// host_network, host_pid }` (agents such as eBPF probes).
+    pub security: Option<Spanned<super::Security>>,
 }
 
 impl Service {
@@ -531,6 +540,10 @@ pub struct Workflow {
     pub schedule: Option<Spanned<String>>,
     /// The steps, by name.
     pub step: Spanned<IndexMap<String, Spanned<Step>>>,
+    /// Whether a run its schedule starts may overlap the last one still going: `forbid` (skip
+    /// it), `replace` (stop the last) or `allow` (a cluster only). Default: `forbid`.
+    #[schemars(extend("default" = "forbid"))]
+    pub concurrency: Option<Spanned<super::Concurrency>>,
 }
 
 /// One step of a workflow.
@@ -542,9 +555,10 @@ pub struct Step {
     /// The arguments.
     #[serde(default)]
     pub args: Vec<Spanned<String>>,
-    /// Steps that must succeed first.
+    /// Steps that must succeed first, and services that must be up (placed where the workflow
+    /// runs), which the step reaches.
     #[serde(default)]
-    pub needs: Vec<StepRef>,
+    pub needs: Vec<StepNeedRef>,
     /// How often a failed run is retried. Default: 0.
     #[schemars(extend("default" = 0))]
     pub retries: Option<Spanned<u32>>,
@@ -553,4 +567,37 @@ pub struct Step {
     /// Environment variables.
     #[serde(default)]
     pub env: IndexMap<String, Spanned<EnvValue>>,
+}
+
+impl Step {
+    /// The steps among `needs`.
+    pub fn needed_steps(&self) -> impl Iterator<Item = &StepNeedRef> {
+        self.needs.iter().filter(|n| n.kind == "step")
+    }
+
+    /// The services among `needs`.
+    pub fn needed_services(&self) -> impl Iterator<Item = &StepNeedRef> {
+        self.needs.iter().filter(|n| n.kind == "service")
+    }
+}
+
+impl Storage {
+    /// Where the storage is on its node's file system: a dataset's mount point or a directory.
+    pub fn host_path(&self) -> Option<String> {
+        match (&self.zfs, &self.directory) {
+            (Some(zfs), _) => Some(zfs.value.mountpoint()),
+            (None, Some(directory)) => Some(directory.value.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+impl ZfsDataset {
+    /// Where the dataset is mounted: its `mountpoint`, or `/<pool>/<dataset>`.
+    pub fn mountpoint(&self) -> String {
+        match &self.mountpoint {
+            Some(mountpoint) => mountpoint.value.clone(),
+            None => format!("/{}/{}", self.pool.value, self.dataset.value),
+        }
+    }
 }

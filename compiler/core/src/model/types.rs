@@ -376,6 +376,10 @@ reference_type!(
     /// A reference to a step of the same workflow.
     StepRef, ["step"]
 );
+reference_type!(
+    /// What a step needs: a step of the same workflow, or a service.
+    StepNeedRef, ["step", "service"]
+);
 
 /// What a service reference reads about where the service is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -84,6 +84,13 @@ impl<'a> NodeModule<'a> {
                 continue;
             }
             let Some(storage) = backup.spec.storage().and_then(|s| self.index.storage(s)) else { continue };
+            // A plain directory is copied by restic as it is (no dataset to snapshot: E0734).
+            if let (Some(directory), None) = (&storage.spec.directory, &storage.spec.zfs) {
+                for copy in &backup.spec.copies(&backup.name) {
+                    self.restic(backup, copy, &Source { path: directory.value.clone(), dump: None });
+                }
+                continue;
+            }
             let Some(zfs) = &storage.spec.zfs else { continue };
             let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             if let Some(snapshots) = &backup.spec.snapshots {

@@ -15,7 +15,7 @@ use spec_compiler::model::job::job_unit;
 use spec_compiler::model::{Job, Resource};
 
 use super::services::is_unit_name;
-use super::{NodeModule, mountpoint, path, placed_on, with};
+use super::{NodeModule, path, placed_on, with};
 use crate::nix::{Nix, Part};
 use spec_target_systemd::escape::{exec_arg, start_limit_window};
 use spec_target_systemd::podman::job_refusals;
@@ -42,8 +42,7 @@ impl<'a> NodeModule<'a> {
         ];
         let mut mounts = Vec::new();
         for (target, storage) in &spec.volumes {
-            let Some(zfs) = self.index.storage(&storage.name).and_then(|s| s.spec.zfs.as_ref()) else { continue };
-            let source = mountpoint(zfs);
+            let Some(source) = self.index.storage(&storage.name).and_then(|s| s.spec.host_path()) else { continue };
             command.push(Part::Text(format!(" --volume {}", exec_arg(&format!("{source}:{target}")))));
             mounts.push(Nix::Str(source));
         }
@@ -101,34 +100,40 @@ impl<'a> NodeModule<'a> {
     fn job_needs(&mut self, job: &Resource<Job>) -> Vec<Nix> {
         let mut units = self.job_units(&job.spec.needs);
         for need in job.spec.needed_services() {
-            let Some(needed) = self.index.service(&need.name) else { continue };
-            if !placed_on(&needed.spec.on, self.node) {
-                continue;
-            }
-            if self.runs_container(needed) {
-                units.push(Nix::Str(format!("podman-{}.service", needed.name)));
-                continue;
-            }
-            match needed.spec.nixos_unit.as_ref() {
-                Some(unit) if is_unit_name(&unit.value) => units.push(Nix::Str(unit.value.clone())),
-                Some(_) => {} // E1109 at the service
-                None => self.diagnostics.push(
+            units.extend(self.service_unit(&format!("job `{}`", job.name), &need.name, need.span));
+        }
+        units
+    }
+
+    /// The unit of service `name` on this node, which `who` (a job, a workflow step) starts
+    /// after: a container's `podman-<name>.service`, or the `nixos_unit` its NixOS options name
+    /// (W1102 at `span` when they name none).
+    pub(super) fn service_unit(&mut self, who: &str, name: &str, span: spec_compiler::source::Span) -> Option<Nix> {
+        let needed = self.index.service(name)?;
+        if !placed_on(&needed.spec.on, self.node) {
+            return None;
+        }
+        if self.runs_container(needed) {
+            return Some(Nix::Str(format!("podman-{}.service", needed.name)));
+        }
+        match needed.spec.nixos_unit.as_ref() {
+            Some(unit) if is_unit_name(&unit.value) => Some(Nix::Str(unit.value.clone())),
+            Some(_) => None, // E1109 at the service
+            None => {
+                self.diagnostics.push(
                     Diagnostic::new(
                         Code::W1102,
-                        need.span,
-                        format!(
-                            "job `{}` cannot be ordered after `{}`: its NixOS options name no unit",
-                            job.name, needed.name
-                        ),
+                        span,
+                        format!("{who} cannot be ordered after `{}`: its NixOS options name no unit", needed.name),
                     )
                     .with_primary_label("no unit to start after")
                     .with_help(format!(
                         "set `nixos_unit` on service `{}` to the unit its NixOS module starts (`name.service`)",
                         needed.name
                     )),
-                ),
+                );
+                None
             }
         }
-        units
     }
 }

@@ -1,7 +1,7 @@
 //! Lowers the checked model to one NixOS module per NixOS node.
 //!
 //! Per node, in this order (each part in its own module where it is more than a few lines): host
-//! name and a ZFS host id derived from the name; ZFS pools imported and datasets created and
+//! name and a ZFS host id derived from the name; the node's own `nixos { … }` options ([`host`]); ZFS pools imported and datasets created and
 //! mounted ([`storage`]); services as OCI containers or through their preset's `nixos { … }`
 //! options ([`services`]); backups as sanoid snapshots, restic copies and syncoid replicas
 //! ([`backups`]); k3s ([`k3s`]); workflows ([`workflows`]); jobs as oneshot units ([`jobs`]);
@@ -36,6 +36,7 @@ use spec_target_systemd::scrape::scraping_nodes;
 mod alertmanager;
 mod backups;
 mod files;
+mod host;
 mod ingress;
 mod jobs;
 mod k3s;
@@ -260,6 +261,7 @@ fn lower_node<'a>(
         gpus: 0,
     };
     lowering.host();
+    lowering.node_options();
     lowering.storage();
     for service in index.on(&node.name).services.iter().copied() {
         lowering.service(service);

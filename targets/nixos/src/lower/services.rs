@@ -6,7 +6,8 @@
 //! on the node's mesh address when a Prometheus on another node scrapes it), volumes from storage,
 //! environment without secrets, secrets through `environmentFiles`, `dependsOn` for the containers
 //! it needs, its configuration files bind-mounted from `/etc/spec/<service>/` ([`super::files`]),
-//! cpu and memory limits and its health check as podman options, and is ordered after
+//! cpu and memory limits, its health check and its `security` (privileged, capabilities, the
+//! host's network, whose ports are then not published, and PIDs) as podman options, and is ordered after
 //! (and requires) the `nixos_unit` of each preset service it needs on the node, its GPUs and its
 //! `systemd { … }` settings on `podman-<name>.service` ([`super::units`]). A preset service runs
 //! through its module only (an image the user gives it is E1123), its common fields lowered onto
@@ -24,7 +25,7 @@ use spec_target_systemd::publish::binds;
 use spec_target_systemd::scrape::scraped_from_elsewhere;
 
 use super::units::Unit;
-use super::{NodeModule, mountpoint, path, payload, placed_on, with};
+use super::{NodeModule, path, payload, placed_on, with};
 use crate::nix::{Nix, Part};
 
 /// Whether `name` is a unit name NixOS accepts in `after`/`requires` (its option type's pattern).
@@ -134,9 +135,14 @@ impl<'a> NodeModule<'a> {
             container.push(("cmd".into(), Nix::List(spec.args.iter().map(|a| Nix::Str(a.value.clone())).collect())));
         }
         let openings = self.reach.of(&service.name);
+        let security = spec.security.as_ref().map(|s| &s.value);
+        // On the host's network the container's ports are the host's own: nothing is published,
+        // and the firewall opened for each way in (`reach.rs`) admits exactly those ways.
+        let host_network = security.is_some_and(|s| s.host_network());
         let ports: Vec<Nix> = spec
             .ports
             .iter()
+            .filter(|_| !host_network)
             .flat_map(|(name, port)| {
                 let protocol = match port.protocol {
                     Transport::Tcp => "tcp",
@@ -164,8 +170,7 @@ impl<'a> NodeModule<'a> {
             .iter()
             .filter_map(|(target, storage)| {
                 let storage = self.index.storage(&storage.name)?;
-                let zfs = storage.spec.zfs.as_ref()?;
-                Some(Nix::Str(format!("{}:{target}", mountpoint(zfs))))
+                Some(Nix::Str(format!("{}:{target}", storage.spec.host_path()?)))
             })
             .collect();
         volumes.extend(self.container_files(service));
@@ -226,7 +231,8 @@ impl<'a> NodeModule<'a> {
         // The jobs it needs have succeeded before it starts ([`super::jobs`]).
         units.extend(self.job_units(&spec.needs));
         self.order_after_presets(service, units);
-        let mut options = Vec::new();
+        let mut options: Vec<Nix> =
+            security.map(|s| s.podman_options().into_iter().map(Nix::Str).collect()).unwrap_or_default();
         if let Some(resources) = &spec.resources {
             if let Some(cpu) = &resources.cpu {
                 options.push(Nix::Str(format!("--cpus={}", cpu.value.decimal())));

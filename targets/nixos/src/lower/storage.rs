@@ -1,4 +1,5 @@
-//! ZFS on NixOS: pools imported, datasets created with their properties and mounted.
+//! Storage on NixOS: pools imported, datasets created with their properties and mounted, plain
+//! directories (`directory`, on hosts without ZFS) created by systemd-tmpfiles.
 //!
 //! Datasets are created by a oneshot unit each, `zfs-dataset-<storage>.service`, rather than by
 //! disko: disko partitions and formats disks from an installer and is a flake input of its own,
@@ -57,6 +58,18 @@ impl<'a> NodeModule<'a> {
             self.define(path("boot.zfs.extraPools"), Nix::List(pools), span);
         }
         for storage in self.index.on(&node.name).storage.iter().copied() {
+            if let (Some(directory), None) = (&storage.spec.directory, &storage.spec.zfs) {
+                // A plain directory: created by systemd-tmpfiles at boot and on every switch,
+                // under a settings name of spec's own, so the node's own rules never clash.
+                let entry = Nix::Attrs(vec![
+                    ("mode".into(), Nix::Str("0755".into())),
+                    ("user".into(), Nix::Str("root".into())),
+                    ("group".into(), Nix::Str("root".into())),
+                ]);
+                let at = with(path("systemd.tmpfiles.settings"), &["spec-storage", &directory.value, "d"]);
+                self.define(at, entry, directory.span);
+                continue;
+            }
             let Some(zfs) = &storage.spec.zfs else { continue };
             let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             let unit = format!("zfs-dataset-{}", storage.name);

@@ -35,7 +35,7 @@ use spec_compiler::source::{Origin, Span};
 use spec_target_systemd::escape::shell_word;
 
 use super::services::is_unit_name;
-use super::{NodeModule, Refused, mountpoint, path, placed_on, with};
+use super::{NodeModule, Refused, path, placed_on, with};
 use crate::nix::Nix;
 
 /// The health check of a service run by its NixOS options, where the check gives no timing:
@@ -88,7 +88,7 @@ impl<'a> NodeModule<'a> {
         let needs_unit = "set `nixos_unit` to the service unit the NixOS module starts (`name.service`)";
         let mut mounts = Vec::new();
         for (target, storage) in &spec.volumes {
-            let Some(zfs) = self.index.storage(&storage.name).and_then(|s| s.spec.zfs.as_ref()) else { continue };
+            let Some(source) = self.index.storage(&storage.name).and_then(|s| s.spec.host_path()) else { continue };
             // NixOS refuses mount points with a trailing slash.
             let target = target.trim_end_matches('/');
             if !target.starts_with('/') {
@@ -97,7 +97,6 @@ impl<'a> NodeModule<'a> {
                 self.refuse(service, storage.span, &what, help);
                 continue;
             }
-            let source = mountpoint(zfs);
             mounts.push(Nix::Str(target.to_string()));
             if source.trim_end_matches('/') == target {
                 continue;
@@ -146,6 +145,15 @@ impl<'a> NodeModule<'a> {
                     self.refuse(service, span, "cpu and memory limits need the service unit that runs it", needs_unit)
                 }
             }
+        }
+        if let Some(security) = &spec.security {
+            let span = self.attributed(security.span, service);
+            self.refuse(
+                service,
+                span,
+                "container security settings for a service the host runs directly",
+                "its NixOS module runs it as a host process, on the host's network and PIDs already; set the unit's own `systemd { Service { AmbientCapabilities = … } }`, or run the service as a container",
+            );
         }
         if let Some(health) = &spec.health {
             let span = self.attributed(health.span, service);

@@ -6,12 +6,15 @@
 //! `Restart=on-failure` with a start limit from `retries`; `ExecStopPost=` removes a container
 //! a killed run left behind. `systemd.services."w"` requires the steps
 //! nothing else needs, so starting it runs the whole chain in order; `systemd.timers."w"` starts
-//! it on the schedule, translated from cron to `OnCalendar=`.
+//! it on the schedule, translated from cron to `OnCalendar=`. A timer does not start a unit still
+//! active, so runs never overlap (`concurrency = forbid`, the default); with `replace` the timer
+//! starts `systemd.services."w-replace"` instead, which stops the run still going and starts anew.
+//! A step that needs a service on the node starts after, and requires, the service's unit.
 
 use std::collections::BTreeSet;
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::EnvValue;
+use spec_compiler::model::{Concurrency, EnvValue, Resource, Workflow};
 use spec_compiler::source::Span;
 
 use super::{NodeModule, path, with};
@@ -26,7 +29,8 @@ impl<'a> NodeModule<'a> {
         for workflow in self.index.on(&node.name).workflows.iter().copied() {
             any = true;
             let steps = &workflow.spec.step.value;
-            let needed: BTreeSet<&str> = steps.values().flat_map(|s| s.needs.iter().map(|n| n.name.as_str())).collect();
+            let needed: BTreeSet<&str> =
+                steps.values().flat_map(|s| s.needed_steps().map(|n| n.name.as_str())).collect();
             for (name, step) in steps {
                 // The step's command line is an `ExecStart=` line of its unit.
                 let refused = step_refusals(&workflow.name, name, step);
@@ -44,8 +48,13 @@ impl<'a> NodeModule<'a> {
                 for arg in &step.args {
                     command.push(Part::Text(format!(" {}", exec_arg(&arg.value))));
                 }
-                let after: Vec<Nix> =
-                    step.needs.iter().map(|n| Nix::Str(format!("{}-{}.service", workflow.name, n.name))).collect();
+                let mut after: Vec<Nix> =
+                    step.needed_steps().map(|n| Nix::Str(format!("{}-{}.service", workflow.name, n.name))).collect();
+                // The services it needs on this node are up first (elsewhere is E0737).
+                let who = format!("step `{name}` of workflow `{}`", workflow.name);
+                for need in step.needed_services() {
+                    after.extend(self.service_unit(&who, &need.name, need.span));
+                }
                 let cleanup = podman_cleanup(&unit);
                 let mut service_config = vec![
                     ("Type".to_string(), Nix::Str("oneshot".into())),
@@ -103,15 +112,15 @@ impl<'a> NodeModule<'a> {
             if let Some(schedule) = &workflow.spec.schedule {
                 match cron_calendar(&schedule.value) {
                     Some(calendar) => {
+                        let mut timer_config =
+                            vec![("OnCalendar".into(), Nix::Str(calendar)), ("Persistent".into(), Nix::Bool(true))];
+                        if workflow.spec.concurrency.as_ref().is_some_and(|c| c.value == Concurrency::Replace) {
+                            let unit = self.replace_run(workflow);
+                            timer_config.push(("Unit".into(), Nix::Str(unit)));
+                        }
                         let timer = Nix::Attrs(vec![
                             ("wantedBy".into(), Nix::List(vec![Nix::Str("timers.target".into())])),
-                            (
-                                "timerConfig".into(),
-                                Nix::Attrs(vec![
-                                    ("OnCalendar".into(), Nix::Str(calendar)),
-                                    ("Persistent".into(), Nix::Bool(true)),
-                                ]),
-                            ),
+                            ("timerConfig".into(), Nix::Attrs(timer_config)),
                         ]);
                         self.define(with(path("systemd.timers"), &[&workflow.name]), timer, schedule.span);
                     }
@@ -155,6 +164,37 @@ impl<'a> NodeModule<'a> {
             command.push(Part::Text(format!(" --env {}", exec_arg(&format!("{key}={text}")))));
         }
         command
+    }
+
+    /// `concurrency = replace`: the timer starts `<w>-replace.service`, which stops the run still
+    /// going (the run unit and every step's, so a step's `ExecStopPost=` removes its container)
+    /// and starts the workflow anew. A timer that started the run unit itself would do nothing
+    /// while it is active, which is `forbid`, the default.
+    fn replace_run(&mut self, workflow: &Resource<Workflow>) -> String {
+        let mut units = vec![format!("{}.service", workflow.name)];
+        units.extend(workflow.spec.step.keys().map(|s| format!("{}-{s}.service", workflow.name)));
+        let stop: Vec<String> = units.iter().map(|u| exec_arg(u)).collect();
+        let systemctl = |args: String| Nix::Interpolated(vec![Part::Code("pkgs.systemd".into()), Part::Text(args)]);
+        let replace = Nix::Attrs(vec![
+            ("description".into(), Nix::Str(format!("Workflow {}, replacing a run still going", workflow.name))),
+            (
+                "serviceConfig".into(),
+                Nix::Attrs(vec![
+                    ("Type".into(), Nix::Str("oneshot".into())),
+                    (
+                        "ExecStart".into(),
+                        Nix::List(vec![
+                            systemctl(format!("/bin/systemctl stop {}", stop.join(" "))),
+                            systemctl(format!("/bin/systemctl start --no-block {}", exec_arg(&units[0]))),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]);
+        let concurrency = workflow.spec.concurrency.as_ref().map_or(workflow.name_span, |c| c.span);
+        let unit = format!("{}-replace", workflow.name);
+        self.define(with(path("systemd.services"), &[&unit]), replace, concurrency);
+        format!("{unit}.service")
     }
 
     fn no_cron_calendar(&mut self, workflow: &str, schedule: &str, span: Span) {

@@ -71,11 +71,9 @@ impl<'a> NodeUnits<'a> {
             let cleanup = format!("/bin/rm -f {} {}", exec_arg(&file), exec_arg(&format!("{file}.partial")));
             return Some((folder, Some((script, cleanup))));
         }
+        // A dataset's mount point, or a plain directory.
         let storage = self.index.storage(backup.spec.storage()?)?;
-        let zfs = storage.spec.zfs.as_ref()?;
-        let mount =
-            zfs.mountpoint.as_ref().map_or(format!("/{}/{}", zfs.pool.value, zfs.dataset.value), |m| m.value.clone());
-        Some((mount, None))
+        Some((storage.spec.host_path()?, None))
     }
 
     fn restic(&mut self, backup: &Resource<Backup>, copy: &Copy<'a>) {

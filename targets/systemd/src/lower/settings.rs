@@ -1,4 +1,5 @@
-//! A service's `systemd { Section { Key = value } }` merged into its unit file, and its GPUs.
+//! A service's `systemd { Section { Key = value } }` merged into its unit file, its GPUs, and
+//! the ports of a container on the host's network.
 //!
 //! Sections are `Unit`, `Service` and `Install`; keys are systemd's own (letters and digits).
 //! Values are written as systemd reads them, specifiers (`%h`) expanding as they would in a unit
@@ -11,6 +12,11 @@
 //! GPUs are CDI devices (`--device=nvidia.com/gpu=<index>`), indices handed out in service order
 //! on the node, so two containers never share one; the host needs the NVIDIA container toolkit's
 //! CDI specification (`nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`).
+//!
+//! A container on the host's network (`security { host_network }`) publishes nothing: its program
+//! binds the host's addresses itself. spec manages no firewall on these hosts, where a port
+//! reaches only the addresses it is published on, so a port not exposed to the public would be
+//! open wider than the estate says: E1445 at the port.
 
 use indexmap::IndexMap;
 use spec_compiler::diagnostics::{Code, Diagnostic};
@@ -26,6 +32,31 @@ use crate::unit::UnitFile;
 const SECTIONS: [&str; 3] = ["Unit", "Service", "Install"];
 
 impl<'a> NodeUnits<'a> {
+    /// E1445 for each port of a host-network container that is not exposed to the public.
+    pub(super) fn host_network_ports(&mut self, service: &Resource<Service>) {
+        let asked = service.spec.security.as_ref().and_then(|s| s.value.host_network.as_ref()).map(|h| h.span);
+        for (name, port) in &service.spec.ports {
+            if service.spec.expose.is_public(name) {
+                continue;
+            }
+            self.diagnostics.push(
+                service.at_use(
+                    Diagnostic::new(
+                        Code::E1445,
+                        port.span,
+                        format!(
+                            "port `{name}` of service `{}` on the host's network of `{}` is open to whoever reaches the host",
+                            service.name, self.node.name
+                        ),
+                    )
+                    .with_primary_label("not exposed to the public, but not published on chosen addresses either")
+                    .with_label(asked.unwrap_or(service.name_span), "on the host's network")
+                    .with_help("expose the port to the public (`expose = [PORT]`) if it may be, or run the service off the host's network, or on a NixOS node, whose firewall admits exactly who reaches it"),
+                ),
+            );
+        }
+    }
+
     fn refuse_setting(&mut self, service: &Resource<Service>, span: Span, what: &str) {
         self.diagnostics.push(
             Diagnostic::new(Code::E1422, span, format!("service `{}`: {what}", service.name))

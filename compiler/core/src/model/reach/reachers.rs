@@ -9,7 +9,8 @@
 //!   even beside an image meant for other targets, or the user's own without an image), which
 //!   reaches its own node on loopback; elsewhere a service with an image is a container.
 //! - A job reaches what it `needs` and reads in `env`; it always runs in a container or a pod.
-//! - A workflow step reaches what it reads in `env`, in a container or a pod.
+//! - A workflow step reaches what it `needs` and reads in `env`, in a container or a pod; a
+//!   service it needs elsewhere is E0737 (its unit would not be ordered after it).
 //!
 //! A job that `needs` a service placed elsewhere cannot be ordered after it (units and Flux order
 //! only within one node or cluster): with no `retries` a job that ran first would fail for good,
@@ -103,11 +104,25 @@ pub(super) fn job<'m>(
     Some(Reacher { who: format!("job `{}`", job.name), name: &job.name, at, container: true, reached })
 }
 
-/// The steps of `workflow` that read where a service is, as reachers.
-pub(super) fn steps<'m>(lookups: &Lookups<'m>, workflow: &'m Resource<Workflow>) -> Vec<Reacher<'m>> {
+/// The steps of `workflow` that need or read where a service is, as reachers, and E0737 for each
+/// service a step needs elsewhere: its unit could not be ordered after it.
+pub(super) fn steps<'m>(
+    lookups: &Lookups<'m>,
+    workflow: &'m Resource<Workflow>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Reacher<'m>> {
     let mut out = Vec::new();
     for (name, step) in workflow.spec.step.value.iter() {
-        let mut reached = Vec::new();
+        let mut reached: Vec<(&str, Span, Reader)> = Vec::new();
+        for need in step.value.needed_services() {
+            let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };
+            let (here, there) = (&workflow.spec.on.value, &needed.spec.on.value);
+            if here.kind != there.kind || here.name != there.name {
+                diagnostics.push(step_unordered(workflow, name, &needed.name, need.span, &there.kind, &there.name));
+                continue;
+            }
+            reached.push((need.name.as_str(), need.span, Reader::Workload));
+        }
         add_env_reads(&mut reached, &step.value.env);
         if reached.is_empty() {
             continue;
@@ -148,7 +163,9 @@ pub(super) fn jobs_and_steps<'m>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Reacher<'m>> {
     let mut out: Vec<Reacher<'m>> = model.jobs.iter().filter_map(|j| job(lookups, j, diagnostics)).collect();
-    out.extend(model.workflows.iter().flat_map(|w| steps(lookups, w)));
+    for workflow in &model.workflows {
+        out.extend(steps(lookups, workflow, diagnostics));
+    }
     out
 }
 
@@ -171,4 +188,29 @@ fn unordered(job: &Resource<Job>, service: &str, span: Span, kind: &str, place: 
     .with_help(format!(
         "give the job `retries` so it is tried again until the service answers, or place it with service `{service}` (`on = {kind}.{place}`)"
     ))
+}
+
+fn step_unordered(
+    workflow: &Resource<Workflow>,
+    step: &str,
+    service: &str,
+    span: Span,
+    kind: &str,
+    place: &str,
+) -> Diagnostic {
+    let on = &workflow.spec.on;
+    workflow.at_use(
+        Diagnostic::new(
+            Code::E0737,
+            span,
+            format!(
+                "step `{step}` of workflow `{}` on {} `{}` needs service `{service}` on {kind} `{place}`",
+                workflow.name, on.value.kind, on.value.name
+            ),
+        )
+        .with_primary_label("a service placed elsewhere")
+        .with_label(on.span, "the workflow runs here")
+        .with_note("a step is ordered after and reaches only the services placed where its workflow runs")
+        .with_help(format!("run the workflow with service `{service}` (`on = {kind}.{place}`)")),
+    )
 }

@@ -1,0 +1,178 @@
+//! Host-level settings and workloads (kept out of `kinds.rs` by concept): what a service's
+//! container may do on its host (`security { privileged, capabilities, host_network, host_pid }`,
+//! for agents such as eBPF probes), whether a workflow's runs may overlap (`concurrency`), and the
+//! capability names Linux has.
+//!
+//! Invariants the back ends rely on once the graph rules pass: every capability is a Linux
+//! capability name without its `CAP_` prefix (E0732), a service asking for what its namespace's
+//! Pod Security Standard forbids is refused (E0731), and a workflow on a host never asks for
+//! overlapping runs, which one systemd unit cannot give (E0735).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::types::*;
+
+/// What a service's container may do on its host.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// Every device and capability of the host, as root would have them. Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub privileged: Option<Spanned<bool>>,
+    /// Linux capabilities added to and dropped from the container's default set.
+    pub capabilities: Option<Spanned<Capabilities>>,
+    /// The host's own network stack instead of one of the container's: its ports are the host's.
+    /// Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub host_network: Option<Spanned<bool>>,
+    /// The host's process namespace: the container sees and can signal every process. Default:
+    /// `false`.
+    #[schemars(extend("default" = false))]
+    pub host_pid: Option<Spanned<bool>>,
+}
+
+/// Linux capabilities by name, without the `CAP_` prefix (`NET_ADMIN`, `BPF`), or `ALL`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// Capabilities added to the container's default set.
+    #[serde(default)]
+    pub add: Vec<Spanned<String>>,
+    /// Capabilities dropped from the container's default set (`ALL` drops every one).
+    #[serde(default)]
+    pub drop: Vec<Spanned<String>>,
+}
+
+impl Security {
+    /// Whether the container runs privileged.
+    pub fn privileged(&self) -> bool {
+        self.privileged.as_ref().is_some_and(|p| p.value)
+    }
+
+    /// Whether the container shares the host's network stack.
+    pub fn host_network(&self) -> bool {
+        self.host_network.as_ref().is_some_and(|p| p.value)
+    }
+
+    /// Whether the container shares the host's process namespace.
+    pub fn host_pid(&self) -> bool {
+        self.host_pid.as_ref().is_some_and(|p| p.value)
+    }
+
+    /// The capabilities added, as written.
+    pub fn added(&self) -> &[Spanned<String>] {
+        self.capabilities.as_ref().map_or(&[], |c| &c.value.add)
+    }
+
+    /// The capabilities dropped, as written.
+    pub fn dropped(&self) -> &[Spanned<String>] {
+        self.capabilities.as_ref().map_or(&[], |c| &c.value.drop)
+    }
+
+    /// The options podman runs the container with (for `podman run` and NixOS' `extraOptions`),
+    /// in a fixed order: privileged, host network, host PID, dropped then added capabilities
+    /// (podman applies `--cap-drop=ALL` before the additions whatever their order).
+    pub fn podman_options(&self) -> Vec<String> {
+        let mut options = Vec::new();
+        if self.privileged() {
+            options.push("--privileged".to_string());
+        }
+        if self.host_network() {
+            options.push("--network=host".to_string());
+        }
+        if self.host_pid() {
+            options.push("--pid=host".to_string());
+        }
+        options.extend(self.dropped().iter().map(|c| format!("--cap-drop={}", c.value)));
+        options.extend(self.added().iter().map(|c| format!("--cap-add={}", c.value)));
+        options
+    }
+}
+
+/// The capabilities of Linux (capabilities(7)), without the `CAP_` prefix, as podman and
+/// Kubernetes name them.
+pub const CAPABILITIES: [&str; 41] = [
+    "AUDIT_CONTROL",
+    "AUDIT_READ",
+    "AUDIT_WRITE",
+    "BLOCK_SUSPEND",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "KILL",
+    "LEASE",
+    "LINUX_IMMUTABLE",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "MKNOD",
+    "NET_ADMIN",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_RAW",
+    "PERFMON",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYSLOG",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_CHROOT",
+    "SYS_MODULE",
+    "SYS_NICE",
+    "SYS_PACCT",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "WAKE_ALARM",
+];
+
+/// The capabilities the Pod Security Standard `baseline` lets a container add (the container
+/// runtimes' default set).
+pub const BASELINE_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// Whether a workflow's runs may overlap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Concurrency {
+    /// A run starts beside one still going (a cluster only: a host's unit runs once at a time).
+    Allow,
+    /// A run is skipped while the last is still going.
+    Forbid,
+    /// A run stops the one still going and takes its place.
+    Replace,
+}
+
+impl Concurrency {
+    /// The value of a CronJob's or an Argo CronWorkflow's `concurrencyPolicy`.
+    pub fn kubernetes(self) -> &'static str {
+        match self {
+            Concurrency::Allow => "Allow",
+            Concurrency::Forbid => "Forbid",
+            Concurrency::Replace => "Replace",
+        }
+    }
+}
