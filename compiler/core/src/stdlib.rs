@@ -8,9 +8,11 @@ pub const MODULES: &[(&str, &str)] = &[
     ("blackbox", include_str!("../../../stdlib/blackbox.spec")),
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
+    ("loki", include_str!("../../../stdlib/loki.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
+    ("promtail", include_str!("../../../stdlib/promtail.spec")),
     ("redis", include_str!("../../../stdlib/redis.spec")),
 ];
 
