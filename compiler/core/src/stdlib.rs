@@ -10,6 +10,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
     ("loki", include_str!("../../../stdlib/loki.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
+    ("otel", include_str!("../../../stdlib/otel.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
     ("promtail", include_str!("../../../stdlib/promtail.spec")),

@@ -88,6 +88,17 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/network_policies_and_access_generate_cleanly.spec"),
         ),
         (
+            "dashboards_of_cluster_services_as_sidecar_config_maps_generate_cleanly",
+            workspace().join(
+                "specs/targets/kubernetes/dashboards_of_cluster_services_as_sidecar_config_maps_generate_cleanly.spec",
+            ),
+        ),
+        (
+            "services_pointed_at_an_opentelemetry_collector_generate_cleanly",
+            workspace()
+                .join("specs/targets/kubernetes/services_pointed_at_an_opentelemetry_collector_generate_cleanly.spec"),
+        ),
+        (
             "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",
             workspace().join(
                 "specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec",

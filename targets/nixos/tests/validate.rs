@@ -73,6 +73,8 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("jobs", case("a_migration_job_before_its_service_on_nixos_generates_cleanly")),
         ("grafana", case("grafana_with_the_estates_prometheus_as_its_datasource_generates_cleanly")),
         ("logs", case("logs_shipped_to_loki_and_read_by_grafana_generate_cleanly")),
+        ("dashboards", case("dashboards_provisioned_into_grafana_on_nixos_generate_cleanly")),
+        ("otel", case("services_pointed_at_an_opentelemetry_collector_generate_cleanly")),
         ("files", case("configuration_files_on_nixos_generate_cleanly")),
         ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
         ("pull-secret", case("pull_secret_of_a_container_generates_cleanly")),
