@@ -66,11 +66,9 @@ fn dashboards_reach_grafana_on_nixos_and_the_sidecar_on_a_cluster_byte_for_byte(
         "{nixos}"
     );
     assert!(nixos.contains(r#"path = "/etc/grafana-dashboards";"#), "{nixos}");
-    let config_maps = std::fs::read_to_string(dir.join("out/k8s/main/dashboards.yaml")).expect("the cluster's dashboards");
-    let documents: Vec<serde_json::Value> = config_maps
-        .split("\n---\n")
-        .filter_map(|d| parse_yaml(d))
-        .collect();
+    let config_maps =
+        std::fs::read_to_string(dir.join("out/k8s/main/dashboards.yaml")).expect("the cluster's dashboards");
+    let documents: Vec<serde_json::Value> = config_maps.split("\n---\n").filter_map(parse_yaml).collect();
     let web = documents.iter().find(|d| d["kind"] == "ConfigMap").expect("a ConfigMap");
     assert_eq!(web["metadata"]["labels"]["grafana_dashboard"], "1");
     assert_eq!(web["data"]["web-web.json"], WEB, "the file's text, byte for byte");
