@@ -43,6 +43,9 @@ impl super::Lowering<'_, '_> {
             for named in &service.spec.dashboards {
                 let Some(text) = self.context.model.dashboards.get(&named.value) else { continue };
                 let key = dashboard_key(&service.name, &named.value);
+                if data.contains_key(&key) {
+                    continue;
+                }
                 if !valid_key(&key) {
                     self.diagnostics.push(
                         Diagnostic::new(
