@@ -96,6 +96,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
                         let shown = if several { path.join(relative) } else { relative.to_path_buf() };
                         read(&mut loaded, &file, display(&shown));
                     }
+                    read_data(&mut loaded, path, several.then_some(path.as_path()));
                 }
                 Err(error) => {
                     let span = placeholder(&mut loaded, path, display(path));
@@ -109,9 +110,44 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
             // generated files name their sources, and must not depend on where `spec` ran from.
             let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
             read(&mut loaded, path, display(&name));
+            // The estate of one file is its folder: the dashboards it names are found from there.
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            read_data(&mut loaded, folder, None);
         }
     }
     loaded
+}
+
+/// Reads every `*.json` below `dir` (hidden entries skipped, path order) as a data file the spec
+/// may name (a dashboard), shown relative to `dir` (under `prefix` when several paths were given).
+/// They are not compiled; the model stage finds the ones the services name. A file that cannot be
+/// read is left out, so naming it is E0760; one too large or not UTF-8 is kept as a placeholder
+/// or lossily, so naming it is E0761.
+fn read_data(loaded: &mut Loaded, dir: &Path, prefix: Option<&Path>) {
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker.filter_map(Result::ok) {
+        if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let shown = prefix.map_or_else(|| relative.to_path_buf(), |p| p.join(relative));
+        let Ok(metadata) = entry.metadata() else { continue };
+        let text = if metadata.len() > MAX_FILE_SIZE {
+            String::new()
+        } else {
+            match std::fs::read(entry.path()) {
+                Ok(bytes) => {
+                    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                }
+                Err(_) => continue,
+            }
+        };
+        loaded.sources.add(SourceFile::new(display(&shown), text, Origin::Data));
+        loaded.locations.push(tidy(entry.path()));
+    }
 }
 
 fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, String> {

@@ -675,3 +675,26 @@ fn fmt_checks_rewrites_and_refuses_broken_files() {
     assert_eq!(refused.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(dir.join("broken.spec")).expect("read"), "service web {\n   image = \"x\"\n");
 }
+
+/// A service's dashboards go into one ConfigMap on a cluster, which the API server refuses over
+/// 1 MiB: more than that is E1216, not an object Flux cannot apply. A case in `specs/` would need
+/// a megabyte-sized file in the repository, so the file is made here.
+#[test]
+fn dashboards_over_what_a_config_map_holds_are_refused() {
+    let dir = scratch("cli/dashboards-too-large");
+    let estate = "node k1 { os = nixos }\ncluster main { distribution = k3s, servers = [node.k1] }\n\
+        service web {\n  on = cluster.main\n  image = \"ghcr.io/acme/web:1.0\"\n  \
+        dashboards = [\"big.json\", \"small.json\"]\n}\n";
+    std::fs::write(dir.join("main.spec"), estate).expect("write");
+    let big = format!("{{\"title\": \"Big\", \"description\": \"{}\"}}", "x".repeat(1_100_000));
+    std::fs::write(dir.join("big.json"), big).expect("write");
+    std::fs::write(dir.join("small.json"), "{\"title\": \"Small\"}").expect("write");
+    let output = spec_in(&dir, &["build", "--out", "out"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("E1216") && stderr.contains("more than a ConfigMap takes"), "{stderr}");
+    assert!(!dir.join("out").exists());
+    // Under the limit, the same estate builds.
+    std::fs::write(dir.join("big.json"), "{\"title\": \"Big\"}").expect("write");
+    assert!(spec_in(&dir, &["build", "--out", "out"]).status.success());
+}

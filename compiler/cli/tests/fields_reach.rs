@@ -30,6 +30,8 @@ use spec_compiler::model::shape::{Form, Object, Shapes, kind_shapes};
 const VALUES: &[(&str, &str, &str)] = &[
     ("network.wireguard.cidr", "10.9.0.0/24", "10.9.0.0/16"),
     ("network.members", "[node.w1, node.w2]", "[node.w1]"),
+    // Dashboards the estate holds (`fields::DASHBOARDS`), as the CLI reads them beside the spec.
+    ("service.dashboards", "[\"a.json\"]", "[\"b.json\"]"),
     ("cluster.agents", "[node.t2]", "[node.t2]"),
     ("cluster.servers", "[node.t1]", "[node.t2]"),
     ("backup.offsite.restic.repository", "\"s3:https://s3.example.com/a\"", "\"s3:https://s3.example.com/b\""),

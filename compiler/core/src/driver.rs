@@ -161,6 +161,10 @@ fn compile_inner<R: Send>(
         model::build_model(evaluated)
     };
     diagnostics.append(&mut found);
+    // Dashboard files are data the caller read beside the sources: found and checked here, so
+    // the graph rules and the back ends see only those that hold a JSON object.
+    let mut model = model;
+    diagnostics.append(&mut model::dashboards::attach(&mut model, sources));
     observe(Stage::Model);
     // The graph rules run over every resource whose own checks passed, so one check reports
     // every independent mistake (a port clash beside a type error) instead of one round per

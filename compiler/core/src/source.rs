@@ -53,6 +53,9 @@ pub enum Origin {
     User,
     /// A file of the embedded stdlib, shown as `<stdlib>/name.spec`.
     Stdlib,
+    /// A data file of the project the spec names (a dashboard's JSON), read beside the sources
+    /// and never parsed as spec; shown by its path relative to the estate's folder.
+    Data,
 }
 
 /// One source file: its display path, its text and the start offset of every line.

@@ -56,7 +56,7 @@ impl Context<'_> {
         let file = self.sources.get(span.file);
         match file.origin {
             Origin::Stdlib => file.path.clone(),
-            Origin::User => format!("{}:{}", file.path, file.line_col(span.start).line),
+            Origin::User | Origin::Data => format!("{}:{}", file.path, file.line_col(span.start).line),
         }
     }
 

@@ -103,11 +103,35 @@ fn parse_annotations(text: &str) -> Result<(Vec<Expected>, Header), String> {
     Ok((expected, header))
 }
 
+/// The JSON files under the case's folder, as the CLI reads an estate's data files beside a file
+/// given alone (named from that folder), so a case can name dashboards.
+fn add_data_files(sources: &mut SourceMap, folder: &Path) {
+    let mut pending = vec![folder.to_path_buf()];
+    let mut found = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the case's folder is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    for path in found {
+        let shown = path.strip_prefix(folder).expect("below the folder").to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(&path).expect("a readable data file");
+        sources.add(SourceFile::new(shown, text, Origin::Data));
+    }
+}
+
 fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {relative}: {e}"))?;
     let (expected, header) = parse_annotations(&text)?;
     let mut sources = SourceMap::new();
     let file = sources.add(SourceFile::new(relative, text.clone(), Origin::User));
+    add_data_files(&mut sources, path.parent().expect("a case is in a folder"));
     let compilation = if header.env.as_deref() == Some("all") {
         every_environment(&mut sources, file, &header.targets)?
     } else {
@@ -121,17 +145,22 @@ fn run_case(path: &Path, relative: &str) -> Result<(), Failed> {
     let mut unmatched: Vec<Expected> = expected.clone();
     let mut not_annotated: Vec<&Diagnostic> = Vec::new();
     for diagnostic in &compilation.diagnostics {
-        let f = sources.get(diagnostic.primary.span.file);
-        let start = f.line_col(diagnostic.primary.span.start);
-        let end = f.line_col(diagnostic.primary.span.end);
+        // A diagnostic inside a data file the case names (a dashboard's JSON) is annotated where
+        // its label in the case points: the case file holds no annotation for another file.
+        let in_data = sources.get(diagnostic.primary.span.file).origin == Origin::Data;
+        let span = match diagnostic.secondary.iter().find(|l| l.span.file == file) {
+            Some(label) if in_data => label.span,
+            _ => diagnostic.primary.span,
+        };
+        let f = sources.get(span.file);
+        let start = f.line_col(span.start);
+        let end = f.line_col(span.end);
         let on_command_line = f.path == "<command line>";
         let found = unmatched.iter().position(|e| {
             let place = if e.on_command_line {
                 on_command_line
             } else {
-                diagnostic.primary.span.file == file
-                    && e.start == (start.line, start.column)
-                    && e.end == (end.line, end.column)
+                span.file == file && e.start == (start.line, start.column) && e.end == (end.line, end.column)
             };
             place
                 && e.code == diagnostic.code.as_str()

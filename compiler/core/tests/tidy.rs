@@ -36,6 +36,7 @@ const COVERED_ELSEWHERE: &[(Code, &str)] = &[
     (Code::E0004, "a_missing_path_is_an_error"),
     (Code::E0106, "a_50_mb_string_literal_is_refused"),
     (Code::E0404, "an_estate_expanding_past_a_million_resources_is_refused"),
+    (Code::E1216, "dashboards_over_what_a_config_map_holds_are_refused"),
     (Code::E9001, "no test: it is emitted only when a checked value fails to deserialise, a bug"),
 ];
 

@@ -6,7 +6,8 @@
 //! everything below, one estate). A folder is read as `spec check <folder>` reads it (every
 //! `*.spec` below it, hidden entries skipped, in path order, shown relative to the folder),
 //! except that the text of each document open in the editor replaces the file on disk, and an
-//! open document not yet saved joins in.
+//! open document not yet saved joins in. Its `*.json` files are read beside them as data files,
+//! as the CLI reads them, so the dashboards services name are found.
 //!
 //! Problems reading become the same diagnostics as the CLI's (E0001 invalid UTF-8, E0003 too
 //! large, E0004 unreadable), on a placeholder file so they show like any other.
@@ -64,12 +65,17 @@ pub fn display(folder: &Path, file: &Path) -> String {
 }
 
 fn spec_files(folder: &Path) -> Vec<PathBuf> {
+    files_ending(folder, "spec")
+}
+
+/// Every file of `folder` ending in `.<extension>`, hidden entries skipped, in the CLI's order.
+fn files_ending(folder: &Path, extension: &str) -> Vec<PathBuf> {
     walkdir::WalkDir::new(folder)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'))
         .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "spec"))
+        .filter(|entry| entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == extension))
         .map(walkdir::DirEntry::into_path)
         .collect()
 }
@@ -118,6 +124,22 @@ pub fn check(namespace: &Namespace, open: &BTreeMap<PathBuf, String>, targets: &
                 );
             }
         }
+    }
+    // The estate's data files (dashboards), as the CLI reads them: every `*.json` of the folder
+    // (of the one file's folder for a file alone), from the editor when open there.
+    let data_folder = match &namespace.only {
+        Some(file) => file.parent().unwrap_or(folder),
+        None => folder,
+    };
+    for path in files_ending(data_folder, "json") {
+        let text = match open.get(&path) {
+            Some(text) => text.clone(),
+            None => match std::fs::read(&path) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => continue,
+            },
+        };
+        sources.add(SourceFile::new(display(data_folder, &path), text, Origin::Data));
     }
     Analysis::new(sources, &files, problems, targets)
 }

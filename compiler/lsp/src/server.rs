@@ -158,7 +158,7 @@ pub(crate) fn location(checked: &Checked, stdlib: &StdlibFiles, span: Span) -> O
     let file = checked.analysis.sources.get(span.file);
     let path = match file.origin {
         Origin::Stdlib => stdlib.path(&file.path)?,
-        Origin::User => checked.folder.join(&file.path),
+        Origin::User | Origin::Data => checked.folder.join(&file.path),
     };
     let range = convert::range(checked.lines(span.file)?, &file.text, span.start, span.end);
     Some(lsp_types::Location { uri: convert::path_to_uri(&path)?, range })

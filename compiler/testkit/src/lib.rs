@@ -68,12 +68,27 @@ pub fn compile_path(path: &Path, env: Option<&str>) -> (SourceMap, driver::Compi
             sources.add(SourceFile::new(&name, text, Origin::User))
         })
         .collect();
+    // The estate's data files (dashboards), as the CLI reads them: every `*.json` below the
+    // folder, or below the one file's folder.
+    let root = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new(".")) };
+    let mut data = Vec::new();
+    collect_ext(root, root, "json", &mut data);
+    data.sort();
+    for (name, file) in data {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        sources.add(SourceFile::new(&name, text, Origin::Data));
+    }
     let compilation = driver::compile(&mut sources, &ids, env);
     (sources, compilation)
 }
 
 /// Every `*.spec` below `dir`, with its path from `root` (`/`-separated), hidden entries skipped.
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+    collect_ext(root, dir, "spec", out);
+}
+
+/// Every file ending in `.<extension>` below `dir`, as [`collect`].
+fn collect_ext(root: &Path, dir: &Path, extension: &str, out: &mut Vec<(String, PathBuf)>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for entry in entries.map(|e| e.expect("entry")) {
         let path = entry.path();
@@ -81,8 +96,8 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
             continue;
         }
         if path.is_dir() {
-            collect(root, &path, out);
-        } else if path.extension().is_some_and(|e| e == "spec") {
+            collect_ext(root, &path, extension, out);
+        } else if path.extension().is_some_and(|e| e == extension) {
             let name = path.strip_prefix(root).expect("below root").components();
             let name: Vec<_> = name.map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
             out.push((name.join("/"), path));

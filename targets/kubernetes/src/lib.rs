@@ -29,6 +29,7 @@ mod access;
 mod alerting;
 mod bluegreen;
 mod chart;
+mod dashboards;
 pub mod escape;
 mod files;
 mod gpus;

@@ -20,6 +20,7 @@
 //! Every object is checked against the cluster's Kubernetes `version` (E1260).
 //! - `access.yaml`: ServiceAccounts, roles and bindings of services with `access` rules ([`crate::access`]).
 //! - `policies.yaml`: the `NetworkPolicy`s of namespaces that deny traffic ([`crate::policies`]).
+//! - `dashboards.yaml`: a `ConfigMap` of each service's Grafana dashboards ([`crate::dashboards`]).
 
 use crate::policies::{STEP_LABEL, WORKFLOW_LABEL};
 use serde_json::{Value, json};
@@ -99,6 +100,7 @@ impl super::Lowering<'_, '_> {
             ("rollouts.yaml", [self.rollout_objects(), self.switches()].concat()),
             ("access.yaml", self.access_objects()),
             ("policies.yaml", self.network_policies()),
+            ("dashboards.yaml", self.dashboard_config_maps()),
         ];
         for (name, documents) in files.drain(..) {
             if documents.is_empty() {

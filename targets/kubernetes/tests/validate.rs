@@ -104,6 +104,17 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             ),
         ),
         (
+            "dashboards_of_cluster_services_as_sidecar_config_maps_generate_cleanly",
+            workspace().join(
+                "specs/targets/kubernetes/dashboards_of_cluster_services_as_sidecar_config_maps_generate_cleanly.spec",
+            ),
+        ),
+        (
+            "services_pointed_at_an_opentelemetry_collector_generate_cleanly",
+            workspace()
+                .join("specs/targets/kubernetes/services_pointed_at_an_opentelemetry_collector_generate_cleanly.spec"),
+        ),
+        (
             "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",
             workspace().join(
                 "specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec",

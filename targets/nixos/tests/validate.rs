@@ -74,6 +74,9 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("probes", case("health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly")),
         ("jobs", case("a_migration_job_before_its_service_on_nixos_generates_cleanly")),
         ("grafana", case("grafana_with_the_estates_prometheus_as_its_datasource_generates_cleanly")),
+        ("logs", case("logs_shipped_to_loki_and_read_by_grafana_generate_cleanly")),
+        ("dashboards", case("dashboards_provisioned_into_grafana_on_nixos_generate_cleanly")),
+        ("otel", case("services_pointed_at_an_opentelemetry_collector_generate_cleanly")),
         ("files", case("configuration_files_on_nixos_generate_cleanly")),
         ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
         ("pull-secret", case("pull_secret_of_a_container_generates_cleanly")),
@@ -260,7 +263,7 @@ fn every_generated_calendar_is_accepted_by_systemd() {
 #[test]
 fn the_outputs_match_their_snapshots() {
     for (name, estate) in estates().into_iter().filter(|(n, _)| {
-        matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump" | "grafana" | "redis-cluster")
+        matches!(*n, "tour" | "monitoring" | "presets" | "reach" | "dump" | "grafana" | "redis-cluster" | "logs")
             || n.starts_with("k8s-platform")
             || n.starts_with("nats-services")
             || n.starts_with("ml-training")

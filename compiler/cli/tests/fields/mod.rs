@@ -26,10 +26,17 @@ impl Compiled {
     }
 }
 
+/// The dashboard files every estate holds beside `main.spec`, as the CLI reads the `*.json` of an
+/// estate's folder.
+pub const DASHBOARDS: &[(&str, &str)] = &[("a.json", "{\"title\": \"A\"}\n"), ("b.json", "{\"title\": \"B\"}\n")];
+
 /// Compiles `text` as `main.spec` and runs every back end on it, as `spec build` does.
 pub fn compile(text: &str) -> Compiled {
     let mut sources = SourceMap::new();
     let file = sources.add(SourceFile::new("main.spec", text.to_string(), Origin::User));
+    for (path, text) in DASHBOARDS {
+        sources.add(SourceFile::new(*path, *text, Origin::Data));
+    }
     let compilation = spec_compiler::driver::compile(&mut sources, &[file], None);
     let mut diagnostics = compilation.diagnostics;
     let mut files = Vec::new();

@@ -185,6 +185,9 @@ codes! {
     E0692 "invalid-kubernetes-version" Error  "a cluster's `version` is not a Kubernetes minor version",
     E0693 "manifest-written-twice"    Error   "two raw manifests of one cluster are the same object",
     W0685 "manifest-namespace-not-held" Warning "a raw manifest is in a namespace its cluster does not hold",
+    // Dashboards.
+    E0760 "dashboard-not-found"       Error   "a dashboard file the spec names is not in the estate",
+    E0761 "dashboard-not-json"        Error   "a dashboard file is not a JSON object",
     // Rollouts, disruption budgets, autoscalers and tiers.
     E0670 "invalid-share"             Error   "a share of pods is not a whole percentage in range",
     E0671 "rollout-cannot-progress"   Error   "a rolling update can move no pod, or a canary cannot split its pods",
@@ -253,6 +256,8 @@ codes! {
     E1271 "k8s-gpu-model-label"       Error   "a GPU model asked on a cluster is not a label value a node selector can name",
     W1270 "k8s-acme-email-unused"     Warning "an ACME email on a cluster's route, where the issuer holds its own account",
     W1201 "k8s-not-generated"         Warning "part of the estate placed on a cluster has no Kubernetes form yet",
+    E1215 "k8s-dashboard-key"         Error   "a dashboard's file name cannot be a ConfigMap key",
+    E1216 "k8s-dashboards-too-large"  Error   "a service's dashboards hold more than one ConfigMap takes",
     E1240 "k8s-job-volume"            Error   "a job on a cluster mounts a volume, whose claim no release has made before it runs",
     E1260 "k8s-api-not-served"        Error   "an object written for a cluster has an API its Kubernetes version does not serve",
     E1261 "k8s-chart-kube-version"    Error   "a chart a cluster's services are installed with needs a newer Kubernetes",

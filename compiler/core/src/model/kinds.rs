@@ -352,6 +352,11 @@ pub struct Service {
     /// `yaml { … }` or `json { … }` data.
     #[serde(default)]
     pub files: IndexMap<String, Spanned<super::files::FileContent>>,
+    /// Grafana dashboards about the service: JSON files of the estate, by path relative to the
+    /// estate's folder (`dashboards/api.json`), provisioned into every Grafana on a NixOS node,
+    /// or, for a service on a cluster, as ConfigMaps Grafana's dashboard sidecar loads.
+    #[serde(default)]
+    pub dashboards: Vec<Spanned<String>>,
     /// How to tell the service is healthy.
     pub health: Option<Spanned<super::Health>>,
     /// Where the service exports Prometheus metrics.

@@ -11,6 +11,7 @@ pub mod access;
 pub mod backup;
 pub mod check;
 mod cpu;
+pub mod dashboards;
 mod de;
 pub mod diff;
 pub mod expose;
@@ -128,6 +129,12 @@ pub struct Model {
     /// One-shot jobs.
     #[serde(default)]
     pub jobs: Vec<Resource<Job>>,
+    /// The text of every dashboard file the services name that exists and holds a JSON object,
+    /// by the path they name it by (`dashboards::attach` fills it from the data files the caller
+    /// read).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub dashboards: indexmap::IndexMap<String, String>,
 }
 
 /// The JSON Schema of one kind (generated once).

@@ -35,6 +35,7 @@ use spec_target_systemd::scrape::scraping_nodes;
 
 mod alertmanager;
 mod backups;
+mod dashboards;
 mod files;
 mod host;
 mod ingress;
@@ -215,6 +216,7 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
         files.append(&mut part_files);
         diagnostics.append(&mut part_diagnostics);
     }
+    diagnostics.extend(dashboards::unprovisioned(model, &index));
     if render == Render::Files && !files.is_empty() {
         let sources: Vec<String> = context.user_files().into_iter().map(String::from).collect();
         files.push(OutputFile {
@@ -273,6 +275,7 @@ fn lower_node<'a>(
     lowering.ingress();
     lowering.gpu_toolkit();
     lowering.monitoring();
+    lowering.dashboards();
     lowering.alertmanager();
     lowering.wireguard();
     lowering.firewall();
