@@ -118,16 +118,22 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     loaded
 }
 
-/// Reads every `*.json` below `dir` (hidden entries skipped, path order) as a data file the spec
+/// Folders no estate keeps its data in, which may hold thousands of unrelated JSON files: a
+/// JavaScript tool's packages and a Rust build's output.
+const NOT_ESTATE_DATA: &[&str] = &["node_modules", "target"];
+
+/// Reads every `*.json` below `dir` (hidden entries and [`NOT_ESTATE_DATA`] folders skipped, path
+/// order) as a data file the spec
 /// may name (a dashboard), shown relative to `dir` (under `prefix` when several paths were given).
 /// They are not compiled; the model stage finds the ones the services name. A file that cannot be
 /// read is left out, so naming it is E0760; one too large or not UTF-8 is kept as a placeholder
 /// or lossily, so naming it is E0761.
 fn read_data(loaded: &mut Loaded, dir: &Path, prefix: Option<&Path>) {
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
+    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|entry| {
+        let name = entry.file_name().to_string_lossy();
+        entry.depth() == 0
+            || !(name.starts_with('.') || entry.file_type().is_dir() && NOT_ESTATE_DATA.contains(&name.as_ref()))
+    });
     for entry in walker.filter_map(Result::ok) {
         if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "json") {
             continue;

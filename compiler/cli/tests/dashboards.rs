@@ -122,3 +122,19 @@ fn a_missing_or_broken_dashboard_stops_the_build_and_writes_nothing() {
     assert!(stderr.contains("E0761") && stderr.contains("estate/dashboards/web.json:1:17"), "{stderr}");
     assert!(!dir.join("out").exists());
 }
+
+#[test]
+fn json_under_node_modules_or_target_is_not_estate_data() {
+    let dir = estate("dashboards/tool-folders");
+    let estate_text = ESTATE
+        .replace("dashboards/api.json", "node_modules/pkg/api.json")
+        .replace("dashboards/web.json", "target/web.json");
+    write_text(&dir.join("estate/main.spec"), &estate_text);
+    write_text(&dir.join("estate/node_modules/pkg/api.json"), API);
+    write_text(&dir.join("estate/target/web.json"), WEB);
+    let output = spec_in(&dir, &["check", "estate"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("node_modules/pkg/api.json") && stderr.contains("target/web.json"), "{stderr}");
+    assert_eq!(stderr.matches("E0760").count(), 2, "{stderr}");
+}
