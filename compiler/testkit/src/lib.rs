@@ -297,7 +297,7 @@ fn clusters(out: &mut String, nodes: usize, racks: usize) {
 job migrate{rack} {{ on = cluster.k{rack}, namespace = \"apps\", image = \"registry.example.com/migrate:1.{}\", args = [\"up\"], timeout = 10m, retries = 2 }}",
             rack % 7
         );
-        let _ = write!(out, "let k{rack}_apps = [\n");
+        let _ = writeln!(out, "let k{rack}_apps = [");
         for node in first + 1..last {
             let i = CLUSTER_SLOT * nodes + node;
             let namespace = if node % 2 == 0 { "apps" } else { "ops" };
