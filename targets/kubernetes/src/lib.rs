@@ -61,7 +61,12 @@ impl Target for Kubernetes {
         let index = Index::new(context.model);
         let placed = Placed::new(&index);
         let (reach, _) = spec_compiler::model::reach::derive(context.model);
-        let mut rule_groups = spec_target_prometheus::cluster_rule_groups(&index);
+        // Planned once for every cluster, and not at all for an estate without one.
+        let mut rule_groups = if context.model.clusters.is_empty() {
+            Default::default()
+        } else {
+            spec_target_prometheus::cluster_rule_groups(&index)
+        };
         let mut generated = Generated::default();
         for (cluster, on) in context.model.clusters.iter().zip(&placed.clusters) {
             let mut lowering = Lowering {
