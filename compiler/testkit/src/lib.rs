@@ -7,9 +7,16 @@
 //! overrides, ports, env, `needs`, resources and one alert per service. Around them, in the
 //! proportions of a real estate: a network joining every node and a WireGuard mesh per rack of ten
 //! nodes (each node with its key and a secret for it), a ZFS pool, a dataset and its backup
-//! (snapshots and a restic offsite copy) per node, and a two-step workflow per rack. It is valid by
-//! construction: ports are unique per node, what is placed on a node fits it, every mesh address
-//! lies in its range, backups meet their RPO, and it checks with no diagnostic at all.
+//! (snapshots and a restic offsite copy) per node, and a two-step workflow per rack. The constructs
+//! of a Kubernetes estate too: per rack a k3s cluster on its first two nodes, with two namespaces
+//! (one with a quota, limits and `network_policy = deny`), a migration job, and the last service
+//! of each of the rack's nodes (one in ten) on it: a web front with an ingress after the job, the
+//! others from a table (a `let` of rows and a `for` over it), each with a rolling rollout, a
+//! configuration file and a need of its node's database. One node service in ten has a
+//! configuration file, one in twenty an SLO; two environments (`production`, and `staging`
+//! changing two fields per rack). It is valid by construction: ports are unique per node, what is
+//! placed on a node fits it, every mesh address lies in its range, backups meet their RPO, and it
+//! checks with no diagnostic at all, in every environment.
 //!
 //! [`generate_estate_with_warnings`] writes the same estate with one mistake per ten services:
 //! one alert in nine (N/10 of them) matches a mistyped job (`svc-12` for `svc12`), which no service
@@ -213,6 +220,7 @@ workflow etl{rack} {{
             rack % 7
         );
     }
+    clusters(&mut out, nodes, racks);
     for i in 0..services {
         let node = i % nodes;
         // Services on one node are numbered 0..10, so each gets its own port; node services run
@@ -231,6 +239,21 @@ workflow etl{rack} {{
         }
         // Non-preset services are `nodes..services`; one in nine of their alerts gets a typo.
         let job = if warnings && (i - nodes).is_multiple_of(9) { format!("svc-{i}") } else { format!("svc{i}") };
+        let alert = format!(
+            "alert svc{i}-down {{ severity = critical, expr = \"up{{job=\\\"{job}\\\"}} == 0\", for = 5m, summary = \"svc{i} is down\" }}"
+        );
+        // The last service of each node runs on its rack's cluster, from the rack's table (below).
+        if slot == CLUSTER_SLOT {
+            out.push_str(&alert);
+            out.push('\n');
+            continue;
+        }
+        // One node service in ten reads a configuration file; one in twenty has an SLO.
+        let files = if slot == 1 {
+            "\n  files     { \"/etc/app/config.yaml\" = yaml { listen = \"0.0.0.0\", workers = 4, timeout = 30s } }"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
             "\nservice svc{i} {{
@@ -241,17 +264,115 @@ workflow etl{rack} {{
   needs     = [service.svc{}]
   resources {{ cpu = 1, memory = 512MiB }}
   health    = http {{ port = http, path = \"/healthz\" }}
-  metrics   {{ port = http }}
+  metrics   {{ port = http }}{files}
 }}
-alert svc{i}-down {{ severity = critical, expr = \"up{{job=\\\"{job}\\\"}} == 0\", for = 5m, summary = \"svc{i} is down\" }}",
+{alert}",
             i % 7,
             20_000 + slot,
             (i + 1) % services,
             // The preset service of the same node (its slot 0) is what every other one needs.
             node
         );
+        if slot == 2 && node.is_multiple_of(2) {
+            let _ = writeln!(out, "slo svc{i}-up {{ objective = \"99.9%\", service = service.svc{i} }}");
+        }
     }
+    environments(&mut out, nodes, racks);
     out
+}
+
+/// The slot (service number on its node) of the services that run on their rack's cluster.
+const CLUSTER_SLOT: usize = 9;
+
+/// One k3s cluster per rack, served by the rack's first node and joined by its second, with two
+/// namespaces (one denying what the estate does not say, with a quota), a migration job, and its
+/// services (one per node of the rack, `CLUSTER_SLOT`): the first a web front with an ingress and
+/// a rolling rollout by shares, after the job, the others written as a table and a loop over it, each with a
+/// rolling rollout, a configuration file and a need of its node's database.
+fn clusters(out: &mut String, nodes: usize, racks: usize) {
+    out.push_str("\nsecret k3s-token { nixos = agenix { file = \"secrets/k3s-token.age\" } }\n");
+    for rack in 0..racks {
+        let first = rack * RACK;
+        let last = nodes.min(first + RACK);
+        let agents = if last - first > 1 { format!("node.n{}", first + 1) } else { String::new() };
+        let _ = writeln!(
+            out,
+            "\ncluster k{rack} {{
+  distribution = k3s
+  servers      = [node.n{first}]
+  agents       = [{agents}]
+  token        = secret.k3s-token
+  namespace apps {{
+    quota  {{ cpu = 32, memory = 64GiB, pods = 60 }}
+    limits {{ default {{ cpu = 250m, memory = 256MiB }}, max {{ cpu = 4, memory = 8GiB }} }}
+    network_policy = deny
+  }}
+  namespace ops {{ pod_security = baseline }}
+}}
+job migrate{rack} {{ on = cluster.k{rack}, namespace = \"apps\", image = \"registry.example.com/migrate:1.{}\", args = [\"up\"], timeout = 10m, retries = 2 }}",
+            rack % 7
+        );
+        let _ = writeln!(out, "let k{rack}_apps = [");
+        for node in first + 1..last {
+            let i = CLUSTER_SLOT * nodes + node;
+            let namespace = if node % 2 == 0 { "apps" } else { "ops" };
+            let _ = writeln!(
+                out,
+                "  {{ name = \"svc{i}\", port = {}, namespace = \"{namespace}\", db = service.svc{node} }},",
+                20_000 + CLUSTER_SLOT
+            );
+        }
+        out.push_str("]\n");
+        let _ = writeln!(
+            out,
+            "for app in k{rack}_apps {{
+  service \"${{app.name}}\" {{
+    on        = cluster.k{rack}
+    namespace = app.namespace
+    image     = \"registry.example.com/${{app.name}}:1.{}.0\"
+    replicas  = 2
+    needs     = [app.db]
+    ports     {{ http = \"${{app.port}}/tcp\" }}
+    env       {{ LOG_LEVEL = \"info\", INDEX = app.name }}
+    resources {{ cpu = 500m, memory = 512MiB }}
+    health    = http {{ port = http, path = \"/healthz\" }}
+    metrics   {{ port = http }}
+    rollout   = rolling {{ surge = 1, unavailable = 0 }}
+    files     {{ \"/etc/app/config.yaml\" = yaml {{ listen = \"0.0.0.0\", workers = 2 }} }}
+  }}
+}}
+service svc{} {{
+  on        = cluster.k{rack}
+  namespace = \"apps\"
+  image     = \"registry.example.com/web:2.{}.0\"
+  replicas  = 4
+  needs     = [service.svc{first}, job.migrate{rack}]
+  ports     {{ http = 8080/tcp }}
+  resources {{ cpu = 250m, memory = 256MiB }}
+  health    = http {{ port = http, path = \"/\" }}
+  metrics   {{ port = http }}
+  rollout   = rolling {{ surge = \"25%\", unavailable = \"25%\" }}
+  ingress web {{ host = \"web{rack}.example.com\", path = \"/\", port = http, tls {{ issuer = \"letsencrypt-prod\" }} }}
+}}",
+            rack % 7,
+            CLUSTER_SLOT * nodes + first,
+            rack % 7,
+        );
+    }
+}
+
+/// Two environments, as an estate has: production is the base, staging shrinks each rack's
+/// cluster services and turns their logging up.
+fn environments(out: &mut String, nodes: usize, racks: usize) {
+    out.push_str("\nenv production { }\n\nenv staging {\n");
+    for rack in 0..racks {
+        let web = CLUSTER_SLOT * nodes + rack * RACK;
+        let _ = writeln!(out, "  service.svc{web}.replicas = 1");
+        if rack * RACK + 1 < nodes {
+            let _ = writeln!(out, "  service.svc{}.env.LOG_LEVEL = \"debug\"", web + 1);
+        }
+    }
+    out.push_str("}\n");
 }
 
 /// Evaluates `expression` with `m` bound to the NixOS module at `file` (its `config` the module's

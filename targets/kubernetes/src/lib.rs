@@ -62,6 +62,12 @@ impl Target for Kubernetes {
         let index = Index::new(context.model);
         let placed = Placed::new(&index);
         let (reach, _) = spec_compiler::model::reach::derive(context.model, &context.stdlib_files());
+        // Planned once for every cluster, and not at all for an estate without one.
+        let mut rule_groups = if context.model.clusters.is_empty() {
+            Default::default()
+        } else {
+            spec_target_prometheus::cluster_rule_groups(&index)
+        };
         let mut generated = Generated::default();
         for (cluster, on) in context.model.clusters.iter().zip(&placed.clusters) {
             let mut lowering = Lowering {
@@ -72,6 +78,7 @@ impl Target for Kubernetes {
                 diagnostics: Vec::new(),
                 files: Vec::new(),
                 reach: &reach,
+                rule_groups: rule_groups.remove(&cluster.name).unwrap_or_default(),
             };
             lowering.check_limits();
             lowering.check_chart_version(&on.services);
@@ -147,6 +154,8 @@ struct Lowering<'a, 'm> {
     files: Vec<OutputFile>,
     /// Where every service is, for `service.NAME.host`, `.port` and `.url`.
     reach: &'a spec_compiler::model::reach::Reach,
+    /// The cluster's alert rule groups, as the Prometheus back end groups them.
+    rule_groups: Vec<spec_target_prometheus::RuleGroup>,
 }
 
 impl Lowering<'_, '_> {

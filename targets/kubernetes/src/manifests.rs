@@ -120,9 +120,8 @@ impl super::Lowering<'_, '_> {
     /// Prometheus back end groups them, in one prometheus-operator `PrometheusRule` per group.
     /// The operator's `ruleSelector` must select them (by namespace, or by labels it is given).
     fn prometheus_rules(&self, provenance: &str) -> Vec<(String, Value)> {
-        let scope = spec_target_prometheus::Scope::Cluster(&self.cluster.name);
-        spec_target_prometheus::rule_groups(self.index, scope)
-            .into_iter()
+        self.rule_groups
+            .iter()
             .filter(|group| !group.rules.is_empty())
             .map(|group| {
                 let name = group.name.clone();

@@ -84,6 +84,8 @@ pub mod scrape;
 mod slo;
 pub mod template;
 
+use std::collections::HashMap;
+
 use spec_compiler::parallel;
 use spec_compiler::target::{Context, Generated, Index, Target};
 
@@ -111,13 +113,30 @@ pub fn rule_groups(index: &Index<'_>, scope: Scope<'_>) -> Vec<RuleGroup> {
             Scope::Everything => true,
             Scope::Cluster(name) => area.cluster == Some(name),
         })
-        .map(|area| {
-            let mut rules: Vec<Rule> = area.slos.iter().flat_map(|s| s.records.iter().cloned()).collect();
-            rules.extend(area.alerts.into_iter().map(|a| a.rule));
-            rules.extend(area.slos.into_iter().flat_map(|s| s.alerts));
-            RuleGroup { name: area.name, rules }
-        })
+        .map(group_of)
         .collect()
+}
+
+/// Every cluster's rule groups (what [`rule_groups`] gives for `Scope::Cluster`), by cluster
+/// name, from one plan of the estate: a back end writing each cluster's groups plans once, not
+/// once per cluster (which grew with clusters × alerts).
+pub fn cluster_rule_groups(index: &Index<'_>) -> HashMap<String, Vec<RuleGroup>> {
+    let (areas, _, _) = rules::plan(index, rules::GeneratedAlerts::Written);
+    let mut by_cluster: HashMap<String, Vec<RuleGroup>> = HashMap::new();
+    for area in areas {
+        if let Some(cluster) = area.cluster {
+            by_cluster.entry(cluster.to_string()).or_default().push(group_of(area));
+        }
+    }
+    by_cluster
+}
+
+/// An area's rules as one group: its SLOs' recording rules, its alerts, its SLOs' alerts.
+fn group_of(area: rules::Area<'_>) -> RuleGroup {
+    let mut rules: Vec<Rule> = area.slos.iter().flat_map(|s| s.records.iter().cloned()).collect();
+    rules.extend(area.alerts.into_iter().map(|a| a.rule));
+    rules.extend(area.slos.into_iter().flat_map(|s| s.alerts));
+    RuleGroup { name: area.name, rules }
 }
 
 /// The Prometheus target.

@@ -148,14 +148,36 @@ pub(crate) fn plan<'m>(
         let name = format!("cluster-{}", cluster.name);
         planner.areas.insert(name.clone(), area(name, Some(&cluster.name)));
     }
+    // Which Prometheus servers scrape each job, by position in `universes` (in their order).
+    let mut scraping: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (position, universe) in universes.values().enumerate() {
+        for target in &universe.targets {
+            let positions = scraping.entry(target.job.as_str()).or_default();
+            if positions.last() != Some(&position) {
+                positions.push(position);
+            }
+        }
+    }
     for alert in &model.alerts {
         planner.reported_down.note(&alert.spec.expr.value, &mut shapes);
         let what = format!("alert `{}`", alert.name);
         let mut planned = planner.declared(&alert.name, &alert.spec, &what, IndexMap::new(), alert.span);
-        planned.names_unknown_job = planner.names_unknown_job(&alert.spec.expr.value, &mut shapes);
-        let mut routes: Vec<String> = universes
-            .iter()
-            .filter(|(_, universe)| scrape::unscraped(&alert.spec.expr.value, universe, &mut shapes).is_none())
+        // Parsed once for the jobs it names and every Prometheus it is tried on.
+        let ast = shapes.parse_restored(&alert.spec.expr.value).ok();
+        let named = ast.as_ref().map(scrape::jobs_named_in).unwrap_or_default();
+        planned.names_unknown_job = named.iter().any(|job| !planner.exporting.contains(job.as_str()));
+        // A selector naming a job by `job="…"` matches no target of a Prometheus that scrapes no
+        // such job, so only those scraping every named job are tried (one Prometheus per cluster:
+        // trying each for every alert was quadratic).
+        let candidates: Vec<usize> = match named.first() {
+            Some(job) => scraping.get(job.as_str()).cloned().unwrap_or_default(),
+            None => (0..universes.len()).collect(),
+        };
+        let mut routes: Vec<String> = candidates
+            .into_iter()
+            .filter_map(|position| universes.get_index(position))
+            .filter(|(_, universe)| named.iter().all(|job| universe.has_job(job)))
+            .filter(|(_, universe)| ast.as_ref().is_none_or(|ast| scrape::unscraped_in(ast, universe).is_none()))
             .map(|(evaluator, _)| match evaluator {
                 Evaluator::Hosts => "estate".to_string(),
                 Evaluator::Cluster(name) => format!("cluster-{name}"),
@@ -437,7 +459,7 @@ impl<'m> Planner<'m, '_> {
         let mut owner: Vec<TargetLabels> = job.map(|job| universe.job(job).cloned().collect()).unwrap_or_default();
         if kind == Kind::Node.as_str() {
             let exporter = host_instance(place, NODE_EXPORTER_PORT);
-            owner.extend(universe.job(NODE_JOB).filter(|t| t.instance.as_deref() == Some(&exporter)).cloned());
+            owner.extend(universe.job_at(NODE_JOB, &exporter).cloned());
         }
         owner
     }

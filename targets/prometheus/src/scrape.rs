@@ -296,17 +296,33 @@ pub struct Universe {
     /// Every target, in estate order.
     pub targets: Vec<TargetLabels>,
     by_job: HashMap<String, Vec<usize>>,
+    by_instance: HashMap<String, Vec<usize>>,
 }
 
 impl Universe {
     fn push(&mut self, target: TargetLabels) {
         self.by_job.entry(target.job.clone()).or_default().push(self.targets.len());
+        if let Some(instance) = &target.instance {
+            self.by_instance.entry(instance.clone()).or_default().push(self.targets.len());
+        }
         self.targets.push(target);
     }
 
     /// The targets of one job.
     pub fn job(&self, job: &str) -> impl Iterator<Item = &TargetLabels> {
         self.by_job.get(job).into_iter().flatten().map(|i| &self.targets[*i])
+    }
+
+    /// Whether some target carries the job.
+    pub fn has_job(&self, job: &str) -> bool {
+        self.by_job.contains_key(job)
+    }
+
+    /// The targets of one job at one instance, in estate order (an index: a node's exporter is
+    /// looked up for every service on a node, and the hosts' Prometheus scrapes every node's).
+    pub fn job_at(&self, job: &str, instance: &str) -> impl Iterator<Item = &TargetLabels> {
+        let targets = self.by_instance.get(instance).into_iter().flatten().map(|i| &self.targets[*i]);
+        targets.filter(move |t| t.job == job)
     }
 }
 
@@ -375,7 +391,12 @@ pub struct Scrape<'s> {
 /// naming neither label matches any target). `None` too for an expression that does not parse.
 pub fn unscraped(expr: &str, universe: &Universe, shapes: &mut ShapeCache) -> Option<String> {
     let ast = shapes.parse_restored(expr).ok()?;
-    for vs in selectors(&ast) {
+    unscraped_in(&ast, universe)
+}
+
+/// [`unscraped`] of an expression already parsed.
+pub(crate) fn unscraped_in(ast: &Expr, universe: &Universe) -> Option<String> {
+    for vs in selectors(ast) {
         let scrape = Scrape { universe, owner: &[] };
         if let Err(reason) = scraped_target(vs, scrape) {
             return Some(reason);
@@ -387,8 +408,13 @@ pub fn unscraped(expr: &str, universe: &Universe, shapes: &mut ShapeCache) -> Op
 /// The values of every `job="…"` matcher of `expr` (none when it does not parse).
 pub(crate) fn named_jobs(expr: &str, shapes: &mut ShapeCache) -> Vec<String> {
     let Ok(ast) = shapes.parse_restored(expr) else { return Vec::new() };
+    jobs_named_in(&ast)
+}
+
+/// [`named_jobs`] of an expression already parsed.
+pub(crate) fn jobs_named_in(ast: &Expr) -> Vec<String> {
     let mut jobs = Vec::new();
-    for vs in selectors(&ast) {
+    for vs in selectors(ast) {
         jobs.extend(
             vs.matchers.matchers.iter().filter(|m| m.name == "job" && m.op == MatchOp::Equal).map(|m| m.value.clone()),
         );
