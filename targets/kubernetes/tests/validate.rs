@@ -88,6 +88,11 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/network_policies_and_access_generate_cleanly.spec"),
         ),
         (
+            "ingress_controller_issuer_and_nginx_presets_generate_cleanly",
+            workspace()
+                .join("specs/targets/kubernetes/ingress_controller_issuer_and_nginx_presets_generate_cleanly.spec"),
+        ),
+        (
             "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",
             workspace().join(
                 "specs/targets/kubernetes/health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly.spec",

@@ -75,6 +75,8 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("files", case("configuration_files_on_nixos_generate_cleanly")),
         ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
         ("pull-secret", case("pull_secret_of_a_container_generates_cleanly")),
+        ("blue-green", case("blue_green_pair_behind_nginx_generates_cleanly")),
+        ("nginx", case("nginx_preset_beside_the_nodes_own_nginx_generates_cleanly")),
     ]
 }
 

@@ -228,6 +228,8 @@ codes! {
     E1173 "nixos-acme-wildcard"       Error   "a wildcard host asks for TLS on a NixOS node, which ACME's HTTP challenge cannot issue",
     E1174 "nixos-acme-issuer"         Error   "a TLS issuer on a NixOS node is not an ACME directory URL",
     W1170 "nixos-ingress-class"       Warning "an ingress class other than nginx on a NixOS node, where nginx serves every route",
+    E1131 "nixos-colour-port-taken"   Error   "a colour of a blue-green service on a NixOS node publishes on a host port that is taken or beyond 65535",
+    E1132 "nixos-blue-green-volume"   Error   "a blue-green service on a NixOS node mounts a volume, which both colours would write at once",
     W1130 "nixos-cluster-only"        Warning "a service on a NixOS node sets what only a cluster does (rollout, disruption budget, autoscaler)",
     // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",

@@ -106,7 +106,7 @@ impl<'a> NodeModule<'a> {
                 continue;
             }
             if self.runs_container(needed) {
-                units.push(Nix::Str(format!("podman-{}.service", needed.name)));
+                units.push(Nix::Str(format!("podman-{}.service", self.container_of(needed))));
                 continue;
             }
             match needed.spec.nixos_unit.as_ref() {
