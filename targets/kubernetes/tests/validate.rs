@@ -18,7 +18,7 @@ fn workspace() -> PathBuf {
 
 fn estates() -> Vec<(&'static str, PathBuf)> {
     vec![
-        ("tour", workspace().join("examples/tour/main.spec")),
+        ("tour", workspace().join("examples/tour")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),

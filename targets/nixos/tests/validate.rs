@@ -54,7 +54,7 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
 fn estates() -> Vec<(&'static str, PathBuf)> {
     let case = |name: &str| workspace().join("specs/targets/nixos").join(format!("{name}.spec"));
     vec![
-        ("tour", workspace().join("examples/tour/main.spec")),
+        ("tour", workspace().join("examples/tour")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),
