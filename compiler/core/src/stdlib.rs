@@ -6,6 +6,7 @@
 pub const MODULES: &[(&str, &str)] = &[
     ("alertmanager", include_str!("../../../stdlib/alertmanager.spec")),
     ("blackbox", include_str!("../../../stdlib/blackbox.spec")),
+    ("certmanager", include_str!("../../../stdlib/certmanager.spec")),
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
     ("n8n", include_str!("../../../stdlib/n8n.spec")),
@@ -13,6 +14,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("loki", include_str!("../../../stdlib/loki.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),
     ("otel", include_str!("../../../stdlib/otel.spec")),
+    ("nginx", include_str!("../../../stdlib/nginx.spec")),
     ("postgres", include_str!("../../../stdlib/postgres.spec")),
     ("prefect", include_str!("../../../stdlib/prefect.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
@@ -20,6 +22,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("redis", include_str!("../../../stdlib/redis.spec")),
     ("vault", include_str!("../../../stdlib/vault.spec")),
     ("temporal", include_str!("../../../stdlib/temporal.spec")),
+    ("traefik", include_str!("../../../stdlib/traefik.spec")),
 ];
 
 /// The display path of a stdlib module.

@@ -22,7 +22,7 @@ fn workspace() -> PathBuf {
 fn estates() -> Vec<(&'static str, PathBuf)> {
     let case = |name: &str| workspace().join(format!("specs/targets/kubernetes/{name}.spec"));
     vec![
-        ("tour", workspace().join("examples/tour/main.spec")),
+        ("tour", workspace().join("examples/tour")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),

@@ -18,7 +18,7 @@ fn workspace() -> PathBuf {
 
 fn estates() -> Vec<(&'static str, PathBuf)> {
     vec![
-        ("tour", workspace().join("examples/tour/main.spec")),
+        ("tour", workspace().join("examples/tour")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),
@@ -113,6 +113,11 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             "services_pointed_at_an_opentelemetry_collector_generate_cleanly",
             workspace()
                 .join("specs/targets/kubernetes/services_pointed_at_an_opentelemetry_collector_generate_cleanly.spec"),
+        ),
+        (
+            "ingress_controller_issuer_and_nginx_presets_generate_cleanly",
+            workspace()
+                .join("specs/targets/kubernetes/ingress_controller_issuer_and_nginx_presets_generate_cleanly.spec"),
         ),
         (
             "health_probes_through_a_blackbox_exporter_on_a_cluster_generate_cleanly",

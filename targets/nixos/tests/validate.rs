@@ -54,7 +54,7 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
 fn estates() -> Vec<(&'static str, PathBuf)> {
     let case = |name: &str| workspace().join("specs/targets/nixos").join(format!("{name}.spec"));
     vec![
-        ("tour", workspace().join("examples/tour/main.spec")),
+        ("tour", workspace().join("examples/tour")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("nats-services@staging", workspace().join("examples/nats-services")),
@@ -86,6 +86,8 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("ml-training@shadow", workspace().join("examples/ml-training")),
         ("ml-training@cutover", workspace().join("examples/ml-training")),
         ("host", case("host_settings_privileged_agents_and_directories_on_nixos_generate_cleanly")),
+        ("blue-green", case("blue_green_pair_behind_nginx_generates_cleanly")),
+        ("nginx", case("nginx_preset_beside_the_nodes_own_nginx_generates_cleanly")),
     ]
 }
 

@@ -93,7 +93,7 @@ fn count(files: &[(String, String)]) -> (usize, usize) {
 #[test]
 fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
     let estates = [
-        ("tour", workspace().join("examples/tour/main.spec")),
+        ("tour", workspace().join("examples/tour")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),
@@ -272,7 +272,7 @@ fn hostile_strings_round_trip_through_yaml_and_promtool() {
 #[test]
 fn the_examples_outputs_match_their_snapshots() {
     for (name, estate) in [
-        ("tour", workspace().join("examples/tour/main.spec")),
+        ("tour", workspace().join("examples/tour")),
         ("k8s-platform", workspace().join("examples/k8s-platform")),
         ("nats-services", workspace().join("examples/nats-services")),
         ("gpu-k3s-tiers", workspace().join("examples/gpu-k3s-tiers")),

@@ -197,6 +197,7 @@ codes! {
     W0670 "tier-inversion"            Warning "a service needs a service of a lower tier",
     W0671 "disruption-blocks-drain"   Warning "a disruption budget lets no pod go, so a node drain waits forever",
     W0672 "canary-step-rounded"       Warning "a canary step is a share the replicas cannot express",
+    E0740 "colour-name-taken"         Error   "a blue-green service's colour has the name of another service or job's release in its place",
     E0680 "access-unknown-verb"       Error   "an access rule names a verb the Kubernetes API does not authorise",
     E0681 "access-off-cluster"        Error   "a service on a node has Kubernetes API access rules",
     E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",
@@ -241,6 +242,8 @@ codes! {
     E1173 "nixos-acme-wildcard"       Error   "a wildcard host asks for TLS on a NixOS node, which ACME's HTTP challenge cannot issue",
     E1174 "nixos-acme-issuer"         Error   "a TLS issuer on a NixOS node is not an ACME directory URL",
     W1170 "nixos-ingress-class"       Warning "an ingress class other than nginx on a NixOS node, where nginx serves every route",
+    E1131 "nixos-colour-port-taken"   Error   "a colour of a blue-green service on a NixOS node publishes on a host port that is taken or beyond 65535",
+    E1132 "nixos-blue-green-volume"   Error   "a blue-green service on a NixOS node mounts a volume, which both colours would write at once",
     W1130 "nixos-cluster-only"        Warning "a service on a NixOS node sets what only a cluster does (rollout, disruption budget, autoscaler)",
     // The Kubernetes back end.
     E1201 "k8s-template-in-text"      Error   "text bound for a cluster holds `{{`, which a template engine there would read",

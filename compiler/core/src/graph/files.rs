@@ -240,8 +240,12 @@ fn check_manifests(cluster: &Resource<Cluster>, diagnostics: &mut Vec<Diagnostic
     }
 }
 
+/// The namespaces every Kubernetes cluster has from its start, which a manifest may name without
+/// the cluster holding them (k3s's bundled Traefik is configured in `kube-system`).
+const BUILT_IN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
 /// E0691 when the manifest's `namespace` and its body's disagree; W0685 for a namespace the
-/// cluster does not hold. Whether the manifest may be written.
+/// cluster does not hold and Kubernetes does not create. Whether the manifest may be written.
 fn check_namespace(
     cluster: &Resource<Cluster>,
     name: &str,
@@ -267,6 +271,7 @@ fn check_namespace(
     }
     if let Some(field) = &manifest.namespace
         && !held.contains(&field.value.as_str())
+        && !BUILT_IN_NAMESPACES.contains(&field.value.as_str())
     {
         let diagnostic = Diagnostic::new(
             Code::W0685,

@@ -15,8 +15,11 @@
 //! - W0671 disruption-blocks-drain: a budget that lets no pod go, so a node drain waits forever.
 //! - W0672 canary-step-rounded: a canary step the replicas cannot express (10% of 3 pods is one
 //!   pod, 33%).
+//! - E0740 colour-name-taken: a blue-green service's colours, `<service>-blue` and
+//!   `<service>-green` (a cluster's Helm releases, a node's containers), take the name of another
+//!   service (or of a job's release, `job-<name>`) in the same place.
 //!
-//! One pass over the services; a need's tier is a map lookup.
+//! One pass over the services; a need's tier is a map lookup; the names of each place are one map.
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
@@ -32,6 +35,63 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         disruption(service, on_cluster, diagnostics);
         autoscale(estate, service, diagnostics);
         tier(estate, service, on_cluster, diagnostics);
+    }
+    colour_names(estate.model, diagnostics);
+}
+
+/// E0740 for each colour of a blue-green service whose name another service or job of the same
+/// node or cluster already has: two Helm releases (or two containers) of one name, one replacing
+/// the other.
+fn place(on: &crate::model::types::PlacementRef) -> (&str, &str) {
+    (on.kind.as_str(), on.name.as_str())
+}
+
+/// E0740, one map of each place's names (see [`place`]).
+fn colour_names(model: &crate::model::Model, out: &mut Vec<Diagnostic>) {
+    use rustc_hash::FxHashMap;
+    // (place kind, place name, instance name) → where the name is taken, and by what.
+    let mut taken: FxHashMap<(&str, &str, String), (crate::source::Span, String)> = FxHashMap::default();
+    for service in &model.services {
+        let (kind, name) = place(&service.spec.on.value);
+        taken
+            .entry((kind, name, service.name.clone()))
+            .or_insert((service.name_span, format!("service `{}`", service.name)));
+    }
+    for job in &model.jobs {
+        let (kind, name) = place(&job.spec.on.value);
+        let release = crate::model::job::job_unit(&job.name);
+        taken
+            .entry((kind, name, release.clone()))
+            .or_insert((job.name_span, format!("the release `{release}` of job `{}`", job.name)));
+    }
+    for service in &model.services {
+        let Some(rollout) = &service.spec.rollout else { continue };
+        if !matches!(rollout.value, Rollout::BlueGreen { .. }) {
+            continue;
+        }
+        let (kind, name) = place(&service.spec.on.value);
+        for colour in [crate::model::Colour::Blue, crate::model::Colour::Green] {
+            let instance = format!("{}-{}", service.name, colour.name());
+            let Some((span, owner)) = taken.get(&(kind, name, instance.clone())) else { continue };
+            out.push(
+                Diagnostic::new(
+                    Code::E0740,
+                    rollout.span,
+                    format!(
+                        "the {} colour of blue-green service `{}` is named `{instance}`, as {owner} on {kind} `{name}`",
+                        colour.name(),
+                        service.name
+                    ),
+                )
+                .with_primary_label(format!("runs as `{instance}`"))
+                .with_label(*span, "the same name")
+                .with_note(match kind {
+                    "cluster" => "each colour is a Helm release of that name: one would replace the other",
+                    _ => "each colour is a container of that name: one would replace the other",
+                })
+                .with_help(format!("rename service `{}` or {owner}", service.name)),
+            );
+        }
     }
 }
 

@@ -258,7 +258,10 @@ impl super::Service {
         let mut fields = Vec::new();
         if let Some(rollout) = &self.rollout {
             let why = match rollout.value {
-                Rollout::BlueGreen { .. } => "a pair of instances switched by nginx upstreams is not generated yet",
+                // On a NixOS node a container's colours are two containers behind nginx.
+                Rollout::BlueGreen { .. } => {
+                    "a host runs one unit per service: blue-green pairs are generated for containers on NixOS nodes only"
+                }
                 _ => "a host runs one instance, replaced by a restart",
             };
             fields.push((rollout.span, "rollout", why));

@@ -18,7 +18,7 @@ use crate::nix::Nix;
 
 impl<'a> NodeModule<'a> {
     /// Writes a container's files and returns their bind mounts, `SOURCE:PATH:ro`.
-    pub(super) fn container_files(&mut self, service: &'a Resource<Service>) -> Vec<Nix> {
+    pub(super) fn container_files(&mut self, service: &'a Resource<Service>, containers: &[String]) -> Vec<Nix> {
         let files = &service.spec.files;
         let mut mounts = Vec::new();
         let mut texts = Vec::new();
@@ -36,12 +36,15 @@ impl<'a> NodeModule<'a> {
             texts.push(Nix::Str(text));
         }
         if !texts.is_empty() {
-            let unit = format!("podman-{}", service.name);
-            self.define(
-                with(path("systemd.services"), &[&unit, "restartTriggers"]),
-                Nix::List(texts),
-                service.name_span,
-            );
+            // Each container the service runs as (both colours of a blue-green one).
+            for name in containers {
+                let unit = format!("podman-{name}");
+                self.define(
+                    with(path("systemd.services"), &[&unit, "restartTriggers"]),
+                    Nix::List(texts.clone()),
+                    service.name_span,
+                );
+            }
         }
         mounts
     }

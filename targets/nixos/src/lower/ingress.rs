@@ -158,10 +158,8 @@ impl<'a> NodeModule<'a> {
         let tls = hosts.values().any(|h| h.acme.is_some());
         self.refuse_taken_ports(tls);
         let first = first.unwrap_or(self.node.name_span);
-        let mut server = vec![
-            (path("services.nginx.enable"), Nix::Bool(true)),
-            (path("services.nginx.recommendedProxySettings"), Nix::Bool(true)),
-        ];
+        self.nginx(first);
+        let mut server = vec![(path("services.nginx.recommendedProxySettings"), Nix::Bool(true))];
         if tls {
             server.push((path("security.acme.acceptTerms"), Nix::Bool(true)));
         }

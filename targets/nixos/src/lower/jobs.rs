@@ -114,7 +114,7 @@ impl<'a> NodeModule<'a> {
             return None;
         }
         if self.runs_container(needed) {
-            return Some(Nix::Str(format!("podman-{}.service", needed.name)));
+            return Some(Nix::Str(format!("podman-{}.service", self.container_of(needed))));
         }
         match needed.spec.nixos_unit.as_ref() {
             Some(unit) if is_unit_name(&unit.value) => Some(Nix::Str(unit.value.clone())),

@@ -35,6 +35,7 @@ use spec_target_systemd::scrape::scraping_nodes;
 
 mod alertmanager;
 mod backups;
+mod bluegreen;
 mod dashboards;
 mod files;
 mod host;
@@ -120,6 +121,11 @@ struct NodeModule<'a> {
     ssh: bool,
     /// GPUs handed to containers so far, so each container gets its own.
     gpus: u32,
+    /// The nginx stream configuration of each blue-green switch, with its service's span
+    /// ([`bluegreen`]).
+    streams: Vec<(String, Span)>,
+    /// Whether `services.nginx.enable` is defined (switches and ingress share one nginx).
+    nginx_enabled: bool,
 }
 
 impl<'a> NodeModule<'a> {
@@ -261,6 +267,8 @@ fn lower_node<'a>(
         replicas,
         ssh: false,
         gpus: 0,
+        streams: Vec::new(),
+        nginx_enabled: false,
     };
     lowering.host();
     lowering.node_options();
@@ -268,6 +276,7 @@ fn lower_node<'a>(
     for service in index.on(&node.name).services.iter().copied() {
         lowering.service(service);
     }
+    lowering.switches();
     lowering.backups();
     lowering.k3s();
     lowering.workflows();
@@ -281,7 +290,7 @@ fn lower_node<'a>(
     lowering.firewall();
     lowering.secrets();
     not_generated(index, node, &mut lowering.diagnostics);
-    cluster_only(index, node, &mut lowering.diagnostics);
+    lowering.cluster_only();
     let file = (render == Render::Files).then(|| OutputFile {
         path: format!("nixos/{}/default.nix", node.name),
         contents: lowering.module.render(header),
@@ -445,19 +454,32 @@ pub(super) fn payload(
     })
 }
 
-/// Refuses, at the field, what only a cluster gives a service a meaning for (W1130).
-fn cluster_only(index: &Index<'_>, node: &Resource<Node>, diagnostics: &mut Vec<Diagnostic>) {
-    for service in index.on(&node.name).services.iter().copied() {
-        for (span, field, why) in service.spec.cluster_only_fields() {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::W1130,
-                    span,
-                    format!("`{field}` of service `{}` has no form on NixOS node `{}`", service.name, node.name),
-                )
-                .with_primary_label(why)
-                .with_help("remove it, or place the service on a cluster"),
-            );
+impl NodeModule<'_> {
+    /// Refuses, at the field, what only a cluster gives a service a meaning for (W1130): all of
+    /// it but a container's blue-green rollout, which is two containers and a switch
+    /// ([`bluegreen`]).
+    fn cluster_only(&mut self) {
+        let node = self.node;
+        for service in self.index.on(&node.name).services.iter().copied() {
+            let switched = self.blue_green(service).is_some();
+            let fields = service.spec.cluster_only_fields();
+            for (span, field, why) in fields.into_iter().filter(|f| !(switched && f.1 == "rollout")) {
+                let why = match field {
+                    "rollout" if self.runs_as_module(service) => {
+                        "its NixOS options run one instance, which a restart replaces"
+                    }
+                    _ => why,
+                };
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W1130,
+                        span,
+                        format!("`{field}` of service `{}` has no form on NixOS node `{}`", service.name, node.name),
+                    )
+                    .with_primary_label(why)
+                    .with_help("remove it, or place the service on a cluster"),
+                );
+            }
         }
     }
 }

@@ -18,12 +18,13 @@
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::runs_on_host;
 use spec_compiler::model::types::Transport;
-use spec_compiler::model::{EnvValue, Resource, Service};
+use spec_compiler::model::{Colour, EnvValue, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 use spec_target_systemd::podman::health_options;
 use spec_target_systemd::publish::binds;
 use spec_target_systemd::scrape::scraped_from_elsewhere;
 
+use super::bluegreen::{Switched, colour_container as colour_container_name, colour_port};
 use super::units::Unit;
 use super::{NodeModule, path, payload, placed_on, with};
 use crate::nix::{Nix, Part};
@@ -129,6 +130,12 @@ impl<'a> NodeModule<'a> {
             return;
         }
         let Some(image) = &spec.image else { return };
+        // A blue-green rollout runs two containers behind an nginx switch ([`super::bluegreen`]).
+        let colours = self.blue_green(service);
+        if colours.is_some() && !self.colours_fit(service) {
+            return;
+        }
+        let containers = self.containers_of(service);
         let base = vec!["virtualisation".into(), "oci-containers".into(), "containers".into(), service.name.clone()];
         let mut container = vec![("image".to_string(), Nix::Str(image.value.clone()))];
         if !spec.args.is_empty() {
@@ -139,15 +146,11 @@ impl<'a> NodeModule<'a> {
         // On the host's network the container's ports are the host's own: nothing is published,
         // and the firewall opened for each way in (`reach.rs`) admits exactly those ways.
         let host_network = security.is_some_and(|s| s.host_network());
-        let ports: Vec<Nix> = spec
+        let published: Vec<Switched> = spec
             .ports
             .iter()
             .filter(|_| !host_network)
-            .flat_map(|(name, port)| {
-                let protocol = match port.protocol {
-                    Transport::Tcp => "tcp",
-                    Transport::Udp => "udp",
-                };
+            .map(|(name, port)| {
                 // Published ports bypass the NixOS firewall: each listens only where it is reached
                 // (the metrics port also on the mesh when a Prometheus elsewhere scrapes it).
                 let scraped_on = self
@@ -157,12 +160,25 @@ impl<'a> NodeModule<'a> {
                     .as_ref()
                     .filter(|_| (remote_scrape && metrics_port == Some(port)) || probed_port == Some(port.number))
                     .map(|a| a.value.0);
-                binds(name, openings, scraped_on)
-                    .into_iter()
-                    .map(move |bind| Nix::Str(format!("{bind}{0}:{0}/{protocol}", port.number)))
+                Switched {
+                    name: name.clone(),
+                    number: port.number,
+                    protocol: port.protocol,
+                    binds: binds(name, openings, scraped_on),
+                }
             })
             .collect();
-        if !ports.is_empty() {
+        let protocol = |port: &Switched| match port.protocol {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        };
+        let ports: Vec<Nix> = published
+            .iter()
+            .flat_map(|port| {
+                port.binds.iter().map(move |bind| Nix::Str(format!("{bind}{0}:{0}/{1}", port.number, protocol(port))))
+            })
+            .collect();
+        if !ports.is_empty() && colours.is_none() {
             container.push(("ports".into(), Nix::List(ports)));
         }
         let mut volumes: Vec<Nix> = spec
@@ -173,7 +189,7 @@ impl<'a> NodeModule<'a> {
                 Some(Nix::Str(format!("{}:{target}", storage.spec.host_path()?)))
             })
             .collect();
-        volumes.extend(self.container_files(service));
+        volumes.extend(self.container_files(service, &containers));
         if !volumes.is_empty() {
             container.push(("volumes".into(), Nix::List(volumes)));
         }
@@ -207,7 +223,8 @@ impl<'a> NodeModule<'a> {
                     .service(&need.name)
                     .is_some_and(|s| self.runs_container(s) && placed_on(&s.spec.on, self.node))
             })
-            .map(|need| Nix::Str(need.name.clone()))
+            .filter_map(|need| self.index.service(&need.name))
+            .map(|needed| Nix::Str(self.container_of(needed)))
             .collect();
         if !depends.is_empty() {
             container.push(("dependsOn".into(), Nix::List(depends)));
@@ -230,7 +247,7 @@ impl<'a> NodeModule<'a> {
         }
         // The jobs it needs have succeeded before it starts ([`super::jobs`]).
         units.extend(self.job_units(&spec.needs));
-        self.order_after_presets(service, units);
+        self.order_after_presets(service, &containers, units);
         let mut options: Vec<Nix> =
             security.map(|s| s.podman_options().into_iter().map(Nix::Str).collect()).unwrap_or_default();
         if let Some(resources) = &spec.resources {
@@ -271,11 +288,38 @@ impl<'a> NodeModule<'a> {
         if !options.is_empty() {
             container.push(("extraOptions".into(), Nix::List(options)));
         }
-        self.define(base, Nix::Attrs(container), service.name_span);
+        match colours {
+            None => self.define(base, Nix::Attrs(container), service.name_span),
+            Some((active, images)) => {
+                for (colour, image) in [Colour::Blue, Colour::Green].into_iter().zip(images) {
+                    let mut colour_container = container.clone();
+                    if let Some(image) = image {
+                        colour_container[0].1 = Nix::Str(image.to_string());
+                    }
+                    // Each colour on loopback at its own host ports; nginx serves the service's.
+                    let ports: Vec<Nix> = published
+                        .iter()
+                        .filter_map(|port| {
+                            let host = colour_port(port.number, colour)?;
+                            Some(Nix::Str(format!("127.0.0.1:{host}:{}/{}", port.number, protocol(port))))
+                        })
+                        .collect();
+                    if !ports.is_empty() {
+                        colour_container.push(("ports".into(), Nix::List(ports)));
+                    }
+                    let mut base = base.clone();
+                    base[3] = colour_container_name(&service.name, colour);
+                    self.define(base, Nix::Attrs(colour_container), service.name_span);
+                }
+                self.switch(service, active, published);
+            }
+        }
         if let Some(systemd) = &spec.systemd {
             // The oci-containers module runs each container as `podman-<name>.service`.
-            let unit = Unit { stem: format!("podman-{}", service.name), kind: "service" };
-            self.systemd_payload(service, &systemd.value, systemd.span, &unit);
+            for name in &containers {
+                let unit = Unit { stem: format!("podman-{name}"), kind: "service" };
+                self.systemd_payload(service, &systemd.value, systemd.span, &unit);
+            }
         }
     }
 
@@ -289,7 +333,7 @@ impl<'a> NodeModule<'a> {
 
     /// Orders the container after `units` and the units of the preset services it needs on this
     /// node: their NixOS modules start units only the preset knows, named in its `nixos_unit`.
-    fn order_after_presets(&mut self, service: &Resource<Service>, mut units: Vec<Nix>) {
+    fn order_after_presets(&mut self, service: &Resource<Service>, containers: &[String], mut units: Vec<Nix>) {
         for need in service.spec.needed_services() {
             let Some(needed) = self.index.service(&need.name) else { continue };
             if needed.spec.nixos.is_none() || self.runs_container(needed) || !placed_on(&needed.spec.on, self.node) {
@@ -319,11 +363,12 @@ impl<'a> NodeModule<'a> {
             return;
         }
         // The oci-containers module runs each container as `podman-<name>.service`.
-        let unit = format!("podman-{}", service.name);
-        let definitions = vec![
-            (with(path("systemd.services"), &[&unit, "after"]), Nix::List(units.clone())),
-            (with(path("systemd.services"), &[&unit, "requires"]), Nix::List(units)),
-        ];
+        let mut definitions = Vec::new();
+        for name in containers {
+            let unit = format!("podman-{name}");
+            definitions.push((with(path("systemd.services"), &[&unit, "after"]), Nix::List(units.clone())));
+            definitions.push((with(path("systemd.services"), &[&unit, "requires"]), Nix::List(units.clone())));
+        }
         self.define_all(definitions, service.name_span);
     }
 }

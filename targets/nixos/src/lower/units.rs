@@ -225,7 +225,7 @@ impl<'a> NodeModule<'a> {
                 continue;
             }
             if self.runs_container(needed) {
-                after.push(Nix::Str(format!("podman-{}.service", needed.name)));
+                after.push(Nix::Str(format!("podman-{}.service", self.container_of(needed))));
             } else if let Some(name) = needed.spec.nixos_unit.as_ref().filter(|u| is_unit_name(&u.value)) {
                 after.push(Nix::Str(name.value.clone()));
             }
