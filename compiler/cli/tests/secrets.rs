@@ -76,6 +76,9 @@ fn credential_like_tokens(text: &str) -> Vec<&str> {
     // `=` ends a token: it is base64 padding, or the `Key=` of a unit or an env line.
     text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '_' | '-')))
         .filter(|token| token.len() >= 32)
+        // An absolute path of several folders (`/var/lib/postgresql/16/PG_VERSION`) is a place,
+        // not a credential that happens to hold slashes.
+        .filter(|token| !(token.starts_with('/') && token.split('/').filter(|s| !s.is_empty()).count() >= 3))
         .filter(|token| {
             let mixed = token.chars().any(|c| c.is_ascii_lowercase())
                 && token.chars().any(|c| c.is_ascii_uppercase())
