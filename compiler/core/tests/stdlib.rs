@@ -30,8 +30,10 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
     for (module, _) in MODULES.iter().filter(|(m, _)| !CLUSTER_MODULES.contains(m)) {
         // The parameters a preset cannot default (a file only the operator places, the database
         // the workflow engines and n8n keep their state in, beside them), and a port nginx's
-        // default would share with the IPFS gateway's on the one node.
+        // default would share with the IPFS gateway's on the one node; the DCGM exporter's job is
+        // its service's own name.
         let arguments = |place: &str| match *module {
+            "dcgm" => format!(" {{ job = \"dcgm-{place}\" }}"),
             "grafana" => " { secret_key_file = \"/var/lib/grafana/secret-key\" }".to_string(),
             "nginx" => " { port = 8088 }".to_string(),
             "n8n" => format!(" {{ database = service.postgres-{place} }}"),
