@@ -78,6 +78,9 @@ fn copy_estate(from: &Path, to: &Path) {
                 write_text(&to.join(named), "encrypted placeholder\n");
             }
             write_text(&to.join(inside), &text);
+        } else if entry.path().extension().is_some_and(|e| e == "json") {
+            // The dashboards the estate names are its data files.
+            write_text(&to.join(inside), &std::fs::read_to_string(entry.path()).expect("readable"));
         }
     }
 }
