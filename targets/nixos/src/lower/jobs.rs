@@ -17,7 +17,7 @@ use spec_compiler::model::{Job, Resource};
 use super::services::is_unit_name;
 use super::{NodeModule, path, placed_on, with};
 use crate::nix::{Nix, Part};
-use spec_target_systemd::escape::{exec_arg, start_limit_window};
+use spec_target_systemd::escape::exec_arg;
 use spec_target_systemd::podman::job_refusals;
 
 impl<'a> NodeModule<'a> {
@@ -59,20 +59,13 @@ impl<'a> NodeModule<'a> {
             ("ExecStart".to_string(), Nix::Interpolated(command)),
             ("ExecStopPost".to_string(), Nix::Interpolated(cleanup)),
         ];
-        if let Some(timeout) = &spec.timeout {
-            service_config.push(("TimeoutStartSec".to_string(), Nix::Str(format!("{}s", timeout.value.0 / 1000))));
-        }
-        let retries = spec.retries();
         let mut unit_config = Vec::new();
-        if retries > 0 {
-            service_config.push(("Restart".to_string(), Nix::Str("on-failure".into())));
-            service_config.push(("RestartSec".to_string(), Nix::Str("30s".into())));
-            unit_config.push(("StartLimitBurst".to_string(), Nix::Int(i64::from(retries) + 1)));
-            unit_config.push((
-                "StartLimitIntervalSec".to_string(),
-                Nix::Str(start_limit_window(spec.timeout.as_ref().map(|t| t.value.0), retries)),
-            ));
-        }
+        super::workflows::time_and_retry(
+            spec.timeout.as_ref().map(|t| t.value.0),
+            spec.retries(),
+            &mut service_config,
+            &mut unit_config,
+        );
         if !mounts.is_empty() {
             unit_config.push(("RequiresMountsFor".to_string(), Nix::List(mounts)));
         }

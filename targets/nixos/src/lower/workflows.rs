@@ -61,21 +61,14 @@ impl<'a> NodeModule<'a> {
                     ("ExecStart".to_string(), Nix::Interpolated(command)),
                     ("ExecStopPost".to_string(), Nix::Interpolated(cleanup)),
                 ];
-                if let Some(timeout) = &step.timeout {
-                    service_config
-                        .push(("TimeoutStartSec".to_string(), Nix::Str(format!("{}s", timeout.value.0 / 1000))));
-                }
                 let retries = step.retries.as_ref().map_or(0, |r| r.value);
                 let mut unit_config = Vec::new();
-                if retries > 0 {
-                    service_config.push(("Restart".to_string(), Nix::Str("on-failure".into())));
-                    service_config.push(("RestartSec".to_string(), Nix::Str("30s".into())));
-                    unit_config.push(("StartLimitBurst".to_string(), Nix::Int(i64::from(retries) + 1)));
-                    unit_config.push((
-                        "StartLimitIntervalSec".to_string(),
-                        Nix::Str(start_limit_window(step.timeout.as_ref().map(|t| t.value.0), retries)),
-                    ));
-                }
+                time_and_retry(
+                    step.timeout.as_ref().map(|t| t.value.0),
+                    retries,
+                    &mut service_config,
+                    &mut unit_config,
+                );
                 let description = format!("Workflow {}, step {name}", workflow.name);
                 let fields = unit_fields(
                     vec![("description".to_string(), Nix::Str(description))],
@@ -234,4 +227,24 @@ pub(super) fn unit_fields(
         fields.push(("unitConfig".to_string(), Nix::Attrs(unit_config)));
     }
     fields
+}
+
+/// A oneshot's time limit and tries (a workflow step's, a job's): `TimeoutStartSec=` for
+/// `timeout_ms`, and for `retries` a restart on failure within a start limit that lets every try
+/// run to its time limit.
+pub(super) fn time_and_retry(
+    timeout_ms: Option<u64>,
+    retries: u32,
+    service_config: &mut Vec<(String, Nix)>,
+    unit_config: &mut Vec<(String, Nix)>,
+) {
+    if let Some(timeout) = timeout_ms {
+        service_config.push(("TimeoutStartSec".to_string(), Nix::Str(format!("{}s", timeout / 1000))));
+    }
+    if retries > 0 {
+        service_config.push(("Restart".to_string(), Nix::Str("on-failure".into())));
+        service_config.push(("RestartSec".to_string(), Nix::Str("30s".into())));
+        unit_config.push(("StartLimitBurst".to_string(), Nix::Int(i64::from(retries) + 1)));
+        unit_config.push(("StartLimitIntervalSec".to_string(), Nix::Str(start_limit_window(timeout_ms, retries))));
+    }
 }
