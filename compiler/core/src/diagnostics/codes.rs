@@ -198,6 +198,8 @@ codes! {
     W0671 "disruption-blocks-drain"   Warning "a disruption budget lets no pod go, so a node drain waits forever",
     W0672 "canary-step-rounded"       Warning "a canary step is a share the replicas cannot express",
     E0740 "colour-name-taken"         Error   "a blue-green service's colour has the name of another service or job's release in its place",
+    // Caches and cold storage.
+    E0741 "backup-of-a-cache"         Error   "a backup copies a storage that holds a cache",
     E0680 "access-unknown-verb"       Error   "an access rule names a verb the Kubernetes API does not authorise",
     E0681 "access-off-cluster"        Error   "a service on a node has Kubernetes API access rules",
     E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",
