@@ -49,6 +49,8 @@ const VALUES: &[(&str, &str, &str)] = &[
     ("secret.vault.path", "\"secret/data/a\"", "\"secret/data/b\""),
     ("secret.nixos.existing.path", "\"/run/keys/a\"", "\"/run/keys/b\""),
     ("bucket.lifecycle.expire", "90d", "180d"),
+    // Classes read at once: a copy to the bucket where objects move to Glacier is E0745.
+    ("bucket.lifecycle.transition", "[{ after = 30d, to = glacier-ir }]", "[{ after = 60d, to = glacier-ir }]"),
     // A route's host is a DNS name (E0635), its path a path.
     ("service.ingress.*.host", "\"a.example.com\"", "\"b.example.com\""),
     ("service.ingress.*.path", "\"/a\"", "\"/b\""),
@@ -275,9 +277,29 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "a chart serves its own ports; `ports` only name them for `needs`, `expose`, endpoints, `health` and `metrics` (a port added after the preset's first is read by none of these here)",
     ),
     (
+        "storage.holds",
+        "systemd",
+        "whether a backup is asked for (W0603) and allowed (E0741); a host's dataset is made by hand here (W1401)",
+    ),
+    (
+        "storage.holds",
+        "cluster",
+        "whether a backup is asked for (W0603) and allowed (E0741): k8up copies only the claims a backup selects",
+    ),
+    (
+        "storage.holds",
+        "nixos-directory",
+        "whether a backup is asked for (W0603) and allowed (E0741): a directory has no snapshots to leave out",
+    ),
+    (
+        "storage.holds",
+        "systemd-directory",
+        "whether a backup is asked for (W0603) and allowed (E0741): a directory has no snapshots to leave out",
+    ),
+    (
         "bucket.lifecycle",
         "*",
-        "the provider's own rules, which no target configures: checked against the copies' `keep` (E0651)",
+        "the provider's own rules, which no target configures: checked against the copies' `keep` (E0651) and the repositories a move to Glacier breaks (E0745)",
     ),
     (
         "endpoint.url",

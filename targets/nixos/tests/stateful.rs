@@ -2,7 +2,8 @@
 //! would read them: the PostgreSQL standby clones its primary from the primary's address and
 //! starts as a standby, the primary admits exactly the standby's node for replication and opens
 //! its port to it, each NATS server routes to the other members' addresses on the cluster port,
-//! which each member opens to the others, and n8n reaches the primary where it is. A missing
+//! which each member opens to the others, and n8n reaches the primary where it is. Redis Cluster
+//! members log in with the cluster's password on NixOS and in containers. A missing
 //! nix-instantiate makes the test print SKIPPED.
 
 use std::path::{Path, PathBuf};
@@ -121,4 +122,89 @@ fn the_standby_follows_its_primary_and_nats_members_route_to_each_other() {
     assert_eq!(eval("db3", "m.services.vault.address"), "0.0.0.0:8200");
     let listener = eval("db3", "m.services.vault.listenerExtraConfig");
     assert!(listener.as_str().expect("text").contains("unauthenticated_metrics_access = true"), "{listener}");
+}
+
+/// Runs `script` with bash, `REDIS_PASSWORD` set as systemd sets it from the secret's file, with
+/// `dir` standing for the folder it writes (`from` replaced by `dir`), and returns what it printed.
+fn run_with_password(script: &str, from: &str, dir: &Path) -> String {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let output = Command::new("bash")
+        .arg("-euc")
+        .arg(script.replace(from, &dir.display().to_string()))
+        .env("REDIS_PASSWORD", "0f3a9c")
+        .output()
+        .expect("bash runs");
+    assert!(output.status.success(), "{script}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+/// A Redis Cluster member and its exporter log in with the cluster's password on both kinds of
+/// host. On NixOS, read back from the evaluated module: a oneshot unit, before the server and
+/// required by it, reads the secret as its environment file and writes `requirepass` and
+/// `masterauth` to the file the server's settings `include` (the script is run here, its output
+/// read back); the exporter reads the same file as its environment. In a container, the image's
+/// entry point is handed the two directives on its standard input before the server's arguments.
+#[test]
+fn redis_cluster_members_log_in_with_the_clusters_password() {
+    if !Command::new("nix-instantiate").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: nix-instantiate is not installed; the Redis cluster's password was not read back");
+        return;
+    }
+    let case = workspace().join("specs/targets/nixos/redis_cluster_members_on_nixos_and_ubuntu.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-redis-password");
+    materialise(&dir, &spec_testkit::generate(&Nixos, &case));
+    let module = dir.join("nixos/data-1/default.nix");
+    let eval = |expression: &str| spec_testkit::nix_module_eval(&module, "{}", expression);
+
+    let include = "/run/redis-cluster-auth/auth.conf";
+    assert_eq!(eval("m.services.redis.servers.cluster.settings.include"), include);
+    let auth = eval("m.systemd.services.redis-cluster-auth");
+    assert_eq!(auth["before"], json!(["redis-cluster.service"]), "{auth}");
+    assert_eq!(auth["requiredBy"], json!(["redis-cluster.service"]), "{auth}");
+    assert_eq!(auth["serviceConfig"]["Type"], "oneshot");
+    assert_eq!(auth["serviceConfig"]["RemainAfterExit"], true);
+    assert_eq!(auth["serviceConfig"]["EnvironmentFile"], "/run/agenix/redis-password", "{auth}");
+    assert_eq!(auth["serviceConfig"]["RuntimeDirectory"], "redis-cluster-auth");
+    assert_eq!(eval("m.age.secrets.redis-password.path"), "/run/agenix/redis-password");
+    // The script, with its folder moved and the ownership left to the test's user.
+    let script = auth["script"].as_str().expect("a script");
+    assert!(script.contains("chown redis-cluster:redis-cluster /run/redis-cluster-auth/auth.conf"), "{script}");
+    let script: String = script.lines().filter(|l| !l.starts_with("chown ")).map(|l| format!("{l}\n")).collect();
+    let run = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redis-cluster-auth");
+    run_with_password(&script, "/run/redis-cluster-auth", &run);
+    let written = std::fs::read_to_string(run.join("auth.conf")).expect("auth.conf written");
+    assert_eq!(written, "requirepass 0f3a9c\nmasterauth 0f3a9c\n");
+    // The exporter reads the password from its environment, the secret's `REDIS_PASSWORD=…` line.
+    let exporter = eval("m.systemd.services.prometheus-redis-exporter.serviceConfig.EnvironmentFile");
+    assert_eq!(exporter, json!(["/run/agenix/redis-password"]));
+
+    // On Ubuntu the member's container runs `sh -c SCRIPT redis-cluster ARGS…`: the script, with a
+    // stand-in entry point printing what it is given, hands the directives on standard input.
+    let member = spec_testkit::generate(&spec_target_systemd::Systemd, &case);
+    let unit = &member.iter().find(|(path, _)| path.ends_with("gpu-1/cache-4.service")).expect("the member's unit").1;
+    assert!(unit.contains("--env-file=%d/redis-password"), "{unit}");
+    let stand_in = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redis-entrypoint");
+    let script = "printf 'requirepass %s\\nmasterauth %s\\n' \"$REDIS_PASSWORD\" \"$REDIS_PASSWORD\" | exec docker-entrypoint.sh redis-server - \"$@\"";
+    assert!(
+        unit.contains(&script.replace('%', "%%").replace('$', "$$").replace('\\', "\\\\").replace('"', "\\\"")),
+        "{unit}"
+    );
+    std::fs::create_dir_all(&stand_in).expect("mkdir");
+    let entrypoint = stand_in.join("docker-entrypoint.sh");
+    std::fs::write(&entrypoint, "#!/bin/sh\necho \"args: $*\"\ncat\n").expect("write");
+    let mut permissions = std::fs::metadata(&entrypoint).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&entrypoint, permissions).expect("chmod");
+    let output = Command::new("sh")
+        .args(["-c", script, "redis-cluster", "--port", "6379"])
+        .env("REDIS_PASSWORD", "0f3a9c")
+        .env("PATH", format!("{}:{}", stand_in.display(), std::env::var("PATH").unwrap_or_default()))
+        .output()
+        .expect("sh runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8(output.stdout).expect("UTF-8"),
+        "args: redis-server - --port 6379\nrequirepass 0f3a9c\nmasterauth 0f3a9c\n"
+    );
 }

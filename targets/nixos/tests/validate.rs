@@ -88,6 +88,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("host", case("host_settings_privileged_agents_and_directories_on_nixos_generate_cleanly")),
         ("blue-green", case("blue_green_pair_behind_nginx_generates_cleanly")),
         ("nginx", case("nginx_preset_beside_the_nodes_own_nginx_generates_cleanly")),
+        ("cache-storage", case("storage_holding_a_cache_generates_cleanly")),
     ]
 }
 
@@ -511,4 +512,34 @@ fn host_settings_privileged_agents_and_directories_are_wired_as_written() {
     assert_eq!(replace[0], "/nix/store/systemd/bin/systemctl stop nightly.service nightly-load.service");
     assert_eq!(replace[1], "/nix/store/systemd/bin/systemctl start --no-block nightly.service");
     assert_eq!(workflow["after"], serde_json::json!(["podman-db.service"]), "{workflow}");
+}
+
+/// Storage that holds a cache is still made and mounted: the dataset's unit creates it and sets
+/// `com.sun:auto-snapshot=false` (so no snapshot tool takes it), the directory is created by
+/// tmpfiles, both are bound into their containers, and no backup or sanoid policy names either.
+#[test]
+fn storage_holding_a_cache_is_made_and_mounted_without_snapshots() {
+    if !have("nix-instantiate") {
+        eprintln!("SKIPPED: nix-instantiate is not installed; the cache storage was not read back");
+        return;
+    }
+    let case = workspace().join("specs/targets/nixos/storage_holding_a_cache_generates_cleanly.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-cache-storage");
+    materialise(&dir, &generate(&case));
+    let prod1 = dir.join("out/nixos/prod1/default.nix");
+    let read = evaluate(
+        &prod1,
+        r#"{ script = m.systemd.services.zfs-dataset-build-cache.script; mount = m.fileSystems."/tank/build-cache".device; builder = m.virtualisation.oci-containers.containers.builder.volumes; tmpfiles = m.systemd.tmpfiles.settings.spec-storage."/srv/thumbnails".d.mode; thumbnailer = m.virtualisation.oci-containers.containers.thumbnailer.volumes; sanoid = m.services.sanoid or {}; restic = m.services.restic or {}; }"#,
+    );
+    let script = read["script"].as_str().expect("a script");
+    assert!(
+        script.contains("zfs set 'compression=lz4' 'quota=200G' 'com.sun:auto-snapshot=false' \"$dataset\""),
+        "{script}"
+    );
+    assert_eq!(read["mount"], "tank/build-cache", "{read}");
+    assert_eq!(read["builder"][0], "/tank/build-cache:/cache", "{read}");
+    assert_eq!(read["tmpfiles"], "0755", "{read}");
+    assert_eq!(read["thumbnailer"][0], "/srv/thumbnails:/var/cache/thumbnails", "{read}");
+    assert_eq!(read["sanoid"], serde_json::json!({}), "no snapshots of a cache: {read}");
+    assert_eq!(read["restic"], serde_json::json!({}), "no copies of a cache: {read}");
 }

@@ -198,6 +198,11 @@ codes! {
     W0671 "disruption-blocks-drain"   Warning "a disruption budget lets no pod go, so a node drain waits forever",
     W0672 "canary-step-rounded"       Warning "a canary step is a share the replicas cannot express",
     E0740 "colour-name-taken"         Error   "a blue-green service's colour has the name of another service or job's release in its place",
+    // Caches and cold storage.
+    E0741 "backup-of-a-cache"         Error   "a backup copies a storage that holds a cache",
+    E0743 "transition-after-expiry"   Error   "a bucket moves objects to another storage class no sooner than it deletes them",
+    E0744 "transition-order"          Error   "a bucket's transitions are not each later and to a colder storage class",
+    E0745 "restic-in-cold-storage"    Error   "a restic repository lives in a bucket that moves objects to a class read only after a retrieval",
     E0680 "access-unknown-verb"       Error   "an access rule names a verb the Kubernetes API does not authorise",
     E0681 "access-off-cluster"        Error   "a service on a node has Kubernetes API access rules",
     E0682 "access-grants-nothing"     Error   "an access rule lists no resource or no verb",

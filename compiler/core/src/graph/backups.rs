@@ -7,6 +7,7 @@
 //! (E0650 without one), so it has no dataset to snapshot or replicate (E0654). Each copy names one
 //! repository (E0653), and no two copies of the estate write to the same one (E0652, by a map of
 //! repositories: linear). An `rto` is the restore test's time limit, so it needs `verify` (W0650).
+//! A storage that holds a cache (`holds = cache`) needs no backup, and a backup of it is E0741.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -29,6 +30,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         let spec = &backup.spec;
         let copies_offsite = spec.copies(&backup.name);
         dump_source(estate, backup, diagnostics);
+        cache_source(estate, backup, diagnostics);
         // Every copy with its interval and where that interval is written.
         let mut copies: Vec<(&str, u64, Span)> = Vec::new();
         if let Some(snapshots) = &spec.snapshots {
@@ -160,7 +162,8 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     for storage in &estate.model.storage {
-        if !covered.contains(storage.name.as_str()) {
+        // A cache is rebuilt from elsewhere: nothing to back up (and a backup of one is E0741).
+        if !covered.contains(storage.name.as_str()) && !storage.spec.is_cache() {
             diagnostics.push(
                 Diagnostic::new(
                     Code::W0603,
@@ -175,6 +178,26 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// A storage that holds a cache says its data is rebuilt from elsewhere: a backup of it copies what
+/// the estate says nobody restores (E0741).
+fn cache_source(estate: &EstateGraph<'_>, backup: &Resource<Backup>, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(storage) = backup.spec.storage().and_then(|name| estate.storage(name)) else { return };
+    let Some(holds) = storage.spec.holds.as_ref().filter(|_| storage.spec.is_cache()) else { return };
+    diagnostics.push(
+        Diagnostic::new(
+            Code::E0741,
+            backup.spec.source.span,
+            format!("backup `{}` copies storage `{}`, which holds a cache", backup.name, storage.name),
+        )
+        .with_primary_label("a cache is rebuilt from elsewhere, not restored")
+        .with_label(holds.span, "said to hold a cache here")
+        .with_help(format!(
+            "back up what the cache is rebuilt from instead and remove this backup, or drop `holds = cache` from storage `{}` if its data exists nowhere else",
+            storage.name
+        )),
+    );
 }
 
 /// A backup of a service copies the service's dump: the service must say how (E0650), and there

@@ -19,6 +19,7 @@ mod health;
 mod host;
 mod ingress;
 mod jobs;
+mod lifecycle;
 mod networks;
 mod placement;
 mod ports;
@@ -501,6 +502,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     quotas::check(&estate, &mut diagnostics);
     ingress::check(&estate, &mut diagnostics);
     backups::check(&estate, &mut diagnostics);
+    lifecycle::check(&estate, &mut diagnostics);
     alerts::check(&estate, &mut diagnostics);
     secrets::check(&estate, &mut diagnostics);
     networks::check(&estate, &mut diagnostics);

@@ -244,6 +244,21 @@ pub struct Storage {
     /// A plain directory of the node, by absolute path (`"/srv/ipfs"`), for a host without ZFS:
     /// created if missing, mounted into the services that use it, copied by restic like a dataset.
     pub directory: Option<Spanned<String>>,
+    /// What its data is: `state` (the only copy, which backups keep) or `cache` (rebuilt from
+    /// elsewhere: nothing to back up, and a backup of it is E0741). Default: `state`.
+    #[schemars(extend("default" = "state"))]
+    pub holds: Option<Spanned<Holds>>,
+}
+
+/// What a storage's data is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Holds {
+    /// The only copy of its data: a backup should cover it (W0603 otherwise).
+    State,
+    /// Data rebuilt from elsewhere (a cache in front of a database, an object store's local
+    /// copy): no backup covers it, and none may (E0741).
+    Cache,
 }
 
 /// A ZFS dataset.
@@ -587,6 +602,11 @@ impl Step {
 }
 
 impl Storage {
+    /// Whether its data is a cache, rebuilt from elsewhere (`holds = cache`).
+    pub fn is_cache(&self) -> bool {
+        self.holds.as_ref().is_some_and(|h| h.value == Holds::Cache)
+    }
+
     /// Where the storage is on its node's file system: a dataset's mount point or a directory.
     pub fn host_path(&self) -> Option<String> {
         match (&self.zfs, &self.directory) {

@@ -45,7 +45,7 @@ use crate::source::Span;
 pub use access::{Access, AccessScope, NetworkPolicy};
 pub use backup::*;
 pub use expose::{Audience, Expose, Exposed};
-pub use external::{Bucket, ExternalEndpoint, Lifecycle};
+pub use external::{Bucket, ExternalEndpoint, Lifecycle, StorageClass, Transition};
 pub use files::{FileContent, KubeVersion, Manifest};
 pub use health::{Health, HealthTiming};
 pub use host::{Capabilities, Concurrency, Security};

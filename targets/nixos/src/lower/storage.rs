@@ -15,6 +15,11 @@
 //! Pools are imported (`boot.zfs.extraPools`), never created: `zpool create` wipes its member
 //! disks, which no unit should do on a guess at every boot. Creating a pool stays a deliberate,
 //! one-time act (by hand or by disko at installation).
+//!
+//! A storage that holds a cache (`holds = cache`) is created and mounted as any other; its dataset
+//! also gets `com.sun:auto-snapshot=false` ([`CACHE_PROPERTY`]), and no sanoid policy names it
+//! (sanoid's datasets are the backups' sources, and a backup of a cache is E0741). Dropping
+//! `holds = cache` later leaves the property set, as a dropped record size is left.
 
 use spec_compiler::model::{Compression, ZfsDataset};
 use spec_target_systemd::escape::shell_word;
@@ -31,6 +36,12 @@ fn zfs_size(bytes: u64) -> String {
     }
     bytes.to_string()
 }
+
+/// The property a dataset holding a cache (`holds = cache`) is given: snapshot tools that read it
+/// (zfs-auto-snapshot, `services.zfs.autoSnapshot`) leave it out, even when a parent dataset asks
+/// for snapshots and children inherit it. Sanoid snapshots only the datasets a backup names, and no
+/// backup names a cache (E0741).
+const CACHE_PROPERTY: &str = "com.sun:auto-snapshot=false";
 
 /// The properties a dataset converges to besides its mountpoint, as `name=value`.
 fn properties(zfs: &ZfsDataset) -> Vec<String> {
@@ -74,7 +85,13 @@ impl<'a> NodeModule<'a> {
             let dataset = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             let unit = format!("zfs-dataset-{}", storage.name);
             let target = shell_word(&mountpoint(zfs));
-            let set: Vec<String> = properties(zfs).iter().map(|p| shell_word(p)).collect();
+            let mut properties = properties(zfs);
+            if storage.spec.is_cache() {
+                // A cache has nothing to keep: no snapshot tool that honours the property
+                // (zfs-auto-snapshot) takes it, even under a parent that asks for snapshots.
+                properties.push(CACHE_PROPERTY.to_string());
+            }
+            let set: Vec<String> = properties.iter().map(|p| shell_word(p)).collect();
             // The mountpoint is set only when it differs: setting it remounts the dataset, which
             // fails while it is in use.
             let script = format!(

@@ -11,7 +11,8 @@
 //!   written, with the system's packages on the path); when all three fail it restarts a service
 //!   unit (as podman's `--health-on-failure=kill` does for a container) and fails, which the node
 //!   exporter's systemd collector reports.
-//! - `env`: plain values on the service unit's `environment`; `needs`: the unit starts after, and
+//! - `env`: plain values on the service unit's `environment`, secrets as its `EnvironmentFile=`
+//!   (the decrypted file's `NAME=value` lines, as a container reads them); `needs`: the unit starts after, and
 //!   requires, what it needs on the node (a container's `podman-<name>.service`, another
 //!   module's `nixos_unit`, a job's oneshot unit). `args` have no form (the module starts its own program).
 //! - `systemd { Unit { … } Service { … } }`: merged into the unit's `unitConfig` and
@@ -170,7 +171,7 @@ impl<'a> NodeModule<'a> {
     }
 
     /// `args`, `env` and `needs` of a service its NixOS options run: the module starts its own
-    /// program, so arguments have no form; plain environment variables and where services are
+    /// program, so arguments have no form; plain environment variables (secrets as environment files) and where services are
     /// (`service.NAME.host`, resolved as the node reaches it) go on the unit
     /// (`environment`), and the unit starts after, and requires, what it needs on this node (a
     /// container's `podman-<name>.service`, another module's `nixos_unit`, a job's oneshot unit).
@@ -186,6 +187,7 @@ impl<'a> NodeModule<'a> {
         }
         let service_unit = unit.filter(|u| u.kind == "service").map(|u| u.stem.clone());
         let mut environment = Vec::new();
+        let mut environment_files = Vec::new();
         for (name, value) in &spec.env {
             let span = self.attributed(value.span, service);
             let text = match &value.value {
@@ -199,10 +201,18 @@ impl<'a> NodeModule<'a> {
                     Ok(text) => text,
                     Err(_) => continue,
                 },
-                EnvValue::Secret(_) => {
-                    let what = format!("the environment variable `{name}` is not plain text");
-                    let help = "hand a secret to the unit as `systemd { Service { EnvironmentFile = secret.NAME } }`, or write the value";
-                    self.refuse(service, span, &what, help);
+                // As a container's: the decrypted file holds `NAME=value` lines, read by systemd
+                // into the unit's environment, so the value never reaches the store.
+                EnvValue::Secret(secret) => {
+                    match &service_unit {
+                        Some(_) => environment_files.push(self.secret_path(&secret.name, secret.span)),
+                        None => self.refuse(
+                            service,
+                            span,
+                            "environment variables need the service unit that runs it",
+                            needs_unit,
+                        ),
+                    }
                     continue;
                 }
             };
@@ -216,6 +226,13 @@ impl<'a> NodeModule<'a> {
         if let (Some(stem), Some(first), false) = (&service_unit, spec.env.values().next(), environment.is_empty()) {
             let span = self.attributed(first.span, service);
             self.define(with(path("systemd.services"), &[stem, "environment"]), Nix::Attrs(environment), span);
+        }
+        if let (Some(stem), Some(first), false) =
+            (&service_unit, spec.env.values().next(), environment_files.is_empty())
+        {
+            let span = self.attributed(first.span, service);
+            let at = with(path("systemd.services"), &[stem, "serviceConfig", "EnvironmentFile"]);
+            self.define(at, Nix::List(environment_files), span);
         }
         // The jobs it needs have succeeded before it starts ([`super::jobs`]).
         let mut after = self.job_units(&spec.needs);
