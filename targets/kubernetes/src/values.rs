@@ -239,9 +239,7 @@ impl super::Lowering<'_, '_> {
                     source_ranges: Vec::new(),
                     cluster_ip: None,
                     publish_not_ready: false,
-                    // Beside the members' Service the chart would name it `<release>-main`:
-                    // clients read `<release>`.
-                    force_rename: members.map(|_| crate::releases::release_name(&service.name)),
+                    force_rename: None,
                 },
             );
         }
@@ -283,6 +281,13 @@ impl super::Lowering<'_, '_> {
                     force_rename: None,
                 },
             );
+        }
+        // Beside a second Service the chart would name the main one `<release>-main`, where
+        // clients read `<release>` (`service.NAME.host`).
+        if services.len() > 1
+            && let Some(main) = services.get_mut("main")
+        {
+            main.force_rename = Some(crate::releases::release_name(&service.name));
         }
         let mut monitors = IndexMap::new();
         if let Some(metrics) = &spec.metrics {

@@ -164,6 +164,8 @@ fn nats_and_redis_clusters_run_as_members_with_stable_names() {
     let claims = array(&set["spec"]["volumeClaimTemplates"]);
     assert_eq!(claims.len(), 1, "{claims:?}");
     assert_eq!(claims[0]["metadata"]["labels"]["spec-storage"], "jetstream");
+    // Clients reach `nats` (`service.nats.url`), which the chart would rename beside a second Service.
+    assert_eq!(find(&nats, "Service", "nats")["spec"]["clusterIP"], Value::Null);
     let headless = find(&nats, "Service", "nats-members");
     assert_eq!(headless["spec"]["clusterIP"], "None");
     assert_eq!(headless["spec"]["publishNotReadyAddresses"], true);
