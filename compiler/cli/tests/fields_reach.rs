@@ -261,6 +261,26 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "*",
         "a preset's reason for having no form on a cluster: placed there the service is E1280 with it (specs/targets/kubernetes)",
     ),
+    (
+        "service.members",
+        "nixos",
+        "a node runs one member of a cluster of services (`size = 1`, which changes nothing there); members as replicas there are E0705 (specs/graph)",
+    ),
+    (
+        "service.members",
+        "nixos-dumped",
+        "a node runs one member of a cluster of services (`size = 1`, which changes nothing there); members as replicas there are E0705 (specs/graph)",
+    ),
+    (
+        "service.members",
+        "systemd",
+        "a node runs one member of a cluster of services (`size = 1`, which changes nothing there); members as replicas there are E0705 (specs/graph)",
+    ),
+    (
+        "service.members",
+        "systemd-dumped",
+        "a node runs one member of a cluster of services (`size = 1`, which changes nothing there); members as replicas there are E0705 (specs/graph)",
+    ),
     ("service.nixos_peers", "nixos", "how NixOS options let peers in; a container is let in by its published ports"),
     ("service.nixos_peers", "systemd", "how NixOS options let peers in, on a NixOS node only"),
     (

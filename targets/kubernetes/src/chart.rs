@@ -29,7 +29,7 @@
 //!   that take an `existingSecret` and a key.
 //!
 //! A service field the payload takes nowhere (`volumes`, `env`, `resources`, `replicas` other than
-//! 1, `expose`, `image`, `args`, `files`, a `health` the user writes) is refused at the field (E1205), never
+//! 1, `expose`, `image`, `args`, `files`, a `health` the user writes, members as replicas) is refused at the field (E1205), never
 //! dropped: the chart would not see it. The chart brings its own probes and ports, which the preset
 //! sets from its own `port`; a preset's own `health` is its form on the other targets.
 
@@ -512,6 +512,9 @@ impl super::Lowering<'_, '_> {
         }
         for arg in &spec.args {
             untaken.push((arg.span, "args", "set the chart's arguments in `helm { values { … } }`".into()));
+        }
+        if let Some(members) = spec.members.as_ref().filter(|m| m.value.as_replicas()) {
+            untaken.push((members.span, "members", "run the members on the generic chart (no `helm`), or set the chart's own cluster mode in `helm { values { … } }`".into()));
         }
         for route in spec.ingress.values() {
             untaken.push((route.span, "ingress", "set the chart's own ingress in `helm { values { … } }`".into()));

@@ -24,6 +24,9 @@
 //!   server (its Service address and the servers' own) when it has `access` rules, and the
 //!   services its blackbox exporter probes.
 //!
+//!   - the members of a service whose replicas are members, from each other (and the one-shot
+//!     that forms them) on the ports `members` names, and to each other on them;
+//!
 //! Jobs, workflow steps and k8up's pods in such a namespace get policies of their own, and the
 //! services they reach admit them ([`runs`]).
 //!
@@ -146,6 +149,10 @@ impl super::Lowering<'_, '_> {
                 rules.push(json!({ "from": [peer(selector, namespace, here)], "ports": reachable }));
             }
         }
+        let members = member_ports(service);
+        if !members.is_empty() {
+            rules.push(json!({ "from": [{ "podSelector": instance_selector(service) }], "ports": members }));
+        }
         if let Some((port, transport)) = spec.metrics.as_ref().and_then(|m| number(&m.value.port.value.0)) {
             let prometheus = json!({
                 "namespaceSelector": {},
@@ -188,6 +195,10 @@ impl super::Lowering<'_, '_> {
     fn egress_rules(&self, service: &Resource<Service>, probes: &Option<Probed<'_>>) -> Vec<Value> {
         let here = self.namespace_of(service.spec.namespace.as_ref());
         let mut rules = self.egress_to(reached_services(&service.spec), here);
+        let members = member_ports(service);
+        if !members.is_empty() {
+            rules.push(json!({ "to": [{ "podSelector": instance_selector(service) }], "ports": members }));
+        }
         // An external bucket or endpoint is somewhere outside the cluster, on a port its URL may
         // not say.
         if service.spec.needs.iter().any(|n| n.kind != "service") {
@@ -303,6 +314,14 @@ fn ports_of(service: &Resource<Service>) -> Vec<Value> {
         .filter(|(name, _)| !metrics_only(service, name))
         .map(|(_, port)| port_entry(port.value.number, port.value.protocol))
         .collect()
+}
+
+/// The ports the members of a service whose replicas are members reach each other on (the
+/// one-shot that forms them is a pod of the same release).
+fn member_ports(service: &Resource<Service>) -> Vec<Value> {
+    let Some(members) = service.spec.members.as_ref().filter(|m| m.value.as_replicas()) else { return Vec::new() };
+    let ports = members.value.ports.iter().filter_map(|name| service.spec.ports.get(&name.value.0));
+    ports.map(|port| port_entry(port.value.number, port.value.protocol)).collect()
 }
 
 pub(crate) fn port_entry(port: u16, transport: Transport) -> Value {

@@ -191,6 +191,9 @@ impl super::Lowering<'_, '_> {
                 (_, Some(max)) => ("maxUnavailable", plain(&max.value)),
                 _ => return None,
             },
+            // Members let one go at a time: a majority (and every shard's primary or its
+            // replica) stays up through a drain.
+            None if spec.members.as_ref().is_some_and(|m| m.value.as_replicas()) => ("maxUnavailable", json!(1)),
             // A tier that asks for two pods keeps one up through a drain.
             None => {
                 let tier = spec.tier.as_ref()?.value;

@@ -26,6 +26,15 @@ use spec_compiler::model::{
 
 use crate::escape;
 use crate::quantity;
+use spec_compiler::model::members::{MEMBER_HOST, MEMBER_LIST, MEMBER_NAME};
+use spec_compiler::model::{Members, MembersForm};
+
+/// The identifier of the headless Service that gives members their stable names
+/// (`<release>-members`).
+pub const MEMBERS_SERVICE: &str = "members";
+
+/// The identifier of the controller of the one-shot that forms a cluster of members.
+pub const FORM_CONTROLLER: &str = "form";
 
 /// The label every volume claim carries with its storage's name, so a backup selects exactly the
 /// claims of the storage it covers.
@@ -93,6 +102,22 @@ impl super::Lowering<'_, '_> {
             );
             return None;
         }
+        // One member of a cluster of services (the nodes' form) would announce an address its
+        // pod does not keep; on a cluster the members are the replicas of one service.
+        if let Some(members) = service.spec.members.as_ref().filter(|m| !m.value.as_replicas()) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1209,
+                    service.spec.on.span,
+                    format!("service `{}` is one member of a cluster of services, on cluster `{}`", service.name, self.cluster.name),
+                )
+                .with_primary_label("placed on a cluster here")
+                .with_label(members.value.size.span, "one member")
+                .with_note("on a Kubernetes cluster the members are the replicas of one service, each with a stable name")
+                .with_help("declare one service whose replicas are the members (its preset's form for clusters), or place each member on a node"),
+            );
+            return None;
+        }
         if let Some(helm) = &service.spec.helm {
             return self.chart_release(service, helm);
         }
@@ -138,7 +163,9 @@ impl super::Lowering<'_, '_> {
     fn app_template(&mut self, service: &Resource<Service>, image: &Spanned<String>) -> Option<AppTemplate> {
         let spec = &service.spec;
         let mut ok = self.refuse_template(image, "the image", "the chart");
-        for arg in &spec.args {
+        let members = spec.members.as_ref().map(|m| &m.value).filter(|m| m.as_replicas());
+        let args = members.and_then(|m| m.args.as_ref()).unwrap_or(&spec.args);
+        for arg in args {
             ok &= self.refuse_template(arg, "an argument", "the chart");
         }
         let (repository, tag) = split_image(&image.value);
@@ -146,8 +173,9 @@ impl super::Lowering<'_, '_> {
         // as non-root with the runtime's seccomp profile, no privilege escalation and no
         // capabilities: written out, so the pods are admitted (the image must run as non-root).
         let restricted = self.pod_security_of(service) == Some(PodSecurity::Restricted);
-        let stateful =
-            spec.volumes.values().any(|s| self.index.storage(&s.name).is_some_and(|s| s.spec.volume.is_some()));
+        // Members keep their names across restarts as a StatefulSet's pods.
+        let stateful = members.is_some()
+            || spec.volumes.values().any(|s| self.index.storage(&s.name).is_some_and(|s| s.spec.volume.is_some()));
         // A volume one node writes to (read-write-once) cannot be shared by replicas on several
         // nodes: with more than one replica each gets its own claim from a template. Every claim
         // carries the storage's name as a label, which backups select it by.
@@ -173,7 +201,24 @@ impl super::Lowering<'_, '_> {
                 persistence.insert(storage.name.clone(), serde_json::to_value(claim).ok()?);
             }
         }
-        let env = self.container_env(&spec.on, &spec.env);
+        let mut env = self.container_env(&spec.on, &spec.env);
+        let members_list = members.map(|m| {
+            let hosts = self.member_hosts(service, m);
+            m.list(hosts.iter().map(String::as_str))
+        });
+        if let Some(list) = &members_list {
+            let namespace = self.namespace_of(spec.namespace.as_ref());
+            let headless = format!("{}-{MEMBERS_SERVICE}", crate::releases::release_name(&service.name));
+            env.insert(MEMBER_NAME.into(), json!({ "valueFrom": { "fieldRef": { "fieldPath": "metadata.name" } } }));
+            env.insert(
+                MEMBER_HOST.into(),
+                json!({
+                    "value": format!("$({MEMBER_NAME}).{headless}.{namespace}.svc.cluster.local"),
+                    "dependsOn": MEMBER_NAME,
+                }),
+            );
+            env.insert(MEMBER_LIST.into(), json!(escape::helm_tpl(list)));
+        }
         let probe = spec.health.as_ref().and_then(|h| self.probe(service, &h.value));
         let ports: IndexMap<String, ServicePort> = spec
             .ports
@@ -192,6 +237,9 @@ impl super::Lowering<'_, '_> {
                     primary: true,
                     ports: ports.clone(),
                     source_ranges: Vec::new(),
+                    cluster_ip: None,
+                    publish_not_ready: false,
+                    force_rename: None,
                 },
             );
         }
@@ -211,8 +259,35 @@ impl super::Lowering<'_, '_> {
                 primary: false,
                 ports: IndexMap::new(),
                 source_ranges,
+                cluster_ip: None,
+                publish_not_ready: false,
+                force_rename: None,
             });
             entry.ports.insert(exposed.port.to_string(), port.clone());
+        }
+        // The members' headless Service: each member's stable name, published before it is ready
+        // (members find each other while they start).
+        if members.is_some() && !ports.is_empty() {
+            services.insert(
+                MEMBERS_SERVICE.to_string(),
+                ServiceValues {
+                    controller: "main",
+                    kind: "ClusterIP",
+                    primary: false,
+                    ports: ports.clone(),
+                    source_ranges: Vec::new(),
+                    cluster_ip: Some("None"),
+                    publish_not_ready: true,
+                    force_rename: None,
+                },
+            );
+        }
+        // Beside a second Service the chart would name the main one `<release>-main`, where
+        // clients read `<release>` (`service.NAME.host`).
+        if services.len() > 1
+            && let Some(main) = services.get_mut("main")
+        {
+            main.force_rename = Some(crate::releases::release_name(&service.name));
         }
         let mut monitors = IndexMap::new();
         if let Some(metrics) = &spec.metrics {
@@ -239,8 +314,8 @@ impl super::Lowering<'_, '_> {
         }
         let container = Container {
             image: Image { repository, tag },
-            args: spec.args.iter().map(|a| a.value.clone()).collect(),
-            env,
+            args: args.iter().map(|a| a.value.clone()).collect(),
+            env: env.clone(),
             probes: probe.zip(spec.health.as_ref()).map(|(p, health)| Probes {
                 startup: startup_probe(&p, &health.value),
                 liveness: p.clone(),
@@ -278,9 +353,28 @@ impl super::Lowering<'_, '_> {
             replicas: spec.autoscale.is_none().then(|| spec.replicas()),
             strategy: strategy.kind,
             rolling_update: strategy.rolling,
-            statefulset: (!claim_templates.is_empty()).then(|| StatefulSet { volume_claim_templates: claim_templates }),
+            statefulset: (!claim_templates.is_empty() || members.is_some()).then(|| StatefulSet {
+                volume_claim_templates: claim_templates,
+                // Every member starts at once: a member waits for the others to answer before it
+                // is ready, so one started after another is ready would wait forever.
+                pod_management_policy: members.map(|_| "Parallel"),
+                service_name: members.map(|_| json!({ "identifier": MEMBERS_SERVICE })),
+            }),
             containers: IndexMap::from([("app".to_string(), container)]),
+            annotations: None,
+            job: None,
+            // Beside the forming Job the chart would name it `<release>-main`, and its pods
+            // `<release>-main-<i>`: the members' stable names are `<release>-<i>`.
+            force_rename: members.map(|_| crate::releases::release_name(&service.name)),
         };
+        let mut controllers = IndexMap::from([("main".to_string(), controller)]);
+        if let (Some(form), Some(list)) = (members.and_then(|m| m.form.as_ref()), &members_list) {
+            ok &= self.refuse_template(&form.value.image, "the image", "the chart");
+            for arg in &form.value.args {
+                ok &= self.refuse_template(arg, "an argument", "the chart");
+            }
+            controllers.insert(FORM_CONTROLLER.to_string(), form_controller(&form.value, env, list, restricted));
+        }
         for route in spec.ingress.values() {
             self.check_tls(service, route);
         }
@@ -298,12 +392,22 @@ impl super::Lowering<'_, '_> {
         }
         ok.then_some(AppTemplate {
             config_maps,
-            controllers: IndexMap::from([("main".to_string(), controller)]),
+            controllers,
             ingress,
             service: services,
             persistence,
             service_monitor: monitors,
         })
+    }
+
+    /// The stable host name of each member of a service whose replicas are members, in order:
+    /// `<release>-<i>.<release>-members.<namespace>.svc.cluster.local`.
+    pub fn member_hosts(&self, service: &Resource<Service>, members: &Members) -> Vec<String> {
+        let release = crate::releases::release_name(&service.name);
+        let namespace = self.namespace_of(service.spec.namespace.as_ref());
+        (0..members.size())
+            .map(|i| format!("{release}-{i}.{release}-{MEMBERS_SERVICE}.{namespace}.svc.cluster.local"))
+            .collect()
     }
 
     /// A container's `env` values: plain text through Helm's `tpl` escape, where a service is as
@@ -554,6 +658,42 @@ fn ingress(
     Some(item)
 }
 
+/// The one-shot that forms a cluster of members: a Job of the release run by Helm after each
+/// install and upgrade (the members are then up: Flux installs with `--wait`), replaced by the
+/// next run rather than deleted, so its log stays readable; the one-shot itself does nothing
+/// when the cluster is formed. It has the service's environment and the member list.
+fn form_controller(form: &MembersForm, env: IndexMap<String, Value>, list: &str, restricted: bool) -> Controller {
+    let (repository, tag) = split_image(&form.image.value);
+    let mut env = env;
+    env.insert(MEMBER_LIST.into(), json!(escape::helm_tpl(list)));
+    Controller {
+        kind: "job",
+        pod: restricted.then(restricted_pod),
+        service_account: None,
+        replicas: None,
+        strategy: None,
+        rolling_update: None,
+        statefulset: None,
+        containers: IndexMap::from([(
+            "app".to_string(),
+            Container {
+                image: Image { repository, tag },
+                args: form.args.iter().map(|a| a.value.clone()).collect(),
+                env,
+                probes: None,
+                resources: None,
+                security_context: restricted.then(restricted_container),
+            },
+        )]),
+        annotations: Some(json!({
+            "helm.sh/hook": "post-install,post-upgrade",
+            "helm.sh/hook-delete-policy": "before-hook-creation",
+        })),
+        job: Some(json!({ "backoffLimit": 6 })),
+        force_rename: None,
+    }
+}
+
 /// The pod security context the `restricted` Pod Security Standard asks for.
 pub(crate) fn restricted_pod() -> Value {
     json!({ "securityContext": { "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } } })
@@ -608,12 +748,25 @@ struct Controller {
     #[serde(skip_serializing_if = "Option::is_none")]
     statefulset: Option<StatefulSet>,
     containers: IndexMap<String, Container>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<Value>,
+    /// The object's name as given, where the chart would add the identifier (it does beside a
+    /// second controller).
+    #[serde(rename = "forceRename", skip_serializing_if = "Option::is_none")]
+    force_rename: Option<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct StatefulSet {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     volume_claim_templates: Vec<Claim>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_management_policy: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_name: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -675,6 +828,15 @@ struct ServiceValues {
     /// The only ranges the load balancer admits (a network's), none for the public.
     #[serde(rename = "loadBalancerSourceRanges", skip_serializing_if = "Vec::is_empty")]
     source_ranges: Vec<String>,
+    /// `None` for a headless Service.
+    #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
+    cluster_ip: Option<&'static str>,
+    #[serde(rename = "publishNotReadyAddresses", skip_serializing_if = "std::ops::Not::not")]
+    publish_not_ready: bool,
+    /// The object's name as given, where the chart would add the identifier (it does beside a
+    /// second Service).
+    #[serde(rename = "forceRename", skip_serializing_if = "Option::is_none")]
+    force_rename: Option<String>,
 }
 
 #[derive(Clone, Serialize)]

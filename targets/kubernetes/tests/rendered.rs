@@ -340,8 +340,13 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     .collect();
                 // `examples/gpu-k3s-tiers` makes its MCP servers by a loop over tier tables: each
                 // rendered Deployment runs its tier's replicas, probes its row's port and asks for
-                // the GPUs its service does (the backend's).
-                if name.starts_with("gpu-k3s-tiers") && chart == "app-template" {
+                // the GPUs its service does (the backend's). (The Redis Cluster's members and
+                // their exporters are the data tier's, probed over TCP.)
+                let http_probed = matches!(
+                    service.spec.health.as_ref().map(|h| &h.value),
+                    Some(spec_compiler::model::Health::Http { .. })
+                );
+                if name.starts_with("gpu-k3s-tiers") && chart == "app-template" && http_probed {
                     let deployment = workloads.iter().find(|w| w["kind"] == "Deployment").expect("a Deployment");
                     let replicas = service.spec.replicas.as_ref().map_or(1, |r| r.value);
                     assert_eq!(deployment["spec"]["replicas"], replicas, "{what}: replicas");
@@ -561,6 +566,17 @@ fn what_the_charts_render_is_what_the_spec_says() {
                             })
                         });
                     assert!(reaches, "{what}: no container has {wanted:?}");
+                }
+
+                // Clients reach the service by its name (`service.NAME.host`): a ClusterIP Service
+                // of that name is rendered, beside any load balancer.
+                if chart == "app-template" && !service.spec.ports.is_empty() && service.spec.rollout.is_none() {
+                    let named = objects.iter().any(|o| {
+                        o["kind"] == "Service"
+                            && o["metadata"]["name"] == release_name.as_str()
+                            && o["spec"]["type"] == "ClusterIP"
+                    });
+                    assert!(named, "{what}: no ClusterIP Service named `{release_name}`");
                 }
 
                 // Each port exposed beyond the cluster is on a LoadBalancer Service; nothing else is.

@@ -109,3 +109,116 @@ fn read_replicas_follow_the_primary_and_clients_reach_it() {
     let monitor = find(&vault, "ServiceMonitor", "vault");
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/v1/sys/metrics");
 }
+
+/// The policy `name` of the generated `policies.yaml`.
+fn policy(files: &[(String, String)], name: &str) -> Value {
+    let (_, text) = files.iter().find(|(p, _)| p == "k8s/apps/policies.yaml").expect("policies");
+    let documents: Vec<Value> =
+        text.split("\n---\n").filter_map(|d| serde_yaml::from_str::<Value>(d).ok()).filter(|d| d.is_object()).collect();
+    documents.into_iter().find(|d| d["metadata"]["name"] == name).unwrap_or_else(|| panic!("no policy {name}"))
+}
+
+/// Whether some rule of `rules` admits pods of release `instance` (`from` or `to`) on `port`.
+fn admits(rules: &Value, side: &str, instance: &str, port: u64) -> bool {
+    array(rules).iter().any(|rule| {
+        array(&rule[side]).iter().any(|p| p["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == instance)
+            && array(&rule["ports"]).iter().any(|p| p["port"] == port)
+    })
+}
+
+#[test]
+fn nats_and_redis_clusters_run_as_members_with_stable_names() {
+    let charts = workspace().join("../shared/charts");
+    let Some(helm) = spec_testkit::helm() else {
+        eprintln!("SKIPPED: helm is not installed (see .ci/run); the member clusters were NOT rendered");
+        return;
+    };
+    if !charts.join("app-template").exists() {
+        eprintln!("SKIPPED: {} is missing; the member clusters were NOT rendered", charts.display());
+        return;
+    }
+    let case =
+        workspace().join("specs/targets/kubernetes/stateful_members_nats_and_redis_clusters_generate_cleanly.spec");
+    let files = spec_testkit::generate(&Kubernetes, &case);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-members");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let render = |service: &str| {
+        let path = format!("helm/apps/{service}.values.yaml");
+        let (_, contents) = files.iter().find(|(p, _)| *p == path).unwrap_or_else(|| panic!("no {path}"));
+        let values = dir.join(format!("{service}.values.yaml"));
+        std::fs::write(&values, contents).expect("write");
+        spec_testkit::helm_template(&helm, &charts.join("app-template"), service, "bus", &values)
+    };
+    let hosts = |service: &str, count: usize| -> Vec<String> {
+        (0..count).map(|i| format!("{service}-{i}.{service}-members.bus.svc.cluster.local")).collect()
+    };
+
+    // NATS: three members started together behind a headless Service that publishes them before
+    // they are ready, each with its own claim, routed to every member by its stable name.
+    let nats = render("nats");
+    let set = find(&nats, "StatefulSet", "nats");
+    assert_eq!(set["spec"]["replicas"], 3);
+    assert_eq!(set["spec"]["podManagementPolicy"], "Parallel");
+    assert_eq!(set["spec"]["serviceName"], "nats-members");
+    let claims = array(&set["spec"]["volumeClaimTemplates"]);
+    assert_eq!(claims.len(), 1, "{claims:?}");
+    assert_eq!(claims[0]["metadata"]["labels"]["spec-storage"], "jetstream");
+    // Clients reach `nats` (`service.nats.url`), which the chart would rename beside a second Service.
+    assert_eq!(find(&nats, "Service", "nats")["spec"]["clusterIP"], Value::Null);
+    let headless = find(&nats, "Service", "nats-members");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    assert_eq!(headless["spec"]["publishNotReadyAddresses"], true);
+    let routes: Vec<String> = hosts("nats", 3).iter().map(|h| format!("nats://{h}:6222")).collect();
+    assert_eq!(env(set, "MEMBER_LIST"), routes.join(",").as_str());
+    assert_eq!(env(set, "MEMBER_HOST"), "$(MEMBER_NAME).nats-members.bus.svc.cluster.local");
+    let container = &set["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<&str> = array(&container["args"]).iter().filter_map(Value::as_str).collect();
+    let after = |flag: &str| args.iter().position(|a| *a == flag).map(|i| args[i + 1]);
+    assert_eq!(after("--routes"), Some("$(MEMBER_LIST)"));
+    assert_eq!(after("--name"), Some("$(MEMBER_NAME)"));
+    assert_eq!(after("--store_dir"), Some("/data"));
+    assert!(args.contains(&"--jetstream"), "{args:?}");
+    // The kubelet expands `$(MEMBER_NAME)` in MEMBER_HOST only when it is defined first.
+    let names: Vec<&Value> = array(&container["env"]).iter().map(|e| &e["name"]).collect();
+    let position = |n: &str| names.iter().position(|v| **v == n).expect(n);
+    assert!(position("MEMBER_NAME") < position("MEMBER_HOST"), "{names:?}");
+
+    // Redis: six members (three primaries with a replica each) announcing their stable names, and
+    // the one-shot that forms them after the release, by those names.
+    let redis = render("redis");
+    let set = find(&redis, "StatefulSet", "redis");
+    assert_eq!(set["spec"]["replicas"], 6);
+    assert_eq!(set["spec"]["podManagementPolicy"], "Parallel");
+    assert_eq!(set["spec"]["serviceName"], "redis-members");
+    assert_eq!(array(&set["spec"]["volumeClaimTemplates"]).len(), 1);
+    let members: Vec<String> = hosts("redis", 6).iter().map(|h| format!("{h}:6379")).collect();
+    assert_eq!(env(set, "MEMBER_LIST"), members.join(" ").as_str());
+    let script = set["spec"]["template"]["spec"]["containers"][0]["args"][2].as_str().expect("a script");
+    assert!(script.contains("--cluster-announce-hostname \"$MEMBER_HOST\""), "{script}");
+    assert!(script.contains("--cluster-preferred-endpoint-type hostname"), "{script}");
+    assert!(script.contains("--cluster-config-file /data/nodes.conf"), "{script}");
+    let form = find(&redis, "Job", "redis-form");
+    assert_eq!(form["metadata"]["annotations"]["helm.sh/hook"], "post-install,post-upgrade");
+    assert_eq!(env(form, "MEMBER_LIST"), members.join(" ").as_str());
+    let script = form["spec"]["template"]["spec"]["containers"][0]["args"][2].as_str().expect("a script");
+    assert!(script.contains("redis-cli --cluster create $MEMBER_LIST --cluster-replicas 1"), "{script}");
+    assert!(script.contains("cluster_known_nodes"), "the one-shot does nothing once formed: {script}");
+    assert_eq!(find(&redis, "Service", "redis-members")["spec"]["clusterIP"], "None");
+
+    // In the `deny` namespace the members reach each other on their cluster ports, the one-shot
+    // (a pod of the same release) reaches them, and each exporter reaches its members.
+    let nats_policy = policy(&files, "allow-nats");
+    assert!(admits(&nats_policy["spec"]["ingress"], "from", "nats", 6222));
+    assert!(admits(&nats_policy["spec"]["egress"], "to", "nats", 6222));
+    assert!(admits(&nats_policy["spec"]["ingress"], "from", "nats-exporter", 8222));
+    let redis_policy = policy(&files, "allow-redis");
+    for port in [6379, 16379] {
+        assert!(admits(&redis_policy["spec"]["ingress"], "from", "redis", port), "port {port}");
+        assert!(admits(&redis_policy["spec"]["egress"], "to", "redis", port), "port {port}");
+    }
+    assert!(admits(&redis_policy["spec"]["ingress"], "from", "redis-exporter", 6379));
+    // A drain takes one member at a time.
+    let (_, rollouts) = files.iter().find(|(p, _)| p == "k8s/apps/rollouts.yaml").expect("budgets");
+    assert_eq!(rollouts.matches("maxUnavailable: 1").count(), 2, "{rollouts}");
+}

@@ -179,32 +179,39 @@ fn redis_cluster_members_log_in_with_the_clusters_password() {
     let exporter = eval("m.systemd.services.prometheus-redis-exporter.serviceConfig.EnvironmentFile");
     assert_eq!(exporter, json!(["/run/agenix/redis-password"]));
 
-    // On Ubuntu the member's container runs `sh -c SCRIPT redis-cluster ARGS…`: the script, with a
-    // stand-in entry point printing what it is given, hands the directives on standard input.
+    // On Ubuntu the member's container runs `bash -c SCRIPT redis-cluster ARGS…`: the script, with
+    // a stand-in entry point printing what it is given, hands the directives on standard input, and
+    // execs the server in the shell's own process (the container's first, which gets its stop
+    // signal).
     let member = spec_testkit::generate(&spec_target_systemd::Systemd, &case);
     let unit = &member.iter().find(|(path, _)| path.ends_with("gpu-1/cache-4.service")).expect("the member's unit").1;
     assert!(unit.contains("--env-file=%d/redis-password"), "{unit}");
     let stand_in = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redis-entrypoint");
-    let script = "printf 'requirepass %s\\nmasterauth %s\\n' \"$REDIS_PASSWORD\" \"$REDIS_PASSWORD\" | exec docker-entrypoint.sh redis-server - \"$@\"";
+    let script = "exec docker-entrypoint.sh redis-server - \"$@\" < <(printf 'requirepass %s\\nmasterauth %s\\n' \"$REDIS_PASSWORD\" \"$REDIS_PASSWORD\")";
     assert!(
         unit.contains(&script.replace('%', "%%").replace('$', "$$").replace('\\', "\\\\").replace('"', "\\\"")),
         "{unit}"
     );
     std::fs::create_dir_all(&stand_in).expect("mkdir");
     let entrypoint = stand_in.join("docker-entrypoint.sh");
-    std::fs::write(&entrypoint, "#!/bin/sh\necho \"args: $*\"\ncat\n").expect("write");
+    std::fs::write(&entrypoint, "#!/bin/sh\necho \"args: $*\"\ncat\necho \"pid: $$\"\n").expect("write");
     let mut permissions = std::fs::metadata(&entrypoint).expect("stat").permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
     std::fs::set_permissions(&entrypoint, permissions).expect("chmod");
-    let output = Command::new("sh")
-        .args(["-c", script, "redis-cluster", "--port", "6379"])
+    let shell = format!("echo \"pid: $$\"; {script}");
+    let output = Command::new("bash")
+        .args(["-c", &shell, "redis-cluster", "--port", "6379"])
         .env("REDIS_PASSWORD", "0f3a9c")
         .env("PATH", format!("{}:{}", stand_in.display(), std::env::var("PATH").unwrap_or_default()))
         .output()
         .expect("sh runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
-        String::from_utf8(output.stdout).expect("UTF-8"),
-        "args: redis-server - --port 6379\nrequirepass 0f3a9c\nmasterauth 0f3a9c\n"
+        lines[1..4],
+        ["args: redis-server - --port 6379", "requirepass 0f3a9c", "masterauth 0f3a9c"],
+        "{stdout}"
     );
+    assert_eq!(lines[0], lines[4], "the server runs in the shell's own process: {stdout}");
 }

@@ -197,6 +197,10 @@ codes! {
     W0670 "tier-inversion"            Warning "a service needs a service of a lower tier",
     W0671 "disruption-blocks-drain"   Warning "a disruption budget lets no pod go, so a node drain waits forever",
     W0672 "canary-step-rounded"       Warning "a canary step is a share the replicas cannot express",
+    // Members.
+    E0705 "members-on-a-node"         Error   "a service whose replicas are members is placed on a node",
+    E0706 "members-replicas"          Error   "a service's replicas or autoscaler contradict the number of its members",
+    E0707 "members-port-unknown"      Error   "a service's members reach each other on a port it does not have",
     E0740 "colour-name-taken"         Error   "a blue-green service's colour has the name of another service or job's release in its place",
     // Caches and cold storage.
     E0741 "backup-of-a-cache"         Error   "a backup copies a storage that holds a cache",
@@ -272,6 +276,7 @@ codes! {
     E1230 "k8s-statefulset-surge"     Error   "a rolling update of a StatefulSet asks for a surge or unavailability it has no form for",
     E1231 "k8s-blue-green-exposed"    Error   "a blue-green service on a cluster exposes a port or routes an ingress, which both colours would claim",
     E1232 "k8s-blue-green-volume"     Error   "a blue-green service on a cluster mounts a volume, which each colour would claim apart",
+    E1209 "k8s-member-alone"          Error   "one member of a cluster of services is placed on a Kubernetes cluster",
     E1280 "k8s-no-cluster-form"       Error   "a service on a cluster has a preset that runs it on hosts only",
     W1230 "k8s-chart-priority"        Warning "a chart-backed service's tier gives its pods no priority class",
     E1250 "k8s-pull-secret-key"       Error   "a pull secret's Kubernetes key is not the `.dockerconfigjson` an image pull reads",

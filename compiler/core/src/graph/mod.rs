@@ -20,6 +20,7 @@ mod host;
 mod ingress;
 mod jobs;
 mod lifecycle;
+mod members;
 mod networks;
 mod placement;
 mod ports;
@@ -514,6 +515,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     rollout::check(&estate, &mut diagnostics);
     access::check(&estate, &mut diagnostics);
     host::check(&estate, &mut diagnostics);
+    members::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

@@ -97,7 +97,8 @@ fn conflicts(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(Place::Node(node)) = estate.place(&service.spec.on) else { continue };
-        let replicas = service.spec.replicas();
+        // Members as replicas on a node are E0705 (`members.rs`), not a clash of their ports.
+        let replicas = service.spec.replicas.as_ref().map_or(1, |r| r.value);
         // A node runs one instance; with ports, E0606 below says so at each port it would bind.
         if let Some(count) = service.spec.replicas.as_ref().filter(|r| r.value > 1 && service.spec.ports.is_empty()) {
             diagnostics.push(

@@ -416,12 +416,17 @@ pub struct Service {
     /// What its container may do on the host: `security { privileged, capabilities { add, drop },
     /// host_network, host_pid }` (agents such as eBPF probes).
     pub security: Option<Spanned<super::Security>>,
+    /// Its replicas as the members of one cluster of their own (presets set it): how many, the
+    /// ports they reach each other on, their arguments as replicas, the list of members they are
+    /// given and the one-shot that forms them (`std.nats.cluster`, `std.redis.cluster`).
+    pub members: Option<Spanned<super::Members>>,
 }
 
 impl Service {
-    /// The number of instances (default 1).
+    /// The number of instances (default 1, or the number of members its replicas are).
     pub fn replicas(&self) -> u32 {
-        self.replicas.as_ref().map_or(1, |r| r.value)
+        let members = || self.members.as_ref().map(|m| m.value.size());
+        self.replicas.as_ref().map(|r| r.value).or_else(members).unwrap_or(1)
     }
 
     /// The services among `needs` (the rest are external buckets and endpoints, which no target
