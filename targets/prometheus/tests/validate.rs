@@ -111,6 +111,10 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
             workspace().join("specs/targets/prometheus/offsite_copies_with_their_own_rpo_generate_tested_rules.spec"),
         ),
         (
+            "histograms-and-ratios",
+            workspace().join("specs/targets/prometheus/histogram_and_ratio_alerts_generate_tested_rules.spec"),
+        ),
+        (
             "slos",
             workspace().join("specs/targets/prometheus/slos_generate_recording_rules_and_tested_burn_rate_alerts.spec"),
         ),
