@@ -115,6 +115,10 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
             workspace().join("specs/targets/prometheus/histogram_and_ratio_alerts_generate_tested_rules.spec"),
         ),
         (
+            "latency-slos",
+            workspace().join("specs/targets/prometheus/latency_slos_on_histograms_generate_tested_burn_rate_alerts.spec"),
+        ),
+        (
             "slos",
             workspace().join("specs/targets/prometheus/slos_generate_recording_rules_and_tested_burn_rate_alerts.spec"),
         ),
