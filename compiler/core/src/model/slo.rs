@@ -85,7 +85,7 @@ impl BurnWindow {
 /// The `le` matcher of a bucket bound in milliseconds: `le="0.1"`, or for a whole number of
 /// seconds `le=~"1|1\\.0"` (Prometheus 3 writes `1.0` where client libraries write `1`).
 pub fn le_matcher(bound_ms: u64) -> String {
-    if bound_ms % 1000 == 0 {
+    if bound_ms.is_multiple_of(1000) {
         let seconds = bound_ms / 1000;
         format!("le=~\"{seconds}|{seconds}\\\\.0\"")
     } else {
@@ -137,6 +137,13 @@ mod tests {
         assert!(parse_percentage("100%").is_err() && parse_percentage("0%").is_err());
         assert!(parse_percentage("99.9").is_err() && parse_percentage("9.9.9%").is_err());
         assert!(parse_percentage(".5%").is_err() && parse_percentage("-1%").is_err());
+    }
+
+    #[test]
+    fn a_bucket_bound_matches_as_client_libraries_and_prometheus_3_write_it() {
+        assert_eq!(le_matcher(100), "le=\"0.1\"");
+        assert_eq!(le_matcher(250), "le=\"0.25\"");
+        assert_eq!(le_matcher(2000), "le=~\"2|2\\\\.0\"");
     }
 
     #[test]

@@ -143,7 +143,12 @@ fn overlap<'p, 'e>(plan: &'p Plan<'e>) -> Vec<(&'e VectorSelector, &'p Labels)> 
 fn nested<'e>(b: &'e BinaryExpr, (left, right): (f64, f64), cx: Cx<'_>) -> Derivation<'e> {
     let summed = matches!(strip(&b.rhs), Expr::Aggregate(a) if a.op.id() == T_SUM);
     if b.op.id() != T_DIV || !summed || !same_shape(&b.lhs, &b.rhs) || right - left < 0.0 {
-        return Err(format!("the right side of `{}` selects the left side's series too", b.op));
+        return Err(format!(
+            "the right side of `{}` also selects the left side's series; a test is derived when both sides are the \
+             same `sum(rate(…[w]))` (or `increase`, `irate`) of their selectors, as in \
+             `sum(rate(requests_total{{code=~\"5..\"}}[5m])) / sum(rate(requests_total[5m]))`",
+            b.op
+        ));
     }
     let (plan, l) = evaluate(&b.lhs, Want::Exactly(Level::Const(left)), cx)?;
     let (other, r) = evaluate(&b.rhs, Want::Exactly(Level::Const(tidy(right - left))), cx)?;
