@@ -70,6 +70,12 @@ const VALUES: &[(&str, &str, &str)] = &[
         "\"http_requests_total{job=\\\"api2\\\", code!~\\\"5..\\\"}\"",
     ),
     ("slo.total", "\"http_requests_total{job=\\\"api\\\"}\"", "\"http_requests_total{job=\\\"api2\\\"}\""),
+    (
+        "slo.latency",
+        "\"http_request_duration_seconds{job=\\\"api\\\"}\"",
+        "\"http_request_duration_seconds{job=\\\"api2\\\"}\"",
+    ),
+    ("slo.below", "100ms", "250ms"),
     ("service.files", "{ \"/etc/t/a.conf\" = \"a\" }", "{ \"/etc/t/a.conf\" = \"b\" }"),
     (
         "cluster.manifest.*.body",

@@ -9,16 +9,26 @@
 //! as a scraped series has. The shapes handled: a selector compared with a scalar (either side);
 //! `rate`, `irate`, `increase` and `avg/min/max/last_over_time` of a range selector; `absent` and
 //! `absent_over_time`; `time() - v` and `v - time()`; `v * n`, `v / n`, `v + n`, `v - n`; `sum`, `min`, `max`,
-//! `avg`, `count` with or without `by`/`without`; and `and`, `or`, `unless` of those. Anything
-//! else (vector-to-vector arithmetic, `offset`, `@`, the `bool` modifier, other functions) is an
-//! [`Err`] with the reason, which the target reports as W1501.
+//! `avg`, `count` with or without `by`/`without`; and `and`, `or`, `unless` of those;
+//! `histogram_quantile` of buckets that keep `le` ([`histogram`]: an empty bucket at the wanted
+//! bound below a full `+Inf` one); arithmetic and comparisons between two vectors with
+//! `on`/`ignoring`/`group_*` matching ([`vectors`]: a ratio of errors over all requests of one
+//! counter leaves the rest to the good series). Anything else (`%`, `^`, `offset`, `@`, the
+//! `bool` modifier, other functions) is an [`Err`] with the reason, which the target reports as
+//! W1501.
 //!
 //! Invariants: series never contradict each other (two needs of one series must agree), and
 //! every selector visited matches exactly the series the derivation assumed (checked at the end,
-//! since a bare `up` also matches `up{job="a"}`).
+//! since a bare `up` also matches `up{job="a"}`; a selector visited twice, as a histogram's
+//! buckets are, matches the union of what each visit assumed).
+
+mod histogram;
+mod labels;
+mod vectors;
 
 use std::collections::BTreeMap;
 
+use indexmap::IndexMap;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::token::{
     T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MAX, T_MIN, T_MUL,
@@ -33,7 +43,8 @@ pub use crate::scrape::Scrape;
 pub use crate::scrape::unscraped;
 #[cfg(test)]
 use crate::scrape::{TargetLabels, Universe};
-use crate::scrape::{matchers_by_label, scraped_target};
+use labels::labels_in;
+pub(crate) use labels::{example_labels, regex_example};
 
 /// Labels of a series or sample, `__name__` included when it has one.
 pub type Labels = BTreeMap<String, String>;
@@ -42,6 +53,9 @@ pub type Labels = BTreeMap<String, String>;
 pub const STEP: u64 = 60;
 
 const NAME: &str = "__name__";
+
+/// A histogram bucket's upper bound.
+const LE: &str = "le";
 
 /// The value series hold over time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -173,11 +187,13 @@ impl Derived {
     }
 }
 
-/// What the walk carries: the scrape and the step between samples.
+/// What the walk carries: the scrape, the step between samples and, inside
+/// `histogram_quantile`, the bucket bound every series selected carries as `le`.
 #[derive(Clone, Copy)]
 struct Cx<'s> {
     scrape: Scrape<'s>,
     step: u64,
+    le: Option<f64>,
 }
 
 /// The most samples one range selector may span in a test: promtool refuses a query that loads
@@ -246,7 +262,7 @@ fn plans<'e>(ast: &'e Expr, scrape: Scrape<'_>) -> Result<Planned<'e>, String> {
             format_duration(range * 1000),
         ));
     }
-    let cx = Cx { scrape, step };
+    let cx = Cx { scrape, step, le: None };
     let holds_from = 300 + range;
     let (fire, sample) = evaluate(ast, Want::Any, cx)?;
     let sample = sample.ok_or("the expression yields nothing under the series meant to fire it")?;
@@ -304,7 +320,7 @@ fn evaluate<'e>(expr: &'e Expr, want: Want, cx: Cx<'_>) -> Derivation<'e> {
 }
 
 fn selector<'e>(vs: &'e VectorSelector, want: Want, cx: Cx<'_>) -> Derivation<'e> {
-    let labels = example_labels(vs, cx.scrape)?;
+    let labels = labels_in(vs, cx)?;
     let values = match want {
         Want::Empty => Values::Absent,
         Want::Any => Values::Any,
@@ -377,13 +393,14 @@ fn function<'e>(name: &str, args: &'e [Box<Expr>], want: Want, cx: Cx<'_>) -> De
                 Want::Exactly(_) => Err(format!("`{name}` is 1 or nothing")),
             }
         }
+        "histogram_quantile" => histogram::quantile(args, want, cx),
         other => Err(format!("the function `{other}`")),
     }
 }
 
 /// A function of one range selector: the series gets `values`, the sample drops the name.
 fn counter_like<'e>(vs: &'e VectorSelector, values: Values, value: Option<f64>, cx: Cx<'_>) -> Derivation<'e> {
-    let labels = example_labels(vs, cx.scrape)?;
+    let labels = labels_in(vs, cx)?;
     let mut plan = Plan::default();
     plan.need(labels.clone(), values)?;
     let present = values != Values::Absent;
@@ -429,7 +446,8 @@ fn binary<'e>(b: &'e BinaryExpr, want: Want, cx: Cx<'_>) -> Derivation<'e> {
             match (scalar(&b.lhs), scalar(&b.rhs)) {
                 (None, Some(n)) => compare(&b.lhs, id, n, want, cx),
                 (Some(n), None) => compare(&b.rhs, flipped(id), n, want, cx),
-                _ => Err("a comparison of two vectors or two scalars".into()),
+                (None, None) => vectors::comparison(b, want, cx),
+                _ => Err("a comparison of two scalars".into()),
             }
         }
         T_SUB if is_time(&b.lhs) => {
@@ -461,6 +479,7 @@ fn binary<'e>(b: &'e BinaryExpr, want: Want, cx: Cx<'_>) -> Derivation<'e> {
             };
             Ok((plan, sample.map(|s| Sample { labels: without_name(&s.labels), value })))
         }
+        T_ADD | T_SUB | T_MUL | T_DIV if scalar(&b.rhs).is_none() => vectors::arithmetic(b, want, cx),
         T_ADD | T_SUB | T_MUL | T_DIV => {
             let n = scalar(&b.rhs).ok_or("arithmetic between two vectors")?;
             let inverse = |c: f64| match id {
@@ -501,7 +520,15 @@ fn binary<'e>(b: &'e BinaryExpr, want: Want, cx: Cx<'_>) -> Derivation<'e> {
 /// `vector OP n` as a filter: pick a value of the vector that passes (or fails) the comparison.
 fn compare<'e>(vector: &'e Expr, op: TokenId, n: f64, want: Want, cx: Cx<'_>) -> Derivation<'e> {
     let holds = |v: f64| comparison_holds(op, v, n);
-    let candidates = [0.0, n + 1.0, n - 1.0, 1.0, n, n * 2.0, n / 2.0, -1.0];
+    let usual = [0.0, n + 1.0, n - 1.0, 1.0, n, n * 2.0, n / 2.0, -1.0];
+    // A quantile or a ratio reads best at twice and half its threshold (a ratio stays below 1).
+    let candidates: Vec<f64> = match computed(vector) {
+        Some(ratio) => {
+            let twice = if ratio && n > 0.5 && n < 1.0 { (1.0 + n) / 2.0 } else { n * 2.0 };
+            [twice, n / 2.0].into_iter().chain(usual).collect()
+        }
+        None => usual.into(),
+    };
     let attempt = |value: f64| -> Derivation<'_> {
         let (plan, sample) = evaluate(vector, Want::Exactly(Level::Const(value)), cx)?;
         let sample = sample.ok_or("the vector side yields nothing")?;
@@ -581,6 +608,20 @@ fn scalar(expr: &Expr) -> Option<f64> {
     .filter(|v| v.is_finite())
 }
 
+/// Whether an expression's value is computed from several series (`Some(true)` for a ratio of two
+/// vectors, `Some(false)` for another operation between vectors or a `histogram_quantile`), so
+/// a test can pick it freely on either side of a threshold.
+fn computed(expr: &Expr) -> Option<bool> {
+    match expr {
+        Expr::Paren(p) => computed(&p.expr),
+        Expr::Call(call) if call.func.name == "histogram_quantile" => Some(false),
+        Expr::Binary(b) if [&b.lhs, &b.rhs].iter().all(|side| scalar(side).is_none() && !is_time(side)) => {
+            matches!(b.op.id(), T_ADD | T_SUB | T_MUL | T_DIV).then_some(b.op.id() == T_DIV)
+        }
+        _ => None,
+    }
+}
+
 fn is_time(expr: &Expr) -> bool {
     match expr {
         Expr::Call(call) => call.func.name == "time",
@@ -619,107 +660,28 @@ fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
     }
 }
 
-/// The labels of a series a selector matches: the metric name, a value passing every matcher of
-/// each label (the `=` value, else empty when that passes, else an example of a regex), and the
-/// `job` and `instance` of the target it is scraped from ([`scraped_target`]).
-pub(crate) fn example_labels(vs: &VectorSelector, scrape: Scrape<'_>) -> Result<Labels, String> {
-    if vs.offset.is_some() || vs.at.is_some() {
-        return Err("a selector with `offset` or `@`".into());
-    }
-    if !vs.matchers.or_matchers.is_empty() {
-        return Err("a selector with `or` between matchers".into());
-    }
-    let by_label = matchers_by_label(vs);
-    let mut labels = Labels::new();
-    if let Some(name) = &vs.name {
-        labels.insert(NAME.into(), name.clone());
-    }
-    let target = scraped_target(vs, scrape)?;
-    for (label, matchers) in &by_label {
-        if *label == "job" && target.is_some() {
-            continue;
-        }
-        let fixed = match target {
-            Some(target) if *label == "instance" => target.instance.clone(),
-            _ => None,
-        };
-        if fixed.is_some() {
-            continue;
-        }
-        let mut candidates: Vec<String> =
-            target.filter(|_| *label == "instance").map(|t| t.example_instance()).into_iter().collect();
-        candidates.extend(matchers.iter().filter_map(|m| match &m.op {
-            MatchOp::Equal => Some(m.value.clone()),
-            MatchOp::Re(_) => regex_example(&m.value),
-            _ => None,
-        }));
-        candidates.extend(["".to_string(), "x".to_string(), "example".to_string()]);
-        let value = candidates
-            .into_iter()
-            .find(|c| matchers.iter().all(|m| m.is_match(c)))
-            .ok_or_else(|| format!("no value of label `{label}` passes all its matchers"))?;
-        if *label == NAME && labels.get(NAME).is_some_and(|n| *n != value) {
-            return Err("the metric name is given twice".into());
-        }
-        if !value.is_empty() {
-            labels.insert(label.to_string(), value);
-        }
-    }
-    if !labels.contains_key(NAME) {
-        return Err("a selector without a metric name".into());
-    }
-    if let Some(target) = target {
-        labels.insert("job".into(), target.job.clone());
-        labels.entry("instance".into()).or_insert_with(|| target.example_instance());
-    }
-    Ok(labels)
-}
-
-/// A short string the regex matches (the shortest path through its syntax tree), checked by the
-/// caller against the matcher itself.
-pub(crate) fn regex_example(pattern: &str) -> Option<String> {
-    use regex_syntax::hir::{Class, Hir, HirKind};
-    fn walk(hir: &Hir, out: &mut String) -> Option<()> {
-        match hir.kind() {
-            HirKind::Empty | HirKind::Look(_) => {}
-            HirKind::Literal(literal) => out.push_str(std::str::from_utf8(&literal.0).ok()?),
-            HirKind::Class(Class::Unicode(class)) => {
-                let inside = |c: char| class.ranges().iter().any(|r| r.start() <= c && c <= r.end());
-                let pick = ['x', 'a', '0', 'A', '_', '-', '.'].into_iter().find(|c| inside(*c));
-                out.push(pick.or_else(|| class.ranges().first().map(|r| r.start()))?);
-            }
-            HirKind::Class(Class::Bytes(class)) => out.push(char::from(class.ranges().first()?.start())),
-            HirKind::Repetition(repetition) => {
-                for _ in 0..repetition.min {
-                    walk(&repetition.sub, out)?;
-                }
-            }
-            HirKind::Capture(capture) => walk(&capture.sub, out)?,
-            HirKind::Concat(parts) => parts.iter().try_for_each(|part| walk(part, out))?,
-            HirKind::Alternation(branches) => walk(branches.first()?, out)?,
-        }
-        Some(())
-    }
-    let hir = regex_syntax::parse(pattern).ok()?;
-    let mut out = String::new();
-    walk(&hir, &mut out)?;
-    Some(out)
-}
-
 pub(crate) fn matches(vs: &VectorSelector, labels: &Labels) -> bool {
     let value = |name: &str| labels.get(name).map_or("", String::as_str);
     vs.name.as_deref().is_none_or(|name| value(NAME) == name)
         && vs.matchers.matchers.iter().all(|m| m.is_match(value(&m.name)))
 }
 
-/// Every selector visited matches exactly the series it assumed, among all present series.
+/// Every selector visited matches exactly the series it assumed, among all present series (a
+/// selector visited more than once, as `histogram_quantile`'s buckets are, the union of them).
 fn verify(plan: &Plan<'_>) -> Result<(), String> {
     let present: Vec<&Labels> =
         plan.series.iter().filter(|(_, v)| **v != Values::Absent).map(|(labels, _)| labels).collect();
+    let mut assumed_by: IndexMap<*const VectorSelector, (&VectorSelector, Vec<&Labels>)> = IndexMap::new();
     for (vs, assumed) in &plan.leaves {
-        let matched: Vec<&&Labels> = present.iter().filter(|labels| matches(vs, labels)).collect();
-        let expected = usize::from(assumed.is_some());
-        if matched.len() != expected || assumed.as_ref().is_some_and(|a| *matched[0] != a) {
+        let entry = assumed_by.entry(std::ptr::from_ref(*vs)).or_insert((*vs, Vec::new()));
+        entry.1.extend(assumed);
+    }
+    for (vs, mut assumed) in assumed_by.into_values() {
+        let mut matched: Vec<&Labels> = present.iter().copied().filter(|labels| matches(vs, labels)).collect();
+        matched.sort_unstable();
+        assumed.sort_unstable();
+        assumed.dedup();
+        if matched != assumed {
             return Err(format!("the selector `{vs}` would also match a series another part of the expression needs"));
         }
     }
@@ -758,155 +720,4 @@ pub(crate) fn series_name(labels: &Labels) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A Prometheus scraping a node exporter and two services (`a` and `ipfs`), and a cluster
-    /// job `web` whose instance is discovered.
-    fn universe() -> Universe {
-        let target = |job: &str, instance: Option<&str>, port| TargetLabels {
-            job: job.into(),
-            instance: instance.map(Into::into),
-            port,
-        };
-        Universe::from_iter([
-            target("node", Some("prod1:9100"), 9100),
-            target("a", Some("prod1:8080"), 8080),
-            target("ipfs", Some("prod1:5001"), 5001),
-            target("web", None, 8080),
-        ])
-    }
-
-    fn derive_in(expr: &str, pending: u64, universe: &Universe) -> Result<Derived, String> {
-        derive(expr, pending, Scrape { universe, owner: &[] }, &mut ShapeCache::default())
-    }
-
-    fn derived(expr: &str) -> Derived {
-        derive_in(expr, 300, &universe()).unwrap_or_else(|e| panic!("{expr}: {e}"))
-    }
-
-    /// The series and the evaluation time of a test file evaluating every minute.
-    fn at_a_minute(d: &Derived) -> (u64, Vec<Series>, Vec<Series>) {
-        let eval = d.eval_seconds(STEP);
-        (eval, d.firing(eval), d.quiet(eval))
-    }
-
-    #[test]
-    fn a_selector_compared_with_zero_fires_at_zero_and_is_quiet_at_one() {
-        let d = derived("up{job=\"ipfs\"} == 0");
-        let (eval, firing, quiet) = at_a_minute(&d);
-        assert_eq!(eval, 600);
-        assert_eq!(
-            firing,
-            vec![Series { series: "up{instance=\"prod1:5001\", job=\"ipfs\"}".into(), values: "0x10".into() }]
-        );
-        assert_eq!(quiet[0].values, "1x10");
-        assert_eq!(d.sample.value, Some(0.0));
-        assert_eq!(d.sample.labels.get("__name__").map(String::as_str), Some("up"));
-    }
-
-    #[test]
-    fn time_minus_a_timestamp_uses_a_slope_and_an_exact_value() {
-        let d = derived("time() - last_success_timestamp_seconds{name=\"x\"} > 900");
-        let (_, firing, quiet) = at_a_minute(&d);
-        assert_eq!(firing[0].values, "-901+60x10");
-        assert_eq!(d.sample.value, Some(901.0));
-        assert!(!d.sample.labels.contains_key("__name__"));
-        assert_eq!(quiet[0].values, "0+60x10");
-    }
-
-    #[test]
-    fn absent_fires_without_the_series_and_carries_its_equality_labels() {
-        let d = derived("absent(up{job=\"web\", instance=~\"h.*\"})");
-        let (_, firing, quiet) = at_a_minute(&d);
-        assert!(firing.is_empty());
-        assert_eq!(d.sample.labels, Labels::from([("job".into(), "web".into())]));
-        assert_eq!(quiet.len(), 1);
-        assert_eq!(
-            quiet[0].series, "up{instance=\"h\", job=\"web\"}",
-            "a discovered instance takes the matcher's example"
-        );
-    }
-
-    #[test]
-    fn set_operations_rates_and_aggregations_derive() {
-        for expr in [
-            "rate(http_requests_total{code=~\"5..\"}[5m]) > 1",
-            "increase(jobs_total[1h]) == 0",
-            "sum by (job) (rate(x[5m])) > 0.5",
-            "max without (instance) (x) < 3",
-            "a > 1 and on (job) b == 0",
-            "a > 1 or absent(b)",
-            "a > 1 unless b > 5",
-            "count(up == 0) > 0",
-            "x / 60 > 5",
-            "2 < x",
-            "cert_expiry_seconds - time() < 86400 * 7",
-        ] {
-            derived(expr);
-        }
-    }
-
-    #[test]
-    fn an_increase_compared_with_zero_is_quiet_while_the_counter_grows() {
-        let d = derived("increase(jobs_total[16h]) == 0");
-        let (_, firing, quiet) = at_a_minute(&d);
-        assert_eq!(firing[0].values, "1x970");
-        assert!(quiet[0].values.starts_with("0+"), "{quiet:?}");
-    }
-
-    #[test]
-    fn unsupported_shapes_say_why() {
-        for expr in ["a > b", "up == bool 0", "up offset 5m == 0", "topk(3, x) > 1", "histogram_quantile(0.9, x) > 1"] {
-            assert!(derive_in(expr, 0, &universe()).is_err(), "{expr}");
-        }
-        assert!(derive_in("up == 0 and up > 2", 0, &universe()).is_err(), "contradicting needs of one series");
-    }
-
-    #[test]
-    fn a_selector_no_scraped_target_carries_is_refused_with_the_jobs_scraped() {
-        let universe = universe();
-        let mut shapes = ShapeCache::default();
-        let regex_without_port =
-            "time() - node_systemd_timer_last_trigger_seconds{job=\"node\", instance=~\"prod1\"} > 5";
-        let reason = unscraped(regex_without_port, &universe, &mut shapes).expect("no target is `prod1`");
-        assert!(reason.contains("`node`, `a`, `ipfs`, `web`"), "{reason}");
-        assert!(unscraped("up{job=\"db\"} == 0", &universe, &mut shapes).is_some());
-        assert!(derive_in("up{job=\"db\"} == 0", 0, &universe).is_err());
-        for scraped in
-            ["up{job=\"ipfs\"} == 0", "x{instance=\"prod1:9100\"} > 1", "up{job=\"web\", instance=\"a:1\"} == 0"]
-        {
-            assert_eq!(unscraped(scraped, &universe, &mut shapes), None, "{scraped}");
-        }
-        let d = derived("node_load1{instance=\"prod1:9100\"} > 4");
-        assert_eq!(d.sample.labels.get("job").map(String::as_str), Some("node"), "the job of the target");
-    }
-
-    #[test]
-    fn long_ranges_are_sampled_coarsely_enough_for_promtool() {
-        // A weekly workflow's overdue alert: 10,140 samples a minute apart would be refused.
-        let weekly = derived("increase(argo_workflows_cronworkflows_triggered_total{name=\"w\"}[7d1h]) == 0");
-        assert_eq!(weekly.step_seconds, 960);
-        let beside_instant = derived("increase(x_total[7d1h]) == 0 and up == 1");
-        assert_eq!(beside_instant.step_seconds, 240, "an instant selector needs a sample every 4m");
-        let eval = weekly.eval_seconds(weekly.step_seconds);
-        assert_eq!(eval % weekly.step_seconds, 0);
-        assert!(eval >= 300 + 169 * 3600 + 300, "{eval}");
-        let yearly = derived("increase(x_total[366d]) == 0");
-        assert!((366 * 86_400) / yearly.step_seconds <= MAX_RANGE_SAMPLES);
-        assert!(
-            yearly.firing(yearly.eval_seconds(yearly.step_seconds))[0]
-                .values
-                .ends_with(&format!("x{}", yearly.eval_seconds(yearly.step_seconds) / yearly.step_seconds))
-        );
-        let mixed = derive_in("increase(x_total[31d]) == 0 and up == 1", 0, &universe());
-        assert!(mixed.is_err_and(|e| e.contains("instant selector")));
-    }
-
-    #[test]
-    fn regex_examples_match_their_patterns() {
-        assert_eq!(regex_example("5..").as_deref(), Some("5xx"));
-        assert_eq!(regex_example("prod1(:[0-9]+)?").as_deref(), Some("prod1"));
-        assert_eq!(regex_example("a\\.service|b\\.service").as_deref(), Some("a.service"));
-    }
-}
+mod tests;

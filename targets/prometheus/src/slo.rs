@@ -6,7 +6,8 @@
 //!
 //! - recording rules `slo:error_ratio:rate<w>{slo="<name>"}` for every window the alerts read
 //!   (5m, 30m, 1h, 2h, 6h, 1d, 3d): `1 - sum(rate(good[w])) / sum(rate(total[w]))`, or for a
-//!   service `1 - avg(avg_over_time(up{job="<service>"}[w]))`;
+//!   service `1 - avg(avg_over_time(up{job="<service>"}[w]))`; a latency objective's good events
+//!   are its histogram's bucket `<name>_bucket{…, le="<below>"}` and all events `<name>_count{…}`;
 //! - `<Slo>ErrorBudgetBurn`, critical (page): over 1h and 5m above 14.4× the budget, or over 6h
 //!   and 30m above 6× (factors for a 30-day window, scaled to the objective's);
 //! - `<Slo>ErrorBudgetDrain`, warning (ticket): over 1d and 2h above 3×, or over 3d and 6h above 1×.
@@ -24,7 +25,7 @@ use indexmap::IndexMap;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{Expr, VectorSelector};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::slo::{BurnWindow, PAGE, TICKET};
+use spec_compiler::model::slo::{BurnWindow, PAGE, TICKET, le_matcher};
 use spec_compiler::model::types::format_duration;
 use spec_compiler::model::{Kind, Resource, Severity, Slo};
 use spec_compiler::promql::ShapeCache;
@@ -178,50 +179,50 @@ pub(crate) fn plan<'m>(
     let mut labels = IndexMap::from([("slo".to_string(), template_text(&slo.name))]);
     let mut diagnostics = Vec::new();
     // The error ratio over a window, the area evaluating it, and the indicator's test series.
-    let (ratio, area, indicator): (Ratio, String, Result<Indicator, String>) =
-        match (&spec.service, &spec.good, &spec.total) {
-            (Some(service), _, _) => {
-                let service = index.service(&service.name)?;
-                labels.insert("service".into(), template_text(&service.name));
-                let on = &service.spec.on;
-                let evaluator =
-                    if on.kind == Kind::Cluster.as_str() { Evaluator::Cluster(&on.name) } else { Evaluator::Hosts };
-                let job = promql_string(&service.name);
-                let target = universes.get(&evaluator).and_then(|u| u.job(&service.name).next());
-                let indicator = target
-                    .map(|t| Indicator {
-                        kind: IndicatorKind::Up(Labels::from([
-                            ("__name__".to_string(), "up".to_string()),
-                            ("job".to_string(), t.job.clone()),
-                            ("instance".to_string(), t.example_instance()),
-                        ])),
-                    })
-                    .ok_or_else(|| format!("no Prometheus scrapes service `{}`", service.name));
-                (Ratio::Up { job }, format!("{}-{}", on.kind, on.name), indicator)
-            }
-            (None, Some(good), Some(total)) => {
-                let Ok(Expr::VectorSelector(good_vs)) = shapes.parse_restored(&good.value) else { return None };
-                let Ok(Expr::VectorSelector(total_vs)) = shapes.parse_restored(&total.value) else { return None };
-                let scraped = |universe: &Universe, shapes: &mut ShapeCache| {
-                    scrape::unscraped(&good.value, universe, shapes).is_none()
-                        && scrape::unscraped(&total.value, universe, shapes).is_none()
-                };
-                let found = universes.iter().find(|(_, universe)| scraped(universe, shapes));
-                let (area, indicator) = match found {
-                    Some((evaluator, universe)) => (
-                        match evaluator {
-                            Evaluator::Hosts => "estate".to_string(),
-                            Evaluator::Cluster(name) => format!("cluster-{name}"),
-                        },
-                        events(&good_vs, &total_vs, Scrape { universe, owner: &[] }),
-                    ),
-                    None => ("estate".to_string(), Err("no Prometheus scrapes both selectors".to_string())),
-                };
-                let (good, total) = (good.value.clone(), total.value.clone());
-                (Ratio::Events { good, total }, area, indicator)
-            }
-            _ => return None,
-        };
+    let counted = latency_events(spec, shapes)
+        .or_else(|| spec.good.as_ref().zip(spec.total.as_ref()).map(|(g, t)| (g.value.clone(), t.value.clone())));
+    let (ratio, area, indicator): (Ratio, String, Result<Indicator, String>) = match (&spec.service, counted) {
+        (Some(service), _) => {
+            let service = index.service(&service.name)?;
+            labels.insert("service".into(), template_text(&service.name));
+            let on = &service.spec.on;
+            let evaluator =
+                if on.kind == Kind::Cluster.as_str() { Evaluator::Cluster(&on.name) } else { Evaluator::Hosts };
+            let job = promql_string(&service.name);
+            let target = universes.get(&evaluator).and_then(|u| u.job(&service.name).next());
+            let indicator = target
+                .map(|t| Indicator {
+                    kind: IndicatorKind::Up(Labels::from([
+                        ("__name__".to_string(), "up".to_string()),
+                        ("job".to_string(), t.job.clone()),
+                        ("instance".to_string(), t.example_instance()),
+                    ])),
+                })
+                .ok_or_else(|| format!("no Prometheus scrapes service `{}`", service.name));
+            (Ratio::Up { job }, format!("{}-{}", on.kind, on.name), indicator)
+        }
+        (None, Some((good, total))) => {
+            let Ok(Expr::VectorSelector(good_vs)) = shapes.parse_restored(&good) else { return None };
+            let Ok(Expr::VectorSelector(total_vs)) = shapes.parse_restored(&total) else { return None };
+            let scraped = |universe: &Universe, shapes: &mut ShapeCache| {
+                scrape::unscraped(&good, universe, shapes).is_none()
+                    && scrape::unscraped(&total, universe, shapes).is_none()
+            };
+            let found = universes.iter().find(|(_, universe)| scraped(universe, shapes));
+            let (area, indicator) = match found {
+                Some((evaluator, universe)) => (
+                    match evaluator {
+                        Evaluator::Hosts => "estate".to_string(),
+                        Evaluator::Cluster(name) => format!("cluster-{name}"),
+                    },
+                    events(&good_vs, &total_vs, Scrape { universe, owner: &[] }),
+                ),
+                None => ("estate".to_string(), Err("no Prometheus scrapes both selectors".to_string())),
+            };
+            (Ratio::Events { good, total }, area, indicator)
+        }
+        _ => return None,
+    };
     if PAGE.iter().chain(&TICKET).any(|w| w.factor(window) * budget >= 1.0) {
         return None;
     }
@@ -321,8 +322,8 @@ pub(crate) fn plan<'m>(
         alerts.push(Rule { record: None, alert: name, expr, pending_for: None, labels: rule_labels, annotations });
     }
     if let Err(reason) = indicator {
-        let span =
-            spec.good.as_ref().or(spec.service.as_ref().map(|_| &spec.objective)).map_or(slo.name_span, |s| s.span);
+        let span = spec.good.as_ref().or(spec.latency.as_ref()).or(spec.service.as_ref().map(|_| &spec.objective));
+        let span = span.map_or(slo.name_span, |s| s.span);
         diagnostics.push(
             Diagnostic::new(Code::W1502, span, format!("slo `{}` gets no promtool test: {reason}", slo.name))
                 .with_primary_label("its series are not scraped by any Prometheus of the estate")
@@ -330,6 +331,26 @@ pub(crate) fn plan<'m>(
         );
     }
     Some((area, SloRules { records, alerts, scenarios, origin: slo.span }, diagnostics))
+}
+
+/// A latency objective's good and total events: the histogram's bucket at `below` (in seconds)
+/// and its `_count`, with the selector's own matchers.
+fn latency_events(spec: &Slo, shapes: &mut ShapeCache) -> Option<(String, String)> {
+    let (latency, below) = spec.latency.as_ref().zip(spec.below.as_ref())?;
+    let Ok(Expr::VectorSelector(vs)) = shapes.parse_restored(&latency.value) else { return None };
+    let name = vs.name.as_deref()?;
+    let matchers: Vec<String> = vs
+        .matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != "__name__")
+        .map(|m| format!("{}{}{}", m.name, m.op, promql_string(&m.value)))
+        .collect();
+    let with = |extra: Option<String>| matchers.iter().cloned().chain(extra).collect::<Vec<_>>().join(", ");
+    Some((
+        format!("{name}_bucket{{{}}}", with(Some(le_matcher(below.value.0)))),
+        format!("{name}_count{{{}}}", with(None)),
+    ))
 }
 
 /// The test series of an events indicator: a good series (matching both selectors) and a bad one

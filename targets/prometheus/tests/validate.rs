@@ -111,6 +111,14 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
             workspace().join("specs/targets/prometheus/offsite_copies_with_their_own_rpo_generate_tested_rules.spec"),
         ),
         (
+            "histograms-and-ratios",
+            workspace().join("specs/targets/prometheus/histogram_and_ratio_alerts_generate_tested_rules.spec"),
+        ),
+        (
+            "latency-slos",
+            workspace().join("specs/targets/prometheus/latency_slos_on_histograms_generate_tested_burn_rate_alerts.spec"),
+        ),
+        (
             "slos",
             workspace().join("specs/targets/prometheus/slos_generate_recording_rules_and_tested_burn_rate_alerts.spec"),
         ),
@@ -475,6 +483,34 @@ fn objectives_get_recording_rules_and_burn_rate_alerts_where_their_indicator_is_
     }
     let alerts: usize = [&estate, &node, &cluster].iter().map(|t| t.matches("ErrorBudget").count()).sum();
     assert_eq!(alerts, 6, "a page and a ticket alert per objective");
+}
+
+/// A latency objective's error ratio is the share of its histogram's observations above the bound:
+/// the bucket at `below` in seconds (a whole second matching Prometheus 3's `2.0` too) over the
+/// count, with the selector's own matchers, in the area of the Prometheus scraping it; the test
+/// series are those two, labelled as the scrape configuration labels the service's target.
+#[test]
+fn latency_objectives_read_the_bucket_at_their_bound_over_the_count() {
+    let (files, codes) = build(
+        &workspace().join("specs/targets/prometheus/latency_slos_on_histograms_generate_tested_burn_rate_alerts.spec"),
+    );
+    assert!(codes.is_empty(), "{codes:?}");
+    let file = |name: &str| files.iter().find(|(p, _)| p == name).map(|(_, c)| c.clone()).unwrap_or_default();
+    let (cluster, estate) = (file("prometheus/cluster-k1.rules.yml"), file("prometheus/estate.rules.yml"));
+    assert!(
+        cluster.contains(
+            "1 - (sum(rate(http_request_duration_seconds_bucket{job=\"web\", le=\"0.1\"}[5m])) / \
+             sum(rate(http_request_duration_seconds_count{job=\"web\"}[5m])))"
+        ),
+        "{cluster}"
+    );
+    assert!(
+        estate.contains(r#"query_duration_seconds_bucket{job="api", kind=~"read|write", le=~"2|2\\.0"}"#),
+        "{estate}"
+    );
+    let tests = file("prometheus/estate.test.yml");
+    assert!(tests.contains(r#"query_duration_seconds_bucket{instance="n1:8080", job="api", kind="read", le="2"}"#));
+    assert!(tests.contains(r#"query_duration_seconds_count{instance="n1:8080", job="api", kind="read"}"#));
 }
 
 /// A cluster backup's staleness alert reads the k8up metrics of its Schedule, which the Kubernetes

@@ -299,6 +299,17 @@ pub fn placements() -> Vec<Placement> {
             ],
             CONTAINER_PORTS,
         ),
+        p(
+            Slo,
+            "latency",
+            SLO_CONTEXT,
+            &[
+                ("objective", "objective = \"99%\""),
+                ("latency", "latency = \"http_request_duration_seconds{job=\\\"api\\\"}\""),
+                ("below", "below = 100ms"),
+            ],
+            CONTAINER_PORTS,
+        ),
         p(Job, "nixos", AFTER_T_N1, &[("on", "on = node.n1"), ("image", "image = \"example/job:1\"")], CONTAINER_PORTS),
         p(
             Job,

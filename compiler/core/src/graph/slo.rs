@@ -1,8 +1,9 @@
 //! Service level objectives: the objective is a percentage strictly between 0% and 100% whose
 //! fastest burn rate stays under an error ratio of 1, so the page alert can fire (E0645); the
 //! indicator is exactly one of `service` (which must have `metrics`: its availability is the
-//! share of its scrapes that succeed) and `good` with `total`, each one PromQL vector selector of
-//! a counter (E0646); the window is at least as long as the longest burn-rate window, 3d (E0647).
+//! share of its scrapes that succeed), `good` with `total`, each one PromQL vector selector of
+//! a counter, and `latency` (one selector of a histogram by its base name) with `below`, a
+//! bound above zero (E0646); the window is at least as long as the longest burn-rate window, 3d (E0647).
 //! A `service` naming no service is the resolver's E0201.
 
 use super::EstateGraph;
@@ -60,11 +61,35 @@ fn indicator(
             Diagnostic::new(Code::E0646, span, format!("slo `{}`: {message}", slo.name)).with_primary_label(label);
         let diagnostic = others.into_iter().fold(diagnostic, |d, other| d.with_label(other, "the other indicator"));
         diagnostics.push(slo.at_use(diagnostic.with_help(
-            "give either `service = service.NAME` (a service with `metrics`) or `good` and `total`, two \
+            "give either `service = service.NAME` (a service with `metrics`), `good` and `total`, two \
                      counter selectors such as `http_requests_total{job=\"api\", code!~\"5..\"}` and \
-                     `http_requests_total{job=\"api\"}`",
+                     `http_requests_total{job=\"api\"}`, or `latency` (a histogram such as \
+                     `http_request_duration_seconds{job=\"api\"}`) with `below = 100ms`",
         )));
     };
+    if let Some(latency) = &spec.latency {
+        let others: Vec<Span> =
+            spec.service.iter().map(|s| s.span).chain(spec.good.iter().chain(&spec.total).map(|s| s.span)).collect();
+        if !others.is_empty() {
+            refuse(latency.span, "gives `latency` beside another indicator".into(), "one indicator too many", others);
+        } else if let Some(reason) = not_a_histogram(latency, shapes) {
+            refuse(latency.span, format!("`latency` {reason}"), "not one histogram by its base name", Vec::new());
+        } else if spec.below.is_none() {
+            refuse(
+                latency.span,
+                "gives `latency` without `below`, the bound its events must meet".into(),
+                "under which bound?",
+                Vec::new(),
+            );
+        }
+        if let Some(below) = spec.below.as_ref().filter(|b| b.value.0 == 0) {
+            refuse(below.span, "`below = 0s`: no observation is that fast".into(), "not a bucket bound", Vec::new());
+        }
+        return;
+    }
+    if let Some(below) = &spec.below {
+        refuse(below.span, "gives `below` without `latency`".into(), "a bound of no histogram", Vec::new());
+    }
     match (&spec.service, &spec.good, &spec.total) {
         (Some(service), None, None) => {
             if estate.service(&service.name).is_some_and(|s| s.spec.metrics.is_none()) {
@@ -104,6 +129,24 @@ fn not_a_selector(selector: &Spanned<String>, shapes: &mut ShapeCache) -> Option
             Some("is not one selector of a counter by its metric name (the rates are taken over each window)".into())
         }
     }
+}
+
+/// Why `latency` is not one selector of a histogram by its base name, if it is not: a selector
+/// (as for `good`) whose name is not already a series of the histogram and without `le`.
+fn not_a_histogram(latency: &Spanned<String>, shapes: &mut ShapeCache) -> Option<String> {
+    use promql_parser::parser::Expr;
+    if let Some(reason) = not_a_selector(latency, shapes) {
+        return Some(reason);
+    }
+    let Ok(Expr::VectorSelector(vs)) = shapes.parse_restored(&latency.value) else { return None };
+    let name = vs.name.as_deref().unwrap_or_default();
+    if let Some(suffix) = ["_bucket", "_count", "_sum"].into_iter().find(|s| name.ends_with(s)) {
+        return Some(format!("names the series `{name}`: write the histogram's base name, without `{suffix}`"));
+    }
+    if vs.matchers.matchers.iter().any(|m| m.name == "le") {
+        return Some("selects a bucket with `le`: the bound is `below`".into());
+    }
+    None
 }
 
 fn window(slo: &Resource<Slo>, diagnostics: &mut Vec<Diagnostic>) {

@@ -6,12 +6,14 @@
 //! The indicator is either `good` and `total`, two PromQL selectors of counters (good events and
 //! all events: the error ratio over a window is `1 - rate(good) / rate(total)`), or `service`,
 //! the shorthand for a service's availability as Prometheus sees it: the share of its scrapes that
-//! succeed, `up{job="<service>"}` (so the service needs `metrics`).
+//! succeed, `up{job="<service>"}` (so the service needs `metrics`), or `latency` with `below`, a
+//! latency objective on a histogram ("99% of requests within 100ms", the p99 under a bound): good
+//! events are the observations in the bucket `le="<below in seconds>"`, all events its `_count`.
 //!
 //! Invariants the back end relies on once the graph rules pass: the objective is a percentage
 //! strictly between 0 and 100 whose fastest burn rate stays under an error ratio of 1 (E0645),
 //! the window is at least as long as the longest alert window (E0647), and exactly one indicator
-//! is given, `good` and `total` as plain selectors (E0646).
+//! is given, `good` and `total` (or `latency`, with its `below`) as plain selectors (E0646).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,12 @@ pub struct Slo {
     pub good: Option<Spanned<String>>,
     /// A PromQL selector of the counter of all events (`http_requests_total{job="api"}`).
     pub total: Option<Spanned<String>>,
+    /// A latency histogram in seconds, selected by its base name (`http_request_duration_seconds{job="api"}`):
+    /// good events are its observations at or under `below` (`_bucket{le=…}`), all events its
+    /// `_count`; instead of `service` or `good` and `total`.
+    pub latency: Option<Spanned<String>>,
+    /// The bound of a latency objective, a bucket bound of the histogram (`100ms` reads `le="0.1"`).
+    pub below: Option<Spanned<Duration>>,
 }
 
 /// The window of an objective when none is written: 30 days, as the burn rates are stated for.
@@ -71,6 +79,17 @@ impl BurnWindow {
     /// The burn rate over an objective's window: `budget × window / long` (14.4 for 1h of 30d).
     pub fn factor(&self, window_ms: u64) -> f64 {
         self.budget * window_ms as f64 / self.long as f64
+    }
+}
+
+/// The `le` matcher of a bucket bound in milliseconds: `le="0.1"`, or for a whole number of
+/// seconds `le=~"1|1\\.0"` (Prometheus 3 writes `1.0` where client libraries write `1`).
+pub fn le_matcher(bound_ms: u64) -> String {
+    if bound_ms.is_multiple_of(1000) {
+        let seconds = bound_ms / 1000;
+        format!("le=~\"{seconds}|{seconds}\\\\.0\"")
+    } else {
+        format!("le=\"{}\"", bound_ms as f64 / 1000.0)
     }
 }
 
@@ -118,6 +137,13 @@ mod tests {
         assert!(parse_percentage("100%").is_err() && parse_percentage("0%").is_err());
         assert!(parse_percentage("99.9").is_err() && parse_percentage("9.9.9%").is_err());
         assert!(parse_percentage(".5%").is_err() && parse_percentage("-1%").is_err());
+    }
+
+    #[test]
+    fn a_bucket_bound_matches_as_client_libraries_and_prometheus_3_write_it() {
+        assert_eq!(le_matcher(100), "le=\"0.1\"");
+        assert_eq!(le_matcher(250), "le=\"0.25\"");
+        assert_eq!(le_matcher(2000), "le=~\"2|2\\\\.0\"");
     }
 
     #[test]
