@@ -8,6 +8,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("blackbox", include_str!("../../../stdlib/blackbox.spec")),
     ("certmanager", include_str!("../../../stdlib/certmanager.spec")),
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),
+    ("deepflow", include_str!("../../../stdlib/deepflow.spec")),
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
     ("n8n", include_str!("../../../stdlib/n8n.spec")),
     ("ipfs", include_str!("../../../stdlib/ipfs.spec")),
@@ -19,9 +20,11 @@ pub const MODULES: &[(&str, &str)] = &[
     ("prefect", include_str!("../../../stdlib/prefect.spec")),
     ("prometheus", include_str!("../../../stdlib/prometheus.spec")),
     ("promtail", include_str!("../../../stdlib/promtail.spec")),
+    ("pyroscope", include_str!("../../../stdlib/pyroscope.spec")),
     ("redis", include_str!("../../../stdlib/redis.spec")),
     ("vault", include_str!("../../../stdlib/vault.spec")),
     ("temporal", include_str!("../../../stdlib/temporal.spec")),
+    ("tempo", include_str!("../../../stdlib/tempo.spec")),
     ("traefik", include_str!("../../../stdlib/traefik.spec")),
 ];
 

@@ -30,12 +30,24 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
     for (module, _) in MODULES.iter().filter(|(m, _)| !CLUSTER_MODULES.contains(m)) {
         // The parameters a preset cannot default (a file only the operator places, the database
         // the workflow engines and n8n keep their state in, beside them), and a port nginx's
-        // default would share with the IPFS gateway's on the one node; the DCGM exporter's job is
-        // its service's own name.
+        // default would share with the IPFS gateway's on the one node, and Tempo's OTLP ports the
+        // collector's; the DCGM exporter's job is its service's own name.
         let arguments = |place: &str| match *module {
             "dcgm" => format!(" {{ job = \"dcgm-{place}\" }}"),
+            // DeepFlow's server on the host's network: the pod's ports are claimed on the node too.
+            "deepflow" => {
+                let ports = if place == "pod" {
+                    ", port = 21417, querier_port = 21416, profile_port = 21419, grpc_port = 31035, ingester_port = 31033"
+                } else {
+                    ""
+                };
+                format!(
+                    " {{ mysql = service.postgres-{place}, clickhouse = service.postgres-{place}, mysql_password = secret.engine-db, clickhouse_password = secret.engine-db{ports} }}"
+                )
+            }
             "grafana" => " { secret_key_file = \"/var/lib/grafana/secret-key\" }".to_string(),
             "nginx" => " { port = 8088 }".to_string(),
+            "tempo" => " { otlp_port = 4418, otlp_grpc_port = 4417 }".to_string(),
             "n8n" => format!(" {{ database = service.postgres-{place} }}"),
             "temporal" | "prefect" => {
                 format!(" {{ database = service.postgres-{place}, password = secret.engine-db }}")

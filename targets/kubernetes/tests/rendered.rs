@@ -44,6 +44,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("policies", case("network_policies_and_access_generate_cleanly")),
         ("stateful", case("stateful_presets_postgres_replicas_vault_and_n8n_generate_cleanly")),
         ("security", case("privileged_agents_and_workflow_concurrency_on_a_cluster_generate_cleanly")),
+        ("traces", case("traces_and_profiles_on_a_cluster_generate_cleanly")),
     ]
 }
 

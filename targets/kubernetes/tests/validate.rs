@@ -115,6 +115,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
                 .join("specs/targets/kubernetes/services_pointed_at_an_opentelemetry_collector_generate_cleanly.spec"),
         ),
         (
+            "traces_and_profiles_on_a_cluster_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/traces_and_profiles_on_a_cluster_generate_cleanly.spec"),
+        ),
+        (
             "ingress_controller_issuer_and_nginx_presets_generate_cleanly",
             workspace()
                 .join("specs/targets/kubernetes/ingress_controller_issuer_and_nginx_presets_generate_cleanly.spec"),

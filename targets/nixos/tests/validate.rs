@@ -77,6 +77,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("logs", case("logs_shipped_to_loki_and_read_by_grafana_generate_cleanly")),
         ("dashboards", case("dashboards_provisioned_into_grafana_on_nixos_generate_cleanly")),
         ("otel", case("services_pointed_at_an_opentelemetry_collector_generate_cleanly")),
+        ("traces", case("traces_through_a_collector_to_tempo_read_by_grafana_generate_cleanly")),
         ("files", case("configuration_files_on_nixos_generate_cleanly")),
         ("ingress", case("ingress_routes_through_nginx_with_acme_generate_cleanly")),
         ("pull-secret", case("pull_secret_of_a_container_generates_cleanly")),
