@@ -61,6 +61,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("nats-services@dev", workspace().join("examples/nats-services")),
         ("sovereign-box", workspace().join("examples/sovereign-box")),
         ("sovereign-box@staging", workspace().join("examples/sovereign-box")),
+        ("sovereign-box@production", workspace().join("examples/sovereign-box")),
         ("mesh", case("a_nixos_node_with_containers_and_a_mesh_generates_cleanly")),
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
@@ -68,6 +69,11 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
         ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
         ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
+        (
+            "secret-keys",
+            workspace()
+                .join("specs/targets/kubernetes/secrets_with_several_keys_on_every_target_generate_cleanly.spec"),
+        ),
         ("dump", case("a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly")),
         ("secrets", case("secrets_from_vault_sops_and_existing_files_generate_cleanly")),
         ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),
