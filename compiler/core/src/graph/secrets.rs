@@ -1,6 +1,7 @@
 //! Secrets: a secret has a backend for every target it is used on (NixOS nodes need `nixos` or
 //! `vault`, clusters `k8s` or `vault`, other hosts `systemd`), each backend names what its store
-//! takes (a Vault KV version 2 path, key, role and address; an absolute host path), and no
+//! takes (a Vault KV version 2 path, key, role and address; an absolute host path; a key for a
+//! one-key secret and none for a secret with `keys`, whose facets fill each in), and no
 //! literal looks like a secret: a value under a key
 //! such as `DB_PASSWORD` or `API_TOKEN`, a long high-entropy string, or a URL carrying a password
 //! (`postgres://app:hunter2@db/app`, a restic repository `s3:https://KEY:SECRET@host/bucket`).
