@@ -38,14 +38,18 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
     }
     std::fs::create_dir_all(dir.join("out/prometheus")).expect("mkdir");
     std::fs::write(dir.join("out/prometheus/estate.rules.yml"), "groups: []\n").expect("write");
-    // Every file under `secrets/` the modules name (`./. + "/../../secrets/NAME"`).
+    // Every file under `secrets/` the modules name (`./. + "/../../secrets/NAME"`, and
+    // `secrets/NAME/KEY.age` for a key of a secret holding several values).
     for (_, contents) in files {
         for (at, _) in contents.match_indices("/secrets/") {
             let rest = &contents[at + "/secrets/".len()..];
-            let secret: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
-            if !secret.is_empty() {
-                std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
-                std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
+            let secret: String =
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-/".contains(*c)).collect();
+            let secret = secret.trim_end_matches('/');
+            if !secret.is_empty() && !secret.split('/').any(|part| part.is_empty() || part == "..") {
+                let target = dir.join("secrets").join(secret);
+                std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+                std::fs::write(target, "encrypted placeholder\n").expect("write");
             }
         }
     }
