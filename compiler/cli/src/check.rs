@@ -83,7 +83,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     if errors > 0 || denied { 1 } else { 0 }
 }
 
-/// How many resources a model holds.
+/// How many resources a model holds (the facets of secrets' keys are no resources of their own).
 fn resources(model: &spec_compiler::model::Model) -> usize {
     model.nodes.len()
         + model.networks.len()
@@ -93,7 +93,7 @@ fn resources(model: &spec_compiler::model::Model) -> usize {
         + model.alerts.len()
         + model.backups.len()
         + model.workflows.len()
-        + model.secrets.len()
+        + model.secrets.iter().filter(|s| s.spec.facet.is_none()).count()
         + model.receivers.len()
         + model.routes.len()
         + model.buckets.len()

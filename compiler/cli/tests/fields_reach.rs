@@ -105,6 +105,10 @@ const REQUIRED_UNLESS: &[(&str, &str)] =
 /// replica's SSH key on NixOS), or so the field has what it acts on (an RTO, the restore test it
 /// limits). [`Beside`] says beside which tested fields.
 const COMPANIONS: &[(&str, &str, &str, Beside)] = &[
+    // A one-key secret's backend names its key (E0753 without it; only a secret with `keys` omits it).
+    ("secret.k8s.existing", "key", "key = \"value\"", Beside::Any),
+    ("secret.k8s.external", "key", "key = \"value\"", Beside::Any),
+    ("secret.vault", "key", "key = \"value\"", Beside::Any),
     ("backup.replicate", "key", "key = secret.s1", Beside::Any),
     (
         "backup.replicate",

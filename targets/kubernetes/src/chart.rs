@@ -174,7 +174,8 @@ impl super::Lowering<'_, '_> {
         );
     }
 
-    /// `secret.NAME` is the Secret's name, `secret.NAME.key` the key inside it.
+    /// `secret.NAME` is the Secret's name, `secret.NAME.key` the key inside it; for a secret
+    /// holding several values, `secret.NAME.KEY` is that key (and `.name` the Secret's name).
     fn secret_value(&mut self, reference: &Reference, key: &str) -> Lowered {
         let Some(secret) = self.index.secret(&reference.name) else { return Err(Refused) };
         let Some((name, secret_key)) = crate::values::secret_name_and_key(secret) else {
@@ -194,6 +195,8 @@ impl super::Lowering<'_, '_> {
             return Err(Refused);
         };
         match reference.field.as_slice() {
+            // A key of a secret holding several values is that key's name in its Secret.
+            [] if secret.spec.facet.is_some() => Ok(Some(json!(secret_key))),
             [] => Ok(Some(json!(name))),
             [field] if field == "name" => Ok(Some(json!(name))),
             [field] if field == "key" => Ok(Some(json!(secret_key))),

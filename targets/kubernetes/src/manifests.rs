@@ -38,6 +38,7 @@ use crate::limits::limit_range;
 use crate::quantity;
 use crate::releases::commented_documents;
 use crate::values::STORAGE_LABEL;
+use spec_compiler::model::secret_keys::stored_in;
 
 /// The External Secrets API the objects are written in.
 const ESO_API: &str = "external-secrets.io/v1";
@@ -252,7 +253,16 @@ impl super::Lowering<'_, '_> {
     /// A generated store that would replace one an `external` backend reads in the same namespace
     /// is E1220.
     fn external_secrets(&mut self) -> Vec<(String, Value)> {
-        let used = self.used_secrets();
+        // A key of a secret holding several values is read from the one Secret of that secret,
+        // which one `ExternalSecret` fills with every key.
+        let index = self.index;
+        let mut used: Vec<(&str, &str)> = Vec::new();
+        for (name, namespace) in self.used_secrets() {
+            let held = (index.secret(name).map_or(name, stored_in), namespace);
+            if !used.contains(&held) {
+                used.push(held);
+            }
+        }
         let pulled = self.pull_secrets();
         // The stores the estate's `external` backends read, by namespace: the user's own.
         let mut read: std::collections::BTreeMap<(&str, &str), &str> = std::collections::BTreeMap::new();
@@ -269,7 +279,7 @@ impl super::Lowering<'_, '_> {
             let from = format!("from {}", self.context.provenance(secret.span));
             let (store, path, key) = match secret.spec.on_kubernetes() {
                 Some(Backend::Own(Spanned { value: KubernetesSecret::External { store, path, key }, .. })) => {
-                    (store.as_str(), path.as_str(), key.as_str())
+                    (store.as_str(), path.as_str(), key.as_deref().unwrap_or_default())
                 }
                 Some(Backend::Vault(vault)) => {
                     if let Some(reader) = read.get(&(namespace, name)) {
@@ -278,15 +288,24 @@ impl super::Lowering<'_, '_> {
                     }
                     let store = vault_store(&vault.value);
                     documents.push((from.clone(), self.object_in(namespace, ESO_API, "SecretStore", name, store)));
-                    (name, vault.value.path.value.as_str(), vault.value.key.value.as_str())
+                    (name, vault.value.path.value.as_str(), vault.value.key())
                 }
                 _ => continue,
             };
+            // Every key of a secret holding several values, else the one its backend names.
+            let keys: Vec<&str> = match &secret.spec.keys {
+                Some(keys) => keys.value.iter().map(|k| k.value.as_str()).collect(),
+                None => vec![key],
+            };
+            let data: Vec<Value> = keys
+                .iter()
+                .map(|key| json!({ "secretKey": key, "remoteRef": { "key": path, "property": key } }))
+                .collect();
             let mut spec = json!({
                 "refreshInterval": "1h",
                 "secretStoreRef": { "kind": "SecretStore", "name": store },
                 "target": { "name": name, "creationPolicy": "Owner" },
-                "data": [{ "secretKey": key, "remoteRef": { "key": path, "property": key } }],
+                "data": data,
             });
             // An image pull secret is a Docker config Secret, its key kept as the store has it.
             if pulled.contains(&name) {

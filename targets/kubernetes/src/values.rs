@@ -35,6 +35,7 @@ pub const MEMBERS_SERVICE: &str = "members";
 
 /// The identifier of the controller of the one-shot that forms a cluster of members.
 pub const FORM_CONTROLLER: &str = "form";
+use spec_compiler::model::secret_keys::stored_in;
 
 /// The label every volume claim carries with its storage's name, so a backup selects exactly the
 /// claims of the storage it covers.
@@ -872,10 +873,10 @@ struct Mount {
 pub fn secret_name_and_key(secret: &Resource<Secret>) -> Option<(&str, &str)> {
     Some(match secret.spec.on_kubernetes()? {
         Backend::Own(own) => match &own.value {
-            KubernetesSecret::Existing { name, key } => (name.as_str(), key.as_str()),
-            KubernetesSecret::External { key, .. } => (secret.name.as_str(), key.as_str()),
+            KubernetesSecret::Existing { name, key } => (name.as_str(), key.as_deref().unwrap_or_default()),
+            KubernetesSecret::External { key, .. } => (stored_in(secret), key.as_deref().unwrap_or_default()),
         },
-        Backend::Vault(vault) => (secret.name.as_str(), vault.value.key.value.as_str()),
+        Backend::Vault(vault) => (stored_in(secret), vault.value.key()),
     })
 }
 

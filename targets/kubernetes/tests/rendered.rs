@@ -102,7 +102,8 @@ fn provided_secrets(model: &Model, manifests: &[Value]) -> BTreeMap<String, BTre
     }
     for secret in &model.secrets {
         if let Some(KubernetesSecret::Existing { name, key }) = secret.spec.k8s.as_ref().map(|k| &k.value) {
-            provided.entry(name.clone()).or_default().insert(key.clone());
+            // A secret holding several values provides each of its keys (its facets name them).
+            provided.entry(name.clone()).or_default().extend(key.clone());
         }
     }
     provided

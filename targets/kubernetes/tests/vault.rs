@@ -87,7 +87,7 @@ fn every_secret_a_workload_reads_is_synced_in_its_namespace_from_the_vault_the_s
         // External Secrets reads `<mount>/data/<rest>` of the store's mount: the path's own.
         let mount = provider["path"].as_str().expect("mount");
         assert!(path.starts_with(&format!("{mount}/data/")), "{name}: {path} is not under the mount {mount}");
-        assert_eq!(data["remoteRef"]["property"], vault.value.key.value.as_str(), "{name}");
+        assert_eq!(data["remoteRef"]["property"], vault.value.key(), "{name}");
         let target = external["spec"]["target"]["name"].as_str().expect("target");
         synced.insert((here, target.to_string(), data["secretKey"].as_str().expect("secretKey").to_string()));
     }
@@ -96,7 +96,7 @@ fn every_secret_a_workload_reads_is_synced_in_its_namespace_from_the_vault_the_s
         .iter()
         .filter_map(|s| match s.spec.on_kubernetes() {
             Some(Backend::Own(own)) => match &own.value {
-                KubernetesSecret::Existing { name, key } => Some((name.clone(), key.clone())),
+                KubernetesSecret::Existing { name, key } => Some((name.clone(), key.clone()?)),
                 KubernetesSecret::External { .. } => None,
             },
             _ => None,

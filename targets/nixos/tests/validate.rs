@@ -38,14 +38,18 @@ fn materialise(dir: &Path, files: &[(String, String)]) {
     }
     std::fs::create_dir_all(dir.join("out/prometheus")).expect("mkdir");
     std::fs::write(dir.join("out/prometheus/estate.rules.yml"), "groups: []\n").expect("write");
-    // Every file under `secrets/` the modules name (`./. + "/../../secrets/NAME"`).
+    // Every file under `secrets/` the modules name (`./. + "/../../secrets/NAME"`, and
+    // `secrets/NAME/KEY.age` for a key of a secret holding several values).
     for (_, contents) in files {
         for (at, _) in contents.match_indices("/secrets/") {
             let rest = &contents[at + "/secrets/".len()..];
-            let secret: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
-            if !secret.is_empty() {
-                std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
-                std::fs::write(dir.join("secrets").join(secret), "encrypted placeholder\n").expect("write");
+            let secret: String =
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-/".contains(*c)).collect();
+            let secret = secret.trim_end_matches('/');
+            if !secret.is_empty() && !secret.split('/').any(|part| part.is_empty() || part == "..") {
+                let target = dir.join("secrets").join(secret);
+                std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+                std::fs::write(target, "encrypted placeholder\n").expect("write");
             }
         }
     }
@@ -61,6 +65,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("nats-services@dev", workspace().join("examples/nats-services")),
         ("sovereign-box", workspace().join("examples/sovereign-box")),
         ("sovereign-box@staging", workspace().join("examples/sovereign-box")),
+        ("sovereign-box@production", workspace().join("examples/sovereign-box")),
         ("mesh", case("a_nixos_node_with_containers_and_a_mesh_generates_cleanly")),
         ("workflow", case("a_workflow_on_a_nixos_node_generates_cleanly")),
         ("k3s", case("k3s_server_and_agent_with_a_token_generate_cleanly")),
@@ -68,6 +73,11 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("presets", case("preset_services_with_storage_limits_secrets_and_gpus_generate_cleanly")),
         ("reach", case("needs_across_nodes_and_from_a_cluster_generate_cleanly")),
         ("alerting", case("alert_routing_to_alertmanager_on_nixos_generates_cleanly")),
+        (
+            "secret-keys",
+            workspace()
+                .join("specs/targets/kubernetes/secrets_with_several_keys_on_every_target_generate_cleanly.spec"),
+        ),
         ("dump", case("a_database_dump_copied_to_a_bucket_and_b2_generates_cleanly")),
         ("secrets", case("secrets_from_vault_sops_and_existing_files_generate_cleanly")),
         ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),

@@ -68,7 +68,7 @@ fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
         let template = &settings["template"][0];
         let contents = template["contents"].as_str().expect("contents");
         assert!(contents.contains(&format!("secret \"{}\"", vault.value.path.value)), "{contents}");
-        assert!(contents.contains(&format!(".Data.data \"{}\"", vault.value.key.value)), "{contents}");
+        assert!(contents.contains(&format!(".Data.data \"{}\"", vault.value.key())), "{contents}");
         let destination = template["destination"].as_str().expect("destination");
         // Some consumer reads exactly the rendered file.
         let readers: Vec<&str> = consumers

@@ -35,6 +35,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("specs/targets/systemd/pull_secret_of_a_container_on_ubuntu_generates_cleanly.spec"),
         workspace().join("specs/targets/nixos/redis_cluster_members_on_nixos_and_ubuntu.spec"),
         workspace().join("examples/ml-training"),
+        workspace().join("specs/targets/kubernetes/secrets_with_several_keys_on_every_target_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/workflow_engines_and_ipfs_on_ubuntu_generate_cleanly.spec"),
         workspace().join(
             "specs/targets/systemd/privileged_agents_directories_and_workflow_concurrency_on_ubuntu_generate_cleanly.spec",

@@ -185,6 +185,12 @@ codes! {
     E0692 "invalid-kubernetes-version" Error  "a cluster's `version` is not a Kubernetes minor version",
     E0693 "manifest-written-twice"    Error   "two raw manifests of one cluster are the same object",
     W0685 "manifest-namespace-not-held" Warning "a raw manifest is in a namespace its cluster does not hold",
+    // Secrets holding several values.
+    E0750 "unknown-secret-key"        Error   "a reference names a key its secret does not declare",
+    E0751 "whole-secret-for-one-value" Error  "a secret holding several values is used where one value is expected",
+    E0752 "key-of-multi-key-backend"  Error   "a backend of a secret with `keys` names a key of its own",
+    E0753 "backend-without-key"       Error   "a backend of a one-key secret names no key",
+    E0754 "invalid-secret-keys"       Error   "a secret's `keys` is empty, names a key twice, or names one no target takes",
     // Dashboards.
     E0760 "dashboard-not-found"       Error   "a dashboard file the spec names is not in the estate",
     E0761 "dashboard-not-json"        Error   "a dashboard file is not a JSON object",

@@ -1,6 +1,7 @@
 //! Secrets: a secret has a backend for every target it is used on (NixOS nodes need `nixos` or
 //! `vault`, clusters `k8s` or `vault`, other hosts `systemd`), each backend names what its store
-//! takes (a Vault KV version 2 path, key, role and address; an absolute host path), and no
+//! takes (a Vault KV version 2 path, key, role and address; an absolute host path; a key for a
+//! one-key secret and none for a secret with `keys`, whose facets fill each in), and no
 //! literal looks like a secret: a value under a key
 //! such as `DB_PASSWORD` or `API_TOKEN`, a long high-entropy string, or a URL carrying a password
 //! (`postgres://app:hunter2@db/app`, a restic repository `s3:https://KEY:SECRET@host/bucket`).
@@ -131,7 +132,9 @@ fn backends(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
 /// and an `existing` host file by an absolute path (E0662). They end up in vault-agent templates,
 /// External Secrets objects and unit files, so what is refused here is what those would misread.
 fn locations(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    for secret in &estate.model.secrets {
+    // A key's facet repeats its secret's backends, which are checked once, at the secret.
+    for secret in estate.model.secrets.iter().filter(|s| s.spec.facet.is_none()) {
+        keyed_backends(secret, diagnostics);
         if let Some(vault) = &secret.spec.vault {
             vault_backend(&secret.name, &vault.value, diagnostics);
         }
@@ -148,6 +151,60 @@ fn locations(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 .with_help(
                     "name the file where it already is on the node, from `/`: `existing { path = \"/run/keys/NAME\" }`",
                 ),
+            );
+        }
+    }
+}
+
+/// A secret with `keys` reads each key under its own name, so its backends name none (E0752); a
+/// one-key secret's `k8s` and `vault` backends name the key holding its value (E0753). A facet
+/// fills the key in, so this decides what every target reads.
+fn keyed_backends(secret: &crate::model::Resource<crate::model::Secret>, diagnostics: &mut Vec<Diagnostic>) {
+    let spec = &secret.spec;
+    let keyed = spec.keys.is_some();
+    let mut named: Vec<(&str, Span, bool)> = Vec::new();
+    if let Some(k8s) = &spec.k8s {
+        named.push(("k8s", k8s.span, k8s.value.key().is_some()));
+    }
+    if let Some(vault) = &spec.vault {
+        named.push(("vault", vault.value.key.as_ref().map_or(vault.span, |k| k.span), vault.value.key.is_some()));
+    }
+    if let Some(NixosSecret::Sops { key: Some(_), .. }) = spec.nixos.as_ref().map(|b| &b.value) {
+        named.push(("nixos", spec.nixos.as_ref().map_or(secret.name_span, |b| b.span), true));
+    }
+    for (backend, span, has_key) in named {
+        if keyed && has_key {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0752,
+                    span,
+                    format!(
+                        "secret `{}` declares `keys`, and its `{backend}` backend names a key of its own",
+                        secret.name
+                    ),
+                )
+                .with_primary_label("names a `key`")
+                .with_label(
+                    spec.keys.as_ref().map_or(secret.name_span, |k| k.span),
+                    "each key is read under its own name",
+                )
+                .with_help(format!("remove the `{backend}` backend's `key`: it reads every key of `keys`")),
+            );
+        } else if !keyed && !has_key {
+            let example = match backend {
+                "vault" => "vault { address = \"…\", path = \"kv/data/NAME\", key = \"KEY\" }",
+                _ => "k8s = existing { name = \"NAME\", key = \"KEY\" }",
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0753,
+                    span,
+                    format!("secret `{}`: its `{backend}` backend names no key", secret.name),
+                )
+                .with_primary_label("which key holds the value?")
+                .with_help(format!(
+                    "name it (`{example}`), or declare the values the secret holds with `keys = [\"user\", \"password\"]`"
+                )),
             );
         }
     }
@@ -192,7 +249,7 @@ fn vault_backend(name: &str, vault: &Vault, diagnostics: &mut Vec<Diagnostic>) {
             .with_help(help),
         );
     }
-    let words = [("key", Some(&vault.key)), ("role", vault.role.as_ref())];
+    let words = [("key", vault.key.as_ref()), ("role", vault.role.as_ref())];
     for (field, word) in words {
         let Some(word) = word.filter(|w| !vault_word(&w.value)) else { continue };
         diagnostics.push(

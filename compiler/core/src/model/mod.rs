@@ -29,6 +29,7 @@ pub mod reach;
 pub mod rollout;
 pub mod routing;
 pub mod secret;
+pub mod secret_keys;
 pub mod shape;
 pub mod slo;
 pub mod types;
@@ -58,7 +59,7 @@ pub use members::{Members, MembersForm};
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
 pub use rollout::{Amount, Autoscale, Colour, Disruption, Rollout, ScaleMetric, Tier};
 pub use routing::{Receiver, Route};
-pub use secret::{Backend, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};
+pub use secret::{Backend, Facet, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};
 pub use slo::Slo;
 
 /// A named resource of one kind.
@@ -192,8 +193,9 @@ fn typed<T: DeserializeOwned>(
 }
 
 /// Checks every resource against its kind's schema and builds the model from those that fit.
-pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
+pub fn build_model(mut evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
+    secret_keys::rewrite(&mut evaluated.resources, &mut evaluated.overlay_blocks, &mut diagnostics);
     for path in evaluated.overlay_paths.iter().filter(|p| !p.applied).cloned() {
         check_overlay_path(path, &mut diagnostics);
     }
@@ -213,6 +215,7 @@ pub fn build_model(evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
         model.append(part);
         diagnostics.append(&mut found);
     }
+    secret_keys::add_facets(&mut model);
     (model, diagnostics)
 }
 

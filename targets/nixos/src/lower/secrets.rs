@@ -44,10 +44,7 @@ pub(super) fn part(file: Nix) -> Part {
 /// indexed by the key (the path and key are checked to be words, E0660, so they need no escape
 /// inside the template's strings).
 pub fn vault_template(vault: &Vault) -> String {
-    format!(
-        "{{{{ with secret \"{}\" }}}}{{{{ index .Data.data \"{}\" }}}}{{{{ end }}}}",
-        vault.path.value, vault.key.value
-    )
+    format!("{{{{ with secret \"{}\" }}}}{{{{ index .Data.data \"{}\" }}}}{{{{ end }}}}", vault.path.value, vault.key())
 }
 
 impl<'a> NodeModule<'a> {
