@@ -74,6 +74,8 @@ impl super::Lowering<'_, '_> {
                 );
                 return None;
             }
+            // A repository that needs no keys (`rest:` with its own URL's).
+            _ if credentials.is_none() => {}
             _ => return None,
         }
         let host = shell_word(&namespace);
