@@ -311,6 +311,13 @@ pub const TEXTFILE_DIRECTORY: &str = "/var/lib/prometheus-node-exporter/textfile
 /// `spec_restore_test_last_success_timestamp_seconds{backup="<backup>"} <unix seconds>`.
 pub const RESTORE_TEST_METRIC: &str = "spec_restore_test_last_success_timestamp_seconds";
 
+/// The `CronJob` that tests restoring the offsite copy `copy` of a backup on a cluster. A contract
+/// between the Kubernetes back end, which writes it, and the Prometheus back end, which alerts on
+/// kube-state-metrics' `kube_cronjob_status_last_successful_time{cronjob="<this>"}`.
+pub fn cluster_restore_test(copy: &str) -> String {
+    format!("restore-test-{copy}")
+}
+
 /// A back end. Back ends hold no state (`Send + Sync`), so one list serves every thread.
 pub trait Target: Send + Sync {
     /// Its name on the command line (`nixos`).

@@ -20,6 +20,10 @@
 //!   `ClusterIP`; a port exposed to a network is E1205 (the type alone would admit everyone).
 //! - `release {}`: the release's name, which is the service's: where a chart's ServiceMonitor
 //!   relabelling is not a template, the preset sets the scrape job to the service's name with it.
+//! - `backup_command { container = "…", command = [...] }`: the pod annotations by which k8up runs
+//!   the service's dump (`command`, the chart's form of the preset's `dump`, in `container`) while
+//!   a backup copies it, else nothing; the claim of `volume { … }` is then left out of k8up's
+//!   file-level copies unless the volume has a backup of its own ([`crate::dumps`]).
 //! - `pick { by = "…", from { KEY = value … } }`: the value under the key `by` names (a preset maps its
 //!   `version` to an image tag this way); a key with no entry is refused (E1206).
 //! - `lines { each = [...], line = "… {} …" }`: one line per item with `{}` replaced by it, or no
@@ -257,6 +261,8 @@ impl super::Lowering<'_, '_> {
                 Ok(Some(json!(if outside { "LoadBalancer" } else { "ClusterIP" })))
             }
             "release" => Ok(Some(json!(service.name))),
+            // The k8up annotations running the service's dump in this pod (`dumps.rs`).
+            "backup_command" => self.backup_command_annotations(service, fields, span).ok_or(Refused),
             "replicas" => {
                 taken.replicas = true;
                 Ok(Some(json!(spec.replicas())))
@@ -361,7 +367,8 @@ impl super::Lowering<'_, '_> {
                     key,
                     span,
                     "Helm values are plain data; the tagged records a chart payload takes are `resources {}`, `env {}`, \
-                     `volume { path }`, `replicas {}`, `service_type {}`, `release {}`, `pick { by, from }` and `lines { each, line }`",
+                     `volume { path }`, `replicas {}`, `service_type {}`, `release {}`, `pick { by, from }`, `lines { each, line }` \
+                     and `backup_command { container, command }`",
                 );
                 Err(Refused)
             }
@@ -430,6 +437,9 @@ impl super::Lowering<'_, '_> {
                 });
                 if let Some(class) = &volume.class {
                     persistence["storageClass"] = json!(class.value);
+                }
+                if let Some(annotations) = self.claim_annotations(service, &storage.name) {
+                    persistence["annotations"] = annotations;
                 }
                 record = Some(persistence);
                 continue;

@@ -9,8 +9,10 @@
 //!   after the spec's secret, which `secretKeyRef`s point at.
 //! - `workflows.yaml`: an Argo Workflows `CronWorkflow` per scheduled workflow (a DAG, a template
 //!   per step with its retries and deadline), or a `WorkflowTemplate` when it has no schedule.
-//! - `backups.yaml`: a k8up `Schedule` per backup of a cluster volume: restic to the offsite
-//!   repository, prune from `keep`, a check from `verify`.
+//! - `backups.yaml`: a k8up `Schedule` per offsite copy of a cluster volume or of a service's dump
+//!   (the pods of its release, annotated by its chart: [`crate::dumps`]): restic to the offsite
+//!   repository, prune from `keep`, a check from `verify`; and per copy with `verify`, the
+//!   restore test's `CronJob` ([`crate::restore_tests`]).
 //! - `alerts.yaml`: a prometheus-operator `PrometheusRule` with the cluster's rule group, exactly
 //!   as the Prometheus back end writes it to `prometheus/cluster-<name>.rules.yml` (where its
 //!   promtool test lives).
@@ -36,7 +38,7 @@ use crate::access::DOCKER_CONFIG_TYPE;
 use crate::chart::claim_selector;
 use crate::limits::limit_range;
 use crate::quantity;
-use crate::releases::commented_documents;
+use crate::releases::{commented_documents, release_name};
 use crate::values::STORAGE_LABEL;
 use spec_compiler::model::secret_keys::stored_in;
 
@@ -233,14 +235,19 @@ impl super::Lowering<'_, '_> {
         seen.into_iter().collect()
     }
 
-    /// The namespace of the storage a backup copies (where its k8up `Schedule` must live).
+    /// The namespace of the storage a backup copies, or of the service whose dump it copies
+    /// (where its k8up `Schedule` must live).
     pub(crate) fn namespace_of_storage(&self, backup: &Resource<Backup>) -> &str {
-        let chosen = backup.spec.storage().and_then(|s| self.index.storage(s)).and_then(|s| s.spec.namespace.as_ref());
+        let chosen = match (backup.spec.storage(), backup.spec.service()) {
+            (Some(storage), _) => self.index.storage(storage).and_then(|s| s.spec.namespace.as_ref()),
+            (None, Some(service)) => self.index.service(service).and_then(|s| s.spec.namespace.as_ref()),
+            (None, None) => None,
+        };
         self.namespace_of(chosen)
     }
 
     /// An object in a given namespace of the cluster.
-    fn object_in(&self, namespace: &str, api_version: &str, kind: &str, name: &str, spec: Value) -> Value {
+    pub(crate) fn object_in(&self, namespace: &str, api_version: &str, kind: &str, name: &str, spec: Value) -> Value {
         let mut object = self.object(api_version, kind, name, spec);
         object["metadata"]["namespace"] = json!(namespace);
         object
@@ -467,11 +474,13 @@ impl super::Lowering<'_, '_> {
             let unsupported = [
                 backup.spec.snapshots.as_ref().map(|s| (s.span, "local snapshots", "k8up copies volumes offsite but takes no local snapshots; use a VolumeSnapshot schedule of your CSI driver, or drop `snapshots`")),
                 backup.spec.replicate.as_ref().map(|r| (r.span, "a ZFS replica", "a cluster volume is not a ZFS dataset; copy it offsite with `offsite = restic { … }` instead")),
-                // k8up's `check` reads the repository's structure; no restore is tested and no
-                // metric of its age is recorded, so the promise of `verify` is not kept here.
-                backup.spec.verify.as_ref().map(|v| (v.span, "a restore test", "k8up checks the repository (`restic check`) on this cadence but restores nothing and records no age to alert on; test restores of cluster volumes yourself, or drop `verify`")),
             ];
-            let dump = backup.spec.service().map(|_| (backup.spec.source.span, "the dump of a service", "k8up runs a dump from a pod annotation (`k8up.io/backupcommand`) that the charts do not take yet; back up the service's volume instead"));
+            // A dump needs the pod annotations the chart of the service takes (`dumps.rs`).
+            let dumped_service = backup.spec.service().and_then(|name| self.index.service(name));
+            let dump = dumped_service.filter(|s| crate::dumps::backup_command(s).is_none()).map(|_| {
+                (backup.spec.source.span, "the dump of a service", "k8up runs a dump from the annotations of the pod holding the data, which the chart payload of the service places with `backup_command { container, command }` (a preset's chart, at its pod annotations); this one places none")
+            });
+            let generated = dump.is_none();
             for (span, what, help) in unsupported.into_iter().flatten().chain(dump) {
                 self.diagnostics.push(
                     Diagnostic::new(
@@ -483,12 +492,14 @@ impl super::Lowering<'_, '_> {
                     .with_help(help),
                 );
             }
-            if backup.spec.service().is_some() {
+            if !generated {
                 continue;
             }
+            let from = format!("from {}", self.context.provenance(backup.span));
             for copy in backup.spec.copies(&backup.name) {
                 if let Some(schedule) = self.k8up_schedule(backup, &copy) {
-                    documents.push((format!("from {}", self.context.provenance(backup.span)), schedule));
+                    documents.push((from.clone(), schedule));
+                    documents.extend(self.restore_test(backup, &copy).map(|job| (from.clone(), job)));
                 }
             }
         }
@@ -528,14 +539,19 @@ impl super::Lowering<'_, '_> {
         let cron = self.cron(every, copy.span, &backup.name)?;
         // The claims of the storage: by the storage's label, or by the labels the chart of the
         // service mounting it puts on the claim it creates.
-        let storage = backup.spec.storage()?;
-        let selector = self
-            .on
-            .services
-            .iter()
-            .find(|s| s.spec.volumes.values().any(|v| v.name == *storage))
-            .and_then(|s| claim_selector(s))
-            .map_or_else(|| json!({ STORAGE_LABEL: storage }), Value::Object);
+        // A dump: the pods of the service's release, by the instance label every chart following
+        // Helm's conventions puts on them (k8up runs the command of those annotated).
+        let selector = match (backup.spec.storage(), backup.spec.service()) {
+            (Some(storage), _) => self
+                .on
+                .services
+                .iter()
+                .find(|s| s.spec.volumes.values().any(|v| v.name == *storage))
+                .and_then(|s| claim_selector(s))
+                .map_or_else(|| json!({ STORAGE_LABEL: storage }), Value::Object),
+            (None, Some(service)) => json!({ crate::policies::INSTANCE_LABEL: release_name(service) }),
+            (None, None) => return None,
+        };
         let mut spec = json!({
             "backend": backend,
             "backup": {

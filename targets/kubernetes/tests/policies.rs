@@ -387,9 +387,37 @@ fn jobs_workflow_steps_and_k8up_pods_reach_exactly_what_they_need() {
         );
     }
 
+    // Each restore test's pod, as its CronJob labels it, reaches the repository it reads and
+    // nothing else: no API server, no service.
+    let tests: Vec<Pod> = files
+        .iter()
+        .filter(|(path, _)| path == "k8s/apps/backups.yaml")
+        .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
+        .filter(|o| o["kind"] == "CronJob")
+        .map(|o| Pod {
+            namespace: o["metadata"]["namespace"].as_str().expect("namespace").to_string(),
+            labels: o["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+                .as_object()
+                .expect("pod labels")
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect(),
+        })
+        .collect();
+    assert_eq!(tests.len(), 2, "a restore test per copy");
+    for test in &tests {
+        assert!(admitted_out(&policies, test, "203.0.113.7", 443), "a restore test cannot reach the S3 repository");
+        assert!(admitted_out(&policies, test, "192.0.2.10", 8000), "a restore test cannot reach the REST repository");
+        assert!(!admitted_out(&policies, test, "10.43.0.1", 443), "a restore test reaches the API server");
+        assert!(!admitted_out(&policies, test, "203.0.113.7", 22), "a restore test reaches any port");
+        for (name, pod) in &pods {
+            assert!(!admitted(&policies, test, pod, 8080, "TCP"), "a restore test reaches {name}");
+        }
+    }
+
     // Everything still resolves names.
     let dns = Pod { namespace: "kube-system".into(), labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]) };
-    for pod in [job, report, tidy, &k8up] {
+    for pod in [job, report, tidy, &k8up].into_iter().chain(&tests) {
         assert!(admitted(&policies, pod, &dns, 53, "UDP") && admitted(&policies, pod, &dns, 53, "TCP"));
     }
 }

@@ -283,6 +283,10 @@ fn what_the_charts_render_is_what_the_spec_says() {
             }
             // The labels of each storage's claim, as rendered, for the k8up check.
             let mut claim_labels: BTreeMap<String, Value> = BTreeMap::new();
+            // Each claim's annotations (by storage) and each service's pod templates' metadata,
+            // for the dumps' Schedules below.
+            let mut claim_annotations: BTreeMap<String, Value> = BTreeMap::new();
+            let mut pod_metadata: BTreeMap<String, Vec<Value>> = BTreeMap::new();
             // The Services the charts render (`name.namespace.svc.cluster.local`), the releases
             // rendered (service and namespace), and the in-cluster hosts containers are told to
             // reach, for the endpoint check below.
@@ -326,6 +330,10 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 let what = format!("{name}: service `{}` ({chart})", service.name);
                 let workloads: Vec<&Value> = objects.iter().filter(|o| pod_spec(o).is_some()).collect();
                 assert!(!workloads.is_empty(), "{what}: the chart renders no workload");
+                pod_metadata.insert(
+                    service.name.clone(),
+                    workloads.iter().map(|w| w["spec"]["template"]["metadata"].clone()).collect(),
+                );
                 for container in workloads.iter().flat_map(|w| array(&pod_spec(w).expect("pod")["containers"])) {
                     for value in array(&container["env"]).iter().filter_map(|e| e["value"].as_str()) {
                         let host = value.rsplit("://").next().unwrap_or(value);
@@ -678,6 +686,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                         "{what}: the claim at {path}"
                     );
                     claim_labels.insert(storage.name.clone(), claim["metadata"]["labels"].clone());
+                    claim_annotations.insert(storage.name.clone(), claim["metadata"]["annotations"].clone());
                 }
                 let claimed = claims.len()
                     + workloads.iter().map(|w| array(&w["spec"]["volumeClaimTemplates"]).len()).sum::<usize>();
@@ -725,25 +734,55 @@ fn what_the_charts_render_is_what_the_spec_says() {
                     );
                 }
             }
-            // Each k8up Schedule selects the claim of its backup's storage, and no other claim.
-            // A Schedule per offsite copy, named after the copy's job (`<backup>`, `<backup>-2`…).
+            // Each k8up Schedule selects the claim of its backup's storage, and no other claim
+            // k8up would copy (one annotated `k8up.io/backup: "false"` it leaves out). A
+            // Schedule per offsite copy, named after the copy's job (`<backup>`, `<backup>-2`…).
+            // A dump's selects the pod k8up runs the command in, and only claims left out.
+            let left_out =
+                |storage: &str| claim_annotations.get(storage).is_some_and(|a| a["k8up.io/backup"] == "false");
             for schedule in manifests.iter().filter(|o| o["kind"] == "Schedule") {
                 let backup = model
                     .backups
                     .iter()
                     .find(|b| b.spec.copies(&b.name).iter().any(|c| schedule["metadata"]["name"] == c.name.as_str()))
                     .expect("backup");
-                let storage = backup.spec.storage().expect("a Schedule copies a storage");
+                if let Some(service) = backup.spec.service() {
+                    for selector in array(&schedule["spec"]["backup"]["labelSelectors"]) {
+                        let Value::Object(wanted) = &selector["matchLabels"] else {
+                            panic!("{name}: a selector without labels")
+                        };
+                        let selects = |labels: &Value| wanted.iter().all(|(k, v)| labels[k] == *v);
+                        let pods = pod_metadata.get(service).map_or(&[][..], Vec::as_slice);
+                        assert!(
+                            pods.iter().any(|p| selects(&p["labels"]) && p["annotations"]["k8up.io/backupcommand"].is_string()),
+                            "{name}: the dump Schedule of {service} selects no pod carrying its backup command ({pods:?})"
+                        );
+                        for (storage, labels) in &claim_labels {
+                            assert!(
+                                !selects(labels) || left_out(storage),
+                                "{name}: the dump Schedule of {service} also copies the claim of `{storage}` file by file"
+                            );
+                        }
+                    }
+                    continue;
+                }
+                let storage = backup.spec.storage().expect("a Schedule copies a storage or a dump");
                 for selector in array(&schedule["spec"]["backup"]["labelSelectors"]) {
                     let Value::Object(wanted) = &selector["matchLabels"] else {
                         panic!("{name}: a selector without labels")
                     };
                     let selects = |labels: &Value| wanted.iter().all(|(k, v)| labels[k] == *v);
+                    assert!(
+                        !left_out(storage),
+                        "{name}: the claim of `{storage}`, backed up, is left out of k8up's copies"
+                    );
                     let Some(labels) = claim_labels.get(storage) else {
                         panic!("{name}: Schedule {storage} backs up a storage no rendered workload mounts")
                     };
                     assert!(selects(labels), "{name}: Schedule {storage} selects {wanted:?}, not the claim's {labels}");
-                    for (other, labels) in claim_labels.iter().filter(|(other, _)| *other != storage) {
+                    for (other, labels) in
+                        claim_labels.iter().filter(|(other, _)| *other != storage && !left_out(other))
+                    {
                         assert!(!selects(labels), "{name}: Schedule {storage} also selects the claim of `{other}`");
                     }
                 }
@@ -751,14 +790,14 @@ fn what_the_charts_render_is_what_the_spec_says() {
         }
         if name == "backups" {
             // Both copies of `data` are Schedules, to the bucket's repository and to B2, the RTO
-            // the check's deadline; the dump of `db` (W1201) is none.
+            // the check's deadline; so are both copies of the dump of `db`.
             let text = &files.iter().find(|(p, _)| p.ends_with("/backups.yaml")).expect("backups.yaml").1;
             let schedules: Vec<Value> = serde_yaml::Deserializer::from_str(text)
                 .map(|d| Value::deserialize(d).expect("YAML"))
                 .filter(|o| o["kind"] == "Schedule")
                 .collect();
             let names: Vec<&str> = schedules.iter().filter_map(|o| o["metadata"]["name"].as_str()).collect();
-            assert_eq!(names, ["data", "data-2"], "{text}");
+            assert_eq!(names, ["data", "data-2", "db", "db-2"], "{text}");
             assert_eq!(schedules[0]["spec"]["backend"]["s3"]["endpoint"], "https://s3.example.com");
             assert_eq!(schedules[0]["spec"]["backend"]["s3"]["bucket"], "backups/data");
             assert_eq!(schedules[1]["spec"]["backend"]["b2"]["bucket"], "offsite");

@@ -38,10 +38,12 @@
 //!   failed state covers a run that fails. Storage on a cluster: k8up's
 //!   `k8up_schedule_last_job_succeeded{namespace,schedule="<backup>",jobType="backup"} == 0`
 //!   (k8up exports no backup timestamp, so there the alert is "the last backup failed").
-//! - `<Backup>RestoreTestStale`, warning, for every backup with `verify` on a node, for 5m: the
-//!   restore test's `spec_restore_test_last_success_timestamp_seconds{backup="<backup>"}`, written
-//!   through the node exporter's textfile collector ([`scrape::TEXTFILE_DIRECTORY`]), is older than
-//!   the cadence (a day, a week, 31 days) plus a day.
+//! - `<Backup>RestoreTestStale`, warning, for every backup with `verify`, for 5m (one per offsite
+//!   copy, `<Backup>-2RestoreTestStale` …): on a node, the restore test's
+//!   `spec_restore_test_last_success_timestamp_seconds{backup="<backup>"}`, written through the node
+//!   exporter's textfile collector ([`scrape::TEXTFILE_DIRECTORY`]); on a cluster,
+//!   kube-state-metrics' `kube_cronjob_status_last_successful_time{namespace, cronjob="restore-test-<copy>"}`
+//!   of the test's `CronJob`; either older than the cadence (a day, a week, 31 days) plus a day.
 //! - `<Workflow>WorkflowOverdue`, warning, for every workflow with a schedule, for 5m. The
 //!   threshold is the schedule's longest gap (read from its cron fields) plus that gap or an hour,
 //!   whichever is less. On a node: the run timer `<workflow>.timer` has not triggered within it, or

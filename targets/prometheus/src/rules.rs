@@ -12,7 +12,7 @@ use promql_parser::label::{MatchOp, Matcher};
 use serde::Serialize;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{PlacementRef, Spanned, format_duration};
-use spec_compiler::model::{Alert, Backup, Cadence, Cluster, Kind, Os, Resource, Service, Severity, Workflow};
+use spec_compiler::model::{Alert, Backup, Cluster, Kind, Os, Resource, Service, Severity, Workflow};
 use spec_compiler::promql::ShapeCache;
 use spec_compiler::source::Span;
 use spec_compiler::target::Index;
@@ -20,6 +20,7 @@ use spec_compiler::target::Index;
 use crate::down;
 
 mod probes;
+mod restore_tests;
 use crate::escape::{promql_string, regex_literal, template_text};
 use crate::scrape::{self, Evaluator, NODE_EXPORTER_PORT, NODE_JOB, TargetLabels, Universe, host_instance};
 
@@ -283,7 +284,7 @@ fn is_label_name(name: &str) -> bool {
 }
 
 /// The matchers of a node exporter's series, as its scrape job labels them.
-fn node_exporter(node: &str) -> String {
+pub(super) fn node_exporter(node: &str) -> String {
     format!("job={}, instance={}", promql_string(NODE_JOB), promql_string(&host_instance(node, NODE_EXPORTER_PORT)))
 }
 
@@ -537,6 +538,9 @@ impl<'m> Planner<'m, '_> {
     fn backup(&mut self, index: &Index<'m>, backup: &'m Resource<Backup>) {
         let Some(on) = index.backup_place(&backup.spec) else { return };
         let name = &backup.name;
+        if on.kind == Kind::Cluster.as_str() {
+            self.cluster_restore_test(index, backup, on);
+        }
         if on.kind == Kind::Node.as_str() {
             // The objective that asks for an alert, where it is written: the backup's `rpo`, else
             // the first copy with one of its own (an `OffsiteStale` alert).
@@ -559,8 +563,9 @@ impl<'m> Planner<'m, '_> {
             None => format!("storage {}", backup.spec.source.name),
         };
         let owner = self.owner(&on.kind, &on.name, None);
-        // On a cluster, the namespace the storage chose: where its k8up Schedule runs.
-        let chosen = index.storage(&backup.spec.source.name).and_then(|s| s.spec.namespace.as_ref());
+        // On a cluster, the namespace the storage (or the dumped service) chose: where its k8up
+        // Schedule runs.
+        let chosen = restore_tests::chosen_namespace(index, &backup.spec);
         // The copy the backup's own alert watches (its most frequent; on a cluster the first):
         // a copy's alert would repeat it when the backup's RPO is as strict.
         let snapshots = backup.spec.snapshots.as_ref().map(|s| s.every.value.0);
@@ -676,63 +681,6 @@ impl<'m> Planner<'m, '_> {
             on.name
         );
         (expr, runbook)
-    }
-
-    /// `<Backup>RestoreTestStale` for a backup with `verify` on a node (`<Backup>-2RestoreTestStale`
-    /// and so on for each further offsite copy, whose test records its own job's name): the restore test records
-    /// the time it last succeeded through the node exporter's textfile collector
-    /// ([`scrape::RESTORE_TEST_METRIC`]); the alert fires when that is older than the cadence plus
-    /// a day, so one late or failed test is reported before the next is due.
-    fn restore_test(&mut self, backup: &'m Resource<Backup>, node: &str) {
-        let Some(verify) = &backup.spec.verify else { return };
-        const DAY: u64 = 86_400;
-        let period = match verify.value {
-            Cadence::Daily => DAY,
-            Cadence::Weekly => 7 * DAY,
-            Cadence::Monthly => 31 * DAY,
-        };
-        let threshold = period + DAY;
-        // Each offsite copy's test records its job's name; a backup without one tests its newest
-        // snapshot under the backup's name.
-        let mut tested: Vec<String> = backup.spec.copies(&backup.name).into_iter().map(|c| c.name).collect();
-        if tested.is_empty() {
-            tested.push(backup.name.clone());
-        }
-        for name in &tested {
-            let base = format!("{}RestoreTestStale", camel(name));
-            let labels = [("backup", backup.name.as_str())];
-            let planned = self.generated(base, Severity::Warning, &labels, verify.span, |_| {
-                let expr = format!(
-                    "time() - {}{{{}, backup={}}} > {threshold}",
-                    scrape::RESTORE_TEST_METRIC,
-                    node_exporter(node),
-                    promql_string(name)
-                );
-                let texts = [
-                    format!(
-                        "The restore test of backup {name} has not succeeded for {}",
-                        format_duration(threshold * 1000)
-                    ),
-                    format!(
-                        "Backup {name} is verified {} by restoring it; the last successful restore test is older than {}.",
-                        match verify.value {
-                            Cadence::Daily => "daily",
-                            Cadence::Weekly => "weekly",
-                            Cadence::Monthly => "monthly",
-                        },
-                        format_duration(threshold * 1000)
-                    ),
-                    format!(
-                        "On node {node}, the journal of the restore test of backup {name} (`journalctl -g {name}`) says \
-                         why it failed or did not run; a backup that cannot be restored is no backup, so fix it before \
-                         the next copy is needed."
-                    ),
-                ];
-                (expr, texts)
-            });
-            let owner = self.owner(Kind::Node.as_str(), node, None);
-            self.push(format!("node-{node}"), planned.map(|planned| Planned { owner, ..planned }));
-        }
     }
 
     fn workflow(&mut self, index: &Index<'m>, workflow: &'m Resource<Workflow>) {

@@ -2,7 +2,7 @@
 //! among the copies; an offsite copy's own `rpo`, for the loss of the site, against that copy's
 //! interval), retention counts are ones the schedule can fill and that the bucket written to keeps
 //! (E0651, W0651), 3-2-1 holds (a warning), and every storage is covered by some backup (a
-//! warning). A replica counts as a copy for the RPO, and must go to another node than the
+//! warning; a backup of a service's dump covers the volumes the service mounts). A replica counts as a copy for the RPO, and must go to another node than the
 //! dataset's own (E0620). A backup of a service copies the dump the service's `dump` names
 //! (E0650 without one), so it has no dataset to snapshot or replicate (E0654). Each copy names one
 //! repository (E0653), and no two copies of the estate write to the same one (E0652, by a map of
@@ -27,6 +27,13 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut repositories: FxHashMap<String, (String, Span)> = FxHashMap::default();
     for backup in &estate.model.backups {
         covered.extend(backup.spec.storage());
+        // The dump of a service holds the data of the volumes it mounts (a database's data
+        // directory), copied in a form that restores, unlike the live files.
+        if let Some(service) = backup.spec.service().and_then(|name| estate.service(name))
+            && service.spec.dump.is_some()
+        {
+            covered.extend(service.spec.volumes.values().map(|volume| volume.name.as_str()));
+        }
         let spec = &backup.spec;
         let copies_offsite = spec.copies(&backup.name);
         dump_source(estate, backup, diagnostics);

@@ -523,6 +523,23 @@ pub struct HelmChart {
     pub values: IndexMap<String, Payload>,
 }
 
+impl HelmChart {
+    /// The fields of the first tagged record `tag { … }` anywhere in the values (a preset's chart
+    /// payload says where its chart takes something with one, such as `backup_command { … }`).
+    pub fn tagged(&self, tag: &str) -> Option<&IndexMap<String, Payload>> {
+        let mut stack: Vec<&Payload> = self.values.values().rev().collect();
+        while let Some(value) = stack.pop() {
+            match value {
+                Payload::Tagged(name, fields) if name == tag => return Some(fields),
+                Payload::Map(map) | Payload::Tagged(_, map) => stack.extend(map.values().rev()),
+                Payload::List(items) => stack.extend(items.iter().rev()),
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
 /// An alert's severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -8,9 +8,12 @@
 //!   outside the cluster when it needs a bucket or an endpoint;
 //! - a step: the services it reads, and the API server (Argo's executor reports each step's
 //!   result through it);
-//! - k8up: the API server (it finds the claims and pods to back up through it) and each
-//!   repository outside the cluster on its port (its address when the URL gives one). A
-//!   repository inside the cluster is W0681 in the graph rules.
+//! - k8up: the API server (it finds the claims and pods to back up through it, and runs a
+//!   service's dump in its pod through it) and each repository outside the cluster on its port
+//!   (its address when the URL gives one). A repository inside the cluster is W0681 in the graph
+//!   rules;
+//! - the restore tests (`allow-restore-tests`, by the `spec-restore-test` label of their pods):
+//!   the repositories of the backups with `verify` in the namespace, and nothing else.
 //!
 //! The services they reach admit them in ([`super::Lowering::network_policies`] indexes them with
 //! the services' own needers).
@@ -24,6 +27,7 @@ use spec_compiler::model::reach::host_range;
 use spec_compiler::model::types::Spanned;
 
 use super::{INSTANCE_LABEL, outside_rule, port_entry};
+use crate::restore_tests::RESTORE_TEST_LABEL;
 
 /// The label the generated workflows put on every pod of a workflow, with the workflow's name.
 pub const WORKFLOW_LABEL: &str = "spec-workflow";
@@ -122,47 +126,68 @@ impl super::super::Lowering<'_, '_> {
         documents
     }
 
-    /// `allow-k8up` in each denied namespace holding a backed-up volume: the API server and each
-    /// repository outside the cluster, on its port.
+    /// `allow-k8up` in each denied namespace holding a backed-up volume or dump: the API server
+    /// and each repository outside the cluster, on its port; and `allow-restore-tests` where a
+    /// backup has `verify`, for the restore tests' pods: the same repositories, no API server.
     fn k8up_policies(&self, denied: &[&str]) -> Vec<(String, Value)> {
-        let mut by_namespace: IndexMap<&str, (Vec<Value>, spec_compiler::source::Span)> = IndexMap::new();
+        type Egress = (Vec<Value>, spec_compiler::source::Span);
+        let mut by_namespace: IndexMap<&str, Egress> = IndexMap::new();
+        let mut tests_by_namespace: IndexMap<&str, Egress> = IndexMap::new();
         for backup in &self.on.backups {
-            if backup.spec.service().is_some() {
+            let dumped = backup.spec.service().and_then(|name| self.index.service(name));
+            if dumped.is_some_and(|s| crate::dumps::backup_command(s).is_none()) {
                 continue; // not generated for clusters (W1201)
             }
             let namespace = self.namespace_of_storage(backup);
             if !denied.contains(&namespace) {
                 continue;
             }
-            let entry = by_namespace.entry(namespace).or_insert_with(|| (vec![self.api_rule()], backup.span));
+            let mut rules = Vec::new();
             for copy in backup.spec.copies(&backup.name) {
                 let Some(repository) = self.index.repository(&copy) else { continue };
                 let Some((host, port)) = repository_host(&repository) else { continue };
                 if in_cluster_host(&host) {
                     continue; // W0681
                 }
-                let rule = match host.trim_matches(['[', ']']).parse() {
+                rules.push(match host.trim_matches(['[', ']']).parse() {
                     Ok(address) => json!({
                         "to": [{ "ipBlock": { "cidr": host_range(address) } }],
                         "ports": [port_entry(port, spec_compiler::model::types::Transport::Tcp)],
                     }),
                     Err(_) => outside_rule(Some(port)),
-                };
-                if !entry.0.contains(&rule) {
-                    entry.0.push(rule);
+                });
+            }
+            let entry = by_namespace.entry(namespace).or_insert_with(|| (vec![self.api_rule()], backup.span));
+            for rule in &rules {
+                if !entry.0.contains(rule) {
+                    entry.0.push(rule.clone());
+                }
+            }
+            if backup.spec.verify.is_some() {
+                let entry = tests_by_namespace.entry(namespace).or_insert_with(|| (Vec::new(), backup.span));
+                for rule in rules {
+                    if !entry.0.contains(&rule) {
+                        entry.0.push(rule);
+                    }
                 }
             }
         }
-        by_namespace
-            .into_iter()
-            .map(|(namespace, (egress, span))| {
+        let k8up = by_namespace.into_iter().map(|(namespace, egress)| {
+            (namespace, "allow-k8up", json!({ "matchLabels": { K8UP_LABEL.0: K8UP_LABEL.1 } }), egress)
+        });
+        let tests = tests_by_namespace.into_iter().map(|(namespace, egress)| {
+            let selector = json!({ "matchExpressions": [{ "key": RESTORE_TEST_LABEL, "operator": "Exists" }] });
+            (namespace, "allow-restore-tests", selector, egress)
+        });
+        k8up.chain(tests)
+            .map(|(namespace, name, selector, (egress, span))| {
                 let spec = json!({
-                    "podSelector": { "matchLabels": { K8UP_LABEL.0: K8UP_LABEL.1 } },
+                    "podSelector": selector,
                     "policyTypes": ["Ingress", "Egress"],
                     "ingress": [],
                     "egress": egress,
                 });
-                (format!("from {}", self.context.provenance(span)), self.policy(namespace, "allow-k8up", spec))
+                (format!("from {}", self.context.provenance(span)), self.policy(namespace, name, spec))
             })
             .collect()
     }
