@@ -514,7 +514,7 @@ fn latency_objectives_read_the_bucket_at_their_bound_over_the_count() {
 }
 
 /// A cluster backup's staleness alert reads the k8up metrics of its Schedule, which the Kubernetes
-/// back end writes into the namespace of the storage; and a service's down alert sends the reader
+/// back end writes into the namespace of the storage (or of the service whose dump it copies); and a service's down alert sends the reader
 /// to the namespace its pods run in. Before, both named the cluster's first namespace, so on a
 /// cluster holding several the backup alert selected series that never exist.
 #[test]
@@ -525,8 +525,22 @@ fn cluster_alerts_name_the_namespace_of_what_they_watch() {
     let rules = &files.iter().find(|(p, _)| p == "prometheus/cluster-platform.rules.yml").expect("rules").1;
     let mut checked = 0;
     for backup in compilation.model.backups.iter().filter(|b| b.spec.rpo.is_some()) {
-        let storage = compilation.model.storage.iter().find(|s| s.name == backup.spec.source.name).expect("storage");
-        let namespace = &storage.spec.namespace.as_ref().expect("a chosen namespace").value;
+        // The storage's namespace, or the dumped service's (where the Schedule selects its pods).
+        let chosen = match backup.spec.service() {
+            Some(name) => {
+                compilation.model.services.iter().find(|s| s.name == name).expect("service").spec.namespace.as_ref()
+            }
+            None => compilation
+                .model
+                .storage
+                .iter()
+                .find(|s| s.name == backup.spec.source.name)
+                .expect("storage")
+                .spec
+                .namespace
+                .as_ref(),
+        };
+        let namespace = &chosen.expect("a chosen namespace").value;
         let wanted = format!("namespace=\"{namespace}\", schedule=\"{}\"", backup.name);
         assert!(rules.contains(&wanted), "no alert reads {wanted}:\n{rules}");
         checked += 1;
