@@ -212,7 +212,7 @@ impl super::Lowering<'_, '_> {
             let Some(needed) = self.index.service(name) else { continue };
             let ports = ports_of(needed);
             if ports.is_empty() {
-                continue;
+                continue; // a need is E0762 in the graph rules; a read is E0625
             }
             let on = &needed.spec.on.value;
             let to: Vec<Value> = match on.kind.as_str() {
