@@ -6,7 +6,9 @@
 //! repository inside the cluster, whose pods the estate does not say, is W0681. A service or job
 //! that needs a service declaring no port (every port but a metrics-only one counts), where
 //! either side is in such a namespace, is E0762: a policy admits traffic by port, so no policy
-//! could admit it and the need would be unreachable.
+//! could admit it and the need would be unreachable. A chart's `pod_labels`, which those policies
+//! select its pods by, must be Kubernetes labels and name at least one (E0763: none would select
+//! every pod of the namespace).
 //!
 //! Linear: each rule and each need is looked at once, each namespace found by its cluster's index.
 
@@ -25,6 +27,65 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     }
     backups_in_denied_namespaces(estate, diagnostics);
     needs_without_ports(estate, diagnostics);
+    for service in &estate.model.services {
+        pod_labels(service, diagnostics);
+    }
+}
+
+/// E0763 for a chart's `pod_labels` that names none, or a key or value Kubernetes refuses (read
+/// with `{release}` as the release's name, which is the service's).
+fn pod_labels(service: &Resource<Service>, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(labels) = service.spec.helm.as_ref().and_then(|h| h.value.pod_labels.as_ref()) else { return };
+    let invalid = |span, message: String, label: &str| {
+        service.at_use(
+            Diagnostic::new(Code::E0763, span, message).with_primary_label(label.to_string()).with_help(
+                "a label key is a name of at most 63 letters, digits, `-`, `_` and `.` (starting and ending with a letter or digit), with an optional DNS prefix and `/`; a value is such a name or empty",
+            ),
+        )
+    };
+    if labels.value.is_empty() {
+        diagnostics.push(invalid(
+            labels.span,
+            format!("service `{}` says its pods carry no label", service.name),
+            "would select every pod of the namespace",
+        ));
+    }
+    for (key, value) in &labels.value {
+        let read = value.value.replace("{release}", &service.name);
+        if !label_key(key) {
+            diagnostics.push(invalid(
+                value.span,
+                format!("pod label key `{key}` is not a Kubernetes label key"),
+                "not a label key",
+            ));
+        } else if !read.is_empty() && !label_name(&read) {
+            diagnostics.push(invalid(
+                value.span,
+                format!("pod label `{key}` has value `{read}`, which Kubernetes refuses"),
+                "not a label value",
+            ));
+        }
+    }
+}
+
+/// A label name: at most 63 characters of letters, digits, `-`, `_` and `.`, starting and ending
+/// with a letter or digit.
+fn label_name(name: &str) -> bool {
+    let edges = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    name.len() <= 63
+        && edges(name.chars().next())
+        && edges(name.chars().last())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// A label key: a name, after an optional DNS subdomain prefix and `/`.
+fn label_key(key: &str) -> bool {
+    match key.split_once('/') {
+        Some((prefix, name)) => {
+            prefix.len() <= 253 && prefix.split('.').all(crate::eval::is_dns_label) && label_name(name)
+        }
+        None => label_name(key),
+    }
 }
 
 /// The `network_policy = deny` of the namespace a workload placed `on` and in `namespace` runs
