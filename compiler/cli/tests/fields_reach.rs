@@ -173,6 +173,16 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
     ("node.gpu_model", "*", "capacity: the GPU models services ask for are checked against it (E0639)"),
     ("node.gpu_memory", "*", "capacity: the GPU memory services ask for is checked against it (E0639)"),
     ("node.disk", "*", "documentation of the node's disks; pools name their devices in `zpool.disks`"),
+    (
+        "node.arch",
+        "systemd",
+        "a host that is not NixOS installs its own system; podman pulls each image for the host's architecture",
+    ),
+    (
+        "service.helm.pod_labels",
+        "cluster-chart",
+        "selects the chart's pods in the policies of a namespace that denies traffic, which this placement's is not",
+    ),
     ("node.zpool.*.layout", "*", "pools are imported by name, never created (`zpool create` wipes its disks)"),
     ("node.zpool.*.disks", "*", "pools are imported by name, never created (`zpool create` wipes its disks)"),
     ("node.zpool.*.size", "*", "capacity: the datasets' quotas are checked against it (E0609)"),

@@ -5,8 +5,9 @@
 //!   TCP 53 to `kube-system`, where the cluster's DNS runs), so pods still resolve names.
 //! - `allow-<service>`, one per service in the namespace (a service may be named `default-deny`),
 //!   selecting its release's pods by the label every chart following Helm's conventions puts on
-//!   them (`app.kubernetes.io/instance: <release>`; app-template and the Bitnami charts do),
-//!   admitting:
+//!   them (`app.kubernetes.io/instance: <release>`; app-template and the Bitnami charts do), or
+//!   by the labels its chart's `pod_labels` names (pods an operator starts, labelled after the
+//!   object the chart installs), admitting:
 //!   - from each service of the cluster that reaches it (`needs`, or reads where it is in `env`
 //!     or its chart values), by that release's label and, across namespaces, its namespace's
 //!     `kubernetes.io/metadata.name` label: every port but a metrics-only one;
@@ -223,7 +224,7 @@ impl super::Lowering<'_, '_> {
             let Some(needed) = self.index.service(name) else { continue };
             let ports = ports_of(needed);
             if ports.is_empty() {
-                continue;
+                continue; // a need is E0762 in the graph rules; a read is E0625
             }
             let on = &needed.spec.on.value;
             let to: Vec<Value> = match on.kind.as_str() {
@@ -340,9 +341,13 @@ fn dns_rule() -> Value {
     })
 }
 
-/// The selector of a service's pods, by the release that installs them (each colour's, for a
-/// blue-green rollout, so the policies hold whichever colour is active).
+/// The selector of a service's pods: the labels its chart's `pod_labels` says they carry, else
+/// by the release that installs them (each colour's, for a blue-green rollout, so the policies
+/// hold whichever colour is active).
 fn instance_selector(service: &Resource<Service>) -> Value {
+    if let Some(labels) = spec_compiler::model::pod_labels(service) {
+        return json!({ "matchLabels": labels.into_iter().map(|(k, v)| (k, json!(v))).collect::<serde_json::Map<String, Value>>() });
+    }
     let releases: Vec<String> = crate::bluegreen::releases_of(service).iter().map(|r| release_name(r)).collect();
     match releases.as_slice() {
         [one] => json!({ "matchLabels": { INSTANCE_LABEL: one } }),

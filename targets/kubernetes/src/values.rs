@@ -346,8 +346,12 @@ impl super::Lowering<'_, '_> {
         if let Some(pull_secrets) = pull_secrets {
             pod.get_or_insert_with(|| json!({}))["imagePullSecrets"] = pull_secrets;
         }
+        let mut pod = crate::gpus::with_gpu_pod(pod, spec.resources.as_ref());
+        if let Some(arch) = self.arch_of_pods(service) {
+            pod.get_or_insert_with(|| json!({}))["nodeSelector"][crate::gpus::ARCH_LABEL] = json!(arch.kubernetes());
+        }
         let controller = Controller {
-            pod: crate::gpus::with_gpu_pod(pod, spec.resources.as_ref()),
+            pod,
             service_account: account.map(|name| json!({ "name": name })),
             kind: if stateful { "statefulset" } else { "deployment" },
             // An autoscaler owns the count: left out, a new release never resets it.

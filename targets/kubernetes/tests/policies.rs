@@ -421,3 +421,75 @@ fn jobs_workflow_steps_and_k8up_pods_reach_exactly_what_they_need() {
         assert!(admitted(&policies, pod, &dns, 53, "UDP") && admitted(&policies, pod, &dns, 53, "TCP"));
     }
 }
+
+/// A service whose pods an operator starts and labels: the Prometheus of kube-prometheus-stack,
+/// whose pods carry the labels the Prometheus operator gives every pod of a `Prometheus` object
+/// (its `podSelectorLabels`: `app.kubernetes.io/name: prometheus`, `managed-by`, `instance` and
+/// `prometheus` set to the object's name, `operator.prometheus.io/name` and `shard`), the object
+/// kube-prometheus-stack names `<release>-kube-prometheus-prometheus` for release `monitoring`.
+/// The dashboard needing it is let out to those pods; before `pod_labels`, the policy selected
+/// `app.kubernetes.io/instance: monitoring`, which no pod of that Prometheus carries.
+#[test]
+fn pods_an_operator_labels_are_reached_by_their_pod_labels() {
+    let charts = workspace().join("../shared/charts");
+    let Some(helm) = spec_testkit::helm() else {
+        eprintln!("SKIPPED: helm is not installed (see .ci/run); the network policies were NOT read back");
+        return;
+    };
+    if !charts.join("app-template").exists() {
+        eprintln!("SKIPPED: {} is missing; the network policies were NOT read back", charts.display());
+        return;
+    }
+    let estate = workspace().join("specs/targets/kubernetes/policies_select_the_pods_an_operator_labels.spec");
+    let files = spec_testkit::generate_in(&Kubernetes, &estate, None);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-operator-policies");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let policies: Vec<Value> = files
+        .iter()
+        .filter(|(path, _)| path == "k8s/apps/policies.yaml")
+        .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
+        .filter(|o| o["kind"] == "NetworkPolicy")
+        .collect();
+    let mut pods: BTreeMap<String, Pod> = BTreeMap::new();
+    for release in ["dashboard", "idle"] {
+        let (_, values) = files.iter().find(|(p, _)| *p == format!("helm/apps/{release}.values.yaml")).expect("values");
+        let file = dir.join(format!("{release}.values.yaml"));
+        std::fs::write(&file, values).expect("write values");
+        let rendered = spec_testkit::helm_template(&helm, &charts.join("app-template"), release, "tools", &file);
+        let workload = rendered.iter().find(|o| o["kind"] == "Deployment").expect("a Deployment");
+        let labels = workload["spec"]["template"]["metadata"]["labels"]
+            .as_object()
+            .expect("pod labels")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+        pods.insert(release.to_string(), Pod { namespace: "tools".into(), labels });
+    }
+    let object = "monitoring-kube-prometheus-prometheus";
+    let prometheus = Pod {
+        namespace: "monitoring".into(),
+        labels: BTreeMap::from([
+            ("app.kubernetes.io/name".into(), "prometheus".into()),
+            ("app.kubernetes.io/managed-by".into(), "prometheus-operator".into()),
+            ("app.kubernetes.io/instance".into(), object.into()),
+            ("prometheus".into(), object.into()),
+            ("operator.prometheus.io/name".into(), object.into()),
+            ("operator.prometheus.io/shard".into(), "0".into()),
+        ]),
+    };
+    // Another pod of the same release (Grafana), which the need does not reach.
+    let grafana = Pod {
+        namespace: "monitoring".into(),
+        labels: BTreeMap::from([
+            ("app.kubernetes.io/name".into(), "grafana".into()),
+            ("app.kubernetes.io/instance".into(), "monitoring".into()),
+        ]),
+    };
+    assert!(admitted(&policies, &pods["dashboard"], &prometheus, 9090, "TCP"), "the dashboard cannot reach Prometheus");
+    assert!(!admitted(&policies, &pods["dashboard"], &grafana, 9090, "TCP"), "the dashboard reaches Grafana");
+    assert!(
+        !admitted(&policies, &pods["idle"], &prometheus, 9090, "TCP"),
+        "a pod that needs nothing reaches Prometheus"
+    );
+}

@@ -465,7 +465,37 @@ fn what_the_charts_render_is_what_the_spec_says() {
                                 model.value.as_str(),
                                 "{what}"
                             ),
-                            None => assert!(pod["nodeSelector"].is_null(), "{what}: a model nobody asked for"),
+                            None => assert!(
+                                pod["nodeSelector"]["nvidia.com/gpu.product"].is_null(),
+                                "{what}: a model nobody asked for"
+                            ),
+                        }
+                        // On a cluster of several architectures, a pod whose GPUs fit the nodes of
+                        // one only selects it (the kubelet's `kubernetes.io/arch`), else none.
+                        let members = cluster.spec.servers.iter().chain(&cluster.spec.agents);
+                        let nodes: Vec<_> =
+                            members.filter_map(|m| model.nodes.iter().find(|n| n.name == m.name)).collect();
+                        let fitting: BTreeSet<&str> = nodes
+                            .iter()
+                            .filter(|n| {
+                                n.spec.gpu.as_ref().is_some_and(|g| g.value > 0)
+                                    && resources
+                                        .gpu_model
+                                        .as_ref()
+                                        .is_none_or(|m| n.spec.gpu_model.as_ref().is_some_and(|nm| nm.value == m.value))
+                                    && resources.gpu_memory.as_ref().is_none_or(|m| {
+                                        n.spec.gpu_memory.as_ref().is_some_and(|nm| nm.value.0 >= m.value.0)
+                                    })
+                            })
+                            .map(|n| n.spec.arch().kubernetes())
+                            .collect();
+                        let mixed = nodes.iter().any(|n| n.spec.arch() != nodes[0].spec.arch());
+                        let selected = pod["nodeSelector"]["kubernetes.io/arch"].as_str();
+                        match (mixed, fitting.len()) {
+                            (true, 1) => {
+                                assert_eq!(selected, fitting.first().copied(), "{what}: its nodes' architecture")
+                            }
+                            _ => assert!(selected.is_none(), "{what}: an architecture its nodes do not confine it to"),
                         }
                         let terms = &pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
                             ["nodeSelectorTerms"];

@@ -100,6 +100,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("blue-green", case("blue_green_pair_behind_nginx_generates_cleanly")),
         ("nginx", case("nginx_preset_beside_the_nodes_own_nginx_generates_cleanly")),
         ("cache-storage", case("storage_holding_a_cache_generates_cleanly")),
+        ("arch", case("a_node_of_another_architecture_generates_cleanly")),
     ]
 }
 
@@ -553,4 +554,32 @@ fn storage_holding_a_cache_is_made_and_mounted_without_snapshots() {
     assert_eq!(read["thumbnailer"][0], "/srv/thumbnails:/var/cache/thumbnails", "{read}");
     assert_eq!(read["sanoid"], serde_json::json!({}), "no snapshots of a cache: {read}");
     assert_eq!(read["restic"], serde_json::json!({}), "no copies of a cache: {read}");
+}
+
+/// A node's architecture, read back: the `aarch64` node's module evaluates `nixpkgs.hostPlatform`
+/// to `aarch64-linux`, the fleet builds it for that system and the hive gives it a nixpkgs of that
+/// system; the node stating none stays `x86_64-linux` everywhere.
+#[test]
+fn a_node_is_built_for_its_architecture() {
+    if !have("nix-instantiate") {
+        eprintln!("SKIPPED: nix-instantiate is not installed; the node's platform was not read back");
+        return;
+    }
+    let case = workspace().join("specs/targets/nixos/a_node_of_another_architecture_generates_cleanly.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-arch");
+    let files = generate(&case);
+    materialise(&dir, &files);
+    let platform = evaluate(&dir.join("out/nixos/arm1/default.nix"), "m.nixpkgs.hostPlatform");
+    assert_eq!(platform, "aarch64-linux");
+    let other = evaluate(&dir.join("out/nixos/x1/default.nix"), "m.nixpkgs.hostPlatform or null");
+    assert!(other.is_null(), "the x86_64 node's platform is the fleet's default: {other}");
+    let text = |name: &str| files.iter().find(|(p, _)| p == &format!("nixos/{name}")).expect("written").1.clone();
+    let flake = text("flake.nix");
+    let arm = flake.split("arm1 = ").nth(1).expect("arm1 in the flake");
+    assert!(arm.split("};").next().is_some_and(|c| c.contains(r#"system = "aarch64-linux";"#)), "{flake}");
+    let x86 = flake.split("x1 = ").nth(1).expect("x1 in the flake");
+    assert!(x86.split("};").next().is_some_and(|c| c.contains(r#"system = "x86_64-linux";"#)), "{flake}");
+    let hive = text("hive.nix");
+    assert!(hive.contains(r#"arm1 = import <nixpkgs> { system = "aarch64-linux"; };"#), "{hive}");
+    assert!(!hive.contains(r#"x1 = import <nixpkgs>"#), "{hive}");
 }

@@ -194,6 +194,9 @@ codes! {
     // Dashboards.
     E0760 "dashboard-not-found"       Error   "a dashboard file the spec names is not in the estate",
     E0761 "dashboard-not-json"        Error   "a dashboard file is not a JSON object",
+    // Network policies.
+    E0762 "need-without-port"         Error   "a need in a namespace that denies traffic names a service that declares no port",
+    E0763 "invalid-pod-labels"        Error   "a chart's pod labels name none, or a key or value Kubernetes refuses",
     // Rollouts, disruption budgets, autoscalers and tiers.
     E0670 "invalid-share"             Error   "a share of pods is not a whole percentage in range",
     E0671 "rollout-cannot-progress"   Error   "a rolling update can move no pod, or a canary cannot split its pods",

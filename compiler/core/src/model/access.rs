@@ -83,3 +83,11 @@ pub enum NetworkPolicy {
     /// service.
     Deny,
 }
+
+/// The labels a chart-backed service's pods carry by its `helm.pod_labels` (`{release}` read as
+/// the release's name, which is the service's), or `None` when the chart names none and its pods
+/// carry their release's `app.kubernetes.io/instance`.
+pub fn pod_labels(service: &super::Resource<super::Service>) -> Option<Vec<(String, String)>> {
+    let labels = &service.spec.helm.as_ref()?.pod_labels.as_ref().filter(|l| !l.value.is_empty())?.value;
+    Some(labels.iter().map(|(k, v)| (k.clone(), v.value.replace("{release}", &service.name))).collect())
+}

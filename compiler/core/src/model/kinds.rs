@@ -30,12 +30,44 @@ pub enum Os {
     Rocky,
 }
 
+/// A host's processor architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// 64-bit x86 (Intel, AMD).
+    #[serde(rename = "x86_64")]
+    X86_64,
+    /// 64-bit ARM (Grace, Graviton, Ampere).
+    Aarch64,
+}
+
+impl Arch {
+    /// The Nix system double (`aarch64-linux`).
+    pub fn nix_system(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-linux",
+            Arch::Aarch64 => "aarch64-linux",
+        }
+    }
+
+    /// The name Kubernetes labels a node's architecture with (`kubernetes.io/arch`), Go's.
+    pub fn kubernetes(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "amd64",
+            Arch::Aarch64 => "arm64",
+        }
+    }
+}
+
 /// A host.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
     /// The operating system.
     pub os: Spanned<Os>,
+    /// The processor architecture. Default: `x86_64`.
+    #[schemars(extend("default" = "x86_64"))]
+    pub arch: Option<Spanned<Arch>>,
     /// The node's address on the mesh.
     pub address: Option<Spanned<Address>>,
     /// Where peers reach the node (its public or underlay address).
@@ -61,6 +93,13 @@ pub struct Node {
     /// NixOS options merged into the node's own module, by option path (`"security.auditd.enable"
     /// = true`): host settings that belong to no service. A NixOS node only (E0730 elsewhere).
     pub nixos: Option<Spanned<IndexMap<String, Payload>>>,
+}
+
+impl Node {
+    /// The processor architecture (`x86_64` when not written).
+    pub fn arch(&self) -> Arch {
+        self.arch.as_ref().map_or(Arch::X86_64, |a| a.value)
+    }
 }
 
 /// A node's WireGuard identity.
@@ -518,6 +557,10 @@ pub struct HelmChart {
     /// for the release name (`"{release}-master"`); by default Helm's full name: the release
     /// name when it holds the chart's name, else `release-chart`.
     pub service: Option<Spanned<String>>,
+    /// The labels the pods serving the service's ports carry, `{release}` standing for the release
+    /// name, when not the release's `app.kubernetes.io/instance` (pods an operator starts for an
+    /// object the chart installs, labelled after that object): what network policies select.
+    pub pod_labels: Option<Spanned<IndexMap<String, Spanned<String>>>>,
     /// Values merged under what spec generates.
     #[serde(default)]
     pub values: IndexMap<String, Payload>,

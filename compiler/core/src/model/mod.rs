@@ -44,7 +44,7 @@ use serde_json::Value as Json;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::eval::{Evaluated, OverlayPath};
 use crate::source::Span;
-pub use access::{Access, AccessScope, NetworkPolicy};
+pub use access::{Access, AccessScope, NetworkPolicy, pod_labels};
 pub use backup::*;
 pub use expose::{Audience, Expose, Exposed};
 pub use external::{Bucket, ExternalEndpoint, Lifecycle, StorageClass, Transition};

@@ -307,6 +307,11 @@ impl<'a> NodeModule<'a> {
     fn host(&mut self) {
         let node = self.node;
         self.define(path("networking.hostName"), Nix::Str(node.name.clone()), node.name_span);
+        // The platform the node's packages are built for; written when the node states it (the
+        // fleet's `system` and Colmena's default nixpkgs are x86_64 otherwise).
+        if let Some(arch) = &node.spec.arch {
+            self.define(path("nixpkgs.hostPlatform"), Nix::Str(arch.value.nix_system().to_string()), arch.span);
+        }
         self.define(path("networking.hostId"), Nix::Str(host_id(&node.name)), node.name_span);
     }
 
@@ -555,8 +560,9 @@ fn fleet(context: &Context<'_>, header: &str) -> String {
         let own = host_slot(context, &node.name, 1);
         node_modules.push(&own);
         out.push_str(&format!(
-            "      {} = nixpkgs.lib.nixosSystem {{\n        system = \"x86_64-linux\";\n        modules = [ {} ];\n      }};\n",
+            "      {} = nixpkgs.lib.nixosSystem {{\n        system = \"{}\";\n        modules = [ {} ];\n      }};\n",
             nix::attr_name(&node.name),
+            node.spec.arch().nix_system(),
             node_modules.join(" ")
         ));
     }
@@ -570,6 +576,25 @@ fn hive(context: &Context<'_>, header: &str) -> String {
     let mut out = String::from(header);
     out.push_str(&slot_comment(context));
     out.push_str("{\n  meta.nixpkgs = import <nixpkgs> { system = \"x86_64-linux\"; };\n");
+    // A node of another architecture gets a nixpkgs of its own (the module's `hostPlatform` must
+    // match the packages it is given).
+    let others: Vec<_> = context
+        .model
+        .nodes
+        .iter()
+        .filter(|n| n.spec.os.value == Os::Nixos && n.spec.arch() != spec_compiler::model::Arch::X86_64)
+        .collect();
+    if !others.is_empty() {
+        out.push_str("  meta.nodeNixpkgs = {\n");
+        for node in others {
+            out.push_str(&format!(
+                "    {} = import <nixpkgs> {{ system = \"{}\"; }};\n",
+                nix::attr_name(&node.name),
+                node.spec.arch().nix_system()
+            ));
+        }
+        out.push_str("  };\n");
+    }
     let mut defaults = Vec::new();
     if agenix {
         defaults.push("<agenix/modules/age.nix>");
