@@ -572,7 +572,9 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 // of that name is rendered, beside any load balancer.
                 if chart == "app-template" && !service.spec.ports.is_empty() && service.spec.rollout.is_none() {
                     let named = objects.iter().any(|o| {
-                        o["kind"] == "Service" && o["metadata"]["name"] == release_name.as_str() && o["spec"]["type"] == "ClusterIP"
+                        o["kind"] == "Service"
+                            && o["metadata"]["name"] == release_name.as_str()
+                            && o["spec"]["type"] == "ClusterIP"
                     });
                     assert!(named, "{what}: no ClusterIP Service named `{release_name}`");
                 }
