@@ -298,6 +298,11 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
     ),
     (
         "service.members",
+        "nixos-preset",
+        "a node runs one member of a cluster of services (`size = 1`, which changes nothing there); members as replicas there are E0705 (specs/graph)",
+    ),
+    (
+        "service.members",
         "systemd-dumped",
         "a node runs one member of a cluster of services (`size = 1`, which changes nothing there); members as replicas there are E0705 (specs/graph)",
     ),
