@@ -199,6 +199,10 @@ impl<'a> NodeModule<'a> {
                     Ok(text) => text,
                     Err(_) => continue,
                 },
+                EnvValue::Template(template) => match template.fill(|e| self.reach.resolve_on_host(&spec.on, e)) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
                 EnvValue::Secret(_) => {
                     let what = format!("the environment variable `{name}` is not plain text");
                     let help = "hand a secret to the unit as `systemd { Service { EnvironmentFile = secret.NAME } }`, or write the value";
