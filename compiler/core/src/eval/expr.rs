@@ -413,7 +413,7 @@ impl<'a> Evaluator<'a> {
     /// The string `template` spells, or the template itself when it holds references; refused
     /// when its text is longer than a literal may be.
     fn template_within_limit(&mut self, template: Template, span: Span) -> Option<ValueKind> {
-        if let [] = template.parts.as_slice() {
+        if template.parts.is_empty() {
             return Some(ValueKind::Str(String::new()));
         }
         if let [Value { kind: ValueKind::Str(_), .. }] = template.parts.as_slice() {
