@@ -158,6 +158,11 @@ impl super::Lowering<'_, '_> {
                     _ => json!(resolved),
                 }
             }
+            // Each hole filled as this cluster reaches the service, as a whole reference is.
+            Payload::Template(template) => match template.fill(|e| self.reach.resolve(&service.spec.on, e)) {
+                Ok(text) => json!(text),
+                Err(_) => return Err(Refused),
+            },
             Payload::Tagged(tag, fields) => return self.directive(service, tag, fields, key, span, taken),
             Payload::Nix(_) | Payload::Reference(_) => {
                 self.unsupported_value(
@@ -406,6 +411,17 @@ impl super::Lowering<'_, '_> {
                     Ok(text) => json!({ "name": name, "value": text }),
                     Err(_) => continue,
                 },
+                EnvValue::Template(template) => {
+                    ok &= self.refuse_template(
+                        &Spanned { value: template.written(), span: value.span },
+                        "an environment value",
+                        "the chart",
+                    );
+                    match template.fill(|e| self.reach.resolve(&service.spec.on, e)) {
+                        Ok(text) => json!({ "name": name, "value": text }),
+                        Err(_) => continue,
+                    }
+                }
                 EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
                     Some(reference) => json!({ "name": name, "valueFrom": { "secretKeyRef": reference } }),
                     None => continue,

@@ -6,7 +6,7 @@
 //! The chart passes ConfigMap data through Helm's `tpl`, so `{{` is escaped ([`crate::escape`]).
 
 use serde_json::{Value, json};
-use spec_compiler::model::files::file_keys;
+use spec_compiler::model::files::{Fill, file_keys};
 use spec_compiler::model::{Resource, Service};
 
 use crate::escape;
@@ -15,7 +15,7 @@ use crate::escape;
 pub const FILES: &str = "files";
 
 /// The ConfigMap values and the persistence item of a service's files; `None` without files.
-pub fn file_values(service: &Resource<Service>) -> Option<(Value, Value)> {
+pub fn file_values(service: &Resource<Service>, fill: &mut Fill<'_>) -> Option<(Value, Value)> {
     let files = &service.spec.files;
     if files.is_empty() {
         return None;
@@ -23,7 +23,7 @@ pub fn file_values(service: &Resource<Service>) -> Option<(Value, Value)> {
     let mut data = serde_json::Map::new();
     let mut mounts = Vec::new();
     for (path, key) in file_keys(files) {
-        let text = files[path].value.text(spec_yaml::to_string)?;
+        let text = files[path].value.text(spec_yaml::to_string, fill)?;
         data.insert(key.clone(), json!(escape::helm_tpl(&text)));
         mounts.push(json!({ "path": path, "subPath": key, "readOnly": true }));
     }

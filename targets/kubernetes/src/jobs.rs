@@ -54,7 +54,7 @@ impl super::Lowering<'_, '_> {
         }
         ok &= self.refuse_template(&spec.image, "the image", "the chart");
         for arg in &spec.args {
-            ok &= self.refuse_template(arg, "an argument", "the chart");
+            ok &= self.refuse_template_in(arg, "an argument", "the chart");
         }
         let env = self.container_env(&spec.on, &spec.env);
         if !ok {
@@ -73,7 +73,7 @@ impl super::Lowering<'_, '_> {
         }
         let mut container = json!({ "image": { "repository": repository, "tag": tag } });
         if !spec.args.is_empty() {
-            container["args"] = json!(spec.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>());
+            container["args"] = json!(self.filled_args(&spec.on, &spec.args));
         }
         if !env.is_empty() {
             container["env"] = json!(env);

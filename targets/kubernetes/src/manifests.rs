@@ -390,7 +390,7 @@ impl super::Lowering<'_, '_> {
             let step = &step.value;
             ok &= self.refuse_template(&step.image, "the step's image", "Argo Workflows");
             for arg in &step.args {
-                ok &= self.refuse_template(arg, "a step argument", "Argo Workflows");
+                ok &= self.refuse_template_in(arg, "a step argument", "Argo Workflows");
             }
             let mut env = Vec::new();
             for (key, value) in &step.env {
@@ -407,6 +407,14 @@ impl super::Lowering<'_, '_> {
                         Ok(text) => json!({ "name": key, "value": text }),
                         Err(_) => continue,
                     },
+                    EnvValue::Template(template) => {
+                        let written = Spanned { value: template.written(), span: value.span };
+                        ok &= self.refuse_template(&written, "an environment value", "Argo Workflows");
+                        match template.fill(|e| self.reach.resolve(&workflow.spec.on, e)) {
+                            Ok(text) => json!({ "name": key, "value": text }),
+                            Err(_) => continue,
+                        }
+                    }
                     EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {
                         Some(reference) => json!({ "name": key, "valueFrom": { "secretKeyRef": reference } }),
                         None => continue,
@@ -424,7 +432,7 @@ impl super::Lowering<'_, '_> {
             tasks.push(task);
             let mut container = json!({ "image": step.image.value });
             if !step.args.is_empty() {
-                container["args"] = json!(step.args.iter().map(|a| a.value.clone()).collect::<Vec<_>>());
+                container["args"] = json!(self.filled_args(&workflow.spec.on, &step.args));
             }
             if !env.is_empty() {
                 container["env"] = Value::Array(env);

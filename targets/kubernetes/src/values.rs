@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::host_range;
-use spec_compiler::model::types::{Spanned, Transport};
+use spec_compiler::model::types::{Endpoint, PlacementRef, Spanned, Template, Transport};
 use spec_compiler::model::{
     AccessMode, Audience, Backend, EnvValue, Health, KubernetesSecret, PodSecurity, Resource, Resources, Secret,
     Service,
@@ -143,6 +143,18 @@ impl super::Lowering<'_, '_> {
         })
     }
 
+    /// [`Self::refuse_template`] for text that may hold where services are: its text as written
+    /// (what fills a hole is a host name, a URL or a number, never `{{`).
+    pub fn refuse_template_in(&mut self, text: &Spanned<Template>, what: &str, consumer: &str) -> bool {
+        self.refuse_template(&Spanned { value: text.value.written(), span: text.span }, what, consumer)
+    }
+
+    /// Arguments with where services are filled as `on` finds them (a hole without a value is
+    /// E0625 from the checks, and its argument is left out).
+    pub fn filled_args(&self, on: &PlacementRef, args: &[Spanned<Template>]) -> Vec<String> {
+        args.iter().filter_map(|a| a.value.fill(|e| self.reach.resolve(on, e)).ok()).collect()
+    }
+
     /// Refuses a string bound for a chart field that is not templated but may be one day, or is
     /// read by a template engine we cannot escape for.
     pub fn refuse_template(&mut self, text: &Spanned<String>, what: &str, consumer: &str) -> bool {
@@ -165,9 +177,20 @@ impl super::Lowering<'_, '_> {
         let spec = &service.spec;
         let mut ok = self.refuse_template(image, "the image", "the chart");
         let members = spec.members.as_ref().map(|m| &m.value).filter(|m| m.as_replicas());
-        let args = members.and_then(|m| m.args.as_ref()).unwrap_or(&spec.args);
-        for arg in args {
-            ok &= self.refuse_template(arg, "an argument", "the chart");
+        // Members run the preset's own arguments (plain text); a service's arguments may hold
+        // where other services are, filled as its placement finds them.
+        let member_args = members.and_then(|m| m.args.as_ref());
+        match member_args {
+            Some(args) => {
+                for arg in args {
+                    ok &= self.refuse_template(arg, "an argument", "the chart");
+                }
+            }
+            None => {
+                for arg in &spec.args {
+                    ok &= self.refuse_template_in(arg, "an argument", "the chart");
+                }
+            }
         }
         let (repository, tag) = split_image(&image.value);
         // A namespace enforcing the `restricted` Pod Security Standard admits only pods that run
@@ -315,7 +338,10 @@ impl super::Lowering<'_, '_> {
         }
         let container = Container {
             image: Image { repository, tag },
-            args: args.iter().map(|a| a.value.clone()).collect(),
+            args: match member_args {
+                Some(args) => args.iter().map(|a| a.value.clone()).collect(),
+                None => self.filled_args(&spec.on, &spec.args),
+            },
             env: env.clone(),
             probes: probe.zip(spec.health.as_ref()).map(|(p, health)| Probes {
                 startup: startup_probe(&p, &health.value),
@@ -391,7 +417,8 @@ impl super::Lowering<'_, '_> {
             .collect();
         // Configuration files: a ConfigMap of the chart mounted at each file's path.
         let mut config_maps = IndexMap::new();
-        if let Some((config_map, mount)) = crate::files::file_values(service) {
+        let fill = &mut |e: &Endpoint| self.reach.resolve(&service.spec.on, e);
+        if let Some((config_map, mount)) = crate::files::file_values(service, fill) {
             config_maps.insert(crate::files::FILES.to_string(), config_map);
             persistence.insert(crate::files::FILES.to_string(), mount);
         }
@@ -430,6 +457,10 @@ impl super::Lowering<'_, '_> {
                 EnvValue::Flag(b) => json!(b.to_string()),
                 EnvValue::Endpoint(endpoint) => match self.reach.resolve(on, endpoint) {
                     Ok(text) => json!(text),
+                    Err(_) => continue,
+                },
+                EnvValue::Template(template) => match template.fill(|e| self.reach.resolve(on, e)) {
+                    Ok(text) => json!(escape::helm_tpl(&text)),
                     Err(_) => continue,
                 },
                 EnvValue::Secret(secret) => match self.secret_key_ref(&secret.name) {

@@ -71,6 +71,7 @@ fn the_chart_mounts_every_file_at_its_path_with_the_spec_text() {
         let text = config_map["data"][key].as_str().unwrap_or_else(|| panic!("no key {key} in {config_map}"));
         match &content.value {
             FileContent::Text(written) => assert_eq!(text, written, "{path}"),
+            FileContent::Template(template) => panic!("{path}: the case fills no template (`{}`)", template.written()),
             FileContent::Yaml(data) => {
                 let read: Value = serde_yaml::from_str(text).expect("the file is YAML");
                 assert_eq!(Some(read), data_json(data).ok(), "{path}");

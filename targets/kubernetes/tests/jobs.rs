@@ -95,7 +95,7 @@ fn a_job_runs_to_completion_before_what_needs_it() {
         assert_eq!(pod["restartPolicy"], "Never", "{name}: a failed try is a new pod, counted by backoffLimit");
         let container = &pod["containers"][0];
         assert_eq!(container["image"], job.spec.image.value.as_str());
-        let args: Vec<&str> = job.spec.args.iter().map(|a| a.value.as_str()).collect();
+        let args: Vec<String> = job.spec.args.iter().map(|a| a.value.written()).collect();
         assert_eq!(container["args"], serde_json::json!(args));
         if let Some(timeout) = &job.spec.timeout {
             let deadline = rendered_job["spec"]["activeDeadlineSeconds"].as_u64().expect("a deadline");

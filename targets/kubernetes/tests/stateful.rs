@@ -221,6 +221,8 @@ fn nats_and_redis_clusters_run_as_members_with_stable_names() {
     // A drain takes one member at a time.
     let (_, rollouts) = files.iter().find(|(p, _)| p == "k8s/apps/rollouts.yaml").expect("budgets");
     assert_eq!(rollouts.matches("maxUnavailable: 1").count(), 2, "{rollouts}");
+}
+
 /// k8up's split of a backup-command annotation (github.com/firepear/qsplit, as k8up runs it): at
 /// spaces, a word opening with a quote running to the next such quote, no escapes.
 fn k8up_words(annotation: &str) -> Vec<String> {

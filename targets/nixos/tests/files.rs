@@ -53,7 +53,11 @@ fn each_file_is_written_with_its_text_and_mounted_at_its_path() {
         let name = source.strip_prefix("/etc/").expect("the file is written under /etc");
         assert!(source.starts_with("/etc/spec/api/"), "{source}");
         let text = read["etc"][name]["text"].as_str().unwrap_or_else(|| panic!("no file at {source}"));
-        assert_eq!(Some(text.to_string()), content.value.text(spec_yaml::to_string), "{path}");
+        assert_eq!(
+            Some(text.to_string()),
+            content.value.text(spec_yaml::to_string, &mut |e| Err(e.0.name.clone())),
+            "{path}"
+        );
         if let FileContent::Json(data) = &content.value {
             let parsed: Value = serde_json::from_str(text).expect("JSON");
             assert_eq!(Some(parsed), data_json(data).ok(), "{path}");
@@ -63,5 +67,8 @@ fn each_file_is_written_with_its_text_and_mounted_at_its_path() {
     }
     let (path, content) = service("db").spec.files.first().expect("the database's file");
     let name = path.strip_prefix("/etc/").expect("under /etc");
-    assert_eq!(read["etc"][name]["text"].as_str().map(str::to_string), content.value.text(spec_yaml::to_string));
+    assert_eq!(
+        read["etc"][name]["text"].as_str().map(str::to_string),
+        content.value.text(spec_yaml::to_string, &mut |e| Err(e.0.name.clone()))
+    );
 }

@@ -64,7 +64,7 @@ fn what_needs_a_job_starts_after_its_oneshot_unit_succeeded() {
         assert!(names(&unit["wantedBy"]).contains(&"multi-user.target"), "job {}: {unit}", job.name);
         let exec = unit["exec"].as_str().expect("ExecStart");
         let mut command = vec![job.spec.image.value.clone()];
-        command.extend(job.spec.args.iter().map(|a| a.value.clone()));
+        command.extend(job.spec.args.iter().map(|a| a.value.written()));
         assert!(exec.ends_with(&command.join(" ")), "job {}: {exec}", job.name);
         for need in &job.spec.needs {
             let needed = match need.kind.as_str() {

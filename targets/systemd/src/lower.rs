@@ -22,7 +22,7 @@
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::files::{file_keys, host_folder};
 use spec_compiler::model::reach::{Reach, derive};
-use spec_compiler::model::types::{PlacementRef, Transport};
+use spec_compiler::model::types::{Endpoint, PlacementRef, Transport};
 use spec_compiler::model::{Concurrency, Distribution, EnvValue, Kind, Node, Os, Resource, Service, SystemdSecret};
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
@@ -268,6 +268,10 @@ impl<'a> NodeUnits<'a> {
                     Ok(text) => text,
                     Err(_) => continue,
                 },
+                EnvValue::Template(template) => match template.fill(|e| self.reach.resolve(&spec.on, e)) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
                 EnvValue::Secret(secret) => {
                     match self.credential(&secret.name) {
                         Some((setting, credential)) => unit.set("Service", setting, credential),
@@ -319,10 +323,12 @@ impl<'a> NodeUnits<'a> {
         }
         args.push(exec_arg(&image.value));
         for arg in &spec.args {
-            if !self.single_line(&arg.value, &format!("an argument of service `{}`", service.name), arg.span) {
+            // Where a service is, from this node (E0625 in the graph rules when it has no value).
+            let Ok(text) = arg.value.fill(|e| self.reach.resolve(&spec.on, e)) else { continue };
+            if !self.single_line(&text, &format!("an argument of service `{}`", service.name), arg.span) {
                 return;
             }
-            args.push(exec_arg(&arg.value));
+            args.push(exec_arg(&text));
         }
         unit.set(
             "Service",
@@ -346,7 +352,10 @@ impl<'a> NodeUnits<'a> {
         let files = &service.spec.files;
         file_keys(files)
             .into_iter()
-            .filter_map(|(target, key)| Some((target, key, files[target].value.text(spec_yaml::to_string)?)))
+            .filter_map(|(target, key)| {
+                let fill = &mut |e: &Endpoint| self.reach.resolve(&service.spec.on, e);
+                Some((target, key, files[target].value.text(spec_yaml::to_string, fill)?))
+            })
             .collect()
     }
 
@@ -402,6 +411,12 @@ impl<'a> NodeUnits<'a> {
                                     Ok(text) => text,
                                     Err(_) => continue, // E0625 in the graph rules
                                 },
+                                EnvValue::Template(template) => {
+                                    match template.fill(|e| self.reach.resolve(&workflow.spec.on, e)) {
+                                        Ok(text) => text,
+                                        Err(_) => continue, // E0625 in the graph rules
+                                    }
+                                }
                                 EnvValue::Secret(_) => continue,
                             };
                             args.push("--env".into());
@@ -410,7 +425,13 @@ impl<'a> NodeUnits<'a> {
                     }
                 }
                 args.push(exec_arg(&step.image.value));
-                args.extend(step.args.iter().map(|a| exec_arg(&a.value)));
+                let on = &workflow.spec.on;
+                args.extend(
+                    step.args
+                        .iter()
+                        .filter_map(|a| a.value.fill(|e| self.reach.resolve(on, e)).ok())
+                        .map(|a| exec_arg(&a)),
+                );
                 unit.set("Service", "Type", "oneshot");
                 unit.set("Service", "ExecStart", args.join(" "));
                 // `--rm` removes the container when podman sees it exit; a run killed at its

@@ -13,7 +13,7 @@
 
 use indexmap::IndexMap;
 use spec_compiler::diagnostics::Diagnostic;
-use spec_compiler::model::types::{Port, Spanned};
+use spec_compiler::model::types::{Port, Spanned, Template};
 use spec_compiler::model::{EnvValue, Health, Job, Resource, Service, Step};
 use spec_compiler::source::Span;
 
@@ -24,18 +24,20 @@ use crate::escape::{shell_word, unit_refusal};
 fn refusals<'t>(
     owner: &str,
     image: &'t Spanned<String>,
-    args: &'t [Spanned<String>],
+    args: &'t [Spanned<Template>],
     env: &'t IndexMap<String, Spanned<EnvValue>>,
     paths: impl Iterator<Item = (&'t str, Span)>,
 ) -> Vec<Diagnostic> {
-    let texts = std::iter::once((image.value.as_str(), "the image".to_string(), image.span))
-        .chain(args.iter().map(|arg| (arg.value.as_str(), "an argument".to_string(), arg.span)))
+    // A template's text is checked as written: what fills its holes is a host name or a number.
+    let texts = std::iter::once((image.value.clone(), "the image".to_string(), image.span))
+        .chain(args.iter().map(|arg| (arg.value.written(), "an argument".to_string(), arg.span)))
         .chain(env.iter().filter_map(|(key, value)| match &value.value {
-            EnvValue::Text(text) => Some((text.as_str(), format!("`{key}`"), value.span)),
+            EnvValue::Text(text) => Some((text.clone(), format!("`{key}`"), value.span)),
+            EnvValue::Template(template) => Some((template.written(), format!("`{key}`"), value.span)),
             _ => None,
         }))
-        .chain(paths.map(|(path, span)| (path, "a volume path".to_string(), span)));
-    texts.filter_map(|(text, what, span)| unit_refusal(text, &format!("{what} of {owner}"), span)).collect()
+        .chain(paths.map(|(path, span)| (path.to_string(), "a volume path".to_string(), span)));
+    texts.filter_map(|(text, what, span)| unit_refusal(&text, &format!("{what} of {owner}"), span)).collect()
 }
 
 /// E1405 for each text of a service's podman command line that no unit file can hold.

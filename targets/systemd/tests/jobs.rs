@@ -41,7 +41,7 @@ fn what_needs_a_job_starts_after_its_oneshot_unit_succeeded() {
         assert_eq!(values(&text, "WantedBy"), ["multi-user.target"], "{text}");
         let exec = values(&text, "ExecStart").concat();
         let mut command = vec![job.spec.image.value.clone()];
-        command.extend(job.spec.args.iter().map(|a| a.value.clone()));
+        command.extend(job.spec.args.iter().map(|a| a.value.written()));
         assert!(exec.ends_with(&command.join(" ")), "{exec}");
         for need in &job.spec.needs {
             let needed = match need.kind.as_str() {

@@ -228,6 +228,7 @@ pub fn generated(
             Literal::Any => ("\"generated-a\"".into(), "\"generated-b\"".into()),
             Literal::Reference(kinds) => return refs(kinds),
             Literal::Endpoint => ("service.peer.host".into(), "service.peer.port".into()),
+            Literal::Text => ("\"generated-a\"".into(), "\"generated-b\"".into()),
             Literal::Unknown => return None,
         },
         Form::Variant(variant) => {

@@ -105,6 +105,8 @@ codes! {
     E0406 "invalid-iterable"       Error   "`for` iterates over something that is not a list or a range",
     E0407 "evaluation-too-large"   Error   "evaluating the estate takes more steps than the limit",
     E0408 "built-string-too-long"  Error   "interpolation or `+` builds a string longer than the limit",
+    E0409 "secret-in-string"       Error   "a secret is interpolated into a string, whose text would hold its value",
+    E0410 "template-not-allowed"   Error   "a string with references stands where only plain text is taken",
     // Assertions (the stdlib's presets and the user's own).
     E0501 "assertion-failed"       Error   "an `assert` condition is false: a preset refuses its parameters, or a value breaks a rule the estate states",
     // Checks over the estate's graph.

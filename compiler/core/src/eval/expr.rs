@@ -5,9 +5,10 @@
 //! field or element and go on, so one mistake never cascades.
 
 use super::Evaluator;
-use super::value::{Reference, Value, ValueKind, text_form};
+use super::value::{Reference, Template, Value, ValueKind, text_form};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::Kind;
+use crate::model::types::Endpoint;
 use crate::source::Span;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, StrPart};
 use crate::syntax::lexer::MAX_STRING_LEN;
@@ -51,7 +52,7 @@ impl<'a> Evaluator<'a> {
                 self.poisoned = true;
                 return None;
             }
-            ExprKind::Str(parts) => ValueKind::Str(self.string(parts, span)?),
+            ExprKind::Str(parts) => self.string(parts, span)?,
             ExprKind::RawStr(text) => ValueKind::Str(text.clone()),
             ExprKind::Int(n) => ValueKind::Int(*n),
             ExprKind::Bool(b) => ValueKind::Bool(*b),
@@ -319,12 +320,14 @@ impl<'a> Evaluator<'a> {
         None
     }
 
-    /// Evaluates the parts of a string and joins their text forms.
-    fn string(&mut self, parts: &'a [StrPart], span: Span) -> Option<String> {
-        let mut out = String::new();
+    /// Evaluates the parts of a string and joins their text forms. A hole holding where a service
+    /// is (`${service.loki.url}`) has a text form only per target: the string stays a template
+    /// ([`ValueKind::Template`]) of text and those references, which each target fills.
+    fn string(&mut self, parts: &'a [StrPart], span: Span) -> Option<ValueKind> {
+        let mut template = Template::default();
         for part in parts {
             match part {
-                StrPart::Text(text) => out.push_str(text),
+                StrPart::Text(text) => template.push_text(text),
                 StrPart::Interpolation(expr) => {
                     if let ExprKind::Path(path) = &expr.kind
                         && let [only] = path.as_slice()
@@ -340,26 +343,90 @@ impl<'a> Evaluator<'a> {
                         ));
                         return None;
                     }
-                    let value = self.expr(expr)?;
-                    match text_form(&value.kind) {
-                        Some(text) => out.push_str(&text),
-                        None => {
-                            self.report(
-                                Diagnostic::new(
-                                    Code::E0405,
-                                    expr.span,
-                                    format!("cannot interpolate {}", value.kind.type_name()),
-                                )
-                                .with_primary_label("this has no text form")
-                                .with_help("interpolate strings, numbers, durations, sizes, addresses and ports"),
-                            );
-                            return None;
-                        }
+                    let mut value = self.expr(expr)?;
+                    value.span = expr.span;
+                    if !self.hole(&mut template, value) {
+                        return None;
                     }
                 }
             }
         }
-        self.string_within_limit(out, span)
+        self.template_within_limit(template, span)
+    }
+
+    /// Adds an interpolated value to `template`: its text, or the reference it is when that is
+    /// where a service is; anything else is reported (false).
+    fn hole(&mut self, template: &mut Template, value: Value) -> bool {
+        if let Some(text) = text_form(&value.kind) {
+            template.push_text(&text);
+            return true;
+        }
+        match value.kind {
+            ValueKind::Ref(reference) if reference.kind == "secret" => {
+                self.report(
+                    Diagnostic::new(
+                        Code::E0409,
+                        value.span,
+                        format!("the secret `{}` is interpolated into a string", reference.name),
+                    )
+                    .with_primary_label("a secret's value never enters a plain string")
+                    .with_help(
+                        "give the secret to the program whole (`env { KEY = secret.NAME }`, a secret in `helm.values`), \
+                         and let the program build the string; or keep the whole string in the secret",
+                    ),
+                );
+                false
+            }
+            ValueKind::Ref(reference)
+                if reference.kind == "service" && Endpoint::part_of(&reference.field).is_some() =>
+            {
+                template.parts.push(Value { kind: ValueKind::Ref(reference), span: value.span });
+                true
+            }
+            ValueKind::Template(inner) => {
+                for part in inner.parts {
+                    match part.kind {
+                        ValueKind::Str(text) => template.push_text(&text),
+                        _ => template.parts.push(part),
+                    }
+                }
+                true
+            }
+            kind => {
+                let help = match &kind {
+                    ValueKind::Ref(_) => {
+                        "a string holds where a service is (`service.NAME.host`, `.port`, `.url`, `.port.PORT`, `.url.PORT`), \
+                         which each target fills; write other references as whole values"
+                    }
+                    _ => "interpolate strings, numbers, durations, sizes, addresses, ports and where a service is",
+                };
+                self.report(
+                    Diagnostic::new(Code::E0405, value.span, format!("cannot interpolate {}", kind.type_name()))
+                        .with_primary_label("this has no text form")
+                        .with_help(help),
+                );
+                false
+            }
+        }
+    }
+
+    /// The string `template` spells, or the template itself when it holds references; refused
+    /// when its text is longer than a literal may be.
+    fn template_within_limit(&mut self, template: Template, span: Span) -> Option<ValueKind> {
+        if template.parts.is_empty() {
+            return Some(ValueKind::Str(String::new()));
+        }
+        if let [Value { kind: ValueKind::Str(_), .. }] = template.parts.as_slice() {
+            let Some(Value { kind: ValueKind::Str(text), .. }) = template.parts.into_iter().next() else { return None };
+            return self.string_within_limit(text, span).map(ValueKind::Str);
+        }
+        let length: usize =
+            template.parts.iter().map(|p| if let ValueKind::Str(t) = &p.kind { t.len() } else { 0 }).sum();
+        if length > MAX_STRING_LEN {
+            self.too_long(length, span);
+            return None;
+        }
+        Some(ValueKind::Template(Box::new(template)))
     }
 
     /// Refuses a string that interpolation or `+` made longer than a literal may be.
@@ -367,16 +434,20 @@ impl<'a> Evaluator<'a> {
         if text.len() <= MAX_STRING_LEN {
             return Some(text);
         }
+        self.too_long(text.len(), span);
+        None
+    }
+
+    fn too_long(&mut self, length: usize, span: Span) {
         self.report(
             Diagnostic::new(
                 Code::E0408,
                 span,
-                format!("this string is {} bytes long, more than the limit of {MAX_STRING_LEN}", text.len()),
+                format!("this string is {length} bytes long, more than the limit of {MAX_STRING_LEN}"),
             )
             .with_primary_label("built too long")
             .with_help("interpolation and `+` build strings no longer than a string literal may be"),
         );
-        None
     }
 
     fn binary(&mut self, op: BinaryOp, lhs: Value, rhs: Value, span: crate::source::Span) -> Option<Value> {
@@ -426,6 +497,24 @@ impl<'a> Evaluator<'a> {
                 None => return self.overflow(span),
             },
             (Str(a), Str(b)) if op == BinaryOp::Add => Str(self.string_within_limit(format!("{a}{b}"), span)?),
+            // A string joined to where a service is (`"http://" + service.loki.host`), or to a
+            // string holding one, is a template.
+            (Str(_) | Template(_) | Ref(_), Str(_) | Template(_) | Ref(_))
+                if op == BinaryOp::Add
+                    && [&lhs.kind, &rhs.kind].iter().any(|k| matches!(k, Str(_) | Template(_)))
+                    && [&lhs.kind, &rhs.kind].iter().all(|k| match k {
+                        Ref(r) => r.kind == "service" && Endpoint::part_of(&r.field).is_some(),
+                        _ => true,
+                    }) =>
+            {
+                let mut template = super::value::Template::default();
+                for side in [lhs.clone(), rhs.clone()] {
+                    if !self.hole(&mut template, side) {
+                        return None;
+                    }
+                }
+                self.template_within_limit(template, span)?
+            }
             (Duration(a), Duration(b)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => match unsigned(*a, *b) {
                 Some(n) => Duration(n),
                 None => return self.negative_or_overflow(op, "duration", span),

@@ -112,6 +112,7 @@ impl Evaluator<'_> {
                         problems.push(diagnostic);
                     }
                     ValueKind::List(items) => stack.extend(items.iter().rev()),
+                    ValueKind::Template(template) => stack.extend(template.parts.iter().rev()),
                     ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
                         stack.extend(record.values().rev().map(|f| &f.value));
                     }

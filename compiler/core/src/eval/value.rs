@@ -84,6 +84,60 @@ pub enum ValueKind {
     Ref(Box<Reference>),
     /// Raw target code `nix("…")`.
     Nix(String),
+    /// A string with holes that hold where a service is (`"${service.loki.url}/loki/api/v1/push"`),
+    /// which each target fills with what the reference means there.
+    Template(Box<Template>),
+}
+
+/// The parts of a string whose holes are references: `Str` text and `Ref` references (each with
+/// the span of its hole), adjacent texts joined, at least one reference.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Template {
+    /// Text and references, in order.
+    pub parts: Vec<Value>,
+}
+
+impl Template {
+    /// Appends text, joined to the text before it.
+    pub fn push_text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if let Some(Value { kind: ValueKind::Str(last), .. }) = self.parts.last_mut() {
+            last.push_str(text);
+        } else {
+            self.parts.push(Value { kind: ValueKind::Str(text.to_owned()), span: Span::default() });
+        }
+    }
+
+    /// Appends another template's parts.
+    pub fn extend(&mut self, other: Template) {
+        for part in other.parts {
+            match part.kind {
+                ValueKind::Str(text) => self.push_text(&text),
+                _ => self.parts.push(part),
+            }
+        }
+    }
+
+    /// The template as written: text, and `${kind.name.field}` for each reference.
+    pub fn written(&self) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match &part.kind {
+                ValueKind::Str(text) => out.push_str(text),
+                ValueKind::Ref(r) => {
+                    let _ = write!(out, "${{{}.{}", r.kind, r.name);
+                    for field in &r.field {
+                        let _ = write!(out, ".{field}");
+                    }
+                    out.push('}');
+                }
+                _ => {}
+            }
+        }
+        out
+    }
 }
 
 impl ValueKind {
@@ -104,6 +158,7 @@ impl ValueKind {
             ValueKind::Symbol(s) => format!("symbol `{s}`"),
             ValueKind::Ref(r) => format!("reference to {} `{}`", r.kind, r.name),
             ValueKind::Nix(_) => "`nix(…)` expression".into(),
+            ValueKind::Template(_) => "string with references".into(),
         }
     }
 }
@@ -134,7 +189,12 @@ pub fn text_form(kind: &ValueKind) -> Option<String> {
             };
             let _ = write!(out, "{n}/{proto}");
         }
-        ValueKind::List(_) | ValueKind::Record(_) | ValueKind::Tagged(..) | ValueKind::Ref(_) | ValueKind::Nix(_) => {
+        ValueKind::List(_)
+        | ValueKind::Record(_)
+        | ValueKind::Tagged(..)
+        | ValueKind::Ref(_)
+        | ValueKind::Nix(_)
+        | ValueKind::Template(_) => {
             return None;
         }
     }

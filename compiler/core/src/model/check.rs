@@ -79,6 +79,8 @@ impl<'s> Checker<'s> {
                 "cpu" => "a cpu amount".into(),
                 "any" => "any value".into(),
                 "endpoint" => "`service.NAME.host`, `.port` or `.url`".into(),
+                // Text that may hold where services are: a string, to whoever writes one.
+                "text" => "a string".into(),
                 other => with_article(other),
             };
         }
@@ -90,7 +92,12 @@ impl<'s> Checker<'s> {
             return format!("one of {}", forms.join(", "));
         }
         if let Some(branches) = self.branches(schema, "anyOf") {
-            let forms: Vec<String> = branches.iter().map(|b| self.describe(b)).collect();
+            let mut forms: Vec<String> = Vec::new();
+            for form in branches.iter().map(|b| self.describe(b)) {
+                if !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
             return match forms.split_last() {
                 Some((last, rest)) if !rest.is_empty() => format!("{}, or {last}", rest.join(", ")),
                 _ => forms.join(""),
@@ -120,6 +127,21 @@ impl<'s> Checker<'s> {
         let field = &field.render();
         let expected = self.describe(schema);
         let found = value.kind.type_name();
+        if let ValueKind::Template(template) = &value.kind {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0410,
+                    value.span,
+                    format!("`{field}` takes {expected}, found a string with references (`{}`)", template.written()),
+                )
+                .with_primary_label("its holes are filled per target, which this field is not")
+                .with_help(
+                    "references inside a string are filled in `env`, `args`, `helm { values }`, `nixos { … }` options and \
+                     `files` contents; write this field's text out",
+                ),
+            );
+            return;
+        }
         let mut diagnostic =
             Diagnostic::new(Code::E0301, value.span, format!("expected {expected} for `{field}`, found {found}"))
                 .with_primary_label(format!("this is {}", with_article(&found)));
@@ -437,7 +459,8 @@ impl<'s> Checker<'s> {
                 value.kind = ValueKind::Symbol(std::mem::take(s));
                 true
             }
-            (LiteralKind::Endpoint, ValueKind::Ref(reference)) => {
+            (LiteralKind::Text, ValueKind::Str(_) | ValueKind::Template(_)) => true,
+            (LiteralKind::Text | LiteralKind::Endpoint, ValueKind::Ref(reference)) => {
                 reference.kind == "service" && super::types::Endpoint::part_of(&reference.field).is_some()
             }
             (LiteralKind::Reference(kinds), ValueKind::Ref(reference)) => {

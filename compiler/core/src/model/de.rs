@@ -88,6 +88,10 @@ impl<'a> De<'a> {
                     ("span", span_seq(value.span)),
                 ]),
             ),
+            // Text as strings, references in their special form (with their spans).
+            ValueKind::Template(template) => {
+                special(tag::TEMPLATE, De::Seq(template.parts.iter().map(|part| De::Value(part).lower()).collect()))
+            }
             ValueKind::Tagged(name, record) => special(tag::TAG, De::Seq(vec![De::Str(name), De::Record(record)])),
             _ => De::Value(value),
         }

@@ -22,7 +22,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 
-use super::types::{Payload, Reference, Spanned, format_duration, format_size};
+use super::types::{Endpoint, Payload, Reference, Spanned, Template, format_duration, format_size};
 
 /// The content of a configuration file.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -30,6 +30,8 @@ use super::types::{Payload, Reference, Spanned, format_duration, format_size};
 pub enum FileContent {
     /// Text, written as is.
     Text(String),
+    /// Text with holes where services are, filled by each target.
+    Template(Template),
     /// Data written as YAML.
     Yaml(IndexMap<String, Payload>),
     /// Data written as JSON.
@@ -43,8 +45,8 @@ pub enum FileContent {
 #[serde(untagged)]
 #[allow(dead_code)]
 enum FileContentSchema {
-    /// Text, written as is.
-    Text(String),
+    /// Text, written as is (where services are filled in by each target).
+    Text(Template),
     /// Data, rendered by every target the same way.
     Data(FileData),
 }
@@ -73,6 +75,7 @@ impl<'de> Deserialize<'de> for FileContent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Payload::deserialize(deserializer)? {
             Payload::Str(text) => Ok(FileContent::Text(text)),
+            Payload::Template(template) => Ok(FileContent::Template(template)),
             Payload::Tagged(tag, data) if tag == "yaml" => Ok(FileContent::Yaml(data)),
             Payload::Tagged(tag, data) if tag == "json" => Ok(FileContent::Json(data)),
             _ => Err(serde::de::Error::custom("a file's content is text, `yaml { … }` or `json { … }`")),
@@ -92,37 +95,75 @@ impl FileContent {
     /// The data of a `yaml { … }` or `json { … }` file.
     pub fn data(&self) -> Option<&IndexMap<String, Payload>> {
         match self {
-            FileContent::Text(_) => None,
+            FileContent::Text(_) | FileContent::Template(_) => None,
             FileContent::Yaml(data) | FileContent::Json(data) => Some(data),
         }
     }
 
     /// The file's text: as written, or its data as YAML (through `yaml`, the target's writer) or
-    /// as JSON (two spaces, a final line break). `None` when the data holds a value without a
-    /// form, which the checks have refused.
-    pub fn text(&self, yaml: impl Fn(&Json) -> Result<String, String>) -> Option<String> {
+    /// as JSON (two spaces, a final line break); the holes of templates, in the text or in the
+    /// data's strings, filled by `fill` (where each service is as the file's reader finds it).
+    /// `None` when the data holds a value without a form, which the checks have refused, or a
+    /// hole `fill` has no value for (E0625 from the checks).
+    pub fn text(&self, yaml: impl Fn(&Json) -> Result<String, String>, fill: &mut Fill<'_>) -> Option<String> {
         match self {
             FileContent::Text(text) => Some(text.clone()),
-            FileContent::Yaml(data) => yaml(&data_json(data).ok()?).ok(),
+            FileContent::Template(template) => template.fill(fill).ok(),
+            FileContent::Yaml(data) => yaml(&data_json_filled(data, fill).ok()?).ok(),
             FileContent::Json(data) => {
-                serde_json::to_string_pretty(&data_json(data).ok()?).ok().map(|text| text + "\n")
+                serde_json::to_string_pretty(&data_json_filled(data, fill).ok()?).ok().map(|text| text + "\n")
             }
         }
     }
+
+    /// The holes of its templates: where the file's reader reads that services are.
+    pub fn holes(&self) -> Vec<&Endpoint> {
+        fn walk<'p>(value: &'p Payload, out: &mut Vec<&'p Endpoint>) {
+            match value {
+                Payload::Template(template) => out.extend(template.holes()),
+                Payload::List(items) => items.iter().for_each(|i| walk(i, out)),
+                Payload::Map(entries) | Payload::Tagged(_, entries) => entries.values().for_each(|v| walk(v, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        match self {
+            FileContent::Text(_) => {}
+            FileContent::Template(template) => out.extend(template.holes()),
+            FileContent::Yaml(data) | FileContent::Json(data) => data.values().for_each(|v| walk(v, &mut out)),
+        }
+        out
+    }
 }
+
+/// Fills a template's hole: where a service is as the reader finds it, or why it has no value.
+pub type Fill<'f> = dyn FnMut(&Endpoint) -> Result<String, String> + 'f;
 
 /// A record of data as JSON: strings, numbers, booleans, lists and records as written; symbols,
 /// durations, sizes, addresses, ranges and ports as the spec writes them (`5m`, `1GiB`,
-/// `10.0.0.0/24`, `8080/tcp`). The first value without a form is the error.
+/// `10.0.0.0/24`, `8080/tcp`). The first value without a form is the error; a string with
+/// references has none here (a manifest is read by no one service, so none fills it).
 pub fn data_json(data: &IndexMap<String, Payload>) -> Result<Json, Formless<'_>> {
+    data_json_in(data, &mut None)
+}
+
+/// [`data_json`] with the holes of templates filled by `fill`.
+pub fn data_json_filled<'p>(data: &'p IndexMap<String, Payload>, fill: &mut Fill<'_>) -> Result<Json, Formless<'p>> {
+    data_json_in(data, &mut Some(fill))
+}
+
+fn data_json_in<'p>(
+    data: &'p IndexMap<String, Payload>,
+    fill: &mut Option<&mut Fill<'_>>,
+) -> Result<Json, Formless<'p>> {
     let mut out = serde_json::Map::new();
     for (key, value) in data {
-        out.insert(key.clone(), payload_json(value)?);
+        out.insert(key.clone(), payload_json(value, fill)?);
     }
     Ok(Json::Object(out))
 }
 
-fn payload_json(value: &Payload) -> Result<Json, Formless<'_>> {
+fn payload_json<'p>(value: &'p Payload, fill: &mut Option<&mut Fill<'_>>) -> Result<Json, Formless<'p>> {
     Ok(match value {
         Payload::Str(s) | Payload::Symbol(s) => Json::String(s.clone()),
         Payload::Int(n) => Json::from(*n),
@@ -139,8 +180,17 @@ fn payload_json(value: &Payload) -> Result<Json, Formless<'_>> {
                 super::types::Transport::Udp => "udp",
             }
         )),
-        Payload::List(items) => Json::Array(items.iter().map(payload_json).collect::<Result<_, _>>()?),
-        Payload::Map(map) => data_json(map)?,
+        Payload::List(items) => {
+            Json::Array(items.iter().map(|item| payload_json(item, fill)).collect::<Result<_, _>>()?)
+        }
+        Payload::Map(map) => data_json_in(map, fill)?,
+        Payload::Template(template) => match fill {
+            Some(fill) => match template.fill(&mut **fill) {
+                Ok(text) => Json::String(text),
+                Err(why) => return Err(Formless::Other(format!("`{}` ({why})", template.written()), None)),
+            },
+            None => return Err(Formless::Other(format!("the string with references `{}`", template.written()), None)),
+        },
         Payload::Reference(reference) if reference.kind == "secret" => return Err(Formless::Secret(reference)),
         Payload::Reference(reference) => {
             return Err(Formless::Other(

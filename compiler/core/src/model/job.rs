@@ -34,7 +34,7 @@ pub struct Job {
     pub image: Spanned<String>,
     /// The arguments passed to the image's entry point.
     #[serde(default)]
-    pub args: Vec<Spanned<String>>,
+    pub args: Vec<Spanned<Template>>,
     /// Environment variables; secrets are references, never literals.
     #[serde(default)]
     pub env: IndexMap<String, Spanned<EnvValue>>,

@@ -372,7 +372,7 @@ pub struct Service {
     pub replicas: Option<Spanned<u32>>,
     /// The arguments passed to the image's entry point.
     #[serde(default)]
-    pub args: Vec<Spanned<String>>,
+    pub args: Vec<Spanned<Template>>,
     /// What this service needs: services, started first, and the external buckets and endpoints
     /// it uses.
     #[serde(default)]
@@ -510,6 +510,33 @@ pub enum EnvValue {
     Endpoint(Endpoint),
     /// A secret, injected by the target's secret mechanism.
     Secret(SecretRef),
+    /// Text holding where services are (`"${service.loki.url}/loki/api/v1/push"`), filled by
+    /// each target as it fills a whole `Endpoint`.
+    Template(Template),
+}
+
+impl EnvValue {
+    /// Where services are that this value reads: a whole endpoint, or a template's holes.
+    pub fn endpoints(&self) -> Vec<&Endpoint> {
+        match self {
+            EnvValue::Endpoint(endpoint) => vec![endpoint],
+            EnvValue::Template(template) => template.holes().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The value as text, with where services are filled by `resolve`: `None` for a secret,
+    /// which has no text the spec may write; `Some(Err)` when a place has no value (E0625).
+    pub fn text(&self, mut resolve: impl FnMut(&Endpoint) -> Result<String, String>) -> Option<Result<String, String>> {
+        Some(match self {
+            EnvValue::Text(text) => Ok(text.clone()),
+            EnvValue::Number(n) => Ok(n.to_string()),
+            EnvValue::Flag(b) => Ok(b.to_string()),
+            EnvValue::Endpoint(endpoint) => resolve(endpoint),
+            EnvValue::Template(template) => template.fill(resolve),
+            EnvValue::Secret(_) => return None,
+        })
+    }
 }
 
 /// Where a service exports metrics.
@@ -639,7 +666,7 @@ pub struct Step {
     pub image: Spanned<String>,
     /// The arguments.
     #[serde(default)]
-    pub args: Vec<Spanned<String>>,
+    pub args: Vec<Spanned<Template>>,
     /// Steps that must succeed first, and services that must be up (placed where the workflow
     /// runs), which the step reaches.
     #[serde(default)]

@@ -196,13 +196,14 @@ enum Reader {
 
 /// Every `service.NAME.host`, `.port` or `.url` read inside a service's payloads that its
 /// placement's target writes: `nixos { … }` (read by the node itself) on a node, `helm { values }`
-/// on a cluster; with the field that holds it.
+/// on a cluster, whole or in a string's holes; with the field that holds it.
 fn payload_endpoints(service: &Service, on_node: bool) -> Vec<(&Reference, &'static str)> {
     fn walk<'p>(value: &'p Payload, field: &'static str, out: &mut Vec<(&'p Reference, &'static str)>) {
         match value {
             Payload::Reference(r) if r.kind == "service" && Endpoint::part_of(&r.field).is_some() => {
                 out.push((r, field))
             }
+            Payload::Template(template) => out.extend(template.holes().map(|hole| (&hole.0, field))),
             Payload::List(items) => items.iter().for_each(|i| walk(i, field, out)),
             Payload::Map(entries) | Payload::Tagged(_, entries) => entries.values().for_each(|v| walk(v, field, out)),
             _ => {}
@@ -217,15 +218,54 @@ fn payload_endpoints(service: &Service, on_node: bool) -> Vec<(&Reference, &'sta
     out
 }
 
-/// The services `service` reaches: those it needs, then those whose place it reads in `env` or in
-/// the payload its placement's target writes (`nixos { … }` on a node, `helm { values }` on a
-/// cluster); each once, in that order. The Kubernetes back end admits exactly these.
+/// One read of where a service is in what a workload is started with: a whole `env` value, or a
+/// hole of a string in `env`, `args` or a configuration file's contents.
+pub struct TextRead<'m> {
+    /// The reference read.
+    pub endpoint: &'m Endpoint,
+    /// Where it is written: the whole value's span, or the hole's.
+    pub span: Span,
+    /// The field that holds it, for messages (`LOKI_URL`, `args`, the file's path).
+    pub field: &'m str,
+}
+
+/// The reads of where services are in `env`, `args` and files, in that order.
+pub fn text_reads<'m>(
+    env: &'m indexmap::IndexMap<String, crate::model::types::Spanned<EnvValue>>,
+    args: &'m [crate::model::types::Spanned<crate::model::types::Template>],
+    files: Option<&'m indexmap::IndexMap<String, crate::model::types::Spanned<crate::model::files::FileContent>>>,
+) -> Vec<TextRead<'m>> {
+    let mut out = Vec::new();
+    for (key, value) in env {
+        match &value.value {
+            EnvValue::Endpoint(endpoint) => out.push(TextRead { endpoint, span: value.span, field: key }),
+            EnvValue::Template(template) => {
+                out.extend(template.holes().map(|hole| TextRead { endpoint: hole, span: hole.0.span, field: key }))
+            }
+            _ => {}
+        }
+    }
+    for arg in args {
+        out.extend(arg.value.holes().map(|hole| TextRead { endpoint: hole, span: hole.0.span, field: "args" }));
+    }
+    for (path, content) in files.into_iter().flatten() {
+        out.extend(content.value.holes().into_iter().map(|hole| TextRead {
+            endpoint: hole,
+            span: hole.0.span,
+            field: path,
+        }));
+    }
+    out
+}
+
+/// The services `service` reaches: those it needs, then those whose place it reads in `env`,
+/// `args`, files or in the payload its placement's target writes (`nixos { … }` on a node,
+/// `helm { values }` on a cluster); each once, in that order. The Kubernetes back end admits
+/// exactly these.
 pub fn reached_services(service: &Service) -> Vec<&str> {
     let mut reached: Vec<&str> = service.needed_services().map(|n| n.name.as_str()).collect();
-    let reads = service.env.values().filter_map(|v| match &v.value {
-        EnvValue::Endpoint(endpoint) => Some(endpoint.0.name.as_str()),
-        _ => None,
-    });
+    let reads = text_reads(&service.env, &service.args, Some(&service.files));
+    let reads = reads.iter().map(|read| read.endpoint.0.name.as_str());
     let on_node = service.on.kind == "node";
     let payload = payload_endpoints(service, on_node).into_iter().map(|(r, _)| r.name.as_str());
     for name in reads.chain(payload) {
@@ -430,20 +470,23 @@ fn reach_from(lookups: &Lookups<'_>, reacher: &Reacher<'_>, reach: &mut Reach, d
 fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
     // A read that is already unreachable (E0604) is not reported twice.
     let reported: rustc_hash::FxHashSet<Span> = diagnostics.iter().map(|d| d.primary.span).collect();
-    let services = model.services.iter().map(|s| (&s.spec.on, &s.spec.env));
-    let steps = model.workflows.iter().flat_map(|w| w.spec.step.values().map(move |s| (&w.spec.on, &s.env)));
-    let jobs = model.jobs.iter().map(|j| (&j.spec.on, &j.spec.env));
-    for (on, env) in services.chain(steps).chain(jobs) {
-        for (key, value) in env {
-            let EnvValue::Endpoint(endpoint) = &value.value else { continue };
-            if !reach.located.contains_key(&endpoint.0.name) {
+    let services =
+        model.services.iter().map(|s| (&s.spec.on, text_reads(&s.spec.env, &s.spec.args, Some(&s.spec.files))));
+    let steps = model
+        .workflows
+        .iter()
+        .flat_map(|w| w.spec.step.values().map(move |s| (&w.spec.on, text_reads(&s.env, &s.args, None))));
+    let jobs = model.jobs.iter().map(|j| (&j.spec.on, text_reads(&j.spec.env, &j.spec.args, None)));
+    for (on, reads) in services.chain(steps).chain(jobs) {
+        for read in reads {
+            if !reach.located.contains_key(&read.endpoint.0.name) {
                 continue; // an unknown service: reported by evaluation
             }
-            if reported.contains(&value.span) {
+            if reported.contains(&read.span) {
                 continue;
             }
-            if let Err(why) = reach.resolve(on, endpoint) {
-                diagnostics.push(unresolved(key, endpoint, value.span, &why));
+            if let Err(why) = reach.resolve(on, read.endpoint) {
+                diagnostics.push(unresolved(read.field, read.endpoint, read.span, &why));
             }
         }
     }

@@ -83,6 +83,8 @@ pub enum Literal<'s> {
     Name,
     /// Where a service is reached: `service.NAME.host`, `.port` or `.url`.
     Endpoint,
+    /// Text, which may hold where services are ([`super::types::Template`]).
+    Text,
     /// A reference to one of these kinds (`x-spec-ref`).
     Reference(Vec<&'s str>),
     /// A literal kind the checker does not know: never fits.
@@ -305,6 +307,7 @@ fn literal<'s>(schema: &'s Json, kind: &str) -> Literal<'s> {
         "port" => Literal::Port,
         "name" => Literal::Name,
         "endpoint" => Literal::Endpoint,
+        "text" => Literal::Text,
         "reference" => Literal::Reference(
             schema
                 .get("x-spec-ref")

@@ -31,6 +31,7 @@ pub(crate) mod tag {
     pub const SYMBOL: &str = "$symbol";
     pub const NIX: &str = "$nix";
     pub const TAG: &str = "$tag";
+    pub const TEMPLATE: &str = "$template";
 }
 
 /// A value with the span of the text it came from.
@@ -445,6 +446,128 @@ impl JsonSchema for Endpoint {
     }
 }
 
+/// Text that may hold where services are (`"${service.loki.url}/loki/api/v1/push"`): each
+/// target fills the holes with what each reference means where the text is read
+/// ([`Template::fill`]), as it resolves a whole `service.NAME.url`. Plain text is a template
+/// without holes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Template {
+    /// Text and holes, in order.
+    pub parts: Vec<TemplatePart>,
+}
+
+/// A piece of a [`Template`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TemplatePart {
+    /// Text, as written.
+    Text(String),
+    /// Where a service is, filled per target.
+    Hole(Endpoint),
+}
+
+impl Template {
+    /// The text when there is no hole.
+    pub fn plain(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Text(text) => out.push_str(text),
+                TemplatePart::Hole(_) => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The template as written in a spec: its text, `${service.NAME.url}` in each hole.
+    pub fn written(&self) -> String {
+        let mut text = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Text(t) => text.push_str(t),
+                TemplatePart::Hole(endpoint) => {
+                    text.push_str("${service.");
+                    text.push_str(&endpoint.0.name);
+                    for field in &endpoint.0.field {
+                        text.push('.');
+                        text.push_str(field);
+                    }
+                    text.push('}');
+                }
+            }
+        }
+        text
+    }
+
+    /// The holes, in order.
+    pub fn holes(&self) -> impl Iterator<Item = &Endpoint> {
+        self.parts.iter().filter_map(|part| match part {
+            TemplatePart::Hole(endpoint) => Some(endpoint),
+            TemplatePart::Text(_) => None,
+        })
+    }
+
+    /// The text with every hole filled by `resolve` (where the service is as the reader finds
+    /// it), or the first hole's reason it has no value there.
+    pub fn fill(&self, mut resolve: impl FnMut(&Endpoint) -> Result<String, String>) -> Result<String, String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Text(text) => out.push_str(text),
+                TemplatePart::Hole(endpoint) => out.push_str(&resolve(endpoint)?),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Serialised as written in a spec: the text with `${service.NAME.url}` in its holes.
+impl Serialize for Template {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.written())
+    }
+}
+
+impl<'de> Deserialize<'de> for TemplatePart {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Payload::deserialize(deserializer)? {
+            Payload::Str(text) => Ok(TemplatePart::Text(text)),
+            Payload::Reference(reference)
+                if reference.kind == "service" && Endpoint::part_of(&reference.field).is_some() =>
+            {
+                Ok(TemplatePart::Hole(Endpoint(reference)))
+            }
+            _ => Err(de::Error::custom("a template holds text and where services are")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Template {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Payload::deserialize(deserializer)? {
+            Payload::Str(text) => Ok(Template { parts: vec![TemplatePart::Text(text)] }),
+            Payload::Reference(reference)
+                if reference.kind == "service" && Endpoint::part_of(&reference.field).is_some() =>
+            {
+                Ok(Template { parts: vec![TemplatePart::Hole(Endpoint(reference))] })
+            }
+            Payload::Template(template) => Ok(template),
+            _ => Err(de::Error::custom("not text")),
+        }
+    }
+}
+
+impl JsonSchema for Template {
+    fn schema_name() -> Cow<'static, str> {
+        "Template".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        extended(
+            "text",
+            "text, which may hold where a service is (`\"${service.NAME.url}/path\"`), filled by each target",
+        )
+    }
+}
+
 /// A free-form value of a target payload (`nixos { … }`, `helm { values { … } }`): any value the
 /// language can write, kept typed so each target renders it in its own syntax.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -478,6 +601,8 @@ pub enum Payload {
     Nix(String),
     /// A tagged record.
     Tagged(String, IndexMap<String, Payload>),
+    /// Text with holes where services are, filled by each target.
+    Template(Template),
 }
 
 impl JsonSchema for Payload {
@@ -540,6 +665,7 @@ impl<'de> Deserialize<'de> for Payload {
                         tag::SYMBOL => Some(Payload::Symbol(map.next_value()?)),
                         tag::REF => Some(Payload::Reference(map.next_value()?)),
                         tag::NIX => Some(Payload::Nix(map.next_value()?)),
+                        tag::TEMPLATE => Some(Payload::Template(Template { parts: map.next_value()? })),
                         tag::TAG => {
                             let (name, fields): (String, IndexMap<String, Payload>) = map.next_value()?;
                             Some(Payload::Tagged(name, fields))

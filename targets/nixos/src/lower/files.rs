@@ -9,6 +9,7 @@
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::files::{file_keys, host_folder};
+use spec_compiler::model::types::Endpoint;
 use spec_compiler::model::{Resource, Service};
 use spec_compiler::source::Origin;
 
@@ -25,7 +26,9 @@ impl<'a> NodeModule<'a> {
         let folder = host_folder(&service.name);
         for (target, key) in file_keys(files) {
             let content = &files[target];
-            let Some(text) = content.value.text(spec_yaml::to_string) else { continue };
+            // The container reads the file: where services are, as it finds them.
+            let fill = &mut |e: &Endpoint| self.reach.resolve(&service.spec.on, e);
+            let Some(text) = content.value.text(spec_yaml::to_string, fill) else { continue };
             let etc = format!("{}/{key}", folder.trim_start_matches("/etc/"));
             self.define(
                 vec!["environment".into(), "etc".into(), etc, "text".into()],
@@ -70,7 +73,9 @@ impl<'a> NodeModule<'a> {
                 );
                 continue;
             };
-            let Some(text) = content.value.text(spec_yaml::to_string) else { continue };
+            // The module's program reads the file on the host: a service on this node is on loopback.
+            let fill = &mut |e: &Endpoint| self.reach.resolve_on_host(&service.spec.on, e);
+            let Some(text) = content.value.text(spec_yaml::to_string, fill) else { continue };
             self.define(
                 vec!["environment".into(), "etc".into(), name.to_string(), "text".into()],
                 Nix::Str(text.clone()),

@@ -49,7 +49,9 @@ impl<'a> NodeModule<'a> {
         command.extend(self.podman_env(&spec.on, &spec.env));
         command.push(Part::Text(format!(" {}", exec_arg(&spec.image.value))));
         for arg in &spec.args {
-            command.push(Part::Text(format!(" {}", exec_arg(&arg.value))));
+            // Where a service is, from this node (E0625 in the graph rules when it has no value).
+            let Ok(text) = arg.value.fill(|e| self.reach.resolve(&spec.on, e)) else { continue };
+            command.push(Part::Text(format!(" {}", exec_arg(&text))));
         }
         let after = self.job_needs(job);
         let cleanup = super::workflows::podman_cleanup(&unit);

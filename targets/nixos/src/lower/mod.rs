@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::{Reach, derive};
-use spec_compiler::model::types::{Endpoint, EndpointPart, Payload, PlacementRef, Reference};
+use spec_compiler::model::types::{Endpoint, EndpointPart, Payload, PlacementRef, Reference, TemplatePart};
 use spec_compiler::model::{Backup, Kind, Node, Os, Resource};
 use spec_compiler::parallel;
 use spec_compiler::source::Span;
@@ -455,6 +455,21 @@ pub(super) fn payload(
         Payload::Cidr(c) => Nix::Str(format!("{}/{}", c.address, c.prefix)),
         Payload::Port(p) => Nix::Int(i64::from(p.number)),
         Payload::Reference(r) => resolve(r)?,
+        // Each hole as the reference alone would be written: a host, a URL or a port's number.
+        Payload::Template(template) => {
+            let mut text = String::new();
+            for part in &template.parts {
+                match part {
+                    TemplatePart::Text(t) => text.push_str(t),
+                    TemplatePart::Hole(endpoint) => match resolve(&endpoint.0)? {
+                        Nix::Str(s) => text.push_str(&s),
+                        Nix::Int(n) => text.push_str(&n.to_string()),
+                        _ => return Err(Some(format!("`{}`", template.written()))),
+                    },
+                }
+            }
+            Nix::Str(text)
+        }
         Payload::Tagged(tag, _) => return Err(Some(format!("the tagged record `{tag} {{ … }}`"))),
     })
 }

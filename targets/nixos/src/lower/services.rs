@@ -139,7 +139,9 @@ impl<'a> NodeModule<'a> {
         let base = vec!["virtualisation".into(), "oci-containers".into(), "containers".into(), service.name.clone()];
         let mut container = vec![("image".to_string(), Nix::Str(image.value.clone()))];
         if !spec.args.is_empty() {
-            container.push(("cmd".into(), Nix::List(spec.args.iter().map(|a| Nix::Str(a.value.clone())).collect())));
+            // Where a service is, from this node (E0625 in the graph rules when it has no value).
+            let args = spec.args.iter().filter_map(|a| a.value.fill(|e| self.reach.resolve(&spec.on, e)).ok());
+            container.push(("cmd".into(), Nix::List(args.map(Nix::Str).collect())));
         }
         let openings = self.reach.of(&service.name);
         let security = spec.security.as_ref().map(|s| &s.value);
@@ -203,6 +205,11 @@ impl<'a> NodeModule<'a> {
                 // Where a service is, from this node; what has no value is E0625 in the graph rules.
                 EnvValue::Endpoint(endpoint) => {
                     if let Ok(text) = self.reach.resolve(&spec.on, endpoint) {
+                        environment.push((key.clone(), Nix::Str(text)));
+                    }
+                }
+                EnvValue::Template(template) => {
+                    if let Ok(text) = template.fill(|e| self.reach.resolve(&spec.on, e)) {
                         environment.push((key.clone(), Nix::Str(text)));
                     }
                 }

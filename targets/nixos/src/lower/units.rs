@@ -201,6 +201,10 @@ impl<'a> NodeModule<'a> {
                     Ok(text) => text,
                     Err(_) => continue,
                 },
+                EnvValue::Template(template) => match template.fill(|e| self.reach.resolve_on_host(&spec.on, e)) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
                 // As a container's: the decrypted file holds `NAME=value` lines, read by systemd
                 // into the unit's environment, so the value never reaches the store.
                 EnvValue::Secret(secret) => {

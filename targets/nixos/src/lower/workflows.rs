@@ -46,7 +46,9 @@ impl<'a> NodeModule<'a> {
                 command.extend(self.podman_env(&workflow.spec.on, &step.env));
                 command.push(Part::Text(format!(" {}", exec_arg(&step.image.value))));
                 for arg in &step.args {
-                    command.push(Part::Text(format!(" {}", exec_arg(&arg.value))));
+                    // Where a service is, from this node (E0625 in the graph rules when it has none).
+                    let Ok(text) = arg.value.fill(|e| self.reach.resolve(&workflow.spec.on, e)) else { continue };
+                    command.push(Part::Text(format!(" {}", exec_arg(&text))));
                 }
                 let mut after: Vec<Nix> =
                     step.needed_steps().map(|n| Nix::Str(format!("{}-{}.service", workflow.name, n.name))).collect();
@@ -142,6 +144,10 @@ impl<'a> NodeModule<'a> {
                 EnvValue::Number(n) => n.to_string(),
                 EnvValue::Flag(b) => b.to_string(),
                 EnvValue::Endpoint(endpoint) => match self.reach.resolve(on, endpoint) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
+                EnvValue::Template(template) => match template.fill(|e| self.reach.resolve(on, e)) {
                     Ok(text) => text,
                     Err(_) => continue,
                 },

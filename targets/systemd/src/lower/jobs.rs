@@ -74,6 +74,10 @@ impl NodeUnits<'_> {
                     Ok(text) => text,
                     Err(_) => continue, // E0625 in the graph rules
                 },
+                EnvValue::Template(template) => match template.fill(|e| self.reach.resolve(&spec.on, e)) {
+                    Ok(text) => text,
+                    Err(_) => continue, // E0625 in the graph rules
+                },
                 EnvValue::Secret(secret) => {
                     if let Some((setting, credential)) = self.credential(&secret.name) {
                         unit.set("Service", setting, credential);
@@ -87,7 +91,12 @@ impl NodeUnits<'_> {
             args.push(exec_arg(&format!("{key}={text}")));
         }
         args.push(exec_arg(&spec.image.value));
-        args.extend(spec.args.iter().map(|a| exec_arg(&a.value)));
+        args.extend(
+            spec.args
+                .iter()
+                .filter_map(|a| a.value.fill(|e| self.reach.resolve(&spec.on, e)).ok())
+                .map(|a| exec_arg(&a)),
+        );
         unit.set("Service", "Type", "oneshot");
         unit.set("Service", "RemainAfterExit", "yes");
         unit.set("Service", "ExecStart", args.join(" "));

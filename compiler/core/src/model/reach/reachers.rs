@@ -16,10 +16,10 @@
 //! only within one node or cluster): with no `retries` a job that ran first would fail for good,
 //! so that is E0677; with `retries` it is tried again until the service answers.
 
-use super::{At, Lookups, Reader, payload_endpoints};
+use super::{At, Lookups, Reader, payload_endpoints, text_reads};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::types::PlacementRef;
-use crate::model::{EnvValue, Job, Model, Node, Os, Resource, Service, Workflow};
+use crate::model::{Job, Model, Node, Os, Resource, Service, Workflow};
 use crate::source::{FileId, Span};
 
 /// Something placed that reaches services.
@@ -70,7 +70,7 @@ pub(super) fn service<'m>(
     };
     let mut reached: Vec<(&str, Span, Reader)> =
         service.spec.needed_services().map(|n| (n.name.as_str(), n.span, Reader::Workload)).collect();
-    add_env_reads(&mut reached, &service.spec.env);
+    add_text_reads(&mut reached, text_reads(&service.spec.env, &service.spec.args, Some(&service.spec.files)));
     // The node reading in its NixOS options, or the chart's values on a cluster: each service
     // once, unless a need or `env` reaches it already.
     for (reference, _) in payload_endpoints(&service.spec, on_node) {
@@ -91,7 +91,7 @@ pub(super) fn job<'m>(
     let at = at(lookups, &job.spec.on)?;
     let mut reached: Vec<(&str, Span, Reader)> =
         job.spec.needed_services().map(|n| (n.name.as_str(), n.span, Reader::Workload)).collect();
-    add_env_reads(&mut reached, &job.spec.env);
+    add_text_reads(&mut reached, text_reads(&job.spec.env, &job.spec.args, None));
     if job.spec.retries() == 0 {
         for need in job.spec.needed_services() {
             let Some(needed) = lookups.services.get(need.name.as_str()) else { continue };
@@ -123,7 +123,7 @@ pub(super) fn steps<'m>(
             }
             reached.push((need.name.as_str(), need.span, Reader::Workload));
         }
-        add_env_reads(&mut reached, &step.value.env);
+        add_text_reads(&mut reached, text_reads(&step.value.env, &step.value.args, None));
         if reached.is_empty() {
             continue;
         }
@@ -139,18 +139,15 @@ pub(super) fn steps<'m>(
     out
 }
 
-/// Each read in `env` of a service not needed already: every read keeps its own span, so a read
-/// no way satisfies is reported where it is written.
-fn add_env_reads<'m>(
-    reached: &mut Vec<(&'m str, Span, Reader)>,
-    env: &'m indexmap::IndexMap<String, crate::model::types::Spanned<EnvValue>>,
-) {
+/// Each read of where a service is in `env`, `args` or files ([`text_reads`]) of a service not
+/// needed already: every read keeps its own span, so a read no way satisfies is reported where it
+/// is written.
+fn add_text_reads<'m>(reached: &mut Vec<(&'m str, Span, Reader)>, reads: Vec<super::TextRead<'m>>) {
     let needs = reached.len();
-    for value in env.values() {
-        if let EnvValue::Endpoint(endpoint) = &value.value
-            && !reached[..needs].iter().any(|(name, _, _)| *name == endpoint.0.name)
-        {
-            reached.push((endpoint.0.name.as_str(), value.span, Reader::Workload));
+    for read in reads {
+        let name = read.endpoint.0.name.as_str();
+        if !reached[..needs].iter().any(|(reached, _, _)| *reached == name) {
+            reached.push((name, read.span, Reader::Workload));
         }
     }
 }
