@@ -60,7 +60,8 @@ fn kinds_have_shapes_and_placed_things_sit_in_their_node_or_cluster() {
     assert_eq!(shape_and_group("alert ipfs-down"), ("octagon".into(), None));
     assert_eq!(shape_and_group("secret db-password"), ("note".into(), None));
     assert_eq!(shape_and_group("network mesh"), ("hexagon".into(), None));
-    assert_eq!(shape_and_group("node worker-1"), ("box3d".into(), None), "nothing placed there: no box");
+    assert_eq!(shape_and_group("node worker-1"), ("box3d".into(), node("worker-1")), "a NATS member sits there");
+    assert_eq!(shape_and_group("node gpu2"), ("box3d".into(), None), "nothing placed there: no box");
     let fills: std::collections::BTreeSet<&str> =
         dot.lines().filter_map(|l| l.split("fillcolor=\"").nth(1)).map(|rest| &rest[..7]).collect();
     assert!(fills.len() >= 9, "a colour per kind: {fills:?}");

@@ -56,6 +56,11 @@ fn secret_files(texts: &[(String, String)]) -> Vec<String> {
     let compilation = driver::compile(&mut sources, &files, None);
     let mut files = Vec::new();
     for secret in &compilation.model.secrets {
+        // A secret holding several values names a folder: its keys' files are its facets'
+        // (`secret.NAME.KEY`, in the model beside it), filled one by one.
+        if secret.spec.keys.is_some() {
+            continue;
+        }
         match secret.spec.nixos.as_ref().map(|s| &s.value) {
             Some(NixosSecret::Agenix { file }) | Some(NixosSecret::Sops { file, .. }) => files.push(file.clone()),
             // A file already on the host, or one vault-agent renders there: not in the project.
