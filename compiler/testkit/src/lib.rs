@@ -403,6 +403,21 @@ pub fn helm() -> Option<PathBuf> {
         .find(|helm| std::process::Command::new(helm).arg("version").output().is_ok_and(|o| o.status.success()))
 }
 
+/// Helm and the folder of the real charts (`../shared/charts`) holding `chart`, for a test that
+/// renders with them; `None` after saying SKIPPED (with what was not done) when either is missing.
+pub fn helm_and_charts(chart: &str, not_done: &str) -> Option<(PathBuf, PathBuf)> {
+    let charts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/charts");
+    let Some(helm) = helm() else {
+        eprintln!("SKIPPED: helm is not installed (see .ci/run); {not_done}");
+        return None;
+    };
+    if !charts.join(chart).exists() {
+        eprintln!("SKIPPED: {} holds no {chart} chart; {not_done}", charts.display());
+        return None;
+    }
+    Some((helm, charts))
+}
+
 /// The documents of a YAML stream as JSON values, empty documents left out.
 pub fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
     use serde::Deserialize as _;

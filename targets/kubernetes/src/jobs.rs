@@ -23,7 +23,8 @@ use serde_json::json;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::{Job, PodSecurity, Resource};
 
-use crate::values::{APP_TEMPLATE, Release, restricted_container, restricted_pod, split_image};
+use crate::security::{restricted_container, restricted_pod};
+use crate::values::{APP_TEMPLATE, Release, split_image};
 
 /// Kubernetes' back-off between the tries of a Job: 10 s, doubled each time, at most 6 min.
 fn backoff_seconds(retries: u32) -> u64 {

@@ -34,6 +34,7 @@ mod dumps;
 pub mod escape;
 mod files;
 mod gpus;
+mod ingress;
 mod jobs;
 mod limits;
 mod manifests;
@@ -43,6 +44,7 @@ mod raw;
 mod releases;
 mod restore_tests;
 mod rollout;
+mod security;
 mod values;
 mod versions;
 

@@ -438,7 +438,7 @@ impl super::Lowering<'_, '_> {
                 container["env"] = Value::Array(env);
             }
             if restricted {
-                container["securityContext"] = crate::values::restricted_container();
+                container["securityContext"] = crate::security::restricted_container();
             }
             let mut template = json!({ "name": template_name, "container": container });
             if denied {
@@ -455,7 +455,7 @@ impl super::Lowering<'_, '_> {
         templates.insert(0, json!({ "name": "main", "dag": { "tasks": tasks } }));
         let mut spec = json!({ "entrypoint": "main", "templates": templates });
         if restricted {
-            spec["securityContext"] = crate::values::restricted_pod()["securityContext"].take();
+            spec["securityContext"] = crate::security::restricted_pod()["securityContext"].take();
         }
         ok.then_some(spec)
     }

@@ -106,7 +106,7 @@ impl super::Lowering<'_, '_> {
             // restic's image runs as root; the test needs no more than a user of its own.
             pod["spec"]["securityContext"] =
                 json!({ "runAsNonRoot": true, "runAsUser": 65534, "seccompProfile": { "type": "RuntimeDefault" } });
-            pod["spec"]["containers"][0]["securityContext"] = crate::values::restricted_container();
+            pod["spec"]["containers"][0]["securityContext"] = crate::security::restricted_container();
         }
         let schedule = match verify.value {
             Cadence::Daily => "0 5 * * *",

@@ -349,12 +349,12 @@ impl super::Lowering<'_, '_> {
                 readiness: p,
             }),
             resources: spec.resources.as_ref().map(|r| requirements(&r.value)),
-            security_context: container_security(restricted, spec.security.as_ref().map(|s| &s.value)),
+            security_context: crate::security::container_security(restricted, spec.security.as_ref().map(|s| &s.value)),
         };
         let strategy = self.strategy(service, stateful);
         // Its identity: the ServiceAccount of its `access` rules, the Secret its image is pulled with.
         let (account, pull_secrets) = self.pod_identity(service);
-        let mut pod = restricted.then(restricted_pod);
+        let mut pod = restricted.then(crate::security::restricted_pod);
         if let Some(security) = spec.security.as_ref().map(|s| &s.value) {
             // On the host's network the pod still resolves the cluster's names (`service.x.host`).
             if security.host_network() {
@@ -413,7 +413,7 @@ impl super::Lowering<'_, '_> {
         let ingress = spec
             .ingress
             .iter()
-            .filter_map(|(name, route)| Some((name.clone(), ingress(service, name, route, &ports)?)))
+            .filter_map(|(name, route)| Some((name.clone(), crate::ingress::ingress(service, name, route, &ports)?)))
             .collect();
         // Configuration files: a ConfigMap of the chart mounted at each file's path.
         let mut config_maps = IndexMap::new();
@@ -625,75 +625,6 @@ struct AppTemplate {
     service_monitor: IndexMap<String, Value>,
 }
 
-impl super::Lowering<'_, '_> {
-    /// A route's TLS on a cluster: cert-manager issues the certificate, so an issuer is needed
-    /// (E1270), and the ACME account is the issuer's own (W1270 for an email given here).
-    fn check_tls(&mut self, service: &Resource<Service>, route: &Spanned<spec_compiler::model::Ingress>) {
-        let Some(tls) = &route.value.tls else { return };
-        let host = &route.value.host.value;
-        if tls.value.issuer.is_none() {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::E1270,
-                    tls.span,
-                    format!(
-                        "the route of service `{}` for `{host}` on cluster `{}` asks for TLS without an issuer",
-                        service.name, self.cluster.name
-                    ),
-                )
-                .with_primary_label("no `issuer`")
-                .with_help(
-                    "name the cert-manager `ClusterIssuer` that issues it: `tls { issuer = \"letsencrypt-prod\" }`",
-                ),
-            );
-        }
-        if let Some(email) = &tls.value.email {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::W1270,
-                    email.span,
-                    format!(
-                        "the ACME email of the route for `{host}` is not used on cluster `{}`: the issuer holds its own account",
-                        self.cluster.name
-                    ),
-                )
-                .with_primary_label("not used on a cluster")
-                .with_help("set the email in the `ClusterIssuer`'s `acme.email`, and remove it here"),
-            );
-        }
-    }
-}
-
-/// An ingress route as app-template's `ingress` item: the host and path to the main Service's
-/// port, and with `tls` the cert-manager issuer annotation and a TLS entry whose Secret
-/// cert-manager fills (`<service>-<route>-tls`).
-fn ingress(
-    service: &Resource<Service>,
-    name: &str,
-    route: &Spanned<spec_compiler::model::Ingress>,
-    ports: &IndexMap<String, ServicePort>,
-) -> Option<Value> {
-    let route = &route.value;
-    let port = ports.get(route.port.value.0.as_str())?.port;
-    let host = &route.host.value;
-    let mut item = json!({
-        "hosts": [{
-            "host": host,
-            "paths": [{ "path": route.path(), "pathType": "Prefix", "service": { "identifier": "main", "port": port } }],
-        }],
-    });
-    if let Some(class) = &route.class {
-        item["className"] = json!(class.value);
-    }
-    if let Some(tls) = &route.tls {
-        if let Some(issuer) = &tls.value.issuer {
-            item["annotations"] = json!({ "cert-manager.io/cluster-issuer": issuer.value });
-        }
-        item["tls"] = json!([{ "hosts": [host], "secretName": format!("{}-{name}-tls", service.name) }]);
-    }
-    Some(item)
-}
-
 /// The one-shot that forms a cluster of members: a Job of the release run by Helm after each
 /// install and upgrade (the members are then up: Flux installs with `--wait`), replaced by the
 /// next run rather than deleted, so its log stays readable; the one-shot itself does nothing
@@ -704,7 +635,7 @@ fn form_controller(form: &MembersForm, env: IndexMap<String, Value>, list: &str,
     env.insert(MEMBER_LIST.into(), json!(escape::helm_tpl(list)));
     Controller {
         kind: "job",
-        pod: restricted.then(restricted_pod),
+        pod: restricted.then(crate::security::restricted_pod),
         service_account: None,
         replicas: None,
         strategy: None,
@@ -718,7 +649,7 @@ fn form_controller(form: &MembersForm, env: IndexMap<String, Value>, list: &str,
                 env,
                 probes: None,
                 resources: None,
-                security_context: restricted.then(restricted_container),
+                security_context: restricted.then(crate::security::restricted_container),
             },
         )]),
         annotations: Some(json!({
@@ -728,44 +659,6 @@ fn form_controller(form: &MembersForm, env: IndexMap<String, Value>, list: &str,
         job: Some(json!({ "backoffLimit": 6 })),
         force_rename: None,
     }
-}
-
-/// The pod security context the `restricted` Pod Security Standard asks for.
-pub(crate) fn restricted_pod() -> Value {
-    json!({ "securityContext": { "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } } })
-}
-
-/// The container security context the `restricted` Pod Security Standard asks for.
-pub(crate) fn restricted_container() -> Value {
-    json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } })
-}
-
-/// A container's security context: what a `restricted` namespace asks for, and the service's
-/// `security` (privileged, capabilities added and dropped); what the namespace's standard refuses
-/// is E0731 in the graph rules, so the two never contradict.
-fn container_security(restricted: bool, security: Option<&spec_compiler::model::Security>) -> Option<Value> {
-    let mut context = restricted.then(restricted_container);
-    let Some(security) = security else { return context };
-    if security.privileged() {
-        context.get_or_insert_with(|| json!({}))["privileged"] = json!(true);
-    }
-    let names = |list: &[Spanned<String>]| list.iter().map(|c| c.value.clone()).collect::<Vec<_>>();
-    for (key, list) in [("drop", security.dropped()), ("add", security.added())] {
-        if list.is_empty() {
-            continue;
-        }
-        let capabilities = &mut context.get_or_insert_with(|| json!({}))["capabilities"];
-        let mut written: Vec<String> = capabilities[key]
-            .as_array()
-            .map_or_else(Vec::new, |a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
-        for name in names(list) {
-            if !written.contains(&name) {
-                written.push(name);
-            }
-        }
-        capabilities[key] = json!(written);
-    }
-    context
 }
 
 #[derive(Serialize)]
@@ -876,8 +769,8 @@ struct ServiceValues {
 }
 
 #[derive(Clone, Serialize)]
-struct ServicePort {
-    port: u16,
+pub(crate) struct ServicePort {
+    pub(crate) port: u16,
     protocol: &'static str,
 }
 

@@ -35,15 +35,10 @@ fn write(dir: &Path, files: &[(String, String)]) {
 
 #[test]
 fn the_chart_mounts_every_file_at_its_path_with_the_spec_text() {
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); files were NOT rendered by the chart");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("app-template", "files were NOT rendered by the chart")
+    else {
         return;
     };
-    let charts = workspace().join("../shared/charts");
-    if !charts.join("app-template").exists() {
-        eprintln!("SKIPPED: {} holds no app-template chart; files were NOT rendered", charts.display());
-        return;
-    }
     let (_, compilation) = spec_testkit::compile_path(&case(), None);
     let service = compilation.model.services.iter().find(|s| s.name == "api").expect("service api");
     let files = spec_testkit::generate(&Kubernetes, &case());

@@ -62,15 +62,9 @@ fn a_job_runs_to_completion_before_what_needs_it() {
         }
         assert!(needed_by > 0, "the case has a service needing {name}");
 
-        let Some(helm) = spec_testkit::helm() else {
-            eprintln!("SKIPPED: helm is not installed (see .ci/run); the Job was NOT rendered");
+        let Some((helm, charts)) = spec_testkit::helm_and_charts("app-template", "the Job was NOT rendered") else {
             return;
         };
-        let charts = workspace().join("../shared/charts");
-        if !charts.join("app-template").exists() {
-            eprintln!("SKIPPED: {} is missing; the Job was NOT rendered", charts.display());
-            return;
-        }
         let (_, values) =
             files.iter().find(|(p, _)| *p == format!("helm/{cluster}/{name}.values.yaml")).expect("values file");
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-jobs");

@@ -102,15 +102,10 @@ fn admitted(policies: &[Value], from: &Pod, to: &Pod, port: u16, protocol: &str)
 
 #[test]
 fn every_need_is_admitted_and_nothing_else() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the network policies were NOT read back");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("postgresql", "the network policies were NOT read back")
+    else {
         return;
     };
-    if !charts.join("postgresql").exists() {
-        eprintln!("SKIPPED: {} is missing; the network policies were NOT read back", charts.display());
-        return;
-    }
     let estate = workspace().join("specs/targets/kubernetes/network_policies_and_access_generate_cleanly.spec");
     let (_, compilation) = spec_testkit::compile_path(&estate, None);
     assert_eq!(compilation.errors(), 0, "{:#?}", compilation.diagnostics);
@@ -299,15 +294,10 @@ fn workflow_pods(files: &[(String, String)], cluster: &str) -> BTreeMap<String, 
 /// Argo, nothing for a job), so the migration could not reach its database.
 #[test]
 fn jobs_workflow_steps_and_k8up_pods_reach_exactly_what_they_need() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the network policies were NOT read back");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("app-template", "the network policies were NOT read back")
+    else {
         return;
     };
-    if !charts.join("app-template").exists() {
-        eprintln!("SKIPPED: {} is missing; the network policies were NOT read back", charts.display());
-        return;
-    }
     let estate =
         workspace().join("specs/targets/kubernetes/policies_for_jobs_workflows_and_backups_generate_cleanly.spec");
     let files = spec_testkit::generate_in(&Kubernetes, &estate, None);
@@ -431,15 +421,10 @@ fn jobs_workflow_steps_and_k8up_pods_reach_exactly_what_they_need() {
 /// `app.kubernetes.io/instance: monitoring`, which no pod of that Prometheus carries.
 #[test]
 fn pods_an_operator_labels_are_reached_by_their_pod_labels() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the network policies were NOT read back");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("app-template", "the network policies were NOT read back")
+    else {
         return;
     };
-    if !charts.join("app-template").exists() {
-        eprintln!("SKIPPED: {} is missing; the network policies were NOT read back", charts.display());
-        return;
-    }
     let estate = workspace().join("specs/targets/kubernetes/policies_select_the_pods_an_operator_labels.spec");
     let files = spec_testkit::generate_in(&Kubernetes, &estate, None);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-operator-policies");

@@ -216,15 +216,10 @@ fn size_quantity(bytes: u64) -> String {
 
 #[test]
 fn what_the_charts_render_is_what_the_spec_says() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the charts' renderings were NOT read back");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("postgresql", "the charts' renderings were NOT read back")
+    else {
         return;
     };
-    if !charts.join("postgresql").exists() {
-        eprintln!("SKIPPED: {} is missing; the charts' renderings were NOT read back", charts.display());
-        return;
-    }
     let mut rendered_values = 0;
     for (name, estate) in estates() {
         let env = name.split_once('@').map(|(_, env)| env);

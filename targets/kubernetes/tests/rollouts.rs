@@ -52,15 +52,9 @@ fn same_amount(rendered: &Value, amount: &Amount) -> bool {
 
 #[test]
 fn rollouts_render_as_the_spec_says() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the rollouts were NOT read back");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("app-template", "the rollouts were NOT read back") else {
         return;
     };
-    if !charts.join("app-template").exists() {
-        eprintln!("SKIPPED: {} is missing; the rollouts were NOT read back", charts.display());
-        return;
-    }
     let estate =
         workspace().join("specs/targets/kubernetes/rollouts_budgets_autoscalers_and_tiers_generate_cleanly.spec");
     let (_, compilation) = spec_testkit::compile_path(&estate, None);

@@ -35,15 +35,10 @@ fn env<'a>(workload: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn read_replicas_follow_the_primary_and_clients_reach_it() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the stateful presets were NOT rendered");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("postgresql", "the stateful presets were NOT rendered")
+    else {
         return;
     };
-    if !charts.join("postgresql").exists() {
-        eprintln!("SKIPPED: {} is missing; the stateful presets were NOT rendered", charts.display());
-        return;
-    }
     let case = workspace()
         .join("specs/targets/kubernetes/stateful_presets_postgres_replicas_vault_and_n8n_generate_cleanly.spec");
     let files = spec_testkit::generate(&Kubernetes, &case);
@@ -128,15 +123,10 @@ fn admits(rules: &Value, side: &str, instance: &str, port: u64) -> bool {
 
 #[test]
 fn nats_and_redis_clusters_run_as_members_with_stable_names() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the member clusters were NOT rendered");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("app-template", "the member clusters were NOT rendered")
+    else {
         return;
     };
-    if !charts.join("app-template").exists() {
-        eprintln!("SKIPPED: {} is missing; the member clusters were NOT rendered", charts.display());
-        return;
-    }
     let case =
         workspace().join("specs/targets/kubernetes/stateful_members_nats_and_redis_clusters_generate_cleanly.spec");
     let files = spec_testkit::generate(&Kubernetes, &case);
@@ -252,15 +242,10 @@ fn k8up_words(annotation: &str) -> Vec<String> {
 /// and keys, the file k8up stores the dump under (read back from the rendered annotations).
 #[test]
 fn a_database_backup_is_its_dump_and_each_copy_is_restore_tested() {
-    let charts = workspace().join("../shared/charts");
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the dump's annotations were NOT read back");
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("postgresql", "the dump's annotations were NOT read back")
+    else {
         return;
     };
-    if !charts.join("postgresql").exists() {
-        eprintln!("SKIPPED: {} is missing; the dump's annotations were NOT read back", charts.display());
-        return;
-    }
     let case = workspace().join("specs/targets/kubernetes/cluster_backups_to_a_bucket_and_of_a_dump.spec");
     let files = spec_testkit::generate(&Kubernetes, &case);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-dumps");

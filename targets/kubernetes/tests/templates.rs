@@ -32,15 +32,11 @@ fn every_string_is_filled_with_the_services_name_in_the_cluster() {
         &std::fs::read_to_string(dir.join("helm/apps/promtail.values.yaml")).expect("values"),
     );
     assert_eq!(promtail[0]["config"]["clients"], json!([{ "url": PUSH }]));
-    let Some(helm) = spec_testkit::helm() else {
-        eprintln!("SKIPPED: helm is not installed (see .ci/run); the app-template values were NOT rendered");
+    let Some((helm, charts)) =
+        spec_testkit::helm_and_charts("app-template", "the app-template values were NOT rendered")
+    else {
         return;
     };
-    let charts = workspace().join("../shared/charts");
-    if !charts.join("app-template").exists() {
-        eprintln!("SKIPPED: {} holds no app-template chart; the values were NOT rendered", charts.display());
-        return;
-    }
     let values = dir.join("helm/apps/api.values.yaml");
     let objects = spec_testkit::helm_template(&helm, &charts.join("app-template"), "api", "apps", &values);
     let deployment = objects.iter().find(|o| o["kind"] == "Deployment").expect("a rendered Deployment");

@@ -1,0 +1,44 @@
+//! Security contexts of a cluster's pods and containers: what a namespace's `restricted` Pod
+//! Security Standard asks for, merged with a service's own `security` (privileged, capabilities).
+//! What the standard refuses is E0731 in the graph rules, so the two never contradict here.
+
+use serde_json::{Value, json};
+use spec_compiler::model::types::Spanned;
+
+/// The pod security context the `restricted` Pod Security Standard asks for.
+pub(crate) fn restricted_pod() -> Value {
+    json!({ "securityContext": { "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } } })
+}
+
+/// The container security context the `restricted` Pod Security Standard asks for.
+pub(crate) fn restricted_container() -> Value {
+    json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } })
+}
+
+/// A container's security context: what a `restricted` namespace asks for, and the service's
+/// `security` (privileged, capabilities added and dropped); what the namespace's standard refuses
+/// is E0731 in the graph rules, so the two never contradict.
+pub(crate) fn container_security(restricted: bool, security: Option<&spec_compiler::model::Security>) -> Option<Value> {
+    let mut context = restricted.then(restricted_container);
+    let Some(security) = security else { return context };
+    if security.privileged() {
+        context.get_or_insert_with(|| json!({}))["privileged"] = json!(true);
+    }
+    let names = |list: &[Spanned<String>]| list.iter().map(|c| c.value.clone()).collect::<Vec<_>>();
+    for (key, list) in [("drop", security.dropped()), ("add", security.added())] {
+        if list.is_empty() {
+            continue;
+        }
+        let capabilities = &mut context.get_or_insert_with(|| json!({}))["capabilities"];
+        let mut written: Vec<String> = capabilities[key]
+            .as_array()
+            .map_or_else(Vec::new, |a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+        for name in names(list) {
+            if !written.contains(&name) {
+                written.push(name);
+            }
+        }
+        capabilities[key] = json!(written);
+    }
+    context
+}
