@@ -37,9 +37,12 @@
 //! network the node is not in, or `cluster` on a node that serves none, is E0624; an endpoint read
 //! with nothing to write (no port) is E0625.
 
+mod exposed;
 mod reachers;
+mod reads;
 
 pub use reachers::runs_on_host;
+pub use reads::{TextRead, reached_services, text_reads};
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -47,8 +50,8 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::types::{Endpoint, EndpointPart, Payload, PlacementRef, Reference};
-use crate::model::{Audience, Cluster, EnvValue, Model, Network, Node, Resource, Service};
+use crate::model::types::{Endpoint, EndpointPart, PlacementRef};
+use crate::model::{Audience, Cluster, Model, Network, Node, Resource, Service};
 use crate::source::{FileId, Span};
 use reachers::Reacher;
 
@@ -194,88 +197,6 @@ enum Reader {
     Host,
 }
 
-/// Every `service.NAME.host`, `.port` or `.url` read inside a service's payloads that its
-/// placement's target writes: `nixos { … }` (read by the node itself) on a node, `helm { values }`
-/// on a cluster, whole or in a string's holes; with the field that holds it.
-fn payload_endpoints(service: &Service, on_node: bool) -> Vec<(&Reference, &'static str)> {
-    fn walk<'p>(value: &'p Payload, field: &'static str, out: &mut Vec<(&'p Reference, &'static str)>) {
-        match value {
-            Payload::Reference(r) if r.kind == "service" && Endpoint::part_of(&r.field).is_some() => {
-                out.push((r, field))
-            }
-            Payload::Template(template) => out.extend(template.holes().map(|hole| (&hole.0, field))),
-            Payload::List(items) => items.iter().for_each(|i| walk(i, field, out)),
-            Payload::Map(entries) | Payload::Tagged(_, entries) => entries.values().for_each(|v| walk(v, field, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    if on_node {
-        service.nixos.iter().flat_map(|n| n.value.values()).for_each(|v| walk(v, "nixos", &mut out));
-    } else {
-        service.helm.iter().flat_map(|h| h.value.values.values()).for_each(|v| walk(v, "helm", &mut out));
-    }
-    out
-}
-
-/// One read of where a service is in what a workload is started with: a whole `env` value, or a
-/// hole of a string in `env`, `args` or a configuration file's contents.
-pub struct TextRead<'m> {
-    /// The reference read.
-    pub endpoint: &'m Endpoint,
-    /// Where it is written: the whole value's span, or the hole's.
-    pub span: Span,
-    /// The field that holds it, for messages (`LOKI_URL`, `args`, the file's path).
-    pub field: &'m str,
-}
-
-/// The reads of where services are in `env`, `args` and files, in that order.
-pub fn text_reads<'m>(
-    env: &'m indexmap::IndexMap<String, crate::model::types::Spanned<EnvValue>>,
-    args: &'m [crate::model::types::Spanned<crate::model::types::Template>],
-    files: Option<&'m indexmap::IndexMap<String, crate::model::types::Spanned<crate::model::files::FileContent>>>,
-) -> Vec<TextRead<'m>> {
-    let mut out = Vec::new();
-    for (key, value) in env {
-        match &value.value {
-            EnvValue::Endpoint(endpoint) => out.push(TextRead { endpoint, span: value.span, field: key }),
-            EnvValue::Template(template) => {
-                out.extend(template.holes().map(|hole| TextRead { endpoint: hole, span: hole.0.span, field: key }))
-            }
-            _ => {}
-        }
-    }
-    for arg in args {
-        out.extend(arg.value.holes().map(|hole| TextRead { endpoint: hole, span: hole.0.span, field: "args" }));
-    }
-    for (path, content) in files.into_iter().flatten() {
-        out.extend(content.value.holes().into_iter().map(|hole| TextRead {
-            endpoint: hole,
-            span: hole.0.span,
-            field: path,
-        }));
-    }
-    out
-}
-
-/// The services `service` reaches: those it needs, then those whose place it reads in `env`,
-/// `args`, files or in the payload its placement's target writes (`nixos { … }` on a node,
-/// `helm { values }` on a cluster); each once, in that order. The Kubernetes back end admits
-/// exactly these.
-pub fn reached_services(service: &Service) -> Vec<&str> {
-    let mut reached: Vec<&str> = service.needed_services().map(|n| n.name.as_str()).collect();
-    let reads = text_reads(&service.env, &service.args, Some(&service.files));
-    let reads = reads.iter().map(|read| read.endpoint.0.name.as_str());
-    let on_node = service.on.kind == "node";
-    let payload = payload_endpoints(service, on_node).into_iter().map(|(r, _)| r.name.as_str());
-    for name in reads.chain(payload) {
-        if !reached.contains(&name) {
-            reached.push(name);
-        }
-    }
-    reached
-}
-
 /// Memberships, indexed once.
 struct Lookups<'m> {
     nodes: FxHashMap<&'m str, &'m Resource<Node>>,
@@ -389,15 +310,15 @@ pub fn derive(model: &Model, stdlib: &[FileId]) -> (Reach, Vec<Diagnostic>) {
         let Some(reacher) = reachers::service(&lookups, service, stdlib) else { continue };
         reach_from(&lookups, &reacher, &mut reach, &mut diagnostics);
         if let At::Node(node) = reacher.at {
-            exposed(&lookups, service, node, &mut reach, &mut diagnostics);
+            exposed::exposed(&lookups, service, node, &mut reach, &mut diagnostics);
         } else if let At::Cluster(cluster) = reacher.at {
-            exposed_from_cluster(&lookups, service, cluster, &mut diagnostics);
+            exposed::exposed_from_cluster(&lookups, service, cluster, &mut diagnostics);
         }
     }
     for reacher in reachers::jobs_and_steps(model, &lookups, &mut diagnostics) {
         reach_from(&lookups, &reacher, &mut reach, &mut diagnostics);
     }
-    endpoints(model, &reach, &mut diagnostics);
+    reads::endpoints(model, &reach, &mut diagnostics);
     // Each list is put in order on its own: the map's order is never seen.
     #[allow(clippy::iter_over_hash_type)]
     for openings in reach.openings.values_mut() {
@@ -464,56 +385,6 @@ fn reach_from(lookups: &Lookups<'_>, reacher: &Reacher<'_>, reach: &mut Reach, d
             openings.extend(ways.iter().map(|way| Opening { port: port.clone(), way: way.clone() }));
         }
     }
-}
-
-/// E0625 for every `service.NAME.host`, `.port` or `.url` no target could write.
-fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
-    // A read that is already unreachable (E0604) is not reported twice.
-    let reported: rustc_hash::FxHashSet<Span> = diagnostics.iter().map(|d| d.primary.span).collect();
-    let services =
-        model.services.iter().map(|s| (&s.spec.on, text_reads(&s.spec.env, &s.spec.args, Some(&s.spec.files))));
-    let steps = model
-        .workflows
-        .iter()
-        .flat_map(|w| w.spec.step.values().map(move |s| (&w.spec.on, text_reads(&s.env, &s.args, None))));
-    let jobs = model.jobs.iter().map(|j| (&j.spec.on, text_reads(&j.spec.env, &j.spec.args, None)));
-    for (on, reads) in services.chain(steps).chain(jobs) {
-        for read in reads {
-            if !reach.located.contains_key(&read.endpoint.0.name) {
-                continue; // an unknown service: reported by evaluation
-            }
-            if reported.contains(&read.span) {
-                continue;
-            }
-            if let Err(why) = reach.resolve(on, read.endpoint) {
-                diagnostics.push(unresolved(read.field, read.endpoint, read.span, &why));
-            }
-        }
-    }
-    for service in &model.services {
-        let on_node = service.spec.on.kind == "node";
-        for (reference, field) in payload_endpoints(&service.spec, on_node) {
-            if !reach.located.contains_key(&reference.name) || reported.contains(&reference.span) {
-                continue;
-            }
-            let endpoint = Endpoint(reference.clone());
-            let resolved = if on_node {
-                reach.resolve_on_host(&service.spec.on, &endpoint)
-            } else {
-                reach.resolve(&service.spec.on, &endpoint)
-            };
-            if let Err(why) = resolved {
-                diagnostics.push(unresolved(field, &endpoint, reference.span, &why));
-            }
-        }
-    }
-}
-
-fn unresolved(key: &str, endpoint: &Endpoint, span: Span, why: &str) -> Diagnostic {
-    let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
-    Diagnostic::new(Code::E0625, span, format!("`{key}` reads `{written}`, which has no value here: {why}"))
-        .with_primary_label("where the service is cannot be said")
-        .with_help("give the node an `address`, declare the service's port, or expose the cluster service to a network")
 }
 
 /// A service on a cluster is reached from outside it only through its load balancer on the
@@ -624,131 +495,6 @@ fn container_way() -> Way {
 fn pod_way(node: &Resource<Node>) -> Option<Way> {
     let bind = node.spec.address.as_ref()?.value.0;
     Some(Way::Peer { interface: Some(K3S_POD_BRIDGE.to_string()), bind, peer: K3S_POD_RANGE.to_string() })
-}
-
-fn exposed(
-    lookups: &Lookups<'_>,
-    service: &Resource<Service>,
-    node: &Resource<Node>,
-    reach: &mut Reach,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    for exposed in service.spec.expose.ports() {
-        if !service.spec.ports.contains_key(exposed.port) {
-            continue; // E0607, reported by the port rules
-        }
-        let ways: Vec<Way> = match exposed.audience {
-            Audience::Public => vec![Way::Public],
-            Audience::Network(reference) => {
-                let Some(network) = lookups.networks.get(reference.name.as_str()) else { continue };
-                if !network.spec.members.iter().any(|m| m.name == node.name) {
-                    diagnostics.push(
-                        Diagnostic::new(
-                            Code::E0624,
-                            exposed.span,
-                            format!(
-                                "service `{}` exposes `{}` to network `{}`, which its node `{}` is not in",
-                                service.name, exposed.port, network.name, node.name
-                            ),
-                        )
-                        .with_primary_label("not a network of the service's node")
-                        .with_label(network.name_span, "the network")
-                        .with_help(format!(
-                            "add `node.{}` to the network's members, or expose it to another",
-                            node.name
-                        )),
-                    );
-                    continue;
-                }
-                let Some(bind) = &node.spec.address else {
-                    // A WireGuard member without an address is E0616 already.
-                    if network.spec.wireguard.is_none() {
-                        diagnostics.push(
-                            Diagnostic::new(
-                                Code::E0624,
-                                exposed.span,
-                                format!(
-                                    "service `{}` exposes `{}` to network `{}`, but its node `{}` has no `address` on it",
-                                    service.name, exposed.port, network.name, node.name
-                                ),
-                            )
-                            .with_primary_label("no address to listen on")
-                            .with_label(node.name_span, "no `address`")
-                            .with_help(format!("give node `{}` its address on the network", node.name)),
-                        );
-                    }
-                    continue;
-                };
-                match &network.spec.wireguard {
-                    Some(wireguard) => vec![Way::Peer {
-                        interface: Some(network.name.clone()),
-                        bind: bind.value.0,
-                        peer: format!("{}/{}", wireguard.cidr.value.address, wireguard.cidr.value.prefix),
-                    }],
-                    None => network
-                        .spec
-                        .members
-                        .iter()
-                        .filter(|m| m.name != node.name)
-                        .filter_map(|m| lookups.nodes.get(m.name.as_str())?.spec.address.as_ref())
-                        .map(|a| Way::Peer { interface: None, bind: bind.value.0, peer: host_range(a.value.0) })
-                        .collect(),
-                }
-            }
-            Audience::Cluster => {
-                if lookups.serves.get(node.name.as_str()).is_none_or(Vec::is_empty) {
-                    diagnostics.push(
-                        Diagnostic::new(
-                            Code::E0624,
-                            exposed.span,
-                            format!(
-                                "service `{}` exposes `{}` to the cluster, but its node `{}` serves no cluster",
-                                service.name, exposed.port, node.name
-                            ),
-                        )
-                        .with_primary_label("no cluster on this node")
-                        .with_label(service.spec.on.span, "the service runs here")
-                        .with_help("expose it to a network the cluster's nodes share with this node, or to `public`"),
-                    );
-                    continue;
-                }
-                pod_way(node).into_iter().collect()
-            }
-        };
-        let openings = reach.openings.entry(service.name.clone()).or_default();
-        openings.extend(ways.into_iter().map(|way| Opening { port: exposed.port.to_string(), way }));
-    }
-}
-
-/// On a cluster, a network audience must include one of the cluster's nodes (its load balancer
-/// answers on them).
-fn exposed_from_cluster(
-    lookups: &Lookups<'_>,
-    service: &Resource<Service>,
-    cluster: &Resource<Cluster>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    for exposed in service.spec.expose.ports() {
-        let Audience::Network(reference) = exposed.audience else { continue };
-        let Some(network) = lookups.networks.get(reference.name.as_str()) else { continue };
-        let nodes = lookups.cluster_nodes(cluster);
-        if network.spec.members.iter().any(|m| nodes.iter().any(|n| n.name == m.name)) {
-            continue;
-        }
-        diagnostics.push(
-            Diagnostic::new(
-                Code::E0624,
-                exposed.span,
-                format!(
-                    "service `{}` exposes `{}` to network `{}`, which none of cluster `{}`'s nodes is in",
-                    service.name, exposed.port, network.name, cluster.name
-                ),
-            )
-            .with_primary_label("no node of the cluster is in this network")
-            .with_label(network.name_span, "the network")
-            .with_help("add a node of the cluster to the network's members"),
-        );
-    }
 }
 
 /// E0604 for a need whose only way lacks a node's address (a network without WireGuard, or the

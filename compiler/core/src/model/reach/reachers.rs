@@ -16,7 +16,8 @@
 //! only within one node or cluster): with no `retries` a job that ran first would fail for good,
 //! so that is E0677; with `retries` it is tried again until the service answers.
 
-use super::{At, Lookups, Reader, payload_endpoints, text_reads};
+use super::reads::{payload_endpoints, text_reads};
+use super::{At, Lookups, Reader};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::types::PlacementRef;
 use crate::model::{Job, Model, Node, Os, Resource, Service, Workflow};
