@@ -91,9 +91,11 @@ impl super::Lowering<'_, '_> {
             );
         }
         let mut colours = Vec::new();
-        for (colour, image) in COLOURS.into_iter().zip([blue, green]) {
+        for (colour, own) in COLOURS.into_iter().zip([blue, green]) {
             let mut values = release.values.clone();
-            if let Some(image) = image {
+            // A colour naming a node is refused on a cluster by the graph rules (E0720).
+            let image = own.as_ref().and_then(|r| Some(Spanned { value: r.value.image()?.to_string(), span: r.span }));
+            if let Some(image) = &image {
                 ok &= self.refuse_template(image, "the image", "the chart");
                 set_image(&mut values, image);
             }

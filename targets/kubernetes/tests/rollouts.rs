@@ -180,7 +180,8 @@ fn rollouts_render_as_the_spec_says() {
                         "blue" => blue,
                         _ => green,
                     };
-                    let wanted = image.as_ref().or(spec.image.as_ref()).map(|i| i.value.as_str());
+                    let own = image.as_ref().and_then(|i| i.value.image());
+                    let wanted = own.or(spec.image.as_ref().map(|i| i.value.as_str()));
                     let images: Vec<&str> =
                         array(&pod["containers"]).iter().filter_map(|c| c["image"].as_str()).collect();
                     assert_eq!(images, wanted.into_iter().collect::<Vec<_>>(), "{what}: image");

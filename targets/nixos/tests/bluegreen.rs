@@ -71,8 +71,8 @@ fn each_colour_is_a_container_and_nginx_sends_clients_to_the_active_one() {
         for (colour, own) in [(Colour::Blue, blue), (Colour::Green, green)] {
             let name = format!("{}-{}", service.name, colour.name());
             let container = &containers[name.as_str()];
-            let expected_image = own.as_ref().map_or(image, |i| &i.value);
-            assert_eq!(container["image"], expected_image.as_str(), "{name}");
+            let expected_image = own.as_ref().and_then(|i| i.value.image()).unwrap_or(image);
+            assert_eq!(container["image"], expected_image, "{name}");
             let published: Vec<&str> =
                 container["ports"].as_array().expect("ports").iter().map(|p| p.as_str().expect("text")).collect();
             assert_eq!(published.len(), service.spec.ports.len(), "{name}: one loopback port per declared port");

@@ -225,6 +225,11 @@ codes! {
     W0681 "network-policy-unreached"  Warning "a backup in a namespace that denies traffic writes to a repository inside the cluster",
     // Health checks.
     E0770 "invalid-health-timing"     Error   "a health check's timing is not whole seconds, or allows no failure",
+    // Blue-green colours on nodes.
+    E0720 "colour-nodes-misplaced"    Error   "a blue-green rollout's colours are not both nodes, or the service is not a container on NixOS nodes",
+    E0721 "colour-nodes-same"         Error   "both colours of a blue-green rollout name the same node",
+    E0722 "colour-node-unreachable"   Error   "no network joins a blue-green colour's node to the service's node, where its switch runs",
+    E0723 "colour-nodes-stateful"     Error   "a service whose blue-green colours are nodes mounts storage",
     // Host-level settings and workloads.
     E0730 "node-options-not-nixos"    Error   "a node that is not NixOS is given NixOS options",
     E0731 "pod-security-refuses"      Error   "a service asks for what its namespace's Pod Security Standard refuses",

@@ -11,6 +11,7 @@ mod access;
 mod alerts;
 mod backups;
 mod capacity;
+mod colours;
 mod cycles;
 mod dot;
 mod files;
@@ -513,6 +514,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     jobs::check(&estate, &mut diagnostics);
     files::check(&estate, &mut diagnostics);
     rollout::check(&estate, &mut diagnostics);
+    colours::check(&estate, &mut diagnostics);
     access::check(&estate, &mut diagnostics);
     host::check(&estate, &mut diagnostics);
     members::check(&estate, &mut diagnostics);

@@ -57,7 +57,7 @@ pub use kind::Kind;
 pub use kinds::*;
 pub use members::{Members, MembersForm};
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
-pub use rollout::{Amount, Autoscale, Colour, Disruption, Rollout, ScaleMetric, Tier};
+pub use rollout::{Amount, Autoscale, Colour, Disruption, Release, Rollout, ScaleMetric, Tier};
 pub use routing::{Receiver, Route};
 pub use secret::{Backend, Facet, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};
 pub use slo::Slo;

@@ -37,10 +37,12 @@
 //! network the node is not in, or `cluster` on a node that serves none, is E0624; an endpoint read
 //! with nothing to write (no port) is E0625.
 
+mod colours;
 mod exposed;
 mod reachers;
 mod reads;
 
+pub use colours::ColourWay;
 pub use reachers::runs_on_host;
 pub use reads::{TextRead, reached_services, text_reads};
 
@@ -103,6 +105,10 @@ pub struct Opening {
 pub struct Reach {
     openings: FxHashMap<String, Vec<Opening>>,
     located: FxHashMap<String, Located>,
+    /// The colours of each blue-green service whose colours are nodes ([`colours`]).
+    colours: FxHashMap<String, Vec<ColourWay>>,
+    /// Node → the blue-green services placed elsewhere that run a colour on it, in model order.
+    guests: FxHashMap<String, Vec<String>>,
 }
 
 /// Where a service is, as its clients find it.
@@ -309,6 +315,7 @@ pub fn derive(model: &Model, stdlib: &[FileId]) -> (Reach, Vec<Diagnostic>) {
     for service in &model.services {
         let Some(reacher) = reachers::service(&lookups, service, stdlib) else { continue };
         reach_from(&lookups, &reacher, &mut reach, &mut diagnostics);
+        colours::derive(&lookups, service, stdlib, &mut reach, &mut diagnostics);
         if let At::Node(node) = reacher.at {
             exposed::exposed(&lookups, service, node, &mut reach, &mut diagnostics);
         } else if let At::Cluster(cluster) = reacher.at {

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Severity;
-use super::types::Spanned;
+use super::types::{NodeRef, Spanned};
 
 /// A number of pods, or a share of them written as a percentage (`"25%"`), as Kubernetes counts
 /// rollouts and disruption budgets.
@@ -92,19 +92,63 @@ pub enum Rollout {
     },
     /// Two releases of the service, `blue` and `green`, and a switch sending clients to the
     /// `active` one; a new version goes to the idle colour, and flipping `active` cuts over.
+    /// Each colour is an image (both on the service's node) or a node (the service's image on
+    /// each, the switch on the service's node reaching them over the network that joins them).
     BlueGreen {
         /// The colour clients reach.
         active: Spanned<Colour>,
-        /// The image the blue release runs. Default: the service's `image`.
-        blue: Option<Spanned<String>>,
-        /// The image the green release runs. Default: the service's `image`.
-        green: Option<Spanned<String>>,
+        /// The blue release: its image, or the node it runs on. Default: the service's `image`.
+        blue: Option<Spanned<Release>>,
+        /// The green release: its image, or the node it runs on. Default: the service's `image`.
+        green: Option<Spanned<Release>>,
     },
     /// Shift clients to the new version by steps, percentages of the pods (`["10%", "50%"]`).
     Canary {
         /// The share of pods running the new version at each step, rising, the last at most 100%.
         steps: Spanned<Vec<Spanned<Amount>>>,
     },
+}
+
+/// What a colour of a blue-green rollout is: another image on the service's node, or the
+/// service's image on a node of its own (`blue = node.standby`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Release {
+    /// The image the colour runs (`"prefecthq/prefect:3.1.16"`).
+    Image(String),
+    /// The node the colour runs on, with the service's image.
+    Node(NodeRef),
+}
+
+impl Release {
+    /// The image the colour runs, when it names one.
+    pub fn image(&self) -> Option<&str> {
+        match self {
+            Release::Image(image) => Some(image),
+            Release::Node(_) => None,
+        }
+    }
+
+    /// The node the colour runs on, when it names one.
+    pub fn node(&self) -> Option<&NodeRef> {
+        match self {
+            Release::Node(node) => Some(node),
+            Release::Image(_) => None,
+        }
+    }
+}
+
+impl Rollout {
+    /// The nodes of a blue-green rollout whose colours are nodes, blue first, each with its
+    /// colour; empty otherwise (both colours must be nodes: E0720 when one is not).
+    pub fn colour_nodes(&self) -> Vec<(Colour, &NodeRef)> {
+        let Rollout::BlueGreen { blue, green, .. } = self else { return Vec::new() };
+        let nodes: Vec<(Colour, &NodeRef)> = [(Colour::Blue, blue), (Colour::Green, green)]
+            .into_iter()
+            .filter_map(|(colour, release)| Some((colour, release.as_ref()?.value.node()?)))
+            .collect();
+        if nodes.len() == 2 { nodes } else { Vec::new() }
+    }
 }
 
 /// A colour of a blue-green rollout.

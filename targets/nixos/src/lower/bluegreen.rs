@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::reach::{ColourWay, Way};
 use spec_compiler::model::types::Transport;
 use spec_compiler::model::{Colour, Resource, Rollout, Service};
 use spec_compiler::source::Span;
@@ -66,23 +67,70 @@ impl<'a> NodeModule<'a> {
         if !self.runs_container(service) {
             return None;
         }
-        let image = |i: &'a Option<spec_compiler::model::types::Spanned<String>>| i.as_ref().map(|i| i.value.as_str());
+        let image = |i: &'a Option<spec_compiler::model::types::Spanned<spec_compiler::model::Release>>| {
+            i.as_ref().and_then(|i| i.value.image())
+        };
         Some((active.value, [image(blue), image(green)]))
     }
 
-    /// The container clients of `service` reach: its active colour's, or its own.
+    /// The colours of `service` that run on this node: both of a rollout whose colours are
+    /// images, those whose node this is of one whose colours are nodes ([`ColourWay`]).
+    pub(super) fn colours_here(&self, service: &'a Resource<Service>) -> Vec<Colour> {
+        let ways = self.reach.colours_of(&service.name);
+        if ways.is_empty() {
+            return COLOURS.to_vec();
+        }
+        ways.iter().filter(|w| w.node == self.node.name).map(|w| w.colour).collect()
+    }
+
+    /// Where the colour of a service whose colours are nodes listens and its switch connects
+    /// (`None` when its colours are images: loopback on this node).
+    pub(super) fn colour_way(&self, service: &'a Resource<Service>, colour: Colour) -> Option<&'a ColourWay> {
+        self.reach.colours_of(&service.name).iter().find(|w| w.colour == colour)
+    }
+
+    /// The container clients of `service` on this node start after: its active colour's when it
+    /// runs here, else the colour that does (the switch's node runs one of a service whose
+    /// colours are nodes), or its own.
     pub(super) fn container_of(&self, service: &'a Resource<Service>) -> String {
         match self.blue_green(service) {
-            Some((active, _)) => colour_container(&service.name, active),
+            Some((active, _)) => {
+                let here = self.colours_here(service);
+                let colour = if here.contains(&active) { active } else { here.first().copied().unwrap_or(active) };
+                colour_container(&service.name, colour)
+            }
             None => service.name.clone(),
         }
     }
 
-    /// The containers a service runs as on this node: its two colours, or itself.
+    /// The containers a service runs as on this node: its colours here, or itself.
     pub(super) fn containers_of(&self, service: &'a Resource<Service>) -> Vec<String> {
         match self.blue_green(service) {
-            Some(_) => COLOURS.iter().map(|c| colour_container(&service.name, *c)).collect(),
+            Some(_) => self.colours_here(service).iter().map(|c| colour_container(&service.name, *c)).collect(),
             None => vec![service.name.clone()],
+        }
+    }
+
+    /// Opens, on a colour's node, the colour's host ports to the switch's node by the ways the
+    /// core found ([`ColourWay`]); nothing on the switch's own node, which reaches it on loopback.
+    pub(super) fn open_colour(&mut self, service: &'a Resource<Service>, way: &ColourWay) {
+        for port in service.spec.ports.values() {
+            let Some(number) = colour_port(port.number, way.colour) else { continue };
+            let (protocol, interfaces) = match port.protocol {
+                Transport::Tcp => ("tcp", &mut self.interface_tcp),
+                Transport::Udp => ("udp", &mut self.interface_udp),
+            };
+            for reached in &way.ways {
+                match reached {
+                    Way::Peer { interface: Some(interface), .. } => {
+                        interfaces.entry(interface.clone()).or_default().insert(number);
+                    }
+                    Way::Peer { interface: None, peer, .. } => {
+                        self.from_source.insert((protocol, peer.clone(), number));
+                    }
+                    Way::Public => {}
+                }
+            }
         }
     }
 
@@ -175,7 +223,12 @@ impl<'a> NodeModule<'a> {
             for colour in COLOURS {
                 let Some(number) = colour_port(port.number, colour) else { continue };
                 let state = if colour == active { "" } else { " down" };
-                config.push_str(&format!("  server 127.0.0.1:{number}{state};  # {}\n", colour.name()));
+                // A colour on another node is reached at that node's address ([`ColourWay`]).
+                let (address, place) = match self.colour_way(service, colour) {
+                    Some(way) if way.node != self.node.name => (way.bind.to_string(), format!(" on {}", way.node)),
+                    _ => ("127.0.0.1".to_string(), String::new()),
+                };
+                config.push_str(&format!("  server {address}:{number}{state};  # {}{place}\n", colour.name()));
             }
             config.push_str("}\nserver {\n");
             let udp = if port.protocol == Transport::Udp { " udp" } else { "" };

@@ -276,6 +276,12 @@ fn lower_node<'a>(
     for service in index.on(&node.name).services.iter().copied() {
         lowering.service(service);
     }
+    // The colours other nodes' blue-green services run here ([`bluegreen`]).
+    for name in reach.colour_guests(&node.name) {
+        if let Some(service) = index.service(name) {
+            lowering.service(service);
+        }
+    }
     lowering.switches();
     lowering.backups();
     lowering.k3s();
@@ -301,6 +307,19 @@ fn lower_node<'a>(
 
 pub(super) fn placed_on(on: &spec_compiler::model::types::PlacementRef, node: &Resource<Node>) -> bool {
     on.kind == Kind::Node.as_str() && on.name == node.name
+}
+
+impl NodeModule<'_> {
+    /// This node as a placement, from which what runs here resolves where services are (a
+    /// service placed here, or a colour of one placed elsewhere); `span` is the placement's.
+    pub(super) fn here(&self, span: spec_compiler::source::Span) -> spec_compiler::model::types::PlacementRef {
+        spec_compiler::model::types::PlacementRef(spec_compiler::model::types::Reference {
+            kind: Kind::Node.as_str().to_string(),
+            name: self.node.name.clone(),
+            field: Vec::new(),
+            span,
+        })
+    }
 }
 
 impl<'a> NodeModule<'a> {

@@ -56,7 +56,12 @@ impl<'a> NodeModule<'a> {
 
     pub(super) fn service(&mut self, service: &'a Resource<Service>) {
         let spec = &service.spec;
-        if let Some(nixos) = &spec.nixos {
+        // A colour of a blue-green service placed on another node runs here as a container
+        // only: its switch, its NixOS options and its audiences are its own node's.
+        let guest = !placed_on(&spec.on, self.node);
+        // Where the service's reads are resolved from: this node (its own, or a colour's).
+        let here = self.here(spec.on.span);
+        if let Some(nixos) = spec.nixos.as_ref().filter(|_| !guest) {
             // Options a preset brings are attributed to the service that uses it.
             let origin = if self.context.sources.get(nixos.span.file).origin == Origin::Stdlib {
                 service.name_span
@@ -84,10 +89,10 @@ impl<'a> NodeModule<'a> {
                 );
             }
         }
-        let remote_scrape = scraped_from_elsewhere(self.scrapers, &self.node.name);
+        let remote_scrape = !guest && scraped_from_elsewhere(self.scrapers, &self.node.name);
         let metrics_port = spec.metrics.as_ref().and_then(|m| spec.ports.get(m.port.value.0.as_str()));
         // The blackbox exporter on another node probes the health check over the mesh.
-        let probed_port = self.probed_remotely(service);
+        let probed_port = self.probed_remotely(service).filter(|_| !guest);
         let remote_metrics = metrics_port.filter(|_| remote_scrape).map(|p| p.number);
         // The Prometheus server on another node reaches the metrics over the mesh.
         for port in remote_metrics.into_iter().chain(probed_port) {
@@ -96,7 +101,9 @@ impl<'a> NodeModule<'a> {
             }
         }
         // `expose` and the needs of other nodes and clusters (see `reach.rs`).
-        self.open(service);
+        if !guest {
+            self.open(service);
+        }
         // A preset's `nixos { … }` options are its NixOS form, and its image the form elsewhere: a
         // container as well would run it twice. NixOS options the user writes beside an image
         // configure the host for the container, which runs too.
@@ -140,7 +147,7 @@ impl<'a> NodeModule<'a> {
         let mut container = vec![("image".to_string(), Nix::Str(image.value.clone()))];
         if !spec.args.is_empty() {
             // Where a service is, from this node (E0625 in the graph rules when it has no value).
-            let args = spec.args.iter().filter_map(|a| a.value.fill(|e| self.reach.resolve(&spec.on, e)).ok());
+            let args = spec.args.iter().filter_map(|a| a.value.fill(|e| self.reach.resolve(&here, e)).ok());
             container.push(("cmd".into(), Nix::List(args.map(Nix::Str).collect())));
         }
         let openings = self.reach.of(&service.name);
@@ -204,12 +211,12 @@ impl<'a> NodeModule<'a> {
                 EnvValue::Flag(b) => environment.push((key.clone(), Nix::Str(b.to_string()))),
                 // Where a service is, from this node; what has no value is E0625 in the graph rules.
                 EnvValue::Endpoint(endpoint) => {
-                    if let Ok(text) = self.reach.resolve(&spec.on, endpoint) {
+                    if let Ok(text) = self.reach.resolve(&here, endpoint) {
                         environment.push((key.clone(), Nix::Str(text)));
                     }
                 }
                 EnvValue::Template(template) => {
-                    if let Ok(text) = template.fill(|e| self.reach.resolve(&spec.on, e)) {
+                    if let Ok(text) = template.fill(|e| self.reach.resolve(&here, e)) {
                         environment.push((key.clone(), Nix::Str(text)));
                     }
                 }
@@ -247,8 +254,14 @@ impl<'a> NodeModule<'a> {
                 && metrics_port.is_some()
                 && metrics_name.is_some_and(|name| !spec.expose.is_public(name)))
                 || (probed_port.is_some() && health_name.is_some_and(|name| !spec.expose.is_public(name))));
+        // A colour listening on this node's address for a switch on another node needs it too.
+        let colour_on_mesh = self
+            .colours_here(service)
+            .into_iter()
+            .filter_map(|c| self.colour_way(service, c))
+            .any(|w| !w.bind.is_loopback());
         let mut units: Vec<Nix> = Vec::new();
-        if on_mesh {
+        if on_mesh || (colours.is_some() && colour_on_mesh) {
             let networks = self.index.on(&self.node.name).networks.iter().filter(|n| n.spec.wireguard.is_some());
             units.extend(networks.map(|n| Nix::Str(format!("wireguard-{}.service", n.name))));
         }
@@ -298,17 +311,28 @@ impl<'a> NodeModule<'a> {
         match colours {
             None => self.define(base, Nix::Attrs(container), service.name_span),
             Some((active, images)) => {
+                let here = self.colours_here(service);
                 for (colour, image) in [Colour::Blue, Colour::Green].into_iter().zip(images) {
+                    if !here.contains(&colour) {
+                        continue;
+                    }
                     let mut colour_container = container.clone();
                     if let Some(image) = image {
                         colour_container[0].1 = Nix::Str(image.to_string());
                     }
-                    // Each colour on loopback at its own host ports; nginx serves the service's.
+                    // Each colour at its own host ports, on loopback or, for a colour on a node
+                    // of its own away from the switch, on that node's address, opened to the
+                    // switch's node; nginx serves the service's.
+                    let way = self.colour_way(service, colour);
+                    let bind = way.map_or_else(|| "127.0.0.1".to_string(), |w| w.bind.to_string());
+                    if let Some(way) = way.filter(|w| w.node != spec.on.name) {
+                        self.open_colour(service, way);
+                    }
                     let ports: Vec<Nix> = published
                         .iter()
                         .filter_map(|port| {
                             let host = colour_port(port.number, colour)?;
-                            Some(Nix::Str(format!("127.0.0.1:{host}:{}/{}", port.number, protocol(port))))
+                            Some(Nix::Str(format!("{bind}:{host}:{}/{}", port.number, protocol(port))))
                         })
                         .collect();
                     if !ports.is_empty() {
@@ -318,7 +342,9 @@ impl<'a> NodeModule<'a> {
                     base[3] = colour_container_name(&service.name, colour);
                     self.define(base, Nix::Attrs(colour_container), service.name_span);
                 }
-                self.switch(service, active, published);
+                if !guest {
+                    self.switch(service, active, published);
+                }
             }
         }
         if let Some(systemd) = &spec.systemd {
