@@ -129,3 +129,70 @@ fn each_colour_is_a_container_and_nginx_sends_clients_to_the_active_one() {
     }
     assert_eq!(pairs, 2, "both ports of `site` are switched");
 }
+
+/// Colours on two nodes, read back from both modules: each colour node runs one container of
+/// the service's image, publishing at its colour port on the address the core's reachability
+/// gives it (loopback beside the switch, the node's WireGuard address elsewhere, that port open on
+/// the mesh's interface); the switch's node serves the service's port from an upstream naming
+/// exactly those addresses, the idle one `down`; each colour reads where its database is from its
+/// own node; and the database admits the remote colour's node. Before, the colours on nodes did
+/// not parse (a colour was an image), and no container ran on the second node.
+#[test]
+fn colours_on_two_nodes_run_on_each_and_the_switch_reaches_both() {
+    if !Command::new("nix-instantiate").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: nix-instantiate is not installed; colours on nodes were not read back");
+        return;
+    }
+    let case = workspace().join("specs/targets/nixos/blue_green_colours_on_two_nodes_generate_cleanly.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-blue-green-nodes");
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, contents) in spec_testkit::generate(&Nixos, &case) {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, contents).expect("write");
+    }
+    let (_, compilation) = spec_testkit::compile_path(&case, None);
+    let model = &compilation.model;
+    let (reach, _) = spec_compiler::model::reach::derive(model, &[]);
+    let service = model.services.iter().find(|s| s.name == "api").expect("the service");
+    let Some(Rollout::BlueGreen { active, .. }) = service.spec.rollout.as_ref().map(|r| &r.value) else {
+        panic!("a blue-green rollout")
+    };
+    let colours = reach.colours_of(&service.name);
+    assert_eq!(colours.len(), 2, "both colours reached: {colours:?}");
+    let port = service.spec.ports["http"].number;
+    let eval = |node: &str, expression: &str| {
+        spec_testkit::nix_module_eval(&dir.join(format!("nixos/{node}/default.nix")), "{}", expression)
+    };
+    let switch = service.spec.on.name.as_str();
+    let mut upstream = Vec::new();
+    for way in colours {
+        let offset = if way.colour == Colour::Blue { 10_000 } else { 20_000 };
+        let host_port = port + offset;
+        let containers = eval(&way.node, "m.virtualisation.oci-containers.containers");
+        let name = format!("{}-{}", service.name, way.colour.name());
+        let own: Vec<&String> = containers.as_object().expect("containers").keys().collect();
+        assert!(own.iter().any(|c| **c == name), "`{name}` runs on `{}`: {own:?}", way.node);
+        let container = &containers[name.as_str()];
+        assert_eq!(container["image"], service.spec.image.as_ref().expect("an image").value.as_str());
+        assert_eq!(container["ports"], serde_json::json!([format!("{}:{host_port}:{port}/tcp", way.bind)]), "{name}");
+        // The database is where this colour's node reaches it.
+        let db = model.services.iter().find(|s| s.name == "db").expect("the database");
+        let expected_host = if way.node == db.spec.on.name { "10.88.0.1".to_string() } else { "10.0.0.1".to_string() };
+        assert_eq!(container["environment"]["DB_HOST"], expected_host.as_str(), "{name}");
+        if way.node != switch {
+            let opened = eval(&way.node, "m.networking.firewall.interfaces.mesh.allowedTCPPorts");
+            assert!(opened.as_array().expect("ports").contains(&serde_json::json!(host_port)), "{opened}");
+            let admitted = eval(db.spec.on.name.as_str(), "m.services.postgresql.authentication");
+            let line = format!("host all all {}/32 scram-sha-256", way.bind);
+            assert!(admitted.as_str().expect("text").lines().any(|l| l == line), "{admitted}");
+        }
+        let state = if way.colour == active.value { "" } else { " down" };
+        upstream.push(format!("server {}:{host_port}{state}", way.bind));
+    }
+    let config = eval(switch, "m.services.nginx.streamConfig");
+    let blocks = blocks(config.as_str().expect("text"));
+    let servers: Vec<String> =
+        blocks.iter().find(|(kind, name, _)| kind == "upstream" && name == "api_http").expect("the upstream").2.clone();
+    assert_eq!(servers, upstream, "{config}");
+}
