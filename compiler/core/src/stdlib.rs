@@ -5,6 +5,7 @@
 /// Every stdlib module: its name and its text.
 pub const MODULES: &[(&str, &str)] = &[
     ("alertmanager", include_str!("../../../stdlib/alertmanager.spec")),
+    ("argo_rollouts", include_str!("../../../stdlib/argo_rollouts.spec")),
     ("blackbox", include_str!("../../../stdlib/blackbox.spec")),
     ("certmanager", include_str!("../../../stdlib/certmanager.spec")),
     ("dcgm", include_str!("../../../stdlib/dcgm.spec")),

@@ -28,6 +28,7 @@
 mod access;
 mod alerting;
 mod bluegreen;
+mod canary;
 mod chart;
 mod dashboards;
 mod dumps;

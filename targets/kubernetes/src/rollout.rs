@@ -6,17 +6,17 @@
 //!   templates, so a zero is written `"0%"` (the same amount, and a string is true). A service
 //!   without `rollout` keeps the chart's default, `Recreate`. A StatefulSet (a service with a
 //!   volume) replaces its pods one at a time and has no surge: E1230.
-//! - `rollout = canary { steps }`: no progressive-delivery controller's CRD is known to spec, so what
-//!   Kubernetes itself can say is written, a rolling update that starts the first step's share of
-//!   new pods before stopping any old one (`maxSurge` = the first step, `maxUnavailable` = 0), and
-//!   the pauses between steps are refused with W1201 at the steps.
+//! - `rollout = canary { steps, pause }`: an Argo Rollouts `Rollout` taking over the Deployment
+//!   ([`crate::canary`]), which then keeps `replicas: 0`; E1241 on a cluster without the
+//!   controller, E1242 for a StatefulSet.
 //! - `rollout = blue-green { … }`: two releases and a switch ([`crate::bluegreen`]).
 //! - `disruption { … }`: a `PodDisruptionBudget` (`policy/v1`) selecting the release's pods by the
 //!   chart's selector labels; a service of tier `critical` or `high` running two pods or more gets
 //!   `maxUnavailable: 1` without one.
 //! - `autoscale { … }`: a `HorizontalPodAutoscaler` (`autoscaling/v2`) of the release's
-//!   Deployment or StatefulSet, CPU utilisation and a per-pod metric; the controller's `replicas`
+//!   Deployment or StatefulSet (of a canary's `Rollout`), CPU utilisation and a per-pod metric; the controller's `replicas`
 //!   is left out (null), so a new release never resets what the autoscaler chose.
+//! - a canary: the `Rollout` after the service's budget and autoscaler.
 //! - `tier`: a `PriorityClass` (`scheduling.k8s.io/v1`, cluster-wide) per tier the cluster's
 //!   services use, written once per cluster, and `priorityClassName` on the pods.
 //!
@@ -34,6 +34,8 @@ pub struct Strategy {
     pub kind: Option<&'static str>,
     /// `rollingUpdate.{surge,unavailable}`.
     pub rolling: Option<Value>,
+    /// Whether a canary's `Rollout` runs the pods, the Deployment then keeping none (`replicas: 0`).
+    pub taken_over: bool,
 }
 
 /// An amount as the chart writes it: a count, a share, and zero as `"0%"` (the chart's `with`
@@ -62,25 +64,18 @@ impl super::Lowering<'_, '_> {
             Rollout::Rolling { surge, unavailable } => {
                 (surge.as_ref(), unavailable.as_ref().map(|u| int_or_string(&u.value)))
             }
-            Rollout::Canary { steps } => {
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::W1201,
-                        steps.span,
-                        format!("the canary steps of service `{}` are not generated on cluster `{}`", service.name, self.cluster.name),
-                    )
-                    .with_primary_label("no pause between steps")
-                    .with_note("the rollout starts the first step's share of new pods before stopping an old one, then goes on without pausing: pausing and judging each step needs a progressive-delivery controller (Flagger, Argo Rollouts), whose resources spec does not generate")
-                    .with_help("keep the steps for the record, or roll out with `rolling { … }`"),
-                );
-                (steps.value.first(), Some(json!("0%")))
+            Rollout::Canary { .. } => {
+                // An Argo Rollouts `Rollout` moves the pods ([`crate::canary`]); the Deployment
+                // keeps none of its own.
+                let taken_over = self.check_canary(service, stateful);
+                return Strategy { taken_over, ..Strategy::default() };
             }
             Rollout::BlueGreen { .. } => return Strategy::default(),
         };
         if stateful {
             let span = surge.map(|s| s.span).unwrap_or(rollout.span);
             let asked = surge.is_some() || unavailable.is_some();
-            if asked || matches!(rollout.value, Rollout::Canary { .. }) {
+            if asked {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::E1230,
@@ -95,7 +90,7 @@ impl super::Lowering<'_, '_> {
                     .with_help("write `rollout = rolling {}` for its ordered rolling update"),
                 );
             }
-            return Strategy { kind: Some("RollingUpdate"), rolling: None };
+            return Strategy { kind: Some("RollingUpdate"), rolling: None, taken_over: false };
         }
         let mut rolling = serde_json::Map::new();
         if let Some(surge) = surge {
@@ -104,7 +99,11 @@ impl super::Lowering<'_, '_> {
         if let Some(unavailable) = unavailable {
             rolling.insert("unavailable".into(), unavailable);
         }
-        Strategy { kind: Some("RollingUpdate"), rolling: (!rolling.is_empty()).then_some(Value::Object(rolling)) }
+        Strategy {
+            kind: Some("RollingUpdate"),
+            rolling: (!rolling.is_empty()).then_some(Value::Object(rolling)),
+            taken_over: false,
+        }
     }
 
     /// `rollouts.yaml`: the cluster's priority classes, then each service's disruption budget and
@@ -151,6 +150,9 @@ impl super::Lowering<'_, '_> {
                 if let Some(autoscaler) = self.autoscaler(service, &release) {
                     documents.push((from.clone(), autoscaler));
                 }
+                if let Some(rollout) = self.canary_rollout(service, &release) {
+                    documents.push((from.clone(), rollout));
+                }
             }
         }
         documents
@@ -168,14 +170,14 @@ impl super::Lowering<'_, '_> {
     }
 
     /// Metadata in the service's namespace.
-    fn service_metadata(&self, service: &Resource<Service>, name: &str) -> Value {
+    pub(crate) fn service_metadata(&self, service: &Resource<Service>, name: &str) -> Value {
         let mut metadata = self.metadata(name);
         metadata["namespace"] = json!(self.namespace_of(service.spec.namespace.as_ref()));
         metadata
     }
 
     /// The selector of the pods app-template renders for a release's `main` controller.
-    fn release_pods(release: &str) -> Value {
+    pub(crate) fn release_pods(release: &str) -> Value {
         json!({
             "app.kubernetes.io/name": workload_name(release),
             "app.kubernetes.io/instance": workload_name(release),
@@ -230,13 +232,18 @@ impl super::Lowering<'_, '_> {
                 },
             }));
         }
-        let kind = if self.is_stateful(service) { "StatefulSet" } else { "Deployment" };
+        // A canary's Rollout runs the pods and serves the scale subresource the autoscaler sets.
+        let (api, kind) = match () {
+            _ if self.canary_generated(service) => (crate::canary::API_VERSION, "Rollout"),
+            _ if self.is_stateful(service) => ("apps/v1", "StatefulSet"),
+            _ => ("apps/v1", "Deployment"),
+        };
         Some(json!({
             "apiVersion": "autoscaling/v2",
             "kind": "HorizontalPodAutoscaler",
             "metadata": self.service_metadata(service, release),
             "spec": {
-                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": kind, "name": workload_name(release) },
+                "scaleTargetRef": { "apiVersion": api, "kind": kind, "name": workload_name(release) },
                 "minReplicas": scale.min(),
                 "maxReplicas": scale.max.value,
                 "metrics": metrics,

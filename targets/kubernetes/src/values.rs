@@ -380,8 +380,12 @@ impl super::Lowering<'_, '_> {
             pod,
             service_account: account.map(|name| json!({ "name": name })),
             kind: if stateful { "statefulset" } else { "deployment" },
-            // An autoscaler owns the count: left out, a new release never resets it.
-            replicas: spec.autoscale.is_none().then(|| spec.replicas()),
+            // An autoscaler owns the count: left out, a new release never resets it. A canary's
+            // Rollout runs the pods: the Deployment keeps none (`canary.rs`).
+            replicas: match strategy.taken_over {
+                true => Some(0),
+                false => spec.autoscale.is_none().then(|| spec.replicas()),
+            },
             strategy: strategy.kind,
             rolling_update: strategy.rolling,
             statefulset: (!claim_templates.is_empty() || members.is_some()).then(|| StatefulSet {

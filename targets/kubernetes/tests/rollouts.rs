@@ -2,12 +2,16 @@
 //! the real app-template chart renders (`helm template`) beside the objects of
 //! `k8s/<cluster>/rollouts.yaml`:
 //!
-//! - every Deployment of a service with a `rolling` or `canary` rollout is a `RollingUpdate` with
-//!   the surge and unavailability the spec asks (a canary's first step as the surge, nothing
-//!   unavailable), a zero kept as zero;
+//! - every Deployment of a service with a `rolling` rollout is a `RollingUpdate` with the surge
+//!   and unavailability the spec asks, a zero kept as zero;
+//! - a canary service's Deployment runs no pod (`replicas: 0`), and an Argo Rollouts `Rollout` of
+//!   its namespace takes it over: its `workloadRef` names that rendered Deployment, its selector
+//!   selects the Deployment's pod labels (which the release's rendered Service selects too), its
+//!   steps are the spec's shares, each but the last followed by the spec's pause (or a pause until
+//!   promoted), and it holds the replicas unless an autoscaler does;
 //! - an autoscaled service's Deployment leaves `replicas` to its autoscaler, whose
-//!   `scaleTargetRef` names a rendered workload of that kind in the autoscaler's namespace, with the
-//!   spec's bounds;
+//!   `scaleTargetRef` names a rendered workload of that kind in the autoscaler's namespace (a
+//!   canary's Rollout, taking over a rendered Deployment), with the spec's bounds;
 //! - every disruption budget selects exactly the pods of one rendered workload of its namespace;
 //! - every pod of a service with a tier names the tier's `PriorityClass`, which the cluster's
 //!   objects hold;
@@ -72,6 +76,10 @@ fn rollouts_render_as_the_spec_says() {
     let mut rendered: Vec<(String, String, Vec<Value>)> = Vec::new();
     for release in releases.iter().filter(|o| o["kind"] == "HelmRelease") {
         let name = release["metadata"]["name"].as_str().expect("name");
+        // A chart-backed service (the Argo Rollouts controller) is not app-template's to render.
+        if model.services.iter().any(|s| s.name == name && s.spec.helm.is_some()) {
+            continue;
+        }
         let namespace = release["spec"]["targetNamespace"]
             .as_str()
             .or_else(|| release["metadata"]["namespace"].as_str())
@@ -109,10 +117,27 @@ fn rollouts_render_as_the_spec_says() {
             .count();
         assert_eq!(selected, 1, "budget {} selects {selected} workloads", budget["metadata"]["name"]);
     }
+    let rollouts: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "Rollout").collect();
     // Each autoscaler scales a rendered workload of its kind and namespace.
     let autoscalers: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "HorizontalPodAutoscaler").collect();
     for autoscaler in &autoscalers {
         let target = &autoscaler["spec"]["scaleTargetRef"];
+        // A canary's Rollout stands for the Deployment it takes over.
+        let target = match target["kind"].as_str() {
+            Some("Rollout") => {
+                let rollout = rollouts
+                    .iter()
+                    .find(|r| {
+                        r["metadata"]["name"] == target["name"]
+                            && r["metadata"]["namespace"] == autoscaler["metadata"]["namespace"]
+                    })
+                    .unwrap_or_else(|| {
+                        panic!("autoscaler {} scales no Rollout: {target}", autoscaler["metadata"]["name"])
+                    });
+                &rollout["spec"]["workloadRef"]
+            }
+            _ => target,
+        };
         let found = workloads().any(|(_, ns, w)| {
             Some(ns) == autoscaler["metadata"]["namespace"].as_str()
                 && w["kind"] == target["kind"]
@@ -121,7 +146,7 @@ fn rollouts_render_as_the_spec_says() {
         assert!(found, "autoscaler {} scales nothing rendered: {target}", autoscaler["metadata"]["name"]);
     }
 
-    for service in &model.services {
+    for service in model.services.iter().filter(|s| s.spec.helm.is_none()) {
         let spec = &service.spec;
         let own: Vec<(&str, &Value)> = workloads()
             .filter(|(release, ..)| *release == service.name || release.starts_with(&format!("{}-", service.name)))
@@ -136,8 +161,13 @@ fn rollouts_render_as_the_spec_says() {
                 assert_eq!(class, tier.value.priority_class(), "{what}: priority class");
                 assert!(classes.contains(&class), "{what}: PriorityClass {class} is not written");
             }
+            let canary = matches!(spec.rollout.as_ref().map(|r| &r.value), Some(Rollout::Canary { .. }));
             if let Some(scale) = &spec.autoscale {
-                assert!(workload["spec"]["replicas"].is_null(), "{what}: replicas fixed beside the autoscaler");
+                let replicas = &workload["spec"]["replicas"];
+                assert!(
+                    if canary { replicas == 0 } else { replicas.is_null() },
+                    "{what}: replicas fixed beside the autoscaler"
+                );
                 let autoscaler = autoscalers
                     .iter()
                     .find(|a| a["spec"]["scaleTargetRef"]["name"] == workload["metadata"]["name"])
@@ -167,12 +197,54 @@ fn rollouts_render_as_the_spec_says() {
                         assert!(same_amount(rendered, &unavailable.value), "{what}: {strategy}");
                     }
                 }
-                Some(Rollout::Canary { steps }) => {
-                    assert_eq!(strategy["type"], "RollingUpdate", "{what}: strategy");
-                    let first = &steps.value[0].value;
-                    assert!(same_amount(&strategy["rollingUpdate"]["maxSurge"], first), "{what}: {strategy}");
-                    let nothing = Amount::Count(0);
-                    assert!(same_amount(&strategy["rollingUpdate"]["maxUnavailable"], &nothing), "{what}: {strategy}");
+                Some(Rollout::Canary { steps, pause }) => {
+                    assert_eq!(workload["spec"]["replicas"], 0, "{what}: the Deployment runs pods beside its Rollout");
+                    let rollout = rollouts
+                        .iter()
+                        .find(|r| {
+                            r["spec"]["workloadRef"]["name"] == workload["metadata"]["name"]
+                                && r["metadata"]["namespace"] == workload["metadata"]["namespace"]
+                        })
+                        .unwrap_or_else(|| panic!("{what}: no Rollout takes over {}", workload["metadata"]["name"]));
+                    assert_eq!(workload["kind"], "Deployment", "{what}");
+                    assert_eq!(rollout["spec"]["workloadRef"]["kind"], "Deployment", "{what}");
+                    assert_eq!(rollout["spec"]["workloadRef"]["apiVersion"], workload["apiVersion"], "{what}");
+                    let labels = &workload["spec"]["template"]["metadata"]["labels"];
+                    assert!(selects(&rollout["spec"]["selector"]["matchLabels"], labels), "{what}: {rollout}");
+                    let chart_service = rendered
+                        .iter()
+                        .filter(|(r, ..)| r == release)
+                        .flat_map(|(_, _, objects)| objects.iter())
+                        .find(|o| o["kind"] == "Service")
+                        .unwrap_or_else(|| panic!("{what}: no Service rendered"));
+                    assert!(
+                        selects(&chart_service["spec"]["selector"], labels),
+                        "{what}: the Service selects other pods"
+                    );
+                    let wanted: Vec<u64> =
+                        steps.value.iter().filter_map(|s| s.value.percent().ok().flatten()).map(u64::from).collect();
+                    let written = array(&rollout["spec"]["strategy"]["canary"]["steps"]);
+                    let weights: Vec<u64> = written.iter().filter_map(|s| s["setWeight"].as_u64()).collect();
+                    assert_eq!(weights, wanted, "{what}: the steps");
+                    let pauses: Vec<&Value> = written.iter().filter(|s| s.get("pause").is_some()).collect();
+                    assert_eq!(pauses.len(), wanted.len() - 1, "{what}: a pause after each step but the last");
+                    for step in &pauses {
+                        let duration = &step["pause"]["duration"];
+                        match pause {
+                            Some(pause) => assert_eq!(
+                                duration.as_str(),
+                                Some(spec_compiler::model::types::format_duration(pause.value.0).as_str()),
+                                "{what}: the pause"
+                            ),
+                            None => assert!(duration.is_null(), "{what}: a pause until promoted"),
+                        }
+                    }
+                    match &spec.autoscale {
+                        Some(_) => {
+                            assert!(rollout["spec"]["replicas"].is_null(), "{what}: replicas beside the autoscaler")
+                        }
+                        None => assert_eq!(rollout["spec"]["replicas"], spec.replicas(), "{what}: replicas"),
+                    }
                 }
                 Some(Rollout::BlueGreen { active, blue, green }) => {
                     let colour = release.rsplit('-').next().unwrap_or_default();
@@ -234,4 +306,5 @@ fn rollouts_render_as_the_spec_says() {
     }
     // The case holds every construct, so none of the checks above passed by finding nothing.
     assert!(!budgets.is_empty() && !autoscalers.is_empty() && !classes.is_empty() && judged > 0);
+    assert!(rollouts.len() >= 2 && autoscalers.iter().any(|a| a["spec"]["scaleTargetRef"]["kind"] == "Rollout"));
 }

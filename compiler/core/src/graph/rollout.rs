@@ -15,6 +15,8 @@
 //! - W0671 disruption-blocks-drain: a budget that lets no pod go, so a node drain waits forever.
 //! - W0672 canary-step-rounded: a canary step the replicas cannot express (10% of 3 pods is one
 //!   pod, 33%).
+//! - E0764 canary-pause: a canary's `pause` that is zero or not whole seconds (Argo Rollouts counts
+//!   pauses in seconds).
 //! - E0740 colour-name-taken: a blue-green service's colours, `<service>-blue` and
 //!   `<service>-green` (a cluster's Helm releases, a node's containers), take the name of another
 //!   service (or of a job's release, `job-<name>`) in the same place.
@@ -130,7 +132,24 @@ fn rollout(service: &Resource<Service>, on_cluster: bool, out: &mut Vec<Diagnost
                 );
             }
         }
-        Rollout::Canary { steps } => {
+        Rollout::Canary { steps, pause } => {
+            if let Some(pause) = pause
+                && (pause.value.0 == 0 || !pause.value.0.is_multiple_of(1000))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::E0764,
+                        pause.span,
+                        format!("the canary pause of service `{}` is not whole seconds above zero", service.name),
+                    )
+                    .with_primary_label(match pause.value.0 {
+                        0 => "a pause of no time".to_string(),
+                        ms => format!("{ms} milliseconds"),
+                    })
+                    .with_note("Argo Rollouts counts a pause in whole seconds, and a step without a pause is no canary step a person or an analysis can judge")
+                    .with_help("write a pause of whole seconds (`pause = 5m`), or leave `pause` out to wait for a promotion at each step"),
+                );
+            }
             if steps.value.is_empty() {
                 out.push(
                     Diagnostic::new(

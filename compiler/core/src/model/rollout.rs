@@ -7,13 +7,13 @@
 //! generated for the service, on every target. Invariants the back ends rely on once the graph
 //! rules pass ([`crate::graph`]): every [`Amount`] percentage parses and lies in 0–100%, a
 //! rolling update can progress, an autoscaler's `min` is at most its `max`, a canary's steps
-//! rise strictly within 1–100%, and a disruption budget names exactly one bound.
+//! rise strictly within 1–100% and its pause is whole seconds above zero, and a disruption budget names exactly one bound.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Severity;
-use super::types::{NodeRef, Spanned};
+use super::types::{Duration, NodeRef, Spanned};
 
 /// A number of pods, or a share of them written as a percentage (`"25%"`), as Kubernetes counts
 /// rollouts and disruption budgets.
@@ -102,10 +102,14 @@ pub enum Rollout {
         /// The green release: its image, or the node it runs on. Default: the service's `image`.
         green: Option<Spanned<Release>>,
     },
-    /// Shift clients to the new version by steps, percentages of the pods (`["10%", "50%"]`).
+    /// Shift clients to the new version by steps, percentages of the pods (`["10%", "50%"]`),
+    /// pausing after each step but the last (an Argo Rollouts `Rollout` on a cluster).
     Canary {
         /// The share of pods running the new version at each step, rising, the last at most 100%.
         steps: Spanned<Vec<Spanned<Amount>>>,
+        /// How long each pause between steps lasts, whole seconds (`5m`). Default: until the
+        /// rollout is promoted by hand (`kubectl argo rollouts promote`).
+        pause: Option<Spanned<Duration>>,
     },
 }
 
