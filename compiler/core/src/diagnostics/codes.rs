@@ -87,6 +87,8 @@ codes! {
     E0221 "removed-block-missing"  Error   "an environment removes a block the estate does not declare",
     E0222 "added-block-exists"     Error   "an environment adds a block the estate already declares",
     E0223 "overlay-into-removed"   Error   "an overlay sets a field of a block its environment removes",
+    E0224 "list-loop-body"         Error   "a loop inside a list has no body, or a body that is not a value",
+    E0225 "list-loop-not-alone"    Error   "a list built by a loop holds other elements too",
     W0201 "unused-import"          Warning "an imported stdlib module is never used",
     // Types and schemas.
     E0301 "type-mismatch"          Error   "a value has the wrong type for its field",
@@ -107,6 +109,7 @@ codes! {
     E0408 "built-string-too-long"  Error   "interpolation or `+` builds a string longer than the limit",
     E0409 "secret-in-string"       Error   "a secret is interpolated into a string, whose text would hold its value",
     E0410 "template-not-allowed"   Error   "a string with references stands where only plain text is taken",
+    E0411 "list-loop-filter"       Error   "the `if` of a loop inside a list is not a boolean",
     // Assertions (the stdlib's presets and the user's own).
     E0501 "assertion-failed"       Error   "an `assert` condition is false: a preset refuses its parameters, or a value breaks a rule the estate states",
     // Checks over the estate's graph.

@@ -176,6 +176,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
             ExprKind::Range(start, end, inclusive) => return self.range(start, end, *inclusive, span),
+            ExprKind::ListFor(list_for) => return self.list_for(list_for, span),
         };
         Some(Value { kind, span })
     }

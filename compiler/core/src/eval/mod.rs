@@ -14,6 +14,7 @@
 mod assert;
 mod budget;
 mod expr;
+mod list_for;
 mod logic;
 mod overlay;
 mod preset;

@@ -20,7 +20,7 @@ use rustc_hash::FxHashSet;
 
 use super::Evaluator;
 use super::value::{Value, ValueKind, text_form};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::source::Span;
 use crate::syntax::ast::{self, Atom, Expr, ExprKind};
 
@@ -177,7 +177,39 @@ impl Iteration {
 impl<'a> Evaluator<'a> {
     /// `for x in iterable { items }`: the items once per element.
     pub(super) fn for_item(&mut self, for_item: &'a ast::For) {
-        let Some(iterable) = self.expr(&for_item.iterable) else { return };
+        self.each_row(&for_item.var, &for_item.iterable, for_item.span, |this| {
+            this.items(&for_item.items, false);
+            true
+        });
+    }
+
+    /// Evaluates `iterable` and runs `each` once per element with `var` bound to it, as an
+    /// iteration whose diagnostics name it (a table's row keeping its place); stops when `each`
+    /// returns false. False when the iterable is not a list (reported) or `each` stopped.
+    pub(super) fn each_row(
+        &mut self,
+        var: &ast::Ident,
+        iterable_expr: &'a Expr,
+        at: Span,
+        mut each: impl FnMut(&mut Self) -> bool,
+    ) -> bool {
+        // A loop over a name nothing binds reads a table that does not exist (a bare name
+        // elsewhere is a symbol, which has no rows either).
+        if let ExprKind::Path(path) = &iterable_expr.kind
+            && let [only] = path.as_slice()
+            && self.lookup(&only.name, only.span).is_none()
+        {
+            let candidates: Vec<&str> = self.variable_names().collect();
+            self.report(suggest(
+                Diagnostic::new(Code::E0208, only.span, format!("unknown table `{}`", only.name))
+                    .with_primary_label("not bound by `let`, a parameter or a loop"),
+                &only.name,
+                candidates,
+                "a loop iterates over a list bound by `let` (a table of records), a written list or a range",
+            ));
+            return false;
+        }
+        let Some(iterable) = self.expr(iterable_expr) else { return false };
         let ValueKind::List(elements) = iterable.kind else {
             self.report(
                 Diagnostic::new(
@@ -188,7 +220,7 @@ impl<'a> Evaluator<'a> {
                 .with_primary_label("not a list or a range")
                 .with_help("iterate over a list `[a, b]` or a range `1..=8`"),
             );
-            return;
+            return false;
         };
         if elements.len() as i64 > super::MAX_RANGE {
             self.report(
@@ -200,7 +232,7 @@ impl<'a> Evaluator<'a> {
                 .with_primary_label("too many items")
                 .with_help("expand fewer items per loop"),
             );
-            return;
+            return false;
         }
         // A range's items share its span; a written list's elements each have their own.
         let rows = !matches!(elements.as_slice(), [a, b, ..] if a.span == b.span)
@@ -212,31 +244,35 @@ impl<'a> Evaluator<'a> {
             }
         }
         let keys = Arc::new(keys);
-        let header: Arc<str> = Arc::from(format!("for {} in {}", for_item.var.name, describe(&for_item.iterable)));
+        let header: Arc<str> = Arc::from(format!("for {} in {}", var.name, describe(iterable_expr)));
         let outer = self.iterations.last().map(|i| Arc::clone(&i.rows));
         for (index, element) in elements.into_iter().enumerate() {
-            if self.too_many_reported || !self.spend(1, for_item.span) {
-                return;
+            if self.too_many_reported || !self.spend(1, at) {
+                return false;
             }
             let row = LoopRow {
                 row: rows.then_some(element.span),
                 iteration: index + 1,
                 header: Arc::clone(&header),
-                label: identify(&for_item.var.name, &element),
+                label: identify(&var.name, &element),
             };
             let stack: Arc<[LoopRow]> =
                 std::iter::once(row).chain(outer.iter().flat_map(|o| o.iter().cloned())).collect();
             self.iterations.push(Iteration {
                 local: self.locals.len(),
                 rows: stack,
-                var: for_item.var.name.clone(),
+                var: var.name.clone(),
                 keys: Arc::clone(&keys),
             });
-            self.locals.push((for_item.var.name.clone(), element));
-            self.items(&for_item.items, false);
+            self.locals.push((var.name.clone(), element));
+            let go_on = each(self);
             self.locals.pop();
             self.iterations.pop();
+            if !go_on {
+                return false;
+            }
         }
+        true
     }
 
     /// The active iterations' rows, innermost first, for a resource declared now.

@@ -3,7 +3,7 @@
 //! Ranges are byte offsets; the editor's protocol drops those on one line.
 
 use super::walk::{Event, Walker};
-use crate::syntax::ast::{self, Entry, Expr, ExprKind, Item};
+use crate::syntax::ast::{self, Entry, Expr, ExprKind, Item, ListForBody};
 
 /// One foldable stretch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +87,13 @@ fn list(expr: &Expr, folds: &mut Vec<Fold>) {
             }
         }
         ExprKind::Map(body) | ExprKind::Tagged(_, body) => lists(body, folds),
+        ExprKind::ListFor(list_for) => {
+            folds.push(Fold { start: expr.span.start, end: expr.span.end, comment: false });
+            match &list_for.body {
+                ListForBody::Record(body) => lists(body, folds),
+                ListForBody::Value(value, _) => list(value, folds),
+            }
+        }
         _ => {}
     }
 }

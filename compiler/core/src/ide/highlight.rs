@@ -3,7 +3,7 @@
 
 use super::query::{Found, World};
 use crate::source::Span;
-use crate::syntax::ast::{Expr, ExprKind, Item, StrPart};
+use crate::syntax::ast::{Expr, ExprKind, Item, ListForBody, StrPart};
 
 /// One use: where it is, and whether it is the declaration.
 pub type Highlight = (Span, bool);
@@ -68,6 +68,14 @@ pub fn highlights(world: &World<'_>, offset: u32) -> Vec<Highlight> {
                 stack.push(b);
             }
             ExprKind::Neg(inner) | ExprKind::Not(inner) => stack.push(inner),
+            ExprKind::ListFor(list_for) => {
+                stack.push(&list_for.iterable);
+                stack.extend(&list_for.filter);
+                match &list_for.body {
+                    ListForBody::Record(body) => expressions(body, &mut stack),
+                    ListForBody::Value(value, _) => stack.push(value),
+                }
+            }
             _ => {}
         }
     }

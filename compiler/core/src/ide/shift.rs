@@ -6,7 +6,7 @@
 //! node kind cannot be forgotten silently); nothing else changes and nothing is allocated.
 
 use crate::source::Span;
-use crate::syntax::ast::{Assert, Body, Entry, Expr, ExprKind, Ident, Item, Key, Name, StrPart};
+use crate::syntax::ast::{Assert, Body, Entry, Expr, ExprKind, Ident, Item, Key, ListForBody, Name, StrPart};
 
 /// Adds `delta` to both ends of `span` (offsets stay in `u32`: a caller moves only spans that
 /// stay inside the text). The empty span at offset 0 is the parser's placeholder for a node that
@@ -159,6 +159,20 @@ fn expr(expr: &mut Expr, delta: i64) {
             self::expr(right, delta);
         }
         ExprKind::Neg(inner) | ExprKind::Not(inner) => self::expr(inner, delta),
+        ExprKind::ListFor(list_for) => {
+            ident(&mut list_for.var, delta);
+            self::expr(&mut list_for.iterable, delta);
+            if let Some(filter) = &mut list_for.filter {
+                self::expr(filter, delta);
+            }
+            match &mut list_for.body {
+                ListForBody::Record(inner) => body(inner, delta),
+                ListForBody::Value(value, braces) => {
+                    self::expr(value, delta);
+                    span(braces, delta);
+                }
+            }
+        }
         ExprKind::RawStr(_)
         | ExprKind::Int(_)
         | ExprKind::Bool(_)

@@ -9,7 +9,7 @@
 use super::index::Symbol;
 use crate::model::Kind;
 use crate::source::Span;
-use crate::syntax::ast::{self, Body, Entry, Expr, ExprKind, Item, Name, StrPart};
+use crate::syntax::ast::{self, Body, Entry, Expr, ExprKind, Item, ListForBody, Name, StrPart};
 
 /// One step from a kind's schema towards a nested field.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -328,6 +328,16 @@ impl<'f> Walker<'f> {
                 self.expr(right);
             }
             ExprKind::Neg(inner) | ExprKind::Not(inner) => self.expr(inner),
+            ExprKind::ListFor(list_for) => {
+                self.expr(&list_for.iterable);
+                if let Some(filter) = &list_for.filter {
+                    self.expr(filter);
+                }
+                match &list_for.body {
+                    ListForBody::Record(body) => self.body(body),
+                    ListForBody::Value(value, _) => self.expr(value),
+                }
+            }
             ExprKind::RawStr(_)
             | ExprKind::Int(_)
             | ExprKind::Bool(_)

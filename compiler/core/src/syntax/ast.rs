@@ -432,6 +432,39 @@ impl BinaryOp {
     }
 }
 
+/// `[for var in iterable if filter { body }]`: a list with one element per element of the
+/// iterable the filter keeps, each the body evaluated with `var` bound to it.
+#[derive(Clone, Debug)]
+pub struct ListFor {
+    /// The loop variable.
+    pub var: Ident,
+    /// A list (a table) or a range.
+    pub iterable: Expr,
+    /// `if cond`: the elements for which it is false are left out.
+    pub filter: Option<Expr>,
+    /// What each kept element becomes.
+    pub body: ListForBody,
+}
+
+/// The body of a [`ListFor`], inside `{ … }`.
+#[derive(Clone, Debug)]
+pub enum ListForBody {
+    /// `{ name = row.name, port = row.port }`: a record, written as a record's entries.
+    Record(Body),
+    /// `{ "mcp-${row.name}" }`: one value, written alone (with the span of the braces).
+    Value(Expr, Span),
+}
+
+impl ListForBody {
+    /// From `{` to `}`.
+    pub fn span(&self) -> Span {
+        match self {
+            ListForBody::Record(body) => body.span,
+            ListForBody::Value(_, span) => *span,
+        }
+    }
+}
+
 /// A piece of an interpolated string.
 #[derive(Clone, Debug)]
 pub enum StrPart {
@@ -480,6 +513,8 @@ pub enum ExprKind {
     Not(Box<Expr>),
     /// `1..=8` (inclusive) or `0..8`.
     Range(Box<Expr>, Box<Expr>, bool),
+    /// `[for row in table if cond { … }]`: a list built by a loop (boxed: rare).
+    ListFor(Box<ListFor>),
     /// Text the parser could not read (already reported).
     Error,
 }

@@ -216,16 +216,33 @@ impl<'s> Parser<'s> {
         Some(Expr { kind, span: token.span })
     }
 
-    /// `list = "[" (expr (("," | newline) expr)* ","?)? "]"`
+    /// `list = "[" (expr (("," | newline) expr)* ","?)? "]" | list_for` (`list_for` in
+    /// `list_for.rs`)
     fn list(&mut self) -> Option<Expr> {
         let open = self.bump().span;
         if !self.enter(open) {
             return None;
         }
         let no_tagged = std::mem::replace(&mut self.no_tagged, false);
+        if self.at_list_for() {
+            let list = self.list_for(open);
+            self.depth -= 1;
+            self.no_tagged = no_tagged;
+            return list;
+        }
         let mut elements = Vec::new();
         let mut ok = true;
         while !self.at(TokenKind::RBracket) && !self.at_end() {
+            if !elements.is_empty() && self.at_list_for() {
+                self.push(
+                    Diagnostic::new(Code::E0225, self.token.span, "a list built by a loop holds nothing else")
+                        .with_primary_label("a loop after other elements")
+                        .with_label(open, "this list")
+                        .with_help("put the other elements in the loop's table, or filter the table with `if`"),
+                );
+                ok = false;
+                break;
+            }
             if matches!(self.token.kind, TokenKind::RBrace | TokenKind::RParen) {
                 self.push(
                     Diagnostic::new(Code::E0104, open, "unclosed `[`")

@@ -12,6 +12,7 @@
 
 mod env;
 mod expr;
+mod list_for;
 
 use rustc_hash::FxHashMap;
 
