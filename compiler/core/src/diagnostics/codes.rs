@@ -216,6 +216,11 @@ codes! {
     E0705 "members-on-a-node"         Error   "a service whose replicas are members is placed on a node",
     E0706 "members-replicas"          Error   "a service's replicas or autoscaler contradict the number of its members",
     E0707 "members-port-unknown"      Error   "a service's members reach each other on a port it does not have",
+    // Environments and preset parameters.
+    E0713 "overlay-unknown-parameter" Error   "an environment names neither a field of the kind nor a parameter of the block's presets",
+    E0714 "overlay-removes-required"  Error   "an environment removes a preset parameter that has no default",
+    E0715 "overlay-removes-unset"     Error   "an environment removes a preset argument the block's `use` does not give",
+    E0716 "overlay-inside-parameter"  Error   "an environment sets a path inside a preset parameter",
     E0740 "colour-name-taken"         Error   "a blue-green service's colour has the name of another service or job's release in its place",
     // Caches and cold storage.
     E0741 "backup-of-a-cache"         Error   "a backup copies a storage that holds a cache",

@@ -67,6 +67,11 @@ impl<'a> Evaluator<'a> {
                 .with_primary_label("this is false")
                 .with_help("change the values so that the condition holds, or the assertion if it is wrong"),
         };
+        // Arguments the applied environment changed: where they were changed.
+        let diagnostic = self
+            .overlaid_params
+            .iter()
+            .fold(diagnostic, |d, &at| d.with_label(at, "the environment changes this parameter"));
         // In a loop over a table, the row the assertion fails for.
         let diagnostic = match self.iterations.last().and_then(|iteration| iteration.row()) {
             Some(row) => diagnostic.with_label(row, "the row it fails for"),

@@ -17,6 +17,7 @@ mod expr;
 mod list_for;
 mod logic;
 mod overlay;
+mod params;
 mod preset;
 mod references;
 mod rows;
@@ -214,6 +215,12 @@ pub struct Evaluator<'a> {
     row_reads: Option<Vec<Span>>,
     /// For resources whose name a row made: their index and that row value's place.
     name_rows: FxHashMap<usize, Span>,
+    /// The preset parameters the applied environment sets or removes.
+    param_overlays: Vec<params::ParamOverlay<'a>>,
+    /// While a block is evaluated (and the applied environment changes parameters): its kind and name.
+    current_block: Option<(Kind, String)>,
+    /// While a preset's body is evaluated: the environment's entries that changed its arguments.
+    overlaid_params: Vec<Span>,
 }
 
 /// Evaluates the estate made of `trees`, applying the overlay `env` (its name, and where the name
@@ -248,9 +255,16 @@ pub fn evaluate(
         iterations: Vec::new(),
         row_reads: None,
         name_rows: FxHashMap::default(),
+        param_overlays: Vec::new(),
+        current_block: None,
+        overlaid_params: Vec::new(),
     };
     let mut envs: Vec<&ast::Env> = Vec::new();
     evaluator.collect(trees, &mut envs);
+    // The applied environment's preset parameters are arguments of the base estate's `use`s.
+    if let Some(applied) = env.and_then(|(name, _)| envs.iter().find(|e| e.name.name == name)) {
+        evaluator.collect_param_overlays(applied);
+    }
     for tree in trees.iter().filter(|t| t.module.is_none()) {
         evaluator.items(&tree.ast.items, true);
     }
@@ -609,7 +623,11 @@ impl<'a> Evaluator<'a> {
         let reported_before = self.diagnostics.len();
         self.poisoned = false;
         self.block_presets.clear();
+        if !self.param_overlays.is_empty() {
+            self.current_block = Some((kind, name.clone()));
+        }
         let body = self.body(&block.body, Some(kind));
+        self.current_block = None;
         let presets = std::mem::take(&mut self.block_presets);
         let poisoned = self.poisoned || self.diagnostics.len() > reported_before;
         if let Some(first) = self.index.get(kind, &name) {

@@ -2,7 +2,9 @@
 //! to the evaluated records.
 //!
 //! An environment removes blocks of the base estate (`remove service.shadow`), adds blocks and
-//! `for` loops of its own, and sets fields (`=` replaces the value, `+=` appends to a list). It
+//! `for` loops of its own, and sets fields (`=` replaces the value, `+=` appends to a list) and
+//! the parameters of the presets a block uses (`service.db.standbys = 0`, `remove
+//! service.db.standbys`: [`super::params`]). It
 //! applies in that order, so an assignment may set a field of a block the environment adds, and
 //! removing a block and adding one of the same name replaces it whole.
 //!
@@ -105,7 +107,9 @@ impl<'a> Evaluator<'a> {
     fn removal(&mut self, removal: &ast::Removal, base_len: usize, removed: &mut Removed) {
         let Some(kind) = self.overlay_kind(&removal.kind) else { return };
         let name = removal.name.name.as_str();
-        if let Some(&(_, first)) = removed.by_name.get(&(kind, name.to_string())) {
+        if removal.param.is_none()
+            && let Some(&(_, first)) = removed.by_name.get(&(kind, name.to_string()))
+        {
             self.report(
                 Diagnostic::new(Code::E0221, removal.span, format!("`{kind}.{name}` is already removed"))
                     .with_primary_label("removed again here")
@@ -115,6 +119,11 @@ impl<'a> Evaluator<'a> {
             return;
         }
         match self.index.get(kind, name) {
+            Some(position) if removal.param.is_some() => {
+                if let Some(param) = &removal.param {
+                    self.parameter_removal(removal, param, position, kind);
+                }
+            }
             Some(position) if position < base_len => {
                 self.index.remove(kind, name);
                 removed.by_name.insert((kind, name.to_string()), (position, removal.span));
@@ -258,6 +267,12 @@ impl<'a> Evaluator<'a> {
                     .with_primary_label("no field named")
                     .with_help(format!("write `{kind}.{}.FIELD = value`", name_key.name)),
             );
+            return;
+        }
+        if let Some(first) = fields.first()
+            && !crate::model::kind_fields(kind).contains(&first.name.as_str())
+            && self.parameter_path(assignment, index, kind, fields, apply)
+        {
             return;
         }
         let mut value = self.expr(&assignment.value);

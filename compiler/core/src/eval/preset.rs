@@ -1,5 +1,5 @@
-//! `use PRESET { … }`: binds the preset's parameters (the `use` arguments, then defaults, which see
-//! the parameters before them) and evaluates its body to the fields it contributes. The caller
+//! `use PRESET { … }`: binds the preset's parameters (the `use` arguments as the applied
+//! environment leaves them, then defaults, which see the parameters before them) and evaluates its body to the fields it contributes. The caller
 //! merges them under the block and records the use ([`super::PresetUse`]) on the resource.
 
 use super::Evaluator;
@@ -95,6 +95,9 @@ impl<'a> Evaluator<'a> {
             };
             self.report(suggest(diagnostic, &arg, names, fallback));
         }
+        if !self.param_overlays.is_empty() {
+            self.overlaid_arguments(&mut given, &declared);
+        }
         let mut locals: Vec<(Atom, Value)> = Vec::with_capacity(declared.len());
         for (param, default) in declared {
             if let Some(index) = given.iter().position(|(name, _)| *name == param.name) {
@@ -121,6 +124,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         if !ok {
+            self.overlaid_params.clear();
             return None;
         }
         let saved = std::mem::replace(&mut self.locals, locals);
@@ -129,6 +133,7 @@ impl<'a> Evaluator<'a> {
         let fields = self.body(&decl.body, None);
         self.preset_in_use = None;
         self.in_preset = None;
+        self.overlaid_params.clear();
         self.locals = saved;
         Some((fields, decl.span))
     }

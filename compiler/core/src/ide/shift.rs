@@ -50,6 +50,9 @@ fn item(item: &mut Item, delta: i64) {
             for removal in &mut env.removals {
                 ident(&mut removal.kind, delta);
                 key(&mut removal.name, delta);
+                if let Some(param) = &mut removal.param {
+                    key(param, delta);
+                }
                 span(&mut removal.span, delta);
             }
             items(&mut env.items, delta);

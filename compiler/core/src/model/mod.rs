@@ -158,6 +158,19 @@ pub fn kind_schema(kind: Kind) -> &'static Json {
         Job => Job)
 }
 
+/// The names of a kind's top-level fields, from its schema: what an overlay path's first field is
+/// when it is not a parameter of a preset the block uses.
+pub fn kind_fields(kind: Kind) -> Vec<&'static str> {
+    let root = kind_schema(kind);
+    let checker = check::Checker::new(root);
+    checker
+        .resolve(root)
+        .get("properties")
+        .and_then(Json::as_object)
+        .map(|properties| properties.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
 /// The JSON Schema of the whole model, printed by `spec schema`.
 pub fn model_schema() -> Json {
     schema_for!(Model).to_value()

@@ -225,6 +225,9 @@ pub struct Removal {
     pub kind: Ident,
     /// The block's name.
     pub name: Key,
+    /// `remove kind.name.param`: a parameter of a preset the block uses, whose argument the
+    /// environment drops (the parameter falls back to its default); `None` removes the block.
+    pub param: Option<Key>,
     /// The whole entry.
     pub span: Span,
 }

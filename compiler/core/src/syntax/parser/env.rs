@@ -1,4 +1,5 @@
-//! The `env` item: an overlay's assignments (`=`, `+=`), removals (`remove kind.name`) and the
+//! The `env` item: an overlay's assignments (`=`, `+=`), removals (`remove kind.name`, or
+//! `remove kind.name.param` for a preset's argument) and the
 //! blocks and `for` loops it adds. Part of the [`super`] parser; the same recovery and nesting
 //! rules hold, an added block being read as a top-level one is.
 
@@ -8,7 +9,7 @@ use crate::syntax::lexer::TokenKind;
 
 impl Parser<'_> {
     /// `env = "env" ident "{" (env_entry ("," | newline))* "}"` where
-    /// `env_entry = key ("." key)* ("=" | "+=") expr | "remove" ident "." key | block | for`
+    /// `env_entry = key ("." key)* ("=" | "+=") expr | "remove" ident "." key ("." key)? | block | for`
     pub(super) fn env(&mut self) -> Option<Item> {
         let start = self.bump().span;
         let name = self.ident("the environment's name")?;
@@ -28,7 +29,11 @@ impl Parser<'_> {
                             None
                         })?;
                         let name = p.key("the name of the block to remove")?;
-                        removals.push(Removal { kind, name, span: p.span_from(first) });
+                        let param = match p.eat(TokenKind::Dot) {
+                            Some(_) => Some(p.key("the preset parameter to remove")?),
+                            None => None,
+                        };
+                        removals.push(Removal { kind, name, param, span: p.span_from(first) });
                     }
                     (_, TokenKind::Ident | TokenKind::Str { .. }) if !head.quoted => {
                         let kind = Ident { name: head.name, span: head.span };
