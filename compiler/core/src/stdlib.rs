@@ -12,6 +12,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("deepflow", include_str!("../../../stdlib/deepflow.spec")),
     ("grafana", include_str!("../../../stdlib/grafana.spec")),
     ("n8n", include_str!("../../../stdlib/n8n.spec")),
+    ("istio", include_str!("../../../stdlib/istio.spec")),
     ("ipfs", include_str!("../../../stdlib/ipfs.spec")),
     ("loki", include_str!("../../../stdlib/loki.spec")),
     ("nats", include_str!("../../../stdlib/nats.spec")),

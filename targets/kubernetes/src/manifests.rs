@@ -22,6 +22,7 @@
 //! Every object is checked against the cluster's Kubernetes `version` (E1260).
 //! - `access.yaml`: ServiceAccounts, roles and bindings of services with `access` rules ([`crate::access`]).
 //! - `policies.yaml`: the `NetworkPolicy`s of namespaces that deny traffic ([`crate::policies`]).
+//! - `mesh.yaml`: the Istio objects of namespaces in the service mesh ([`crate::mesh`]).
 //! - `dashboards.yaml`: a `ConfigMap` of each service's Grafana dashboards ([`crate::dashboards`]).
 
 use crate::policies::{STEP_LABEL, WORKFLOW_LABEL};
@@ -103,6 +104,7 @@ impl super::Lowering<'_, '_> {
             ("rollouts.yaml", [self.rollout_objects(), self.switches()].concat()),
             ("access.yaml", self.access_objects()),
             ("policies.yaml", self.network_policies()),
+            ("mesh.yaml", self.mesh_objects()),
             ("dashboards.yaml", self.dashboard_config_maps()),
         ];
         for (name, documents) in files.drain(..) {
@@ -155,13 +157,17 @@ impl super::Lowering<'_, '_> {
                 metadata
             };
             let object = |kind: &str, spec: Value| json!({ "apiVersion": "v1", "kind": kind, "metadata": metadata("estate"), "spec": spec });
-            if namespace.name != "default" || namespace.pod_security.is_some() {
+            if namespace.name != "default" || namespace.pod_security.is_some() || namespace.mesh.is_some() {
                 let mut metadata = metadata(namespace.name);
                 if let Some(metadata) = metadata.as_object_mut() {
                     metadata.remove("namespace");
                 }
                 if let Some(level) = namespace.pod_security {
                     metadata["labels"] = json!({ POD_SECURITY_ENFORCE: level.value.label() });
+                }
+                if namespace.mesh.is_some() {
+                    let (label, value) = crate::mesh::INJECTION_LABEL;
+                    metadata["labels"][label] = json!(value);
                 }
                 documents
                     .push((from.clone(), json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": metadata })));

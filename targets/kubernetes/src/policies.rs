@@ -28,6 +28,8 @@
 //!   - the members of a service whose replicas are members, from each other (and the one-shot
 //!     that forms them) on the ports `members` names, and to each other on them;
 //!
+//! A namespace in the service mesh also gets the policy its proxies need ([`crate::mesh`]).
+//!
 //! Jobs, workflow steps and k8up's pods in such a namespace get policies of their own, and the
 //! services they reach admit them ([`runs`]).
 //!
@@ -111,7 +113,9 @@ impl super::Lowering<'_, '_> {
             });
             documents.push((from, self.policy(namespace, &format!("allow-{}", service.name), spec)));
         }
-        documents.extend(self.run_policies(&denied.iter().map(|n| n.name).collect::<Vec<_>>()));
+        let denied: Vec<&str> = denied.iter().map(|n| n.name).collect();
+        documents.extend(self.run_policies(&denied));
+        documents.extend(self.mesh_policies(&denied));
         documents
     }
 
@@ -246,7 +250,7 @@ impl super::Lowering<'_, '_> {
     }
 
     /// Egress to the API server: its Service address and the servers' own.
-    fn api_rule(&self) -> Value {
+    pub(crate) fn api_rule(&self) -> Value {
         let mut to = vec![json!({ "ipBlock": { "cidr": API_SERVICE.0 } })];
         to.extend(self.cluster_servers());
         json!({
@@ -344,7 +348,7 @@ fn dns_rule() -> Value {
 /// The selector of a service's pods: the labels its chart's `pod_labels` says they carry, else
 /// by the release that installs them (each colour's, for a blue-green rollout, so the policies
 /// hold whichever colour is active).
-fn instance_selector(service: &Resource<Service>) -> Value {
+pub(crate) fn instance_selector(service: &Resource<Service>) -> Value {
     if let Some(labels) = spec_compiler::model::pod_labels(service) {
         return json!({ "matchLabels": labels.into_iter().map(|(k, v)| (k, json!(v))).collect::<serde_json::Map<String, Value>>() });
     }

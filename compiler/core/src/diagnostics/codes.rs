@@ -307,6 +307,10 @@ codes! {
     E1280 "k8s-no-cluster-form"       Error   "a service on a cluster has a preset that runs it on hosts only",
     E1290 "k8s-backup-command-words"  Error   "a service's backup command on a cluster has a word k8up's annotation cannot carry",
     W1230 "k8s-chart-priority"        Warning "a chart-backed service's tier gives its pods no priority class",
+    E1245 "k8s-mesh-no-control-plane" Error   "a namespace is in the service mesh and its cluster runs no Istio control plane",
+    E1246 "k8s-mesh-control-namespace" Error  "the Istio control plane runs outside the namespace the mesh's proxies look for it in",
+    E1247 "k8s-mesh-no-native-sidecars" Error "the Istio control plane injects its proxy as a container that keeps one-shot pods running",
+    E1248 "k8s-mesh-kube-version"     Error   "a cluster with a service mesh is not known to run native sidecars (Kubernetes 1.29 or later)",
     E1250 "k8s-pull-secret-key"       Error   "a pull secret's Kubernetes key is not the `.dockerconfigjson` an image pull reads",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",

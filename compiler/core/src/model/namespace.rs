@@ -55,6 +55,8 @@ pub struct Namespace {
     /// estate says reaches it. Default: `open`.
     #[schemars(extend("default" = "open"))]
     pub network_policy: Option<Spanned<super::access::NetworkPolicy>>,
+    /// The service mesh the namespace's pods are in (`istio { mtls = strict }`). Default: none.
+    pub mesh: Option<Spanned<super::mesh::Mesh>>,
 }
 
 /// A cluster's `namespace`: one name, or the namespaces it holds by name.
@@ -118,6 +120,8 @@ pub struct ClusterNamespace<'m> {
     pub pod_security: Option<&'m Spanned<PodSecurity>>,
     /// Its network policy.
     pub network_policy: Option<&'m Spanned<super::access::NetworkPolicy>>,
+    /// The service mesh its pods are in.
+    pub mesh: Option<&'m Spanned<super::mesh::Mesh>>,
 }
 
 /// Why a service's or storage's namespace could not be found.
@@ -142,6 +146,7 @@ impl Cluster {
                     limits: ns.value.limits.as_ref(),
                     pod_security: ns.value.pod_security.as_ref(),
                     network_policy: ns.value.network_policy.as_ref(),
+                    mesh: ns.value.mesh.as_ref(),
                 })
                 .collect(),
             single => {
@@ -156,6 +161,7 @@ impl Cluster {
                     limits: self.limits.as_ref(),
                     pod_security: None,
                     network_policy: None,
+                    mesh: None,
                 }]
             }
         }

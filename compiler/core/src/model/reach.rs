@@ -480,7 +480,7 @@ fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located>
 /// release (the service); another chart the one its `helm.service` names, else by Helm's
 /// full-name convention, the release name when it holds the chart's name and `release-chart`
 /// otherwise.
-fn release_service(service: &Resource<Service>) -> String {
+pub fn release_service(service: &Resource<Service>) -> String {
     let Some(helm) = &service.spec.helm else { return service.name.clone() };
     if let Some(named) = &helm.service {
         return named.value.replace("{release}", &service.name);

@@ -37,7 +37,7 @@ pub const STEP_LABEL: &str = "spec-step";
 pub const K8UP_LABEL: (&str, &str) = ("k8upjob", "true");
 
 /// Pods the estate runs beside its services that reach services.
-pub(super) struct Run {
+pub(crate) struct Run {
     /// The policy's name.
     pub name: String,
     /// Selects the pods.
@@ -67,7 +67,7 @@ fn env_reads(reached: &mut Vec<String>, env: &IndexMap<String, Spanned<EnvValue>
 
 impl super::super::Lowering<'_, '_> {
     /// The cluster's jobs and workflow steps, as pods that reach services.
-    pub(super) fn runs(&self) -> Vec<Run> {
+    pub(crate) fn runs(&self) -> Vec<Run> {
         let mut runs = Vec::new();
         for job in &self.on.jobs {
             let mut reached: Vec<String> = job.spec.needed_services().map(|n| n.name.clone()).collect();
