@@ -225,6 +225,9 @@ codes! {
     W0681 "network-policy-unreached"  Warning "a backup in a namespace that denies traffic writes to a repository inside the cluster",
     // Health checks.
     E0770 "invalid-health-timing"     Error   "a health check's timing is not whole seconds, or allows no failure",
+    // A member's address (`service.NAME.member[I]`).
+    E0771 "member-out-of-range"       Error   "a reference names a member beyond the service's number of members",
+    E0772 "member-without-members"    Error   "a reference names a member of a service whose replicas are no members",
     // Host-level settings and workloads.
     E0730 "node-options-not-nixos"    Error   "a node that is not NixOS is given NixOS options",
     E0731 "pod-security-refuses"      Error   "a service asks for what its namespace's Pod Security Standard refuses",

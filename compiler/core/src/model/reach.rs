@@ -112,6 +112,8 @@ struct Located {
     ports: Vec<(String, u16)>,
     /// Its URL scheme: `scheme`, or the name of its first port.
     scheme: Option<String>,
+    /// How many members its replicas are (`members { size }`), for `service.NAME.member[I]`.
+    members: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -120,7 +122,7 @@ enum Location {
     Node { name: String, address: Option<IpAddr> },
     /// On a cluster, reached at its Service's DNS name from inside, or through the cluster's load
     /// balancer on its first server's address when a port is exposed beyond the cluster.
-    Cluster { name: String, dns: String, balancer: Option<IpAddr> },
+    Cluster { name: String, dns: String, balancer: Option<IpAddr>, members_domain: String },
 }
 
 impl Reach {
@@ -164,6 +166,23 @@ impl Reach {
                 "it runs on cluster `{cluster}` and exposes no port beyond it (or the cluster's first server has no `address`)"
             )),
         };
+        // One member: its stable name inside its cluster (a StatefulSet's pod behind the headless
+        // `<service>-members` Service), its node's address where it is a service of a node.
+        let host = || match (endpoint.member(), &located.at) {
+            (None, _) => host(),
+            (Some(index), _) if located.members.is_none_or(|size| index >= size) => {
+                Err(member_missing(name, index, located.members))
+            }
+            (Some(_), Location::Node { .. }) => host(),
+            (Some(index), Location::Cluster { name: cluster, members_domain, .. })
+                if from.kind == "cluster" && from.name == *cluster =>
+            {
+                Ok(format!("{name}-{index}.{members_domain}"))
+            }
+            (Some(_), Location::Cluster { name: cluster, .. }) => {
+                Err(format!("a member of `{name}` is reached by its stable name inside cluster `{cluster}` only"))
+            }
+        };
         let port = || match endpoint.port_name() {
             Some(wanted) => located
                 .ports
@@ -182,6 +201,16 @@ impl Reach {
                 let host = if host.contains(':') { format!("[{host}]") } else { host };
                 Ok(format!("{scheme}://{host}:{port}"))
             }
+        }
+    }
+}
+
+/// Why `service.NAME.member[index]` names no member: the service has none, or fewer.
+fn member_missing(name: &str, index: u32, members: Option<u32>) -> String {
+    match members {
+        None => format!("service `{name}` has no members"),
+        Some(size) => {
+            format!("service `{name}` has {size} member{}, no member {index}", if size == 1 { "" } else { "s" })
         }
     }
 }
@@ -485,7 +514,9 @@ fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
             if reported.contains(&read.span) {
                 continue;
             }
-            if let Err(why) = reach.resolve(on, read.endpoint) {
+            if let Some(diagnostic) = reach.member_problem(read.field, read.endpoint, read.span) {
+                diagnostics.push(diagnostic);
+            } else if let Err(why) = reach.resolve(on, read.endpoint) {
                 diagnostics.push(unresolved(read.field, read.endpoint, read.span, &why));
             }
         }
@@ -502,15 +533,46 @@ fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diagnostic>) {
             } else {
                 reach.resolve(&service.spec.on, &endpoint)
             };
-            if let Err(why) = resolved {
+            if let Some(diagnostic) = reach.member_problem(field, &endpoint, reference.span) {
+                diagnostics.push(diagnostic);
+            } else if let Err(why) = resolved {
                 diagnostics.push(unresolved(field, &endpoint, reference.span, &why));
             }
         }
     }
 }
 
+impl Reach {
+    /// E0772 for `service.NAME.member[I]` of a service without members, E0771 for an index at or
+    /// beyond their number; `None` when the member exists or no member is named.
+    fn member_problem(&self, key: &str, endpoint: &Endpoint, span: Span) -> Option<Diagnostic> {
+        let index = endpoint.member()?;
+        let located = self.located.get(&endpoint.0.name)?;
+        let written = endpoint.written();
+        let name = &endpoint.0.name;
+        match located.members {
+            None => Some(
+                Diagnostic::new(Code::E0772, span, format!("`{key}` reads `{written}`, but service `{name}` has no members"))
+                    .with_primary_label("names a member")
+                    .with_note("only a service whose replicas are members (`members { size }`, from a preset such as `std.nats.cluster`) has members with stable names")
+                    .with_help(format!("read where the whole service is: `service.{name}.url`")),
+            ),
+            Some(size) if index >= size => Some(
+                Diagnostic::new(
+                    Code::E0771,
+                    span,
+                    format!("`{key}` reads `{written}`, but service `{name}` has {size} member{}", if size == 1 { "" } else { "s" }),
+                )
+                .with_primary_label(format!("member {index} does not exist"))
+                .with_help(format!("members are counted from 0: index 0 to {}", size - 1)),
+            ),
+            Some(_) => None,
+        }
+    }
+}
+
 fn unresolved(key: &str, endpoint: &Endpoint, span: Span, why: &str) -> Diagnostic {
-    let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
+    let written = endpoint.written();
     Diagnostic::new(Code::E0625, span, format!("`{key}` reads `{written}`, which has no value here: {why}"))
         .with_primary_label("where the service is cannot be said")
         .with_help("give the node an `address`, declare the service's port, or expose the cluster service to a network")
@@ -592,10 +654,12 @@ fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located>
                 name: cluster.name.clone(),
                 dns: format!("{}.{namespace}.svc.cluster.local", release_service(service)),
                 balancer,
+                members_domain: format!("{}-members.{namespace}.svc.cluster.local", service.name),
             }
         }
     };
-    Some(Located { at, port, ports, scheme })
+    let members = service.spec.members.as_ref().map(|m| m.value.size());
+    Some(Located { at, port, ports, scheme, members })
 }
 
 /// The name of the Kubernetes Service a release creates: the generic chart names it after the
