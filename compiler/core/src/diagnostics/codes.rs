@@ -239,6 +239,9 @@ codes! {
     E0721 "colour-nodes-same"         Error   "both colours of a blue-green rollout name the same node",
     E0722 "colour-node-unreachable"   Error   "no network joins a blue-green colour's node to the service's node, where its switch runs",
     E0723 "colour-nodes-stateful"     Error   "a service whose blue-green colours are nodes mounts storage",
+    // A member's address (`service.NAME.member[I]`).
+    E0771 "member-out-of-range"       Error   "a reference names a member beyond the service's number of members",
+    E0772 "member-without-members"    Error   "a reference names a member of a service whose replicas are no members",
     // Host-level settings and workloads.
     E0730 "node-options-not-nixos"    Error   "a node that is not NixOS is given NixOS options",
     E0731 "pod-security-refuses"      Error   "a service asks for what its namespace's Pod Security Standard refuses",

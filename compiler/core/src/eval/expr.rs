@@ -93,6 +93,7 @@ impl<'a> Evaluator<'a> {
             ExprKind::Map(body) => ValueKind::Record(Box::new(self.body(body, None))),
             ExprKind::Tagged(tag, body) => ValueKind::Tagged(tag.name.clone(), Box::new(self.body(body, None))),
             ExprKind::Path(path) => return self.path(path, span),
+            ExprKind::Indexed(indexed) => return self.indexed(indexed, span),
             ExprKind::Call(function, args) if function.name == "len" => return self.len(args, span),
             ExprKind::Call(function, args) => {
                 if function.name != "nix" {
@@ -240,6 +241,37 @@ impl<'a> Evaluator<'a> {
 
     /// `name` is a variable or a symbol; `kind.name…` and `step.name` are references;
     /// `variable.field…` reads a field of a bound record, or extends the path of a bound reference.
+    /// `path[index].rest`: the path with the index's value as one more name, so a reference
+    /// keeps it in its field path (`service.nats.member[2].url` is `member.2.url`) and a bound
+    /// list is read at that position.
+    fn indexed(&mut self, indexed: &'a crate::syntax::ast::IndexedPath, span: Span) -> Option<Value> {
+        let index = self.expr(&indexed.index)?;
+        let ValueKind::Int(number) = index.kind else {
+            self.report(
+                Diagnostic::new(
+                    Code::E0301,
+                    index.span,
+                    format!("an index is an integer, not {}", index.kind.type_name()),
+                )
+                .with_primary_label("not an integer")
+                .with_help("index with an integer, counted from 0: `member[0]`"),
+            );
+            return None;
+        };
+        if number < 0 {
+            self.report(
+                Diagnostic::new(Code::E0307, index.span, format!("index {number} is negative"))
+                    .with_primary_label("indexes count from 0")
+                    .with_help("index with an integer, counted from 0: `member[0]`"),
+            );
+            return None;
+        }
+        let at = crate::syntax::ast::Ident { name: number.to_string().as_str().into(), span: indexed.index.span };
+        let path: Vec<crate::syntax::ast::Ident> =
+            indexed.path.iter().cloned().chain(std::iter::once(at)).chain(indexed.rest.iter().cloned()).collect();
+        self.path(&path, span)
+    }
+
     fn path(&mut self, path: &[crate::syntax::ast::Ident], span: crate::source::Span) -> Option<Value> {
         let [first, rest @ ..] = path else { return None };
         if let Some(value) = self.lookup(&first.name, first.span) {
@@ -259,6 +291,8 @@ impl<'a> Evaluator<'a> {
                     ValueKind::Record(record) | ValueKind::Tagged(_, record) => {
                         record.get(field.name.as_str()).map(|f| f.value.clone())
                     }
+                    // An index (`list[1]`) reads a list's item.
+                    ValueKind::List(items) => field.name.parse::<usize>().ok().and_then(|i| items.get(i)).cloned(),
                     _ => None,
                 };
                 match next {

@@ -149,6 +149,10 @@ fn expr(expr: &mut Expr, delta: i64) {
         ExprKind::List(list) => list.iter_mut().for_each(|e| self::expr(e, delta)),
         ExprKind::Map(inner) => body(inner, delta),
         ExprKind::Path(path) => path.iter_mut().for_each(|i| ident(i, delta)),
+        ExprKind::Indexed(indexed) => {
+            indexed.path.iter_mut().chain(&mut indexed.rest).for_each(|i| ident(i, delta));
+            self::expr(&mut indexed.index, delta);
+        }
         ExprKind::Tagged(tag, inner) => {
             ident(tag, delta);
             body(inner, delta);

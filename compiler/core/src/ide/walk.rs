@@ -293,19 +293,26 @@ impl<'f> Walker<'f> {
         }
     }
 
+    /// A reference's kind and name in a dotted path, reported as a use of the resource.
+    fn path(&mut self, idents: &[crate::syntax::ast::Ident]) {
+        if let [first, name, ..] = idents {
+            let workflow = if first.name == "step" { self.scope.block.as_deref() } else { None };
+            if Kind::from_name(&first.name).is_some() || first.name == "step" {
+                let symbol = Symbol::new(&first.name, &name.name, workflow);
+                (self.visit)(Event::Reference { symbol, span: first.span.to(name.span) });
+            }
+        }
+    }
+
     fn expr(&mut self, expr: &Expr) {
         if !self.wanted(expr.span) {
             return;
         }
         match &expr.kind {
-            ExprKind::Path(idents) => {
-                if let [first, name, ..] = idents.as_slice() {
-                    let workflow = if first.name == "step" { self.scope.block.as_deref() } else { None };
-                    if Kind::from_name(&first.name).is_some() || first.name == "step" {
-                        let symbol = Symbol::new(&first.name, &name.name, workflow);
-                        (self.visit)(Event::Reference { symbol, span: first.span.to(name.span) });
-                    }
-                }
+            ExprKind::Path(idents) => self.path(idents),
+            ExprKind::Indexed(indexed) => {
+                self.path(&indexed.path);
+                self.expr(&indexed.index);
             }
             ExprKind::Str(parts) => {
                 for part in parts {

@@ -121,6 +121,8 @@ struct Located {
     ports: Vec<(String, u16)>,
     /// Its URL scheme: `scheme`, or the name of its first port.
     scheme: Option<String>,
+    /// How many members its replicas are (`members { size }`), for `service.NAME.member[I]`.
+    members: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -129,7 +131,7 @@ enum Location {
     Node { name: String, address: Option<IpAddr> },
     /// On a cluster, reached at its Service's DNS name from inside, or through the cluster's load
     /// balancer on its first server's address when a port is exposed beyond the cluster.
-    Cluster { name: String, dns: String, balancer: Option<IpAddr> },
+    Cluster { name: String, dns: String, balancer: Option<IpAddr>, members_domain: String },
 }
 
 impl Reach {
@@ -173,6 +175,23 @@ impl Reach {
                 "it runs on cluster `{cluster}` and exposes no port beyond it (or the cluster's first server has no `address`)"
             )),
         };
+        // One member: its stable name inside its cluster (a StatefulSet's pod behind the headless
+        // `<service>-members` Service), its node's address where it is a service of a node.
+        let host = || match (endpoint.member(), &located.at) {
+            (None, _) => host(),
+            (Some(index), _) if located.members.is_none_or(|size| index >= size) => {
+                Err(member_missing(name, index, located.members))
+            }
+            (Some(_), Location::Node { .. }) => host(),
+            (Some(index), Location::Cluster { name: cluster, members_domain, .. })
+                if from.kind == "cluster" && from.name == *cluster =>
+            {
+                Ok(format!("{name}-{index}.{members_domain}"))
+            }
+            (Some(_), Location::Cluster { name: cluster, .. }) => {
+                Err(format!("a member of `{name}` is reached by its stable name inside cluster `{cluster}` only"))
+            }
+        };
         let port = || match endpoint.port_name() {
             Some(wanted) => located
                 .ports
@@ -191,6 +210,16 @@ impl Reach {
                 let host = if host.contains(':') { format!("[{host}]") } else { host };
                 Ok(format!("{scheme}://{host}:{port}"))
             }
+        }
+    }
+}
+
+/// Why `service.NAME.member[index]` names no member: the service has none, or fewer.
+fn member_missing(name: &str, index: u32, members: Option<u32>) -> String {
+    match members {
+        None => format!("service `{name}` has no members"),
+        Some(size) => {
+            format!("service `{name}` has {size} member{}, no member {index}", if size == 1 { "" } else { "s" })
         }
     }
 }
@@ -394,6 +423,35 @@ fn reach_from(lookups: &Lookups<'_>, reacher: &Reacher<'_>, reach: &mut Reach, d
     }
 }
 
+impl Reach {
+    /// E0772 for `service.NAME.member[I]` of a service without members, E0771 for an index at or
+    /// beyond their number; `None` when the member exists or no member is named.
+    pub(super) fn member_problem(&self, key: &str, endpoint: &Endpoint, span: Span) -> Option<Diagnostic> {
+        let index = endpoint.member()?;
+        let located = self.located.get(&endpoint.0.name)?;
+        let written = endpoint.written();
+        let name = &endpoint.0.name;
+        match located.members {
+            None => Some(
+                Diagnostic::new(Code::E0772, span, format!("`{key}` reads `{written}`, but service `{name}` has no members"))
+                    .with_primary_label("names a member")
+                    .with_note("only a service whose replicas are members (`members { size }`, from a preset such as `std.nats.cluster`) has members with stable names")
+                    .with_help(format!("read where the whole service is: `service.{name}.url`")),
+            ),
+            Some(size) if index >= size => Some(
+                Diagnostic::new(
+                    Code::E0771,
+                    span,
+                    format!("`{key}` reads `{written}`, but service `{name}` has {size} member{}", if size == 1 { "" } else { "s" }),
+                )
+                .with_primary_label(format!("member {index} does not exist"))
+                .with_help(format!("members are counted from 0: index 0 to {}", size - 1)),
+            ),
+            Some(_) => None,
+        }
+    }
+}
+
 /// A service on a cluster is reached from outside it only through its load balancer on the
 /// cluster's nodes: it must expose a port beyond the cluster, and the needing side must be one of
 /// those nodes or share a network with one. From inside the same cluster it is its Service.
@@ -470,10 +528,12 @@ fn locate(lookups: &Lookups<'_>, service: &Resource<Service>) -> Option<Located>
                 name: cluster.name.clone(),
                 dns: format!("{}.{namespace}.svc.cluster.local", release_service(service)),
                 balancer,
+                members_domain: format!("{}-members.{namespace}.svc.cluster.local", service.name),
             }
         }
     };
-    Some(Located { at, port, ports, scheme })
+    let members = service.spec.members.as_ref().map(|m| m.value.size());
+    Some(Located { at, port, ports, scheme, members })
 }
 
 /// The name of the Kubernetes Service a release creates: the generic chart names it after the

@@ -402,9 +402,10 @@ pub struct Endpoint(pub Reference);
 
 impl Endpoint {
     /// The part a reference's field path names, if it names one: `host`, `port`, `url`, or
-    /// `port.NAME` and `url.NAME` for the port named `NAME` rather than the first.
+    /// `port.NAME` and `url.NAME` for the port named `NAME` rather than the first; each also
+    /// after `member[I]` (`member.I` in the path), where one member of the service is.
     pub fn part_of(field: &[String]) -> Option<EndpointPart> {
-        match field {
+        match Endpoint::after_member(field) {
             [part] if part == "host" => Some(EndpointPart::Host),
             [part] | [part, _] if part == "port" => Some(EndpointPart::Port),
             [part] | [part, _] if part == "url" => Some(EndpointPart::Url),
@@ -412,16 +413,52 @@ impl Endpoint {
         }
     }
 
+    /// The field path after `member.I`, or the whole path when it names no member.
+    fn after_member(field: &[String]) -> &[String] {
+        match field {
+            [member, index, rest @ ..] if member == MEMBER_FIELD && index.parse::<u32>().is_ok() => rest,
+            _ => field,
+        }
+    }
+
+    /// The member `service.NAME.member[I]…` reads, if it names one.
+    pub fn member(&self) -> Option<u32> {
+        match self.0.field.as_slice() {
+            [member, index, ..] if member == MEMBER_FIELD => index.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// The port `service.NAME.port.PORT` or `.url.PORT` names, if any (else the first port).
     pub fn port_name(&self) -> Option<&str> {
-        self.0.field.get(1).map(String::as_str)
+        Endpoint::after_member(&self.0.field).get(1).map(String::as_str)
     }
 
     /// The part this endpoint reads (the checker admits only the three).
     pub fn part(&self) -> EndpointPart {
         Endpoint::part_of(&self.0.field).unwrap_or(EndpointPart::Host)
     }
+
+    /// The reference as written, `service.NAME.member[I].url`.
+    pub fn written(&self) -> String {
+        let mut text = format!("service.{}", self.0.name);
+        let mut fields = self.0.field.iter().peekable();
+        while let Some(field) = fields.next() {
+            if field == MEMBER_FIELD
+                && let Some(index) = fields.next_if(|i| i.parse::<u32>().is_ok())
+            {
+                text.push_str(&format!(".{MEMBER_FIELD}[{index}]"));
+                continue;
+            }
+            text.push('.');
+            text.push_str(field);
+        }
+        text
+    }
 }
+
+/// The field of a service reference that names one of its members: `service.NAME.member[I]`.
+pub const MEMBER_FIELD: &str = "member";
 
 impl<'de> Deserialize<'de> for Endpoint {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -485,12 +522,8 @@ impl Template {
             match part {
                 TemplatePart::Text(t) => text.push_str(t),
                 TemplatePart::Hole(endpoint) => {
-                    text.push_str("${service.");
-                    text.push_str(&endpoint.0.name);
-                    for field in &endpoint.0.field {
-                        text.push('.');
-                        text.push_str(field);
-                    }
+                    text.push_str("${");
+                    text.push_str(&endpoint.written());
                     text.push('}');
                 }
             }

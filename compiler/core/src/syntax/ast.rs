@@ -135,6 +135,17 @@ pub struct Ident {
     pub span: Span,
 }
 
+/// `path[index].rest…`: a dotted path, one index, and the names after it.
+#[derive(Clone, Debug)]
+pub struct IndexedPath {
+    /// The names before the index (`service.nats.member`).
+    pub path: Vec<Ident>,
+    /// The index, an integer expression.
+    pub index: Expr,
+    /// The names after it (`url`), perhaps none.
+    pub rest: Vec<Ident>,
+}
+
 /// A top-level item (also the items inside a `for`).
 #[derive(Clone, Debug)]
 pub enum Item {
@@ -504,6 +515,9 @@ pub enum ExprKind {
     Map(Box<Body>),
     /// `name`, `service.db`, `service.db.port`, `step.extract`
     Path(Vec<Ident>),
+    /// `service.nats.member[i].url`: a path with one index after it, then more names. The
+    /// evaluator reads it as the path with the index's value as a name (`member.2.url`).
+    Indexed(Box<IndexedPath>),
     /// `http { … }`
     Tagged(Box<Ident>, Box<Body>),
     /// `nix("…")` and other calls.

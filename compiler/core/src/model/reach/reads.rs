@@ -111,7 +111,9 @@ pub(super) fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diag
             if reported.contains(&read.span) {
                 continue;
             }
-            if let Err(why) = reach.resolve(on, read.endpoint) {
+            if let Some(diagnostic) = reach.member_problem(read.field, read.endpoint, read.span) {
+                diagnostics.push(diagnostic);
+            } else if let Err(why) = reach.resolve(on, read.endpoint) {
                 diagnostics.push(unresolved(read.field, read.endpoint, read.span, &why));
             }
         }
@@ -128,7 +130,9 @@ pub(super) fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diag
             } else {
                 reach.resolve(&service.spec.on, &endpoint)
             };
-            if let Err(why) = resolved {
+            if let Some(diagnostic) = reach.member_problem(field, &endpoint, reference.span) {
+                diagnostics.push(diagnostic);
+            } else if let Err(why) = resolved {
                 diagnostics.push(unresolved(field, &endpoint, reference.span, &why));
             }
         }
@@ -136,7 +140,7 @@ pub(super) fn endpoints(model: &Model, reach: &Reach, diagnostics: &mut Vec<Diag
 }
 
 fn unresolved(key: &str, endpoint: &Endpoint, span: Span, why: &str) -> Diagnostic {
-    let written = format!("service.{}.{}", endpoint.0.name, endpoint.0.field.join("."));
+    let written = endpoint.written();
     Diagnostic::new(Code::E0625, span, format!("`{key}` reads `{written}`, which has no value here: {why}"))
         .with_primary_label("where the service is cannot be said")
         .with_help("give the node an `address`, declare the service's port, or expose the cluster service to a network")

@@ -322,7 +322,22 @@ impl<'s> Parser<'s> {
                 while self.eat(TokenKind::Dot).is_some() {
                     path.push(self.ident("a name after `.`")?);
                 }
-                ExprKind::Path(path)
+                // `service.nats.member[i].url`: one index, on the same line, after a dotted path.
+                if path.len() > 1 && self.at(TokenKind::LBracket) && !self.token.newline_before {
+                    self.bump();
+                    let index = self.expr()?;
+                    if self.eat(TokenKind::RBracket).is_none() {
+                        self.expected("`]`");
+                        return None;
+                    }
+                    let mut rest = Vec::new();
+                    while self.eat(TokenKind::Dot).is_some() {
+                        rest.push(self.ident("a name after `.`")?);
+                    }
+                    ExprKind::Indexed(Box::new(crate::syntax::ast::IndexedPath { path, index, rest }))
+                } else {
+                    ExprKind::Path(path)
+                }
             }
         };
         Some(Expr { kind, span: self.span_from(start) })
