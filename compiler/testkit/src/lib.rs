@@ -494,3 +494,21 @@ pub fn validate_with_models(module: &Path, dir: &Path, objects: &[serde_json::Va
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// The documents `target` writes for each of `estates` that `keep` selects, as JSON values.
+pub fn generated_objects(
+    target: &dyn Target,
+    estates: &[PathBuf],
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    let files = estates.iter().flat_map(|estate| generate(target, estate));
+    files.flat_map(|(_, contents)| yaml_documents(&contents)).filter(|o| keep(o)).collect()
+}
+
+/// Asserts that every one of `objects` passes the models of `module` ([`validate_with_models`]).
+pub fn assert_models_pass(module: &Path, dir: &Path, objects: &[serde_json::Value]) {
+    let report = validate_with_models(module, dir, objects);
+    let failed: Vec<&str> = report.lines().filter(|l| !l.starts_with("PASS")).collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert_eq!(report.lines().count(), objects.len(), "{report}");
+}
