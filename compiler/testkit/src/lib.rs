@@ -447,3 +447,68 @@ pub fn helm_template(
     assert!(output.status.success(), "{}: {}", values.display(), String::from_utf8_lossy(&output.stderr));
     yaml_documents(&String::from_utf8_lossy(&output.stdout))
 }
+
+/// The validators of a third-party API, `@kubernetes-models/<package>` (generated from the
+/// project's own CRDs: types, required fields, enums and patterns), where `.ci/run` installs them
+/// (`~/.cache/spec-validate/<folder>`); `None` after saying SKIPPED (with what was not done) when
+/// they or node are missing.
+pub fn kubernetes_models(folder: &str, package: &str, not_done: &str) -> Option<PathBuf> {
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let module = home.join(".cache/spec-validate").join(folder).join("node_modules/@kubernetes-models").join(package);
+    let node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !(node && module.exists()) {
+        eprintln!("SKIPPED: node or @kubernetes-models/{package} is missing (see .ci/run); {not_done}");
+        return None;
+    }
+    Some(module)
+}
+
+/// Validates each of `objects` (JSON) with the class of [`kubernetes_models`]' `module` named
+/// after its `kind`, from the module of its `apiVersion` (`cert-manager.io/v1/index.js`), in a
+/// node script written in `dir`: one line per object, `PASS` or `FAIL` and why (an object of a
+/// kind the models lack fails).
+pub fn validate_with_models(module: &Path, dir: &Path, objects: &[serde_json::Value]) -> String {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let input = dir.join("objects.json");
+    std::fs::write(&input, serde_json::to_string(objects).expect("json")).expect("write");
+    let script = dir.join("validate.mjs");
+    std::fs::write(
+        &script,
+        format!(
+            "import fs from 'fs';\n\
+             import path from 'path';\n\
+             for (const o of JSON.parse(fs.readFileSync({input:?}))) {{\n\
+               const what = [o.kind, o.metadata.namespace ?? '-', o.metadata.name].join(' ');\n\
+               try {{\n\
+                 const api = await import(path.join({module:?}, o.apiVersion, 'index.js'));\n\
+                 if (!api[o.kind]) throw new Error('no model of ' + o.kind + ' in ' + o.apiVersion);\n\
+                 new api[o.kind](o).validate(); console.log('PASS', what);\n\
+               }} catch (e) {{ console.log('FAIL', what, e.message); }}\n\
+             }}\n",
+            module = module.display().to_string(),
+            input = input.display().to_string(),
+        ),
+    )
+    .expect("write");
+    let output = std::process::Command::new("node").arg(&script).output().expect("node runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The documents `target` writes for each of `estates` that `keep` selects, as JSON values.
+pub fn generated_objects(
+    target: &dyn Target,
+    estates: &[PathBuf],
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    let files = estates.iter().flat_map(|estate| generate(target, estate));
+    files.flat_map(|(_, contents)| yaml_documents(&contents)).filter(|o| keep(o)).collect()
+}
+
+/// Asserts that every one of `objects` passes the models of `module` ([`validate_with_models`]).
+pub fn assert_models_pass(module: &Path, dir: &Path, objects: &[serde_json::Value]) {
+    let report = validate_with_models(module, dir, objects);
+    let failed: Vec<&str> = report.lines().filter(|l| !l.starts_with("PASS")).collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert_eq!(report.lines().count(), objects.len(), "{report}");
+}

@@ -535,6 +535,14 @@ impl super::Lowering<'_, '_> {
             match self.index.secret(&credentials.name).and_then(|s| s.spec.on_kubernetes()) {
                 Some(Backend::Own(Spanned { value: KubernetesSecret::Existing { name, .. }, .. })) => {
                     backend["envFrom"] = json!([{ "secretRef": { "name": name } }]);
+                    // k8up writes its own global S3 keys (empty when the operator has none) into
+                    // the job's `env`, which wins over `envFrom`: S3's two keys reach restic only
+                    // through the backend's selectors.
+                    if backend["s3"].is_object() {
+                        backend["s3"]["accessKeyIDSecretRef"] = json!({ "name": name, "key": "AWS_ACCESS_KEY_ID" });
+                        backend["s3"]["secretAccessKeySecretRef"] =
+                            json!({ "name": name, "key": "AWS_SECRET_ACCESS_KEY" });
+                    }
                 }
                 _ => self.diagnostics.push(
                     Diagnostic::new(

@@ -309,6 +309,15 @@ fn a_database_backup_is_its_dump_and_each_copy_is_restore_tested() {
         assert_eq!(env("RESTIC_REPOSITORY")["value"], repository.as_str(), "{copy}");
         assert_eq!(env("RESTIC_PASSWORD")["valueFrom"]["secretKeyRef"], backend["repoPasswordSecretRef"], "{copy}");
         assert_eq!(main["envFrom"], backend["envFrom"], "{copy}: the keys the Schedule logs in with");
+        if backend["s3"].is_object() {
+            // k8up puts its global S3 keys (empty when the operator has none) in the job's `env`,
+            // which wins over `envFrom`: the Secret's keys reach restic by the backend's selectors.
+            let secret = &backend["envFrom"][0]["secretRef"]["name"];
+            assert!(secret.is_string(), "{copy}: the copy's credentials");
+            let selector = |key: &str| json!({ "name": secret, "key": key });
+            assert_eq!(backend["s3"]["accessKeyIDSecretRef"], selector("AWS_ACCESS_KEY_ID"), "{copy}");
+            assert_eq!(backend["s3"]["secretAccessKeySecretRef"], selector("AWS_SECRET_ACCESS_KEY"), "{copy}");
+        }
         let script = main["command"][2].as_str().expect("a script");
         if copy.starts_with("db") {
             assert!(script.contains(&format!("--path '{stored}' latest '{stored}'")), "{copy}: {script}");

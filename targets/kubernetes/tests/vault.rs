@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 use spec_compiler::model::{Backend, KubernetesSecret};
@@ -125,50 +124,10 @@ fn every_secret_a_workload_reads_is_synced_in_its_namespace_from_the_vault_the_s
     assert!(synced.len() > vault_backed, "a secret read in two namespaces is synced in both: {synced:?}");
 }
 
-/// Where `.ci/run` installs the External Secrets validators.
-fn eso_validators() -> Option<PathBuf> {
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let module = home.join(".cache/spec-validate/eso/node_modules/@kubernetes-models/external-secrets");
-    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-    (node && module.exists()).then_some(module)
-}
-
-/// Runs the External Secrets validators over `objects` (JSON), printing `PASS`/`FAIL` per object.
-fn validate_with_eso(module: &Path, dir: &Path, objects: &[Value]) -> String {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    let input = dir.join("objects.json");
-    std::fs::write(&input, serde_json::to_string(objects).expect("json")).expect("write");
-    let script = dir.join("validate.mjs");
-    let api = module.join("external-secrets.io/v1/index.js");
-    std::fs::write(
-        &script,
-        format!(
-            "import fs from 'fs';\n\
-             const {{ ExternalSecret, SecretStore }} = await import({api:?});\n\
-             for (const o of JSON.parse(fs.readFileSync({input:?}))) {{\n\
-               const kind = o.kind === 'ExternalSecret' ? ExternalSecret : SecretStore;\n\
-               try {{ new kind(o).validate(); console.log('PASS', o.kind, o.metadata.namespace, o.metadata.name); }}\n\
-               catch (e) {{ console.log('FAIL', o.kind, o.metadata.namespace, o.metadata.name, e.message); }}\n\
-             }}\n",
-            api = api.display().to_string(),
-            input = input.display().to_string(),
-        ),
-    )
-    .expect("write");
-    let output = Command::new("node").arg(&script).output().expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 #[test]
 fn every_external_secret_and_store_passes_the_external_secrets_validators() {
-    let Some(module) = eso_validators() else {
-        eprintln!(
-            "SKIPPED: node or @kubernetes-models/external-secrets is missing (see .ci/run); \
-             ExternalSecrets and SecretStores were NOT validated"
-        );
-        return;
-    };
+    let not_done = "ExternalSecrets and SecretStores were NOT validated";
+    let Some(module) = spec_testkit::kubernetes_models("eso", "external-secrets", not_done) else { return };
     let case = |name: &str| workspace().join(format!("specs/targets/kubernetes/{name}.spec"));
     let estates = [
         case("secrets_from_vault_in_two_namespaces_generate_cleanly"),
@@ -176,23 +135,16 @@ fn every_external_secret_and_store_passes_the_external_secrets_validators() {
         case("namespaces_with_quotas_limits_and_pod_security_generate_cleanly"),
         workspace().join("examples/tour/main.spec"),
     ];
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-eso");
-    let mut objects = Vec::new();
-    for estate in &estates {
-        let files = spec_testkit::generate(&Kubernetes, estate);
-        let found = files.iter().flat_map(|(_, contents)| spec_testkit::yaml_documents(contents));
-        objects.extend(found.filter(|o| o["apiVersion"] == "external-secrets.io/v1"));
-    }
+    let objects =
+        spec_testkit::generated_objects(&Kubernetes, &estates, |o| o["apiVersion"] == "external-secrets.io/v1");
     let stores = objects.iter().filter(|o| o["kind"] == "SecretStore").count();
     assert!(stores >= 4 && objects.len() > stores, "too few objects to validate: {objects:?}");
-    let report = validate_with_eso(&module, &dir, &objects);
-    let failed: Vec<&str> = report.lines().filter(|l| !l.starts_with("PASS")).collect();
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
-    assert_eq!(report.lines().count(), objects.len(), "{report}");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-eso");
+    spec_testkit::assert_models_pass(&module, &dir, &objects);
     // The validators refuse what External Secrets would: a store without its server and role.
     let mut broken = objects.iter().find(|o| o["kind"] == "SecretStore").expect("a store").clone();
     broken["spec"]["provider"]["vault"].as_object_mut().expect("vault").remove("server");
     broken["spec"]["provider"]["vault"]["auth"]["kubernetes"].as_object_mut().expect("auth").remove("role");
-    let report = validate_with_eso(&module, &dir.join("broken"), &[broken]);
+    let report = spec_testkit::validate_with_models(&module, &dir.join("broken"), &[broken]);
     assert!(report.starts_with("FAIL") && report.contains("server") && report.contains("role"), "{report}");
 }

@@ -225,22 +225,48 @@ fn dump_source(estate: &EstateGraph<'_>, backup: &Resource<Backup>, diagnostics:
             )),
         );
     }
-    let zfs_only = [
-        backup.spec.snapshots.as_ref().map(|s| (s.span, "snapshots")),
-        backup.spec.replicate.as_ref().map(|r| (r.span, "a replica")),
-    ];
-    for (span, what) in zfs_only.into_iter().flatten() {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::E0654,
+    let refusal = NotADataset {
+        code: Code::E0654,
+        source: format!("service `{name}`'s dump"),
+        label: "a dump is a stream, not a ZFS dataset",
+        help: "snapshots and replicas copy a dataset: back up the storage the service mounts in a backup of its own, or keep several offsite copies of the dump",
+    };
+    refusal.refuse(backup, None, diagnostics);
+}
+
+/// How a backup whose source is no ZFS dataset (a plain directory, a service's dump) refuses
+/// what only a dataset gives: `snapshots` and `replicate`.
+pub(super) struct NotADataset {
+    /// The code of the refusal (E0734 for a directory, E0654 for a dump).
+    pub code: Code,
+    /// The source, as the message names it (``directory storage `x` ``).
+    pub source: String,
+    /// The label at the field refused.
+    pub label: &'static str,
+    /// What to do instead.
+    pub help: &'static str,
+}
+
+impl NotADataset {
+    /// One diagnostic at each of `backup`'s `snapshots` and `replicate`, with `beside` (a second
+    /// label) when given.
+    pub fn refuse(&self, backup: &Resource<Backup>, beside: Option<(Span, &str)>, diagnostics: &mut Vec<Diagnostic>) {
+        let zfs_only = [
+            backup.spec.snapshots.as_ref().map(|s| (s.span, "snapshots")),
+            backup.spec.replicate.as_ref().map(|r| (r.span, "a replica")),
+        ];
+        for (span, what) in zfs_only.into_iter().flatten() {
+            let mut diagnostic = Diagnostic::new(
+                self.code,
                 span,
-                format!("backup `{}` asks for {what} of service `{name}`'s dump", backup.name),
+                format!("backup `{}` asks for {what} of {}", backup.name, self.source),
             )
-            .with_primary_label("a dump is a stream, not a ZFS dataset")
-            .with_help(
-                "snapshots and replicas copy a dataset: back up the storage the service mounts in a backup of its own, or keep several offsite copies of the dump",
-            ),
-        );
+            .with_primary_label(self.label);
+            if let Some((span, label)) = beside {
+                diagnostic = diagnostic.with_label(span, label);
+            }
+            diagnostics.push(diagnostic.with_help(self.help));
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //!
 //! Linear: each node, service, storage, backup and workflow is looked at once.
 
+use super::backups::NotADataset;
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::host::{BASELINE_CAPABILITIES, CAPABILITIES};
@@ -175,22 +176,13 @@ fn directories(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         if storage.spec.directory.is_none() || storage.spec.zfs.is_some() {
             continue;
         }
-        let zfs_only = [
-            backup.spec.snapshots.as_ref().map(|s| (s.span, "snapshots")),
-            backup.spec.replicate.as_ref().map(|r| (r.span, "a replica")),
-        ];
-        for (span, what) in zfs_only.into_iter().flatten() {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::E0734,
-                    span,
-                    format!("backup `{}` asks for {what} of directory storage `{}`", backup.name, storage.name),
-                )
-                .with_primary_label("a plain directory is not a ZFS dataset")
-                .with_label(storage.spec.on.span, "the directory is on this node")
-                .with_help("snapshots and replicas copy a ZFS dataset: keep offsite copies of the directory (restic), or make the storage a dataset"),
-            );
-        }
+        let refusal = NotADataset {
+            code: Code::E0734,
+            source: format!("directory storage `{}`", storage.name),
+            label: "a plain directory is not a ZFS dataset",
+            help: "snapshots and replicas copy a ZFS dataset: keep offsite copies of the directory (restic), or make the storage a dataset",
+        };
+        refusal.refuse(backup, Some((storage.spec.on.span, "the directory is on this node")), diagnostics);
     }
 }
 
