@@ -125,3 +125,66 @@ fn raw_manifests_pass_their_schemas_and_a_broken_one_is_caught() {
         "the broken ServiceMonitor passed:\n{report}"
     );
 }
+
+/// `examples/gpu-k3s-tiers`' gateway reads its registry, `mcp_servers.yaml`, which a loop inside
+/// a value builds from the tier tables the servers are declared from: rendered by the chart, the
+/// file is mounted at its path, lists every MCP server of the model once, at the URL its Service
+/// answers on and in the tier its priority class says, in failover order; and the gateway's
+/// environment no longer spells the servers' URLs.
+#[test]
+fn the_mcp_gateway_mounts_the_registry_built_from_the_tier_tables() {
+    let Some((helm, charts)) =
+        spec_testkit::helm_and_charts("app-template", "the registry was NOT rendered by the chart")
+    else {
+        return;
+    };
+    let estate = workspace().join("examples/gpu-k3s-tiers");
+    let (_, compilation) = spec_testkit::compile_path(&estate, None);
+    let files = spec_testkit::generate(&Kubernetes, &estate);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-mcp-registry");
+    write(&dir, &files);
+    let values = dir.join("helm/ai/mcp-gateway.values.yaml");
+    let objects =
+        spec_testkit::helm_template(&helm, &charts.join("app-template"), "mcp-gateway", "mcp-servers", &values);
+    let config_map = objects.iter().find(|o| o["kind"] == "ConfigMap").expect("a rendered ConfigMap");
+    let deployment = objects.iter().find(|o| o["kind"] == "Deployment").expect("a rendered Deployment");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let mount = container["volumeMounts"]
+        .as_array()
+        .and_then(|mounts| mounts.iter().find(|m| m["mountPath"] == "/app/config/mcp/mcp_servers.yaml"))
+        .unwrap_or_else(|| panic!("the registry is not mounted: {container}"));
+    let key = mount["subPath"].as_str().expect("a subPath");
+    let text = config_map["data"][key].as_str().unwrap_or_else(|| panic!("no key {key} in {config_map}"));
+    let registry: Value = serde_yaml::from_str(text).expect("the registry is YAML");
+    let tiers = registry["tiers"].as_array().expect("tiers");
+    let order: Vec<&Value> = tiers.iter().map(|t| &t["tier"]).collect();
+    assert_eq!(registry["failover"].as_array().map(|f| f.iter().collect::<Vec<_>>()), Some(order), "{registry}");
+    let servers: Vec<&spec_compiler::model::Resource<spec_compiler::model::Service>> =
+        compilation.model.services.iter().filter(|s| s.name.starts_with("mcp-") && s.name != "mcp-gateway").collect();
+    let mut listed = 0;
+    for tier in tiers {
+        for entry in tier["servers"].as_array().expect("servers") {
+            let name = entry["name"].as_str().expect("name");
+            let service = servers.iter().find(|s| s.name == format!("mcp-{name}")).expect("a declared server");
+            let port = service.spec.ports.values().next().expect("a port").value.number;
+            assert_eq!(
+                entry["url"],
+                json!(format!("http://mcp-{name}.mcp-servers.svc.cluster.local:{port}")),
+                "{name}"
+            );
+            assert_eq!(entry["tier"], tier["tier"], "{name}");
+            let level = service.spec.tier.as_ref().map(|t| format!("{:?}", t.value));
+            let expected = match tier["tier"].as_str() {
+                Some("PRIMARY") => "Critical",
+                Some("SECONDARY") => "High",
+                _ => "Low",
+            };
+            assert_eq!(level.as_deref(), Some(expected), "{name}: the registry's tier is not the service's");
+            assert!(entry["capabilities"].as_array().is_some_and(|c| !c.is_empty()), "{name}");
+            listed += 1;
+        }
+    }
+    assert_eq!(listed, servers.len(), "every MCP server is in the registry once");
+    let env = container["env"].as_array().cloned().unwrap_or_default();
+    assert!(env.iter().all(|e| !e["name"].as_str().is_some_and(|n| n.starts_with("MCP_"))), "{env:?}");
+}

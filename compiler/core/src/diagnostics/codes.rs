@@ -110,6 +110,7 @@ codes! {
     E0409 "secret-in-string"       Error   "a secret is interpolated into a string, whose text would hold its value",
     E0410 "template-not-allowed"   Error   "a string with references stands where only plain text is taken",
     E0411 "list-loop-filter"       Error   "the `if` of a loop inside a list is not a boolean",
+    E0412 "reference-name-not-text" Error  "the name of a reference built from a string is not plain text",
     // Assertions (the stdlib's presets and the user's own).
     E0501 "assertion-failed"       Error   "an `assert` condition is false: a preset refuses its parameters, or a value breaks a rule the estate states",
     // Checks over the estate's graph.

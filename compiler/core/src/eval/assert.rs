@@ -105,6 +105,7 @@ impl<'a> Evaluator<'a> {
                 ExprKind::Call(_, args) | ExprKind::List(args) => stack.extend(args.iter().rev()),
                 // The loop's own variable is bound only inside it; the table it reads is named.
                 ExprKind::ListFor(list_for) => stack.push(&list_for.iterable),
+                ExprKind::NamedRef(named) => stack.push(&named.name),
                 ExprKind::Str(parts) => stack.extend(parts.iter().rev().filter_map(|part| match part {
                     StrPart::Interpolation(inner) => Some(inner),
                     StrPart::Text(_) => None,

@@ -178,6 +178,7 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Range(start, end, inclusive) => return self.range(start, end, *inclusive, span),
             ExprKind::ListFor(list_for) => return self.list_for(list_for, span),
+            ExprKind::NamedRef(named) => return self.named_ref(named, span),
         };
         Some(Value { kind, span })
     }

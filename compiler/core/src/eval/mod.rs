@@ -16,6 +16,7 @@ mod budget;
 mod expr;
 mod list_for;
 mod logic;
+mod named_ref;
 mod overlay;
 mod params;
 mod preset;

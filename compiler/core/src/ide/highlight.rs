@@ -68,6 +68,7 @@ pub fn highlights(world: &World<'_>, offset: u32) -> Vec<Highlight> {
                 stack.push(b);
             }
             ExprKind::Neg(inner) | ExprKind::Not(inner) => stack.push(inner),
+            ExprKind::NamedRef(named) => stack.push(&named.name),
             ExprKind::ListFor(list_for) => {
                 stack.push(&list_for.iterable);
                 stack.extend(&list_for.filter);

@@ -166,6 +166,11 @@ fn expr(expr: &mut Expr, delta: i64) {
             self::expr(right, delta);
         }
         ExprKind::Neg(inner) | ExprKind::Not(inner) => self::expr(inner, delta),
+        ExprKind::NamedRef(named) => {
+            ident(&mut named.kind, delta);
+            self::expr(&mut named.name, delta);
+            named.field.iter_mut().for_each(|i| ident(i, delta));
+        }
         ExprKind::ListFor(list_for) => {
             ident(&mut list_for.var, delta);
             self::expr(&mut list_for.iterable, delta);

@@ -335,6 +335,8 @@ impl<'f> Walker<'f> {
                 self.expr(right);
             }
             ExprKind::Neg(inner) | ExprKind::Not(inner) => self.expr(inner),
+            // A name built by interpolation names no one resource here (as a block's).
+            ExprKind::NamedRef(named) => self.expr(&named.name),
             ExprKind::ListFor(list_for) => {
                 self.expr(&list_for.iterable);
                 if let Some(filter) = &list_for.filter {

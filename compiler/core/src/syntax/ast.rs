@@ -460,6 +460,18 @@ pub struct ListFor {
     pub body: ListForBody,
 }
 
+/// `kind."name".field…`: a reference whose name is a string, which may interpolate (a loop's
+/// variable, as `service "mcp-${row.name}" { … }` declares the block).
+#[derive(Clone, Debug)]
+pub struct NamedRef {
+    /// The kind (`service`), or `step`.
+    pub kind: Ident,
+    /// The name, a string expression.
+    pub name: Expr,
+    /// The fields after the name (`url`).
+    pub field: Vec<Ident>,
+}
+
 /// The body of a [`ListFor`], inside `{ … }`.
 #[derive(Clone, Debug)]
 pub enum ListForBody {
@@ -532,6 +544,8 @@ pub enum ExprKind {
     Range(Box<Expr>, Box<Expr>, bool),
     /// `[for row in table if cond { … }]`: a list built by a loop (boxed: rare).
     ListFor(Box<ListFor>),
+    /// `service."mcp-${row.name}".url`: a reference whose name a string builds (boxed: rare).
+    NamedRef(Box<NamedRef>),
     /// Text the parser could not read (already reported).
     Error,
 }

@@ -320,6 +320,9 @@ impl<'s> Parser<'s> {
             _ => {
                 let mut path = vec![first];
                 while self.eat(TokenKind::Dot).is_some() {
+                    if path.len() == 1 && matches!(self.token.kind, TokenKind::Str { .. }) {
+                        return self.named_ref(path.remove(0), start);
+                    }
                     path.push(self.ident("a name after `.`")?);
                 }
                 // `service.nats.member[i].url`: one index, on the same line, after a dotted path.
@@ -341,6 +344,18 @@ impl<'s> Parser<'s> {
             }
         };
         Some(Expr { kind, span: self.span_from(start) })
+    }
+
+    /// `kind."name" ("." ident)*`, after `kind.`: a reference whose name a string builds.
+    fn named_ref(&mut self, kind: Ident, start: Span) -> Option<Expr> {
+        let token = self.bump();
+        let name = self.string(token);
+        let mut field = Vec::new();
+        while self.eat(TokenKind::Dot).is_some() {
+            field.push(self.ident("a name after `.`")?);
+        }
+        let named = NamedRef { kind, name, field };
+        Some(Expr { kind: ExprKind::NamedRef(Box::new(named)), span: self.span_from(start) })
     }
 
     /// Reports a NUL character at `at` inside a string: Nix strings, unit files and C strings end
