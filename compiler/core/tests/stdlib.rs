@@ -27,7 +27,7 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
         "node prod1 { os = nixos, cpu = 64, memory = 256GiB }\ncluster main { distribution = k3s, servers = [node.prod1] }\n\
          secret engine-db { nixos = agenix { file = \"secrets/engine-db.age\" }, k8s = existing { name = \"engine-db\", key = \"password\" } }\n",
     );
-    for (module, _) in MODULES.iter().filter(|(m, _)| !CLUSTER_MODULES.contains(m)) {
+    for (module, _) in MODULES.iter().filter(|(m, _)| !CLUSTER_MODULES.contains(m) && !CHART_ONLY_MODULES.contains(m)) {
         // The parameters a preset cannot default (a file only the operator places, the database
         // the workflow engines and n8n keep their state in, beside them), and a port nginx's
         // default would share with the IPFS gateway's on the one node, and Tempo's OTLP ports the
@@ -62,10 +62,39 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
     }
     let compilation = compile(&text);
     assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
-    assert_eq!(compilation.model.services.len(), (MODULES.len() - CLUSTER_MODULES.len()) * 2);
+    assert_eq!(
+        compilation.model.services.len(),
+        (MODULES.len() - CLUSTER_MODULES.len() - CHART_ONLY_MODULES.len()) * 2
+    );
     for service in &compilation.model.services {
         assert!(!service.spec.ports.is_empty(), "`{}` got no ports from its preset", service.name);
     }
+}
+
+/// The modules whose service presets are charts only, with no form on a host (Istio's control plane).
+const CHART_ONLY_MODULES: [&str; 1] = ["istio"];
+
+#[test]
+fn every_chart_only_preset_checks_with_its_defaults_on_a_cluster() {
+    let compilation = compile(
+        "import std.istio
+node k1 { os = nixos }
+cluster main { distribution = k3s, servers = [node.k1], version = \"1.30\", namespace = \"istio-system\" }
+\
+         service istio-base { use std.istio.base, on = cluster.main }
+service istio-cni { use std.istio.cni, on = cluster.main }
+\
+         service istiod { use std.istio.istiod, on = cluster.main }
+",
+    );
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let charts: Vec<_> = compilation
+        .model
+        .services
+        .iter()
+        .filter_map(|s| s.spec.helm.as_ref()?.name.as_ref().map(|n| n.value.clone()))
+        .collect();
+    assert_eq!(charts, ["base", "cni", "istiod"]);
 }
 
 /// The modules whose presets are for a cluster (its ingress controller, its certificate issuer).

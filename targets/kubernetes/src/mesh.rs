@@ -29,7 +29,9 @@
 //! `istiod` (`std.istio.istiod`), in `istio-system` where the proxies look for it, with native
 //! sidecars, so that Jobs, CronJobs, workflow steps and k8up's pods finish (the proxy is an init
 //! container Kubernetes stops when the pod's containers are done; 1.29 and later). Anything else
-//! is refused at the namespace's `mesh` field (E1245–E1248).
+//! is refused (E1245–E1248), and so is a meshed namespace enforcing the `baseline` or `restricted`
+//! Pod Security Standard unless istiod leaves traffic redirection to Istio's CNI node agent
+//! (`std.istio.cni`; E1249), as those standards refuse the init container's NET_ADMIN.
 //!
 //! Invariant: linear in the cluster's services, jobs and steps (who reaches whom is indexed once).
 
@@ -82,7 +84,8 @@ impl<'m> super::Lowering<'_, 'm> {
 
     /// Refuses each meshed namespace whose mesh could not work: no istiod on the cluster (E1245),
     /// istiod outside `istio-system` (E1246), istiod without native sidecars (E1247), or a
-    /// cluster not known to run them (E1248).
+    /// cluster not known to run them (E1248), or a meshed namespace whose Pod Security Standard
+    /// refuses Istio's privileged init container when istiod does not use its CNI agent (E1249).
     pub fn check_mesh(&mut self) {
         let meshed: Vec<(String, spec_compiler::source::Span)> =
             self.meshed().into_iter().map(|(n, m)| (n.to_string(), m.span)).collect();
@@ -124,6 +127,32 @@ impl<'m> super::Lowering<'_, 'm> {
                     .with_primary_label("`pilot.env.ENABLE_NATIVE_SIDECARS` is not \"true\"")
                     .with_note(format!("a Job, a CronJob's run, a workflow step or a backup in namespace `{first}` would never finish: its proxy keeps running after its work is done"))
                     .with_help("use `std.istio.istiod`, or set `pilot { env { ENABLE_NATIVE_SIDECARS = \"true\" } }` in its chart values"),
+            );
+        }
+        let cni = istiod
+            .spec
+            .helm
+            .as_ref()
+            .is_some_and(|h| matches!(path(&h.values, &["pilot", "cni", "enabled"]), Some(Payload::Bool(true))));
+        let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
+        let hardened = namespaces.iter().filter(|n| n.mesh.is_some()).find_map(|n| {
+            n.pod_security.filter(|p| p.value != spec_compiler::model::PodSecurity::Privileged).map(|p| (n.name, p))
+        });
+        if let (false, Some((name, level))) = (cni, hardened) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1249,
+                    level.span,
+                    format!("namespace `{name}` is in the mesh and enforces `{}` pod security", level.value.label()),
+                )
+                .with_primary_label("Istio's init container, which needs NET_ADMIN and NET_RAW, would be refused")
+                .with_note(format!(
+                    "istiod `{}` redirects the pods' traffic with an init container, not with Istio's CNI node agent",
+                    istiod.name
+                ))
+                .with_help(
+                    "add `service istio-cni { use std.istio.cni, … }` and use `std.istio.istiod { cni = true }`",
+                ),
             );
         }
         let version = self.cluster.spec.version.as_ref();

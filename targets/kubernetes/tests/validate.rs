@@ -70,6 +70,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/secrets_with_several_keys_on_every_target_generate_cleanly.spec"),
         ),
         (
+            "namespaces_in_the_istio_mesh_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/namespaces_in_the_istio_mesh_generate_cleanly.spec"),
+        ),
+        (
             "alert_routing_on_a_cluster_generates_cleanly",
             workspace().join("specs/targets/kubernetes/alert_routing_on_a_cluster_generates_cleanly.spec"),
         ),

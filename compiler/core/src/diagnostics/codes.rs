@@ -315,6 +315,7 @@ codes! {
     E1246 "k8s-mesh-control-namespace" Error  "the Istio control plane runs outside the namespace the mesh's proxies look for it in",
     E1247 "k8s-mesh-no-native-sidecars" Error "the Istio control plane injects its proxy as a container that keeps one-shot pods running",
     E1248 "k8s-mesh-kube-version"     Error   "a cluster with a service mesh is not known to run native sidecars (Kubernetes 1.29 or later)",
+    E1249 "k8s-mesh-pod-security"     Error   "a meshed namespace's Pod Security Standard refuses Istio's init container, and istiod does not use its CNI agent",
     E1250 "k8s-pull-secret-key"       Error   "a pull secret's Kubernetes key is not the `.dockerconfigjson` an image pull reads",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",
