@@ -27,7 +27,8 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
         "node prod1 { os = nixos, cpu = 64, memory = 256GiB }\ncluster main { distribution = k3s, servers = [node.prod1] }\n\
          secret engine-db { nixos = agenix { file = \"secrets/engine-db.age\" }, k8s = existing { name = \"engine-db\", key = \"password\" } }\n",
     );
-    for (module, _) in MODULES.iter().filter(|(m, _)| !CLUSTER_MODULES.contains(m)) {
+    let placed_on_both = |m: &str| !CLUSTER_MODULES.contains(&m) && !CLUSTER_SERVICE_MODULES.contains(&m);
+    for (module, _) in MODULES.iter().filter(|(m, _)| placed_on_both(m)) {
         // The parameters a preset cannot default (a file only the operator places, the database
         // the workflow engines and n8n keep their state in, beside them), and a port nginx's
         // default would share with the IPFS gateway's on the one node, and Tempo's OTLP ports the
@@ -62,7 +63,10 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
     }
     let compilation = compile(&text);
     assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
-    assert_eq!(compilation.model.services.len(), (MODULES.len() - CLUSTER_MODULES.len()) * 2);
+    assert_eq!(
+        compilation.model.services.len(),
+        (MODULES.len() - CLUSTER_MODULES.len() - CLUSTER_SERVICE_MODULES.len()) * 2
+    );
     for service in &compilation.model.services {
         assert!(!service.spec.ports.is_empty(), "`{}` got no ports from its preset", service.name);
     }
@@ -70,6 +74,22 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
 
 /// The modules whose presets are for a cluster (its ingress controller, its certificate issuer).
 const CLUSTER_MODULES: [&str; 2] = ["certmanager", "traefik"];
+
+/// The modules whose presets are services of a cluster only: a chart installing an operator,
+/// which has no form on a node (the Argo Rollouts controller).
+const CLUSTER_SERVICE_MODULES: [&str; 1] = ["argo_rollouts"];
+
+#[test]
+fn the_argo_rollouts_preset_checks_on_a_cluster_and_installs_its_chart() {
+    let compilation = compile(
+        "import std.argo_rollouts\nnode k1 { os = nixos }\ncluster main { distribution = k3s, servers = [node.k1] }\nservice argo-rollouts {\n  use std.argo_rollouts\n  on = cluster.main\n}\n",
+    );
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let helm = compilation.model.services[0].spec.helm.as_ref().expect("the preset's chart");
+    assert_eq!(helm.value.chart.value, "https://argoproj.github.io/argo-helm");
+    assert_eq!(helm.value.name.as_ref().map(|n| n.value.as_str()), Some("argo-rollouts"));
+    assert!(helm.value.version.is_some(), "the chart's version is pinned");
+}
 
 #[test]
 fn every_cluster_preset_checks_with_its_defaults_and_writes_its_manifest() {
