@@ -71,8 +71,9 @@ fn every_preset_checks_with_its_defaults_on_a_node_and_a_cluster() {
     }
 }
 
-/// The modules whose service presets are charts only, with no form on a host (Istio's control plane).
-const CHART_ONLY_MODULES: [&str; 1] = ["istio"];
+/// The modules whose service presets are charts only, with no form on a host (an operator's
+/// controller: Argo Rollouts; Istio's control plane).
+const CHART_ONLY_MODULES: [&str; 2] = ["argo_rollouts", "istio"];
 
 #[test]
 fn every_chart_only_preset_checks_with_its_defaults_on_a_cluster() {
@@ -99,6 +100,18 @@ service istio-cni { use std.istio.cni, on = cluster.main }
 
 /// The modules whose presets are for a cluster (its ingress controller, its certificate issuer).
 const CLUSTER_MODULES: [&str; 2] = ["certmanager", "traefik"];
+
+#[test]
+fn the_argo_rollouts_preset_checks_on_a_cluster_and_installs_its_chart() {
+    let compilation = compile(
+        "import std.argo_rollouts\nnode k1 { os = nixos }\ncluster main { distribution = k3s, servers = [node.k1] }\nservice argo-rollouts {\n  use std.argo_rollouts\n  on = cluster.main\n}\n",
+    );
+    assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
+    let helm = compilation.model.services[0].spec.helm.as_ref().expect("the preset's chart");
+    assert_eq!(helm.value.chart.value, "https://argoproj.github.io/argo-helm");
+    assert_eq!(helm.value.name.as_ref().map(|n| n.value.as_str()), Some("argo-rollouts"));
+    assert!(helm.value.version.is_some(), "the chart's version is pinned");
+}
 
 #[test]
 fn every_cluster_preset_checks_with_its_defaults_and_writes_its_manifest() {

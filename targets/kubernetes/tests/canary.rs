@@ -78,7 +78,7 @@ fn every_rollout_passes_the_argo_rollouts_validators() {
             let name = rollout["metadata"]["name"].as_str().expect("name");
             let service = compilation.model.services.iter().find(|s| s.name == name).expect("the Rollout's service");
             let controller = compilation.model.services.iter().find(|s| {
-                s.spec.on == service.spec.on
+                s.spec.on.value.name == service.spec.on.value.name
                     && s.spec.helm.as_ref().is_some_and(|h| {
                         h.value.chart.value == "https://argoproj.github.io/argo-helm"
                             && h.value.name.as_ref().is_some_and(|n| n.value == "argo-rollouts")
