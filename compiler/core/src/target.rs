@@ -318,6 +318,30 @@ pub fn cluster_restore_test(copy: &str) -> String {
     format!("restore-test-{copy}")
 }
 
+/// The scrape job of the colours of a blue-green service whose colours are nodes, each scraped at
+/// its own host port beside the service's job (which reaches the active colour through the
+/// switch), so the idle colour is watched while clients' series are not counted twice. A contract
+/// between the core (an alert's `job` is known, W0604), the Prometheus back end (its scrape
+/// universe) and the NixOS back end (its scrape configuration). The `_` keeps it apart from every
+/// service's job, as no service name (a DNS label) holds one.
+pub fn colours_job(service: &str) -> String {
+    format!("{service}_colours")
+}
+
+/// The scrape jobs of the estate's services: each service with `metrics` (its job is its name),
+/// then the colours' job of one whose colours are nodes ([`colours_job`]), in estate order. The
+/// jobs an alert may name without W0604.
+pub fn service_jobs(model: &Model) -> Vec<String> {
+    let mut jobs = Vec::new();
+    for service in model.services.iter().filter(|s| s.spec.metrics.is_some()) {
+        jobs.push(service.name.clone());
+        if service.spec.rollout.as_ref().is_some_and(|r| !r.value.colour_nodes().is_empty()) {
+            jobs.push(colours_job(&service.name));
+        }
+    }
+    jobs
+}
+
 /// A back end. Back ends hold no state (`Send + Sync`), so one list serves every thread.
 pub trait Target: Send + Sync {
     /// Its name on the command line (`nixos`).

@@ -135,8 +135,10 @@ fn each_colour_is_a_container_and_nginx_sends_clients_to_the_active_one() {
 /// gives it (loopback beside the switch, the node's WireGuard address elsewhere, that port open on
 /// the mesh's interface); the switch's node serves the service's port from an upstream naming
 /// exactly those addresses, the idle one `down`; each colour reads where its database is from its
-/// own node; and the database admits the remote colour's node. Before, the colours on nodes did
-/// not parse (a colour was an image), and no container ran on the second node.
+/// own node; the database admits the remote colour's node; and Prometheus on the switch's node
+/// scrapes the service through the switch in its job and each colour where it publishes, in job
+/// `api_colours`. Before, the colours on nodes did not parse (a colour was an image), and no
+/// container ran on the second node.
 #[test]
 fn colours_on_two_nodes_run_on_each_and_the_switch_reaches_both() {
     if !Command::new("nix-instantiate").arg("--version").output().is_ok_and(|o| o.status.success()) {
@@ -195,4 +197,28 @@ fn colours_on_two_nodes_run_on_each_and_the_switch_reaches_both() {
     let servers: Vec<String> =
         blocks.iter().find(|(kind, name, _)| kind == "upstream" && name == "api_http").expect("the upstream").2.clone();
     assert_eq!(servers, upstream, "{config}");
+    // Prometheus beside the switch scrapes the service through the switch in its own job, and
+    // each colour in the colours' job exactly where the colour publishes it (the address and host
+    // port of its container above, which its node opens to the switch's).
+    let jobs = eval(switch, "m.services.prometheus.scrapeConfigs");
+    let scraped = |name: &str| -> Vec<(String, String, String)> {
+        let job = jobs.as_array().expect("jobs").iter().find(|j| j["job_name"] == name).expect("the job");
+        let label = |c: &serde_json::Value, l: &str| c["labels"][l].as_str().unwrap_or("").to_string();
+        let configs = job["static_configs"].as_array().expect("targets").iter();
+        configs
+            .map(|c| (c["targets"][0].as_str().expect("text").to_string(), label(c, "instance"), label(c, "colour")))
+            .collect()
+    };
+    let through_switch = vec![(format!("127.0.0.1:{port}"), format!("{switch}:{port}"), String::new())];
+    assert_eq!(scraped("api"), through_switch, "{jobs}");
+    let mut each = Vec::new();
+    for way in colours {
+        let offset = if way.colour == Colour::Blue { 10_000 } else { 20_000 };
+        let host_port = port + offset;
+        each.push((format!("{}:{host_port}", way.bind), format!("{}:{host_port}", way.node), way.colour.name().into()));
+    }
+    assert_eq!(scraped("api_colours"), each, "{jobs}");
+    // The other colour's node runs no Prometheus, so it scrapes nothing.
+    let other = colours.iter().find(|w| w.node != switch).expect("a colour elsewhere");
+    assert_eq!(eval(&other.node, "m.services.prometheus.scrapeConfigs or null"), serde_json::Value::Null);
 }

@@ -29,6 +29,12 @@
 //!   for 5m (a service's scrape job is its name). Left out when the spec's own alert (top-level
 //!   or the service's) already fires on `up{job=…} == 0` for that job (see `down.rs` for the
 //!   exact shape), since it would page twice for one cause.
+//! - `<Service>IdleColourDown`, warning (`info` for tier `low`), for every blue-green service with
+//!   `metrics` whose colours are nodes, scraped from a Prometheus on its switch's node:
+//!   `up{job="<service>_colours", instance="<idle colour's node>:<host port>"} == 0` for 5m. Only
+//!   the idle colour: the active one is what the service's job reaches through the switch, which
+//!   `TargetDown` watches; the idle one serves no client, but a rollback to it would fail. Left
+//!   out when the spec's own alert fires on `up{job=…} == 0` for the colours' job.
 //! - `<Backup>BackupStale`, warning, for every backup with an `rpo`, for 5m. Storage on a node: the
 //!   node exporter's systemd collector (`--collector.systemd`), whose
 //!   `node_systemd_timer_last_trigger_seconds{name="<unit>.timer"}` is older than the RPO, or whose

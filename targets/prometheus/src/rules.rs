@@ -19,6 +19,7 @@ use spec_compiler::target::Index;
 
 use crate::down;
 
+mod colours;
 mod probes;
 mod restore_tests;
 use crate::escape::{promql_string, regex_literal, template_text};
@@ -130,7 +131,7 @@ pub(crate) fn plan<'m>(
         diagnostics: Vec::new(),
         universes: &universes,
         reported_down: ReportedDown::default(),
-        exporting: model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect(),
+        exporting: spec_compiler::target::service_jobs(model).into_iter().collect(),
         probes: probes::probed(index),
     };
     let area = |name: String, cluster: Option<&'m str>| Area {
@@ -251,8 +252,9 @@ struct Planner<'m, 'u> {
     universes: &'u Universes<'m>,
     /// The jobs top-level alerts report down.
     reported_down: ReportedDown,
-    /// The services with `metrics`, whose names are the jobs the graph rules know (W0604).
-    exporting: HashSet<&'m str>,
+    /// The jobs of the services with `metrics` (and their colours'), which the graph rules know
+    /// (W0604).
+    exporting: HashSet<String>,
     /// The health checks a blackbox exporter probes, by service.
     probes: HashMap<&'m str, probes::Probed<'m>>,
 }
@@ -487,9 +489,12 @@ impl<'m> Planner<'m, '_> {
         let area = Self::area_of(&service.spec.on);
         let owner = self.owner(&service.spec.on.kind, &service.spec.on.name, Some(&service.name));
         let mut reported_down = self.reported_down.covers(&service.name);
+        let colours = spec_compiler::target::colours_job(&service.name);
+        let mut colours_reported = false;
         for (name, alert) in &service.spec.alert {
-            reported_down |=
-                down::down_jobs(&alert.value.expr.value, shapes).is_some_and(|jobs| down::covers(&jobs, &service.name));
+            let jobs = down::down_jobs(&alert.value.expr.value, shapes);
+            reported_down |= jobs.as_ref().is_some_and(|jobs| down::covers(jobs, &service.name));
+            colours_reported |= jobs.as_ref().is_some_and(|jobs| down::covers(jobs, &colours));
             let what = format!("alert `{name}` of service `{}`", service.name);
             let labels = IndexMap::from([("service".to_string(), template_text(&service.name))]);
             let mut planned =
@@ -500,6 +505,9 @@ impl<'m> Planner<'m, '_> {
         }
         self.probe_failed(service);
         let Some(metrics) = &service.spec.metrics else { return };
+        if let Some(port) = service.spec.ports.get(metrics.value.port.value.0.as_str()) {
+            self.idle_colour_down(service, port.value.number, colours_reported);
+        }
         if reported_down {
             return;
         }

@@ -8,7 +8,14 @@
 //!   node exporter on port 9100 of every NixOS node, and one job per service with `metrics` placed
 //!   on a node, named after the service. Every host target's `instance` is `<node>:<port>`, set by
 //!   a static label in the scrape configuration, so it names the node whatever address Prometheus
-//!   reaches it at (loopback on its own node, the node's address elsewhere).
+//!   reaches it at (loopback on its own node, the node's address elsewhere). A blue-green service
+//!   whose colours are nodes also gets job `<service>_colours` ([`colours_job`]) from a
+//!   Prometheus on its switch's node (the service's, the only one each colour admits): each
+//!   colour at its host port ([`Colour::host_port`]), `instance` `<colour node>:<host port>` and
+//!   label `colour`. The service's own job reaches the active colour through the switch, so it
+//!   stays what clients see (its alerts, its availability objective, sums over it); the colours'
+//!   job watches the idle colour too, kept running for a rollback, without counting the active
+//!   colour's series twice in the service's job.
 //! - **A cluster**: its Prometheus (prometheus-operator) scrapes one job per service with
 //!   `metrics` placed on the cluster, through the ServiceMonitor the Kubernetes back end writes
 //!   (the job relabelled to the service's name); `instance` is a pod's address, known only at run
@@ -32,9 +39,9 @@ use std::collections::{BTreeMap, HashMap};
 use indexmap::IndexMap;
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{Expr, VectorSelector};
-use spec_compiler::model::{Health, Kind, Node, Os, Resource, Service};
+use spec_compiler::model::{Colour, Health, Kind, Node, Os, Resource, Service};
 use spec_compiler::promql::ShapeCache;
-use spec_compiler::target::Index;
+use spec_compiler::target::{Index, colours_job};
 
 /// The node exporter's job.
 pub const NODE_JOB: &str = "node";
@@ -77,6 +84,8 @@ pub struct HostTarget<'m> {
     pub port: u16,
     /// The `instance` label the scrape configuration sets: `<node>:<port>`.
     pub instance: String,
+    /// The colour it is, in a colours' job ([`colours_job`]), labelled `colour`.
+    pub colour: Option<Colour>,
 }
 
 /// One scrape job of the hosts' Prometheus.
@@ -90,6 +99,9 @@ pub struct HostJob<'m> {
     pub service: Option<&'m Resource<Service>>,
     /// Its targets.
     pub targets: Vec<HostTarget<'m>>,
+    /// The one node whose Prometheus scrapes it (a colours' job: the switch's node, which the
+    /// colours admit); `None` for every Prometheus on a NixOS node.
+    pub from: Option<&'m str>,
 }
 
 /// A blackbox exporter on a NixOS node, which probes the health checks.
@@ -259,10 +271,17 @@ pub fn host_jobs<'m>(index: &Index<'m>) -> Vec<HostJob<'m>> {
             node,
             port: NODE_EXPORTER_PORT,
             instance: host_instance(&node.name, NODE_EXPORTER_PORT),
+            colour: None,
         })
         .collect();
-    let mut jobs =
-        vec![HostJob { name: NODE_JOB.into(), metrics_path: "/metrics".into(), service: None, targets: exporters }];
+    let node_job = HostJob {
+        name: NODE_JOB.into(),
+        metrics_path: "/metrics".into(),
+        service: None,
+        targets: exporters,
+        from: None,
+    };
+    let mut jobs = vec![node_job];
     for service in &model.services {
         let Some(metrics) = &service.spec.metrics else { continue };
         if service.spec.on.kind != Kind::Node.as_str() {
@@ -271,14 +290,49 @@ pub fn host_jobs<'m>(index: &Index<'m>) -> Vec<HostJob<'m>> {
         let Some(port) = service.spec.ports.get(metrics.value.port.value.0.as_str()) else { continue };
         let Some(node) = index.node(&service.spec.on.name) else { continue };
         let port = port.value.number;
+        let metrics_path: String = metrics.value.path.as_ref().map_or("/metrics", |p| p.value.as_str()).into();
         jobs.push(HostJob {
             name: service.name.clone(),
-            metrics_path: metrics.value.path.as_ref().map_or("/metrics", |p| p.value.as_str()).into(),
+            metrics_path: metrics_path.clone(),
             service: Some(service),
-            targets: vec![HostTarget { node, port, instance: host_instance(&node.name, port) }],
+            targets: vec![HostTarget { node, port, instance: host_instance(&node.name, port), colour: None }],
+            from: None,
         });
+        let colours = colour_targets(index, service, port);
+        if !colours.is_empty() && prometheus_on(index, &node.name) {
+            jobs.push(HostJob {
+                name: colours_job(&service.name),
+                metrics_path,
+                service: Some(service),
+                targets: colours,
+                from: Some(node.name.as_str()),
+            });
+        }
     }
     jobs
+}
+
+/// Each colour of a blue-green service whose colours are nodes, at its host port for the metrics
+/// port `port` (none beyond 65535, which the NixOS back end refuses, E1131); empty for any other
+/// service.
+fn colour_targets<'m>(index: &Index<'m>, service: &'m Resource<Service>, port: u16) -> Vec<HostTarget<'m>> {
+    let Some(rollout) = &service.spec.rollout else { return Vec::new() };
+    let mut targets = Vec::new();
+    for (colour, node) in rollout.value.colour_nodes() {
+        let (Some(node), Some(number)) = (index.node(&node.name), colour.host_port(port)) else { continue };
+        let instance = host_instance(&node.name, number);
+        targets.push(HostTarget { node, port: number, instance, colour: Some(colour) });
+    }
+    targets
+}
+
+/// Whether a service on NixOS node `node` runs a Prometheus server (its NixOS options enable
+/// `services.prometheus`, as `std.prometheus` does).
+fn prometheus_on(index: &Index<'_>, node: &str) -> bool {
+    index.on(node).services.iter().any(|s| {
+        let enabled = s.spec.nixos.as_ref().and_then(|n| n.value.get("services.prometheus.enable"));
+        matches!(enabled, Some(spec_compiler::model::types::Payload::Bool(true)))
+    })
 }
 
 /// Who evaluates an area's alerts: the hosts' Prometheus or a cluster's.

@@ -22,8 +22,8 @@ use crate::model::types::Spanned;
 
 /// Checks every alert.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let exporters: FxHashSet<&str> =
-        estate.model.services.iter().filter(|s| s.spec.metrics.is_some()).map(|s| s.name.as_str()).collect();
+    let jobs = crate::target::service_jobs(estate.model);
+    let exporters: FxHashSet<&str> = jobs.iter().map(String::as_str).collect();
     // Indexed once: every alert matching a job no service exports looks among all of them.
     let exported_jobs = NameIndex::new(exporters.iter().copied());
     let top_level = estate.model.alerts.iter().map(|a| (a.name.as_str(), &a.spec));

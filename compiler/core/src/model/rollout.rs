@@ -173,6 +173,17 @@ impl Colour {
             Colour::Green => "green",
         }
     }
+
+    /// The host port this colour publishes a service's port on, beside the other colour's on one
+    /// node: 10,000 above the port for blue, 20,000 for green; `None` beyond 65535. The NixOS
+    /// switch reaches each colour there, and the hosts' Prometheus scrapes each colour there.
+    pub fn host_port(self, port: u16) -> Option<u16> {
+        let offset: u16 = match self {
+            Colour::Blue => 10_000,
+            Colour::Green => 20_000,
+        };
+        port.checked_add(offset)
+    }
 }
 
 /// How many of a service's pods voluntary disruptions (a node drained, a cluster upgraded) may

@@ -34,14 +34,10 @@ use crate::nix::Nix;
 /// The two colours, blue first.
 const COLOURS: [Colour; 2] = [Colour::Blue, Colour::Green];
 
-/// The host port a colour publishes a port on (loopback only): 10,000 above the port for blue,
-/// 20,000 for green; `None` beyond 65535.
+/// The host port a colour publishes a port on: 10,000 above the port for blue, 20,000 for green;
+/// `None` beyond 65535 ([`Colour::host_port`]).
 pub fn colour_port(port: u16, colour: Colour) -> Option<u16> {
-    let offset: u16 = match colour {
-        Colour::Blue => 10_000,
-        Colour::Green => 20_000,
-    };
-    port.checked_add(offset)
+    colour.host_port(port)
 }
 
 /// The container of one colour of a service.

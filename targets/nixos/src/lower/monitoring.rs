@@ -12,7 +12,13 @@
 //! when that node has no address). Every static target carries the label
 //! `instance = "<node>:<port>"`, so the alerts, which select that, match whatever address reaches
 //! it. A NixOS node without an address is left out of the `node` job, since it has nothing else
-//! that names it on the network. Services on clusters are scraped inside the cluster.
+//! that names it on the network. Services on clusters are scraped inside the cluster. A blue-green
+//! service whose colours are nodes is scraped through its switch in its own job and, from a
+//! Prometheus on the switch's node only (the colours admit that node, [`ColourWay`]), in job
+//! `<service>_colours` at each colour's host port, where the switch reaches it (loopback beside
+//! the switch, the colour node's address on the shared network elsewhere), labelled `colour`: the
+//! idle colour, kept running for a rollback, is watched too, and the service's job stays what
+//! clients reach.
 //!
 //! Probes: when a NixOS node runs the blackbox exporter (`std.blackbox`), the server also scrapes
 //! job `health_probe` through it ([`scrape::host_probes`]): each service's `health = http { … }`
@@ -32,8 +38,10 @@
 //! output folder is inside the flake's source (the repository).
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+#[cfg(doc)]
+use spec_compiler::model::reach::ColourWay;
 use spec_compiler::model::{Resource, Service};
-use spec_target_prometheus::scrape::{self, HostJob, NODE_EXPORTER_PORT, TEXTFILE_DIRECTORY};
+use spec_target_prometheus::scrape::{self, HostJob, HostTarget, NODE_EXPORTER_PORT, TEXTFILE_DIRECTORY};
 
 use super::{NodeModule, path};
 use crate::nix::{self, Nix};
@@ -69,15 +77,18 @@ impl<'a> NodeModule<'a> {
         }
         let mut jobs = Vec::new();
         for job in scrape::host_jobs(self.index) {
+            if job.from.is_some_and(|from| from != node.name) {
+                continue;
+            }
             let mut static_configs = Vec::new();
             for target in &job.targets {
-                let address = if target.node.name == node.name {
-                    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
-                } else {
-                    target.node.spec.address.as_ref().map(|a| a.value.0)
+                let address = match (target.colour, job.service) {
+                    (Some(_), Some(service)) => self.colour_address(service, target),
+                    _ if target.node.name == node.name => Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+                    _ => target.node.spec.address.as_ref().map(|a| a.value.0),
                 };
                 match (address, job.service) {
-                    (Some(address), _) => static_configs.push(static_config(address, target.port, &target.instance)),
+                    (Some(address), _) => static_configs.push(static_config(address, target)),
                     (None, Some(service)) => {
                         self.unreachable(service, &target.node.name, service_metrics_span(service))
                     }
@@ -205,12 +216,25 @@ fn service_metrics_span(service: &Resource<Service>) -> spec_compiler::source::S
     service.spec.metrics.as_ref().map_or(service.name_span, |m| m.span)
 }
 
+impl NodeModule<'_> {
+    /// Where this node's Prometheus reaches a colour of a blue-green service whose colours are
+    /// nodes: where the switch on this node reaches it ([`ColourWay`]'s `bind`).
+    fn colour_address(&self, service: &Resource<Service>, target: &HostTarget<'_>) -> Option<std::net::IpAddr> {
+        let ways = self.reach.colours_of(&service.name);
+        ways.iter().find(|w| Some(w.colour) == target.colour && w.node == target.node.name).map(|w| w.bind)
+    }
+}
+
 /// One static target, its `instance` labelled `<node>:<port>` whatever address reaches it, as the
-/// alerts select it ([`scrape`]).
-fn static_config(address: std::net::IpAddr, port: u16, instance: &str) -> Nix {
+/// alerts select it ([`scrape`]), and a colour's `colour`.
+fn static_config(address: std::net::IpAddr, target: &HostTarget<'_>) -> Nix {
+    let mut labels = vec![("instance".into(), Nix::Str(target.instance.clone()))];
+    if let Some(colour) = target.colour {
+        labels.push(("colour".into(), Nix::Str(colour.name().into())));
+    }
     Nix::Attrs(vec![
-        ("targets".into(), Nix::List(vec![Nix::Str(spec_compiler::target::host_port(address, port))])),
-        ("labels".into(), Nix::Attrs(vec![("instance".into(), Nix::Str(instance.into()))])),
+        ("targets".into(), Nix::List(vec![Nix::Str(spec_compiler::target::host_port(address, target.port))])),
+        ("labels".into(), Nix::Attrs(labels)),
     ])
 }
 
