@@ -2,7 +2,8 @@
 //! team deploying them would: `std.postgres.primary`'s read replicas stream from the primary's
 //! Service, are as many as `standbys`, are kept off the primary pod's Kubernetes node, and are
 //! scraped under the service's job (which the lag alert selects); n8n is told the Service the
-//! chart really names the primary; Vault and n8n run with their ports, probes and metrics. Without
+//! chart really names the primary; an environment of one node runs the primary without replicas
+//! (`standbys = 0`); Vault and n8n run with their ports, probes and metrics. Without
 //! Helm or the charts the test prints SKIPPED.
 
 use std::path::{Path, PathBuf};
@@ -103,6 +104,45 @@ fn read_replicas_follow_the_primary_and_clients_reach_it() {
     assert!(mounts.iter().any(|m| m["mountPath"] == "/vault/file"), "{mounts:?}");
     let monitor = find(&vault, "ServiceMonitor", "vault");
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/v1/sys/metrics");
+}
+
+/// An environment of one node sets `std.postgres.primary`'s `standbys` to 0: the chart renders the
+/// same primary with no read replica, while the base estate's two nodes run one, kept off the
+/// primary's node.
+#[test]
+fn an_environment_of_one_node_runs_the_primary_without_read_replicas() {
+    let Some((helm, charts)) =
+        spec_testkit::helm_and_charts("postgresql", "the environments' standbys were NOT rendered")
+    else {
+        return;
+    };
+    let case = workspace().join("specs/targets/kubernetes/postgres_read_replica_on_a_one_node_cluster.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-standbys");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let render = |env: Option<&str>| {
+        let files = spec_testkit::generate_in(&Kubernetes, &case, env);
+        let (_, contents) = files.iter().find(|(p, _)| p == "helm/apps/db.values.yaml").expect("the database's values");
+        let values = dir.join(format!("{}.values.yaml", env.unwrap_or("base")));
+        std::fs::write(&values, contents).expect("write");
+        spec_testkit::helm_template(&helm, &charts.join("postgresql"), "db", "apps", &values)
+    };
+    let base = render(None);
+    let read = find(&base, "StatefulSet", "db-postgresql-read");
+    assert_eq!(read["spec"]["replicas"], 1, "`standbys = 1`");
+    let rule = &read["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        [0];
+    assert_eq!(rule["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(rule["labelSelector"]["matchLabels"]["app.kubernetes.io/component"], "primary");
+
+    let dev = render(Some("dev"));
+    let primary = find(&dev, "StatefulSet", "db-postgresql-primary");
+    assert_eq!(primary["spec"]["replicas"], 1);
+    assert_eq!(env(primary, "POSTGRES_REPLICATION_MODE"), "master");
+    let read = find(&dev, "StatefulSet", "db-postgresql-read");
+    assert_eq!(read["spec"]["replicas"], 0, "`service.db.standbys = 0` in `dev`");
+    // Clients keep the primary's Service, whatever the number of replicas.
+    find(&dev, "Service", "db-postgresql-primary");
 }
 
 /// The policy `name` of the generated `policies.yaml`.
