@@ -18,6 +18,9 @@
 //! - `replicas {}`: the service's `replicas`.
 //! - `service_type {}`: `LoadBalancer` when the service exposes a port beyond the cluster, else
 //!   `ClusterIP`; a port exposed to a network is E1205 (the type alone would admit everyone).
+//! - `away_from { pods = N, labels { … } }`: a required pod anti-affinity keeping the `N` pods
+//!   of the record it is in off every node running a pod of the release with `labels` (a read
+//!   replica off its primary's node); `N` of one or more on a cluster of one node is E1285.
 //! - `release {}`: the release's name, which is the service's: where a chart's ServiceMonitor
 //!   relabelling is not a template, the preset sets the scrape job to the service's name with it.
 //! - `backup_command { container = "…", command = [...] }`: the pod annotations by which k8up runs
@@ -266,6 +269,7 @@ impl super::Lowering<'_, '_> {
                 Ok(Some(json!(if outside { "LoadBalancer" } else { "ClusterIP" })))
             }
             "release" => Ok(Some(json!(service.name))),
+            "away_from" => self.away_from(service, fields, key, span),
             // The k8up annotations running the service's dump in this pod (`dumps.rs`).
             "backup_command" => self.backup_command_annotations(service, fields, span).ok_or(Refused),
             "replicas" => {
@@ -378,6 +382,74 @@ impl super::Lowering<'_, '_> {
                 Err(Refused)
             }
         }
+    }
+
+    /// `away_from { pods = N, labels { … } }`: an affinity keeping the `N` pods it is given to off
+    /// every Kubernetes node that runs a pod of the release carrying `labels` (a read replica off
+    /// its primary's node). Required, not preferred, so the scheduler never breaks it: on a
+    /// cluster of one node, `N` pods of one or more can never run, which is E1285 here rather
+    /// than pods pending forever.
+    fn away_from(
+        &mut self,
+        service: &Resource<Service>,
+        fields: &indexmap::IndexMap<String, Payload>,
+        key: &str,
+        span: Span,
+    ) -> Lowered {
+        let (Some(Payload::Int(pods)), Some(selector)) = (fields.get("pods"), fields.get("labels")) else {
+            return self.invalid_directive(
+                span,
+                key,
+                "`away_from { … }` needs `pods`, how many pods it places, and `labels { … }`, those of the release's pods they stay away from",
+            );
+        };
+        let Some(match_labels) = labels(service, selector) else {
+            return self.invalid_directive(
+                span,
+                key,
+                "`away_from { labels { … } }` holds label names and string values",
+            );
+        };
+        let nodes = self.cluster.spec.servers.value.len() + self.cluster.spec.agents.len();
+        if *pods >= 1 && nodes < 2 {
+            let away: Vec<String> = match selector {
+                Payload::Map(selector) => selector
+                    .iter()
+                    .filter_map(|(label, value)| match value {
+                        Payload::Str(value) => Some(format!("`{label}: {value}`")),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            // The payload carries no spans of its own: the service is the place, as for `pick`.
+            let diagnostic = Diagnostic::new(
+                Code::E1285,
+                service.name_span,
+                format!(
+                    "{pods} pod(s) of service `{}` must run on another node than its pods labelled {}, and cluster `{}` has one node",
+                    service.name,
+                    away.join(", "),
+                    self.cluster.name
+                ),
+            )
+            .with_primary_label(format!("its chart keeps {pods} pod(s) off that pod's node (`{key}`)"))
+            .with_label(self.cluster.spec.servers.span, "the cluster's only node")
+            .with_help(format!(
+                "give cluster `{}` a second node (`agents`), or set the preset's parameter that asks for these pods to 0 where the cluster has one node (an environment's `service.{}.PARAM = 0`)",
+                self.cluster.name, service.name
+            ));
+            self.diagnostics.push(diagnostic);
+            return Err(Refused);
+        }
+        Ok(Some(json!({
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [{
+                    "topologyKey": "kubernetes.io/hostname",
+                    "labelSelector": { "matchLabels": match_labels },
+                }],
+            },
+        })))
     }
 
     fn invalid_directive(&mut self, span: Span, key: &str, help: &str) -> Lowered {

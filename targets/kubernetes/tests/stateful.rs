@@ -1,8 +1,10 @@
 //! The stateful presets on a cluster, rendered by real Helm with the real charts and read as the
 //! team deploying them would: `std.postgres.primary`'s read replicas stream from the primary's
-//! Service, are as many as `standbys`, are kept off the primary pod's Kubernetes node, and are
+//! Service with the password the Secret holds, are as many as `standbys`, are kept off the primary
+//! pod's Kubernetes node, keep their copy without an ephemeral-storage cap, and are
 //! scraped under the service's job (which the lag alert selects); n8n is told the Service the
-//! chart really names the primary; Vault and n8n run with their ports, probes and metrics. Without
+//! chart really names the primary; an environment of one node runs the primary without replicas
+//! (`standbys = 0`); Vault and n8n run with their ports, probes and metrics. Without
 //! Helm or the charts the test prints SKIPPED.
 
 use std::path::{Path, PathBuf};
@@ -63,6 +65,13 @@ fn read_replicas_follow_the_primary_and_clients_reach_it() {
     assert_eq!(env(read, "POSTGRES_REPLICATION_USER"), "replicator");
     assert_eq!(env(primary, "POSTGRES_REPLICATION_MODE"), "master");
     find(&db, "Service", "db-postgresql-primary");
+    // Both read the replication password from the same key of the Secret the chart mounts, and
+    // that Secret holds it (without it the replica's clone is refused).
+    for workload in [primary, read] {
+        let (secret, key) = secret_file(workload, "POSTGRES_REPLICATION_PASSWORD_FILE");
+        let data = &find(&db, "Secret", &secret)["data"];
+        assert!(data[key.as_str()].is_string(), "Secret {secret} holds no `{key}`: {data}");
+    }
     // A replica may not be scheduled on the node of a pod carrying the primary's labels, and the
     // primary's pods carry them.
     let rule = &read["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
@@ -72,8 +81,15 @@ fn read_replicas_follow_the_primary_and_clients_reach_it() {
     for (label, value) in rule["labelSelector"]["matchLabels"].as_object().expect("labels") {
         assert_eq!(&primary_labels[label], value, "the anti-affinity selects the primary's pods by `{label}`");
     }
-    // The replicas claim no storage the spec does not declare: their copy is the primary's.
+    // The replicas claim no storage the spec does not declare: their copy is the primary's, kept
+    // in the pod, whose ephemeral storage the kubelet caps at the sum of its containers' limits
+    // (the copy would outgrow any such cap and the pod be evicted).
     assert_eq!(array(&read["spec"]["volumeClaimTemplates"]).len(), 0);
+    for container in array(&read["spec"]["template"]["spec"]["containers"]) {
+        let limits = &container["resources"]["limits"];
+        assert!(limits["ephemeral-storage"].is_null(), "{} caps the copy: {limits}", container["name"]);
+        assert!(container["resources"]["requests"]["memory"].is_string(), "a quota counts requests: {container}");
+    }
     // The replicas' exporter is scraped under the service's job, as the lag alert expects.
     let monitor = find(&db, "ServiceMonitor", "db-postgresql-read");
     assert_eq!(monitor["spec"]["endpoints"][0]["relabelings"][0], json!({ "targetLabel": "job", "replacement": "db" }));
@@ -103,6 +119,60 @@ fn read_replicas_follow_the_primary_and_clients_reach_it() {
     assert!(mounts.iter().any(|m| m["mountPath"] == "/vault/file"), "{mounts:?}");
     let monitor = find(&vault, "ServiceMonitor", "vault");
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/v1/sys/metrics");
+}
+
+/// An environment of one node sets `std.postgres.primary`'s `standbys` to 0: the chart renders the
+/// same primary with no read replica, while the base estate's two nodes run one, kept off the
+/// primary's node.
+#[test]
+fn an_environment_of_one_node_runs_the_primary_without_read_replicas() {
+    let Some((helm, charts)) =
+        spec_testkit::helm_and_charts("postgresql", "the environments' standbys were NOT rendered")
+    else {
+        return;
+    };
+    let case = workspace().join("specs/targets/kubernetes/postgres_read_replica_on_a_one_node_cluster.spec");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-standbys");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let render = |env: Option<&str>| {
+        let files = spec_testkit::generate_in(&Kubernetes, &case, env);
+        let (_, contents) = files.iter().find(|(p, _)| p == "helm/apps/db.values.yaml").expect("the database's values");
+        let values = dir.join(format!("{}.values.yaml", env.unwrap_or("base")));
+        std::fs::write(&values, contents).expect("write");
+        spec_testkit::helm_template(&helm, &charts.join("postgresql"), "db", "apps", &values)
+    };
+    let base = render(None);
+    let read = find(&base, "StatefulSet", "db-postgresql-read");
+    assert_eq!(read["spec"]["replicas"], 1, "`standbys = 1`");
+    let rule = &read["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        [0];
+    assert_eq!(rule["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(rule["labelSelector"]["matchLabels"]["app.kubernetes.io/component"], "primary");
+
+    let dev = render(Some("dev"));
+    let primary = find(&dev, "StatefulSet", "db-postgresql-primary");
+    assert_eq!(primary["spec"]["replicas"], 1);
+    assert_eq!(env(primary, "POSTGRES_REPLICATION_MODE"), "master");
+    let read = find(&dev, "StatefulSet", "db-postgresql-read");
+    assert_eq!(read["spec"]["replicas"], 0, "`service.db.standbys = 0` in `dev`");
+    // Clients keep the primary's Service, whatever the number of replicas.
+    find(&dev, "Service", "db-postgresql-primary");
+}
+
+/// The Secret and key behind the file an environment variable of a workload's first container
+/// names, through the secret volume mounted at the file's folder.
+fn secret_file(workload: &Value, variable: &str) -> (String, String) {
+    let path = env(workload, variable).as_str().unwrap_or_else(|| panic!("no {variable}"));
+    let (folder, key) = path.rsplit_once('/').expect("a file in a folder");
+    let spec = &workload["spec"]["template"]["spec"];
+    let mount = array(&spec["containers"][0]["volumeMounts"])
+        .iter()
+        .find(|m| m["mountPath"].as_str().map(|p| p.trim_end_matches('/')) == Some(folder))
+        .unwrap_or_else(|| panic!("nothing is mounted at {folder}"));
+    let volume = array(&spec["volumes"]).iter().find(|v| v["name"] == mount["name"]).expect("the mounted volume");
+    let secret = volume["secret"]["secretName"].as_str().unwrap_or_else(|| panic!("{folder} is not a Secret"));
+    (secret.to_owned(), key.to_owned())
 }
 
 /// The policy `name` of the generated `policies.yaml`.

@@ -309,6 +309,7 @@ codes! {
     E1232 "k8s-blue-green-volume"     Error   "a blue-green service on a cluster mounts a volume, which each colour would claim apart",
     E1209 "k8s-member-alone"          Error   "one member of a cluster of services is placed on a Kubernetes cluster",
     E1280 "k8s-no-cluster-form"       Error   "a service on a cluster has a preset that runs it on hosts only",
+    E1285 "k8s-pods-kept-apart"       Error   "pods a chart must keep off another pod's node run on a cluster of one node",
     E1290 "k8s-backup-command-words"  Error   "a service's backup command on a cluster has a word k8up's annotation cannot carry",
     W1230 "k8s-chart-priority"        Warning "a chart-backed service's tier gives its pods no priority class",
     E1245 "k8s-mesh-no-control-plane" Error   "a namespace is in the service mesh and its cluster runs no Istio control plane",
