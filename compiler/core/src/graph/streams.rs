@@ -3,7 +3,8 @@
 //! Each stream keeps either written `subjects` or the dead-letter advisories (E0775), every
 //! subject is one NATS accepts (E0776), no two streams of one server keep an overlapping subject
 //! (E0773: a message has one stream), and no stream keeps more replicas than its server has
-//! members (E0774).
+//! members (E0774). The job that applies a stream is `stream-NAME`: a job written with that name
+//! would be a second unit or release of one name (E0777).
 //!
 //! Linear over streams, but for the overlap: the subjects of one server are compared pairwise
 //! (a server holds tens of streams, not thousands; the estate's servers are grouped first).
@@ -12,12 +13,13 @@ use rustc_hash::FxHashMap;
 
 use super::EstateGraph;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::stream::{MAX_DELIVERIES, stream_name};
-use crate::model::{Resource, Stream};
+use crate::model::stream::{MAX_DELIVERIES, stream_job, stream_name};
+use crate::model::{Job, Resource, Stream};
 use crate::source::Span;
 
 /// Checks every stream.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    job_names(estate, diagnostics);
     let mut by_server: FxHashMap<&str, Vec<(&Resource<Stream>, &str, Span)>> = FxHashMap::default();
     for stream in &estate.model.streams {
         let spec = &stream.spec;
@@ -66,6 +68,37 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                     .with_help("narrow the subjects so that no message matches both"),
                 ));
             }
+        }
+    }
+}
+
+/// E0777: a job written with the name of a stream's job. The stream's own job carries the
+/// stream's name span, so a job of that name with another is the written one.
+fn job_names(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    if estate.model.streams.is_empty() {
+        return;
+    }
+    let mut jobs: FxHashMap<&str, Vec<&Resource<Job>>> = FxHashMap::default();
+    for job in estate.model.jobs.iter().filter(|j| j.name.starts_with("stream-")) {
+        jobs.entry(job.name.as_str()).or_default().push(job);
+    }
+    for stream in &estate.model.streams {
+        let name = stream_job(&stream.name);
+        let written = jobs.get(name.as_str()).and_then(|same| same.iter().find(|j| j.name_span != stream.name_span));
+        if let Some(job) = written {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::E0777,
+                    job.name_span,
+                    format!("job `{name}` takes the name of the job that applies stream `{}`", stream.name),
+                )
+                .with_primary_label("a job of this name")
+                .with_label(stream.name_span, format!("applied by job `{name}`"))
+                .with_help(format!(
+                    "rename the job: `stream-` names are the streams' (`{name}` applies `{}`)",
+                    stream.name
+                )),
+            );
         }
     }
 }
