@@ -51,9 +51,22 @@ fn start_cluster(bin: &Path, store: &Path) -> Cluster {
     let route_list = routes.iter().map(|p| format!("nats://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
     let servers = (0..3)
         .map(|i| {
+            // The limits the production servers have (a 50 GiB claim each, 2 GiB of memory)
+            // rather than the default share of this machine's free disk, which other work fills:
+            // the streams' sizes are reserved, not written.
+            let config = store.join(format!("n{i}.conf"));
+            std::fs::create_dir_all(store).expect("a store folder");
+            std::fs::write(
+                &config,
+                format!(
+                    "jetstream {{\n  store_dir: \"{}\"\n  max_file_store: 50G\n  max_memory_store: 2G\n}}\n",
+                    store.join(format!("n{i}")).display()
+                ),
+            )
+            .expect("the server's configuration");
             Command::new(bin)
-                .args(["--jetstream", "--store_dir"])
-                .arg(store.join(format!("n{i}")))
+                .arg("-c")
+                .arg(&config)
                 .args(["--name", &format!("n{i}"), "--addr", "127.0.0.1", "--port", &clients[i].to_string()])
                 .args(["--cluster_name", "test", "--cluster", &format!("nats://127.0.0.1:{}", routes[i])])
                 .args(["--routes", &route_list])
@@ -83,12 +96,16 @@ impl Client {
                 Err(error) => panic!("nats-server did not listen: {error}"),
             }
         };
-        stream.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-        let mut client = Client { reader: BufReader::new(stream.try_clone().unwrap()), writer: stream, next: 0 };
+        stream.set_read_timeout(Some(Duration::from_secs(3))).expect("a read timeout");
+        let mut client = Client {
+            reader: BufReader::new(stream.try_clone().expect("a second handle on the socket")),
+            writer: stream,
+            next: 0,
+        };
         let mut info = String::new();
-        client.reader.read_line(&mut info).unwrap();
+        client.reader.read_line(&mut info).expect("the INFO line");
         assert!(info.starts_with("INFO"), "{info}");
-        client.writer.write_all(b"CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\"no_responders\":true}\r\nSUB _INBOX.test.* 1\r\n").unwrap();
+        client.writer.write_all(b"CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\"no_responders\":true}\r\nSUB _INBOX.test.* 1\r\n").expect("the server takes the request");
         client
     }
 
@@ -96,7 +113,8 @@ impl Client {
     fn request(&mut self, subject: &str, payload: &str) -> String {
         self.next += 1;
         let inbox = format!("_INBOX.test.{}", self.next);
-        write!(self.writer, "PUB {subject} {inbox} {}\r\n{payload}\r\n", payload.len()).unwrap();
+        write!(self.writer, "PUB {subject} {inbox} {}\r\n{payload}\r\n", payload.len())
+            .expect("the server takes the request");
         loop {
             let mut line = String::new();
             // A cluster still electing its metadata leader does not answer: retried by `create`.
@@ -109,21 +127,27 @@ impl Client {
             }
             let line = line.trim_end();
             if line == "PING" {
-                self.writer.write_all(b"PONG\r\n").unwrap();
+                self.writer.write_all(b"PONG\r\n").expect("the server takes the request");
                 continue;
             }
             let fields: Vec<&str> = line.split(' ').collect();
             let (is_reply, sizes) = match fields.first() {
-                Some(&"MSG") => (fields.get(1) == Some(&inbox.as_str()), (0, fields.last().unwrap().parse().unwrap())),
+                Some(&"MSG") => (
+                    fields.get(1) == Some(&inbox.as_str()),
+                    (0, fields.last().expect("a size field").parse().expect("a size field")),
+                ),
                 Some(&"HMSG") => (
                     fields.get(1) == Some(&inbox.as_str()),
-                    (fields[fields.len() - 2].parse().unwrap(), fields.last().unwrap().parse::<usize>().unwrap()),
+                    (
+                        fields[fields.len() - 2].parse().expect("a size field"),
+                        fields.last().expect("a size field").parse::<usize>().expect("a size field"),
+                    ),
                 ),
                 _ if line.starts_with("-ERR") => panic!("{line}"),
                 _ => continue,
             };
             let mut body = vec![0; sizes.1 + 2];
-            self.reader.read_exact(&mut body).unwrap();
+            self.reader.read_exact(&mut body).expect("the message body");
             if !is_reply {
                 continue;
             }
@@ -135,12 +159,12 @@ impl Client {
 
     /// Creates the stream `config` describes, waiting while the cluster elects its leaders.
     fn create(&mut self, config: &serde_json::Value) -> serde_json::Value {
-        let name = config["name"].as_str().unwrap();
+        let name = config["name"].as_str().expect("a named configuration");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let reply: serde_json::Value =
                 serde_json::from_str(&self.request(&format!("$JS.API.STREAM.CREATE.{name}"), &config.to_string()))
-                    .unwrap();
+                    .expect("a JSON reply");
             let description = reply["error"]["description"].as_str().unwrap_or("");
             let not_ready =
                 ["no responders", "no reply", "temporarily unavailable", "no suitable peers", "insufficient resources"]
@@ -163,42 +187,59 @@ fn stream_configs() -> Vec<(String, serde_json::Value)> {
     let files = spec_testkit::generate(&Kubernetes, &example);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-streams");
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("a folder for the stand-in");
     let stub = dir.join("nats");
     std::fs::write(
         &stub,
         "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$STUB_OUT/args\"\n\
          while [ $# -gt 0 ]; do [ \"$1\" = --config ] && cat \"$2\" > \"$STUB_OUT/config\"; shift; done\n",
     )
-    .unwrap();
-    std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    .expect("the stand-in nats");
+    std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("the stand-in is executable");
     let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
     let mut configs = Vec::new();
     for (file, text) in files.iter().filter(|(p, _)| p.contains("/job-stream-") && p.ends_with(".values.yaml")) {
-        let values: serde_json::Value = serde_yaml::from_str(text).unwrap();
+        let values: serde_json::Value = serde_yaml::from_str(text).expect("values YAML");
         let container = &values["controllers"]["main"]["containers"]["app"];
-        let args: Vec<&str> = container["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-        let env = container["env"].as_object().unwrap();
-        let out = dir.join(file.rsplit('/').next().unwrap());
-        std::fs::create_dir_all(&out).unwrap();
+        let args: Vec<&str> = container["args"]
+            .as_array()
+            .expect("the container arguments")
+            .iter()
+            .map(|a| a.as_str().expect("the container arguments"))
+            .collect();
+        let env = container["env"].as_object().expect("the container environment");
+        let out = dir.join(file.rsplit('/').next().expect("a file name"));
+        std::fs::create_dir_all(&out).expect("a folder for the stand-in");
         let status = Command::new(args[0])
             .args(&args[1..])
             .env_clear()
             .env("PATH", &path)
             .env("STUB_OUT", &out)
-            .envs(env.iter().map(|(k, v)| (k, v.as_str().unwrap())))
+            .envs(env.iter().map(|(k, v)| (k, v.as_str().expect("text values"))))
             .status()
-            .unwrap();
+            .expect("sh runs");
         assert!(status.success(), "{file}: {args:?}");
-        let given = std::fs::read_to_string(out.join("args")).unwrap();
+        let given = std::fs::read_to_string(out.join("args")).expect("the stand-in recorded its arguments");
         let given: Vec<&str> = given.lines().collect();
-        assert_eq!(given[..4], ["--server", env["STREAM_SERVER"].as_str().unwrap(), "stream", "add"], "{file}");
+        assert_eq!(
+            given[..4],
+            ["--server", env["STREAM_SERVER"].as_str().expect("STREAM_SERVER is text"), "stream", "add"],
+            "{file}"
+        );
         assert_eq!(given[4], "--config", "{file}");
-        let read: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("config")).unwrap()).unwrap();
-        let written: serde_json::Value = serde_json::from_str(env["STREAM_CONFIG"].as_str().unwrap()).unwrap();
+        let read: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("config")).expect("the stand-in recorded the configuration"),
+        )
+        .expect("the stand-in recorded the configuration");
+        let written: serde_json::Value =
+            serde_json::from_str(env["STREAM_CONFIG"].as_str().expect("STREAM_CONFIG is JSON text"))
+                .expect("STREAM_CONFIG is JSON text");
         assert_eq!(read, written, "{file}: what `nats` read is the configuration the compiler wrote");
-        assert!(env["STREAM_SERVER"].as_str().unwrap().starts_with("nats://nats.platform.svc"), "{file}: {env:?}");
+        assert!(
+            env["STREAM_SERVER"].as_str().expect("STREAM_SERVER is text").starts_with("nats://nats.platform.svc"),
+            "{file}: {env:?}"
+        );
         configs.push((file.clone(), read));
     }
     configs
@@ -226,7 +267,8 @@ fn every_stream_nats_services_writes_is_created_by_a_real_jetstream_cluster() {
         assert!(again.get("error").is_none(), "{path}: applying it again failed: {again}");
     }
     // What E0773 and E0774 refuse, the server refuses.
-    let (_, consciousness) = &configs.iter().find(|(p, _)| p.contains("consciousness")).unwrap();
+    let (_, consciousness) =
+        &configs.iter().find(|(p, _)| p.contains("consciousness")).expect("the consciousness stream");
     let mut overlapping = consciousness.clone();
     overlapping["name"] = "OVERLAPPING".into();
     overlapping["subjects"] = serde_json::json!(["consciousness.eu.*"]);

@@ -17,10 +17,13 @@ use crate::model::stream::{MAX_DELIVERIES, stream_job, stream_name};
 use crate::model::{Job, Resource, Stream};
 use crate::source::Span;
 
+/// A subject a stream keeps, where it is written.
+type Kept<'m> = (&'m Resource<Stream>, &'m str, Span);
+
 /// Checks every stream.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     job_names(estate, diagnostics);
-    let mut by_server: FxHashMap<&str, Vec<(&Resource<Stream>, &str, Span)>> = FxHashMap::default();
+    let mut by_server: FxHashMap<&str, Vec<Kept<'_>>> = FxHashMap::default();
     for stream in &estate.model.streams {
         let spec = &stream.spec;
         let written = !spec.subjects.is_empty();
