@@ -3,8 +3,8 @@
 //! wanted at boot, running its image with its arguments; it starts after, and requires, the units
 //! of what it needs on the node; and the unit of every service needing a job (a container's
 //! `podman-<name>`, a preset's own unit) starts after, and requires, the job's unit, so systemd
-//! starts the service only once the job has succeeded. Without nix-instantiate the test prints
-//! SKIPPED.
+//! starts the service only once the job has succeeded. A stream is such a job too, after its
+//! server's unit. Without nix-instantiate the tests print SKIPPED.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +12,7 @@ use std::process::Command;
 use spec_target_nixos::Nixos;
 
 const CASE: &str = "specs/targets/nixos/a_migration_job_before_its_service_on_nixos_generates_cleanly.spec";
+const STREAMS: &str = "specs/targets/nixos/streams_applied_after_their_nats_server_on_nixos_generate_cleanly.spec";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -87,4 +88,43 @@ fn what_needs_a_job_starts_after_its_oneshot_unit_succeeded() {
     }
     // The API's container after the seed job, and Redis's own unit after the schema job.
     assert_eq!(ordered, 2);
+}
+
+#[test]
+fn each_stream_is_a_oneshot_unit_after_its_nats_server() {
+    if !Command::new("nix-instantiate").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: nix-instantiate is not installed (apt-get install nix-bin); streams were not read back");
+        return;
+    }
+    let estate = workspace().join(STREAMS);
+    let (_, compilation) = spec_testkit::compile_path(&estate, None);
+    let files = spec_testkit::generate(&Nixos, &estate);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-streams");
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, contents) in &files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, contents).expect("write");
+    }
+    let units = spec_testkit::nix_module_eval(
+        &dir.join("nixos/bus1/default.nix"),
+        "{ podman = \"/nix/store/podman\"; }",
+        "builtins.mapAttrs (name: u: { after = u.after or []; requires = u.requires or []; \
+           type = u.serviceConfig.Type or null; exec = u.serviceConfig.ExecStart or null; }) \
+           m.systemd.services",
+    );
+    assert_eq!(compilation.model.streams.len(), 2);
+    for stream in &compilation.model.streams {
+        let unit = &units[format!("job-stream-{}", stream.name)];
+        assert_eq!(unit["type"], "oneshot", "stream {}: {unit}", stream.name);
+        // The server is NATS's NixOS module, whose unit is `nats.service`.
+        assert!(names(&unit["after"]).contains(&"nats.service"), "stream {}: {unit}", stream.name);
+        assert!(names(&unit["requires"]).contains(&"nats.service"), "stream {}: {unit}", stream.name);
+        let exec = unit["exec"].as_str().expect("ExecStart");
+        assert!(exec.contains("--env STREAM_SERVER=nats://"), "stream {}: {exec}", stream.name);
+        assert!(exec.contains("natsio/nats-box:0.14.5 sh -c"), "stream {}: {exec}", stream.name);
+    }
+    // systemd reads `$$` as `$`: the dead-letter stream's subjects reach the container as written.
+    let exec = units["job-stream-dead-letters"]["exec"].as_str().expect("ExecStart");
+    assert!(exec.contains(r#"[\"$$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>\"]"#), "{exec}");
 }

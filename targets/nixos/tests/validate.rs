@@ -83,6 +83,7 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
         ("payload-endpoints", case("endpoints_read_in_nixos_options_generate_cleanly")),
         ("probes", case("health_probes_through_the_blackbox_exporter_on_nixos_generate_cleanly")),
         ("jobs", case("a_migration_job_before_its_service_on_nixos_generates_cleanly")),
+        ("streams", case("streams_applied_after_their_nats_server_on_nixos_generate_cleanly")),
         ("grafana", case("grafana_with_the_estates_prometheus_as_its_datasource_generates_cleanly")),
         ("logs", case("logs_shipped_to_loki_and_read_by_grafana_generate_cleanly")),
         ("dashboards", case("dashboards_provisioned_into_grafana_on_nixos_generate_cleanly")),

@@ -2,7 +2,8 @@
 //! oneshot unit that stays active once it has exited (`RemainAfterExit=yes`), wanted at boot and
 //! running its image with its arguments, after and requiring what it needs on the host; and every
 //! unit of a service needing a job starts after, and requires, the job's unit, so systemd starts
-//! the service only once the job has succeeded. (`validate.rs` runs `systemd-analyze verify` on
+//! the service only once the job has succeeded. A stream is such a job too, after its server's
+//! unit. (`validate.rs` runs `systemd-analyze verify` on
 //! the same units.)
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use spec_target_systemd::Systemd;
 
 const CASE: &str = "specs/targets/systemd/a_migration_job_before_its_service_on_ubuntu_generates_cleanly.spec";
+const STREAMS: &str = "specs/targets/systemd/streams_applied_after_their_nats_server_on_ubuntu_generate_cleanly.spec";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -63,4 +65,23 @@ fn what_needs_a_job_starts_after_its_oneshot_unit_succeeded() {
         }
     }
     assert_eq!(ordered, 1, "the API needs the migration");
+}
+
+#[test]
+fn each_stream_is_a_oneshot_unit_after_its_nats_server() {
+    let estate = workspace().join(STREAMS);
+    let (_, compilation) = spec_testkit::compile_path(&estate, None);
+    let files = spec_testkit::generate(&Systemd, &estate);
+    assert_eq!(compilation.model.streams.len(), 2);
+    for stream in &compilation.model.streams {
+        let path = format!("systemd/bus1/job-stream-{}.service", stream.name);
+        let text = &files.iter().find(|(p, _)| *p == path).unwrap_or_else(|| panic!("no {path}")).1;
+        assert_eq!(values(text, "Type"), ["oneshot"], "{text}");
+        // The server is a container on the host, `nats.service`.
+        assert!(values(text, "After").contains(&"nats.service"), "{text}");
+        assert!(values(text, "Requires").contains(&"nats.service"), "{text}");
+        let exec = values(text, "ExecStart").concat();
+        // It reaches the server where the server publishes its port to the host's containers.
+        assert!(exec.contains("--env STREAM_SERVER=nats://10.88.0.1:4222 natsio/nats-box:0.14.5 sh -c"), "{exec}");
+    }
 }

@@ -37,6 +37,7 @@ fn estates() -> Vec<PathBuf> {
         workspace().join("examples/ml-training"),
         workspace().join("specs/targets/kubernetes/secrets_with_several_keys_on_every_target_generate_cleanly.spec"),
         workspace().join("specs/targets/systemd/workflow_engines_and_ipfs_on_ubuntu_generate_cleanly.spec"),
+        workspace().join("specs/targets/systemd/streams_applied_after_their_nats_server_on_ubuntu_generate_cleanly.spec"),
         workspace().join(
             "specs/targets/systemd/privileged_agents_directories_and_workflow_concurrency_on_ubuntu_generate_cleanly.spec",
         ),

@@ -325,6 +325,9 @@ pub fn placements() -> Vec<Placement> {
             &[("on", "on = cluster.c1"), ("image", "image = \"example/job:1\"")],
             CONTAINER_PORTS,
         ),
+        p(Stream, "nixos", BUS_N1, STREAM, CONTAINER_PORTS),
+        p(Stream, "systemd", BUS_N2, STREAM, CONTAINER_PORTS),
+        p(Stream, "cluster", BUS_C1, STREAM, CONTAINER_PORTS),
         p(
             Route,
             "alerting",
@@ -339,6 +342,14 @@ pub fn placements() -> Vec<Placement> {
 const AFTER_T_N1: &str = "service after-t { on = node.n1, image = \"example/app:1\", needs = [job.t] }\n";
 const AFTER_T_N2: &str = "service after-t { on = node.n2, image = \"example/app:1\", needs = [job.t] }\n";
 const AFTER_T_C1: &str = "service after-t { on = cluster.c1, image = \"example/app:1\", needs = [job.t] }\n";
+
+/// The server of the tested stream, on its NixOS node, its systemd host and its cluster.
+const BUS_N1: &str = "service bus { on = node.n1, image = \"example/bus:1\", ports { client = 4222/tcp } }\n";
+const BUS_N2: &str = "service bus { on = node.n2, image = \"example/bus:1\", ports { client = 4222/tcp } }\n";
+const BUS_C1: &str = "service bus { on = cluster.c1, image = \"example/bus:1\", ports { client = 4222/tcp } }\n";
+/// A stream's entries: its server, its subjects and the one-shot that applies it.
+const STREAM: &[(&str, &str)] =
+    &[("on", "on = service.bus"), ("subjects", "subjects = [\"t.>\"]"), ("image", "image = \"example/apply:1\"")];
 
 /// A bucket's entries: where it is and the keys that log in to it.
 const BUCKET: &[(&str, &str)] =

@@ -243,6 +243,12 @@ codes! {
     // A member's address (`service.NAME.member[I]`).
     E0771 "member-out-of-range"       Error   "a reference names a member beyond the service's number of members",
     E0772 "member-without-members"    Error   "a reference names a member of a service whose replicas are no members",
+    // Message streams.
+    E0773 "stream-subjects-overlap"   Error   "two streams of one server keep an overlapping subject",
+    E0774 "stream-replicas-beyond-members" Error "a stream keeps more replicas than its server has members",
+    E0775 "stream-subjects-choice"    Error   "a stream keeps neither subjects nor the dead-letter advisories, or both",
+    E0776 "invalid-subject"           Error   "a stream's subject is not one NATS accepts",
+    E0777 "stream-job-name-taken"     Error   "a job takes the name of the job that applies a stream (`stream-NAME`)",
     // Host-level settings and workloads.
     E0730 "node-options-not-nixos"    Error   "a node that is not NixOS is given NixOS options",
     E0731 "pod-security-refuses"      Error   "a service asks for what its namespace's Pod Security Standard refuses",

@@ -33,6 +33,7 @@ fn vertex_style(vertex: Vertex) -> (&'static str, &'static str) {
             Kind::Endpoint => ("doubleoctagon", "#e8daef"),
             Kind::Slo => ("octagon", "#fff2cc"),
             Kind::Job => ("parallelogram", "#e1d5e7"),
+            Kind::Stream => ("cds", "#d5e8d4"),
         },
         Vertex::Step { .. } => ("ellipse", "#fef5e7"),
     }
@@ -96,7 +97,8 @@ impl EstateGraph<'_> {
                     | Kind::Route
                     | Kind::Bucket
                     | Kind::Endpoint
-                    | Kind::Slo,
+                    | Kind::Slo
+                    | Kind::Stream,
                 ..
             } => None,
         }

@@ -31,6 +31,7 @@ mod rollout;
 mod routing;
 mod secrets;
 mod slo;
+mod streams;
 mod templates;
 mod workflows;
 
@@ -171,7 +172,7 @@ impl<'m> EstateGraph<'m> {
             steps: FxHashMap::default(),
             stdlib,
         };
-        let lists: [(Kind, Vec<(usize, &'m str)>); 15] = [
+        let lists: [(Kind, Vec<(usize, &'m str)>); 16] = [
             (Kind::Node, index_of(&model.nodes).collect()),
             (Kind::Network, index_of(&model.networks).collect()),
             (Kind::Cluster, index_of(&model.clusters).collect()),
@@ -187,6 +188,7 @@ impl<'m> EstateGraph<'m> {
             (Kind::Endpoint, index_of(&model.endpoints).collect()),
             (Kind::Slo, index_of(&model.slos).collect()),
             (Kind::Job, index_of(&model.jobs).collect()),
+            (Kind::Stream, index_of(&model.streams).collect()),
         ];
         for (kind, names) in lists {
             for (index, name) in names {
@@ -296,6 +298,10 @@ impl<'m> EstateGraph<'m> {
             for secret in secret_refs(&job.spec.env) {
                 self.link(from, secret, EdgeKind::SecretUse);
             }
+        }
+        for stream in &model.streams {
+            let from = self.vertex(Kind::Stream, &stream.name);
+            self.link(from, &stream.spec.on.value.0, EdgeKind::Needs);
         }
         for backup in &model.backups {
             let from = self.vertex(Kind::Backup, &backup.name);
@@ -443,6 +449,7 @@ impl<'m> EstateGraph<'m> {
             Kind::Endpoint => model.endpoints.get(index).map(|r| &r.name),
             Kind::Slo => model.slos.get(index).map(|r| &r.name),
             Kind::Job => model.jobs.get(index).map(|r| &r.name),
+            Kind::Stream => model.streams.get(index).map(|r| &r.name),
         };
         name.map_or("?", String::as_str)
     }
@@ -518,6 +525,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     access::check(&estate, &mut diagnostics);
     host::check(&estate, &mut diagnostics);
     members::check(&estate, &mut diagnostics);
+    streams::check(&estate, &mut diagnostics);
     if !complete {
         diagnostics.retain(|d| !CONCLUDE_FROM_ABSENCE.contains(&d.code));
     }

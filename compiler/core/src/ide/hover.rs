@@ -128,7 +128,7 @@ fn record(model: &Model, symbol: &Symbol) -> Option<Json> {
     find!(nodes => Node, networks => Network, clusters => Cluster, storage => Storage, services => Service,
         alerts => Alert, backups => Backup, workflows => Workflow, secrets => Secret, receivers => Receiver,
         routes => Route, buckets => Bucket, endpoints => Endpoint, slos => Slo,
-        jobs => Job)
+        jobs => Job, streams => Stream)
 }
 
 fn compact(value: &Json) -> String {

@@ -52,6 +52,7 @@ kinds! {
     Endpoint "endpoint" "endpoints",
     Slo "slo" "slos",
     Job "job" "jobs",
+    Stream "stream" "streams",
 }
 
 impl std::fmt::Display for Kind {

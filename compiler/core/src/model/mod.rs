@@ -33,6 +33,7 @@ pub mod secret;
 pub mod secret_keys;
 pub mod shape;
 pub mod slo;
+pub mod stream;
 pub mod types;
 
 use std::sync::OnceLock;
@@ -63,6 +64,7 @@ pub use rollout::{Amount, Autoscale, Colour, Disruption, Release, Rollout, Scale
 pub use routing::{Receiver, Route};
 pub use secret::{Backend, Facet, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};
 pub use slo::Slo;
+pub use stream::Stream;
 
 /// A named resource of one kind.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -134,6 +136,9 @@ pub struct Model {
     /// One-shot jobs.
     #[serde(default)]
     pub jobs: Vec<Resource<Job>>,
+    /// Message streams (each also a job that applies it, `stream-NAME`, among `jobs`).
+    #[serde(default)]
+    pub streams: Vec<Resource<Stream>>,
     /// The text of every dashboard file the services name that exists and holds a JSON object,
     /// by the path they name it by (`dashboards::attach` fills it from the data files the caller
     /// read).
@@ -157,7 +162,7 @@ pub fn kind_schema(kind: Kind) -> &'static Json {
     cached!(Node => Node, Network => Network, Cluster => Cluster, Storage => Storage, Service => Service,
         Alert => Alert, Backup => Backup, Workflow => Workflow, Secret => Secret, Receiver => Receiver, Route => Route,
         Bucket => Bucket, Endpoint => ExternalEndpoint, Slo => Slo,
-        Job => Job)
+        Job => Job, Stream => Stream)
 }
 
 /// The names of a kind's top-level fields, from its schema: what an overlay path's first field is
@@ -231,6 +236,7 @@ pub fn build_model(mut evaluated: Evaluated) -> (Model, Vec<Diagnostic>) {
         diagnostics.append(&mut found);
     }
     secret_keys::add_facets(&mut model);
+    stream::add_jobs(&mut model);
     (model, diagnostics)
 }
 
@@ -274,6 +280,7 @@ fn build_part(resources: Vec<crate::eval::Resource>) -> (Model, Vec<Diagnostic>)
             Kind::Endpoint => model.endpoints.extend(typed(&resource, &body, d)),
             Kind::Slo => model.slos.extend(typed(&resource, &body, d)),
             Kind::Job => model.jobs.extend(typed(&resource, &body, d)),
+            Kind::Stream => model.streams.extend(typed(&resource, &body, d)),
         }
     }
     (model, diagnostics)
@@ -297,6 +304,7 @@ impl Model {
         self.endpoints.append(&mut other.endpoints);
         self.slos.append(&mut other.slos);
         self.jobs.append(&mut other.jobs);
+        self.streams.append(&mut other.streams);
     }
 }
 

@@ -160,7 +160,7 @@ pub fn kind_shapes(kind: Kind) -> &'static Shapes<'static> {
     }
     cached!(
         Node, Network, Cluster, Storage, Service, Alert, Backup, Workflow, Secret, Receiver, Route, Bucket, Endpoint,
-        Slo, Job
+        Slo, Job, Stream
     )
 }
 
