@@ -35,6 +35,7 @@ mod dumps;
 pub mod escape;
 mod files;
 mod gpus;
+mod gateway;
 mod ingress;
 mod jobs;
 mod limits;
@@ -89,6 +90,7 @@ impl Target for Kubernetes {
             lowering.check_limits();
             lowering.check_chart_version(&on.services);
             lowering.check_mesh();
+            lowering.check_gateway();
             lowering.helm();
             lowering.manifests();
             generated.files.append(&mut lowering.files);
