@@ -51,7 +51,11 @@ struct Routed<'m> {
 impl<'m> super::Lowering<'_, 'm> {
     /// The service running Istio's ingress gateway on this cluster (the first, if several).
     pub(crate) fn istio_gateway(&self) -> Option<&'m Resource<Service>> {
-        self.on.services.iter().copied().find(|s| s.spec.helm.as_ref().is_some_and(|h| h.istio_chart() == Some("gateway")))
+        self.on
+            .services
+            .iter()
+            .copied()
+            .find(|s| s.spec.helm.as_ref().is_some_and(|h| h.istio_chart() == Some("gateway")))
     }
 
     /// The gateway's namespace and the label selecting its pods.
@@ -122,7 +126,8 @@ impl<'m> super::Lowering<'_, 'm> {
             }
         }
         for routes in hosts.values() {
-            let issuer = |r: &Routed<'m>| r.route.value.tls.as_ref().map(|t| t.value.issuer.as_ref().map(|i| i.value.clone()));
+            let issuer =
+                |r: &Routed<'m>| r.route.value.tls.as_ref().map(|t| t.value.issuer.as_ref().map(|i| i.value.clone()));
             let Some(first) = routes.first() else { continue };
             if let Some(other) = routes.iter().find(|r| issuer(r) != issuer(first)) {
                 let at = other.route.value.tls.as_ref().map_or(other.route.span, |t| t.span);
@@ -156,8 +161,7 @@ impl<'m> super::Lowering<'_, 'm> {
         let gateway_name = gateway.name.as_str();
         let mut documents = Vec::new();
         let all: Vec<&str> = hosts.keys().copied().collect();
-        let mut servers =
-            vec![json!({ "port": { "number": 80, "name": "http", "protocol": "HTTP" }, "hosts": all })];
+        let mut servers = vec![json!({ "port": { "number": 80, "name": "http", "protocol": "HTTP" }, "hosts": all })];
         for (host, routes) in &hosts {
             let Some(issuer) = routes.iter().find_map(|r| r.route.value.tls.as_ref()?.value.issuer.as_ref()) else {
                 continue;
@@ -197,7 +201,8 @@ impl<'m> super::Lowering<'_, 'm> {
                 .collect();
             let spec = json!({ "hosts": [host], "gateways": [format!("{namespace}/{gateway_name}")], "http": http });
             let from = format!("from {}", self.context.provenance(routes[0].route.span));
-            documents.push((from, self.istio(&namespace, "networking.istio.io/v1", "VirtualService", &slug(host), spec)));
+            documents
+                .push((from, self.istio(&namespace, "networking.istio.io/v1", "VirtualService", &slug(host), spec)));
         }
         documents
     }

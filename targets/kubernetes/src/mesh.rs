@@ -73,7 +73,11 @@ impl<'m> super::Lowering<'_, 'm> {
 
     /// The service installed from Istio's `istiod` chart on this cluster.
     fn istiod(&self) -> Option<&'m Resource<Service>> {
-        self.on.services.iter().copied().find(|s| s.spec.helm.as_ref().is_some_and(|h| h.istio_chart() == Some("istiod")))
+        self.on
+            .services
+            .iter()
+            .copied()
+            .find(|s| s.spec.helm.as_ref().is_some_and(|h| h.istio_chart() == Some("istiod")))
     }
 
     /// Refuses each meshed namespace whose mesh could not work: no istiod on the cluster (E1245),

@@ -178,8 +178,7 @@ impl super::Lowering<'_, '_> {
         for route in spec.ingress.values() {
             if let Some((port, transport)) = number(&route.value.port.value.0) {
                 let entry = port_entry(port, transport);
-                let list =
-                    if crate::gateway::through_istio(&route.value) { &mut through_gateway } else { &mut routed };
+                let list = if crate::gateway::through_istio(&route.value) { &mut through_gateway } else { &mut routed };
                 if !list.contains(&entry) {
                     list.push(entry);
                 }
@@ -194,7 +193,9 @@ impl super::Lowering<'_, '_> {
             let pods = json!({ "matchLabels": { key: label } });
             let from = match namespace == here {
                 true => json!({ "podSelector": pods }),
-                false => json!({ "namespaceSelector": { "matchLabels": { NAMESPACE_LABEL: namespace } }, "podSelector": pods }),
+                false => {
+                    json!({ "namespaceSelector": { "matchLabels": { NAMESPACE_LABEL: namespace } }, "podSelector": pods })
+                }
             };
             rules.push(json!({ "from": [from], "ports": through_gateway }));
         }

@@ -77,9 +77,10 @@ impl<'a> NodeModule<'a> {
             if let Some(mesh) = mesh {
                 flags.push(Nix::Str(format!("--flannel-iface={}", mesh.name)));
             }
-            if self.index.runs_istio_gateway(&cluster.name) {
+            if is_server && self.index.runs_istio_gateway(&cluster.name) {
                 // Istio's gateway is the cluster's load balancer on 80 and 443, which k3s's
                 // ServiceLB gives one load balancer only (routes of another class are E1282).
+                // A server flag: `k3s agent` refuses it.
                 flags.push(Nix::Str("--disable=traefik".into()));
             }
             if !flags.is_empty() {
