@@ -16,7 +16,8 @@
 //!   cluster's alerts (from the Prometheus back end's rule groups); priority classes, disruption
 //!   budgets, autoscalers and blue-green switches ([`rollout`], [`bluegreen`]); ServiceAccounts,
 //!   roles and bindings of services with `access` rules; the `NetworkPolicy`s of namespaces that
-//!   deny traffic; the Istio objects of namespaces in the service mesh ([`mesh`]); the cluster's raw manifests, as given ([`raw`]); and a `kustomization.yaml`.
+//!   deny traffic; the Istio objects of namespaces in the service mesh ([`mesh`]) and of routes through Istio's
+//!   ingress gateway ([`gateway`]); the cluster's raw manifests, as given ([`raw`]); and a `kustomization.yaml`.
 //!   Every object is checked against the cluster's Kubernetes `version` ([`versions`]).
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
