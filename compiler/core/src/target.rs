@@ -118,6 +118,8 @@ pub struct Index<'m> {
     jobs: FxHashMap<&'m str, &'m Resource<crate::model::Job>>,
     placed: FxHashMap<&'m str, OnNode<'m>>,
     empty: OnNode<'m>,
+    /// The clusters a service runs Istio's ingress gateway on (chart `gateway`).
+    istio_gateways: rustc_hash::FxHashSet<&'m str>,
 }
 
 impl<'m> Index<'m> {
@@ -135,6 +137,13 @@ impl<'m> Index<'m> {
             jobs: model.jobs.iter().map(|r| (r.name.as_str(), r)).collect(),
             placed: FxHashMap::default(),
             empty: OnNode::default(),
+            istio_gateways: model
+                .services
+                .iter()
+                .filter(|s| s.spec.on.value.kind == "cluster")
+                .filter(|s| s.spec.helm.as_ref().is_some_and(|h| h.istio_chart() == Some("gateway")))
+                .map(|s| s.spec.on.value.name.as_str())
+                .collect(),
         };
         let on_node = |on: &'m crate::model::types::PlacementRef| (on.kind == "node").then_some(on.name.as_str());
         for service in &model.services {
@@ -173,6 +182,11 @@ impl<'m> Index<'m> {
             }
         }
         index
+    }
+
+    /// Whether a service runs Istio's ingress gateway on the cluster named `cluster`.
+    pub fn runs_istio_gateway(&self, cluster: &str) -> bool {
+        self.istio_gateways.contains(cluster)
     }
 
     /// What is placed on the node named `node`.

@@ -86,6 +86,8 @@ cluster main { distribution = k3s, servers = [node.k1], version = \"1.30\", name
 service istio-cni { use std.istio.cni, on = cluster.main }
 \
          service istiod { use std.istio.istiod, on = cluster.main }
+\
+         service istio-ingressgateway { use std.istio.gateway, on = cluster.main }
 ",
     );
     assert!(compilation.diagnostics.is_empty(), "{:#?}", compilation.diagnostics);
@@ -95,7 +97,7 @@ service istio-cni { use std.istio.cni, on = cluster.main }
         .iter()
         .filter_map(|s| s.spec.helm.as_ref()?.name.as_ref().map(|n| n.value.clone()))
         .collect();
-    assert_eq!(charts, ["base", "cni", "istiod"]);
+    assert_eq!(charts, ["base", "cni", "istiod", "gateway"]);
 }
 
 /// The modules whose presets are for a cluster (its ingress controller, its certificate issuer).

@@ -51,7 +51,7 @@ impl super::Lowering<'_, '_> {
 
 /// An ingress route as app-template's `ingress` item: the host and path to the main Service's
 /// port, and with `tls` the cert-manager issuer annotation and a TLS entry whose Secret
-/// cert-manager fills (`<service>-<route>-tls`).
+/// cert-manager fills (`<service>-<route>-tls`). A route through Istio's gateway has none.
 pub(crate) fn ingress(
     service: &Resource<Service>,
     name: &str,
@@ -59,6 +59,9 @@ pub(crate) fn ingress(
     ports: &IndexMap<String, ServicePort>,
 ) -> Option<Value> {
     let route = &route.value;
+    if crate::gateway::through_istio(route) {
+        return None; // Istio's gateway serves it (`gateway.yaml`), not an `Ingress`.
+    }
     let port = ports.get(route.port.value.0.as_str())?.port;
     let host = &route.host.value;
     let mut item = json!({

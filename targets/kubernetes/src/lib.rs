@@ -16,7 +16,8 @@
 //!   cluster's alerts (from the Prometheus back end's rule groups); priority classes, disruption
 //!   budgets, autoscalers and blue-green switches ([`rollout`], [`bluegreen`]); ServiceAccounts,
 //!   roles and bindings of services with `access` rules; the `NetworkPolicy`s of namespaces that
-//!   deny traffic; the Istio objects of namespaces in the service mesh ([`mesh`]); the cluster's raw manifests, as given ([`raw`]); and a `kustomization.yaml`.
+//!   deny traffic; the Istio objects of namespaces in the service mesh ([`mesh`]) and of routes through Istio's
+//!   ingress gateway ([`gateway`]); the cluster's raw manifests, as given ([`raw`]); and a `kustomization.yaml`.
 //!   Every object is checked against the cluster's Kubernetes `version` ([`versions`]).
 //!
 //! Every document is a typed serde value written by [`spec_yaml`], which double-quotes every
@@ -34,6 +35,7 @@ mod dashboards;
 mod dumps;
 pub mod escape;
 mod files;
+mod gateway;
 mod gpus;
 mod ingress;
 mod jobs;
@@ -89,6 +91,7 @@ impl Target for Kubernetes {
             lowering.check_limits();
             lowering.check_chart_version(&on.services);
             lowering.check_mesh();
+            lowering.check_gateway();
             lowering.helm();
             lowering.manifests();
             generated.files.append(&mut lowering.files);

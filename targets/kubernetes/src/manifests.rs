@@ -23,6 +23,7 @@
 //! - `access.yaml`: ServiceAccounts, roles and bindings of services with `access` rules ([`crate::access`]).
 //! - `policies.yaml`: the `NetworkPolicy`s of namespaces that deny traffic ([`crate::policies`]).
 //! - `mesh.yaml`: the Istio objects of namespaces in the service mesh ([`crate::mesh`]).
+//! - `gateway.yaml`: the routes through Istio's ingress gateway ([`crate::gateway`]).
 //! - `dashboards.yaml`: a `ConfigMap` of each service's Grafana dashboards ([`crate::dashboards`]).
 
 use crate::policies::{STEP_LABEL, WORKFLOW_LABEL};
@@ -105,6 +106,7 @@ impl super::Lowering<'_, '_> {
             ("access.yaml", self.access_objects()),
             ("policies.yaml", self.network_policies()),
             ("mesh.yaml", self.mesh_objects()),
+            ("gateway.yaml", self.gateway_objects()),
             ("dashboards.yaml", self.dashboard_config_maps()),
         ];
         for (name, documents) in files.drain(..) {

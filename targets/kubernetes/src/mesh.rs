@@ -8,7 +8,8 @@
 //!   still reach gets a `PeerAuthentication` of its own, selecting its pods, with a port-level
 //!   `PERMISSIVE` exception for exactly those ports: the metrics port (Prometheus runs outside the
 //!   mesh, and cannot speak its mutual TLS), the port the blackbox exporter probes when it runs
-//!   outside the mesh, ingress routes' ports (the ingress controller runs in `kube-system`),
+//!   outside the mesh, ingress routes' ports (the ingress controller runs in `kube-system`; not
+//!   those of routes through Istio's gateway, a client in the mesh),
 //!   exposed ports (the load balancer), and the ports a service, job or workflow step outside the
 //!   mesh reaches it on (`needs`, reads). Every other port accepts the mesh's mutual TLS only;
 //!   clients in the mesh use it on every port, excepted or not.
@@ -47,8 +48,6 @@ use crate::policies::{instance_selector, port_entry};
 
 /// The namespace label Istio's injector selects namespaces by.
 pub const INJECTION_LABEL: (&str, &str) = ("istio-injection", "enabled");
-/// Where Istio publishes its charts.
-const ISTIO_CHARTS: &str = "https://istio-release.storage.googleapis.com/charts";
 /// The namespace the injected proxies find istiod in (the charts' `global.istioNamespace`).
 const ISTIO_NAMESPACE: &str = "istio-system";
 /// The first Kubernetes minor version that runs native sidecars by default.
@@ -74,12 +73,11 @@ impl<'m> super::Lowering<'_, 'm> {
 
     /// The service installed from Istio's `istiod` chart on this cluster.
     fn istiod(&self) -> Option<&'m Resource<Service>> {
-        self.on.services.iter().copied().find(|s| {
-            s.spec.helm.as_ref().is_some_and(|h| {
-                h.chart.value.trim_end_matches('/') == ISTIO_CHARTS
-                    && h.name.as_ref().is_some_and(|n| n.value == "istiod")
-            })
-        })
+        self.on
+            .services
+            .iter()
+            .copied()
+            .find(|s| s.spec.helm.as_ref().is_some_and(|h| h.istio_chart() == Some("istiod")))
     }
 
     /// Refuses each meshed namespace whose mesh could not work: no istiod on the cluster (E1245),
@@ -239,7 +237,8 @@ impl<'m> super::Lowering<'_, 'm> {
         documents
     }
 
-    fn istio(&self, namespace: &str, api_version: &str, kind: &str, name: &str, spec: Value) -> Value {
+    /// An object of `kind` named `name` in `namespace`.
+    pub(crate) fn istio(&self, namespace: &str, api_version: &str, kind: &str, name: &str, spec: Value) -> Value {
         let mut metadata = self.metadata(name);
         metadata["namespace"] = json!(namespace);
         json!({ "apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec })
@@ -270,7 +269,8 @@ impl<'m> super::Lowering<'_, 'm> {
             if let Some(port) = service.spec.metrics.as_ref().and_then(|m| number(service, &m.value.port.value.0)) {
                 entry.insert(port);
             }
-            for route in service.spec.ingress.values() {
+            // Istio's gateway is in the mesh and sends mutual TLS: only other controllers need plain text.
+            for route in service.spec.ingress.values().filter(|r| !crate::gateway::through_istio(&r.value)) {
                 entry.extend(number(service, &route.value.port.value.0));
             }
             for exposed in service.spec.expose.ports() {

@@ -14,7 +14,8 @@
 //!   - the Prometheus that scrapes it (prometheus-operator's pods, `app.kubernetes.io/name:
 //!     prometheus`, in any namespace) on its metrics port;
 //!   - the cluster's blackbox exporter on the port its HTTP health check probes;
-//!   - the ingress controller (k3s runs Traefik in `kube-system`) on each ingress route's port;
+//!   - the ingress controller (k3s runs Traefik in `kube-system`) on each ingress route's port,
+//!     and Istio's gateway's pods on the port of each route through it;
 //!   - its exposed ports: from any source for `public` and network audiences (the load balancer
 //!     in front admits only the network's range, and may hand traffic on from a node address),
 //!     from every pod of the cluster for `cluster`;
@@ -172,18 +173,31 @@ impl super::Lowering<'_, '_> {
                 );
             }
         }
-        let mut routed: Vec<Value> = Vec::new();
+        // Routes through Istio's gateway come from its pods; the others from kube-system.
+        let (mut routed, mut through_gateway): (Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new());
         for route in spec.ingress.values() {
             if let Some((port, transport)) = number(&route.value.port.value.0) {
                 let entry = port_entry(port, transport);
-                if !routed.contains(&entry) {
-                    routed.push(entry);
+                let list = if crate::gateway::through_istio(&route.value) { &mut through_gateway } else { &mut routed };
+                if !list.contains(&entry) {
+                    list.push(entry);
                 }
             }
         }
         if !routed.is_empty() {
             let controller = json!({ "namespaceSelector": { "matchLabels": { NAMESPACE_LABEL: SYSTEM_NAMESPACE } } });
             rules.push(json!({ "from": [controller], "ports": routed }));
+        }
+        if let (false, Some(gateway)) = (through_gateway.is_empty(), self.istio_gateway()) {
+            let (namespace, (key, label)) = self.gateway_pods(gateway);
+            let pods = json!({ "matchLabels": { key: label } });
+            let from = match namespace == here {
+                true => json!({ "podSelector": pods }),
+                false => {
+                    json!({ "namespaceSelector": { "matchLabels": { NAMESPACE_LABEL: namespace } }, "podSelector": pods })
+                }
+            };
+            rules.push(json!({ "from": [from], "ports": through_gateway }));
         }
         for exposed in spec.expose.ports() {
             let Some((port, transport)) = number(exposed.port) else { continue };

@@ -4,7 +4,9 @@
 //! `PERMISSIVE` exception of a STRICT namespace, while a port only meshed clients reach stays
 //! STRICT; every meshed namespace is labelled for injection, its services' clients send mutual
 //! TLS, its proxies' metrics are scraped, and in a namespace that denies traffic every pod may
-//! reach istiod. Every Istio object passes Istio's own validators
+//! reach istiod. Routes through Istio's ingress gateway reach their services' ports by host and
+//! path, longest path first, with TLS from a certificate in the gateway's own namespace, needing
+//! no plain-text exception. Every Istio object passes Istio's own validators
 //! (`@kubernetes-models/istio`, generated from its CRDs; `.ci/run` installs them), which a broken
 //! object fails.
 
@@ -16,6 +18,7 @@ use serde_json::Value;
 use spec_target_kubernetes::Kubernetes;
 
 const CASE: &str = "specs/targets/kubernetes/namespaces_in_the_istio_mesh_generate_cleanly.spec";
+const GATEWAY_CASE: &str = "specs/targets/kubernetes/routes_through_the_istio_gateway_generate_cleanly.spec";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -114,6 +117,58 @@ fn proxies_in_a_denying_namespace_reach_istiod_and_are_scraped() {
     assert_eq!(release["spec"]["values"]["pilot"]["env"]["ENABLE_NATIVE_SIDECARS"], "true");
 }
 
+#[test]
+fn routes_through_istios_gateway_reach_their_services_with_the_gateways_certificates() {
+    let objects = objects(&workspace().join(GATEWAY_CASE));
+    // No route through Istio is an `Ingress`: the gateway serves them.
+    assert!(objects.iter().all(|o| o["kind"] != "Ingress"), "an Ingress for a route through Istio");
+    let gateway = find(&objects, "Gateway", "istio-system", "istio-ingressgateway").expect("the Gateway");
+    // The chart labels the pods of release `istio-ingressgateway` `istio: ingressgateway`.
+    assert_eq!(gateway["spec"]["selector"], serde_json::json!({ "istio": "ingressgateway" }));
+    let servers = gateway["spec"]["servers"].as_array().expect("servers");
+    assert_eq!(servers[0]["port"]["number"], 80);
+    assert_eq!(servers[0]["hosts"], serde_json::json!(["example.com", "status.example.com"]));
+    // One HTTPS server, for the one TLS host, reading the Secret its Certificate writes in the
+    // gateway's own namespace.
+    let https: Vec<&Value> = servers.iter().filter(|s| s["port"]["number"] == 443).collect();
+    assert_eq!(https.len(), 1, "{servers:?}");
+    assert_eq!(https[0]["hosts"], serde_json::json!(["example.com"]));
+    let secret = https[0]["tls"]["credentialName"].as_str().expect("a credential");
+    let certificate = find(&objects, "Certificate", "istio-system", "example-com").expect("the host's Certificate");
+    assert_eq!(certificate["spec"]["secretName"], secret);
+    assert_eq!(certificate["spec"]["dnsNames"], serde_json::json!(["example.com"]));
+    assert_eq!(certificate["spec"]["issuerRef"]["name"], "letsencrypt-prod");
+    assert!(objects.iter().filter(|o| o["kind"] == "Certificate").count() == 1, "a Certificate for a plain host");
+    // One VirtualService per host, bound to the Gateway, `/api` before `/` (Istio takes the first
+    // rule that matches), each to its service's Service port.
+    let routes = find(&objects, "VirtualService", "istio-system", "example-com").expect("the host's routes");
+    assert_eq!(routes["spec"]["gateways"], serde_json::json!(["istio-system/istio-ingressgateway"]));
+    let http = routes["spec"]["http"].as_array().expect("rules");
+    let prefixes: Vec<&str> = http.iter().filter_map(|r| r["match"][0]["uri"]["prefix"].as_str()).collect();
+    assert_eq!(prefixes, ["/api", "/"]);
+    assert_eq!(http[0]["route"][0]["destination"]["host"], "api.apps.svc.cluster.local");
+    assert_eq!(http[0]["route"][0]["destination"]["port"]["number"], 8080);
+    assert_eq!(http[1]["route"][0]["destination"]["host"], "web.apps.svc.cluster.local");
+    assert!(find(&objects, "VirtualService", "istio-system", "status-example-com").is_some());
+    // The gateway is in the mesh and speaks its mutual TLS: the routed port needs no plain-text
+    // exception (only Prometheus's metrics port has one), and the network policy admits the
+    // gateway's pods on it.
+    assert_eq!(plaintext(&objects, "apps", "api"), BTreeSet::from([9100]));
+    assert!(plaintext(&objects, "apps", "web").is_empty());
+    let policy = find(&objects, "NetworkPolicy", "apps", "allow-web").expect("web's policy");
+    let from_gateway = policy["spec"]["ingress"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["from"][0]["podSelector"]["matchLabels"]["istio"] == "ingressgateway")
+        .expect("the gateway admitted");
+    assert_eq!(
+        from_gateway["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "istio-system"
+    );
+    assert_eq!(from_gateway["ports"][0]["port"], 8080);
+}
+
 /// Where `.ci/run` installs Istio's validators.
 fn istio_validators() -> Option<PathBuf> {
     let home = PathBuf::from(std::env::var_os("HOME")?);
@@ -162,8 +217,12 @@ fn every_istio_object_passes_istios_validators() {
         );
         return;
     };
-    let estates =
-        [workspace().join(CASE), workspace().join("examples/k8s-platform"), workspace().join("examples/tour")];
+    let estates = [
+        workspace().join(CASE),
+        workspace().join(GATEWAY_CASE),
+        workspace().join("examples/k8s-platform"),
+        workspace().join("examples/tour"),
+    ];
     let mut found = Vec::new();
     for estate in &estates {
         let objects = objects(estate);
@@ -172,7 +231,11 @@ fn every_istio_object_passes_istios_validators() {
         );
     }
     let kinds: BTreeSet<&str> = found.iter().filter_map(|o| o["kind"].as_str()).collect();
-    assert_eq!(kinds, BTreeSet::from(["DestinationRule", "PeerAuthentication"]), "too few objects: {found:?}");
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["DestinationRule", "Gateway", "PeerAuthentication", "VirtualService"]),
+        "too few objects: {found:?}"
+    );
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-istio");
     let report = validate_with_istio(&module, &dir, &found);
     let failed: Vec<&str> = report.lines().filter(|l| !l.starts_with("PASS")).collect();
@@ -183,6 +246,11 @@ fn every_istio_object_passes_istios_validators() {
     broken["spec"]["mtls"]["mode"] = "ON".into();
     let mut hostless = found.iter().find(|o| o["kind"] == "DestinationRule").expect("one").clone();
     hostless["spec"].as_object_mut().expect("spec").remove("host");
-    let report = validate_with_istio(&module, &dir.join("broken"), &[broken, hostless]);
-    assert!(report.lines().all(|l| l.starts_with("FAIL")) && report.lines().count() == 2, "{report}");
+    // A Gateway server without its port, a route whose destination has no host.
+    let mut portless = found.iter().find(|o| o["kind"] == "Gateway").expect("one").clone();
+    portless["spec"]["servers"][0].as_object_mut().expect("server").remove("port");
+    let mut nowhere = found.iter().find(|o| o["kind"] == "VirtualService").expect("one").clone();
+    nowhere["spec"]["http"][0]["route"][0]["destination"].as_object_mut().expect("destination").remove("host");
+    let report = validate_with_istio(&module, &dir.join("broken"), &[broken, hostless, portless, nowhere]);
+    assert!(report.lines().all(|l| l.starts_with("FAIL")) && report.lines().count() == 4, "{report}");
 }

@@ -78,6 +78,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/alert_routing_on_a_cluster_generates_cleanly.spec"),
         ),
         (
+            "routes_through_the_istio_gateway_generate_cleanly",
+            workspace().join("specs/targets/kubernetes/routes_through_the_istio_gateway_generate_cleanly.spec"),
+        ),
+        (
             "ports_exposed_to_networks_from_a_cluster_generate_cleanly",
             workspace().join("specs/targets/kubernetes/ports_exposed_to_networks_from_a_cluster_generate_cleanly.spec"),
         ),

@@ -88,3 +88,43 @@ fn every_route_is_an_nginx_location_proxied_to_its_service_on_loopback() {
     // nginx's ports are public; no service port is (each is published on loopback only).
     assert_eq!(eval("m.networking.firewall.allowedTCPPorts"), serde_json::json!([80, 443]));
 }
+
+/// A k3s cluster running Istio's ingress gateway starts its servers without the bundled Traefik,
+/// the two being load balancers on 80 and 443, and its agents without the flag (`k3s agent`
+/// refuses it); without the gateway Traefik stays.
+#[test]
+fn k3s_servers_drop_traefik_where_istios_gateway_runs() {
+    let flags = |with_gateway: bool| {
+        let gateway = if with_gateway {
+            "service istio-ingressgateway { use std.istio.gateway, on = cluster.main }\n"
+        } else {
+            ""
+        };
+        let source = format!(
+            "import std.istio\n\
+             secret k3s-token {{ nixos = agenix {{ file = \"secrets/k3s-token.age\" }} }}\n\
+             node k1 {{ os = nixos, address = 10.1.0.1 }}\n\
+             node k2 {{ os = nixos, address = 10.1.0.2 }}\n\
+             cluster main {{ distribution = k3s, servers = [node.k1], agents = [node.k2], token = secret.k3s-token, namespace = \"istio-system\" }}\n\
+             {gateway}"
+        );
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-k3s-gateway");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let case = dir.join(format!("gateway-{with_gateway}.spec"));
+        std::fs::write(&case, source).expect("write");
+        let files = spec_testkit::generate(&Nixos, &case);
+        ["k1", "k2"].map(|node| {
+            let module = files
+                .iter()
+                .find(|(p, _)| p == &format!("nixos/{node}/default.nix"))
+                .map(|(_, c)| c.clone())
+                .unwrap_or_else(|| panic!("no module for {node}: {files:?}"));
+            module.lines().find(|l| l.contains("services.k3s.extraFlags")).unwrap_or_default().to_string()
+        })
+    };
+    let [server, agent] = flags(true);
+    assert!(server.contains("\"--disable=traefik\""), "{server}");
+    assert!(!agent.contains("--disable"), "{agent}");
+    let [server, _] = flags(false);
+    assert!(!server.contains("--disable"), "{server}");
+}

@@ -323,6 +323,9 @@ codes! {
     E1247 "k8s-mesh-no-native-sidecars" Error "the Istio control plane injects its proxy as a container that keeps one-shot pods running",
     E1248 "k8s-mesh-kube-version"     Error   "a cluster with a service mesh is not known to run native sidecars (Kubernetes 1.29 or later)",
     E1249 "k8s-mesh-pod-security"     Error   "a meshed namespace's Pod Security Standard refuses Istio's init container, and istiod does not use its CNI agent",
+    E1281 "k8s-istio-route-no-gateway" Error  "an ingress route through Istio on a cluster where no service runs Istio's ingress gateway",
+    E1282 "k8s-two-ingress-controllers" Error "a k3s cluster runs Istio's ingress gateway and routes of another ingress class, whose controllers both need 80 and 443",
+    E1283 "k8s-istio-host-tls-disagrees" Error "routes of one host through Istio's gateway ask for different TLS",
     E1250 "k8s-pull-secret-key"       Error   "a pull secret's Kubernetes key is not the `.dockerconfigjson` an image pull reads",
     // The systemd back end.
     E1401 "systemd-multiline-value"   Error   "a value bound for a unit file holds a line break",

@@ -593,7 +593,16 @@ pub struct HelmChart {
     pub values: IndexMap<String, Payload>,
 }
 
+/// Where Istio publishes its charts (`base`, `istiod`, `cni`, `gateway`).
+pub const ISTIO_CHARTS: &str = "https://istio-release.storage.googleapis.com/charts";
+
 impl HelmChart {
+    /// The name of the chart of Istio's this is (`istiod`, `gateway`), if it is one: the back
+    /// ends find the mesh's control plane and its ingress gateway among a cluster's services by it.
+    pub fn istio_chart(&self) -> Option<&str> {
+        (self.chart.value.trim_end_matches('/') == ISTIO_CHARTS).then_some(self.name.as_ref()?.value.as_str())
+    }
+
     /// The fields of the first tagged record `tag { … }` anywhere in the values (a preset's chart
     /// payload says where its chart takes something with one, such as `backup_command { … }`).
     pub fn tagged(&self, tag: &str) -> Option<&IndexMap<String, Payload>> {

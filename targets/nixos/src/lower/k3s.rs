@@ -4,6 +4,8 @@
 //! the kubelet are opened on k3s's pod bridge too: a pod reaches the API through the `kubernetes`
 //! Service, which leads to a server's own address, and `metrics-server` and Prometheus read the
 //! kubelets; from a pod on the same node that traffic comes in on the bridge, not the mesh.
+//! A cluster running Istio's ingress gateway starts without k3s's bundled Traefik
+//! (`--disable=traefik`): both are load balancers on 80 and 443.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::K3S_POD_BRIDGE;
@@ -74,6 +76,12 @@ impl<'a> NodeModule<'a> {
                 .find(|n| n.spec.wireguard.is_some() && n.spec.members.iter().any(|m| m.name == node.name));
             if let Some(mesh) = mesh {
                 flags.push(Nix::Str(format!("--flannel-iface={}", mesh.name)));
+            }
+            if is_server && self.index.runs_istio_gateway(&cluster.name) {
+                // Istio's gateway is the cluster's load balancer on 80 and 443, which k3s's
+                // ServiceLB gives one load balancer only (routes of another class are E1282).
+                // A server flag: `k3s agent` refuses it.
+                flags.push(Nix::Str("--disable=traefik".into()));
             }
             if !flags.is_empty() {
                 k3s.push(("extraFlags".to_string(), Nix::List(flags)));
