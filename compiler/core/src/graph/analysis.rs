@@ -56,7 +56,9 @@ fn bounds(service: &Resource<Service>, analysis: &Analysis, span: crate::source:
                 "no `max` and no `min`".into(),
                 "say what passes: `max = \"0.01\"` for an error ratio, `min = \"0.99\"` for a success ratio",
             )
-            .with_note("a measurement fails when its value is above `max` or below `min`; without either nothing fails"),
+            .with_note(
+                "a measurement fails when its value is above `max` or below `min`; without either nothing fails",
+            ),
         );
     }
     let mut numbers = [None, None];
