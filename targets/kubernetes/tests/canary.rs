@@ -147,7 +147,7 @@ fn analyses_are_named_and_ask_prometheus(objects: &[Value], model: &spec_compile
         let prom_namespace = rest.strip_suffix(".svc.cluster.local").expect("a cluster Service");
         let chart = model.services.iter().find(|s| {
             s.spec.on.value.name == service.spec.on.value.name
-                && s.spec.namespace.as_ref().map_or(true, |n| n.value == prom_namespace)
+                && s.spec.namespace.as_ref().is_none_or(|n| n.value == prom_namespace)
                 && s.spec
                     .helm
                     .as_ref()
