@@ -12,7 +12,9 @@
 //!   (9090), the full name derived as the chart's `kube-prometheus-stack.fullname` helper does
 //!   (`fullnameOverride`, `nameOverride`, `namespaceOverride` read from the service's values). A
 //!   cluster without one is E1243: nothing would answer the query, every measurement would be an
-//!   error, and every rollout would abort.
+//!   error, and every rollout would abort. The controller queries it directly: when its namespace
+//!   or Prometheus's denies traffic (`network_policy = deny`), whose policies admit no such query,
+//!   it is E1244.
 //! - A measurement passes when its first value is at most `max` and at least `min`
 //!   (`successCondition`), or is NaN: a ratio of no requests, while the canary takes no traffic,
 //!   has failed nothing. No value at all (a query selecting no series) is an error, four in a row
@@ -111,12 +113,39 @@ impl super::Lowering<'_, '_> {
         Some(format!("http://{name}-prometheus.{namespace}.svc.cluster.local:{port}"))
     }
 
-    /// E1243 for a canary's analysis on a cluster without a Prometheus to ask; `true` when the
-    /// analysis (if any) can be written.
+    /// The namespace of the cluster's first service matching `runs`, when it denies traffic
+    /// (`network_policy = deny`), with that service.
+    fn denying(&self, runs: fn(&Resource<Service>) -> bool) -> Option<(&Resource<Service>, String)> {
+        let service = self.on.services.iter().copied().find(|s| runs(s))?;
+        let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
+        let index = self.cluster.spec.namespace_of(service.spec.namespace.as_ref()).unwrap_or(0);
+        let namespace = namespaces.get(index)?;
+        let deny = namespace.network_policy.is_some_and(|p| p.value == spec_compiler::model::NetworkPolicy::Deny);
+        deny.then(|| (service, namespace.name.to_string()))
+    }
+
+    /// E1243 for a canary's analysis on a cluster without a Prometheus to ask, E1244 when the
+    /// controller's or Prometheus's namespace denies the query (no policy admits it); `true` when
+    /// the analysis (if any) can be written.
     pub(crate) fn check_analysis(&mut self, service: &Resource<Service>) -> bool {
         let Some(analysis) = crate::canary::canary_of(service).and_then(|c| c.analysis) else { return true };
         if self.prometheus_address().is_some() {
-            return true;
+            let denied = self.denying(crate::canary::runs_controller).or_else(|| self.denying(runs_prometheus));
+            let Some((blocked, namespace)) = denied else { return true };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1244,
+                    analysis.span,
+                    format!(
+                        "the canary analysis of service `{}` cannot reach Prometheus: namespace `{namespace}` denies traffic",
+                        service.name
+                    ),
+                )
+                .with_primary_label(format!("service `{}` runs in namespace `{namespace}`", blocked.name))
+                .with_note("the Argo Rollouts controller queries Prometheus itself, and the network policies of a namespace with `network_policy = deny` admit no such query yet: every measurement would be an error and every rollout would abort")
+                .with_help("run the Argo Rollouts controller and kube-prometheus-stack in namespaces without `network_policy = deny`, or remove the analysis"),
+            );
+            return false;
         }
         self.diagnostics.push(
             Diagnostic::new(
@@ -137,6 +166,16 @@ impl super::Lowering<'_, '_> {
         false
     }
 
+    /// The address an analysis asks, when it can: a Prometheus there, and no namespace between it
+    /// and the controller denying the query.
+    fn analysis_address(&self) -> Option<String> {
+        let denied = self.denying(crate::canary::runs_controller).or_else(|| self.denying(runs_prometheus));
+        if denied.is_some() {
+            return None;
+        }
+        self.prometheus_address()
+    }
+
     /// The `AnalysisTemplate` of a canary service's release (`None` without an analysis, or when
     /// no Rollout or no Prometheus is there to use it).
     pub(crate) fn analysis_template(&self, service: &Resource<Service>, release: &str) -> Option<Value> {
@@ -144,7 +183,7 @@ impl super::Lowering<'_, '_> {
             return None;
         }
         let analysis = &crate::canary::canary_of(service)?.analysis?.value;
-        let address = self.prometheus_address()?;
+        let address = self.analysis_address()?;
         let every = crate::canary::duration_string(&spec_compiler::model::types::Duration(analysis.every_ms()));
         Some(json!({
             "apiVersion": crate::canary::API_VERSION,
@@ -165,7 +204,7 @@ impl super::Lowering<'_, '_> {
     /// The Rollout's background analysis naming the release's template, when one is written.
     pub(crate) fn rollout_analysis(&self, service: &Resource<Service>, release: &str) -> Option<Value> {
         crate::canary::canary_of(service)?.analysis?;
-        self.prometheus_address()?;
+        self.analysis_address()?;
         Some(json!({ "templates": [{ "templateName": template_name(release) }], "startingStep": 1 }))
     }
 }
