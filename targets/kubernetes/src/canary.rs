@@ -21,6 +21,9 @@
 //!   replicas cannot express is W0672 in the graph rules. `maxUnavailable: 0` keeps the full
 //!   count of pods serving through every step.
 //!
+//! A canary's `analysis` is an `AnalysisTemplate` the Rollout runs in the background
+//! ([`crate::analysis`]): a failing analysis aborts the rollout without anyone at the keyboard.
+//!
 //! Refused: a canary on a cluster where no service runs the Argo Rollouts controller (E1241,
 //! naming `std.argo_rollouts`), and a canary of a service that runs as a StatefulSet (E1242: a
 //! `workloadRef` names a Deployment, ReplicaSet or PodTemplate only).
@@ -28,7 +31,7 @@
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Duration, Spanned};
-use spec_compiler::model::{Amount, Resource, Rollout, Service};
+use spec_compiler::model::{Amount, Analysis, Resource, Rollout, Service};
 
 /// The argo-helm chart that installs the controller (and the Rollout CRDs), as `std.argo_rollouts`
 /// installs it: a service running it makes canaries possible on its cluster.
@@ -41,12 +44,15 @@ pub const API_VERSION: &str = "argoproj.io/v1alpha1";
 pub struct Canary<'s> {
     pub steps: &'s [Spanned<Amount>],
     pub pause: Option<&'s Spanned<Duration>>,
+    pub analysis: Option<&'s Spanned<Analysis>>,
 }
 
 /// The canary of a service, when its rollout is one (whether or not it can be generated).
 pub fn canary_of(service: &Resource<Service>) -> Option<Canary<'_>> {
     match &service.spec.rollout.as_ref()?.value {
-        Rollout::Canary { steps, pause } => Some(Canary { steps: &steps.value, pause: pause.as_ref() }),
+        Rollout::Canary { steps, pause, analysis } => {
+            Some(Canary { steps: &steps.value, pause: pause.as_ref(), analysis: analysis.as_ref() })
+        }
         _ => None,
     }
 }
@@ -63,7 +69,7 @@ pub fn runs_controller(service: &Resource<Service>) -> bool {
 
 /// A pause as Argo Rollouts reads it: whole seconds in the largest unit that divides them
 /// (`5m`, `90s`; the graph rules refuse a pause that is not whole seconds, E0764).
-fn duration_string(pause: &Duration) -> String {
+pub(crate) fn duration_string(pause: &Duration) -> String {
     let seconds = pause.0 / 1000;
     match seconds {
         s if s % 3600 == 0 => format!("{}h", s / 3600),
@@ -126,6 +132,7 @@ impl super::Lowering<'_, '_> {
             );
             return false;
         }
+        self.check_analysis(service);
         true
     }
 
@@ -157,7 +164,11 @@ impl super::Lowering<'_, '_> {
             "workloadRef".into(),
             json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": workload, "scaleDown": "onsuccess" }),
         );
-        spec.insert("strategy".into(), json!({ "canary": { "maxUnavailable": 0, "steps": steps } }));
+        let mut strategy = json!({ "maxUnavailable": 0, "steps": steps });
+        if let Some(analysis) = self.rollout_analysis(service, release) {
+            strategy["analysis"] = analysis;
+        }
+        spec.insert("strategy".into(), json!({ "canary": strategy }));
         Some(json!({
             "apiVersion": API_VERSION,
             "kind": "Rollout",

@@ -28,6 +28,7 @@
 
 mod access;
 mod alerting;
+mod analysis;
 mod bluegreen;
 mod canary;
 mod chart;

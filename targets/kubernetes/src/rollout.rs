@@ -8,7 +8,8 @@
 //!   volume) replaces its pods one at a time and has no surge: E1230.
 //! - `rollout = canary { steps, pause }`: an Argo Rollouts `Rollout` taking over the Deployment
 //!   ([`crate::canary`]), which then keeps `replicas: 0`; E1241 on a cluster without the
-//!   controller, E1242 for a StatefulSet.
+//!   controller, E1242 for a StatefulSet; its `analysis` an `AnalysisTemplate` before it
+//!   ([`crate::analysis`]), E1243 on a cluster without a Prometheus.
 //! - `rollout = blue-green { … }`: two releases and a switch ([`crate::bluegreen`]).
 //! - `disruption { … }`: a `PodDisruptionBudget` (`policy/v1`) selecting the release's pods by the
 //!   chart's selector labels; a service of tier `critical` or `high` running two pods or more gets
@@ -149,6 +150,9 @@ impl super::Lowering<'_, '_> {
                 }
                 if let Some(autoscaler) = self.autoscaler(service, &release) {
                     documents.push((from.clone(), autoscaler));
+                }
+                if let Some(template) = self.analysis_template(service, &release) {
+                    documents.push((from.clone(), template));
                 }
                 if let Some(rollout) = self.canary_rollout(service, &release) {
                     documents.push((from.clone(), rollout));

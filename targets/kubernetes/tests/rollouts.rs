@@ -197,7 +197,7 @@ fn rollouts_render_as_the_spec_says() {
                         assert!(same_amount(rendered, &unavailable.value), "{what}: {strategy}");
                     }
                 }
-                Some(Rollout::Canary { steps, pause }) => {
+                Some(Rollout::Canary { steps, pause, .. }) => {
                     assert_eq!(workload["spec"]["replicas"], 0, "{what}: the Deployment runs pods beside its Rollout");
                     let rollout = rollouts
                         .iter()

@@ -204,6 +204,8 @@ codes! {
     E0762 "need-without-port"         Error   "a need in a namespace that denies traffic names a service that declares no port",
     E0763 "invalid-pod-labels"        Error   "a chart's pod labels name none, or a key or value Kubernetes refuses",
     E0764 "canary-pause"              Error   "a canary's pause is zero or not whole seconds",
+    E0765 "invalid-canary-analysis"   Error   "a canary's analysis judges nothing, has bounds that are not numbers or cross, or an interval that is not whole seconds",
+    E0766 "analysis-job-unscraped"    Error   "a canary's analysis selects a job no service exporting metrics on its cluster has",
     // Rollouts, disruption budgets, autoscalers and tiers.
     E0670 "invalid-share"             Error   "a share of pods is not a whole percentage in range",
     E0671 "rollout-cannot-progress"   Error   "a rolling update can move no pod, or a canary cannot split its pods",
@@ -308,6 +310,8 @@ codes! {
     E1240 "k8s-job-volume"            Error   "a job on a cluster mounts a volume, whose claim no release has made before it runs",
     E1241 "k8s-canary-without-controller" Error "a canary service on a cluster where no Argo Rollouts controller runs",
     E1242 "k8s-canary-statefulset"    Error   "a canary service on a cluster runs as a StatefulSet, which an Argo Rollouts Rollout cannot take over",
+    E1243 "k8s-analysis-without-prometheus" Error "a canary's analysis on a cluster where no Prometheus (kube-prometheus-stack) answers queries",
+    E1244 "k8s-analysis-denied"       Error   "a canary's analysis would query Prometheus across a namespace whose network policies deny it",
     E1260 "k8s-api-not-served"        Error   "an object written for a cluster has an API its Kubernetes version does not serve",
     E1261 "k8s-chart-kube-version"    Error   "a chart a cluster's services are installed with needs a newer Kubernetes",
     E1230 "k8s-statefulset-surge"     Error   "a rolling update of a StatefulSet asks for a surge or unavailability it has no form for",

@@ -9,6 +9,7 @@
 
 mod access;
 mod alerts;
+mod analysis;
 mod backups;
 mod capacity;
 mod colours;
@@ -521,6 +522,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     jobs::check(&estate, &mut diagnostics);
     files::check(&estate, &mut diagnostics);
     rollout::check(&estate, &mut diagnostics);
+    analysis::check(&estate, &mut diagnostics);
     colours::check(&estate, &mut diagnostics);
     access::check(&estate, &mut diagnostics);
     host::check(&estate, &mut diagnostics);

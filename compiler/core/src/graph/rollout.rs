@@ -17,6 +17,7 @@
 //!   pod, 33%).
 //! - E0764 canary-pause: a canary's `pause` that is zero or not whole seconds (Argo Rollouts counts
 //!   pauses in seconds).
+//! - a canary's `analysis` is checked in [`super::analysis`].
 //! - E0740 colour-name-taken: a blue-green service's colours, `<service>-blue` and
 //!   `<service>-green` (a cluster's Helm releases, a node's containers), take the name of another
 //!   service (or of a job's release, `job-<name>`) in the same place.
@@ -132,7 +133,7 @@ fn rollout(service: &Resource<Service>, on_cluster: bool, out: &mut Vec<Diagnost
                 );
             }
         }
-        Rollout::Canary { steps, pause } => {
+        Rollout::Canary { steps, pause, .. } => {
             if let Some(pause) = pause
                 && (pause.value.0 == 0 || !pause.value.0.is_multiple_of(1000))
             {

@@ -60,7 +60,7 @@ pub use kinds::*;
 pub use members::{Members, MembersForm};
 pub use mesh::{Mesh, Mtls};
 pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
-pub use rollout::{Amount, Autoscale, Colour, Disruption, Release, Rollout, ScaleMetric, Tier};
+pub use rollout::{Amount, Analysis, Autoscale, Colour, Disruption, Release, Rollout, ScaleMetric, Threshold, Tier};
 pub use routing::{Receiver, Route};
 pub use secret::{Backend, Facet, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};
 pub use slo::Slo;

@@ -7,7 +7,10 @@
 //! generated for the service, on every target. Invariants the back ends rely on once the graph
 //! rules pass ([`crate::graph`]): every [`Amount`] percentage parses and lies in 0–100%, a
 //! rolling update can progress, an autoscaler's `min` is at most its `max`, a canary's steps
-//! rise strictly within 1–100% and its pause is whole seconds above zero, and a disruption budget names exactly one bound.
+//! rise strictly within 1–100% and its pause is whole seconds above zero, a canary's analysis
+//! parses as PromQL, has a bound, every bound a number ([`Threshold::literal`]), `min` below
+//! `max`, and measures every whole second or more, and a disruption budget names exactly one
+//! bound.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -110,7 +113,81 @@ pub enum Rollout {
         /// How long each pause between steps lasts, whole seconds (`5m`). Default: until the
         /// rollout is promoted by hand (`kubectl argo rollouts promote`).
         pause: Option<Spanned<Duration>>,
+        /// A PromQL query judged through every step, whose failure aborts the rollout (an Argo
+        /// Rollouts `AnalysisTemplate` on a cluster, asking the cluster's Prometheus).
+        analysis: Option<Spanned<Analysis>>,
     },
+}
+
+/// How a canary is judged while it rolls out: a PromQL query the cluster's Prometheus answers
+/// every `every`, a measurement failing when its value is above `max` or below `min`; `failures`
+/// failing measurements abort the rollout, which scales the new version back down.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Analysis {
+    /// The PromQL query, one value (`sum(rate(errors[5m])) / sum(rate(requests[5m]))`).
+    pub query: Spanned<String>,
+    /// The highest value that passes (`"0.01"`, `0`): a decimal number as text or an integer.
+    pub max: Option<Spanned<Threshold>>,
+    /// The lowest value that passes (`"0.99"`, `1`).
+    pub min: Option<Spanned<Threshold>>,
+    /// How often the query is measured, whole seconds. Default: 1m.
+    pub every: Option<Spanned<Duration>>,
+    /// How many failing measurements abort the rollout. Default: 1.
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub failures: Option<Spanned<u32>>,
+}
+
+impl Analysis {
+    /// How often the query is measured, in milliseconds (default one minute).
+    pub fn every_ms(&self) -> u64 {
+        self.every.as_ref().map_or(60_000, |e| e.value.0)
+    }
+
+    /// How many failing measurements abort the rollout (default 1).
+    pub fn failures(&self) -> u32 {
+        self.failures.as_ref().map_or(1, |f| f.value)
+    }
+}
+
+/// A bound of an analysis: an integer, or a decimal number written as text (`"0.01"`; the
+/// language has no fractional numbers, as a share is `"25%"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Threshold {
+    /// A whole number.
+    Whole(i64),
+    /// A decimal number as text: `"0.01"`, `"-1.5"`.
+    Decimal(String),
+}
+
+impl Threshold {
+    /// The number as an Argo Rollouts condition writes it (`0.01`, `5`), or why it is not one:
+    /// digits with at most one point, an optional minus sign, no exponent.
+    pub fn literal(&self) -> Result<String, String> {
+        match self {
+            Threshold::Whole(n) => Ok(n.to_string()),
+            Threshold::Decimal(text) => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+                let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+                let well_formed = !whole.is_empty()
+                    && all_digits(whole)
+                    && all_digits(fraction)
+                    && (!digits.contains('.') || !fraction.is_empty());
+                if well_formed {
+                    Ok(text.clone())
+                } else {
+                    Err(format!("`{text}` is not a decimal number such as `0.01`"))
+                }
+            }
+        }
+    }
+
+    /// The number's value, when it is one.
+    pub fn value(&self) -> Option<f64> {
+        self.literal().ok()?.parse().ok()
+    }
 }
 
 /// What a colour of a blue-green rollout is: another image on the service's node, or the
@@ -349,6 +426,19 @@ mod tests {
         assert!(parse_percent("25").is_err());
         assert!(parse_percent("%").is_err());
         assert!(parse_percent("-5%").is_err());
+    }
+
+    #[test]
+    fn thresholds_are_plain_decimal_numbers() {
+        let literal = |text: &str| Threshold::Decimal(text.into()).literal();
+        assert_eq!(literal("0.01"), Ok("0.01".into()));
+        assert_eq!(literal("-1.5"), Ok("-1.5".into()));
+        assert_eq!(literal("2"), Ok("2".into()));
+        assert_eq!(Threshold::Whole(0).literal(), Ok("0".into()));
+        for bad in ["", ".5", "1.", "1e-3", "1%", "0.0.1", "- 1", "NaN"] {
+            assert!(literal(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Threshold::Decimal("0.25".into()).value(), Some(0.25));
     }
 
     #[test]

@@ -1,0 +1,231 @@
+//! A canary's analysis on a cluster (`rollout = canary { …, analysis { query, max, min, every,
+//! failures } }`): an Argo Rollouts `AnalysisTemplate` (`argoproj.io/v1alpha1`, in
+//! `k8s/<cluster>/rollouts.yaml`, beside the `Rollout` in the service's namespace) that asks the
+//! cluster's Prometheus the query every `every`, and the Rollout's background analysis naming it
+//! from its second step on (`startingStep: 1`, once the first share of pods runs the new
+//! version). A failing analysis aborts the rollout, which scales the new version back down.
+//!
+//! - The Prometheus asked is the one that scrapes the services' jobs: the prometheus-operator's
+//!   Prometheus of kube-prometheus-stack, which reads the ServiceMonitors spec writes (a job per
+//!   service, relabelled to the service's name, as the graph rules' E0766 assumes). Its address is
+//!   the chart's Service, `<fullname>-prometheus` in its namespace on `prometheus.service.port`
+//!   (9090), the full name derived as the chart's `kube-prometheus-stack.fullname` helper does
+//!   (`fullnameOverride`, `nameOverride`, `namespaceOverride` read from the service's values). A
+//!   cluster without one is E1243: nothing would answer the query, every measurement would be an
+//!   error, and every rollout would abort. The controller queries it directly: when its namespace
+//!   or Prometheus's denies traffic (`network_policy = deny`), whose policies admit no such query,
+//!   it is E1244.
+//! - A measurement passes when its first value is at most `max` and at least `min`
+//!   (`successCondition`), or is NaN: a ratio of no requests, while the canary takes no traffic,
+//!   has failed nothing. No value at all (a query selecting no series) is an error, four in a row
+//!   failing the run (Argo's `consecutiveErrorLimit`).
+//! - `failures` failing measurements fail the run: Argo's `failureLimit` is the failures
+//!   tolerated, one fewer.
+
+use serde_json::{Value, json};
+use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::types::Payload;
+use spec_compiler::model::{Analysis, Resource, Service};
+
+/// The prometheus-community chart whose Prometheus scrapes the ServiceMonitors spec writes.
+pub const PROMETHEUS_CHART: &str = "kube-prometheus-stack";
+
+/// The port of the chart's Prometheus Service when its values set none.
+const PROMETHEUS_PORT: i64 = 9090;
+
+/// The value at `path` in a chart's values.
+fn value_at<'v>(values: &'v indexmap::IndexMap<String, Payload>, path: &[&str]) -> Option<&'v Payload> {
+    let (first, rest) = path.split_first()?;
+    let mut value = values.get(*first)?;
+    for key in rest {
+        value = match value {
+            Payload::Map(map) | Payload::Tagged(_, map) => map.get(*key)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// Whether the service installs kube-prometheus-stack with its Prometheus and that Prometheus's
+/// Service (both on unless its values turn them off).
+pub fn runs_prometheus(service: &Resource<Service>) -> bool {
+    let Some(helm) = &service.spec.helm else { return false };
+    let chart = match &helm.value.name {
+        Some(name) => name.value == PROMETHEUS_CHART,
+        None => helm.value.chart.value.rsplit('/').next() == Some(PROMETHEUS_CHART),
+    };
+    let values = &helm.value.values;
+    let off = |path: &[&str]| matches!(value_at(values, path), Some(Payload::Bool(false)));
+    chart && !off(&["prometheus", "enabled"]) && !off(&["prometheus", "service", "enabled"])
+}
+
+/// The chart's `kube-prometheus-stack.fullname`: `fullnameOverride`, else the release name when it
+/// holds the chart's name (or `nameOverride`), else `<release>-<name>`; cut to 26 characters and
+/// one trailing `-` dropped.
+fn chart_fullname(release: &str, values: &indexmap::IndexMap<String, Payload>) -> String {
+    let text = |key: &str| match values.get(key) {
+        Some(Payload::Str(s)) if !s.is_empty() => Some(s.as_str()),
+        _ => None,
+    };
+    let full = match text("fullnameOverride") {
+        Some(full) => full.to_string(),
+        None => {
+            let name = text("nameOverride").unwrap_or(PROMETHEUS_CHART);
+            if release.contains(name) { release.to_string() } else { format!("{release}-{name}") }
+        }
+    };
+    let cut: String = full.chars().take(26).collect();
+    cut.strip_suffix('-').map_or(cut.clone(), str::to_string)
+}
+
+/// The `successCondition` of an analysis: every bound it has, a NaN passing.
+fn success_condition(analysis: &Analysis) -> String {
+    let mut terms = Vec::new();
+    if let Some(Ok(min)) = analysis.min.as_ref().map(|m| m.value.literal()) {
+        terms.push(format!("result[0] >= {min}"));
+    }
+    if let Some(Ok(max)) = analysis.max.as_ref().map(|m| m.value.literal()) {
+        terms.push(format!("result[0] <= {max}"));
+    }
+    format!("isNaN(result[0]) || ({})", terms.join(" && "))
+}
+
+/// The name of the `AnalysisTemplate` of a release's canary.
+pub fn template_name(release: &str) -> String {
+    format!("{}-analysis", crate::rollout::workload_name(release))
+}
+
+impl super::Lowering<'_, '_> {
+    /// The address of the cluster's Prometheus, `http://<service>.<namespace>.svc.cluster.local:<port>`.
+    pub(crate) fn prometheus_address(&self) -> Option<String> {
+        let service = self.on.services.iter().copied().find(|s| runs_prometheus(s))?;
+        let values = &service.spec.helm.as_ref()?.value.values;
+        let release = crate::releases::release_name(&service.name);
+        let namespace = match values.get("namespaceOverride") {
+            Some(Payload::Str(ns)) if !ns.is_empty() => ns.as_str(),
+            _ => self.namespace_of(service.spec.namespace.as_ref()),
+        };
+        let port = match value_at(values, &["prometheus", "service", "port"]) {
+            Some(Payload::Int(port)) => *port,
+            _ => PROMETHEUS_PORT,
+        };
+        let name = chart_fullname(&release, values);
+        Some(format!("http://{name}-prometheus.{namespace}.svc.cluster.local:{port}"))
+    }
+
+    /// The namespace of the cluster's first service matching `runs`, when it denies traffic
+    /// (`network_policy = deny`), with that service.
+    fn denying(&self, runs: fn(&Resource<Service>) -> bool) -> Option<(&Resource<Service>, String)> {
+        let service = self.on.services.iter().copied().find(|s| runs(s))?;
+        let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
+        let index = self.cluster.spec.namespace_of(service.spec.namespace.as_ref()).unwrap_or(0);
+        let namespace = namespaces.get(index)?;
+        let deny = namespace.network_policy.is_some_and(|p| p.value == spec_compiler::model::NetworkPolicy::Deny);
+        deny.then(|| (service, namespace.name.to_string()))
+    }
+
+    /// E1243 for a canary's analysis on a cluster without a Prometheus to ask, E1244 when the
+    /// controller's or Prometheus's namespace denies the query (no policy admits it); `true` when
+    /// the analysis (if any) can be written.
+    pub(crate) fn check_analysis(&mut self, service: &Resource<Service>) -> bool {
+        let Some(analysis) = crate::canary::canary_of(service).and_then(|c| c.analysis) else { return true };
+        if self.prometheus_address().is_some() {
+            let denied = self.denying(crate::canary::runs_controller).or_else(|| self.denying(runs_prometheus));
+            let Some((blocked, namespace)) = denied else { return true };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1244,
+                    analysis.span,
+                    format!(
+                        "the canary analysis of service `{}` cannot reach Prometheus: namespace `{namespace}` denies traffic",
+                        service.name
+                    ),
+                )
+                .with_primary_label(format!("service `{}` runs in namespace `{namespace}`", blocked.name))
+                .with_note("the Argo Rollouts controller queries Prometheus itself, and the network policies of a namespace with `network_policy = deny` admit no such query yet: every measurement would be an error and every rollout would abort")
+                .with_help("run the Argo Rollouts controller and kube-prometheus-stack in namespaces without `network_policy = deny`, or remove the analysis"),
+            );
+            return false;
+        }
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E1243,
+                analysis.span,
+                format!(
+                    "the canary analysis of service `{}` has no Prometheus to ask on cluster `{}`",
+                    service.name, self.cluster.name
+                ),
+            )
+            .with_primary_label("no service on the cluster runs kube-prometheus-stack's Prometheus")
+            .with_note("the analysis asks the Prometheus that scrapes the services' ServiceMonitors; without one every measurement is an error and every rollout aborts")
+            .with_help(format!(
+                "run kube-prometheus-stack on cluster `{}` (a service with `helm {{ chart = \"https://prometheus-community.github.io/helm-charts\", name = \"kube-prometheus-stack\" }}`), or remove the analysis",
+                self.cluster.name
+            )),
+        );
+        false
+    }
+
+    /// The address an analysis asks, when it can: a Prometheus there, and no namespace between it
+    /// and the controller denying the query.
+    fn analysis_address(&self) -> Option<String> {
+        let denied = self.denying(crate::canary::runs_controller).or_else(|| self.denying(runs_prometheus));
+        if denied.is_some() {
+            return None;
+        }
+        self.prometheus_address()
+    }
+
+    /// The `AnalysisTemplate` of a canary service's release (`None` without an analysis, or when
+    /// no Rollout or no Prometheus is there to use it).
+    pub(crate) fn analysis_template(&self, service: &Resource<Service>, release: &str) -> Option<Value> {
+        if !self.canary_generated(service) {
+            return None;
+        }
+        let analysis = &crate::canary::canary_of(service)?.analysis?.value;
+        let address = self.analysis_address()?;
+        let every = crate::canary::duration_string(&spec_compiler::model::types::Duration(analysis.every_ms()));
+        Some(json!({
+            "apiVersion": crate::canary::API_VERSION,
+            "kind": "AnalysisTemplate",
+            "metadata": self.service_metadata(service, &template_name(release)),
+            "spec": {
+                "metrics": [{
+                    "name": crate::rollout::workload_name(release),
+                    "interval": every,
+                    "failureLimit": analysis.failures().saturating_sub(1),
+                    "successCondition": success_condition(analysis),
+                    "provider": { "prometheus": { "address": address, "query": analysis.query.value } },
+                }],
+            },
+        }))
+    }
+
+    /// The Rollout's background analysis naming the release's template, when one is written.
+    pub(crate) fn rollout_analysis(&self, service: &Resource<Service>, release: &str) -> Option<Value> {
+        crate::canary::canary_of(service)?.analysis?;
+        self.analysis_address()?;
+        Some(json!({ "templates": [{ "templateName": template_name(release) }], "startingStep": 1 }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_name_follows_the_charts_helper() {
+        let none = indexmap::IndexMap::new();
+        assert_eq!(chart_fullname("monitoring", &none), "monitoring-kube-prometheus");
+        assert_eq!(chart_fullname("kube-prometheus-stack", &none), "kube-prometheus-stack");
+        assert_eq!(chart_fullname("prom", &none), "prom-kube-prometheus-stack");
+        // Cut at 26 characters, a trailing `-` dropped.
+        assert_eq!(chart_fullname("observability", &none), "observability-kube-prometh");
+        assert_eq!(chart_fullname("abcdefghijklmnopqrstuvwxy", &none), "abcdefghijklmnopqrstuvwxy");
+        let mut values = indexmap::IndexMap::new();
+        values.insert("nameOverride".to_string(), Payload::Str("kps".into()));
+        assert_eq!(chart_fullname("monitoring", &values), "monitoring-kps");
+        values.insert("fullnameOverride".to_string(), Payload::Str("prom".into()));
+        assert_eq!(chart_fullname("monitoring", &values), "prom");
+    }
+}
