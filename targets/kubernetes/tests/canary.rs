@@ -9,7 +9,6 @@
 //! Without node or the package the test prints SKIPPED.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 use spec_target_kubernetes::Kubernetes;
@@ -18,50 +17,10 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Where `.ci/run` installs the Argo Rollouts validators.
-fn argo_validators() -> Option<PathBuf> {
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let module = home.join(".cache/spec-validate/argo-rollouts/node_modules/@kubernetes-models/argo-rollouts");
-    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-    (node && module.exists()).then_some(module)
-}
-
-/// Runs the Argo Rollouts validators over `objects` (JSON), printing `PASS`/`FAIL` per object.
-fn validate_with_argo(module: &Path, dir: &Path, objects: &[Value]) -> String {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    let input = dir.join("objects.json");
-    std::fs::write(&input, serde_json::to_string(objects).expect("json")).expect("write");
-    let script = dir.join("validate.mjs");
-    let api = module.join("argoproj.io/v1alpha1/index.js");
-    std::fs::write(
-        &script,
-        format!(
-            "import fs from 'fs';\n\
-             const api = await import({api:?});\n\
-             for (const o of JSON.parse(fs.readFileSync({input:?}))) {{\n\
-               const kind = api[o.kind];\n\
-               try {{ new kind(o).validate(); console.log('PASS', o.kind, o.metadata.namespace, o.metadata.name); }}\n\
-               catch (e) {{ console.log('FAIL', o.kind, o.metadata.namespace, o.metadata.name, e.message); }}\n\
-             }}\n",
-            api = api.display().to_string(),
-            input = input.display().to_string(),
-        ),
-    )
-    .expect("write");
-    let output = Command::new("node").arg(&script).output().expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 #[test]
 fn every_rollout_passes_the_argo_rollouts_validators() {
-    let Some(module) = argo_validators() else {
-        eprintln!(
-            "SKIPPED: node or @kubernetes-models/argo-rollouts is missing (see .ci/run); \
-             the Argo Rollouts objects were NOT validated"
-        );
-        return;
-    };
+    let not_done = "the Argo Rollouts objects were NOT validated";
+    let Some(module) = spec_testkit::kubernetes_models("argo-rollouts", "argo-rollouts", not_done) else { return };
     let estates = [
         workspace().join("specs/targets/kubernetes/rollouts_budgets_autoscalers_and_tiers_generate_cleanly.spec"),
         workspace().join("specs/targets/kubernetes/canary_analysis_asks_the_clusters_prometheus.spec"),
@@ -94,10 +53,7 @@ fn every_rollout_passes_the_argo_rollouts_validators() {
             assert!(controller.is_some(), "{}: no Argo Rollouts controller beside Rollout {name}", estate.display());
         }
     }
-    let report = validate_with_argo(&module, &dir, &objects);
-    let failed: Vec<&str> = report.lines().filter(|l| !l.starts_with("PASS")).collect();
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
-    assert_eq!(report.lines().count(), objects.len(), "{report}");
+    spec_testkit::assert_models_pass(&module, &dir, &objects);
     // The validators refuse what Argo Rollouts would: a weight that is no integer, a replica count
     // that is no number.
     let kinds = |kind: &str| objects.iter().filter(|o| o["kind"] == kind).count();
@@ -105,13 +61,13 @@ fn every_rollout_passes_the_argo_rollouts_validators() {
     let mut broken = objects.iter().find(|o| o["kind"] == "Rollout").expect("a Rollout").clone();
     broken["spec"]["strategy"]["canary"]["steps"][0]["setWeight"] = Value::from("25%");
     broken["spec"]["replicas"] = Value::from("four");
-    let report = validate_with_argo(&module, &dir.join("broken"), &[broken]);
+    let report = spec_testkit::validate_with_models(&module, &dir.join("broken"), &[broken]);
     assert!(report.starts_with("FAIL") && report.contains("setWeight") && report.contains("replicas"), "{report}");
     // And a template whose measurement has no name and an interval that is no duration string.
     let mut broken = objects.iter().find(|o| o["kind"] == "AnalysisTemplate").expect("a template").clone();
     broken["spec"]["metrics"][0].as_object_mut().expect("metric").remove("name");
     broken["spec"]["metrics"][0]["interval"] = Value::from(60);
-    let report = validate_with_argo(&module, &dir.join("broken-template"), &[broken]);
+    let report = spec_testkit::validate_with_models(&module, &dir.join("broken-template"), &[broken]);
     assert!(report.starts_with("FAIL") && report.contains("name") && report.contains("interval"), "{report}");
 }
 

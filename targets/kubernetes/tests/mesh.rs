@@ -12,7 +12,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 use spec_target_kubernetes::Kubernetes;
@@ -169,54 +168,10 @@ fn routes_through_istios_gateway_reach_their_services_with_the_gateways_certific
     assert_eq!(from_gateway["ports"][0]["port"], 8080);
 }
 
-/// Where `.ci/run` installs Istio's validators.
-fn istio_validators() -> Option<PathBuf> {
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let module = home.join(".cache/spec-validate/istio/node_modules/@kubernetes-models/istio");
-    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-    (node && module.exists()).then_some(module)
-}
-
-/// Runs Istio's validators over `objects` (JSON), printing `PASS`/`FAIL` per object.
-fn validate_with_istio(module: &Path, dir: &Path, objects: &[Value]) -> String {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    let input = dir.join("objects.json");
-    std::fs::write(&input, serde_json::to_string(objects).expect("json")).expect("write");
-    let script = dir.join("validate.mjs");
-    let module = module.display().to_string();
-    std::fs::write(
-        &script,
-        format!(
-            "import fs from 'fs';\n\
-             const kinds = {{\n\
-               'security.istio.io/v1': await import({security:?}),\n\
-               'networking.istio.io/v1': await import({networking:?}),\n\
-             }};\n\
-             for (const o of JSON.parse(fs.readFileSync({input:?}))) {{\n\
-               const kind = kinds[o.apiVersion][o.kind];\n\
-               try {{ new kind(o).validate(); console.log('PASS', o.kind, o.metadata.namespace, o.metadata.name); }}\n\
-               catch (e) {{ console.log('FAIL', o.kind, o.metadata.namespace, o.metadata.name, e.message); }}\n\
-             }}\n",
-            security = format!("{module}/security.istio.io/v1/index.js"),
-            networking = format!("{module}/networking.istio.io/v1/index.js"),
-            input = input.display().to_string(),
-        ),
-    )
-    .expect("write");
-    let output = Command::new("node").arg(&script).output().expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 #[test]
 fn every_istio_object_passes_istios_validators() {
-    let Some(module) = istio_validators() else {
-        eprintln!(
-            "SKIPPED: node or @kubernetes-models/istio is missing (see .ci/run); \
-             PeerAuthentications and DestinationRules were NOT validated"
-        );
-        return;
-    };
+    let not_done = "the mesh's and the gateway's Istio objects were NOT validated";
+    let Some(module) = spec_testkit::kubernetes_models("istio", "istio", not_done) else { return };
     let estates = [
         workspace().join(CASE),
         workspace().join(GATEWAY_CASE),
@@ -237,10 +192,7 @@ fn every_istio_object_passes_istios_validators() {
         "too few objects: {found:?}"
     );
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-istio");
-    let report = validate_with_istio(&module, &dir, &found);
-    let failed: Vec<&str> = report.lines().filter(|l| !l.starts_with("PASS")).collect();
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
-    assert_eq!(report.lines().count(), found.len(), "{report}");
+    spec_testkit::assert_models_pass(&module, &dir, &found);
     // The validators refuse what Istio would: a mode it does not know, a rule without its host.
     let mut broken = found.iter().find(|o| o["kind"] == "PeerAuthentication").expect("one").clone();
     broken["spec"]["mtls"]["mode"] = "ON".into();
@@ -251,6 +203,7 @@ fn every_istio_object_passes_istios_validators() {
     portless["spec"]["servers"][0].as_object_mut().expect("server").remove("port");
     let mut nowhere = found.iter().find(|o| o["kind"] == "VirtualService").expect("one").clone();
     nowhere["spec"]["http"][0]["route"][0]["destination"].as_object_mut().expect("destination").remove("host");
-    let report = validate_with_istio(&module, &dir.join("broken"), &[broken, hostless, portless, nowhere]);
+    let report =
+        spec_testkit::validate_with_models(&module, &dir.join("broken"), &[broken, hostless, portless, nowhere]);
     assert!(report.lines().all(|l| l.starts_with("FAIL")) && report.lines().count() == 4, "{report}");
 }
