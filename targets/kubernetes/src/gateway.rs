@@ -21,6 +21,16 @@
 //! back end disables k3s's Traefik where the gateway runs); routes of one host asking for different
 //! TLS (E1283: one HTTPS server, one certificate per host).
 //!
+//! In a namespace with `network_policy = deny`, the gateway's own policy (`allow-<gateway>`,
+//! selecting its pods by their `istio` label: the chart gives them no instance label) admits
+//! what it needs: from anywhere, the ports its pods listen on behind its load balancer (the
+//! `targetPort`s of the chart's `service.ports`: by default 80 and 443, which the chart's pods
+//! bind as non-root through the `net.ipv4.ip_unprivileged_port_start` sysctl, and the status
+//! port 15021 a load balancer checks), and out, each routed service's pods on its route's port
+//! and istiod's on 15012 (its configuration, its certificates and the TLS Secrets it serves).
+//! DNS is the namespace's `default-deny`'s; the routed services admit the gateway's pods in their
+//! own policies, and a denying istiod namespace admits it in `mesh-control` ([`crate::mesh`]).
+//!
 //! Invariant: linear in the cluster's routes (grouped by host once).
 
 use indexmap::IndexMap;
@@ -30,6 +40,7 @@ use spec_compiler::model::reach::release_service;
 use spec_compiler::model::types::{Payload, Spanned};
 use spec_compiler::model::{Distribution, Ingress, Resource, Service};
 
+use crate::policies::{instance_selector, port_entry};
 use crate::releases::release_name;
 
 /// The ingress class of routes through Istio's gateway (the class Istio registers).
@@ -39,6 +50,12 @@ pub const ISTIO_CLASS: &str = "istio";
 pub fn through_istio(route: &Ingress) -> bool {
     route.class.as_ref().is_some_and(|c| c.value == ISTIO_CLASS)
 }
+
+/// The ports the gateway chart's pods listen on behind its Service (`service.ports` in its
+/// values: status, HTTP, HTTPS), each its `targetPort`.
+const CHART_TARGET_PORTS: [u16; 3] = [15021, 80, 443];
+/// istiod's port for the proxies' configuration and certificates.
+const XDS_PORT: u16 = 15012;
 
 /// One route through the gateway: its service, name, the route and its Service port.
 struct Routed<'m> {
@@ -62,6 +79,37 @@ impl<'m> super::Lowering<'_, 'm> {
     pub(crate) fn gateway_pods(&self, gateway: &Resource<Service>) -> (String, (&'static str, String)) {
         let namespace = self.namespace_of(gateway.spec.namespace.as_ref()).to_string();
         (namespace, ("istio", istio_label(gateway)))
+    }
+
+    /// The ingress and egress rules of the gateway's own policy in a namespace that denies
+    /// traffic: its listening ports from anywhere, and out to the routed services and istiod.
+    pub(crate) fn gateway_rules(&self, gateway: &Resource<Service>) -> (Vec<Value>, Vec<Value>) {
+        let tcp = |port: u16| port_entry(port, spec_compiler::model::types::Transport::Tcp);
+        let listening: Vec<Value> = target_ports(gateway).into_iter().map(tcp).collect();
+        // The load balancer hands on traffic from any client, possibly from a node's address.
+        let ingress = vec![json!({ "ports": listening })];
+        let here = self.namespace_of(gateway.spec.namespace.as_ref());
+        let mut egress: Vec<Value> = Vec::new();
+        for routed in self.routed_by_host().into_values().flatten() {
+            let namespace = self.namespace_of(routed.service.spec.namespace.as_ref());
+            let mut to = json!({ "podSelector": instance_selector(routed.service) });
+            if namespace != here {
+                to["namespaceSelector"] = json!({ "matchLabels": { crate::policies::NAMESPACE_LABEL: namespace } });
+            }
+            let rule = json!({ "to": [to], "ports": [tcp(routed.port)] });
+            if !egress.contains(&rule) {
+                egress.push(rule);
+            }
+        }
+        if let Some(istiod) = self.istiod() {
+            let control = self.namespace_of(istiod.spec.namespace.as_ref());
+            let pods = json!({
+                "namespaceSelector": { "matchLabels": { crate::policies::NAMESPACE_LABEL: control } },
+                "podSelector": { "matchLabels": { "app": "istiod" } },
+            });
+            egress.push(json!({ "to": [pods], "ports": [tcp(XDS_PORT)] }));
+        }
+        (ingress, egress)
     }
 
     /// The routes through Istio's gateway, by host in the order they first appear.
@@ -229,6 +277,33 @@ fn istio_label(gateway: &Resource<Service>) -> String {
     }
     let name = text("name", None).unwrap_or_else(|| release_name(&gateway.name));
     name.strip_prefix("istio-").unwrap_or(&name).to_string()
+}
+
+/// The ports the gateway's pods listen on: the `targetPort` (else `port`) of each entry of its
+/// chart's `service.ports`, else the chart's defaults.
+fn target_ports(gateway: &Resource<Service>) -> Vec<u16> {
+    let values = gateway.spec.helm.as_ref().map(|h| &h.value.values);
+    let entries = match values.and_then(|v| v.get("service")) {
+        Some(Payload::Map(service)) => match service.get("ports") {
+            Some(Payload::List(entries)) => entries,
+            _ => return CHART_TARGET_PORTS.to_vec(),
+        },
+        _ => return CHART_TARGET_PORTS.to_vec(),
+    };
+    let number = |entry: &indexmap::IndexMap<String, Payload>, key: &str| match entry.get(key) {
+        Some(Payload::Int(n)) => u16::try_from(*n).ok(),
+        _ => None,
+    };
+    let mut ports = Vec::new();
+    for entry in entries {
+        if let Payload::Map(entry) = entry
+            && let Some(port) = number(entry, "targetPort").or_else(|| number(entry, "port"))
+            && !ports.contains(&port)
+        {
+            ports.push(port);
+        }
+    }
+    ports
 }
 
 /// An object name for a host: `research.example.com` → `research-example-com`, a wildcard's

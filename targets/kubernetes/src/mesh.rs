@@ -24,7 +24,8 @@
 //!   ingress from Prometheus on 15090. The kubelet's probes, which the injector rewrites to the
 //!   proxy's 15020/15021, come from the node as every probe does. When istiod itself runs in a
 //!   namespace that denies traffic, `mesh-control` admits the proxies (15012) and the API server's
-//!   webhook calls (15017) to it, and its egress to the API server.
+//!   webhook calls (15017) to it, and its egress to the API server (also when Istio's ingress
+//!   gateway, a proxy as well, runs in a namespace that denies traffic).
 //!
 //! The control plane is the estate's own: a service on the cluster installed from Istio's chart
 //! `istiod` (`std.istio.istiod`), in `istio-system` where the proxies look for it, with native
@@ -72,7 +73,7 @@ impl<'m> super::Lowering<'_, 'm> {
     }
 
     /// The service installed from Istio's `istiod` chart on this cluster.
-    fn istiod(&self) -> Option<&'m Resource<Service>> {
+    pub(crate) fn istiod(&self) -> Option<&'m Resource<Service>> {
         self.on
             .services
             .iter()
@@ -329,7 +330,10 @@ impl<'m> super::Lowering<'_, 'm> {
                 .namespaces(self.cluster.name_span)
                 .iter()
                 .any(|n| n.name == control && n.network_policy.is_some_and(|p| p.value == NetworkPolicy::Deny));
-        if control_denied && !documents.is_empty() {
+        // Istio's gateway is a proxy too: in a namespace that denies traffic, it reaches istiod.
+        let gateway_denied =
+            self.istio_gateway().is_some_and(|g| denied.contains(&self.namespace_of(g.spec.namespace.as_ref())));
+        if control_denied && (!documents.is_empty() || gateway_denied) {
             let from = format!("from {}", self.context.provenance(istiod.span));
             let spec = json!({
                 "podSelector": { "matchLabels": { "app": "istiod" } },

@@ -29,6 +29,9 @@
 //!   - the members of a service whose replicas are members, from each other (and the one-shot
 //!     that forms them) on the ports `members` names, and to each other on them;
 //!
+//! Istio's ingress gateway's policy selects its pods by their `istio` label and adds what its load
+//! balancer and its routes need ([`crate::gateway`]).
+//!
 //! A namespace in the service mesh also gets the policy its proxies need ([`crate::mesh`]).
 //!
 //! Jobs, workflow steps and k8up's pods in such a namespace get policies of their own, and the
@@ -104,10 +107,19 @@ impl super::Lowering<'_, '_> {
                 continue;
             }
             let from = format!("from {}", self.context.provenance(service.span));
-            let ingress = self.ingress_rules(service, reached_by.get(service.name.as_str()), &probes);
-            let egress = self.egress_rules(service, &probes);
+            let mut ingress = self.ingress_rules(service, reached_by.get(service.name.as_str()), &probes);
+            let mut egress = self.egress_rules(service, &probes);
+            let mut selector = instance_selector(service);
+            // Istio's gateway: pods labelled by `istio`, and what its load balancer and routes need.
+            if let Some(gateway) = self.istio_gateway().filter(|g| g.name == service.name) {
+                let (_, (key, label)) = self.gateway_pods(gateway);
+                selector = json!({ "matchLabels": { key: label } });
+                let (admitted, reached) = self.gateway_rules(gateway);
+                ingress.extend(admitted);
+                egress.extend(reached);
+            }
             let spec = json!({
-                "podSelector": instance_selector(service),
+                "podSelector": selector,
                 "policyTypes": ["Ingress", "Egress"],
                 "ingress": ingress,
                 "egress": egress,

@@ -6,7 +6,8 @@
 //! TLS, its proxies' metrics are scraped, and in a namespace that denies traffic every pod may
 //! reach istiod. Routes through Istio's ingress gateway reach their services' ports by host and
 //! path, longest path first, with TLS from a certificate in the gateway's own namespace, needing
-//! no plain-text exception. Every Istio object passes Istio's own validators
+//! no plain-text exception; a gateway in a namespace that denies traffic takes its load
+//! balancer's traffic and reaches its routes and istiod. Every Istio object passes Istio's own validators
 //! (`@kubernetes-models/istio`, generated from its CRDs; `.ci/run` installs them), which a broken
 //! object fails.
 
@@ -18,6 +19,7 @@ use spec_target_kubernetes::Kubernetes;
 
 const CASE: &str = "specs/targets/kubernetes/namespaces_in_the_istio_mesh_generate_cleanly.spec";
 const GATEWAY_CASE: &str = "specs/targets/kubernetes/routes_through_the_istio_gateway_generate_cleanly.spec";
+const DENIED_GATEWAY_CASE: &str = "specs/targets/kubernetes/an_istio_gateway_in_a_denying_namespace_is_admitted.spec";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -166,6 +168,60 @@ fn routes_through_istios_gateway_reach_their_services_with_the_gateways_certific
         "istio-system"
     );
     assert_eq!(from_gateway["ports"][0]["port"], 8080);
+}
+
+/// The ports of a policy rule, as numbers.
+fn ports(rule: &Value) -> Vec<u64> {
+    rule["ports"].as_array().expect("ports").iter().filter_map(|p| p["port"].as_u64()).collect()
+}
+
+#[test]
+fn a_gateway_in_a_denying_namespace_takes_its_traffic_and_reaches_its_routes_and_istiod() {
+    let objects = objects(&workspace().join(DENIED_GATEWAY_CASE));
+    let policy =
+        find(&objects, "NetworkPolicy", "istio-system", "allow-istio-ingressgateway").expect("the gateway's policy");
+    // The chart's pods carry no instance label: the policy selects them as the Gateway does.
+    let gateway = find(&objects, "Gateway", "istio-system", "istio-ingressgateway").expect("the Gateway");
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"], gateway["spec"]["selector"]);
+    // From anywhere (the load balancer hands on any client's traffic), on the ports the chart's
+    // pods listen on: its status port and the Service's 80 and 443, whose targetPorts they are.
+    let ingress = policy["spec"]["ingress"].as_array().expect("ingress");
+    assert_eq!(ingress.len(), 1, "{ingress:?}");
+    assert!(ingress[0].get("from").is_none(), "{ingress:?}");
+    assert_eq!(ports(&ingress[0]), [15021, 80, 443]);
+    // Out: each routed service's pods on its route's port only (not `api`'s admin port), and
+    // istiod's on 15012. DNS is the namespace's default-deny's.
+    let egress = policy["spec"]["egress"].as_array().expect("egress");
+    let reached: Vec<(String, Vec<u64>)> = egress
+        .iter()
+        .map(|r| {
+            let to = &r["to"][0];
+            let pods = &to["podSelector"]["matchLabels"];
+            let who = pods["app.kubernetes.io/instance"].as_str().or(pods["app"].as_str()).expect("pods");
+            let namespace = to["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as_str();
+            (format!("{}/{who}", namespace.expect("a namespace")), ports(r))
+        })
+        .collect();
+    assert_eq!(
+        reached,
+        [
+            ("apps/api".to_string(), vec![8080]),
+            ("apps/web".to_string(), vec![3000]),
+            ("istio-system/istiod".to_string(), vec![15012]),
+        ]
+    );
+    let dns = find(&objects, "NetworkPolicy", "istio-system", "default-deny").expect("default-deny");
+    assert_eq!(ports(&dns["spec"]["egress"][0]), [53, 53]);
+    // The routed services admit the gateway's pods on those ports, and istiod, in the same
+    // denying namespace, admits the gateway's proxy on 15012 though no namespace is meshed.
+    let web = find(&objects, "NetworkPolicy", "apps", "allow-web").expect("web's policy");
+    assert_eq!(web["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["istio"], "ingressgateway");
+    assert_eq!(ports(&web["spec"]["ingress"][0]), [3000]);
+    let control = find(&objects, "NetworkPolicy", "istio-system", "mesh-control").expect("istiod's policy");
+    assert_eq!(ports(&control["spec"]["ingress"][0]), [15012]);
+    // A gateway whose namespace admits traffic gets no policy at all.
+    let open = self::objects(&workspace().join(GATEWAY_CASE));
+    assert!(find(&open, "NetworkPolicy", "istio-system", "allow-istio-ingressgateway").is_none());
 }
 
 #[test]

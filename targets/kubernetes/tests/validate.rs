@@ -86,6 +86,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/routes_through_the_istio_gateway_generate_cleanly.spec"),
         ),
         (
+            "an_istio_gateway_in_a_denying_namespace_is_admitted",
+            workspace().join("specs/targets/kubernetes/an_istio_gateway_in_a_denying_namespace_is_admitted.spec"),
+        ),
+        (
             "ports_exposed_to_networks_from_a_cluster_generate_cleanly",
             workspace().join("specs/targets/kubernetes/ports_exposed_to_networks_from_a_cluster_generate_cleanly.spec"),
         ),
