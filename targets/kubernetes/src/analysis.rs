@@ -12,9 +12,18 @@
 //!   (9090), the full name derived as the chart's `kube-prometheus-stack.fullname` helper does
 //!   (`fullnameOverride`, `nameOverride`, `namespaceOverride` read from the service's values). A
 //!   cluster without one is E1243: nothing would answer the query, every measurement would be an
-//!   error, and every rollout would abort. The controller queries it directly: when its namespace
-//!   or Prometheus's denies traffic (`network_policy = deny`), whose policies admit no such query,
-//!   it is E1244.
+//!   error, and every rollout would abort.
+//! - The controller queries Prometheus itself, so where its namespace or Prometheus's denies
+//!   traffic (`network_policy = deny`) the policies admit the query ([`analysis_policies`]):
+//!   `analysis-to-prometheus` lets the controller's pods (the argo-rollouts chart's
+//!   `app.kubernetes.io/instance: <release>` and `app.kubernetes.io/component:
+//!   <controller.component>`, `rollouts-controller` by default; not its dashboard's) out to
+//!   Prometheus's pods, and `analysis-from-controller` lets them into Prometheus's pods (the labels
+//!   prometheus-operator gives them: `app.kubernetes.io/name: prometheus` and `prometheus: <the
+//!   Prometheus object's name>`, the chart's `kube-prometheus-stack.prometheus.crname`), on the
+//!   port they serve (`web`, 9090, which the chart's Service targets whatever its own port).
+//!
+//! [`analysis_policies`]: super::Lowering::analysis_policies
 //! - A measurement passes when its first value is at most `max` and at least `min`
 //!   (`successCondition`), or is NaN: a ratio of no requests, while the canary takes no traffic,
 //!   has failed nothing. No value at all (a query selecting no series) is an error, four in a row
@@ -24,7 +33,7 @@
 
 use serde_json::{Value, json};
 use spec_compiler::diagnostics::{Code, Diagnostic};
-use spec_compiler::model::types::Payload;
+use spec_compiler::model::types::{Payload, Transport};
 use spec_compiler::model::{Analysis, Resource, Service};
 
 /// The prometheus-community chart whose Prometheus scrapes the ServiceMonitors spec writes.
@@ -32,6 +41,14 @@ pub const PROMETHEUS_CHART: &str = "kube-prometheus-stack";
 
 /// The port of the chart's Prometheus Service when its values set none.
 const PROMETHEUS_PORT: i64 = 9090;
+
+/// The port Prometheus's pods serve on: prometheus-operator's `web` container port, which the
+/// chart's Service targets (`prometheus.service.targetPort`) whatever port the Service has.
+const PROMETHEUS_POD_PORT: u16 = 9090;
+
+/// The `app.kubernetes.io/component` label of the argo-rollouts chart's controller pods when its
+/// values set none (`controller.component`).
+const CONTROLLER_COMPONENT: &str = "rollouts-controller";
 
 /// The value at `path` in a chart's values.
 fn value_at<'v>(values: &'v indexmap::IndexMap<String, Payload>, path: &[&str]) -> Option<&'v Payload> {
@@ -101,10 +118,7 @@ impl super::Lowering<'_, '_> {
         let service = self.on.services.iter().copied().find(|s| runs_prometheus(s))?;
         let values = &service.spec.helm.as_ref()?.value.values;
         let release = crate::releases::release_name(&service.name);
-        let namespace = match values.get("namespaceOverride") {
-            Some(Payload::Str(ns)) if !ns.is_empty() => ns.as_str(),
-            _ => self.namespace_of(service.spec.namespace.as_ref()),
-        };
+        let namespace = self.prometheus_namespace(service);
         let port = match value_at(values, &["prometheus", "service", "port"]) {
             Some(Payload::Int(port)) => *port,
             _ => PROMETHEUS_PORT,
@@ -113,39 +127,20 @@ impl super::Lowering<'_, '_> {
         Some(format!("http://{name}-prometheus.{namespace}.svc.cluster.local:{port}"))
     }
 
-    /// The namespace of the cluster's first service matching `runs`, when it denies traffic
-    /// (`network_policy = deny`), with that service.
-    fn denying(&self, runs: fn(&Resource<Service>) -> bool) -> Option<(&Resource<Service>, String)> {
-        let service = self.on.services.iter().copied().find(|s| runs(s))?;
-        let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
-        let index = self.cluster.spec.namespace_of(service.spec.namespace.as_ref()).unwrap_or(0);
-        let namespace = namespaces.get(index)?;
-        let deny = namespace.network_policy.is_some_and(|p| p.value == spec_compiler::model::NetworkPolicy::Deny);
-        deny.then(|| (service, namespace.name.to_string()))
+    /// The namespace of kube-prometheus-stack's objects: `namespaceOverride`, else the service's.
+    fn prometheus_namespace<'s>(&'s self, service: &'s Resource<Service>) -> &'s str {
+        match service.spec.helm.as_ref().and_then(|h| h.value.values.get("namespaceOverride")) {
+            Some(Payload::Str(ns)) if !ns.is_empty() => ns.as_str(),
+            _ => self.namespace_of(service.spec.namespace.as_ref()),
+        }
     }
 
-    /// E1243 for a canary's analysis on a cluster without a Prometheus to ask, E1244 when the
-    /// controller's or Prometheus's namespace denies the query (no policy admits it); `true` when
-    /// the analysis (if any) can be written.
+    /// E1243 for a canary's analysis on a cluster without a Prometheus to ask; `true` when the
+    /// analysis (if any) can be written.
     pub(crate) fn check_analysis(&mut self, service: &Resource<Service>) -> bool {
         let Some(analysis) = crate::canary::canary_of(service).and_then(|c| c.analysis) else { return true };
         if self.prometheus_address().is_some() {
-            let denied = self.denying(crate::canary::runs_controller).or_else(|| self.denying(runs_prometheus));
-            let Some((blocked, namespace)) = denied else { return true };
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::E1244,
-                    analysis.span,
-                    format!(
-                        "the canary analysis of service `{}` cannot reach Prometheus: namespace `{namespace}` denies traffic",
-                        service.name
-                    ),
-                )
-                .with_primary_label(format!("service `{}` runs in namespace `{namespace}`", blocked.name))
-                .with_note("the Argo Rollouts controller queries Prometheus itself, and the network policies of a namespace with `network_policy = deny` admit no such query yet: every measurement would be an error and every rollout would abort")
-                .with_help("run the Argo Rollouts controller and kube-prometheus-stack in namespaces without `network_policy = deny`, or remove the analysis"),
-            );
-            return false;
+            return true;
         }
         self.diagnostics.push(
             Diagnostic::new(
@@ -166,14 +161,46 @@ impl super::Lowering<'_, '_> {
         false
     }
 
-    /// The address an analysis asks, when it can: a Prometheus there, and no namespace between it
-    /// and the controller denying the query.
-    fn analysis_address(&self) -> Option<String> {
-        let denied = self.denying(crate::canary::runs_controller).or_else(|| self.denying(runs_prometheus));
-        if denied.is_some() {
-            return None;
+    /// The policies admitting the analyses' queries in the namespaces of `denied`: the
+    /// controller's pods out to Prometheus's where the controller's namespace denies traffic,
+    /// Prometheus's pods in from the controller's where Prometheus's does. None when no Rollout
+    /// on the cluster has an analysis written.
+    pub(crate) fn analysis_policies(&self, denied: &[&str]) -> Vec<(String, Value)> {
+        let analysed = self
+            .on
+            .services
+            .iter()
+            .any(|s| self.canary_generated(s) && crate::canary::canary_of(s).is_some_and(|c| c.analysis.is_some()));
+        let controller = self.on.services.iter().copied().find(|s| crate::canary::runs_controller(s));
+        let prometheus = self.on.services.iter().copied().find(|s| runs_prometheus(s));
+        let (true, Some(controller), Some(prometheus)) = (analysed, controller, prometheus) else { return Vec::new() };
+        let controller_namespace = self.namespace_of(controller.spec.namespace.as_ref());
+        let prometheus_namespace = self.prometheus_namespace(prometheus);
+        let controller_pods = controller_selector(controller);
+        let prometheus_pods = prometheus_selector(prometheus);
+        let port = [crate::policies::port_entry(PROMETHEUS_POD_PORT, Transport::Tcp)];
+        let mut documents = Vec::new();
+        if denied.contains(&controller_namespace) {
+            let to = crate::policies::peer(&prometheus_pods, prometheus_namespace, controller_namespace);
+            let spec = json!({
+                "podSelector": controller_pods,
+                "policyTypes": ["Egress"],
+                "egress": [{ "to": [to], "ports": port }],
+            });
+            let from = format!("from {}", self.context.provenance(controller.span));
+            documents.push((from, self.policy(controller_namespace, "analysis-to-prometheus", spec)));
         }
-        self.prometheus_address()
+        if denied.contains(&prometheus_namespace) {
+            let from_pods = crate::policies::peer(&controller_pods, controller_namespace, prometheus_namespace);
+            let spec = json!({
+                "podSelector": prometheus_pods,
+                "policyTypes": ["Ingress"],
+                "ingress": [{ "from": [from_pods], "ports": port }],
+            });
+            let from = format!("from {}", self.context.provenance(prometheus.span));
+            documents.push((from, self.policy(prometheus_namespace, "analysis-from-controller", spec)));
+        }
+        documents
     }
 
     /// The `AnalysisTemplate` of a canary service's release (`None` without an analysis, or when
@@ -183,7 +210,7 @@ impl super::Lowering<'_, '_> {
             return None;
         }
         let analysis = &crate::canary::canary_of(service)?.analysis?.value;
-        let address = self.analysis_address()?;
+        let address = self.prometheus_address()?;
         let every = crate::canary::duration_string(&spec_compiler::model::types::Duration(analysis.every_ms()));
         Some(json!({
             "apiVersion": crate::canary::API_VERSION,
@@ -204,9 +231,35 @@ impl super::Lowering<'_, '_> {
     /// The Rollout's background analysis naming the release's template, when one is written.
     pub(crate) fn rollout_analysis(&self, service: &Resource<Service>, release: &str) -> Option<Value> {
         crate::canary::canary_of(service)?.analysis?;
-        self.analysis_address()?;
+        self.prometheus_address()?;
         Some(json!({ "templates": [{ "templateName": template_name(release) }], "startingStep": 1 }))
     }
+}
+
+/// The selector of the argo-rollouts chart's controller pods: its release's, and the controller's
+/// component (the dashboard's pods are of the same release).
+fn controller_selector(controller: &Resource<Service>) -> Value {
+    let component = controller.spec.helm.as_ref().and_then(|h| value_at(&h.value.values, &["controller", "component"]));
+    let component = match component {
+        Some(Payload::Str(c)) if !c.is_empty() => c.as_str(),
+        _ => CONTROLLER_COMPONENT,
+    };
+    let release = crate::releases::release_name(&controller.name);
+    json!({ "matchLabels": { crate::policies::INSTANCE_LABEL: release, "app.kubernetes.io/component": component } })
+}
+
+/// The selector of the Prometheus pods prometheus-operator starts for the chart's `Prometheus`:
+/// named after that object (`<fullname>-prometheus`, or the full name alone with
+/// `cleanPrometheusOperatorObjectNames`).
+fn prometheus_selector(prometheus: &Resource<Service>) -> Value {
+    let empty = indexmap::IndexMap::new();
+    let values = prometheus.spec.helm.as_ref().map_or(&empty, |h| &h.value.values);
+    let fullname = chart_fullname(&crate::releases::release_name(&prometheus.name), values);
+    let object = match values.get("cleanPrometheusOperatorObjectNames") {
+        Some(Payload::Bool(true)) => fullname,
+        _ => format!("{fullname}-prometheus"),
+    };
+    json!({ "matchLabels": { "app.kubernetes.io/name": "prometheus", "prometheus": object } })
 }
 
 #[cfg(test)]

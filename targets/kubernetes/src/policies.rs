@@ -32,7 +32,9 @@
 //! Istio's ingress gateway's policy selects its pods by their `istio` label and adds what its load
 //! balancer and its routes need ([`crate::gateway`]).
 //!
-//! A namespace in the service mesh also gets the policy its proxies need ([`crate::mesh`]).
+//! A namespace in the service mesh also gets the policy its proxies need ([`crate::mesh`]), and the
+//! namespaces of the Argo Rollouts controller and of Prometheus the policies admitting a canary
+//! analysis's query ([`crate::analysis`]).
 //!
 //! Jobs, workflow steps and k8up's pods in such a namespace get policies of their own, and the
 //! services they reach admit them ([`runs`]).
@@ -129,10 +131,11 @@ impl super::Lowering<'_, '_> {
         let denied: Vec<&str> = denied.iter().map(|n| n.name).collect();
         documents.extend(self.run_policies(&denied));
         documents.extend(self.mesh_policies(&denied));
+        documents.extend(self.analysis_policies(&denied));
         documents
     }
 
-    fn policy(&self, namespace: &str, name: &str, spec: Value) -> Value {
+    pub(crate) fn policy(&self, namespace: &str, name: &str, spec: Value) -> Value {
         let mut metadata = self.metadata(name);
         metadata["namespace"] = json!(namespace);
         json!({ "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata, "spec": spec })
@@ -317,7 +320,7 @@ impl super::Lowering<'_, '_> {
 type Peer<'n> = (Value, &'n str);
 
 /// The peer selecting pods by `selector` in `namespace`, seen from a policy in namespace `here`.
-fn peer(selector: &Value, namespace: &str, here: &str) -> Value {
+pub(crate) fn peer(selector: &Value, namespace: &str, here: &str) -> Value {
     let mut peer = json!({ "podSelector": selector });
     if namespace != here {
         peer["namespaceSelector"] = json!({ "matchLabels": { NAMESPACE_LABEL: namespace } });

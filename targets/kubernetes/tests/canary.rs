@@ -24,6 +24,7 @@ fn every_rollout_passes_the_argo_rollouts_validators() {
     let estates = [
         workspace().join("specs/targets/kubernetes/rollouts_budgets_autoscalers_and_tiers_generate_cleanly.spec"),
         workspace().join("specs/targets/kubernetes/canary_analysis_asks_the_clusters_prometheus.spec"),
+        workspace().join("specs/targets/kubernetes/canary_analysis_across_denying_namespaces_is_admitted.spec"),
         workspace().join("examples/k8s-platform"),
         workspace().join("examples/tour"),
     ];

@@ -478,3 +478,76 @@ fn pods_an_operator_labels_are_reached_by_their_pod_labels() {
         "a pod that needs nothing reaches Prometheus"
     );
 }
+
+/// A canary's analysis across namespaces that deny traffic: the Argo Rollouts controller's pods
+/// (the labels the argo-helm chart's controller Deployment gives them: its selector labels and
+/// `app.kubernetes.io/component: rollouts-controller`) reach Prometheus's (the labels
+/// prometheus-operator gives the pods of the chart's `Prometheus` object,
+/// `monitoring-kube-prometheus-prometheus` for the release `monitoring`) on 9090, and nothing else
+/// does: not the chart's dashboard, of the same release, nor the canary service.
+#[test]
+fn the_rollouts_controller_reaches_prometheus_for_an_analysis() {
+    let estate =
+        workspace().join("specs/targets/kubernetes/canary_analysis_across_denying_namespaces_is_admitted.spec");
+    let files = spec_testkit::generate_in(&Kubernetes, &estate, None);
+    let policies: Vec<Value> = files
+        .iter()
+        .filter(|(path, _)| path == "k8s/apps/policies.yaml")
+        .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
+        .filter(|o| o["kind"] == "NetworkPolicy")
+        .collect();
+    let pod = |namespace: &str, labels: &[(&str, &str)]| Pod {
+        namespace: namespace.into(),
+        labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    };
+    let controller = pod(
+        "tools",
+        &[
+            ("app.kubernetes.io/name", "argo-rollouts"),
+            ("app.kubernetes.io/instance", "argo-rollouts"),
+            ("app.kubernetes.io/component", "rollouts-controller"),
+        ],
+    );
+    let dashboard = pod(
+        "tools",
+        &[
+            ("app.kubernetes.io/name", "argo-rollouts"),
+            ("app.kubernetes.io/instance", "argo-rollouts"),
+            ("app.kubernetes.io/component", "rollouts-dashboard"),
+        ],
+    );
+    let object = "monitoring-kube-prometheus-prometheus";
+    let prometheus = pod(
+        "monitoring",
+        &[
+            ("app.kubernetes.io/name", "prometheus"),
+            ("app.kubernetes.io/managed-by", "prometheus-operator"),
+            ("app.kubernetes.io/instance", object),
+            ("prometheus", object),
+            ("operator.prometheus.io/name", object),
+            ("operator.prometheus.io/shard", "0"),
+        ],
+    );
+    let api = pod("apps", &[("app.kubernetes.io/instance", "api")]);
+    // Both sides deny, so both policies are needed and written.
+    for (namespace, name) in [("tools", "analysis-to-prometheus"), ("monitoring", "analysis-from-controller")] {
+        assert!(
+            policies.iter().any(|p| p["metadata"]["namespace"] == namespace && p["metadata"]["name"] == name),
+            "no policy {name} in namespace {namespace}"
+        );
+    }
+    assert!(admitted(&policies, &controller, &prometheus, 9090, "TCP"), "the controller cannot query Prometheus");
+    assert!(!admitted(&policies, &controller, &prometheus, 9093, "TCP"), "the controller reaches another port");
+    assert!(!admitted(&policies, &dashboard, &prometheus, 9090, "TCP"), "the dashboard reaches Prometheus");
+    assert!(!admitted(&policies, &api, &prometheus, 9090, "TCP"), "the canary service reaches Prometheus");
+    // The Rollout's analysis is written, asking that Prometheus.
+    let template = files
+        .iter()
+        .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
+        .find(|o| o["kind"] == "AnalysisTemplate")
+        .expect("an AnalysisTemplate");
+    assert_eq!(
+        template["spec"]["metrics"][0]["provider"]["prometheus"]["address"],
+        "http://monitoring-kube-prometheus-prometheus.monitoring.svc.cluster.local:9090"
+    );
+}

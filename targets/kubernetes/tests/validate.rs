@@ -30,6 +30,10 @@ fn estates() -> Vec<(&'static str, PathBuf)> {
             workspace().join("specs/targets/kubernetes/a_cluster_with_every_workload_generates_cleanly.spec"),
         ),
         (
+            "canary_analysis_across_denying_namespaces_is_admitted",
+            workspace().join("specs/targets/kubernetes/canary_analysis_across_denying_namespaces_is_admitted.spec"),
+        ),
+        (
             "canary_analysis_asks_the_clusters_prometheus",
             workspace().join("specs/targets/kubernetes/canary_analysis_asks_the_clusters_prometheus.spec"),
         ),

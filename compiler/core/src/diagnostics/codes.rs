@@ -311,7 +311,6 @@ codes! {
     E1241 "k8s-canary-without-controller" Error "a canary service on a cluster where no Argo Rollouts controller runs",
     E1242 "k8s-canary-statefulset"    Error   "a canary service on a cluster runs as a StatefulSet, which an Argo Rollouts Rollout cannot take over",
     E1243 "k8s-analysis-without-prometheus" Error "a canary's analysis on a cluster where no Prometheus (kube-prometheus-stack) answers queries",
-    E1244 "k8s-analysis-denied"       Error   "a canary's analysis would query Prometheus across a namespace whose network policies deny it",
     E1260 "k8s-api-not-served"        Error   "an object written for a cluster has an API its Kubernetes version does not serve",
     E1261 "k8s-chart-kube-version"    Error   "a chart a cluster's services are installed with needs a newer Kubernetes",
     E1230 "k8s-statefulset-surge"     Error   "a rolling update of a StatefulSet asks for a surge or unavailability it has no form for",
