@@ -36,6 +36,8 @@ use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::types::{Payload, Transport};
 use spec_compiler::model::{Analysis, Resource, Service};
 
+use crate::chart::value_at;
+
 /// The prometheus-community chart whose Prometheus scrapes the ServiceMonitors spec writes.
 pub const PROMETHEUS_CHART: &str = "kube-prometheus-stack";
 
@@ -49,19 +51,6 @@ const PROMETHEUS_POD_PORT: u16 = 9090;
 /// The `app.kubernetes.io/component` label of the argo-rollouts chart's controller pods when its
 /// values set none (`controller.component`).
 const CONTROLLER_COMPONENT: &str = "rollouts-controller";
-
-/// The value at `path` in a chart's values.
-fn value_at<'v>(values: &'v indexmap::IndexMap<String, Payload>, path: &[&str]) -> Option<&'v Payload> {
-    let (first, rest) = path.split_first()?;
-    let mut value = values.get(*first)?;
-    for key in rest {
-        value = match value {
-            Payload::Map(map) | Payload::Tagged(_, map) => map.get(*key)?,
-            _ => return None,
-        };
-    }
-    Some(value)
-}
 
 /// Whether the service installs kube-prometheus-stack with its Prometheus and that Prometheus's
 /// Service (both on unless its values turn them off).

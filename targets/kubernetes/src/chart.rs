@@ -701,3 +701,17 @@ fn labels(service: &Resource<Service>, selector: &Payload) -> Option<Map<String,
     }
     Some(out)
 }
+
+/// The value at `keys` in a chart's values (a preset's or a service's `helm { values }`), through
+/// plain and tagged maps; `None` where a key is missing or a value on the way is not a map.
+pub fn value_at<'v>(values: &'v indexmap::IndexMap<String, Payload>, keys: &[&str]) -> Option<&'v Payload> {
+    let (first, rest) = keys.split_first()?;
+    let mut value = values.get(*first)?;
+    for key in rest {
+        value = match value {
+            Payload::Map(map) | Payload::Tagged(_, map) => map.get(*key)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}

@@ -45,6 +45,7 @@ use spec_compiler::model::reach::{metrics_only, reached_services, release_servic
 use spec_compiler::model::types::{Payload, Spanned};
 use spec_compiler::model::{KubeVersion, Mesh, Mtls, NetworkPolicy, Resource, Service};
 
+use crate::chart::value_at;
 use crate::policies::{instance_selector, port_entry};
 
 /// The namespace label Istio's injector selects namespaces by.
@@ -117,7 +118,7 @@ impl<'m> super::Lowering<'_, 'm> {
             );
         }
         let native = istiod.spec.helm.as_ref().is_some_and(|h| {
-            let env = path(&h.values, &["pilot", "env", "ENABLE_NATIVE_SIDECARS"]);
+            let env = value_at(&h.values, &["pilot", "env", "ENABLE_NATIVE_SIDECARS"]);
             matches!(env, Some(Payload::Str(s)) if s == "true") || matches!(env, Some(Payload::Bool(true)))
         });
         if !native {
@@ -128,11 +129,10 @@ impl<'m> super::Lowering<'_, 'm> {
                     .with_help("use `std.istio.istiod`, or set `pilot { env { ENABLE_NATIVE_SIDECARS = \"true\" } }` in its chart values"),
             );
         }
-        let cni = istiod
-            .spec
-            .helm
-            .as_ref()
-            .is_some_and(|h| matches!(path(&h.values, &["pilot", "cni", "enabled"]), Some(Payload::Bool(true))));
+        let cni =
+            istiod.spec.helm.as_ref().is_some_and(|h| {
+                matches!(value_at(&h.values, &["pilot", "cni", "enabled"]), Some(Payload::Bool(true)))
+            });
         let namespaces = self.cluster.spec.namespaces(self.cluster.name_span);
         let hardened = namespaces.iter().filter(|n| n.mesh.is_some()).find_map(|n| {
             n.pod_security.filter(|p| p.value != spec_compiler::model::PodSecurity::Privileged).map(|p| (n.name, p))
@@ -361,17 +361,4 @@ fn workload_selectors(service: &Resource<Service>) -> Vec<Value> {
     let releases = selector["matchExpressions"][0]["values"].as_array().cloned().unwrap_or_default();
     let key = selector["matchExpressions"][0]["key"].clone();
     releases.into_iter().map(|r| json!({ key.as_str().unwrap_or_default(): r })).collect()
-}
-
-/// The value at `keys` in a chart's values.
-fn path<'v>(values: &'v indexmap::IndexMap<String, Payload>, keys: &[&str]) -> Option<&'v Payload> {
-    let (first, rest) = keys.split_first()?;
-    let mut value = values.get(*first)?;
-    for key in rest {
-        value = match value {
-            Payload::Map(map) | Payload::Tagged(_, map) => map.get(*key)?,
-            _ => return None,
-        };
-    }
-    Some(value)
 }
