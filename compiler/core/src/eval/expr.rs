@@ -342,6 +342,7 @@ impl<'a> Evaluator<'a> {
                 kind: first.name.as_str().to_owned(),
                 name: name.name.as_str().to_owned(),
                 field: field.iter().map(|f| f.name.as_str().to_owned()).collect(),
+                built: false,
             };
             return Some(Value { kind: ValueKind::Ref(Box::new(reference)), span });
         }

@@ -45,6 +45,7 @@ impl<'a> Evaluator<'a> {
             kind: kind.name.as_str().to_owned(),
             name: text,
             field: named.field.iter().map(|f| f.name.as_str().to_owned()).collect(),
+            built: true,
         };
         Some(Value { kind: ValueKind::Ref(Box::new(reference)), span })
     }

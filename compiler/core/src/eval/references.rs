@@ -97,6 +97,11 @@ impl Evaluator<'_> {
                         )
                         .with_primary_label("unresolved reference");
                         let diagnostic = match (close, candidates.len()) {
+                            // A built name has no text in the source a fix could replace.
+                            (Some(close), _) if reference.built => diagnostic.with_help(format!(
+                                "the string builds the name `{}`; the closest {} is `{close}`",
+                                reference.name, reference.kind
+                            )),
                             (Some(close), _) => diagnostic
                                 .with_help(format!("did you mean `{close}`?"))
                                 .with_suggestion(value.span, &reference.name, close),

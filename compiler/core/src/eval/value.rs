@@ -50,6 +50,9 @@ pub struct Reference {
     pub name: String,
     /// Fields after the name (`service.db.port` → `["port"]`).
     pub field: Vec<String>,
+    /// Whether a string built the name (`service."mcp-${row.name}"`): no name is written in the
+    /// source to replace, so an unknown one gets a closest name as help, never as a fix.
+    pub built: bool,
 }
 
 /// The forms a value takes. Records and references are boxed: every field of every record is a
