@@ -26,8 +26,11 @@
 //! [`analysis_policies`]: super::Lowering::analysis_policies
 //! - A measurement passes when its first value is at most `max` and at least `min`
 //!   (`successCondition`), or is NaN: a ratio of no requests, while the canary takes no traffic,
-//!   has failed nothing. No value at all (a query selecting no series) is an error, four in a row
-//!   failing the run (Argo's `consecutiveErrorLimit`).
+//!   has failed nothing; or when the query has no value at all. An error counter a client library
+//!   creates at its first error has no series while nothing fails, so its ratio selects nothing;
+//!   indexing the empty result would be an error, and five in a row (Argo's
+//!   `consecutiveErrorLimit` of four) would abort a healthy rollout. A query naming a job no
+//!   service is scraped as, which would never have a value, is E0766 instead.
 //! - `failures` failing measurements fail the run: Argo's `failureLimit` is the failures
 //!   tolerated, one fewer.
 
@@ -84,7 +87,7 @@ fn chart_fullname(release: &str, values: &indexmap::IndexMap<String, Payload>) -
     cut.strip_suffix('-').map_or(cut.clone(), str::to_string)
 }
 
-/// The `successCondition` of an analysis: every bound it has, a NaN passing.
+/// The `successCondition` of an analysis: every bound it has, no value and a NaN passing.
 fn success_condition(analysis: &Analysis) -> String {
     let mut terms = Vec::new();
     if let Some(Ok(min)) = analysis.min.as_ref().map(|m| m.value.literal()) {
@@ -93,7 +96,7 @@ fn success_condition(analysis: &Analysis) -> String {
     if let Some(Ok(max)) = analysis.max.as_ref().map(|m| m.value.literal()) {
         terms.push(format!("result[0] <= {max}"));
     }
-    format!("isNaN(result[0]) || ({})", terms.join(" && "))
+    format!("len(result) == 0 || isNaN(result[0]) || ({})", terms.join(" && "))
 }
 
 /// The name of the `AnalysisTemplate` of a release's canary.

@@ -98,6 +98,16 @@ fn analyses_are_named_and_ask_prometheus(objects: &[Value], model: &spec_compile
         let prometheus = &metric["provider"]["prometheus"];
         assert_eq!(prometheus["query"], spec.value.query.value.as_str(), "{name}: the query is the spec's");
         assert_eq!(metric["failureLimit"], spec.value.failures() - 1, "{name}");
+        // Argo evaluates the condition with `expr`, where indexing an empty result (an error
+        // counter that has no series until the first error) is an error, and five in a row abort
+        // the rollout: the empty result must pass before anything indexes it.
+        let condition = metric["successCondition"].as_str().expect("successCondition");
+        let guard = condition.find("len(result) == 0 ||");
+        let first_index = condition.find("result[0]");
+        assert!(
+            guard.is_some_and(|g| first_index.is_none_or(|i| g < i)),
+            "{name}: `{condition}` indexes the result before passing an empty one"
+        );
         let address = prometheus["address"].as_str().expect("address");
         let host = address.strip_prefix("http://").and_then(|a| a.split(':').next()).expect("http://host:port");
         let (svc, rest) = host.split_once('.').expect("service.namespace");

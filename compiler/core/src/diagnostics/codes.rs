@@ -165,6 +165,7 @@ codes! {
     W0605 "alert-unrouted"            Warning "an alert's severity and labels match no route, so it notifies no one",
     W0607 "routes-unread"             Warning "the estate routes alerts, but no Alertmanager spec configures reads the routes",
     W0606 "route-label-unknown"       Warning "a route matches a label value that no alert carries",
+    W0608 "dashboard-job-unknown"     Warning "a dashboard's query matches a `job` that no service exporting metrics has",
     E0645 "slo-objective"             Error   "an objective is not a percentage below 100% that burn-rate alerts can be written for",
     E0646 "slo-indicator"             Error   "an objective names no indicator, two, or one that is not a counter selector",
     E0647 "slo-window"                Error   "an objective's window is shorter than its longest burn-rate window",

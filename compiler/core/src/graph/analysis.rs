@@ -8,8 +8,9 @@
 //! - E0766 analysis-job-unscraped: a `job="…"` matcher names no service exporting `metrics` on the
 //!   canary's cluster. The cluster's Prometheus scrapes each such service as the job of its name
 //!   (the ServiceMonitor the Kubernetes back end writes), and nothing else spec knows of: a query
-//!   selecting another job returns no series, every measurement is an error, and the rollout
-//!   aborts whatever the new version does. Unlike an alert's W0604, this blocks every release.
+//!   selecting another job returns no series, and a measurement without a value passes (as an
+//!   error counter that has no series yet must), so the analysis could never fail and a bad
+//!   canary would be promoted. Unlike an alert's W0604, this silently removes the rollback.
 //!
 //! One pass over the services; the exporters of each cluster are one set built up front.
 
@@ -155,7 +156,7 @@ fn query(
                 ),
             )
             .with_primary_label(format!("`job=\"{job}\"` selects no series"))
-            .with_note("every measurement would find no value and count as an error, aborting every rollout of the service")
+            .with_note("every measurement would find no value and pass: the analysis could never stop a failing canary")
             .with_help(match candidates.as_slice() {
                 [] => "give the service `metrics { port = … }`: the cluster's Prometheus scrapes it as the job of its name".to_string(),
                 names => format!("select a job the cluster's Prometheus scrapes: {}", names.join(", ")),

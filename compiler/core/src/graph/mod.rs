@@ -14,6 +14,7 @@ mod backups;
 mod capacity;
 mod colours;
 mod cycles;
+mod dashboards;
 mod dot;
 mod files;
 mod gpus;
@@ -492,10 +493,11 @@ fn secret_refs(
 }
 
 /// The rules that conclude from what the estate lacks: no network joins two nodes (E0604), no
-/// backup covers a storage (W0603), no service exports an alert's job (W0604). Over a partial
+/// backup covers a storage (W0603), no service exports an alert's or a dashboard's job (W0604, W0608). Over a partial
 /// model (resources that failed their own checks left out) they would report consequences of
 /// those failures, so they are held back until the estate is complete.
-const CONCLUDE_FROM_ABSENCE: [Code; 6] = [Code::E0604, Code::W0603, Code::W0604, Code::W0605, Code::W0606, Code::W0607];
+const CONCLUDE_FROM_ABSENCE: [Code; 7] =
+    [Code::E0604, Code::W0603, Code::W0604, Code::W0605, Code::W0606, Code::W0607, Code::W0608];
 
 /// Checks every rule over the estate and returns what they found; `stdlib` lists the stdlib's
 /// files. `complete` is false when earlier stages reported errors, and so left resources out of
@@ -514,6 +516,7 @@ pub fn check_estate(model: &Model, stdlib: &[FileId], complete: bool) -> Vec<Dia
     backups::check(&estate, &mut diagnostics);
     lifecycle::check(&estate, &mut diagnostics);
     alerts::check(&estate, &mut diagnostics);
+    dashboards::check(&estate, &mut diagnostics);
     secrets::check(&estate, &mut diagnostics);
     networks::check(&estate, &mut diagnostics);
     workflows::check(&estate, &mut diagnostics);
