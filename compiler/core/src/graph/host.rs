@@ -1,9 +1,8 @@
 //! Host-level settings and workloads: a node's own NixOS options need a NixOS node (E0730); a
 //! service's or job's `security` asks only for what its cluster namespace's Pod Security Standard
 //! admits (E0731), names Linux capabilities (E0732) and sets a `group` only beside a `user`
-//! (E0738); a storage `directory` is an absolute, plain path
-//! of a node and the storage's only form (E0733), which a backup copies with restic but cannot
-//! snapshot or replicate (E0734); a workflow's `concurrency` governs the runs its schedule starts
+//! (E0738); a storage `directory` is an absolute, plain path of a node and the storage's only
+//! form (E0733), which a backup copies with restic but cannot snapshot or replicate (E0734); a workflow's `concurrency` governs the runs its schedule starts
 //! (E0736), and overlapping runs are a cluster's only (E0735). Ports a host-network service on a
 //! cluster binds on the cluster's nodes are compared in `ports.rs`; a step's `needs` of services
 //! are derived with the other ways in (`model::reach::steps`, E0737).
@@ -66,7 +65,7 @@ struct Container<'a> {
 /// admission after the release is installed.
 fn security<T>(
     estate: &EstateGraph<'_>,
-    service: &Resource<T>,
+    owner: &Resource<T>,
     container: &Container<'_>,
     security: &Spanned<Security>,
     diagnostics: &mut Vec<Diagnostic>,
@@ -74,11 +73,11 @@ fn security<T>(
     let kind = container.kind;
     if let (Some(group), None) = (&security.value.group, &security.value.user) {
         diagnostics.push(
-            service.at_use(
+            owner.at_use(
                 Diagnostic::new(
                     Code::E0738,
                     group.span,
-                    format!("{kind} `{}` sets the group it runs as but not the user", service.name),
+                    format!("{kind} `{}` sets the group it runs as but not the user", owner.name),
                 )
                 .with_primary_label("a group alone")
                 .with_note("podman sets a container's primary group only with its user (`--user uid:gid`), and the image's user is not known here")
@@ -97,7 +96,7 @@ fn security<T>(
             let mut diagnostic = Diagnostic::new(
                 Code::E0732,
                 capability.span,
-                format!("{kind} `{}`: `{name}` is not a Linux capability", service.name),
+                format!("{kind} `{}`: `{name}` is not a Linux capability", owner.name),
             )
             .with_primary_label("not in capabilities(7)");
             diagnostic = match close {
@@ -110,7 +109,7 @@ fn security<T>(
                     diagnostic.with_help("name a capability without its `CAP_` prefix (`NET_ADMIN`, `BPF`), or `ALL`")
                 }
             };
-            diagnostics.push(service.at_use(diagnostic));
+            diagnostics.push(owner.at_use(diagnostic));
         }
     }
     let Some(Place::Cluster(cluster)) = estate.place(container.on) else { return };
@@ -159,13 +158,13 @@ fn security<T>(
     }
     for (span, what, help) in refused {
         diagnostics.push(
-            service.at_use(
+            owner.at_use(
                 Diagnostic::new(
                     Code::E0731,
                     span,
                     format!(
                         "{kind} `{}` asks for {what}, which namespace `{}` of cluster `{}` refuses",
-                        service.name, namespace.name, cluster.name
+                        owner.name, namespace.name, cluster.name
                     ),
                 )
                 .with_primary_label(format!("refused by the `{}` Pod Security Standard", level.value.label()))
