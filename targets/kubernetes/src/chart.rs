@@ -649,7 +649,7 @@ impl super::Lowering<'_, '_> {
             untaken.push((rule.span, "access", help.into()));
         }
         if let Some(security) = &spec.security {
-            let help = "set the chart's own security context, host network and host PID in `helm { values { … } }`";
+            let help = "set the chart's own security context (user, group), host network and host PID in `helm { values { … } }`";
             untaken.push((security.span, "security", help.into()));
         }
         if let Some(pull) = &spec.pull_secret {

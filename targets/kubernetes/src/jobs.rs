@@ -1,7 +1,8 @@
 //! Jobs on a cluster: each job is a release of its own, `job-<name>`, of the app-template chart
 //! with one controller of type `job` (a Kubernetes `Job`: its container with the job's image,
-//! arguments and environment; `restartPolicy: Never`, the chart's default for jobs; `backoffLimit`
-//! from `retries`; `activeDeadlineSeconds` from `timeout`).
+//! arguments and environment; its pod's and container's security contexts from `security`, the
+//! user and group it runs as among them; `restartPolicy: Never`, the chart's default for jobs;
+//! `backoffLimit` from `retries`; `activeDeadlineSeconds` from `timeout`).
 //!
 //! Why a release of its own rather than a Helm hook in the service's chart: Flux's helm-controller
 //! waits for every Job of a release to complete before it marks the release ready, and a release
@@ -23,7 +24,7 @@ use serde_json::json;
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::{Job, PodSecurity, Resource};
 
-use crate::security::{restricted_container, restricted_pod};
+use crate::security::{container_security, pod_options};
 use crate::values::{APP_TEMPLATE, Release, split_image};
 
 /// Kubernetes' back-off between the tries of a Job: 10 s, doubled each time, at most 6 min.
@@ -80,9 +81,12 @@ impl super::Lowering<'_, '_> {
             container["env"] = json!(env);
         }
         let mut controller = json!({ "type": "job", "job": settings });
-        if restricted {
-            container["securityContext"] = restricted_container();
-            controller["pod"] = restricted_pod();
+        let security = spec.security.as_ref().map(|s| &s.value);
+        if let Some(context) = container_security(restricted, security) {
+            container["securityContext"] = context;
+        }
+        if let Some(pod) = pod_options(restricted, security) {
+            controller["pod"] = pod;
         }
         controller["containers"] = json!(IndexMap::from([("app", container)]));
         let values = json!({ "controllers": { "main": controller } });

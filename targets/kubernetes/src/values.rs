@@ -354,18 +354,7 @@ impl super::Lowering<'_, '_> {
         let strategy = self.strategy(service, stateful);
         // Its identity: the ServiceAccount of its `access` rules, the Secret its image is pulled with.
         let (account, pull_secrets) = self.pod_identity(service);
-        let mut pod = restricted.then(crate::security::restricted_pod);
-        if let Some(security) = spec.security.as_ref().map(|s| &s.value) {
-            // On the host's network the pod still resolves the cluster's names (`service.x.host`).
-            if security.host_network() {
-                let options = pod.get_or_insert_with(|| json!({}));
-                options["hostNetwork"] = json!(true);
-                options["dnsPolicy"] = json!("ClusterFirstWithHostNet");
-            }
-            if security.host_pid() {
-                pod.get_or_insert_with(|| json!({}))["hostPID"] = json!(true);
-            }
-        }
+        let mut pod = crate::security::pod_options(restricted, spec.security.as_ref().map(|s| &s.value));
         if let Some(tier) = &spec.tier {
             pod.get_or_insert_with(|| json!({}))["priorityClassName"] = json!(tier.value.priority_class());
         }

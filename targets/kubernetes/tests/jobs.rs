@@ -99,3 +99,37 @@ fn a_job_runs_to_completion_before_what_needs_it() {
         }
     }
 }
+
+/// In a namespace enforcing `restricted`, the kubelet starts a pod only when it can tell it runs
+/// as non-root: every workload the real chart renders there (the NATS server's, and the Job of its
+/// stream, whose image runs as root by default) carries `runAsNonRoot` with a numeric, non-root
+/// `runAsUser`, and a group that owns the server's volume (`fsGroup`).
+#[test]
+fn a_stream_in_a_restricted_namespace_runs_as_a_numeric_non_root_user() {
+    let estate =
+        workspace().join("specs/targets/kubernetes/a_nats_stream_in_a_restricted_namespace_generates_cleanly.spec");
+    let files = spec_testkit::generate(&Kubernetes, &estate);
+    let Some((helm, charts)) = spec_testkit::helm_and_charts("app-template", "the workloads were NOT rendered") else {
+        return;
+    };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubernetes-restricted-stream");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut kinds = Vec::new();
+    for (release, expected) in [("nats", "StatefulSet"), ("job-stream-orders", "Job")] {
+        let (_, values) =
+            files.iter().find(|(p, _)| *p == format!("helm/apps/{release}.values.yaml")).expect("values file");
+        let values_file = dir.join(format!("{release}.values.yaml"));
+        std::fs::write(&values_file, values).expect("write");
+        let rendered = spec_testkit::helm_template(&helm, &charts.join("app-template"), release, "bus", &values_file);
+        let workload =
+            rendered.iter().find(|o| o["kind"] == expected).unwrap_or_else(|| panic!("{release}: no {expected}"));
+        let context = &workload["spec"]["template"]["spec"]["securityContext"];
+        assert_eq!(context["runAsNonRoot"], true, "{release}: {context}");
+        let user =
+            context["runAsUser"].as_u64().unwrap_or_else(|| panic!("{release}: no numeric runAsUser: {context}"));
+        assert!(user > 0, "{release}: runs as root");
+        assert!(context["runAsGroup"].is_u64() && context["fsGroup"] == context["runAsGroup"], "{release}: {context}");
+        kinds.push(expected);
+    }
+    assert_eq!(kinds, ["StatefulSet", "Job"]);
+}

@@ -67,6 +67,12 @@ fn what_needs_a_job_starts_after_its_oneshot_unit_succeeded() {
         let mut command = vec![job.spec.image.value.clone()];
         command.extend(job.spec.args.iter().map(|a| a.value.written()));
         assert!(exec.ends_with(&command.join(" ")), "job {}: {exec}", job.name);
+        // Who it runs as: podman's `--user uid:gid`.
+        let user = job.spec.security.as_ref().and_then(|s| s.value.podman_user());
+        assert_eq!(exec.contains(" --user="), user.is_some(), "job {}: {exec}", job.name);
+        if let Some(user) = user {
+            assert!(exec.contains(&format!(" --user={user} ")), "job {}: {exec}", job.name);
+        }
         for need in &job.spec.needs {
             let needed = match need.kind.as_str() {
                 "job" => format!("job-{}.service", need.name),
@@ -88,6 +94,13 @@ fn what_needs_a_job_starts_after_its_oneshot_unit_succeeded() {
     }
     // The API's container after the seed job, and Redis's own unit after the schema job.
     assert_eq!(ordered, 2);
+    // The API's container runs as its user, in the oci-containers module's own `user` option.
+    let user = spec_testkit::nix_module_eval(
+        &dir.join("nixos/prod1/default.nix"),
+        "{ podman = \"/nix/store/podman\"; }",
+        "m.virtualisation.oci-containers.containers.api.user",
+    );
+    assert_eq!(user, "1000");
 }
 
 #[test]
@@ -123,6 +136,8 @@ fn each_stream_is_a_oneshot_unit_after_its_nats_server() {
         let exec = unit["exec"].as_str().expect("ExecStart");
         assert!(exec.contains("--env STREAM_SERVER=nats://"), "stream {}: {exec}", stream.name);
         assert!(exec.contains("natsio/nats-box:0.14.5 sh -c"), "stream {}: {exec}", stream.name);
+        // nats-box runs as root by default; std.nats.stream runs it as a user of its own.
+        assert!(exec.contains(" --user=1000:1000 "), "stream {}: {exec}", stream.name);
     }
     // systemd reads `$$` as `$`: the dead-letter stream's subjects reach the container as written.
     let exec = units["job-stream-dead-letters"]["exec"].as_str().expect("ExecStart");

@@ -83,5 +83,7 @@ fn each_stream_is_a_oneshot_unit_after_its_nats_server() {
         let exec = values(text, "ExecStart").concat();
         // It reaches the server where the server publishes its port to the host's containers.
         assert!(exec.contains("--env STREAM_SERVER=nats://10.88.0.1:4222 natsio/nats-box:0.14.5 sh -c"), "{exec}");
+        // nats-box runs as root by default; std.nats.stream runs it as a user of its own.
+        assert!(exec.contains(" run --rm --name job-stream-") && exec.contains(" --user=1000:1000 "), "{exec}");
     }
 }

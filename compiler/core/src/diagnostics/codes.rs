@@ -254,13 +254,14 @@ codes! {
     E0777 "stream-job-name-taken"     Error   "a job takes the name of the job that applies a stream (`stream-NAME`)",
     // Host-level settings and workloads.
     E0730 "node-options-not-nixos"    Error   "a node that is not NixOS is given NixOS options",
-    E0731 "pod-security-refuses"      Error   "a service asks for what its namespace's Pod Security Standard refuses",
-    E0732 "unknown-capability"        Error   "a service names a capability Linux does not have",
+    E0731 "pod-security-refuses"      Error   "a service or job asks for what its namespace's Pod Security Standard refuses",
+    E0732 "unknown-capability"        Error   "a service or job names a capability Linux does not have",
     E0733 "directory-not-mountable"   Error   "a storage directory is not a plain absolute path of a node, or not the storage's only form",
     E0734 "directory-snapshots"       Error   "a backup asks for ZFS snapshots or a replica of a plain directory",
     E0735 "host-workflow-overlaps"    Error   "a workflow on a host allows overlapping runs, which one systemd unit cannot give",
     E0736 "concurrency-without-schedule" Error "a workflow sets `concurrency` but has no schedule to start runs",
     E0737 "step-needs-elsewhere"      Error   "a workflow step needs a service placed on another node or cluster",
+    E0738 "group-without-user"        Error   "a container's `security` sets a `group` but no `user`",
     // The NixOS back end.
     E1101 "nixos-option-clash"        Error   "two parts of the estate set the same NixOS option on one node",
     E1102 "nixos-unsupported-value"   Error   "a value in a `nixos { … }` payload has no Nix form",

@@ -1,21 +1,22 @@
 //! Host-level settings and workloads: a node's own NixOS options need a NixOS node (E0730); a
-//! service's `security` asks only for what its cluster namespace's Pod Security Standard admits
-//! (E0731) and names Linux capabilities (E0732); a storage `directory` is an absolute, plain path
-//! of a node and the storage's only form (E0733), which a backup copies with restic but cannot
-//! snapshot or replicate (E0734); a workflow's `concurrency` governs the runs its schedule starts
+//! service's or job's `security` asks only for what its cluster namespace's Pod Security Standard
+//! admits (E0731), names Linux capabilities (E0732) and sets a `group` only beside a `user`
+//! (E0738); a storage `directory` is an absolute, plain path of a node and the storage's only
+//! form (E0733), which a backup copies with restic but cannot snapshot or replicate (E0734); a workflow's `concurrency` governs the runs its schedule starts
 //! (E0736), and overlapping runs are a cluster's only (E0735). Ports a host-network service on a
 //! cluster binds on the cluster's nodes are compared in `ports.rs`; a step's `needs` of services
 //! are derived with the other ways in (`model::reach::steps`, E0737).
 //!
-//! Linear: each node, service, storage, backup and workflow is looked at once.
+//! Linear: each node, service, job, storage, backup and workflow is looked at once.
 
 use super::backups::NotADataset;
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::host::{BASELINE_CAPABILITIES, CAPABILITIES};
-use crate::model::{Concurrency, Os, PodSecurity, Resource, Service};
+use crate::model::types::{PlacementRef, Spanned};
+use crate::model::{Concurrency, Os, PodSecurity, Resource, Security};
 
-/// Checks the host-level settings of every node, service, storage, backup and workflow.
+/// Checks the host-level settings of every node, service, job, storage, backup and workflow.
 pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for node in &estate.model.nodes {
         if let Some(options) = node.spec.nixos.as_ref().filter(|_| node.spec.os.value != Os::Nixos) {
@@ -32,18 +33,58 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     for service in &estate.model.services {
-        security(estate, service, diagnostics);
+        let spec = &service.spec;
+        let container = Container { kind: "service", on: &spec.on, namespace: spec.namespace.as_ref() };
+        if let Some(asked) = &spec.security {
+            security(estate, service, &container, asked, diagnostics);
+        }
+    }
+    // A stream's one-shot is among the jobs, with its preset's `security`.
+    for job in &estate.model.jobs {
+        let spec = &job.spec;
+        let container = Container { kind: "job", on: &spec.on, namespace: spec.namespace.as_ref() };
+        if let Some(asked) = &spec.security {
+            security(estate, job, &container, asked, diagnostics);
+        }
     }
     directories(estate, diagnostics);
     workflows(estate, diagnostics);
 }
 
-/// E0732 for each capability Linux does not have; E0731 for what the namespace's Pod Security
-/// Standard refuses (`baseline`: privileged, host network or PIDs, capabilities beyond the
-/// runtime's defaults; `restricted`: also any capability but `NET_BIND_SERVICE`, and not dropping
-/// `ALL`), so the pods are never refused at admission after the release is installed.
-fn security(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(security) = &service.spec.security else { return };
+/// Where a container with `security` runs: a service or a job.
+struct Container<'a> {
+    kind: &'static str,
+    on: &'a Spanned<PlacementRef>,
+    namespace: Option<&'a Spanned<String>>,
+}
+
+/// E0732 for each capability Linux does not have; E0738 for a group without a user; E0731 for
+/// what the namespace's Pod Security Standard refuses (`baseline`: privileged, host network or
+/// PIDs, capabilities beyond the runtime's defaults; `restricted`: also any capability but
+/// `NET_BIND_SERVICE`, not dropping `ALL`, and running as root), so the pods are never refused at
+/// admission after the release is installed.
+fn security<T>(
+    estate: &EstateGraph<'_>,
+    owner: &Resource<T>,
+    container: &Container<'_>,
+    security: &Spanned<Security>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let kind = container.kind;
+    if let (Some(group), None) = (&security.value.group, &security.value.user) {
+        diagnostics.push(
+            owner.at_use(
+                Diagnostic::new(
+                    Code::E0738,
+                    group.span,
+                    format!("{kind} `{}` sets the group it runs as but not the user", owner.name),
+                )
+                .with_primary_label("a group alone")
+                .with_note("podman sets a container's primary group only with its user (`--user uid:gid`), and the image's user is not known here")
+                .with_help("add the numeric `user` the image runs as beside `group`"),
+            ),
+        );
+    }
     for capability in security.value.added().iter().chain(security.value.dropped()) {
         let name = capability.value.as_str();
         if name != "ALL" && !CAPABILITIES.contains(&name) {
@@ -55,7 +96,7 @@ fn security(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: 
             let mut diagnostic = Diagnostic::new(
                 Code::E0732,
                 capability.span,
-                format!("service `{}`: `{name}` is not a Linux capability", service.name),
+                format!("{kind} `{}`: `{name}` is not a Linux capability", owner.name),
             )
             .with_primary_label("not in capabilities(7)");
             diagnostic = match close {
@@ -68,11 +109,11 @@ fn security(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: 
                     diagnostic.with_help("name a capability without its `CAP_` prefix (`NET_ADMIN`, `BPF`), or `ALL`")
                 }
             };
-            diagnostics.push(service.at_use(diagnostic));
+            diagnostics.push(owner.at_use(diagnostic));
         }
     }
-    let Some(Place::Cluster(cluster)) = estate.place(&service.spec.on) else { return };
-    let Ok(chosen) = cluster.spec.namespace_of(service.spec.namespace.as_ref()) else { return };
+    let Some(Place::Cluster(cluster)) = estate.place(container.on) else { return };
+    let Ok(chosen) = cluster.spec.namespace_of(container.namespace) else { return };
     let namespaces = cluster.spec.namespaces(cluster.name_span);
     let Some(namespace) = namespaces.get(chosen) else { return };
     let Some(level) = namespace.pod_security.filter(|l| l.value != PodSecurity::Privileged) else { return };
@@ -104,22 +145,31 @@ fn security(estate: &EstateGraph<'_>, service: &Resource<Service>, diagnostics: 
     {
         refused.push((capabilities.span, "capabilities without dropping `ALL`".to_string()));
     }
-    for (span, what) in refused {
+    // Root is what `restricted` refuses most of all (`runAsNonRoot`): the kubelet would not start it.
+    let root = spec.user.as_ref().filter(|u| restricted && u.value == 0);
+    let privileged =
+        format!("run the {kind} in a namespace with `pod_security = privileged`, or remove what the standard refuses");
+    let mut refused: Vec<_> = refused.into_iter().map(|(span, what)| (span, what, privileged.clone())).collect();
+    if let Some(user) = root {
+        let help = format!(
+            "give the {kind} a numeric user other than 0 (`user = 1000`), or run it in a namespace with `pod_security = baseline`"
+        );
+        refused.push((user.span, "running as root (user 0)".to_string(), help));
+    }
+    for (span, what, help) in refused {
         diagnostics.push(
-            service.at_use(
+            owner.at_use(
                 Diagnostic::new(
                     Code::E0731,
                     span,
                     format!(
-                        "service `{}` asks for {what}, which namespace `{}` of cluster `{}` refuses",
-                        service.name, namespace.name, cluster.name
+                        "{kind} `{}` asks for {what}, which namespace `{}` of cluster `{}` refuses",
+                        owner.name, namespace.name, cluster.name
                     ),
                 )
                 .with_primary_label(format!("refused by the `{}` Pod Security Standard", level.value.label()))
                 .with_label(level.span, format!("the namespace enforces `{}`", level.value.label()))
-                .with_help(
-                    "run the service in a namespace with `pod_security = privileged`, or remove what the standard refuses",
-                ),
+                .with_help(help),
             ),
         );
     }

@@ -1,22 +1,36 @@
-//! Host-level settings and workloads (kept out of `kinds.rs` by concept): what a service's
-//! container may do on its host (`security { privileged, capabilities, host_network, host_pid }`,
-//! for agents such as eBPF probes), whether a workflow's runs may overlap (`concurrency`), and the
-//! capability names Linux has.
+//! Host-level settings and workloads (kept out of `kinds.rs` by concept): what a service's or a
+//! job's container may do on its host (`security { privileged, capabilities, host_network,
+//! host_pid }`, for agents such as eBPF probes) and which user and group it runs as
+//! (`security { user, group }`, numeric, so a `restricted` namespace admits it), whether a
+//! workflow's runs may overlap (`concurrency`), and the capability names Linux has.
 //!
 //! Invariants the back ends rely on once the graph rules pass: every capability is a Linux
-//! capability name without its `CAP_` prefix (E0732), a service asking for what its namespace's
-//! Pod Security Standard forbids is refused (E0731), and a workflow on a host never asks for
-//! overlapping runs, which one systemd unit cannot give (E0735).
+//! capability name without its `CAP_` prefix (E0732), a service or job asking for what its
+//! namespace's Pod Security Standard forbids is refused (E0731, root among it under `restricted`),
+//! a `group` comes with a `user` (E0738), the ids are in Kubernetes' range (E0307), and a
+//! workflow on a host never asks for overlapping runs, which one systemd unit cannot give (E0735).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::types::*;
 
-/// What a service's container may do on its host.
+/// What a service's or a job's container may do on its host, and who it runs as.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Security {
+    /// The numeric user id the container's process runs as, in place of the image's `USER`
+    /// (Kubernetes' `runAsUser`, podman's `--user`). A namespace enforcing the `restricted` Pod
+    /// Security Standard runs only non-root pods, and the kubelet cannot tell a named or absent
+    /// `USER` is not root: a numeric non-root `user` is what lets such an image start there.
+    /// `0` is root. Default: the image's.
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub user: Option<Spanned<u32>>,
+    /// The numeric primary group id of the container's process (`runAsGroup`), also the group
+    /// that owns its cluster volumes (`fsGroup`), so the user can write them; only beside `user`.
+    /// Default: the image's.
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub group: Option<Spanned<u32>>,
     /// Every device and capability of the host, as root would have them. Default: `false`.
     #[schemars(extend("default" = false))]
     pub privileged: Option<Spanned<bool>>,
@@ -60,6 +74,16 @@ impl Security {
         self.host_pid.as_ref().is_some_and(|p| p.value)
     }
 
+    /// The user id it runs as, when set.
+    pub fn user(&self) -> Option<u32> {
+        self.user.as_ref().map(|u| u.value)
+    }
+
+    /// The primary group id it runs as, when set.
+    pub fn group(&self) -> Option<u32> {
+        self.group.as_ref().map(|g| g.value)
+    }
+
     /// The capabilities added, as written.
     pub fn added(&self) -> &[Spanned<String>] {
         self.capabilities.as_ref().map_or(&[], |c| &c.value.add)
@@ -70,10 +94,29 @@ impl Security {
         self.capabilities.as_ref().map_or(&[], |c| &c.value.drop)
     }
 
+    /// The user the container runs as in podman's and NixOS' `user` form: `uid` or `uid:gid`
+    /// (a group alone is E0738: podman has no form for it).
+    pub fn podman_user(&self) -> Option<String> {
+        let user = self.user()?;
+        Some(match self.group() {
+            Some(group) => format!("{user}:{group}"),
+            None => user.to_string(),
+        })
+    }
+
     /// The options podman runs the container with (for `podman run` and NixOS' `extraOptions`),
-    /// in a fixed order: privileged, host network, host PID, dropped then added capabilities
-    /// (podman applies `--cap-drop=ALL` before the additions whatever their order).
+    /// in a fixed order: user, privileged, host network, host PID, dropped then added
+    /// capabilities (podman applies `--cap-drop=ALL` before the additions whatever their order).
+    /// NixOS' containers take the user in their own `user` option instead
+    /// ([`Security::podman_options_but_user`]).
     pub fn podman_options(&self) -> Vec<String> {
+        let mut options: Vec<String> = self.podman_user().map(|u| format!("--user={u}")).into_iter().collect();
+        options.extend(self.podman_options_but_user());
+        options
+    }
+
+    /// [`Security::podman_options`] without the user.
+    pub fn podman_options_but_user(&self) -> Vec<String> {
         let mut options = Vec::new();
         if self.privileged() {
             options.push("--privileged".to_string());

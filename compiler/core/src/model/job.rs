@@ -50,6 +50,9 @@ pub struct Job {
     /// How often a failed run is tried again. Default: 0.
     #[schemars(extend("default" = 0))]
     pub retries: Option<Spanned<u32>>,
+    /// What its container may do on the host and who it runs as: `security { user, group,
+    /// privileged, capabilities { add, drop }, host_network, host_pid }`, as a service's.
+    pub security: Option<Spanned<super::Security>>,
 }
 
 impl Job {

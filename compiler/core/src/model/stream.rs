@@ -2,14 +2,14 @@
 //! replicated log of the messages published on some subjects of a message bus, with its limits
 //! (age, bytes), retention, duplicate window and replicas, as JetStream defines a stream.
 //!
-//! A kind rather than a preset, because what makes a stream right is a fact about the other
-//! streams and the server: the server refuses a stream whose subjects overlap another's, and one
-//! with more replicas than it has members, and neither is visible from inside one preset's block.
-//! The graph rules check both ([`crate::graph::streams`]). What the compiler does not know is the
-//! product's tool: the one-shot that applies a stream (`image`, `args`) comes from a preset
+//! A kind rather than a preset, because what makes a stream right is a fact about the other streams
+//! and the server: the server refuses a stream whose subjects overlap another's, and one with more
+//! replicas than it has members, and neither is visible from inside one preset's block. The graph
+//! rules check both ([`crate::graph::streams`]). What the compiler does not know is the product's
+//! tool: the one-shot that applies a stream (`image`, `args`, `security`) comes from a preset
 //! (`std.nats.stream`). It is given the stream's configuration as JSON in [`STREAM_CONFIG`]
-//! (JetStream's `io.nats.jetstream.api.v1.stream_configuration`: durations in nanoseconds,
-//! `-1` for "no limit") and the server's URL in [`STREAM_SERVER`].
+//! (JetStream's `io.nats.jetstream.api.v1.stream_configuration`: durations in nanoseconds, `-1` for
+//! "no limit") and the server's URL in [`STREAM_SERVER`].
 //!
 //! Lowering: each stream is a [`Job`] of its own, `stream-NAME` ([`job_of`]), placed where its
 //! server runs (its cluster and namespace, or its node) and needing it, so every back end runs it
@@ -77,6 +77,9 @@ pub struct Stream {
     pub timeout: Option<Spanned<Duration>>,
     /// How often a failed run is tried again (the server may still be electing a leader). Default: 3.
     pub retries: Option<Spanned<u32>>,
+    /// Who the one-shot runs as and what it may do (`security { user, group }`, a preset's: the
+    /// tool's image decides whether it needs root), as a job's.
+    pub security: Option<Spanned<super::Security>>,
 }
 
 /// Where a stream's messages are kept.
@@ -196,6 +199,7 @@ pub fn job_of(stream: &Resource<Stream>, server: &Resource<Service>) -> Resource
             volumes: IndexMap::new(),
             timeout: Some(spec.timeout.clone().unwrap_or(Spanned { value: Duration(5 * 60 * 1000), span })),
             retries: Some(spec.retries.clone().unwrap_or(Spanned { value: 3, span })),
+            security: spec.security.clone(),
         },
         presets: stream.presets.clone(),
         rows: stream.rows.clone(),

@@ -1,11 +1,12 @@
 //! Jobs on NixOS: a oneshot unit per job that stays active once it has succeeded.
 //!
 //! Job `j` is `systemd.services."job-j"`: `podman run --rm` of its image with its arguments,
-//! environment (secrets as `--env-file` pointing at the decrypted file) and volumes (ZFS datasets,
-//! after their mounts), `Type=oneshot` with `RemainAfterExit=true` so a unit that requires it
-//! starts once it has exited successfully and not again while it stays active; ordered after and
-//! requiring the services (their container or `nixos_unit`) and jobs it needs on the node; wanted by
-//! `multi-user.target`, so it runs when the configuration is switched to even if nothing needs it;
+//! `security` (`--user`, privileges and capabilities), environment (secrets as `--env-file`
+//! pointing at the decrypted file) and volumes (ZFS datasets, after their mounts), `Type=oneshot`
+//! with `RemainAfterExit=true` so a unit that requires it starts once it has exited successfully
+//! and not again while it stays active; ordered after and requiring the services (their container
+//! or `nixos_unit`) and jobs it needs on the node; wanted by `multi-user.target`, so it runs when
+//! the configuration is switched to even if nothing needs it;
 //! `TimeoutStartSec=` from `timeout`, `Restart=on-failure` with a start limit from `retries`, and
 //! `ExecStopPost=` removing a container a killed run left behind. The services that need the job
 //! are ordered after it and require it ([`super::services`], [`super::units`]).
@@ -40,6 +41,10 @@ impl<'a> NodeModule<'a> {
             Part::Code("pkgs.podman".into()),
             Part::Text(format!("/bin/podman run --rm --name {}", exec_arg(&unit))),
         ];
+        // Who it runs as and what it may do, as a service's container.
+        for option in spec.security.as_ref().map(|s| s.value.podman_options()).unwrap_or_default() {
+            command.push(Part::Text(format!(" {}", exec_arg(&option))));
+        }
         let mut mounts = Vec::new();
         for (target, storage) in &spec.volumes {
             let Some(source) = self.index.storage(&storage.name).and_then(|s| s.spec.host_path()) else { continue };

@@ -6,8 +6,9 @@
 //! on the node's mesh address when a Prometheus on another node scrapes it), volumes from storage,
 //! environment without secrets, secrets through `environmentFiles`, `dependsOn` for the containers
 //! it needs, its configuration files bind-mounted from `/etc/spec/<service>/` ([`super::files`]),
-//! cpu and memory limits, its health check and its `security` (privileged, capabilities, the
-//! host's network, whose ports are then not published, and PIDs) as podman options, and is ordered after
+//! cpu and memory limits, its health check and its `security` (the user and group in the
+//! module's `user` option, `uid:gid`; privileged, capabilities, the host's network, whose ports
+//! are then not published, and PIDs as podman options), and is ordered after
 //! (and requires) the `nixos_unit` of each preset service it needs on the node, its GPUs and its
 //! `systemd { … }` settings on `podman-<name>.service` ([`super::units`]). A preset service runs
 //! through its module only (an image the user gives it is E1123), its common fields lowered onto
@@ -268,8 +269,12 @@ impl<'a> NodeModule<'a> {
         // The jobs it needs have succeeded before it starts ([`super::jobs`]).
         units.extend(self.job_units(&spec.needs));
         self.order_after_presets(service, &containers, units);
+        // The user is the module's own `user` option (`uid:gid`), the rest podman's options.
+        if let Some(user) = security.and_then(|s| s.podman_user()) {
+            container.push(("user".into(), Nix::Str(user)));
+        }
         let mut options: Vec<Nix> =
-            security.map(|s| s.podman_options().into_iter().map(Nix::Str).collect()).unwrap_or_default();
+            security.map(|s| s.podman_options_but_user().into_iter().map(Nix::Str).collect()).unwrap_or_default();
         if let Some(resources) = &spec.resources {
             if let Some(cpu) = &resources.cpu {
                 options.push(Nix::Str(format!("--cpus={}", cpu.value.decimal())));

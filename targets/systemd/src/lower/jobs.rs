@@ -1,8 +1,9 @@
-//! Jobs on hosts that are not NixOS: `job-<name>.service`, a oneshot unit that stays active once
-//! it has succeeded (`Type=oneshot`, `RemainAfterExit=yes`), running `podman run --rm` of the
-//! job's image with its arguments, environment (secrets by `LoadCredential=` and `--env-file`)
-//! and volumes (after their mounts); ordered after and requiring the jobs and the services it
-//! needs on the node; wanted by `multi-user.target`, so it runs at boot even if nothing needs it;
+//! Jobs on hosts that are not NixOS: `job-<name>.service`, a oneshot unit that stays active once it
+//! has succeeded (`Type=oneshot`, `RemainAfterExit=yes`), running `podman run --rm` of the job's
+//! image with its arguments, `security` (`--user`, privileges and capabilities), environment
+//! (secrets by `LoadCredential=` and `--env-file`) and volumes (after their mounts); ordered after
+//! and requiring the jobs and the services it needs on the node; wanted by `multi-user.target`, so
+//! it runs at boot even if nothing needs it;
 //! `TimeoutStartSec=` from `timeout`, `Restart=on-failure` with a start limit from `retries`.
 //! A unit needing the job requires it and starts after it ([`NodeUnits::job_units`]), so it starts
 //! only once the job has exited successfully.
@@ -64,6 +65,8 @@ impl NodeUnits<'_> {
             );
         }
         let mut args = vec![exec_arg(PODMAN), "run".into(), "--rm".into(), "--name".into(), exec_arg(&name)];
+        // Who it runs as and what it may do, as a service's container.
+        args.extend(spec.security.as_ref().map(|s| s.value.podman_options()).unwrap_or_default());
         self.bind_datasets(&spec.volumes, &mut unit, &mut args);
         for (key, env) in &spec.env {
             let text = match &env.value {
