@@ -152,7 +152,7 @@ fn a_preset_run_by_its_nixos_options_reaches_its_node_on_loopback() {
         r#"import std.nats
 node a { os = nixos, address = 10.0.0.1 }
 service bus { use std.nats, on = node.a }
-service bus-metrics { use std.nats.exporter, on = node.a, needs = [service.bus] }
+service bus-metrics { use std.nats.exporter { job = "bus-metrics" }, on = node.a, needs = [service.bus] }
 service api { on = node.a, image = "example/api:1", needs = [service.bus] }
 "#,
     )
@@ -172,7 +172,7 @@ service api { on = node.a, image = "example/api:1", needs = [service.bus] }
         r#"import std.nats
 node a { os = nixos, address = 10.0.0.1 }
 service bus { use std.nats, on = node.a }
-service bus-metrics { use std.nats.exporter, on = node.a, needs = [service.bus] }
+service bus-metrics { use std.nats.exporter { job = "bus-metrics" }, on = node.a, needs = [service.bus] }
 "#,
     )
     .expect("write");
