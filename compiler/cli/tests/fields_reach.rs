@@ -179,6 +179,16 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "a host that is not NixOS installs its own system; podman pulls each image for the host's architecture",
     ),
     (
+        "service.helm.pods",
+        "cluster-chart",
+        "counted by the namespace's quota (E0621); the chart's own values run those pods",
+    ),
+    (
+        "service.helm.sidecar",
+        "cluster-chart",
+        "counted by the namespace's quota (E0621); the chart's own values run those containers",
+    ),
+    (
         "service.helm.pod_labels",
         "cluster-chart",
         "selects the chart's pods in the policies of a namespace that denies traffic, which this placement's is not",

@@ -160,6 +160,15 @@ fn compile_inner<R: Send>(
         drop(parsed);
         model::build_model(evaluated)
     };
+    // A `use` whose preset's assertion failed (E0501, at the `use`) has said what is wrong with
+    // its parameters: the fields they then fill out of range (a negative `standbys` as a pod
+    // count) would be a second error at the same place saying less, so the model's at that
+    // place are left out.
+    let refused_uses: rustc_hash::FxHashSet<Span> =
+        diagnostics.iter().filter(|d| d.code == Code::E0501).map(|d| d.primary.span).collect();
+    if !refused_uses.is_empty() {
+        found.retain(|d| !refused_uses.contains(&d.primary.span));
+    }
     diagnostics.append(&mut found);
     // Dashboard files are data the caller read beside the sources: found and checked here, so
     // the graph rules and the back ends see only those that hold a JSON object.

@@ -8,16 +8,19 @@
 //! them, unless a `LimitRange` gives a default; a workload that declares none is therefore
 //! counted at the cluster's `limits.default`, and refused (E0622) when there is none either,
 //! since it would never start. Totals are summed in one pass per namespace: cpu and memory ×
-//! replicas (an autoscaled service's `max`), pods = replicas, claims and storage from the namespace's volumes (a read-write-once
-//! volume of a replicated service once per replica, as its StatefulSet claims it). The error points at
-//! the quota field that is exceeded and names the total and the services counted.
+//! replicas (an autoscaled service's `max`), pods = replicas, plus what a service's chart runs
+//! beside its own containers (`helm { sidecar NAME { … }, pods NAME { … } }`, which Kubernetes
+//! counts the same: `ClusterNamespace::quota_ask`), claims and storage from the namespace's volumes
+//! (a read-write-once volume of a replicated service once per replica, as its StatefulSet claims
+//! it). The error points at the quota field that is exceeded and names the total and the services
+//! counted, each with its chart's pods and sidecars.
 
 use rustc_hash::FxHashMap;
 
 use super::{EstateGraph, Place};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::model::types::{Spanned, format_size};
-use crate::model::{AccessMode, Cluster, ClusterNamespace, ClusterNamespaces, NamespaceChoice, Resource};
+use crate::model::{AccessMode, Cluster, ClusterNamespace, ClusterNamespaces, NamespaceChoice, Resource, Service};
 use crate::source::Span;
 
 /// Checks every namespace that declares a quota, and every service's and storage's choice of
@@ -78,12 +81,8 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
         let namespace = namespaces[cluster.name.as_str()][index];
         let Some(quota) = namespace.quota else { continue };
         let totals = totals.entry((cluster.name.as_str(), index)).or_default();
-        totals.services.push(&service.name);
-        totals.pods += replicas;
-        let declared = service.spec.resources.as_ref().map(|r| &r.value);
-        let default = namespace.limits.and_then(|l| l.value.default.as_ref()).map(|d| &d.value);
-        let cpu = declared.and_then(|r| r.cpu.as_ref()).or_else(|| default.and_then(|d| d.cpu.as_ref()));
-        let memory = declared.and_then(|r| r.memory.as_ref()).or_else(|| default.and_then(|d| d.memory.as_ref()));
+        totals.services.push(counted_as(service));
+        let (cpu, memory) = namespace.requests_of(&service.spec);
         let counted = [
             ("cpu", quota.value.cpu.is_some(), cpu.is_some()),
             ("memory", quota.value.memory.is_some(), memory.is_some()),
@@ -109,8 +108,10 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        totals.cpu = totals.cpu.saturating_add(cpu.map_or(0, |c| c.value.millis()).saturating_mul(replicas));
-        totals.memory = totals.memory.saturating_add(memory.map_or(0, |m| m.value.0).saturating_mul(replicas));
+        let ask = namespace.quota_ask(&service.spec);
+        totals.pods = totals.pods.saturating_add(ask.pods);
+        totals.cpu = totals.cpu.saturating_add(ask.cpu);
+        totals.memory = totals.memory.saturating_add(ask.memory);
     }
     for job in &estate.model.jobs {
         let chosen = job.spec.namespace.as_ref();
@@ -274,11 +275,28 @@ fn budget_beside_namespaces(cluster: &Resource<Cluster>, diagnostics: &mut Vec<D
     }
 }
 
+/// A service as the quota error names it: with what its chart runs beside its own containers,
+/// which the totals include, so that a service that fits alone is seen to be over with them.
+fn counted_as(service: &Resource<Service>) -> String {
+    let Some(helm) = &service.spec.helm else { return format!("`{}`", service.name) };
+    let sidecars = helm.value.sidecar.keys().map(|name| format!("`{name}` container in each pod"));
+    let pods = helm.value.pods.iter().map(|(name, pods)| match pods.value.count.value {
+        1 => format!("1 `{name}` pod"),
+        count => format!("{count} `{name}` pods"),
+    });
+    let beside: Vec<String> = sidecars.chain(pods).collect();
+    match beside.is_empty() {
+        true => format!("`{}`", service.name),
+        false => format!("`{}` (with its chart's {})", service.name, beside.join(" and ")),
+    }
+}
+
 /// What the estate asks of one cluster's namespace.
 #[derive(Default)]
 struct Totals<'m> {
-    /// The services counted, in model order, named when the quota is exceeded.
-    services: Vec<&'m str>,
+    /// The services counted, in model order, as the error names them (with their charts' pods
+    /// and sidecars).
+    services: Vec<String>,
     /// The jobs counted (one pod each, while it runs), likewise.
     jobs: Vec<&'m str>,
     /// Millicores.
@@ -296,7 +314,7 @@ fn exceeded(
     totals: &Totals<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut services = totals.services.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    let mut services = totals.services.join(", ");
     if !totals.jobs.is_empty() {
         services.push_str("; jobs: ");
         services.push_str(&totals.jobs.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "));
@@ -335,7 +353,7 @@ fn exceeded(
             )
             .with_primary_label(format!("quota: {}", show(limit)))
             .with_note(format!(
-                "the workloads in namespace `{}` ask for {} in total (requests × replicas, an autoscaler's maximum; defaults from `limits`); services: {services}",
+                "the workloads in namespace `{}` ask for {} in total (requests × replicas, an autoscaler's maximum; defaults from `limits`; the pods and containers a chart runs beside a service's own included); services: {services}",
                 namespace.name,
                 show(total)
             ))

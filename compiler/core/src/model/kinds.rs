@@ -588,9 +588,42 @@ pub struct HelmChart {
     /// name, when not the release's `app.kubernetes.io/instance` (pods an operator starts for an
     /// object the chart installs, labelled after that object): what network policies select.
     pub pod_labels: Option<Spanned<IndexMap<String, Spanned<String>>>>,
+    /// The containers the chart adds to each of the service's pods (an exporter beside the
+    /// server), by name, with what each requests: a namespace quota counts them with the
+    /// service's own `resources`, per replica.
+    #[serde(default)]
+    pub sidecar: IndexMap<String, Spanned<ChartSidecar>>,
+    /// The pods the chart runs beside the service's own (read replicas), by name, with how many
+    /// and what each requests: a namespace quota counts them too.
+    #[serde(default)]
+    pub pods: IndexMap<String, Spanned<ChartPods>>,
     /// Values merged under what spec generates.
     #[serde(default)]
     pub values: IndexMap<String, Payload>,
+}
+
+/// A container a chart adds to each of the service's pods: what it requests, which the chart's
+/// values must give it (the preset sets both).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSidecar {
+    /// Its CPU request.
+    pub cpu: Spanned<Cpu>,
+    /// Its memory request.
+    pub memory: Spanned<Size>,
+}
+
+/// Pods a chart runs beside the service's own: how many, and what each requests in all its
+/// containers together.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartPods {
+    /// How many (0 runs none); a preset's parameter, as `std.postgres.primary`'s `standbys`.
+    pub count: Spanned<u32>,
+    /// What one pod requests of CPU, every container's request added up.
+    pub cpu: Spanned<Cpu>,
+    /// What one pod requests of memory, likewise.
+    pub memory: Spanned<Size>,
 }
 
 /// Where Istio publishes its charts (`base`, `istiod`, `cni`, `gateway`).

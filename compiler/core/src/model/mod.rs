@@ -59,7 +59,7 @@ pub use kind::Kind;
 pub use kinds::*;
 pub use members::{Members, MembersForm};
 pub use mesh::{Mesh, Mtls};
-pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity};
+pub use namespace::{ClusterNamespace, ClusterNamespaces, Namespace, NamespaceChoice, PodSecurity, QuotaAsk};
 pub use rollout::{Amount, Analysis, Autoscale, Colour, Disruption, Release, Rollout, ScaleMetric, Threshold, Tier};
 pub use routing::{Receiver, Route};
 pub use secret::{Backend, Facet, KubernetesSecret, NixosSecret, Secret, SystemdSecret, Vault};

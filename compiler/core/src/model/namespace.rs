@@ -14,8 +14,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::kinds::{Cluster, ContainerLimits, Quota};
-use super::types::Spanned;
+use super::kinds::{Cluster, ContainerLimits, Quota, Service};
+use super::types::{Cpu, Size, Spanned};
 use crate::source::Span;
 
 /// The Pod Security Standard a namespace enforces (`pod-security.kubernetes.io/enforce`).
@@ -122,6 +122,59 @@ pub struct ClusterNamespace<'m> {
     pub network_policy: Option<&'m Spanned<super::access::NetworkPolicy>>,
     /// The service mesh its pods are in.
     pub mesh: Option<&'m Spanned<super::mesh::Mesh>>,
+}
+
+/// What a service asks of its namespace's `quota` at most: its pods, and what they request
+/// (millicores, bytes), the pods and containers its chart runs beside its own included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QuotaAsk {
+    /// Pods: its replicas (an autoscaler's `max`) and its chart's `pods`.
+    pub pods: u64,
+    /// Millicores of CPU requested.
+    pub cpu: u64,
+    /// Bytes of memory requested.
+    pub memory: u64,
+}
+
+impl ClusterNamespace<'_> {
+    /// The CPU and memory the service's own container requests in this namespace: its
+    /// `resources`, else the namespace's `limits.default` (what its `LimitRange` gives a container
+    /// that requests nothing); `None` where neither says.
+    pub fn requests_of<'s>(&'s self, service: &'s Service) -> (Option<&'s Spanned<Cpu>>, Option<&'s Spanned<Size>>) {
+        let declared = service.resources.as_ref().map(|r| &r.value);
+        let default = self.limits.and_then(|l| l.value.default.as_ref()).map(|d| &d.value);
+        let cpu = declared.and_then(|r| r.cpu.as_ref()).or_else(|| default.and_then(|d| d.cpu.as_ref()));
+        let memory = declared.and_then(|r| r.memory.as_ref()).or_else(|| default.and_then(|d| d.memory.as_ref()));
+        (cpu, memory)
+    }
+
+    /// What the service asks of this namespace's quota: each of its replicas (an autoscaler's
+    /// `max`) one pod requesting the service's own CPU and memory and each of its chart's
+    /// `sidecar`s', and each of its chart's `pods` (`count` of them, each requesting what it
+    /// says). Kubernetes counts every container's requests and every pod, so a chart's read
+    /// replicas and exporters take from the same quota as the service.
+    pub fn quota_ask(&self, service: &Service) -> QuotaAsk {
+        let replicas = u64::from(service.max_replicas());
+        let (cpu, memory) = self.requests_of(service);
+        let mut pod_cpu = cpu.map_or(0, |c| c.value.millis());
+        let mut pod_memory = memory.map_or(0, |m| m.value.0);
+        let mut ask = QuotaAsk { pods: replicas, ..QuotaAsk::default() };
+        if let Some(helm) = &service.helm {
+            for sidecar in helm.value.sidecar.values() {
+                pod_cpu = pod_cpu.saturating_add(sidecar.value.cpu.value.millis());
+                pod_memory = pod_memory.saturating_add(sidecar.value.memory.value.0);
+            }
+            for pods in helm.value.pods.values() {
+                let count = u64::from(pods.value.count.value);
+                ask.pods = ask.pods.saturating_add(count);
+                ask.cpu = ask.cpu.saturating_add(pods.value.cpu.value.millis().saturating_mul(count));
+                ask.memory = ask.memory.saturating_add(pods.value.memory.value.0.saturating_mul(count));
+            }
+        }
+        ask.cpu = ask.cpu.saturating_add(pod_cpu.saturating_mul(replicas));
+        ask.memory = ask.memory.saturating_add(pod_memory.saturating_mul(replicas));
+        ask
+    }
 }
 
 /// Why a service's or storage's namespace could not be found.
