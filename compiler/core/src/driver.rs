@@ -145,6 +145,14 @@ fn compile_inner<R: Send>(
     let (evaluated, mut found) = eval::evaluate(&trees, env_argument, check_others);
     diagnostics.append(&mut found);
     let environments = evaluated.environments.clone();
+    let user_asts: Vec<_> =
+        parsed.iter().filter(|(_, module, _)| module.is_none()).map(|(f, _, ast)| (*f, ast)).collect();
+    let (named_nodes, names_any_node) = if environments.is_empty() {
+        (Vec::new(), false)
+    } else {
+        crate::environments::named_nodes(sources, &user_asts)
+    };
+    drop(user_asts);
     observe(Stage::Evaluate);
     // The syntax trees are the largest thing alive (about 7 bytes per byte of source): nothing
     // after evaluation reads them, so a large estate's are freed on a thread of their own while
@@ -173,6 +181,12 @@ fn compile_inner<R: Send>(
     // Dashboard files are data the caller read beside the sources: found and checked here, so
     // the graph rules and the back ends see only those that hold a JSON object.
     let mut model = model;
+    model.environments = model::Environments {
+        declared: environments.clone(),
+        applied: env.map(String::from),
+        named_nodes: named_nodes.into_iter().collect(),
+        names_any_node,
+    };
     diagnostics.append(&mut model::dashboards::attach(&mut model, sources));
     observe(Stage::Model);
     // The graph rules run over every resource whose own checks passed, so one check reports

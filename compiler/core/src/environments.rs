@@ -82,6 +82,51 @@ fn where_it_holds(runs: &[Option<&str>], every: bool) -> String {
     }
 }
 
+/// The nodes the environments of `files` name, and the top-level `let`s they may read
+/// (`node.NAME`, in an assignment, a removal or an added block), read from their tokens: a run
+/// applies one environment only, and the back ends ask whether a node the run does not use is
+/// one another environment does (see [`crate::model::Environments`]). Linear in the overlays'
+/// text.
+pub fn named_nodes(
+    sources: &SourceMap,
+    files: &[(crate::source::FileId, &crate::syntax::ast::File)],
+) -> (Vec<String>, bool) {
+    use crate::syntax::ast::Item;
+    use crate::syntax::lexer::{Lexer, TokenKind};
+    let mut named = Vec::new();
+    let mut any = false;
+    for (file, ast) in files {
+        let text = &sources.get(*file).text;
+        let spans = ast.items.iter().filter_map(|item| match item {
+            Item::Env(env) => Some(env.span),
+            Item::Let(decl) => Some(decl.span),
+            _ => None,
+        });
+        for span in spans {
+            let mut lexer = Lexer::new(text, *file, span.start as usize, span.end as usize);
+            // The last two tokens: `node` then `.`.
+            let mut before: [Option<&str>; 2] = [None, None];
+            loop {
+                let token = lexer.next_token();
+                let word = &text[token.span.start as usize..token.span.end as usize];
+                match token.kind {
+                    TokenKind::Eof => break,
+                    TokenKind::Ident if before == [Some("node"), Some(".")] => named.push(word.to_string()),
+                    TokenKind::Str { .. } if before == [Some("node"), Some(".")] => any = true,
+                    _ => {}
+                }
+                let this = match token.kind {
+                    TokenKind::Ident if word == "node" => Some("node"),
+                    TokenKind::Dot => Some("."),
+                    _ => None,
+                };
+                before = [before[1], this];
+            }
+        }
+    }
+    (named, any)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +157,22 @@ mod tests {
         assert_eq!(where_it_holds(&[None, Some("a")], false), "in the base estate and environment `a`");
         assert_eq!(where_it_holds(&[Some("a"), Some("b"), Some("c")], false), "in environments `a`, `b` and `c`");
         assert_eq!(where_it_holds(&[Some("a"), Some("b")], true), "in every environment (`a`, `b`)");
+    }
+
+    #[test]
+    fn the_nodes_environments_and_lets_name_are_read_from_their_tokens() {
+        let text = "node a { os = nixos }\nlet hosts = [node.b]\nservice x { on = node.c }\n\
+                    env staging { cluster.k.servers = [node.d], node.e.cpu = 2 }\n\
+                    env dev { service y { on = node.\"f-${1}\" } }\n";
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("main.spec", text, Origin::User));
+        let (ast, found) = crate::syntax::parse_file(text, file);
+        assert!(found.is_empty(), "{found:#?}");
+        let (mut named, any) = named_nodes(&sources, &[(file, &ast)]);
+        named.sort();
+        // `c` is the base estate's, which its own run sees in its model.
+        assert_eq!(named, ["b", "d", "e"]);
+        assert!(any, "a node reference built from a string may name any node");
     }
 
     #[test]

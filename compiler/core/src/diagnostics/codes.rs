@@ -276,6 +276,8 @@ codes! {
     W1102 "nixos-preset-unit-unknown" Warning "a container needs a NixOS-module service that names no unit to order after",
     W1103 "nixos-metrics-unreachable" Warning "a service's metrics cannot be scraped: its node has no address",
     W1104 "nixos-health-unprobed"     Warning "a service's HTTP health check cannot be probed: its node has no address",
+    W1105 "nixos-node-in-no-environment" Warning "a NixOS node of an estate with environments is used by none of them, so no build writes it",
+    E1111 "nixos-k3s-version-unpackaged" Error "a k3s cluster's Kubernetes version is not packaged by the nixpkgs the NixOS output pins",
     E1110 "nixos-peers-unknown"       Error   "a service run by its NixOS options is reached from elsewhere, but names no options to let peers in",
     E1121 "nixos-replica-receiver"    Error   "a backup replicates to a node whose receiving side spec cannot generate",
     E1122 "nixos-replica-key"         Error   "a replica names no SSH key to log in to the receiving node with",

@@ -145,6 +145,27 @@ pub struct Model {
     #[serde(skip)]
     #[schemars(skip)]
     pub dashboards: indexmap::IndexMap<String, String>,
+    /// The estate's environments as the back ends need them (the driver fills it): whether the
+    /// estate declares any, which one this model is, and the nodes the overlays name.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub environments: Environments,
+}
+
+/// The environments of an estate, seen from one run of it (the base estate or one environment).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Environments {
+    /// The environments the estate declares (`env NAME { … }`), in source order.
+    pub declared: Vec<String>,
+    /// The environment applied to this model, `None` for the base estate.
+    pub applied: Option<String>,
+    /// The nodes some environment, or a top-level `let` an environment may read, names
+    /// (`node.NAME`), read from the syntax: a run does not evaluate the other environments, so
+    /// this is what tells it a node unused here may be used by one of them.
+    pub named_nodes: std::collections::BTreeSet<String>,
+    /// Whether an environment or a top-level `let` builds a node reference from a string
+    /// (`node."k-${i}"`), which may name any node.
+    pub names_any_node: bool,
 }
 
 /// The JSON Schema of one kind (generated once).

@@ -6,9 +6,15 @@
 //! kubelets; from a pod on the same node that traffic comes in on the bridge, not the mesh.
 //! A cluster running Istio's ingress gateway starts without k3s's bundled Traefik
 //! (`--disable=traefik`): both are load balancers on 80 and 443.
+//!
+//! A cluster's `version` picks the k3s package: `services.k3s.package = pkgs.k3s_1_30` for
+//! `"1.30"`, among the versioned packages of the nixpkgs the flake pins ([`PACKAGED_MINORS`]); a
+//! version that release does not package is E1111, rather than a cluster silently running the
+//! release's default k3s.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::K3S_POD_BRIDGE;
+use spec_compiler::model::{Cluster, KubeVersion, Os, Resource};
 use spec_compiler::source::Span;
 
 use super::{NodeModule, path};
@@ -20,6 +26,15 @@ const API_PORT: u16 = 6443;
 const KUBELET_PORT: u16 = 10250;
 /// flannel's VXLAN overlay between the nodes (k3s's default backend).
 const FLANNEL_VXLAN_PORT: u16 = 8472;
+
+/// The nixpkgs release the flake pins (`github:NixOS/nixpkgs/nixos-24.11`).
+pub(super) const NIXPKGS_RELEASE: &str = "24.11";
+
+/// The Kubernetes minor versions nixos-24.11 packages as `pkgs.k3s_1_<minor>`
+/// (`pkgs/applications/networking/cluster/k3s/default.nix` of the release; `pkgs.k3s` is
+/// `k3s_1_31` there). `k3s_1_27` left nixpkgs before the release branched (2024-06-01) and
+/// `k3s_1_28` after (2024-12-15, `pkgs/top-level/aliases.nix`); `k3s_1_32` came after the release.
+const PACKAGED_MINORS: [u32; 4] = [28, 29, 30, 31];
 
 impl<'a> NodeModule<'a> {
     pub(super) fn k3s(&mut self) {
@@ -42,6 +57,9 @@ impl<'a> NodeModule<'a> {
                 ("enable".to_string(), Nix::Bool(true)),
                 ("role".to_string(), Nix::Str(if is_server { "server" } else { "agent" }.into())),
             ];
+            if let Some(package) = self.k3s_package(cluster) {
+                k3s.push(("package".to_string(), package));
+            }
             if is_server && !joins && servers.len() > 1 {
                 // The first of several servers starts the embedded etcd the others join.
                 k3s.push(("clusterInit".to_string(), Nix::Bool(true)));
@@ -105,6 +123,43 @@ impl<'a> NodeModule<'a> {
                 }
             }
         }
+    }
+
+    /// The k3s package of the cluster's `version` (`pkgs.k3s_1_30`), none without a version, and
+    /// E1111 for a version the pinned nixpkgs does not package (reported by the cluster's first
+    /// NixOS node only, once for the cluster). A version that is not `MAJOR.MINOR` is E0692's.
+    fn k3s_package(&mut self, cluster: &Resource<Cluster>) -> Option<Nix> {
+        let version = cluster.spec.version.as_ref()?;
+        let parsed = KubeVersion::parse(&version.value)?;
+        if PACKAGED_MINORS.contains(&parsed.minor) {
+            return Some(Nix::Raw(format!("pkgs.k3s_1_{}", parsed.minor)));
+        }
+        let first_nixos = cluster
+            .spec
+            .servers
+            .iter()
+            .chain(&cluster.spec.agents)
+            .find(|n| self.index.node(&n.name).is_some_and(|n| n.spec.os.value == Os::Nixos));
+        if first_nixos.is_some_and(|n| n.name == self.node.name) {
+            let packaged: Vec<String> = PACKAGED_MINORS.iter().map(|m| format!("`\"1.{m}\"`")).collect();
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E1111,
+                    version.span,
+                    format!(
+                        "k3s cluster `{}` runs Kubernetes {parsed}, which nixos-{NIXPKGS_RELEASE} does not package",
+                        cluster.name
+                    ),
+                )
+                .with_primary_label(format!("no `pkgs.k3s_1_{}` in nixos-{NIXPKGS_RELEASE}", parsed.minor))
+                .with_note(format!(
+                    "the NixOS output pins nixos-{NIXPKGS_RELEASE}, whose k3s packages are {}",
+                    packaged.join(", ")
+                ))
+                .with_help("choose a version the release packages, or leave `version` out to run its default k3s"),
+            );
+        }
+        None
     }
 
     fn k3s_needs(&mut self, cluster: &str, what: &str, span: Span) {

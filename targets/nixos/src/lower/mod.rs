@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use spec_compiler::diagnostics::{Code, Diagnostic};
 use spec_compiler::model::reach::{Reach, derive};
 use spec_compiler::model::types::{Endpoint, EndpointPart, Payload, PlacementRef, Reference, TemplatePart};
-use spec_compiler::model::{Backup, Kind, Node, Os, Resource};
+use spec_compiler::model::{Backup, Kind, Node, Resource};
 use spec_compiler::parallel;
 use spec_compiler::source::Span;
 use spec_compiler::target::{Context, Index, OutputFile, meshes};
@@ -37,6 +37,7 @@ mod alertmanager;
 mod backups;
 mod bluegreen;
 mod dashboards;
+mod deployed;
 mod files;
 mod host;
 mod ingress;
@@ -207,8 +208,10 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
     let replicas = replication::replicas_by_node(model);
     // Each node's module is lowered on its own, so the nodes are split over the cores; the parts
     // come back in node order, as one thread would make them.
-    let nixos_nodes: Vec<&Resource<Node>> = model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos).collect();
-    let parts = parallel::map_chunks(nixos_nodes, NODES_PER_THREAD, |nodes| {
+    // In an estate with environments, only the nodes this run uses ([`deployed`]).
+    let nixos_nodes = deployed::written(model, &index, &reach, &replicas);
+    diagnostics.extend(deployed::unused(model, &nixos_nodes));
+    let parts = parallel::map_chunks(nixos_nodes.clone(), NODES_PER_THREAD, |nodes| {
         let mut part = (Vec::with_capacity(nodes.len()), Vec::new());
         for node in nodes {
             let (file, mut found) =
@@ -227,10 +230,11 @@ fn lower(context: &Context<'_>, render: Render) -> (Vec<OutputFile>, Vec<Diagnos
         let sources: Vec<String> = context.user_files().into_iter().map(String::from).collect();
         files.push(OutputFile {
             path: "nixos/flake.nix".into(),
-            contents: fleet(context, &header),
+            contents: fleet(context, &header, &nixos_nodes),
             sources: sources.clone(),
         });
-        files.push(OutputFile { path: "nixos/hive.nix".into(), contents: hive(context, &header), sources });
+        let contents = hive(context, &header, &nixos_nodes);
+        files.push(OutputFile { path: "nixos/hive.nix".into(), contents, sources });
     }
     (files, diagnostics)
 }
@@ -567,15 +571,15 @@ fn host_slot(context: &Context<'_>, node: &str, depth: usize) -> String {
     format!("(./. + {})", nix::string(&relative))
 }
 
-/// The fleet index: a flake with one `nixosConfigurations` entry per NixOS node, importing the
+/// The fleet index: a flake with one `nixosConfigurations` entry per NixOS node written, importing the
 /// secret modules the estate uses and the node's own modules.
-fn fleet(context: &Context<'_>, header: &str) -> String {
+fn fleet(context: &Context<'_>, header: &str, nodes: &[&Resource<Node>]) -> String {
     let (agenix, sops) = secrets::secret_modules(context.model);
     let mut inputs = vec!["nixpkgs"];
     let mut modules = Vec::new();
     let mut out = String::from(header);
     out.push_str(&slot_comment(context));
-    out.push_str("{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs/nixos-24.11\";\n");
+    out.push_str(&format!("{{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs/nixos-{}\";\n", k3s::NIXPKGS_RELEASE));
     if agenix {
         out.push_str("  inputs.agenix.url = \"github:ryantm/agenix\";\n");
         inputs.push("agenix");
@@ -587,7 +591,7 @@ fn fleet(context: &Context<'_>, header: &str) -> String {
         modules.push("sops-nix.nixosModules.sops");
     }
     out.push_str(&format!("\n  outputs = {{ self, {}, ... }}: {{\n    nixosConfigurations = {{\n", inputs.join(", ")));
-    for node in context.model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos) {
+    for node in nodes {
         let mut node_modules = modules.clone();
         let local = format!("./{}", node.name);
         node_modules.push(&local);
@@ -604,20 +608,15 @@ fn fleet(context: &Context<'_>, header: &str) -> String {
     out
 }
 
-/// The Colmena hive: each NixOS node's module, deployed to its endpoint (or mesh address).
-fn hive(context: &Context<'_>, header: &str) -> String {
+/// The Colmena hive: each written NixOS node's module, deployed to its endpoint (or mesh address).
+fn hive(context: &Context<'_>, header: &str, nodes: &[&Resource<Node>]) -> String {
     let (agenix, sops) = secrets::secret_modules(context.model);
     let mut out = String::from(header);
     out.push_str(&slot_comment(context));
     out.push_str("{\n  meta.nixpkgs = import <nixpkgs> { system = \"x86_64-linux\"; };\n");
     // A node of another architecture gets a nixpkgs of its own (the module's `hostPlatform` must
     // match the packages it is given).
-    let others: Vec<_> = context
-        .model
-        .nodes
-        .iter()
-        .filter(|n| n.spec.os.value == Os::Nixos && n.spec.arch() != spec_compiler::model::Arch::X86_64)
-        .collect();
+    let others: Vec<_> = nodes.iter().filter(|n| n.spec.arch() != spec_compiler::model::Arch::X86_64).collect();
     if !others.is_empty() {
         out.push_str("  meta.nodeNixpkgs = {\n");
         for node in others {
@@ -639,7 +638,7 @@ fn hive(context: &Context<'_>, header: &str) -> String {
     if !defaults.is_empty() {
         out.push_str(&format!("  defaults = {{ imports = [ {} ]; }};\n", defaults.join(" ")));
     }
-    for node in context.model.nodes.iter().filter(|n| n.spec.os.value == Os::Nixos) {
+    for node in nodes {
         let host = node
             .spec
             .endpoint
