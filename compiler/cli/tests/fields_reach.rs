@@ -179,6 +179,11 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "a host that is not NixOS installs its own system; podman pulls each image for the host's architecture",
     ),
     (
+        "service.helm.api",
+        "cluster-chart",
+        "lets the chart's pods out to the API server in the policies of a namespace that denies traffic, which this placement's is not",
+    ),
+    (
         "service.helm.pod_labels",
         "cluster-chart",
         "selects the chart's pods in the policies of a namespace that denies traffic, which this placement's is not",

@@ -588,6 +588,11 @@ pub struct HelmChart {
     /// name, when not the release's `app.kubernetes.io/instance` (pods an operator starts for an
     /// object the chart installs, labelled after that object): what network policies select.
     pub pod_labels: Option<Spanned<IndexMap<String, Spanned<String>>>>,
+    /// Whether the chart's pods talk to the cluster's API server (a controller or an operator
+    /// the chart installs, which watches and writes objects): where its namespace denies
+    /// traffic, its policy lets them out to the API server. Presets of such charts set it.
+    /// Default: `false`.
+    pub api: Option<Spanned<bool>>,
     /// Values merged under what spec generates.
     #[serde(default)]
     pub values: IndexMap<String, Payload>,
