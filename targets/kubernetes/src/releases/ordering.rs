@@ -24,6 +24,7 @@ use std::collections::HashMap;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
 use serde_json::Value;
 use spec_compiler::model::types::Payload;
 use spec_compiler::model::{HelmChart, Resource, Service};
@@ -137,9 +138,9 @@ impl super::super::Lowering<'_, '_> {
         for (i, depends) in order.iter_mut().enumerate() {
             // Edges in the order they were added: needs first, then what is implied.
             let mut edges: Vec<_> = graph.edges(nodes[i]).collect();
-            edges.sort_by_key(|e| petgraph::visit::EdgeRef::id(e));
+            edges.sort_by_key(EdgeRef::id);
             for edge in edges {
-                let target = petgraph::visit::EdgeRef::target(&edge).index();
+                let target = edge.target().index();
                 let implied = *edge.weight();
                 if implied && component[target] == component[i] {
                     continue; // it would close a cycle through the estate's needs
