@@ -189,6 +189,11 @@ const NO_TARGET: &[(&str, &str, &str)] = &[
         "counted by the namespace's quota (E0621); the chart's own values run those containers",
     ),
     (
+        "service.helm.api",
+        "cluster-chart",
+        "lets the chart's pods out to the API server in the policies of a namespace that denies traffic, which this placement's is not",
+    ),
+    (
         "service.helm.pod_labels",
         "cluster-chart",
         "selects the chart's pods in the policies of a namespace that denies traffic, which this placement's is not",

@@ -59,13 +59,18 @@ const CONTROLLER_COMPONENT: &str = "rollouts-controller";
 /// Service (both on unless its values turn them off).
 pub fn runs_prometheus(service: &Resource<Service>) -> bool {
     let Some(helm) = &service.spec.helm else { return false };
-    let chart = match &helm.value.name {
-        Some(name) => name.value == PROMETHEUS_CHART,
-        None => helm.value.chart.value.rsplit('/').next() == Some(PROMETHEUS_CHART),
-    };
     let values = &helm.value.values;
     let off = |path: &[&str]| matches!(value_at(values, path), Some(Payload::Bool(false)));
-    chart && !off(&["prometheus", "enabled"]) && !off(&["prometheus", "service", "enabled"])
+    prometheus_chart(&helm.value) && !off(&["prometheus", "enabled"]) && !off(&["prometheus", "service", "enabled"])
+}
+
+/// Whether the chart is kube-prometheus-stack (by its name in a repository, or an OCI path's last
+/// segment).
+pub(crate) fn prometheus_chart(helm: &spec_compiler::model::HelmChart) -> bool {
+    match &helm.name {
+        Some(name) => name.value == PROMETHEUS_CHART,
+        None => helm.chart.value.rsplit('/').next() == Some(PROMETHEUS_CHART),
+    }
 }
 
 /// The chart's `kube-prometheus-stack.fullname`: `fullnameOverride`, else the release name when it

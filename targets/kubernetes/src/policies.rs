@@ -22,9 +22,11 @@
 //!
 //!   and letting it reach what it reaches: the pods of the services it needs on the cluster, the
 //!   address of a needed service's node, the nodes of another cluster whose load balancer serves a
-//!   needed service, anything outside the cluster for an external bucket or endpoint, the API
-//!   server (its Service address and the servers' own) when it has `access` rules, and the
-//!   services its blackbox exporter probes.
+//!   needed service, anything outside the cluster for an external bucket or endpoint (a needed
+//!   job adds nothing: it orders the service's release after the job's, and is no peer), the API
+//!   server (its Service address and the servers' own) when it has `access` rules or its chart's
+//!   pods talk to it (`helm { api = true }`, which presets of controllers set: Argo's controllers,
+//!   istiod, Istio's CNI agent), and the services its blackbox exporter probes.
 //!
 //!   - the members of a service whose replicas are members, from each other (and the one-shot
 //!     that forms them) on the ports `members` names, and to each other on them;
@@ -234,11 +236,12 @@ impl super::Lowering<'_, '_> {
             rules.push(json!({ "to": [{ "podSelector": instance_selector(service) }], "ports": members }));
         }
         // An external bucket or endpoint is somewhere outside the cluster, on a port its URL may
-        // not say.
-        if service.spec.needs.iter().any(|n| n.kind != "service") {
+        // not say. A job is no peer: its need orders the service after the job's success.
+        if service.spec.needs.iter().any(|n| n.kind != "service" && n.kind != "job") {
             rules.push(outside_rule(None));
         }
-        if !service.spec.access.is_empty() {
+        // Its own pods with `access` rules, or a chart's controller that watches the cluster.
+        if !service.spec.access.is_empty() || talks_to_api(service) {
             rules.push(self.api_rule());
         }
         if let Some((_, probed)) = probes.as_ref().filter(|(prober, _)| prober.name == service.name) {
@@ -314,6 +317,11 @@ impl super::Lowering<'_, '_> {
             .map(|cidr| json!({ "ipBlock": { "cidr": cidr } }))
             .collect()
     }
+}
+
+/// Whether a chart-backed service's pods talk to the API server (`helm { api = true }`).
+fn talks_to_api(service: &Resource<Service>) -> bool {
+    service.spec.helm.as_ref().and_then(|h| h.value.api.as_ref()).is_some_and(|a| a.value)
 }
 
 /// Pods that reach services, as a selector and the namespace they run in.

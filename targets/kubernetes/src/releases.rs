@@ -10,7 +10,9 @@
 //! ([`crate::bluegreen`]); what needs it waits for the active colour's.
 //! A job is a release of its own, `job-<name>` ([`crate::jobs`]): Flux waits for a release's Jobs
 //! to complete before it is ready (helm-controller's default, `disableWaitForJobs: false`), so
-//! a release that `dependsOn` it is installed only after the Job has succeeded.
+//! a release that `dependsOn` it is installed only after the Job has succeeded. Beyond needs, a
+//! release waits for what the charts the back end recognises must install first (Istio's CRDs,
+//! istiod's injector, prometheus-operator's CRDs; [`ordering`]).
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
@@ -18,6 +20,8 @@ use sha2::{Digest, Sha256};
 
 use crate::escape::FLUX_SUBSTITUTE;
 use crate::values::Release;
+
+mod ordering;
 
 /// How often Flux reconciles what it installs.
 const INTERVAL: &str = "30m";
@@ -41,6 +45,7 @@ impl super::Lowering<'_, '_> {
                     needs: needs.clone(),
                     namespace,
                     job: None,
+                    service: Some(service),
                 });
             }
         }
@@ -49,7 +54,15 @@ impl super::Lowering<'_, '_> {
             let needs = job.spec.needs.iter().map(|n| self.needed_release(&n.kind, &n.name)).collect();
             let name = spec_compiler::model::job::job_unit(&job.name);
             let namespace = job.spec.namespace.as_ref();
-            releases.push(Installed { name, span: job.span, release, needs, namespace, job: Some(deadline) });
+            releases.push(Installed {
+                name,
+                span: job.span,
+                release,
+                needs,
+                namespace,
+                job: Some(deadline),
+                service: None,
+            });
         }
         if releases.is_empty() {
             return;
@@ -77,21 +90,16 @@ impl super::Lowering<'_, '_> {
         for ((url, version), name) in &sources {
             documents.push((format!("the chart {name}"), self.source(name, url, version.as_deref())));
         }
-        let installed: std::collections::HashSet<&str> = releases.iter().map(|r| r.name.as_str()).collect();
+        let order = self.install_order(&releases);
         let mut sources_of_files = Vec::new();
-        for entry in &releases {
+        for (entry, needs) in releases.iter().zip(order) {
             let Installed { name, release, .. } = entry;
             let provenance = self.context.provenance(entry.span);
             let source = &sources[&(release.url.clone(), release.version.clone())];
             // What it needs on this cluster is installed first: services' releases are ready,
-            // jobs' releases hold until their Job has completed.
-            let needs: Vec<Value> = entry
-                .needs
-                .iter()
-                .flatten()
-                .filter(|n| installed.contains(n.as_str()))
-                .map(|n| json!({ "name": n }))
-                .collect();
+            // jobs' releases hold until their Job has completed; then what its chart or its
+            // namespace's mesh implies ([`ordering`]).
+            let needs: Vec<Value> = needs.iter().map(|n| json!({ "name": n })).collect();
             let chart_ref = if release.url.starts_with("oci://") {
                 json!({ "chartRef": { "kind": "OCIRepository", "name": source } })
             } else {
@@ -221,6 +229,8 @@ struct Installed<'m> {
     namespace: Option<&'m spec_compiler::model::types::Spanned<String>>,
     /// For a job, the time Flux waits for it to complete (its deadline), if it has one.
     job: Option<Option<String>>,
+    /// The service it installs (`None` for a job's).
+    service: Option<&'m spec_compiler::model::Resource<spec_compiler::model::Service>>,
 }
 
 /// Adds `extra`'s keys to `base` (both objects).

@@ -597,6 +597,11 @@ pub struct HelmChart {
     /// and what each requests: a namespace quota counts them too.
     #[serde(default)]
     pub pods: IndexMap<String, Spanned<ChartPods>>,
+    /// Whether the chart's pods talk to the cluster's API server (a controller or an operator
+    /// the chart installs, which watches and writes objects): where its namespace denies
+    /// traffic, its policy lets them out to the API server. Presets of such charts set it.
+    /// Default: `false`.
+    pub api: Option<Spanned<bool>>,
     /// Values merged under what spec generates.
     #[serde(default)]
     pub values: IndexMap<String, Payload>,
