@@ -191,3 +191,30 @@ fn every_reader_of_a_vault_file_waits_for_it_and_prometheus_only_wants_alertmana
     assert_eq!(units["api"]["startLimitIntervalSec"], 0, "{}", units["api"]);
     assert_eq!(units["api"]["serviceConfig"]["RestartSec"], "10s", "{}", units["api"]);
 }
+
+#[test]
+fn a_wireguard_key_from_vault_holds_back_its_interface() {
+    let text = r#"
+secret wg { nixos = agenix { file = "secrets/wg.age" } }
+node prod1 {
+  os      = nixos
+  address = 10.0.0.1
+  wireguard { public_key = "dDAe15mGjAVfG67Q5p3psJS3M/HqKBodFGj/4sZVWkM=", private_key = secret.wg }
+}
+network mesh { wireguard { cidr = 10.0.0.0/24, port = 51820 }, members = [node.prod1] }
+env prod {
+  secret.wg.vault = { address = "https://vault.example.com:8200", path = "kv/data/wg", key = "key" }
+}
+"#;
+    let (development, _) = module_in(text, None);
+    assert!(!development.contains("vault-file-"), "agenix files need no wait: {development}");
+    let (production, _) = module_in(text, Some("prod"));
+    assert!(
+        production.contains(r#"systemd.services.vault-file-wg.wantedBy = [ "wireguard-mesh.service" ];"#),
+        "{production}"
+    );
+    assert!(
+        production.contains(r#"systemd.services.vault-file-wg.before = [ "wireguard-mesh.service" ];"#),
+        "{production}"
+    );
+}

@@ -377,6 +377,8 @@ impl<'a> NodeModule<'a> {
                 })
                 .collect();
             let private_key = self.secret_path(&mesh.private_key.name, mesh.private_key.span);
+            // From Vault only where Vault is reached without this tunnel: it waits like any reader.
+            self.read_by(&mesh.private_key.name, format!("wireguard-{}.service", network.name));
             let interface = Nix::Attrs(vec![
                 ("ips".into(), Nix::List(vec![Nix::Str(mesh.address.clone())])),
                 ("listenPort".into(), Nix::Int(i64::from(wireguard.port.value))),
