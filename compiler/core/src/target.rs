@@ -13,7 +13,7 @@ use crate::model::types::SecretRef;
 use rustc_hash::FxHashMap;
 
 use crate::model::{
-    Backup, Cluster, Model, Network, NetworkWireguard, Node, Resource, Secret, Service, Storage, Workflow,
+    Backup, Cluster, Colour, Kind, Model, Network, NetworkWireguard, Node, Resource, Secret, Service, Storage, Workflow,
 };
 use crate::source::{Origin, SourceMap, Span};
 
@@ -342,14 +342,27 @@ pub fn colours_job(service: &str) -> String {
     format!("{service}_colours")
 }
 
+/// The node each colour of a blue-green service placed on a node runs on, blue first: the
+/// colours' nodes, or the service's own for both colours of a service run from an image (two
+/// containers beside the switch). Empty for any other service. Each gets a target in the
+/// colours' job ([`colours_job`]).
+pub fn colour_hosts(service: &Resource<Service>) -> Vec<(Colour, &str)> {
+    let Some(rollout) = service.spec.rollout.as_ref().filter(|_| service.spec.on.kind == Kind::Node.as_str()) else {
+        return Vec::new();
+    };
+    let hosts = rollout.value.colour_hosts(&service.spec.on.name);
+    let beside_switch = hosts.iter().all(|(_, node)| *node == service.spec.on.name);
+    if beside_switch && service.spec.image.is_none() { Vec::new() } else { hosts }
+}
+
 /// The scrape jobs of the estate's services: each service with `metrics` (its job is its name),
-/// then the colours' job of one whose colours are nodes ([`colours_job`]), in estate order. The
-/// jobs an alert may name without W0604.
+/// then the colours' job of a blue-green one ([`colours_job`], [`colour_hosts`]), in estate
+/// order. The jobs an alert may name without W0604.
 pub fn service_jobs(model: &Model) -> Vec<String> {
     let mut jobs = Vec::new();
     for service in model.services.iter().filter(|s| s.spec.metrics.is_some()) {
         jobs.push(service.name.clone());
-        if service.spec.rollout.as_ref().is_some_and(|r| !r.value.colour_nodes().is_empty()) {
+        if !colour_hosts(service).is_empty() {
             jobs.push(colours_job(&service.name));
         }
     }

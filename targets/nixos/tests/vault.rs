@@ -1,10 +1,13 @@
 //! Secrets read from Vault on a NixOS node, read back from the evaluated module
 //! (`nix-instantiate --eval`): each file the node's consumers read for a `vault` secret (a
-//! container's `environmentFiles`, a preset's `requirePassFile`, a workflow step's `--env-file`)
+//! container's `environmentFiles`, a preset's `requirePassFile`, a workflow step's `--env-file`,
+//! Alertmanager's `LoadCredential`)
 //! is the destination of the template of that secret's own vault-agent instance, and the template
 //! reads the spec's path and key from the spec's Vault, logging in with the role's AppRole files.
-//! An environment that sets a secret's `vault` moves the node from agenix to vault-agent. Without
-//! nix-instantiate the first test prints SKIPPED.
+//! An environment that sets a secret's `vault` moves the node from agenix to vault-agent. Every
+//! unit reading a Vault file is held back until vault-agent has rendered it (a sealed Vault after
+//! a reboot), and Prometheus only wants Alertmanager, so it starts while the credentials wait.
+//! Without nix-instantiate the tests that evaluate print SKIPPED.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,7 +56,8 @@ fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
         &module,
         "{ api = m.virtualisation.oci-containers.containers.api.environmentFiles; \
            cache = [ m.services.redis.servers.main.requirePassFile ]; \
-           step = [ m.systemd.services.nightly-dump.serviceConfig.ExecStart ]; }",
+           step = [ m.systemd.services.nightly-dump.serviceConfig.ExecStart ]; \
+           alerts = m.systemd.services.alertmanager.serviceConfig.LoadCredential; }",
     );
     let mut read = 0;
     for secret in &model.secrets {
@@ -78,7 +82,9 @@ fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
             .filter(|(_, files)| {
                 files.as_array().expect("list").iter().any(|f| {
                     let f = f.as_str().expect("string");
-                    f == destination || f.contains(&format!("--env-file={destination} "))
+                    f == destination
+                        || f.contains(&format!("--env-file={destination} "))
+                        || f.ends_with(&format!(":{destination}"))
                 })
             })
             .map(|(name, _)| name.as_str())
@@ -86,8 +92,9 @@ fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
         assert!(!readers.is_empty(), "nothing reads {destination}: {consumers}");
         read += readers.len();
     }
-    // `db-password` in the container and the step, `redis-password` in the preset.
-    assert_eq!(read, 3, "{consumers}");
+    // `db-password` in the container and the step, `redis-password` in the preset,
+    // `smtp-password` in Alertmanager's credentials.
+    assert_eq!(read, 4, "{consumers}");
 }
 
 /// The node module and the flake of `text` in environment `env`.
@@ -125,4 +132,89 @@ env prod {
     assert_eq!(files(&production).as_deref(), Some("\"/run/vault/db-password\""), "{production}");
     assert!(!production.contains("age."), "agenix is not declared where Vault serves: {production}");
     assert!(!flake.contains("agenix"), "the flake imports no agenix nothing uses: {flake}");
+}
+
+#[test]
+fn every_reader_of_a_vault_file_waits_for_it_and_prometheus_only_wants_alertmanager() {
+    if !Command::new("nix-instantiate").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: nix-instantiate is not installed (apt-get install nix-bin); the waits were not read back");
+        return;
+    }
+    let estate = workspace().join(CASE);
+    let files = spec_testkit::generate(&Nixos, &estate);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-vault-waits");
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, contents) in &files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, contents).expect("write");
+    }
+    let module = std::fs::canonicalize(dir.join("nixos/prod1/default.nix")).expect("module");
+    let units = evaluate(
+        &module,
+        "let s = m.systemd.services; pick = n: { inherit (s.${n}) wantedBy before after wants script serviceConfig; }; in \
+         { db = pick \"vault-file-db-password\"; redis = pick \"vault-file-redis-password\"; \
+           smtp = pick \"vault-file-smtp-password\"; \
+           waits = builtins.filter (n: builtins.substring 0 11 n == \"vault-file-\") (builtins.attrNames s); \
+           prometheus = s.prometheus; api = s.podman-api; }",
+    );
+    let strings = |value: &serde_json::Value| -> Vec<String> {
+        value.as_array().expect("list").iter().map(|v| v.as_str().expect("string").to_string()).collect()
+    };
+    // The secrets Vault serves, and only those (restic's password is sops', S3's an existing file).
+    assert_eq!(
+        strings(&units["waits"]),
+        ["vault-file-db-password", "vault-file-redis-password", "vault-file-smtp-password"]
+    );
+    for (wait, secret, readers) in [
+        ("db", "db-password", vec!["nightly-dump.service", "podman-api.service"]),
+        ("redis", "redis-password", vec!["redis-main.service"]),
+        ("smtp", "smtp-password", vec!["alertmanager.service"]),
+    ] {
+        let unit = &units[wait];
+        // Held back: each reader wants the wait and is ordered after it.
+        assert_eq!(strings(&unit["wantedBy"]), readers, "{unit}");
+        assert_eq!(strings(&unit["before"]), readers, "{unit}");
+        assert_eq!(strings(&unit["after"]), [format!("vault-agent-{secret}.service")], "{unit}");
+        // It polls for the very file the agent renders, with no start timeout, and stays active.
+        let script = unit["script"].as_str().expect("script");
+        assert!(script.contains(&format!("[ -e /run/vault/{secret} ]")), "{script}");
+        assert_eq!(unit["serviceConfig"]["TimeoutStartSec"], "infinity", "{unit}");
+        assert_eq!(unit["serviceConfig"]["Type"], "oneshot", "{unit}");
+        assert_eq!(unit["serviceConfig"]["RemainAfterExit"], true, "{unit}");
+    }
+    // Prometheus starts whether or not Alertmanager can: wanted, neither required nor ordered.
+    let prometheus = &units["prometheus"];
+    assert_eq!(strings(&prometheus["wants"]), ["alertmanager.service"], "{prometheus}");
+    assert!(prometheus.get("requires").is_none() && prometheus.get("after").is_none(), "{prometheus}");
+    // The container restarts at a pace, without a start limit, while what it reaches waits too.
+    assert_eq!(units["api"]["startLimitIntervalSec"], 0, "{}", units["api"]);
+    assert_eq!(units["api"]["serviceConfig"]["RestartSec"], "10s", "{}", units["api"]);
+}
+
+#[test]
+fn a_wireguard_key_from_vault_holds_back_its_interface() {
+    let text = r#"
+secret wg { nixos = agenix { file = "secrets/wg.age" } }
+node prod1 {
+  os      = nixos
+  address = 10.0.0.1
+  wireguard { public_key = "dDAe15mGjAVfG67Q5p3psJS3M/HqKBodFGj/4sZVWkM=", private_key = secret.wg }
+}
+network mesh { wireguard { cidr = 10.0.0.0/24, port = 51820 }, members = [node.prod1] }
+env prod {
+  secret.wg.vault = { address = "https://vault.example.com:8200", path = "kv/data/wg", key = "key" }
+}
+"#;
+    let (development, _) = module_in(text, None);
+    assert!(!development.contains("vault-file-"), "agenix files need no wait: {development}");
+    let (production, _) = module_in(text, Some("prod"));
+    assert!(
+        production.contains(r#"systemd.services.vault-file-wg.wantedBy = [ "wireguard-mesh.service" ];"#),
+        "{production}"
+    );
+    assert!(
+        production.contains(r#"systemd.services.vault-file-wg.before = [ "wireguard-mesh.service" ];"#),
+        "{production}"
+    );
 }

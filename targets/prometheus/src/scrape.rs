@@ -9,9 +9,9 @@
 //!   on a node, named after the service. Every host target's `instance` is `<node>:<port>`, set by
 //!   a static label in the scrape configuration, so it names the node whatever address Prometheus
 //!   reaches it at (loopback on its own node, the node's address elsewhere). A blue-green service
-//!   whose colours are nodes also gets job `<service>_colours` ([`colours_job`]) from a
-//!   Prometheus on its switch's node (the service's, the only one each colour admits): each
-//!   colour at its host port ([`Colour::host_port`]), `instance` `<colour node>:<host port>` and
+//!   also gets job `<service>_colours` ([`colours_job`]) from a Prometheus on its switch's node
+//!   (the service's, the only one each colour admits; both colours are on it when they are
+//!   images, [`colour_hosts`]): each colour at its host port ([`Colour::host_port`]), `instance` `<colour node>:<host port>` and
 //!   label `colour`. The service's own job reaches the active colour through the switch, so it
 //!   stays what clients see (its alerts, its availability objective, sums over it); the colours'
 //!   job watches the idle colour too, kept running for a rollback, without counting the active
@@ -41,7 +41,7 @@ use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{Expr, VectorSelector};
 use spec_compiler::model::{Colour, Health, Kind, Node, Os, Resource, Service};
 use spec_compiler::promql::ShapeCache;
-use spec_compiler::target::{Index, colours_job};
+use spec_compiler::target::{Index, colour_hosts, colours_job};
 
 /// The node exporter's job.
 pub const NODE_JOB: &str = "node";
@@ -312,14 +312,13 @@ pub fn host_jobs<'m>(index: &Index<'m>) -> Vec<HostJob<'m>> {
     jobs
 }
 
-/// Each colour of a blue-green service whose colours are nodes, at its host port for the metrics
+/// Each colour of a blue-green service ([`colour_hosts`]), at its host port for the metrics
 /// port `port` (none beyond 65535, which the NixOS back end refuses, E1131); empty for any other
 /// service.
 fn colour_targets<'m>(index: &Index<'m>, service: &'m Resource<Service>, port: u16) -> Vec<HostTarget<'m>> {
-    let Some(rollout) = &service.spec.rollout else { return Vec::new() };
     let mut targets = Vec::new();
-    for (colour, node) in rollout.value.colour_nodes() {
-        let (Some(node), Some(number)) = (index.node(&node.name), colour.host_port(port)) else { continue };
+    for (colour, node) in colour_hosts(service) {
+        let (Some(node), Some(number)) = (index.node(node), colour.host_port(port)) else { continue };
         let instance = host_instance(&node.name, number);
         targets.push(HostTarget { node, port: number, instance, colour: Some(colour) });
     }

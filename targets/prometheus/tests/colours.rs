@@ -4,7 +4,9 @@
 //! colour through the switch; the idle colour alone gets `IdleColourDown`, a warning selecting
 //! its target in the colours' job; an alert the spec writes on the colours' job is known (no
 //! W0604) and replaces the generated one; and without a Prometheus on the switch's node nothing
-//! scrapes the colours, so no alert selects them. promtool runs the case's tests in `validate.rs`.
+//! scrapes the colours, so no alert selects them. Colours that are two containers beside the
+//! switch (`site` of the pair case) are scraped and alerted on the same way, on their one node.
+//! promtool runs the cases' tests in `validate.rs`.
 
 use std::path::Path;
 
@@ -74,4 +76,30 @@ fn without_prometheus_beside_the_switch_no_alert_selects_the_colours() {
     assert!(codes.is_empty(), "{codes:?}");
     assert!(named(&rules, "ApiTargetDown").is_some());
     assert!(rules.iter().all(|r| !r.expr.contains("api_colours")), "nothing scrapes the colours");
+}
+
+#[test]
+fn colours_beside_the_switch_are_scraped_and_the_idle_one_gets_an_alert() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../specs/targets/nixos/blue_green_pair_behind_nginx_generates_cleanly.spec");
+    let text = std::fs::read_to_string(path).expect("the case");
+    let (_, compilation) = spec_testkit::compile("main.spec", text.clone());
+    let index = Index::new(&compilation.model);
+    let colours: Vec<(String, Option<&str>)> = spec_target_prometheus::scrape::host_jobs(&index)
+        .into_iter()
+        .filter(|job| job.name == "site_colours")
+        .flat_map(|job| job.targets.into_iter().map(|t| (t.instance, t.colour.map(|c| c.name()))))
+        .collect();
+    let expected = [("web1:18080".to_string(), Some("blue")), ("web1:28080".to_string(), Some("green"))];
+    assert_eq!(colours, expected, "both colours on the switch's node, at their host ports");
+    let (rules, codes) = alerts_of(&text);
+    assert!(codes.is_empty(), "{codes:?}");
+    assert_eq!(named(&rules, "SiteTargetDown").expect("the service's own alert").expr, "up{job=\"site\"} == 0");
+    // Green is active: blue, at 8080 + 10,000, is idle.
+    let idle = named(&rules, "SiteIdleColourDown").expect("the idle colour's alert");
+    assert_eq!(idle.expr, "up{job=\"site_colours\", instance=\"web1:18080\"} == 0");
+    assert_eq!(idle.labels["colour"], "blue");
+    let (flipped, _) = alerts_of(&text.replace("active = green", "active = blue"));
+    let idle = named(&flipped, "SiteIdleColourDown").expect("the idle colour's alert");
+    assert_eq!(idle.expr, "up{job=\"site_colours\", instance=\"web1:28080\"} == 0");
 }

@@ -101,6 +101,7 @@ fn every_alert_has_a_test_and_promtool_accepts_rules_and_tests() {
         ("redis-cluster", workspace().join("specs/targets/nixos/redis_cluster_members_on_nixos_and_ubuntu.spec")),
         ("sovereign-box", workspace().join("examples/sovereign-box")),
         ("colours", workspace().join("specs/targets/nixos/blue_green_colours_on_two_nodes_generate_cleanly.spec")),
+        ("colour-pair", workspace().join("specs/targets/nixos/blue_green_pair_behind_nginx_generates_cleanly.spec")),
         ("generated", generated_estate()),
         ("case", workspace().join("specs/targets/prometheus/alerts_of_every_kind_generate_tested_rules.spec")),
         (

@@ -230,6 +230,23 @@ impl Rollout {
             .collect();
         if nodes.len() == 2 { nodes } else { Vec::new() }
     }
+
+    /// The node each colour of a blue-green rollout runs on, blue first: its own for a rollout
+    /// whose colours are nodes ([`Self::colour_nodes`]), else `on` for both (two containers
+    /// beside the switch, on a service placed on node `on`). Empty for another rollout, and for
+    /// colours of which one only is a node (E0720).
+    pub fn colour_hosts<'a>(&'a self, on: &'a str) -> Vec<(Colour, &'a str)> {
+        let Rollout::BlueGreen { blue, green, .. } = self else { return Vec::new() };
+        let nodes = self.colour_nodes();
+        if !nodes.is_empty() {
+            return nodes.into_iter().map(|(colour, node)| (colour, node.name.as_str())).collect();
+        }
+        let is_node = |release: &Option<Spanned<Release>>| release.as_ref().is_some_and(|r| r.value.node().is_some());
+        if is_node(blue) || is_node(green) {
+            return Vec::new();
+        }
+        vec![(Colour::Blue, on), (Colour::Green, on)]
+    }
 }
 
 /// A colour of a blue-green rollout.

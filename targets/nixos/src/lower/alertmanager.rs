@@ -95,6 +95,7 @@ impl<'a> NodeModule<'a> {
         let mut file = |this: &mut Self, credential: &'a Credential| -> Nix {
             let Some(secret) = credential.secret() else { return Nix::Str(String::new()) };
             let decrypted = this.secret_path(&secret.name, secret.span);
+            this.read_by(&secret.name, "alertmanager.service".into());
             let loaded =
                 Nix::Interpolated(vec![Part::Text(format!("{}:", secret.name)), super::secrets::part(decrypted)]);
             // Receivers sharing a secret (one SMTP account for two addresses) share its

@@ -176,6 +176,13 @@ impl<'a> NodeModule<'a> {
         let password_file = self.secret_path(&restic.password.name, restic.password.span);
         let credentials = self.index.repository_credentials(copy);
         let environment_file = credentials.map(|c| self.secret_path(&c.name, c.span));
+        let readers =
+            [format!("restic-backups-{}.service", copy.name), format!("{}.service", restore_test_unit(&copy.name))];
+        for secret in std::iter::once(&restic.password).chain(credentials) {
+            for reader in &readers {
+                self.read_by(&secret.name, reader.clone());
+            }
+        }
         let mut job = vec![
             ("repository".to_string(), Nix::Str(repository.clone())),
             ("passwordFile".to_string(), password_file.clone()),

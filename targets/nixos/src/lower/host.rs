@@ -17,7 +17,13 @@ impl NodeModule<'_> {
         let Some(options) = &node.spec.nixos else { return };
         let mut definitions = Vec::new();
         for (option, value) in &options.value {
-            match payload(value, &mut |r| self.payload_secret(r)) {
+            let mut read = Vec::new();
+            let lowered = payload(value, &mut |r| {
+                read.push(r.clone());
+                self.payload_secret(r)
+            });
+            self.read_in_option(option, &read, None);
+            match lowered {
                 Ok(nix) => definitions.push((path(option), nix)),
                 Err(Some(what)) => self.diagnostics.push(
                     Diagnostic::new(

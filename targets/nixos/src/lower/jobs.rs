@@ -51,7 +51,7 @@ impl<'a> NodeModule<'a> {
             command.push(Part::Text(format!(" --volume {}", exec_arg(&format!("{source}:{target}")))));
             mounts.push(Nix::Str(source));
         }
-        command.extend(self.podman_env(&spec.on, &spec.env));
+        command.extend(self.podman_env(&spec.on, &spec.env, &unit));
         command.push(Part::Text(format!(" {}", exec_arg(&spec.image.value))));
         for arg in &spec.args {
             // Where a service is, from this node (E0625 in the graph rules when it has no value).

@@ -79,6 +79,7 @@ impl<'a> NodeModule<'a> {
             match &cluster.spec.token {
                 Some(token) => {
                     let file = self.secret_path(&token.name, token.span);
+                    self.read_by(&token.name, "k3s.service".into());
                     k3s.push(("tokenFile".to_string(), file));
                 }
                 None if joins => self.k3s_needs(&cluster.name, "its nodes share no `token` secret to join with", span),

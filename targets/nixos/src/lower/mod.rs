@@ -14,7 +14,8 @@
 //! WireGuard, k3s and scraping (ports on the mesh interface, or the pod bridge, where only they
 //! need them; by source address on a network without WireGuard); agenix or sops-nix declarations
 //! for every secret the node uses (in payloads too, where a secret is its decrypted file's path),
-//! with the SSH host key they decrypt with and SSH enabled. Secret values never enter the store:
+//! with the SSH host key they decrypt with and SSH enabled; vault-agent instances for secrets from
+//! Vault ([`secrets`]), every unit reading their files held back until they are rendered ([`vault`]). Secret values never enter the store:
 //! modules hold only paths to files decrypted on the host. The flake and the hive import each
 //! node's module and the node's own slot, `hosts/<node>/` in the estate's folder ([`HOST_SLOT`]),
 //! which spec never writes: what it cannot know (hardware, boot loader, root file system).
@@ -50,6 +51,7 @@ mod secrets;
 mod services;
 mod storage;
 mod units;
+mod vault;
 mod workflows;
 
 use crate::module::Module;
@@ -127,6 +129,8 @@ struct NodeModule<'a> {
     streams: Vec<(String, Span)>,
     /// Whether `services.nginx.enable` is defined (switches and ingress share one nginx).
     nginx_enabled: bool,
+    /// The units reading each file vault-agent renders, which wait for it ([`vault`]).
+    vault_readers: vault::VaultReaders,
 }
 
 impl<'a> NodeModule<'a> {
@@ -273,6 +277,7 @@ fn lower_node<'a>(
         gpus: 0,
         streams: Vec::new(),
         nginx_enabled: false,
+        vault_readers: vault::VaultReaders::default(),
     };
     lowering.host();
     lowering.node_options();
@@ -299,6 +304,7 @@ fn lower_node<'a>(
     lowering.wireguard();
     lowering.firewall();
     lowering.secrets();
+    lowering.vault_waits();
     not_generated(index, node, &mut lowering.diagnostics);
     lowering.cluster_only();
     let file = (render == Render::Files).then(|| OutputFile {
@@ -375,6 +381,8 @@ impl<'a> NodeModule<'a> {
                 })
                 .collect();
             let private_key = self.secret_path(&mesh.private_key.name, mesh.private_key.span);
+            // From Vault only where Vault is reached without this tunnel: it waits like any reader.
+            self.read_by(&mesh.private_key.name, format!("wireguard-{}.service", network.name));
             let interface = Nix::Attrs(vec![
                 ("ips".into(), Nix::List(vec![Nix::Str(mesh.address.clone())])),
                 ("listenPort".into(), Nix::Int(i64::from(wireguard.port.value))),

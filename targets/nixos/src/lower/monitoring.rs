@@ -13,10 +13,10 @@
 //! `instance = "<node>:<port>"`, so the alerts, which select that, match whatever address reaches
 //! it. A NixOS node without an address is left out of the `node` job, since it has nothing else
 //! that names it on the network. Services on clusters are scraped inside the cluster. A blue-green
-//! service whose colours are nodes is scraped through its switch in its own job and, from a
-//! Prometheus on the switch's node only (the colours admit that node, [`ColourWay`]), in job
-//! `<service>_colours` at each colour's host port, where the switch reaches it (loopback beside
-//! the switch, the colour node's address on the shared network elsewhere), labelled `colour`: the
+//! service is scraped through its switch in its own job and, from a Prometheus on the switch's
+//! node only (colours that are nodes admit that node, [`ColourWay`]), in job `<service>_colours`
+//! at each colour's host port, where the switch reaches it (loopback beside the switch, as both
+//! colours are when they are images, the colour node's address on the shared network elsewhere), labelled `colour`: the
 //! idle colour, kept running for a rollback, is watched too, and the service's job stays what
 //! clients reach.
 //!
@@ -217,10 +217,15 @@ fn service_metrics_span(service: &Resource<Service>) -> spec_compiler::source::S
 }
 
 impl NodeModule<'_> {
-    /// Where this node's Prometheus reaches a colour of a blue-green service whose colours are
-    /// nodes: where the switch on this node reaches it ([`ColourWay`]'s `bind`).
+    /// Where this node's Prometheus reaches a colour of a blue-green service: where the switch on
+    /// this node reaches it ([`ColourWay`]'s `bind`) for colours that are nodes, loopback for
+    /// colours that are two containers beside the switch (published on loopback only).
     fn colour_address(&self, service: &Resource<Service>, target: &HostTarget<'_>) -> Option<std::net::IpAddr> {
         let ways = self.reach.colours_of(&service.name);
+        if ways.is_empty() {
+            let here = target.node.name == self.node.name;
+            return here.then_some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        }
         ways.iter().find(|w| Some(w.colour) == target.colour && w.node == target.node.name).map(|w| w.bind)
     }
 }

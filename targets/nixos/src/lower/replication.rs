@@ -92,6 +92,7 @@ impl<'a> NodeModule<'a> {
             let source = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             let dataset = target_dataset(&backup.spec, &source);
             let ssh_key = self.secret_path(&key.value.name, key.span);
+            self.read_by(&key.value.name, format!("syncoid-{}.service", backup.name));
             let command = Nix::Attrs(vec![
                 ("source".into(), Nix::Str(source)),
                 ("target".into(), Nix::Str(format!("{}@{}:{dataset}", user(&backup.spec), host.value.0))),

@@ -70,8 +70,15 @@ impl<'a> NodeModule<'a> {
                 nixos.span
             };
             let mut definitions = Vec::new();
+            let unit = spec.nixos_unit.as_ref().map(|u| u.value.as_str()).filter(|u| is_unit_name(u));
             for (option, value) in &nixos.value {
-                match payload(value, &mut |r| self.payload_reference(&spec.on, r)) {
+                let mut read = Vec::new();
+                let lowered = payload(value, &mut |r| {
+                    read.push(r.clone());
+                    self.payload_reference(&spec.on, r)
+                });
+                self.read_in_option(option, &read, unit);
+                match lowered {
                     Ok(nix) => definitions.push((path(option), nix)),
                     Err(Some(what)) => self.unsupported(service, &what, origin),
                     Err(None) => {}
@@ -222,7 +229,12 @@ impl<'a> NodeModule<'a> {
                     }
                 }
                 // The decrypted file holds `KEY=value` lines; the value never reaches the store.
-                EnvValue::Secret(secret) => environment_files.push(self.secret_path(&secret.name, secret.span)),
+                EnvValue::Secret(secret) => {
+                    environment_files.push(self.secret_path(&secret.name, secret.span));
+                    for name in &containers {
+                        self.read_by_container(&secret.name, name);
+                    }
+                }
             }
         }
         if !environment.is_empty() {
@@ -309,6 +321,9 @@ impl<'a> NodeModule<'a> {
                 other => other,
             };
             options.push(flag(self.secret_path(&pull.value.name, pull.span)));
+            for name in &containers {
+                self.read_by_container(&pull.value.name, name);
+            }
         }
         if !options.is_empty() {
             container.push(("extraOptions".into(), Nix::List(options)));

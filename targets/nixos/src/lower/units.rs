@@ -30,8 +30,9 @@
 //! numbers, booleans, their lists and secrets.
 
 use spec_compiler::diagnostics::{Code, Diagnostic};
+use spec_compiler::model::routing::runs_alertmanager;
 use spec_compiler::model::types::{Payload, Reference, Transport};
-use spec_compiler::model::{EnvValue, Health, Resource, Service};
+use spec_compiler::model::{EnvValue, Health, Kind, Resource, Service};
 use spec_compiler::source::{Origin, Span};
 use spec_target_systemd::escape::shell_word;
 
@@ -209,7 +210,10 @@ impl<'a> NodeModule<'a> {
                 // into the unit's environment, so the value never reaches the store.
                 EnvValue::Secret(secret) => {
                     match &service_unit {
-                        Some(_) => environment_files.push(self.secret_path(&secret.name, secret.span)),
+                        Some(stem) => {
+                            environment_files.push(self.secret_path(&secret.name, secret.span));
+                            self.read_by(&secret.name, format!("{stem}.service"));
+                        }
                         None => self.refuse(
                             service,
                             span,
@@ -240,27 +244,36 @@ impl<'a> NodeModule<'a> {
         }
         // The jobs it needs have succeeded before it starts ([`super::jobs`]).
         let mut after = self.job_units(&spec.needs);
+        // An Alertmanager is only wanted, unordered: Prometheus queues its alerts until one
+        // answers, and its rules (the page that a missing secret fired, `VaultSealed`) must run
+        // while the Alertmanager cannot start or waits for its credentials ([`super::vault`]).
+        let mut wanted = Vec::new();
         for need in spec.needed_services() {
             let Some(needed) = self.index.service(&need.name) else { continue };
             if !placed_on(&needed.spec.on, self.node) {
                 continue;
             }
+            let into = if runs_alertmanager(needed) { &mut wanted } else { &mut after };
             if self.runs_container(needed) {
-                after.push(Nix::Str(format!("podman-{}.service", self.container_of(needed))));
+                into.push(Nix::Str(format!("podman-{}.service", self.container_of(needed))));
             } else if let Some(name) = needed.spec.nixos_unit.as_ref().filter(|u| is_unit_name(&u.value)) {
-                after.push(Nix::Str(name.value.clone()));
+                into.push(Nix::Str(name.value.clone()));
             }
         }
-        let Some(first) = spec.needs.first().filter(|_| !after.is_empty()) else { return };
+        let Some(first) = spec.needs.first().filter(|_| !after.is_empty() || !wanted.is_empty()) else { return };
         let span = self.attributed(first.span, service);
         match unit.and_then(|u| u.option().map(|option| (option, u.stem.clone()))) {
-            Some((option, stem)) => self.define_all(
-                vec![
-                    (with(path(option), &[&stem, "after"]), Nix::List(after.clone())),
-                    (with(path(option), &[&stem, "requires"]), Nix::List(after)),
-                ],
-                span,
-            ),
+            Some((option, stem)) => {
+                let mut definitions = Vec::new();
+                if !after.is_empty() {
+                    definitions.push((with(path(option), &[&stem, "after"]), Nix::List(after.clone())));
+                    definitions.push((with(path(option), &[&stem, "requires"]), Nix::List(after)));
+                }
+                if !wanted.is_empty() {
+                    definitions.push((with(path(option), &[&stem, "wants"]), Nix::List(wanted)));
+                }
+                self.define_all(definitions, span);
+            }
             None => self.refuse(service, span, "starting after what it needs takes the unit that runs it", needs_unit),
         }
     }
@@ -378,9 +391,16 @@ impl<'a> NodeModule<'a> {
                 // systemd reads environment files before it sets up credentials: those take the
                 // decrypted file itself.
                 let direct = key == "EnvironmentFile";
+                let mut read = Vec::new();
                 let lowered = setting(value, &mut |r: &Reference| {
+                    if r.kind == Kind::Secret.as_str() {
+                        read.push(r.name.clone());
+                    }
                     if direct { self.payload_secret(r) } else { self.credential(r, &mut credentials) }
                 });
+                for secret in read {
+                    self.read_by(&secret, format!("{}.{}", unit.stem, unit.kind));
+                }
                 match lowered {
                     Ok(nix) => definitions.push((with(path(option), &[&unit.stem, attribute, key]), nix)),
                     Err(Some(what)) => {

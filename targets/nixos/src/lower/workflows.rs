@@ -43,7 +43,7 @@ impl<'a> NodeModule<'a> {
                     Part::Code("pkgs.podman".into()),
                     Part::Text(format!("/bin/podman run --rm --name {}", exec_arg(&unit))),
                 ];
-                command.extend(self.podman_env(&workflow.spec.on, &step.env));
+                command.extend(self.podman_env(&workflow.spec.on, &step.env, &unit));
                 command.push(Part::Text(format!(" {}", exec_arg(&step.image.value))));
                 for arg in &step.args {
                     // Where a service is, from this node (E0625 in the graph rules when it has none).
@@ -136,6 +136,7 @@ impl<'a> NodeModule<'a> {
         &mut self,
         on: &spec_compiler::model::types::PlacementRef,
         env: &'a indexmap::IndexMap<String, spec_compiler::model::types::Spanned<EnvValue>>,
+        unit: &str,
     ) -> Vec<Part> {
         let mut command = Vec::new();
         for (key, value) in env {
@@ -156,6 +157,7 @@ impl<'a> NodeModule<'a> {
                     // A path from the module's config (agenix, sops-nix), or one on the
                     // host written out (vault-agent's destination, an existing file).
                     let file = self.secret_path(&secret.name, secret.span);
+                    self.read_by(&secret.name, format!("{unit}.service"));
                     command.push(super::secrets::part(file));
                     continue;
                 }

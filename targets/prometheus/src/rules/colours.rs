@@ -1,5 +1,6 @@
-//! `<Service>IdleColourDown`: the idle colour of a blue-green service whose colours are nodes
-//! cannot be scraped, so a rollback to it would fail.
+//! `<Service>IdleColourDown`: the idle colour of a blue-green service cannot be scraped, so a
+//! rollback to it would fail. Its colours may be nodes or two containers on the switch's node
+//! ([`colour_hosts`]): the idle one is watched either way.
 //!
 //! The hosts' Prometheus on the switch's node scrapes each colour in job `<service>_colours`
 //! ([`scrape`]). Only the idle colour gets an alert: the active one is what the switch reaches,
@@ -11,14 +12,14 @@
 //! shape `down.rs` reads).
 
 use spec_compiler::model::{Colour, Resource, Rollout, Service, Severity};
-use spec_compiler::target::colours_job;
+use spec_compiler::target::{colour_hosts, colours_job};
 
 use super::{Planned, Planner, camel};
 use crate::escape::promql_string;
 use crate::scrape::{Evaluator, host_instance};
 
 impl<'m> Planner<'m, '_> {
-    /// `<Service>IdleColourDown` for a blue-green service whose colours are nodes, when the
+    /// `<Service>IdleColourDown` for a blue-green service, when the
     /// hosts' Prometheus scrapes its colours; `reported` says whether the service's own alerts
     /// already report the colours' job down.
     pub(super) fn idle_colour_down(&mut self, service: &'m Resource<Service>, port: u16, reported: bool) {
@@ -28,14 +29,14 @@ impl<'m> Planner<'m, '_> {
             Colour::Blue => Colour::Green,
             Colour::Green => Colour::Blue,
         };
-        let nodes = rollout.value.colour_nodes();
-        let Some((_, node)) = nodes.iter().find(|(colour, _)| *colour == idle) else { return };
+        let hosts = colour_hosts(service);
+        let Some(&(_, node)) = hosts.iter().find(|(colour, _)| *colour == idle) else { return };
         let Some(number) = idle.host_port(port) else { return };
         let job = colours_job(&service.name);
         if reported || self.reported_down.covers(&job) {
             return;
         }
-        let instance = host_instance(&node.name, number);
+        let instance = host_instance(node, number);
         let Some(universe) = self.universes.get(&Evaluator::Hosts) else { return };
         let owner: Vec<_> = universe.job_at(&job, &instance).cloned().collect();
         if owner.is_empty() {
@@ -55,14 +56,12 @@ impl<'m> Planner<'m, '_> {
                 format!("The idle {colour} colour of service {svc} is down: a rollback to it would fail"),
                 format!(
                     "Prometheus on node {switch} has failed to scrape the idle {colour} colour of service {svc} on \
-                     node {} (host port {number}) for 5m. Clients are unaffected: the switch sends them to the \
-                     active colour.",
-                    node.name
+                     node {node} (host port {number}) for 5m. Clients are unaffected: the switch sends them to the \
+                     active colour."
                 ),
                 format!(
-                    "On node {}, look at the unit podman-{svc}-{colour} (systemctl status, journalctl) and fix it \
-                     before flipping `active`; Prometheus's Targets page for job {job} shows the scrape error.",
-                    node.name
+                    "On node {node}, look at the unit podman-{svc}-{colour} (systemctl status, journalctl) and fix it \
+                     before flipping `active`; Prometheus's Targets page for job {job} shows the scrape error."
                 ),
             ];
             (expr, texts)
