@@ -361,8 +361,9 @@ fn the_scrape_configuration_passes_promtool_and_probes_go_through_the_exporter()
 /// What the monitoring case's backups become, read back from the evaluated modules: sanoid keeps
 /// no period the spec leaves out, the S3 copy has its credentials and no read-back on every run,
 /// `verify = weekly` is a restore test of its own that records the metric the alert reads, the
-/// replica's receiving node lets the sender's key in and delegates the receive, and both index
-/// files import each node's own slot.
+/// replica's sender can read its key, accepts the receiver's host key once and prunes what its
+/// source pruned, the receiving node lets the sender's key in and delegates the receive, and
+/// both index files import each node's own slot.
 #[test]
 fn backups_and_hosts_are_wired_as_written() {
     if !have("nix-instantiate") {
@@ -395,8 +396,20 @@ fn backups_and_hosts_are_wired_as_written() {
     let script = test["script"].as_str().expect("a script");
     assert!(script.contains("restic dump") && script.contains("restic check"), "{script}");
     assert!(script.contains(r#"spec_restore_test_last_success_timestamp_seconds{backup="app-data"}"#), "{script}");
-    let sender = evaluate(&app1, "m.services.syncoid.commands.app-data.sshKey");
-    assert_eq!(sender, "/run/agenix/syncoid");
+    let sender = evaluate(
+        &app1,
+        r#"let c = m.services.syncoid.commands.app-data; in { inherit (c) sshKey extraArgs; owner = m.age.secrets.syncoid.owner; }"#,
+    );
+    assert_eq!(sender["sshKey"], "/run/agenix/syncoid");
+    // syncoid runs as `syncoid` and ssh opens the key itself; agenix's default owner is root.
+    assert_eq!(sender["owner"], "syncoid", "{sender}");
+    // A fresh sender has no `known_hosts` entry for the receiver, and the receiver keeps no
+    // snapshot its source has pruned.
+    assert_eq!(
+        sender["extraArgs"],
+        serde_json::json!(["--sshoption=StrictHostKeyChecking=accept-new", "--delete-target-snapshots"]),
+        "{sender}"
+    );
     let mon1 = dir.join("out/nixos/mon1/default.nix");
     let receiver = evaluate(
         &mon1,
