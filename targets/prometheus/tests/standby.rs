@@ -35,8 +35,9 @@ fn scenario(rules: &str, standby_up: u8, standby_replica: u8) -> String {
 
 #[test]
 fn the_standbys_alerts_stay_quiet_for_the_primarys_series() {
-    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../specs/targets/nixos/stateful_presets_postgres_standby_nats_cluster_vault_and_n8n_generate_cleanly.spec");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../specs/targets/nixos/stateful_presets_postgres_standby_nats_cluster_vault_and_n8n_generate_cleanly.spec",
+    );
     let (sources, compilation) = spec_testkit::compile_path(&case, None);
     assert_eq!(compilation.errors(), 0, "{:#?}", compilation.diagnostics);
     let context = Context { model: &compilation.model, sources: &sources, root_from_out: "..".into() };

@@ -139,9 +139,10 @@ impl<'a> NodeModule<'a> {
                 }
                 // Already on the host: nothing to declare.
                 Backend::Own(Spanned { value: NixosSecret::Existing { .. }, .. }) => continue,
-                Backend::Vault(vault) => {
-                    (with(path("services.vault-agent.instances"), &[name, "settings"]), vault_agent(name, &vault.value, owner))
-                }
+                Backend::Vault(vault) => (
+                    with(path("services.vault-agent.instances"), &[name, "settings"]),
+                    vault_agent(name, &vault.value, owner),
+                ),
             };
             self.define(base, value, backend.span());
         }
