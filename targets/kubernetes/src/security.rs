@@ -32,6 +32,11 @@ pub(crate) fn pod_options(restricted: bool, security: Option<&Security>) -> Opti
     if security.host_pid() {
         pod.get_or_insert_with(|| json!({}))["hostPID"] = json!(true);
     }
+    // The NVIDIA runtime hands every GPU to a container whose `NVIDIA_VISIBLE_DEVICES` is `all`,
+    // without the `nvidia.com/gpu` limit that would claim one.
+    if security.all_gpus() {
+        pod.get_or_insert_with(|| json!({}))["runtimeClassName"] = json!(crate::gpus::RUNTIME_CLASS);
+    }
     pod
 }
 

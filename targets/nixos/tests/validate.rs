@@ -359,10 +359,12 @@ fn the_scrape_configuration_passes_promtool_and_probes_go_through_the_exporter()
 }
 
 /// What the monitoring case's backups become, read back from the evaluated modules: sanoid keeps
-/// no period the spec leaves out, the S3 copy has its credentials and no read-back on every run,
+/// no period the spec leaves out, the S3 copy has its credentials and no read-back on every run
+/// and copies a snapshot of its own,
 /// `verify = weekly` is a restore test of its own that records the metric the alert reads, the
-/// replica's receiving node lets the sender's key in and delegates the receive, and both index
-/// files import each node's own slot.
+/// replica's sender can read its key, accepts the receiver's host key once and prunes what its
+/// source pruned, the receiving node lets the sender's key in and delegates the receive, and
+/// both index files import each node's own slot.
 #[test]
 fn backups_and_hosts_are_wired_as_written() {
     if !have("nix-instantiate") {
@@ -383,10 +385,17 @@ fn backups_and_hosts_are_wired_as_written() {
     }
     let restic = evaluate(
         &app1,
-        r#"let job = m.services.restic.backups.app-data; in { env = job.environmentFile; check = job.checkOpts or null; }"#,
+        r#"let job = m.services.restic.backups.app-data; in { env = job.environmentFile; check = job.checkOpts or null; inherit (job) paths backupPrepareCommand backupCleanupCommand; path = m.systemd.services.restic-backups-app-data.path; }"#,
     );
     assert_eq!(restic["env"], "/run/agenix/s3");
     assert!(restic["check"].is_null(), "no read-back after every run: {restic}");
+    // The copy reads a snapshot of its own, taken before and destroyed after, not the live files.
+    assert_eq!(restic["paths"], serde_json::json!(["/var/lib/app/.zfs/snapshot/restic-app-data"]), "{restic}");
+    let prepare = restic["backupPrepareCommand"].as_str().expect("a snapshot before the copy");
+    assert!(prepare.ends_with("zfs snapshot 'tank/app/data@restic-app-data'\n"), "{prepare}");
+    sh_parses(prepare).expect("the snapshot command parses");
+    assert_eq!(restic["backupCleanupCommand"], "zfs destroy 'tank/app/data@restic-app-data'\n", "{restic}");
+    assert_eq!(restic["path"], serde_json::json!(["/run/current-system/sw"]), "{restic}");
     let test = evaluate(
         &app1,
         r#"{ calendar = m.systemd.timers.restic-restore-test-app-data.timerConfig.OnCalendar; script = m.systemd.services.restic-restore-test-app-data.script; }"#,
@@ -395,8 +404,20 @@ fn backups_and_hosts_are_wired_as_written() {
     let script = test["script"].as_str().expect("a script");
     assert!(script.contains("restic dump") && script.contains("restic check"), "{script}");
     assert!(script.contains(r#"spec_restore_test_last_success_timestamp_seconds{backup="app-data"}"#), "{script}");
-    let sender = evaluate(&app1, "m.services.syncoid.commands.app-data.sshKey");
-    assert_eq!(sender, "/run/agenix/syncoid");
+    let sender = evaluate(
+        &app1,
+        r#"let c = m.services.syncoid.commands.app-data; in { inherit (c) sshKey extraArgs; owner = m.age.secrets.syncoid.owner; }"#,
+    );
+    assert_eq!(sender["sshKey"], "/run/agenix/syncoid");
+    // syncoid runs as `syncoid` and ssh opens the key itself; agenix's default owner is root.
+    assert_eq!(sender["owner"], "syncoid", "{sender}");
+    // A fresh sender has no `known_hosts` entry for the receiver, and the receiver keeps no
+    // snapshot its source has pruned.
+    assert_eq!(
+        sender["extraArgs"],
+        serde_json::json!(["--sshoption=StrictHostKeyChecking=accept-new", "--delete-target-snapshots"]),
+        "{sender}"
+    );
     let mon1 = dir.join("out/nixos/mon1/default.nix");
     let receiver = evaluate(
         &mon1,

@@ -218,3 +218,44 @@ env prod {
         "{production}"
     );
 }
+
+/// The SSH key syncoid replicates with is read by syncoid's own user, not by root or systemd: each
+/// backend writes it owned by `syncoid` (agenix's and sops-nix's `owner`, the vault-agent
+/// template's `user`), where every other secret stays root's.
+#[test]
+fn the_replication_key_is_owned_by_syncoid_under_every_backend() {
+    let text = |backend: &str| {
+        format!(
+            r#"
+secret syncoid {{ nixos = {backend} }}
+secret other {{ nixos = {backend} }}
+node prod1 {{ os = nixos, address = 10.0.0.1, zpool tank {{ layout = stripe, disks = ["/dev/sda"] }} }}
+node standby {{ os = nixos, address = 10.0.0.2 }}
+storage data {{ on = node.prod1, zfs {{ pool = "tank", dataset = "data" }} }}
+service api {{ on = node.prod1, image = "example/api:2.4", env {{ DB = secret.other }} }}
+backup data {{
+  source    = storage.data
+  replicate {{ to = node.standby, every = 5m, key = secret.syncoid, public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb2mQ0B0fJw7Xq3p1m6Sx0n9v3V9dVxYx8ZtWc1kLmN syncoid@prod1" }}
+}}
+env prod {{
+  secret.syncoid.vault = {{ address = "https://vault.example.com:8200", path = "kv/data/syncoid", key = "value" }}
+  secret.other.vault = {{ address = "https://vault.example.com:8200", path = "kv/data/other", key = "value" }}
+}}
+"#
+        )
+    };
+    let agenix = module_in(&text(r#"agenix { file = "secrets/x.age" }"#), None).0;
+    assert!(agenix.contains("age.secrets.syncoid.owner = \"syncoid\";"), "{agenix}");
+    assert!(!agenix.contains("age.secrets.other.owner"), "{agenix}");
+    let sops = module_in(&text(r#"sops { file = "secrets/x.yaml" }"#), None).0;
+    assert!(sops.contains("sops.secrets.syncoid.owner = \"syncoid\";"), "{sops}");
+    assert!(!sops.contains("sops.secrets.other.owner"), "{sops}");
+    let vault = module_in(&text(r#"agenix { file = "secrets/x.age" }"#), Some("prod")).0;
+    let template = |name: &str| {
+        let at = vault.find(&format!("services.vault-agent.instances.{name}.settings.template = [")).expect("an agent");
+        let rest = &vault[at..];
+        rest[..rest.find("];\n").expect("the list's end")].to_string()
+    };
+    assert!(template("syncoid").contains("user = \"syncoid\";"), "{}", template("syncoid"));
+    assert!(!template("other").contains("user = "), "{}", template("other"));
+}

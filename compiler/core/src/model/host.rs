@@ -44,6 +44,11 @@ pub struct Security {
     /// `false`.
     #[schemars(extend("default" = false))]
     pub host_pid: Option<Spanned<bool>>,
+    /// Every GPU of the host, seen without claiming one (a GPU monitoring agent): CDI's
+    /// `nvidia.com/gpu=all` device on a host, the NVIDIA runtime class on a cluster. Default:
+    /// `false`.
+    #[schemars(extend("default" = false))]
+    pub all_gpus: Option<Spanned<bool>>,
 }
 
 /// Linux capabilities by name, without the `CAP_` prefix (`NET_ADMIN`, `BPF`), or `ALL`.
@@ -84,6 +89,11 @@ impl Security {
         self.group.as_ref().map(|g| g.value)
     }
 
+    /// Whether the container sees every GPU of its host.
+    pub fn all_gpus(&self) -> bool {
+        self.all_gpus.as_ref().is_some_and(|g| g.value)
+    }
+
     /// The capabilities added, as written.
     pub fn added(&self) -> &[Spanned<String>] {
         self.capabilities.as_ref().map_or(&[], |c| &c.value.add)
@@ -105,7 +115,9 @@ impl Security {
     }
 
     /// The options podman runs the container with (for `podman run` and NixOS' `extraOptions`),
-    /// in a fixed order: user, privileged, host network, host PID, dropped then added
+    /// in a fixed order: user, privileged, host network, host PID, every GPU (CDI's `all` device,
+    /// which the NVIDIA container toolkit's CDI specification names beside each GPU's index:
+    /// podman acts on no `NVIDIA_VISIBLE_DEVICES` without NVIDIA's OCI hook), dropped then added
     /// capabilities (podman applies `--cap-drop=ALL` before the additions whatever their order).
     /// NixOS' containers take the user in their own `user` option instead
     /// ([`Security::podman_options_but_user`]).
@@ -126,6 +138,9 @@ impl Security {
         }
         if self.host_pid() {
             options.push("--pid=host".to_string());
+        }
+        if self.all_gpus() {
+            options.push("--device=nvidia.com/gpu=all".to_string());
         }
         options.extend(self.dropped().iter().map(|c| format!("--cap-drop={}", c.value)));
         options.extend(self.added().iter().map(|c| format!("--cap-add={}", c.value)));

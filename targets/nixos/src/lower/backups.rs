@@ -12,7 +12,14 @@
 //! backup's name, then `<backup>-2`…), each tested by `verify`; a repository that logs in with keys (`s3:`, `b2:`, …)
 //! without `credentials` takes them from the node's own modules (`hosts/<node>/`), where the
 //! operator can set the job's `environmentFile`, so it is no diagnostic here (E1420 on other
-//! hosts, which have no such slot). `verify` is a restore test of its own on its own timer
+//! hosts, which have no such slot). A dataset's copy reads a snapshot of its own, not the live
+//! files, which the service goes on writing while restic walks them for minutes or hours (the copy
+//! would be of no single moment): the job takes `<dataset>@restic-<job>` first
+//! (`backupPrepareCommand`, replacing one a failed run left), copies it through the dataset's
+//! `.zfs/snapshot/restic-<job>` (a fixed path, so each run's parent is the last run) and destroys
+//! it afterwards (`backupCleanupCommand`). sanoid's newest snapshot would do for a moment, but
+//! sanoid prunes it on its own schedule (a sub-hourly one after an hour), under a copy that may take
+//! longer. `verify` is a restore test of its own on its own timer
 //! (`restic-restore-test-<backup>`, see `spec_target_systemd::restic`), which records its
 //! success for the node exporter's textfile collector, whose directory the exporter is given
 //! when the estate runs a Prometheus. A backup verified without an offsite copy is tested on its
@@ -70,7 +77,8 @@ const DUMP_DIRECTORY: &str = "/var/lib/spec-dumps";
 struct Source {
     /// The folder restic backs up (and the restore test reads).
     path: String,
-    /// `backupPrepareCommand` and `backupCleanupCommand`, for a dump.
+    /// `backupPrepareCommand` and `backupCleanupCommand`: a dump written, or a snapshot taken,
+    /// where `path` reads it, and removed after the copy.
     dump: Option<(String, String)>,
 }
 
@@ -104,7 +112,18 @@ impl<'a> NodeModule<'a> {
             }
             let copies = backup.spec.copies(&backup.name);
             for copy in &copies {
-                self.restic(backup, copy, &Source { path: mountpoint(zfs), dump: None });
+                let snapshot = format!("restic-{}", copy.name);
+                let at = shell_word(&format!("{dataset}@{snapshot}"));
+                let prepare = format!("zfs destroy {at} 2>/dev/null || true\nzfs snapshot {at}\n");
+                let cleanup = format!("zfs destroy {at}\n");
+                let read = format!("{}/.zfs/snapshot/{snapshot}", mountpoint(zfs));
+                self.restic(backup, copy, &Source { path: read, dump: Some((prepare, cleanup)) });
+                // `zfs` from the system's path, where the ZFS support puts it.
+                self.define(
+                    with(path("systemd.services"), &[&format!("restic-backups-{}", copy.name), "path"]),
+                    Nix::List(vec![Nix::Str("/run/current-system/sw".into())]),
+                    copy.span,
+                );
             }
             if copies.is_empty() {
                 self.snapshot_restore_test(backup, zfs);

@@ -112,6 +112,9 @@ struct NodeModule<'a> {
     /// carries the address is up.
     binds_own_address: bool,
     secrets: BTreeMap<&'a str, Span>,
+    /// The user that must own a secret's file, for the secrets read by a service running as a
+    /// user of its own rather than by root or systemd on its behalf (syncoid's SSH key).
+    owners: BTreeMap<&'a str, &'static str>,
     /// The nodes running a Prometheus server.
     scrapers: &'a BTreeSet<&'a str>,
     /// The blackbox exporter and the health checks it probes (see [`monitoring`]).
@@ -269,6 +272,7 @@ fn lower_node<'a>(
         from_source: BTreeSet::new(),
         binds_own_address: false,
         secrets: BTreeMap::new(),
+        owners: BTreeMap::new(),
         scrapers,
         probes,
         reach,

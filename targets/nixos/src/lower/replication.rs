@@ -2,9 +2,15 @@
 //!
 //! The sending node runs `services.syncoid.commands.<backup>`: the dataset sent to
 //! `user@address:pool/dataset` of the node named in `replicate { to }`, logging in with the private
-//! key of `replicate.key` (syncoid loads it as a credential), received unmounted (`zfs receive -u`:
-//! a replica is a standby copy, and only root may mount on Linux); syncoid runs as often as the
-//! most frequent replica. The receiving node, which must be NixOS (E1121), gets the side that lets
+//! key of `replicate.key`, received unmounted (`zfs receive -u`: a replica is a standby copy, and
+//! only root may mount on Linux); syncoid runs as often as the most frequent replica. syncoid runs
+//! as its own user ([`SENDER`]) and hands the key's path to ssh, so the key's file is written
+//! owned by that user. ssh accepts the receiving node's host key on the first connection and
+//! checks it from then on (`StrictHostKeyChecking=accept-new`: a node declares no host key to
+//! write into `known_hosts`, and ssh's default asks, which a unit without a terminal cannot
+//! answer). Snapshots pruned on the source are destroyed on the target too
+//! (`--delete-target-snapshots`), or every snapshot syncoid sends would stay on the receiving
+//! pool until it filled. The receiving node, which must be NixOS (E1121), gets the side that lets
 //! it in: the user (a system user with a shell, the key's `public_key` authorized), SSH, and a
 //! oneshot unit `zfs-allow-<backup>` that creates the parent of the received dataset when it is
 //! missing and delegates to the user there what `zfs receive` and syncoid need (the permissions
@@ -23,6 +29,17 @@ use crate::nix::Nix;
 /// What the receiving user may do on the parent of the received dataset: NixOS's syncoid module's
 /// `localTargetAllow` (destroy resets broken receive states and prunes syncoid's snapshots).
 const TARGET_ALLOW: &str = "change-key,compression,create,destroy,mount,mountpoint,receive,rollback";
+
+/// The user syncoid runs as on the sending node: NixOS's `services.syncoid.user`, left at its
+/// default. It reads the SSH key itself, and keeps `known_hosts` in its home, `/var/lib/syncoid`.
+const SENDER: &str = "syncoid";
+
+/// What syncoid is told beside the source and target. The target then holds the source's own
+/// snapshots (sanoid's retention, pruned on the source) and syncoid's newest one, which it keeps as
+/// the base of the next send: the newest replica, all that failing over within the RTO reads, is
+/// never destroyed, and the replica stays at most one run behind (the RPO). A target-side sanoid
+/// pruning by the same counts would do the same with a retention of its own to keep in step.
+const EXTRA_ARGS: [&str; 2] = ["--sshoption=StrictHostKeyChecking=accept-new", "--delete-target-snapshots"];
 
 /// The user the sending node logs in as.
 fn user(backup: &Backup) -> &str {
@@ -91,13 +108,14 @@ impl<'a> NodeModule<'a> {
             };
             let source = format!("{}/{}", zfs.pool.value, zfs.dataset.value);
             let dataset = target_dataset(&backup.spec, &source);
-            let ssh_key = self.secret_path(&key.value.name, key.span);
+            let ssh_key = self.owned_secret_path(&key.value.name, key.span, SENDER);
             self.read_by(&key.value.name, format!("syncoid-{}.service", backup.name));
             let command = Nix::Attrs(vec![
                 ("source".into(), Nix::Str(source)),
                 ("target".into(), Nix::Str(format!("{}@{}:{dataset}", user(&backup.spec), host.value.0))),
                 ("sshKey".into(), ssh_key),
                 ("recvOptions".into(), Nix::Str("u".into())),
+                ("extraArgs".into(), Nix::List(EXTRA_ARGS.iter().map(|a| Nix::Str((*a).into())).collect())),
             ]);
             self.define(with(path("services.syncoid.commands"), &[&backup.name]), command, replicate.span);
             interval = Some(interval.map_or(every, |current: u64| current.min(every)));

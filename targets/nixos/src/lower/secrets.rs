@@ -65,6 +65,13 @@ impl<'a> NodeModule<'a> {
         }
     }
 
+    /// The path of a secret's file read by `owner` itself (a service's own user, which neither
+    /// root nor systemd reads the file for): the backend writes the file owned by that user.
+    pub(super) fn owned_secret_path(&mut self, name: &'a str, span: Span, owner: &'static str) -> Nix {
+        self.owners.insert(name, owner);
+        self.secret_path(name, span)
+    }
+
     /// A reference in a payload: a secret becomes its decrypted file's path (E1124 when the
     /// secret has no NixOS backend); anything else has no Nix form.
     pub(super) fn payload_secret(&mut self, reference: &Reference) -> Result<Nix, Refused> {
@@ -103,15 +110,19 @@ impl<'a> NodeModule<'a> {
         for name in used {
             let Some(secret) = self.index.secret(name) else { continue };
             let Some(backend) = secret.spec.on_nixos() else { continue };
+            // Unowned, the backends' files are root's (agenix and sops-nix `owner` "root", mode
+            // 0400; vault-agent's file written by the agent, root): a reader of its own needs it.
+            let owner = self.owners.get(name).copied();
             let (base, value) = match backend {
                 // The decrypted file's path is set to the module's default explicitly, so the
                 // module reads the same with or without the agenix/sops-nix module evaluated.
                 Backend::Own(Spanned { value: NixosSecret::Agenix { file }, .. }) => {
                     agenix = true;
-                    let fields = vec![
+                    let mut fields = vec![
                         ("file".into(), project_path(self.context, file)),
                         ("path".into(), Nix::Str(format!("/run/agenix/{name}"))),
                     ];
+                    fields.extend(owner.map(|o| ("owner".to_string(), Nix::Str(o.into()))));
                     (with(path("age.secrets"), &[name]), Nix::Attrs(fields))
                 }
                 Backend::Own(Spanned { value: NixosSecret::Sops { file, key }, .. }) => {
@@ -123,13 +134,15 @@ impl<'a> NodeModule<'a> {
                     if let Some(key) = key {
                         fields.push(("key".into(), Nix::Str(key.clone())));
                     }
+                    fields.extend(owner.map(|o| ("owner".to_string(), Nix::Str(o.into()))));
                     (with(path("sops.secrets"), &[name]), Nix::Attrs(fields))
                 }
                 // Already on the host: nothing to declare.
                 Backend::Own(Spanned { value: NixosSecret::Existing { .. }, .. }) => continue,
-                Backend::Vault(vault) => {
-                    (with(path("services.vault-agent.instances"), &[name, "settings"]), vault_agent(name, &vault.value))
-                }
+                Backend::Vault(vault) => (
+                    with(path("services.vault-agent.instances"), &[name, "settings"]),
+                    vault_agent(name, &vault.value, owner),
+                ),
             };
             self.define(base, value, backend.span());
         }
@@ -153,8 +166,10 @@ impl<'a> NodeModule<'a> {
 
 /// The settings of the vault-agent instance that renders one secret: Vault's address, an AppRole
 /// login from files the operator places in `/etc/vault-agent/<role>/` (kept after reading, so a
-/// restart logs in again), and one template writing the secret's field, readable by root only.
-fn vault_agent(name: &str, vault: &Vault) -> Nix {
+/// restart logs in again), and one template writing the secret's field, readable by its owner
+/// only: root, or `owner` (consul-template's `user`, which the agent, running as root, chowns the
+/// file to).
+fn vault_agent(name: &str, vault: &Vault, owner: Option<&str>) -> Nix {
     let folder = format!("/etc/vault-agent/{}", vault.role());
     let approle = Nix::Attrs(vec![
         ("type".into(), Nix::Str("approle".into())),
@@ -167,11 +182,13 @@ fn vault_agent(name: &str, vault: &Vault) -> Nix {
             ]),
         ),
     ]);
-    let template = Nix::Attrs(vec![
-        ("destination".into(), Nix::Str(vault_destination(name))),
-        ("contents".into(), Nix::Str(vault_template(vault))),
-        ("perms".into(), Nix::Str("0400".into())),
-    ]);
+    let mut template = vec![
+        ("destination".to_string(), Nix::Str(vault_destination(name))),
+        ("contents".to_string(), Nix::Str(vault_template(vault))),
+        ("perms".to_string(), Nix::Str("0400".into())),
+    ];
+    template.extend(owner.map(|o| ("user".to_string(), Nix::Str(o.into()))));
+    let template = Nix::Attrs(template);
     Nix::Attrs(vec![
         ("vault".into(), Nix::Attrs(vec![("address".into(), Nix::Str(vault.address.value.clone()))])),
         ("auto_auth".into(), Nix::Attrs(vec![("method".into(), Nix::List(vec![approle]))])),
