@@ -512,3 +512,38 @@ pub fn assert_models_pass(module: &Path, dir: &Path, objects: &[serde_json::Valu
     assert!(failed.is_empty(), "{}", failed.join("\n"));
     assert_eq!(report.lines().count(), objects.len(), "{report}");
 }
+
+/// A Kubernetes quantity in thousandths of its unit (`500m` is 500, `2` is 2000, `128Mi` is
+/// 128 × 2^20 × 1000, `1e3` is not read), as charts and the generated values write them; panics on
+/// anything else, which a test must not meet silently.
+pub fn kubernetes_thousandths(quantity: &serde_json::Value) -> u128 {
+    let text = match quantity {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let suffixes: [(&str, u128); 12] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("Pi", 1 << 50),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
+        ("m", 0),
+        ("", 1),
+    ];
+    for (suffix, factor) in suffixes {
+        let Some(number) = text.strip_suffix(suffix) else { continue };
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            continue;
+        }
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let thousandths = format!("{fraction:0<3}")[..3].parse::<u128>().expect("fraction");
+        let value = whole.parse::<u128>().expect("number") * 1000 + thousandths;
+        return if factor == 0 { value / 1000 } else { value * factor };
+    }
+    panic!("not a quantity: {text}")
+}

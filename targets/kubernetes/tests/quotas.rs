@@ -18,37 +18,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A Kubernetes quantity in thousandths of its unit (`500m`, `2`, `128Mi`, `1Gi`), as far as the
-/// charts and the generated values write them.
-fn thousandths(quantity: &Value) -> u128 {
-    let text = match quantity {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let suffixes: [(&str, u128); 9] = [
-        ("Ki", 1 << 10),
-        ("Mi", 1 << 20),
-        ("Gi", 1 << 30),
-        ("Ti", 1 << 40),
-        ("k", 1_000),
-        ("M", 1_000_000),
-        ("G", 1_000_000_000),
-        ("m", 0),
-        ("", 1),
-    ];
-    for (suffix, factor) in suffixes {
-        let Some(number) = text.strip_suffix(suffix) else { continue };
-        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            continue;
-        }
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        let fraction = format!("{fraction:0<3}")[..3].parse::<u128>().expect("fraction");
-        let value = whole.parse::<u128>().expect("number") * 1000 + fraction;
-        return if factor == 0 { value / 1000 } else { value * factor };
-    }
-    panic!("not a quantity: {text}")
-}
-
 /// What one container requests, in millicores and bytes, its namespace's default where it
 /// states none (as the `LimitRange` admission fills it before the quota counts it).
 fn container_requests(container: &Value, default: (u128, u128)) -> (u128, u128) {
@@ -57,8 +26,8 @@ fn container_requests(container: &Value, default: (u128, u128)) -> (u128, u128) 
     // A container that states a limit but no request requests its limit (pod defaulting).
     let read = |name: &str, default: u128| match (&requests[name], &limits[name]) {
         (Value::Null, Value::Null) => default,
-        (Value::Null, limit) => thousandths(limit),
-        (request, _) => thousandths(request),
+        (Value::Null, limit) => spec_testkit::kubernetes_thousandths(limit),
+        (request, _) => spec_testkit::kubernetes_thousandths(request),
     };
     (read("cpu", default.0), read("memory", default.1 * 1000) / 1000)
 }

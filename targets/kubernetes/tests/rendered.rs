@@ -109,39 +109,6 @@ fn provided_secrets(model: &Model, manifests: &[Value]) -> BTreeMap<String, BTre
     provided
 }
 
-/// A Kubernetes quantity in thousandths (`500m`, `2`, `4Gi`, `1e3`), as far as these files use them.
-fn milli(quantity: &Value) -> u128 {
-    let text = match quantity {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let suffixes: [(&str, u128); 12] = [
-        ("Ki", 1 << 10),
-        ("Mi", 1 << 20),
-        ("Gi", 1 << 30),
-        ("Ti", 1 << 40),
-        ("Pi", 1 << 50),
-        ("k", 1_000),
-        ("M", 1_000_000),
-        ("G", 1_000_000_000),
-        ("T", 1_000_000_000_000),
-        ("P", 1_000_000_000_000_000),
-        ("m", 0),
-        ("", 1),
-    ];
-    for (suffix, factor) in suffixes {
-        if let Some(number) =
-            text.strip_suffix(suffix).filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-        {
-            let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-            let thousandths = format!("{fraction:0<3}")[..3].parse::<u128>().expect("fraction");
-            let value = whole.parse::<u128>().expect("number") * 1000 + thousandths;
-            return if factor == 0 { value / 1000 } else { value * factor };
-        }
-    }
-    panic!("not a quantity: {text}")
-}
-
 /// Whether a container with these `resources` is admitted in a namespace with these LimitRange
 /// items, as the API server does it: a limit item's `default` is its `max` where unset, and its
 /// `defaultRequest` its `default` where unset (LimitRange defaulting); a container's missing
@@ -150,7 +117,9 @@ fn milli(quantity: &Value) -> u128 {
 /// limit, every limit at most `max`, and an extended resource's request equal to its limit.
 fn admitted(items: &[&Value], resources: &Value) -> Result<(), String> {
     let quantities = |v: &Value| -> BTreeMap<String, u128> {
-        v.as_object().map(|m| m.iter().map(|(k, q)| (k.clone(), milli(q))).collect()).unwrap_or_default()
+        v.as_object()
+            .map(|m| m.iter().map(|(k, q)| (k.clone(), spec_testkit::kubernetes_thousandths(q))).collect())
+            .unwrap_or_default()
     };
     let mut limits = quantities(&resources["limits"]);
     let mut requests = quantities(&resources["requests"]);
@@ -606,7 +575,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                         workloads.iter().flat_map(|w| array(&pod_spec(w).expect("pod")["containers"])).any(|c| {
                             wanted.iter().all(|(side, name, amount)| {
                                 let quantity = &c["resources"][side][name];
-                                !quantity.is_null() && milli(quantity) == *amount
+                                !quantity.is_null() && spec_testkit::kubernetes_thousandths(quantity) == *amount
                             })
                         });
                     assert!(reaches, "{what}: no container has {wanted:?}");

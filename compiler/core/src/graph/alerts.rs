@@ -78,13 +78,7 @@ fn check_alert(
         }
         Ok(ast) => {
             providers.check(name, expr, &ast, &literals, diagnostics);
-            let mut jobs = Vec::new();
-            job_matchers(&ast, &mut jobs);
-            for job in jobs {
-                let job = match job.parse::<usize>().ok().and_then(|i| literals.get(i)) {
-                    Some(literal) => literal.clone(),
-                    None => job,
-                };
+            for job in matched_jobs(&ast, &literals) {
                 if exporters.contains(job.as_str()) {
                     continue;
                 }
@@ -105,6 +99,19 @@ fn check_alert(
             }
         }
     }
+}
+
+/// The values of every `job="…"` matcher in an expression parsed through the shape cache, its
+/// literals put back (the cache's tree holds each literal's index among `literals`).
+pub(super) fn matched_jobs(ast: &Expr, literals: &[String]) -> Vec<String> {
+    let mut jobs = Vec::new();
+    job_matchers(ast, &mut jobs);
+    jobs.into_iter()
+        .map(|job| match job.parse::<usize>().ok().and_then(|i| literals.get(i)) {
+            Some(literal) => literal.clone(),
+            None => job,
+        })
+        .collect()
 }
 
 /// Collects the values of every `job="…"` matcher in an expression.

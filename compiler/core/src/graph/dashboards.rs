@@ -14,7 +14,7 @@ use rustc_hash::FxHashSet;
 use serde_json::Value;
 
 use super::EstateGraph;
-use super::alerts::job_matchers;
+use super::alerts::matched_jobs;
 use crate::diagnostics::{Code, Diagnostic, NameIndex};
 use crate::promql::ShapeCache;
 
@@ -41,13 +41,7 @@ pub fn check(estate: &EstateGraph<'_>, diagnostics: &mut Vec<Diagnostic>) {
             for query in queries {
                 let (parsed, literals) = shapes.parse(query);
                 let Ok(ast) = parsed else { continue };
-                let mut found = Vec::new();
-                job_matchers(&ast, &mut found);
-                for job in found {
-                    let job = match job.parse::<usize>().ok().and_then(|i| literals.get(i)) {
-                        Some(literal) => literal.clone(),
-                        None => job,
-                    };
+                for job in matched_jobs(&ast, &literals) {
                     if job.contains('$') || exporters.contains(job.as_str()) || !reported.insert(job.clone()) {
                         continue;
                     }
