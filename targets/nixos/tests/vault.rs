@@ -202,6 +202,8 @@ node prod1 {
   wireguard { public_key = "dDAe15mGjAVfG67Q5p3psJS3M/HqKBodFGj/4sZVWkM=", private_key = secret.wg }
 }
 network mesh { wireguard { cidr = 10.0.0.0/24, port = 51820 }, members = [node.prod1] }
+# Something on the node, so that the environment's build writes it (a network alone is no use).
+service api { on = node.prod1, image = "example/api:1.0" }
 env prod {
   secret.wg.vault = { address = "https://vault.example.com:8200", path = "kv/data/wg", key = "key" }
 }
