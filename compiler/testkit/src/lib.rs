@@ -547,3 +547,15 @@ pub fn kubernetes_thousandths(quantity: &serde_json::Value) -> u128 {
     }
     panic!("not a quantity: {text}")
 }
+
+/// The `HelmRelease` that installs service `service` on cluster `cluster`, among a build's files
+/// (`helm/<cluster>/releases.yaml`); panics when there is none, which a chart test must not meet.
+pub fn helm_release(files: &[(String, String)], cluster: &str, service: &str) -> serde_json::Value {
+    let path = format!("helm/{cluster}/releases.yaml");
+    files
+        .iter()
+        .filter(|(p, _)| *p == path)
+        .flat_map(|(_, contents)| yaml_documents(contents))
+        .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == service)
+        .unwrap_or_else(|| panic!("no HelmRelease of service `{service}` in {path}"))
+}

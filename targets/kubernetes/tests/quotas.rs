@@ -123,12 +123,7 @@ fn a_charts_rendered_pods_and_requests_are_what_the_quota_counts() {
             let values_file = dir.join(format!("{}.values.yaml", service.name));
             std::fs::write(&values_file, contents).expect("write");
             // Rendered under the release name and in the namespace its HelmRelease gives.
-            let release = files
-                .iter()
-                .filter(|(path, _)| *path == format!("helm/{}/releases.yaml", cluster.name))
-                .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
-                .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == service.name.as_str())
-                .expect("a HelmRelease per service");
+            let release = spec_testkit::helm_release(&files, &cluster.name, &service.name);
             let release_name = release["spec"]["releaseName"].as_str().expect("a release name");
             let target =
                 release["spec"]["targetNamespace"].as_str().or_else(|| release["metadata"]["namespace"].as_str());

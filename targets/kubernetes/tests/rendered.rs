@@ -268,12 +268,7 @@ fn what_the_charts_render_is_what_the_spec_says() {
                 let values_file = dir.join(format!("{}.values.yaml", service.name));
                 std::fs::write(&values_file, contents).expect("write");
                 // Rendered as Flux installs it: under the release name its HelmRelease gives.
-                let release = files
-                    .iter()
-                    .filter(|(path, _)| *path == format!("helm/{}/releases.yaml", cluster.name))
-                    .flat_map(|(_, contents)| spec_testkit::yaml_documents(contents))
-                    .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == service.name.as_str())
-                    .expect("a HelmRelease per service");
+                let release = spec_testkit::helm_release(&files, &cluster.name, &service.name);
                 let release_name = release["spec"]["releaseName"].as_str().map(str::to_string).unwrap_or_else(|| {
                     panic!("{name}: service `{}` has no HelmRelease with a releaseName", service.name)
                 });

@@ -42,14 +42,7 @@ fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
     let (_, compilation) = spec_testkit::compile("main.spec", text);
     let model = &compilation.model;
     let files = spec_testkit::generate(&Nixos, &estate);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-vault");
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, contents) in &files {
-        let target = dir.join(path);
-        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&target, contents).expect("write");
-    }
-    let module = std::fs::canonicalize(dir.join("nixos/prod1/default.nix")).expect("module");
+    let module = written_module(&files, "nixos-vault");
     let agents = evaluate(&module, "m.services.vault-agent.instances");
     let agents = agents.as_object().expect("instances");
     let consumers = evaluate(
@@ -97,6 +90,18 @@ fn each_file_a_consumer_reads_is_rendered_by_its_secrets_vault_agent() {
     assert_eq!(read, 4, "{consumers}");
 }
 
+/// Writes a build's files under the test's scratch folder `name` and returns prod1's module there.
+fn written_module(files: &[(String, String)], name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, contents) in files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, contents).expect("write");
+    }
+    std::fs::canonicalize(dir.join("nixos/prod1/default.nix")).expect("module")
+}
+
 /// The node module and the flake of `text` in environment `env`.
 fn module_in(text: &str, env: Option<&str>) -> (String, String) {
     let mut sources = SourceMap::new();
@@ -142,14 +147,7 @@ fn every_reader_of_a_vault_file_waits_for_it_and_prometheus_only_wants_alertmana
     }
     let estate = workspace().join(CASE);
     let files = spec_testkit::generate(&Nixos, &estate);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nixos-vault-waits");
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, contents) in &files {
-        let target = dir.join(path);
-        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&target, contents).expect("write");
-    }
-    let module = std::fs::canonicalize(dir.join("nixos/prod1/default.nix")).expect("module");
+    let module = written_module(&files, "nixos-vault-waits");
     let units = evaluate(
         &module,
         "let s = m.systemd.services; pick = n: { inherit (s.${n}) wantedBy before after wants script serviceConfig; }; in \
